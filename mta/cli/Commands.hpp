@@ -1,0 +1,24 @@
+// Commands: the `ferry` subcommands (serve, check-config, queue ...).
+// Contract: each returns the process exit code and prints its own errors to stderr.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ferry::cli {
+
+// sysexits(3) codes used across the CLI.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 64;
+inline constexpr int kExitTempFail = 75;
+inline constexpr int kExitConfig = 78;
+
+using Args = std::vector<std::string>;
+
+int run_main(int argc, char** argv);
+int cmd_serve(const Args& args);
+int cmd_check_config(const Args& args);
+int cmd_queue(const Args& args);
+
+}  // namespace ferry::cli

@@ -1,0 +1,46 @@
+// RunMain: parses the subcommand name and hands the rest of argv to it.
+#include <cstdio>
+#include <string>
+
+#include "mta/cli/Commands.hpp"
+
+namespace ferry::cli {
+namespace {
+
+void usage(std::FILE* out) {
+  std::fputs(
+      "usage: ferry <command> [options]\n"
+      "  serve [--config FILE]            run the MTA\n"
+      "  check-config [FILE]              validate and print the effective configuration\n"
+      "  queue list|show|flush|hold|release|delete ...   administer the queue\n"
+      "  version                          print the version\n",
+      out);
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv) {
+  Args args(argv + 1, argv + argc);
+  if (args.empty()) {
+    usage(stderr);
+    return kExitUsage;
+  }
+  const std::string cmd = args.front();
+  Args rest(args.begin() + 1, args.end());
+  if (cmd == "serve") return cmd_serve(rest);
+  if (cmd == "check-config") return cmd_check_config(rest);
+  if (cmd == "queue") return cmd_queue(rest);
+  if (cmd == "version" || cmd == "--version") {
+    std::puts("ferry 0.1.0");
+    return kExitOk;
+  }
+  if (cmd == "help" || cmd == "--help" || cmd == "-h") {
+    usage(stdout);
+    return kExitOk;
+  }
+  std::fprintf(stderr, "ferry: unknown command '%s'\n", cmd.c_str());
+  usage(stderr);
+  return kExitUsage;
+}
+
+}  // namespace ferry::cli

@@ -1,0 +1,58 @@
+// CommitBatcher: group commit. One writer thread drains every pending request into one LMDB
+// write transaction, so one fsync covers the batch (DESIGN.md "How a message flows" step 4).
+// Contract: a completion runs on the writer thread only after the synced commit returned (or
+// with the error that undid that request); callers post it to their own executor.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "ferry/Result.hpp"
+#include "queue/QueueStore.hpp"
+
+namespace ferry::queue {
+
+class CommitBatcher {
+ public:
+  using Operation = std::function<Result<void>(WriteTxn&)>;
+  using Completion = std::function<void(Result<void>)>;
+
+  explicit CommitBatcher(QueueStore& store, std::size_t max_batch = 512);
+  ~CommitBatcher();  // stop(): finishes every request already submitted, then joins
+  CommitBatcher(const CommitBatcher&) = delete;
+  CommitBatcher& operator=(const CommitBatcher&) = delete;
+
+  void submit(Operation op, Completion done);
+  void submit_enqueue(NewMessage message, Completion done);
+  void submit_settle(SettleRequest request, Completion done);
+  void stop();
+
+  struct Stats {
+    std::uint64_t commits = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t largest_batch = 0;
+  };
+  Stats stats() const;
+
+ private:
+  void run();
+
+  struct Request {
+    Operation op;
+    Completion done;
+  };
+  QueueStore& store_;
+  std::size_t max_batch_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Request> pending_;
+  bool stopping_ = false;
+  Stats stats_;
+  std::thread thread_;
+};
+
+}  // namespace ferry::queue

@@ -1,0 +1,1 @@
+// QueueStore: implementation lands with the queue work (placeholder so the target builds).

@@ -1,0 +1,104 @@
+// QueueStore: the durable mail queue over one LMDB environment (see queue/README.md).
+// Contract: every mutating call is one LMDB write transaction, committed with a synced commit
+// before it returns success; on any error nothing of that call remains. Thread-safe; LMDB
+// serialises writers across threads and processes (the daemon writes through CommitBatcher).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/Result.hpp"
+#include "queue/QueueTypes.hpp"
+
+namespace ferry::queue {
+
+struct QueueOptions {
+  std::string path;                  // directory of the LMDB environment (created if missing)
+  std::size_t map_size = 1ull << 30; // LMDB map size in bytes ([queue] max_size)
+  bool sync = true;                  // false = MDB_NOSYNC: unsafe, for the power-cut proof only
+  bool read_only = false;            // for inspection tools
+};
+
+// Test hook: called before every LMDB operation with its name; a non-zero return is taken as
+// that operation's error code (MDB_* or errno). Used by the fault sweep (fail at the N-th op).
+using FaultHook = std::function<int(std::string_view op)>;
+
+class WriteTxn;  // a write transaction in progress (used by CommitBatcher to batch requests)
+
+class QueueStore {
+ public:
+  static Result<std::unique_ptr<QueueStore>> open(const QueueOptions& options);
+  ~QueueStore();
+  QueueStore(const QueueStore&) = delete;
+  QueueStore& operator=(const QueueStore&) = delete;
+
+  // A new unique queue id (time-ordered). Does not touch the disk.
+  QueueId allocate_id();
+
+  // Start-up recovery: leased recipients become pending again (at the retry time recorded when
+  // they were leased, so a crash never causes a hot loop); undecodable records are quarantined.
+  Result<RecoveryReport> recover(TimeMs now_ms);
+
+  // --- mutations: each is one synced transaction ---
+  Result<void> enqueue(const NewMessage& message);
+  // Leases up to `limit` recipients due at or before now: records the attempt as started
+  // (attempts+1, leased) and moves its due time to `retry_at_ms`, all before returning.
+  Result<std::vector<DueRecipient>> lease_due(TimeMs now_ms, std::size_t limit, TimeMs retry_at_ms);
+  // Leases specific recipients (the scheduler picked them from its in-memory index).
+  Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
+  Result<void> settle(const SettleRequest& request);
+  Result<void> hold(QueueId id);
+  Result<void> release(QueueId id, TimeMs now_ms);
+  Result<void> remove(QueueId id);
+  Result<void> flush(std::optional<QueueId> id, TimeMs now_ms);  // all pending due now
+
+  // --- reads (read-only transactions; never block writers) ---
+  Result<MessageRecord> load(QueueId id) const;
+  Result<std::string> read_body(QueueId id) const;
+  // Visits every message in id order; stops early when `visit` returns false.
+  Result<void> for_each(const std::function<bool(const MessageRecord&)>& visit) const;
+  // Every pending, unheld recipient with its due time (to rebuild the in-memory scheduler).
+  Result<std::vector<DueRecipient>> due_index() const;
+  Result<std::vector<QuarantinedRecord>> quarantined() const;
+
+  struct Stats {
+    std::size_t messages = 0;
+    std::size_t map_size = 0;
+    std::size_t map_used = 0;
+  };
+  Result<Stats> stats() const;
+
+  // --- batching: CommitBatcher runs several requests in one transaction ---
+  // Runs `body` in one write transaction; commits (synced) iff body returned ok.
+  Result<void> write(const std::function<Result<void>(WriteTxn&)>& body);
+
+  void set_fault_hook(FaultHook hook);
+
+  struct Impl;
+
+ private:
+  explicit QueueStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class WriteTxn;
+};
+
+// A write transaction in progress. Each operation runs in a nested transaction: if it fails,
+// only that operation is undone and the outer transaction stays usable (so one oversized
+// message in a batch does not fail its neighbours).
+class WriteTxn {
+ public:
+  Result<void> enqueue(const NewMessage& message);
+  Result<void> settle(const SettleRequest& request);
+  Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
+
+  struct State;
+  explicit WriteTxn(State& state) : state_(state) {}
+
+ private:
+  State& state_;
+};
+
+}  // namespace ferry::queue
