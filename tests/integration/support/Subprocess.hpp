@@ -1,0 +1,34 @@
+// Subprocess: runs a command (the real ferry binary) for integration tests.
+// Contract: run() waits and captures stdout/stderr/exit code; Daemon starts one in the background.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ferry::test {
+
+struct RunResult {
+  int exit_code = -1;   // exit status, or 128+signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with argv, feeding `input` to stdin; waits at most `timeout_s` seconds (then kills).
+RunResult run(const std::vector<std::string>& argv, const std::string& input = {}, int timeout_s = 60);
+
+// A fresh temporary directory, removed (recursively) by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  void write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace ferry::test
