@@ -1,1 +1,210 @@
-// QueueStore: implementation lands with the queue work (placeholder so the target builds).
+// QueueStore: opening the environment and the public API; each mutation is one transaction
+// over the ops in TxnOps.cpp. See queue/README.md for the state machine and commit points.
+#include "queue/QueueStore.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <random>
+
+#include "queue/Codec.hpp"
+#include "queue/Schema.hpp"
+#include "queue/TxnOps.hpp"
+
+namespace ferry::queue {
+
+namespace {
+
+Result<void> prepare_directory(const std::string& path, bool read_only) {
+  std::error_code ec;
+  if (read_only) {
+    if (!std::filesystem::is_directory(path, ec))
+      return make_error(ErrorKind::NotFound, "queue directory " + path + " does not exist");
+    return {};
+  }
+  std::filesystem::create_directories(path, ec);
+  if (ec) return make_error(ErrorKind::Io, "cannot create queue directory " + path + ": " + ec.message());
+  // The queue holds other people's mail: owner only.
+  if (::chmod(path.c_str(), 0700) != 0)
+    return make_error(ErrorKind::Io, "cannot chmod 0700 queue directory " + path);
+  return {};
+}
+
+// One read transaction around `f` (many may run at once from any thread: MDB_NOTLS).
+template <typename T, typename F>
+Result<T> read_txn(QueueStore::Impl& impl, F&& f) {
+  auto txn = lmdb::Txn::begin(impl.env, nullptr, /*read_only=*/true);
+  if (!txn) return txn.error();
+  ops::Ctx c{*txn, impl.db};
+  return f(c);  // the read txn is aborted (released) by ~Txn
+}
+
+// One write transaction around `f`: committed (synced) iff f succeeded, else aborted.
+template <typename T, typename F>
+Result<T> write_txn(QueueStore::Impl& impl, F&& f) {
+  auto txn = lmdb::Txn::begin(impl.env, nullptr, /*read_only=*/false);
+  if (!txn) return txn.error();
+  ops::Ctx c{*txn, impl.db};
+  Result<T> r = f(c);
+  if (!r) return r;
+  if (auto done = txn->commit(); !done) return done.error();
+  return r;
+}
+
+Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
+  auto txn = lmdb::Txn::begin(impl.env, nullptr, read_only);
+  if (!txn) return txn.error();
+  const std::pair<MDB_dbi*, const char*> dbs[] = {
+      {&impl.db.meta, schema::kMeta},         {&impl.db.messages, schema::kMessages},
+      {&impl.db.bodies, schema::kBodies},     {&impl.db.recipients, schema::kRecipients},
+      {&impl.db.due, schema::kDue},           {&impl.db.quarantine, schema::kQuarantine},
+  };
+  for (auto [dbi, name] : dbs) {
+    auto h = txn->open_dbi(name, !read_only);
+    if (!h) return h.error();
+    *dbi = *h;
+  }
+  auto stored = txn->get(impl.db.meta, schema::kSchemaKey);
+  if (!stored) return stored.error();
+  if (!*stored) {
+    if (read_only) return make_error(ErrorKind::Invalid, "queue has no schema version (never opened read-write)");
+    if (auto put = txn->put(impl.db.meta, schema::kSchemaKey, codec::encode_schema(schema::kSchemaVersion)); !put)
+      return put.error();
+  } else {
+    auto version = codec::decode_schema(**stored);
+    if (!version) return version.error();
+    if (*version != schema::kSchemaVersion)
+      return make_error(ErrorKind::Invalid, "queue schema version " + std::to_string(*version) + ", this ferry reads " +
+                                                std::to_string(schema::kSchemaVersion));
+  }
+  // Ids must stay above every id already stored, whatever the clock says now.
+  {
+    auto cur = lmdb::Cursor::open(*txn, impl.db.messages);
+    if (!cur) return cur.error();
+    auto last = cur->last();
+    if (!last) return last.error();
+    if (*last)
+      if (auto id = schema::parse_message_key((*last)->key)) impl.ids.observe(*id);
+  }
+  return txn->commit();
+}
+
+}  // namespace
+
+QueueStore::QueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+QueueStore::~QueueStore() = default;
+
+Result<std::unique_ptr<QueueStore>> QueueStore::open(const QueueOptions& options) {
+  if (options.path.empty()) return make_error(ErrorKind::Invalid, "queue path is empty");
+  if (auto dir = prepare_directory(options.path, options.read_only); !dir) return dir.error();
+  std::random_device rd;
+  auto impl = std::make_unique<Impl>(options, (static_cast<std::uint64_t>(rd()) << 32) | rd());
+  // MDB_NOTLS: read transactions are not tied to a thread (the daemon reads from several).
+  // No MDB_NOMETASYNC / MDB_WRITEMAP: a returned commit is on disk. MDB_NOSYNC only on request.
+  unsigned flags = MDB_NOTLS;
+  if (!options.sync) flags |= MDB_NOSYNC;
+  if (options.read_only) flags |= MDB_RDONLY;
+  if (auto env = impl->env.open(options.path, options.map_size, flags, schema::kMaxDbs); !env) return env.error();
+  if (auto s = open_schema(*impl, options.read_only); !s) return s.error();
+  return std::unique_ptr<QueueStore>(new QueueStore(std::move(impl)));
+}
+
+QueueId QueueStore::allocate_id() { return impl_->ids.next(ferry::now_ms()); }
+
+Result<RecoveryReport> QueueStore::recover(TimeMs now_ms) {
+  return write_txn<RecoveryReport>(*impl_, [&](ops::Ctx& c) { return ops::recover(c, now_ms); });
+}
+
+Result<void> QueueStore::enqueue(const NewMessage& message) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::enqueue(c, message); });
+}
+
+Result<std::vector<DueRecipient>> QueueStore::lease_due(TimeMs now_ms, std::size_t limit, TimeMs retry_at_ms) {
+  return write_txn<std::vector<DueRecipient>>(*impl_,
+                                              [&](ops::Ctx& c) { return ops::lease_due(c, now_ms, limit, retry_at_ms); });
+}
+
+Result<void> QueueStore::lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) -> Result<void> {
+    auto r = ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/true);
+    if (!r) return r.error();
+    return {};
+  });
+}
+
+Result<std::vector<DueRecipient>> QueueStore::try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
+                                                        TimeMs retry_at_ms) {
+  return write_txn<std::vector<DueRecipient>>(
+      *impl_, [&](ops::Ctx& c) { return ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/false); });
+}
+
+Result<void> QueueStore::settle(const SettleRequest& request) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::settle(c, request); });
+}
+
+Result<void> QueueStore::hold(QueueId id) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::hold(c, id); });
+}
+
+Result<void> QueueStore::release(QueueId id, TimeMs now_ms) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::release(c, id, now_ms); });
+}
+
+Result<void> QueueStore::remove(QueueId id) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::remove(c, id); });
+}
+
+Result<void> QueueStore::flush(std::optional<QueueId> id, TimeMs now_ms) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::flush(c, id, now_ms); });
+}
+
+Result<MessageRecord> QueueStore::load(QueueId id) const {
+  return read_txn<MessageRecord>(*impl_, [&](ops::Ctx& c) { return ops::load(c, id); });
+}
+
+Result<std::string> QueueStore::read_body(QueueId id) const {
+  return read_txn<std::string>(*impl_, [&](ops::Ctx& c) { return ops::read_body(c, id); });
+}
+
+Result<void> QueueStore::for_each(const std::function<bool(const MessageRecord&)>& visit) const {
+  return read_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::for_each(c, visit); });
+}
+
+Result<std::vector<DueRecipient>> QueueStore::due_index() const {
+  return read_txn<std::vector<DueRecipient>>(*impl_, [&](ops::Ctx& c) { return ops::due_index(c); });
+}
+
+Result<std::vector<QuarantinedRecord>> QueueStore::quarantined() const {
+  return read_txn<std::vector<QuarantinedRecord>>(*impl_, [&](ops::Ctx& c) { return ops::quarantined(c); });
+}
+
+Result<QueueStore::Stats> QueueStore::stats() const {
+  return read_txn<Stats>(*impl_, [&](ops::Ctx& c) -> Result<Stats> {
+    auto st = c.txn.stat(impl_->db.messages);
+    if (!st) return st.error();
+    MDB_envinfo info{};
+    MDB_stat env_stat{};
+    int rc = impl_->env.call("env_info", [&] {
+      int r = mdb_env_info(impl_->env.get(), &info);
+      return r ? r : mdb_env_stat(impl_->env.get(), &env_stat);
+    });
+    if (rc) return lmdb::to_error(rc, "env_info");
+    Stats s;
+    s.messages = st->ms_entries;
+    s.map_size = info.me_mapsize;
+    s.map_used = (info.me_last_pgno + 1) * static_cast<std::size_t>(env_stat.ms_psize);
+    return s;
+  });
+}
+
+Result<void> QueueStore::write(const std::function<Result<void>(WriteTxn&)>& body) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) {
+    WriteTxn::State state{*impl_, c.txn};
+    WriteTxn txn(state);
+    return body(txn);
+  });
+}
+
+void QueueStore::set_fault_hook(FaultHook hook) { impl_->env.set_fault_hook(std::move(hook)); }
+
+}  // namespace ferry::queue

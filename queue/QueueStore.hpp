@@ -48,7 +48,13 @@ class QueueStore {
   // (attempts+1, leased) and moves its due time to `retry_at_ms`, all before returning.
   Result<std::vector<DueRecipient>> lease_due(TimeMs now_ms, std::size_t limit, TimeMs retry_at_ms);
   // Leases specific recipients (the scheduler picked them from its in-memory index).
+  // All or nothing: a recipient that is unknown, not Pending or already leased fails the call
+  // with NotFound and nothing is leased.
   Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
+  // Like lease(), but skips recipients that cannot be leased (held or removed by an operator
+  // since the scheduler indexed them) and returns the ones it leased.
+  Result<std::vector<DueRecipient>> try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
+                                              TimeMs retry_at_ms);
   Result<void> settle(const SettleRequest& request);
   Result<void> hold(QueueId id);
   Result<void> release(QueueId id, TimeMs now_ms);
@@ -93,6 +99,11 @@ class WriteTxn {
   Result<void> enqueue(const NewMessage& message);
   Result<void> settle(const SettleRequest& request);
   Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
+  Result<std::vector<DueRecipient>> try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
+                                              TimeMs retry_at_ms);
+  // Runs `body` in one nested transaction: if it fails, everything it did is undone (the
+  // CommitBatcher runs each request this way).
+  Result<void> run(const std::function<Result<void>(WriteTxn&)>& body);
 
   struct State;
   explicit WriteTxn(State& state) : state_(state) {}

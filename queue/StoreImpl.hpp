@@ -1,0 +1,33 @@
+// StoreImpl: the private state behind QueueStore and WriteTxn (env, database handles, ids).
+// Contract: internal to queue/; the database handles are opened once at open() and stay valid.
+#pragma once
+
+#include "queue/IdAllocator.hpp"
+#include "queue/Lmdb.hpp"
+#include "queue/QueueStore.hpp"
+
+namespace ferry::queue {
+
+struct Dbis {
+  MDB_dbi meta = 0;
+  MDB_dbi messages = 0;
+  MDB_dbi bodies = 0;
+  MDB_dbi recipients = 0;
+  MDB_dbi due = 0;
+  MDB_dbi quarantine = 0;
+};
+
+struct QueueStore::Impl {
+  Impl(QueueOptions opts, std::uint64_t seed) : options(std::move(opts)), ids(0, seed) {}
+  QueueOptions options;
+  lmdb::Env env;
+  Dbis db;
+  IdAllocator ids;
+};
+
+struct WriteTxn::State {
+  QueueStore::Impl& impl;
+  lmdb::Txn& txn;
+};
+
+}  // namespace ferry::queue

@@ -1,0 +1,523 @@
+// TxnOps: see TxnOps.hpp; the state machine it implements is described in queue/README.md.
+#include "queue/TxnOps.hpp"
+
+#include <set>
+
+#include "queue/Schema.hpp"
+
+namespace ferry::queue::ops {
+
+namespace {
+
+using schema::due_key;
+using schema::message_key;
+using schema::recipient_key;
+
+#define FERRY_TRY(expr)                     \
+  do {                                      \
+    auto ferry_r_ = (expr);                 \
+    if (!ferry_r_) return ferry_r_.error(); \
+  } while (0)
+
+Error not_found(QueueId id) { return make_error(ErrorKind::NotFound, "no message " + id.str()); }
+
+bool is_live(RecipientState s) { return s == RecipientState::Pending || s == RecipientState::Held; }
+
+// Every key of `dbi` that starts with `prefix`, copied (deleting while a cursor walks is avoided).
+Result<std::vector<std::string>> keys_with_prefix(Ctx& c, MDB_dbi dbi, std::string_view prefix) {
+  std::vector<std::string> keys;
+  auto cur = lmdb::Cursor::open(c.txn, dbi);
+  if (!cur) return cur.error();
+  auto e = cur->seek(prefix);
+  for (;;) {
+    if (!e) return e.error();
+    if (!*e || !(*e)->key.starts_with(prefix)) break;
+    keys.emplace_back((*e)->key);
+    e = cur->next();
+  }
+  return keys;
+}
+
+// The one place a recipient record changes: the due index follows the state, so "Pending <=>
+// exactly one due entry at next_attempt_ms" holds after every write.
+Result<void> update_recipient(Ctx& c, QueueId id, const std::optional<RecipientRecord>& before,
+                              const RecipientRecord& after) {
+  bool was_due = before && before->state == RecipientState::Pending;
+  bool is_due = after.state == RecipientState::Pending;
+  bool same_key = was_due && is_due && schema::due_ordinal(before->next_attempt_ms) ==
+                                           schema::due_ordinal(after.next_attempt_ms);
+  if (was_due && !same_key) FERRY_TRY(c.txn.del(c.db.due, due_key(before->next_attempt_ms, id, after.index)));
+  FERRY_TRY(c.txn.put(c.db.recipients, recipient_key(id, after.index), codec::encode_recipient(after)));
+  if (is_due && !same_key) FERRY_TRY(c.txn.put(c.db.due, due_key(after.next_attempt_ms, id, after.index), ""));
+  return {};
+}
+
+// Deletes the message, its body chunks, its recipient records and their due entries.
+Result<void> delete_message(Ctx& c, QueueId id) {
+  FERRY_TRY(c.txn.del(c.db.messages, message_key(id)));
+  std::string prefix = message_key(id);
+  auto bodies = keys_with_prefix(c, c.db.bodies, prefix);
+  if (!bodies) return bodies.error();
+  for (const auto& k : *bodies) FERRY_TRY(c.txn.del(c.db.bodies, k));
+  auto rcpts = keys_with_prefix(c, c.db.recipients, prefix);
+  if (!rcpts) return rcpts.error();
+  for (const auto& k : *rcpts) {
+    auto v = c.txn.get(c.db.recipients, k);
+    if (!v) return v.error();
+    if (*v) {
+      // An undecodable record's due entry (if any) cannot be named; lease_due and recover drop
+      // due entries that point at nothing.
+      auto rec = codec::decode_recipient(**v);
+      if (rec && rec->state == RecipientState::Pending)
+        FERRY_TRY(c.txn.del(c.db.due, due_key(rec->next_attempt_ms, id, schema::parse_sub_key(k)->n)));
+    }
+    FERRY_TRY(c.txn.del(c.db.recipients, k));
+  }
+  return {};
+}
+
+// Moves one undecodable record to `quarantine` (raw bytes + reason) and out of its table.
+Result<void> quarantine(Ctx& c, const char* table, MDB_dbi dbi, const std::string& key, const std::string& raw,
+                        const std::string& reason, TimeMs now) {
+  std::string qkey = schema::quarantine_key(table, key);
+  std::string value = codec::encode_quarantine({now, reason, raw});
+  // Never overwrite an earlier quarantined record: suffix the key until it is free.
+  for (unsigned n = 0;; ++n) {
+    std::string k = n == 0 ? qkey : qkey + "#" + std::to_string(n);
+    auto put = c.txn.put(c.db.quarantine, k, value, MDB_NOOVERWRITE);
+    if (put) break;
+    if (put.error().kind != ErrorKind::Exists) return put.error();
+  }
+  FERRY_TRY(c.txn.del(dbi, key));
+  return {};
+}
+
+Error with_context(Error e, const std::string& what) {
+  e.message = what + ": " + e.message;
+  return e;
+}
+
+}  // namespace
+
+Result<std::optional<codec::StoredMessage>> get_message(Ctx& c, QueueId id) {
+  auto v = c.txn.get(c.db.messages, message_key(id));
+  if (!v) return v.error();
+  if (!*v) return std::optional<codec::StoredMessage>();
+  auto m = codec::decode_message(**v);
+  if (!m) return with_context(m.error(), "message " + id.str());
+  return std::optional<codec::StoredMessage>(std::move(*m));
+}
+
+Result<std::optional<RecipientRecord>> get_recipient(Ctx& c, QueueId id, std::uint32_t index) {
+  auto v = c.txn.get(c.db.recipients, recipient_key(id, index));
+  if (!v) return v.error();
+  if (!*v) return std::optional<RecipientRecord>();
+  auto r = codec::decode_recipient(**v);
+  if (!r) return with_context(r.error(), "recipient " + id.str() + "#" + std::to_string(index));
+  r->index = index;  // the key is the truth
+  return std::optional<RecipientRecord>(std::move(*r));
+}
+
+Result<std::vector<RecipientRecord>> get_recipients(Ctx& c, QueueId id) {
+  std::vector<RecipientRecord> out;
+  std::string prefix = message_key(id);
+  auto cur = lmdb::Cursor::open(c.txn, c.db.recipients);
+  if (!cur) return cur.error();
+  auto e = cur->seek(prefix);
+  for (;;) {
+    if (!e) return e.error();
+    if (!*e || !(*e)->key.starts_with(prefix)) break;
+    auto sub = schema::parse_sub_key((*e)->key);
+    auto r = codec::decode_recipient((*e)->value);
+    if (!sub) return make_error(ErrorKind::Corrupt, "recipient key of " + id.str() + ": bad length");
+    if (!r) return with_context(r.error(), "recipient " + id.str() + "#" + std::to_string(sub->n));
+    r->index = sub->n;
+    out.push_back(std::move(*r));
+    e = cur->next();
+  }
+  return out;
+}
+
+Result<MessageRecord> load(Ctx& c, QueueId id) {
+  auto m = get_message(c, id);
+  if (!m) return m.error();
+  if (!*m) return not_found(id);
+  auto rcpts = get_recipients(c, id);
+  if (!rcpts) return rcpts.error();
+  MessageRecord rec;
+  rec.id = id;
+  rec.envelope = std::move((*m)->envelope);
+  rec.delay_warning_sent_ms = (*m)->delay_warning_sent_ms;
+  rec.recipients = std::move(*rcpts);
+  return rec;
+}
+
+Result<std::string> read_body(Ctx& c, QueueId id) {
+  auto m = get_message(c, id);
+  if (!m) return m.error();
+  if (!*m) return not_found(id);
+  std::string body;
+  body.reserve((*m)->body_size);
+  for (std::uint32_t i = 0; i < (*m)->chunks; ++i) {
+    auto v = c.txn.get(c.db.bodies, schema::body_key(id, i));
+    if (!v) return v.error();
+    if (!*v) return make_error(ErrorKind::Corrupt, "message " + id.str() + ": body chunk " + std::to_string(i) + " missing");
+    body.append(**v);
+  }
+  if (body.size() != (*m)->body_size)
+    return make_error(ErrorKind::Corrupt, "message " + id.str() + ": body size mismatch");
+  return body;
+}
+
+Result<void> for_each(Ctx& c, const std::function<bool(const MessageRecord&)>& visit) {
+  auto cur = lmdb::Cursor::open(c.txn, c.db.messages);
+  if (!cur) return cur.error();
+  // A corrupt record must not hide every other message from an operator: visit the good ones
+  // and report the bad ones (as Corrupt) at the end; recover() moves them to quarantine.
+  std::size_t corrupt = 0;
+  std::string first_error;
+  for (auto e = cur->first();; e = cur->next()) {
+    if (!e) return e.error();
+    if (!*e) break;
+    auto id = schema::parse_message_key((*e)->key);
+    Result<MessageRecord> rec = id ? load(c, *id) : Result<MessageRecord>(make_error(ErrorKind::Corrupt, "bad message key"));
+    if (!rec) {
+      if (rec.error().kind != ErrorKind::Corrupt) return rec.error();
+      if (corrupt++ == 0) first_error = rec.error().message;
+      continue;
+    }
+    if (!visit(*rec)) break;
+  }
+  if (corrupt)
+    return make_error(ErrorKind::Corrupt, std::to_string(corrupt) + " undecodable message(s), first: " + first_error);
+  return {};
+}
+
+Result<std::vector<DueRecipient>> due_index(Ctx& c) {
+  std::vector<DueRecipient> out;
+  auto cur = lmdb::Cursor::open(c.txn, c.db.due);
+  if (!cur) return cur.error();
+  for (auto e = cur->first();; e = cur->next()) {
+    if (!e) return e.error();
+    if (!*e) break;
+    auto k = schema::parse_due_key((*e)->key);
+    if (!k) return make_error(ErrorKind::Corrupt, "due index: bad key " + schema::to_hex((*e)->key));
+    out.push_back(DueRecipient{k->id, k->index, static_cast<TimeMs>(k->due)});
+  }
+  return out;
+}
+
+Result<std::vector<QuarantinedRecord>> quarantined(Ctx& c) {
+  std::vector<QuarantinedRecord> out;
+  auto cur = lmdb::Cursor::open(c.txn, c.db.quarantine);
+  if (!cur) return cur.error();
+  for (auto e = cur->first();; e = cur->next()) {
+    if (!e) return e.error();
+    if (!*e) break;
+    QuarantinedRecord q;
+    auto k = schema::parse_quarantine_key((*e)->key);
+    q.table = k ? k->table : "?";
+    q.key_hex = schema::to_hex(k ? std::string_view(k->key) : (*e)->key);
+    auto v = codec::decode_quarantine((*e)->value);
+    q.reason = v ? v->reason : "undecodable quarantine entry";
+    q.size = v ? v->raw.size() : (*e)->value.size();
+    out.push_back(std::move(q));
+  }
+  return out;
+}
+
+Result<void> enqueue(Ctx& c, const NewMessage& m) {
+  if (m.id.value == 0) return make_error(ErrorKind::Invalid, "enqueue: queue id 0");
+  if (m.envelope.recipients.empty()) return make_error(ErrorKind::Invalid, "enqueue " + m.id.str() + ": no recipients");
+  std::size_t chunks = (m.body.size() + schema::kBodyChunk - 1) / schema::kBodyChunk;
+  if (chunks > UINT32_MAX || m.envelope.recipients.size() > UINT32_MAX)
+    return make_error(ErrorKind::Invalid, "enqueue " + m.id.str() + ": too large");
+  codec::StoredMessage stored{m.id, m.envelope, 0, m.body.size(), static_cast<std::uint32_t>(chunks)};
+  auto put = c.txn.put(c.db.messages, message_key(m.id), codec::encode_message(stored), MDB_NOOVERWRITE);
+  if (!put) return with_context(put.error(), "enqueue " + m.id.str());
+  for (std::size_t i = 0; i < chunks; ++i) {
+    std::string_view chunk = std::string_view(m.body).substr(i * schema::kBodyChunk, schema::kBodyChunk);
+    FERRY_TRY(c.txn.put(c.db.bodies, schema::body_key(m.id, static_cast<std::uint32_t>(i)), chunk));
+  }
+  for (std::uint32_t i = 0; i < m.envelope.recipients.size(); ++i) {
+    RecipientRecord r;
+    r.index = i;
+    r.state = RecipientState::Pending;
+    r.next_attempt_ms = m.first_due_ms;
+    FERRY_TRY(update_recipient(c, m.id, std::nullopt, r));
+  }
+  return {};
+}
+
+Result<std::vector<DueRecipient>> lease(Ctx& c, const std::vector<DueRecipient>& list, TimeMs now, TimeMs retry_at,
+                                        bool strict) {
+  std::vector<DueRecipient> leased;
+  for (const auto& d : list) {
+    auto rec = get_recipient(c, d.id, d.index);
+    if (!rec) return rec.error();
+    std::string who = d.id.str() + "#" + std::to_string(d.index);
+    if (!*rec) {
+      if (strict) return make_error(ErrorKind::NotFound, "lease: no recipient " + who);
+      continue;
+    }
+    // Only a Pending recipient that is not already in flight may start an attempt: anything
+    // else (held, final, or leased twice) would deliver twice or behind the operator's back.
+    if ((*rec)->state != RecipientState::Pending || (*rec)->leased) {
+      if (strict) return make_error(ErrorKind::NotFound, "lease: recipient " + who + " is not leasable (" +
+                                                             to_string((*rec)->state) + ((*rec)->leased ? ", leased)" : ")"));
+      continue;
+    }
+    RecipientRecord after = **rec;
+    after.attempts += 1;
+    after.leased = true;
+    if (after.first_attempt_ms == 0) after.first_attempt_ms = now;
+    after.next_attempt_ms = retry_at;
+    FERRY_TRY(update_recipient(c, d.id, *rec, after));
+    leased.push_back(DueRecipient{d.id, d.index, (*rec)->next_attempt_ms});
+  }
+  return leased;
+}
+
+Result<std::vector<DueRecipient>> lease_due(Ctx& c, TimeMs now, std::size_t limit, TimeMs retry_at) {
+  std::vector<DueRecipient> candidates;
+  std::vector<std::string> stale;             // due entries that point at nothing leasable
+  std::vector<std::pair<std::string, std::string>> corrupt;  // recipient key, raw bytes
+  {
+    auto cur = lmdb::Cursor::open(c.txn, c.db.due);
+    if (!cur) return cur.error();
+    for (auto e = cur->first(); candidates.size() < limit; e = cur->next()) {
+      if (!e) return e.error();
+      if (!*e) break;
+      auto k = schema::parse_due_key((*e)->key);
+      if (!k) { stale.emplace_back((*e)->key); continue; }
+      if (static_cast<std::int64_t>(k->due) > now) break;
+      auto raw = c.txn.get(c.db.recipients, recipient_key(k->id, k->index));
+      if (!raw) return raw.error();
+      if (!*raw) { stale.emplace_back((*e)->key); continue; }
+      auto rec = codec::decode_recipient(**raw);
+      if (!rec) {
+        // The daemon must not stall on one bad record: move it aside and keep going.
+        corrupt.emplace_back(recipient_key(k->id, k->index), std::string(**raw));
+        stale.emplace_back((*e)->key);
+        continue;
+      }
+      if (rec->state != RecipientState::Pending ||
+          schema::due_ordinal(rec->next_attempt_ms) != k->due) { stale.emplace_back((*e)->key); continue; }
+      if (rec->leased) continue;  // in flight past its retry time: the attempt still owns it
+      candidates.push_back(DueRecipient{k->id, k->index, static_cast<TimeMs>(k->due)});
+    }
+  }
+  for (const auto& k : stale) FERRY_TRY(c.txn.del(c.db.due, k));
+  for (const auto& [k, raw] : corrupt)
+    FERRY_TRY(quarantine(c, schema::kRecipients, c.db.recipients, k, raw, "undecodable recipient (lease_due)", now));
+  return lease(c, candidates, now, retry_at, /*strict=*/true);
+}
+
+Result<void> settle(Ctx& c, const SettleRequest& request) {
+  std::set<std::uint64_t> touched;
+  for (const auto& r : request.results) {
+    auto msg = get_message(c, r.id);
+    if (!msg) return msg.error();
+    // The message is gone: an operator deleted it while the attempt was in flight. The result
+    // has nothing left to update, and failing would also drop the other results and bounces.
+    if (!*msg) continue;
+    auto rec = get_recipient(c, r.id, r.index);
+    if (!rec) return rec.error();
+    if (!*rec)
+      return make_error(ErrorKind::Invalid, "settle: message " + r.id.str() + " has no recipient " + std::to_string(r.index));
+    RecipientRecord after = **rec;
+    after.leased = false;
+    after.last = r.attempt;
+    after.history.push_back(r.attempt);
+    while (after.history.size() > kMaxHistory) after.history.erase(after.history.begin());
+    // A final state is never reopened (a duplicate settle cannot un-deliver); a Held recipient
+    // stays held on a transient result, but a delivery or a failure is a fact and is recorded.
+    if (is_live(after.state)) {
+      switch (r.attempt.outcome) {
+        case AttemptOutcome::Delivered: after.state = RecipientState::Delivered; break;
+        case AttemptOutcome::Transient: after.next_attempt_ms = r.next_attempt_ms; break;
+        case AttemptOutcome::Permanent:
+        case AttemptOutcome::Expired: after.state = RecipientState::Failed; break;
+        case AttemptOutcome::Started:
+          return make_error(ErrorKind::Invalid, "settle: outcome 'started' for " + r.id.str());
+      }
+    }
+    FERRY_TRY(update_recipient(c, r.id, *rec, after));
+    touched.insert(r.id.value);
+  }
+  for (QueueId id : request.mark_delay_warned) {
+    auto msg = get_message(c, id);
+    if (!msg) return msg.error();
+    if (!*msg) continue;
+    (*msg)->delay_warning_sent_ms = request.now_ms;
+    FERRY_TRY(c.txn.put(c.db.messages, message_key(id), codec::encode_message(**msg)));
+  }
+  // The bounces are written in this same transaction as the failures: both or neither.
+  for (const auto& m : request.enqueue) FERRY_TRY(enqueue(c, m));
+  for (std::uint64_t v : touched) {
+    auto rcpts = get_recipients(c, QueueId{v});
+    if (!rcpts) return rcpts.error();
+    bool live = false;
+    for (const auto& r : *rcpts) live = live || is_live(r.state);
+    if (!live) FERRY_TRY(delete_message(c, QueueId{v}));
+  }
+  return {};
+}
+
+namespace {
+// Applies `change` to every recipient of `id`; NotFound if the message does not exist.
+Result<void> change_all(Ctx& c, QueueId id, const std::function<bool(RecipientRecord&)>& change) {
+  auto msg = get_message(c, id);
+  if (!msg) return msg.error();
+  if (!*msg) return not_found(id);
+  auto rcpts = get_recipients(c, id);
+  if (!rcpts) return rcpts.error();
+  for (const auto& r : *rcpts) {
+    RecipientRecord after = r;
+    if (change(after)) FERRY_TRY(update_recipient(c, id, r, after));
+  }
+  return {};
+}
+}  // namespace
+
+Result<void> hold(Ctx& c, QueueId id) {
+  return change_all(c, id, [](RecipientRecord& r) {
+    if (r.state != RecipientState::Pending) return false;
+    r.state = RecipientState::Held;
+    return true;
+  });
+}
+
+Result<void> release(Ctx& c, QueueId id, TimeMs now) {
+  return change_all(c, id, [now](RecipientRecord& r) {
+    if (r.state != RecipientState::Held) return false;
+    r.state = RecipientState::Pending;
+    r.next_attempt_ms = now;
+    return true;
+  });
+}
+
+Result<void> remove(Ctx& c, QueueId id) {
+  auto msg = c.txn.get(c.db.messages, message_key(id));
+  if (!msg) return msg.error();
+  if (!*msg) return not_found(id);
+  return delete_message(c, id);
+}
+
+namespace {
+// A leased recipient's attempt is in flight; flushing it would only be skipped by lease_due.
+bool flush_one(RecipientRecord& r, TimeMs now) {
+  if (r.state != RecipientState::Pending || r.leased || r.next_attempt_ms <= now) return false;
+  r.next_attempt_ms = now;
+  return true;
+}
+}  // namespace
+
+Result<void> flush(Ctx& c, std::optional<QueueId> id, TimeMs now) {
+  if (id) return change_all(c, *id, [now](RecipientRecord& r) { return flush_one(r, now); });
+  std::vector<std::pair<QueueId, RecipientRecord>> changes;
+  {
+    auto cur = lmdb::Cursor::open(c.txn, c.db.recipients);
+    if (!cur) return cur.error();
+    for (auto e = cur->first();; e = cur->next()) {
+      if (!e) return e.error();
+      if (!*e) break;
+      auto sub = schema::parse_sub_key((*e)->key);
+      auto r = codec::decode_recipient((*e)->value);
+      if (!sub || !r) continue;  // undecodable: left for recover() to quarantine
+      r->index = sub->n;
+      changes.emplace_back(sub->id, std::move(*r));
+    }
+  }
+  for (auto& [qid, r] : changes) {
+    RecipientRecord after = r;
+    if (flush_one(after, now)) FERRY_TRY(update_recipient(c, qid, r, after));
+  }
+  return {};
+}
+
+Result<RecoveryReport> recover(Ctx& c, TimeMs now) {
+  RecoveryReport report;
+  struct Bad {
+    const char* table;
+    MDB_dbi dbi;
+    std::string key, raw, reason;
+  };
+  std::vector<Bad> bad;
+  std::set<std::uint64_t> live;
+  std::vector<std::pair<QueueId, RecipientRecord>> unlease;
+  std::set<std::string> expected_due;
+
+  auto walk = [&](MDB_dbi dbi, const std::function<void(std::string_view, std::string_view)>& f) -> Result<void> {
+    auto cur = lmdb::Cursor::open(c.txn, dbi);
+    if (!cur) return cur.error();
+    for (auto e = cur->first();; e = cur->next()) {
+      if (!e) return e.error();
+      if (!*e) return {};
+      f((*e)->key, (*e)->value);
+    }
+  };
+
+  FERRY_TRY(walk(c.db.messages, [&](std::string_view k, std::string_view v) {
+    auto id = schema::parse_message_key(k);
+    auto m = codec::decode_message(v);
+    if (!id || !m) {
+      bad.push_back({schema::kMessages, c.db.messages, std::string(k), std::string(v),
+                     !id ? "bad message key" : m.error().message});
+      return;
+    }
+    live.insert(id->value);
+  }));
+  report.messages = live.size();
+
+  FERRY_TRY(walk(c.db.recipients, [&](std::string_view k, std::string_view v) {
+    auto sub = schema::parse_sub_key(k);
+    auto r = codec::decode_recipient(v);
+    std::string reason;
+    if (!sub) reason = "bad recipient key";
+    else if (!r) reason = r.error().message;
+    else if (!live.count(sub->id.value)) reason = "orphan recipient: message record missing";
+    if (!reason.empty()) {
+      bad.push_back({schema::kRecipients, c.db.recipients, std::string(k), std::string(v), reason});
+      return;
+    }
+    r->index = sub->n;
+    if (r->state == RecipientState::Pending) {
+      ++report.pending_recipients;
+      expected_due.insert(due_key(r->next_attempt_ms, sub->id, sub->n));
+    }
+    if (r->leased) unlease.emplace_back(sub->id, std::move(*r));
+  }));
+
+  FERRY_TRY(walk(c.db.bodies, [&](std::string_view k, std::string_view v) {
+    auto sub = schema::parse_sub_key(k);
+    if (!sub || !live.count(sub->id.value))
+      bad.push_back({schema::kBodies, c.db.bodies, std::string(k), std::string(v),
+                     !sub ? "bad body key" : "orphan body chunk: message record missing"});
+  }));
+
+  // The due index is derived data: drop what no Pending recipient backs, add what is missing.
+  std::vector<std::string> drop;
+  FERRY_TRY(walk(c.db.due, [&](std::string_view k, std::string_view) {
+    auto it = expected_due.find(std::string(k));
+    if (it == expected_due.end()) drop.emplace_back(k);
+    else expected_due.erase(it);
+  }));
+  for (const auto& k : drop) FERRY_TRY(c.txn.del(c.db.due, k));
+  for (const auto& k : expected_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
+
+  for (const auto& b : bad) FERRY_TRY(quarantine(c, b.table, b.dbi, b.key, b.raw, b.reason, now));
+  report.quarantined = bad.size();
+
+  // A lease outlived its process: the attempt may or may not have happened. The recipient is
+  // due again at the retry time recorded when it was leased (never "now": no hot loop).
+  for (auto& [qid, r] : unlease) {
+    RecipientRecord after = r;
+    after.leased = false;
+    FERRY_TRY(update_recipient(c, qid, r, after));
+  }
+  report.unleased = unlease.size();
+  return report;
+}
+
+}  // namespace ferry::queue::ops

@@ -1,0 +1,54 @@
+// WriteTxn: the operations of a batched write transaction, each in its own nested LMDB
+// transaction so a failing request (say MapFull for one huge message) undoes only itself.
+#include "queue/QueueStore.hpp"
+#include "queue/TxnOps.hpp"
+
+namespace ferry::queue {
+
+namespace {
+
+template <typename T, typename F>
+Result<T> nested(WriteTxn::State& s, F&& f) {
+  auto child = lmdb::Txn::begin(s.impl.env, &s.txn, /*read_only=*/false);
+  if (!child) return child.error();
+  ops::Ctx c{*child, s.impl.db};
+  Result<T> r = f(*child, c);
+  if (!r) return r;  // ~Txn aborts the child; the parent is as it was
+  if (auto done = child->commit(); !done) return done.error();
+  return r;
+}
+
+}  // namespace
+
+Result<void> WriteTxn::enqueue(const NewMessage& message) {
+  return nested<void>(state_, [&](lmdb::Txn&, ops::Ctx& c) { return ops::enqueue(c, message); });
+}
+
+Result<void> WriteTxn::settle(const SettleRequest& request) {
+  return nested<void>(state_, [&](lmdb::Txn&, ops::Ctx& c) { return ops::settle(c, request); });
+}
+
+Result<void> WriteTxn::lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms) {
+  return nested<void>(state_, [&](lmdb::Txn&, ops::Ctx& c) -> Result<void> {
+    auto r = ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/true);
+    if (!r) return r.error();
+    return {};
+  });
+}
+
+Result<std::vector<DueRecipient>> WriteTxn::try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
+                                                      TimeMs retry_at_ms) {
+  return nested<std::vector<DueRecipient>>(state_, [&](lmdb::Txn&, ops::Ctx& c) {
+    return ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/false);
+  });
+}
+
+Result<void> WriteTxn::run(const std::function<Result<void>(WriteTxn&)>& body) {
+  return nested<void>(state_, [&](lmdb::Txn& child, ops::Ctx&) {
+    State inner{state_.impl, child};
+    WriteTxn txn(inner);
+    return body(txn);
+  });
+}
+
+}  // namespace ferry::queue
