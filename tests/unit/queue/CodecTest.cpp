@@ -1,0 +1,190 @@
+// CodecTest: round-trips of every stored value and key; bad input gives errors, never a crash.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "QueueTestSupport.hpp"
+#include "queue/Codec.hpp"
+#include "queue/Schema.hpp"
+
+namespace ferry::queue {
+namespace {
+
+using namespace codec;
+
+StoredMessage sample_stored() {
+  StoredMessage m;
+  m.id = QueueId{0x0123456789ABCDEFull};
+  m.envelope = test::sample_envelope(3);
+  m.envelope.arrival_ms = -5;  // signed values survive
+  m.delay_warning_sent_ms = 1234567;
+  m.body_size = 5u << 20;
+  m.chunks = 20;
+  return m;
+}
+
+RecipientRecord sample_recipient() {
+  RecipientRecord r;
+  r.index = 7;
+  r.state = RecipientState::Held;
+  r.leased = true;
+  r.attempts = 3;
+  r.next_attempt_ms = 99999;
+  r.first_attempt_ms = 11111;
+  r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
+  r.last->code = -1;
+  r.history = {test::sample_attempt(AttemptOutcome::Started, 1), test::sample_attempt(AttemptOutcome::Expired, 2)};
+  return r;
+}
+
+TEST(QueueCodec, MessageRoundTripsEveryField) {
+  auto m = sample_stored();
+  auto d = decode_message(encode_message(m));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->id, m.id);
+  const auto &a = d->envelope, &b = m.envelope;
+  EXPECT_EQ(a.reverse_path, b.reverse_path);
+  ASSERT_EQ(a.recipients.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(a.recipients[i].address, b.recipients[i].address);
+    EXPECT_EQ(a.recipients[i].orcpt, b.recipients[i].orcpt);
+    EXPECT_EQ(a.recipients[i].notify, b.recipients[i].notify);
+  }
+  EXPECT_EQ(a.ret, b.ret);
+  EXPECT_EQ(a.envid, b.envid);
+  EXPECT_EQ(a.body_type, b.body_type);
+  EXPECT_EQ(a.smtputf8, b.smtputf8);
+  EXPECT_EQ(a.client.address, b.client.address);
+  EXPECT_EQ(a.client.helo, b.client.helo);
+  EXPECT_EQ(a.client.auth_user, b.client.auth_user);
+  EXPECT_EQ(a.client.protocol, b.client.protocol);
+  EXPECT_EQ(a.arrival_ms, -5);
+  EXPECT_EQ(a.size, b.size);
+  EXPECT_EQ(d->delay_warning_sent_ms, m.delay_warning_sent_ms);
+  EXPECT_EQ(d->body_size, m.body_size);
+  EXPECT_EQ(d->chunks, m.chunks);
+}
+
+TEST(QueueCodec, RecipientRoundTripsEveryField) {
+  auto r = sample_recipient();
+  auto d = decode_recipient(encode_recipient(r));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->index, r.index);
+  EXPECT_EQ(d->state, r.state);
+  EXPECT_EQ(d->leased, r.leased);
+  EXPECT_EQ(d->attempts, r.attempts);
+  EXPECT_EQ(d->next_attempt_ms, r.next_attempt_ms);
+  EXPECT_EQ(d->first_attempt_ms, r.first_attempt_ms);
+  ASSERT_TRUE(d->last);
+  EXPECT_EQ(test::describe(*d->last), test::describe(*r.last));
+  ASSERT_EQ(d->history.size(), 2u);
+  EXPECT_EQ(test::describe(d->history[0]), test::describe(r.history[0]));
+  EXPECT_EQ(test::describe(d->history[1]), test::describe(r.history[1]));
+
+  RecipientRecord empty;
+  auto e = decode_recipient(encode_recipient(empty));
+  ASSERT_TRUE(e);
+  EXPECT_FALSE(e->last);
+  EXPECT_TRUE(e->history.empty());
+}
+
+TEST(QueueCodec, QuarantineAndSchemaRoundTrip) {
+  QuarantineValue q{77, "bad version", std::string("\x00\xff garbage", 10)};
+  auto d = decode_quarantine(encode_quarantine(q));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->quarantined_ms, 77);
+  EXPECT_EQ(d->reason, q.reason);
+  EXPECT_EQ(d->raw, q.raw);
+  auto s = decode_schema(encode_schema(schema::kSchemaVersion));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s, schema::kSchemaVersion);
+}
+
+TEST(QueueCodec, EveryTruncationIsAnError) {
+  for (const std::string& full : {encode_message(sample_stored()), encode_recipient(sample_recipient()),
+                                  encode_quarantine({1, "r", "raw"}), encode_schema(1)}) {
+    for (std::size_t n = 0; n < full.size(); ++n) {
+      std::string_view cut(full.data(), n);
+      EXPECT_FALSE(decode_message(cut) && decode_recipient(cut) && decode_quarantine(cut) && decode_schema(cut));
+    }
+  }
+  for (std::size_t n = 0; n < encode_message(sample_stored()).size(); ++n) {
+    auto r = decode_message(std::string_view(encode_message(sample_stored())).substr(0, n));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().kind, ErrorKind::Corrupt);
+  }
+  auto rec = encode_recipient(sample_recipient());
+  for (std::size_t n = 0; n < rec.size(); ++n) EXPECT_FALSE(decode_recipient(std::string_view(rec).substr(0, n)));
+}
+
+TEST(QueueCodec, TrailingBytesAndWrongVersionAreErrors) {
+  auto m = encode_message(sample_stored());
+  EXPECT_FALSE(decode_message(m + "x"));
+  auto r = encode_recipient(sample_recipient());
+  EXPECT_FALSE(decode_recipient(r + std::string(1, '\0')));
+  m[0] = 2;
+  auto bad = decode_message(m);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::Corrupt);
+  r[0] = 0;
+  EXPECT_FALSE(decode_recipient(r));
+  EXPECT_FALSE(decode_schema(std::string("\x09\x01\x00\x00\x00", 5)));
+}
+
+TEST(QueueCodec, BadEnumsAndBooleansAreErrors) {
+  auto r = encode_recipient(sample_recipient());
+  auto s = r;
+  s[5] = 9;  // state byte (after version + u32 index)
+  EXPECT_FALSE(decode_recipient(s));
+  s = r;
+  s[6] = 2;  // leased must be 0/1
+  EXPECT_FALSE(decode_recipient(s));
+}
+
+TEST(QueueCodec, RandomGarbageNeverCrashes) {
+  std::mt19937 rng(42);
+  auto m = encode_message(sample_stored());
+  auto r = encode_recipient(sample_recipient());
+  for (int i = 0; i < 3000; ++i) {
+    std::string s = (i % 2 ? m : r);
+    int flips = 1 + rng() % 4;
+    for (int f = 0; f < flips; ++f) s[rng() % s.size()] = static_cast<char>(rng());
+    if (i % 3 == 0) s.resize(rng() % s.size());
+    (void)decode_message(s);
+    (void)decode_recipient(s);
+    (void)decode_quarantine(s);
+  }
+  std::string huge_count("\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xff\xff\xff\x0f", 15);
+  EXPECT_FALSE(decode_message(huge_count));
+  std::string long_varint(1, '\x01');
+  long_varint += std::string(20, '\xff');
+  EXPECT_FALSE(decode_message(long_varint));
+}
+
+TEST(QueueSchema, KeysSortNumericallyAndParseBack) {
+  using namespace schema;
+  EXPECT_LT(message_key(QueueId{255}), message_key(QueueId{256}));
+  EXPECT_LT(due_key(1000, QueueId{9}, 0), due_key(1001, QueueId{1}, 0));
+  EXPECT_LT(due_key(-7, QueueId{1}, 0), due_key(0, QueueId{2}, 0));
+  auto d = parse_due_key(due_key(0x1122334455, QueueId{0xAABBCCDDEEFF0011ull}, 0x01020304));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->due, 0x1122334455u);
+  EXPECT_EQ(d->id.value, 0xAABBCCDDEEFF0011ull);
+  EXPECT_EQ(d->index, 0x01020304u);
+  auto s = parse_sub_key(body_key(QueueId{5}, 6));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->id.value, 5u);
+  EXPECT_EQ(s->n, 6u);
+  EXPECT_TRUE(body_key(QueueId{5}, 0).starts_with(message_key(QueueId{5})));
+  auto q = parse_quarantine_key(quarantine_key("recipients", std::string("\x00\x01", 2)));
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->table, "recipients");
+  EXPECT_EQ(q->key, std::string("\x00\x01", 2));
+  EXPECT_FALSE(parse_due_key("short"));
+  EXPECT_FALSE(parse_sub_key("short"));
+  EXPECT_FALSE(parse_message_key("short"));
+  EXPECT_EQ(to_hex(std::string("\x01\xab", 2)), "01ab");
+}
+
+}  // namespace
+}  // namespace ferry::queue
