@@ -5,6 +5,5 @@
 
 namespace ferry::cli {
 int cmd_serve(const Args&) { std::fputs("ferry serve: not built yet\n", stderr); return kExitFailure; }
-int cmd_check_config(const Args&) { std::fputs("ferry check-config: not built yet\n", stderr); return kExitFailure; }
 int cmd_queue(const Args&) { std::fputs("ferry queue: not built yet\n", stderr); return kExitFailure; }
 }  // namespace ferry::cli

@@ -1,0 +1,66 @@
+// CheckConfig: `ferry check-config [FILE | --config FILE]`: validate and print the effective config.
+// Contract: exit 0 and the rendered TOML on stdout; on error one line on stderr and exit 78.
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "mta/cli/Commands.hpp"
+#include "mta/config/Config.hpp"
+
+namespace ferry::cli {
+namespace {
+
+void check_config_usage(std::FILE* out) {
+  std::fputs("usage: ferry check-config [FILE | --config FILE]\n"
+             "  validates FILE laid over the built-in default (the default alone without FILE)\n"
+             "  and prints the effective configuration\n",
+             out);
+}
+
+}  // namespace
+
+int cmd_check_config(const Args& args) {
+  std::optional<std::string> file;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::optional<std::string> value;
+    if (a == "-h" || a == "--help") {
+      check_config_usage(stdout);
+      return kExitOk;
+    }
+    if (a == "--config" || a == "-c") {
+      if (i + 1 == args.size()) {
+        std::fprintf(stderr, "ferry check-config: %s needs a FILE\n", a.c_str());
+        check_config_usage(stderr);
+        return kExitUsage;
+      }
+      value = args[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      value = a.substr(9);
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "ferry check-config: unknown option '%s'\n", a.c_str());
+      check_config_usage(stderr);
+      return kExitUsage;
+    } else {
+      value = a;
+    }
+    if (file) {
+      std::fputs("ferry check-config: only one configuration file may be given\n", stderr);
+      check_config_usage(stderr);
+      return kExitUsage;
+    }
+    file = std::move(value);
+  }
+
+  auto loaded = config::load_config(file);
+  if (const auto* err = std::get_if<config::ConfigError>(&loaded)) {
+    std::fprintf(stderr, "ferry: configuration error: %s\n", err->str().c_str());
+    return kExitConfig;
+  }
+  const std::string text = config::render(std::get<config::Config>(loaded));
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace ferry::cli

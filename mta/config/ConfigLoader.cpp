@@ -1,0 +1,645 @@
+// ConfigLoader: TOML (toml++) -> Config, overlaying the file on the embedded default.
+// Contract: every error names file:line:column and the dotted key path; toml++ types never leave
+// this translation unit (DESIGN.md: mta/config is the only toml++ user, headers stay std only).
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <initializer_list>
+#include <map>
+#include <set>
+
+#include "mta/config/Config.hpp"
+#include "mta/config/ConfigValues.hpp"
+
+namespace ferry::config {
+namespace {
+
+using detail::to_lower;
+
+constexpr std::string_view kEmbeddedName = "<embedded>";
+constexpr std::int64_t kMaxCount = 1'000'000;
+
+// Thrown inside the loader only; load_config_text turns it into a value.
+struct Failure {
+  ConfigError error;
+};
+
+struct Where {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::uint64_t seq = 0;  // later assignments win (overlay order)
+};
+
+std::string_view type_name(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::none: return "nothing";
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+  }
+  return "unknown";
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out.append(s);
+  out += '"';
+  return out;
+}
+
+using Handler = std::function<void(const toml::node&, const std::string&)>;
+using Field = std::pair<std::string_view, Handler>;
+
+class Loader {
+ public:
+  explicit Loader(Config& cfg) : cfg_(cfg) {}
+
+  void apply(std::string_view text, std::string_view file) {
+    file_ = std::string(file);
+    toml::table root;
+    try {
+      root = toml::parse(text, file);
+    } catch (const toml::parse_error& e) {
+      const auto& b = e.source().begin;
+      throw Failure{ConfigError{file_, static_cast<int>(b.line), static_cast<int>(b.column), {},
+                                std::string(e.description())}};
+    }
+    top(root);
+  }
+
+  // Rules that relate several keys, checked once every layer is applied.
+  void check_relations() {
+    using detail::format_duration;
+    const auto& r = cfg_.retry;
+    if (r.first > r.max_interval)
+      fail_later("retry.first", "must not exceed retry.max_interval (" + format_duration(r.max_interval) + ")",
+                 "retry.max_interval", "must not be less than retry.first (" + format_duration(r.first) + ")");
+    if (cfg_.tls.certificate.empty() != cfg_.tls.key.empty())
+      fail_later("tls.certificate", "set tls.key too (both or neither)",
+                 "tls.key", "set tls.certificate too (both or neither)");
+    const auto& d = cfg_.delivery;
+    if (d.max_per_destination > d.max_connections)
+      fail_later("delivery.max_per_destination",
+                 "must not exceed delivery.max_connections (" + std::to_string(d.max_connections) + ")",
+                 "delivery.max_connections",
+                 "must not be less than delivery.max_per_destination (" + std::to_string(d.max_per_destination) + ")");
+    const auto& s = cfg_.smtp;
+    if (s.max_connections_per_ip > s.max_connections)
+      fail_later("smtp.max_connections_per_ip",
+                 "must not exceed smtp.max_connections (" + std::to_string(s.max_connections) + ")",
+                 "smtp.max_connections",
+                 "must not be less than smtp.max_connections_per_ip (" + std::to_string(s.max_connections_per_ip) + ")");
+  }
+
+ private:
+  // ---- errors and positions -------------------------------------------------------------
+
+  [[noreturn]] void fail(const toml::source_region& r, const std::string& path, std::string msg) const {
+    throw Failure{ConfigError{file_, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column), path,
+                              std::move(msg)}};
+  }
+  [[noreturn]] void fail(const toml::node& n, const std::string& path, std::string msg) const {
+    fail(n.source(), path, std::move(msg));
+  }
+  [[noreturn]] void wrong_type(const toml::node& n, const std::string& path, std::string_view expected) const {
+    fail(n, path, "expected " + std::string(expected) + ", got " + std::string(type_name(n.type())));
+  }
+  // Reports a broken relation between two keys at whichever was set last (the user's edit).
+  [[noreturn]] void fail_later(const std::string& a, std::string msg_a, const std::string& b, std::string msg_b) const {
+    const Where wa = where(a), wb = where(b);
+    if (wb.seq > wa.seq) throw Failure{ConfigError{wb.file, wb.line, wb.column, b, std::move(msg_b)}};
+    throw Failure{ConfigError{wa.file, wa.line, wa.column, a, std::move(msg_a)}};
+  }
+  Where where(const std::string& path) const {
+    auto it = where_.find(path);
+    return it == where_.end() ? Where{} : it->second;
+  }
+  void note(const std::string& path, const toml::node& n) {
+    where_[path] = Where{file_, static_cast<int>(n.source().begin.line), static_cast<int>(n.source().begin.column),
+                         ++seq_};
+  }
+
+  // Dispatches each key of `t` to its field handler; any other key is an error.
+  void fields(const toml::table& t, const std::string& prefix, std::initializer_list<Field> known) {
+    for (auto&& [k, v] : t) {
+      const std::string path = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      auto it = std::find_if(known.begin(), known.end(), [&](const Field& f) { return f.first == k.str(); });
+      if (it == known.end()) {
+        std::string msg = "unknown key";
+        std::string_view best;
+        std::size_t best_d = 3;
+        for (const Field& f : known)
+          if (const auto d = edit_distance(k.str(), f.first); d < best_d) best_d = d, best = f.first;
+        if (!best.empty()) msg += "; did you mean " + quoted(best) + "?";
+        fail(k.source().begin.line ? k.source() : v.source(), path, std::move(msg));
+      }
+      note(path, v);
+      it->second(v, path);
+    }
+  }
+
+  // ---- typed readers --------------------------------------------------------------------
+
+  const toml::table& table(const toml::node& n, const std::string& p) const {
+    if (const auto* t = n.as_table()) return *t;
+    wrong_type(n, p, "table");
+  }
+  const toml::array& array(const toml::node& n, const std::string& p) const {
+    if (const auto* a = n.as_array()) return *a;
+    wrong_type(n, p, "array");
+  }
+  const toml::array& tables(const toml::node& n, const std::string& p) const {
+    if (const auto* a = n.as_array()) return *a;
+    wrong_type(n, p, "array of tables");
+  }
+  std::string str(const toml::node& n, const std::string& p) const {
+    if (const auto* s = n.as_string()) return s->get();
+    wrong_type(n, p, "string");
+  }
+  std::string nonempty(const toml::node& n, const std::string& p) const {
+    std::string s = str(n, p);
+    if (s.empty()) fail(n, p, "must not be empty");
+    return s;
+  }
+  bool boolean(const toml::node& n, const std::string& p) const {
+    if (const auto* b = n.as_boolean()) return b->get();
+    wrong_type(n, p, "boolean");
+  }
+  std::int64_t integer(const toml::node& n, const std::string& p, std::int64_t lo, std::int64_t hi) const {
+    const auto* i = n.as_integer();
+    if (!i) wrong_type(n, p, "integer");
+    const std::int64_t v = i->get();
+    if (v < lo || v > hi)
+      fail(n, p, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + std::to_string(v));
+    return v;
+  }
+  std::uint16_t port(const toml::node& n, const std::string& p) const {
+    return static_cast<std::uint16_t>(integer(n, p, 1, 65535));
+  }
+  std::uint32_t count(const toml::node& n, const std::string& p) const {
+    return static_cast<std::uint32_t>(integer(n, p, 1, kMaxCount));
+  }
+  double number(const toml::node& n, const std::string& p) const {
+    double v = 0;
+    if (const auto* f = n.as_floating_point()) v = f->get();
+    else if (const auto* i = n.as_integer()) v = static_cast<double>(i->get());
+    else wrong_type(n, p, "float");
+    if (!std::isfinite(v)) fail(n, p, "must be a finite number");
+    return v;
+  }
+  Duration duration(const toml::node& n, const std::string& p) const {
+    if (const auto* i = n.as_integer()) {
+      if (i->get() < 0) fail(n, p, "must not be negative, got " + std::to_string(i->get()));
+      if (auto d = parse_duration(std::to_string(i->get()))) return *d;
+      fail(n, p, "duration too large");
+    }
+    const auto* s = n.as_string();
+    if (!s) wrong_type(n, p, "string or integer");
+    if (auto d = parse_duration(s->get())) return *d;
+    fail(n, p, "invalid duration " + quoted(s->get()) +
+                   " (expected a number with unit ms, s, m, h or d, e.g. \"30s\"; a bare number is seconds)");
+  }
+  Duration positive_duration(const toml::node& n, const std::string& p) const {
+    const Duration d = duration(n, p);
+    if (d.count() == 0) fail(n, p, "must be greater than 0");
+    return d;
+  }
+  std::uint64_t size(const toml::node& n, const std::string& p) const {
+    if (const auto* i = n.as_integer()) {
+      if (i->get() < 0) fail(n, p, "must not be negative, got " + std::to_string(i->get()));
+      return static_cast<std::uint64_t>(i->get());
+    }
+    const auto* s = n.as_string();
+    if (!s) wrong_type(n, p, "string or integer");
+    if (auto v = parse_size(s->get())) return *v;
+    fail(n, p, "invalid size " + quoted(s->get()) +
+                   " (expected a number with unit B, KB, MB, GB, KiB, MiB or GiB, e.g. \"25MiB\"; a bare number is bytes)");
+  }
+  std::uint64_t size_at_least(const toml::node& n, const std::string& p, std::uint64_t min, std::string_view min_text) {
+    const std::uint64_t v = size(n, p);
+    if (v < min) {
+      const std::string got = detail::format_size_string(v);
+      fail(n, p, "must be at least " + std::string(min_text) + ", got " + (got.empty() ? std::to_string(v) : got));
+    }
+    return v;
+  }
+  template <typename E>
+  E choice(const toml::node& n, const std::string& p, std::initializer_list<E> values) const {
+    const std::string s = str(n, p);
+    std::string names;
+    std::size_t i = 0;
+    for (E e : values) {
+      if (to_string(e) == s) return e;
+      names += (i == 0 ? "" : i + 1 == values.size() ? " or " : ", ") + std::string(to_string(e));
+      ++i;
+    }
+    fail(n, p, "invalid value " + quoted(s) + " (expected " + names + ")");
+  }
+  std::string ip(const toml::node& n, const std::string& p) const {
+    const std::string s = str(n, p);
+    if (auto c = detail::canonical_ip(s)) return *c;
+    fail(n, p, quoted(s) + " is not an IP address");
+  }
+  std::string domain(const toml::node& n, const std::string& p) const {
+    const std::string s = str(n, p);
+    if (!detail::is_domain(s)) fail(n, p, quoted(s) + " is not a valid domain name");
+    return to_lower(s);
+  }
+  std::string mail_address(const toml::node& n, const std::string& p) const {
+    const std::string s = str(n, p);
+    if (!detail::is_mail_address(s)) fail(n, p, quoted(s) + " is not a mail address (local@domain)");
+    return s;
+  }
+  // An array whose elements are read by `each(element, "path[i]")`.
+  template <typename T, typename F>
+  std::vector<T> list(const toml::node& n, const std::string& p, F each) const {
+    std::vector<T> out;
+    const toml::array& a = array(n, p);
+    for (std::size_t i = 0; i < a.size(); ++i) out.push_back(each(*a.get(i), p + "[" + std::to_string(i) + "]"));
+    return out;
+  }
+  std::vector<Cidr> cidrs(const toml::node& n, const std::string& p) const {
+    return list<Cidr>(n, p, [&](const toml::node& e, const std::string& ep) {
+      auto r = detail::parse_cidr_checked(str(e, ep));
+      if (auto* err = std::get_if<std::string>(&r)) fail(e, ep, *err);
+      return std::get<Cidr>(r);
+    });
+  }
+  std::vector<std::string> domains(const toml::node& n, const std::string& p) const {
+    return list<std::string>(n, p, [&](const toml::node& e, const std::string& ep) { return domain(e, ep); });
+  }
+  SocketAddress socket_address(const toml::node& n, const std::string& p, std::optional<std::uint16_t> dflt) const {
+    auto r = detail::parse_socket_address(str(n, p), dflt);
+    if (auto* err = std::get_if<std::string>(&r)) fail(n, p, *err);
+    return std::get<SocketAddress>(r);
+  }
+
+  // ---- sections -------------------------------------------------------------------------
+
+  void top(const toml::table& root) {
+    fields(root, "", {
+        {"hostname", [&](auto& n, auto& p) {
+           const std::string s = str(n, p);
+           if (!s.empty() && !detail::is_domain(s)) fail(n, p, quoted(s) + " is not a valid host name");
+           cfg_.hostname = to_lower(s);
+         }},
+        {"user", [&](auto& n, auto& p) { cfg_.user = nonempty(n, p); }},
+        {"queue", [&](auto& n, auto& p) { queue(table(n, p), p); }},
+        {"listen", [&](auto& n, auto& p) { listeners(n, p); }},
+        {"relay", [&](auto& n, auto& p) { relay(table(n, p), p); }},
+        {"aliases", [&](auto& n, auto& p) { aliases(table(n, p), p); }},
+        {"smtp", [&](auto& n, auto& p) { smtp(table(n, p), p); }},
+        {"tls", [&](auto& n, auto& p) { tls(table(n, p), p); }},
+        {"auth", [&](auto& n, auto& p) { auth(table(n, p), p); }},
+        {"delivery", [&](auto& n, auto& p) { delivery(table(n, p), p); }},
+        {"dns", [&](auto& n, auto& p) { dns(table(n, p), p); }},
+        {"retry", [&](auto& n, auto& p) { retry(table(n, p), p); }},
+        {"route", [&](auto& n, auto& p) { routes(n, p); }},
+        {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
+        {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
+        {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
+    });
+  }
+
+  void queue(const toml::table& t, const std::string& path) {
+    auto& q = cfg_.queue;
+    fields(t, path, {
+        {"path", [&](auto& n, auto& p) { q.path = nonempty(n, p); }},
+        {"max_size", [&](auto& n, auto& p) { q.max_size = size_at_least(n, p, 1ull << 20, "1MiB"); }},
+        {"sync", [&](auto& n, auto& p) { q.sync = boolean(n, p); }},
+        {"min_free", [&](auto& n, auto& p) { q.min_free = min_free(n, p); }},
+    });
+  }
+
+  MinFree min_free(const toml::node& n, const std::string& p) const {
+    MinFree m;
+    const auto* s = n.as_string();
+    if (s && !s->get().empty() && s->get().back() == '%') {
+      const std::string& text = s->get();
+      double v = -1;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, v);
+      if (ec != std::errc() || end != text.data() + text.size() - 1 || !(v >= 0 && v < 100) ||
+          !std::isdigit(static_cast<unsigned char>(text.front())))
+        fail(n, p, "invalid percentage " + quoted(text) + " (expected 0% to below 100%, e.g. \"10%\")");
+      m.is_percent = true;
+      m.percent = v;
+      return m;
+    }
+    m.is_percent = false;
+    m.percent = 0;
+    m.bytes = size(n, p);
+    return m;
+  }
+
+  void listeners(const toml::node& n, const std::string& p) {
+    const toml::array& a = tables(n, p);
+    if (a.empty()) fail(n, p, "at least one [[listen]] is required");
+    std::vector<Listener> out;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ep = p + "[" + std::to_string(i) + "]";
+      const toml::table& t = table(*a.get(i), ep);
+      Listener l;
+      bool has_address = false, has_port = false, has_mode = false;
+      fields(t, ep, {
+          {"address", [&](auto& n2, auto& p2) { l.address = ip(n2, p2); has_address = true; }},
+          {"port", [&](auto& n2, auto& p2) { l.port = port(n2, p2); has_port = true; }},
+          {"mode", [&](auto& n2, auto& p2) {
+             l.mode = choice(n2, p2, {ListenMode::Relay, ListenMode::Submission, ListenMode::Submissions});
+             has_mode = true;
+           }},
+          {"relay_networks", [&](auto& n2, auto& p2) { l.relay_networks = cidrs(n2, p2); }},
+      });
+      if (!has_address) fail(t, ep + ".address", "required key is missing");
+      if (!has_port) fail(t, ep + ".port", "required key is missing");
+      if (!has_mode) fail(t, ep + ".mode", "required key is missing (relay, submission or submissions)");
+      for (std::size_t j = 0; j < out.size(); ++j)
+        if (out[j].address == l.address && out[j].port == l.port)
+          fail(t, ep, "same address and port as " + p + "[" + std::to_string(j) + "]");
+      out.push_back(std::move(l));
+    }
+    cfg_.listen = std::move(out);  // arrays replace the default (never merge)
+  }
+
+  void relay(const toml::table& t, const std::string& path) {
+    auto& r = cfg_.relay;
+    fields(t, path, {
+        {"networks", [&](auto& n, auto& p) { r.networks = cidrs(n, p); }},
+        {"domains", [&](auto& n, auto& p) { r.domains = domains(n, p); }},
+        {"local_domains", [&](auto& n, auto& p) { r.local_domains = domains(n, p); }},
+    });
+  }
+
+  void aliases(const toml::table& t, const std::string& path) {
+    for (auto&& [k, v] : t) {
+      const std::string name(k.str());
+      const std::string p = path + "." + name;
+      const auto bad_name = [](char ch) {
+        return ch == '@' || std::isspace(static_cast<unsigned char>(ch)) || std::iscntrl(static_cast<unsigned char>(ch));
+      };
+      if (name.empty() || std::any_of(name.begin(), name.end(), bad_name))
+        fail(k.source().begin.line ? k.source() : v.source(), p, "alias names are local parts (no '@' or spaces)");
+      note(p, v);
+      const std::string target = str(v, p);
+      const bool local = !target.empty() && std::none_of(target.begin(), target.end(), bad_name);
+      if (!local && !detail::is_mail_address(target))
+        fail(v, p, quoted(target) + " is not a mail address (local@domain) or local name");
+      cfg_.aliases[name] = target;
+    }
+  }
+
+  void smtp(const toml::table& t, const std::string& path) {
+    auto& s = cfg_.smtp;
+    fields(t, path, {
+        {"bare_newline", [&](auto& n, auto& p) {
+           s.bare_newline = choice(n, p, {BareNewline::Normalize, BareNewline::Reject});
+         }},
+        {"max_message_size", [&](auto& n, auto& p) { s.max_message_size = size_at_least(n, p, 1024, "1KiB"); }},
+        {"max_recipients", [&](auto& n, auto& p) { s.max_recipients = count(n, p); }},
+        {"max_errors", [&](auto& n, auto& p) { s.max_errors = count(n, p); }},
+        {"max_connections", [&](auto& n, auto& p) { s.max_connections = count(n, p); }},
+        {"max_connections_per_ip", [&](auto& n, auto& p) { s.max_connections_per_ip = count(n, p); }},
+        {"command_timeout", [&](auto& n, auto& p) { s.command_timeout = positive_duration(n, p); }},
+        {"data_timeout", [&](auto& n, auto& p) { s.data_timeout = positive_duration(n, p); }},
+        {"max_received_headers", [&](auto& n, auto& p) { s.max_received_headers = count(n, p); }},
+    });
+  }
+
+  void tls(const toml::table& t, const std::string& path) {
+    fields(t, path, {
+        {"certificate", [&](auto& n, auto& p) { cfg_.tls.certificate = str(n, p); }},
+        {"key", [&](auto& n, auto& p) { cfg_.tls.key = str(n, p); }},
+    });
+  }
+
+  void auth(const toml::table& t, const std::string& path) {
+    fields(t, path, {
+        {"password_file", [&](auto& n, auto& p) { cfg_.auth.password_file = str(n, p); }},
+        {"allow_plaintext_loopback", [&](auto& n, auto& p) { cfg_.auth.allow_plaintext_loopback = boolean(n, p); }},
+    });
+  }
+
+  void delivery(const toml::table& t, const std::string& path) {
+    auto& d = cfg_.delivery;
+    fields(t, path, {
+        {"port", [&](auto& n, auto& p) { d.port = port(n, p); }},
+        {"max_connections", [&](auto& n, auto& p) { d.max_connections = count(n, p); }},
+        {"max_per_destination", [&](auto& n, auto& p) { d.max_per_destination = count(n, p); }},
+        {"max_addresses", [&](auto& n, auto& p) { d.max_addresses = count(n, p); }},
+        {"connect_timeout", [&](auto& n, auto& p) { d.connect_timeout = positive_duration(n, p); }},
+        {"greeting_timeout", [&](auto& n, auto& p) { d.greeting_timeout = positive_duration(n, p); }},
+        {"mail_timeout", [&](auto& n, auto& p) { d.mail_timeout = positive_duration(n, p); }},
+        {"rcpt_timeout", [&](auto& n, auto& p) { d.rcpt_timeout = positive_duration(n, p); }},
+        {"data_init_timeout", [&](auto& n, auto& p) { d.data_init_timeout = positive_duration(n, p); }},
+        {"data_block_timeout", [&](auto& n, auto& p) { d.data_block_timeout = positive_duration(n, p); }},
+        {"data_done_timeout", [&](auto& n, auto& p) { d.data_done_timeout = positive_duration(n, p); }},
+        {"idle_timeout", [&](auto& n, auto& p) { d.idle_timeout = positive_duration(n, p); }},
+    });
+  }
+
+  void dns(const toml::table& t, const std::string& path) {
+    fields(t, path, {
+        {"servers", [&](auto& n, auto& p) {
+           cfg_.dns.servers = list<SocketAddress>(n, p, [&](const toml::node& e, const std::string& ep) {
+             return socket_address(e, ep, std::uint16_t{53});
+           });
+         }},
+    });
+  }
+
+  void retry(const toml::table& t, const std::string& path) {
+    auto& r = cfg_.retry;
+    fields(t, path, {
+        {"first", [&](auto& n, auto& p) { r.first = positive_duration(n, p); }},
+        {"max_interval", [&](auto& n, auto& p) { r.max_interval = positive_duration(n, p); }},
+        {"multiplier", [&](auto& n, auto& p) {
+           r.multiplier = number(n, p);
+           if (r.multiplier < 1.0) fail(n, p, "must be at least 1.0, got " + detail::format_double(r.multiplier));
+         }},
+        {"jitter", [&](auto& n, auto& p) {
+           r.jitter = number(n, p);
+           if (r.jitter < 0.0 || r.jitter > 1.0)
+             fail(n, p, "must be between 0.0 and 1.0, got " + detail::format_double(r.jitter));
+         }},
+        {"max_age", [&](auto& n, auto& p) { r.max_age = positive_duration(n, p); }},
+    });
+  }
+
+  void routes(const toml::node& n, const std::string& p) {
+    std::vector<Route> out;
+    const toml::array& a = tables(n, p);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ep = p + "[" + std::to_string(i) + "]";
+      const toml::table& t = table(*a.get(i), ep);
+      Route r;
+      bool has_domain = false;
+      std::optional<std::uint16_t> host_port;
+      const toml::node* port_node = nullptr;
+      const toml::node* domain_node = nullptr;
+      fields(t, ep, {
+          {"domain", [&](auto& n2, auto& p2) {
+             const std::string s = str(n2, p2);
+             r.domain = s == "*" ? s : domain(n2, p2);
+             has_domain = true;
+             domain_node = &n2;
+           }},
+          {"host", [&](auto& n2, auto& p2) { host_port = route_host(n2, p2, r); }},
+          {"port", [&](auto& n2, auto& p2) { r.port = port(n2, p2); port_node = &n2; }},
+          {"tls", [&](auto& n2, auto& p2) {
+             r.tls = choice(n2, p2, {RouteTls::Opportunistic, RouteTls::Required, RouteTls::Verify});
+           }},
+          {"implicit_tls", [&](auto& n2, auto& p2) { r.implicit_tls = boolean(n2, p2); }},
+          {"auth_user", [&](auto& n2, auto& p2) { r.auth_user = str(n2, p2); }},
+          {"auth_password_file", [&](auto& n2, auto& p2) { r.auth_password_file = str(n2, p2); }},
+          {"source_address", [&](auto& n2, auto& p2) {
+             r.source_address = str(n2, p2).empty() ? std::string() : ip(n2, p2);
+           }},
+      });
+      if (!has_domain) fail(t, ep + ".domain", "required key is missing (a domain or \"*\")");
+      if (host_port) {
+        if (port_node && r.port != host_port)
+          fail(*port_node, ep + ".port", "conflicts with the port given in host");
+        r.port = host_port;
+      }
+      if (r.auth_user.empty() != r.auth_password_file.empty())
+        fail(t, ep + (r.auth_user.empty() ? ".auth_user" : ".auth_password_file"),
+             "auth_user and auth_password_file must be set together");
+      for (std::size_t j = 0; j < out.size(); ++j)
+        if (out[j].domain == r.domain)
+          fail(*domain_node, ep + ".domain", "duplicate route for " + quoted(r.domain) + " (see " + p + "[" +
+                                                  std::to_string(j) + "])");
+      out.push_back(std::move(r));
+    }
+    cfg_.routes = std::move(out);  // arrays replace the default (never merge)
+  }
+
+  // "[10.0.0.5]:2525" / "[2001:db8::1]" (literal) or "relay.example.com[:port]" (MX lookup).
+  std::optional<std::uint16_t> route_host(const toml::node& n, const std::string& p, Route& r) const {
+    const std::string s = str(n, p);
+    if (s.empty()) {
+      r.host.clear();
+      r.host_is_literal = false;
+      return std::nullopt;
+    }
+    if (s.front() == '[') {
+      auto parsed = detail::parse_socket_address(s, std::uint16_t{0});
+      if (auto* err = std::get_if<std::string>(&parsed)) fail(n, p, *err);
+      const auto& sa = std::get<SocketAddress>(parsed);
+      r.host = sa.ip;
+      r.host_is_literal = true;
+      return sa.port ? std::optional<std::uint16_t>(sa.port) : std::nullopt;
+    }
+    std::string name = s;
+    std::optional<std::uint16_t> port;
+    if (const auto colon = s.find(':'); colon != std::string::npos) {
+      name = s.substr(0, colon);
+      const std::string ptext = s.substr(colon + 1);
+      unsigned long v = 0;
+      auto [end, ec] = std::from_chars(ptext.data(), ptext.data() + ptext.size(), v);
+      if (ptext.empty() || ec != std::errc() || end != ptext.data() + ptext.size() || v == 0 || v > 65535)
+        fail(n, p, "invalid port " + quoted(ptext) + " (1..65535)");
+      port = static_cast<std::uint16_t>(v);
+    }
+    if (!detail::is_domain(name))
+      fail(n, p, quoted(s) + " is not a host name or [IP] literal (e.g. \"relay.example.com:587\" or \"[192.0.2.1]:25\")");
+    r.host = to_lower(name);
+    r.host_is_literal = false;
+    return port;
+  }
+
+  void bounce(const toml::table& t, const std::string& path) {
+    auto& b = cfg_.bounce;
+    fields(t, path, {
+        {"delay_warning", [&](auto& n, auto& p) { b.delay_warning = duration(n, p); }},
+        {"postmaster", [&](auto& n, auto& p) {
+           b.postmaster = str(n, p).empty() ? std::string() : mail_address(n, p);
+         }},
+        {"max_return_size", [&](auto& n, auto& p) { b.max_return_size = size(n, p); }},
+    });
+  }
+
+  void log(const toml::table& t, const std::string& path) {
+    fields(t, path, {
+        {"format", [&](auto& n, auto& p) { cfg_.log.format = choice(n, p, {LogFormat::Text, LogFormat::Json}); }},
+    });
+  }
+
+  void metrics(const toml::table& t, const std::string& path) {
+    fields(t, path, {
+        {"listen", [&](auto& n, auto& p) {
+           if (str(n, p).empty()) cfg_.metrics.listen.reset();
+           else cfg_.metrics.listen = socket_address(n, p, std::nullopt);
+         }},
+    });
+  }
+
+  Config& cfg_;
+  std::string file_;
+  std::map<std::string, Where> where_;
+  std::uint64_t seq_ = 0;
+};
+
+std::variant<Config, ConfigError> load_layers(std::optional<std::pair<std::string_view, std::string_view>> file) {
+  Config cfg;
+  Loader loader(cfg);
+  try {
+    loader.apply(default_config_text(), kEmbeddedName);
+    if (file) loader.apply(file->first, file->second);
+    loader.check_relations();
+  } catch (Failure& f) {
+    return std::move(f.error);
+  }
+  return cfg;
+}
+
+}  // namespace
+
+std::variant<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name) {
+  return load_layers(std::pair{text, file_name});
+}
+
+std::variant<Config, ConfigError> load_config(const std::optional<std::string>& path) {
+  if (!path) return load_layers(std::nullopt);
+  std::FILE* f = std::fopen(path->c_str(), "rb");
+  if (!f) return ConfigError{*path, 0, 0, {}, std::string("cannot open: ") + std::strerror(errno)};
+  std::string text;
+  char buf[65536];
+  std::size_t got = 0;
+  while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, got);
+  const int err = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (err != 0) return ConfigError{*path, 0, 0, {}, std::string("cannot read: ") + std::strerror(err)};
+  return load_config_text(text, *path);
+}
+
+}  // namespace ferry::config
