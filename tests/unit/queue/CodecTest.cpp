@@ -37,7 +37,7 @@ RecipientRecord sample_recipient() {
   return r;
 }
 
-TEST(QueueCodec, MessageRoundTripsEveryField) {
+TEST(queue_codec, MessageRoundTripsEveryField) {
   auto m = sample_stored();
   auto d = decode_message(encode_message(m));
   ASSERT_TRUE(d) << d.error().message;
@@ -65,7 +65,7 @@ TEST(QueueCodec, MessageRoundTripsEveryField) {
   EXPECT_EQ(d->chunks, m.chunks);
 }
 
-TEST(QueueCodec, RecipientRoundTripsEveryField) {
+TEST(queue_codec, RecipientRoundTripsEveryField) {
   auto r = sample_recipient();
   auto d = decode_recipient(encode_recipient(r));
   ASSERT_TRUE(d) << d.error().message;
@@ -88,7 +88,7 @@ TEST(QueueCodec, RecipientRoundTripsEveryField) {
   EXPECT_TRUE(e->history.empty());
 }
 
-TEST(QueueCodec, QuarantineAndSchemaRoundTrip) {
+TEST(queue_codec, QuarantineAndSchemaRoundTrip) {
   QuarantineValue q{77, "bad version", std::string("\x00\xff garbage", 10)};
   auto d = decode_quarantine(encode_quarantine(q));
   ASSERT_TRUE(d);
@@ -100,7 +100,7 @@ TEST(QueueCodec, QuarantineAndSchemaRoundTrip) {
   EXPECT_EQ(*s, schema::kSchemaVersion);
 }
 
-TEST(QueueCodec, EveryTruncationIsAnError) {
+TEST(queue_codec, EveryTruncationIsAnError) {
   for (const std::string& full : {encode_message(sample_stored()), encode_recipient(sample_recipient()),
                                   encode_quarantine({1, "r", "raw"}), encode_schema(1)}) {
     for (std::size_t n = 0; n < full.size(); ++n) {
@@ -117,7 +117,7 @@ TEST(QueueCodec, EveryTruncationIsAnError) {
   for (std::size_t n = 0; n < rec.size(); ++n) EXPECT_FALSE(decode_recipient(std::string_view(rec).substr(0, n)));
 }
 
-TEST(QueueCodec, TrailingBytesAndWrongVersionAreErrors) {
+TEST(queue_codec, TrailingBytesAndWrongVersionAreErrors) {
   auto m = encode_message(sample_stored());
   EXPECT_FALSE(decode_message(m + "x"));
   auto r = encode_recipient(sample_recipient());
@@ -131,7 +131,7 @@ TEST(QueueCodec, TrailingBytesAndWrongVersionAreErrors) {
   EXPECT_FALSE(decode_schema(std::string("\x09\x01\x00\x00\x00", 5)));
 }
 
-TEST(QueueCodec, BadEnumsAndBooleansAreErrors) {
+TEST(queue_codec, BadEnumsAndBooleansAreErrors) {
   auto r = encode_recipient(sample_recipient());
   auto s = r;
   s[5] = 9;  // state byte (after version + u32 index)
@@ -141,7 +141,7 @@ TEST(QueueCodec, BadEnumsAndBooleansAreErrors) {
   EXPECT_FALSE(decode_recipient(s));
 }
 
-TEST(QueueCodec, RandomGarbageNeverCrashes) {
+TEST(queue_codec, RandomGarbageNeverCrashes) {
   std::mt19937 rng(42);
   auto m = encode_message(sample_stored());
   auto r = encode_recipient(sample_recipient());
@@ -161,7 +161,7 @@ TEST(QueueCodec, RandomGarbageNeverCrashes) {
   EXPECT_FALSE(decode_message(long_varint));
 }
 
-TEST(QueueSchema, KeysSortNumericallyAndParseBack) {
+TEST(queue_schema, KeysSortNumericallyAndParseBack) {
   using namespace schema;
   EXPECT_LT(message_key(QueueId{255}), message_key(QueueId{256}));
   EXPECT_LT(due_key(1000, QueueId{9}, 0), due_key(1001, QueueId{1}, 0));

@@ -28,14 +28,16 @@ class QueueStoreTest : public ::testing::Test {
   test::TempDir dir;
   std::unique_ptr<QueueStore> store;
 };
+// Suite names start with "queue" so `ctest -R queue` selects this module's tests.
+using queue_store = QueueStoreTest;
 
-TEST_F(QueueStoreTest, DirectoryIsPrivate) {
+TEST_F(queue_store, DirectoryIsPrivate) {
   struct stat st{};
   ASSERT_EQ(::stat(dir.queue().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
 
-TEST_F(QueueStoreTest, IdsAreUniqueAndIncreasing) {
+TEST_F(queue_store, IdsAreUniqueAndIncreasing) {
   std::set<std::uint64_t> seen;
   std::uint64_t last = 0;
   for (int i = 0; i < 10000; ++i) {
@@ -48,7 +50,7 @@ TEST_F(QueueStoreTest, IdsAreUniqueAndIncreasing) {
   EXPECT_NEAR(static_cast<double>(last >> 20), static_cast<double>(now_ms()), 5000.0);
 }
 
-TEST_F(QueueStoreTest, IdsStayAboveStoredIdsAfterReopen) {
+TEST_F(queue_store, IdsStayAboveStoredIdsAfterReopen) {
   QueueId future{(static_cast<std::uint64_t>(now_ms()) + 3'600'000) << 20};
   ASSERT_TRUE(store->enqueue(sample_message(future)));
   store.reset();
@@ -56,7 +58,7 @@ TEST_F(QueueStoreTest, IdsStayAboveStoredIdsAfterReopen) {
   EXPECT_GT(store->allocate_id().value, future.value);
 }
 
-TEST_F(QueueStoreTest, EnqueueLoadAndReadBody) {
+TEST_F(queue_store, EnqueueLoadAndReadBody) {
   auto id = store->allocate_id();
   auto m = sample_message(id, "Subject: x\r\n\r\nhi\r\n", 3, 500);
   ASSERT_TRUE(store->enqueue(m));
@@ -78,7 +80,7 @@ TEST_F(QueueStoreTest, EnqueueLoadAndReadBody) {
   EXPECT_EQ(*body, m.body);
 }
 
-TEST_F(QueueStoreTest, LargeBodySpansChunksByteExact) {
+TEST_F(queue_store, LargeBodySpansChunksByteExact) {
   std::string body(5u << 20, '\0');
   std::mt19937 rng(7);
   for (auto& c : body) c = static_cast<char>(rng());
@@ -93,20 +95,20 @@ TEST_F(QueueStoreTest, LargeBodySpansChunksByteExact) {
   EXPECT_TRUE(e->empty());
 }
 
-TEST_F(QueueStoreTest, DuplicateIdIsExists) {
+TEST_F(queue_store, DuplicateIdIsExists) {
   auto id = enqueue();
   auto r = store->enqueue(sample_message(id));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Exists);
 }
 
-TEST_F(QueueStoreTest, InvalidMessagesAreRefused) {
+TEST_F(queue_store, InvalidMessagesAreRefused) {
   auto r = store->enqueue(sample_message(store->allocate_id(), "x", 0));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::Invalid);
 }
 
-TEST_F(QueueStoreTest, UnknownIdIsNotFound) {
+TEST_F(queue_store, UnknownIdIsNotFound) {
   QueueId nobody{12345};
   EXPECT_EQ(store->load(nobody).error().kind, ErrorKind::NotFound);
   EXPECT_EQ(store->read_body(nobody).error().kind, ErrorKind::NotFound);
@@ -117,7 +119,7 @@ TEST_F(QueueStoreTest, UnknownIdIsNotFound) {
   EXPECT_EQ(store->lease({{nobody, 0, 0}}, 1, 2).error().kind, ErrorKind::NotFound);
 }
 
-TEST_F(QueueStoreTest, LeaseDueInDueOrderUpToLimit) {
+TEST_F(queue_store, LeaseDueInDueOrderUpToLimit) {
   auto late = enqueue(3000, 1);
   auto early = enqueue(1000, 1);
   auto mid = enqueue(2000, 2);
@@ -139,7 +141,7 @@ TEST_F(QueueStoreTest, LeaseDueInDueOrderUpToLimit) {
   EXPECT_EQ(store->lease_due(9000, 10, 60000)->at(0).id, future);
 }
 
-TEST_F(QueueStoreTest, LeaseRecordsTheAttemptBeforeItIsMade) {
+TEST_F(queue_store, LeaseRecordsTheAttemptBeforeItIsMade) {
   auto id = enqueue(1000, 2);
   ASSERT_TRUE(store->lease({{id, 1, 1000}}, 1500, 61500));
   auto rec = store->load(id);
@@ -167,7 +169,7 @@ TEST_F(QueueStoreTest, LeaseRecordsTheAttemptBeforeItIsMade) {
   EXPECT_EQ(store->load(id)->recipients[0].first_attempt_ms, 1600);
 }
 
-TEST_F(QueueStoreTest, SettleEachOutcome) {
+TEST_F(queue_store, SettleEachOutcome) {
   auto id = enqueue(1000, 4);
   ASSERT_TRUE(store->lease({{id, 0, 0}, {id, 1, 0}, {id, 2, 0}, {id, 3, 0}}, 1000, 5000));
   SettleRequest req;
@@ -195,7 +197,7 @@ TEST_F(QueueStoreTest, SettleEachOutcome) {
   EXPECT_EQ((*due)[0].due_ms, 9000);
 }
 
-TEST_F(QueueStoreTest, HistoryIsBounded) {
+TEST_F(queue_store, HistoryIsBounded) {
   auto id = enqueue(0, 1);
   for (int i = 0; i < 15; ++i) {
     ASSERT_TRUE(store->lease({{id, 0, 0}}, i, i + 1));
@@ -211,7 +213,7 @@ TEST_F(QueueStoreTest, HistoryIsBounded) {
   EXPECT_EQ(r.last->time_ms, 114);
 }
 
-TEST_F(QueueStoreTest, MessageDeletedWhenNothingLiveRemains) {
+TEST_F(queue_store, MessageDeletedWhenNothingLiveRemains) {
   auto id = enqueue(1000, 2, std::string(600 * 1024, 'b'));
   SettleRequest req;
   req.results = {result(id, 0, AttemptOutcome::Delivered, 2000)};
@@ -232,7 +234,7 @@ TEST_F(QueueStoreTest, MessageDeletedWhenNothingLiveRemains) {
   EXPECT_EQ(store->settle(req).error().kind, ErrorKind::Invalid);
 }
 
-TEST_F(QueueStoreTest, SettleEnqueuesBouncesAndMarksDelayWarning) {
+TEST_F(queue_store, SettleEnqueuesBouncesAndMarksDelayWarning) {
   auto id = enqueue(1000, 2);
   auto bounce_id = store->allocate_id();
   auto bounce = sample_message(bounce_id, "bounce body", 1, 2000);
@@ -250,7 +252,7 @@ TEST_F(QueueStoreTest, SettleEnqueuesBouncesAndMarksDelayWarning) {
   EXPECT_EQ(*store->read_body(bounce_id), "bounce body");
 }
 
-TEST_F(QueueStoreTest, HoldReleaseFlushRemove) {
+TEST_F(queue_store, HoldReleaseFlushRemove) {
   auto id = enqueue(50'000, 2);
   auto other = enqueue(60'000, 1);
   ASSERT_TRUE(store->hold(id));
@@ -279,7 +281,7 @@ TEST_F(QueueStoreTest, HoldReleaseFlushRemove) {
   EXPECT_EQ(store->due_index()->size(), 3u);
 }
 
-TEST_F(QueueStoreTest, ForEachInIdOrderAndStops) {
+TEST_F(queue_store, ForEachInIdOrderAndStops) {
   std::vector<QueueId> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(enqueue());
   std::vector<QueueId> seen;
@@ -290,7 +292,7 @@ TEST_F(QueueStoreTest, ForEachInIdOrderAndStops) {
   EXPECT_EQ(seen.size(), 2u);
 }
 
-TEST_F(QueueStoreTest, Stats) {
+TEST_F(queue_store, Stats) {
   enqueue();
   enqueue();
   auto s = store->stats();
@@ -301,7 +303,7 @@ TEST_F(QueueStoreTest, Stats) {
   EXPECT_LT(s->map_used, s->map_size);
 }
 
-TEST_F(QueueStoreTest, ReadOnlyOpenSeesData) {
+TEST_F(queue_store, ReadOnlyOpenSeesData) {
   auto id = enqueue();
   QueueOptions o;
   o.path = dir.queue();
