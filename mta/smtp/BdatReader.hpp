@@ -1,0 +1,36 @@
+// BdatReader: reads RFC 3030 CHUNKING chunks ("BDAT n [LAST]") into one caller-owned body.
+// Contract: each chunk is exactly n octets, binary, never unstuffed or rewritten; the total is
+// checked against max_size (over it: the chunk is still read in full, then the data is dropped).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ferry::smtp {
+
+class BdatReader {
+ public:
+  BdatReader(std::string& body, std::uint64_t max_size);
+
+  // Starts a chunk of `octets`; with keep=false the octets are read and thrown away (a BDAT
+  // refused for sequence reasons must still swallow its chunk, RFC 3030 §2).
+  void begin_chunk(std::uint64_t octets, bool keep = true);
+  // Takes up to the rest of the current chunk from `input`; returns octets consumed.
+  std::size_t consume(std::string_view input);
+
+  bool chunk_done() const { return remaining_ == 0; }
+  bool too_big() const { return too_big_; }
+  std::uint64_t size() const { return stored_; }
+
+ private:
+  std::string& body_;
+  std::uint64_t max_;
+  std::size_t start_;
+  std::uint64_t remaining_ = 0;
+  std::uint64_t stored_ = 0;
+  bool keep_ = true;
+  bool too_big_ = false;
+};
+
+}  // namespace ferry::smtp

@@ -1,0 +1,69 @@
+#include "mta/smtp/RelayPolicy.hpp"
+
+#include "mta/smtp/Ascii.hpp"
+#include "mta/smtp/ReplyText.hpp"
+
+namespace ferry::smtp {
+
+namespace {
+// "<address>: reason" (built with append: GCC 12 warns falsely on chained operator+).
+std::string bracketed(std::string_view address, std::string_view reason) {
+  std::string text;
+  text.reserve(address.size() + reason.size() + 4);
+  text.append("<").append(address).append(">: ").append(reason);
+  return text;
+}
+}  // namespace
+
+RelayPolicy::RelayPolicy(RelayRules rules) : rules_(std::move(rules)) {
+  // Keys are matched in lower case.
+  std::map<std::string, std::string> lowered;
+  for (auto& [k, v] : rules_.aliases) lowered.emplace(to_lower(k), v);
+  rules_.aliases = std::move(lowered);
+}
+
+bool RelayPolicy::is_local_domain(std::string_view domain) const {
+  for (const auto& d : rules_.local_domains)
+    if (iequals(d, domain)) return true;
+  return false;
+}
+
+bool RelayPolicy::is_relay_domain(std::string_view domain) const {
+  for (const auto& d : rules_.relay_domains)
+    if (iequals(d, domain)) return true;
+  return false;
+}
+
+RecipientDecision RelayPolicy::local_recipient(std::string_view address, std::string_view local,
+                                               std::string_view domain) const {
+  const std::string full = to_lower(address);
+  if (auto it = rules_.aliases.find(full); it != rules_.aliases.end()) return RecipientDecision::rewrite(it->second);
+  if (auto it = rules_.aliases.find(to_lower(local)); it != rules_.aliases.end())
+    return RecipientDecision::rewrite(it->second);
+  if (iequals(local, "postmaster")) {
+    // RFC 5321 §4.5.1: postmaster is always accepted. Without an alias, a bare "postmaster" is
+    // qualified with our first local domain so it stays routable (RFC 6409 §4.2 spirit).
+    if (domain.empty() && !rules_.local_domains.empty())
+      return RecipientDecision::rewrite(std::string(local) + "@" + rules_.local_domains.front());
+    return RecipientDecision::accept();
+  }
+  return RecipientDecision::reject(make_reply(
+      550, "5.1.1", bracketed(address, "Recipient address rejected: User unknown in local recipient table")));
+}
+
+RecipientDecision RelayPolicy::decide(std::string_view address, bool client_in_relay_networks,
+                                      bool authenticated) const {
+  // Split at the last '@' (a quoted local part may contain '@').
+  const std::size_t at = address.rfind('@');
+  std::string_view local = at == std::string_view::npos ? address : address.substr(0, at);
+  std::string_view domain = at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
+
+  if (domain.empty() || is_local_domain(domain)) return local_recipient(address, local, domain);
+  if (is_relay_domain(domain)) return RecipientDecision::accept();
+  if (client_in_relay_networks || authenticated) return RecipientDecision::accept();
+  // RFC 5321 §7.9 / RFC 3463 X.7.1: delivery not authorised.
+  return RecipientDecision::reject(
+      make_reply(554, "5.7.1", bracketed(address, "Relay access denied")));
+}
+
+}  // namespace ferry::smtp
