@@ -1,0 +1,109 @@
+// Scheduler: the in-memory due index of pending recipients and the connection windows.
+// Contract: pure (time is an argument); taken recipients leave the index until the daemon add()s
+// them back with their next due time; a batch = one message's due recipients for one destination.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "ferry/Clock.hpp"
+
+namespace ferry::delivery {
+
+struct SchedulerLimits {
+  std::size_t max_connections = 100;     // global concurrency (RFC 5321 §4.5.4.1 MAY, with a limit)
+  std::size_t max_per_destination = 20;  // per destination key
+};
+
+// One SMTP transaction's worth of work: all due recipients of one message that go to one
+// destination (RFC 5321 §4.5.4.1 SHOULD: one transaction, several RCPTs). Recipient indexes are
+// ascending (positions in the message's Envelope::recipients).
+struct Batch {
+  std::string destination;
+  std::uint64_t queue_id = 0;
+  std::vector<std::uint32_t> recipients;
+};
+
+// How the daemon drives it:
+//  start-up   add() every pending recipient from the queue's due index;
+//  loop       for (auto& b : take_ready(now)) open a connection (one slot each) and deliver b;
+//             after a transaction, reuse the connection with take_next_for(b.destination, now)
+//             (no new slot) or close it and release(b.destination);
+//             sleep until next_wakeup() (or until a release()/add() wakes the loop);
+//  settle     add() the recipients that got a transient failure with their next due time;
+//             remove_message() when a message is gone (delivered, bounced, deleted);
+//  `ferry queue flush`  flush_all(now).
+class Scheduler {
+ public:
+  explicit Scheduler(SchedulerLimits limits = {});
+
+  const SchedulerLimits& limits() const noexcept { return limits_; }
+
+  // Inserts or replaces (same queue id and recipient) an entry.
+  void add(std::uint64_t queue_id, std::uint32_t recipient, std::string_view destination, TimeMs due_ms);
+  bool remove(std::uint64_t queue_id, std::uint32_t recipient);
+  std::size_t remove_message(std::uint64_t queue_id);
+  // Moves an existing entry to a new due time; false when it is not in the index.
+  bool reschedule(std::uint64_t queue_id, std::uint32_t recipient, TimeMs due_ms);
+
+  // Due batches (due_ms <= now) within the limits, each taking one connection slot. Destinations
+  // are served round-robin, the one with the oldest due entry first, so one busy destination
+  // cannot starve the others. Entries left behind by a full window stay due.
+  std::vector<Batch> take_ready(TimeMs now, std::size_t max_batches = std::numeric_limits<std::size_t>::max());
+
+  // Connection reuse: the next due batch for `destination` on a connection (slot) the caller
+  // already holds. nullopt when nothing is due there.
+  std::optional<Batch> take_next_for(std::string_view destination, TimeMs now);
+
+  // A connection (slot) to `destination` finished. Unmatched releases are ignored.
+  void release(std::string_view destination);
+
+  // The earliest due time among entries that could start given the limits; nullopt when the
+  // index is empty, or every candidate waits for a release() (global or per-destination window
+  // full). May be <= now: work is ready.
+  std::optional<TimeMs> next_wakeup() const;
+  // The earliest due time of any entry, limits ignored.
+  std::optional<TimeMs> earliest_due() const;
+
+  // Makes every entry due at `now` (`ferry queue flush`). Returns how many entries moved.
+  std::size_t flush_all(TimeMs now);
+
+  std::size_t size() const noexcept { return entries_.size(); }
+  bool contains(std::uint64_t queue_id, std::uint32_t recipient) const;
+  std::optional<TimeMs> due_of(std::uint64_t queue_id, std::uint32_t recipient) const;
+  std::size_t in_flight() const noexcept { return in_flight_; }
+  std::size_t in_flight(std::string_view destination) const;
+
+ private:
+  using Key = std::pair<std::uint64_t, std::uint32_t>;
+  using DueKey = std::tuple<TimeMs, std::uint64_t, std::uint32_t>;
+  struct Entry {
+    std::string destination;
+    TimeMs due = 0;
+  };
+  struct Destination {
+    std::set<DueKey> by_due;
+    std::map<std::uint64_t, std::set<std::uint32_t>> by_message;
+    std::size_t in_flight = 0;
+  };
+
+  void erase_entry(std::map<Key, Entry>::iterator it);
+  std::optional<Batch> take_batch(const std::string& name, Destination& dest, TimeMs now);
+  void drop_if_idle(const std::string& name);
+
+  SchedulerLimits limits_;
+  std::map<Key, Entry> entries_;
+  std::set<DueKey> by_due_;
+  std::unordered_map<std::string, Destination> destinations_;
+  std::size_t in_flight_ = 0;
+};
+
+}  // namespace ferry::delivery
