@@ -186,6 +186,7 @@ void ServerSession::handle_command(std::string_view line) {
   options.esmtp = esmtp_;
   const CommandParseResult r = parse_command(line, options);
   const Command& c = r.command;
+  if (r.error && r.error->code == 500) return error(*r.error);  // too long / not recognized
   switch (c.verb) {
     case Verb::Helo:
     case Verb::Ehlo:
@@ -359,7 +360,7 @@ void ServerSession::cmd_bdat(const CommandParseResult& r) {
   else if (txn_.envelope.recipients.empty()) refuse = make_reply(554, "5.5.1", "Error: no valid recipients");
   else if (txn_.bdat_failure) refuse = *txn_.bdat_failure;
   if (refuse) {
-    if (c.bdat_last && txn_.mail) reset_transaction();  // LAST ends the failed transaction
+    if (c.bdat_last && txn_.bdat_used) reset_transaction();  // LAST ends a failed chunk sequence
     discard_remaining_ = c.bdat_size;
     discard_reply_ = *refuse;
     mode_ = Mode::BdatDiscard;
