@@ -77,8 +77,17 @@ std::string destination_key(std::string_view recipient_domain, const RouteRule* 
                             const RouteDefaults& defaults) {
   if (rule && !rule->host.empty()) {
     if (auto h = parse_route_host(rule->host)) {
-      std::string name = h->literal ? "[" + h->literal->str() + "]" : h->name;
-      return name + ":" + std::to_string(effective_port(*rule, *h, defaults));
+      std::string key;
+      if (h->literal) {
+        key += '[';
+        key += h->literal->str();
+        key += ']';
+      } else {
+        key = h->name;
+      }
+      key += ':';
+      key += std::to_string(effective_port(*rule, *h, defaults));
+      return key;
     }
     return normalize_host(rule->host);  // malformed: plan_route reports it; still a stable key
   }

@@ -1,0 +1,712 @@
+// ClientSession: greeting → EHLO/HELO → STARTTLS → AUTH → transactions (pipelined or lock-step)
+// → RSET/next envelope or QUIT. Replies are matched to commands through an expectation queue.
+#include "mta/smtp/ClientSession.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "mta/smtp/Ascii.hpp"
+#include "mta/smtp/Base64.hpp"
+#include "mta/smtp/DotStuffer.hpp"
+#include "mta/smtp/Xtext.hpp"
+
+namespace ferry::smtp {
+namespace {
+
+bool has_non_ascii(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char c) { return is_non_ascii(c); });
+}
+
+bool icontains(std::string_view haystack, std::string_view needle) {
+  if (needle.size() > haystack.size()) return false;
+  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i)
+    if (iequals(haystack.substr(i, needle.size()), needle)) return true;
+  return false;
+}
+
+// RFC 3461 §4.1 NOTIFY value.
+std::string notify_value(std::uint8_t notify) {
+  if (notify & kNotifyNever) return "NEVER";
+  std::string out;
+  auto add = [&](const char* word) {
+    if (!out.empty()) out += ',';
+    out += word;
+  };
+  if (notify & kNotifySuccess) add("SUCCESS");
+  if (notify & kNotifyFailure) add("FAILURE");
+  if (notify & kNotifyDelay) add("DELAY");
+  return out;
+}
+
+// RFC 5321 §4.2.1: the first digit decides; RFC 3463 §2: the enhanced class agrees with it;
+// unknown codes are transient (§4.3.2). Mirrors mta/delivery's ReplyClassifier (which this
+// module may not link); the daemon can re-classify Attempt.code/status with it if it wants.
+AttemptOutcome outcome_for(int code) {
+  if (code >= 200 && code < 300) return AttemptOutcome::Delivered;
+  if (code >= 500 && code < 600) return AttemptOutcome::Permanent;
+  return AttemptOutcome::Transient;
+}
+
+std::string status_for(const Reply& reply, int klass) {
+  if (reply.status.present()) {
+    EnhancedStatus s = reply.status;
+    s.klass = static_cast<std::uint8_t>(klass);
+    return s.str();
+  }
+  return std::to_string(klass) + ".0.0";
+}
+
+}  // namespace
+
+const char* to_string(ClientPhase phase) noexcept {
+  switch (phase) {
+    case ClientPhase::Greeting: return "greeting";
+    case ClientPhase::Command: return "command";
+    case ClientPhase::TlsHandshake: return "tls_handshake";
+    case ClientPhase::Mail: return "mail";
+    case ClientPhase::Rcpt: return "rcpt";
+    case ClientPhase::DataInit: return "data_init";
+    case ClientPhase::DataDone: return "data_done";
+    case ClientPhase::Idle: return "idle";
+    case ClientPhase::Closed: return "closed";
+  }
+  return "unknown";
+}
+
+ClientSession::ClientSession(ClientOptions options, Envelope envelope, std::string_view body,
+                             std::vector<std::uint32_t> recipients)
+    : options_(std::move(options)) {
+  reset_envelope(std::move(envelope), body, std::move(recipients));
+}
+
+void ClientSession::reset_envelope(Envelope envelope, std::string_view body,
+                                   std::vector<std::uint32_t> recipients) {
+  envelope_ = std::move(envelope);
+  body_ = body;
+  body_8bit_ = has_8bit(body);
+  if (recipients.empty()) {
+    for (std::uint32_t i = 0; i < envelope_.recipients.size(); ++i) recipients.push_back(i);
+  }
+  std::erase_if(recipients, [&](std::uint32_t i) { return i >= envelope_.recipients.size(); });
+  batch_ = std::move(recipients);
+}
+
+// ---- actions -------------------------------------------------------------------------------
+
+void ClientSession::send(std::string bytes, bool data) {
+  actions_.emplace_back(ClientSend{std::move(bytes), data});
+}
+
+ClientAction ClientSession::next_action() {
+  ClientAction a = std::move(actions_.front());
+  actions_.pop_front();
+  return a;
+}
+
+std::deque<ClientAction> ClientSession::take_actions() { return std::exchange(actions_, {}); }
+
+ClientPhase ClientSession::current_phase() const {
+  switch (state_) {
+    case State::Greeting: return ClientPhase::Greeting;
+    case State::TlsHandshake: return ClientPhase::TlsHandshake;
+    case State::Idle: return ClientPhase::Idle;
+    case State::Closed: return ClientPhase::Closed;
+    case State::Transaction:
+      if (expect_.empty()) return ClientPhase::Command;
+      switch (expect_.front()) {
+        case Expect::Mail: return ClientPhase::Mail;
+        case Expect::Rcpt: return ClientPhase::Rcpt;
+        case Expect::Data: return ClientPhase::DataInit;
+        case Expect::Dot: return ClientPhase::DataDone;
+        case Expect::Rset: return ClientPhase::Command;
+      }
+      return ClientPhase::Command;
+    default: return ClientPhase::Command;
+  }
+}
+
+// ---- attempts ------------------------------------------------------------------------------
+
+Attempt ClientSession::attempt_local(AttemptOutcome outcome, std::string status, std::string text) const {
+  Attempt a;
+  a.time_ms = options_.clock ? options_.clock() : 0;
+  a.outcome = outcome;
+  a.host = options_.remote_host;
+  a.ip = options_.remote_ip;
+  a.port = options_.remote_port;
+  a.status = std::move(status);
+  a.reply = std::move(text);
+  return a;
+}
+
+Attempt ClientSession::attempt_from(const Reply& reply) const {
+  const AttemptOutcome outcome = outcome_for(reply.code);
+  const int klass = reply.code / 100;
+  std::string status = (klass == 2 || klass == 4 || klass == 5) ? status_for(reply, klass) : "4.5.0";
+  Attempt a = attempt_local(outcome, std::move(status), reply.text);
+  a.code = reply.code;
+  return a;
+}
+
+Attempt ClientSession::transient_from(const Reply& reply) const {
+  Attempt a = attempt_local(AttemptOutcome::Transient, status_for(reply, 4), reply.text);
+  a.code = reply.code;
+  return a;
+}
+
+void ClientSession::emit_done(std::vector<RecipientResult> results, std::vector<std::uint32_t> carried,
+                              bool session_failure) {
+  if (results.empty() && carried.empty()) return;
+  for (const auto& r : results) std::erase(batch_, r.index);
+  ClientDone done;
+  done.results = std::move(results);
+  done.carried = std::move(carried);
+  done.session_failure = session_failure;
+  done.remote_dsn = caps_.dsn;
+  actions_.emplace_back(std::move(done));
+}
+
+void ClientSession::report_unresolved(const Attempt& attempt, bool session_failure) {
+  // Verdicts already given in this transaction (RCPT refusals) are real: report them as such.
+  emit_done(std::exchange(txn_.results, {}), {}, false);
+  std::vector<RecipientResult> rest;
+  for (std::uint32_t i : batch_) rest.push_back(RecipientResult{i, attempt});
+  emit_done(std::move(rest), {}, session_failure);
+  batch_.clear();
+  txn_ = Txn{};
+  expect_.clear();
+}
+
+void ClientSession::fail_session(const Reply& reply, bool quit) {
+  report_unresolved(transient_from(reply), true);
+  if (quit) {
+    send("QUIT\r\n");
+    state_ = State::Quit;
+  } else {
+    // RFC 5321 §3.8: after a 421 the server closes; nothing more is sent.
+    actions_.emplace_back(ClientClose{});
+    state_ = State::Closed;
+  }
+}
+
+void ClientSession::fail_session_local(int subject, int detail, std::string text, bool quit) {
+  report_unresolved(attempt_local(AttemptOutcome::Transient,
+                                  "4." + std::to_string(subject) + "." + std::to_string(detail), std::move(text)),
+                    true);
+  if (quit) {
+    send("QUIT\r\n");
+    state_ = State::Quit;
+  } else {
+    actions_.emplace_back(ClientClose{});
+    state_ = State::Closed;
+  }
+}
+
+void ClientSession::protocol_failure(std::string message) {
+  // The stream cannot be trusted: no QUIT, just close (RFC 5321 §4.3.2 copes with unknown codes;
+  // this is for replies that are not replies at all).
+  fail_session_local(5, 0, "malformed reply from server: " + message, false);
+}
+
+void ClientSession::connection_lost(std::string_view reason) {
+  if (state_ == State::Closed) return;
+  const ClientPhase phase = current_phase();
+  if (!batch_.empty() || !txn_.results.empty()) {
+    std::string text = "connection lost while waiting for ";
+    text += to_string(phase);
+    if (!reason.empty()) {
+      text += ": ";
+      text += reason;
+    }
+    // RFC 5321 §3.8: handled as a temporary failure (451); RFC 3463 X.4.2 bad connection. Once the
+    // message data went out the server may have taken it: no immediate retry at another MX.
+    const bool data_sent = state_ == State::Transaction && !expect_.empty() && expect_.front() == Expect::Dot;
+    report_unresolved(attempt_local(AttemptOutcome::Transient, "4.4.2", std::move(text)), !data_sent);
+  }
+  actions_.emplace_back(ClientClose{});
+  state_ = State::Closed;
+}
+
+void ClientSession::finish() {
+  switch (state_) {
+    case State::Closed:
+    case State::Quit: return;
+    case State::Idle:
+      send("QUIT\r\n");  // RFC 5321 §4.1.1.10
+      state_ = State::Quit;
+      return;
+    default:
+      report_unresolved(attempt_local(AttemptOutcome::Transient, "4.4.2", "session abandoned by the client"),
+                        true);
+      if (state_ == State::TlsHandshake) {
+        actions_.emplace_back(ClientClose{});
+        state_ = State::Closed;
+        return;
+      }
+      send("QUIT\r\n");
+      state_ = State::Quit;
+  }
+}
+
+bool ClientSession::start_next(Envelope envelope, std::string_view body, std::vector<std::uint32_t> recipients) {
+  if (state_ != State::Idle) return false;
+  reset_envelope(std::move(envelope), body, std::move(recipients));
+  if (batch_.empty()) return true;  // nothing to do: stay idle
+  // RSET before reusing the connection: clears any half-open transaction and proves the
+  // connection is still alive before the next MAIL (RFC 5321 §4.1.1.5).
+  send("RSET\r\n");
+  rset_then_ = batch_;
+  state_ = State::Rset;
+  return true;
+}
+
+// ---- input ---------------------------------------------------------------------------------
+
+void ClientSession::feed(std::string_view bytes) {
+  // During the handshake the daemon owns the stream; plaintext bytes that arrived after the 220
+  // to STARTTLS are dropped (RFC 3207 §4.2, command injection).
+  if (state_ == State::Closed || state_ == State::TlsHandshake) return;
+  parser_.feed(bytes);
+  while (state_ != State::Closed && state_ != State::TlsHandshake) {
+    auto r = parser_.next();
+    if (!r.ok()) {
+      protocol_failure(r.error().message);
+      return;
+    }
+    if (!*r) return;
+    on_reply(**r);
+  }
+  if (state_ == State::TlsHandshake) parser_.reset();
+}
+
+void ClientSession::tls_started() {
+  if (state_ != State::TlsHandshake) return;
+  options_.tls_active = true;
+  parser_.reset();
+  caps_ = {};  // RFC 3207 §4.2: forget everything learnt before TLS
+  send("EHLO " + options_.helo_name + "\r\n");
+  state_ = State::Ehlo;
+}
+
+void ClientSession::on_reply(const Reply& reply) {
+  if (state_ == State::Quit) {  // 221 or anything: done
+    actions_.emplace_back(ClientClose{});
+    state_ = State::Closed;
+    return;
+  }
+  if (state_ == State::Idle) {  // unsolicited (typically "421 idle timeout"): the server is leaving
+    actions_.emplace_back(ClientClose{});
+    state_ = State::Closed;
+    return;
+  }
+  if (reply.code == 421) {  // §3.8: service closing, whatever command it answers
+    fail_session(reply, false);
+    return;
+  }
+  switch (state_) {
+    case State::Greeting:
+      if (reply.code / 100 != 2) {  // 554 or anything else: transient for all, next MX
+        fail_session(reply, true);
+        return;
+      }
+      send("EHLO " + options_.helo_name + "\r\n");  // §4.1.4: our FQDN
+      state_ = State::Ehlo;
+      return;
+    case State::Ehlo:
+      if (reply.code / 100 == 2) {
+        caps_ = {};
+        caps_.esmtp = true;
+        // The first line is the server's name; one keyword (with parameters) per later line.
+        std::size_t pos = reply.text.find('\n');
+        while (pos != std::string::npos) {
+          const std::size_t start = pos + 1;
+          pos = reply.text.find('\n', start);
+          std::string_view line(reply.text.data() + start,
+                                (pos == std::string::npos ? reply.text.size() : pos) - start);
+          const std::size_t sp = line.find_first_of(" =");
+          const std::string_view kw = line.substr(0, sp);
+          const std::string_view params = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
+          if (iequals(kw, "PIPELINING")) caps_.pipelining = true;
+          else if (iequals(kw, "8BITMIME")) caps_.eightbitmime = true;
+          else if (iequals(kw, "SMTPUTF8")) caps_.smtputf8 = true;
+          else if (iequals(kw, "DSN")) caps_.dsn = true;
+          else if (iequals(kw, "STARTTLS")) caps_.starttls = true;
+          else if (iequals(kw, "ENHANCEDSTATUSCODES")) caps_.enhanced_status_codes = true;
+          else if (iequals(kw, "SIZE")) {  // RFC 1870 §4: "SIZE [n]", 0 or absent = no limit
+            caps_.size = true;
+            std::uint64_t n = 0;
+            for (char c : params) {
+              if (!is_digit(c)) break;
+              n = n > (UINT64_MAX - 9) / 10 ? UINT64_MAX : n * 10 + static_cast<std::uint64_t>(c - '0');
+            }
+            caps_.size_limit = n;
+          } else if (iequals(kw, "AUTH")) {  // RFC 4954 §3, and the old "AUTH=" spelling
+            std::size_t p = 0;
+            while (p < params.size()) {
+              std::size_t e = params.find(' ', p);
+              if (e == std::string_view::npos) e = params.size();
+              const std::string_view mech = params.substr(p, e - p);
+              if (iequals(mech, "PLAIN")) caps_.auth_plain = true;
+              if (iequals(mech, "LOGIN")) caps_.auth_login = true;
+              p = e + 1;
+            }
+          }
+        }
+        after_ehlo();
+        return;
+      }
+      if (reply.code / 100 == 5) {  // §3.2: EHLO not recognised (500/502...) → HELO
+        send("HELO " + options_.helo_name + "\r\n");
+        state_ = State::Helo;
+        return;
+      }
+      fail_session(reply, true);
+      return;
+    case State::Helo:
+      if (reply.code / 100 != 2) {
+        fail_session(reply, true);
+        return;
+      }
+      caps_ = {};
+      after_ehlo();
+      return;
+    case State::StartTls:
+      if (reply.code / 100 == 2) {  // 220: handshake now, nothing else is read in plaintext
+        actions_.emplace_back(ClientStartTls{});
+        state_ = State::TlsHandshake;
+        return;
+      }
+      if (options_.tls == ClientTlsPolicy::Required || options_.tls == ClientTlsPolicy::Verify) {
+        fail_session(reply, true);
+        return;
+      }
+      begin_auth();  // opportunistic: carry on in plaintext
+      return;
+    case State::AuthPlain:
+      if (reply.code == 334) {  // server ignored the initial response: send it again
+        send(base64_encode(std::string("\0", 1) + options_.auth_user + std::string("\0", 1) +
+                           options_.auth_password) + "\r\n");
+        return;
+      }
+      [[fallthrough]];
+    case State::AuthLoginDone:
+      if (reply.code / 100 == 2) {
+        authenticated_ = true;
+        begin_transactions();
+        return;
+      }
+      // 535 bad credentials, 454, ...: our configuration problem, never a bounce.
+      fail_session(reply, true);
+      return;
+    case State::AuthLoginUser:
+    case State::AuthLoginPass:
+      if (reply.code != 334) {
+        fail_session(reply, true);
+        return;
+      }
+      if (state_ == State::AuthLoginUser) {
+        send(base64_encode(options_.auth_user) + "\r\n");
+        state_ = State::AuthLoginPass;
+      } else {
+        send(base64_encode(options_.auth_password) + "\r\n");
+        state_ = State::AuthLoginDone;
+      }
+      return;
+    case State::Rset:
+      if (reply.code / 100 != 2) {
+        fail_session(reply, true);
+        return;
+      }
+      txn_.need_rset = false;
+      start_transaction(std::exchange(rset_then_, {}));
+      return;
+    case State::Transaction:
+      on_txn_reply(reply);
+      return;
+    default:
+      return;
+  }
+}
+
+void ClientSession::after_ehlo() {
+  const bool tls_required = options_.tls == ClientTlsPolicy::Required || options_.tls == ClientTlsPolicy::Verify;
+  if (!options_.tls_active && options_.tls != ClientTlsPolicy::None && caps_.starttls) {
+    send("STARTTLS\r\n");  // RFC 3207 §4
+    state_ = State::StartTls;
+    return;
+  }
+  if (!options_.tls_active && tls_required) {
+    fail_session_local(7, 4, "TLS is required, but was not offered by host", true);
+    return;
+  }
+  begin_auth();
+}
+
+void ClientSession::begin_auth() {
+  if (options_.auth_user.empty() || authenticated_) {
+    begin_transactions();
+    return;
+  }
+  if (!options_.tls_active && !options_.auth_over_plaintext) {
+    fail_session_local(7, 0, "refusing to send AUTH credentials without TLS", true);
+    return;
+  }
+  // RFC 4954 §4: PLAIN with an initial response (one round trip), else LOGIN.
+  if (caps_.auth_plain) {
+    send("AUTH PLAIN " +
+         base64_encode(std::string("\0", 1) + options_.auth_user + std::string("\0", 1) + options_.auth_password) +
+         "\r\n");
+    state_ = State::AuthPlain;
+  } else if (caps_.auth_login) {
+    send("AUTH LOGIN\r\n");
+    state_ = State::AuthLoginUser;
+  } else {
+    fail_session_local(7, 0, "credentials configured, but the server offers no AUTH PLAIN or LOGIN", true);
+  }
+}
+
+void ClientSession::begin_transactions() {
+  if (batch_.empty()) {
+    state_ = State::Idle;
+    return;
+  }
+  start_transaction(batch_);
+}
+
+// ---- transactions --------------------------------------------------------------------------
+
+std::string ClientSession::mail_command() const {
+  std::string cmd = "MAIL FROM:<" + envelope_.reverse_path + ">";
+  if (caps_.size) cmd += " SIZE=" + std::to_string(body_.size());  // RFC 1870 §6
+  const bool declared_8bit = envelope_.body_type == BodyType::EightBitMime || envelope_.body_type == BodyType::BinaryMime;
+  if (caps_.eightbitmime && (body_8bit_ || declared_8bit)) cmd += " BODY=8BITMIME";  // RFC 6152 §3
+  if (caps_.smtputf8 && (envelope_.smtputf8 || has_non_ascii(envelope_.reverse_path))) cmd += " SMTPUTF8";
+  if (caps_.dsn) {  // RFC 3461 §4.3, §4.4: only to a DSN-capable server
+    if (envelope_.ret == DsnRet::Full) cmd += " RET=FULL";
+    if (envelope_.ret == DsnRet::Hdrs) cmd += " RET=HDRS";
+    if (!envelope_.envid.empty()) cmd += " ENVID=" + xtext_encode(envelope_.envid);
+  }
+  return cmd + "\r\n";
+}
+
+std::string ClientSession::rcpt_command(std::uint32_t index) const {
+  const EnvelopeRecipient& r = envelope_.recipients[index];
+  std::string cmd = "RCPT TO:<" + r.address + ">";
+  if (caps_.dsn) {  // RFC 3461 §4.1, §4.2: passed on unchanged
+    if (r.notify != kNotifyUnspecified) cmd += " NOTIFY=" + notify_value(r.notify);
+    if (!r.orcpt.empty()) cmd += " ORCPT=" + r.orcpt;
+  }
+  return cmd + "\r\n";
+}
+
+bool ClientSession::is_too_many(const Reply& reply) const {
+  // RFC 5321 §4.5.3.1.10: 452 (or the older 552) to an RCPT after others were accepted means
+  // "too many recipients": the rest go in a following transaction. A 452 with nothing accepted
+  // yet is an ordinary transient failure of that recipient (e.g. mailbox full, 4.2.2).
+  if (txn_.accepted.empty()) return false;
+  if (reply.code == 452) return true;
+  if (reply.code == 552) {
+    const bool x53 = reply.status.present() && reply.status.subject == 5 && reply.status.detail == 3;
+    return x53 || icontains(reply.text, "too many recipients");
+  }
+  return false;
+}
+
+void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
+  txn_ = Txn{};
+  expect_.clear();
+  state_ = State::Transaction;
+  auto fail_all = [&](AttemptOutcome outcome, const char* status, std::string text) {
+    for (std::uint32_t i : rcpts) txn_.results.push_back(RecipientResult{i, attempt_local(outcome, status, text)});
+    rcpts.clear();
+  };
+  // Checks that need no round trip: refuse locally what the server cannot take.
+  if (caps_.size && caps_.size_limit > 0 && body_.size() > caps_.size_limit) {
+    // RFC 1870 §6: do not send a message larger than the announced SIZE.
+    fail_all(AttemptOutcome::Permanent, "5.3.4",
+             "message size " + std::to_string(body_.size()) + " exceeds the server's limit of " +
+                 std::to_string(caps_.size_limit) + " octets");
+  } else if (body_8bit_ && !caps_.eightbitmime) {
+    // RFC 6152 §3 / RFC 5321 §2.4: no 8-bit data to a server without 8BITMIME (we do not convert).
+    fail_all(AttemptOutcome::Permanent, "5.6.3", "8-bit message body, but the server does not support 8BITMIME");
+  } else if (has_non_ascii(envelope_.reverse_path) && !caps_.smtputf8) {
+    // RFC 6531 §3.2: a UTF-8 envelope needs SMTPUTF8.
+    fail_all(AttemptOutcome::Permanent, "5.6.7", "UTF-8 sender address, but the server does not support SMTPUTF8");
+  } else if (!caps_.smtputf8) {
+    std::erase_if(rcpts, [&](std::uint32_t i) {
+      if (!has_non_ascii(envelope_.recipients[i].address)) return false;
+      txn_.results.push_back(RecipientResult{
+          i, attempt_local(AttemptOutcome::Permanent, "5.6.7",
+                           "UTF-8 recipient address, but the server does not support SMTPUTF8")});
+      return true;
+    });
+  }
+  if (options_.max_recipients > 0 && rcpts.size() > options_.max_recipients) {
+    txn_.overflow.assign(rcpts.begin() + static_cast<std::ptrdiff_t>(options_.max_recipients), rcpts.end());
+    rcpts.resize(options_.max_recipients);
+  }
+  if (rcpts.empty()) {
+    end_transaction();
+    return;
+  }
+  txn_.rcpts = std::move(rcpts);
+  pipelining_ = caps_.pipelining && options_.use_pipelining;
+  if (pipelining_) {
+    // RFC 2920 §3.1: MAIL, every RCPT and DATA in one write; DATA ends the group.
+    std::string group = mail_command();
+    expect_.push_back(Expect::Mail);
+    for (std::uint32_t i : txn_.rcpts) {
+      group += rcpt_command(i);
+      expect_.push_back(Expect::Rcpt);
+    }
+    group += "DATA\r\n";
+    expect_.push_back(Expect::Data);
+    txn_.next_rcpt = txn_.rcpts.size();
+    send(std::move(group));
+  } else {
+    send(mail_command());
+    expect_.push_back(Expect::Mail);
+  }
+}
+
+void ClientSession::send_next_rcpt() {
+  send(rcpt_command(txn_.rcpts[txn_.next_rcpt++]));
+  expect_.push_back(Expect::Rcpt);
+}
+
+void ClientSession::after_rcpts() {
+  if (!txn_.accepted.empty()) {
+    send("DATA\r\n");
+    expect_.push_back(Expect::Data);
+  } else {
+    // Every RCPT failed: no DATA; RSET closes the transaction MAIL opened (§4.1.1.5).
+    send("RSET\r\n");
+    expect_.push_back(Expect::Rset);
+  }
+}
+
+void ClientSession::on_txn_reply(const Reply& reply) {
+  if (expect_.empty()) {
+    protocol_failure("unexpected reply " + std::to_string(reply.code));
+    return;
+  }
+  const Expect what = expect_.front();
+  expect_.pop_front();
+  switch (what) {
+    case Expect::Mail:
+      if (reply.code / 100 == 2) {
+        txn_.mail_ok = true;
+        txn_.need_rset = true;
+        if (!pipelining_) send_next_rcpt();
+        return;
+      }
+      txn_.mail_failed = true;
+      txn_.mail_reply = reply;
+      if (!pipelining_) end_transaction();
+      return;  // pipelined: the RCPT and DATA replies (503s) are still to come
+
+    case Expect::Rcpt: {
+      const std::uint32_t index = txn_.rcpts[txn_.rcpt_replies++];
+      if (txn_.mail_failed) return;  // the MAIL reply decides for everyone
+      if (reply.code / 100 == 2) {
+        txn_.accepted.push_back(index);
+      } else if (is_too_many(reply)) {
+        txn_.carried.push_back(index);
+        txn_.too_many = true;
+      } else {
+        txn_.results.push_back(RecipientResult{index, attempt_from(reply)});
+      }
+      if (!pipelining_) {
+        if (txn_.too_many) {
+          // Do not knock on a full door: the unsent ones go to the next transaction too.
+          txn_.carried.insert(txn_.carried.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
+                              txn_.rcpts.end());
+          txn_.rcpts.resize(txn_.next_rcpt);
+          after_rcpts();
+        } else if (txn_.next_rcpt < txn_.rcpts.size()) {
+          send_next_rcpt();
+        } else {
+          after_rcpts();
+        }
+      }
+      return;
+    }
+
+    case Expect::Data:
+      if (reply.code / 100 == 3) {
+        // §3.3: only now may data be sent. With no accepted recipient (a pipelining server that
+        // still said 354) send an empty message so the server returns to command state.
+        if (!txn_.accepted.empty() && !txn_.mail_failed) send(dot_stuff(body_), true);
+        else send(".\r\n", true);
+        expect_.push_back(Expect::Dot);
+        return;
+      }
+      for (std::uint32_t i : txn_.accepted) {
+        Attempt a = reply.code / 100 == 2
+                        ? attempt_local(AttemptOutcome::Transient, "4.5.0",
+                                        "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
+                        : attempt_from(reply);
+        if (reply.code / 100 == 2) a.code = reply.code;
+        txn_.results.push_back(RecipientResult{i, std::move(a)});
+      }
+      txn_.accepted.clear();
+      end_transaction();
+      return;
+
+    case Expect::Dot:
+      txn_.need_rset = false;
+      if (!txn_.accepted.empty() && !txn_.mail_failed) {
+        ++messages_sent_;
+        // §4.2.5: the reply to the final dot applies to every accepted recipient.
+        for (std::uint32_t i : txn_.accepted) {
+          Attempt a = reply.code / 100 == 3
+                          ? attempt_local(AttemptOutcome::Transient, "4.5.0",
+                                          "unexpected reply after data: " + std::to_string(reply.code))
+                          : attempt_from(reply);
+          a.code = reply.code;
+          txn_.results.push_back(RecipientResult{i, std::move(a)});
+        }
+        txn_.accepted.clear();
+      }
+      end_transaction();
+      return;
+
+    case Expect::Rset:
+      txn_.need_rset = false;
+      end_transaction();
+      return;
+  }
+}
+
+void ClientSession::end_transaction() {
+  if (txn_.mail_failed) {
+    // RFC 5321 §4.1.1.2: a refused MAIL refuses the message: the same verdict for all of them.
+    for (std::uint32_t i : txn_.rcpts) txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
+    for (std::uint32_t i : txn_.carried) txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
+    for (std::uint32_t i : txn_.overflow) txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
+    txn_.carried.clear();
+    txn_.overflow.clear();
+    txn_.accepted.clear();
+  }
+  std::vector<std::uint32_t> carried = std::move(txn_.carried);
+  carried.insert(carried.end(), txn_.overflow.begin(), txn_.overflow.end());
+  txn_.carried.clear();
+  txn_.overflow.clear();
+  const bool need_rset = txn_.need_rset;
+  emit_done(std::exchange(txn_.results, {}), carried, false);
+  expect_.clear();
+  if (!carried.empty()) {
+    if (need_rset) {
+      send("RSET\r\n");
+      rset_then_ = std::move(carried);
+      state_ = State::Rset;
+    } else {
+      start_transaction(std::move(carried));
+    }
+    return;
+  }
+  txn_ = Txn{};
+  state_ = State::Idle;
+}
+
+}  // namespace ferry::smtp

@@ -1,0 +1,236 @@
+// ClientSession: the outbound SMTP client state machine (RFC 5321 + PIPELINING, SIZE, 8BITMIME,
+// SMTPUTF8, DSN, STARTTLS, AUTH), sans-IO: server bytes in, actions out; one connection, one or
+// more envelopes. Contract: every recipient handed to the session comes back exactly once in a
+// ClientDone with a final Attempt; message data is sent only after a 354 (RFC 5321 §3.3).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "ferry/Clock.hpp"
+#include "ferry/Envelope.hpp"
+#include "ferry/RecipientState.hpp"
+#include "ferry/Reply.hpp"
+#include "mta/smtp/ReplyParser.hpp"
+
+namespace ferry::smtp {
+
+// ---- Actions -------------------------------------------------------------------------------
+
+// Write these octets. `message_data` marks the dot-stuffed body (terminating dot included, one
+// write: DESIGN.md performance note): time that write with the data-block timeout
+// (RFC 5321 §4.5.3.2.5, 3 min); every other write is a command.
+struct ClientSend {
+  std::string bytes;
+  bool message_data = false;
+};
+
+// Run the TLS client handshake now (the server said 220 to STARTTLS), then call tls_started();
+// on handshake failure call connection_lost("TLS handshake failed: ...") and close.
+struct ClientStartTls {};
+
+// One recipient's result in this session.
+struct RecipientResult {
+  std::uint32_t index = 0;  // position in Envelope::recipients
+  Attempt attempt;          // Delivered / Transient / Permanent, code, status, reply, host/ip/port
+};
+
+// A transaction (or the session) is over for these recipients: settle them now (one queue
+// transaction). Recipients in `carried` are NOT resolved yet: the session itself sends them in
+// the following transaction on this connection (RFC 5321 §4.5.3.1.10: 452 too many recipients,
+// or ClientOptions::max_recipients) and reports them in a later ClientDone.
+struct ClientDone {
+  std::vector<RecipientResult> results;
+  std::vector<std::uint32_t> carried;
+  // The results come from a connection-level failure (greeting, EHLO/HELO, STARTTLS, AUTH, a 421,
+  // a malformed reply, connection lost before the message data was sent) rather than from the
+  // server's verdict on the recipients: the daemon may try them again at the next MX address.
+  bool session_failure = false;
+  // The server advertised DSN (RFC 3461): NOTIFY/ORCPT/RET/ENVID were passed on. When false and a
+  // recipient asked NOTIFY=SUCCESS, the DSN composer owes a "relayed" notice (RFC 3461 §5.2.2).
+  bool remote_dsn = false;
+};
+
+// Close the connection (after writing everything sent before).
+struct ClientClose {};
+
+using ClientAction = std::variant<ClientSend, ClientStartTls, ClientDone, ClientClose>;
+
+// ---- Options -------------------------------------------------------------------------------
+
+// TLS policy for this connection (the daemon maps the route's policy onto it).
+enum class ClientTlsPolicy : std::uint8_t {
+  None,           // never STARTTLS (plaintext retry after a failed opportunistic handshake)
+  Opportunistic,  // STARTTLS when offered; if refused, continue in plaintext
+  Required,       // STARTTLS must be offered and succeed, else transient 4.7.4
+  Verify,         // as Required; certificate checks are the daemon's handshake
+};
+
+struct ClientOptions {
+  std::string helo_name;  // our FQDN (or address literal) for EHLO/HELO (RFC 5321 §4.1.4)
+  ClientTlsPolicy tls = ClientTlsPolicy::Opportunistic;
+  bool tls_active = false;          // implicit TLS (RFC 8314 §3.3): never STARTTLS
+  std::string auth_user;            // empty: no AUTH (RFC 4954)
+  std::string auth_password;
+  bool auth_over_plaintext = false; // allow PLAIN/LOGIN without TLS (tests, loopback relays)
+  std::size_t max_recipients = 0;   // RCPTs per transaction, 0 = no own limit (§4.5.4.1)
+  bool use_pipelining = true;       // pipeline when the server offers PIPELINING (RFC 2920)
+  // Copied into every Attempt (the session knows no socket); the daemon sets them per target.
+  std::string remote_host;
+  std::string remote_ip;
+  std::uint16_t remote_port = 0;
+  // Time stamps for Attempts; empty → time_ms 0 (the daemon may fill it in).
+  std::function<TimeMs()> clock;
+};
+
+// Which wait is running, so the daemon can apply the RFC 5321 §4.5.3.2 timeout for it.
+enum class ClientPhase : std::uint8_t {
+  Greeting,      // §4.5.3.2.1 initial 220 message: 5 min
+  Command,       // EHLO/HELO, STARTTLS, AUTH, RSET, QUIT replies: 5 min (as MAIL)
+  TlsHandshake,  // the daemon's handshake is running (its own deadline)
+  Mail,          // §4.5.3.2.2 MAIL reply: 5 min
+  Rcpt,          // §4.5.3.2.3 RCPT reply: 5 min
+  DataInit,      // §4.5.3.2.4 DATA's 354: 2 min
+  DataDone,      // §4.5.3.2.6 reply to the final dot: 10 min (the body write itself: data block)
+  Idle,          // between envelopes (start_next / finish): the daemon's idle-connection timeout
+  Closed,
+};
+
+const char* to_string(ClientPhase phase) noexcept;
+
+// The capabilities from the last EHLO reply (RFC 5321 §4.1.1.1).
+struct ServerCapabilities {
+  bool esmtp = false;  // EHLO succeeded (false after the HELO fallback)
+  bool pipelining = false;
+  bool size = false;
+  std::uint64_t size_limit = 0;  // 0 = no fixed limit announced
+  bool eightbitmime = false;
+  bool smtputf8 = false;
+  bool dsn = false;
+  bool starttls = false;
+  bool enhanced_status_codes = false;
+  bool auth_plain = false;
+  bool auth_login = false;
+};
+
+// ---- Session -------------------------------------------------------------------------------
+//
+// How the daemon drives it:
+//   connect (TLS first if implicit) → construct with the first envelope → loop:
+//     read bytes → feed(bytes) → perform take_actions() in order:
+//       ClientSend      write it (ClientSend::message_data: data-block timeout)
+//       ClientStartTls  handshake, then tls_started()
+//       ClientDone      settle results (queue), log; if session_failure, the unresolved ones may
+//                       go to the next MX target
+//       ClientClose     close the socket; the session is finished
+//     the read deadline is the one for current_phase();
+//   after a transaction the phase is Idle: start_next(next envelope) to reuse the connection
+//   (RSET first), or finish() to QUIT;
+//   on EOF, reset, timeout or TLS error: connection_lost(reason) → a ClientDone for everything
+//   unresolved (transient, RFC 5321 §3.8 "as 451") and ClientClose.
+class ClientSession {
+ public:
+  // `body` is a view: the daemon keeps the stored body alive until the ClientDone that resolves
+  // the envelope's last recipient (or until the session closes). `recipients` are indexes into
+  // envelope.recipients to deliver (a Scheduler batch); empty = all of them.
+  ClientSession(ClientOptions options, Envelope envelope, std::string_view body,
+                std::vector<std::uint32_t> recipients = {});
+
+  void feed(std::string_view bytes);
+  void tls_started();                               // after ClientStartTls: EHLO again (RFC 3207 §4.2)
+  void connection_lost(std::string_view reason = {});
+
+  // Connection reuse: only in phase Idle (returns false otherwise, nothing happens). Sends RSET,
+  // then the new transaction.
+  bool start_next(Envelope envelope, std::string_view body, std::vector<std::uint32_t> recipients = {});
+  // QUIT (RFC 5321 §4.1.1.10) and close. Outside Idle it abandons the work in progress: the
+  // unresolved recipients are reported transient, as after connection_lost.
+  void finish();
+
+  bool has_action() const { return !actions_.empty(); }
+  ClientAction next_action();
+  std::deque<ClientAction> take_actions();
+
+  ClientPhase current_phase() const;
+  bool closed() const { return state_ == State::Closed; }
+  bool idle() const { return state_ == State::Idle; }
+  bool tls_active() const { return options_.tls_active; }
+  bool authenticated() const { return authenticated_; }
+  const ServerCapabilities& capabilities() const { return caps_; }
+  const ClientOptions& options() const { return options_; }
+  // Transactions completed with a reply to the final dot on this connection.
+  std::size_t messages_sent() const { return messages_sent_; }
+
+ private:
+  enum class State {
+    Greeting, Ehlo, Helo, StartTls, TlsHandshake, AuthPlain, AuthLoginUser, AuthLoginPass,
+    AuthLoginDone, Transaction, Rset, Idle, Quit, Closed,
+  };
+  // One expected reply of the transaction, in command order (RFC 2920 §3.1).
+  enum class Expect { Mail, Rcpt, Data, Dot, Rset };
+
+  struct Txn {
+    std::vector<std::uint32_t> rcpts;      // sent in this transaction, in order
+    std::size_t next_rcpt = 0;             // non-pipelined: next RCPT to send
+    std::size_t rcpt_replies = 0;          // RCPT replies seen so far
+    std::vector<std::uint32_t> accepted;
+    std::vector<std::uint32_t> carried;    // refused as "too many": for the following transaction
+    std::vector<std::uint32_t> overflow;   // beyond ClientOptions::max_recipients: likewise
+    std::vector<RecipientResult> results;
+    bool mail_ok = false;
+    bool mail_failed = false;
+    Reply mail_reply;
+    bool too_many = false;                 // a 452/552 "too many recipients" was seen
+    bool need_rset = false;                // MAIL was accepted but no dot completed it
+  };
+
+  // setup
+  void send(std::string bytes, bool data = false);
+  void on_reply(const Reply& reply);
+  void after_ehlo();
+  void after_tls_decision();
+  void begin_auth();
+  void begin_transactions();
+  void start_transaction(std::vector<std::uint32_t> rcpts);
+  void on_txn_reply(const Reply& reply);
+  void send_next_rcpt();
+  void after_rcpts();
+  void end_transaction();
+  // failures
+  void fail_session(const Reply& reply, bool quit);
+  void fail_session_local(int status_subject, int status_detail, std::string text, bool quit);
+  void report_unresolved(const Attempt& attempt, bool session_failure);
+  void protocol_failure(std::string message);
+  // helpers
+  Attempt attempt_from(const Reply& reply) const;
+  Attempt attempt_local(AttemptOutcome outcome, std::string status, std::string text) const;
+  Attempt transient_from(const Reply& reply) const;
+  std::string mail_command() const;
+  std::string rcpt_command(std::uint32_t index) const;
+  bool is_too_many(const Reply& reply) const;
+  void emit_done(std::vector<RecipientResult> results, std::vector<std::uint32_t> carried, bool session_failure);
+  void reset_envelope(Envelope envelope, std::string_view body, std::vector<std::uint32_t> recipients);
+
+  ClientOptions options_;
+  Envelope envelope_;
+  std::string_view body_;
+  std::vector<std::uint32_t> batch_;       // recipients of the current envelope still to resolve
+  bool body_8bit_ = false;
+  ReplyParser parser_;
+  ServerCapabilities caps_;
+  State state_ = State::Greeting;
+  std::deque<Expect> expect_;
+  Txn txn_;
+  bool pipelining_ = false;
+  bool authenticated_ = false;
+  std::vector<std::uint32_t> rset_then_;   // recipients to start with once RSET is answered
+  std::size_t messages_sent_ = 0;
+  std::deque<ClientAction> actions_;
+};
+
+}  // namespace ferry::smtp

@@ -1,0 +1,808 @@
+// ClientSession transcripts against scripted servers: what the client sends (C:) for each server
+// reply (S:), and the per-recipient results it reports.
+#include "mta/smtp/ClientSession.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+using namespace ferry;
+using namespace ferry::smtp;
+
+namespace {
+
+constexpr const char* kEhloFull =
+    "250-mx.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
+    "250 DSN\r\n";
+constexpr const char* kEhloPlain = "250-mx.example.org\r\n250 ENHANCEDSTATUSCODES\r\n";  // no PIPELINING
+
+Envelope envelope(std::vector<std::string> rcpts, std::string from = "sender@ferry.test") {
+  Envelope e;
+  e.reverse_path = std::move(from);
+  for (auto& r : rcpts) e.recipients.push_back(EnvelopeRecipient{std::move(r), "", kNotifyUnspecified});
+  return e;
+}
+
+ClientOptions options() {
+  ClientOptions o;
+  o.helo_name = "relay.ferry.test";
+  o.remote_host = "mx.example.org";
+  o.remote_ip = "192.0.2.1";
+  o.remote_port = 25;
+  o.clock = [] { return TimeMs{1234}; };
+  return o;
+}
+
+// Drives a session: server() feeds bytes and returns what the client wrote, with markers for the
+// non-write actions ("<STARTTLS>", "<CLOSE>").
+struct Harness {
+  std::string body;
+  ClientSession s;
+  std::vector<ClientDone> dones;
+  std::vector<bool> data_writes;  // message_data flag per ClientSend
+  bool closed = false;
+
+  Harness(Envelope e, std::string b, ClientOptions o = options(), std::vector<std::uint32_t> rcpts = {})
+      : body(std::move(b)), s(std::move(o), std::move(e), body, std::move(rcpts)) {}
+
+  std::string drain() {
+    std::string out;
+    for (auto& a : s.take_actions()) {
+      if (auto* send = std::get_if<ClientSend>(&a)) {
+        out += send->bytes;
+        data_writes.push_back(send->message_data);
+      } else if (std::holds_alternative<ClientStartTls>(a)) {
+        out += "<STARTTLS>";
+      } else if (auto* d = std::get_if<ClientDone>(&a)) {
+        dones.push_back(*d);
+      } else {
+        out += "<CLOSE>";
+        closed = true;
+      }
+    }
+    return out;
+  }
+  std::string server(std::string_view bytes) {
+    s.feed(bytes);
+    return drain();
+  }
+  // All results reported so far, by recipient index; fails the test on a duplicate.
+  std::map<std::uint32_t, Attempt> results() const {
+    std::map<std::uint32_t, Attempt> out;
+    for (const auto& d : dones)
+      for (const auto& r : d.results) EXPECT_TRUE(out.emplace(r.index, r.attempt).second) << "duplicate " << r.index;
+    return out;
+  }
+  std::string outcome(std::uint32_t i) const {
+    auto r = results();
+    auto it = r.find(i);
+    if (it == r.end()) return "none";
+    return std::string(to_string(it->second.outcome)) + " " + std::to_string(it->second.code) + " " + it->second.status;
+  }
+};
+
+std::string ehlo() { return "EHLO relay.ferry.test\r\n"; }
+
+}  // namespace
+
+TEST(clientSession, PipelinedTransactionAndQuit) {
+  Harness h(envelope({"a@example.org", "b@example.org"}), "Subject: hi\r\n\r\n.body\r\n");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Greeting);
+  EXPECT_EQ(h.server("220 mx.example.org ESMTP\r\n"), ehlo());
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Command);
+  // RFC 2920: MAIL, RCPTs and DATA in one write.
+  EXPECT_EQ(h.server(kEhloFull),
+            "MAIL FROM:<sender@ferry.test> SIZE=22\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+  EXPECT_EQ(h.data_writes.size(), 2u);  // EHLO, then the group
+  EXPECT_TRUE(h.s.capabilities().pipelining);
+  EXPECT_EQ(h.s.capabilities().size_limit, 10240000u);
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Mail);
+  EXPECT_EQ(h.server("250 2.1.0 Ok\r\n"), "");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Rcpt);
+  EXPECT_EQ(h.server("250 2.1.5 Ok\r\n550 5.1.1 <b@example.org>: unknown\r\n"), "");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::DataInit);
+  EXPECT_EQ(h.server("354 End data with <CR><LF>.<CR><LF>\r\n"), "Subject: hi\r\n\r\n..body\r\n.\r\n");
+  EXPECT_TRUE(h.data_writes.back());
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::DataDone);
+  EXPECT_TRUE(h.dones.empty());
+  EXPECT_EQ(h.server("250 2.0.0 Ok: queued as 123\r\n"), "");
+  ASSERT_EQ(h.dones.size(), 1u);
+  EXPECT_FALSE(h.dones[0].session_failure);
+  EXPECT_TRUE(h.dones[0].remote_dsn);
+  EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
+  EXPECT_EQ(h.outcome(1), "bounced 550 5.1.1");
+  const Attempt a = h.results()[0];
+  EXPECT_EQ(a.host, "mx.example.org");
+  EXPECT_EQ(a.ip, "192.0.2.1");
+  EXPECT_EQ(a.port, 25);
+  EXPECT_EQ(a.time_ms, 1234);
+  EXPECT_EQ(a.reply, "Ok: queued as 123");
+  EXPECT_EQ(h.results()[1].reply, "<b@example.org>: unknown");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Idle);
+  EXPECT_EQ(h.s.messages_sent(), 1u);
+  h.s.finish();
+  EXPECT_EQ(h.drain(), "QUIT\r\n");
+  EXPECT_EQ(h.server("221 2.0.0 Bye\r\n"), "<CLOSE>");
+  EXPECT_TRUE(h.s.closed());
+}
+
+TEST(clientSession, LockStepWithoutPipelining) {
+  Harness h(envelope({"a@example.org", "b@example.org"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server(kEhloPlain), "MAIL FROM:<sender@ferry.test>\r\n");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Mail);
+  EXPECT_EQ(h.server("250 ok\r\n"), "RCPT TO:<a@example.org>\r\n");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Rcpt);
+  EXPECT_EQ(h.server("450 4.2.1 try later\r\n"), "RCPT TO:<b@example.org>\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "DATA\r\n");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::DataInit);
+  EXPECT_EQ(h.server("354 go\r\n"), "x\r\n.\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "deferred 450 4.2.1");
+  EXPECT_EQ(h.outcome(1), "delivered 250 2.0.0");
+}
+
+TEST(clientSession, PipeliningCanBeDisabled) {
+  ClientOptions o = options();
+  o.use_pipelining = false;
+  Harness h(envelope({"a@example.org"}), "x", o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server(kEhloFull), "MAIL FROM:<sender@ferry.test> SIZE=1\r\n");
+}
+
+struct GreetingCase {
+  const char* greeting;
+  const char* client_writes;
+  int code;
+};
+class clientSessionGreeting : public ::testing::TestWithParam<GreetingCase> {};
+TEST_P(clientSessionGreeting, FailsTransientForAll) {
+  Harness h(envelope({"a@example.org", "b@example.org"}), "x\r\n");
+  EXPECT_EQ(h.server(GetParam().greeting), GetParam().client_writes);
+  ASSERT_EQ(h.dones.size(), 1u);
+  EXPECT_TRUE(h.dones[0].session_failure);  // try the next MX
+  for (std::uint32_t i : {0u, 1u}) {
+    const Attempt a = h.results()[i];
+    EXPECT_EQ(a.outcome, AttemptOutcome::Transient);
+    EXPECT_EQ(a.code, GetParam().code);
+    EXPECT_EQ(a.status[0], '4');
+  }
+}
+INSTANTIATE_TEST_SUITE_P(clientTable, clientSessionGreeting,
+                         ::testing::Values(GreetingCase{"421 4.3.2 too busy\r\n", "<CLOSE>", 421},
+                                           GreetingCase{"554 5.7.1 no thanks\r\n", "QUIT\r\n", 554},
+                                           GreetingCase{"450 later\r\n", "QUIT\r\n", 450}));
+
+TEST(clientSession, MultiLineGreetingAndEhloFallbackToHelo) {
+  Harness h(envelope({"a@example.org"}), "x\r\n");
+  EXPECT_EQ(h.server("220-mx.example.org\r\n220 old server\r\n"), ehlo());
+  EXPECT_EQ(h.server("502 5.5.2 Command not recognized\r\n"), "HELO relay.ferry.test\r\n");
+  EXPECT_EQ(h.server("250 mx.example.org\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+  EXPECT_FALSE(h.s.capabilities().esmtp);
+}
+
+TEST(clientSession, Ehlo500ThenHeloRefused) {
+  Harness h(envelope({"a@example.org"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("500 what?\r\n"), "HELO relay.ferry.test\r\n");
+  EXPECT_EQ(h.server("550 go away\r\n"), "QUIT\r\n");
+  EXPECT_EQ(h.outcome(0), "deferred 550 4.0.0");
+  EXPECT_TRUE(h.dones[0].session_failure);
+}
+
+TEST(clientSession, EhloTemporaryFailure) {
+  Harness h(envelope({"a@example.org"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("451 4.3.0 later\r\n"), "QUIT\r\n");
+  EXPECT_EQ(h.outcome(0), "deferred 451 4.3.0");
+}
+
+TEST(clientSession, StartTlsThenEhloAgainAndInjectionDiscarded) {
+  Harness h(envelope({"a@example.org"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n"), "STARTTLS\r\n");
+  // A plaintext reply smuggled after the 220 must not be read as a post-TLS reply (RFC 3207 §4.2).
+  EXPECT_EQ(h.server("220 2.0.0 Ready to start TLS\r\n250 injected\r\n"), "<STARTTLS>");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::TlsHandshake);
+  EXPECT_EQ(h.server("250 more injected\r\n"), "");
+  h.s.tls_started();
+  EXPECT_TRUE(h.s.tls_active());
+  EXPECT_EQ(h.drain(), ehlo());
+  EXPECT_FALSE(h.s.capabilities().pipelining);  // forgotten
+  EXPECT_EQ(h.server("250-mx\r\n250 PIPELINING\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@example.org>\r\nDATA\r\n");
+}
+
+struct TlsCase {
+  ClientTlsPolicy policy;
+  bool tls_active;
+  bool offered;
+  const char* after_ehlo;
+};
+class clientSessionTlsPolicy : public ::testing::TestWithParam<TlsCase> {};
+TEST_P(clientSessionTlsPolicy, Decides) {
+  ClientOptions o = options();
+  o.tls = GetParam().policy;
+  o.tls_active = GetParam().tls_active;
+  Harness h(envelope({"a@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server(GetParam().offered ? "250-mx\r\n250 STARTTLS\r\n" : "250 mx\r\n"), GetParam().after_ehlo);
+}
+INSTANTIATE_TEST_SUITE_P(
+    clientTable, clientSessionTlsPolicy,
+    ::testing::Values(TlsCase{ClientTlsPolicy::Opportunistic, false, true, "STARTTLS\r\n"},
+                      TlsCase{ClientTlsPolicy::Opportunistic, false, false, "MAIL FROM:<sender@ferry.test>\r\n"},
+                      TlsCase{ClientTlsPolicy::None, false, true, "MAIL FROM:<sender@ferry.test>\r\n"},
+                      TlsCase{ClientTlsPolicy::Required, false, true, "STARTTLS\r\n"},
+                      TlsCase{ClientTlsPolicy::Verify, false, true, "STARTTLS\r\n"},
+                      TlsCase{ClientTlsPolicy::Required, false, false, "QUIT\r\n"},
+                      TlsCase{ClientTlsPolicy::Verify, false, false, "QUIT\r\n"},
+                      TlsCase{ClientTlsPolicy::Verify, true, false, "MAIL FROM:<sender@ferry.test>\r\n"},
+                      TlsCase{ClientTlsPolicy::Opportunistic, true, true, "MAIL FROM:<sender@ferry.test>\r\n"}));
+
+TEST(clientSession, TlsRequiredButNotOfferedIsTransientWithClearReply) {
+  ClientOptions o = options();
+  o.tls = ClientTlsPolicy::Required;
+  Harness h(envelope({"a@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  h.server("250 mx\r\n");
+  const Attempt a = h.results()[0];
+  EXPECT_EQ(a.outcome, AttemptOutcome::Transient);
+  EXPECT_EQ(a.status, "4.7.4");
+  EXPECT_EQ(a.code, 0);
+  EXPECT_NE(a.reply.find("TLS is required"), std::string::npos);
+  EXPECT_TRUE(h.dones[0].session_failure);
+}
+
+TEST(clientSession, StartTlsRefused) {
+  for (auto policy : {ClientTlsPolicy::Opportunistic, ClientTlsPolicy::Required}) {
+    ClientOptions o = options();
+    o.tls = policy;
+    Harness h(envelope({"a@example.org"}), "x\r\n", o);
+    h.server("220 hi\r\n");
+    h.server("250-mx\r\n250 STARTTLS\r\n");
+    const std::string out = h.server("454 4.7.0 TLS not available\r\n");
+    if (policy == ClientTlsPolicy::Opportunistic) {
+      EXPECT_EQ(out, "MAIL FROM:<sender@ferry.test>\r\n");
+    } else {
+      EXPECT_EQ(out, "QUIT\r\n");
+      EXPECT_EQ(h.outcome(0), "deferred 454 4.7.0");
+    }
+  }
+}
+
+TEST(clientSession, AuthPlain) {
+  ClientOptions o = options();
+  o.tls_active = true;
+  o.auth_user = "ferry";
+  o.auth_password = "secret";
+  Harness h(envelope({"a@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  // base64("\0ferry\0secret")
+  EXPECT_EQ(h.server("250-mx\r\n250 AUTH LOGIN PLAIN\r\n"), "AUTH PLAIN AGZlcnJ5AHNlY3JldA==\r\n");
+  EXPECT_EQ(h.server("235 2.7.0 Authentication successful\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+  EXPECT_TRUE(h.s.authenticated());
+}
+
+TEST(clientSession, AuthPlainWithEmptyChallenge) {
+  ClientOptions o = options();
+  o.tls_active = true;
+  o.auth_user = "ferry";
+  o.auth_password = "secret";
+  Harness h(envelope({"a@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 AUTH=PLAIN\r\n");
+  EXPECT_EQ(h.server("334 \r\n"), "AGZlcnJ5AHNlY3JldA==\r\n");
+  EXPECT_EQ(h.server("235 ok\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+}
+
+TEST(clientSession, AuthLogin) {
+  ClientOptions o = options();
+  o.tls_active = true;
+  o.auth_user = "ferry";
+  o.auth_password = "secret";
+  Harness h(envelope({"a@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250 AUTH LOGIN\r\n"), "AUTH LOGIN\r\n");
+  EXPECT_EQ(h.server("334 VXNlcm5hbWU6\r\n"), "ZmVycnk=\r\n");
+  EXPECT_EQ(h.server("334 UGFzc3dvcmQ6\r\n"), "c2VjcmV0\r\n");
+  EXPECT_EQ(h.server("235 ok\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+}
+
+struct AuthFailCase {
+  const char* ehlo;
+  bool tls;
+  const char* reply;  // server reply to AUTH, or "" when AUTH is never sent
+  const char* expect;
+};
+class clientSessionAuthFailure : public ::testing::TestWithParam<AuthFailCase> {};
+TEST_P(clientSessionAuthFailure, IsTransient) {
+  ClientOptions o = options();
+  o.tls_active = GetParam().tls;
+  o.auth_user = "ferry";
+  o.auth_password = "wrong";
+  Harness h(envelope({"a@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  std::string out = h.server(GetParam().ehlo);
+  if (*GetParam().reply) out = h.server(GetParam().reply);
+  EXPECT_EQ(out, "QUIT\r\n");
+  EXPECT_EQ(h.outcome(0), GetParam().expect);
+  EXPECT_TRUE(h.dones[0].session_failure);
+}
+INSTANTIATE_TEST_SUITE_P(
+    clientTable, clientSessionAuthFailure,
+    ::testing::Values(AuthFailCase{"250-mx\r\n250 AUTH PLAIN\r\n", true, "535 5.7.8 bad credentials\r\n",
+                                   "deferred 535 4.7.8"},
+                      AuthFailCase{"250-mx\r\n250 AUTH PLAIN\r\n", true, "454 4.7.0 try later\r\n", "deferred 454 4.7.0"},
+                      AuthFailCase{"250-mx\r\n250 AUTH CRAM-MD5\r\n", true, "", "deferred 0 4.7.0"},
+                      AuthFailCase{"250 mx\r\n", true, "", "deferred 0 4.7.0"},
+                      AuthFailCase{"250-mx\r\n250 AUTH PLAIN\r\n", false, "", "deferred 0 4.7.0"}));
+
+TEST(clientSession, TooManyRecipientsGoToAFollowingTransaction) {
+  // RFC 5321 §4.5.3.1.10: the server takes 100, answers 452 to the 101st and later.
+  std::vector<std::string> rcpts;
+  for (int i = 0; i < 150; ++i) {
+    std::string r = "r";
+    r += std::to_string(i);
+    r += "@example.org";
+    rcpts.push_back(std::move(r));
+  }
+  Harness h(envelope(rcpts), "x\r\n");
+  h.server("220 hi\r\n");
+  const std::string group = h.server("250-mx\r\n250 PIPELINING\r\n");
+  EXPECT_NE(group.find("RCPT TO:<r149@example.org>\r\nDATA\r\n"), std::string::npos);
+  std::string replies = "250 ok\r\n";
+  for (int i = 0; i < 100; ++i) replies += "250 ok\r\n";
+  for (int i = 0; i < 50; ++i) replies += "452 4.5.3 Too many recipients\r\n";
+  EXPECT_EQ(h.server(replies + "354 go\r\n"), "x\r\n.\r\n");
+  const std::string second = h.server("250 2.0.0 queued 1\r\n");
+  ASSERT_EQ(h.dones.size(), 1u);
+  EXPECT_EQ(h.dones[0].results.size(), 100u);
+  ASSERT_EQ(h.dones[0].carried.size(), 50u);
+  EXPECT_EQ(h.dones[0].carried.front(), 100u);
+  // the session itself opens the next transaction with the carried ones
+  EXPECT_EQ(second.rfind("MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<r100@example.org>\r\n", 0), 0u);
+  EXPECT_NE(second.find("RCPT TO:<r149@example.org>\r\nDATA\r\n"), std::string::npos);
+  EXPECT_EQ(second.find("RCPT TO:<r99@"), std::string::npos);
+  replies = "250 ok\r\n";
+  for (int i = 0; i < 50; ++i) replies += "250 ok\r\n";
+  h.server(replies + "354 go\r\n");
+  h.server("250 2.0.0 queued 2\r\n");
+  ASSERT_EQ(h.dones.size(), 2u);
+  auto all = h.results();
+  ASSERT_EQ(all.size(), 150u);
+  for (const auto& [i, a] : all) EXPECT_EQ(a.outcome, AttemptOutcome::Delivered) << i;
+  EXPECT_EQ(all[0].reply, "queued 1");
+  EXPECT_EQ(all[149].reply, "queued 2");
+  EXPECT_EQ(h.s.messages_sent(), 2u);
+  EXPECT_TRUE(h.s.idle());
+}
+
+TEST(clientSession, TooManyWithoutPipeliningStopsSendingRcpts) {
+  Harness h(envelope({"a@x", "b@x", "c@x", "d@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server(kEhloPlain);
+  h.server("250 ok\r\n");                                     // MAIL → RCPT a
+  EXPECT_EQ(h.server("250 ok\r\n"), "RCPT TO:<b@x>\r\n");
+  EXPECT_EQ(h.server("452 4.5.3 too many\r\n"), "DATA\r\n");  // c, d never tried here
+  h.server("354 go\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+  EXPECT_EQ(h.dones[0].carried, (std::vector<std::uint32_t>{1, 2, 3}));
+  EXPECT_EQ(h.server("250 ok\r\n"), "RCPT TO:<b@x>\r\n");
+}
+
+struct RcptCase {
+  const char* reply;
+  const char* outcome;
+  bool carried;
+};
+class clientSessionSecondRcpt : public ::testing::TestWithParam<RcptCase> {};
+TEST_P(clientSessionSecondRcpt, Classifies) {
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  h.server(std::string("250 ok\r\n250 ok\r\n") + GetParam().reply + "354 go\r\n");
+  h.server("250 ok\r\n");
+  ASSERT_FALSE(h.dones.empty());
+  EXPECT_EQ(!h.dones[0].carried.empty(), GetParam().carried);
+  if (!GetParam().carried) {
+    EXPECT_EQ(h.outcome(1), GetParam().outcome);
+  }
+}
+INSTANTIATE_TEST_SUITE_P(
+    clientTable, clientSessionSecondRcpt,
+    ::testing::Values(RcptCase{"250 2.1.5 ok\r\n", "delivered 250 2.0.0", false},
+                      RcptCase{"251 2.1.5 will forward\r\n", "delivered 250 2.0.0", false},
+                      RcptCase{"450 4.2.1 greylisted\r\n", "deferred 450 4.2.1", false},
+                      RcptCase{"451 local error\r\n", "deferred 451 4.0.0", false},
+                      RcptCase{"550 5.1.1 unknown\r\n", "bounced 550 5.1.1", false},
+                      RcptCase{"553 bad address\r\n", "bounced 553 5.0.0", false},
+                      RcptCase{"552 5.2.2 mailbox full\r\n", "bounced 552 5.2.2", false},
+                      RcptCase{"552 5.5.3 too many recipients\r\n", "", true},
+                      RcptCase{"552 Too many recipients\r\n", "", true},
+                      RcptCase{"452 4.5.3 too many\r\n", "", true}));
+
+TEST(clientSession, FirstRcpt452IsAnOrdinaryTransientFailure) {
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  h.server("250 ok\r\n452 4.2.2 mailbox full\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok\r\n");
+  EXPECT_TRUE(h.dones[0].carried.empty());
+  EXPECT_EQ(h.outcome(0), "deferred 452 4.2.2");
+  EXPECT_EQ(h.outcome(1), "delivered 250 2.0.0");
+}
+
+TEST(clientSession, AllRcptsRefusedLockStepMeansRsetAndNoData) {
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server(kEhloPlain);
+  h.server("250 ok\r\n");
+  h.server("550 5.1.1 no\r\n");
+  EXPECT_EQ(h.server("450 4.1.1 later\r\n"), "RSET\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.1.1");
+  EXPECT_EQ(h.outcome(1), "deferred 450 4.1.1");
+  EXPECT_TRUE(h.s.idle());
+  for (bool d : h.data_writes) EXPECT_FALSE(d);
+}
+
+TEST(clientSession, AllRcptsRefusedPipelinedSendsNoData) {
+  Harness h(envelope({"a@x"}), "secret body\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n550 5.1.1 no\r\n554 5.5.1 no valid recipients\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.1.1");
+  EXPECT_TRUE(h.s.idle());
+}
+
+TEST(clientSession, PipelinedServerSays354WithoutRecipientsGetsEmptyMessage) {
+  Harness h(envelope({"a@x"}), "secret body\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n550 5.1.1 no\r\n354 go\r\n"), ".\r\n");  // never the body
+  EXPECT_EQ(h.server("554 no recipients\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.1.1");
+  EXPECT_EQ(h.s.messages_sent(), 0u);
+}
+
+TEST(clientSession, MailRefusedDecidesForEveryone) {
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  EXPECT_EQ(h.server("550 5.7.1 sender rejected\r\n503 5.5.1 need MAIL\r\n503 5.5.1 need MAIL\r\n"
+                     "503 5.5.1 need MAIL\r\n"),
+            "");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.7.1");
+  EXPECT_EQ(h.outcome(1), "bounced 550 5.7.1");
+  EXPECT_EQ(h.results()[0].reply, "sender rejected");
+  EXPECT_TRUE(h.s.idle());
+}
+
+TEST(clientSession, MailTemporaryLockStep) {
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server(kEhloPlain);
+  EXPECT_EQ(h.server("451 4.3.0 try later\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "deferred 451 4.3.0");
+  EXPECT_EQ(h.outcome(1), "deferred 451 4.3.0");
+  EXPECT_FALSE(h.dones[0].session_failure);
+}
+
+struct FinalCase {
+  const char* data_reply;   // reply to DATA
+  const char* final_reply;  // reply to the dot ("" when DATA was refused)
+  const char* outcome;
+  bool body_sent;
+};
+class clientSessionFinal : public ::testing::TestWithParam<FinalCase> {};
+TEST_P(clientSessionFinal, AppliesToEveryAcceptedRecipient) {
+  Harness h(envelope({"a@x", "b@x", "c@x"}), "body\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  const std::string out = h.server(std::string("250 ok\r\n250 ok\r\n550 5.1.1 no\r\n250 ok\r\n") + GetParam().data_reply);
+  EXPECT_EQ(out == "body\r\n.\r\n", GetParam().body_sent) << out;
+  if (*GetParam().final_reply) h.server(GetParam().final_reply);
+  EXPECT_EQ(h.outcome(0), GetParam().outcome);
+  EXPECT_EQ(h.outcome(2), GetParam().outcome);
+  EXPECT_EQ(h.outcome(1), "bounced 550 5.1.1");
+  EXPECT_TRUE(h.s.idle());
+}
+INSTANTIATE_TEST_SUITE_P(
+    clientTable, clientSessionFinal,
+    ::testing::Values(FinalCase{"354 go\r\n", "250 2.0.0 ok\r\n", "delivered 250 2.0.0", true},
+                      FinalCase{"354 go\r\n", "554 5.7.1 spam\r\n", "bounced 554 5.7.1", true},
+                      FinalCase{"354 go\r\n", "552 5.3.4 too big\r\n", "bounced 552 5.3.4", true},
+                      FinalCase{"354 go\r\n", "451 4.3.0 local error\r\n", "deferred 451 4.3.0", true},
+                      FinalCase{"354 go\r\n", "450-4.7.1 greylisted\r\n450 4.7.1 come back later\r\n",
+                                "deferred 450 4.7.1", true},
+                      FinalCase{"354 go\r\n", "354 what\r\n", "deferred 354 4.5.0", true},
+                      FinalCase{"451 4.3.0 no DATA now\r\n", "", "deferred 451 4.3.0", false},
+                      FinalCase{"554 5.5.1 no\r\n", "", "bounced 554 5.5.1", false},
+                      FinalCase{"250 what\r\n", "", "deferred 250 4.5.0", false}));
+
+TEST(clientSession, MultiLineFinalReplyText) {
+  Harness h(envelope({"a@x"}), "b\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250-2.0.0 Ok\r\n250 2.0.0 queued as ABC\r\n");
+  EXPECT_EQ(h.results()[0].reply, "Ok\nqueued as ABC");
+}
+
+TEST(clientSession, EightBitBodyNeeds8BitMime) {
+  const std::string body = "Subject: caf\xC3\xA9\r\n\r\nx\r\n";
+  Harness no(envelope({"a@x"}), body);
+  no.server("220 hi\r\n");
+  EXPECT_EQ(no.server("250-mx\r\n250 PIPELINING\r\n"), "");  // nothing sent
+  EXPECT_EQ(no.outcome(0), "bounced 0 5.6.3");
+  EXPECT_TRUE(no.s.idle());
+  Harness yes(envelope({"a@x"}), body);
+  yes.server("220 hi\r\n");
+  EXPECT_EQ(yes.server("250-mx\r\n250 8BITMIME\r\n"), "MAIL FROM:<sender@ferry.test> BODY=8BITMIME\r\n");
+  // a declared 8BITMIME body with only ASCII: declared when possible, never refused
+  Envelope e = envelope({"a@x"});
+  e.body_type = BodyType::EightBitMime;
+  Harness ascii(e, "plain\r\n");
+  ascii.server("220 hi\r\n");
+  EXPECT_EQ(ascii.server("250 mx\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+}
+
+TEST(clientSession, Utf8AddressesNeedSmtpUtf8) {
+  Envelope e = envelope({"ascii@x", "j\xC3\xBCrgen@x"});
+  e.smtputf8 = true;
+  Harness no(e, "x\r\n");
+  no.server("220 hi\r\n");
+  EXPECT_EQ(no.server("250-mx\r\n250 PIPELINING\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<ascii@x>\r\nDATA\r\n");
+  no.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  no.server("250 ok\r\n");
+  EXPECT_EQ(no.outcome(0), "delivered 250 2.0.0");
+  EXPECT_EQ(no.outcome(1), "bounced 0 5.6.7");
+  Harness yes(e, "x\r\n");
+  yes.server("220 hi\r\n");
+  EXPECT_EQ(yes.server("250-mx\r\n250 SMTPUTF8\r\n"), "MAIL FROM:<sender@ferry.test> SMTPUTF8\r\n");
+  Harness sender(envelope({"a@x", "b@x"}, "s\xC3\xA9@x"), "x\r\n");
+  sender.server("220 hi\r\n");
+  EXPECT_EQ(sender.server("250 mx\r\n"), "");
+  EXPECT_EQ(sender.outcome(0), "bounced 0 5.6.7");
+  EXPECT_EQ(sender.outcome(1), "bounced 0 5.6.7");
+}
+
+struct SizeCase {
+  const char* ehlo;
+  std::size_t body_size;
+  const char* expect;
+};
+class clientSessionSize : public ::testing::TestWithParam<SizeCase> {};
+TEST_P(clientSessionSize, Declares) {
+  Harness h(envelope({"a@x"}), std::string(GetParam().body_size, 'x'));
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server(GetParam().ehlo), GetParam().expect);
+  if (std::string(GetParam().expect).empty()) {
+    EXPECT_EQ(h.outcome(0), "bounced 0 5.3.4");
+    EXPECT_NE(h.results()[0].reply.find("exceeds"), std::string::npos);
+  }
+}
+INSTANTIATE_TEST_SUITE_P(
+    clientTable, clientSessionSize,
+    ::testing::Values(SizeCase{"250-mx\r\n250 SIZE 100\r\n", 100, "MAIL FROM:<sender@ferry.test> SIZE=100\r\n"},
+                      SizeCase{"250-mx\r\n250 SIZE 100\r\n", 101, ""},
+                      SizeCase{"250-mx\r\n250 SIZE 0\r\n", 5000, "MAIL FROM:<sender@ferry.test> SIZE=5000\r\n"},
+                      SizeCase{"250-mx\r\n250 SIZE\r\n", 7, "MAIL FROM:<sender@ferry.test> SIZE=7\r\n"},
+                      SizeCase{"250 mx\r\n", 5000, "MAIL FROM:<sender@ferry.test>\r\n"}));
+
+TEST(clientSession, DsnParametersOnlyWhenAdvertised) {
+  Envelope e = envelope({"a@x", "b@x", "c@x"});
+  e.ret = DsnRet::Hdrs;
+  e.envid = "id+1=x";
+  e.recipients[0].notify = kNotifySuccess | kNotifyFailure;
+  e.recipients[0].orcpt = "rfc822;a+2Bx@orig";
+  e.recipients[1].notify = kNotifyNever;
+  e.recipients[2].notify = kNotifyDelay;
+  Harness with(e, "x");
+  with.server("220 hi\r\n");
+  EXPECT_EQ(with.server("250-mx\r\n250 DSN\r\n"), "MAIL FROM:<sender@ferry.test> RET=HDRS ENVID=id+2B1+3Dx\r\n");
+  EXPECT_EQ(with.server("250 ok\r\n"), "RCPT TO:<a@x> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+2Bx@orig\r\n");
+  EXPECT_EQ(with.server("250 ok\r\n"), "RCPT TO:<b@x> NOTIFY=NEVER\r\n");
+  EXPECT_EQ(with.server("250 ok\r\n"), "RCPT TO:<c@x> NOTIFY=DELAY\r\n");
+  Harness without(e, "x");
+  without.server("220 hi\r\n");
+  EXPECT_EQ(without.server("250 mx\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+  EXPECT_EQ(without.server("250 ok\r\n"), "RCPT TO:<a@x>\r\n");
+  without.server("250 ok\r\n250 ok\r\n");
+  without.server("250 ok\r\n");
+  without.server("354 go\r\n");
+  without.server("250 ok\r\n");
+  ASSERT_FALSE(without.dones.empty());
+  EXPECT_FALSE(without.dones[0].remote_dsn);
+}
+
+TEST(clientSession, NullReversePath) {
+  Harness h(envelope({"a@x"}, ""), "x");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250 mx\r\n"), "MAIL FROM:<>\r\n");
+}
+
+TEST(clientSession, ConnectionReuseWithRset) {
+  Harness h(envelope({"a@x"}), "one\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok 1\r\n");
+  ASSERT_TRUE(h.s.idle());
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Idle);
+  const std::string body2 = "two\r\n";
+  ASSERT_TRUE(h.s.start_next(envelope({"b@y", "c@y"}, "other@ferry.test"), body2, {1}));
+  EXPECT_EQ(h.drain(), "RSET\r\n");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Command);
+  EXPECT_EQ(h.server("250 2.0.0 ok\r\n"), "MAIL FROM:<other@ferry.test>\r\nRCPT TO:<c@y>\r\nDATA\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n250 ok\r\n354 go\r\n"), "two\r\n.\r\n");
+  h.server("250 ok 2\r\n");
+  ASSERT_EQ(h.dones.size(), 2u);
+  ASSERT_EQ(h.dones[1].results.size(), 1u);
+  EXPECT_EQ(h.dones[1].results[0].index, 1u);
+  EXPECT_EQ(h.dones[1].results[0].attempt.reply, "ok 2");
+  EXPECT_EQ(h.s.messages_sent(), 2u);
+  h.s.finish();
+  EXPECT_EQ(h.drain(), "QUIT\r\n");
+  EXPECT_EQ(h.server("221 bye\r\n"), "<CLOSE>");
+}
+
+TEST(clientSession, RsetRefusedFailsTheNextEnvelope) {
+  Harness h(envelope({"a@x"}), "one\r\n");
+  h.server("220 hi\r\n");
+  h.server("250 mx\r\n");
+  h.server("250 ok\r\n");
+  h.server("250 ok\r\n");
+  h.server("354 go\r\n");
+  h.server("250 ok\r\n");
+  ASSERT_TRUE(h.s.start_next(envelope({"b@x"}), "two"));
+  h.drain();
+  EXPECT_EQ(h.server("421 4.4.2 timeout\r\n"), "<CLOSE>");
+  ASSERT_EQ(h.dones.size(), 2u);
+  ASSERT_EQ(h.dones[1].results.size(), 1u);
+  EXPECT_EQ(h.dones[1].results[0].attempt.outcome, AttemptOutcome::Transient);
+  EXPECT_EQ(h.dones[1].results[0].attempt.code, 421);
+  EXPECT_TRUE(h.dones[1].session_failure);
+}
+
+TEST(clientSession, StartNextOnlyWhenIdle) {
+  Harness h(envelope({"a@x"}), "x");
+  EXPECT_FALSE(h.s.start_next(envelope({"b@x"}), "y"));
+  h.server("220 hi\r\n");
+  EXPECT_FALSE(h.s.start_next(envelope({"b@x"}), "y"));
+}
+
+TEST(clientSession, ConnectionLostMidTransaction) {
+  Harness h(envelope({"a@x", "b@x", "c@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server(kEhloPlain);
+  h.server("250 ok\r\n");
+  h.server("550 5.1.1 no\r\n");  // a refused
+  h.server("250 ok\r\n");        // b accepted, c being asked
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Rcpt);
+  h.s.connection_lost("connection reset by peer");
+  EXPECT_EQ(h.drain(), "<CLOSE>");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.1.1");
+  EXPECT_EQ(h.outcome(1), "deferred 0 4.4.2");
+  EXPECT_EQ(h.outcome(2), "deferred 0 4.4.2");
+  EXPECT_NE(h.results()[1].reply.find("rcpt: connection reset by peer"), std::string::npos);
+  ASSERT_EQ(h.dones.size(), 2u);
+  EXPECT_FALSE(h.dones[0].session_failure);
+  EXPECT_TRUE(h.dones[1].session_failure);
+  EXPECT_TRUE(h.s.closed());
+  h.s.connection_lost();  // idempotent
+  EXPECT_EQ(h.drain(), "");
+}
+
+TEST(clientSession, ConnectionLostAfterDataIsNotRetriedElsewhereAtOnce) {
+  Harness h(envelope({"a@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::DataDone);
+  h.s.connection_lost("timeout");
+  h.drain();
+  EXPECT_EQ(h.outcome(0), "deferred 0 4.4.2");
+  EXPECT_FALSE(h.dones[0].session_failure);
+}
+
+TEST(clientSession, ConnectionLostWhileIdleOrQuitting) {
+  Harness h(envelope({"a@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250 mx\r\n");
+  h.server("250 ok\r\n");
+  h.server("250 ok\r\n");
+  h.server("354 go\r\n");
+  h.server("250 ok\r\n");
+  const auto n = h.dones.size();
+  h.s.connection_lost();
+  EXPECT_EQ(h.drain(), "<CLOSE>");
+  EXPECT_EQ(h.dones.size(), n);
+}
+
+TEST(clientSession, UnsolicitedReplyWhileIdleCloses) {
+  Harness h(envelope({"a@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250 mx\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok\r\n");
+  EXPECT_EQ(h.server("421 4.4.2 idle timeout\r\n"), "<CLOSE>");
+}
+
+TEST(clientSession, Reply421MidTransaction) {
+  Harness h(envelope({"a@x", "b@x", "c@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n550 5.1.1 no\r\n421 4.3.2 shutting down\r\n"), "<CLOSE>");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.1.1");
+  EXPECT_EQ(h.outcome(1), "deferred 421 4.3.2");
+  EXPECT_EQ(h.outcome(2), "deferred 421 4.3.2");
+}
+
+TEST(clientSession, MalformedReplyClosesWithTransient) {
+  Harness h(envelope({"a@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("HTTP/1.1 400 Bad Request\r\n"), "<CLOSE>");
+  EXPECT_EQ(h.outcome(0), "deferred 0 4.5.0");
+  EXPECT_NE(h.results()[0].reply.find("malformed"), std::string::npos);
+}
+
+TEST(clientSession, MaxRecipientsPerTransaction) {
+  ClientOptions o = options();
+  o.max_recipients = 2;
+  Harness h(envelope({"a@x", "b@x", "c@x", "d@x", "e@x"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250 PIPELINING\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n");
+  int transactions = 1;
+  for (;;) {
+    const std::string next = h.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n") + h.server("250 ok\r\n");
+    if (next.empty()) break;
+    ++transactions;
+  }
+  EXPECT_EQ(transactions, 3);
+  EXPECT_EQ(h.results().size(), 5u);
+  EXPECT_EQ(h.dones[0].carried, (std::vector<std::uint32_t>{2, 3, 4}));
+}
+
+TEST(clientSession, RecipientSubsetFromABatch) {
+  Harness h(envelope({"a@x", "b@x", "c@x"}), "x\r\n", options(), {0, 2, 7});  // 7: out of range, dropped
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250 PIPELINING\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@x>\r\nRCPT TO:<c@x>\r\nDATA\r\n");
+}
+
+TEST(clientSession, FinishBeforeIdleAbandonsWork) {
+  Harness h(envelope({"a@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.s.finish();
+  EXPECT_EQ(h.drain(), "QUIT\r\n");
+  EXPECT_EQ(h.outcome(0), "deferred 0 4.4.2");
+  EXPECT_EQ(h.server("221 bye\r\n"), "<CLOSE>");
+}
+
+TEST(clientSession, PhaseNames) {
+  EXPECT_STREQ(to_string(ClientPhase::Greeting), "greeting");
+  EXPECT_STREQ(to_string(ClientPhase::Rcpt), "rcpt");
+  EXPECT_STREQ(to_string(ClientPhase::DataInit), "data_init");
+  EXPECT_STREQ(to_string(ClientPhase::DataDone), "data_done");
+}
+
+// Fault sweep: the connection drops after every possible number of server replies; every
+// recipient is still reported exactly once, and the session always ends closed.
+TEST(clientSession, EveryRecipientReportedOnceWhateverTheDropPoint) {
+  const std::vector<std::string> script = {"220 hi\r\n", "250-mx\r\n250 PIPELINING\r\n", "250 ok\r\n",
+                                           "250 ok\r\n", "550 5.1.1 no\r\n", "452 4.5.3 too many\r\n",
+                                           "354 go\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n",
+                                           "354 go\r\n", "250 ok\r\n"};
+  for (std::size_t cut = 0; cut <= script.size(); ++cut) {
+    Harness h(envelope({"a@x", "b@x", "c@x"}), "x\r\n");
+    for (std::size_t i = 0; i < cut; ++i) h.server(script[i]);
+    h.s.connection_lost("cut");
+    h.drain();
+    EXPECT_TRUE(h.s.closed()) << cut;
+    EXPECT_EQ(h.results().size(), 3u) << "cut after " << cut;
+  }
+}
