@@ -95,8 +95,8 @@ std::string domain_of(std::size_t n) {
 }
 
 TEST(smtp_AddressLimits, LocalPart64IsAcceptedAnd65IsNot) {  // §4.5.3.1.1, checklist 5321-10
-  EXPECT_TRUE(parse_path("<" + repeat('a', 64) + "@example.com>", PathKind::Forward, false).ok());
-  EXPECT_EQ(parse_path("<" + repeat('a', 65) + "@example.com>", PathKind::Forward, false).error,
+  EXPECT_TRUE(parse_path(std::string("<") + repeat('a', 64) + "@example.com>", PathKind::Forward, false).ok());
+  EXPECT_EQ(parse_path(std::string("<") + repeat('a', 65) + "@example.com>", PathKind::Forward, false).error,
             AddressError::LocalPartTooLong);
 }
 
@@ -113,10 +113,10 @@ TEST(smtp_AddressLimits, Domain255IsValidAnd256IsTooLong) {  // §4.5.3.1.2, che
 
 TEST(smtp_AddressLimits, Path256IsAcceptedAnd257IsNot) {  // §4.5.3.1.3, checklist 5321-12
   // "<" + 64 + "@" + domain + ">" = 256  -> domain of 189.
-  const std::string p256 = "<" + repeat('a', 64) + "@" + domain_of(189) + ">";
+  const std::string p256 = std::string("<") + repeat('a', 64) + "@" + domain_of(189) + ">";
   ASSERT_EQ(p256.size(), 256u);
   EXPECT_TRUE(parse_path(p256, PathKind::Forward, false).ok());
-  const std::string p257 = "<" + repeat('a', 64) + "@" + domain_of(190) + ">";
+  const std::string p257 = std::string("<") + repeat('a', 64) + "@" + domain_of(190) + ">";
   EXPECT_EQ(parse_path(p257, PathKind::Forward, false).error, AddressError::PathTooLong);
 }
 

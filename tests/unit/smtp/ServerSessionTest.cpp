@@ -1,0 +1,149 @@
+// ServerSession API behaviour the daemon relies on (beyond the transcripts): ordering, waiting,
+// buffering before start(), implicit TLS, the missing-hook defaults and the one-copy body.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "mta/smtp/ServerSession.hpp"
+
+using namespace ferry;
+using namespace ferry::smtp;
+
+namespace {
+
+std::string replies(ServerSession& s, std::vector<SessionAction>* others = nullptr) {
+  std::string out;
+  while (s.has_action()) {
+    SessionAction a = s.next_action();
+    if (auto* r = std::get_if<SendReply>(&a)) out += r->text;
+    else if (others) others->push_back(std::move(a));
+  }
+  return out;
+}
+
+SessionHooks accept_all() {
+  SessionHooks h;
+  h.next_queue_id = [] { return std::string("ID1"); };
+  h.now = [] { return WallTime{1704067200000, 0}; };
+  h.decide_recipient = [](std::string_view, bool) { return RecipientDecision::accept(); };
+  return h;
+}
+
+TEST(smtp_ServerSession, InputBeforeStartIsAnsweredAfterTheGreeting) {
+  ServerSession s({}, accept_all());
+  s.feed("NOOP\r\n");
+  EXPECT_FALSE(s.has_action());
+  s.start();
+  EXPECT_EQ(replies(s), "220 localhost ESMTP Ferry\r\n250 2.0.0 Ok\r\n");
+}
+
+TEST(smtp_ServerSession, PipelinedRepliesAreCoalescedInOrder) {
+  ServerSession s({}, accept_all());
+  s.start();
+  replies(s);
+  s.feed("NOOP\r\nRSET\r\nNOOP\r\n");
+  auto actions = s.take_actions();
+  ASSERT_EQ(actions.size(), 1u);  // one write for the whole group
+  EXPECT_EQ(std::get<SendReply>(actions[0]).text, "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n");
+}
+
+TEST(smtp_ServerSession, WaitsForCommitAndKeepsTheBodyInOneBuffer) {
+  ServerSession s({}, accept_all());
+  s.start();
+  s.feed("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+  replies(s);
+  s.feed("hello\r\n.\r\nNOOP\r\n");
+  std::vector<SessionAction> others;
+  EXPECT_EQ(replies(s, &others), "");
+  ASSERT_EQ(others.size(), 1u);
+  auto& commit = std::get<CommitMessage>(others[0]);
+  EXPECT_EQ(commit.queue_id, "ID1");
+  EXPECT_TRUE(s.waiting());
+  EXPECT_NE(commit.body.find("id ID1"), std::string::npos);
+  EXPECT_EQ(commit.body.substr(commit.body.size() - 7), "hello\r\n");
+  EXPECT_EQ(commit.envelope.size, commit.body.size());
+  s.feed("QUIT\r\n");  // still buffered
+  EXPECT_EQ(replies(s), "");
+  s.commit_result(Result<void>());
+  EXPECT_EQ(replies(s, &others), "250 2.0.0 Ok: queued as ID1\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+  EXPECT_TRUE(s.closed());
+  EXPECT_EQ(s.messages_committed(), 1u);
+}
+
+TEST(smtp_ServerSession, CommitResultWithoutCommitSaysNothing) {
+  ServerSession s({}, accept_all());
+  s.start();
+  replies(s);
+  s.commit_result(Result<void>());
+  s.auth_result(true);
+  s.tls_started("TLSv1.3", "X");
+  EXPECT_FALSE(s.has_action());
+  EXPECT_FALSE(s.authenticated());
+}
+
+TEST(smtp_ServerSession, MissingRecipientHookNeverRelays) {
+  SessionHooks h = accept_all();
+  h.decide_recipient = nullptr;
+  ServerSession s({}, h);
+  s.start();
+  s.feed("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\n");
+  const std::string r = replies(s);
+  EXPECT_NE(r.find("554 5.7.1 <c@d.example>: Relay access denied"), std::string::npos) << r;
+}
+
+TEST(smtp_ServerSession, ImplicitTlsBeforeStart) {
+  SessionPolicy p;
+  p.implicit_tls = true;
+  p.tls_available = true;
+  p.auth_available = true;
+  ServerSession s(p, accept_all());
+  s.tls_started("TLSv1.3", "TLS_AES_128_GCM_SHA256");  // the daemon's handshake, then start()
+  s.start();
+  s.feed("EHLO c\r\n");
+  const std::string r = replies(s);
+  EXPECT_EQ(r.find("STARTTLS"), std::string::npos);
+  EXPECT_NE(r.find("AUTH PLAIN LOGIN"), std::string::npos);
+  EXPECT_TRUE(s.tls_active());
+}
+
+TEST(smtp_ServerSession, AuthFailuresAreCountedForTheDaemonsDelay) {
+  SessionPolicy p;
+  p.auth_available = true;
+  p.allow_plaintext_auth = true;
+  ServerSession s(p, accept_all());
+  s.start();
+  s.feed("EHLO c\r\nAUTH PLAIN AGEAYg==\r\n");
+  std::vector<SessionAction> others;
+  replies(s, &others);
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(std::get<VerifyAuth>(others[0]).user, "a");
+  EXPECT_EQ(std::get<VerifyAuth>(others[0]).password, "b");
+  s.auth_result(false);
+  EXPECT_EQ(s.auth_failures(), 1u);
+  EXPECT_EQ(s.error_count(), 1u);
+  EXPECT_EQ(replies(s), "535 5.7.8 Error: authentication failed\r\n");
+}
+
+TEST(smtp_ServerSession, LargeBodyInManySmallFeeds) {
+  ServerSession s({}, accept_all());
+  s.start();
+  s.feed("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\n");
+  replies(s);
+  const std::string line(76, 'q');
+  std::string expect;
+  for (int i = 0; i < 20000; ++i) {
+    s.feed(line);
+    s.feed("\r\n");
+    expect += line + "\r\n";
+  }
+  s.feed(".\r\n");
+  std::vector<SessionAction> others;
+  replies(s, &others);
+  ASSERT_EQ(others.size(), 1u);
+  const std::string& body = std::get<CommitMessage>(others[0]).body;
+  ASSERT_GT(body.size(), expect.size());
+  EXPECT_EQ(body.substr(body.size() - expect.size()), expect);
+}
+
+}  // namespace
