@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace ferry::test {
@@ -89,6 +90,78 @@ TempDir::~TempDir() {
 void TempDir::write(const std::string& name, const std::string& content) const {
   std::ofstream f(file(name), std::ios::binary);
   f << content;
+}
+
+Background::Background(const std::vector<std::string>& argv, const std::string& stderr_path)
+    : stderr_path_(stderr_path) {
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork");
+  if (pid == 0) {
+    int fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 0);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::vector<char*> cargv;
+    for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  pid_ = pid;
+}
+
+Background::~Background() {
+  if (pid_ > 0 && exit_code_ < 0) {
+    kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+  }
+}
+
+std::string Background::output() const {
+  std::ifstream f(stderr_path_, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+bool Background::running() {
+  if (exit_code_ >= 0) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return false;
+  }
+  return true;
+}
+
+bool Background::wait_for_output(const std::string& needle, int timeout_ms) const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (output().find(needle) != std::string::npos) return true;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      const_cast<Background*>(this)->exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return output().find(needle) != std::string::npos;
+    }
+    usleep(10000);  // polling a log file: there is no event to await across processes
+  }
+  return false;
+}
+
+int Background::stop(int signo, int timeout_ms) {
+  if (exit_code_ >= 0) return exit_code_;
+  kill(pid_, signo);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!running()) return exit_code_;
+    usleep(5000);
+  }
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = 128 + SIGKILL;
+  return exit_code_;
 }
 
 }  // namespace ferry::test

@@ -31,4 +31,26 @@ class TempDir {
   std::string path_;
 };
 
+// A background process (e.g. `ferry serve`) whose stderr goes to a file that tests can poll.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const std::string& stderr_path);
+  ~Background();  // SIGKILLs the process if it still runs
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+
+  int pid() const { return pid_; }
+  // Waits until the stderr file contains `needle` (true) or the process exits / time runs out.
+  bool wait_for_output(const std::string& needle, int timeout_ms = 10000) const;
+  std::string output() const;
+  // Sends `signo` and waits for the exit; returns the exit code (128+signal when killed).
+  int stop(int signo, int timeout_ms = 10000);
+  bool running();
+
+ private:
+  int pid_ = -1;
+  std::string stderr_path_;
+  int exit_code_ = -1;
+};
+
 }  // namespace ferry::test

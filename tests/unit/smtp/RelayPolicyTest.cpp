@@ -30,8 +30,12 @@ TEST_P(smtp_RelayTable, Decides) {
   const Case& c = GetParam();
   auto d = policy().decide(c.address, c.networks, c.auth);
   EXPECT_EQ(d.kind, c.kind) << c.address;
-  if (c.kind == Kind::Rewrite) EXPECT_EQ(d.address, c.result) << c.address;
-  if (c.kind == Kind::Reject) EXPECT_EQ(d.reply.status.str(), c.result) << c.address << ": " << d.reply.text;
+  if (c.kind == Kind::Rewrite) {
+    EXPECT_EQ(d.address, c.result) << c.address;
+  }
+  if (c.kind == Kind::Reject) {
+    EXPECT_EQ(d.reply.status.str(), c.result) << c.address << ": " << d.reply.text;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

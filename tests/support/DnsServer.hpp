@@ -1,0 +1,103 @@
+// DnsServer: a real DNS server (dnsmasq from Debian's dnsmasq-base) on a loopback port, serving
+// MX / A / AAAA / raw records for test domains. Contract: header-only; the process is killed
+// when the object goes away; every name under `.test` not configured answers NXDOMAIN.
+#pragma once
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace ferry::test {
+
+class DnsServer {
+ public:
+  // `records` are dnsmasq options, e.g. "--mx-host=example.test,mx1.example.test,10",
+  // "--host-record=mx1.example.test,127.0.0.2", "--dns-rr=nullmx.test,15,000000".
+  explicit DnsServer(std::vector<std::string> records) {
+    // dnsmasq cannot bind port 0 and report it, so we ask the kernel for a free port and retry
+    // a few times if dnsmasq loses the race for it.
+    for (int tries = 0; tries < 10 && pid_ <= 0; ++tries) {
+      port_ = free_udp_port();
+      std::vector<std::string> argv{find_dnsmasq(), "--keep-in-foreground", "--conf-file=/dev/null",
+                                    "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
+                                    "--listen-address=127.0.0.1", "--port=" + std::to_string(port_),
+                                    "--local=/test/", "--user=root", "--pid-file=", "--log-facility=-",
+                                    "--cache-size=0", "--local-ttl=60"};
+      argv.insert(argv.end(), records.begin(), records.end());
+      pid_t pid = fork();
+      if (pid == 0) {
+        std::vector<char*> c;
+        for (auto& a : argv) c.push_back(a.data());
+        c.push_back(nullptr);
+        int devnull = ::open("/dev/null", 1);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execv(c[0], c.data());
+        _exit(127);
+      }
+      // Wait until it answers on the port (its UDP socket is bound) or exits.
+      for (int i = 0; i < 200; ++i) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) { pid = -1; break; }
+        if (udp_port_in_use(port_)) { pid_ = pid; break; }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (pid_ <= 0 && pid > 0) { kill(pid, SIGKILL); waitpid(pid, nullptr, 0); }
+    }
+    if (pid_ <= 0) throw std::runtime_error("dnsmasq did not start");
+  }
+  ~DnsServer() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  DnsServer(const DnsServer&) = delete;
+  DnsServer& operator=(const DnsServer&) = delete;
+
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  static std::string find_dnsmasq() {
+    for (const char* p : {"/usr/sbin/dnsmasq", "/usr/bin/dnsmasq"})
+      if (access(p, X_OK) == 0) return p;
+    throw std::runtime_error("dnsmasq not installed (Debian package dnsmasq-base)");
+  }
+
+ private:
+  static int free_udp_port() {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    close(fd);
+    return ntohs(a.sin_port);
+  }
+  static bool udp_port_in_use(int port) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    bool in_use = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+    close(fd);
+    return in_use;
+  }
+
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace ferry::test

@@ -1,0 +1,98 @@
+// Tests for QueueFormat and JsonWriter: the `ferry queue list/show` renderings.
+#include <gtest/gtest.h>
+
+#include "mta/cli/Json.hpp"
+#include "mta/cli/QueueFormat.hpp"
+
+namespace ferry::cli {
+namespace {
+
+queue::MessageRecord sample() {
+  queue::MessageRecord m;
+  m.id = QueueId{0x0123456789ABCDEFull};
+  m.envelope.reverse_path = "alice@example.com";
+  m.envelope.arrival_ms = 1796000000000;  // 2026-11-30T...
+  m.envelope.size = 2048;
+  m.envelope.envid = "env-1";
+  m.envelope.ret = DsnRet::Hdrs;
+  m.envelope.client = {"192.0.2.7", "client.example.com", "", "ESMTPS"};
+  m.envelope.recipients = {{"bob@example.org", "rfc822;bob@example.org", kNotifyFailure | kNotifyDelay},
+                           {"carol@example.net", "", kNotifyUnspecified}};
+  queue::RecipientRecord r0;
+  r0.index = 0;
+  r0.attempts = 2;
+  r0.next_attempt_ms = 1796000600000;
+  Attempt a;
+  a.time_ms = 1796000300000;
+  a.outcome = AttemptOutcome::Transient;
+  a.host = "mx.example.org";
+  a.ip = "127.0.0.2";
+  a.port = 25;
+  a.code = 451;
+  a.status = "4.7.1";
+  a.reply = "Greylisted, \"try\" later";
+  r0.last = a;
+  r0.history = {a};
+  queue::RecipientRecord r1;
+  r1.index = 1;
+  r1.state = RecipientState::Held;
+  m.recipients = {r0, r1};
+  return m;
+}
+
+TEST(QueueFormat, TimeIsIsoUtc) {
+  EXPECT_EQ(format_time(0), "-");
+  EXPECT_EQ(format_time(1000), "1970-01-01T00:00:01Z");
+}
+
+TEST(QueueFormat, ListShowsEveryRecipientWithStateAttemptsAndLastReply) {
+  std::string text = format_list_text({sample()});
+  EXPECT_NE(text.find("0123456789ABCDEF"), std::string::npos);
+  EXPECT_NE(text.find("<alice@example.com>"), std::string::npos);
+  EXPECT_NE(text.find("bob@example.org  pending  attempts=2  next="), std::string::npos);
+  EXPECT_NE(text.find("carol@example.net  held"), std::string::npos);
+  EXPECT_NE(text.find("mx.example.org[127.0.0.2]:25: 451 4.7.1 Greylisted"), std::string::npos);
+  EXPECT_NE(text.find("-- 2 Kbytes in 1 Request."), std::string::npos);
+}
+
+TEST(QueueFormat, EmptyListSaysSo) { EXPECT_EQ(format_list_text({}), "Mail queue is empty\n"); }
+
+TEST(QueueFormat, JsonListEscapesAndCarriesFields) {
+  std::string json = format_list_json({sample()});
+  EXPECT_EQ(json.front(), '[');
+  EXPECT_NE(json.find("\"id\":\"0123456789ABCDEF\""), std::string::npos);
+  EXPECT_NE(json.find("\"state\":\"held\""), std::string::npos);
+  EXPECT_NE(json.find("Greylisted, \\\"try\\\" later"), std::string::npos);
+  EXPECT_NE(json.find("\"last_attempt\":null"), std::string::npos);
+}
+
+TEST(QueueFormat, ShowHasEnvelopeHistoryAndHeadersOnly) {
+  std::string body = "Subject: hi\r\nFrom: a@b\r\n\r\nsecret body\r\n";
+  std::string text = format_show_text(sample(), body);
+  EXPECT_NE(text.find("DSN ENVID:   env-1"), std::string::npos);
+  EXPECT_NE(text.find("NOTIFY=FAILURE,DELAY"), std::string::npos);
+  EXPECT_NE(text.find("ORCPT=rfc822;bob@example.org"), std::string::npos);
+  EXPECT_NE(text.find("deferred mx.example.org[127.0.0.2]:25: 451 4.7.1"), std::string::npos);
+  EXPECT_NE(text.find("Subject: hi"), std::string::npos);
+  EXPECT_EQ(text.find("secret body"), std::string::npos);
+  std::string json = format_show_json(sample(), body);
+  EXPECT_NE(json.find("\"headers\":\"Subject: hi\\r\\nFrom: a@b\\r\\n\"}"), std::string::npos);
+  EXPECT_NE(json.find("\"history\":[{"), std::string::npos);
+}
+
+TEST(QueueFormat, HeaderSectionStopsAtFirstEmptyLine) {
+  EXPECT_EQ(header_section("A: 1\r\nB: 2\r\n\r\nbody"), "A: 1\r\nB: 2\r\n");
+  EXPECT_EQ(header_section("A: 1\n\nbody"), "A: 1\n");
+  EXPECT_EQ(header_section("\r\nbody"), "");
+  EXPECT_EQ(header_section("A: 1\r\n"), "A: 1\r\n");
+}
+
+TEST(JsonWriter, EscapesControlCharacters) {
+  EXPECT_EQ(JsonWriter::escape(std::string("a\x01\t\xc3\xa9", 5)), "\"a\\u0001\\t\xc3\xa9\"");
+  JsonWriter j;
+  j.begin_object().key("a").value(1).key("b").begin_array().value(true).null().end_array().end_object();
+  EXPECT_EQ(j.str(), "{\"a\":1,\"b\":[true,null]}");
+}
+
+}  // namespace
+}  // namespace ferry::cli
