@@ -207,6 +207,10 @@ class Loader {
   std::uint16_t port(const toml::node& n, const std::string& p) const {
     return static_cast<std::uint16_t>(integer(n, p, 1, 65535));
   }
+  // A listener may use port 0: the kernel picks a free port and the daemon logs it (tests).
+  std::uint16_t listen_port(const toml::node& n, const std::string& p) const {
+    return static_cast<std::uint16_t>(integer(n, p, 0, 65535));
+  }
   std::uint32_t count(const toml::node& n, const std::string& p) const {
     return static_cast<std::uint32_t>(integer(n, p, 1, kMaxCount));
   }
@@ -373,7 +377,7 @@ class Loader {
       bool has_address = false, has_port = false, has_mode = false;
       fields(t, ep, {
           {"address", [&](auto& n2, auto& p2) { l.address = ip(n2, p2); has_address = true; }},
-          {"port", [&](auto& n2, auto& p2) { l.port = port(n2, p2); has_port = true; }},
+          {"port", [&](auto& n2, auto& p2) { l.port = listen_port(n2, p2); has_port = true; }},
           {"mode", [&](auto& n2, auto& p2) {
              l.mode = choice(n2, p2, {ListenMode::Relay, ListenMode::Submission, ListenMode::Submissions});
              has_mode = true;

@@ -64,8 +64,9 @@ TEST(configErrors, WrongTypes) {
 
 TEST(configErrors, InvalidValues) {
   const Case cases[] = {
-      {"port 0", "[[listen]]\naddress = \"0.0.0.0\"\nport = 0\nmode = \"relay\"\n",
-       "t.toml:3:8: listen[0].port: must be between 1 and 65535, got 0"},
+      {"listen port", "[[listen]]\naddress = \"0.0.0.0\"\nport = 70000\nmode = \"relay\"\n",
+       "t.toml:3:8: listen[0].port: must be between 0 and 65535, got 70000"},
+      {"delivery port 0", "[delivery]\nport = 0\n", "t.toml:2:8: delivery.port: must be between 1 and 65535, got 0"},
       {"port too big", "[delivery]\nport = 65536\n", "t.toml:2:8: delivery.port: must be between 1 and 65535, got 65536"},
       {"mode", "[[listen]]\naddress = \"0.0.0.0\"\nport = 25\nmode = \"smtp\"\n",
        "t.toml:4:8: listen[0].mode: invalid value \"smtp\" (expected relay, submission or submissions)"},

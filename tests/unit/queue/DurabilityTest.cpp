@@ -369,7 +369,7 @@ TEST(queue_commit_batcher, FailingRequestFailsAloneAndStopDrains) {
 TEST(queue_crash, SigkillDuringEnqueueLosesNothingAcknowledged) {
   std::mt19937 rng(20240601);
   std::size_t total_acked = 0;
-  for (int round = 0; round < 5; ++round) {
+  for (int round = 0; round < 8; ++round) {
     test::TempDir dir;
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
@@ -395,7 +395,7 @@ TEST(queue_crash, SigkillDuringEnqueueLosesNothingAcknowledged) {
     std::uint64_t ready = 1;
     ASSERT_EQ(::read(fds[0], &ready, sizeof ready), static_cast<ssize_t>(sizeof ready));
     ASSERT_EQ(ready, 0u);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 46));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 281));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -421,7 +421,7 @@ TEST(queue_crash, SigkillDuringEnqueueLosesNothingAcknowledged) {
     }
     EXPECT_TRUE(store->quarantined()->empty());
   }
-  EXPECT_GT(total_acked, 0u) << "the child never acknowledged an enqueue: the test proved nothing";
+  EXPECT_GE(total_acked, 8u) << "the child never acknowledged an enqueue: the test proved nothing";
   RecordProperty("acknowledged", static_cast<int>(total_acked));
 }
 
