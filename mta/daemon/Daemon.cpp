@@ -7,9 +7,14 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/PasswordFile.hpp"
+#include "mta/daemon/SmtpServer.hpp"
+#include "mta/daemon/TlsContext.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
 
@@ -49,14 +54,54 @@ int run_daemon(const config::Config& config) {
            std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
            std::to_string(recovered->quarantined) + " records quarantined");
 
+  auto tls = make_server_tls_context({config.tls.certificate, config.tls.key}, hostname);
+  if (!tls) {
+    log_error("TLS: " + tls.error().message);
+    return 78;  // EX_CONFIG
+  }
+  std::shared_ptr<const PasswordFile> passwords;
+  if (!config.auth.password_file.empty()) {
+    auto loaded = PasswordFile::load(config.auth.password_file);
+    if (!loaded) {
+      log_error("[auth] password_file: " + loaded.error().message);
+      return 78;
+    }
+    passwords = std::make_shared<const PasswordFile>(std::move(*loaded));
+  }
+
   queue::CommitBatcher batcher(store);
-  boost::asio::io_context io;
+  boost::asio::io_context io(1);
+  SmtpServerDeps deps;
+  deps.config = &config;
+  deps.hostname = hostname;
+  deps.store = &store;
+  deps.batcher = &batcher;
+  deps.tls = *tls;
+  deps.passwords = passwords;
+  SmtpServer server(io, deps);
+  if (auto started = server.start(); !started) {
+    log_error(started.error().message);
+    batcher.stop();
+    return 71;  // EX_OSERR: cannot bind
+  }
+
+  // SIGTERM/SIGINT: stage 1 stops accepting and lets transactions finish (bounded); a second
+  // signal stops at once. Either way every commit already handed to the writer completes below.
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-    io.stop();
-  });
+  int signals_seen = 0;
+  std::function<void(const boost::system::error_code&, int)> on_signal =
+      [&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (++signals_seen > 1) {
+          log_info("second signal: stopping now");
+          io.stop();
+          return;
+        }
+        log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+        server.stop(std::chrono::seconds(10), [&] { io.stop(); });
+        signals.async_wait(on_signal);
+      };
+  signals.async_wait(on_signal);
   log_info("ready: hostname " + hostname + ", queue " + options.path);
   io.run();
   batcher.stop();

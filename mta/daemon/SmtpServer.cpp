@@ -1,0 +1,460 @@
+// SmtpServer: see SmtpServer.hpp. The daemon runs one I/O thread, so connections share no
+// locks; the queue writer thread posts commit results back to it. Every await has a deadline
+// (RFC 5321 §4.5.3.2) enforced by a per-connection watchdog, as in Beast's awaitable server.
+#include "mta/daemon/SmtpServer.hpp"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <map>
+#include <set>
+
+#include "mta/daemon/Log.hpp"
+#include "mta/smtp/RelayPolicy.hpp"
+#include "mta/smtp/ServerSession.hpp"
+
+namespace ferry::daemon {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
+
+bool is_loopback(const std::string& ip) { return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127."); }
+
+// "::ffff:127.0.0.1" → "127.0.0.1": IPv4 clients on a dual-stack socket are shown as IPv4.
+std::string peer_ip(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
+  return addr.to_string();
+}
+
+std::string first_line(const std::string& reply) {
+  auto end = reply.find("\r\n");
+  return reply.substr(0, end);
+}
+
+}  // namespace
+
+struct Connection;
+
+struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
+  asio::io_context& io;
+  SmtpServerDeps deps;
+  std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
+  std::vector<std::uint16_t> ports;
+  std::vector<std::vector<config::Cidr>> listener_networks;
+  std::unique_ptr<smtp::RelayPolicy> relay;
+  std::set<Connection*> connections;
+  std::map<std::string, std::uint32_t> per_ip;
+  SmtpServerStats stats;
+  bool stopping = false;
+  std::function<void()> on_drained;
+  asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
+
+  Impl(asio::io_context& io_, SmtpServerDeps d) : io(io_), deps(std::move(d)) {}
+  ~Impl() { auth_pool.join(); }
+
+  awaitable<void> accept_loop(std::size_t index);
+  awaitable<void> serve(tcp::socket socket, std::size_t index);
+  void connection_ended() {
+    if (stopping && connections.empty() && on_drained) {
+      auto done = std::move(on_drained);
+      on_drained = nullptr;
+      asio::post(io, std::move(done));
+    }
+  }
+};
+
+// One client connection: a socket, optionally wrapped in TLS, and its deadline.
+struct Connection {
+  SmtpServer::Impl& server;
+  tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
+  bool timed_out = false;
+  bool idle = false;  // blocked reading a command (not in a transaction step)
+  smtp::ServerSession* session = nullptr;
+  std::string ip;
+
+  Connection(SmtpServer::Impl& s, tcp::socket sock) : server(s), socket(std::move(sock)) {}
+
+  void arm(std::chrono::milliseconds timeout) { deadline = SteadyClock::now() + timeout; }
+
+  awaitable<std::size_t> read_some(asio::mutable_buffer buf, boost::system::error_code& ec) {
+    std::size_t n = 0;
+    if (tls) std::tie(ec, n) = co_await tls->async_read_some(buf, kNoThrow);
+    else std::tie(ec, n) = co_await socket.async_read_some(buf, kNoThrow);
+    co_return n;
+  }
+
+  awaitable<void> write(const std::string& data, boost::system::error_code& ec) {
+    std::size_t n = 0;
+    if (tls) std::tie(ec, n) = co_await asio::async_write(*tls, asio::buffer(data), kNoThrow);
+    else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(data), kNoThrow);
+  }
+
+  // Closes the socket when the deadline passes; the pending read or write then fails.
+  awaitable<void> watchdog() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      auto now = SteadyClock::now();
+      if (deadline <= now) break;
+      timer.expires_at(deadline);
+      auto [ec] = co_await timer.async_wait(kNoThrow);
+      if (ec == asio::error::operation_aborted) co_return;  // the guarded operation finished
+    }
+    timed_out = true;
+    boost::system::error_code ignored;
+    socket.cancel(ignored);
+    co_return;
+  }
+};
+
+awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
+  auto& acceptor = *acceptors[index];
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    if (ec) {
+      if (!acceptor.is_open() || stopping) co_return;
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        log_warning("accept: " + ec.message() + "; pausing 100 ms");
+        asio::steady_timer t(io, std::chrono::milliseconds(100));
+        co_await t.async_wait(kNoThrow);
+      }
+      continue;
+    }
+    asio::co_spawn(io, serve(std::move(socket), index), asio::detached);
+  }
+}
+
+awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
+  auto self = shared_from_this();
+  const config::Config& cfg = *deps.config;
+  const config::Listener& listener = cfg.listen[index];
+  boost::system::error_code ec;
+  auto remote = socket.remote_endpoint(ec);
+  if (ec) co_return;
+  socket.set_option(tcp::no_delay(true), ec);
+  Connection conn(*this, std::move(socket));
+  conn.ip = peer_ip(remote);
+  ++stats.connections;
+
+  // Connection limits: answer 421 rather than leaving the client hanging (RFC 5321 §3.8).
+  const bool over_global = connections.size() >= cfg.smtp.max_connections;
+  const bool over_ip = per_ip[conn.ip] >= cfg.smtp.max_connections_per_ip;
+  if (stopping || over_global || over_ip) {
+    ++stats.rejected_connections;
+    if (per_ip[conn.ip] == 0) per_ip.erase(conn.ip);
+    std::string why = stopping ? "Service shutting down" : "Too many connections, try again later";
+    log_info("reject: connect from [" + conn.ip + "]: 421 4.7.0 " + why);
+    conn.arm(std::chrono::seconds(5));
+    std::string reply = "421 4.7.0 " + deps.hostname + " " + why + "\r\n";
+    co_await (conn.write(reply, ec) || conn.watchdog());
+    co_return;
+  }
+  connections.insert(&conn);
+  ++per_ip[conn.ip];
+  ++stats.active;
+  struct Leave {
+    SmtpServer::Impl& s;
+    Connection& c;
+    ~Leave() {
+      s.connections.erase(&c);
+      if (--s.per_ip[c.ip] == 0) s.per_ip.erase(c.ip);
+      --s.stats.active;
+      s.connection_ended();
+    }
+  } leave{*this, conn};
+
+  const std::string where = "[" + conn.ip + "]:" + std::to_string(remote.port());
+  log_info("connect from " + where + " to " + std::string(config::to_string(listener.mode)) + " listener port " +
+           std::to_string(ports[index]));
+
+  smtp::SessionPolicy policy;
+  policy.hostname = deps.hostname;
+  policy.max_message_size = cfg.smtp.max_message_size;
+  policy.max_recipients = cfg.smtp.max_recipients;
+  policy.max_errors = cfg.smtp.max_errors;
+  policy.bare_newline = cfg.smtp.bare_newline == config::BareNewline::Reject ? smtp::BareNewlinePolicy::Reject
+                                                                             : smtp::BareNewlinePolicy::Normalize;
+  policy.max_received_headers = cfg.smtp.max_received_headers;
+  policy.tls_available = deps.tls != nullptr;
+  policy.implicit_tls = listener.mode == config::ListenMode::Submissions;
+  policy.auth_available = deps.passwords != nullptr;
+  policy.allow_plaintext_auth = cfg.auth.allow_plaintext_loopback && is_loopback(conn.ip);
+  policy.auth_required = listener.mode != config::ListenMode::Relay;
+  policy.client_ip = conn.ip;
+  bool may_relay = false;
+  for (const auto& net : listener_networks[index]) may_relay = may_relay || net.contains(conn.ip);
+  policy.client_may_relay = may_relay;
+
+  smtp::SessionHooks hooks;
+  hooks.next_queue_id = [this] { return deps.store->allocate_id().str(); };
+  hooks.now = [] { return smtp::WallTime{now_ms(), 0}; };
+  hooks.decide_recipient = [this, may_relay](std::string_view address, bool authenticated) {
+    return relay->decide(address, may_relay, authenticated);
+  };
+
+  // Implicit TLS (RFC 8314 §3.3): the handshake comes before the greeting.
+  if (policy.implicit_tls) {
+    conn.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(conn.socket, *deps.tls);
+    conn.arm(cfg.smtp.command_timeout);
+    auto handshake = [&]() -> awaitable<void> {
+      std::tie(ec) = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kNoThrow);
+    };
+    co_await (handshake() || conn.watchdog());
+    if (ec || conn.timed_out) {
+      log_info("disconnect from " + where + ": TLS handshake failed: " + (conn.timed_out ? "timeout" : ec.message()));
+      co_return;
+    }
+    policy.tls_active = true;
+    policy.tls_version = SSL_get_version(conn.tls->native_handle());
+    policy.tls_cipher = SSL_get_cipher_name(conn.tls->native_handle());
+  }
+
+  smtp::ServerSession session(policy, hooks);
+  conn.session = &session;
+  session.start();
+
+  std::string inbuf(64 * 1024, '\0');
+  std::string outbuf;
+  bool closing = false;
+  std::string end_reason = "quit";
+
+  auto flush = [&]() -> awaitable<bool> {
+    if (outbuf.empty()) co_return true;
+    conn.arm(cfg.smtp.command_timeout);
+    co_await (conn.write(outbuf, ec) || conn.watchdog());
+    outbuf.clear();
+    co_return !ec && !conn.timed_out;
+  };
+
+  // Performs every queued action in order; returns false when the connection must end.
+  auto run_actions = [&]() -> awaitable<bool> {
+    while (session.has_action()) {
+      for (auto& action : session.take_actions()) {
+        if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
+          if (!reply->text.empty() && (reply->text[0] == '4' || reply->text[0] == '5') && !session.closed())
+            log_info("reply to " + where + ": " + first_line(reply->text));
+          outbuf += reply->text;
+        } else if (std::get_if<smtp::StartTls>(&action)) {
+          if (!co_await flush()) co_return false;
+          conn.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(conn.socket, *deps.tls);
+          conn.arm(cfg.smtp.command_timeout);
+          auto handshake = [&]() -> awaitable<void> {
+            std::tie(ec) = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kNoThrow);
+          };
+          co_await (handshake() || conn.watchdog());
+          if (ec || conn.timed_out) {
+            end_reason = "STARTTLS handshake failed: " + (conn.timed_out ? std::string("timeout") : ec.message());
+            co_return false;
+          }
+          session.tls_started(SSL_get_version(conn.tls->native_handle()), SSL_get_cipher_name(conn.tls->native_handle()));
+        } else if (auto* auth = std::get_if<smtp::VerifyAuth>(&action)) {
+          if (!co_await flush()) co_return false;
+          auto passwords = deps.passwords;
+          bool ok = false;
+          if (passwords) {
+            // Verify on the auth thread, then come back to this connection's executor.
+            ok = co_await asio::async_initiate<decltype(use_awaitable), void(bool)>(
+                [&](auto handler) {
+                  auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                  asio::post(auth_pool, [this, h, passwords, user = auth->user, pw = auth->password] {
+                    bool r = passwords->verify(user, pw);
+                    asio::post(io, [h, r] { (*h)(r); });
+                  });
+                },
+                use_awaitable);
+          }
+          if (!ok) {
+            // A delay that grows with repeated failures slows password guessing down.
+            auto delay = std::chrono::milliseconds(std::min<std::size_t>(5000, 500 * (session.auth_failures() + 1)));
+            asio::steady_timer t(io, delay);
+            co_await t.async_wait(kNoThrow);
+            log_info("authentication failed for user " + auth->user + " from " + where);
+          } else {
+            log_info("authenticated " + auth->user + " from " + where + " (" + auth->mechanism + ")");
+          }
+          session.auth_result(ok);
+        } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
+          if (!co_await flush()) co_return false;
+          auto id = QueueId::parse(commit->queue_id);
+          queue::NewMessage message;
+          message.id = id.value_or(QueueId{});
+          message.envelope = std::move(commit->envelope);
+          message.envelope.size = commit->body.size();
+          if (message.envelope.arrival_ms == 0) message.envelope.arrival_ms = now_ms();
+          message.first_due_ms = message.envelope.arrival_ms;
+          message.body = std::move(commit->body);
+          const std::size_t nrcpt = message.envelope.recipients.size();
+          const std::string from = message.envelope.reverse_path;
+          const std::uint64_t size = message.envelope.size;
+          const std::string proto = message.envelope.client.protocol;
+          Result<void> result = co_await asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
+              [&](auto handler) {
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                deps.batcher->submit_enqueue(std::move(message), [this, h](Result<void> r) {
+                  asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+                });
+              },
+              use_awaitable);
+          if (result) {
+            ++stats.accepted_messages;
+            std::string tls_info;
+            if (conn.tls)
+              tls_info = std::string(", tls=") + SSL_get_version(conn.tls->native_handle()) + "/" +
+                         SSL_get_cipher_name(conn.tls->native_handle());
+            log_info(commit->queue_id + ": from=<" + from + ">, size=" + std::to_string(size) +
+                     ", nrcpt=" + std::to_string(nrcpt) + ", client=" + where + ", proto=" + proto +
+                     (session.authenticated() ? ", sasl_username=" + session.auth_user() : "") + tls_info +
+                     ", queued");
+            if (deps.on_queued) deps.on_queued(commit->queue_id);
+          } else {
+            log_error(commit->queue_id + ": commit failed (" + std::string(to_string(result.error().kind)) +
+                      "): " + result.error().message + "; client=" + where);
+          }
+          session.commit_result(result);
+        } else if (std::get_if<smtp::Close>(&action)) {
+          closing = true;
+        }
+      }
+      if (!co_await flush()) co_return false;
+      if (closing) co_return false;
+    }
+    co_return true;
+  };
+
+  while (true) {
+    if (!co_await run_actions()) break;
+    if (session.closed()) break;
+    if (stopping && !session.in_data()) {
+      // Stage 1 of shutdown: a session between transactions is told and closed (RFC 5321 §3.8).
+      outbuf = "421 4.3.2 " + deps.hostname + " Service shutting down\r\n";
+      co_await flush();
+      end_reason = "shutdown";
+      break;
+    }
+    conn.arm(session.in_data() ? cfg.smtp.data_timeout : cfg.smtp.command_timeout);
+    conn.idle = !session.in_data();
+    std::size_t n = 0;
+    auto reader = [&]() -> awaitable<void> {
+      n = co_await conn.read_some(asio::buffer(inbuf), ec);
+    };
+    co_await (reader() || conn.watchdog());
+    conn.idle = false;
+    if (conn.timed_out) {
+      // RFC 5321 §4.5.3.2.7: the server may close after the timeout, with a 421 first.
+      outbuf = "421 4.4.2 " + deps.hostname + " Error: timeout exceeded\r\n";
+      conn.timed_out = false;
+      co_await flush();
+      end_reason = "timeout";
+      break;
+    }
+    if (ec || n == 0) {
+      if (stopping && ec == asio::error::operation_aborted) continue;  // woken up to say 421
+      end_reason = ec == asio::error::eof ? "lost connection" : "lost connection (" + ec.message() + ")";
+      break;
+    }
+    session.feed(std::string_view(inbuf.data(), n));
+  }
+  conn.session = nullptr;
+  if (conn.tls) {
+    // Best effort close_notify; the peer may already be gone.
+    conn.arm(std::chrono::seconds(1));
+    auto shut = [&]() -> awaitable<void> { std::tie(ec) = co_await conn.tls->async_shutdown(kNoThrow); };
+    if (end_reason == "quit") co_await (shut() || conn.watchdog());
+  }
+  conn.socket.close(ec);
+  log_info("disconnect from " + where + " (" + end_reason + "), messages=" +
+           std::to_string(session.messages_committed()) + ", errors=" + std::to_string(session.error_count()));
+}
+
+SmtpServer::SmtpServer(asio::io_context& io, SmtpServerDeps deps)
+    : impl_(std::make_shared<Impl>(io, std::move(deps))) {}
+
+SmtpServer::~SmtpServer() = default;
+
+Result<void> SmtpServer::start() {
+  auto& impl = *impl_;
+  const config::Config& cfg = *impl.deps.config;
+  smtp::RelayRules rules;
+  rules.local_domains = config::effective_local_domains(cfg, impl.deps.hostname);
+  rules.aliases = cfg.aliases;
+  rules.relay_domains = cfg.relay.domains;
+  impl.relay = std::make_unique<smtp::RelayPolicy>(std::move(rules));
+  for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
+    const auto& l = cfg.listen[i];
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(l.address, ec);
+    if (ec) return make_error(ErrorKind::Invalid, "listen address " + l.address + ": " + ec.message());
+    tcp::endpoint ep(address, l.port);
+    auto acceptor = std::make_unique<tcp::acceptor>(impl.io);
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    // A backlog of at least 1024: a short backlog drops connections under load.
+    if (!ec) acceptor->listen(1024, ec);
+    if (ec)
+      return make_error(ErrorKind::Io, "cannot listen on " + l.address + ":" + std::to_string(l.port) + ": " + ec.message());
+    const std::uint16_t port = acceptor->local_endpoint().port();
+    impl.ports.push_back(port);
+    impl.listener_networks.push_back(config::effective_relay_networks(cfg, l));
+    log_info("listening on " + l.address + ":" + std::to_string(port) + " (" + std::string(config::to_string(l.mode)) + ")");
+    impl.acceptors.push_back(std::move(acceptor));
+  }
+  for (std::size_t i = 0; i < impl.acceptors.size(); ++i)
+    asio::co_spawn(impl.io, impl.accept_loop(i), asio::detached);
+  return {};
+}
+
+std::vector<std::uint16_t> SmtpServer::ports() const { return impl_->ports; }
+
+SmtpServerStats SmtpServer::stats() const { return impl_->stats; }
+
+void SmtpServer::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+  auto impl = impl_;
+  impl->stopping = true;
+  boost::system::error_code ec;
+  for (auto& a : impl->acceptors) a->close(ec);
+  impl->on_drained = std::move(done);
+  // Wake the idle sessions so they answer 421 and close; the others finish their transaction.
+  for (Connection* c : impl->connections) {
+    if (c->idle) c->socket.cancel(ec);
+    if (c->session) c->session->shutdown();
+  }
+  if (impl->connections.empty()) {
+    impl->connection_ended();
+    return;
+  }
+  auto timer = std::make_shared<asio::steady_timer>(impl->io, grace);
+  timer->async_wait([impl, timer](boost::system::error_code) {
+    if (impl->connections.empty()) return;
+    log_warning("shutdown grace period over: closing " + std::to_string(impl->connections.size()) + " connections");
+    boost::system::error_code ec2;
+    for (Connection* c : impl->connections) c->socket.close(ec2);
+  });
+}
+
+}  // namespace ferry::daemon

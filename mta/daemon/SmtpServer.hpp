@@ -1,0 +1,61 @@
+// SmtpServer: the inbound SMTP listeners. One coroutine per connection drives a sans-IO
+// ServerSession; the daemon only moves bytes, runs TLS handshakes, checks passwords and hands
+// messages to the queue writer. Contract: the 250 after DATA is produced by the session only
+// after CommitBatcher reported the synced commit (RFC 5321 §6.1); staged shutdown via stop().
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ferry/Result.hpp"
+#include "mta/config/Config.hpp"
+#include "mta/daemon/PasswordFile.hpp"
+#include "queue/CommitBatcher.hpp"
+#include "queue/QueueStore.hpp"
+
+namespace ferry::daemon {
+
+struct SmtpServerDeps {
+  const config::Config* config = nullptr;
+  std::string hostname;
+  queue::QueueStore* store = nullptr;
+  queue::CommitBatcher* batcher = nullptr;
+  std::shared_ptr<boost::asio::ssl::context> tls;            // always set: STARTTLS is always on
+  std::shared_ptr<const PasswordFile> passwords;              // null = AUTH disabled
+  std::function<void(const std::string& queue_id)> on_queued;  // e.g. wake the delivery agent
+};
+
+struct SmtpServerStats {
+  std::uint64_t connections = 0;
+  std::uint64_t active = 0;
+  std::uint64_t accepted_messages = 0;
+  std::uint64_t rejected_connections = 0;
+};
+
+class SmtpServer {
+ public:
+  SmtpServer(boost::asio::io_context& io, SmtpServerDeps deps);
+  ~SmtpServer();
+
+  // Binds every [[listen]] (backlog 1024) and starts accepting. Logs each bound address.
+  Result<void> start();
+  // The bound ports, in [[listen]] order (useful when a listener asked for port 0).
+  std::vector<std::uint16_t> ports() const;
+  // Stage 1 of shutdown: stop accepting; idle sessions get 421 and close; sessions in a
+  // transaction finish it (their commit completes) and get 421 at their next command.
+  // `done` runs when no connection is left or `grace` has passed (then the rest are closed).
+  void stop(std::chrono::milliseconds grace, std::function<void()> done);
+  SmtpServerStats stats() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::daemon
