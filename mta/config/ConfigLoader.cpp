@@ -388,7 +388,8 @@ class Loader {
       if (!has_port) fail(t, ep + ".port", "required key is missing");
       if (!has_mode) fail(t, ep + ".mode", "required key is missing (relay, submission or submissions)");
       for (std::size_t j = 0; j < out.size(); ++j)
-        if (out[j].address == l.address && out[j].port == l.port)
+        // Port 0 asks the kernel for a free port: several such listeners never collide.
+        if (l.port != 0 && out[j].address == l.address && out[j].port == l.port)
           fail(t, ep, "same address and port as " + p + "[" + std::to_string(j) + "]");
       out.push_back(std::move(l));
     }

@@ -78,6 +78,8 @@ TEST(configErrors, InvalidValues) {
        "t.toml:1:1: listen[0].mode: required key is missing (relay, submission or submissions)"},
       {"listen empty", "listen = []\n", "t.toml:1:10: listen: at least one [[listen]] is required"},
       {"listen duplicate", LISTEN("") LISTEN(""), "t.toml:5:1: listen[1]: same address and port as listen[0]"},
+      {"listen port 0 twice", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                              "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\n", "(ok)"},
       {"bad cidr", "[relay]\nnetworks = [\"10.0.0.0/8\", \"10.0.0/8\"]\n",
        "t.toml:2:27: relay.networks[1]: \"10.0.0/8\" is not a CIDR (e.g. 192.0.2.0/24 or 2001:db8::/32)"},
       {"cidr host bits", "[relay]\nnetworks = [\"10.0.0.1/8\"]\n",
