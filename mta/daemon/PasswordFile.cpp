@@ -41,11 +41,16 @@ bool PasswordFile::verify(const std::string& user, const std::string& password) 
   static const std::string dummy =
       "$6$ferrydummysalt$3cWmZpJqf0Qw7J6lF1x2x8cHq7nqk8Xk3l0mE0p4qBv3b2rK1jW2vF5u6Qx9yZ0aB1cD2eF3gH4iJ5kL6mN7o.";
   auto it = users_.find(user);
-  const std::string& hash = it == users_.end() ? dummy : it->second;
+  // For an unknown user, hash with a real user's settings (same scheme and cost: a yescrypt
+  // hash costs far more than sha512-crypt, and the difference would tell who exists).
+  const std::string& hash = it != users_.end() ? it->second : users_.empty() ? dummy : users_.begin()->second;
   auto data = std::make_unique<crypt_data>();
   std::memset(data.get(), 0, sizeof(crypt_data));
   const char* out = crypt_rn(password.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
   if (!out || it == users_.end()) return false;
+  // crypt(3) stops at the first NUL: "secret\0junk" (possible with AUTH LOGIN's base64) must
+  // not pass as "secret".
+  if (password.find('\0') != std::string::npos) return false;
   // Constant-time comparison of the computed and stored hash.
   std::size_t n = std::strlen(out);
   if (n != hash.size()) return false;
