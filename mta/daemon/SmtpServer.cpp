@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
+#include <sys/resource.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -19,6 +20,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -47,6 +49,23 @@ std::string peer_ip(const tcp::endpoint& ep) {
   if (addr.is_v6() && addr.to_v6().is_v4_mapped())
     return asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6()).to_string();
   return addr.to_string();
+}
+
+// Each connection holds one descriptor; the soft RLIMIT_NOFILE is often 1024, which would cap
+// max_connections below its default. Raise the soft limit towards the hard one at start-up.
+void raise_file_limit(std::uint64_t connections) {
+  const rlim_t want = static_cast<rlim_t>(connections) + 256;  // listeners, LMDB, resolver, logs
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want) {
+    rlimit raised = lim;
+    raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? want : std::min(want, lim.rlim_max);
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want)
+    log_warning("open file limit " + std::to_string(lim.rlim_cur) + " is below the " + std::to_string(want) +
+                " that [smtp] max_connections = " + std::to_string(connections) +
+                " needs; raise LimitNOFILE (systemd) or ulimit -n");
 }
 
 std::string first_line(const std::string& reply) {
@@ -237,7 +256,9 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   conn.session = &session;
   session.start();
 
-  std::string inbuf(64 * 1024, '\0');
+  // A small read buffer while the client sends commands (1,000 idle connections must stay
+  // cheap); it grows to 64 KiB once a read fills it, i.e. when message data streams in.
+  std::string inbuf(4 * 1024, '\0');
   std::string outbuf;
   bool closing = false;
   std::string end_reason = "quit";
@@ -377,6 +398,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       break;
     }
     session.feed(std::string_view(inbuf.data(), n));
+    if (n == inbuf.size() && inbuf.size() < 64 * 1024) inbuf.resize(64 * 1024);
   }
   conn.session = nullptr;
   if (conn.tls) {
@@ -403,6 +425,7 @@ Result<void> SmtpServer::start() {
   rules.aliases = cfg.aliases;
   rules.relay_domains = cfg.relay.domains;
   impl.relay = std::make_unique<smtp::RelayPolicy>(std::move(rules));
+  raise_file_limit(cfg.smtp.max_connections);
   for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
     const auto& l = cfg.listen[i];
     boost::system::error_code ec;
