@@ -11,7 +11,9 @@
 #include <memory>
 #include <string>
 
+#include "mta/daemon/DeliveryAgent.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/Resolver.hpp"
 #include "mta/daemon/PasswordFile.hpp"
 #include "mta/daemon/SmtpServer.hpp"
 #include "mta/daemon/TlsContext.hpp"
@@ -78,11 +80,39 @@ int run_daemon(const config::Config& config) {
   deps.batcher = &batcher;
   deps.tls = *tls;
   deps.passwords = passwords;
+  ResolverOptions resolver_options;
+  for (const auto& server : config.dns.servers) resolver_options.servers.push_back(server.str());
+  auto resolver = Resolver::create(io.get_executor(), resolver_options);
+  if (!resolver) {
+    log_error("DNS: " + resolver.error().message);
+    batcher.stop();
+    return 78;
+  }
+
+  std::unique_ptr<DeliveryAgent> agent;
+  deps.on_queued = [&agent](const std::string& id) {
+    if (agent) agent->message_queued(QueueId::parse(id).value_or(QueueId{}));
+  };
   SmtpServer server(io, deps);
   if (auto started = server.start(); !started) {
     log_error(started.error().message);
     batcher.stop();
     return 71;  // EX_OSERR: cannot bind
+  }
+
+  DeliveryDeps delivery;
+  delivery.config = &config;
+  delivery.hostname = hostname;
+  delivery.store = &store;
+  delivery.batcher = &batcher;
+  delivery.resolver = *resolver;
+  const auto ports = server.ports();
+  for (std::size_t i = 0; i < ports.size(); ++i) delivery.own_listeners.push_back({config.listen[i].address, ports[i]});
+  agent = std::make_unique<DeliveryAgent>(io, delivery);
+  if (auto started = agent->start(); !started) {
+    log_error(started.error().message);
+    batcher.stop();
+    return 75;
   }
 
   // SIGTERM/SIGINT: stage 1 stops accepting and lets transactions finish (bounded); a second
@@ -98,7 +128,13 @@ int run_daemon(const config::Config& config) {
           return;
         }
         log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-        server.stop(std::chrono::seconds(10), [&] { io.stop(); });
+        // Stop accepting and let sessions finish, then let deliveries finish, then stop.
+        server.stop(std::chrono::seconds(10), [&] {
+          agent->stop(std::chrono::seconds(10), [&] {
+            (*resolver)->shutdown();
+            io.stop();
+          });
+        });
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);

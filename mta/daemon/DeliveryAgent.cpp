@@ -1,0 +1,869 @@
+// DeliveryAgent: see DeliveryAgent.hpp. Everything runs on the daemon's one I/O thread; queue
+// writes go through the CommitBatcher and their results are posted back. The in-memory
+// Scheduler is a cache of the queue's due index: it is rebuilt at start-up and re-synced every
+// second, which is also how `ferry queue flush/hold/delete` from another process take effect.
+#include "mta/daemon/DeliveryAgent.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "mta/daemon/Log.hpp"
+#include "mta/delivery/MxPlan.hpp"
+#include "mta/delivery/ReplyClassifier.hpp"
+#include "mta/delivery/RetrySchedule.hpp"
+#include "mta/delivery/RoutePlan.hpp"
+#include "mta/delivery/Scheduler.hpp"
+#include "mta/smtp/ClientSession.hpp"
+
+namespace ferry::daemon {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
+using Key = std::pair<std::uint64_t, std::uint32_t>;
+
+std::string read_first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
+}
+
+delivery::TlsPolicy map_tls(config::RouteTls t) {
+  switch (t) {
+    case config::RouteTls::Required: return delivery::TlsPolicy::Required;
+    case config::RouteTls::Verify: return delivery::TlsPolicy::Verify;
+    default: return delivery::TlsPolicy::Opportunistic;
+  }
+}
+
+smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
+  switch (t) {
+    case delivery::TlsPolicy::None: return smtp::ClientTlsPolicy::None;
+    case delivery::TlsPolicy::Required: return smtp::ClientTlsPolicy::Required;
+    case delivery::TlsPolicy::Verify: return smtp::ClientTlsPolicy::Verify;
+    default: return smtp::ClientTlsPolicy::Opportunistic;
+  }
+}
+
+delivery::DnsStatus map_status(DnsStatus s) {
+  switch (s) {
+    case DnsStatus::Ok: return delivery::DnsStatus::Ok;
+    case DnsStatus::NoData: return delivery::DnsStatus::NoData;
+    case DnsStatus::NxDomain: return delivery::DnsStatus::NxDomain;
+    default: return delivery::DnsStatus::TempFail;
+  }
+}
+
+std::string one_line(std::string s) {
+  for (auto& c : s)
+    if (c == '\r' || c == '\n') c = ' ';
+  return s;
+}
+
+// "mx.example.org[192.0.2.1]:25", Postfix's relay= notation.
+std::string relay_of(const Attempt& a) {
+  if (a.host.empty() && a.ip.empty()) return "none";
+  std::string out = a.host.empty() ? a.ip : a.host;
+  if (!a.ip.empty() && a.ip != a.host && out.front() != '[') {
+    out.push_back('[');
+    out.append(a.ip);
+    out.push_back(']');
+  }
+  if (a.port) {
+    out.push_back(':');
+    out.append(std::to_string(a.port));
+  }
+  return out;
+}
+
+std::string reply_of(const Attempt& a) {
+  std::string out;
+  if (a.code) out = std::to_string(a.code) + " ";
+  if (!a.status.empty() && a.reply.find(a.status) != 0) out += a.status + " ";
+  return one_line(out + a.reply);
+}
+
+}  // namespace
+
+struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
+  // A message being delivered on one connection: its record, body and the leased recipients.
+  struct Job {
+    queue::MessageRecord message;
+    std::shared_ptr<const std::string> body;
+    std::vector<std::uint32_t> recipients;
+    std::map<std::uint32_t, Attempt> unresolved;  // last attempt of recipients not settled yet
+  };
+  // A connection waiting (idle) for another message to the same destination.
+  struct IdleConnection {
+    asio::steady_timer timer;
+    std::optional<delivery::Batch> handoff;
+    explicit IdleConnection(asio::io_context& io) : timer(io) {}
+  };
+
+  asio::io_context& io;
+  DeliveryDeps deps;
+  const config::Config& cfg;
+  delivery::Scheduler scheduler;
+  delivery::RetrySchedule retry;
+  std::vector<delivery::RouteRule> routes;
+  delivery::RouteDefaults defaults;
+  std::vector<delivery::Listener> own_listeners;
+  std::mt19937_64 rng{std::random_device{}()};
+  delivery::RandomSource rand{[this] { return rng(); }};
+  std::map<Key, TimeMs> known;  // mirror of the scheduler's entries (for re-sync)
+  std::set<Key> in_flight;
+  std::set<std::string> tls_failed_hosts;  // opportunistic TLS failed: next time plaintext
+  std::map<std::string, std::deque<IdleConnection*>> idle;
+  std::shared_ptr<asio::ssl::context> tls_plain, tls_verify;
+  asio::steady_timer wake;
+  asio::steady_timer sweep_timer;
+  bool poked = false;
+  bool stopping = false;
+  std::size_t active = 0;
+  std::function<void()> on_stopped;
+  TimeMs last_resync = 0;
+  DeliveryStats stats;
+
+  Impl(asio::io_context& io_, DeliveryDeps d)
+      : io(io_), deps(std::move(d)), cfg(*deps.config), wake(io_), sweep_timer(io_) {
+    scheduler = delivery::Scheduler({cfg.delivery.max_connections, cfg.delivery.max_per_destination});
+    delivery::RetryPolicy policy;
+    policy.first_ms = cfg.retry.first.count();
+    policy.multiplier = cfg.retry.multiplier;
+    policy.max_interval_ms = cfg.retry.max_interval.count();
+    policy.jitter = cfg.retry.jitter;
+    policy.max_age_ms = cfg.retry.max_age.count();
+    retry = delivery::RetrySchedule(policy);
+    defaults.port = cfg.delivery.port;
+    for (const auto& r : cfg.routes) {
+      delivery::RouteRule rule;
+      rule.domain = r.domain;
+      // The config keeps a literal host without brackets; the route planner wants RFC 5321's
+      // address-literal form.
+      rule.host = !r.host_is_literal ? r.host
+                  : r.host.find(':') != std::string::npos ? "[IPv6:" + r.host + "]"
+                                                          : "[" + r.host + "]";
+      rule.port = r.port.value_or(0);
+      rule.tls = map_tls(r.tls);
+      rule.implicit_tls = r.implicit_tls;
+      rule.auth_user = r.auth_user;
+      if (!r.auth_password_file.empty()) rule.auth_password = read_first_line(r.auth_password_file);
+      rule.source_address = r.source_address;
+      routes.push_back(std::move(rule));
+    }
+    for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
+    tls_plain = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    tls_plain->set_verify_mode(asio::ssl::verify_none);
+    tls_verify = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    tls_verify->set_default_verify_paths();
+    tls_verify->set_verify_mode(asio::ssl::verify_peer);
+    for (auto* ctx : {tls_plain.get(), tls_verify.get()})
+      SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  }
+
+  // ---- queue writes through the group-commit thread, awaited on the I/O thread ----
+  // These are plain functions returning the awaitable (not coroutines themselves): GCC 12
+  // mishandles by-value coroutine parameters moved into lambda captures (double free).
+  auto commit(queue::CommitBatcher::Operation op) {
+    return asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
+        [this](auto handler, queue::CommitBatcher::Operation operation) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          deps.batcher->submit(std::move(operation), [this, h](Result<void> r) {
+            asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+          });
+        },
+        use_awaitable, std::move(op));
+  }
+
+  auto resolve_mx(std::string name) {
+    return asio::async_initiate<decltype(use_awaitable), void(MxAnswer)>(
+        [this](auto handler, std::string n) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          // Completion may be synchronous (cache): post so the coroutine never resumes inline.
+          deps.resolver->lookup_mx(n, [this, h](MxAnswer a) { asio::post(io, [h, a] { (*h)(a); }); });
+        },
+        use_awaitable, std::move(name));
+  }
+
+  auto resolve_addresses(std::string name) {
+    return asio::async_initiate<decltype(use_awaitable), void(AddressAnswer)>(
+        [this](auto handler, std::string n) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          deps.resolver->lookup_addresses(n, [this, h](AddressAnswer a) { asio::post(io, [h, a] { (*h)(a); }); });
+        },
+        use_awaitable, std::move(name));
+  }
+
+  // ---- scheduler maintenance ----
+  std::string destination_for(std::string_view address) {
+    auto domain = delivery::domain_of(address);
+    auto plan = delivery::plan_route(domain, routes, defaults);
+    if (auto* p = std::get_if<delivery::RoutePlan>(&plan)) return p->destination;
+    return std::string(domain);
+  }
+
+  void add(QueueId id, std::uint32_t index, std::string_view address, TimeMs due) {
+    Key k{id.value, index};
+    if (in_flight.count(k)) return;
+    auto it = known.find(k);
+    if (it != known.end()) {
+      if (it->second != due) {
+        scheduler.reschedule(id.value, index, due);
+        it->second = due;
+      }
+      return;
+    }
+    scheduler.add(id.value, index, destination_for(address), due);
+    known[k] = due;
+  }
+
+  void forget(Key k) {
+    if (known.erase(k)) scheduler.remove(k.first, k.second);
+  }
+
+  void poke() {
+    poked = true;
+    wake.cancel();
+  }
+
+  // Brings the scheduler in line with the queue's due index (flush, hold, delete by the CLI,
+  // messages enqueued by another process).
+  void resync() {
+    auto due = deps.store->due_index();
+    if (!due) {
+      log_error("delivery: reading the due index: " + due.error().message);
+      return;
+    }
+    std::set<Key> seen;
+    std::map<std::uint64_t, std::optional<queue::MessageRecord>> loaded;
+    for (const auto& d : *due) {
+      Key k{d.id.value, d.index};
+      seen.insert(k);
+      if (in_flight.count(k)) continue;
+      auto it = known.find(k);
+      if (it != known.end()) {
+        if (it->second != d.due_ms) {
+          scheduler.reschedule(k.first, k.second, d.due_ms);
+          it->second = d.due_ms;
+        }
+        continue;
+      }
+      auto& rec = loaded[d.id.value];
+      if (!rec) {
+        auto r = deps.store->load(d.id);
+        if (!r) continue;
+        rec = std::move(*r);
+      }
+      if (d.index < rec->envelope.recipients.size()) add(d.id, d.index, rec->envelope.recipients[d.index].address, d.due_ms);
+    }
+    for (auto it = known.begin(); it != known.end();) {
+      if (!seen.count(it->first)) {
+        scheduler.remove(it->first.first, it->first.second);
+        it = known.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // ---- the dispatcher ----
+  awaitable<void> dispatch_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      const TimeMs now = now_ms();
+      if (now - last_resync >= 1000) {
+        resync();
+        last_resync = now;
+      }
+      for (auto& batch : scheduler.take_ready(now)) {
+        for (auto idx : batch.recipients) {
+          known.erase({batch.queue_id, idx});
+          in_flight.insert({batch.queue_id, idx});
+        }
+        auto& waiting = idle[batch.destination];
+        if (!waiting.empty()) {
+          // An idle connection to this destination takes it; it already holds a slot.
+          IdleConnection* c = waiting.front();
+          waiting.pop_front();
+          c->handoff = std::move(batch);
+          c->timer.cancel();
+          scheduler.release(c->handoff->destination);
+          continue;
+        }
+        asio::co_spawn(io, deliver(std::move(batch)), asio::detached);
+      }
+      TimeMs next = now + 1000;
+      if (auto w = scheduler.next_wakeup()) next = std::min(next, std::max(*w, now));
+      if (poked) {
+        poked = false;
+        continue;
+      }
+      wake.expires_after(std::chrono::milliseconds(std::max<TimeMs>(1, next - now)));
+      co_await wake.async_wait(kNoThrow);
+    }
+  }
+
+  // ---- expiry sweep (RFC 5321 §4.5.4.1): independent of the delivery path ----
+  awaitable<void> sweep_loop() {
+    auto self = shared_from_this();
+    const auto interval = std::clamp<std::chrono::milliseconds>(cfg.retry.max_age / 20, std::chrono::seconds(1),
+                                                                std::chrono::seconds(60));
+    while (!stopping) {
+      sweep_timer.expires_after(interval);
+      co_await sweep_timer.async_wait(kNoThrow);
+      if (stopping) break;
+      co_await sweep_once();
+    }
+  }
+
+  awaitable<void> sweep_once() {
+    const TimeMs now = now_ms();
+    std::vector<queue::MessageRecord> expired;
+    auto r = deps.store->for_each([&](const queue::MessageRecord& m) {
+      if (m.envelope.arrival_ms + cfg.retry.max_age.count() <= now) expired.push_back(m);
+      return true;
+    });
+    if (!r && r.error().kind != ErrorKind::Corrupt) log_error("expiry sweep: " + r.error().message);
+    for (auto& m : expired) {
+      std::vector<std::pair<std::uint32_t, Attempt>> results;
+      for (const auto& rec : m.recipients) {
+        Key k{m.id.value, rec.index};
+        if (rec.state != RecipientState::Pending || rec.leased || in_flight.count(k)) continue;
+        results.push_back({rec.index, delivery::expired_attempt(rec.last ? &*rec.last : nullptr, now)});
+      }
+      if (results.empty()) continue;
+      for (auto& [idx, a] : results) forget({m.id.value, idx});
+      Job job;
+      job.message = m;
+      auto body = deps.store->read_body(m.id);
+      job.body = std::make_shared<const std::string>(body ? std::move(*body) : std::string());
+      co_await settle(job, results, "");
+    }
+  }
+
+  // ---- one delivery: a batch, then more batches for the same destination on the connection ----
+  awaitable<std::optional<Job>> prepare(const delivery::Batch& batch) {
+    QueueId id{batch.queue_id};
+    auto release_all = [&] {
+      for (auto idx : batch.recipients) in_flight.erase({batch.queue_id, idx});
+    };
+    auto rec = deps.store->load(id);
+    if (!rec) {
+      release_all();
+      co_return std::nullopt;
+    }
+    auto body = deps.store->read_body(id);
+    if (!body) {
+      log_error(id.str() + ": cannot read the body: " + body.error().message);
+      release_all();
+      co_return std::nullopt;
+    }
+    Job job;
+    job.message = std::move(*rec);
+    job.body = std::make_shared<const std::string>(std::move(*body));
+    const TimeMs now = now_ms();
+    // Expired recipients are failed, not attempted.
+    std::vector<std::pair<std::uint32_t, Attempt>> expired;
+    std::vector<queue::DueRecipient> want;
+    std::uint32_t max_attempts = 0;
+    for (auto idx : batch.recipients) {
+      if (idx >= job.message.recipients.size()) continue;
+      const auto& r = job.message.recipients[idx];
+      if (retry.expired(job.message.envelope.arrival_ms, now) && r.attempts > 0) {
+        expired.push_back({idx, delivery::expired_attempt(r.last ? &*r.last : nullptr, now)});
+        continue;
+      }
+      want.push_back({id, idx, now});
+      max_attempts = std::max(max_attempts, r.attempts);
+    }
+    if (!expired.empty()) co_await settle(job, expired, batch.destination);
+    if (want.empty()) {
+      release_all();
+      co_return std::nullopt;
+    }
+    // Record the attempt before making it: if we die mid-attempt, the retry comes at retry_at,
+    // never in a hot loop.
+    const TimeMs retry_at = retry.next_attempt(job.message.envelope.arrival_ms, max_attempts + 1, now, rand)
+                                .value_or(now + retry.policy().first_ms);
+    std::vector<queue::DueRecipient> leased;
+    // Named, not a temporary: GCC 12 destroys temporaries in a co_await expression twice.
+    queue::CommitBatcher::Operation lease_op = [&want, &leased, now, retry_at](queue::WriteTxn& t) -> Result<void> {
+      auto r = t.try_lease(want, now, retry_at);
+      if (!r) return r.error();
+      leased = std::move(*r);
+      return {};
+    };
+    auto lr = co_await commit(std::move(lease_op));
+    if (!lr) {
+      log_error(id.str() + ": cannot record the attempt: " + lr.error().message);
+      release_all();
+      co_return std::nullopt;
+    }
+    std::set<std::uint32_t> got;
+    for (auto& l : leased) got.insert(l.index);
+    for (auto idx : batch.recipients)
+      if (!got.count(idx)) in_flight.erase({batch.queue_id, idx});
+    if (got.empty()) co_return std::nullopt;
+    job.recipients.assign(got.begin(), got.end());
+    co_return job;
+  }
+
+  awaitable<void> deliver(delivery::Batch batch) {
+    auto self = shared_from_this();
+    ++active;
+    const std::string dest = batch.destination;
+    std::optional<Job> job = co_await prepare(batch);
+    if (job) {
+      auto domain = std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
+      auto plan = delivery::plan_route(domain, routes, defaults);
+      if (auto* err = std::get_if<delivery::NetworkError>(&plan)) {
+        const Attempt failure = delivery::classify_error(*err, now_ms());
+        co_await fail_all(*job, failure, dest);
+      } else {
+        co_await deliver_to_targets(std::move(*job), std::get<delivery::RoutePlan>(plan), dest);
+      }
+    }
+    scheduler.release(dest);
+    --active;
+    poke();
+    maybe_stopped();
+  }
+
+  awaitable<void> fail_all(Job& job, const Attempt& attempt, const std::string& dest) {
+    std::vector<std::pair<std::uint32_t, Attempt>> results;
+    for (auto idx : job.recipients) results.push_back({idx, attempt});
+    co_await settle(job, results, dest);
+  }
+
+  // Resolves the route/MX plan into connection targets.
+  awaitable<std::variant<std::vector<delivery::Target>, delivery::NetworkError>> targets_for(
+      const delivery::RoutePlan& plan) {
+    using R = std::variant<std::vector<delivery::Target>, delivery::NetworkError>;
+    if (plan.lookup == delivery::RoutePlan::Lookup::Literal && plan.literal) {
+      co_return R{std::vector<delivery::Target>{{plan.name, plan.literal->str(), 0}}};
+    }
+    MxAnswer mx = co_await resolve_mx(plan.name);
+    delivery::MxAnswer answer;
+    answer.status = map_status(mx.status);
+    for (auto& r : mx.records) answer.records.push_back({r.preference, r.host.empty() ? "." : r.host});
+    delivery::MxPlanOptions options;
+    options.max_addresses = cfg.delivery.max_addresses;
+    options.own_hostnames = {deps.hostname};
+    auto hosts = delivery::plan_mx_hosts(plan.name, answer, options, rand);
+    if (auto* e = std::get_if<delivery::NetworkError>(&hosts)) {
+      if (e->detail.empty() && !mx.error.empty()) e->detail = mx.error;
+      co_return R{*e};
+    }
+    std::vector<delivery::HostAddresses> addresses;
+    for (const auto& h : std::get<std::vector<delivery::MxHost>>(hosts)) {
+      AddressAnswer a = co_await resolve_addresses(h.host);
+      delivery::HostAddresses ha;
+      ha.host = h.host;
+      for (auto& ip : a.addresses) (ip.find(':') != std::string::npos ? ha.ipv6 : ha.ipv4).push_back(ip);
+      ha.aaaa_status = ha.ipv6.empty() ? (a.status == DnsStatus::Ok ? delivery::DnsStatus::NoData : map_status(a.status))
+                                       : delivery::DnsStatus::Ok;
+      ha.a_status = ha.ipv4.empty() ? (a.status == DnsStatus::Ok ? delivery::DnsStatus::NoData : map_status(a.status))
+                                    : delivery::DnsStatus::Ok;
+      addresses.push_back(std::move(ha));
+    }
+    auto targets = delivery::plan_targets(std::get<std::vector<delivery::MxHost>>(hosts), addresses, options);
+    if (auto* e = std::get_if<delivery::NetworkError>(&targets)) co_return R{*e};
+    co_return R{std::get<std::vector<delivery::Target>>(std::move(targets))};
+  }
+
+  awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& plan, const std::string& dest) {
+    auto targets = co_await targets_for(plan);
+    if (auto* err = std::get_if<delivery::NetworkError>(&targets)) {
+      const Attempt failure = delivery::classify_error(*err, now_ms());
+      co_await fail_all(job, failure, dest);
+      co_return;
+    }
+    auto& list = std::get<std::vector<delivery::Target>>(targets);
+    for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
+    std::optional<Job> current = std::move(job);
+    for (std::size_t i = 0; i < list.size() && current && !current->unresolved.empty(); ++i) {
+      const auto& target = list[i];
+      const std::uint16_t port = plan.port;
+      if (delivery::is_own_listener(target.ip, port, own_listeners)) {
+        delivery::NetworkError loop{delivery::NetworkErrorKind::MailLoop,
+                                    target.host + "[" + target.ip + "]:" + std::to_string(port) + " is this server"};
+        for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
+        break;
+      }
+      current = co_await run_connection(std::move(*current), plan, target, dest);
+    }
+    if (current && !current->unresolved.empty()) {
+      std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
+      current->unresolved.clear();
+      for (auto& [idx, a] : rest)
+        if (a.time_ms == 0) a = delivery::classify_error({delivery::NetworkErrorKind::NoUsableMx, "no target tried"}, now_ms());
+      co_await settle(*current, rest, dest);
+    }
+  }
+
+  std::chrono::milliseconds timeout_for(smtp::ClientPhase phase) const {
+    switch (phase) {
+      case smtp::ClientPhase::Greeting: return cfg.delivery.greeting_timeout;
+      case smtp::ClientPhase::Rcpt: return cfg.delivery.rcpt_timeout;
+      case smtp::ClientPhase::DataInit: return cfg.delivery.data_init_timeout;
+      case smtp::ClientPhase::DataDone: return cfg.delivery.data_done_timeout;
+      case smtp::ClientPhase::Idle: return cfg.delivery.idle_timeout;
+      default: return cfg.delivery.mail_timeout;
+    }
+  }
+
+  // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
+  // when the connection failed at session level (so the next target can take them), or nullopt.
+  awaitable<std::optional<Job>> run_connection(Job job, const delivery::RoutePlan& plan,
+                                               const delivery::Target& target, const std::string& dest) {
+    ++stats.connections;
+    ++stats.active_connections;
+    struct Count {
+      DeliveryStats& s;
+      ~Count() { --s.active_connections; }
+    } count{stats};
+    const std::uint16_t port = plan.port;
+    auto conn_error = [&](delivery::NetworkErrorKind kind, std::string detail) {
+      Attempt a = delivery::classify_error({kind, std::move(detail)}, now_ms());
+      a.host = target.host;
+      a.ip = target.ip;
+      a.port = port;
+      for (auto& [idx, at] : job.unresolved) at = a;
+    };
+
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(target.ip, ec);
+    if (ec) {
+      conn_error(delivery::NetworkErrorKind::BadAddressLiteral, target.ip);
+      co_return job;
+    }
+    tcp::socket socket(io);
+    asio::steady_timer timer(io);
+    bool timed_out = false;
+    auto guard = [&](std::chrono::milliseconds t) -> awaitable<void> {
+      timer.expires_after(t);
+      auto [tec] = co_await timer.async_wait(kNoThrow);
+      if (!tec) {
+        timed_out = true;
+        boost::system::error_code ignored;
+        socket.cancel(ignored);
+      }
+    };
+    socket.open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
+    if (!ec && !plan.source_address.empty()) {
+      auto src = asio::ip::make_address(plan.source_address, ec);
+      if (!ec) socket.bind(tcp::endpoint(src, 0), ec);
+    }
+    if (!ec) {
+      auto connect = [&]() -> awaitable<void> {
+        std::tie(ec) = co_await socket.async_connect(tcp::endpoint(address, port), kNoThrow);
+      };
+      co_await (connect() || guard(cfg.delivery.connect_timeout));
+    }
+    if (ec || timed_out) {
+      conn_error(timed_out ? delivery::NetworkErrorKind::Timeout : delivery::NetworkErrorKind::ConnectRefused,
+                 timed_out ? "connect" : ec.message());
+      co_return job;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+    std::string tls_info = "none";
+    const bool verify = plan.tls == delivery::TlsPolicy::Verify;
+    auto handshake = [&]() -> awaitable<bool> {
+      tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, verify ? *tls_verify : *tls_plain);
+      const std::string sni = plan.routed && plan.lookup == delivery::RoutePlan::Lookup::Mx ? plan.name : target.host;
+      if (!sni.empty() && sni.front() != '[') {
+        SSL_set_tlsext_host_name(tls->native_handle(), sni.c_str());
+        if (verify) SSL_set1_host(tls->native_handle(), sni.c_str());
+      }
+      auto hs = [&]() -> awaitable<void> {
+        std::tie(ec) = co_await tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
+      };
+      co_await (hs() || guard(cfg.delivery.greeting_timeout));
+      if (ec || timed_out) co_return false;
+      tls_info = std::string(SSL_get_version(tls->native_handle())) + "/" + SSL_get_cipher_name(tls->native_handle());
+      co_return true;
+    };
+    if (plan.implicit_tls && !co_await handshake()) {
+      conn_error(delivery::NetworkErrorKind::TlsFailure, timed_out ? "handshake timeout" : ec.message());
+      co_return job;
+    }
+
+    smtp::ClientOptions options;
+    options.helo_name = deps.hostname;
+    options.tls = tls_failed_hosts.count(target.ip) && plan.tls == delivery::TlsPolicy::Opportunistic
+                      ? smtp::ClientTlsPolicy::None
+                      : map_client_tls(plan.tls);
+    options.tls_active = plan.implicit_tls;
+    options.auth_user = plan.auth_user;
+    options.auth_password = plan.auth_password;
+    options.remote_host = target.host;
+    options.remote_ip = target.ip;
+    options.remote_port = port;
+    options.clock = [] { return now_ms(); };
+    smtp::ClientSession session(options, job.message.envelope, *job.body, job.recipients);
+
+    std::string inbuf(16 * 1024, '\0');
+    std::optional<Job> result;  // set when the connection failed at session level
+    bool session_failed = false;
+    std::vector<std::shared_ptr<const std::string>> bodies{job.body};  // keep views alive
+    for (;;) {
+      // Results of an action (tls_started, connection_lost) queue more actions: drain them all.
+      while (session.has_action()) for (auto& action : session.take_actions()) {
+        if (auto* send = std::get_if<smtp::ClientSend>(&action)) {
+          auto w = [&]() -> awaitable<void> {
+            std::size_t n = 0;
+            if (tls) std::tie(ec, n) = co_await asio::async_write(*tls, asio::buffer(send->bytes), kNoThrow);
+            else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(send->bytes), kNoThrow);
+          };
+          co_await (w() || guard(send->message_data ? cfg.delivery.data_block_timeout : cfg.delivery.mail_timeout));
+          if (ec || timed_out) session.connection_lost(timed_out ? "timeout writing" : ec.message());
+        } else if (std::get_if<smtp::ClientStartTls>(&action)) {
+          if (co_await handshake()) {
+            session.tls_started();
+          } else {
+            if (plan.tls == delivery::TlsPolicy::Opportunistic) tls_failed_hosts.insert(target.ip);
+            session.connection_lost("TLS handshake failed: " + (timed_out ? std::string("timeout") : ec.message()));
+          }
+        } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
+          std::vector<std::pair<std::uint32_t, Attempt>> final_results;
+          for (auto& r : done->results) {
+            job.unresolved.erase(r.index);
+            if (done->session_failure) job.unresolved[r.index] = r.attempt;
+            else final_results.push_back({r.index, r.attempt});
+          }
+          if (done->session_failure) session_failed = true;
+          if (!final_results.empty()) co_await settle(job, final_results, dest, tls_info);
+        } else if (std::get_if<smtp::ClientClose>(&action)) {
+          boost::system::error_code ignored;
+          socket.close(ignored);
+        }
+      }
+      if (session.closed() || !socket.is_open()) break;
+      if (session.idle() && job.unresolved.empty()) {
+        // Reuse the connection for the next message to this destination (RSET between).
+        std::optional<Job> next;
+        while (!next && !stopping) {
+          auto batch = scheduler.take_next_for(dest, now_ms());
+          if (!batch) break;
+          for (auto idx : batch->recipients) {
+            known.erase({batch->queue_id, idx});
+            in_flight.insert({batch->queue_id, idx});
+          }
+          next = co_await prepare(*batch);
+        }
+        if (!next && !stopping) next = co_await wait_idle(dest);
+        if (!next) {
+          session.finish();
+          continue;
+        }
+        job = std::move(*next);
+        for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
+        bodies = {job.body};
+        session.start_next(job.message.envelope, *job.body, job.recipients);
+        continue;
+      }
+      std::size_t n = 0;
+      auto r = [&]() -> awaitable<void> {
+        if (tls) std::tie(ec, n) = co_await tls->async_read_some(asio::buffer(inbuf), kNoThrow);
+        else std::tie(ec, n) = co_await socket.async_read_some(asio::buffer(inbuf), kNoThrow);
+      };
+      co_await (r() || guard(timeout_for(session.current_phase())));
+      if (ec || timed_out || n == 0) {
+        session.connection_lost(timed_out ? std::string("timeout waiting for ") + smtp::to_string(session.current_phase())
+                                          : ec ? ec.message() : "connection closed");
+        continue;
+      }
+      session.feed(std::string_view(inbuf.data(), n));
+    }
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    if (session_failed && !job.unresolved.empty()) result = std::move(job);
+    else if (!job.unresolved.empty()) {
+      std::vector<std::pair<std::uint32_t, Attempt>> rest(job.unresolved.begin(), job.unresolved.end());
+      job.unresolved.clear();
+      co_await settle(job, rest, dest, tls_info);
+    }
+    co_return result;
+  }
+
+  // Parks an idle connection until a batch for `dest` arrives or the idle timeout passes.
+  awaitable<std::optional<Job>> wait_idle(const std::string& dest) {
+    IdleConnection c(io);
+    idle[dest].push_back(&c);
+    c.timer.expires_after(cfg.delivery.idle_timeout);
+    co_await c.timer.async_wait(kNoThrow);
+    auto& q = idle[dest];
+    q.erase(std::remove(q.begin(), q.end(), &c), q.end());
+    if (q.empty()) idle.erase(dest);
+    if (!c.handoff) co_return std::nullopt;
+    co_return co_await prepare(*c.handoff);
+  }
+
+  // One settle transaction for these results (and the bounce for the failed ones).
+  // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
+  awaitable<void> settle(Job& job, std::vector<std::pair<std::uint32_t, Attempt>>& results, std::string_view dest,
+                         std::string_view tls_info = "none") {
+    const TimeMs now = now_ms();
+    const auto& env = job.message.envelope;
+    queue::SettleRequest req;
+    req.now_ms = now;
+    BounceInput bounce_in;
+    bounce_in.message = &job.message;
+    bounce_in.body = *job.body;
+    bounce_in.now_ms = now;
+    std::optional<TimeMs> shared_next;
+    std::uint32_t shared_attempts = 0;
+    for (auto& [idx, attempt] : results) {
+      if (attempt.time_ms == 0) attempt.time_ms = now;
+      queue::RecipientResult r;
+      r.id = job.message.id;
+      r.index = idx;
+      if (attempt.outcome == AttemptOutcome::Transient || attempt.outcome == AttemptOutcome::Started) {
+        attempt.outcome = AttemptOutcome::Transient;
+        const std::uint32_t attempts = idx < job.message.recipients.size() ? job.message.recipients[idx].attempts + 1 : 1;
+        // One draw per settle: a message's deferred recipients stay together for the retry.
+        if (!shared_next || attempts != shared_attempts) {
+          shared_next = retry.next_attempt(env.arrival_ms, attempts, now, rand);
+          shared_attempts = attempts;
+        }
+        auto next = shared_next;
+        if (next) r.next_attempt_ms = *next;
+        else attempt = delivery::expired_attempt(&attempt, now);
+      }
+      if (attempt.outcome == AttemptOutcome::Permanent || attempt.outcome == AttemptOutcome::Expired)
+        bounce_in.recipients.push_back({idx, attempt});
+      r.attempt = attempt;
+      req.results.push_back(std::move(r));
+    }
+    std::optional<queue::NewMessage> bounce;
+    if (!bounce_in.recipients.empty() && deps.compose_bounce && !env.is_bounce()) bounce = deps.compose_bounce(bounce_in);
+    if (bounce) req.enqueue.push_back(*bounce);
+    queue::CommitBatcher::Operation settle_op = [req](queue::WriteTxn& t) { return t.settle(req); };
+    auto rr = co_await commit(std::move(settle_op));
+    if (!rr) {
+      // The lease stays in the queue: the recipients are retried at their lease time after the
+      // next start-up recovery. Nothing is lost; we say so.
+      log_error(job.message.id.str() + ": cannot record delivery results: " + rr.error().message);
+    }
+    for (const auto& r : req.results) {
+      Key k{r.id.value, r.index};
+      in_flight.erase(k);
+      const auto& a = r.attempt;
+      const std::string& rcpt = env.recipients[r.index].address;
+      const char* status = a.outcome == AttemptOutcome::Delivered ? "sent"
+                           : a.outcome == AttemptOutcome::Transient ? "deferred"
+                           : a.outcome == AttemptOutcome::Expired ? "expired"
+                                                                   : "bounced";
+      char delay[32];
+      std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - env.arrival_ms) / 1000.0);
+      log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + relay_of(a) + ", delay=" + delay + ", tls=" + std::string(tls_info) +
+               ", dsn=" + (a.status.empty() ? "-" : a.status) + ", status=" + status + " (" + reply_of(a) + ")");
+      if (!rr) continue;
+      switch (a.outcome) {
+        case AttemptOutcome::Delivered: ++stats.delivered; break;
+        case AttemptOutcome::Transient:
+          ++stats.deferred;
+          if (!stopping) add(r.id, r.index, rcpt, r.next_attempt_ms);
+          break;
+        case AttemptOutcome::Expired: ++stats.expired; ++stats.bounced; break;
+        default: ++stats.bounced; break;
+      }
+    }
+    (void)dest;
+    if (rr && bounce) {
+      log_info(bounce->id.str() + ": bounce for " + job.message.id.str() + " to <" + env.reverse_path + ">");
+      message_queued(bounce->id);
+    } else if (rr && !bounce_in.recipients.empty() && !deps.compose_bounce) {
+      log_warning(job.message.id.str() + ": no bounce composer configured: the sender is not notified");
+    } else if (rr && !bounce_in.recipients.empty() && env.is_bounce()) {
+      log_info(job.message.id.str() + ": undeliverable bounce (from <>) dropped: no bounce for a bounce (RFC 5321 §4.5.5)");
+    }
+  }
+
+  void message_queued(QueueId id) {
+    if (stopping) return;
+    auto rec = deps.store->load(id);
+    if (!rec) return;
+    for (const auto& r : rec->recipients)
+      if (r.state == RecipientState::Pending && !r.leased)
+        add(id, r.index, rec->envelope.recipients[r.index].address, r.next_attempt_ms);
+    poke();
+  }
+
+  void maybe_stopped() {
+    if (stopping && active == 0 && on_stopped) {
+      auto done = std::move(on_stopped);
+      on_stopped = nullptr;
+      asio::post(io, std::move(done));
+    }
+  }
+};
+
+DeliveryAgent::DeliveryAgent(asio::io_context& io, DeliveryDeps deps)
+    : impl_(std::make_shared<Impl>(io, std::move(deps))) {}
+
+DeliveryAgent::~DeliveryAgent() = default;
+
+Result<void> DeliveryAgent::start() {
+  impl_->resync();
+  impl_->last_resync = now_ms();
+  log_info("delivery: " + std::to_string(impl_->known.size()) + " recipients scheduled");
+  asio::co_spawn(impl_->io, impl_->dispatch_loop(), asio::detached);
+  asio::co_spawn(impl_->io, impl_->sweep_loop(), asio::detached);
+  return {};
+}
+
+void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
+
+void DeliveryAgent::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+  auto impl = impl_;
+  impl->stopping = true;
+  impl->wake.cancel();
+  impl->sweep_timer.cancel();
+  for (auto& [dest, q] : impl->idle)
+    for (auto* c : q) c->timer.cancel();
+  impl->on_stopped = std::move(done);
+  impl->maybe_stopped();
+  auto timer = std::make_shared<asio::steady_timer>(impl->io, grace);
+  timer->async_wait([impl, timer](boost::system::error_code) {
+    if (impl->on_stopped) {
+      log_warning("delivery: " + std::to_string(impl->active) +
+                  " deliveries still running after the grace period; their leases make them retry after restart");
+      auto done = std::move(impl->on_stopped);
+      impl->on_stopped = nullptr;
+      done();
+    }
+  });
+}
+
+DeliveryStats DeliveryAgent::stats() const { return impl_->stats; }
+
+}  // namespace ferry::daemon

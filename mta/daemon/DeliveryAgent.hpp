@@ -1,0 +1,75 @@
+// DeliveryAgent: drains the queue to the recipients' MX hosts (or routes), retries transient
+// failures on the RetrySchedule, expires recipients at max age, and settles every result.
+// Contract: an attempt is leased (recorded) in the queue before it is made; results are settled
+// in one queue transaction per ClientDone; a permanent failure and its bounce (when the bounce
+// composer is set) are written in that same transaction.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/Result.hpp"
+#include "mta/config/Config.hpp"
+#include "mta/daemon/Resolver.hpp"
+#include "queue/CommitBatcher.hpp"
+#include "queue/QueueStore.hpp"
+
+namespace ferry::daemon {
+
+// What a bounce composer gets: the message and the recipients that failed (or are delayed).
+struct BounceInput {
+  const queue::MessageRecord* message = nullptr;
+  std::string_view body;
+  std::vector<std::pair<std::uint32_t, Attempt>> recipients;  // index + final attempt
+  bool delay_warning = false;                                  // delayed, not failed
+  TimeMs retry_until_ms = 0;                                   // for delay warnings
+  TimeMs now_ms = 0;
+};
+// Returns the bounce to enqueue atomically with the failure, or nullopt (e.g. NOTIFY=NEVER,
+// or the failed message is itself a bounce: RFC 5321 §4.5.5, never bounce "<>").
+using BounceComposer = std::function<std::optional<queue::NewMessage>(const BounceInput&)>;
+
+struct DeliveryDeps {
+  const config::Config* config = nullptr;
+  std::string hostname;
+  queue::QueueStore* store = nullptr;
+  queue::CommitBatcher* batcher = nullptr;
+  std::shared_ptr<Resolver> resolver;
+  std::vector<std::pair<std::string, std::uint16_t>> own_listeners;  // ip, port (mail loops)
+  BounceComposer compose_bounce;                                     // may be empty
+};
+
+struct DeliveryStats {
+  std::uint64_t delivered = 0;
+  std::uint64_t deferred = 0;
+  std::uint64_t bounced = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t connections = 0;
+  std::uint64_t active_connections = 0;
+};
+
+class DeliveryAgent {
+ public:
+  DeliveryAgent(boost::asio::io_context& io, DeliveryDeps deps);
+  ~DeliveryAgent();
+
+  // Loads every due recipient from the queue into the scheduler and starts dispatching.
+  Result<void> start();
+  // A message was just committed: its recipients are due now.
+  void message_queued(QueueId id);
+  // Stops taking new work; in-flight deliveries finish (bounded by `grace`), then `done` runs.
+  void stop(std::chrono::milliseconds grace, std::function<void()> done);
+  DeliveryStats stats() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::daemon
