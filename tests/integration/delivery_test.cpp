@@ -1,0 +1,249 @@
+// Integration: the delivery agent of a real `ferry serve`, with a real DNS server (dnsmasq)
+// serving MX/A records on loopback and scripted fake MX servers on 127.0.0.x.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <regex>
+
+#include "integration/support/Subprocess.hpp"
+#include "support/DnsServer.hpp"
+#include "support/FakeMx.hpp"
+
+namespace ferry {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Submits one message with Python's smtplib; returns smtplib's output ("ok" or the error).
+std::string send_mail(int port, const std::string& from, const std::vector<std::string>& rcpts,
+                      const std::string& body) {
+  std::string list;
+  for (auto& r : rcpts) list += "'" + r + "',";
+  std::string script =
+      "import smtplib,sys\n"
+      "s=smtplib.SMTP('127.0.0.1'," + std::to_string(port) + ",timeout=20)\n"
+      "r=s.sendmail('" + from + "',[" + list + "],sys.stdin.read().replace('\\n','\\r\\n'))\n"
+      "s.quit()\nprint('ok' if not r else r)\n";
+  auto res = test::run({"/usr/bin/env", "python3", "-c", script}, body, 30);
+  return res.exit_code == 0 ? res.out.substr(0, res.out.find('\n')) : res.err;
+}
+
+int port_from_log(const std::string& log, std::size_t which = 0) {
+  std::regex re("listening on [^ ]*:([0-9]+) ");
+  std::size_t i = 0;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it, ++i)
+    if (i == which) return std::stoi((*it)[1]);
+  return 0;
+}
+
+class Delivery : public ::testing::Test {
+ protected:
+  // Fake MX servers on 127.0.0.2 and 127.0.0.3, same port (MX delivery uses one port).
+  void SetUp() override {
+    mx1_ = std::make_unique<test::FakeMx>("127.0.0.2");
+    for (int tries = 0; tries < 5 && !mx2_; ++tries) {
+      try {
+        mx2_ = std::make_unique<test::FakeMx>("127.0.0.3", mx1_->port());
+      } catch (...) {
+        mx1_ = std::make_unique<test::FakeMx>("127.0.0.2");
+      }
+    }
+    ASSERT_TRUE(mx2_);
+    dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
+        "--mx-host=example.test,mx1.example.test,10",
+        "--host-record=mx1.example.test,127.0.0.2",
+        // failover.test: the best MX refuses connections, the second one works.
+        "--mx-host=failover.test,dead.failover.test,10",
+        "--mx-host=failover.test,mx2.failover.test,20",
+        "--host-record=dead.failover.test,127.0.0.9",
+        "--host-record=mx2.failover.test,127.0.0.3",
+        // implicit.test: no MX, an A record (RFC 5321 §5.1 implicit MX).
+        "--host-record=implicit.test,127.0.0.2",
+        "--dns-rr=nullmx.test,15,000000",
+    });
+  }
+
+  void start(const std::string& extra = "", const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\n") {
+    std::string cfg = "hostname = \"ferry.test\"\n"
+                      "[queue]\npath = \"" + dir_.file("q") + "\"\nmax_size = \"64MiB\"\n"
+                      "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                      "[delivery]\nport = " + std::to_string(mx1_->port()) + "\nconnect_timeout = \"2s\"\n"
+                      "[dns]\nservers = [\"" + dns_->address() + "\"]\n"
+                      "[retry]\n" + retry + extra;
+    dir_.write("ferry.toml", cfg);
+    serve_ = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log"));
+    ASSERT_TRUE(serve_->wait_for_output("ready")) << serve_->output();
+    port_ = port_from_log(serve_->output());
+    ASSERT_GT(port_, 0);
+  }
+
+  std::string queue_list() {
+    return test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "list"}).out;
+  }
+
+  void TearDown() override {
+    if (serve_) serve_->stop(SIGTERM);
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::FakeMx> mx1_, mx2_;
+  std::unique_ptr<test::DnsServer> dns_;
+  std::unique_ptr<test::Background> serve_;
+  int port_ = 0;
+};
+
+TEST_F(Delivery, DeliversToTheMxFromDns) {
+  start();
+  ASSERT_EQ(send_mail(port_, "alice@sender.test", {"bob@example.test", "carol@example.test"},
+                      "Subject: hello\n\n.leading dot\nbody\n"), "ok");
+  ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
+  auto m = mx1_->messages().at(0);
+  EXPECT_EQ(m.mail_from, "alice@sender.test");
+  EXPECT_EQ(m.rcpt_to, (std::vector<std::string>{"bob@example.test", "carol@example.test"}));  // one transaction
+  EXPECT_NE(m.data.find("Subject: hello\r\n\r\n.leading dot\r\nbody\r\n"), std::string::npos) << m.data;
+  EXPECT_NE(m.data.find("Received: from "), std::string::npos);
+  ASSERT_TRUE(serve_->wait_for_output("to=<carol@example.test>, relay=mx1.example.test[127.0.0.2]"));
+  EXPECT_NE(serve_->output().find("status=sent (250 2.0.0 Ok: queued)"), std::string::npos);
+  ASSERT_TRUE(serve_->wait_for_output("status=sent"));
+  for (int i = 0; i < 100 && queue_list() != "Mail queue is empty\n"; ++i) usleep(20000);
+  EXPECT_EQ(queue_list(), "Mail queue is empty\n");
+}
+
+TEST_F(Delivery, ImplicitMxUsesTheDomainsAddress) {
+  start();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@implicit.test"}, "Subject: i\n\nx\n"), "ok");
+  ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
+  EXPECT_EQ(mx1_->messages()[0].rcpt_to[0], "x@implicit.test");
+}
+
+TEST_F(Delivery, FailsOverToTheNextMx) {
+  start();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@failover.test"}, "Subject: f\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
+  EXPECT_EQ(mx1_->messages().size(), 0u);
+  EXPECT_TRUE(serve_->wait_for_output("relay=mx2.failover.test[127.0.0.3]")) << serve_->output();
+}
+
+TEST_F(Delivery, TransientThenSuccessOnRetry) {
+  mx1_->on_rcpt = [](const std::string&, int attempt) {
+    return attempt == 1 ? std::string("451 4.7.1 Greylisted, try again") : std::string("250 2.1.5 Ok");
+  };
+  start();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"grey@example.test"}, "Subject: g\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("status=deferred (451 4.7.1 Greylisted")) << serve_->output();
+  ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
+  EXPECT_TRUE(serve_->wait_for_output("to=<grey@example.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
+}
+
+TEST_F(Delivery, PermanentFailureForOneRecipientOtherDelivered) {
+  mx1_->on_rcpt = [](const std::string& rcpt, int) {
+    return rcpt.rfind("nobody", 0) == 0 ? std::string("550 5.1.1 No such user") : std::string("250 2.1.5 Ok");
+  };
+  start();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"nobody@example.test", "bob@example.test"}, "Subject: p\n\nx\n"), "ok");
+  ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
+  EXPECT_EQ(mx1_->messages()[0].rcpt_to, std::vector<std::string>{"bob@example.test"});
+  ASSERT_TRUE(serve_->wait_for_output("to=<nobody@example.test>")) << serve_->output();
+  EXPECT_NE(serve_->output().find("dsn=5.1.1, status=bounced (550 5.1.1 No such user)"), std::string::npos)
+      << serve_->output();
+}
+
+TEST_F(Delivery, DnsFailuresAreClassified) {
+  start();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@nowhere.test", "y@nullmx.test"}, "Subject: d\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("to=<x@nowhere.test>")) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("to=<y@nullmx.test>")) << serve_->output();
+  EXPECT_NE(serve_->output().find("dsn=5.1.2, status=bounced"), std::string::npos) << serve_->output();
+  EXPECT_NE(serve_->output().find("dsn=5.1.10, status=bounced"), std::string::npos) << serve_->output();
+}
+
+TEST_F(Delivery, DnsServerDownIsTransient) {
+  dns_.reset();  // nobody answers on that port any more
+  dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{"--server=/example.test/127.0.0.1#9"});
+  start();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@example.test"}, "Subject: d\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("to=<x@example.test>")) << serve_->output();
+  EXPECT_NE(serve_->output().find("dsn=4.4.3, status=deferred"), std::string::npos) << serve_->output();
+}
+
+TEST_F(Delivery, FlushMakesDeliveryStartWithinASecond) {
+  bool accept = false;
+  mx1_->on_rcpt = [&accept](const std::string&, int) {
+    return accept ? std::string("250 2.1.5 Ok") : std::string("451 4.3.0 Not now");
+  };
+  start("", "first = \"1h\"\nmax_interval = \"1h\"\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"f@example.test"}, "Subject: f\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("status=deferred")) << serve_->output();
+  accept = true;
+  auto flush = test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "flush"});
+  ASSERT_EQ(flush.exit_code, 0) << flush.err;
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(mx1_->wait_messages(1, 5s)) << serve_->output();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2500ms);
+}
+
+TEST_F(Delivery, ExpiresAtMaxAgeWith447) {
+  mx1_->on_rcpt = [](const std::string&, int) { return std::string("451 4.7.1 Still greylisted"); };
+  start("", "first = \"1s\"\nmax_interval = \"1s\"\nmax_age = \"3s\"\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"late@example.test"}, "Subject: e\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("status=expired", 15000)) << serve_->output();
+  EXPECT_NE(serve_->output().find("dsn=4.4.7"), std::string::npos) << serve_->output();
+  EXPECT_NE(serve_->output().find("Still greylisted"), std::string::npos);
+  for (int i = 0; i < 100 && queue_list() != "Mail queue is empty\n"; ++i) usleep(20000);
+  EXPECT_EQ(queue_list(), "Mail queue is empty\n");
+}
+
+TEST_F(Delivery, WedgedDestinationStillExpires) {
+  // The only MX accepts TCP but never says anything: attempts hang until the greeting timeout;
+  // the expiry sweep must still fail the recipient on time.
+  test::FakeMx silent("127.0.0.4");
+  silent.greeting = "";
+  start("[[route]]\ndomain = \"wedged.test\"\nhost = \"[127.0.0.4]:" + std::to_string(silent.port()) + "\"\n",
+        "first = \"1s\"\nmax_interval = \"1s\"\nmax_age = \"4s\"\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"w@wedged.test"}, "Subject: w\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("status=expired", 20000)) << serve_->output();
+}
+
+TEST_F(Delivery, RetryHappensAfterARestart) {
+  int calls = 0;
+  mx1_->on_rcpt = [&calls](const std::string&, int) {
+    return ++calls == 1 ? std::string("451 4.7.1 later") : std::string("250 2.1.5 Ok");
+  };
+  start("", "first = \"2s\"\nmax_interval = \"2s\"\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"r@example.test"}, "Subject: r\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("status=deferred")) << serve_->output();
+  EXPECT_EQ(serve_->stop(SIGKILL), 128 + SIGKILL);
+  serve_ = std::make_unique<test::Background>(
+      std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log2"));
+  ASSERT_TRUE(serve_->wait_for_output("ready")) << serve_->output();
+  EXPECT_NE(serve_->output().find("1 pending recipients"), std::string::npos) << serve_->output();
+  ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
+}
+
+TEST_F(Delivery, RoutesToALiteralHostAndReusesTheConnection) {
+  start("[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.3]:" + std::to_string(mx2_->port()) + "\"\n");
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(send_mail(port_, "a@sender.test", {"z" + std::to_string(i) + "@anything.test"}, "Subject: r\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(3)) << serve_->output();
+  EXPECT_EQ(mx1_->messages().size(), 0u);
+}
+
+TEST_F(Delivery, RefusesToDeliverToItself) {
+  // A route pointing at Ferry's own listener is a mail loop (5.4.6), not an endless relay.
+  start();
+  serve_->stop(SIGTERM);
+  std::string cfg = "hostname = \"ferry.test\"\n[queue]\npath = \"" + dir_.file("q") + "\"\n"
+                    "[[listen]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(port_) + "\nmode = \"relay\"\n"
+                    "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(port_) + "\"\n";
+  dir_.write("ferry.toml", cfg);
+  serve_ = std::make_unique<test::Background>(
+      std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log3"));
+  ASSERT_TRUE(serve_->wait_for_output("ready")) << serve_->output();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"loop@example.test"}, "Subject: l\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("to=<loop@example.test>")) << serve_->output();
+  EXPECT_NE(serve_->output().find("dsn=5.4.6"), std::string::npos) << serve_->output();
+}
+
+}  // namespace
+}  // namespace ferry
