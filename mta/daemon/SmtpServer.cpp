@@ -226,6 +226,9 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   policy.client_ip = conn.ip;
   bool may_relay = false;
   for (const auto& net : listener_networks[index]) may_relay = may_relay || net.contains(conn.ip);
+  // Submission ports (RFC 6409): AUTH is required before MAIL whatever the client address, as
+  // issue 3 fixes it; the relay-network exemption applies to relay listeners only.
+  if (listener.mode != config::ListenMode::Relay) may_relay = false;
   policy.client_may_relay = may_relay;
 
   smtp::SessionHooks hooks;

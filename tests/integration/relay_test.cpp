@@ -1,0 +1,203 @@
+// Integration: Ferry relaying to other real SMTP servers: another Ferry (end to end, and as a
+// smarthost with AUTH over STARTTLS, implicit TLS and certificate verification), and Postfix's
+// smtp-sink as a fast MX.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <regex>
+
+#include "integration/support/Subprocess.hpp"
+#include "support/DnsServer.hpp"
+
+namespace ferry {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string send_mail(int port, const std::string& from, const std::vector<std::string>& rcpts, const std::string& body) {
+  std::string list;
+  for (auto& r : rcpts) list += "'" + r + "',";
+  std::string script = "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1'," + std::to_string(port) +
+                       ",timeout=20)\nr=s.sendmail('" + from + "',[" + list +
+                       "],sys.stdin.read().replace('\\n','\\r\\n'))\ns.quit()\nprint('ok' if not r else r)\n";
+  auto res = test::run({"/usr/bin/env", "python3", "-c", script}, body, 30);
+  return res.exit_code == 0 ? res.out.substr(0, res.out.find('\n')) : res.err;
+}
+
+int port_from_log(const std::string& log) {
+  std::smatch m;
+  if (std::regex_search(log, m, std::regex("listening on [^ ]*:([0-9]+) "))) return std::stoi(m[1]);
+  return 0;
+}
+
+// One ferry daemon in its own directory.
+struct Ferry {
+  test::TempDir dir;
+  std::unique_ptr<test::Background> proc;
+  int port = 0;
+  void start(const std::string& name, const std::string& body) {
+    dir.write("ferry.toml", "hostname = \"" + name + "\"\n[queue]\npath = \"" + dir.file("q") +
+                                "\"\nmax_size = \"64MiB\"\n" + body);
+    proc = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
+    ASSERT_TRUE(proc->wait_for_output("ready")) << proc->output();
+    port = port_from_log(proc->output());
+  }
+  std::string list_json() { return test::run({FERRY_BINARY, "queue", "--config", dir.file("ferry.toml"), "list", "--json"}).out; }
+  ~Ferry() {
+    if (proc) proc->stop(SIGTERM);
+  }
+};
+
+// Where nothing listens: a relay that holds its mail instead of sending it anywhere real.
+const std::string kHoldRoute = "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n";
+
+TEST(Relay, FerryToFerryEndToEnd) {
+  Ferry b, a;
+  b.start("b.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n" + kHoldRoute);
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+                        std::to_string(b.port) + "\"\n");
+  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test", "carol@far.test"}, "Subject: e2e\n\nhello\n"), "ok");
+  ASSERT_TRUE(b.proc->wait_for_output("nrcpt=2")) << a.proc->output() << b.proc->output();
+  EXPECT_TRUE(b.proc->wait_for_output("proto=ESMTPS")) << "opportunistic STARTTLS between two Ferries";
+  ASSERT_TRUE(a.proc->wait_for_output("to=<carol@far.test>"));
+  EXPECT_NE(a.proc->output().find("status=sent (250 2.0.0 Ok: queued as "), std::string::npos) << a.proc->output();
+  std::string json = b.list_json();
+  EXPECT_NE(json.find("\"sender\":\"alice@a.test\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"address\":\"carol@far.test\""), std::string::npos) << json;
+}
+
+class Smarthost : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // user "relay" with password "s3cret" (sha512-crypt, as `openssl passwd -6` makes it).
+    auto hash = test::run({"/usr/bin/openssl", "passwd", "-6", "-salt", "ferrytestsalt", "s3cret"});
+    ASSERT_EQ(hash.exit_code, 0) << hash.err;
+    b.dir.write("passwd", "relay:" + hash.out);
+    a_dir_pw = b.dir.file("client-password");
+    b.dir.write("client-password", "s3cret\n");
+  }
+  Ferry b, a;
+  std::string a_dir_pw;
+};
+
+TEST_F(Smarthost, AuthOverStartTls) {
+  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+                        std::to_string(b.port) + "\"\ntls = \"required\"\nauth_user = \"relay\"\nauth_password_file = \"" +
+                        a_dir_pw + "\"\n");
+  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: smarthost\n\nhi\n"), "ok");
+  ASSERT_TRUE(b.proc->wait_for_output("authenticated relay")) << b.proc->output() << a.proc->output();
+  ASSERT_TRUE(b.proc->wait_for_output("proto=ESMTPSA")) << b.proc->output();
+  ASSERT_TRUE(a.proc->wait_for_output("status=sent")) << a.proc->output();
+}
+
+TEST_F(Smarthost, WrongPasswordIsDeferredNotBounced) {
+  b.dir.write("client-password", "wrong\n");
+  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+                        std::to_string(b.port) + "\"\ntls = \"required\"\nauth_user = \"relay\"\nauth_password_file = \"" +
+                        a_dir_pw + "\"\n");
+  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: smarthost\n\nhi\n"), "ok");
+  ASSERT_TRUE(a.proc->wait_for_output("to=<bob@far.test>", 15000)) << a.proc->output();
+  EXPECT_NE(a.proc->output().find("status=deferred"), std::string::npos) << a.proc->output();
+  EXPECT_NE(a.proc->output().find("535"), std::string::npos) << a.proc->output();
+}
+
+TEST_F(Smarthost, AuthOverImplicitTls) {
+  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submissions\"\nrelay_networks = []\n"
+                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+                        std::to_string(b.port) + "\"\ntls = \"required\"\nimplicit_tls = true\nauth_user = \"relay\"\n"
+                        "auth_password_file = \"" + a_dir_pw + "\"\n");
+  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: smarthost\n\nhi\n"), "ok");
+  ASSERT_TRUE(b.proc->wait_for_output("proto=ESMTPSA")) << b.proc->output() << a.proc->output();
+  ASSERT_TRUE(a.proc->wait_for_output("status=sent")) << a.proc->output();
+}
+
+TEST_F(Smarthost, VerifiesTheCertificateAgainstATrustedCa) {
+  // A test CA the client trusts (SSL_CERT_FILE), and a certificate for smarthost.test.
+  const std::string d = b.dir.path();
+  auto sh = [&](const std::string& cmd) { return test::run({"/bin/sh", "-c", cmd}).exit_code; };
+  ASSERT_EQ(sh("cd " + d + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+                           "-out ca.pem -days 2 -subj /CN=FerryTestCA 2>/dev/null"), 0);
+  ASSERT_EQ(sh("cd " + d + " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout host.key "
+                           "-out host.csr -subj /CN=smarthost.test 2>/dev/null && printf 'subjectAltName=DNS:smarthost.test\\n' > ext && "
+                           "openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out host.pem -days 2 "
+                           "-extfile ext 2>/dev/null"), 0);
+  test::DnsServer dns({"--host-record=smarthost.test,127.0.0.1"});
+  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+                            "[tls]\ncertificate = \"" + d + "/host.pem\"\nkey = \"" + d + "/host.key\"\n"
+                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  setenv("SSL_CERT_FILE", (d + "/ca.pem").c_str(), 1);
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[dns]\nservers = [\"" + dns.address() +
+                        "\"]\n[[route]]\ndomain = \"*\"\nhost = \"smarthost.test:" + std::to_string(b.port) +
+                        "\"\ntls = \"verify\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw + "\"\n");
+  unsetenv("SSL_CERT_FILE");
+  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: verified\n\nhi\n"), "ok");
+  ASSERT_TRUE(b.proc->wait_for_output("proto=ESMTPSA")) << b.proc->output() << a.proc->output();
+  ASSERT_TRUE(a.proc->wait_for_output("status=sent")) << a.proc->output();
+}
+
+TEST_F(Smarthost, UntrustedCertificateUnderVerifyIsTransient) {
+  test::DnsServer dns({"--host-record=smarthost.test,127.0.0.1"});
+  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[dns]\nservers = [\"" + dns.address() +
+                        "\"]\n[[route]]\ndomain = \"*\"\nhost = \"smarthost.test:" + std::to_string(b.port) +
+                        "\"\ntls = \"verify\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw + "\"\n");
+  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: unverified\n\nhi\n"), "ok");
+  ASSERT_TRUE(a.proc->wait_for_output("to=<bob@far.test>", 15000)) << a.proc->output();
+  EXPECT_NE(a.proc->output().find("status=deferred"), std::string::npos) << a.proc->output();
+  EXPECT_EQ(b.proc->output().find("queued"), std::string::npos);
+}
+
+TEST(Relay, SmtpSinkAsAFastMx) {
+  const char* sink = access("/usr/sbin/smtp-sink", X_OK) == 0 ? "/usr/sbin/smtp-sink" : nullptr;
+  if (!sink) GTEST_SKIP() << "smtp-sink (Debian package postfix) is not installed";
+  // smtp-sink cannot report a kernel-chosen port: ask the kernel for a free one first.
+  test::TempDir dir;
+  int port = 0;
+  {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    socklen_t len = sizeof sa;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    port = ntohs(sa.sin_port);
+    close(fd);
+  }
+  std::vector<std::string> argv{sink};
+  if (geteuid() == 0) argv.insert(argv.end(), {"-u", "nobody"});  // smtp-sink refuses to run as root
+  argv.insert(argv.end(), {"127.0.0.1:" + std::to_string(port), "100"});
+  test::Background sink_proc(argv, dir.file("sink.log"));
+  usleep(200000);  // smtp-sink prints nothing when ready; a failed start exits at once
+  ASSERT_TRUE(sink_proc.running()) << sink_proc.output();
+  Ferry a;
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+                        std::to_string(port) + "\"\n");
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(send_mail(a.port, "s@a.test", {"r" + std::to_string(i) + "@x.test"}, "Subject: s\n\nx\n"), "ok");
+  for (int i = 0; i < 300; ++i) {
+    std::string out = a.proc->output();
+    std::size_t n = 0;
+    for (auto p = out.find("status=sent"); p != std::string::npos; p = out.find("status=sent", p + 1)) ++n;
+    if (n == 20) break;
+    usleep(20000);
+  }
+  std::string out = a.proc->output();
+  std::size_t n = 0;
+  for (auto p = out.find("status=sent"); p != std::string::npos; p = out.find("status=sent", p + 1)) ++n;
+  EXPECT_EQ(n, 20u) << out;
+}
+
+}  // namespace
+}  // namespace ferry
