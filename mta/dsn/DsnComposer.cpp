@@ -1,0 +1,520 @@
+// DsnComposer: RFC 3464 / RFC 6522 / RFC 6533 report messages (see DsnComposer.hpp).
+#include "mta/dsn/DsnComposer.hpp"
+
+#include <algorithm>
+
+#include "mta/dsn/Advice.hpp"
+#include "mta/dsn/DateTime.hpp"
+#include "mta/dsn/HeaderFold.hpp"
+#include "mta/dsn/OriginalMessage.hpp"
+#include "mta/dsn/Text.hpp"
+#include "mta/dsn/Xtext.hpp"
+
+namespace ferry::dsn {
+namespace {
+
+constexpr std::size_t kTextWidth = 76;      // human-readable part: wrap prose here
+constexpr std::size_t kLabelWidth = 15;     // "What it means: "
+constexpr std::size_t kMaxSubjectShown = 200;
+
+// What the diagnostic of one recipient is and where it came from.
+struct Diagnostic {
+  std::string type;                      // "smtp" (a reply), "X-Ferry" (a local error), "" (none)
+  std::string text;                      // Diagnostic-Code value after "type; ", one line
+  std::string remote_mta;                // Remote-MTA name; empty when no remote MTA replied
+  std::string host_shown;                // "mx.example.net [192.0.2.1]" for the text part
+  std::vector<std::string> reply_lines;  // the reply as the remote sent it, for the text part
+  TimeMs last_attempt_ms = 0;            // 0 → no Last-Attempt-Date (RFC 3464 §2.3.7 MUST NOT)
+};
+
+struct Row {
+  const EnvelopeRecipient* rcpt = nullptr;
+  std::uint32_t index = 0;
+  Action action = Action::Failed;
+  std::string status;
+  Diagnostic diag;
+};
+
+enum class Returned { Headers, Full, Truncated };
+
+std::string strip_trailing_dot(std::string_view host) {
+  while (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  return std::string(host);
+}
+
+// Message-ID left part and MIME boundary material: [A-Za-z0-9-_] only (atext ∩ bchars).
+std::string token_chars(std::string_view in, std::string_view fallback) {
+  std::string out;
+  for (char c : in) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  if (out.size() > 64) out.resize(64);
+  return out.empty() ? std::string(fallback) : out;
+}
+
+// A host name usable after '@' in Message-ID and From: letters, digits, '-', '.'.
+std::string host_chars(std::string_view in) {
+  std::string out;
+  for (char c : in) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (ok) out += c;
+  }
+  while (!out.empty() && (out.front() == '.')) out.erase(0, 1);
+  while (!out.empty() && (out.back() == '.')) out.pop_back();
+  return out.empty() ? std::string("localhost") : out;
+}
+
+// RFC 5321 §6.1 (and §C): a source route "@a,@b:user@c" is stripped to its final hop.
+std::string strip_source_route(std::string_view path) {
+  if (!path.empty() && path.front() == '@') {
+    const std::size_t colon = path.find(':');
+    if (colon != std::string_view::npos) path.remove_prefix(colon + 1);
+  }
+  return std::string(path);
+}
+
+// RFC 6533 §3: an address with non-ASCII characters has the "utf-8" address type.
+std::string typed_address(std::string_view address, bool utf8) {
+  return std::string(has_non_ascii(address) ? "utf-8; " : "rfc822; ") + one_line(address, utf8);
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(start, nl - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.emplace_back(line);
+    start = nl + 1;
+  }
+  while (lines.size() > 1 && lines.back().empty()) lines.pop_back();
+  return lines;
+}
+
+Diagnostic diagnose(const RecipientReport& r, bool utf8) {
+  Diagnostic d;
+  const Attempt* a = &r.attempt;
+  if (a->outcome == AttemptOutcome::Expired && r.last_transient) a = &*r.last_transient;
+  if (a->outcome != AttemptOutcome::Expired && a->time_ms > 0) d.last_attempt_ms = a->time_ms;
+
+  const std::string host = strip_trailing_dot(one_line(a->host, false));
+  const std::string ip = one_line(a->ip, false);
+  if (!host.empty() && !ip.empty() && host != ip && host.front() != '[') d.host_shown = host + " [" + ip + "]";
+  else if (!host.empty()) d.host_shown = host;
+  else if (!ip.empty()) d.host_shown = "[" + ip + "]";
+
+  if (a->code != 0) {
+    // RFC 3464 §2.3.6: the remote's reply code and text; an enhanced code the reply parser took
+    // off the text goes back in front of it. Continuation lines are joined with spaces.
+    d.type = "smtp";
+    const std::string code = std::to_string(a->code);
+    const std::string status = valid_status(a->status) ? a->status + " " : std::string();
+    const std::vector<std::string> lines = split_lines(a->reply);
+    d.text = code + " " + status;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      const std::string clean = one_line(lines[i], utf8);
+      if (i > 0) d.text += ' ';
+      d.text += clean;
+      d.reply_lines.push_back(code + (i + 1 < lines.size() ? "-" : " ") + status + clean);
+    }
+    while (!d.text.empty() && d.text.back() == ' ') d.text.pop_back();
+    while (!d.reply_lines.back().empty() && d.reply_lines.back().back() == ' ') d.reply_lines.back().pop_back();
+    // RFC 3464 §2.3.5: Remote-MTA names the MTA that gave this diagnostic.
+    if (!host.empty()) d.remote_mta = host;
+    else if (!ip.empty()) d.remote_mta = "[" + ip + "]";
+  } else if (!a->reply.empty()) {
+    // A local or network error: no remote MTA gave it, so no Remote-MTA and no "smtp" type
+    // (RFC 3464 §2.3.6 allows other diagnostic types; X- marks ours, §2.4 spirit).
+    d.type = "X-Ferry";
+    std::string text;
+    for (const std::string& line : split_lines(a->reply)) {
+      if (!text.empty()) text += ' ';
+      text += one_line(line, utf8);
+    }
+    d.text = text;
+    d.reply_lines.push_back(text);
+  }
+  return d;
+}
+
+// Greedy word wrap of `text` into lines of at most kTextWidth, the first prefixed by `first`
+// and the others by `rest` (both the same width). Words longer than a line stay whole.
+void wrap(std::string& out, std::string_view first, std::string_view rest, std::string_view text) {
+  std::string line(first);
+  bool empty = true;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ') ++pos;
+    if (pos >= text.size()) break;
+    std::size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(pos, end - pos);
+    pos = end;
+    if (!empty && line.size() + 1 + word.size() > kTextWidth) {
+      out += line + "\r\n";
+      line = rest;
+      empty = true;
+    }
+    if (!empty) line += ' ';
+    line.append(word);
+    empty = false;
+  }
+  out += line + "\r\n";
+}
+
+std::string label(std::string_view name) {
+  std::string l = "  " + std::string(name);
+  if (l.size() < 2 + kLabelWidth) l.resize(2 + kLabelWidth, ' ');
+  return l;
+}
+
+std::string count_phrase(std::size_t n) {
+  return n == 1 ? "the recipient listed below" : "the " + std::to_string(n) + " recipients listed below";
+}
+
+std::string subject_for(ReportKind kind, bool double_bounce) {
+  if (double_bounce) return "Postmaster Copy: Undelivered Mail";
+  switch (kind) {
+    case ReportKind::Failure: return "Undelivered Mail Returned to Sender";
+    case ReportKind::Delay: return "Delayed Mail (still being retried)";
+    case ReportKind::Success: return "Successful Mail Delivery Report";
+  }
+  return "Mail Delivery Report";
+}
+
+// Part 1: the human-readable explanation (RFC 6522 §3: first part of a multipart/report).
+std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool double_bounce,
+                       std::string_view host, std::string_view msg_id, std::string_view subject,
+                       Returned returned, std::size_t returned_size, bool binary_headers_only, bool utf8) {
+  const Envelope& env = *in.envelope;
+  std::string t;
+  t += "This is the mail delivery system at " + std::string(host) + ".\r\n\r\n";
+  switch (in.kind) {
+    case ReportKind::Failure:
+      if (double_bounce) {
+        wrap(t, "", "",
+             "A message sent with an empty return path (usually itself a delivery report) could not "
+             "be delivered. Such messages are never returned to their sender, so this copy goes to "
+             "the postmaster.");
+      } else {
+        wrap(t, "", "",
+             "Your message could not be delivered to " + count_phrase(rows.size()) +
+                 ". Delivery has been given up and will not be retried.");
+      }
+      break;
+    case ReportKind::Delay:
+      wrap(t, "", "",
+           "Your message has not yet been delivered to " + count_phrase(rows.size()) +
+               ". This is only a warning: delivery is still being retried, and you do not need to "
+               "send the message again.");
+      if (in.retry_until_ms > 0) {
+        t += "\r\n";
+        wrap(t, "", "",
+             "If it still cannot be delivered by " + rfc5322_date(in.retry_until_ms, in.utc_offset_minutes) +
+                 ", delivery will be given up.");
+      }
+      break;
+    case ReportKind::Success:
+      wrap(t, "", "",
+           "As you asked, this is the delivery report for your message to " + count_phrase(rows.size()) + ".");
+      break;
+  }
+
+  t += "\r\n";
+  t += double_bounce ? "The message:\r\n" : "Your message:\r\n";
+  if (!in.original_queue_id.empty()) t += label("Queue ID:") + one_line(in.original_queue_id, false) + "\r\n";
+  if (!msg_id.empty()) t += label("Message-ID:") + std::string(msg_id) + "\r\n";
+  if (!subject.empty()) t += label("Subject:") + std::string(subject) + "\r\n";
+  if (double_bounce) t += label("Return path:") + "<>\r\n";
+  if (env.arrival_ms > 0) t += label("Accepted:") + rfc5322_date(env.arrival_ms, in.utc_offset_minutes) + "\r\n";
+
+  for (const Row& row : rows) {
+    t += "\r\n<" + one_line(row.rcpt->address, utf8) + ">: " + to_string(row.action) + " (" + row.status + ")\r\n";
+    const Diagnostic& d = row.diag;
+    const bool success = row.action == Action::Delivered || row.action == Action::Relayed;
+    if (d.type == "smtp") {
+      if (!d.host_shown.empty()) t += label(success ? "Accepted by:" : "Remote server:") + d.host_shown + "\r\n";
+      for (std::size_t i = 0; i < d.reply_lines.size(); ++i)
+        t += (i == 0 ? label("It replied:") : std::string(2 + kLabelWidth, ' ')) + d.reply_lines[i] + "\r\n";
+    } else if (d.type == "X-Ferry") {
+      if (!d.host_shown.empty()) t += label("Server tried:") + d.host_shown + "\r\n";
+      wrap(t, label("Problem:"), std::string(2 + kLabelWidth, ' '), d.text);
+    }
+    if (d.last_attempt_ms > 0) t += label(success ? "Accepted at:" : "Last tried:") + rfc5322_date(d.last_attempt_ms, in.utc_offset_minutes) + "\r\n";
+    if (row.action == Action::Relayed) {
+      wrap(t, label("Note:"), std::string(2 + kLabelWidth, ' '),
+           "The next mail server does not send delivery reports, so you will hear nothing more about "
+           "this recipient.");
+    }
+    if (!success) {
+      const Advice advice = advice_for(row.status);
+      wrap(t, label("What it means:"), std::string(2 + kLabelWidth, ' '), advice.meaning);
+      wrap(t, label("What to do:"), std::string(2 + kLabelWidth, ' '), advice.what_to_do);
+    }
+  }
+
+  t += "\r\n";
+  const std::string whose = double_bounce ? "The failed message" : "Your message";
+  const std::string whose_lc = double_bounce ? "the failed message" : "your message";
+  switch (returned) {
+    case Returned::Headers:
+      wrap(t, "", "",
+           binary_headers_only
+               ? "The header section of " + whose_lc + " is attached below (a binary message is never returned whole)."
+               : "The header section of " + whose_lc + " is attached below.");
+      break;
+    case Returned::Full: wrap(t, "", "", whose + " is attached below."); break;
+    case Returned::Truncated:
+      wrap(t, "", "",
+           whose + " is attached below, shortened to its first " + std::to_string(returned_size) +
+               " octets (its header section is complete).");
+      break;
+  }
+  return t;
+}
+
+// Part 2: the machine-readable report (RFC 3464 §2.1–§2.4).
+std::string delivery_status(const DsnInput& in, const std::vector<Row>& rows, std::string_view host, bool utf8) {
+  const Envelope& env = *in.envelope;
+  std::string s;
+  auto field = [&s](std::string_view name, std::string_view value) {
+    s += fold_field(std::string(name) + ": " + std::string(value));
+    s += "\r\n";
+  };
+  // Per-message fields, in RFC 3464 §2.2's order.
+  if (!env.envid.empty()) field("Original-Envelope-Id", one_line(env.envid, utf8));  // §2.2.1
+  field("Reporting-MTA", "dns; " + std::string(host));                                  // §2.2.2
+  if (!env.client.helo.empty()) {                                                       // §2.2.4
+    std::string from = "dns; " + one_line(env.client.helo, utf8);
+    if (!env.client.address.empty()) from += " (" + one_line(env.client.address, false) + ")";
+    field("Received-From-MTA", from);
+  }
+  if (env.arrival_ms > 0) field("Arrival-Date", rfc5322_date(env.arrival_ms, in.utc_offset_minutes));  // §2.2.5
+  if (!in.original_queue_id.empty()) field("X-Ferry-Queue-ID", one_line(in.original_queue_id, false));  // §2.4
+
+  for (const Row& row : rows) {
+    s += "\r\n";  // §2.1: groups are separated by a blank line
+    if (!row.rcpt->orcpt.empty()) {                    // §2.3.1, RFC 3461 §4.2
+      const OriginalRecipient o = parse_orcpt(row.rcpt->orcpt);
+      field("Original-Recipient", one_line(o.type, false) + "; " + one_line(o.address, utf8));
+    }
+    field("Final-Recipient", typed_address(row.rcpt->address, utf8));  // §2.3.2: as accepted
+    field("Action", to_string(row.action));                             // §2.3.3
+    field("Status", row.status);                                        // §2.3.4
+    if (!row.diag.remote_mta.empty()) field("Remote-MTA", "dns; " + row.diag.remote_mta);  // §2.3.5
+    if (!row.diag.type.empty()) field("Diagnostic-Code", row.diag.type + "; " + row.diag.text);  // §2.3.6
+    if (row.diag.last_attempt_ms > 0)                                   // §2.3.7
+      field("Last-Attempt-Date", rfc5322_date(row.diag.last_attempt_ms, in.utc_offset_minutes));
+    if (row.action == Action::Delayed && in.retry_until_ms > 0)         // §2.3.9: delayed only
+      field("Will-Retry-Until", rfc5322_date(in.retry_until_ms, in.utc_offset_minutes));
+  }
+  return s;
+}
+
+struct Part {
+  std::string description;
+  std::string content_type;
+  std::string content;
+};
+
+}  // namespace
+
+std::optional<DsnMessage> compose(const DsnInput& in) {
+  if (in.envelope == nullptr) return std::nullopt;
+  const Envelope& env = *in.envelope;
+
+  // Who gets it: the sender; never for "<>" (RFC 5321 §6.1 MUST NOT), except the postmaster copy.
+  bool double_bounce = false;
+  std::string to;
+  if (env.is_bounce()) {
+    if (in.kind != ReportKind::Failure || in.postmaster_address.empty()) return std::nullopt;
+    for (const RecipientReport& r : in.recipients)
+      if (r.index < env.recipients.size() && iequals(env.recipients[r.index].address, in.postmaster_address))
+        return std::nullopt;  // a failed postmaster copy: report it to nobody (no loop)
+    double_bounce = true;
+    to = in.postmaster_address;
+  } else {
+    to = strip_source_route(env.reverse_path);
+  }
+
+  // Which recipients: NOTIFY (RFC 3461 §4.1), each reported once.
+  std::vector<const RecipientReport*> chosen;
+  std::vector<std::uint32_t> seen;
+  for (const RecipientReport& r : in.recipients) {
+    if (r.index >= env.recipients.size()) continue;
+    if (std::find(seen.begin(), seen.end(), r.index) != seen.end()) continue;
+    if (!double_bounce && !wants(env.recipients[r.index], in.kind, in.delay_by_default)) continue;
+    seen.push_back(r.index);
+    chosen.push_back(&r);
+  }
+  if (chosen.empty()) return std::nullopt;
+
+  const OriginalMessage original = split_message(in.original);
+
+  // RFC 6533: a report about internationalized mail is a global DSN.
+  bool utf8 = env.smtputf8 || has_non_ascii(to) || has_non_ascii(original.header_section) ||
+              has_non_ascii(env.envid);
+  for (const RecipientReport* r : chosen) {
+    const EnvelopeRecipient& rc = env.recipients[r->index];
+    if (has_non_ascii(rc.address) || has_non_ascii(parse_orcpt(rc.orcpt).address)) utf8 = true;
+  }
+
+  const std::string host = host_chars(in.reporting_mta);
+  const std::string token = token_chars(in.unique, "dsn");
+
+  std::vector<Row> rows;
+  for (const RecipientReport* r : chosen) {
+    Row row;
+    row.rcpt = &env.recipients[r->index];
+    row.index = r->index;
+    switch (in.kind) {
+      case ReportKind::Failure: row.action = Action::Failed; break;
+      case ReportKind::Delay: row.action = Action::Delayed; break;
+      case ReportKind::Success: row.action = r->relayed ? Action::Relayed : Action::Delivered; break;
+    }
+    row.status = status_for(row.action, r->attempt);
+    row.diag = diagnose(*r, utf8);
+    rows.push_back(std::move(row));
+  }
+
+  // The original: Message-ID for threading, Subject for the human, and what is returned.
+  std::string msg_id;  // shown in the text part
+  if (auto v = header_value(original.header_section, "Message-ID")) msg_id = first_msg_id(one_line(*v, utf8));
+  // In-Reply-To/References only when they cannot be what makes our header section need SMTPUTF8.
+  const std::string thread_id = has_non_ascii(msg_id) && !has_non_ascii(to) ? std::string() : msg_id;
+  std::string subject;
+  if (auto v = header_value(original.header_section, "Subject")) {
+    subject = one_line(*v, utf8);
+    if (subject.size() > kMaxSubjectShown) {
+      std::size_t cut = kMaxSubjectShown;
+      while (cut > 0 && (static_cast<unsigned char>(subject[cut]) & 0xC0) == 0x80) --cut;
+      subject.resize(cut);
+      subject += "...";
+    }
+  }
+
+  // RFC 3461 §4.3 RET: headers unless FULL was asked for (the postmaster copy returns the failed
+  // report whole). A BINARYMIME original (RFC 3030) cannot be carried in a text MIME part.
+  const bool binary = env.body_type == BodyType::BinaryMime;
+  const bool asked_full = env.ret == DsnRet::Full || double_bounce;
+  const bool want_full = asked_full && !binary;
+  Returned returned = Returned::Headers;
+  std::string returned_content;
+  std::size_t returned_size = 0;
+  if (want_full) {
+    const std::string whole = normalize_crlf(in.original);
+    const OriginalMessage parts = split_message(whole);
+    if (whole.size() <= in.max_return_size) {
+      returned = Returned::Full;
+      returned_content = whole;
+    } else {
+      // Header section whole, then as many complete body lines as fit under the cap.
+      returned = Returned::Truncated;
+      const std::size_t head = parts.header_section.size() + 2;
+      const std::size_t room = in.max_return_size > head ? static_cast<std::size_t>(in.max_return_size - head) : 0;
+      std::size_t keep = 0;
+      if (room >= 2) {
+        const std::size_t crlf = parts.body.rfind("\r\n", room - 2);
+        if (crlf != std::string_view::npos) keep = crlf + 2;
+      }
+      returned_content = std::string(parts.header_section) + "\r\n" + std::string(parts.body.substr(0, keep));
+    }
+    returned_size = returned_content.size();
+  } else {
+    returned_content = normalize_crlf(original.header_section);
+  }
+  returned_content = limit_line_length(returned_content);
+
+  const bool success = in.kind == ReportKind::Success;
+  std::vector<Part> parts;
+  parts.push_back({"Notification", "text/plain; charset=utf-8",
+                   limit_line_length(human_text(in, rows, double_bounce, host, msg_id, subject, returned,
+                                                returned_size, asked_full && binary, utf8))});
+  parts.push_back({"Delivery report", utf8 ? "message/global-delivery-status" : "message/delivery-status",
+                   limit_line_length(delivery_status(in, rows, host, utf8))});
+  if (returned == Returned::Headers)
+    parts.push_back({success ? "Delivered message headers" : "Undelivered message headers",
+                     utf8 ? "message/global-headers" : "text/rfc822-headers", std::move(returned_content)});
+  else
+    parts.push_back({success ? "Delivered message" : "Undelivered message",
+                     utf8 ? "message/global" : "message/rfc822", std::move(returned_content)});
+
+  // The boundary must not occur in any part (RFC 2046 §5.1.1); the token makes that near certain,
+  // the check makes it certain.
+  std::string boundary = "=_ferry_" + token;
+  for (int n = 1;; ++n) {
+    bool clash = false;
+    for (const Part& p : parts) clash = clash || p.content.find("--" + boundary) != std::string::npos;
+    if (!clash) break;
+    boundary = "=_ferry_" + token + "_" + std::to_string(n);
+  }
+
+  bool eight_bit = false;
+  for (const Part& p : parts) eight_bit = eight_bit || has_non_ascii(p.content);
+
+  // The header section (RFC 5322 §3.6; RFC 3834 §5 Auto-Submitted; RFC 6522 §3).
+  std::string h;
+  auto field = [&h](std::string_view name, std::string_view value) {
+    h += fold_field(std::string(name) + ": " + std::string(value));
+    h += "\r\n";
+  };
+  field("From", "Mail Delivery System <MAILER-DAEMON@" + host + ">");
+  field("To", "<" + one_line(to, utf8) + ">");
+  field("Subject", subject_for(in.kind, double_bounce));
+  field("Date", rfc5322_date(in.now_ms, in.utc_offset_minutes));
+  field("Message-ID", "<" + token + "@" + host + ">");
+  if (!thread_id.empty()) {  // RFC 5322 §3.6.4
+    field("In-Reply-To", thread_id);
+    field("References", thread_id);
+  }
+  field("Auto-Submitted", "auto-replied");
+  field("MIME-Version", "1.0");
+  field("Content-Type", std::string("multipart/report; report-type=") +
+                            (utf8 ? "global-delivery-status" : "delivery-status") + "; boundary=\"" + boundary + "\"");
+  if (eight_bit) field("Content-Transfer-Encoding", "8bit");
+
+  DsnMessage out;
+  out.reverse_path = "";
+  out.recipient = to;
+  out.double_bounce = double_bounce;
+  out.reported = seen;
+  // SMTPUTF8 only when our own envelope or header section needs it; UTF-8 inside the MIME parts
+  // travels with 8BITMIME (RFC 6533 §6: global parts are 8bit content).
+  out.smtputf8 = has_non_ascii(to) || has_non_ascii(h);
+  out.body_type = eight_bit ? BodyType::EightBitMime : BodyType::SevenBit;
+
+  std::string& b = out.body;
+  b = std::move(h);
+  b += "\r\n";
+  b += "This is a MIME-encapsulated message.\r\n";  // preamble for readers without MIME
+  for (const Part& p : parts) {
+    b += "\r\n--" + boundary + "\r\n";
+    b += "Content-Description: " + p.description + "\r\n";
+    b += "Content-Type: " + p.content_type + "\r\n";
+    b += std::string("Content-Transfer-Encoding: ") + (has_non_ascii(p.content) ? "8bit" : "7bit") + "\r\n";
+    b += "\r\n";
+    b += p.content;
+  }
+  b += "\r\n--" + boundary + "--\r\n";
+  return out;
+}
+
+Envelope bounce_envelope(const DsnMessage& dsn, TimeMs now_ms) {
+  Envelope e;
+  e.reverse_path = "";
+  EnvelopeRecipient r;
+  r.address = dsn.recipient;
+  r.notify = kNotifyNever;
+  e.recipients.push_back(std::move(r));
+  e.body_type = dsn.body_type;
+  e.smtputf8 = dsn.smtputf8;
+  e.client.protocol = "local";
+  e.arrival_ms = now_ms;
+  e.size = dsn.body.size();
+  return e;
+}
+
+}  // namespace ferry::dsn
