@@ -31,6 +31,7 @@
 #include "mta/delivery/RetrySchedule.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/Scheduler.hpp"
+#include "mta/dsn/DsnComposer.hpp"
 #include "mta/smtp/ClientSession.hpp"
 
 namespace ferry::daemon {
@@ -660,7 +661,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
             else final_results.push_back({r.index, r.attempt});
           }
           if (done->session_failure) session_failed = true;
-          if (!final_results.empty()) co_await settle(job, final_results, dest, tls_info);
+          if (!final_results.empty()) co_await settle(job, final_results, dest, tls_info, done->remote_dsn);
         } else if (std::get_if<smtp::ClientClose>(&action)) {
           boost::system::error_code ignored;
           socket.close(ignored);
@@ -730,15 +731,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // One settle transaction for these results (and the bounce for the failed ones).
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
   awaitable<void> settle(Job& job, std::vector<std::pair<std::uint32_t, Attempt>>& results, std::string_view dest,
-                         std::string_view tls_info = "none") {
+                         std::string_view tls_info = "none", bool remote_dsn = false) {
     const TimeMs now = now_ms();
     const auto& env = job.message.envelope;
     queue::SettleRequest req;
     req.now_ms = now;
-    BounceInput bounce_in;
-    bounce_in.message = &job.message;
-    bounce_in.body = *job.body;
-    bounce_in.now_ms = now;
+    std::vector<dsn::RecipientReport> failed, delayed, succeeded;
     std::optional<TimeMs> shared_next;
     std::uint32_t shared_attempts = 0;
     for (auto& [idx, attempt] : results) {
@@ -746,6 +744,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       queue::RecipientResult r;
       r.id = job.message.id;
       r.index = idx;
+      std::optional<Attempt> last_transient;
       if (attempt.outcome == AttemptOutcome::Transient || attempt.outcome == AttemptOutcome::Started) {
         attempt.outcome = AttemptOutcome::Transient;
         const std::uint32_t attempts = idx < job.message.recipients.size() ? job.message.recipients[idx].attempts + 1 : 1;
@@ -754,18 +753,68 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           shared_next = retry.next_attempt(env.arrival_ms, attempts, now, rand);
           shared_attempts = attempts;
         }
-        auto next = shared_next;
-        if (next) r.next_attempt_ms = *next;
-        else attempt = delivery::expired_attempt(&attempt, now);
+        if (shared_next) {
+          r.next_attempt_ms = *shared_next;
+          delayed.push_back({idx, attempt, std::nullopt, false});
+        } else {
+          last_transient = attempt;
+          attempt = delivery::expired_attempt(&attempt, now);
+        }
+      } else if (attempt.outcome == AttemptOutcome::Expired && idx < job.message.recipients.size() &&
+                 job.message.recipients[idx].last) {
+        last_transient = job.message.recipients[idx].last;
       }
       if (attempt.outcome == AttemptOutcome::Permanent || attempt.outcome == AttemptOutcome::Expired)
-        bounce_in.recipients.push_back({idx, attempt});
+        failed.push_back({idx, attempt, last_transient, false});
+      // NOTIFY=SUCCESS: when the next hop speaks DSN it got NOTIFY and reports itself; otherwise
+      // we owe the "relayed" report (RFC 3461 §5.2.2).
+      if (attempt.outcome == AttemptOutcome::Delivered && !remote_dsn) succeeded.push_back({idx, attempt, std::nullopt, true});
       r.attempt = attempt;
       req.results.push_back(std::move(r));
     }
-    std::optional<queue::NewMessage> bounce;
-    if (!bounce_in.recipients.empty() && deps.compose_bounce && !env.is_bounce()) bounce = deps.compose_bounce(bounce_in);
-    if (bounce) req.enqueue.push_back(*bounce);
+    // RFC 3464 reports, enqueued in this same transaction (DESIGN.md: failure and bounce are
+    // one state change). Recipients failing together share one report.
+    std::vector<std::string> report_log;
+    auto report = [&](dsn::ReportKind kind, std::vector<dsn::RecipientReport>& list, TimeMs retry_until) {
+      if (list.empty()) return false;
+      dsn::DsnInput in;
+      in.reporting_mta = deps.hostname;
+      in.envelope = &env;
+      in.original = *job.body;
+      in.original_queue_id = job.message.id.str();
+      in.kind = kind;
+      in.recipients = list;
+      in.now_ms = now;
+      in.retry_until_ms = retry_until;
+      const QueueId id = deps.store->allocate_id();
+      in.unique = id.str();
+      in.max_return_size = cfg.bounce.max_return_size;
+      in.postmaster_address = cfg.bounce.postmaster;
+      auto composed = dsn::compose(in);
+      if (!composed) return false;
+      queue::NewMessage m;
+      m.id = id;
+      m.envelope = dsn::bounce_envelope(*composed, now);
+      m.body = std::move(composed->body);
+      m.envelope.size = m.body.size();
+      m.first_due_ms = now;
+      report_log.push_back(id.str() + ": " + (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) +
+                           " report for " + job.message.id.str() + " to <" + composed->recipient + ">");
+      req.enqueue.push_back(std::move(m));
+      return true;
+    };
+    report(dsn::ReportKind::Failure, failed, 0);
+    report(dsn::ReportKind::Success, succeeded, 0);
+    // One delay warning per message, once it has waited [bounce] delay_warning (0 disables).
+    if (cfg.bounce.delay_warning.count() > 0 && job.message.delay_warning_sent_ms == 0 &&
+        now - env.arrival_ms >= cfg.bounce.delay_warning.count() &&
+        report(dsn::ReportKind::Delay, delayed, retry.expires_at(env.arrival_ms))) {
+      req.mark_delay_warned.push_back(job.message.id);
+      job.message.delay_warning_sent_ms = now;
+    }
+    if (!failed.empty() && env.is_bounce() && cfg.bounce.postmaster.empty())
+      report_log.push_back(job.message.id.str() + ": undeliverable report (from <>) dropped: no report about a report "
+                           "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
     queue::CommitBatcher::Operation settle_op = [req](queue::WriteTxn& t) { return t.settle(req); };
     auto rr = co_await commit(std::move(settle_op));
     if (!rr) {
@@ -798,13 +847,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       }
     }
     (void)dest;
-    if (rr && bounce) {
-      log_info(bounce->id.str() + ": bounce for " + job.message.id.str() + " to <" + env.reverse_path + ">");
-      message_queued(bounce->id);
-    } else if (rr && !bounce_in.recipients.empty() && !deps.compose_bounce) {
-      log_warning(job.message.id.str() + ": no bounce composer configured: the sender is not notified");
-    } else if (rr && !bounce_in.recipients.empty() && env.is_bounce()) {
-      log_info(job.message.id.str() + ": undeliverable bounce (from <>) dropped: no bounce for a bounce (RFC 5321 §4.5.5)");
+    if (rr) {
+      for (const auto& line : report_log) log_info(line);
+      for (const auto& m : req.enqueue) message_queued(m.id);
     }
   }
 

@@ -1,8 +1,8 @@
 // DeliveryAgent: drains the queue to the recipients' MX hosts (or routes), retries transient
 // failures on the RetrySchedule, expires recipients at max age, and settles every result.
 // Contract: an attempt is leased (recorded) in the queue before it is made; results are settled
-// in one queue transaction per ClientDone; a permanent failure and its bounce (when the bounce
-// composer is set) are written in that same transaction.
+// in one queue transaction per ClientDone; a permanent failure and its RFC 3464 bounce (and any
+// delay warning or success report) are written in that same transaction.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -21,19 +21,6 @@
 
 namespace ferry::daemon {
 
-// What a bounce composer gets: the message and the recipients that failed (or are delayed).
-struct BounceInput {
-  const queue::MessageRecord* message = nullptr;
-  std::string_view body;
-  std::vector<std::pair<std::uint32_t, Attempt>> recipients;  // index + final attempt
-  bool delay_warning = false;                                  // delayed, not failed
-  TimeMs retry_until_ms = 0;                                   // for delay warnings
-  TimeMs now_ms = 0;
-};
-// Returns the bounce to enqueue atomically with the failure, or nullopt (e.g. NOTIFY=NEVER,
-// or the failed message is itself a bounce: RFC 5321 §4.5.5, never bounce "<>").
-using BounceComposer = std::function<std::optional<queue::NewMessage>(const BounceInput&)>;
-
 struct DeliveryDeps {
   const config::Config* config = nullptr;
   std::string hostname;
@@ -41,7 +28,6 @@ struct DeliveryDeps {
   queue::CommitBatcher* batcher = nullptr;
   std::shared_ptr<Resolver> resolver;
   std::vector<std::pair<std::string, std::uint16_t>> own_listeners;  // ip, port (mail loops)
-  BounceComposer compose_bounce;                                     // may be empty
 };
 
 struct DeliveryStats {

@@ -60,6 +60,8 @@ class Delivery : public ::testing::Test {
         // implicit.test: no MX, an A record (RFC 5321 §5.1 implicit MX).
         "--host-record=implicit.test,127.0.0.2",
         "--dns-rr=nullmx.test,15,000000",
+        // sender.test: where bounces go (the second fake MX).
+        "--mx-host=sender.test,mx2.failover.test,10",
     });
   }
 
@@ -243,6 +245,99 @@ TEST_F(Delivery, RefusesToDeliverToItself) {
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"loop@example.test"}, "Subject: l\n\nx\n"), "ok");
   ASSERT_TRUE(serve_->wait_for_output("to=<loop@example.test>")) << serve_->output();
   EXPECT_NE(serve_->output().find("dsn=5.4.6"), std::string::npos) << serve_->output();
+}
+
+// Sends raw SMTP (for DSN parameters smtplib would not pass through).
+std::string send_raw(int port, const std::string& commands) {
+  std::string script =
+      "import socket,sys,time\n"
+      "s=socket.create_connection(('127.0.0.1'," + std::to_string(port) + "),timeout=20)\n"
+      "f=s.makefile('rb')\n"
+      "def reply():\n"
+      "  out=b''\n"
+      "  while True:\n"
+      "    l=f.readline(); out+=l\n"
+      "    if len(l)<4 or l[3:4]==b' ': return out\n"
+      "reply()\n"
+      "for line in sys.stdin.read().split('\\n'):\n"
+      "  if not line: continue\n"
+      "  s.sendall(line.encode()+b'\\r\\n')\n"
+      "  if line in ('.',) or not line.startswith(('Subject','X-','hello')): print(reply().decode().strip())\n";
+  return test::run({"/usr/bin/env", "python3", "-c", script}, commands, 30).out;
+}
+
+TEST_F(Delivery, PermanentFailureBouncesToTheSendersMxOnce) {
+  mx1_->on_rcpt = [](const std::string& rcpt, int) {
+    return rcpt.rfind("nobody", 0) == 0 ? std::string("550 5.1.1 <nobody@example.test>: User unknown")
+                                        : std::string("250 2.1.5 Ok");
+  };
+  start();
+  ASSERT_EQ(send_mail(port_, "alice@sender.test", {"nobody@example.test", "bob@example.test"},
+                      "Subject: will bounce\nMessage-ID: <orig-1@sender.test>\n\nx\n"), "ok");
+  ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
+  ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
+  auto bounce = mx2_->messages().at(0);
+  EXPECT_EQ(bounce.mail_from, "");
+  EXPECT_EQ(bounce.rcpt_to, std::vector<std::string>{"alice@sender.test"});
+  EXPECT_NE(bounce.data.find("multipart/report"), std::string::npos) << bounce.data;
+  EXPECT_NE(bounce.data.find("Final-Recipient: rfc822; nobody@example.test"), std::string::npos) << bounce.data;
+  EXPECT_NE(bounce.data.find("Diagnostic-Code: smtp; 550 5.1.1"), std::string::npos) << bounce.data;
+  EXPECT_EQ(bounce.data.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos);
+  EXPECT_NE(bounce.data.find("In-Reply-To: <orig-1@sender.test>"), std::string::npos);
+  usleep(500000);
+  EXPECT_EQ(mx2_->messages().size(), 1u) << "exactly one bounce";
+}
+
+TEST_F(Delivery, DelayWarningThenExpiryBounce) {
+  mx1_->on_rcpt = [](const std::string&, int) { return std::string("451 4.7.1 Greylisted"); };
+  start("[bounce]\ndelay_warning = \"1s\"\n", "first = \"1s\"\nmax_interval = \"1s\"\nmax_age = \"4s\"\n");
+  ASSERT_EQ(send_mail(port_, "alice@sender.test", {"slow@example.test"}, "Subject: slow\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(2, 20s)) << serve_->output();
+  auto msgs = mx2_->messages();
+  EXPECT_NE(msgs[0].data.find("Action: delayed"), std::string::npos) << msgs[0].data;
+  EXPECT_NE(msgs[0].data.find("Will-Retry-Until:"), std::string::npos);
+  EXPECT_NE(msgs[1].data.find("Action: failed"), std::string::npos) << msgs[1].data;
+  EXPECT_NE(msgs[1].data.find("Status: 4.4.7"), std::string::npos) << msgs[1].data;
+  EXPECT_NE(msgs[1].data.find("Greylisted"), std::string::npos);
+  usleep(1500000);
+  EXPECT_EQ(mx2_->messages().size(), 2u) << "one delay warning, one failure report";
+}
+
+TEST_F(Delivery, NotifyNeverMeansNoBounce) {
+  mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.1.1 User unknown"); };
+  start();
+  std::string out = send_raw(port_, "EHLO c.test\nMAIL FROM:<alice@sender.test>\nRCPT TO:<x@example.test> NOTIFY=NEVER\n"
+                                    "DATA\nSubject: n\n\nhello\n.\nQUIT\n");
+  ASSERT_NE(out.find("queued as"), std::string::npos) << out;
+  ASSERT_TRUE(serve_->wait_for_output("status=bounced")) << serve_->output();
+  usleep(800000);
+  EXPECT_EQ(mx2_->messages().size(), 0u);
+}
+
+TEST_F(Delivery, NotifySuccessGivesARelayedReport) {
+  start();
+  std::string out = send_raw(port_, "EHLO c.test\nMAIL FROM:<alice@sender.test> ENVID=env42\n"
+                                    "RCPT TO:<ok@example.test> NOTIFY=SUCCESS ORCPT=rfc822;ok@example.test\n"
+                                    "DATA\nSubject: s\n\nhello\n.\nQUIT\n");
+  ASSERT_NE(out.find("queued as"), std::string::npos) << out;
+  ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
+  ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
+  auto r = mx2_->messages()[0].data;
+  EXPECT_NE(r.find("Action: relayed"), std::string::npos) << r;
+  EXPECT_NE(r.find("Original-Envelope-Id: env42"), std::string::npos) << r;
+  EXPECT_NE(r.find("Original-Recipient: rfc822; ok@example.test"), std::string::npos) << r;
+}
+
+TEST_F(Delivery, BounceToADeadSenderDomainIsDroppedWithoutALoop) {
+  mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.1.1 User unknown"); };
+  start();
+  ASSERT_EQ(send_mail(port_, "alice@nowhere.test", {"x@example.test"}, "Subject: d\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("to=<alice@nowhere.test>")) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("dropped")) << serve_->output();
+  for (int i = 0; i < 100 && queue_list() != "Mail queue is empty\n"; ++i) usleep(20000);
+  EXPECT_EQ(queue_list(), "Mail queue is empty\n");
+  std::string log = serve_->output();
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n') < 60, true) << "no bounce storm:\n" << log;
 }
 
 }  // namespace
