@@ -286,6 +286,39 @@ TEST_F(Delivery, PermanentFailureBouncesToTheSendersMxOnce) {
   EXPECT_NE(bounce.data.find("In-Reply-To: <orig-1@sender.test>"), std::string::npos);
   usleep(500000);
   EXPECT_EQ(mx2_->messages().size(), 1u) << "exactly one bounce";
+  // A real MIME parser (Python's email package) sees an RFC 6522 report with three parts.
+  std::string script =
+      "import sys,email,email.policy\n"
+      "m=email.message_from_bytes(sys.stdin.buffer.read(),policy=email.policy.default)\n"
+      "print(m.get_content_type(),m.get_param('report-type'))\n"
+      "for p in m.iter_parts(): print(p.get_content_type())\n"
+      "ds=[p for p in m.iter_parts() if p.get_content_type()=='message/delivery-status'][0]\n"
+      "blocks=ds.get_payload()\n"
+      "print(blocks[0]['Reporting-MTA'])\n"
+      "print(blocks[1]['Action'],blocks[1]['Status'],blocks[1]['Final-Recipient'])\n";
+  auto parsed = test::run({"/usr/bin/env", "python3", "-c", script}, bounce.data);
+  EXPECT_EQ(parsed.out,
+            "multipart/report delivery-status\ntext/plain\nmessage/delivery-status\ntext/rfc822-headers\n"
+            "dns; ferry.test\nfailed 5.1.1 rfc822; nobody@example.test\n") << parsed.err;
+}
+
+TEST_F(Delivery, LocalAliasThatFailsBouncesLikeAnyOther) {
+  mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.1.1 User unknown"); };
+  start("[aliases]\nroot = \"gone@example.test\"\n");
+  ASSERT_EQ(send_mail(port_, "alice@sender.test", {"root@ferry.test"}, "Subject: alias\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
+  EXPECT_NE(mx2_->messages()[0].data.find("gone@example.test"), std::string::npos) << mx2_->messages()[0].data;
+}
+
+TEST_F(Delivery, FailedBounceGoesToPostmasterWhenConfigured) {
+  mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.1.1 User unknown"); };
+  start("[bounce]\npostmaster = \"pm@sender.test\"\n");
+  std::string out = send_raw(port_, "EHLO c.test\nMAIL FROM:<>\nRCPT TO:<x@example.test>\n"
+                                    "DATA\nSubject: a bounce that fails\n\nhello\n.\nQUIT\n");
+  ASSERT_NE(out.find("queued as"), std::string::npos) << out;
+  ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
+  EXPECT_EQ(mx2_->messages()[0].rcpt_to, std::vector<std::string>{"pm@sender.test"});
+  EXPECT_EQ(mx2_->messages()[0].mail_from, "");
 }
 
 TEST_F(Delivery, DelayWarningThenExpiryBounce) {
