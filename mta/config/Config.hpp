@@ -168,6 +168,27 @@ struct MetricsSection {
   bool operator==(const MetricsSection&) const = default;
 };
 
+// [[dkim]] canonicalization of the header and the body (RFC 6376 §3.4).
+enum class DkimCanonicalization { Simple, Relaxed };
+inline std::string_view to_string(DkimCanonicalization c) { return c == DkimCanonicalization::Simple ? "simple" : "relaxed"; }
+
+// One [[dkim]] entry: sign mail whose From: domain is `domain` with the key in `key`, published
+// at <selector>._domainkey.<domain>. Several entries for one domain (RSA and Ed25519) all sign.
+struct DkimEntry {
+  std::string domain;    // lower-case
+  std::string selector;  // lower-case
+  std::string key;       // PEM private key file; loaded and checked at start-up (mta/dkim)
+  DkimCanonicalization header_canonicalization = DkimCanonicalization::Relaxed;
+  DkimCanonicalization body_canonicalization = DkimCanonicalization::Relaxed;
+  // Lower-case header field names to sign; From is always among them (and oversigned).
+  std::vector<std::string> headers{"from", "to", "cc", "subject", "date", "message-id", "reply-to",
+                                   "in-reply-to", "references", "mime-version", "content-type",
+                                   "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post"};
+  bool sign_subdomains = false;     // also sign mail From: any subdomain of `domain`
+  Duration expire{0};               // x= is t= plus this; 0 = no x=
+  bool operator==(const DkimEntry&) const = default;
+};
+
 struct Config {
   std::string hostname;        // empty = the system host name (see effective_hostname)
   std::string user = "ferry";  // the account to drop privileges to
@@ -185,6 +206,7 @@ struct Config {
   BounceSection bounce;
   LogSection log;
   MetricsSection metrics;
+  std::vector<DkimEntry> dkim;  // [[dkim]]
   bool operator==(const Config&) const = default;
 };
 
@@ -199,7 +221,7 @@ struct ConfigError {
 };
 
 // The embedded default overlaid by the file at `path` (if any). Keys in the file override the
-// default one by one; arrays (including [[listen]] and [[route]]) replace the default array.
+// default one by one; arrays (including [[listen]], [[route]] and [[dkim]]) replace the default array.
 std::variant<Config, ConfigError> load_config(const std::optional<std::string>& path);
 // Same, with the file's contents given; `file_name` is used in errors.
 std::variant<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name);

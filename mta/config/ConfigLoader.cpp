@@ -333,6 +333,7 @@ class Loader {
         {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
         {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
         {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
+        {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
     });
   }
 
@@ -606,6 +607,85 @@ class Loader {
            else cfg_.metrics.listen = socket_address(n, p, std::nullopt);
          }},
     });
+  }
+
+  void dkim(const toml::node& n, const std::string& p) {
+    std::vector<DkimEntry> out;
+    const toml::array& a = tables(n, p);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ep = p + "[" + std::to_string(i) + "]";
+      const toml::table& t = table(*a.get(i), ep);
+      DkimEntry d;
+      bool has_domain = false, has_key = false;
+      const toml::node* selector_node = nullptr;
+      fields(t, ep, {
+          {"domain", [&](auto& n2, auto& p2) { d.domain = domain(n2, p2); has_domain = true; }},
+          {"selector", [&](auto& n2, auto& p2) {
+             const std::string s = str(n2, p2);
+             // RFC 6376 §3.1: selector = sub-domain *( "." sub-domain )
+             if (!detail::is_domain(s)) fail(n2, p2, quoted(s) + " is not a valid selector (letters, digits, hyphens and dots)");
+             d.selector = to_lower(s);
+             selector_node = &n2;
+           }},
+          {"key", [&](auto& n2, auto& p2) { d.key = nonempty(n2, p2); has_key = true; }},
+          {"canonicalization", [&](auto& n2, auto& p2) { dkim_canonicalization(n2, p2, d); }},
+          {"headers", [&](auto& n2, auto& p2) { d.headers = dkim_headers(n2, p2); }},
+          {"sign_subdomains", [&](auto& n2, auto& p2) { d.sign_subdomains = boolean(n2, p2); }},
+          {"expire", [&](auto& n2, auto& p2) {
+             d.expire = duration(n2, p2);
+             if (d.expire.count() != 0 && d.expire < std::chrono::seconds(1))
+               fail(n2, p2, "must be 0 (no x= tag) or at least 1s");
+           }},
+      });
+      if (!has_domain) fail(t, ep + ".domain", "required key is missing");
+      if (!selector_node) fail(t, ep + ".selector", "required key is missing");
+      if (!has_key) fail(t, ep + ".key", "required key is missing (a PEM private key file)");
+      for (std::size_t j = 0; j < out.size(); ++j)
+        if (out[j].domain == d.domain && out[j].selector == d.selector)
+          fail(*selector_node, ep + ".selector", "duplicate selector " + quoted(d.selector) + " for " +
+                                                     quoted(d.domain) + " (see " + p + "[" + std::to_string(j) + "])");
+      out.push_back(std::move(d));
+    }
+    cfg_.dkim = std::move(out);  // arrays replace the default (never merge)
+  }
+
+  // "header/body" (RFC 6376 §3.5 c= tag), each "simple" or "relaxed".
+  void dkim_canonicalization(const toml::node& n, const std::string& p, DkimEntry& d) const {
+    const std::string s = str(n, p);
+    const auto one = [](std::string_view w) -> std::optional<DkimCanonicalization> {
+      if (w == "simple") return DkimCanonicalization::Simple;
+      if (w == "relaxed") return DkimCanonicalization::Relaxed;
+      return std::nullopt;
+    };
+    const auto slash = s.find('/');
+    const auto h = one(std::string_view(s).substr(0, slash));
+    const auto b = slash == std::string::npos ? std::nullopt : one(std::string_view(s).substr(slash + 1));
+    if (!h || !b)
+      fail(n, p, "invalid value " + quoted(s) +
+                     " (expected \"header/body\", each simple or relaxed, e.g. \"relaxed/relaxed\")");
+    d.header_canonicalization = *h;
+    d.body_canonicalization = *b;
+  }
+
+  std::vector<std::string> dkim_headers(const toml::node& n, const std::string& p) const {
+    std::vector<std::string> out = list<std::string>(n, p, [&](const toml::node& e, const std::string& ep) {
+      const std::string s = str(e, ep);
+      // RFC 5322 §2.2: a field name is printable US-ASCII except colon.
+      const bool ok = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return static_cast<unsigned char>(c) >= 33 && static_cast<unsigned char>(c) <= 126 && c != ':';
+      });
+      if (!ok) fail(e, ep, quoted(s) + " is not a header field name");
+      const std::string name = to_lower(s);
+      return name;
+    });
+    const toml::array& a = array(n, p);
+    for (std::size_t i = 0; i < out.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (out[i] == out[j])
+          fail(*a.get(i), p + "[" + std::to_string(i) + "]", "duplicate header field " + quoted(out[i]));
+    if (std::find(out.begin(), out.end(), "from") == out.end())
+      fail(n, p, "must include \"From\" (RFC 6376 §5.4: the From: field is always signed)");
+    return out;
   }
 
   Config& cfg_;

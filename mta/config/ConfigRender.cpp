@@ -175,6 +175,18 @@ std::string render(const Config& c) {
 
   o += "\n[metrics]\n";
   kv("listen", q(c.metrics.listen ? c.metrics.listen->str() : std::string()));
+
+  for (const DkimEntry& d : c.dkim) {
+    o += "\n[[dkim]]\n";
+    kv("domain", q(d.domain));
+    kv("selector", q(d.selector));
+    kv("key", q(d.key));
+    kv("canonicalization",
+       q(std::string(to_string(d.header_canonicalization)) + "/" + std::string(to_string(d.body_canonicalization))));
+    kv("headers", strings(d.headers));
+    kv("sign_subdomains", b(d.sign_subdomains));
+    kv("expire", dur(d.expire));
+  }
   return o;
 }
 
