@@ -1,0 +1,160 @@
+// DkimSigner: header selection, body hash and signing of whole messages (see the header).
+#include "mta/dkim/DkimSigner.hpp"
+
+#include <algorithm>
+
+#include "mta/dkim/FromDomain.hpp"
+#include "mta/dkim/SignatureHeader.hpp"
+
+namespace ferry::dkim {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// The message used to test every key at start-up.
+constexpr std::string_view kProbe =
+    "From: probe@example.invalid\r\nSubject: DKIM key check\r\n\r\nferry checks that this key can sign.\r\n";
+
+}  // namespace
+
+const std::vector<std::string>& default_signed_headers() {
+  static const std::vector<std::string> kHeaders{
+      "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to", "references",
+      "mime-version", "content-type", "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post"};
+  return kHeaders;
+}
+
+std::vector<std::string> select_headers(const std::vector<HeaderField>& present, const std::vector<std::string>& names) {
+  std::vector<std::string> h;
+  for (const std::string& name : names) {
+    const auto n = std::count_if(present.begin(), present.end(),
+                                 [&](const HeaderField& f) { return same_name(f.name, name); });
+    const auto times = n + (same_name(name, "from") ? 1 : 0);
+    for (std::ptrdiff_t i = 0; i < times; ++i) h.push_back(lower(name));
+  }
+  return h;
+}
+
+std::string header_hash_input(const std::vector<HeaderField>& present, const std::vector<std::string>& h,
+                              std::string_view unsigned_field, Canon canon) {
+  // §5.4.2: the i-th occurrence of a name in h= signs the i-th instance counted from the bottom;
+  // an occurrence beyond the instances present signs nothing (the null string).
+  std::string data;
+  std::vector<std::pair<std::string, std::size_t>> used;  // name -> instances consumed
+  for (const std::string& name : h) {
+    auto it = std::find_if(used.begin(), used.end(), [&](const auto& u) { return u.first == name; });
+    if (it == used.end()) it = used.insert(used.end(), {name, 0});
+    std::size_t skip = it->second++;
+    for (auto f = present.rbegin(); f != present.rend(); ++f) {
+      if (!same_name(f->name, name)) continue;
+      if (skip-- == 0) {
+        data += canonicalize_header(f->field, canon);
+        break;
+      }
+    }
+  }
+  std::string sig = canonicalize_header(unsigned_field, canon);
+  sig.resize(sig.size() - 2);  // §3.7: the DKIM-Signature field is hashed without its CRLF
+  data += sig;
+  return data;
+}
+
+Result<std::string> sign_message(std::string_view message, const SigningEntry& entry, const DkimKey& key, TimeMs now) {
+  const MessageParts parts = split_message(message);
+  Sha256 body_hasher;
+  canonicalize_body(parts.body, entry.body_canon, [&](std::string_view piece) { body_hasher.update(piece); });
+  const std::string body_hash = body_hasher.finish();
+  if (body_hash.empty()) return make_error(ErrorKind::Io, "DKIM signing: SHA-256 of the body failed");
+
+  SignatureFields f;
+  f.algorithm = key.algorithm();
+  f.header_canon = entry.header_canon;
+  f.body_canon = entry.body_canon;
+  f.domain = entry.domain;
+  f.selector = entry.selector;
+  f.signed_headers = select_headers(parts.headers, entry.headers);
+  f.timestamp = now / 1000;
+  if (entry.expire_seconds > 0) f.expiration = f.timestamp + entry.expire_seconds;
+  f.body_hash = base64(body_hash);
+  std::string field = unsigned_signature_field(f);
+  auto signature = key.sign(header_hash_input(parts.headers, f.signed_headers, field, entry.header_canon));
+  if (!signature) return signature.error();
+  return complete_signature_field(std::move(field), base64(*signature));
+}
+
+Result<DkimSigner> DkimSigner::create(const std::vector<SigningEntry>& entries) {
+  std::vector<std::pair<SigningEntry, DkimKey>> signers;
+  for (const SigningEntry& e : entries) {
+    auto key = DkimKey::load(e.key_path);
+    if (!key) return key.error();
+    if (auto probe = sign_message(kProbe, e, *key, 0); !probe)
+      return make_error(ErrorKind::Invalid, "DKIM key " + e.key_path + ": cannot sign: " + probe.error().message);
+    signers.emplace_back(e, std::move(key).value());
+  }
+  return with_keys(std::move(signers));
+}
+
+DkimSigner DkimSigner::with_keys(std::vector<std::pair<SigningEntry, DkimKey>> signers) {
+  DkimSigner s;
+  s.signers_ = std::move(signers);
+  for (auto& [entry, key] : s.signers_) entry.domain = lower(entry.domain);
+  return s;
+}
+
+Result<SignOutcome> DkimSigner::sign(std::string_view message, TimeMs now) const {
+  SignOutcome outcome;
+  if (signers_.empty()) {
+    outcome.skipped = "no [[dkim]] entries";
+    return outcome;
+  }
+  const MessageParts parts = split_message(message);
+  const HeaderField* from = nullptr;
+  for (const HeaderField& f : parts.headers) {
+    if (!same_name(f.name, "from")) continue;
+    if (from) {
+      outcome.skipped = "several From: header fields";
+      return outcome;
+    }
+    from = &f;
+  }
+  if (!from) {
+    outcome.skipped = "no From: header field";
+    return outcome;
+  }
+  std::vector<std::string> domains = address_domains(from->field.substr(from->field.find(':') + 1));
+  std::sort(domains.begin(), domains.end());
+  domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
+  if (domains.size() != 1) {
+    outcome.skipped = domains.empty() ? "no domain in From:" : "From: has addresses in several domains";
+    return outcome;
+  }
+  // The exact domain first, then each parent domain whose entries allow subdomains.
+  const std::string& author = domains.front();
+  std::vector<const std::pair<SigningEntry, DkimKey>*> chosen;
+  for (std::string_view d = author; !d.empty();) {
+    const bool exact = d.size() == author.size();
+    for (const auto& s : signers_)
+      if (s.first.domain == d && (exact || s.first.sign_subdomains)) chosen.push_back(&s);
+    if (!chosen.empty()) break;
+    const auto dot = d.find('.');
+    d = dot == std::string_view::npos ? std::string_view() : d.substr(dot + 1);
+  }
+  if (chosen.empty()) {
+    outcome.skipped = "no [[dkim]] entry for " + author;
+    return outcome;
+  }
+  for (const auto* s : chosen) {
+    auto field = sign_message(message, s->first, s->second, now);
+    if (!field) return field.error();
+    outcome.headers += *field;
+  }
+  outcome.domain = chosen.front()->first.domain;
+  return outcome;
+}
+
+}  // namespace ferry::dkim
