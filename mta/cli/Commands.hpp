@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+namespace ferry::config {
+struct Config;
+}
+
 namespace ferry::cli {
 
 // sysexits(3) codes used across the CLI.
@@ -20,5 +24,10 @@ int run_main(int argc, char** argv);
 int cmd_serve(const Args& args);
 int cmd_check_config(const Args& args);
 int cmd_queue(const Args& args);
+int cmd_dkim(const Args& args);
+
+// Loads and test-signs every [[dkim]] key of `cfg`: "" when all are usable, else the error
+// naming the file (for check-config; the daemon calls dkim::DkimSigner::create itself).
+std::string check_dkim_keys(const config::Config& cfg);
 
 }  // namespace ferry::cli
