@@ -13,6 +13,7 @@
 
 #include "mta/daemon/DeliveryAgent.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/Resolver.hpp"
 #include "mta/daemon/PasswordFile.hpp"
 #include "mta/daemon/SmtpServer.hpp"
@@ -138,6 +139,18 @@ int run_daemon(const config::Config& config) {
         signals.async_wait(on_signal);
       };
   signals.async_wait(on_signal);
+
+  // SIGUSR1 from `ferry queue flush|hold|release|delete` (found through the pid file in the
+  // queue directory): pick the change up at once, as Postfix's qmgr does on its fifo.
+  boost::asio::signal_set wakeups(io, SIGUSR1);
+  std::function<void(const boost::system::error_code&, int)> on_wakeup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    agent->queue_changed();
+    wakeups.async_wait(on_wakeup);
+  };
+  wakeups.async_wait(on_wakeup);
+  PidFile pid_file(options.path + "/ferry.pid");
+
   log_info("ready: hostname " + hostname + ", queue " + options.path);
   io.run();
   batcher.stop();

@@ -888,6 +888,11 @@ Result<void> DeliveryAgent::start() {
 
 void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 
+void DeliveryAgent::queue_changed() {
+  impl_->last_resync = 0;  // the dispatcher re-syncs on its next turn
+  impl_->poke();
+}
+
 void DeliveryAgent::stop(std::chrono::milliseconds grace, std::function<void()> done) {
   auto impl = impl_;
   impl->stopping = true;

@@ -48,6 +48,9 @@ class DeliveryAgent {
   Result<void> start();
   // A message was just committed: its recipients are due now.
   void message_queued(QueueId id);
+  // The queue was changed by another process (`ferry queue flush/hold/release/delete`): re-read
+  // the due index now instead of at the next periodic re-sync.
+  void queue_changed();
   // Stops taking new work; in-flight deliveries finish (bounded by `grace`), then `done` runs.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
   DeliveryStats stats() const;
