@@ -25,6 +25,8 @@ int cmd_serve(const Args& args);
 int cmd_check_config(const Args& args);
 int cmd_queue(const Args& args);
 int cmd_dkim(const Args& args);
+// `ferry probe ADDRESS`: resolve, connect and speak SMTP by hand, explained (exit 0/1/2/3).
+int cmd_probe(const Args& args);
 
 // Loads and test-signs every [[dkim]] key of `cfg`: "" when all are usable, else the error
 // naming the file (for check-config; the daemon calls dkim::DkimSigner::create itself).

@@ -14,6 +14,7 @@ void usage(std::FILE* out) {
       "  check-config [FILE]              validate and print the effective configuration\n"
       "  queue list|show|flush|hold|release|delete ...   administer the queue\n"
       "  dkim keygen|sign ...             make DKIM keys and DNS records; sign a message\n"
+      "  probe [options] ADDRESS         test delivery to ADDRESS step by step, explained\n"
       "  version                          print the version\n",
       out);
 }
@@ -32,6 +33,7 @@ int run_main(int argc, char** argv) {
   if (cmd == "check-config") return cmd_check_config(rest);
   if (cmd == "queue") return cmd_queue(rest);
   if (cmd == "dkim") return cmd_dkim(rest);
+  if (cmd == "probe") return cmd_probe(rest);
   if (cmd == "version" || cmd == "--version") {
     std::puts("ferry 0.1.0");
     return kExitOk;

@@ -241,6 +241,7 @@ struct AddressQuery {
     else if (status_of(status6) == DnsStatus::TempFail || status_of(status4) == DnsStatus::TempFail) a.status = DnsStatus::TempFail;
     else a.status = DnsStatus::NoData;
     a.error = error;
+    a.ttl = ttl;
     if (!impl->stopped && status6 != ARES_EDESTRUCTION && status4 != ARES_EDESTRUCTION) {
       auto t = impl->ttl_for(a.status, ttl);
       if (t.count() > 0) impl->addr_cache[host] = {Clock::now() + t, a};
@@ -322,6 +323,7 @@ void Resolver::lookup_mx(const std::string& domain_in, std::function<void(MxAnsw
                } else {
                  answer.error = ares_strerror(status);
                }
+               if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
                if (!c->impl->stopped && status != ARES_EDESTRUCTION) {
                  auto ttl = c->impl->ttl_for(answer.status, min_answer_ttl(abuf, alen));
                  if (ttl.count() > 0) c->impl->mx_cache[c->domain] = {Clock::now() + ttl, answer};

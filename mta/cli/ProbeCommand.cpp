@@ -1,0 +1,327 @@
+// ProbeCommand: `ferry probe ADDRESS` — options, configuration and output of the probe engine
+// (mta/daemon/Probe). Exit codes: 0 accepted, 1 rejected permanently, 2 temporary failure,
+// 3 could not resolve or connect (64 usage, 78 configuration).
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "mta/cli/CliConfig.hpp"
+#include "mta/cli/Commands.hpp"
+#include "mta/cli/Json.hpp"
+#include "mta/daemon/Probe.hpp"
+
+namespace ferry::cli {
+namespace {
+
+void probe_usage(std::FILE* out) {
+  std::fputs(
+      "usage: ferry probe [options] ADDRESS\n"
+      "  Resolves ADDRESS's domain, connects to its MX hosts in delivery order and speaks SMTP up\n"
+      "  to RCPT TO (then QUIT), explaining every step and reply. Nothing is sent unless --send.\n"
+      "  --config FILE        resolve and connect as the daemon would (DNS servers, delivery port,\n"
+      "                       routes, TLS policy, EHLO name)\n"
+      "  --host HOST          connect to HOST (name or IP) instead of the MX\n"
+      "  --port N             connect to port N\n"
+      "  --tls=MODE           none | opportunistic | verify | implicit\n"
+      "  --auth USER:PASS     authenticate (AUTH PLAIN) before MAIL FROM\n"
+      "  --ehlo NAME          EHLO name (default: the configured host name)\n"
+      "  --from ADDR          MAIL FROM address (default: the null sender <>)\n"
+      "  --send FILE          send FILE (\"-\": standard input) as the message through DATA\n"
+      "  --send-test          send a generated test message through DATA\n"
+      "  --timeout SECONDS    per-command timeout (default 60)\n"
+      "  --json               print the result as JSON\n"
+      "exit status: 0 accepted, 1 rejected permanently, 2 temporary failure, 3 could not resolve or connect\n",
+      out);
+}
+
+std::string system_host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string to_crlf(const std::string& in) {
+  std::string out;
+  out.reserve(in.size() + in.size() / 40);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r')) out.push_back('\r');
+    out.push_back(in[i]);
+  }
+  return out;
+}
+
+std::string test_message(const std::string& from, const std::string& to, const std::string& ehlo) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char date[64];
+  std::strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  const std::string sender = from.empty() ? "postmaster@" + ehlo : from;
+  return "From: <" + sender + ">\r\nTo: <" + to + ">\r\nSubject: ferry probe test message\r\nDate: " + date +
+         "\r\nMessage-ID: <probe." + std::to_string(now) + "." + std::to_string(getpid()) + "@" + ehlo +
+         ">\r\n\r\nThis is a test message sent by `ferry probe` to check delivery.\r\n";
+}
+
+std::int64_t ms(double v) { return static_cast<std::int64_t>(std::llround(v)); }
+
+void opt_string(JsonWriter& j, std::string_view key, const std::string& v) {
+  j.key(key);
+  if (v.empty()) j.null();
+  else j.value(v);
+}
+
+void reply_json(JsonWriter& j, const daemon::ProbeReply& r) {
+  j.begin_object();
+  j.key("command").value(r.command);
+  j.key("code").value(r.code);
+  opt_string(j, "status", r.status);
+  j.key("text").value(r.text);
+  j.key("code_meaning").value(r.code_meaning);
+  opt_string(j, "status_meaning", r.status_meaning);
+  opt_string(j, "category", r.category);
+  opt_string(j, "advice", r.advice);
+  opt_string(j, "detail", r.detail);
+  j.key("elapsed_ms").value(ms(r.elapsed_ms));
+  j.end_object();
+}
+
+std::string result_json(const daemon::ProbeResult& r, int exit_code) {
+  JsonWriter j;
+  j.begin_object();
+  j.key("recipient").value(r.recipient);
+  j.key("domain").value(r.domain);
+  j.key("sender").value(r.sender);
+  j.key("route").value(r.route);
+  opt_string(j, "mx_kind", r.mx_kind);
+  j.key("dns").begin_array();
+  for (const auto& d : r.dns) {
+    j.begin_object();
+    j.key("name").value(d.name);
+    j.key("type").value(d.type);
+    j.key("status").value(d.status);
+    opt_string(j, "error", d.error);
+    j.key("elapsed_ms").value(ms(d.elapsed_ms));
+    j.key("records").begin_array();
+    for (const auto& rec : d.records) {
+      j.begin_object();
+      j.key("value").value(rec.value);
+      j.key("ttl");
+      if (rec.ttl) j.value(static_cast<std::uint64_t>(*rec.ttl));
+      else j.null();
+      j.end_object();
+    }
+    j.end_array();
+    j.end_object();
+  }
+  j.end_array();
+  j.key("connections").begin_array();
+  for (const auto& c : r.connections) {
+    j.begin_object();
+    j.key("host").value(c.host);
+    j.key("ip").value(c.ip);
+    j.key("port").value(static_cast<unsigned>(c.port));
+    j.key("connected").value(c.connected);
+    opt_string(j, "error", c.error);
+    j.key("connect_ms").value(ms(c.connect_ms));
+    j.key("transcript").begin_array();
+    for (const auto& t : c.transcript) {
+      j.begin_object();
+      j.key("dir").value(std::string(1, t.direction));
+      j.key("text").value(t.text);
+      j.key("at_ms").value(ms(t.at_ms));
+      j.end_object();
+    }
+    j.end_array();
+    j.key("capabilities").begin_array();
+    for (const auto& cap : c.capabilities) {
+      j.begin_object();
+      j.key("keyword").value(cap.keyword);
+      j.key("parameters").value(cap.parameters);
+      j.key("explanation").value(cap.explanation);
+      j.end_object();
+    }
+    j.end_array();
+    j.key("tls");
+    if (c.tls) {
+      const auto& t = *c.tls;
+      j.begin_object();
+      j.key("established").value(t.established);
+      opt_string(j, "error", t.error);
+      j.key("version").value(t.version);
+      j.key("cipher").value(t.cipher);
+      j.key("subject").value(t.subject);
+      j.key("subject_alt_names").begin_array();
+      for (const auto& s : t.subject_alt_names) j.value(s);
+      j.end_array();
+      j.key("issuer").value(t.issuer);
+      j.key("not_before").value(t.not_before);
+      j.key("not_after").value(t.not_after);
+      j.key("verify_name").value(t.verify_name);
+      j.key("verified").value(t.verified);
+      opt_string(j, "verify_error", t.verify_error);
+      j.key("elapsed_ms").value(ms(t.elapsed_ms));
+      j.end_object();
+    } else {
+      j.null();
+    }
+    j.key("replies").begin_array();
+    for (const auto& rep : c.replies) reply_json(j, rep);
+    j.end_array();
+    j.end_object();
+  }
+  j.end_array();
+  j.key("result").value(daemon::to_string(r.verdict));
+  j.key("exit_code").value(exit_code);
+  j.key("summary").value(r.summary);
+  opt_string(j, "category", r.category);
+  opt_string(j, "advice", r.advice);
+  opt_string(j, "detail", r.detail);
+  j.key("final_reply");
+  if (r.final_reply) reply_json(j, *r.final_reply);
+  else j.null();
+  j.key("sent_data").value(r.sent_data);
+  j.key("total_ms").value(ms(r.total_ms));
+  j.end_object();
+  return j.str() + "\n";
+}
+
+}  // namespace
+
+int cmd_probe(const Args& raw) {
+  CommonOptions common;
+  Args args;
+  if (int rc = parse_common_options(raw, common, args); rc != kExitOk) return rc;
+  std::optional<std::string> host, tls, auth, ehlo, from, send;
+  std::optional<std::uint16_t> port;
+  bool json = false, send_test = false;
+  int timeout_s = 0;
+  std::vector<std::string> positional;
+  auto value = [&](std::size_t& i, const std::string& a, const std::string& name) -> std::optional<std::string> {
+    if (a.starts_with(name + "=")) return a.substr(name.size() + 1);
+    if (i + 1 >= args.size()) {
+      std::fprintf(stderr, "ferry: probe: %s needs a value\n", name.c_str());
+      return std::nullopt;
+    }
+    return args[++i];
+  };
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto is = [&](const char* name) { return a == name || a.starts_with(std::string(name) + "="); };
+    std::optional<std::string>* target = nullptr;
+    if (is("--host")) target = &host;
+    else if (is("--tls")) target = &tls;
+    else if (is("--auth")) target = &auth;
+    else if (is("--ehlo")) target = &ehlo;
+    else if (is("--from")) target = &from;
+    else if (is("--send")) target = &send;
+    if (target) {
+      auto v = value(i, a, a.substr(0, a.find('=')));
+      if (!v) return kExitUsage;
+      *target = *v;
+      continue;
+    }
+    if (is("--port") || is("--timeout")) {
+      auto v = value(i, a, a.substr(0, a.find('=')));
+      if (!v) return kExitUsage;
+      char* end = nullptr;
+      const long n = std::strtol(v->c_str(), &end, 10);
+      if (v->empty() || *end || n <= 0 || n > 65535) {
+        std::fprintf(stderr, "ferry: probe: bad number '%s'\n", v->c_str());
+        return kExitUsage;
+      }
+      if (a.starts_with("--port")) port = static_cast<std::uint16_t>(n);
+      else timeout_s = static_cast<int>(n);
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--send-test") {
+      send_test = true;
+    } else if (a == "-h" || a == "--help") {
+      probe_usage(stdout);
+      return kExitOk;
+    } else if (a.starts_with("-") && a != "-") {
+      std::fprintf(stderr, "ferry: probe: unknown option '%s'\n", a.c_str());
+      probe_usage(stderr);
+      return kExitUsage;
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.size() != 1 || positional[0].find('@') == std::string::npos) {
+    std::fprintf(stderr, "ferry: probe: exactly one recipient address is needed\n");
+    probe_usage(stderr);
+    return kExitUsage;
+  }
+  auto cfg = load_cli_config(common);
+  if (!cfg) return kExitConfig;
+  daemon::ProbeOptions options = daemon::probe_options_from_config(*cfg, system_host_name());
+  options.recipient = positional[0];
+  if (host) options.host = *host;
+  if (port) options.port = *port;
+  if (ehlo) options.ehlo_name = *ehlo;
+  if (from) options.sender = *from;
+  if (timeout_s) options.command_timeout = std::chrono::seconds(timeout_s);
+  if (tls) {
+    if (*tls == "none") options.tls = daemon::ProbeTls::None;
+    else if (*tls == "opportunistic") options.tls = daemon::ProbeTls::Opportunistic;
+    else if (*tls == "verify") options.tls = daemon::ProbeTls::Verify;
+    else if (*tls == "implicit") options.tls = daemon::ProbeTls::Implicit;
+    else {
+      std::fprintf(stderr, "ferry: probe: --tls must be none, opportunistic, verify or implicit\n");
+      return kExitUsage;
+    }
+  }
+  if (auth) {
+    const auto colon = auth->find(':');
+    if (colon == std::string::npos || colon == 0) {
+      std::fprintf(stderr, "ferry: probe: --auth wants USER:PASS\n");
+      return kExitUsage;
+    }
+    options.auth_user = auth->substr(0, colon);
+    options.auth_password = auth->substr(colon + 1);
+  }
+  if (send) {
+    std::string content;
+    if (*send == "-") {
+      content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    } else {
+      std::ifstream in(*send, std::ios::binary);
+      if (!in) {
+        std::fprintf(stderr, "ferry: probe: cannot read %s\n", send->c_str());
+        return kExitUsage;
+      }
+      content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    options.message = to_crlf(content);
+  } else if (send_test) {
+    options.message = test_message(options.sender, options.recipient, options.ehlo_name);
+  }
+
+  std::function<void(const std::string&)> progress;
+  if (!json) progress = [](const std::string& line) {
+    std::fputs(line.c_str(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  };
+  const daemon::ProbeResult result = daemon::run_probe(options, progress);
+  const int exit_code = static_cast<int>(result.verdict);
+  if (json) {
+    std::fputs(result_json(result, exit_code).c_str(), stdout);
+  } else {
+    std::string verdict = daemon::to_string(result.verdict);
+    for (auto& ch : verdict) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code, result.summary.c_str());
+    if (!result.category.empty())
+      std::printf("  category: %s%s\n  advice:   %s\n", result.category.c_str(),
+                  result.detail.empty() ? "" : (" (" + result.detail + ")").c_str(), result.advice.c_str());
+    std::printf("  total time: %.1f ms\n", result.total_ms);
+  }
+  return exit_code;
+}
+
+}  // namespace ferry::cli
