@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "mta/cli/Json.hpp"
+#include "mta/delivery/ReplyCategory.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -76,6 +77,17 @@ void attempt_json(JsonWriter& j, const Attempt& a) {
   j.key("code").value(a.code);
   j.key("status").value(a.status);
   j.key("reply").value(a.reply);
+  // Why it failed, in the fixed vocabulary of mta/delivery/ReplyCategory (null when delivered).
+  const auto c = delivery::classify_reply_category(a);
+  j.key("category");
+  if (c.category.empty()) j.null();
+  else j.value(c.category);
+  j.key("advice");
+  if (c.advice.empty()) j.null();
+  else j.value(c.advice);
+  j.key("detail");
+  if (c.detail.empty()) j.null();
+  else j.value(c.detail);
   j.end_object();
 }
 
@@ -214,7 +226,18 @@ std::string format_show_text(const queue::MessageRecord& m, std::string_view bod
     for (const auto& a : r.history) {
       out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << relay_text(a)
           << ": " << reply_text(a) << "\n";
+      // "why is this stuck?": the category of the reply and what to do about it
+      const auto c = delivery::classify_reply_category(a);
+      if (!c.category.empty()) {
+        out << "      category: " << c.category;
+        if (!c.detail.empty()) out << " (" << c.detail << ")";
+        out << ": " << c.advice << "\n";
+      }
     }
+    if (r.state == RecipientState::Pending && !r.leased)
+      out << "    next retry: " << format_time(r.next_attempt_ms) << "\n";
+    else if (r.leased)
+      out << "    next retry: now (an attempt is in progress)\n";
   }
   out << "Headers:\n" << header_section(body);
   std::string s = out.str();

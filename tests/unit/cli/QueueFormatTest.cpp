@@ -80,6 +80,33 @@ TEST(QueueFormat, ShowHasEnvelopeHistoryAndHeadersOnly) {
   EXPECT_NE(json.find("\"history\":[{"), std::string::npos);
 }
 
+TEST(categoryQueueShow, ExplainsEveryAttemptWithCategoryAdviceAndNextRetry) {
+  auto m = sample();
+  std::string text = format_show_text(m, "Subject: x\r\n\r\nbody\r\n");
+  // the sample's 451 4.7.1 greylisting deferral
+  EXPECT_NE(text.find("      category: greylisted: Greylisting"), std::string::npos) << text;
+  EXPECT_NE(text.find("    next retry: 2026-11-30T"), std::string::npos) << text;
+  std::string json = format_show_json(m, "");
+  EXPECT_NE(json.find("\"category\":\"greylisted\",\"advice\":\"Greylisting"), std::string::npos) << json;
+
+  Attempt bounced;
+  bounced.time_ms = 1700000000000;
+  bounced.outcome = AttemptOutcome::Permanent;
+  bounced.host = "mx.example.org";
+  bounced.code = 554;
+  bounced.status = "5.7.1";
+  bounced.reply = "Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org";
+  m.recipients[0].history.push_back(bounced);
+  text = format_show_text(m, "");
+  EXPECT_NE(text.find("category: blocklisted_ip (Spamhaus): "), std::string::npos) << text;
+  Attempt ok = bounced;
+  ok.outcome = AttemptOutcome::Delivered;
+  ok.code = 250;
+  ok.status = "2.0.0";
+  m.recipients[0].history = {ok};
+  EXPECT_NE(format_show_json(m, "").find("\"category\":null"), std::string::npos);
+}
+
 TEST(QueueFormat, HeaderSectionStopsAtFirstEmptyLine) {
   EXPECT_EQ(header_section("A: 1\r\nB: 2\r\n\r\nbody"), "A: 1\r\nB: 2\r\n");
   EXPECT_EQ(header_section("A: 1\n\nbody"), "A: 1\n");
