@@ -27,6 +27,8 @@ int cmd_queue(const Args& args);
 int cmd_dkim(const Args& args);
 // `ferry probe ADDRESS`: resolve, connect and speak SMTP by hand, explained (exit 0/1/2/3).
 int cmd_probe(const Args& args);
+// sendmail(8) compatibility: `ferry sendmail ...`, or run as sendmail / mailq / newaliases.
+int cmd_sendmail(const Args& args, bool as_mailq = false);
 
 // Loads and test-signs every [[dkim]] key of `cfg`: "" when all are usable, else the error
 // naming the file (for check-config; the daemon calls dkim::DkimSigner::create itself).

@@ -1,6 +1,7 @@
 // RunMain: parses the subcommand name and hands the rest of argv to it.
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "mta/cli/Commands.hpp"
 
@@ -23,6 +24,12 @@ void usage(std::FILE* out) {
 
 int run_main(int argc, char** argv) {
   Args args(argv + 1, argv + argc);
+  // Installed as links named sendmail, mailq and newaliases (sendmail(8) compatibility).
+  std::string_view self = argc > 0 ? argv[0] : "ferry";
+  if (auto slash = self.rfind('/'); slash != std::string_view::npos) self.remove_prefix(slash + 1);
+  if (self == "sendmail") return cmd_sendmail(args);
+  if (self == "mailq") return cmd_sendmail(args, true);
+  if (self == "newaliases") return cmd_sendmail({"-bi"});
   if (args.empty()) {
     usage(stderr);
     return kExitUsage;
@@ -34,6 +41,8 @@ int run_main(int argc, char** argv) {
   if (cmd == "queue") return cmd_queue(rest);
   if (cmd == "dkim") return cmd_dkim(rest);
   if (cmd == "probe") return cmd_probe(rest);
+  if (cmd == "sendmail") return cmd_sendmail(rest);
+  if (cmd == "mailq") return cmd_sendmail(rest, true);
   if (cmd == "version" || cmd == "--version") {
     std::puts("ferry 0.1.0");
     return kExitOk;

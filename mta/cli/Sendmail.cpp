@@ -1,0 +1,551 @@
+// Sendmail: `ferry sendmail` (also run as `sendmail`, `mailq`, `newaliases`), the interface cron
+// and applications use. The message goes to the running daemon over SMTP on its relay listener;
+// when the daemon cannot be reached it is written straight into the queue with QueueStore (as
+// Postfix's postdrop does), so local mail is not lost while Ferry is stopped.
+// Contract: exit 0 only after the message is durably queued; otherwise a sysexits(3) code:
+// 75 temporary (daemon down and queue not writable, 4xx), 67 recipient refused, 65 message
+// refused, 69 other refusal, 64 usage, 78 configuration.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+#include <ctime>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <string>
+#include <variant>
+
+#include "mta/cli/CliConfig.hpp"
+#include "mta/cli/Commands.hpp"
+#include "mta/cli/LocalMessage.hpp"
+#include "mta/cli/SendmailOptions.hpp"
+#include "mta/config/Config.hpp"
+#include "mta/dkim/FromConfig.hpp"
+#include "mta/smtp/AddressParser.hpp"
+#include "mta/smtp/ReceivedHeader.hpp"
+#include "mta/smtp/RelayPolicy.hpp"
+#include "mta/smtp/ServerSession.hpp"
+#include "mta/smtp/Xtext.hpp"
+#include "queue/QueueStore.hpp"
+
+#ifndef FERRY_DEFAULT_CONFIG
+#define FERRY_DEFAULT_CONFIG "/etc/ferry/ferry.toml"
+#endif
+
+namespace ferry::cli {
+namespace {
+
+constexpr int kExitDataErr = 65;
+constexpr int kExitNoUser = 67;
+constexpr int kExitUnavailable = 69;
+constexpr int kExitIoErr = 74;
+
+void say(const std::string& text) { std::fprintf(stderr, "sendmail: %s\n", text.c_str()); }
+
+std::string system_host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string login_name() {
+  if (passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
+  return "uid" + std::to_string(getuid());
+}
+
+smtp::WallTime wall_now() {
+  TimeMs now = now_ms();
+  std::time_t t = static_cast<std::time_t>(now / 1000);
+  std::tm local{};
+  localtime_r(&t, &local);
+  return smtp::WallTime{now, static_cast<int>(local.tm_gmtoff / 60)};
+}
+
+std::string random_hex(std::size_t n) {
+  std::random_device rd;
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += digits[rd() % 16];
+  return s;
+}
+
+// -C, else $FERRY_CONFIG, else the installed /etc/ferry/ferry.toml when present, else the
+// embedded default (as `ferry serve` without --config).
+std::optional<config::Config> load_sendmail_config(const SendmailOptions& o) {
+  CommonOptions common;
+  if (o.config_path) common.config_path = o.config_path;
+  else if (const char* env = std::getenv("FERRY_CONFIG"); env && *env) common.config_path = env;
+  else if (struct stat st{}; ::stat(FERRY_DEFAULT_CONFIG, &st) == 0) common.config_path = FERRY_DEFAULT_CONFIG;
+  return load_cli_config(common);
+}
+
+Args config_args(const SendmailOptions& o) {
+  if (o.config_path) return {"--config", *o.config_path};
+  if (const char* env = std::getenv("FERRY_CONFIG"); env && *env) return {};
+  if (struct stat st{}; ::stat(FERRY_DEFAULT_CONFIG, &st) == 0) return {"--config", FERRY_DEFAULT_CONFIG};
+  return {};
+}
+
+// The daemon's relay listener, as a loopback address when it listens on a wildcard.
+std::optional<std::pair<std::string, std::uint16_t>> daemon_address(const config::Config& cfg) {
+  for (const auto& l : cfg.listen) {
+    if (l.mode != config::ListenMode::Relay || l.port == 0) continue;
+    std::string ip = l.address;
+    if (ip == "0.0.0.0") ip = "127.0.0.1";
+    if (ip == "::") ip = "::1";
+    return std::make_pair(ip, l.port);
+  }
+  return std::nullopt;
+}
+
+// A blocking TCP connection to the daemon; -1 with `error` set when it cannot be reached.
+int connect_daemon(const std::string& ip, std::uint16_t port, std::string& error) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (ip.find(':') != std::string::npos) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(port);
+    if (inet_pton(AF_INET6, ip.c_str(), &a->sin6_addr) != 1) return error = "bad address " + ip, -1;
+    len = sizeof *a;
+  } else {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    if (inet_pton(AF_INET, ip.c_str(), &a->sin_addr) != 1) return error = "bad address " + ip, -1;
+    len = sizeof *a;
+  }
+  int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return error = std::strerror(errno), -1;
+  timeval tv{300, 0};  // RFC 5321 §4.5.3.2: the data-termination reply may take minutes
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    error = "connect to " + ip + ":" + std::to_string(port) + ": " + std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+// A minimal blocking SMTP client for the dialogue with our own daemon.
+struct SmtpLink {
+  int fd = -1;
+  bool verbose = false;
+  std::string buffer;
+
+  ~SmtpLink() {
+    if (fd >= 0) ::close(fd);
+  }
+  // The whole (possibly multi-line) reply; code 0 when the connection failed.
+  std::pair<int, std::string> reply() {
+    std::string text;
+    for (;;) {
+      auto nl = buffer.find("\r\n");
+      if (nl == std::string::npos) {
+        char chunk[4096];
+        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return {0, text.empty() ? "connection lost" : text};
+        buffer.append(chunk, static_cast<std::size_t>(n));
+        continue;
+      }
+      std::string line = buffer.substr(0, nl);
+      buffer.erase(0, nl + 2);
+      if (verbose) std::fprintf(stderr, "<<< %s\n", line.c_str());
+      if (!text.empty()) text += "\n";
+      text += line;
+      if (line.size() < 4 || line[3] != '-') {
+        int code = line.size() >= 3 ? std::atoi(line.substr(0, 3).c_str()) : 0;
+        return {code, text};
+      }
+    }
+  }
+  std::pair<int, std::string> command(const std::string& line) {
+    if (verbose) std::fprintf(stderr, ">>> %s\n", line.c_str());
+    if (!write_all(fd, line + "\r\n")) return {0, "connection lost"};
+    return reply();
+  }
+};
+
+// RFC 5321 §4.5.2: a line starting with "." gets one more.
+std::string dot_stuff(const std::string& message) {
+  std::string out;
+  out.reserve(message.size() + 64);
+  bool line_start = true;
+  for (char c : message) {
+    if (line_start && c == '.') out += '.';
+    out += c;
+    line_start = c == '\n';
+  }
+  return out;
+}
+
+bool is_8bit(std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) return true;
+  return false;
+}
+
+struct Submission {
+  std::string sender;                 // "" = <>
+  std::vector<std::string> recipients;
+  std::string message;                // CRLF, headers completed (without our Received)
+  const SendmailOptions* options = nullptr;
+};
+
+int code_exit(int code, int permanent) { return code >= 400 && code < 500 ? kExitTempFail : (code == 0 ? kExitTempFail : permanent); }
+
+// Submits over SMTP. Returns the exit code; `queue_id` gets the id from "queued as".
+int submit_smtp(SmtpLink& link, const Submission& s, std::string& queue_id) {
+  auto [code, text] = link.reply();
+  if (code != 220) return say("daemon greeting: " + text), code_exit(code, kExitUnavailable);
+  std::tie(code, text) = link.command("EHLO " + system_host_name());
+  if (code != 250) return say("EHLO: " + text), code_exit(code, kExitUnavailable);
+  const SendmailOptions& o = *s.options;
+  bool utf8 = is_8bit(s.sender);
+  for (const auto& r : s.recipients) utf8 = utf8 || is_8bit(r);
+  std::string mail = "MAIL FROM:<" + s.sender + ">";
+  if (is_8bit(s.message)) mail += " BODY=8BITMIME";
+  if (utf8) mail += " SMTPUTF8";
+  if (o.ret == DsnRet::Full) mail += " RET=FULL";
+  if (o.ret == DsnRet::Hdrs) mail += " RET=HDRS";
+  if (!o.envid.empty()) mail += " ENVID=" + smtp::xtext_encode(o.envid);
+  std::tie(code, text) = link.command(mail);
+  if (code != 250) return say("sender <" + s.sender + ">: " + text), code_exit(code, kExitUnavailable);
+  std::string notify;
+  if (o.notify == kNotifyNever) notify = " NOTIFY=NEVER";
+  else if (o.notify) {
+    std::vector<std::string> parts;
+    if (o.notify & kNotifySuccess) parts.push_back("SUCCESS");
+    if (o.notify & kNotifyFailure) parts.push_back("FAILURE");
+    if (o.notify & kNotifyDelay) parts.push_back("DELAY");
+    for (std::size_t i = 0; i < parts.size(); ++i) notify += (i ? "," : " NOTIFY=") + parts[i];
+  }
+  for (const auto& r : s.recipients) {
+    std::tie(code, text) = link.command("RCPT TO:<" + r + ">" + notify);
+    if (code != 250 && code != 251) {
+      // All or nothing: the caller learns of the failure from the exit code, no bounce is sent.
+      say("recipient <" + r + ">: " + text + " (message not sent)");
+      link.command("QUIT");
+      return code_exit(code, kExitNoUser);
+    }
+  }
+  std::tie(code, text) = link.command("DATA");
+  if (code != 354) return say("DATA: " + text), code_exit(code, kExitUnavailable);
+  if (!write_all(link.fd, dot_stuff(s.message) + ".\r\n")) return say("connection lost during DATA"), kExitTempFail;
+  std::tie(code, text) = link.reply();
+  if (code != 250) return say("message: " + text), code_exit(code, kExitDataErr);
+  if (auto at = text.find("queued as "); at != std::string::npos) queue_id = text.substr(at + 10);
+  link.command("QUIT");
+  return kExitOk;
+}
+
+// Tells a running daemon (pid file in the queue directory) that the queue changed.
+void wake_daemon(const std::string& queue_path) {
+  std::FILE* f = std::fopen((queue_path + "/ferry.pid").c_str(), "r");
+  if (!f) return;
+  long pid = 0;
+  if (std::fscanf(f, "%ld", &pid) == 1 && pid > 1) ::kill(static_cast<pid_t>(pid), SIGUSR1);
+  std::fclose(f);
+}
+
+smtp::RelayRules relay_rules(const config::Config& cfg, const std::string& hostname) {
+  smtp::RelayRules rules;
+  rules.local_domains = config::effective_local_domains(cfg, hostname);
+  rules.aliases = cfg.aliases;
+  rules.relay_domains = cfg.relay.domains;
+  return rules;
+}
+
+// Opens the queue for a direct enqueue; prints why not and returns null when it cannot.
+std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& cfg, const std::string& why_direct) {
+  const std::string& path = cfg.queue.path;
+  if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0) {
+    say("the daemon is not reachable (" + why_direct + ") and the queue " + path +
+        " is not writable by this user: message not sent, try again later");
+    return nullptr;
+  }
+  auto opened = queue::QueueStore::open(queue_options(cfg));
+  if (!opened) {
+    say("the daemon is not reachable (" + why_direct + ") and the queue " + path + " cannot be opened (" +
+        opened.error().message + "): message not sent, try again later");
+    return nullptr;
+  }
+  return std::move(*opened);
+}
+
+// Writes the message into the queue with the envelope shape the SMTP server produces.
+int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const std::string& hostname,
+                   const Submission& s, std::string& queue_id) {
+  const SendmailOptions& o = *s.options;
+  smtp::RelayPolicy policy(relay_rules(cfg, hostname));
+  queue::NewMessage msg;
+  msg.id = store.allocate_id();
+  queue_id = msg.id.str();
+  Envelope& env = msg.envelope;
+  env.reverse_path = s.sender;
+  if (!s.sender.empty()) {
+    auto parsed = smtp::parse_path("<" + s.sender + ">", smtp::PathKind::Reverse, true);
+    if (!parsed.ok()) return say("sender <" + s.sender + ">: " + smtp::to_string(parsed.error)), kExitDataErr;
+  }
+  env.ret = o.ret;
+  env.envid = o.envid;
+  env.body_type = is_8bit(s.message) ? BodyType::EightBitMime : BodyType::Unspecified;
+  env.smtputf8 = is_8bit(s.sender);
+  env.client.protocol = "local";
+  env.client.helo = login_name();
+  for (const auto& r : s.recipients) {
+    auto parsed = smtp::parse_path("<" + r + ">", smtp::PathKind::Forward, true);
+    if (!parsed.ok()) return say("recipient <" + r + ">: " + smtp::to_string(parsed.error) + " (message not sent)"), kExitNoUser;
+    // A local user is trusted like a client in the relay networks.
+    auto d = policy.decide(parsed.path.address, true, true);
+    EnvelopeRecipient rcpt;
+    rcpt.notify = o.notify;
+    if (d.kind == smtp::RecipientDecision::Kind::Reject)
+      return say("recipient <" + r + ">: " + d.reply.text + " (message not sent)"), kExitNoUser;
+    rcpt.address = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : parsed.path.address;
+    if (d.kind == smtp::RecipientDecision::Kind::Rewrite)
+      rcpt.orcpt = "rfc822;" + smtp::xtext_encode(parsed.path.address);
+    env.smtputf8 = env.smtputf8 || parsed.path.utf8;
+    env.recipients.push_back(std::move(rcpt));
+  }
+  // Postfix writes "(Postfix, from userid N)": the trace says which local user sent it.
+  const smtp::WallTime now = wall_now();
+  std::string received = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(getuid()) + ")\r\n\tid " +
+                         queue_id + "; " + smtp::format_rfc5322_date(now) + "\r\n";
+  std::string body = received + s.message;
+  if (!cfg.dkim.empty()) {
+    // Local mail is signed as mail from the relay networks is (the daemon does it at acceptance).
+    auto signer = dkim::DkimSigner::create(dkim::signing_entries(cfg));
+    if (!signer) return say("DKIM: " + signer.error().message + ": message not sent"), kExitTempFail;
+    auto signed_ = signer->sign(s.message, now.unix_ms);
+    if (!signed_) return say("DKIM signing failed: " + signed_.error().message + ": message not sent"), kExitTempFail;
+    body = received + signed_->headers + s.message;
+  }
+  if (cfg.smtp.max_message_size && body.size() > cfg.smtp.max_message_size)
+    return say("message size " + std::to_string(body.size()) + " exceeds the limit of " +
+               std::to_string(cfg.smtp.max_message_size)), kExitDataErr;
+  env.arrival_ms = now.unix_ms;
+  env.size = body.size();
+  msg.first_due_ms = now.unix_ms;
+  msg.body = std::move(body);
+  auto r = store.enqueue(msg);
+  if (!r) {
+    say("cannot queue the message: " + r.error().message);
+    return r.error().kind == ErrorKind::MapFull || r.error().kind == ErrorKind::DiskFull ? kExitTempFail : kExitIoErr;
+  }
+  return kExitOk;
+}
+
+int deliver(const SendmailOptions& o, const config::Config& cfg) {
+  const std::string hostname = config::effective_hostname(cfg, system_host_name());
+  std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  Submission s;
+  s.options = &o;
+  s.sender = o.sender ? *o.sender : login_name() + "@" + hostname;
+  const std::string from_address = o.sender && !o.sender->empty() ? *o.sender : login_name() + "@" + hostname;
+  LocalMessageOptions lm;
+  lm.dot_ends_message = o.dot_ends_message;
+  lm.recipients_from_headers = o.recipients_from_headers;
+  lm.from = format_from(o.full_name, from_address);
+  lm.date = smtp::format_rfc5322_date(wall_now());
+  lm.message_id = "<" + std::to_string(now_ms()) + "." + random_hex(12) + "@" + hostname + ">";
+  LocalMessage prepared = prepare_local_message(input, lm);
+  s.message = std::move(prepared.message);
+  // sendmail -t: recipients from the header, plus (as Postfix does) those given as arguments.
+  // A bare user name gets our host name as domain (Postfix's myorigin); "postmaster" stays.
+  auto qualify = [&](std::string a) {
+    if (a.find('@') == std::string::npos && !(a.size() == 10 && strcasecmp(a.c_str(), "postmaster") == 0))
+      a += "@" + hostname;
+    return a;
+  };
+  auto add = [&](const std::string& raw) {
+    std::string a = qualify(raw);
+    if (std::find(s.recipients.begin(), s.recipients.end(), a) == s.recipients.end()) s.recipients.push_back(a);
+  };
+  for (const auto& r : prepared.recipients) add(r);
+  for (const auto& r : o.recipients)
+    for (auto& a : parse_address_list(r)) add(a);
+  if (!s.sender.empty()) s.sender = qualify(s.sender);
+  if (s.recipients.empty()) {
+    say(o.recipients_from_headers ? "no recipient addresses found in the message header" : "no recipients given");
+    return kExitUsage;
+  }
+
+  std::string why_direct = "no relay listener with a fixed port in the configuration";
+  std::string queue_id;
+  if (auto where = daemon_address(cfg)) {
+    SmtpLink link;
+    link.verbose = o.verbose;
+    link.fd = connect_daemon(where->first, where->second, why_direct);
+    if (link.fd >= 0) {
+      int rc = submit_smtp(link, s, queue_id);
+      if (o.verbose && rc == kExitOk) say("queued as " + queue_id + " by the daemon");
+      return rc;
+    }
+  }
+  auto store = open_queue_for_writing(cfg, why_direct);
+  if (!store) return kExitTempFail;
+  int rc = enqueue_direct(*store, cfg, hostname, s, queue_id);
+  if (rc == kExitOk) {
+    if (o.verbose) say("queued as " + queue_id + " directly in " + cfg.queue.path + " (" + why_direct + ")");
+    wake_daemon(cfg.queue.path);
+  }
+  return rc;
+}
+
+// -bs with the daemon reachable: relay bytes both ways until the daemon closes.
+int proxy_smtp(int fd) {
+  std::string pending;
+  bool stdin_open = true;
+  char buf[16384];
+  for (;;) {
+    pollfd fds[2] = {{fd, POLLIN, 0}, {STDIN_FILENO, static_cast<short>(stdin_open ? POLLIN : 0), 0}};
+    if (::poll(fds, stdin_open ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      return kExitIoErr;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return kExitOk;
+      if (std::fwrite(buf, 1, static_cast<std::size_t>(n), stdout) != static_cast<std::size_t>(n)) return kExitIoErr;
+      std::fflush(stdout);
+    }
+    if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0) {
+        stdin_open = false;
+        ::shutdown(fd, SHUT_WR);
+      } else if (!write_all(fd, std::string_view(buf, static_cast<std::size_t>(n)))) {
+        return kExitTempFail;
+      }
+    }
+  }
+}
+
+// -bs with the daemon down: the same ServerSession as the daemon's, committing straight into
+// the queue. The client is trusted like one in the relay networks; no TLS and no AUTH.
+int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
+  const std::string hostname = config::effective_hostname(cfg, system_host_name());
+  smtp::RelayPolicy relay(relay_rules(cfg, hostname));
+  smtp::SessionPolicy policy;
+  policy.hostname = hostname;
+  policy.max_message_size = cfg.smtp.max_message_size;
+  policy.max_recipients = cfg.smtp.max_recipients;
+  policy.max_errors = cfg.smtp.max_errors;
+  policy.bare_newline = cfg.smtp.bare_newline == config::BareNewline::Reject ? smtp::BareNewlinePolicy::Reject
+                                                                             : smtp::BareNewlinePolicy::Normalize;
+  policy.max_received_headers = cfg.smtp.max_received_headers;
+  policy.client_ip = "127.0.0.1";
+  policy.client_hostname = "localhost";
+  policy.client_may_relay = true;
+  smtp::SessionHooks hooks;
+  hooks.next_queue_id = [&] { return store.allocate_id().str(); };
+  hooks.now = [] { return wall_now(); };
+  hooks.decide_recipient = [&](std::string_view address, bool authenticated) {
+    return relay.decide(address, true, authenticated);
+  };
+  smtp::ServerSession session(policy, hooks);
+  session.start();
+  bool queued = false;
+  char buf[16384];
+  for (;;) {
+    for (auto& action : session.take_actions()) {
+      if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
+        std::fwrite(reply->text.data(), 1, reply->text.size(), stdout);
+      } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
+        queue::NewMessage m;
+        m.id = QueueId::parse(commit->queue_id).value_or(QueueId{});
+        m.envelope = std::move(commit->envelope);
+        m.envelope.size = commit->body.size();
+        if (m.envelope.arrival_ms == 0) m.envelope.arrival_ms = now_ms();
+        m.first_due_ms = m.envelope.arrival_ms;
+        m.body = std::move(commit->body);
+        auto r = store.enqueue(m);
+        if (r) queued = true;
+        else say(commit->queue_id + ": cannot queue the message: " + r.error().message);
+        session.commit_result(r);
+      }
+    }
+    std::fflush(stdout);
+    if (session.has_action()) continue;
+    if (session.closed()) break;
+    ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    session.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+  if (queued) wake_daemon(cfg.queue.path);
+  return kExitOk;
+}
+
+}  // namespace
+
+int cmd_sendmail(const Args& args, bool as_mailq) {
+  auto parsed = parse_sendmail_args(args, as_mailq);
+  if (auto* err = std::get_if<std::string>(&parsed)) {
+    say(*err);
+    std::fputs("usage: sendmail [-t] [-i] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [-C config] [-v] "
+               "[recipient ...]\n       sendmail -bs | -bp | -q\n",
+               stderr);
+    return kExitUsage;
+  }
+  const SendmailOptions& o = std::get<SendmailOptions>(parsed);
+  if (o.verbose)
+    for (const auto& ign : o.ignored) say("ignoring option " + ign);
+  if (o.mode == SendmailMode::Aliases) {
+    say("aliases are the [aliases] table of ferry.toml: nothing to rebuild");
+    return kExitOk;
+  }
+  if (o.mode == SendmailMode::List || o.mode == SendmailMode::Flush) {
+    Args q = config_args(o);
+    q.push_back(o.mode == SendmailMode::List ? "list" : "flush");
+    return cmd_queue(q);
+  }
+  auto cfg = load_sendmail_config(o);
+  if (!cfg) return kExitConfig;
+  if (o.mode == SendmailMode::Smtp) {
+    std::string why;
+    if (auto where = daemon_address(*cfg)) {
+      int fd = connect_daemon(where->first, where->second, why);
+      if (fd >= 0) {
+        int rc = proxy_smtp(fd);
+        ::close(fd);
+        return rc;
+      }
+    } else {
+      why = "no relay listener with a fixed port in the configuration";
+    }
+    auto store = open_queue_for_writing(*cfg, why);
+    if (!store) {
+      std::printf("421 4.3.0 %s Mail system unavailable, try again later\r\n", system_host_name().c_str());
+      return kExitTempFail;
+    }
+    return local_smtp(*cfg, *store);
+  }
+  return deliver(o, *cfg);
+}
+
+}  // namespace ferry::cli
