@@ -20,6 +20,7 @@ check_folder(queue "[<\"](mta/|boost/|openssl/|ares|toml)" "queue/ knows nothing
 check_folder(mta/smtp "${io}|[<\"]queue/" "mta/smtp is sans-IO")
 check_folder(mta/delivery "${io}|[<\"]queue/" "mta/delivery is pure policy")
 check_folder(mta/dsn "${io}|[<\"]queue/" "mta/dsn is sans-IO")
+check_folder(mta/dkim "[<\"](boost/|ares|lmdb|toml|thread>|mutex>|sys/socket|netinet|queue/)" "mta/dkim is crypto-only")
 check_folder(mta/config "[<\"](boost/|openssl/|ares|lmdb|queue/)" "mta/config only parses configuration")
 
 if(failures)

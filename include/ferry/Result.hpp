@@ -20,6 +20,7 @@ enum class ErrorKind {
   Exists,    // the key already exists
   Busy,      // another holder has it (e.g. a lock)
   Closed,    // the component is shutting down
+  Security,  // a required security step failed (e.g. DKIM signing): 451 4.7.0, never sent unsigned
 };
 
 const char* to_string(ErrorKind kind) noexcept;
@@ -43,6 +44,7 @@ inline const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::Exists: return "exists";
     case ErrorKind::Busy: return "busy";
     case ErrorKind::Closed: return "closed";
+    case ErrorKind::Security: return "security";
   }
   return "unknown";
 }

@@ -58,6 +58,11 @@ int cmd_check_config(const Args& args) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", err->str().c_str());
     return kExitConfig;
   }
+  // [[dkim]] keys are files: load and test-sign them as `ferry serve` will.
+  if (auto e = check_dkim_keys(std::get<config::Config>(loaded)); !e.empty()) {
+    std::fprintf(stderr, "ferry: configuration error: %s\n", e.c_str());
+    return kExitConfig;
+  }
   const std::string text = config::render(std::get<config::Config>(loaded));
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;

@@ -252,6 +252,8 @@ void ServerSession::cmd_mail(const CommandParseResult& r) {
   const Command& c = r.command;
   if (c.mail.size && policy_.max_message_size && *c.mail.size > policy_.max_message_size)
     return error(552, "5.3.4", "Error: message size exceeds fixed limit");  // RFC 1870 §6.2
+  // Backpressure: a temporary refusal that is not the client's fault, so not counted as an error.
+  if (hooks_.queue_has_space && !hooks_.queue_has_space()) return reply(452, "4.3.1", "Insufficient system storage");
   txn_.mail = true;
   Envelope& env = txn_.envelope;
   env.reverse_path = c.path.null_path ? std::string() : c.path.address;
@@ -432,6 +434,9 @@ void ServerSession::commit_result(const Result<void>& result) {
     reply(250, "2.0.0", "Ok: queued as " + queue_id_);
   } else if (result.error().is_space()) {
     reply(452, "4.3.1", "Insufficient system storage");
+  } else if (result.error().kind == ErrorKind::Security) {
+    // RFC 3463 X.7.0: e.g. DKIM signing failed; better a retry than unsigned mail (issue 9).
+    reply(451, "4.7.0", "Error: message could not be signed, try again later");
   } else {
     reply(451, "4.3.0", "Error: queue file write error");
   }

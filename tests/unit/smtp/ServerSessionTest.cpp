@@ -71,6 +71,21 @@ TEST(smtp_ServerSession, WaitsForCommitAndKeepsTheBodyInOneBuffer) {
   EXPECT_EQ(s.messages_committed(), 1u);
 }
 
+TEST(smtp_ServerSession, SecurityFailureAtCommitIs451_470) {
+  ServerSession s({}, accept_all());
+  s.start();
+  replies(s);
+  s.feed("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+  replies(s);
+  s.feed("hello\r\n.\r\n");
+  std::vector<SessionAction> others;
+  replies(s, &others);
+  ASSERT_EQ(others.size(), 1u);
+  s.commit_result(make_error(ErrorKind::Security, "dkim"));
+  EXPECT_EQ(replies(s), "451 4.7.0 Error: message could not be signed, try again later\r\n");
+  EXPECT_EQ(s.messages_committed(), 0u);
+}
+
 TEST(smtp_ServerSession, CommitResultWithoutCommitSaysNothing) {
   ServerSession s({}, accept_all());
   s.start();
