@@ -1,11 +1,26 @@
 // Lmdb: see Lmdb.hpp.
 #include "queue/Lmdb.hpp"
 
+#include <sys/statvfs.h>
+
 #include <cerrno>
+#include <string>
 
 namespace ferry::queue::lmdb {
 
 namespace {
+// The directory of the environment opened by this process (one per process: LMDB's rule), so
+// that an EIO can be told apart from a full filesystem.
+std::string g_env_path;
+
+// LMDB reports a write cut short by ENOSPC as EIO; when the queue's filesystem has (almost) no
+// space left, that EIO is really "disk full" and the server must answer 452 4.3.1, not 451.
+bool filesystem_full(const std::string& path) {
+  struct statvfs st {};
+  if (path.empty() || statvfs(path.c_str(), &st) != 0) return false;
+  return static_cast<unsigned long long>(st.f_bavail) * st.f_frsize < (1ull << 20);
+}
+
 MDB_val val(std::string_view s) { return MDB_val{s.size(), const_cast<char*>(s.data())}; }
 std::string_view view(const MDB_val& v) { return {static_cast<const char*>(v.mv_data), v.mv_size}; }
 }  // namespace
@@ -20,6 +35,9 @@ Error to_error(int rc, std::string_view op) {
     case EDQUOT:
 #endif
       kind = ErrorKind::DiskFull; break;
+    case EIO:
+      if (filesystem_full(g_env_path)) kind = ErrorKind::DiskFull;
+      break;
     case MDB_NOTFOUND: kind = ErrorKind::NotFound; break;
     case MDB_KEYEXIST: kind = ErrorKind::Exists; break;
     default: break;
@@ -33,6 +51,7 @@ Env::~Env() {
 
 Result<void> Env::open(const std::string& path, std::size_t map_size, unsigned flags, unsigned max_dbs) {
   MDB_env* env = nullptr;
+  g_env_path = path;
   if (int rc = call("env_create", [&] { return mdb_env_create(&env); })) return to_error(rc, "env_create");
   env_ = env;
   if (int rc = call("env_set_mapsize", [&] { return mdb_env_set_mapsize(env_, map_size); }))

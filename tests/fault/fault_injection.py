@@ -162,8 +162,10 @@ def case_disk_full_fs(args, work):
         return None
     check = Check()
     try:
-        env = Env(args, work, '[retry]\nfirst = "1s"\nmax_interval = "1s"\n', max_size="64MiB",
-                  queue_extra='min_free = "0"', queue_dir=qdir)
+        # min_free is at least 1.5x the largest message (as Postfix's queue_minfree): keep that
+        # under the 2 MiB tmpfs so the commit path, not the MAIL-time backpressure, meets ENOSPC.
+        env = Env(args, work, '[retry]\nfirst = "1s"\nmax_interval = "1s"\n[smtp]\nmax_message_size = "256KiB"\n',
+                  max_size="64MiB", queue_extra='min_free = "0"', queue_dir=qdir)
         env.mx.rcpt_policy = lambda rcpt, attempt: "451 4.3.0 Not yet"
         env.start()
         try:
