@@ -45,6 +45,9 @@ struct SessionHooks {
   // Recipient policy for one RCPT TO (typically RelayPolicy::decide bound to client_may_relay).
   // When unset, every recipient is refused with 554 5.7.1: never an open relay by accident.
   std::function<RecipientDecision(std::string_view address, bool authenticated)> decide_recipient;
+  // Backpressure: false when the queue is short of space ([queue] min_free). MAIL is then
+  // refused with 452 4.3.1 (RFC 3463 "mail system full"); when unset, MAIL is never refused so.
+  std::function<bool()> queue_has_space;
 };
 
 }  // namespace ferry::smtp
