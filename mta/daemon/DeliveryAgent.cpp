@@ -27,6 +27,7 @@
 
 #include "mta/daemon/Log.hpp"
 #include "mta/delivery/MxPlan.hpp"
+#include "mta/delivery/ReplyCategory.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
 #include "mta/delivery/RetrySchedule.hpp"
 #include "mta/delivery/RoutePlan.hpp"
@@ -101,6 +102,12 @@ std::string relay_of(const Attempt& a) {
     out.append(std::to_string(a.port));
   }
   return out;
+}
+
+// Issue 8: the reply's category (unknown_user, greylisted, ...) in every delivery log line.
+std::string category_of(const Attempt& a) {
+  auto c = delivery::classify_reply_category(a);
+  return c.category.empty() ? "-" : std::string(c.category);
 }
 
 std::string reply_of(const Attempt& a) {
@@ -834,7 +841,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       char delay[32];
       std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - env.arrival_ms) / 1000.0);
       log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + relay_of(a) + ", delay=" + delay + ", tls=" + std::string(tls_info) +
-               ", dsn=" + (a.status.empty() ? "-" : a.status) + ", status=" + status + " (" + reply_of(a) + ")");
+               ", category=" + category_of(a) + ", dsn=" + (a.status.empty() ? "-" : a.status) +
+               ", status=" + status + " (" + reply_of(a) + ")");
       if (!rr) continue;
       switch (a.outcome) {
         case AttemptOutcome::Delivered: ++stats.delivered; break;

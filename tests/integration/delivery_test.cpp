@@ -134,6 +134,7 @@ TEST_F(Delivery, TransientThenSuccessOnRetry) {
   start();
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"grey@example.test"}, "Subject: g\n\nx\n"), "ok");
   ASSERT_TRUE(serve_->wait_for_output("status=deferred (451 4.7.1 Greylisted")) << serve_->output();
+  EXPECT_NE(serve_->output().find("category=greylisted"), std::string::npos) << serve_->output();
   ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
   EXPECT_TRUE(serve_->wait_for_output("to=<grey@example.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
 }
@@ -149,6 +150,7 @@ TEST_F(Delivery, PermanentFailureForOneRecipientOtherDelivered) {
   ASSERT_TRUE(serve_->wait_for_output("to=<nobody@example.test>")) << serve_->output();
   EXPECT_NE(serve_->output().find("dsn=5.1.1, status=bounced (550 5.1.1 No such user)"), std::string::npos)
       << serve_->output();
+  EXPECT_NE(serve_->output().find("category=unknown_user, dsn=5.1.1"), std::string::npos) << serve_->output();
 }
 
 TEST_F(Delivery, DnsFailuresAreClassified) {
