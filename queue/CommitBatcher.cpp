@@ -65,10 +65,12 @@ void CommitBatcher::run() {
     results.assign(batch.size(), Result<void>());
     // Each request runs in its own nested transaction (WriteTxn::run): a failing one is undone
     // alone and gets its own error; the others still commit.
+    const auto started = std::chrono::steady_clock::now();
     Result<void> committed = store_.write([&](WriteTxn& txn) {
       for (std::size_t i = 0; i < batch.size(); ++i) results[i] = txn.run(batch[i].op);
       return Result<void>();
     });
+    if (observer_) observer_(batch.size(), std::chrono::steady_clock::now() - started);
     {
       std::lock_guard lock(mutex_);
       stats_.commits += 1;

@@ -4,6 +4,7 @@
 // with the error that undid that request); callers post it to their own executor.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -25,6 +26,11 @@ class CommitBatcher {
   ~CommitBatcher();  // stop(): finishes every request already submitted, then joins
   CommitBatcher(const CommitBatcher&) = delete;
   CommitBatcher& operator=(const CommitBatcher&) = delete;
+
+  // Called on the writer thread after every commit with its batch size and duration (fsync
+  // included): for metrics. Set it before the first submit.
+  using Observer = std::function<void(std::size_t batch, std::chrono::nanoseconds took)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
 
   void submit(Operation op, Completion done);
   void submit_enqueue(NewMessage message, Completion done);
@@ -52,6 +58,7 @@ class CommitBatcher {
   std::deque<Request> pending_;
   bool stopping_ = false;
   Stats stats_;
+  Observer observer_;
   std::thread thread_;
 };
 

@@ -193,6 +193,17 @@ Result<QueueStore::Stats> QueueStore::stats() const {
     s.messages = st->ms_entries;
     s.map_size = info.me_mapsize;
     s.map_used = (info.me_last_pgno + 1) * static_cast<std::size_t>(env_stat.ms_psize);
+    // The freelist (DBI 0) holds, per freeing transaction, a page-number list whose first
+    // element is its length (as mdb_stat -f counts it). Reused before the map grows.
+    MDB_cursor* cur = nullptr;
+    if (mdb_cursor_open(c.txn.get(), 0, &cur) == 0) {
+      MDB_val k, v;
+      std::size_t pages = 0;
+      for (int r = mdb_cursor_get(cur, &k, &v, MDB_FIRST); r == 0; r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (v.mv_size >= sizeof(std::size_t)) pages += *static_cast<const std::size_t*>(v.mv_data);
+      mdb_cursor_close(cur);
+      s.map_free = pages * static_cast<std::size_t>(env_stat.ms_psize);
+    }
     return s;
   });
 }

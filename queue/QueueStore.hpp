@@ -73,7 +73,8 @@ class QueueStore {
   struct Stats {
     std::size_t messages = 0;
     std::size_t map_size = 0;
-    std::size_t map_used = 0;
+    std::size_t map_used = 0;  // high-water mark: LMDB never shrinks the file
+    std::size_t map_free = 0;  // bytes of pages below map_used that are free for reuse (freelist)
   };
   Result<Stats> stats() const;
 

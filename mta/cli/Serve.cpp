@@ -19,7 +19,7 @@ int cmd_serve(const Args& raw) {
   }
   auto config = load_cli_config(common);
   if (!config) return kExitConfig;
-  return daemon::run_daemon(*config);
+  return daemon::run_daemon(*config, common.config_path);
 }
 
 }  // namespace ferry::cli

@@ -303,8 +303,9 @@ class Loader {
   std::vector<std::string> domains(const toml::node& n, const std::string& p) const {
     return list<std::string>(n, p, [&](const toml::node& e, const std::string& ep) { return domain(e, ep); });
   }
-  SocketAddress socket_address(const toml::node& n, const std::string& p, std::optional<std::uint16_t> dflt) const {
-    auto r = detail::parse_socket_address(str(n, p), dflt);
+  SocketAddress socket_address(const toml::node& n, const std::string& p, std::optional<std::uint16_t> dflt,
+                               bool allow_port_zero = false) const {
+    auto r = detail::parse_socket_address(str(n, p), dflt, allow_port_zero);
     if (auto* err = std::get_if<std::string>(&r)) fail(n, p, *err);
     return std::get<SocketAddress>(r);
   }
@@ -604,7 +605,7 @@ class Loader {
     fields(t, path, {
         {"listen", [&](auto& n, auto& p) {
            if (str(n, p).empty()) cfg_.metrics.listen.reset();
-           else cfg_.metrics.listen = socket_address(n, p, std::nullopt);
+           else cfg_.metrics.listen = socket_address(n, p, std::nullopt, true);  // :0 = any free port
          }},
     });
   }

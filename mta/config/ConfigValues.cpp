@@ -195,7 +195,8 @@ std::optional<std::string> canonical_ip(std::string_view text) {
 }
 
 std::variant<SocketAddress, std::string> parse_socket_address(std::string_view text,
-                                                              std::optional<std::uint16_t> default_port) {
+                                                              std::optional<std::uint16_t> default_port,
+                                                              bool allow_port_zero) {
   std::string_view host = text;
   std::optional<std::string_view> port_text;
   if (!text.empty() && text.front() == '[') {
@@ -218,7 +219,8 @@ std::variant<SocketAddress, std::string> parse_socket_address(std::string_view t
   out.ip = *ip;
   if (port_text) {
     auto p = parse_uint(*port_text);
-    if (!p || *p == 0 || *p > 65535) return "invalid port \"" + std::string(*port_text) + "\" (1..65535)";
+    if (!p || (*p == 0 && !allow_port_zero) || *p > 65535)
+      return "invalid port \"" + std::string(*port_text) + "\" (" + (allow_port_zero ? "0" : "1") + "..65535)";
     out.port = static_cast<std::uint16_t>(*p);
   } else if (default_port) {
     out.port = *default_port;

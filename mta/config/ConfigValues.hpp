@@ -16,9 +16,11 @@ namespace ferry::config::detail {
 std::optional<std::string> canonical_ip(std::string_view text);
 
 // "ip", "ip:port", "[ipv6]", "[ipv6]:port" or a bare IPv6 literal. A missing port takes
-// `default_port`, or is an error when that is nullopt. Returns the value or an error message.
+// `default_port`, or is an error when that is nullopt. Port 0 ("any free port", for tests) is
+// accepted only with `allow_port_zero`. Returns the value or an error message.
 std::variant<SocketAddress, std::string> parse_socket_address(std::string_view text,
-                                                              std::optional<std::uint16_t> default_port);
+                                                              std::optional<std::uint16_t> default_port,
+                                                              bool allow_port_zero = false);
 
 // A CIDR or an error message (bad syntax, prefix out of range, host bits set).
 std::variant<Cidr, std::string> parse_cidr_checked(std::string_view text);

@@ -1,28 +1,45 @@
-// Daemon: opens and recovers the queue, starts the queue writer thread (group commit), then
-// runs the io_context until SIGTERM/SIGINT. Shutdown is staged: stop accepting, let in-flight
-// commits finish (CommitBatcher::stop drains), then close the queue.
+// Daemon: opens and recovers the queue, starts the queue writer thread (group commit), binds the
+// listeners (or adopts systemd's), drops privileges, then runs the io_context until SIGTERM/
+// SIGINT. Shutdown is staged: stop accepting, let in-flight commits and deliveries finish
+// (CommitBatcher::stop drains), then close the queue. SIGHUP reloads the configuration and TLS
+// certificates; SIGUSR1 re-reads the queue. systemd hears READY / RELOADING / STOPPING /
+// WATCHDOG (Type=notify). The queue's free space gates MAIL (backpressure, [queue] min_free).
 #include "mta/daemon/Daemon.hpp"
 
+#include <grp.h>
+#include <pwd.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
+#include <variant>
 
 #include "mta/daemon/DeliveryAgent.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/Metrics.hpp"
+#include "mta/daemon/MetricsServer.hpp"
+#include "mta/daemon/PasswordFile.hpp"
 #include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/Resolver.hpp"
-#include "mta/daemon/PasswordFile.hpp"
 #include "mta/daemon/SmtpServer.hpp"
+#include "mta/daemon/Systemd.hpp"
 #include "mta/daemon/TlsContext.hpp"
+#include "mta/dkim/FromConfig.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
 
 namespace ferry::daemon {
 namespace {
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
 
 std::string system_host_name() {
   char buf[256] = {};
@@ -30,9 +47,117 @@ std::string system_host_name() {
   return buf;
 }
 
+// What a configuration needs loaded from files: replaced as a whole on SIGHUP, or not at all.
+struct Runtime {
+  std::shared_ptr<asio::ssl::context> tls;
+  std::shared_ptr<const PasswordFile> passwords;
+  std::shared_ptr<const dkim::DkimSigner> dkim;
+};
+
+Result<Runtime> load_runtime(const config::Config& config, const std::string& hostname) {
+  Runtime rt;
+  auto tls = make_server_tls_context({config.tls.certificate, config.tls.key}, hostname);
+  if (!tls) return make_error(tls.error().kind, "TLS: " + tls.error().message);
+  rt.tls = *tls;
+  if (!config.auth.password_file.empty()) {
+    auto loaded = PasswordFile::load(config.auth.password_file);
+    if (!loaded) return make_error(loaded.error().kind, "[auth] password_file: " + loaded.error().message);
+    rt.passwords = std::make_shared<const PasswordFile>(std::move(*loaded));
+  }
+  // [[dkim]]: every key is loaded and test-signed now; a bad key is a configuration error.
+  auto signer = dkim::DkimSigner::create(dkim::signing_entries(config));
+  if (!signer) return make_error(signer.error().kind, "configuration error: " + signer.error().message);
+  rt.dkim = std::make_shared<const dkim::DkimSigner>(std::move(*signer));
+  return rt;
+}
+
+// Backpressure (Postfix's queue_minfree): the free space the queue must keep, on its filesystem
+// and in the LMDB map. MAIL is refused with 452 4.3.1 below it; deliveries and bounces go on.
+struct SpaceCheck {
+  bool ok = true;
+  std::string why;  // when !ok
+  std::uint64_t fs_free = 0, fs_size = 0;
+};
+
+SpaceCheck check_space(const config::Config& cfg, const queue::QueueStore::Stats& st) {
+  SpaceCheck c;
+  struct statvfs vfs{};
+  if (::statvfs(cfg.queue.path.c_str(), &vfs) == 0) {
+    c.fs_free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    c.fs_size = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+    const auto& mf = cfg.queue.min_free;
+    // The filesystem keeps min_free, and at least room for 1.5 of the largest message.
+    std::uint64_t need = mf.is_percent ? static_cast<std::uint64_t>(mf.percent / 100.0 * static_cast<double>(c.fs_size)) : mf.bytes;
+    need = std::max<std::uint64_t>(need, cfg.smtp.max_message_size + cfg.smtp.max_message_size / 2);
+    // LMDB's file never shrinks: pages freed inside it (the freelist) are room for new mail too.
+    const std::uint64_t room = c.fs_free + st.map_free;
+    if (room < need) {
+      c.ok = false;
+      c.why = "filesystem of " + cfg.queue.path + " has " + std::to_string(c.fs_free) + " bytes free (+" +
+              std::to_string(st.map_free) + " free in the queue file), min_free is " + std::to_string(need);
+    }
+  }
+  // The map: a percentage of the map size, or the byte value capped at a tenth of the map (a
+  // byte value is sized for the filesystem). What does not fit fails its commit with 452 anyway.
+  const auto& mf = cfg.queue.min_free;
+  const std::uint64_t map_size = st.map_size;
+  const std::uint64_t map_free = map_size - std::min<std::uint64_t>(map_size, st.map_used) + st.map_free;
+  const std::uint64_t need = mf.is_percent ? static_cast<std::uint64_t>(mf.percent / 100.0 * static_cast<double>(map_size))
+                                           : std::min<std::uint64_t>(mf.bytes, map_size / 10);
+  if (c.ok && map_free < need) {
+    c.ok = false;
+    c.why = "LMDB map has " + std::to_string(map_free) + " of " + std::to_string(map_size) + " bytes free, min_free is " +
+            std::to_string(need);
+  }
+  return c;
+}
+
+// Started as root outside systemd: bind first, then become [user] (as Postfix's daemons do).
+// The queue directory is handed to that user so the next start as that user can open it.
+Result<void> drop_privileges(const config::Config& cfg) {
+  if (::geteuid() != 0 || cfg.user.empty() || cfg.user == "root") return {};
+  errno = 0;
+  passwd* pw = ::getpwnam(cfg.user.c_str());
+  if (!pw) {
+    log_warning("user '" + cfg.user + "' does not exist: still running as root (create it, e.g. with "
+                "systemd-sysusers ferry.conf, or set user = \"root\" to say this is intended)");
+    return {};
+  }
+  const uid_t uid = pw->pw_uid;
+  const gid_t gid = pw->pw_gid;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(cfg.queue.path, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (::chown(it->path().c_str(), uid, gid) != 0)
+      return make_error(ErrorKind::Io, "chown " + it->path().string() + ": " + std::strerror(errno));
+  if (::chown(cfg.queue.path.c_str(), uid, gid) != 0)
+    return make_error(ErrorKind::Io, "chown " + cfg.queue.path + ": " + std::strerror(errno));
+  if (::initgroups(pw->pw_name, gid) != 0) return make_error(ErrorKind::Io, std::string("initgroups: ") + std::strerror(errno));
+  if (::setgid(gid) != 0) return make_error(ErrorKind::Io, std::string("setgid: ") + std::strerror(errno));
+  if (::setuid(uid) != 0) return make_error(ErrorKind::Io, std::string("setuid: ") + std::strerror(errno));
+  if (::setuid(0) == 0) return make_error(ErrorKind::Io, "could regain root after setuid");
+  log_info("dropped privileges to user " + cfg.user + " (uid " + std::to_string(uid) + ", gid " + std::to_string(gid) + ")");
+  return {};
+}
+
+bool same_ip(const std::string& a, const std::string& b) {
+  // "::ffff:127.0.0.1" (an IPv4 listener seen through an IPv6 socket) matches "127.0.0.1".
+  auto strip = [](const std::string& s) { return s.starts_with("::ffff:") ? s.substr(7) : s; };
+  return strip(a) == strip(b);
+}
+
 }  // namespace
 
-int run_daemon(const config::Config& config) {
+int run_daemon(const config::Config& config) { return run_daemon(config, std::nullopt); }
+
+int run_daemon(const config::Config& initial, const std::optional<std::string>& config_path) {
+  set_log_style(initial.log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
+  // Every configuration ever active stays alive: connections keep a reference to the one they
+  // started with (SIGHUP must not drop or break them).
+  std::vector<std::unique_ptr<const config::Config>> configs;
+  configs.push_back(std::make_unique<const config::Config>(initial));
+  const config::Config* current = configs.back().get();
+  const config::Config& config = *current;
   const std::string hostname = config::effective_hostname(config, system_host_name());
 
   queue::QueueOptions options;
@@ -57,30 +182,77 @@ int run_daemon(const config::Config& config) {
            std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
            std::to_string(recovered->quarantined) + " records quarantined");
 
-  auto tls = make_server_tls_context({config.tls.certificate, config.tls.key}, hostname);
-  if (!tls) {
-    log_error("TLS: " + tls.error().message);
+  auto runtime = load_runtime(config, hostname);
+  if (!runtime) {
+    log_error(runtime.error().message);
     return 78;  // EX_CONFIG
   }
-  std::shared_ptr<const PasswordFile> passwords;
-  if (!config.auth.password_file.empty()) {
-    auto loaded = PasswordFile::load(config.auth.password_file);
-    if (!loaded) {
-      log_error("[auth] password_file: " + loaded.error().message);
-      return 78;
-    }
-    passwords = std::make_shared<const PasswordFile>(std::move(*loaded));
-  }
+  std::vector<std::shared_ptr<asio::ssl::context>> tls_contexts{runtime->tls};  // kept alive (reload)
 
+  Metrics metrics;
   queue::CommitBatcher batcher(store);
+  batcher.set_observer([&metrics](std::size_t batch, std::chrono::nanoseconds took) {
+    metrics.observe_commit(batch, std::chrono::duration<double>(took).count());
+  });
   boost::asio::io_context io(1);
+
+  // Socket activation: adopt the descriptors systemd passed for our listeners (ferry.socket).
+  std::vector<int> passed = systemd::take_listen_fds();
+  std::map<std::size_t, int> inherited;
+  std::optional<int> metrics_fd;
+  for (int fd : passed) {
+    auto bound = systemd::bound_address(fd);
+    bool used = false;
+    for (std::size_t i = 0; bound && i < config.listen.size() && !used; ++i)
+      if (!inherited.count(i) && config.listen[i].port == bound->second && same_ip(config.listen[i].address, bound->first)) {
+        inherited[i] = fd;
+        used = true;
+      }
+    if (!used && bound && config.metrics.listen && config.metrics.listen->port == bound->second &&
+        same_ip(config.metrics.listen->ip, bound->first) && !metrics_fd) {
+      metrics_fd = fd;
+      used = true;
+    }
+    if (!used) {
+      log_warning("socket activation: passed descriptor " + std::to_string(fd) +
+                  (bound ? " (" + bound->first + ":" + std::to_string(bound->second) + ")" : std::string()) +
+                  " matches no [[listen]] entry; closing it");
+      ::close(fd);
+    }
+  }
+  if (!passed.empty()) log_info("socket activation: " + std::to_string(passed.size()) + " sockets passed by systemd");
+
+  // Backpressure state, refreshed at most every 200 ms when MAIL asks, and every 2 s by a timer.
+  SpaceCheck space;
+  SteadyClock::time_point space_checked{};
+  queue::QueueStore::Stats last_stats;
+  auto refresh_space = [&](bool force) {
+    if (!force && SteadyClock::now() - space_checked < std::chrono::milliseconds(200)) return;
+    space_checked = SteadyClock::now();
+    auto st = store.stats();
+    if (!st) return;
+    last_stats = *st;
+    SpaceCheck next = check_space(*current, *st);
+    if (space.ok && !next.ok) log_warning("queue short of space: " + next.why + "; refusing new mail (452 4.3.1)");
+    if (!space.ok && next.ok) log_info("queue has space again: accepting new mail");
+    space = next;
+  };
+  refresh_space(true);
+
   SmtpServerDeps deps;
-  deps.config = &config;
+  deps.config = current;
   deps.hostname = hostname;
   deps.store = &store;
   deps.batcher = &batcher;
-  deps.tls = *tls;
-  deps.passwords = passwords;
+  deps.tls = runtime->tls;
+  deps.passwords = runtime->passwords;
+  deps.dkim = runtime->dkim;
+  deps.queue_has_space = [&] {
+    refresh_space(false);
+    return space.ok;
+  };
+  deps.on_refused = [&metrics](std::string_view line) { metrics.count_rejection(line); };
+  deps.inherited_sockets = inherited;
   ResolverOptions resolver_options;
   for (const auto& server : config.dns.servers) resolver_options.servers.push_back(server.str());
   auto resolver = Resolver::create(io.get_executor(), resolver_options);
@@ -101,12 +273,78 @@ int run_daemon(const config::Config& config) {
     return 71;  // EX_OSERR: cannot bind
   }
 
+  // /metrics and /healthz. A port already taken is logged, not fatal: mail matters more.
+  MetricsServer metrics_server(
+      io, MetricsHandlers{
+              [&]() -> std::string {
+                MetricsGauges g;
+                auto s = server.stats();
+                g.connections_total = s.connections;
+                g.messages_accepted = s.accepted_messages;
+                g.inbound_active = s.active;
+                if (agent) {
+                  auto d = agent->stats();
+                  g.delivered = d.delivered;
+                  g.deferred = d.deferred;
+                  g.bounced = d.bounced;
+                  g.expired = d.expired;
+                  g.reports = d.reports;
+                  g.outbound_connections_total = d.connections;
+                  g.outbound_active = d.active_connections;
+                }
+                refresh_space(false);
+                g.map_size = last_stats.map_size;
+                g.map_used = last_stats.map_used;
+                g.map_free = last_stats.map_free;
+                g.fs_free = space.fs_free;
+                g.fs_size = space.fs_size;
+                g.accepting = space.ok;
+                // Messages, recipients still to deliver and the oldest arrival: one read txn.
+                const TimeMs now = now_ms();
+                TimeMs oldest = now;
+                auto scanned = store.for_each([&](const queue::MessageRecord& m) {
+                  ++g.queue_messages;
+                  oldest = std::min(oldest, m.envelope.arrival_ms);
+                  for (const auto& r : m.recipients)
+                    if (r.state == RecipientState::Pending || r.state == RecipientState::Held) ++g.queue_recipients;
+                  return true;
+                });
+                g.queue_ok = static_cast<bool>(scanned);
+                g.oldest_message_age_seconds = g.queue_messages ? static_cast<double>(now - oldest) / 1000.0 : 0.0;
+                return metrics.render(g);
+              },
+              [&](std::function<void(bool, std::string)> done) {
+                // Writable = the writer thread commits a (no-op) write transaction now.
+                const bool accepting = space.ok;
+                const std::string why = space.why;
+                batcher.submit([](queue::WriteTxn&) { return Result<void>(); },
+                               [done, accepting, why](Result<void> r) {
+                                 if (!r) done(false, "queue not writable: " + r.error().message);
+                                 else done(true, accepting ? "ok: queue writable, accepting mail"
+                                                           : "ok: queue writable; refusing new mail: " + why);
+                               });
+              }});
+  if (config.metrics.listen) {
+    if (auto m = metrics_server.start(config.metrics.listen->ip, config.metrics.listen->port, metrics_fd); !m)
+      log_warning("metrics: " + m.error().message + "; /metrics and /healthz are off");
+    else
+      log_info("metrics on http://" + config.metrics.listen->str().substr(0, config.metrics.listen->str().rfind(':')) +
+               ":" + std::to_string(metrics_server.port()) + "/metrics");
+  }
+
+  if (auto dropped = drop_privileges(config); !dropped) {
+    log_error("cannot drop privileges to user " + config.user + ": " + dropped.error().message);
+    batcher.stop();
+    return 71;
+  }
+
   DeliveryDeps delivery;
-  delivery.config = &config;
+  delivery.config = current;
   delivery.hostname = hostname;
   delivery.store = &store;
   delivery.batcher = &batcher;
   delivery.resolver = *resolver;
+  delivery.on_delivered = [&metrics](double seconds) { metrics.observe_delivery_delay(seconds); };
   const auto ports = server.ports();
   for (std::size_t i = 0; i < ports.size(); ++i) delivery.own_listeners.push_back({config.listen[i].address, ports[i]});
   agent = std::make_unique<DeliveryAgent>(io, delivery);
@@ -128,7 +366,9 @@ int run_daemon(const config::Config& config) {
           io.stop();
           return;
         }
+        systemd::notify_stopping();
         log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+        metrics_server.stop();
         // Stop accepting and let sessions finish, then let deliveries finish, then stop.
         server.stop(std::chrono::seconds(10), [&] {
           agent->stop(std::chrono::seconds(10), [&] {
@@ -140,8 +380,74 @@ int run_daemon(const config::Config& config) {
       };
   signals.async_wait(on_signal);
 
-  // SIGUSR1 from `ferry queue flush|hold|release|delete` (found through the pid file in the
-  // queue directory): pick the change up at once, as Postfix's qmgr does on its fifo.
+  // SIGHUP: reload. The new configuration must load and its TLS certificate, password file and
+  // DKIM keys must load too, or nothing changes. Keys that need new sockets or another queue
+  // are kept as they are (and the log says a restart applies them).
+  boost::asio::signal_set hangups(io, SIGHUP);
+  auto reload = [&] {
+    systemd::notify_reloading();
+    auto loaded = config::load_config(config_path);
+    if (auto* err = std::get_if<config::ConfigError>(&loaded)) {
+      log_error("reload refused: configuration error: " + err->str() + "; keeping the running configuration");
+      metrics.count_reload(false);
+      systemd::notify_ready("running; last reload failed (configuration error)");
+      return;
+    }
+    config::Config next = std::get<config::Config>(std::move(loaded));
+    auto keep = [&](bool changed, const char* what, auto apply) {
+      if (!changed) return;
+      log_warning(std::string("reload: ") + what + " changed: applied at the next restart");
+      apply();
+    };
+    keep(next.listen != current->listen, "[[listen]]", [&] { next.listen = current->listen; });
+    keep(next.queue.path != current->queue.path || next.queue.max_size != current->queue.max_size ||
+             next.queue.sync != current->queue.sync,
+         "[queue] path/max_size/sync", [&] {
+           next.queue.path = current->queue.path;
+           next.queue.max_size = current->queue.max_size;
+           next.queue.sync = current->queue.sync;
+         });
+    keep(next.metrics != current->metrics, "[metrics] listen", [&] { next.metrics = current->metrics; });
+    keep(next.hostname != current->hostname, "hostname", [&] { next.hostname = current->hostname; });
+    keep(next.user != current->user, "user", [&] { next.user = current->user; });
+    keep(next.dns != current->dns, "[dns]", [&] { next.dns = current->dns; });
+    // The delivery agent holds its configuration for its lifetime (DeliveryAgent has no
+    // reconfigure yet): its sections take effect at the next restart.
+    keep(next.delivery != current->delivery || next.retry != current->retry || next.routes != current->routes ||
+             next.bounce != current->bounce,
+         "[delivery]/[retry]/[[route]]/[bounce]", [&] {
+           next.delivery = current->delivery;
+           next.retry = current->retry;
+           next.routes = current->routes;
+           next.bounce = current->bounce;
+         });
+    auto rt = load_runtime(next, hostname);
+    if (!rt) {
+      log_error("reload refused: " + rt.error().message + "; keeping the running configuration");
+      metrics.count_reload(false);
+      systemd::notify_ready("running; last reload failed (" + rt.error().message + ")");
+      return;
+    }
+    configs.push_back(std::make_unique<const config::Config>(std::move(next)));
+    current = configs.back().get();
+    tls_contexts.push_back(rt->tls);
+    server.reconfigure(current, rt->tls, rt->passwords, rt->dkim);
+    set_log_style(current->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
+    refresh_space(true);
+    metrics.count_reload(true);
+    log_info("reloaded configuration" + (config_path ? " from " + *config_path : std::string(" (embedded default)")) +
+             " and TLS certificate");
+    systemd::notify_ready("running; configuration reloaded");
+  };
+  std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    reload();
+    hangups.async_wait(on_hangup);
+  };
+  hangups.async_wait(on_hangup);
+
+  // SIGUSR1 from `ferry queue flush|hold|release|delete` and sendmail (found through the pid file
+  // in the queue directory): pick the change up at once, as Postfix's qmgr does on its fifo.
   boost::asio::signal_set wakeups(io, SIGUSR1);
   std::function<void(const boost::system::error_code&, int)> on_wakeup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
@@ -151,7 +457,33 @@ int run_daemon(const config::Config& config) {
   wakeups.async_wait(on_wakeup);
   PidFile pid_file(options.path + "/ferry.pid");
 
+  // Free space is re-checked every 2 s so the log and the metric follow it without traffic.
+  asio::steady_timer space_timer(io);
+  std::function<void(const boost::system::error_code&)> on_space_timer = [&](const boost::system::error_code& ec) {
+    if (ec || signals_seen) return;
+    refresh_space(true);
+    space_timer.expires_after(std::chrono::seconds(2));
+    space_timer.async_wait(on_space_timer);
+  };
+  space_timer.expires_after(std::chrono::seconds(2));
+  space_timer.async_wait(on_space_timer);
+
+  // WatchdogSec=: ping from the I/O thread, so a wedged event loop gets the service restarted.
+  asio::steady_timer watchdog_timer(io);
+  const auto watchdog = systemd::watchdog_ping_interval();
+  std::function<void(const boost::system::error_code&)> on_watchdog = [&](const boost::system::error_code& ec) {
+    if (ec) return;
+    systemd::notify_watchdog();
+    watchdog_timer.expires_after(*watchdog);
+    watchdog_timer.async_wait(on_watchdog);
+  };
+  if (watchdog) {
+    log_info("systemd watchdog: pinging every " + std::to_string(watchdog->count() / 1000) + " ms");
+    on_watchdog({});
+  }
+
   log_info("ready: hostname " + hostname + ", queue " + options.path);
+  systemd::notify_ready("accepting mail on " + std::to_string(ports.size()) + " listeners");
   io.run();
   batcher.stop();
   log_info("stopped");

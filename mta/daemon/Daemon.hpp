@@ -1,11 +1,17 @@
 // Daemon: wires the queue, the listeners and the delivery agent together and runs them.
-// Contract: run() returns the process exit code after a staged shutdown (SIGTERM / SIGINT).
+// Contract: run() returns the process exit code after a staged shutdown (SIGTERM / SIGINT):
+// 0 clean, 71 bind / privilege failure, 75 queue cannot open, 78 configuration / TLS / DNS.
 #pragma once
+
+#include <optional>
+#include <string>
 
 #include "mta/config/Config.hpp"
 
 namespace ferry::daemon {
 
 int run_daemon(const config::Config& config);
+// `config_path` is the file SIGHUP reloads (nullopt = the embedded default).
+int run_daemon(const config::Config& config, const std::optional<std::string>& config_path);
 
 }  // namespace ferry::daemon

@@ -845,7 +845,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                ", status=" + status + " (" + reply_of(a) + ")");
       if (!rr) continue;
       switch (a.outcome) {
-        case AttemptOutcome::Delivered: ++stats.delivered; break;
+        case AttemptOutcome::Delivered:
+          ++stats.delivered;
+          if (deps.on_delivered) deps.on_delivered(static_cast<double>(now - env.arrival_ms) / 1000.0);  // metrics
+          break;
         case AttemptOutcome::Transient:
           ++stats.deferred;
           if (!stopping) add(r.id, r.index, rcpt, r.next_attempt_ms);
@@ -857,6 +860,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     (void)dest;
     if (rr) {
       for (const auto& line : report_log) log_info(line);
+      stats.reports += req.enqueue.size();  // metrics (issue 6): DSNs queued
       for (const auto& m : req.enqueue) message_queued(m.id);
     }
   }

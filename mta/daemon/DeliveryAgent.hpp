@@ -28,6 +28,7 @@ struct DeliveryDeps {
   queue::CommitBatcher* batcher = nullptr;
   std::shared_ptr<Resolver> resolver;
   std::vector<std::pair<std::string, std::uint16_t>> own_listeners;  // ip, port (mail loops)
+  std::function<void(double delay_seconds)> on_delivered;  // per delivered recipient (metrics)
 };
 
 struct DeliveryStats {
@@ -37,6 +38,7 @@ struct DeliveryStats {
   std::uint64_t expired = 0;
   std::uint64_t connections = 0;
   std::uint64_t active_connections = 0;
+  std::uint64_t reports = 0;  // DSNs (failure, delay, success reports) queued
 };
 
 class DeliveryAgent {

@@ -1,19 +1,90 @@
-// Log: see Log.hpp. A mutex keeps lines whole when several threads log at once.
+// Log: see Log.hpp. A mutex keeps lines whole when several threads log at once. JSON lines carry
+// the queue id as its own field when the line starts with one ("<id>: ..."), as Postfix's do.
 #include "mta/daemon/Log.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <string>
 
 namespace ferry::daemon {
+namespace {
+
+std::atomic<LogStyle> g_style{LogStyle::Text};
+
+void json_escape(std::string& out, std::string_view s) {
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+}
+
+// A queue id is 16 upper-case hex digits (QueueId::str()).
+bool starts_with_queue_id(std::string_view line) {
+  if (line.size() < 18 || line[16] != ':' || line[17] != ' ') return false;
+  for (std::size_t i = 0; i < 16; ++i) {
+    char c = line[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void set_log_style(LogStyle style) { g_style.store(style); }
+
+std::string format_json_log_line(LogLevel level, std::string_view line, long long unix_ms) {
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char when[40];
+  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  std::string out = "{\"time\":\"";
+  out += when;
+  out += "\",\"level\":\"";
+  out += level == LogLevel::Info ? "info" : level == LogLevel::Warning ? "warning" : "error";
+  out += '"';
+  if (starts_with_queue_id(line)) {
+    out += ",\"queue_id\":\"";
+    out.append(line.substr(0, 16));
+    out += '"';
+    line.remove_prefix(18);
+  }
+  out += ",\"msg\":\"";
+  json_escape(out, line);
+  out += "\"}\n";
+  return out;
+}
 
 void log(LogLevel level, std::string_view line) {
   static std::mutex mutex;
-  std::string out = "ferry: ";
-  if (level == LogLevel::Warning) out += "warning: ";
-  if (level == LogLevel::Error) out += "error: ";
-  out.append(line);
-  out.push_back('\n');
+  std::string out;
+  if (g_style.load() == LogStyle::Json) {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+    out = format_json_log_line(level, line, now.count());
+  } else {
+    out = "ferry: ";
+    if (level == LogLevel::Warning) out += "warning: ";
+    if (level == LogLevel::Error) out += "error: ";
+    out.append(line);
+    out.push_back('\n');
+  }
   std::lock_guard lock(mutex);
   std::fwrite(out.data(), 1, out.size(), stderr);
   std::fflush(stderr);

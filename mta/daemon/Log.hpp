@@ -1,16 +1,25 @@
 // Log: one line per event to stderr (journald picks it up), in Postfix's spirit.
-// Contract: thread-safe; each call writes one whole line.
+// Contract: thread-safe; each call writes one whole line: text ("ferry: ...") or, with
+// [log] format = "json", one JSON object per line ({"time","level","queue_id","msg"}).
 #pragma once
 
+#include <string>
 #include <string_view>
 
 namespace ferry::daemon {
 
 enum class LogLevel { Info, Warning, Error };
+enum class LogStyle { Text, Json };
 
 void log(LogLevel level, std::string_view line);
 inline void log_info(std::string_view line) { log(LogLevel::Info, line); }
 inline void log_warning(std::string_view line) { log(LogLevel::Warning, line); }
 inline void log_error(std::string_view line) { log(LogLevel::Error, line); }
+
+// Switches the format of every later line (start-up and SIGHUP reload).
+void set_log_style(LogStyle style);
+
+// The JSON line for one event (exposed for tests). `unix_ms` is the event time.
+std::string format_json_log_line(LogLevel level, std::string_view line, long long unix_ms);
 
 }  // namespace ferry::daemon

@@ -187,6 +187,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
     if (per_ip[conn.ip] == 0) per_ip.erase(conn.ip);
     std::string why = stopping ? "Service shutting down" : "Too many connections, try again later";
     log_info("reject: connect from [" + conn.ip + "]: 421 4.7.0 " + why);
+    if (deps.on_refused) deps.on_refused("421 4.7.0 " + why);
     conn.arm(std::chrono::seconds(5));
     std::string reply = "421 4.7.0 " + deps.hostname + " " + why + "\r\n";
     co_await (conn.write(reply, ec) || conn.watchdog());
@@ -237,6 +238,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   hooks.decide_recipient = [this, may_relay](std::string_view address, bool authenticated) {
     return relay->decide(address, may_relay, authenticated);
   };
+  hooks.queue_has_space = deps.queue_has_space;
 
   // Implicit TLS (RFC 8314 §3.3): the handshake comes before the greeting.
   if (policy.implicit_tls) {
@@ -280,7 +282,10 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       for (auto& action : session.take_actions()) {
         if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
           if (!reply->text.empty() && (reply->text[0] == '4' || reply->text[0] == '5') && !session.closed())
+          {
             log_info("reply to " + where + ": " + first_line(reply->text));
+            if (deps.on_refused) deps.on_refused(first_line(reply->text));
+          }
           outbuf += reply->text;
         } else if (std::get_if<smtp::StartTls>(&action)) {
           if (!co_await flush()) co_return false;
@@ -333,16 +338,35 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
           message.body = std::move(commit->body);
           const std::size_t nrcpt = message.envelope.recipients.size();
           const std::string from = message.envelope.reverse_path;
+          // DKIM (issue 9): sign once, at acceptance, before the durable commit, so what is
+          // stored is what is sent; only mail from relay networks or authenticated clients.
+          Result<void> signed_ok;
+          if (deps.dkim && !deps.dkim->empty() && (may_relay || session.authenticated())) {
+            auto out = deps.dkim->sign(message.body, now_ms());
+            if (!out) {
+              log_error(commit->queue_id + ": DKIM signing failed: " + out.error().message + "; client=" + where);
+              signed_ok = make_error(ErrorKind::Security, out.error().message);
+            } else if (!out->headers.empty()) {
+              message.body.insert(0, out->headers);
+              message.envelope.size = message.body.size();
+              log_info(commit->queue_id + ": dkim-signed d=" + out->domain);
+            } else {
+              log_info(commit->queue_id + ": not dkim-signed: " + out->skipped);
+            }
+          }
           const std::uint64_t size = message.envelope.size;
           const std::string proto = message.envelope.client.protocol;
-          Result<void> result = co_await asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
-              [&](auto handler) {
-                auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                deps.batcher->submit_enqueue(std::move(message), [this, h](Result<void> r) {
-                  asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-                });
-              },
-              use_awaitable);
+          Result<void> result = signed_ok;
+          if (signed_ok) {
+            result = co_await asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
+                [&](auto handler) {
+                  auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                  deps.batcher->submit_enqueue(std::move(message), [this, h](Result<void> r) {
+                    asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+                  });
+                },
+                use_awaitable);
+          }
           if (result) {
             ++stats.accepted_messages;
             std::string tls_info;
@@ -436,12 +460,17 @@ Result<void> SmtpServer::start() {
     if (ec) return make_error(ErrorKind::Invalid, "listen address " + l.address + ": " + ec.message());
     tcp::endpoint ep(address, l.port);
     auto acceptor = std::make_unique<tcp::acceptor>(impl.io);
-    acceptor->open(ep.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
-    if (!ec) acceptor->bind(ep, ec);
-    // A backlog of at least 1024: a short backlog drops connections under load.
-    if (!ec) acceptor->listen(1024, ec);
+    if (auto passed = impl.deps.inherited_sockets.find(i); passed != impl.deps.inherited_sockets.end()) {
+      // Socket activation: systemd bound and listens on it already (ferry.socket).
+      acceptor->assign(ep.protocol(), passed->second, ec);
+    } else {
+      acceptor->open(ep.protocol(), ec);
+      if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec && address.is_v6()) acceptor->set_option(asio::ip::v6_only(false), ec);
+      if (!ec) acceptor->bind(ep, ec);
+      // A backlog of at least 1024: a short backlog drops connections under load.
+      if (!ec) acceptor->listen(1024, ec);
+    }
     if (ec)
       return make_error(ErrorKind::Io, "cannot listen on " + l.address + ":" + std::to_string(l.port) + ": " + ec.message());
     const std::uint16_t port = acceptor->local_endpoint().port();
@@ -458,6 +487,22 @@ Result<void> SmtpServer::start() {
 std::vector<std::uint16_t> SmtpServer::ports() const { return impl_->ports; }
 
 SmtpServerStats SmtpServer::stats() const { return impl_->stats; }
+
+void SmtpServer::reconfigure(const config::Config* config, std::shared_ptr<asio::ssl::context> tls,
+                             std::shared_ptr<const PasswordFile> passwords, std::shared_ptr<const dkim::DkimSigner> dkim) {
+  auto& impl = *impl_;
+  impl.deps.config = config;
+  impl.deps.tls = std::move(tls);
+  impl.deps.passwords = std::move(passwords);
+  impl.deps.dkim = std::move(dkim);
+  smtp::RelayRules rules;
+  rules.local_domains = config::effective_local_domains(*config, impl.deps.hostname);
+  rules.aliases = config->aliases;
+  rules.relay_domains = config->relay.domains;
+  impl.relay = std::make_unique<smtp::RelayPolicy>(std::move(rules));
+  for (std::size_t i = 0; i < impl.listener_networks.size() && i < config->listen.size(); ++i)
+    impl.listener_networks[i] = config::effective_relay_networks(*config, config->listen[i]);
+}
 
 void SmtpServer::stop(std::chrono::milliseconds grace, std::function<void()> done) {
   auto impl = impl_;

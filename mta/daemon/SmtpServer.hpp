@@ -8,12 +8,15 @@
 #include <boost/asio/ssl/context.hpp>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/Result.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/dkim/DkimSigner.hpp"
 #include "mta/daemon/PasswordFile.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
@@ -28,6 +31,11 @@ struct SmtpServerDeps {
   std::shared_ptr<boost::asio::ssl::context> tls;            // always set: STARTTLS is always on
   std::shared_ptr<const PasswordFile> passwords;              // null = AUTH disabled
   std::function<void(const std::string& queue_id)> on_queued;  // e.g. wake the delivery agent
+  std::shared_ptr<const dkim::DkimSigner> dkim;               // null or empty = no signing
+  // Operations (issue 6): backpressure, metrics and socket activation.
+  std::function<bool()> queue_has_space;                        // false: MAIL gets 452 4.3.1
+  std::function<void(std::string_view reply_line)> on_refused;  // every 4xx/5xx reply sent
+  std::map<std::size_t, int> inherited_sockets;                 // [[listen]] index -> passed fd
 };
 
 struct SmtpServerStats {
@@ -51,6 +59,11 @@ class SmtpServer {
   // `done` runs when no connection is left or `grace` has passed (then the rest are closed).
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
   SmtpServerStats stats() const;
+  // SIGHUP: new connections use `config` (same [[listen]] list), TLS context, passwords and
+  // DKIM signer; connections already open finish with what they started with. The caller keeps
+  // every Config it ever passed alive for the server's lifetime.
+  void reconfigure(const config::Config* config, std::shared_ptr<boost::asio::ssl::context> tls,
+                   std::shared_ptr<const PasswordFile> passwords, std::shared_ptr<const dkim::DkimSigner> dkim);
 
   struct Impl;
 
