@@ -13,6 +13,11 @@
 
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
+#include "queue/QueueStore.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+#include <algorithm>
 
 namespace {
 
@@ -340,3 +345,56 @@ TEST(dkimCli, SignRefusesUnusableKeys) {
 }
 
 }  // namespace
+
+namespace ferry {
+namespace {
+
+// The server path: `ferry serve` signs accepted mail before the durable commit; what is stored
+// (and later sent) verifies with python3-dkim.
+TEST(dkimServer, SignsAcceptedMailBeforeCommit) {
+  if (access(kPython.c_str(), X_OK) != 0) GTEST_SKIP() << "no /usr/bin/python3";
+  TempDir dir;
+  Published rsa = keygen(dir, "example.test", "srv1", "rsa");
+  Published ed = keygen(dir, "example.test", "srv2", "ed25519");
+  dir.write("ferry.toml", "hostname = \"mx.test\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
+                          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                          "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n"
+                          "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv1\"\nkey = \"" + dir.file("srv1.key") + "\"\n"
+                          "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv2\"\nkey = \"" + dir.file("srv2.key") + "\"\n");
+  test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
+  ASSERT_TRUE(serve.wait_for_output("ready")) << serve.output();
+  std::smatch m;
+  std::string log = serve.output();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("listening on 127.0.0.1:([0-9]+) ")));
+  const std::string port = m[1];
+  auto send = [&](const std::string& from_header) {
+    std::string script = "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1'," + port +
+                         ")\ns.sendmail('app@example.test',['user@far.test'],sys.stdin.read().replace('\\n','\\r\\n'))\ns.quit()\n";
+    return run({kPython, "-c", script}, "From: " + from_header + "\nTo: user@far.test\nSubject: Reset\n\nhello\n", 30);
+  };
+  ASSERT_EQ(send("App <app@example.test>").exit_code, 0);
+  ASSERT_TRUE(serve.wait_for_output("dkim-signed d=example.test")) << serve.output();
+  ASSERT_EQ(send("someone@other.test").exit_code, 0);
+  ASSERT_TRUE(serve.wait_for_output("not dkim-signed")) << serve.output();
+  serve.stop(SIGTERM);
+
+  queue::QueueOptions o;
+  o.path = dir.file("q");
+  o.map_size = 16u << 20;
+  auto store = queue::QueueStore::open(o);
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> bodies;
+  ASSERT_TRUE((*store)->for_each([&](const queue::MessageRecord& rec) {
+    bodies.push_back(*(*store)->read_body(rec.id));
+    return true;
+  }));
+  ASSERT_EQ(bodies.size(), 2u);
+  EXPECT_TRUE(bodies[0].starts_with("DKIM-Signature:")) << bodies[0];
+  auto v = run({kPython, kVerifyPy, "--txt", rsa.name + "=" + rsa.text, "--txt", ed.name + "=" + ed.text}, bodies[0]);
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_EQ(std::count(v.out.begin(), v.out.end(), '\n'), 2) << v.out;  // RSA and Ed25519
+  EXPECT_FALSE(bodies[1].starts_with("DKIM-Signature:")) << "mail From: another domain is not signed";
+}
+
+}  // namespace
+}  // namespace ferry
