@@ -75,7 +75,7 @@ class Delivery : public ::testing::Test {
     dir_.write("ferry.toml", cfg);
     serve_ = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log"));
-    ASSERT_TRUE(serve_->wait_for_output("ready")) << serve_->output();
+    ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
     port_ = port_from_log(serve_->output());
     ASSERT_GT(port_, 0);
   }
@@ -220,7 +220,7 @@ TEST_F(Delivery, RetryHappensAfterARestart) {
   EXPECT_EQ(serve_->stop(SIGKILL), 128 + SIGKILL);
   serve_ = std::make_unique<test::Background>(
       std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log2"));
-  ASSERT_TRUE(serve_->wait_for_output("ready")) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
   EXPECT_NE(serve_->output().find("1 pending recipients"), std::string::npos) << serve_->output();
   ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
 }
@@ -243,7 +243,7 @@ TEST_F(Delivery, RefusesToDeliverToItself) {
   dir_.write("ferry.toml", cfg);
   serve_ = std::make_unique<test::Background>(
       std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log3"));
-  ASSERT_TRUE(serve_->wait_for_output("ready")) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"loop@example.test"}, "Subject: l\n\nx\n"), "ok");
   ASSERT_TRUE(serve_->wait_for_output("to=<loop@example.test>")) << serve_->output();
   EXPECT_NE(serve_->output().find("dsn=5.4.6"), std::string::npos) << serve_->output();

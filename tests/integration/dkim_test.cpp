@@ -362,7 +362,7 @@ TEST(dkimServer, SignsAcceptedMailBeforeCommit) {
                           "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv1\"\nkey = \"" + dir.file("srv1.key") + "\"\n"
                           "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv2\"\nkey = \"" + dir.file("srv2.key") + "\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
-  ASSERT_TRUE(serve.wait_for_output("ready")) << serve.output();
+  ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
   std::smatch m;
   std::string log = serve.output();
   ASSERT_TRUE(std::regex_search(log, m, std::regex("listening on 127.0.0.1:([0-9]+) ")));

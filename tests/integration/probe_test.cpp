@@ -211,7 +211,7 @@ TEST(probeTls, StartTlsWithSelfSignedCertificateIsShownAsNotVerified) {
                               "\"\nmax_size = \"64MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
                               "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
-  ASSERT_TRUE(serve.wait_for_output("ready")) << serve.output();
+  ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
   const int port = port_from_log(serve.output());
   ASSERT_GT(port, 0);
   dir.write("probe.toml", "hostname = \"prober.test\"\n[queue]\npath = \"" + dir.file("pq") + "\"\n");

@@ -111,7 +111,7 @@ TEST_F(QueueCli, UsageErrorsExit64) {
 TEST_F(QueueCli, WorksWhileTheDaemonRuns) {
   auto id = enqueue("a@example.com", {"b@example.org"}, "Subject: x\r\n\r\ny\r\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", config_}, dir_.file("serve.log"));
-  ASSERT_TRUE(serve.wait_for_output("ready")) << serve.output();
+  ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
   EXPECT_NE(serve.output().find("1 messages"), std::string::npos) << serve.output();
   auto r = ferry({"list"});
   EXPECT_EQ(r.exit_code, 0) << r.err;

@@ -45,7 +45,7 @@ struct Ferry {
                                 "\"\nmax_size = \"64MiB\"\n" + body);
     proc = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
-    ASSERT_TRUE(proc->wait_for_output("ready")) << proc->output();
+    ASSERT_TRUE(proc->wait_for_output("ready: ")) << proc->output();
     port = port_from_log(proc->output());
   }
   std::string list_json() { return test::run({FERRY_BINARY, "queue", "--config", dir.file("ferry.toml"), "list", "--json"}).out; }

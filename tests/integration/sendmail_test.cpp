@@ -66,7 +66,7 @@ class sendmail_Integration : public ::testing::Test {
   std::unique_ptr<test::Background> start() {
     auto d = std::make_unique<test::Background>(std::vector<std::string>{FERRY_BINARY, "serve", "--config", config},
                                                 dir.file("serve.log"));
-    EXPECT_TRUE(d->wait_for_output("ready")) << d->output();
+    EXPECT_TRUE(d->wait_for_output("ready: ")) << d->output();
     return d;
   }
   // The id of the only message in the queue.

@@ -24,7 +24,7 @@ TEST(Serve, StartsAndStopsOnSigterm) {
   dir.write("ferry.toml", "[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
                           "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
-  ASSERT_TRUE(serve.wait_for_output("ready")) << serve.output();
+  ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
   EXPECT_NE(serve.output().find("0 messages"), std::string::npos) << serve.output();
   EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.output();
   EXPECT_NE(serve.output().find("stopped"), std::string::npos);

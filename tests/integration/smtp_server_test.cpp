@@ -240,7 +240,7 @@ class Ferry {
     dir.write("ferry.toml", cfg);
     proc = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
-    ready = proc->wait_for_output("ready");
+    ready = proc->wait_for_output("ready: ");
     const std::string log = proc->output();
     const std::string needle = "listening on 127.0.0.1:";
     for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1))
