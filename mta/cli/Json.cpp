@@ -1,34 +1,11 @@
-// Json: see Json.hpp. Control characters are escaped; bytes >= 0x80 pass through (UTF-8).
+// Json: see Json.hpp. Strings are escaped by ferry/JsonEscape.hpp, shared with the JSON log lines.
 #include "mta/cli/Json.hpp"
 
-#include <cstdio>
+#include "ferry/JsonEscape.hpp"
 
 namespace ferry::cli {
 
-std::string JsonWriter::escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('"');
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
+std::string JsonWriter::escape(std::string_view text) { return json_quote(text); }
 
 void JsonWriter::separator() {
   if (need_comma_) out_.push_back(',');

@@ -25,6 +25,7 @@ class JsonWriter {
   JsonWriter& null();
   const std::string& str() const { return out_; }
 
+  // The quoted JSON string for text: ferry::json_quote (ferry/JsonEscape.hpp).
   static std::string escape(std::string_view text);
 
  private:

@@ -9,30 +9,12 @@
 #include <mutex>
 #include <string>
 
+#include "ferry/JsonEscape.hpp"
+
 namespace ferry::daemon {
 namespace {
 
 std::atomic<LogStyle> g_style{LogStyle::Text};
-
-void json_escape(std::string& out, std::string_view s) {
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-}
 
 // A queue id is 16 upper-case hex digits (QueueId::str()).
 bool starts_with_queue_id(std::string_view line) {
@@ -67,7 +49,7 @@ std::string format_json_log_line(LogLevel level, std::string_view line, long lon
     line.remove_prefix(18);
   }
   out += ",\"msg\":\"";
-  json_escape(out, line);
+  append_json_escaped(out, line);
   out += "\"}\n";
   return out;
 }
