@@ -78,9 +78,10 @@ void put_attempt(Writer& w, const Attempt& a) {
   w.u32(static_cast<std::uint32_t>(a.code));
   w.str(a.status);
   w.str(a.reply);
+  w.str(a.tls);
 }
 
-Attempt get_attempt(Reader& r) {
+Attempt get_attempt(Reader& r, std::uint8_t version) {
   Attempt a;
   a.time_ms = r.i64();
   auto outcome = r.u8();
@@ -92,6 +93,7 @@ Attempt get_attempt(Reader& r) {
   a.code = static_cast<int>(static_cast<std::int32_t>(r.u32()));
   a.status = r.str();
   a.reply = r.str();
+  if (version >= 2) a.tls = r.str();
   return a;
 }
 
@@ -185,7 +187,8 @@ std::string encode_recipient(const RecipientRecord& rec) {
 
 Result<RecipientRecord> decode_recipient(std::string_view bytes) {
   Reader r(bytes);
-  if (r.u8() != kRecipientVersion) {
+  const std::uint8_t version = r.u8();
+  if (version != kRecipientVersion && version != 1) {
     if (r.ok()) r.fail("unknown recipient version");
     return corrupt("recipient", r);
   }
@@ -198,11 +201,11 @@ Result<RecipientRecord> decode_recipient(std::string_view bytes) {
   rec.attempts = r.u32();
   rec.next_attempt_ms = r.i64();
   rec.first_attempt_ms = r.i64();
-  if (r.boolean()) rec.last = get_attempt(r);
+  if (r.boolean()) rec.last = get_attempt(r, version);
   auto n = r.varint();
   // An attempt takes at least 21 bytes; see decode_message for why the bound is checked first.
   if (n > r.remaining() / 21) r.fail("bad history count");
-  for (std::uint64_t i = 0; r.ok() && i < n; ++i) rec.history.push_back(get_attempt(r));
+  for (std::uint64_t i = 0; r.ok() && i < n; ++i) rec.history.push_back(get_attempt(r, version));
   if (!finish(r)) return corrupt("recipient", r);
   return rec;
 }

@@ -13,7 +13,8 @@
 namespace ferry::queue::codec {
 
 inline constexpr std::uint8_t kMessageVersion = 1;
-inline constexpr std::uint8_t kRecipientVersion = 1;
+// Version 2 added Attempt::tls; version 1 records (no TLS field) are still read.
+inline constexpr std::uint8_t kRecipientVersion = 2;
 inline constexpr std::uint8_t kQuarantineVersion = 1;
 inline constexpr std::uint8_t kMetaVersion = 1;
 

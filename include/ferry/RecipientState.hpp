@@ -57,6 +57,9 @@ struct Attempt {
   int code = 0;                // reply code, 0 when there was no reply (network / DNS error)
   std::string status;          // enhanced status "x.y.z", may be empty
   std::string reply;           // full reply text, or the local error description
+  // The connection's TLS: "TLSv1.3/TLS_AES_256_GCM_SHA384", "none" when it stayed plaintext,
+  // empty when no connection was made (DNS failure, refused connect) or for older records.
+  std::string tls;
 };
 
 }  // namespace ferry

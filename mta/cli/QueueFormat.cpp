@@ -77,6 +77,10 @@ void attempt_json(JsonWriter& j, const Attempt& a) {
   j.key("code").value(a.code);
   j.key("status").value(a.status);
   j.key("reply").value(a.reply);
+  // The connection's TLS ("none": plaintext); null when no connection was made or not recorded.
+  j.key("tls");
+  if (a.tls.empty()) j.null();
+  else j.value(a.tls);
   // Why it failed, in the fixed vocabulary of mta/delivery/ReplyCategory (null when delivered).
   const auto c = delivery::classify_reply_category(a);
   j.key("category");
@@ -224,8 +228,9 @@ std::string format_show_text(const queue::MessageRecord& m, std::string_view bod
     if (!er.orcpt.empty()) out << "    ORCPT=" << er.orcpt << "\n";
     if (er.notify) out << "    NOTIFY=" << notify_text(er.notify) << "\n";
     for (const auto& a : r.history) {
-      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << relay_text(a)
-          << ": " << reply_text(a) << "\n";
+      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << relay_text(a);
+      if (!a.tls.empty()) out << " tls=" << a.tls;
+      out << ": " << reply_text(a) << "\n";
       // "why is this stuck?": the category of the reply and what to do about it
       const auto c = delivery::classify_reply_category(a);
       if (!c.category.empty()) {

@@ -107,6 +107,29 @@ TEST(categoryQueueShow, ExplainsEveryAttemptWithCategoryAdviceAndNextRetry) {
   EXPECT_NE(format_show_json(m, "").find("\"category\":null"), std::string::npos);
 }
 
+// Each attempt shows the TLS of its connection (issue 8); none is shown when none was recorded.
+TEST(categoryQueueShow, EveryAttemptShowsItsTlsResult) {
+  auto m = sample();
+  m.recipients[0].history[0].tls = "TLSv1.3/TLS_AES_256_GCM_SHA384";
+  Attempt plain = m.recipients[0].history[0];
+  plain.tls = "none";
+  Attempt dns = plain;
+  dns.tls.clear();
+  dns.host.clear();
+  dns.ip.clear();
+  m.recipients[0].history.push_back(plain);
+  m.recipients[0].history.push_back(dns);
+  const std::string text = format_show_text(m, "");
+  EXPECT_NE(text.find("mx.example.org[127.0.0.2]:25 tls=TLSv1.3/TLS_AES_256_GCM_SHA384: 451 4.7.1"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("mx.example.org[127.0.0.2]:25 tls=none: 451"), std::string::npos) << text;
+  EXPECT_NE(text.find(" none: 451"), std::string::npos) << text;  // no connection: no tls= at all
+  const std::string json = format_show_json(m, "");
+  EXPECT_NE(json.find("\"tls\":\"TLSv1.3/TLS_AES_256_GCM_SHA384\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"tls\":\"none\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"tls\":null"), std::string::npos) << json;
+}
+
 TEST(QueueFormat, HeaderSectionStopsAtFirstEmptyLine) {
   EXPECT_EQ(header_section("A: 1\r\nB: 2\r\n\r\nbody"), "A: 1\r\nB: 2\r\n");
   EXPECT_EQ(header_section("A: 1\n\nbody"), "A: 1\n");

@@ -88,6 +88,28 @@ TEST(queue_codec, RecipientRoundTripsEveryField) {
   EXPECT_TRUE(e->history.empty());
 }
 
+// A queue written before Attempt::tls existed (recipient version 1) is still read: the same
+// bytes without the TLS string, under version byte 1.
+TEST(queue_codec, VersionOneRecipientWithoutTlsIsRead) {
+  RecipientRecord r;
+  r.index = 3;
+  r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
+  r.last->tls.clear();
+  std::string v1 = encode_recipient(r);
+  ASSERT_EQ(v1[v1.size() - 2], '\0');  // the empty TLS string, before the empty history count
+  v1.erase(v1.size() - 2, 1);
+  v1[0] = 1;
+  auto d = decode_recipient(v1);
+  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_TRUE(d->last);
+  EXPECT_EQ(d->last->reply, "try again later");
+  EXPECT_EQ(d->last->tls, "");
+  // The version-2 bytes read as version 1 are one byte too long: an error, not a misread.
+  std::string v2 = encode_recipient(r);
+  v2[0] = 1;
+  EXPECT_FALSE(decode_recipient(v2));
+}
+
 TEST(queue_codec, QuarantineAndSchemaRoundTrip) {
   QuarantineValue q{77, "bad version", std::string("\x00\xff garbage", 10)};
   auto d = decode_quarantine(encode_quarantine(q));

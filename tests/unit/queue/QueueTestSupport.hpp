@@ -71,13 +71,13 @@ inline NewMessage sample_message(QueueId id, std::string body = "Subject: hi\r\n
 
 inline Attempt sample_attempt(AttemptOutcome o, TimeMs t) {
   return Attempt{t, o, "mx1.example.net", "198.51.100.1", 25, o == AttemptOutcome::Delivered ? 250 : 451, "4.7.1",
-                 "try again later"};
+                 "try again later", "TLSv1.3/TLS_AES_256_GCM_SHA384"};
 }
 
 inline std::string describe(const Attempt& a) {
   std::ostringstream o;
   o << a.time_ms << "/" << int(a.outcome) << "/" << a.host << "/" << a.ip << "/" << a.port << "/" << a.code << "/"
-    << a.status << "/" << a.reply;
+    << a.status << "/" << a.reply << "/" << a.tls;
   return o.str();
 }
 
