@@ -110,6 +110,17 @@ std::string category_of(const Attempt& a) {
   return c.category.empty() ? "-" : std::string(c.category);
 }
 
+// A DSN row with the reply's classification filled in (issue 8: bounces carry the category).
+dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std::optional<Attempt> last_transient,
+                                bool relayed) {
+  dsn::RecipientReport row(index, attempt, std::move(last_transient), relayed);
+  const auto c = delivery::classify_reply_category(attempt);
+  row.category = std::string(c.category);
+  row.category_detail = std::string(c.detail);
+  row.category_advice = std::string(c.advice);
+  return row;
+}
+
 std::string reply_of(const Attempt& a) {
   std::string out;
   if (a.code) out = std::to_string(a.code) + " ";
@@ -664,7 +675,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           std::vector<std::pair<std::uint32_t, Attempt>> final_results;
           for (auto& r : done->results) {
             job.unresolved.erase(r.index);
-            if (done->session_failure) job.unresolved[r.index] = r.attempt;
+            if (done->session_failure) {
+              job.unresolved[r.index] = r.attempt;
+              job.unresolved[r.index].tls = tls_info;  // kept if no later host does better
+            }
             else final_results.push_back({r.index, r.attempt});
           }
           if (done->session_failure) session_failed = true;
@@ -738,7 +752,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // One settle transaction for these results (and the bounce for the failed ones).
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
   awaitable<void> settle(Job& job, std::vector<std::pair<std::uint32_t, Attempt>>& results, std::string_view dest,
-                         std::string_view tls_info = "none", bool remote_dsn = false) {
+                         std::string_view tls_info = {}, bool remote_dsn = false) {
     const TimeMs now = now_ms();
     const auto& env = job.message.envelope;
     queue::SettleRequest req;
@@ -748,6 +762,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::uint32_t shared_attempts = 0;
     for (auto& [idx, attempt] : results) {
       if (attempt.time_ms == 0) attempt.time_ms = now;
+      // Kept per attempt for `ferry queue show` (issue 8): only when a connection was made.
+      if (!attempt.ip.empty() && attempt.tls.empty()) attempt.tls = std::string(tls_info);
       queue::RecipientResult r;
       r.id = job.message.id;
       r.index = idx;
@@ -762,7 +778,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         }
         if (shared_next) {
           r.next_attempt_ms = *shared_next;
-          delayed.push_back({idx, attempt, std::nullopt, false});
+          delayed.push_back(report_row(idx, attempt, std::nullopt, false));
         } else {
           last_transient = attempt;
           attempt = delivery::expired_attempt(&attempt, now);
@@ -772,10 +788,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         last_transient = job.message.recipients[idx].last;
       }
       if (attempt.outcome == AttemptOutcome::Permanent || attempt.outcome == AttemptOutcome::Expired)
-        failed.push_back({idx, attempt, last_transient, false});
+        failed.push_back(report_row(idx, attempt, last_transient, false));
       // NOTIFY=SUCCESS: when the next hop speaks DSN it got NOTIFY and reports itself; otherwise
       // we owe the "relayed" report (RFC 3461 §5.2.2).
-      if (attempt.outcome == AttemptOutcome::Delivered && !remote_dsn) succeeded.push_back({idx, attempt, std::nullopt, true});
+      if (attempt.outcome == AttemptOutcome::Delivered && !remote_dsn) succeeded.push_back(report_row(idx, attempt, std::nullopt, true));
       r.attempt = attempt;
       req.results.push_back(std::move(r));
     }
@@ -840,7 +856,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                                                                    : "bounced";
       char delay[32];
       std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - env.arrival_ms) / 1000.0);
-      log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + relay_of(a) + ", delay=" + delay + ", tls=" + std::string(tls_info) +
+      log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + relay_of(a) + ", delay=" + delay + ", tls=" + (a.tls.empty() ? std::string("none") : a.tls) +
                ", category=" + category_of(a) + ", dsn=" + (a.status.empty() ? "-" : a.status) +
                ", status=" + status + " (" + reply_of(a) + ")");
       if (!rr) continue;

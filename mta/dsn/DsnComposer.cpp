@@ -33,6 +33,7 @@ struct Row {
   Action action = Action::Failed;
   std::string status;
   Diagnostic diag;
+  const RecipientReport* report = nullptr;  // for the category fields
 };
 
 enum class Returned { Headers, Full, Truncated };
@@ -253,6 +254,15 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
       const Advice advice = advice_for(row.status);
       wrap(t, label("What it means:"), std::string(2 + kLabelWidth, ' '), advice.meaning);
       wrap(t, label("What to do:"), std::string(2 + kLabelWidth, ' '), advice.what_to_do);
+      // The reply's classification (issue 8): the same identifier as in logs, `ferry queue show`
+      // and metrics, so a bounce can be matched to them; the advice is the operator's.
+      if (!row.report->category.empty()) {
+        std::string c = one_line(row.report->category, false);
+        if (!row.report->category_detail.empty()) c += " (" + one_line(row.report->category_detail, false) + ")";
+        t += label("Category:") + c + "\r\n";
+        if (!row.report->category_advice.empty())
+          wrap(t, label("Advice:"), std::string(2 + kLabelWidth, ' '), one_line(row.report->category_advice, false));
+      }
     }
   }
 
@@ -310,6 +320,8 @@ std::string delivery_status(const DsnInput& in, const std::vector<Row>& rows, st
       field("Last-Attempt-Date", rfc5322_date(row.diag.last_attempt_ms, in.utc_offset_minutes));
     if (row.action == Action::Delayed && in.retry_until_ms > 0)         // §2.3.9: delayed only
       field("Will-Retry-Until", rfc5322_date(in.retry_until_ms, in.utc_offset_minutes));
+    if (!row.report->category.empty() && row.action != Action::Delivered && row.action != Action::Relayed)
+      field("X-Ferry-Category", one_line(row.report->category, false));  // §2.4 extension field
   }
   return s;
 }
@@ -377,6 +389,7 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
     }
     row.status = status_for(row.action, r->attempt);
     row.diag = diagnose(*r, utf8);
+    row.report = r;
     rows.push_back(std::move(row));
   }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ferry/Clock.hpp"
@@ -19,6 +20,11 @@ namespace ferry::dsn {
 
 // One recipient to report on.
 struct RecipientReport {
+  RecipientReport() = default;
+  RecipientReport(std::uint32_t index_, Attempt attempt_, std::optional<Attempt> last_transient_ = std::nullopt,
+                  bool relayed_ = false)
+      : index(index_), attempt(std::move(attempt_)), last_transient(std::move(last_transient_)), relayed(relayed_) {}
+
   std::uint32_t index = 0;  // into envelope->recipients (out-of-range indexes are ignored)
 
   // The attempt that decided this report: the Permanent (or Expired) attempt for a failure,
@@ -34,6 +40,15 @@ struct RecipientReport {
   // ReportKind::Success only: true → Action "relayed" (handed to a next hop that did not offer
   // DSN, so no later report will come; RFC 3461 §5.2.2), false → "delivered". Ignored otherwise.
   bool relayed = false;
+
+  // Why it failed or is delayed, in the delivery reply classification's fixed vocabulary
+  // ("unknown_user", "greylisted", ...; mta/delivery/ReplyCategory), with its detail (which
+  // blocklist) and advice. The daemon fills these; DSN stays independent of mta/delivery.
+  // Shown in the human-readable part and as the X-Ferry-Category extension field (RFC 3464
+  // §2.4). Empty: not shown.
+  std::string category;
+  std::string category_detail;
+  std::string category_advice;
 };
 
 struct DsnInput {

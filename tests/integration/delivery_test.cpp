@@ -139,6 +139,38 @@ TEST_F(Delivery, TransientThenSuccessOnRetry) {
   EXPECT_TRUE(serve_->wait_for_output("to=<grey@example.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
 }
 
+// "Why is this stuck?" (issue 8): `ferry queue show` lists the attempt with its MX host, IP, TLS
+// result, the full reply, its category and advice, and the next retry.
+TEST_F(Delivery, QueueShowExplainsADeferral) {
+  mx1_->on_rcpt = [](const std::string&, int) {
+    return std::string("451-4.7.1 Greylisted, please try again later\r\n451 4.7.1 see https://grey.example/why");
+  };
+  start("", "first = \"1h\"\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"stuck@example.test"}, "Subject: s\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("status=deferred")) << serve_->output();
+  const std::string log = serve_->output();
+  const auto at = log.find(": to=<stuck@example.test>");
+  ASSERT_NE(at, std::string::npos) << log;
+  const std::string id = log.substr(log.rfind(' ', at) + 1, at - log.rfind(' ', at) - 1);
+  auto show = test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "show", id});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("deferred mx1.example.test[127.0.0.2]:" + std::to_string(mx1_->port()) + " tls="),
+            std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("451 4.7.1 Greylisted, please try again later"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("see https://grey.example/why"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("category: greylisted: "), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("    next retry: 20"), std::string::npos) << show.out;
+  auto json = test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "show", id, "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  auto parsed = test::run({"/usr/bin/env", "python3", "-c",
+                           "import json,sys\n"
+                           "m=json.load(sys.stdin)\n"
+                           "a=m['recipients'][0]['history'][0]\n"
+                           "print(a['host'],a['ip'],a['tls'] is not None,a['category'])\n"},
+                          json.out);
+  EXPECT_EQ(parsed.out, "mx1.example.test 127.0.0.2 True greylisted\n") << json.out << parsed.err;
+}
+
 TEST_F(Delivery, PermanentFailureForOneRecipientOtherDelivered) {
   mx1_->on_rcpt = [](const std::string& rcpt, int) {
     return rcpt.rfind("nobody", 0) == 0 ? std::string("550 5.1.1 No such user") : std::string("250 2.1.5 Ok");
@@ -286,6 +318,10 @@ TEST_F(Delivery, PermanentFailureBouncesToTheSendersMxOnce) {
   EXPECT_NE(bounce.data.find("Diagnostic-Code: smtp; 550 5.1.1"), std::string::npos) << bounce.data;
   EXPECT_EQ(bounce.data.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos);
   EXPECT_NE(bounce.data.find("In-Reply-To: <orig-1@sender.test>"), std::string::npos);
+  // The reply's classification, as in the log line (issue 8), in both parts of the report.
+  EXPECT_NE(bounce.data.find("Category:      unknown_user\r\n"), std::string::npos) << bounce.data;
+  EXPECT_NE(bounce.data.find("X-Ferry-Category: unknown_user\r\n"), std::string::npos) << bounce.data;
+  EXPECT_NE(serve_->output().find("category=unknown_user"), std::string::npos) << serve_->output();
   usleep(500000);
   EXPECT_EQ(mx2_->messages().size(), 1u) << "exactly one bounce";
   // A real MIME parser (Python's email package) sees an RFC 6522 report with three parts.

@@ -377,3 +377,38 @@ TEST(dsnRules, BounceEnvelopeIsNullSenderNotifyNever) {
   EXPECT_EQ(e.arrival_ms, kNow);
   EXPECT_EQ(e.size, c.dsn->body.size());
 }
+
+// The reply's classification (issue 8) is shown in the human-readable part and as the
+// X-Ferry-Category extension field (RFC 3464 §2.4) of failed and delayed recipients only.
+TEST(dsnRules, CategoryAndAdviceAreShownForFailuresAndDelays) {
+  Envelope env = base_envelope();
+  env.recipients.resize(1);
+  const std::string orig = original_message();
+  DsnInput in = base_input(env, orig, ReportKind::Failure);
+  RecipientReport r{0, bob_unknown(), std::nullopt, false};
+  r.category = "blocklisted_ip";
+  r.category_detail = "Spamhaus";
+  r.category_advice = "The sending IP is on a blocklist: request delisting.";
+  in.recipients.push_back(r);
+  auto failed = compose(in);
+  ASSERT_TRUE(failed);
+  EXPECT_TRUE(contains(failed->body, "\r\n  Category:      blocklisted_ip (Spamhaus)\r\n")) << failed->body;
+  EXPECT_TRUE(contains(failed->body, "\r\n  Advice:        The sending IP is on a blocklist: request delisting.\r\n"))
+      << failed->body;
+  EXPECT_TRUE(contains(status_part(failed->body), "\r\nX-Ferry-Category: blocklisted_ip\r\n")) << failed->body;
+
+  in.kind = ReportKind::Delay;
+  in.recipients[0].attempt = transient();
+  in.recipients[0].category = "greylisted";
+  in.recipients[0].category_detail.clear();
+  auto delayed = compose(in);
+  ASSERT_TRUE(delayed);
+  EXPECT_TRUE(contains(delayed->body, "Category:      greylisted\r\n")) << delayed->body;
+  EXPECT_TRUE(contains(status_part(delayed->body), "X-Ferry-Category: greylisted")) << delayed->body;
+
+  in.recipients[0].category.clear();
+  auto plain = compose(in);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(contains(plain->body, "Category:"));
+  EXPECT_FALSE(contains(plain->body, "X-Ferry-Category"));
+}
