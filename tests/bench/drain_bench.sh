@@ -54,35 +54,14 @@ die() { echo "drain_bench: $*" >&2; exit 2; }
 note() { echo "$*" >&2; }
 
 # ---------------------------------------------------------------- prerequisites
-find_tool() {
-  local c
-  for c in "$(command -v "$1" 2>/dev/null)" "/usr/sbin/$1" "/usr/lib/postfix/sbin/$1"; do
-    if [ -n "$c" ] && [ -x "$c" ]; then echo "$c"; return 0; fi
-  done
-  return 1
-}
-POSTFIX_HINT="install the Debian package postfix without configuring or starting it:
-  run .ci/setup as root, or:
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix
-  rm /usr/sbin/policy-rc.d"
-SOURCE=$(find_tool smtp-source) || die "smtp-source not found (package postfix). To $POSTFIX_HINT"
-SINK=$(find_tool smtp-sink) || die "smtp-sink not found (package postfix). To $POSTFIX_HINT"
+# Finding smtp-source, smtp-sink and postfix, smtp-sink start-up and the private Postfix
+# instance are shared with smtp_accept_bench.sh.
+# shellcheck source=lib/postfix.sh
+. "$SCRIPT_DIR/lib/postfix.sh"
+postfix_require_tools
 command -v python3 >/dev/null || die "python3 not found"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
-IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
-POSTFIX_BIN=""; POSTQUEUE_BIN=""
-if [ "$WANT_POSTFIX" = 1 ]; then
-  if [ "$IS_ROOT" != 1 ]; then
-    note "warning: not root: the private Postfix instance needs root; skipping Postfix"
-    WANT_POSTFIX=0
-  elif ! POSTFIX_BIN=$(find_tool postfix) || ! POSTQUEUE_BIN=$(find_tool postqueue); then
-    die "postfix / postqueue not found. To $POSTFIX_HINT"
-  elif ! id postfix >/dev/null 2>&1 || ! getent group postdrop >/dev/null; then
-    die "the postfix user or the postdrop group is missing (reinstall the postfix package)"
-  fi
-fi
+postfix_require_instance postqueue
 PERF=""
 if [ "$WANT_PERF" = 1 ]; then
   PERF=$(command -v perf) || die "--perf: perf not found (Debian package linux-perf)"
@@ -110,8 +89,8 @@ fi
 # ---------------------------------------------------------------- workspace and cleanup
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferry-drain-bench.XXXXXX") || die "mktemp failed"
 chmod 755 "$WORK"   # the postfix user must reach its queue and data directories
-SINK_PIDS=(); FERRY_PID=""; PERF_PID=""; PF_STARTED=0; FILL_PIDS=()
-PFC="$WORK/postfix/etc"; PFQ="$WORK/postfix/spool"; PFD="$WORK/postfix/data"
+SINK_PIDS=(); FERRY_PID=""; PERF_PID=""; FILL_PIDS=()
+postfix_instance_dirs
 
 stop_pid() {  # pid seconds: SIGTERM, wait, then SIGKILL
   local pid=$1 i
@@ -121,24 +100,13 @@ stop_pid() {  # pid seconds: SIGTERM, wait, then SIGKILL
   wait "$pid" 2>/dev/null
   return 0
 }
-postfix_stop() {
-  local master i
-  [ "$PF_STARTED" = 1 ] || return 0
-  master=$(tr -dc 0-9 < "$PFQ/pid/master.pid" 2>/dev/null)
-  "$POSTFIX_BIN" -c "$PFC" stop >/dev/null 2>&1
-  if [ -n "$master" ]; then
-    for ((i = 0; i < 150; i++)); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$master" 2>/dev/null
-  fi
-  PF_STARTED=0
-}
 cleanup() {
   set +e
   local p
   for p in "${FILL_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
   [ -n "$PERF_PID" ] && stop_pid "$PERF_PID" 10
   [ -n "$FERRY_PID" ] && stop_pid "$FERRY_PID" 15
-  postfix_stop
+  postfix_stop 15
   for p in "${SINK_PIDS[@]}"; do stop_pid "$p" 5; done
   if [ "$KEEP" = 1 ]; then note "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -238,10 +206,9 @@ declare -A R   # results
 
 # ---------------------------------------------------------------- the sinks
 SINK_PORT=$(free_sink_port) || die "no port free on 127.0.0.11..$((10 + DOMAINS))"
-sink_user=(); [ "$IS_ROOT" = 1 ] && sink_user=(-u nobody)
 for ((i = 0; i < DOMAINS; i++)); do
-  "$SINK" "${sink_user[@]}" "$(dest_ip "$i"):$SINK_PORT" 1024 >"$WORK/sink-$i.log" 2>&1 &
-  SINK_PIDS+=($!)
+  smtp_sink_start "$(dest_ip "$i"):$SINK_PORT" "$WORK/sink-$i.log"
+  SINK_PIDS+=("$SINK_STARTED_PID")
 done
 for ((i = 0; i < DOMAINS; i++)); do
   wait_port "$(dest_ip "$i")" "$SINK_PORT" 10 "${SINK_PIDS[$i]}" ||
@@ -398,93 +365,26 @@ if ! run_ferry; then FAILED=1; R[ferry_rate]=ERR; fi
 # queue); then stopped, defer_transports cleared, started again and flushed (postqueue -f).
 write_postfix_config() {
   local i
-  mkdir -p "$PFC" "$PFQ" "$PFD"
-  chown postfix:postfix "$PFD"
-  : >"$PFC/transport"
-  for ((i = 0; i < DOMAINS; i++)); do
-    echo "$(dom "$i") smtp:[$(dest_ip "$i")]:$SINK_PORT" >>"$PFC/transport"
-  done
-  cat >"$PFC/main.cf" <<EOF
-# drain_bench: private Postfix instance (started with postfix -c $PFC)
-compatibility_level = 3.6
-queue_directory = $PFQ
-data_directory = $PFD
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix.bench.invalid
-mydomain = bench.invalid
-myorigin = \$myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relay_domains =
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_client_connection_count_limit = 0
+  postfix_write_config drain_bench <<EOF
 transport_maps = texthash:$PFC/transport
 # While filling, the smtp transport is deferred: nothing is delivered, nothing retried
 # during the run (the drain uses postqueue -f).
 defer_transports = smtp
-queue_run_delay = 1h
-minimal_backoff_time = 1h
-maximal_backoff_time = 2h
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-# No syslog socket in the container: log to a file through postlogd.
-maillog_file = $WORK/postfix/maillog
-maillog_file_prefixes = $WORK/postfix
 EOF
-  cat >"$PFC/master.cf" <<EOF
-127.0.0.1:$PF_PORT inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+  : >"$PFC/transport"
+  for ((i = 0; i < DOMAINS; i++)); do
+    echo "$(dom "$i") smtp:[$(dest_ip "$i")]:$SINK_PORT" >>"$PFC/transport"
+  done
 }
-postfix_start() {
-  if ! "$POSTFIX_BIN" -c "$PFC" start >"$WORK/postfix-start.log" 2>&1; then
-    note "error: postfix -c $PFC start failed:"; cat "$WORK/postfix-start.log" "$WORK/postfix/maillog" >&2 2>/dev/null
-    return 1
-  fi
-  PF_STARTED=1
-  wait_port 127.0.0.1 "$PF_PORT" 15 && return 0
-  note "error: Postfix does not accept on 127.0.0.1:$PF_PORT:"; tail -20 "$WORK/postfix/maillog" >&2
-  return 1
-}
-pf_files() {  # files in the given queue directories
-  local d out=()
-  for d in "$@"; do out+=("$PFQ/$d"); done
-  find "${out[@]}" -type f 2>/dev/null | wc -l
-}
-pf_all() { pf_files incoming active deferred hold maildrop; }
+pf_all() { postfix_queue_files incoming active deferred hold maildrop; }
 pf_settled() {  # deferred count once incoming/active are empty
-  [ "$(pf_files incoming active maildrop)" = 0 ] && pf_files deferred || echo 0
+  [ "$(postfix_queue_files incoming active maildrop)" = 0 ] && postfix_queue_files deferred || echo 0
 }
 
 run_postfix() {
   PF_PORT=$(free_port)
   write_postfix_config
-  "$POSTFIX_BIN" -c "$PFC" check >"$WORK/postfix-check.log" 2>&1 ||
-    { note "error: postfix -c $PFC check failed:"; cat "$WORK/postfix-check.log" >&2; return 1; }
+  postfix_check || return 1
   postfix_start || return 1
   note "  postfix: filling (defer_transports = smtp) ..."
   local t0 t1 c
@@ -494,14 +394,14 @@ run_postfix() {
   R[postfix_fill]=$(rate "$MESSAGES" "$(elapsed "$t0" "$t1")")
   c=$(wait_count "$TIMEOUT" "$MESSAGES" pf_settled) ||
     { note "error: postfix has $c of $MESSAGES messages in its deferred queue (and $(pf_all) in all)"; return 1; }
-  postfix_stop
+  postfix_stop 15
   "$POSTFIX_BIN" -c "$PFC" check >/dev/null 2>&1  # (re)creates anything stop left behind
   postconf -c "$PFC" -e 'defer_transports =' || return 1
   postfix_start || return 1
   sleep 1
   local offset
-  offset=$(stat -c %s "$WORK/postfix/maillog")
-  python3 "$SCRIPT_DIR/drain/watch_log.py" "$WORK/postfix/maillog" --offset "$offset" --count "$MESSAGES" \
+  offset=$(stat -c %s "$PF_MAILLOG")
+  python3 "$SCRIPT_DIR/drain/watch_log.py" "$PF_MAILLOG" --offset "$offset" --count "$MESSAGES" \
     --timeout "$TIMEOUT" >"$WORK/postfix-watch.out" 2>&1 &
   local watch=$!
   local cpu0 scpu0 flush_t0 flush_t1 empty_t
@@ -515,7 +415,7 @@ run_postfix() {
   # The queue file goes after the sent line: wait until the queue is empty (bounded).
   local i
   for ((i = 0; i < 600; i++)); do
-    [ "$(pf_files incoming active deferred)" = 0 ] && break
+    [ "$(postfix_queue_files incoming active deferred)" = 0 ] && break
     sleep 0.1
   done
   empty_t=$EPOCHREALTIME
@@ -534,15 +434,15 @@ run_postfix() {
   note "  postfix: $w; queue holds ${R[postfix_left]} files afterwards"
   if [ "${R[postfix_sent]}" != "$MESSAGES" ] || [ "${R[postfix_left]}" != 0 ]; then
     note "error: postfix delivered ${R[postfix_sent]} of $MESSAGES (queue: ${R[postfix_left]} files left)"
-    grep -v 'status=sent' "$WORK/postfix/maillog" | tail -10 >&2
+    grep -v 'status=sent' "$PF_MAILLOG" | tail -10 >&2
     return 1
   fi
-  postfix_stop
+  postfix_stop 15
   return 0
 }
 if [ "$WANT_POSTFIX" = 1 ]; then
   if ! run_postfix; then FAILED=1; R[postfix_rate]=ERR; fi
-  postfix_stop
+  postfix_stop 15
 fi
 T_RUN1=$EPOCHREALTIME
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -64,35 +64,14 @@ die() { echo "smtp_accept_bench: $*" >&2; exit 2; }
 note() { echo "$*" >&2; }
 
 # ---------------------------------------------------------------- prerequisites
-find_tool() {
-  local c
-  for c in "$(command -v "$1" 2>/dev/null)" "/usr/sbin/$1" "/usr/lib/postfix/sbin/$1"; do
-    if [ -n "$c" ] && [ -x "$c" ]; then echo "$c"; return 0; fi
-  done
-  return 1
-}
-POSTFIX_HINT="install the Debian package postfix without configuring or starting it:
-  run .ci/setup as root, or:
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  echo 'postfix postfix/main_mailer_type select No configuration' | debconf-set-selections
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postfix
-  rm /usr/sbin/policy-rc.d"
-SOURCE=$(find_tool smtp-source) || die "smtp-source not found (package postfix). To $POSTFIX_HINT"
-SINK=$(find_tool smtp-sink) || die "smtp-sink not found (package postfix). To $POSTFIX_HINT"
+# Finding smtp-source, smtp-sink and postfix, smtp-sink start-up and the private Postfix
+# instance are shared with drain_bench.sh.
+# shellcheck source=lib/postfix.sh
+. "$SCRIPT_DIR/lib/postfix.sh"
+postfix_require_tools
 command -v python3 >/dev/null || die "python3 not found"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
-IS_ROOT=0; [ "$(id -u)" = 0 ] && IS_ROOT=1
-POSTFIX_BIN=""
-if [ "$WANT_POSTFIX" = 1 ]; then
-  if [ "$IS_ROOT" != 1 ]; then
-    note "warning: not root: the private Postfix instance needs root; skipping Postfix"
-    WANT_POSTFIX=0
-  elif ! POSTFIX_BIN=$(find_tool postfix); then
-    die "postfix not found. To $POSTFIX_HINT"
-  elif ! id postfix >/dev/null 2>&1 || ! getent group postdrop >/dev/null; then
-    die "the postfix user or the postdrop group is missing (reinstall the postfix package)"
-  fi
-fi
+postfix_require_instance
 
 if [ -z "$FERRY" ]; then
   for c in "$REPO/build/mta/cli/ferry" "$REPO/build-bench/mta/cli/ferry"; do
@@ -119,8 +98,8 @@ fi
 # ---------------------------------------------------------------- workspace and cleanup
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ferry-accept-bench.XXXXXX") || die "mktemp failed"
 chmod 755 "$WORK"   # the postfix user must reach its queue and data directories
-SINK_PID=""; FERRY_PID=""; IDLE_PID=""; PF_STARTED=0
-PFC="$WORK/postfix/etc"; PFQ="$WORK/postfix/spool"; PFD="$WORK/postfix/data"
+SINK_PID=""; FERRY_PID=""; IDLE_PID=""
+postfix_instance_dirs
 
 stop_pid() {  # pid seconds: SIGTERM, wait, then SIGKILL
   local pid=$1 i
@@ -136,15 +115,7 @@ cleanup() {
   [ -n "$IDLE_PID" ] && stop_pid "$IDLE_PID" 5
   [ -n "$SINK_PID" ] && stop_pid "$SINK_PID" 5
   [ -n "$FERRY_PID" ] && stop_pid "$FERRY_PID" 15
-  if [ "$PF_STARTED" = 1 ]; then
-    local master i
-    master=$(tr -dc 0-9 < "$PFQ/pid/master.pid" 2>/dev/null)
-    "$POSTFIX_BIN" -c "$PFC" stop >/dev/null 2>&1
-    if [ -n "$master" ]; then
-      for ((i = 0; i < 100; i++)); do kill -0 "$master" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$master" 2>/dev/null
-    fi
-  fi
+  postfix_stop 10
   if [ "$KEEP" = 1 ]; then note "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -169,9 +140,8 @@ FAILED=0
 
 # 1. smtp-sink: accepts and discards (as root it must drop privileges with -u).
 SINK_PORT=$(free_port)
-sink_user=(); [ "$IS_ROOT" = 1 ] && sink_user=(-u nobody)
-"$SINK" "${sink_user[@]}" "127.0.0.1:$SINK_PORT" 1024 >"$WORK/sink.log" 2>&1 &
-SINK_PID=$!
+smtp_sink_start "127.0.0.1:$SINK_PORT" "$WORK/sink.log"
+SINK_PID=$SINK_STARTED_PID
 if wait_port "$SINK_PORT" 10 "$SINK_PID"; then
   TARGETS+=(sink)
 else
@@ -223,83 +193,23 @@ fi
 #    --postfix-hold, every message goes to the hold queue) and the relayhost is a closed
 #    loopback port. Postfix fsyncs each queue file before its 250 (the default).
 write_postfix_config() {
-  mkdir -p "$PFC" "$PFQ" "$PFD"
-  chown postfix:postfix "$PFD"
   local hold_line=""
   [ "$POSTFIX_MODE" = hold ] && hold_line="smtpd_end_of_data_restrictions = check_client_access static:HOLD"
-  cat >"$PFC/main.cf" <<EOF
-# smtp_accept_bench: private Postfix instance (started with postfix -c $PFC)
-compatibility_level = 3.6
-queue_directory = $PFQ
-data_directory = $PFD
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = postfix.bench.invalid
-mydomain = bench.invalid
-myorigin = \$myhostname
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relay_domains =
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-smtpd_client_connection_count_limit = 0
+  postfix_write_config smtp_accept_bench <<EOF
 $hold_line
 # Never deliver: relay via a closed loopback port, and defer the smtp/relay transports so
 # the queue manager does not even try; no retries during the run.
 relayhost = [127.0.0.1]:9
 defer_transports = smtp, relay
-queue_run_delay = 1h
-minimal_backoff_time = 1h
-maximal_backoff_time = 2h
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-# No syslog socket in the container: log to a file through postlogd.
-maillog_file = $WORK/postfix/maillog
-maillog_file_prefixes = $WORK/postfix
-EOF
-  # The Debian master.cf services, unchained (chroot = n), smtpd bound to loopback only.
-  cat >"$PFC/master.cf" <<EOF
-127.0.0.1:$PF_PORT inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 }
 if [ "$WANT_POSTFIX" = 1 ]; then
   PF_PORT=$(free_port)
   write_postfix_config
-  if ! "$POSTFIX_BIN" -c "$PFC" check >"$WORK/postfix-check.log" 2>&1; then
-    note "error: postfix -c $PFC check failed:"; cat "$WORK/postfix-check.log" >&2; FAILED=1
-  elif ! "$POSTFIX_BIN" -c "$PFC" start >"$WORK/postfix-start.log" 2>&1; then
-    note "error: postfix -c $PFC start failed:"; cat "$WORK/postfix-start.log" "$WORK/postfix/maillog" >&2 2>/dev/null
-    FAILED=1
+  if postfix_check && postfix_start; then
+    TARGETS+=(postfix)
   else
-    PF_STARTED=1
-    if wait_port "$PF_PORT" 15; then
-      TARGETS+=(postfix)
-    else
-      note "error: Postfix does not accept on 127.0.0.1:$PF_PORT:"; cat "$WORK/postfix/maillog" >&2; FAILED=1
-    fi
+    FAILED=1
   fi
 fi
 [ ${#TARGETS[@]} -gt 0 ] || die "no target started"
@@ -310,9 +220,7 @@ target_port() {
 }
 # Messages durably queued so far by a target (sink: none; trust smtp-source's exit status).
 ferry_count() { grep -c ', queued$' "$WORK/ferry.log" || true; }
-postfix_count() {
-  find "$PFQ/incoming" "$PFQ/active" "$PFQ/deferred" "$PFQ/hold" "$PFQ/maildrop" -type f 2>/dev/null | wc -l
-}
+postfix_count() { postfix_queue_files incoming active deferred hold maildrop; }
 queued_count() {
   case $1 in ferry) ferry_count ;; postfix) postfix_count ;; *) echo 0 ;; esac
 }
