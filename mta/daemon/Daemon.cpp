@@ -345,6 +345,9 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   delivery.batcher = &batcher;
   delivery.resolver = *resolver;
   delivery.on_delivered = [&metrics](double seconds) { metrics.observe_delivery_delay(seconds); };
+  delivery.on_failed = [&metrics](bool bounced, std::string_view category) {
+    metrics.count_delivery_failure(bounced, category);
+  };
   const auto ports = server.ports();
   for (std::size_t i = 0; i < ports.size(); ++i) delivery.own_listeners.push_back({config.listen[i].address, ports[i]});
   agent = std::make_unique<DeliveryAgent>(io, delivery);

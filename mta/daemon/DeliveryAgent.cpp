@@ -872,6 +872,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         case AttemptOutcome::Expired: ++stats.expired; ++stats.bounced; break;
         default: ++stats.bounced; break;
       }
+      if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category (issue 8)
+        deps.on_failed(a.outcome != AttemptOutcome::Transient, delivery::classify_reply_category(a).category);
     }
     (void)dest;
     if (rr) {

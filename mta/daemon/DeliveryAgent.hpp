@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/Result.hpp"
@@ -29,6 +30,8 @@ struct DeliveryDeps {
   std::shared_ptr<Resolver> resolver;
   std::vector<std::pair<std::string, std::uint16_t>> own_listeners;  // ip, port (mail loops)
   std::function<void(double delay_seconds)> on_delivered;  // per delivered recipient (metrics)
+  // Per deferred or bounced (incl. expired) recipient, with the reply's category (metrics).
+  std::function<void(bool bounced, std::string_view category)> on_failed;
 };
 
 struct DeliveryStats {

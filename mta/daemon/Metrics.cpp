@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "mta/delivery/ReplyCategory.hpp"
+
 namespace ferry::daemon {
 namespace {
 
@@ -74,7 +76,10 @@ void Histogram::render(std::string& out, std::string_view name, std::string_view
 Metrics::Metrics()
     : delivery_delay_({0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 14400, 86400, 432000}),
       commit_batch_({1, 2, 4, 8, 16, 32, 64, 128, 256, 512}),
-      commit_latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}) {}
+      commit_latency_({0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}) {
+  for (const std::string_view c : delivery::reply_categories())
+    for (const char* result : {"deferred", "bounced"}) failures_[{result, std::string(c)}] = 0;
+}
 
 std::string Metrics::rejection_reason(std::string_view line) {
   const std::string_view code = line.substr(0, 3);
@@ -83,7 +88,7 @@ std::string Metrics::rejection_reason(std::string_view line) {
     status = line.substr(4);
     status = status.substr(0, status.find(' '));
   }
-  if (status == "4.3.1" || code == "452" && status.starts_with("4.3")) return "queue_full";
+  if (status == "4.3.1" || (code == "452" && status.starts_with("4.3"))) return "queue_full";
   if (status == "5.7.1") return "relay_denied";
   if (status == "5.1.1" || status == "5.1.0") return "unknown_recipient";
   if (status == "5.3.4" || code == "552") return "too_big";
@@ -95,7 +100,7 @@ std::string Metrics::rejection_reason(std::string_view line) {
   if (status == "4.7.0" && code == "451") return "dkim";
   if (code == "421") return line.find("shutting down") != std::string_view::npos ? "shutdown" : "connection_limit";
   if (status == "4.3.0" || status == "4.3.2") return "temporary_failure";
-  if (status.starts_with("5.6") || status == "5.5.2" && line.find("bare") != std::string_view::npos) return "bad_data";
+  if (status.starts_with("5.6") || (status == "5.5.2" && line.find("bare") != std::string_view::npos)) return "bad_data";
   if (status.starts_with("5.5") || code == "500" || code == "501" || code == "502" || code == "503" || code == "504")
     return "protocol";
   if (status == "4.4.2") return "timeout";
@@ -106,6 +111,11 @@ void Metrics::count_rejection(std::string_view reply_line) {
   std::string reason = rejection_reason(reply_line);
   std::lock_guard lock(mutex_);
   ++rejected_[{reason, std::string(reply_line.substr(0, 3))}];
+}
+
+void Metrics::count_delivery_failure(bool bounced, std::string_view category) {
+  std::lock_guard lock(mutex_);
+  ++failures_[{bounced ? "bounced" : "deferred", std::string(category.empty() ? delivery::category::other : category)}];
 }
 
 void Metrics::count_reload(bool ok) { ++(ok ? reloads_ok_ : reloads_failed_); }
@@ -132,6 +142,14 @@ std::string Metrics::render(const MetricsGauges& g) const {
   sample(out, "ferry_delivery_recipients_total", static_cast<double>(g.deferred), "result=\"deferred\"");
   sample(out, "ferry_delivery_recipients_total", static_cast<double>(g.bounced), "result=\"bounced\"");
   sample(out, "ferry_delivery_recipients_total", static_cast<double>(g.expired), "result=\"expired\"");
+  family(out, "ferry_delivery_failures_total", "counter",
+         "Deferred and bounced recipients by the category of the reply (see ferry probe / queue show).");
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, n] : failures_)
+      sample(out, "ferry_delivery_failures_total", static_cast<double>(n),
+             "result=\"" + key.first + "\",category=\"" + key.second + "\"");
+  }
   one(out, "ferry_dsn_sent_total", "counter", "Delivery status notifications (RFC 3464 reports) queued.", static_cast<double>(g.reports));
   one(out, "ferry_delivery_connections_total", "counter", "Outbound SMTP connections opened.",
       static_cast<double>(g.outbound_connections_total));

@@ -51,6 +51,8 @@ class Metrics {
   void count_rejection(std::string_view reply_line);
   void count_reload(bool ok);
   void observe_delivery_delay(double seconds) { delivery_delay_.observe(seconds); }
+  // A deferred or bounced recipient, by the reply's category (mta/delivery/ReplyCategory).
+  void count_delivery_failure(bool bounced, std::string_view category);
   void observe_commit(std::size_t batch_size, double seconds);
 
   std::string render(const MetricsGauges& g) const;
@@ -61,6 +63,8 @@ class Metrics {
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> rejected_;  // (reason, code) -> n
+  // (result, category) -> n; every category is pre-registered at 0 so dashboards see the series.
+  std::map<std::pair<std::string, std::string>, std::uint64_t> failures_;
   std::atomic<std::uint64_t> reloads_ok_{0}, reloads_failed_{0};
   Histogram delivery_delay_;
   Histogram commit_batch_;

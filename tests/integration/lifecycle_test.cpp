@@ -92,6 +92,10 @@ TEST_F(metrics_Endpoint, CountsMatchAfterTraffic) {
   EXPECT_EQ(test::sample(page, "ferry_smtp_rejected_total{reason=\"unknown_recipient\",code=\"550\"}"), 1.0) << page;
   EXPECT_EQ(test::sample(page, "ferry_delivery_recipients_total{result=\"deferred\"}"), 3.0);
   EXPECT_EQ(test::sample(page, "ferry_delivery_recipients_total{result=\"delivered\"}"), 0.0);
+  // Connection refused is "service_unavailable" (issue 8: deferrals by category).
+  EXPECT_EQ(test::sample(page, "ferry_delivery_failures_total{result=\"deferred\",category=\"service_unavailable\"}"), 3.0)
+      << page;
+  EXPECT_EQ(test::sample(page, "ferry_delivery_failures_total{result=\"bounced\",category=\"unknown_user\"}"), 0.0);
   EXPECT_EQ(test::sample(page, "ferry_queue_messages"), 3.0);
   EXPECT_EQ(test::sample(page, "ferry_queue_recipients"), 3.0);
   EXPECT_GE(*test::sample(page, "ferry_queue_oldest_message_age_seconds"), 0.0);

@@ -32,6 +32,26 @@ TEST(metrics_Render, CountersGaugesAndLabels) {
   EXPECT_NE(page.find("ferry_queue_accepting 0\n"), std::string::npos);
 }
 
+// Deferrals and bounces by reply category (issue 8): every category is there from the start.
+TEST(metrics_Render, FailuresByCategoryArePreRegistered) {
+  Metrics m;
+  m.count_delivery_failure(false, "greylisted");
+  m.count_delivery_failure(false, "greylisted");
+  m.count_delivery_failure(true, "unknown_user");
+  m.count_delivery_failure(true, "");  // no category known: counted as "other"
+  const std::string page = m.render(MetricsGauges{});
+  EXPECT_NE(page.find("# TYPE ferry_delivery_failures_total counter\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("ferry_delivery_failures_total{result=\"deferred\",category=\"greylisted\"} 2\n"),
+            std::string::npos) << page;
+  EXPECT_NE(page.find("ferry_delivery_failures_total{result=\"bounced\",category=\"unknown_user\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(page.find("ferry_delivery_failures_total{result=\"bounced\",category=\"other\"} 1\n"), std::string::npos);
+  EXPECT_NE(page.find("ferry_delivery_failures_total{result=\"deferred\",category=\"spf_fail\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(page.find("ferry_delivery_failures_total{result=\"bounced\",category=\"dns_failure\"} 0\n"),
+            std::string::npos);
+}
+
 TEST(metrics_Render, HistogramBucketsAreCumulative) {
   Histogram h({1, 5});
   h.observe(0.5);
