@@ -259,7 +259,12 @@ int cmd_probe(const Args& raw) {
   }
   auto cfg = load_cli_config(common);
   if (!cfg) return kExitConfig;
-  daemon::ProbeOptions options = daemon::probe_options_from_config(*cfg, system_host_name());
+  auto from_config = daemon::probe_options_from_config(*cfg, system_host_name());
+  if (!from_config) {
+    std::fprintf(stderr, "ferry: probe: %s\n", from_config.error().message.c_str());
+    return kExitConfig;
+  }
+  daemon::ProbeOptions options = std::move(*from_config);
   options.recipient = positional[0];
   if (host) options.host = *host;
   if (port) options.port = *port;

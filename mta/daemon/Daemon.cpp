@@ -28,6 +28,7 @@
 #include "mta/daemon/PasswordFile.hpp"
 #include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/Resolver.hpp"
+#include "mta/daemon/RouteRules.hpp"
 #include "mta/daemon/SmtpServer.hpp"
 #include "mta/daemon/Systemd.hpp"
 #include "mta/daemon/TlsContext.hpp"
@@ -50,6 +51,7 @@ std::string system_host_name() {
 // What a configuration needs loaded from files: replaced as a whole on SIGHUP, or not at all.
 struct Runtime {
   std::shared_ptr<asio::ssl::context> tls;
+  std::vector<delivery::RouteRule> routes;  // [[route]] with each AUTH password read
   std::shared_ptr<const PasswordFile> passwords;
   std::shared_ptr<const dkim::DkimSigner> dkim;
 };
@@ -59,6 +61,9 @@ Result<Runtime> load_runtime(const config::Config& config, const std::string& ho
   auto tls = make_server_tls_context({config.tls.certificate, config.tls.key}, hostname);
   if (!tls) return make_error(tls.error().kind, "TLS: " + tls.error().message);
   rt.tls = *tls;
+  auto routes = route_rules(config);
+  if (!routes) return make_error(routes.error().kind, "configuration error: " + routes.error().message);
+  rt.routes = std::move(*routes);
   if (!config.auth.password_file.empty()) {
     auto loaded = PasswordFile::load(config.auth.password_file);
     if (!loaded) return make_error(loaded.error().kind, "[auth] password_file: " + loaded.error().message);
@@ -340,6 +345,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
 
   DeliveryDeps delivery;
   delivery.config = current;
+  delivery.routes = runtime->routes;
   delivery.hostname = hostname;
   delivery.store = &store;
   delivery.batcher = &batcher;
@@ -414,16 +420,8 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     keep(next.hostname != current->hostname, "hostname", [&] { next.hostname = current->hostname; });
     keep(next.user != current->user, "user", [&] { next.user = current->user; });
     keep(next.dns != current->dns, "[dns]", [&] { next.dns = current->dns; });
-    // The delivery agent holds its configuration for its lifetime (DeliveryAgent has no
-    // reconfigure yet): its sections take effect at the next restart.
-    keep(next.delivery != current->delivery || next.retry != current->retry || next.routes != current->routes ||
-             next.bounce != current->bounce,
-         "[delivery]/[retry]/[[route]]/[bounce]", [&] {
-           next.delivery = current->delivery;
-           next.retry = current->retry;
-           next.routes = current->routes;
-           next.bounce = current->bounce;
-         });
+    // [delivery], [retry], [[route]] (passwords re-read) and [bounce] apply at once, through
+    // DeliveryAgent::reconfigure below; deliveries in progress are not interrupted.
     auto rt = load_runtime(next, hostname);
     if (!rt) {
       log_error("reload refused: " + rt.error().message + "; keeping the running configuration");
@@ -435,6 +433,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     current = configs.back().get();
     tls_contexts.push_back(rt->tls);
     server.reconfigure(current, rt->tls, rt->passwords, rt->dkim);
+    if (agent) agent->reconfigure(current, std::move(rt->routes));
     set_log_style(current->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
     refresh_space(true);
     metrics.count_reload(true);

@@ -48,22 +48,6 @@ namespace {
 constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
 using Key = std::pair<std::uint64_t, std::uint32_t>;
 
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  return line;
-}
-
-delivery::TlsPolicy map_tls(config::RouteTls t) {
-  switch (t) {
-    case config::RouteTls::Required: return delivery::TlsPolicy::Required;
-    case config::RouteTls::Verify: return delivery::TlsPolicy::Verify;
-    default: return delivery::TlsPolicy::Opportunistic;
-  }
-}
-
 smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   switch (t) {
     case delivery::TlsPolicy::None: return smtp::ClientTlsPolicy::None;
@@ -147,7 +131,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
 
   asio::io_context& io;
   DeliveryDeps deps;
-  const config::Config& cfg;
+  const config::Config* cfg;  // swapped by reconfigure (SIGHUP); the daemon keeps every one alive
   delivery::Scheduler scheduler;
   delivery::RetrySchedule retry;
   std::vector<delivery::RouteRule> routes;
@@ -170,32 +154,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   DeliveryStats stats;
 
   Impl(asio::io_context& io_, DeliveryDeps d)
-      : io(io_), deps(std::move(d)), cfg(*deps.config), wake(io_), sweep_timer(io_) {
-    scheduler = delivery::Scheduler({cfg.delivery.max_connections, cfg.delivery.max_per_destination});
-    delivery::RetryPolicy policy;
-    policy.first_ms = cfg.retry.first.count();
-    policy.multiplier = cfg.retry.multiplier;
-    policy.max_interval_ms = cfg.retry.max_interval.count();
-    policy.jitter = cfg.retry.jitter;
-    policy.max_age_ms = cfg.retry.max_age.count();
-    retry = delivery::RetrySchedule(policy);
-    defaults.port = cfg.delivery.port;
-    for (const auto& r : cfg.routes) {
-      delivery::RouteRule rule;
-      rule.domain = r.domain;
-      // The config keeps a literal host without brackets; the route planner wants RFC 5321's
-      // address-literal form.
-      rule.host = !r.host_is_literal ? r.host
-                  : r.host.find(':') != std::string::npos ? "[IPv6:" + r.host + "]"
-                                                          : "[" + r.host + "]";
-      rule.port = r.port.value_or(0);
-      rule.tls = map_tls(r.tls);
-      rule.implicit_tls = r.implicit_tls;
-      rule.auth_user = r.auth_user;
-      if (!r.auth_password_file.empty()) rule.auth_password = read_first_line(r.auth_password_file);
-      rule.source_address = r.source_address;
-      routes.push_back(std::move(rule));
-    }
+      : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
+    apply(deps.config, std::move(deps.routes));
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
     tls_plain = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
     tls_plain->set_verify_mode(asio::ssl::verify_none);
@@ -204,6 +164,23 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     tls_verify->set_verify_mode(asio::ssl::verify_peer);
     for (auto* ctx : {tls_plain.get(), tls_verify.get()})
       SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  }
+
+  // The configuration-derived state: retry policy, routes, delivery port, connection limits.
+  // Runs on the I/O thread; attempts in progress finish with the values they started with
+  // where they already read them and see the new ones from their next step on.
+  void apply(const config::Config* config, std::vector<delivery::RouteRule> new_routes) {
+    cfg = config;
+    scheduler.set_limits({cfg->delivery.max_connections, cfg->delivery.max_per_destination});
+    delivery::RetryPolicy policy;
+    policy.first_ms = cfg->retry.first.count();
+    policy.multiplier = cfg->retry.multiplier;
+    policy.max_interval_ms = cfg->retry.max_interval.count();
+    policy.jitter = cfg->retry.jitter;
+    policy.max_age_ms = cfg->retry.max_age.count();
+    retry = delivery::RetrySchedule(policy);
+    defaults.port = cfg->delivery.port;
+    routes = std::move(new_routes);
   }
 
   // ---- queue writes through the group-commit thread, awaited on the I/O thread ----
@@ -351,7 +328,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // ---- expiry sweep (RFC 5321 §4.5.4.1): independent of the delivery path ----
   awaitable<void> sweep_loop() {
     auto self = shared_from_this();
-    const auto interval = std::clamp<std::chrono::milliseconds>(cfg.retry.max_age / 20, std::chrono::seconds(1),
+    const auto interval = std::clamp<std::chrono::milliseconds>(cfg->retry.max_age / 20, std::chrono::seconds(1),
                                                                 std::chrono::seconds(60));
     while (!stopping) {
       sweep_timer.expires_after(interval);
@@ -365,7 +342,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     const TimeMs now = now_ms();
     std::vector<queue::MessageRecord> expired;
     auto r = deps.store->for_each([&](const queue::MessageRecord& m) {
-      if (m.envelope.arrival_ms + cfg.retry.max_age.count() <= now) expired.push_back(m);
+      if (m.envelope.arrival_ms + cfg->retry.max_age.count() <= now) expired.push_back(m);
       return true;
     });
     if (!r && r.error().kind != ErrorKind::Corrupt) log_error("expiry sweep: " + r.error().message);
@@ -492,7 +469,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     answer.status = map_status(mx.status);
     for (auto& r : mx.records) answer.records.push_back({r.preference, r.host.empty() ? "." : r.host});
     delivery::MxPlanOptions options;
-    options.max_addresses = cfg.delivery.max_addresses;
+    options.max_addresses = cfg->delivery.max_addresses;
     options.own_hostnames = {deps.hostname};
     auto hosts = delivery::plan_mx_hosts(plan.name, answer, options, rand);
     if (auto* e = std::get_if<delivery::NetworkError>(&hosts)) {
@@ -548,12 +525,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
 
   std::chrono::milliseconds timeout_for(smtp::ClientPhase phase) const {
     switch (phase) {
-      case smtp::ClientPhase::Greeting: return cfg.delivery.greeting_timeout;
-      case smtp::ClientPhase::Rcpt: return cfg.delivery.rcpt_timeout;
-      case smtp::ClientPhase::DataInit: return cfg.delivery.data_init_timeout;
-      case smtp::ClientPhase::DataDone: return cfg.delivery.data_done_timeout;
-      case smtp::ClientPhase::Idle: return cfg.delivery.idle_timeout;
-      default: return cfg.delivery.mail_timeout;
+      case smtp::ClientPhase::Greeting: return cfg->delivery.greeting_timeout;
+      case smtp::ClientPhase::Rcpt: return cfg->delivery.rcpt_timeout;
+      case smtp::ClientPhase::DataInit: return cfg->delivery.data_init_timeout;
+      case smtp::ClientPhase::DataDone: return cfg->delivery.data_done_timeout;
+      case smtp::ClientPhase::Idle: return cfg->delivery.idle_timeout;
+      default: return cfg->delivery.mail_timeout;
     }
   }
 
@@ -603,7 +580,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       auto connect = [&]() -> awaitable<void> {
         std::tie(ec) = co_await socket.async_connect(tcp::endpoint(address, port), kNoThrow);
       };
-      co_await (connect() || guard(cfg.delivery.connect_timeout));
+      co_await (connect() || guard(cfg->delivery.connect_timeout));
     }
     if (ec || timed_out) {
       conn_error(timed_out ? delivery::NetworkErrorKind::Timeout : delivery::NetworkErrorKind::ConnectRefused,
@@ -625,7 +602,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       auto hs = [&]() -> awaitable<void> {
         std::tie(ec) = co_await tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
       };
-      co_await (hs() || guard(cfg.delivery.greeting_timeout));
+      co_await (hs() || guard(cfg->delivery.greeting_timeout));
       if (ec || timed_out) co_return false;
       tls_info = std::string(SSL_get_version(tls->native_handle())) + "/" + SSL_get_cipher_name(tls->native_handle());
       co_return true;
@@ -662,7 +639,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
             if (tls) std::tie(ec, n) = co_await asio::async_write(*tls, asio::buffer(send->bytes), kNoThrow);
             else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(send->bytes), kNoThrow);
           };
-          co_await (w() || guard(send->message_data ? cfg.delivery.data_block_timeout : cfg.delivery.mail_timeout));
+          co_await (w() || guard(send->message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout));
           if (ec || timed_out) session.connection_lost(timed_out ? "timeout writing" : ec.message());
         } else if (std::get_if<smtp::ClientStartTls>(&action)) {
           if (co_await handshake()) {
@@ -740,7 +717,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<std::optional<Job>> wait_idle(const std::string& dest) {
     IdleConnection c(io);
     idle[dest].push_back(&c);
-    c.timer.expires_after(cfg.delivery.idle_timeout);
+    c.timer.expires_after(cfg->delivery.idle_timeout);
     co_await c.timer.async_wait(kNoThrow);
     auto& q = idle[dest];
     q.erase(std::remove(q.begin(), q.end(), &c), q.end());
@@ -811,8 +788,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       in.retry_until_ms = retry_until;
       const QueueId id = deps.store->allocate_id();
       in.unique = id.str();
-      in.max_return_size = cfg.bounce.max_return_size;
-      in.postmaster_address = cfg.bounce.postmaster;
+      in.max_return_size = cfg->bounce.max_return_size;
+      in.postmaster_address = cfg->bounce.postmaster;
       auto composed = dsn::compose(in);
       if (!composed) return false;
       queue::NewMessage m;
@@ -829,13 +806,13 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     report(dsn::ReportKind::Failure, failed, 0);
     report(dsn::ReportKind::Success, succeeded, 0);
     // One delay warning per message, once it has waited [bounce] delay_warning (0 disables).
-    if (cfg.bounce.delay_warning.count() > 0 && job.message.delay_warning_sent_ms == 0 &&
-        now - env.arrival_ms >= cfg.bounce.delay_warning.count() &&
+    if (cfg->bounce.delay_warning.count() > 0 && job.message.delay_warning_sent_ms == 0 &&
+        now - env.arrival_ms >= cfg->bounce.delay_warning.count() &&
         report(dsn::ReportKind::Delay, delayed, retry.expires_at(env.arrival_ms))) {
       req.mark_delay_warned.push_back(job.message.id);
       job.message.delay_warning_sent_ms = now;
     }
-    if (!failed.empty() && env.is_bounce() && cfg.bounce.postmaster.empty())
+    if (!failed.empty() && env.is_bounce() && cfg->bounce.postmaster.empty())
       report_log.push_back(job.message.id.str() + ": undeliverable report (from <>) dropped: no report about a report "
                            "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
     queue::CommitBatcher::Operation settle_op = [req](queue::WriteTxn& t) { return t.settle(req); };
@@ -906,6 +883,11 @@ DeliveryAgent::DeliveryAgent(asio::io_context& io, DeliveryDeps deps)
     : impl_(std::make_shared<Impl>(io, std::move(deps))) {}
 
 DeliveryAgent::~DeliveryAgent() = default;
+
+void DeliveryAgent::reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes) {
+  impl_->apply(config, std::move(routes));
+  impl_->poke();  // a shorter retry or a new route may make work due now
+}
 
 Result<void> DeliveryAgent::start() {
   impl_->resync();

@@ -16,6 +16,7 @@
 
 #include "ferry/Result.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/delivery/RoutePlan.hpp"
 #include "mta/daemon/Resolver.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
@@ -24,6 +25,7 @@ namespace ferry::daemon {
 
 struct DeliveryDeps {
   const config::Config* config = nullptr;
+  std::vector<delivery::RouteRule> routes;  // route_rules(*config): passwords already read
   std::string hostname;
   queue::QueueStore* store = nullptr;
   queue::CommitBatcher* batcher = nullptr;
@@ -56,6 +58,9 @@ class DeliveryAgent {
   // The queue was changed by another process (`ferry queue flush/hold/release/delete`): re-read
   // the due index now instead of at the next periodic re-sync.
   void queue_changed();
+  // SIGHUP: from now on use this configuration (it must outlive the agent) and these routes:
+  // retry schedule, routes, delivery port, timeouts, connection limits and [bounce] settings.
+  void reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes);
   // Stops taking new work; in-flight deliveries finish (bounded by `grace`), then `done` runs.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
   DeliveryStats stats() const;

@@ -20,12 +20,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <random>
 
 #include "mta/config/Config.hpp"
 #include "mta/daemon/Resolver.hpp"
+#include "mta/daemon/RouteRules.hpp"
 #include "mta/delivery/EnhancedStatusText.hpp"
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -65,14 +65,6 @@ std::string fmt_ms(double ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f ms", ms);
   return buf;
-}
-
-std::string read_first_line(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-  return line;
 }
 
 delivery::DnsStatus map_status(DnsStatus s) {
@@ -830,30 +822,16 @@ struct Engine {
 
 }  // namespace
 
-ProbeOptions probe_options_from_config(const config::Config& cfg, const std::string& system_host_name) {
+Result<ProbeOptions> probe_options_from_config(const config::Config& cfg, const std::string& system_host_name) {
   ProbeOptions o;
   o.ehlo_name = config::effective_hostname(cfg, system_host_name);
   o.default_port = cfg.delivery.port;
   o.max_addresses = cfg.delivery.max_addresses;
   o.connect_timeout = cfg.delivery.connect_timeout;
   for (const auto& s : cfg.dns.servers) o.dns_servers.push_back(s.str());
-  for (const auto& r : cfg.routes) {
-    delivery::RouteRule rule;
-    rule.domain = r.domain;
-    // As the delivery agent: the config keeps a literal without brackets.
-    rule.host = !r.host_is_literal ? r.host
-                : r.host.find(':') != std::string::npos ? "[IPv6:" + r.host + "]"
-                                                        : "[" + r.host + "]";
-    rule.port = r.port.value_or(0);
-    rule.tls = r.tls == config::RouteTls::Verify     ? delivery::TlsPolicy::Verify
-               : r.tls == config::RouteTls::Required ? delivery::TlsPolicy::Required
-                                                     : delivery::TlsPolicy::Opportunistic;
-    rule.implicit_tls = r.implicit_tls;
-    rule.auth_user = r.auth_user;
-    if (!r.auth_password_file.empty()) rule.auth_password = read_first_line(r.auth_password_file);
-    rule.source_address = r.source_address;
-    o.routes.push_back(std::move(rule));
-  }
+  auto routes = route_rules(cfg);  // exactly as the delivery agent routes
+  if (!routes) return routes.error();
+  o.routes = std::move(*routes);
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/Result.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 
 namespace ferry::config {
@@ -41,7 +42,8 @@ struct ProbeOptions {
 
 // The daemon's view of a configuration: DNS servers, port, routes (passwords read), EHLO name.
 // `system_host_name` as from gethostname(2). The caller applies its own overrides afterwards.
-ProbeOptions probe_options_from_config(const config::Config& cfg, const std::string& system_host_name);
+// An error when a route's password file cannot be read (as the daemon would refuse it).
+Result<ProbeOptions> probe_options_from_config(const config::Config& cfg, const std::string& system_host_name);
 
 // One reply with its explanation.
 struct ProbeReply {

@@ -5,7 +5,10 @@
 
 namespace ferry::delivery {
 
-Scheduler::Scheduler(SchedulerLimits limits) : limits_(limits) {
+Scheduler::Scheduler(SchedulerLimits limits) { set_limits(limits); }
+
+void Scheduler::set_limits(SchedulerLimits limits) {
+  limits_ = limits;
   if (limits_.max_connections == 0) limits_.max_connections = 1;
   if (limits_.max_per_destination == 0) limits_.max_per_destination = 1;
 }

@@ -46,6 +46,9 @@ class Scheduler {
   explicit Scheduler(SchedulerLimits limits = {});
 
   const SchedulerLimits& limits() const noexcept { return limits_; }
+  // New limits (configuration reload). Connections above a lowered limit are not cut: they
+  // finish, and no new one starts until the count is back under it.
+  void set_limits(SchedulerLimits limits);
 
   // Inserts or replaces (same queue id and recipient) an entry.
   void add(std::uint64_t queue_id, std::uint32_t recipient, std::string_view destination, TimeMs due_ms);

@@ -16,6 +16,7 @@
 
 #include "integration/support/OpsSupport.hpp"
 #include "integration/support/Subprocess.hpp"
+#include "support/FakeMx.hpp"
 
 namespace ferry {
 namespace {
@@ -187,6 +188,39 @@ TEST_F(reload_Sighup, BadConfigIsRefusedAndTheOldOneStays) {
   EXPECT_TRUE(c.message("a@example.org", "b@example.net", "Subject: s\r\n\r\nb").starts_with("250")) << "old policy";
   auto page = test::http_get(metrics_port, "/metrics").second;
   EXPECT_EQ(test::sample(page, "ferry_config_reloads_total{result=\"failed\"}"), 2.0) << page;
+  EXPECT_EQ(daemon->stop(SIGTERM), 0);
+}
+
+// SIGHUP reaches the delivery agent: a new [[route]] applies to a recipient already deferred
+// (found by `ferry queue flush`), without a restart; a route whose password file cannot be read
+// is refused and the running routes stay.
+TEST_F(reload_Sighup, NewRouteAppliesToQueuedMail) {
+  test::FakeMx mx("127.0.0.1");
+  write(base(""));
+  start();
+  {
+    Smtp c(smtp_port);
+    c.reply();
+    c.cmd("EHLO c.example");
+    ASSERT_TRUE(c.message("a@example.org", "b@example.net", "Subject: rerouted\r\n\r\nbody").starts_with("250"));
+    c.cmd("QUIT");
+  }
+  ASSERT_TRUE(daemon->wait_for_output("status=deferred")) << daemon->output();  // nothing on port 1
+
+  const std::string route = "[[route]]\ndomain = \"example.net\"\nhost = \"[127.0.0.1]:" + std::to_string(mx.port()) + "\"\n";
+  write(base("") + route + "auth_user = \"u\"\nauth_password_file = \"" + dir.file("missing") + "\"\n");
+  ::kill(daemon->pid(), SIGHUP);
+  ASSERT_TRUE(daemon->wait_for_output("reload refused: configuration error: [[route]] example.net: auth_password_file"))
+      << daemon->output();
+
+  write(base("") + route);
+  ::kill(daemon->pid(), SIGHUP);
+  ASSERT_TRUE(daemon->wait_for_output("reloaded configuration")) << daemon->output();
+  EXPECT_EQ(daemon->output().find("applied at the next restart"), std::string::npos) << daemon->output();
+  ASSERT_EQ(queue({"flush"}).exit_code, 0);
+  ASSERT_TRUE(mx.wait_messages(1)) << daemon->output();
+  EXPECT_EQ(mx.messages().at(0).rcpt_to, std::vector<std::string>{"b@example.net"});
+  EXPECT_TRUE(daemon->wait_for_output("status=sent")) << daemon->output();
   EXPECT_EQ(daemon->stop(SIGTERM), 0);
 }
 

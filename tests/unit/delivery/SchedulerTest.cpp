@@ -213,3 +213,21 @@ TEST(deliveryUnreachableHosts, RemembersUntilAndExtends) {
   u.clear_all();
   EXPECT_EQ(u.size(), 0u);
 }
+
+// A configuration reload changes the windows: lowering them cuts nothing in flight but starts
+// nothing new until the count is back under the limit; raising them starts more at once.
+TEST(deliveryScheduler, SetLimitsAppliesToTheNextTake) {
+  Scheduler s({2, 2});
+  for (std::uint64_t m = 1; m <= 4; ++m) s.add(m, 0, "a.test", kNow);
+  EXPECT_EQ(s.take_ready(kNow).size(), 2u);
+  s.set_limits({1, 1});
+  EXPECT_TRUE(s.take_ready(kNow).empty());
+  s.release("a.test");
+  EXPECT_TRUE(s.take_ready(kNow).empty()) << "one still in flight, limit 1";
+  s.release("a.test");
+  EXPECT_EQ(s.take_ready(kNow).size(), 1u);
+  s.set_limits({5, 5});
+  EXPECT_EQ(s.take_ready(kNow).size(), 1u) << "the last due entry starts at once";
+  s.set_limits({0, 0});
+  EXPECT_EQ(s.limits().max_connections, 1u) << "zero means one, as in the constructor";
+}
