@@ -9,6 +9,7 @@
 namespace ferry::cli {
 
 int cmd_serve(const Args& raw) {
+  daemon::hold_daemon_signals();  // until the daemon's handlers exist (see Daemon.hpp)
   CommonOptions common;
   Args rest;
   if (int rc = parse_common_options(raw, common, rest); rc != kExitOk) return rc;

@@ -7,7 +7,9 @@
 #include "mta/daemon/Daemon.hpp"
 
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -152,6 +154,18 @@ bool same_ip(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+
+sigset_t daemon_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int signo : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) sigaddset(&set, signo);
+  return set;
+}
+
+void hold_daemon_signals() {
+  const sigset_t set = daemon_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
 
 int run_daemon(const config::Config& config) { return run_daemon(config, std::nullopt); }
 
@@ -483,6 +497,10 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     log_info("systemd watchdog: pinging every " + std::to_string(watchdog->count() / 1000) + " ms");
     on_watchdog({});
   }
+
+  // Every handler exists now: let the held signals in (one sent while starting runs now).
+  const sigset_t held = daemon_signals();
+  pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
 
   log_info("ready: hostname " + hostname + ", queue " + options.path);
   systemd::notify_ready("accepting mail on " + std::to_string(ports.size()) + " listeners");

@@ -10,6 +10,12 @@
 
 namespace ferry::daemon {
 
+// Holds SIGTERM, SIGINT, SIGHUP and SIGUSR1 until run_daemon has its handlers: systemd may send
+// a stop or a reload while the daemon is still starting, and their default action (terminate)
+// would end it half-started. Call first thing in `ferry serve`; threads started meanwhile
+// inherit the blocked mask, so only the I/O thread ever takes these signals.
+void hold_daemon_signals();
+
 int run_daemon(const config::Config& config);
 // `config_path` is the file SIGHUP reloads (nullopt = the embedded default).
 int run_daemon(const config::Config& config, const std::optional<std::string>& config_path);

@@ -30,6 +30,24 @@ TEST(Serve, StartsAndStopsOnSigterm) {
   EXPECT_NE(serve.output().find("stopped"), std::string::npos);
 }
 
+// systemd may reload or stop a daemon that is still starting: the signals wait for their
+// handlers instead of killing it with their default action (SIGHUP, SIGTERM: terminate).
+TEST(Serve, SignalsDuringStartUpWaitForTheirHandlers) {
+  test::TempDir dir;
+  dir.write("ferry.toml", "[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
+                          "[metrics]\nlisten = \"\"\n"
+                          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
+  test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
+  // The queue is open, the listeners and handlers are not there yet.
+  ASSERT_TRUE(serve.wait_for_output("pending recipients")) << serve.output();
+  ::kill(serve.pid(), SIGHUP);
+  ASSERT_TRUE(serve.wait_for_output("reloaded configuration")) << serve.output();
+  EXPECT_TRUE(serve.running());
+  EXPECT_NE(serve.output().find("ready: "), std::string::npos) << serve.output();
+  EXPECT_EQ(serve.stop(SIGTERM), 0) << serve.output();
+  EXPECT_NE(serve.output().find("stopped"), std::string::npos) << serve.output();
+}
+
 TEST(Serve, RejectsStrayArguments) {
   EXPECT_EQ(test::run({FERRY_BINARY, "serve", "extra"}).exit_code, 64);
 }
