@@ -818,9 +818,26 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     queue::CommitBatcher::Operation settle_op = [req](queue::WriteTxn& t) { return t.settle(req); };
     auto rr = co_await commit(std::move(settle_op));
     if (!rr) {
-      // The lease stays in the queue: the recipients are retried at their lease time after the
-      // next start-up recovery. Nothing is lost; we say so.
-      log_error(job.message.id.str() + ": cannot record delivery results: " + rr.error().message);
+      // Usually a full disk or map. The results must still be recorded — a recipient the remote
+      // accepted must not be tried again — so the same settle is retried with a backoff (1 s
+      // doubling to 10 s) while the recipients stay in flight. Only a shutdown ends the wait;
+      // then the lease stays in the queue and start-up recovery retries them at their lease time.
+      log_error(job.message.id.str() + ": cannot record delivery results: " + rr.error().message +
+                "; retrying until the queue can be written");
+      std::chrono::milliseconds backoff(1000);
+      int retries = 0;
+      while (!rr && !stopping) {
+        asio::steady_timer pause(io);
+        pause.expires_after(backoff);
+        co_await pause.async_wait(kNoThrow);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
+        queue::CommitBatcher::Operation again = [req](queue::WriteTxn& t) { return t.settle(req); };
+        rr = co_await commit(std::move(again));
+        ++retries;
+      }
+      if (rr) log_info(job.message.id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
+      else log_error(job.message.id.str() + ": delivery results not recorded before shutdown: the recipients are "
+                     "retried after the next start (their lease is in the queue)");
     }
     for (const auto& r : req.results) {
       Key k{r.id.value, r.index};
