@@ -5,6 +5,7 @@
 
 #include <regex>
 
+#include "integration/support/MailClient.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "support/FakeMx.hpp"
@@ -12,29 +13,10 @@
 namespace ferry {
 namespace {
 
+using test::port_from_log;
+using test::send_mail;
+
 using namespace std::chrono_literals;
-
-// Submits one message with Python's smtplib; returns smtplib's output ("ok" or the error).
-std::string send_mail(int port, const std::string& from, const std::vector<std::string>& rcpts,
-                      const std::string& body) {
-  std::string list;
-  for (auto& r : rcpts) list += "'" + r + "',";
-  std::string script =
-      "import smtplib,sys\n"
-      "s=smtplib.SMTP('127.0.0.1'," + std::to_string(port) + ",timeout=20)\n"
-      "r=s.sendmail('" + from + "',[" + list + "],sys.stdin.read().replace('\\n','\\r\\n'))\n"
-      "s.quit()\nprint('ok' if not r else r)\n";
-  auto res = test::run({"/usr/bin/env", "python3", "-c", script}, body, 30);
-  return res.exit_code == 0 ? res.out.substr(0, res.out.find('\n')) : res.err;
-}
-
-int port_from_log(const std::string& log, std::size_t which = 0) {
-  std::regex re("listening on [^ ]*:([0-9]+) ");
-  std::size_t i = 0;
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it, ++i)
-    if (i == which) return std::stoi((*it)[1]);
-  return 0;
-}
 
 class Delivery : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "integration/support/MailClient.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "queue/QueueStore.hpp"
@@ -363,18 +364,15 @@ TEST(dkimServer, SignsAcceptedMailBeforeCommit) {
                           "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv2\"\nkey = \"" + dir.file("srv2.key") + "\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
   ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
-  std::smatch m;
-  std::string log = serve.output();
-  ASSERT_TRUE(std::regex_search(log, m, std::regex("listening on 127.0.0.1:([0-9]+) ")));
-  const std::string port = m[1];
+  const int port = test::port_from_log(serve.output());
+  ASSERT_GT(port, 0) << serve.output();
   auto send = [&](const std::string& from_header) {
-    std::string script = "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1'," + port +
-                         ")\ns.sendmail('app@example.test',['user@far.test'],sys.stdin.read().replace('\\n','\\r\\n'))\ns.quit()\n";
-    return run({kPython, "-c", script}, "From: " + from_header + "\nTo: user@far.test\nSubject: Reset\n\nhello\n", 30);
+    return test::send_mail(port, "app@example.test", {"user@far.test"},
+                           "From: " + from_header + "\nTo: user@far.test\nSubject: Reset\n\nhello\n");
   };
-  ASSERT_EQ(send("App <app@example.test>").exit_code, 0);
+  ASSERT_EQ(send("App <app@example.test>"), "ok");
   ASSERT_TRUE(serve.wait_for_output("dkim-signed d=example.test")) << serve.output();
-  ASSERT_EQ(send("someone@other.test").exit_code, 0);
+  ASSERT_EQ(send("someone@other.test"), "ok");
   ASSERT_TRUE(serve.wait_for_output("not dkim-signed")) << serve.output();
   serve.stop(SIGTERM);
 

@@ -6,6 +6,7 @@
 
 #include <regex>
 
+#include "integration/support/MailClient.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "support/FakeMx.hpp"
@@ -13,11 +14,7 @@
 namespace ferry {
 namespace {
 
-int port_from_log(const std::string& log) {
-  std::smatch m;
-  if (std::regex_search(log, m, std::regex("listening on [^ ]*:([0-9]+) "))) return std::stoi(m[1]);
-  return 0;
-}
+using test::port_from_log;
 
 bool has(const std::string& out, const std::string& needle) { return out.find(needle) != std::string::npos; }
 

@@ -11,29 +11,17 @@
 
 #include <regex>
 
+#include "integration/support/MailClient.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 
 namespace ferry {
 namespace {
 
+using test::port_from_log;
+using test::send_mail;
+
 using namespace std::chrono_literals;
-
-std::string send_mail(int port, const std::string& from, const std::vector<std::string>& rcpts, const std::string& body) {
-  std::string list;
-  for (auto& r : rcpts) list += "'" + r + "',";
-  std::string script = "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1'," + std::to_string(port) +
-                       ",timeout=20)\nr=s.sendmail('" + from + "',[" + list +
-                       "],sys.stdin.read().replace('\\n','\\r\\n'))\ns.quit()\nprint('ok' if not r else r)\n";
-  auto res = test::run({"/usr/bin/env", "python3", "-c", script}, body, 30);
-  return res.exit_code == 0 ? res.out.substr(0, res.out.find('\n')) : res.err;
-}
-
-int port_from_log(const std::string& log) {
-  std::smatch m;
-  if (std::regex_search(log, m, std::regex("listening on [^ ]*:([0-9]+) "))) return std::stoi(m[1]);
-  return 0;
-}
 
 // One ferry daemon in its own directory.
 struct Ferry {
