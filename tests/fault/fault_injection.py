@@ -12,6 +12,10 @@
 #                      (4.4.7) and the sender gets a bounce (needs faketime; skipped otherwise)
 #   clock_backward     the wall clock jumps back one day: no hot loop (attempts and CPU stay low),
 #                      new mail is still accepted and delivered (needs faketime; skipped otherwise)
+#   settle_fails       the queue cannot sync (fsync/fdatasync fail with EIO through sync_fail_shim.c)
+#                      between the MX's 250 and the commit of the result: the settle fails, the running
+#                      daemon retries it and records it once storage works again; one delivery, no
+#                      restart, the queue drains
 #
 #   python3 tests/fault/fault_injection.py dns_outage
 import os
@@ -257,6 +261,77 @@ def case_mx_hangs_mid_data(args, work):
     return check
 
 
+def case_settle_fails(args, work):
+    check = Check()
+    shim = os.path.realpath(args.sync_shim or os.path.join(os.path.dirname(args.inspect), "ferry_sync_fail_shim.so"))
+    if not check(os.path.exists(shim), "the sync shim is built: %s (ninja -C build-fault)" % shim):
+        return check
+    flag = os.path.join(work, "sync-fails")
+    preload = " ".join(x for x in (shim, os.environ.get("LD_PRELOAD", "")) if x)
+    env = Env(args, work, '[retry]\nfirst = "1s"\nmax_interval = "1s"\n',
+              env={"LD_PRELOAD": preload, "FERRY_SYNC_FAIL_FLAG": flag})
+    rcpt = "ok.settle@d.test"
+
+    def rcpt_policy(r, attempt):
+        # The lease is committed before the SMTP session: from here on every commit fails,
+        # so the one that records this 250 (the settle) does.
+        if r == rcpt and attempt == 1:
+            open(flag, "w").close()
+        return "250 2.1.5 Ok"
+    env.mx.rcpt_policy = rcpt_policy
+    env.start()
+    try:
+        pid = env.ferry.proc.pid
+        with open("/proc/%d/maps" % pid) as f:
+            check(shim in f.read(), "the sync shim is loaded into ferry (pid %d)" % pid)
+        t, s = env.send([rcpt])
+        check(s.status == s.ACKED, "accepted: %s" % s)
+        m = env.ferry.wait_log(r"(\S+): cannot record delivery results: ([^\n]*)", 15)
+        check(m is not None and m.group(1) == s.queue_id,
+              "the settle failed while storage fails (%s)" % (m.group(0) if m else "no log"))
+        check(os.path.exists(flag) and "sync_fail_shim: fdatasync" in env.ferry.run_log(),
+              "the failure was injected (fdatasync -> EIO)")
+        check(len(env.delivered(t)) == 1, "the MX got the message once (%d)" % len(env.delivered(t)))
+        check(re.search(r"to=<ok\.settle@d\.test>.*status=sent", env.ferry.run_log()) is None,
+              "no result logged while it is not recorded")
+        # A retry while storage still fails fails too and is retried again (backoff 1 s, 2 s, ...).
+        injected = env.ferry.run_log().count("sync_fail_shim:")
+        check(env.wait(lambda: env.ferry.run_log().count("sync_fail_shim:") > injected, 5),
+              "the daemon retried the settle while storage still failed (%d -> %d injected failures)" % (
+                  injected, env.ferry.run_log().count("sync_fail_shim:")))
+        ok, summary, msgs = lab.inspect(args.inspect, env.queue_dir, recover=False)
+        check(ok and [m["id"] for m in msgs] == [s.queue_id],
+              "meanwhile the message is still in the queue (%s)" % ["%s %s" % (m["id"], m["rcpts"]) for m in msgs])
+        os.unlink(flag)
+        m = env.ferry.wait_log(r"(\S+): delivery results recorded after (\d+) retries", 10)
+        recorded = check(m is not None and m.group(1) == s.queue_id and int(m.group(2)) >= 2,
+                         "storage works again: the same daemon recorded the result (%s)" % (
+                             m.group(0) if m else "no log"))
+        check(env.ferry.running() and env.ferry.proc.pid == pid and env.ferry.runs == 1,
+              "without a restart (pid %d, still running, started once)" % pid)
+        check(env.wait(env.queue_empty, 5), "the queue drained")
+        time.sleep(2)  # longer than the retry interval and the lease: a second attempt would show
+        with env.mx.lock:
+            attempts = env.mx.rcpt_attempts.get(rcpt, 0)
+        check(len(env.delivered(t)) == 1 and attempts == 1,
+              "delivered exactly once (%d copies, %d RCPT attempts)" % (len(env.delivered(t)), attempts))
+        if not recorded:
+            return check  # the rest would only wait out its timeouts
+        sent = re.findall(r"to=<ok\.settle@d\.test>.*status=sent", env.ferry.run_log())
+        check(len(sent) == 1, "one result logged: sent (%d)" % len(sent))
+        check("delivery results not recorded" not in env.ferry.run_log(), "nothing left for a restart")
+        t2, s2 = env.send(["ok.after@d.test"])
+        check(s2.status == s2.ACKED, "new mail is accepted: %s" % s2)
+        check(env.wait(lambda: env.delivered(t2), 10), "and delivered")
+        check(env.wait(env.queue_empty, 5), "the queue is empty")
+        check(env.ferry.running() and env.ferry.proc.pid == pid, "ferry is still the same process")
+    finally:
+        if os.path.exists(flag):
+            os.unlink(flag)
+        env.close()
+    return check
+
+
 def faketime_env(work):
     lib = next((p for p in FAKETIME_LIBS if os.path.exists(p)), None)
     if not lib:
@@ -347,6 +422,8 @@ CASES = {name[5:]: fn for name, fn in globals().items() if name.startswith("case
 def main():
     p = lab.tool_args(__doc__)
     p.add_argument("case", choices=sorted(CASES) + ["all"])
+    p.add_argument("--sync-shim", help="the LD_PRELOAD sync failure switch (tests/fault/sync_fail_shim.c) for "
+                   "settle_fails; default: ferry_sync_fail_shim.so next to --inspect")
     args = p.parse_args()
     lab.check_tools(args)
     names = sorted(CASES) if args.case == "all" else [args.case]
