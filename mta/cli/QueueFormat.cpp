@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "mta/cli/Json.hpp"
+#include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
 
 namespace ferry::cli {
@@ -40,32 +41,6 @@ std::string notify_text(std::uint8_t n) {
 }
 
 std::string sender_text(const Envelope& e) { return "<" + e.reverse_path + ">"; }
-
-// "mx.example.org[192.0.2.1]:25" or "none" when the attempt never reached a host.
-std::string relay_text(const Attempt& a) {
-  if (a.host.empty() && a.ip.empty()) return "none";
-  std::string out = a.host.empty() ? a.ip : a.host;
-  if (!a.ip.empty() && !a.host.empty()) {
-    out.push_back('[');
-    out.append(a.ip);
-    out.push_back(']');
-  }
-  if (a.port) {
-    out.push_back(':');
-    out.append(std::to_string(a.port));
-  }
-  return out;
-}
-
-std::string reply_text(const Attempt& a) {
-  std::string out;
-  if (a.code) out += std::to_string(a.code) + " ";
-  if (!a.status.empty()) out += a.status + " ";
-  std::string reply = a.reply;
-  for (auto& c : reply)
-    if (c == '\n' || c == '\r') c = ' ';
-  return out + reply;
-}
 
 void attempt_json(JsonWriter& j, const Attempt& a) {
   j.begin_object();
@@ -182,8 +157,8 @@ std::string format_list_text(const std::vector<queue::MessageRecord>& messages) 
       if (r.state == RecipientState::Pending) out << "  next=" << format_time(r.next_attempt_ms);
       out << "\n";
       if (r.last) {
-        out << "        (" << format_time(r.last->time_ms) << " " << relay_text(*r.last) << ": "
-            << reply_text(*r.last) << ")\n";
+        out << "        (" << format_time(r.last->time_ms) << " " << delivery::relay_text(*r.last) << ": "
+            << delivery::reply_text(*r.last) << ")\n";
       }
     }
     out << "\n";
@@ -228,9 +203,9 @@ std::string format_show_text(const queue::MessageRecord& m, std::string_view bod
     if (!er.orcpt.empty()) out << "    ORCPT=" << er.orcpt << "\n";
     if (er.notify) out << "    NOTIFY=" << notify_text(er.notify) << "\n";
     for (const auto& a : r.history) {
-      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << relay_text(a);
+      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << delivery::relay_text(a);
       if (!a.tls.empty()) out << " tls=" << a.tls;
-      out << ": " << reply_text(a) << "\n";
+      out << ": " << delivery::reply_text(a) << "\n";
       // "why is this stuck?": the category of the reply and what to do about it
       const auto c = delivery::classify_reply_category(a);
       if (!c.category.empty()) {

@@ -26,6 +26,7 @@
 #include <set>
 
 #include "mta/daemon/Log.hpp"
+#include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
@@ -66,28 +67,6 @@ delivery::DnsStatus map_status(DnsStatus s) {
   }
 }
 
-std::string one_line(std::string s) {
-  for (auto& c : s)
-    if (c == '\r' || c == '\n') c = ' ';
-  return s;
-}
-
-// "mx.example.org[192.0.2.1]:25", Postfix's relay= notation.
-std::string relay_of(const Attempt& a) {
-  if (a.host.empty() && a.ip.empty()) return "none";
-  std::string out = a.host.empty() ? a.ip : a.host;
-  if (!a.ip.empty() && a.ip != a.host && out.front() != '[') {
-    out.push_back('[');
-    out.append(a.ip);
-    out.push_back(']');
-  }
-  if (a.port) {
-    out.push_back(':');
-    out.append(std::to_string(a.port));
-  }
-  return out;
-}
-
 // Issue 8: the reply's category (unknown_user, greylisted, ...) in every delivery log line.
 std::string category_of(const Attempt& a) {
   auto c = delivery::classify_reply_category(a);
@@ -103,13 +82,6 @@ dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std
   row.category_detail = std::string(c.detail);
   row.category_advice = std::string(c.advice);
   return row;
-}
-
-std::string reply_of(const Attempt& a) {
-  std::string out;
-  if (a.code) out = std::to_string(a.code) + " ";
-  if (!a.status.empty() && a.reply.find(a.status) != 0) out += a.status + " ";
-  return one_line(out + a.reply);
 }
 
 }  // namespace
@@ -850,9 +822,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                                                                    : "bounced";
       char delay[32];
       std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - env.arrival_ms) / 1000.0);
-      log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + relay_of(a) + ", delay=" + delay + ", tls=" + (a.tls.empty() ? std::string("none") : a.tls) +
+      log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + delivery::relay_text(a) + ", delay=" + delay + ", tls=" + (a.tls.empty() ? std::string("none") : a.tls) +
                ", category=" + category_of(a) + ", dsn=" + (a.status.empty() ? "-" : a.status) +
-               ", status=" + status + " (" + reply_of(a) + ")");
+               ", status=" + status + " (" + delivery::reply_text(a) + ")");
       if (!rr) continue;
       switch (a.outcome) {
         case AttemptOutcome::Delivered:
