@@ -201,6 +201,17 @@ TEST_F(probeCli, UsageErrors) {
   EXPECT_EQ(probe({"a@b.test", "--bogus"}).exit_code, 64);
 }
 
+// --config routes exactly as the daemon: a route whose password file cannot be read is a
+// configuration error (78), as `ferry serve` refuses it, not a probe with an empty password.
+TEST_F(probeCli, RouteWithUnreadablePasswordFileIsAConfigError) {
+  dir_.write("route.toml", "[queue]\npath = \"" + dir_.file("q") + "\"\n[[route]]\ndomain = \"*\"\n"
+                           "host = \"[127.0.0.2]\"\nauth_user = \"u\"\nauth_password_file = \"" +
+                               dir_.file("missing") + "\"\n");
+  auto r = test::run({FERRY_BINARY, "probe", "--config", dir_.file("route.toml"), "a@b.test"}, {}, 30);
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_NE(r.err.find("auth_password_file " + dir_.file("missing") + " cannot be read"), std::string::npos) << r.err;
+}
+
 // A real Ferry as the target: it offers STARTTLS with a self-signed certificate.
 TEST(probeTls, StartTlsWithSelfSignedCertificateIsShownAsNotVerified) {
   test::TempDir dir;
