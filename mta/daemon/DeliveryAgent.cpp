@@ -33,6 +33,7 @@
 #include "mta/delivery/RetrySchedule.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/Scheduler.hpp"
+#include "mta/delivery/UnreachableHosts.hpp"
 #include "mta/dsn/DsnComposer.hpp"
 #include "mta/smtp/ClientSession.hpp"
 
@@ -114,6 +115,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::map<Key, TimeMs> known;  // mirror of the scheduler's entries (for re-sync)
   std::set<Key> in_flight;
   std::set<std::string> tls_failed_hosts;  // opportunistic TLS failed: next time plaintext
+  // "ip:port" that refused or did not answer a connect (RFC 5321 §4.5.4.1 SHOULD remember): other
+  // messages skip it until [retry] first (at most an hour) has passed, so one dead MX does not
+  // cost every queued message a connect timeout. Cleared by `ferry queue flush` & co (SIGUSR1).
+  delivery::UnreachableHosts unreachable;
   std::map<std::string, std::deque<IdleConnection*>> idle;
   std::shared_ptr<asio::ssl::context> tls_plain, tls_verify;
   asio::steady_timer wake;
@@ -267,6 +272,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       const TimeMs now = now_ms();
       if (now - last_resync >= 1000) {
         resync();
+        unreachable.purge(now);
         last_resync = now;
       }
       for (auto& batch : scheduler.take_ready(now)) {
@@ -475,9 +481,18 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     auto& list = std::get<std::vector<delivery::Target>>(targets);
     for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
     std::optional<Job> current = std::move(job);
+    std::size_t tried = 0;
+    std::string skipped;  // targets passed over as recently unreachable, for the reply text
     for (std::size_t i = 0; i < list.size() && current && !current->unresolved.empty(); ++i) {
       const auto& target = list[i];
       const std::uint16_t port = plan.port;
+      const std::string key = target.ip + ":" + std::to_string(port);
+      if (unreachable.is_unreachable(key, now_ms())) {
+        skipped += (skipped.empty() ? "" : ", ") + delivery::relay_text({0, AttemptOutcome::Started, target.host,
+                                                                           target.ip, port, 0, "", "", ""});
+        continue;
+      }
+      ++tried;
       if (delivery::is_own_listener(target.ip, port, own_listeners)) {
         delivery::NetworkError loop{delivery::NetworkErrorKind::MailLoop,
                                     target.host + "[" + target.ip + "]:" + std::to_string(port) + " is this server"};
@@ -489,8 +504,13 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (current && !current->unresolved.empty()) {
       std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
       current->unresolved.clear();
+      // Every target is in the unreachable memory: a transient 4.4.1 without connecting.
+      const delivery::NetworkError none_tried =
+          tried == 0 && !skipped.empty()
+              ? delivery::NetworkError{delivery::NetworkErrorKind::HostsUnreachable, skipped}
+              : delivery::NetworkError{delivery::NetworkErrorKind::NoUsableMx, "no target tried"};
       for (auto& [idx, a] : rest)
-        if (a.time_ms == 0) a = delivery::classify_error({delivery::NetworkErrorKind::NoUsableMx, "no target tried"}, now_ms());
+        if (a.time_ms == 0) a = delivery::classify_error(none_tried, now_ms());
       co_await settle(*current, rest, dest);
     }
   }
@@ -554,11 +574,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       };
       co_await (connect() || guard(cfg->delivery.connect_timeout));
     }
+    const std::string key = target.ip + ":" + std::to_string(port);
     if (ec || timed_out) {
       conn_error(timed_out ? delivery::NetworkErrorKind::Timeout : delivery::NetworkErrorKind::ConnectRefused,
                  timed_out ? "connect" : ec.message());
+      const auto remember = std::min<std::chrono::milliseconds>(cfg->retry.first, std::chrono::hours(1));
+      unreachable.mark(key, now_ms() + remember.count());
       co_return job;
     }
+    unreachable.clear(key);  // it answers again
     socket.set_option(tcp::no_delay(true), ec);
 
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
@@ -891,6 +915,7 @@ void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 
 void DeliveryAgent::queue_changed() {
   impl_->last_resync = 0;  // the dispatcher re-syncs on its next turn
+  impl_->unreachable.clear_all();  // the operator asks for attempts now, dead hosts included
   impl_->poke();
 }
 

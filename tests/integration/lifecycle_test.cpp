@@ -140,6 +140,35 @@ TEST_F(metrics_Endpoint, PortInUseIsAWarningNotAFailureAndEmptyDisables) {
   EXPECT_EQ(daemon->stop(SIGTERM), 0);
 }
 
+// RFC 5321 §4.5.4.1: a host that refused a connection is remembered as unreachable, so the next
+// message does not try it again until [retry] first has passed; `ferry queue flush` forgets it.
+class delivery_Unreachable : public Ops {};
+
+TEST_F(delivery_Unreachable, RefusedHostIsSkippedUntilAFlush) {
+  write(base(""));  // every route goes to [127.0.0.1]:1, where nothing listens; retry first = 1h
+  start();
+  auto send = [&](const std::string& rcpt) {
+    Smtp c(smtp_port);
+    c.reply();
+    c.cmd("EHLO c.example");
+    EXPECT_TRUE(c.message("a@example.org", rcpt, "Subject: u\r\n\r\nbody").starts_with("250"));
+    c.cmd("QUIT");
+  };
+  send("one@example.net");
+  ASSERT_TRUE(daemon->wait_for_output("to=<one@example.net>")) << daemon->output();
+  EXPECT_EQ(count("Connection refused"), 1u) << daemon->output();
+  send("two@example.net");
+  ASSERT_TRUE(daemon->wait_for_output("to=<two@example.net>")) << daemon->output();
+  EXPECT_NE(daemon->output().find("all hosts recently unreachable: [127.0.0.1]:1"), std::string::npos)
+      << daemon->output();
+  EXPECT_EQ(count("Connection refused"), 1u) << "the second message did not connect";
+  EXPECT_EQ(count("category=service_unavailable"), 2u) << daemon->output();
+  ASSERT_EQ(queue({"flush"}).exit_code, 0);
+  for (int i = 0; i < 100 && count("Connection refused") < 2; ++i) usleep(50 * 1000);
+  EXPECT_GE(count("Connection refused"), 2u) << "after a flush the host is tried again\n" << daemon->output();
+  EXPECT_EQ(daemon->stop(SIGTERM), 0);
+}
+
 class reload_Sighup : public Ops {};
 
 TEST_F(reload_Sighup, GoodConfigAppliesWithoutDroppingAnOpenConnection) {
