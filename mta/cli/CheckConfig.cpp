@@ -7,6 +7,7 @@
 
 #include "mta/cli/Commands.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/daemon/RouteRules.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -61,6 +62,11 @@ int cmd_check_config(const Args& args) {
   // [[dkim]] keys are files: load and test-sign them as `ferry serve` will.
   if (auto e = check_dkim_keys(std::get<config::Config>(loaded)); !e.empty()) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", e.c_str());
+    return kExitConfig;
+  }
+  // [[route]] auth_password_file: read as the daemon reads it (an unreadable one refuses start-up).
+  if (auto routes = daemon::route_rules(std::get<config::Config>(loaded)); !routes) {
+    std::fprintf(stderr, "ferry: configuration error: %s\n", routes.error().message.c_str());
     return kExitConfig;
   }
   const std::string text = config::render(std::get<config::Config>(loaded));

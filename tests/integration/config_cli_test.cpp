@@ -88,6 +88,22 @@ TEST(configCli, MissingFileExit78) {
   EXPECT_EQ(r.err, "ferry: configuration error: " + path + ": cannot open: No such file or directory\n");
 }
 
+// A route's password file is read as the daemon reads it: check-config and serve refuse alike.
+TEST(configCli, UnreadableRoutePasswordFileExit78LikeServe) {
+  TempDir dir;
+  dir.write("ferry.toml", "[queue]\npath = \"" + dir.file("q") + "\"\n[metrics]\nlisten = \"\"\n[[route]]\ndomain = \"*\"\n"
+                          "host = \"[127.0.0.1]\"\nauth_user = \"u\"\nauth_password_file = \"" + dir.file("absent") + "\"\n");
+  auto check = run({FERRY_BINARY, "check-config", dir.file("ferry.toml")});
+  EXPECT_EQ(check.exit_code, kExitConfig);
+  const std::string why = "[[route]] *: auth_password_file " + dir.file("absent") + " cannot be read";
+  EXPECT_EQ(check.err, "ferry: configuration error: " + why + "\n");
+  auto serve = run({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, "", 30);
+  EXPECT_EQ(serve.exit_code, kExitConfig);
+  EXPECT_NE(serve.err.find(why), std::string::npos) << serve.err;
+  dir.write("absent", "secret\n");
+  EXPECT_EQ(run({FERRY_BINARY, "check-config", dir.file("ferry.toml")}).exit_code, 0);
+}
+
 TEST(configCli, UsageErrors) {
   EXPECT_EQ(run({FERRY_BINARY, "check-config", "--config"}).exit_code, 64);
   EXPECT_EQ(run({FERRY_BINARY, "check-config", "a.toml", "b.toml"}).exit_code, 64);
