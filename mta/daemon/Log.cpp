@@ -34,7 +34,7 @@ std::string format_json_log_line(LogLevel level, std::string_view line, long lon
   std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char when[40];
+  char when[80];  // room for any int fields (GCC -Wformat-truncation checks the worst case)
   std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                 tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
   std::string out = "{\"time\":\"";
