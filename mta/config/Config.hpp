@@ -78,7 +78,7 @@ struct Listener {
 struct RelaySection {
   std::vector<Cidr> networks;               // clients allowed to relay
   std::vector<std::string> domains;         // lower-case domains we relay for
-  std::vector<std::string> local_domains;   // lower-case; empty = localhost + hostname
+  std::vector<std::string> local_domains;   // lower-case; empty = hostname + localhost
   bool operator==(const RelaySection&) const = default;
 };
 
@@ -231,7 +231,7 @@ std::string render(const Config& cfg);
 
 // Pure helpers taking the system's host name as an argument.
 std::string effective_hostname(const Config& cfg, std::string_view system_host_name);
-// [relay] local_domains, or {"localhost", hostname} when empty (lower-case).
+// [relay] local_domains, or {hostname, "localhost"} when empty (lower-case).
 std::vector<std::string> effective_local_domains(const Config& cfg, std::string_view system_host_name);
 // The listener's own relay_networks, or [relay] networks when it has none.
 const std::vector<Cidr>& effective_relay_networks(const Config& cfg, const Listener& listener);

@@ -134,9 +134,12 @@ std::string effective_hostname(const Config& cfg, std::string_view system_host_n
 
 std::vector<std::string> effective_local_domains(const Config& cfg, std::string_view system_host_name) {
   if (!cfg.relay.local_domains.empty()) return cfg.relay.local_domains;
-  std::vector<std::string> out{"localhost"};
+  // The host name first: a bare "Postmaster" (RFC 5321 §4.5.1) is qualified with the first local
+  // domain, and postmaster@<hostname> is the one that means this machine to the rest of the world.
+  std::vector<std::string> out;
   const std::string host = detail::to_lower(effective_hostname(cfg, system_host_name));
   if (!host.empty() && host != "localhost") out.push_back(host);
+  out.push_back("localhost");
   return out;
 }
 

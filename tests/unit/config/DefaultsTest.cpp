@@ -195,10 +195,10 @@ TEST(configHelpers, EffectiveHostnameAndLocalDomains) {
   Config c;
   EXPECT_EQ(effective_hostname(c, "box.example.net"), "box.example.net");
   EXPECT_EQ(effective_local_domains(c, "Box.Example.net"),
-            (std::vector<std::string>{"localhost", "box.example.net"}));
+            (std::vector<std::string>{"box.example.net", "localhost"}));
   c.hostname = "mx.example.com";
   EXPECT_EQ(effective_hostname(c, "box.example.net"), "mx.example.com");
-  EXPECT_EQ(effective_local_domains(c, "box"), (std::vector<std::string>{"localhost", "mx.example.com"}));
+  EXPECT_EQ(effective_local_domains(c, "box"), (std::vector<std::string>{"mx.example.com", "localhost"}));
   c.relay.local_domains = {"example.com"};
   EXPECT_EQ(effective_local_domains(c, "box"), (std::vector<std::string>{"example.com"}));
 }
