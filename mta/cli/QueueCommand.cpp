@@ -1,6 +1,5 @@
 // QueueCommand: `ferry queue list|show|flush|hold|release|delete`, the mailq/postsuper of Ferry.
 // Works while the daemon runs: LMDB is multi-process, so the CLI opens the same environment.
-#include <signal.h>
 
 #include <cstdio>
 #include <optional>
@@ -10,6 +9,7 @@
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/QueueFormat.hpp"
+#include "mta/daemon/PidFile.hpp"
 #include "queue/QueueStore.hpp"
 
 namespace ferry::cli {
@@ -36,15 +36,6 @@ std::optional<QueueId> parse_id(const std::string& text) {
   auto id = QueueId::parse(text);
   if (!id) std::fprintf(stderr, "ferry: queue: '%s' is not a queue id\n", text.c_str());
   return id;
-}
-
-// Tells a running daemon (pid file in the queue directory) to re-read the queue now.
-void wake_daemon(const std::string& queue_path) {
-  std::FILE* f = std::fopen((queue_path + "/ferry.pid").c_str(), "r");
-  if (!f) return;
-  long pid = 0;
-  if (std::fscanf(f, "%ld", &pid) == 1 && pid > 1) ::kill(static_cast<pid_t>(pid), SIGUSR1);
-  std::fclose(f);
 }
 
 int not_found(const std::string& id) {
@@ -115,7 +106,7 @@ int cmd_queue(const Args& raw) {
   }
   auto check = [&](const Result<void>& r) {
     if (r) {
-      wake_daemon(config->queue.path);
+      daemon::wake_daemon(config->queue.path);
       const char* done = sub == "hold" ? "held" : sub == "release" ? "released" : sub == "delete" ? "deleted" : "flushed";
       std::printf("%s: %s\n", id ? id->str().c_str() : "queue", done);
       return kExitOk;

@@ -31,6 +31,7 @@
 #include "mta/cli/LocalMessage.hpp"
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/daemon/PidFile.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
@@ -262,15 +263,6 @@ int submit_smtp(SmtpLink& link, const Submission& s, std::string& queue_id) {
   return kExitOk;
 }
 
-// Tells a running daemon (pid file in the queue directory) that the queue changed.
-void wake_daemon(const std::string& queue_path) {
-  std::FILE* f = std::fopen((queue_path + "/ferry.pid").c_str(), "r");
-  if (!f) return;
-  long pid = 0;
-  if (std::fscanf(f, "%ld", &pid) == 1 && pid > 1) ::kill(static_cast<pid_t>(pid), SIGUSR1);
-  std::fclose(f);
-}
-
 smtp::RelayRules relay_rules(const config::Config& cfg, const std::string& hostname) {
   smtp::RelayRules rules;
   rules.local_domains = config::effective_local_domains(cfg, hostname);
@@ -411,7 +403,7 @@ int deliver(const SendmailOptions& o, const config::Config& cfg) {
   int rc = enqueue_direct(*store, cfg, hostname, s, queue_id);
   if (rc == kExitOk) {
     if (o.verbose) say("queued as " + queue_id + " directly in " + cfg.queue.path + " (" + why_direct + ")");
-    wake_daemon(cfg.queue.path);
+    daemon::wake_daemon(cfg.queue.path);
   }
   return rc;
 }
@@ -497,7 +489,7 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
     if (n <= 0) break;
     session.feed(std::string_view(buf, static_cast<std::size_t>(n)));
   }
-  if (queued) wake_daemon(cfg.queue.path);
+  if (queued) daemon::wake_daemon(cfg.queue.path);
   return kExitOk;
 }
 

@@ -471,7 +471,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     wakeups.async_wait(on_wakeup);
   };
   wakeups.async_wait(on_wakeup);
-  PidFile pid_file(options.path + "/ferry.pid");
+  PidFile pid_file(pid_file_path(options.path));
 
   // Free space is re-checked every 2 s so the log and the metric follow it without traffic.
   asio::steady_timer space_timer(io);
