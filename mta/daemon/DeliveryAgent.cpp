@@ -25,6 +25,7 @@
 #include <random>
 #include <set>
 
+#include "mta/daemon/DnsPlan.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
@@ -56,15 +57,6 @@ smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
     case delivery::TlsPolicy::Required: return smtp::ClientTlsPolicy::Required;
     case delivery::TlsPolicy::Verify: return smtp::ClientTlsPolicy::Verify;
     default: return smtp::ClientTlsPolicy::Opportunistic;
-  }
-}
-
-delivery::DnsStatus map_status(DnsStatus s) {
-  switch (s) {
-    case DnsStatus::Ok: return delivery::DnsStatus::Ok;
-    case DnsStatus::NoData: return delivery::DnsStatus::NoData;
-    case DnsStatus::NxDomain: return delivery::DnsStatus::NxDomain;
-    default: return delivery::DnsStatus::TempFail;
   }
 }
 
@@ -443,9 +435,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return R{std::vector<delivery::Target>{{plan.name, plan.literal->str(), 0}}};
     }
     MxAnswer mx = co_await resolve_mx(plan.name);
-    delivery::MxAnswer answer;
-    answer.status = map_status(mx.status);
-    for (auto& r : mx.records) answer.records.push_back({r.preference, r.host.empty() ? "." : r.host});
+    const delivery::MxAnswer answer = plan_mx_answer(mx);
     delivery::MxPlanOptions options;
     options.max_addresses = cfg->delivery.max_addresses;
     options.own_hostnames = {deps.hostname};
@@ -457,14 +447,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::vector<delivery::HostAddresses> addresses;
     for (const auto& h : std::get<std::vector<delivery::MxHost>>(hosts)) {
       AddressAnswer a = co_await resolve_addresses(h.host);
-      delivery::HostAddresses ha;
-      ha.host = h.host;
-      for (auto& ip : a.addresses) (ip.find(':') != std::string::npos ? ha.ipv6 : ha.ipv4).push_back(ip);
-      ha.aaaa_status = ha.ipv6.empty() ? (a.status == DnsStatus::Ok ? delivery::DnsStatus::NoData : map_status(a.status))
-                                       : delivery::DnsStatus::Ok;
-      ha.a_status = ha.ipv4.empty() ? (a.status == DnsStatus::Ok ? delivery::DnsStatus::NoData : map_status(a.status))
-                                    : delivery::DnsStatus::Ok;
-      addresses.push_back(std::move(ha));
+      addresses.push_back(plan_host_addresses(h.host, a));
     }
     auto targets = delivery::plan_targets(std::get<std::vector<delivery::MxHost>>(hosts), addresses, options);
     if (auto* e = std::get_if<delivery::NetworkError>(&targets)) co_return R{*e};

@@ -24,6 +24,7 @@
 #include <random>
 
 #include "mta/config/Config.hpp"
+#include "mta/daemon/DnsPlan.hpp"
 #include "mta/daemon/Resolver.hpp"
 #include "mta/daemon/RouteRules.hpp"
 #include "mta/delivery/EnhancedStatusText.hpp"
@@ -65,15 +66,6 @@ std::string fmt_ms(double ms) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f ms", ms);
   return buf;
-}
-
-delivery::DnsStatus map_status(DnsStatus s) {
-  switch (s) {
-    case DnsStatus::Ok: return delivery::DnsStatus::Ok;
-    case DnsStatus::NoData: return delivery::DnsStatus::NoData;
-    case DnsStatus::NxDomain: return delivery::DnsStatus::NxDomain;
-    default: return delivery::DnsStatus::TempFail;
-  }
 }
 
 std::string upper(std::string s) {
@@ -739,9 +731,7 @@ struct Engine {
         for (const auto& rec : mx.records)
           step.records.push_back({std::to_string(rec.preference) + " " + (rec.host.empty() ? "." : rec.host), mx.ttl});
         record_dns(std::move(step));
-        delivery::MxAnswer answer;
-        answer.status = map_status(mx.status);
-        for (auto& rec : mx.records) answer.records.push_back({rec.preference, rec.host.empty() ? "." : rec.host});
+        const delivery::MxAnswer answer = plan_mx_answer(mx);
         auto planned = delivery::plan_mx_hosts(lookup_name, answer, mopts, rand);
         if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
           if (e->kind == K::DnsNullMx) {
@@ -773,14 +763,7 @@ struct Engine {
         ProbeDnsStep step{h.host, "A/AAAA", to_string(a.status), a.error, {}, ms_since(t)};
         for (const auto& ip : a.addresses) step.records.push_back({ip, a.ttl});
         record_dns(std::move(step));
-        delivery::HostAddresses ha;
-        ha.host = h.host;
-        for (auto& ip : a.addresses) (ip.find(':') != std::string::npos ? ha.ipv6 : ha.ipv4).push_back(ip);
-        ha.aaaa_status = ha.ipv6.empty() ? (a.status == DnsStatus::Ok ? delivery::DnsStatus::NoData : map_status(a.status))
-                                         : delivery::DnsStatus::Ok;
-        ha.a_status = ha.ipv4.empty() ? (a.status == DnsStatus::Ok ? delivery::DnsStatus::NoData : map_status(a.status))
-                                      : delivery::DnsStatus::Ok;
-        addresses.push_back(std::move(ha));
+        addresses.push_back(plan_host_addresses(h.host, a));
       }
       auto planned = delivery::plan_targets(hosts, addresses, mopts);
       if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
