@@ -32,6 +32,7 @@
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/daemon/PidFile.hpp"
+#include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
@@ -263,14 +264,6 @@ int submit_smtp(SmtpLink& link, const Submission& s, std::string& queue_id) {
   return kExitOk;
 }
 
-smtp::RelayRules relay_rules(const config::Config& cfg, const std::string& hostname) {
-  smtp::RelayRules rules;
-  rules.local_domains = config::effective_local_domains(cfg, hostname);
-  rules.aliases = cfg.aliases;
-  rules.relay_domains = cfg.relay.domains;
-  return rules;
-}
-
 // Opens the queue for a direct enqueue; prints why not and returns null when it cannot.
 std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& cfg, const std::string& why_direct) {
   const std::string& path = cfg.queue.path;
@@ -292,7 +285,7 @@ std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& 
 int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const std::string& hostname,
                    const Submission& s, std::string& queue_id) {
   const SendmailOptions& o = *s.options;
-  smtp::RelayPolicy policy(relay_rules(cfg, hostname));
+  smtp::RelayPolicy policy(daemon::relay_rules(cfg, hostname));
   queue::NewMessage msg;
   msg.id = store.allocate_id();
   queue_id = msg.id.str();
@@ -441,15 +434,8 @@ int proxy_smtp(int fd) {
 // the queue. The client is trusted like one in the relay networks; no TLS and no AUTH.
 int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
   const std::string hostname = config::effective_hostname(cfg, system_host_name());
-  smtp::RelayPolicy relay(relay_rules(cfg, hostname));
-  smtp::SessionPolicy policy;
-  policy.hostname = hostname;
-  policy.max_message_size = cfg.smtp.max_message_size;
-  policy.max_recipients = cfg.smtp.max_recipients;
-  policy.max_errors = cfg.smtp.max_errors;
-  policy.bare_newline = cfg.smtp.bare_newline == config::BareNewline::Reject ? smtp::BareNewlinePolicy::Reject
-                                                                             : smtp::BareNewlinePolicy::Normalize;
-  policy.max_received_headers = cfg.smtp.max_received_headers;
+  smtp::RelayPolicy relay(daemon::relay_rules(cfg, hostname));
+  smtp::SessionPolicy policy = daemon::session_policy(cfg, hostname);
   policy.client_ip = "127.0.0.1";
   policy.client_hostname = "localhost";
   policy.client_may_relay = true;

@@ -25,6 +25,7 @@
 #include <set>
 
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
 
@@ -211,14 +212,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   log_info("connect from " + where + " to " + std::string(config::to_string(listener.mode)) + " listener port " +
            std::to_string(ports[index]));
 
-  smtp::SessionPolicy policy;
-  policy.hostname = deps.hostname;
-  policy.max_message_size = cfg.smtp.max_message_size;
-  policy.max_recipients = cfg.smtp.max_recipients;
-  policy.max_errors = cfg.smtp.max_errors;
-  policy.bare_newline = cfg.smtp.bare_newline == config::BareNewline::Reject ? smtp::BareNewlinePolicy::Reject
-                                                                             : smtp::BareNewlinePolicy::Normalize;
-  policy.max_received_headers = cfg.smtp.max_received_headers;
+  smtp::SessionPolicy policy = session_policy(cfg, deps.hostname);
   policy.tls_available = deps.tls != nullptr;
   policy.implicit_tls = listener.mode == config::ListenMode::Submissions;
   policy.auth_available = deps.passwords != nullptr;
@@ -447,11 +441,7 @@ SmtpServer::~SmtpServer() = default;
 Result<void> SmtpServer::start() {
   auto& impl = *impl_;
   const config::Config& cfg = *impl.deps.config;
-  smtp::RelayRules rules;
-  rules.local_domains = config::effective_local_domains(cfg, impl.deps.hostname);
-  rules.aliases = cfg.aliases;
-  rules.relay_domains = cfg.relay.domains;
-  impl.relay = std::make_unique<smtp::RelayPolicy>(std::move(rules));
+  impl.relay = std::make_unique<smtp::RelayPolicy>(relay_rules(cfg, impl.deps.hostname));
   raise_file_limit(cfg.smtp.max_connections);
   for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
     const auto& l = cfg.listen[i];
@@ -495,11 +485,7 @@ void SmtpServer::reconfigure(const config::Config* config, std::shared_ptr<asio:
   impl.deps.tls = std::move(tls);
   impl.deps.passwords = std::move(passwords);
   impl.deps.dkim = std::move(dkim);
-  smtp::RelayRules rules;
-  rules.local_domains = config::effective_local_domains(*config, impl.deps.hostname);
-  rules.aliases = config->aliases;
-  rules.relay_domains = config->relay.domains;
-  impl.relay = std::make_unique<smtp::RelayPolicy>(std::move(rules));
+  impl.relay = std::make_unique<smtp::RelayPolicy>(relay_rules(*config, impl.deps.hostname));
   for (std::size_t i = 0; i < impl.listener_networks.size() && i < config->listen.size(); ++i)
     impl.listener_networks[i] = config::effective_relay_networks(*config, config->listen[i]);
 }
