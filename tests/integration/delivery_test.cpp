@@ -22,15 +22,7 @@ class Delivery : public ::testing::Test {
  protected:
   // Fake MX servers on 127.0.0.2 and 127.0.0.3, same port (MX delivery uses one port).
   void SetUp() override {
-    mx1_ = std::make_unique<test::FakeMx>("127.0.0.2");
-    for (int tries = 0; tries < 5 && !mx2_; ++tries) {
-      try {
-        mx2_ = std::make_unique<test::FakeMx>("127.0.0.3", mx1_->port());
-      } catch (...) {
-        mx1_ = std::make_unique<test::FakeMx>("127.0.0.2");
-      }
-    }
-    ASSERT_TRUE(mx2_);
+    ASSERT_TRUE(test::open_mx_pair(mx1_, "127.0.0.2", mx2_, "127.0.0.3"));
     dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
         "--mx-host=example.test,mx1.example.test,10",
         "--host-record=mx1.example.test,127.0.0.2",

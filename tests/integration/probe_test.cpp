@@ -30,15 +30,7 @@ std::string py_json(const std::string& json, const std::string& expr) {
 class probeCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    mx1_ = std::make_unique<test::FakeMx>("127.0.0.2");
-    for (int tries = 0; tries < 5 && !mx2_; ++tries) {
-      try {
-        mx2_ = std::make_unique<test::FakeMx>("127.0.0.3", mx1_->port());
-      } catch (...) {
-        mx1_ = std::make_unique<test::FakeMx>("127.0.0.2");
-      }
-    }
-    ASSERT_TRUE(mx2_);
+    ASSERT_TRUE(test::open_mx_pair(mx1_, "127.0.0.2", mx2_, "127.0.0.3"));
     dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
         "--mx-host=example.test,mx1.example.test,10",
         "--host-record=mx1.example.test,127.0.0.2",

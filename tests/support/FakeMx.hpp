@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -185,5 +186,22 @@ class FakeMx {
   std::vector<ReceivedMessage> messages_;
   std::map<std::string, int> rcpt_attempts_;
 };
+
+// Two fake MX servers on different loopback addresses and the same port: delivery connects to
+// every MX host on one port ([delivery] port), so a test with two MX hosts needs that. The first
+// port may be taken on the second address: a few tries with a new port.
+inline bool open_mx_pair(std::unique_ptr<FakeMx>& first, const std::string& first_ip, std::unique_ptr<FakeMx>& second,
+                         const std::string& second_ip) {
+  first = std::make_unique<FakeMx>(first_ip);
+  for (int tries = 0; tries < 5; ++tries) {
+    try {
+      second = std::make_unique<FakeMx>(second_ip, first->port());
+      return true;
+    } catch (...) {
+      first = std::make_unique<FakeMx>(first_ip);
+    }
+  }
+  return false;
+}
 
 }  // namespace ferry::test
