@@ -2,33 +2,22 @@
 // message goes over SMTP; with the daemon down it is written straight into the queue; when that
 // is impossible too the exit code is 75. Also -t with Bcc, -bs in both situations, the mailq
 // and sendmail links, and refused recipients (exit 67).
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <string>
 
+#include "integration/support/OpsSupport.hpp"
 #include "integration/support/Subprocess.hpp"
 
 namespace ferry {
 namespace {
 
-// A port that was free a moment ago (sendmail needs a fixed port to find the daemon).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+// sendmail finds the daemon on a fixed port: test::free_port() gives one that was free a
+// moment ago.
+using test::free_port;
 
 std::size_t count(const std::string& hay, const std::string& needle) {
   std::size_t n = 0;
