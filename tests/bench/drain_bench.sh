@@ -58,6 +58,8 @@ note() { echo "$*" >&2; }
 # instance are shared with smtp_accept_bench.sh.
 # shellcheck source=lib/postfix.sh
 . "$SCRIPT_DIR/lib/postfix.sh"
+# shellcheck source=lib/ferry.sh
+. "$SCRIPT_DIR/lib/ferry.sh"
 postfix_require_tools
 command -v python3 >/dev/null || die "python3 not found"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
@@ -67,21 +69,7 @@ if [ "$WANT_PERF" = 1 ]; then
   PERF=$(command -v perf) || die "--perf: perf not found (Debian package linux-perf)"
 fi
 
-if [ -z "$FERRY" ]; then
-  for c in "$REPO/build/mta/cli/ferry" "$REPO/build-bench/mta/cli/ferry" "$REPO/build-drain/mta/cli/ferry"; do
-    [ -x "$c" ] || continue
-    if [ -z "$FERRY" ] || [ "$c" -nt "$FERRY" ]; then FERRY="$c"; fi
-  done
-  [ -n "$FERRY" ] || die "no ferry binary: build one (cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench ferry) or pass --ferry PATH"
-fi
-[ -x "$FERRY" ] || die "--ferry $FERRY: not an executable"
-FERRY=$(cd "$(dirname "$FERRY")" && pwd)/$(basename "$FERRY")
-FERRY_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$FERRY")/../../CMakeCache.txt" 2>/dev/null)
-[ -n "$FERRY_BUILD_TYPE" ] || FERRY_BUILD_TYPE=unknown
-case "$FERRY_BUILD_TYPE" in
-  Release|RelWithDebInfo) ;;
-  *) note "warning: $FERRY is a '$FERRY_BUILD_TYPE' build; figures need a Release build" ;;
-esac
+ferry_locate build-drain
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 4096 ]; then
   ulimit -n 4096 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 fi

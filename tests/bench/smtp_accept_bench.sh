@@ -68,26 +68,14 @@ note() { echo "$*" >&2; }
 # instance are shared with drain_bench.sh.
 # shellcheck source=lib/postfix.sh
 . "$SCRIPT_DIR/lib/postfix.sh"
+# shellcheck source=lib/ferry.sh
+. "$SCRIPT_DIR/lib/ferry.sh"
 postfix_require_tools
 command -v python3 >/dev/null || die "python3 not found"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
 postfix_require_instance
 
-if [ -z "$FERRY" ]; then
-  for c in "$REPO/build/mta/cli/ferry" "$REPO/build-bench/mta/cli/ferry"; do
-    [ -x "$c" ] || continue
-    if [ -z "$FERRY" ] || [ "$c" -nt "$FERRY" ]; then FERRY="$c"; fi
-  done
-  [ -n "$FERRY" ] || die "no ferry binary: build one (cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C build-bench ferry) or pass --ferry PATH"
-fi
-[ -x "$FERRY" ] || die "--ferry $FERRY: not an executable"
-FERRY=$(cd "$(dirname "$FERRY")" && pwd)/$(basename "$FERRY")
-FERRY_BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$FERRY")/../../CMakeCache.txt" 2>/dev/null)
-[ -n "$FERRY_BUILD_TYPE" ] || FERRY_BUILD_TYPE=unknown
-case "$FERRY_BUILD_TYPE" in
-  Release|RelWithDebInfo) ;;
-  *) note "warning: $FERRY is a '$FERRY_BUILD_TYPE' build; figures need a Release build" ;;
-esac
+ferry_locate
 
 # Enough descriptors for the idle connections (inherited by ferry and the python client).
 want_fds=$((IDLE * 2 + 1024))
