@@ -69,14 +69,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string quoted(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  out.append(s);
-  out += '"';
-  return out;
-}
+using detail::quoted;
 
 using Handler = std::function<void(const toml::node&, const std::string&)>;
 using Field = std::pair<std::string_view, Handler>;

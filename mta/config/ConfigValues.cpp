@@ -42,16 +42,6 @@ std::optional<std::uint64_t> parse_uint(std::string_view text) {
   return v;
 }
 
-// Avoids "literal" + std::string(...), which trips a GCC 12 -Wrestrict false positive.
-std::string quoted(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  out.append(s);
-  out += '"';
-  return out;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
@@ -190,6 +180,15 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
 }
 
 namespace detail {
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  out += '"';
+  out.append(s);
+  out += '"';
+  return out;
+}
 
 std::optional<std::string> canonical_ip(std::string_view text) {
   auto ip = parse_ip(text);

@@ -33,6 +33,10 @@ bool is_mail_address(std::string_view text);
 
 std::string to_lower(std::string_view text);
 
+// "\"text\"" for error messages. Avoids "literal" + std::string(...), which trips a GCC 12
+// -Wrestrict false positive.
+std::string quoted(std::string_view text);
+
 // Text renderings used by render(): "5m", "250ms", "0s"; "25MiB" (or a plain byte count).
 std::string format_duration(Duration d);
 std::string format_size_string(std::uint64_t bytes);  // empty when no binary unit divides exactly
