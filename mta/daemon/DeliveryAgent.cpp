@@ -60,17 +60,10 @@ smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   }
 }
 
-// Issue 8: the reply's category (unknown_user, greylisted, ...) in every delivery log line.
-std::string category_of(const Attempt& a) {
-  auto c = delivery::classify_reply_category(a);
-  return c.category.empty() ? "-" : std::string(c.category);
-}
-
 // A DSN row with the reply's classification filled in (issue 8: bounces carry the category).
 dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std::optional<Attempt> last_transient,
-                                bool relayed) {
-  dsn::RecipientReport row(index, attempt, std::move(last_transient), relayed);
-  const auto c = delivery::classify_reply_category(attempt);
+                                const delivery::ReplyCategory& c) {
+  dsn::RecipientReport row(index, attempt, std::move(last_transient), false);
   row.category = std::string(c.category);
   row.category_detail = std::string(c.detail);
   row.category_advice = std::string(c.advice);
@@ -714,6 +707,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     queue::SettleRequest req;
     req.now_ms = now;
     std::vector<dsn::RecipientReport> failed, delayed, succeeded;
+    // Each failed or deferred result is classified once (issue 8): for its report, its log line
+    // and the metrics. Delivered results have no category.
+    std::map<std::uint32_t, delivery::ReplyCategory> categories;
     std::optional<TimeMs> shared_next;
     std::uint32_t shared_attempts = 0;
     for (auto& [idx, attempt] : results) {
@@ -734,7 +730,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         }
         if (shared_next) {
           r.next_attempt_ms = *shared_next;
-          delayed.push_back(report_row(idx, attempt, std::nullopt, false));
+          const auto& c = categories[idx] = delivery::classify_reply_category(attempt);
+          delayed.push_back(report_row(idx, attempt, std::nullopt, c));
         } else {
           last_transient = attempt;
           attempt = delivery::expired_attempt(&attempt, now);
@@ -743,11 +740,13 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                  job.message.recipients[idx].last) {
         last_transient = job.message.recipients[idx].last;
       }
-      if (attempt.outcome == AttemptOutcome::Permanent || attempt.outcome == AttemptOutcome::Expired)
-        failed.push_back(report_row(idx, attempt, last_transient, false));
+      if (attempt.outcome == AttemptOutcome::Permanent || attempt.outcome == AttemptOutcome::Expired) {
+        const auto& c = categories[idx] = delivery::classify_reply_category(attempt);
+        failed.push_back(report_row(idx, attempt, last_transient, c));
+      }
       // NOTIFY=SUCCESS: when the next hop speaks DSN it got NOTIFY and reports itself; otherwise
       // we owe the "relayed" report (RFC 3461 §5.2.2).
-      if (attempt.outcome == AttemptOutcome::Delivered && !remote_dsn) succeeded.push_back(report_row(idx, attempt, std::nullopt, true));
+      if (attempt.outcome == AttemptOutcome::Delivered && !remote_dsn) succeeded.emplace_back(idx, attempt, std::nullopt, true);
       r.attempt = attempt;
       req.results.push_back(std::move(r));
     }
@@ -794,8 +793,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (!failed.empty() && env.is_bounce() && cfg->bounce.postmaster.empty())
       report_log.push_back(job.message.id.str() + ": undeliverable report (from <>) dropped: no report about a report "
                            "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
-    queue::CommitBatcher::Operation settle_op = [req](queue::WriteTxn& t) { return t.settle(req); };
-    auto rr = co_await commit(std::move(settle_op));
+    auto settle_op = [&req]() -> queue::CommitBatcher::Operation {
+      return [req](queue::WriteTxn& t) { return t.settle(req); };
+    };
+    queue::CommitBatcher::Operation first_try = settle_op();  // named: GCC 12 and co_await temporaries
+    auto rr = co_await commit(std::move(first_try));
     if (!rr) {
       // Usually a full disk or map. The results must still be recorded — a recipient the remote
       // accepted must not be tried again — so the same settle is retried with a backoff (1 s
@@ -810,7 +812,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         pause.expires_after(backoff);
         co_await pause.async_wait(kNoThrow);
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
-        queue::CommitBatcher::Operation again = [req](queue::WriteTxn& t) { return t.settle(req); };
+        queue::CommitBatcher::Operation again = settle_op();
         rr = co_await commit(std::move(again));
         ++retries;
       }
@@ -827,10 +829,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                            : a.outcome == AttemptOutcome::Transient ? "deferred"
                            : a.outcome == AttemptOutcome::Expired ? "expired"
                                                                    : "bounced";
+      const auto found = categories.find(r.index);
+      const delivery::ReplyCategory category = found != categories.end() ? found->second : delivery::ReplyCategory{};
       char delay[32];
       std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - env.arrival_ms) / 1000.0);
       log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + delivery::relay_text(a) + ", delay=" + delay + ", tls=" + (a.tls.empty() ? std::string("none") : a.tls) +
-               ", category=" + category_of(a) + ", dsn=" + (a.status.empty() ? "-" : a.status) +
+               ", category=" + (category.category.empty() ? std::string("-") : std::string(category.category)) + ", dsn=" + (a.status.empty() ? "-" : a.status) +
                ", status=" + status + " (" + delivery::reply_text(a) + ")");
       if (!rr) continue;
       switch (a.outcome) {
@@ -846,7 +850,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         default: ++stats.bounced; break;
       }
       if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category (issue 8)
-        deps.on_failed(a.outcome != AttemptOutcome::Transient, delivery::classify_reply_category(a).category);
+        deps.on_failed(a.outcome != AttemptOutcome::Transient, category.category);
     }
     (void)dest;
     if (rr) {
