@@ -23,20 +23,9 @@ class Delivery : public ::testing::Test {
   // Fake MX servers on 127.0.0.2 and 127.0.0.3, same port (MX delivery uses one port).
   void SetUp() override {
     ASSERT_TRUE(test::open_mx_pair(mx1_, "127.0.0.2", mx2_, "127.0.0.3"));
-    dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
-        "--mx-host=example.test,mx1.example.test,10",
-        "--host-record=mx1.example.test,127.0.0.2",
-        // failover.test: the best MX refuses connections, the second one works.
-        "--mx-host=failover.test,dead.failover.test,10",
-        "--mx-host=failover.test,mx2.failover.test,20",
-        "--host-record=dead.failover.test,127.0.0.9",
-        "--host-record=mx2.failover.test,127.0.0.3",
-        // implicit.test: no MX, an A record (RFC 5321 §5.1 implicit MX).
-        "--host-record=implicit.test,127.0.0.2",
-        "--dns-rr=nullmx.test,15,000000",
-        // sender.test: where bounces go (the second fake MX).
-        "--mx-host=sender.test,mx2.failover.test,10",
-    });
+    auto zone = test::loopback_mx_zone();
+    zone.push_back("--mx-host=sender.test,mx2.failover.test,10");  // where bounces go (the second fake MX)
+    dns_ = std::make_unique<test::DnsServer>(zone);
   }
 
   void start(const std::string& extra = "", const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\n") {

@@ -31,16 +31,7 @@ class probeCli : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(test::open_mx_pair(mx1_, "127.0.0.2", mx2_, "127.0.0.3"));
-    dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
-        "--mx-host=example.test,mx1.example.test,10",
-        "--host-record=mx1.example.test,127.0.0.2",
-        "--mx-host=failover.test,dead.failover.test,10",
-        "--mx-host=failover.test,mx2.failover.test,20",
-        "--host-record=dead.failover.test,127.0.0.9",
-        "--host-record=mx2.failover.test,127.0.0.3",
-        "--host-record=implicit.test,127.0.0.2",
-        "--dns-rr=nullmx.test,15,000000",
-    });
+    dns_ = std::make_unique<test::DnsServer>(test::loopback_mx_zone());
     dir_.write("ferry.toml", "hostname = \"probe.test\"\n[queue]\npath = \"" + dir_.file("q") +
                                  "\"\n[delivery]\nport = " + std::to_string(mx1_->port()) +
                                  "\nconnect_timeout = \"2s\"\n[dns]\nservers = [\"" + dns_->address() + "\"]\n");

@@ -100,4 +100,23 @@ class DnsServer {
   pid_t pid_ = -1;
 };
 
+// The zone the delivery and probe tests share (dnsmasq options), with fake MX servers on
+// 127.0.0.2 (mx1) and 127.0.0.3 (mx2) and nothing on 127.0.0.9:
+//   example.test   MX 10 mx1                      the plain case
+//   failover.test  MX 10 dead (refuses), MX 20 mx2  failover to the second MX
+//   implicit.test  no MX, A 127.0.0.2             implicit MX (RFC 5321 §5.1)
+//   nullmx.test    MX 0 "."                       null MX (RFC 7505)
+inline std::vector<std::string> loopback_mx_zone() {
+  return {
+      "--mx-host=example.test,mx1.example.test,10",
+      "--host-record=mx1.example.test,127.0.0.2",
+      "--mx-host=failover.test,dead.failover.test,10",
+      "--mx-host=failover.test,mx2.failover.test,20",
+      "--host-record=dead.failover.test,127.0.0.9",
+      "--host-record=mx2.failover.test,127.0.0.3",
+      "--host-record=implicit.test,127.0.0.2",
+      "--dns-rr=nullmx.test,15,000000",
+  };
+}
+
 }  // namespace ferry::test
