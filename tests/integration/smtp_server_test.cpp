@@ -348,6 +348,13 @@ void greet(RawClient& c) {
   ASSERT_TRUE(c.reply().starts_with("250-mx.test"));
 }
 
+// Pipelines MAIL, RCPT and DATA for a@client.test → b@example.com; returns the DATA reply
+// ("354 ..." when the transaction is open).
+std::string open_data(RawClient& c) {
+  c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+  return replies(c, 3)[2];
+}
+
 std::string crypt_sha512(const std::string& password) {
   auto r = test::run({"/usr/bin/openssl", "passwd", "-6", password});
   std::string h = r.out;
@@ -607,9 +614,8 @@ TEST(smtpServerSmuggling, EachVariantStoresExactlyOneMessage) {
     SCOPED_TRACE(name);
     RawClient c(ferry.port());
     greet(c);
-    c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-    auto r = replies(c, 3);
-    ASSERT_TRUE(r[2].starts_with("354")) << r[2];
+    const std::string data = open_data(c);
+    ASSERT_TRUE(data.starts_with("354")) << data;
     c.send(smuggle_payload(fake) + "NOOP\r\n");
     auto done = c.reply();
     ASSERT_TRUE(done.starts_with("250 2.0.0 Ok: queued as")) << done;
@@ -635,9 +641,8 @@ TEST(smtpServerSmuggling, RejectModeRefusesAndStoresNothing) {
     SCOPED_TRACE(name);
     RawClient c(ferry.port());
     greet(c);
-    c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-    auto r = replies(c, 3);
-    ASSERT_TRUE(r[2].starts_with("354")) << r[2];
+    const std::string data = open_data(c);
+    ASSERT_TRUE(data.starts_with("354")) << data;
     c.send(smuggle_payload(fake) + "NOOP\r\n");
     auto done = c.reply();
     EXPECT_TRUE(done.starts_with("550 5.5.2")) << done;
@@ -815,16 +820,14 @@ TEST(smtpServerLimits, OversizedMessageRefusedAndNotStored) {
   EXPECT_NE(c.reply().find("SIZE 4096"), std::string::npos);
   c.send("MAIL FROM:<a@client.test> SIZE=5000\r\n");
   EXPECT_TRUE(c.reply().starts_with("552 5.3.4"));
-  c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-  auto r = replies(c, 3);
-  ASSERT_TRUE(r[2].starts_with("354")) << r[2];
+  const std::string data = open_data(c);
+  ASSERT_TRUE(data.starts_with("354")) << data;
   std::string big;
   for (int i = 0; i < 200; ++i) big += "0123456789012345678901234567890123456789\r\n";
   c.send(big + ".\r\n");
   EXPECT_TRUE(c.reply().starts_with("552 5.3.4"));
   EXPECT_TRUE(ferry.messages().empty());
-  c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-  replies(c, 3);
+  open_data(c);
   c.send("small\r\n.\r\n");
   EXPECT_NE(queued_id(c.reply()), "");
   EXPECT_EQ(ferry.messages().size(), 1u);
@@ -910,8 +913,7 @@ TEST(smtpServerQueue, CommitFailureLeavesNothingAndNextMessageIsAccepted) {
   START_FERRY(ferry, o);
   RawClient c(ferry.port());
   greet(c);
-  c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-  ASSERT_TRUE(replies(c, 3)[2].starts_with("354"));
+  ASSERT_TRUE(open_data(c).starts_with("354"));
   std::string big;
   const std::string line(78, 'z');
   while (big.size() < (2u << 20)) big += line + "\r\n";
@@ -923,8 +925,7 @@ TEST(smtpServerQueue, CommitFailureLeavesNothingAndNextMessageIsAccepted) {
   auto list = test::run({FERRY_BINARY, "queue", "--config", ferry.dir.file("ferry.toml"), "list", "--json"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_EQ(list.out.find("b@example.com"), std::string::npos) << list.out;
-  c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-  ASSERT_TRUE(replies(c, 3)[2].starts_with("354"));
+  ASSERT_TRUE(open_data(c).starts_with("354"));
   c.send("small\r\n.\r\n");
   const std::string id = queued_id(c.reply());
   ASSERT_NE(id, "");
@@ -967,8 +968,7 @@ TEST(smtpServerShutdown, SigtermLetsDataFinishAndTellsIdleClients) {
   RawClient idle(ferry.port());
   greet(busy);
   greet(idle);
-  busy.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
-  ASSERT_TRUE(replies(busy, 3)[2].starts_with("354"));
+  ASSERT_TRUE(open_data(busy).starts_with("354"));
   busy.send("Subject: in flight\r\n\r\nfirst half\r\n");
   ASSERT_EQ(kill(ferry.proc->pid(), SIGTERM), 0);
   ASSERT_TRUE(ferry.wait_for_log("received SIGTERM")) << ferry.log();
