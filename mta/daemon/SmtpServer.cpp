@@ -134,6 +134,19 @@ struct Connection {
     else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(data), kNoThrow);
   }
 
+  // The server side of the TLS handshake (implicit TLS or STARTTLS), bounded by `timeout`.
+  // False when it failed (`ec`) or timed out (`timed_out`).
+  awaitable<bool> start_tls(asio::ssl::context& context, std::chrono::milliseconds timeout,
+                            boost::system::error_code& ec) {
+    tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, context);
+    arm(timeout);
+    auto handshake = [&]() -> awaitable<void> {
+      std::tie(ec) = co_await tls->async_handshake(asio::ssl::stream_base::server, kNoThrow);
+    };
+    co_await (handshake() || watchdog());
+    co_return !ec && !timed_out;
+  }
+
   // Closes the socket when the deadline passes; the pending read or write then fails.
   awaitable<void> watchdog() {
     asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -236,13 +249,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
 
   // Implicit TLS (RFC 8314 §3.3): the handshake comes before the greeting.
   if (policy.implicit_tls) {
-    conn.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(conn.socket, *deps.tls);
-    conn.arm(cfg.smtp.command_timeout);
-    auto handshake = [&]() -> awaitable<void> {
-      std::tie(ec) = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kNoThrow);
-    };
-    co_await (handshake() || conn.watchdog());
-    if (ec || conn.timed_out) {
+    if (!co_await conn.start_tls(*deps.tls, cfg.smtp.command_timeout, ec)) {
       log_info("disconnect from " + where + ": TLS handshake failed: " + (conn.timed_out ? "timeout" : ec.message()));
       co_return;
     }
@@ -283,13 +290,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
           outbuf += reply->text;
         } else if (std::get_if<smtp::StartTls>(&action)) {
           if (!co_await flush()) co_return false;
-          conn.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(conn.socket, *deps.tls);
-          conn.arm(cfg.smtp.command_timeout);
-          auto handshake = [&]() -> awaitable<void> {
-            std::tie(ec) = co_await conn.tls->async_handshake(asio::ssl::stream_base::server, kNoThrow);
-          };
-          co_await (handshake() || conn.watchdog());
-          if (ec || conn.timed_out) {
+          if (!co_await conn.start_tls(*deps.tls, cfg.smtp.command_timeout, ec)) {
             end_reason = "STARTTLS handshake failed: " + (conn.timed_out ? std::string("timeout") : ec.message());
             co_return false;
           }
