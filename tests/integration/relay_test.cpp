@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "integration/support/MailClient.hpp"
+#include "integration/support/OpsSupport.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 
@@ -152,18 +153,7 @@ TEST(Relay, SmtpSinkAsAFastMx) {
   if (!sink) GTEST_SKIP() << "smtp-sink (Debian package postfix) is not installed";
   // smtp-sink cannot report a kernel-chosen port: ask the kernel for a free one first.
   test::TempDir dir;
-  int port = 0;
-  {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
-    socklen_t len = sizeof sa;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
-    port = ntohs(sa.sin_port);
-    close(fd);
-  }
+  const int port = test::free_port();
   std::vector<std::string> argv{sink};
   if (geteuid() == 0) argv.insert(argv.end(), {"-u", "nobody"});  // smtp-sink refuses to run as root
   argv.insert(argv.end(), {"127.0.0.1:" + std::to_string(port), "100"});
