@@ -32,6 +32,7 @@
 #include "mta/daemon/Resolver.hpp"
 #include "mta/daemon/RouteRules.hpp"
 #include "mta/daemon/SmtpServer.hpp"
+#include "mta/daemon/SpaceGate.hpp"
 #include "mta/daemon/Systemd.hpp"
 #include "mta/daemon/TlsContext.hpp"
 #include "mta/dkim/FromConfig.hpp"
@@ -80,12 +81,6 @@ Result<Runtime> load_runtime(const config::Config& config, const std::string& ho
 
 // Backpressure (Postfix's queue_minfree): the free space the queue must keep, on its filesystem
 // and in the LMDB map. MAIL is refused with 452 4.3.1 below it; deliveries and bounces go on.
-struct SpaceCheck {
-  bool ok = true;
-  std::string why;  // when !ok
-  std::uint64_t fs_free = 0, fs_size = 0;
-};
-
 SpaceCheck check_space(const config::Config& cfg, const queue::QueueStore::Stats& st) {
   SpaceCheck c;
   struct statvfs vfs{};
@@ -241,22 +236,22 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   }
   if (!passed.empty()) log_info("socket activation: " + std::to_string(passed.size()) + " sockets passed by systemd");
 
-  // Backpressure state, refreshed at most every 200 ms when MAIL asks, and every 2 s by a timer.
-  SpaceCheck space;
-  SteadyClock::time_point space_checked{};
+  // Backpressure state: measured when MAIL asks (a "yes" is reused for 200 ms, a "no" never) and
+  // every 2 s by a timer, so the log and the metric follow it without traffic.
   queue::QueueStore::Stats last_stats;
-  auto refresh_space = [&](bool force) {
-    if (!force && SteadyClock::now() - space_checked < std::chrono::milliseconds(200)) return;
-    space_checked = SteadyClock::now();
-    auto st = store.stats();
-    if (!st) return;
-    last_stats = *st;
-    SpaceCheck next = check_space(*current, *st);
-    if (space.ok && !next.ok) log_warning("queue short of space: " + next.why + "; refusing new mail (452 4.3.1)");
-    if (!space.ok && next.ok) log_info("queue has space again: accepting new mail");
-    space = next;
-  };
-  refresh_space(true);
+  SpaceGate space(
+      [&]() -> std::optional<SpaceCheck> {
+        auto st = store.stats();
+        if (!st) return std::nullopt;
+        last_stats = *st;
+        return check_space(*current, *st);
+      },
+      [](const SpaceCheck& now) {
+        if (!now.ok) log_warning("queue short of space: " + now.why + "; refusing new mail (452 4.3.1)");
+        else log_info("queue has space again: accepting new mail");
+      });
+  auto refresh_space = [&] { space.refresh(SteadyClock::now()); };
+  refresh_space();
 
   SmtpServerDeps deps;
   deps.config = current;
@@ -266,10 +261,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   deps.tls = runtime->tls;
   deps.passwords = runtime->passwords;
   deps.dkim = runtime->dkim;
-  deps.queue_has_space = [&] {
-    refresh_space(false);
-    return space.ok;
-  };
+  deps.queue_has_space = [&] { return space.accepting(SteadyClock::now()); };
   deps.on_refused = [&metrics](std::string_view line) { metrics.count_rejection(line); };
   deps.inherited_sockets = inherited;
   ResolverOptions resolver_options;
@@ -311,13 +303,13 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
                   g.outbound_connections_total = d.connections;
                   g.outbound_active = d.active_connections;
                 }
-                refresh_space(false);
+                space.accepting(SteadyClock::now());
                 g.map_size = last_stats.map_size;
                 g.map_used = last_stats.map_used;
                 g.map_free = last_stats.map_free;
-                g.fs_free = space.fs_free;
-                g.fs_size = space.fs_size;
-                g.accepting = space.ok;
+                g.fs_free = space.last().fs_free;
+                g.fs_size = space.last().fs_size;
+                g.accepting = space.last().ok;
                 // Messages, recipients still to deliver and the oldest arrival: one read txn.
                 const TimeMs now = now_ms();
                 TimeMs oldest = now;
@@ -334,8 +326,8 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
               },
               [&](std::function<void(bool, std::string)> done) {
                 // Writable = the writer thread commits a (no-op) write transaction now.
-                const bool accepting = space.ok;
-                const std::string why = space.why;
+                const bool accepting = space.last().ok;
+                const std::string why = space.last().why;
                 batcher.submit([](queue::WriteTxn&) { return Result<void>(); },
                                [done, accepting, why](Result<void> r) {
                                  if (!r) done(false, "queue not writable: " + r.error().message);
@@ -449,7 +441,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     server.reconfigure(current, rt->tls, rt->passwords, rt->dkim);
     if (agent) agent->reconfigure(current, std::move(rt->routes));
     set_log_style(current->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
-    refresh_space(true);
+    refresh_space();
     metrics.count_reload(true);
     log_info("reloaded configuration" + (config_path ? " from " + *config_path : std::string(" (embedded default)")) +
              " and TLS certificate");
@@ -477,7 +469,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   asio::steady_timer space_timer(io);
   std::function<void(const boost::system::error_code&)> on_space_timer = [&](const boost::system::error_code& ec) {
     if (ec || signals_seen) return;
-    refresh_space(true);
+    refresh_space();
     space_timer.expires_after(std::chrono::seconds(2));
     space_timer.async_wait(on_space_timer);
   };
