@@ -357,6 +357,14 @@ void ServerSession::cmd_bdat(const CommandParseResult& r) {
   // RFC 3030 §2: a refused BDAT still carries its chunk, which must be read and dropped.
   if (!r.ok()) return error(*r.error);  // no usable size: nothing to swallow
   const Command& c = r.command;
+  if (policy_.max_message_size != 0 && c.bdat_size > policy_.max_message_size) {
+    // RFC 1870 §6.2 / RFC 3030 §4: a chunk that alone exceeds the limit is refused when it is
+    // announced. Swallowing it to stay in step could take forever (BDAT 99999999999999999999),
+    // and its octets must never be read as commands, so the connection ends with the 552.
+    reset_transaction();
+    ++errors_;
+    return close_with(552, "5.3.4", "Error: message size exceeds fixed limit");
+  }
   std::optional<Reply> refuse;
   if (!txn_.mail) refuse = make_reply(503, "5.5.1", "Error: need MAIL command");
   else if (txn_.envelope.recipients.empty()) refuse = make_reply(554, "5.5.1", "Error: no valid recipients");

@@ -1,0 +1,121 @@
+// Security: the SMTP protocol surface of the real `ferry serve`, driven the way a hostile client
+// would: absurd BDAT sizes, slow and junk-sending clients, log injection through AUTH and HELO,
+// sender-specified routing through relay domains. Each test starts its own daemon on port 0.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/support/OpsSupport.hpp"
+#include "integration/support/Subprocess.hpp"
+
+namespace ferry {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A `ferry serve` with a temporary queue and one relay listener on a free port. `extra` is
+// appended to the configuration ([smtp], [relay], [auth] sections).
+struct Daemon {
+  explicit Daemon(const std::string& extra, const std::string& passwd = "") {
+    std::string cfg = "hostname = \"mx.test\"\n[queue]\npath = \"" + dir.file("queue") +
+                      "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
+                      "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n";
+    if (!passwd.empty()) {
+      dir.write("passwd", passwd);
+      cfg += "[auth]\npassword_file = \"" + dir.file("passwd") + "\"\nallow_plaintext_loopback = true\n";
+    }
+    cfg += extra;
+    dir.write("ferry.toml", cfg);
+    proc = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
+    ready = proc->wait_for_output("ready: ", 30000);
+    port = test::port_after(proc->output(), "listening on 127.0.0.1:");
+    ready = ready && port > 0;
+  }
+  std::string log() const { return proc->output(); }
+  bool wait_for_log(const std::string& needle, int timeout_ms = 10000) const {
+    return proc->wait_for_output(needle, timeout_ms);
+  }
+  // Resident memory of the daemon in KiB (VmRSS), or -1.
+  long rss_kib() const {
+    std::ifstream in("/proc/" + std::to_string(proc->pid()) + "/status");
+    std::string key;
+    while (in >> key) {
+      if (key == "VmRSS:") {
+        long v = -1;
+        in >> v;
+        return v;
+      }
+      std::getline(in, key);
+    }
+    return -1;
+  }
+
+  test::TempDir dir;
+  std::unique_ptr<test::Background> proc;
+  int port = 0;
+  bool ready = false;
+};
+
+#define START_DAEMON(name, ...)  \
+  Daemon name{__VA_ARGS__};      \
+  ASSERT_TRUE(name.ready) << name.log()
+
+// Greeting and EHLO on a fresh connection.
+void greet(test::Smtp& c) {
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(c.reply().starts_with("220 "));
+  ASSERT_TRUE(c.cmd("EHLO client.test").starts_with("250"));
+}
+
+// True when the peer closed the connection within `timeout`: recv() returns 0 or an error
+// (SO_RCVTIMEO of test::connect_local bounds each wait).
+bool closed_by_peer(test::Smtp& c, std::chrono::seconds timeout) {
+  const auto end = Clock::now() + timeout;
+  char buf[4096];
+  while (Clock::now() < end) {
+    ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n == 0) return true;
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return true;
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BDAT sizes: after one non-empty chunk, a saturated chunk size must not wrap the size check.
+
+TEST(securitySmtpProtocol, SaturatedBdatSizeIsRefusedAndNothingIsBuffered) {
+  START_DAEMON(ferry, "[smtp]\nmax_message_size = \"1MiB\"\n");
+  test::Smtp c(ferry.port);
+  greet(c);
+  ASSERT_TRUE(c.cmd("MAIL FROM:<a@client.test>").starts_with("250"));
+  ASSERT_TRUE(c.cmd("RCPT TO:<b@example.com>").starts_with("250"));
+  ASSERT_TRUE(c.send("BDAT 1\r\nx"));
+  ASSERT_TRUE(c.reply().starts_with("250"));
+  const long before = ferry.rss_kib();
+  ASSERT_TRUE(c.send("BDAT 99999999999999999999\r\n"));
+  // Stream 64 MiB after it (the daemon may close at once: then send fails, which is fine).
+  const std::string block(1 << 20, 'y');
+  for (int i = 0; i < 64; ++i)
+    if (!c.send(block)) break;
+  const std::string reply = c.reply();
+  EXPECT_TRUE(reply.starts_with("552 5.3.4")) << reply;
+  EXPECT_TRUE(closed_by_peer(c, std::chrono::seconds(20)));
+  const long after = ferry.rss_kib();
+  ASSERT_GT(before, 0);
+  EXPECT_LT(after - before, 16 * 1024) << "RSS grew from " << before << " to " << after << " KiB";
+  // The daemon still serves.
+  test::Smtp d(ferry.port);
+  greet(d);
+}
+
+}  // namespace
+}  // namespace ferry
