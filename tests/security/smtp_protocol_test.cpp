@@ -117,5 +117,20 @@ TEST(securitySmtpProtocol, SaturatedBdatSizeIsRefusedAndNothingIsBuffered) {
   greet(d);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sender-specified routing through a relay domain, from a client that is not trusted.
+
+TEST(securitySmtpProtocol, UntrustedRoutingThroughRelayDomainIsRefused) {
+  START_DAEMON(ferry, "[relay]\nnetworks = []\ndomains = [\"backup.test\"]\n");
+  test::Smtp c(ferry.port);
+  greet(c);
+  ASSERT_TRUE(c.cmd("MAIL FROM:<a@client.test>").starts_with("250"));
+  for (const char* rcpt : {"u%evil.test@backup.test", "u!evil.test@backup.test", "\"u@evil.test\"@backup.test"}) {
+    const std::string r = c.cmd(std::string("RCPT TO:<") + rcpt + ">");
+    EXPECT_TRUE(r.starts_with("550 5.7.1")) << rcpt << ": " << r;
+  }
+  EXPECT_TRUE(c.cmd("RCPT TO:<user@backup.test>").starts_with("250"));
+}
+
 }  // namespace
 }  // namespace ferry
