@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "ferry/text/SafeText.hpp"
+
 #include "mta/smtp/Ascii.hpp"
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
@@ -191,6 +193,10 @@ void ServerSession::handle_command(std::string_view line) {
     case Verb::Helo:
     case Verb::Ehlo:
       if (!r.ok()) return error(*r.error);
+      // RFC 5321 §4.1.1.1: a domain or address literal; control characters (ESC, NUL, TAB ...)
+      // have no place in it and would reach the Received header, logs and terminals.
+      if (text::has_control_characters(c.argument))
+        return error(501, "5.5.2", "Error: invalid characters in HELO/EHLO argument");
       return cmd_ehlo(c, c.verb == Verb::Ehlo);
     case Verb::Mail: return cmd_mail(r);
     case Verb::Rcpt: return cmd_rcpt(r);

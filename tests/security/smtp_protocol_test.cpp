@@ -14,6 +14,7 @@
 
 #include "integration/support/OpsSupport.hpp"
 #include "integration/support/Subprocess.hpp"
+#include "support/FakeMx.hpp"
 
 namespace ferry {
 namespace {
@@ -23,11 +24,11 @@ using Clock = std::chrono::steady_clock;
 // A `ferry serve` with a temporary queue and one relay listener on a free port. `extra` is
 // appended to the configuration ([smtp], [relay], [auth] sections).
 struct Daemon {
-  explicit Daemon(const std::string& extra, const std::string& passwd = "") {
+  explicit Daemon(const std::string& extra, const std::string& passwd = "", int mx_port = 9) {
     std::string cfg = "hostname = \"mx.test\"\n[queue]\npath = \"" + dir.file("queue") +
                       "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
                       "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n";
+                      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(mx_port) + "\"\n";
     if (!passwd.empty()) {
       dir.write("passwd", passwd);
       cfg += "[auth]\npassword_file = \"" + dir.file("passwd") + "\"\nallow_plaintext_loopback = true\n";
@@ -130,6 +131,77 @@ TEST(securitySmtpProtocol, UntrustedRoutingThroughRelayDomainIsRefused) {
     EXPECT_TRUE(r.starts_with("550 5.7.1")) << rcpt << ": " << r;
   }
   EXPECT_TRUE(c.cmd("RCPT TO:<user@backup.test>").starts_with("250"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Log injection: client and remote text never makes a log line of its own or reaches a terminal
+// raw.
+
+std::string b64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16;
+    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+// True when some line of `log` starts with `prefix`.
+bool has_line_starting(const std::string& log, const std::string& prefix) {
+  if (log.starts_with(prefix)) return true;
+  return log.find("\n" + prefix) != std::string::npos;
+}
+
+TEST(securitySmtpProtocol, AuthUserNameCannotInjectALogLine) {
+  // Any hash will do: the user does not exist and the password is wrong.
+  START_DAEMON(ferry, "", "alice:$6$salt$invalid\n");
+  test::Smtp c(ferry.port);
+  greet(c);
+  const std::string user = "bob\r\nfake log line";
+  const std::string r = c.cmd("AUTH PLAIN " + b64(std::string("\0", 1) + user + std::string("\0", 1) + "pw"));
+  EXPECT_TRUE(r.starts_with("535")) << r;
+  ASSERT_TRUE(ferry.wait_for_log("authentication failed for user")) << ferry.log();
+  const std::string log = ferry.log();
+  EXPECT_FALSE(has_line_starting(log, "fake log line")) << log;
+  EXPECT_NE(log.find("bob\\x0D\\x0Afake log line"), std::string::npos) << log;
+}
+
+TEST(securitySmtpProtocol, HeloWithControlCharactersIsRefused) {
+  START_DAEMON(ferry, "");
+  test::Smtp c(ferry.port);
+  ASSERT_TRUE(c.reply().starts_with("220 "));
+  const std::string r = c.cmd("EHLO evil\x1b[2J.test");
+  EXPECT_TRUE(r.starts_with("501 5.5.2")) << r;
+  EXPECT_TRUE(c.cmd("EHLO client.test").starts_with("250"));
+}
+
+TEST(securitySmtpProtocol, RemoteReplyIsEscapedInLogAndQueueShow) {
+  test::FakeMx mx("127.0.0.1");
+  mx.on_rcpt = [](const std::string&, int) { return std::string("451 4.7.1 later\x1b[2J\x07 \xFF" "beep"); };
+  START_DAEMON(ferry, "", "", mx.port());
+  test::Smtp c(ferry.port);
+  greet(c);
+  const std::string reply = c.message("a@client.test", "b@example.com", "Subject: x\r\n\r\nbody");
+  const std::string id = test::queued_id(reply);
+  ASSERT_FALSE(id.empty()) << reply;
+  ASSERT_TRUE(ferry.wait_for_log("status=deferred", 30000)) << ferry.log();
+  const std::string log = ferry.log();
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x07'), std::string::npos) << log;
+  EXPECT_NE(log.find("later\\x1B[2J\\x07 \xEF\xBF\xBD" "beep"), std::string::npos) << log;
+  auto show = test::run({FERRY_BINARY, "queue", "--config", ferry.dir.file("ferry.toml"), "show", id}, "", 30);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(show.out.find('\x1b'), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("later\\x1B[2J\\x07 \xEF\xBF\xBD" "beep"), std::string::npos) << show.out;
 }
 
 }  // namespace
