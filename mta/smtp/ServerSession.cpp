@@ -123,7 +123,16 @@ void ServerSession::reply(const Reply& r) {
 
 void ServerSession::error(const Reply& r) {
   ++errors_;
+  ++junk_;  // a refused command moves no mail either
   reply(r);
+}
+
+bool ServerSession::junk() {
+  // Postfix's smtpd_junk_command_limit: a client may keep a slot busy with NOOPs (each one just
+  // before the command timeout) or endless RSET/VRFY/HELP; past the limit it is cut off.
+  if (policy_.junk_command_limit == 0 || ++junk_ <= policy_.junk_command_limit) return false;
+  close_with(421, "4.7.0", policy_.hostname + " Error: too many junk commands");
+  return true;
 }
 
 void ServerSession::error(int code, std::string_view status, std::string_view text) {
@@ -162,6 +171,10 @@ void ServerSession::handle_line(std::string_view line) {
   // Postfix's smtpd_hard_error_limit: once the limit is reached, the next command gets 421.
   if (policy_.max_errors != 0 && errors_ >= policy_.max_errors) {
     close_with(421, "4.7.0", policy_.hostname + " Error: too many errors");
+    return;
+  }
+  if (policy_.junk_command_limit != 0 && junk_ > policy_.junk_command_limit) {
+    close_with(421, "4.7.0", policy_.hostname + " Error: too many junk commands");  // refused ones
     return;
   }
   if (lines_.too_long()) {
@@ -206,9 +219,11 @@ void ServerSession::handle_command(std::string_view line) {
     case Verb::Auth: return cmd_auth(r);
     case Verb::Rset:
       if (!r.ok()) return error(*r.error);
+      if (junk()) return;
       reset_transaction();  // RFC 5321 §4.1.1.5
       return reply(250, "2.0.0", "Ok");
     case Verb::Noop:
+      if (junk()) return;
       return reply(250, "2.0.0", "Ok");  // §4.1.1.9: any argument is ignored
     case Verb::Quit:
       if (!r.ok()) return error(*r.error);
@@ -217,9 +232,11 @@ void ServerSession::handle_command(std::string_view line) {
       return close_with(221, "2.0.0", "Bye");
     case Verb::Vrfy:
       if (!r.ok()) return error(*r.error);
+      if (junk()) return;
       // §3.5.3 / §7.3: 252 never confirms or denies a mailbox.
       return reply(252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery");
     case Verb::Help:
+      if (junk()) return;
       return reply(214, "2.0.0",
                    "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH\n"
                    "See RFC 5321");
@@ -445,6 +462,7 @@ void ServerSession::commit_result(const Result<void>& result) {
   if (result.ok()) {
     // DESIGN.md step 5: the ONLY place that produces this reply.
     ++committed_;
+    junk_ = 0;  // as Postfix: a client that delivers mail starts its junk count afresh
     reply(250, "2.0.0", "Ok: queued as " + queue_id_);
   } else if (result.error().is_space()) {
     reply(452, "4.3.1", "Insufficient system storage");

@@ -57,6 +57,9 @@ TEST(configDefaults, SmtpTlsAuth) {
   EXPECT_EQ(c.smtp.command_timeout, 5min);
   EXPECT_EQ(c.smtp.data_timeout, 5min);
   EXPECT_EQ(c.smtp.max_received_headers, 50u);
+  EXPECT_EQ(c.smtp.transaction_timeout, 30min);
+  EXPECT_EQ(c.smtp.junk_command_limit, 100u);
+  EXPECT_EQ(c.smtp.stress_command_timeout, 10s);
   EXPECT_EQ(c.tls.certificate, "");
   EXPECT_EQ(c.tls.key, "");
   EXPECT_EQ(c.auth.password_file, "");
