@@ -25,6 +25,7 @@
 #include <set>
 
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/SessionTimers.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
@@ -89,6 +90,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   std::map<std::string, std::uint32_t> per_ip;
   SmtpServerStats stats;
   bool stopping = false;
+  bool stressed = false;  // more than 80% of max_connections in use (Postfix's stress mode)
   std::function<void()> on_drained;
   asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
 
@@ -97,6 +99,16 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
 
   awaitable<void> accept_loop(std::size_t index);
   awaitable<void> serve(tcp::socket socket, std::size_t index);
+  // Enters or leaves stress mode after a connection came or went; logs each change. Reads armed
+  // while stressed use [smtp] stress_command_timeout.
+  void update_stress() {
+    const std::size_t max = deps.config->smtp.max_connections;
+    const bool now = under_stress(connections.size(), max);
+    if (now == stressed) return;
+    stressed = now;
+    log_info(std::string("stress mode ") + (now ? "on" : "off") + ": " + std::to_string(connections.size()) + " of " +
+             std::to_string(max) + " connections in use");
+  }
   void connection_ended() {
     if (stopping && connections.empty() && on_drained) {
       auto done = std::move(on_drained);
@@ -217,9 +229,15 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       s.connections.erase(&c);
       if (--s.per_ip[c.ip] == 0) s.per_ip.erase(c.ip);
       --s.stats.active;
+      s.update_stress();
       s.connection_ended();
     }
   } leave{*this, conn};
+  update_stress();
+  SessionTimers timers({cfg.smtp.command_timeout, cfg.smtp.data_timeout, cfg.smtp.transaction_timeout,
+                        cfg.smtp.stress_command_timeout},
+                       SteadyClock::now());
+  std::size_t accepted_seen = 0;
 
   const std::string where = "[" + conn.ip + "]:" + std::to_string(remote.port());
   log_info("connect from " + where + " to " + std::string(config::to_string(listener.mode)) + " listener port " +
@@ -398,7 +416,12 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       end_reason = "shutdown";
       break;
     }
-    conn.arm(session.in_data() ? cfg.smtp.data_timeout : cfg.smtp.command_timeout);
+    if (session.messages_committed() != accepted_seen) {
+      accepted_seen = session.messages_committed();
+      timers.message_accepted(SteadyClock::now());
+    }
+    const SessionTimers::Read limit = timers.next_read(SteadyClock::now(), session.in_data(), stressed);
+    conn.arm(limit.timeout);
     conn.idle = !session.in_data();
     std::size_t n = 0;
     auto reader = [&]() -> awaitable<void> {
@@ -408,10 +431,11 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
     conn.idle = false;
     if (conn.timed_out) {
       // RFC 5321 §4.5.3.2.7: the server may close after the timeout, with a 421 first.
-      outbuf = "421 4.4.2 " + deps.hostname + " Error: timeout exceeded\r\n";
+      const char* what = limit.transaction_limit ? "transaction timeout" : "timeout";
+      outbuf = "421 4.4.2 " + deps.hostname + " Error: " + what + " exceeded\r\n";
       conn.timed_out = false;
       co_await flush();
-      end_reason = "timeout";
+      end_reason = what;
       break;
     }
     if (ec || n == 0) {

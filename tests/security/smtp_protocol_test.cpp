@@ -2,6 +2,7 @@
 // would: absurd BDAT sizes, slow and junk-sending clients, log injection through AUTH and HELO,
 // sender-specified routing through relay domains. Each test starts its own daemon on port 0.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -202,6 +203,68 @@ TEST(securitySmtpProtocol, RemoteReplyIsEscapedInLogAndQueueShow) {
   ASSERT_EQ(show.exit_code, 0) << show.err;
   EXPECT_EQ(show.out.find('\x1b'), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("later\\x1B[2J\\x07 \xEF\xBF\xBD" "beep"), std::string::npos) << show.out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow and junk-sending clients.
+
+// Waits up to `timeout_ms` for data or the end of the stream on `c` (poll, no sleep).
+bool readable(test::Smtp& c, int timeout_ms) {
+  pollfd p{c.fd, POLLIN, 0};
+  return ::poll(&p, 1, timeout_ms) > 0;
+}
+
+TEST(securitySmtpProtocol, DribblingClientHitsTheTransactionTimeout) {
+  START_DAEMON(ferry, "[smtp]\ntransaction_timeout = \"2s\"\n");
+  test::Smtp c(ferry.port);
+  greet(c);
+  ASSERT_TRUE(c.cmd("MAIL FROM:<a@client.test>").starts_with("250"));
+  ASSERT_TRUE(c.cmd("RCPT TO:<b@example.com>").starts_with("250"));
+  ASSERT_TRUE(c.cmd("DATA").starts_with("354"));
+  // One octet every 0.5 s: each read completes long before data_timeout (5 min).
+  const auto start = Clock::now();
+  int sent = 0;
+  while (!readable(c, 500) && Clock::now() - start < std::chrono::seconds(30)) {
+    if (!c.send("x")) break;
+    ++sent;
+  }
+  const std::string reply = c.reply();
+  EXPECT_TRUE(reply.starts_with("421 4.4.2 mx.test Error: transaction timeout exceeded")) << reply;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(20)) << "after " << sent << " octets";
+  EXPECT_TRUE(closed_by_peer(c, std::chrono::seconds(10)));
+  EXPECT_TRUE(ferry.wait_for_log("(transaction timeout)")) << ferry.log();
+}
+
+TEST(securitySmtpProtocol, JunkCommandsEndTheSession) {
+  START_DAEMON(ferry, "[smtp]\njunk_command_limit = 5\n");
+  test::Smtp c(ferry.port);
+  greet(c);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.cmd("NOOP").starts_with("250")) << i;
+  const std::string r = c.cmd("NOOP");
+  EXPECT_TRUE(r.starts_with("421 4.7.0")) << r;
+  EXPECT_TRUE(closed_by_peer(c, std::chrono::seconds(10)));
+}
+
+// More than 80% of max_connections in use: new waits use stress_command_timeout (1 s here)
+// instead of command_timeout (5 min); the start and the end of stress mode are logged.
+TEST(securitySmtpProtocol, StressModeShortensTheCommandTimeout) {
+  START_DAEMON(ferry,
+               "[smtp]\nmax_connections = 10\nmax_connections_per_ip = 10\ncommand_timeout = \"5m\"\n"
+               "stress_command_timeout = \"1s\"\n");
+  std::vector<std::unique_ptr<test::Smtp>> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(std::make_unique<test::Smtp>(ferry.port));
+    ASSERT_TRUE(idle.back()->reply().starts_with("220 ")) << i;
+  }
+  EXPECT_EQ(ferry.log().find("stress mode on"), std::string::npos) << "8 of 10 is not stress";
+  test::Smtp ninth(ferry.port);
+  ASSERT_TRUE(ninth.reply().starts_with("220 "));
+  ASSERT_TRUE(ferry.wait_for_log("stress mode on: 9 of 10 connections in use")) << ferry.log();
+  const auto start = Clock::now();
+  const std::string r = ninth.reply();  // SO_RCVTIMEO (10 s) bounds the wait
+  EXPECT_TRUE(r.starts_with("421 4.4.2 mx.test Error: timeout exceeded")) << r;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(9));
+  EXPECT_TRUE(ferry.wait_for_log("stress mode off: 8 of 10 connections in use")) << ferry.log();
 }
 
 }  // namespace
