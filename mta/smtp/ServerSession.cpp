@@ -82,7 +82,7 @@ std::size_t ServerSession::run(std::string_view in) {
         discard_remaining_ -= take;
         if (discard_remaining_ != 0) return i;
         mode_ = Mode::Command;
-        error(discard_reply_);
+        if (discard_reply_) error(*discard_reply_);  // unless it was answered when announced
         break;
       }
       case Mode::Command:
@@ -382,11 +382,22 @@ void ServerSession::cmd_bdat(const CommandParseResult& r) {
   const Command& c = r.command;
   if (policy_.max_message_size != 0 && c.bdat_size > policy_.max_message_size) {
     // RFC 1870 §6.2 / RFC 3030 §4: a chunk that alone exceeds the limit is refused when it is
-    // announced. Swallowing it to stay in step could take forever (BDAT 99999999999999999999),
-    // and its octets must never be read as commands, so the connection ends with the 552.
-    reset_transaction();
-    ++errors_;
-    return close_with(552, "5.3.4", "Error: message size exceeds fixed limit");
+    // announced, so the client learns at once (BDAT 99999999999999999999 would never end). Its
+    // octets are still swallowed, never stored nor read as commands (RFC 3030 §2); the
+    // connection stays usable (RFC 5321 §4.5.3.1.9) and the daemon's transaction deadline
+    // bounds how long a client may keep sending them.
+    Reply failure = make_reply(552, "5.3.4", "Error: message size exceeds fixed limit");
+    error(failure);
+    if (c.bdat_last || !txn_.mail) {
+      reset_transaction();
+    } else {
+      txn_.bdat_used = true;        // a chunk sequence began (DATA is now 503; LAST ends it)
+      txn_.bdat_failure = failure;  // later chunks of this transaction fail the same way
+    }
+    discard_remaining_ = c.bdat_size;
+    discard_reply_.reset();
+    mode_ = Mode::BdatDiscard;
+    return;
   }
   std::optional<Reply> refuse;
   if (!txn_.mail) refuse = make_reply(503, "5.5.1", "Error: need MAIL command");

@@ -148,7 +148,7 @@ class ServerSession {
   bool bdat_last_ = false;
   std::uint64_t bdat_chunk_ = 0;
   std::uint64_t discard_remaining_ = 0;
-  Reply discard_reply_;
+  std::optional<Reply> discard_reply_;  // sent once the chunk is swallowed (unset: sent already)
 };
 
 }  // namespace ferry::smtp
