@@ -233,6 +233,33 @@ ReturnedPart returned_part(std::string_view original, std::string_view header_se
   return out;
 }
 
+// The paragraph of the text part that says what of the original is attached.
+void returned_paragraph(std::string& t, Returned returned, std::size_t returned_size, bool binary_headers_only,
+                        bool double_bounce) {
+  const std::string whose = double_bounce ? "The failed message" : "Your message";
+  const std::string whose_lc = double_bounce ? "the failed message" : "your message";
+  switch (returned) {
+    case Returned::Headers:
+      wrap(t, "", "",
+           binary_headers_only
+               ? "The header section of " + whose_lc + " is attached below (a binary message is never returned whole)."
+               : "The header section of " + whose_lc + " is attached below.");
+      break;
+    case Returned::HeadersTruncated:
+      // The cap holds for headers too: an all-header message must not make a report as big.
+      wrap(t, "", "",
+           "The header section of " + whose_lc + " is too long to return whole: only its first " +
+               std::to_string(returned_size) + " octets (complete header fields) are attached below.");
+      break;
+    case Returned::Full: wrap(t, "", "", whose + " is attached below."); break;
+    case Returned::Truncated:
+      wrap(t, "", "",
+           whose + " is attached below, shortened to its first " + std::to_string(returned_size) +
+               " octets (its header section is complete).");
+      break;
+  }
+}
+
 // Part 1: the human-readable explanation (RFC 6522 §3: first part of a multipart/report).
 std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool double_bounce,
                        std::string_view host, std::string_view msg_id, std::string_view subject,
@@ -314,28 +341,7 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
   }
 
   t += "\r\n";
-  const std::string whose = double_bounce ? "The failed message" : "Your message";
-  const std::string whose_lc = double_bounce ? "the failed message" : "your message";
-  switch (returned) {
-    case Returned::Headers:
-      wrap(t, "", "",
-           binary_headers_only
-               ? "The header section of " + whose_lc + " is attached below (a binary message is never returned whole)."
-               : "The header section of " + whose_lc + " is attached below.");
-      break;
-    case Returned::HeadersTruncated:
-      // The cap holds for headers too: an all-header message must not make a report as big.
-      wrap(t, "", "",
-           "The header section of " + whose_lc + " is too long to return whole: only its first " +
-               std::to_string(returned_size) + " octets (complete header fields) are attached below.");
-      break;
-    case Returned::Full: wrap(t, "", "", whose + " is attached below."); break;
-    case Returned::Truncated:
-      wrap(t, "", "",
-           whose + " is attached below, shortened to its first " + std::to_string(returned_size) +
-               " octets (its header section is complete).");
-      break;
-  }
+  returned_paragraph(t, returned, returned_size, binary_headers_only, double_bounce);
   return t;
 }
 
