@@ -119,6 +119,7 @@ TEST(configOverlay, KeysOverrideOneByOne) {
   EXPECT_EQ(c.queue.path, "./var/queue");  // untouched key of a touched section
   EXPECT_EQ(c.queue.max_size, 1ull << 30);
   EXPECT_EQ(c.smtp.max_errors, 3u);
+  EXPECT_EQ(load("[smtp]\njunk_command_limit = 0\n").smtp.junk_command_limit, 0u);  // no limit
   EXPECT_EQ(c.smtp.max_recipients, 1000u);
   EXPECT_EQ(c.listen.size(), 1u);
 }
