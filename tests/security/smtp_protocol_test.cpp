@@ -246,8 +246,9 @@ TEST(securitySmtpProtocol, JunkCommandsEndTheSession) {
   EXPECT_TRUE(closed_by_peer(c, std::chrono::seconds(10)));
 }
 
-// More than 80% of max_connections in use: new waits use stress_command_timeout (1 s here)
-// instead of command_timeout (5 min); the start and the end of stress mode are logged.
+// More than 80% of max_connections in use: new waits, and the connections already waiting for a
+// command, use stress_command_timeout (1 s here) instead of command_timeout (5 min); the start
+// and the end of stress mode are logged.
 TEST(securitySmtpProtocol, StressModeShortensTheCommandTimeout) {
   START_DAEMON(ferry,
                "[smtp]\nmax_connections = 10\nmax_connections_per_ip = 10\ncommand_timeout = \"5m\"\n"
@@ -264,6 +265,10 @@ TEST(securitySmtpProtocol, StressModeShortensTheCommandTimeout) {
   const auto start = Clock::now();
   const std::string r = ninth.reply();  // SO_RCVTIMEO (10 s) bounds the wait
   EXPECT_TRUE(r.starts_with("421 4.4.2 mx.test Error: timeout exceeded")) << r;
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(9));
+  // The first connection was already waiting (5 min) when stress began: it is cut short too.
+  const std::string first = idle[0]->reply();
+  EXPECT_TRUE(first.starts_with("421 4.4.2 mx.test Error: timeout exceeded")) << first;
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(9));
   EXPECT_TRUE(ferry.wait_for_log("stress mode off: 8 of 10 connections in use")) << ferry.log();
 }
