@@ -11,6 +11,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "ferry/text/SafeText.hpp"
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/Json.hpp"
@@ -308,8 +309,10 @@ int cmd_probe(const Args& raw) {
   }
 
   std::function<void(const std::string&)> progress;
+  // The transcript shows what the remote server wrote: escaped, so its bytes cannot drive the
+  // terminal (ESC sequences) or fake lines (CR).
   if (!json) progress = [](const std::string& line) {
-    std::fputs(line.c_str(), stdout);
+    std::fputs(text::safe_text(line).c_str(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
   };
@@ -320,10 +323,11 @@ int cmd_probe(const Args& raw) {
   } else {
     std::string verdict = daemon::to_string(result.verdict);
     for (auto& ch : verdict) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code, result.summary.c_str());
+    std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code, text::safe_text(result.summary).c_str());
     if (!result.category.empty())
       std::printf("  category: %s%s\n  advice:   %s\n", result.category.c_str(),
-                  result.detail.empty() ? "" : (" (" + result.detail + ")").c_str(), result.advice.c_str());
+                  result.detail.empty() ? "" : (" (" + text::safe_text(result.detail) + ")").c_str(),
+                  result.advice.c_str());
     std::printf("  total time: %.1f ms\n", result.total_ms);
   }
   return exit_code;

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "ferry/text/SafeText.hpp"
 #include "mta/cli/Json.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -40,7 +41,27 @@ std::string notify_text(std::uint8_t n) {
   return out;
 }
 
-std::string sender_text(const Envelope& e) { return "<" + e.reverse_path + ">"; }
+// Text output goes to a terminal: everything a client or a remote server wrote (addresses, HELO,
+// AUTH user, remote replies, stored headers) is escaped, so an ESC sequence or a CR cannot
+// rewrite the screen or fake a line. JSON output escapes on its own (JsonWriter).
+std::string safe(std::string_view text) { return text::safe_text(text); }
+
+// The header section, one escaped line per header line.
+std::string safe_lines(std::string_view text) {
+  std::string out;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    text::append_safe_text(out, line);
+    out += '\n';
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+std::string sender_text(const Envelope& e) { return "<" + safe(e.reverse_path) + ">"; }
 
 void attempt_json(JsonWriter& j, const Attempt& a) {
   j.begin_object();
@@ -151,14 +172,14 @@ std::string format_list_text(const std::vector<queue::MessageRecord>& messages) 
                   static_cast<unsigned long long>(e.size), format_time(e.arrival_ms).c_str());
     out << line << sender_text(e) << "\n";
     for (const auto& r : m.recipients) {
-      const std::string addr = r.index < e.recipients.size() ? e.recipients[r.index].address : "?";
+      const std::string addr = r.index < e.recipients.size() ? safe(e.recipients[r.index].address) : "?";
       out << "    " << addr << "  " << (r.leased ? "active" : to_string(r.state))
           << "  attempts=" << r.attempts;
       if (r.state == RecipientState::Pending) out << "  next=" << format_time(r.next_attempt_ms);
       out << "\n";
       if (r.last) {
-        out << "        (" << format_time(r.last->time_ms) << " " << delivery::relay_text(*r.last) << ": "
-            << delivery::reply_text(*r.last) << ")\n";
+        out << "        (" << format_time(r.last->time_ms) << " " << safe(delivery::relay_text(*r.last)) << ": "
+            << safe(delivery::reply_text(*r.last)) << ")\n";
       }
     }
     out << "\n";
@@ -183,34 +204,34 @@ std::string format_show_text(const queue::MessageRecord& m, std::string_view bod
       << "Sender:      " << sender_text(e) << "\n"
       << "Arrival:     " << format_time(e.arrival_ms) << "\n"
       << "Size:        " << e.size << "\n"
-      << "Client:      " << (e.client.address.empty() ? "local" : e.client.address)
-      << (e.client.helo.empty() ? "" : " (helo " + e.client.helo + ")")
-      << (e.client.auth_user.empty() ? "" : " auth=" + e.client.auth_user)
-      << (e.client.protocol.empty() ? "" : " with " + e.client.protocol) << "\n";
+      << "Client:      " << (e.client.address.empty() ? "local" : safe(e.client.address))
+      << (e.client.helo.empty() ? "" : " (helo " + safe(e.client.helo) + ")")
+      << (e.client.auth_user.empty() ? "" : " auth=" + safe(e.client.auth_user))
+      << (e.client.protocol.empty() ? "" : " with " + safe(e.client.protocol)) << "\n";
   if (e.body_type != BodyType::Unspecified) out << "Body:        " << body_name(e.body_type) << "\n";
   if (e.smtputf8) out << "SMTPUTF8:    yes\n";
   if (e.ret != DsnRet::Unspecified) out << "DSN RET:     " << ret_name(e.ret) << "\n";
-  if (!e.envid.empty()) out << "DSN ENVID:   " << e.envid << "\n";
+  if (!e.envid.empty()) out << "DSN ENVID:   " << safe(e.envid) << "\n";
   if (m.delay_warning_sent_ms) out << "Delay warning sent: " << format_time(m.delay_warning_sent_ms) << "\n";
   out << "Recipients:\n";
   for (const auto& r : m.recipients) {
     const auto& er = r.index < e.recipients.size() ? e.recipients[r.index] : EnvelopeRecipient{};
-    out << "  " << er.address << "  " << (r.leased ? "active" : to_string(r.state))
+    out << "  " << safe(er.address) << "  " << (r.leased ? "active" : to_string(r.state))
         << "  attempts=" << r.attempts;
     if (r.state == RecipientState::Pending) out << "  next=" << format_time(r.next_attempt_ms);
     if (r.first_attempt_ms) out << "  first-attempt=" << format_time(r.first_attempt_ms);
     out << "\n";
-    if (!er.orcpt.empty()) out << "    ORCPT=" << er.orcpt << "\n";
+    if (!er.orcpt.empty()) out << "    ORCPT=" << safe(er.orcpt) << "\n";
     if (er.notify) out << "    NOTIFY=" << notify_text(er.notify) << "\n";
     for (const auto& a : r.history) {
-      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << delivery::relay_text(a);
-      if (!a.tls.empty()) out << " tls=" << a.tls;
-      out << ": " << delivery::reply_text(a) << "\n";
+      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << safe(delivery::relay_text(a));
+      if (!a.tls.empty()) out << " tls=" << safe(a.tls);
+      out << ": " << safe(delivery::reply_text(a)) << "\n";
       // "why is this stuck?": the category of the reply and what to do about it
       const auto c = delivery::classify_reply_category(a);
       if (!c.category.empty()) {
         out << "      category: " << c.category;
-        if (!c.detail.empty()) out << " (" << c.detail << ")";
+        if (!c.detail.empty()) out << " (" << safe(c.detail) << ")";
         out << ": " << c.advice << "\n";
       }
     }
@@ -219,7 +240,7 @@ std::string format_show_text(const queue::MessageRecord& m, std::string_view bod
     else if (r.leased)
       out << "    next retry: now (an attempt is in progress)\n";
   }
-  out << "Headers:\n" << header_section(body);
+  out << "Headers:\n" << safe_lines(header_section(body));
   std::string s = out.str();
   if (!s.empty() && s.back() != '\n') s += "\n";
   return s;

@@ -92,6 +92,12 @@ struct SmtpSection {
   Duration command_timeout = std::chrono::minutes(5);
   Duration data_timeout = std::chrono::minutes(5);
   std::uint32_t max_received_headers = 50;
+  // A session must complete a message within this (from connect, restarted by each accepted
+  // message): a client dribbling octets just under the timeouts cannot hold a slot forever.
+  Duration transaction_timeout = std::chrono::minutes(30);
+  std::uint32_t junk_command_limit = 100;  // NOOP/RSET/VRFY/HELP + refused commands; 0 = none
+  // The command (and data) timeout while more than 80% of max_connections are in use.
+  Duration stress_command_timeout = std::chrono::seconds(10);
   bool operator==(const SmtpSection&) const = default;
 };
 

@@ -432,6 +432,10 @@ class Loader {
         {"command_timeout", [&](auto& n, auto& p) { s.command_timeout = positive_duration(n, p); }},
         {"data_timeout", [&](auto& n, auto& p) { s.data_timeout = positive_duration(n, p); }},
         {"max_received_headers", [&](auto& n, auto& p) { s.max_received_headers = count(n, p); }},
+        {"transaction_timeout", [&](auto& n, auto& p) { s.transaction_timeout = positive_duration(n, p); }},
+        {"junk_command_limit",  // 0 = no limit
+         [&](auto& n, auto& p) { s.junk_command_limit = static_cast<std::uint32_t>(integer(n, p, 0, 1000000)); }},
+        {"stress_command_timeout", [&](auto& n, auto& p) { s.stress_command_timeout = positive_duration(n, p); }},
     });
   }
 

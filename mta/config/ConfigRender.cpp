@@ -119,6 +119,9 @@ std::string render(const Config& c) {
   kv("command_timeout", dur(c.smtp.command_timeout));
   kv("data_timeout", dur(c.smtp.data_timeout));
   kv("max_received_headers", std::to_string(c.smtp.max_received_headers));
+  kv("transaction_timeout", dur(c.smtp.transaction_timeout));
+  kv("junk_command_limit", std::to_string(c.smtp.junk_command_limit));
+  kv("stress_command_timeout", dur(c.smtp.stress_command_timeout));
 
   o += "\n[tls]\n";
   kv("certificate", q(c.tls.certificate));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ferry/JsonEscape.hpp"
+#include "ferry/text/SafeText.hpp"
 
 namespace ferry::daemon {
 namespace {
@@ -49,8 +50,19 @@ std::string format_json_log_line(LogLevel level, std::string_view line, long lon
     line.remove_prefix(18);
   }
   out += ",\"msg\":\"";
+  // JSON's own escapes (\n, \u001b) keep a line whole; ill-formed UTF-8 becomes U+FFFD there.
   append_json_escaped(out, line);
   out += "\"}\n";
+  return out;
+}
+
+std::string format_text_log_line(LogLevel level, std::string_view line) {
+  std::string out = "ferry: ";
+  if (level == LogLevel::Warning) out += "warning: ";
+  if (level == LogLevel::Error) out += "error: ";
+  // The last line of defence: callers put client names, addresses and remote replies in lines.
+  text::append_safe_text(out, line);
+  out.push_back('\n');
   return out;
 }
 
@@ -61,11 +73,7 @@ void log(LogLevel level, std::string_view line) {
     auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
     out = format_json_log_line(level, line, now.count());
   } else {
-    out = "ferry: ";
-    if (level == LogLevel::Warning) out += "warning: ";
-    if (level == LogLevel::Error) out += "error: ";
-    out.append(line);
-    out.push_back('\n');
+    out = format_text_log_line(level, line);
   }
   std::lock_guard lock(mutex);
   std::fwrite(out.data(), 1, out.size(), stderr);

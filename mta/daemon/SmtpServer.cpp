@@ -25,6 +25,7 @@
 #include <set>
 
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/SessionTimers.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
@@ -89,6 +90,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   std::map<std::string, std::uint32_t> per_ip;
   SmtpServerStats stats;
   bool stopping = false;
+  bool stressed = false;  // more than 80% of max_connections in use (Postfix's stress mode)
   std::function<void()> on_drained;
   asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
 
@@ -97,6 +99,9 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
 
   awaitable<void> accept_loop(std::size_t index);
   awaitable<void> serve(tcp::socket socket, std::size_t index);
+  // Enters or leaves stress mode after a connection came or went; logs each change. Waits
+  // begun while stressed, and those already waiting for a command, use stress_command_timeout.
+  void update_stress();
   void connection_ended() {
     if (stopping && connections.empty() && on_drained) {
       auto done = std::move(on_drained);
@@ -114,12 +119,17 @@ struct Connection {
   SteadyClock::time_point deadline = SteadyClock::time_point::max();
   bool timed_out = false;
   bool idle = false;  // blocked reading a command (not in a transaction step)
+  asio::steady_timer* watchdog_timer = nullptr;  // the running watchdog's timer, for shorten()
+  bool shortened = false;                         // shorten() moved the current deadline
   smtp::ServerSession* session = nullptr;
   std::string ip;
 
   Connection(SmtpServer::Impl& s, tcp::socket sock) : server(s), socket(std::move(sock)) {}
 
-  void arm(std::chrono::milliseconds timeout) { deadline = SteadyClock::now() + timeout; }
+  void arm(std::chrono::milliseconds timeout) {
+    deadline = SteadyClock::now() + timeout;
+    shortened = false;
+  }
 
   awaitable<std::size_t> read_some(asio::mutable_buffer buf, boost::system::error_code& ec) {
     std::size_t n = 0;
@@ -147,15 +157,33 @@ struct Connection {
     co_return !ec && !timed_out;
   }
 
+  // Brings the deadline of the pending wait forward (stress mode began); the watchdog wakes
+  // up and waits for the new one.
+  void shorten(SteadyClock::time_point earlier) {
+    if (earlier >= deadline) return;
+    deadline = earlier;
+    shortened = true;
+    if (watchdog_timer) watchdog_timer->cancel();
+  }
+
   // Closes the socket when the deadline passes; the pending read or write then fails.
   awaitable<void> watchdog() {
     asio::steady_timer timer(co_await asio::this_coro::executor);
+    watchdog_timer = &timer;
+    struct Forget {
+      asio::steady_timer*& t;
+      ~Forget() { t = nullptr; }
+    } forget{watchdog_timer};
     for (;;) {
       auto now = SteadyClock::now();
       if (deadline <= now) break;
       timer.expires_at(deadline);
       auto [ec] = co_await timer.async_wait(kNoThrow);
-      if (ec == asio::error::operation_aborted) co_return;  // the guarded operation finished
+      if (ec != asio::error::operation_aborted) continue;
+      // Aborted: either the guarded operation finished (the || cancels us) or shorten() moved
+      // the deadline; only the first ends the watchdog.
+      asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
+      if (cs.cancelled() != asio::cancellation_type::none) co_return;
     }
     timed_out = true;
     boost::system::error_code ignored;
@@ -163,6 +191,22 @@ struct Connection {
     co_return;
   }
 };
+
+void SmtpServer::Impl::update_stress() {
+  const std::size_t max = deps.config->smtp.max_connections;
+  const bool now = under_stress(connections.size(), max);
+  if (now == stressed) return;
+  stressed = now;
+  // Stress applies to the connections already waiting for a command too, not only to new
+  // waits: otherwise idle clients that came first would keep their slots for command_timeout.
+  if (now) {
+    const auto limit = SteadyClock::now() + deps.config->smtp.stress_command_timeout;
+    for (Connection* c : connections)
+      if (c->idle) c->shorten(limit);
+  }
+  log_info(std::string("stress mode ") + (now ? "on" : "off") + ": " + std::to_string(connections.size()) + " of " +
+           std::to_string(max) + " connections in use");
+}
 
 awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
   auto& acceptor = *acceptors[index];
@@ -217,9 +261,15 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       s.connections.erase(&c);
       if (--s.per_ip[c.ip] == 0) s.per_ip.erase(c.ip);
       --s.stats.active;
+      s.update_stress();
       s.connection_ended();
     }
   } leave{*this, conn};
+  update_stress();
+  SessionTimers timers({cfg.smtp.command_timeout, cfg.smtp.data_timeout, cfg.smtp.transaction_timeout,
+                        cfg.smtp.stress_command_timeout},
+                       SteadyClock::now());
+  std::size_t accepted_seen = 0;
 
   const std::string where = "[" + conn.ip + "]:" + std::to_string(remote.port());
   log_info("connect from " + where + " to " + std::string(config::to_string(listener.mode)) + " listener port " +
@@ -398,7 +448,12 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       end_reason = "shutdown";
       break;
     }
-    conn.arm(session.in_data() ? cfg.smtp.data_timeout : cfg.smtp.command_timeout);
+    if (session.messages_committed() != accepted_seen) {
+      accepted_seen = session.messages_committed();
+      timers.message_accepted(SteadyClock::now());
+    }
+    const SessionTimers::Read limit = timers.next_read(SteadyClock::now(), session.in_data(), stressed);
+    conn.arm(limit.timeout);
     conn.idle = !session.in_data();
     std::size_t n = 0;
     auto reader = [&]() -> awaitable<void> {
@@ -408,10 +463,11 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
     conn.idle = false;
     if (conn.timed_out) {
       // RFC 5321 §4.5.3.2.7: the server may close after the timeout, with a 421 first.
-      outbuf = "421 4.4.2 " + deps.hostname + " Error: timeout exceeded\r\n";
+      const char* what = limit.transaction_limit && !conn.shortened ? "transaction timeout" : "timeout";
+      outbuf = "421 4.4.2 " + deps.hostname + " Error: " + what + " exceeded\r\n";
       conn.timed_out = false;
       co_await flush();
-      end_reason = "timeout";
+      end_reason = what;
       break;
     }
     if (ec || n == 0) {

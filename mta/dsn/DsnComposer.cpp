@@ -36,7 +36,7 @@ struct Row {
   const RecipientReport* report = nullptr;  // for the category fields
 };
 
-enum class Returned { Headers, Full, Truncated };
+enum class Returned { Headers, HeadersTruncated, Full, Truncated };
 
 std::string strip_trailing_dot(std::string_view host) {
   while (!host.empty() && host.back() == '.') host.remove_suffix(1);
@@ -186,6 +186,80 @@ std::string subject_for(ReportKind kind, bool double_bounce) {
   return "Mail Delivery Report";
 }
 
+// What of the original goes back (RFC 3461 §4.3), capped at `max` octets: the whole message;
+// or its header section and as many complete body lines as fit; or, when the header section
+// alone is over the cap (an all-header message), as many complete header fields as fit.
+struct ReturnedPart {
+  Returned kind = Returned::Headers;
+  std::string content;
+  std::size_t size = 0;  // octets of the original returned, for the text part
+};
+
+ReturnedPart returned_part(std::string_view original, std::string_view header_section, bool want_full,
+                           std::uint64_t max) {
+  ReturnedPart out;
+  if (want_full) {
+    std::string whole = normalize_crlf(original);
+    const OriginalMessage parts = split_message(whole);
+    if (whole.size() <= max) {
+      out.kind = Returned::Full;
+      out.content = std::move(whole);
+      out.size = out.content.size();
+      return out;
+    }
+    const std::size_t head = parts.header_section.size() + 2;
+    if (head <= max) {
+      // Header section whole, then as many complete body lines as fit under the cap.
+      const std::size_t room = static_cast<std::size_t>(max - head);
+      std::size_t keep = 0;
+      if (room >= 2) {
+        const std::size_t crlf = parts.body.rfind("\r\n", room - 2);
+        if (crlf != std::string_view::npos) keep = crlf + 2;
+      }
+      out.kind = Returned::Truncated;
+      out.content = std::string(parts.header_section) + "\r\n" + std::string(parts.body.substr(0, keep));
+      out.size = out.content.size();
+      return out;
+    }
+  }
+  std::string headers = normalize_crlf(header_section);
+  const std::size_t keep = header_fields_prefix(headers, max);
+  if (keep < headers.size()) {
+    out.kind = Returned::HeadersTruncated;
+    headers.resize(keep);
+  }
+  out.content = std::move(headers);
+  out.size = out.content.size();
+  return out;
+}
+
+// The paragraph of the text part that says what of the original is attached.
+void returned_paragraph(std::string& t, Returned returned, std::size_t returned_size, bool binary_headers_only,
+                        bool double_bounce) {
+  const std::string whose = double_bounce ? "The failed message" : "Your message";
+  const std::string whose_lc = double_bounce ? "the failed message" : "your message";
+  switch (returned) {
+    case Returned::Headers:
+      wrap(t, "", "",
+           binary_headers_only
+               ? "The header section of " + whose_lc + " is attached below (a binary message is never returned whole)."
+               : "The header section of " + whose_lc + " is attached below.");
+      break;
+    case Returned::HeadersTruncated:
+      // The cap holds for headers too: an all-header message must not make a report as big.
+      wrap(t, "", "",
+           "The header section of " + whose_lc + " is too long to return whole: only its first " +
+               std::to_string(returned_size) + " octets (complete header fields) are attached below.");
+      break;
+    case Returned::Full: wrap(t, "", "", whose + " is attached below."); break;
+    case Returned::Truncated:
+      wrap(t, "", "",
+           whose + " is attached below, shortened to its first " + std::to_string(returned_size) +
+               " octets (its header section is complete).");
+      break;
+  }
+}
+
 // Part 1: the human-readable explanation (RFC 6522 §3: first part of a multipart/report).
 std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool double_bounce,
                        std::string_view host, std::string_view msg_id, std::string_view subject,
@@ -267,22 +341,7 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
   }
 
   t += "\r\n";
-  const std::string whose = double_bounce ? "The failed message" : "Your message";
-  const std::string whose_lc = double_bounce ? "the failed message" : "your message";
-  switch (returned) {
-    case Returned::Headers:
-      wrap(t, "", "",
-           binary_headers_only
-               ? "The header section of " + whose_lc + " is attached below (a binary message is never returned whole)."
-               : "The header section of " + whose_lc + " is attached below.");
-      break;
-    case Returned::Full: wrap(t, "", "", whose + " is attached below."); break;
-    case Returned::Truncated:
-      wrap(t, "", "",
-           whose + " is attached below, shortened to its first " + std::to_string(returned_size) +
-               " octets (its header section is complete).");
-      break;
-  }
+  returned_paragraph(t, returned, returned_size, binary_headers_only, double_bounce);
   return t;
 }
 
@@ -414,31 +473,10 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
   const bool binary = env.body_type == BodyType::BinaryMime;
   const bool asked_full = env.ret == DsnRet::Full || double_bounce;
   const bool want_full = asked_full && !binary;
-  Returned returned = Returned::Headers;
-  std::string returned_content;
-  std::size_t returned_size = 0;
-  if (want_full) {
-    const std::string whole = normalize_crlf(in.original);
-    const OriginalMessage parts = split_message(whole);
-    if (whole.size() <= in.max_return_size) {
-      returned = Returned::Full;
-      returned_content = whole;
-    } else {
-      // Header section whole, then as many complete body lines as fit under the cap.
-      returned = Returned::Truncated;
-      const std::size_t head = parts.header_section.size() + 2;
-      const std::size_t room = in.max_return_size > head ? static_cast<std::size_t>(in.max_return_size - head) : 0;
-      std::size_t keep = 0;
-      if (room >= 2) {
-        const std::size_t crlf = parts.body.rfind("\r\n", room - 2);
-        if (crlf != std::string_view::npos) keep = crlf + 2;
-      }
-      returned_content = std::string(parts.header_section) + "\r\n" + std::string(parts.body.substr(0, keep));
-    }
-    returned_size = returned_content.size();
-  } else {
-    returned_content = normalize_crlf(original.header_section);
-  }
+  ReturnedPart ret = returned_part(in.original, original.header_section, want_full, in.max_return_size);
+  const Returned returned = ret.kind;
+  const std::size_t returned_size = ret.size;
+  std::string returned_content = std::move(ret.content);
   returned_content = limit_line_length(returned_content);
 
   const bool success = in.kind == ReportKind::Success;
@@ -448,8 +486,9 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
                                                 returned_size, asked_full && binary, utf8))});
   parts.push_back({"Delivery report", utf8 ? "message/global-delivery-status" : "message/delivery-status",
                    limit_line_length(delivery_status(in, rows, host, utf8))});
-  if (returned == Returned::Headers)
-    parts.push_back({success ? "Delivered message headers" : "Undelivered message headers",
+  if (returned == Returned::Headers || returned == Returned::HeadersTruncated)
+    parts.push_back({std::string(success ? "Delivered message headers" : "Undelivered message headers") +
+                         (returned == Returned::HeadersTruncated ? " (truncated)" : ""),
                      utf8 ? "message/global-headers" : "text/rfc822-headers", std::move(returned_content)});
   else
     parts.push_back({success ? "Delivered message" : "Undelivered message",

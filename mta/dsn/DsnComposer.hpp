@@ -68,8 +68,10 @@ struct DsnInput {
   // MIME boundary. Characters other than [A-Za-z0-9-_] are replaced by '_'.
   std::string unique;
 
-  // RET=FULL returns at most this many octets of the original; the header section is always
-  // returned whole and the body is cut at a line boundary (the text part says so).
+  // At most this many octets of the original are returned, whatever RET asked for: RET=FULL cuts
+  // the body at a line boundary after the whole header section; a header section that alone is
+  // over the cap is cut after the last complete header field that fits (and returned as
+  // headers only). The text part says so whenever something was cut.
   std::uint64_t max_return_size = 256 * 1024;
 
   // RFC 3461 §4.1: with no NOTIFY, failures are always reported; delays only when this is true.

@@ -36,6 +36,19 @@ OriginalMessage split_message(std::string_view message) {
   return {message, {}};
 }
 
+std::size_t header_fields_prefix(std::string_view headers, std::uint64_t max) {
+  if (headers.size() <= max) return headers.size();
+  std::size_t keep = 0;  // end of the last complete field seen so far
+  std::size_t pos = 0;
+  while (pos < headers.size() && pos <= max) {
+    // A line that does not start with WSP starts a new field: everything before it is whole.
+    if (headers[pos] != ' ' && headers[pos] != '\t') keep = pos;
+    std::size_t line_end = 0;
+    pos = next_line(headers, pos, line_end);
+  }
+  return keep;
+}
+
 std::optional<std::string> header_value(std::string_view headers, std::string_view name) {
   std::size_t pos = 0;
   while (pos < headers.size()) {

@@ -2,6 +2,7 @@
 // Contract: pure, never copies the body; tolerant of LF-only input; finds header fields by name.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,10 @@ struct OriginalMessage {
 // Splits at the first empty line. A message without one is all header section (RFC 5322 §3.5:
 // the body is optional); a message starting with an empty line has no header fields.
 OriginalMessage split_message(std::string_view message);
+
+// The length of the longest prefix of `header_section` that holds only complete header fields
+// (a field with all its continuation lines, RFC 5322 §2.2.3) and is at most `max` octets.
+std::size_t header_fields_prefix(std::string_view header_section, std::uint64_t max);
 
 // The first field named `name` (case-insensitive), unfolded (RFC 5322 §2.2.3: CRLF before WSP
 // removed) and trimmed; nullopt when absent.

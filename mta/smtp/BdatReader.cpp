@@ -7,20 +7,27 @@ namespace ferry::smtp {
 BdatReader::BdatReader(std::string& body, std::uint64_t max_size)
     : body_(body), max_(max_size), start_(body.size()) {}
 
+// True when `more` octets do not fit next to the stored ones. Written as `more > max - stored`
+// (stored never exceeds max) so that an announced size near UINT64_MAX cannot wrap the sum.
+bool BdatReader::over_limit(std::uint64_t more) const { return max_ != 0 && more > max_ - stored_; }
+
+void BdatReader::drop() {
+  too_big_ = true;
+  body_.resize(start_);
+  body_.shrink_to_fit();
+}
+
 void BdatReader::begin_chunk(std::uint64_t octets, bool keep) {
   remaining_ = octets;
   keep_ = keep;
-  if (keep && !too_big_ && max_ != 0 && stored_ + octets > max_) {
-    // RFC 1870 / RFC 3030 §4: the announced chunk already exceeds the limit.
-    too_big_ = true;
-    body_.resize(start_);
-    body_.shrink_to_fit();
-  }
-  if (keep_ && !too_big_ && octets <= (64u << 20)) body_.reserve(body_.size() + octets);
+  // RFC 1870 / RFC 3030 §4: the announced chunk already exceeds the limit. No reserve() of the
+  // announced size: a client could announce gigabytes and send nothing.
+  if (keep && !too_big_ && over_limit(octets)) drop();
 }
 
 std::size_t BdatReader::consume(std::string_view input) {
   const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size()));
+  if (keep_ && !too_big_ && over_limit(take)) drop();  // the running check, whatever was announced
   if (keep_ && !too_big_) {
     body_.append(input.substr(0, take));
     stored_ += take;

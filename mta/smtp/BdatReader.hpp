@@ -1,6 +1,8 @@
 // BdatReader: reads RFC 3030 CHUNKING chunks ("BDAT n [LAST]") into one caller-owned body.
 // Contract: each chunk is exactly n octets, binary, never unstuffed or rewritten; the total is
-// checked against max_size (over it: the chunk is still read in full, then the data is dropped).
+// checked against max_size without overflow, when the chunk is announced and again while it
+// streams (over it: the chunk is still read in full, then the data is dropped). Memory is never
+// reserved for an announced size: the body grows only with octets actually received.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,9 @@ class BdatReader {
   std::uint64_t size() const { return stored_; }
 
  private:
+  bool over_limit(std::uint64_t more) const;
+  void drop();
+
   std::string& body_;
   std::uint64_t max_;
   std::size_t start_;

@@ -43,7 +43,8 @@ DataOutcome DataReader::outcome() const {
 
 void DataReader::emit(std::string_view s) {
   if (too_big_) return;
-  if (limits_.max_size != 0 && stored_ + s.size() > limits_.max_size) {
+  // stored_ never exceeds max_size, so `size > max - stored` cannot wrap as `stored + size` could.
+  if (limits_.max_size != 0 && s.size() > limits_.max_size - stored_) {
     // RFC 1870 §6.3: keep reading to the end of data, then 552. Free what we held.
     too_big_ = true;
     body_.resize(start_);

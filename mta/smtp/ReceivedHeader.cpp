@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "ferry/text/SafeText.hpp"
+
 namespace ferry::smtp {
 
 namespace {
@@ -69,10 +71,12 @@ std::string build_received_header(const ReceivedInfo& info) {
   // RFC 5321 §4.4: From-domain, By-domain, Via/With, ID, For, then ";" date-time.
   std::string h;
   h.reserve(256);
+  // What the client chose (HELO name, recipient) is escaped: a CR or LF in it would end the
+  // header field early and let the client write header fields of its own (RFC 5322 §2.2).
   h += "Received: from ";
-  h += info.helo;
+  text::append_safe_text(h, info.helo);
   h += " (";
-  h += info.client_name.empty() ? info.client_ip : info.client_name;
+  text::append_safe_text(h, info.client_name.empty() ? info.client_ip : info.client_name);
   h += " [";
   h += info.client_ip;
   h += "])\r\n";
@@ -93,7 +97,7 @@ std::string build_received_header(const ReceivedInfo& info) {
   h += info.queue_id;
   if (!info.recipient.empty()) {
     h += "\r\n\tfor <";
-    h += info.recipient;
+    text::append_safe_text(h, info.recipient);
     h += '>';
   }
   h += ";";

@@ -1,6 +1,7 @@
 // ReceivedHeader: the RFC 5321 §4.4 trace header Ferry prepends to every accepted message.
 // Contract: pure (time and queue id are inputs); the result is "Received: ...\r\n" with folded
-// continuation lines starting with a TAB; the date is RFC 5322 §3.3 with a numeric zone.
+// continuation lines starting with a TAB; the date is RFC 5322 §3.3 with a numeric zone; the
+// HELO name, client name and recipient are escaped (ferry/text/SafeText.hpp), never raw.
 #pragma once
 
 #include <string>

@@ -13,6 +13,10 @@ std::string bracketed(std::string_view address, std::string_view reason) {
   text.append("<").append(address).append(">: ").append(reason);
   return text;
 }
+
+// A local part that names another destination: '%' and '!' (the old percent hack and UUCP
+// bang paths) or an '@' inside a quoted local part.
+bool has_routing(std::string_view local) { return local.find_first_of("%!@") != std::string_view::npos; }
 }  // namespace
 
 RelayPolicy::RelayPolicy(RelayRules rules) : rules_(std::move(rules)) {
@@ -59,8 +63,17 @@ RecipientDecision RelayPolicy::decide(std::string_view address, bool client_in_r
   std::string_view domain = at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
 
   if (domain.empty() || is_local_domain(domain)) return local_recipient(address, local, domain);
-  if (is_relay_domain(domain)) return RecipientDecision::accept();
-  if (client_in_relay_networks || authenticated) return RecipientDecision::accept();
+  const bool trusted = client_in_relay_networks || authenticated;
+  if (is_relay_domain(domain)) {
+    // Sender-specified routing (RFC 5321 §3.6.1, §7.9): the next hop could read "u%evil",
+    // "u!evil" or "u@evil" in the local part as a further destination and relay there for an
+    // untrusted client (Postfix's allow_untrusted_routing = no).
+    if (!trusted && has_routing(local))
+      return RecipientDecision::reject(
+          make_reply(550, "5.7.1", bracketed(address, "Relay access denied (sender-specified routing)")));
+    return RecipientDecision::accept();
+  }
+  if (trusted) return RecipientDecision::accept();
   // RFC 5321 §7.9 / RFC 3463 X.7.1: delivery not authorised.
   return RecipientDecision::reject(
       make_reply(554, "5.7.1", bracketed(address, "Relay access denied")));

@@ -1,7 +1,8 @@
 // RelayPolicy: pure relay control for RCPT TO (RFC 5321 §7.9, §4.5.1; Postfix's
 // smtpd_relay_restrictions). Contract: never an open relay: a domain that is neither local nor
 // a relay domain is accepted only from relay networks or authenticated clients; local domains
-// accept only aliases and postmaster; matching is case-insensitive for domains and local parts.
+// accept only aliases and postmaster; matching is case-insensitive for domains and local parts;
+// an untrusted client may not route through a relay domain with '%', '!' or a quoted '@'.
 #pragma once
 
 #include <map>

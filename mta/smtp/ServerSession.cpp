@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "ferry/text/SafeText.hpp"
+
 #include "mta/smtp/Ascii.hpp"
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
@@ -80,7 +82,7 @@ std::size_t ServerSession::run(std::string_view in) {
         discard_remaining_ -= take;
         if (discard_remaining_ != 0) return i;
         mode_ = Mode::Command;
-        error(discard_reply_);
+        if (discard_reply_) error(*discard_reply_);  // unless it was answered when announced
         break;
       }
       case Mode::Command:
@@ -121,7 +123,16 @@ void ServerSession::reply(const Reply& r) {
 
 void ServerSession::error(const Reply& r) {
   ++errors_;
+  ++junk_;  // a refused command moves no mail either
   reply(r);
+}
+
+bool ServerSession::junk() {
+  // Postfix's smtpd_junk_command_limit: a client may keep a slot busy with NOOPs (each one just
+  // before the command timeout) or endless RSET/VRFY/HELP; past the limit it is cut off.
+  if (policy_.junk_command_limit == 0 || ++junk_ <= policy_.junk_command_limit) return false;
+  close_with(421, "4.7.0", policy_.hostname + " Error: too many junk commands");
+  return true;
 }
 
 void ServerSession::error(int code, std::string_view status, std::string_view text) {
@@ -162,6 +173,10 @@ void ServerSession::handle_line(std::string_view line) {
     close_with(421, "4.7.0", policy_.hostname + " Error: too many errors");
     return;
   }
+  if (policy_.junk_command_limit != 0 && junk_ > policy_.junk_command_limit) {
+    close_with(421, "4.7.0", policy_.hostname + " Error: too many junk commands");  // refused ones
+    return;
+  }
   if (lines_.too_long()) {
     if (mode_ != Mode::Command) mode_ = Mode::Command;  // an over-long SASL line aborts AUTH
     error(500, "5.5.6", "Error: line too long");  // RFC 5321 §4.5.3.1.4, §4.2.2
@@ -191,6 +206,10 @@ void ServerSession::handle_command(std::string_view line) {
     case Verb::Helo:
     case Verb::Ehlo:
       if (!r.ok()) return error(*r.error);
+      // RFC 5321 §4.1.1.1: a domain or address literal; control characters (ESC, NUL, TAB ...)
+      // have no place in it and would reach the Received header, logs and terminals.
+      if (text::has_control_characters(c.argument))
+        return error(501, "5.5.2", "Error: invalid characters in HELO/EHLO argument");
       return cmd_ehlo(c, c.verb == Verb::Ehlo);
     case Verb::Mail: return cmd_mail(r);
     case Verb::Rcpt: return cmd_rcpt(r);
@@ -200,9 +219,11 @@ void ServerSession::handle_command(std::string_view line) {
     case Verb::Auth: return cmd_auth(r);
     case Verb::Rset:
       if (!r.ok()) return error(*r.error);
+      if (junk()) return;
       reset_transaction();  // RFC 5321 §4.1.1.5
       return reply(250, "2.0.0", "Ok");
     case Verb::Noop:
+      if (junk()) return;
       return reply(250, "2.0.0", "Ok");  // §4.1.1.9: any argument is ignored
     case Verb::Quit:
       if (!r.ok()) return error(*r.error);
@@ -211,9 +232,11 @@ void ServerSession::handle_command(std::string_view line) {
       return close_with(221, "2.0.0", "Bye");
     case Verb::Vrfy:
       if (!r.ok()) return error(*r.error);
+      if (junk()) return;
       // §3.5.3 / §7.3: 252 never confirms or denies a mailbox.
       return reply(252, "2.5.2", "Cannot VRFY user, but will accept message and attempt delivery");
     case Verb::Help:
+      if (junk()) return;
       return reply(214, "2.0.0",
                    "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH\n"
                    "See RFC 5321");
@@ -357,6 +380,25 @@ void ServerSession::cmd_bdat(const CommandParseResult& r) {
   // RFC 3030 §2: a refused BDAT still carries its chunk, which must be read and dropped.
   if (!r.ok()) return error(*r.error);  // no usable size: nothing to swallow
   const Command& c = r.command;
+  if (policy_.max_message_size != 0 && c.bdat_size > policy_.max_message_size) {
+    // RFC 1870 §6.2 / RFC 3030 §4: a chunk that alone exceeds the limit is refused when it is
+    // announced, so the client learns at once (BDAT 99999999999999999999 would never end). Its
+    // octets are still swallowed, never stored nor read as commands (RFC 3030 §2); the
+    // connection stays usable (RFC 5321 §4.5.3.1.9) and the daemon's transaction deadline
+    // bounds how long a client may keep sending them.
+    Reply failure = make_reply(552, "5.3.4", "Error: message size exceeds fixed limit");
+    error(failure);
+    if (c.bdat_last || !txn_.mail) {
+      reset_transaction();
+    } else {
+      txn_.bdat_used = true;        // a chunk sequence began (DATA is now 503; LAST ends it)
+      txn_.bdat_failure = failure;  // later chunks of this transaction fail the same way
+    }
+    discard_remaining_ = c.bdat_size;
+    discard_reply_.reset();
+    mode_ = Mode::BdatDiscard;
+    return;
+  }
   std::optional<Reply> refuse;
   if (!txn_.mail) refuse = make_reply(503, "5.5.1", "Error: need MAIL command");
   else if (txn_.envelope.recipients.empty()) refuse = make_reply(554, "5.5.1", "Error: no valid recipients");
@@ -431,6 +473,7 @@ void ServerSession::commit_result(const Result<void>& result) {
   if (result.ok()) {
     // DESIGN.md step 5: the ONLY place that produces this reply.
     ++committed_;
+    junk_ = 0;  // as Postfix: a client that delivers mail starts its junk count afresh
     reply(250, "2.0.0", "Ok: queued as " + queue_id_);
   } else if (result.error().is_space()) {
     reply(452, "4.3.1", "Insufficient system storage");

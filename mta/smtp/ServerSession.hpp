@@ -57,6 +57,7 @@ class ServerSession {
   const std::string& auth_user() const { return auth_user_; }
   bool tls_active() const { return tls_active_; }
   std::size_t error_count() const { return errors_; }
+  std::size_t junk_commands() const { return junk_; }
   std::size_t auth_failures() const { return auth_failures_; }
   std::size_t messages_committed() const { return committed_; }
 
@@ -109,6 +110,7 @@ class ServerSession {
   void error(const Reply& r);  // a refused command: counts towards max_errors
   void error(int code, std::string_view status, std::string_view text);
   void close_with(int code, std::string_view status, std::string_view text);
+  bool junk();  // counts a junk command; true when the limit was passed and the session closed
   void reset_transaction();
   bool auth_offered() const;
   std::string protocol() const;
@@ -133,6 +135,7 @@ class ServerSession {
   VerifyAuth pending_auth_;
   bool shutting_down_ = false;
   std::size_t errors_ = 0;
+  std::size_t junk_ = 0;  // junk commands since the session began or the last accepted message
   std::size_t auth_failures_ = 0;
   std::size_t committed_ = 0;
 
@@ -145,7 +148,7 @@ class ServerSession {
   bool bdat_last_ = false;
   std::uint64_t bdat_chunk_ = 0;
   std::uint64_t discard_remaining_ = 0;
-  Reply discard_reply_;
+  std::optional<Reply> discard_reply_;  // sent once the chunk is swallowed (unset: sent already)
 };
 
 }  // namespace ferry::smtp

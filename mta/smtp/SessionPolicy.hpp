@@ -20,6 +20,9 @@ struct SessionPolicy {
   std::uint64_t max_message_size = 25ull << 20; // RFC 1870 SIZE; 0 = unlimited
   std::size_t max_recipients = 1000;            // RFC 5321 §4.5.3.1.8: at least 100
   std::size_t max_errors = 20;                  // then 421 4.7.0 and close; 0 = unlimited
+  // Postfix's smtpd_junk_command_limit: NOOP, RSET, VRFY, HELP and refused commands; one more
+  // is answered 421 4.7.0 and the session closes. Reset by each accepted message. 0 = unlimited.
+  std::size_t junk_command_limit = 100;
   BareNewlinePolicy bare_newline = BareNewlinePolicy::Normalize;
   std::size_t max_received_headers = 50;        // more = mail loop, 554 5.4.6
   bool tls_available = false;                   // STARTTLS may be offered (RFC 3207)

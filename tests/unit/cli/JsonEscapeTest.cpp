@@ -32,7 +32,9 @@ TEST(JsonEscape, OtherControlCharactersAsLowerCaseUnicodeEscapes) {
 
 TEST(JsonEscape, Utf8AndPrintableAsciiPassThrough) {
   EXPECT_EQ(escaped("caf\xc3\xa9 \xe2\x9c\x89 ~/{}"), "caf\xc3\xa9 \xe2\x9c\x89 ~/{}");
-  EXPECT_EQ(escaped("\x7f\xff"), "\x7f\xff");  // DEL and stray bytes are not ours to judge
+  EXPECT_EQ(escaped("\x7f"), "\x7f");  // DEL is valid JSON text
+  // RFC 8259 §8.1: JSON text is UTF-8, so a stray byte becomes U+FFFD instead of passing through.
+  EXPECT_EQ(escaped("\xff"), "\xef\xbf\xbd");
 }
 
 TEST(JsonEscape, AppendsWithoutClearing) {

@@ -80,6 +80,29 @@ TEST(QueueFormat, ShowHasEnvelopeHistoryAndHeadersOnly) {
   EXPECT_NE(json.find("\"history\":[{"), std::string::npos);
 }
 
+// Text output goes to a terminal: client- and remote-supplied strings are escaped (an ESC
+// sequence, a CR, Latin-1 bytes), the header section keeps one line per header line.
+TEST(QueueFormat, TextOutputEscapesClientAndRemoteText) {
+  auto m = sample();
+  m.envelope.client.helo = "evil\x1b]0;owned\x07";
+  m.envelope.client.auth_user = "bob\r\nQueue ID:    FAKE";
+  m.recipients[0].history[0].reply = "Greylisted\x1b[2J \xFF";
+  m.recipients[0].last = m.recipients[0].history[0];
+  const std::string body = "Subject: \x1b[31mred\r\nX-Bin: \xE9t\xE9\r\n\r\nbody\r\n";
+  for (const std::string& text : {format_show_text(m, body), format_list_text({m})}) {
+    EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+    EXPECT_EQ(text.find('\r'), std::string::npos) << text;
+    EXPECT_NE(text.find("Greylisted\\x1B[2J \xEF\xBF\xBD"), std::string::npos) << text;
+  }
+  const std::string show = format_show_text(m, body);
+  EXPECT_NE(show.find("(helo evil\\x1B]0;owned\\x07) auth=bob\\x0D\\x0AQueue ID:    FAKE"), std::string::npos) << show;
+  EXPECT_NE(show.find("\nSubject: \\x1B[31mred\nX-Bin: \xEF\xBF\xBDt\xEF\xBF\xBD\n"), std::string::npos) << show;
+  // JSON output stays valid JSON: escapes and U+FFFD, no raw control or stray bytes.
+  const std::string json = format_show_json(m, body);
+  EXPECT_EQ(json.find('\x1b'), std::string::npos);
+  EXPECT_EQ(json.find('\xFF'), std::string::npos);
+}
+
 TEST(categoryQueueShow, ExplainsEveryAttemptWithCategoryAdviceAndNextRetry) {
   auto m = sample();
   std::string text = format_show_text(m, "Subject: x\r\n\r\nbody\r\n");

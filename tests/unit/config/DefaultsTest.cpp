@@ -57,6 +57,9 @@ TEST(configDefaults, SmtpTlsAuth) {
   EXPECT_EQ(c.smtp.command_timeout, 5min);
   EXPECT_EQ(c.smtp.data_timeout, 5min);
   EXPECT_EQ(c.smtp.max_received_headers, 50u);
+  EXPECT_EQ(c.smtp.transaction_timeout, 30min);
+  EXPECT_EQ(c.smtp.junk_command_limit, 100u);
+  EXPECT_EQ(c.smtp.stress_command_timeout, 10s);
   EXPECT_EQ(c.tls.certificate, "");
   EXPECT_EQ(c.tls.key, "");
   EXPECT_EQ(c.auth.password_file, "");
@@ -116,6 +119,7 @@ TEST(configOverlay, KeysOverrideOneByOne) {
   EXPECT_EQ(c.queue.path, "./var/queue");  // untouched key of a touched section
   EXPECT_EQ(c.queue.max_size, 1ull << 30);
   EXPECT_EQ(c.smtp.max_errors, 3u);
+  EXPECT_EQ(load("[smtp]\njunk_command_limit = 0\n").smtp.junk_command_limit, 0u);  // no limit
   EXPECT_EQ(c.smtp.max_recipients, 1000u);
   EXPECT_EQ(c.listen.size(), 1u);
 }

@@ -91,6 +91,12 @@ TEST(configErrors, InvalidValues) {
        "or d, e.g. \"30s\"; a bare number is seconds)"},
       {"negative duration", "[smtp]\ndata_timeout = -5\n", "t.toml:2:16: smtp.data_timeout: must not be negative, got -5"},
       {"zero timeout", "[smtp]\ndata_timeout = \"0s\"\n", "t.toml:2:16: smtp.data_timeout: must be greater than 0"},
+      {"zero transaction timeout", "[smtp]\ntransaction_timeout = \"0s\"\n",
+       "t.toml:2:23: smtp.transaction_timeout: must be greater than 0"},
+      {"zero stress timeout", "[smtp]\nstress_command_timeout = 0\n",
+       "t.toml:2:26: smtp.stress_command_timeout: must be greater than 0"},
+      {"negative junk limit", "[smtp]\njunk_command_limit = -1\n",
+       "t.toml:2:22: smtp.junk_command_limit: must be between 0 and 1000000, got -1"},
       {"bad size", "[smtp]\nmax_message_size = \"12QB\"\n",
        "t.toml:2:20: smtp.max_message_size: invalid size \"12QB\" (expected a number with unit B, KB, MB, GB, KiB, "
        "MiB or GiB, e.g. \"25MiB\"; a bare number is bytes)"},

@@ -64,6 +64,9 @@ max_connections_per_ip = 2
 command_timeout = "90s"
 data_timeout = 601
 max_received_headers = 30
+transaction_timeout = "20m"
+junk_command_limit = 7
+stress_command_timeout = "3s"
 [tls]
 certificate = "/etc/ferry/cert.pem"
 key = "/etc/ferry/key.pem"

@@ -87,4 +87,14 @@ TEST(run_JsonLog, OneObjectPerLineWithQueueId) {
             "{\"time\":\"1970-01-01T00:00:00.000Z\",\"level\":\"error\",\"msg\":\"tab\\there\\u0001\"}\n");
 }
 
+// A client's CR LF (say in an AUTH user name) never starts a line of its own, and the line is
+// valid UTF-8 in both formats.
+TEST(run_TextLog, ClientTextCannotInjectALine) {
+  EXPECT_EQ(format_text_log_line(LogLevel::Info, "authentication failed for user bob\r\nferry: fake\xFF"),
+            "ferry: authentication failed for user bob\\x0D\\x0Aferry: fake\xEF\xBF\xBD\n");
+  EXPECT_EQ(format_text_log_line(LogLevel::Warning, "caf\xC3\xA9 \x1b[2J"), "ferry: warning: caf\xC3\xA9 \\x1B[2J\n");
+  EXPECT_EQ(format_json_log_line(LogLevel::Info, "user \xFF\r\nx", 0),
+            "{\"time\":\"1970-01-01T00:00:00.000Z\",\"level\":\"info\",\"msg\":\"user \xEF\xBF\xBD\\r\\nx\"}\n");
+}
+
 }  // namespace

@@ -13,6 +13,7 @@ TEST(SmtpPolicy, MapsTheConfiguredRules) {
   c.smtp.max_message_size = 1234;
   c.smtp.max_recipients = 7;
   c.smtp.max_errors = 3;
+  c.smtp.junk_command_limit = 4;
   c.smtp.max_received_headers = 42;
   c.smtp.bare_newline = config::BareNewline::Reject;
   const auto rules = relay_rules(c, "mx.example.net");
@@ -24,6 +25,7 @@ TEST(SmtpPolicy, MapsTheConfiguredRules) {
   EXPECT_EQ(policy.max_message_size, 1234u);
   EXPECT_EQ(policy.max_recipients, 7u);
   EXPECT_EQ(policy.max_errors, 3u);
+  EXPECT_EQ(policy.junk_command_limit, 4u);
   EXPECT_EQ(policy.max_received_headers, 42u);
   EXPECT_EQ(policy.bare_newline, smtp::BareNewlinePolicy::Reject);
   c.smtp.bare_newline = config::BareNewline::Normalize;

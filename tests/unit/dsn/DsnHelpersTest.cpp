@@ -158,3 +158,14 @@ TEST(dsnText, Hygiene) {
   EXPECT_TRUE(iequals("PostMaster@X", "postmaster@x"));
   EXPECT_FALSE(iequals("a", "ab"));
 }
+
+TEST(dsnHelpers, HeaderFieldsPrefixCutsBetweenWholeFields) {
+  const std::string h = "A: 1\r\n\tfold\r\nB: 2\r\nC: 3\r\n";  // fields end at 13, 19, 25
+  EXPECT_EQ(header_fields_prefix(h, 1000), h.size());
+  EXPECT_EQ(header_fields_prefix(h, h.size()), h.size());
+  EXPECT_EQ(header_fields_prefix(h, 24), 19u);
+  EXPECT_EQ(header_fields_prefix(h, 19), 19u);
+  EXPECT_EQ(header_fields_prefix(h, 18), 13u);
+  EXPECT_EQ(header_fields_prefix(h, 8), 0u);  // inside the first field's continuation
+  EXPECT_EQ(header_fields_prefix(h, 0), 0u);
+}

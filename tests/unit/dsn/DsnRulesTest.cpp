@@ -270,7 +270,7 @@ TEST(dsnRules, TruncationKeepsHeadersWholeAndCutsAtALine) {
   EXPECT_TRUE(contains(b, "Line 4 of a long body that will not all come back.\r\n\r\n--=_ferry"));
   EXPECT_FALSE(contains(b, "Line 5 of"));
 
-  // A cap smaller than the header section still returns the header section whole.
+  // A cap smaller than the header section cuts the header section too (at a field boundary).
   Envelope env = base_envelope();
   env.recipients.resize(1);
   env.ret = DsnRet::Full;
@@ -280,8 +280,39 @@ TEST(dsnRules, TruncationKeepsHeadersWholeAndCutsAtALine) {
   in.recipients.push_back({0, bob_unknown(), std::nullopt, false});
   const auto tiny = compose(in);
   ASSERT_TRUE(tiny);
-  EXPECT_TRUE(contains(tiny->body, "Content-Type: text/plain; charset=us-ascii\r\n\r\n\r\n--=_ferry"));
+  EXPECT_FALSE(contains(tiny->body, "Content-Type: text/plain; charset=us-ascii\r\n\r\n\r\n--=_ferry"));
+  EXPECT_TRUE(contains(tiny->body, "Content-Description: Undelivered message headers (truncated)\r\n"));
   EXPECT_FALSE(contains(tiny->body, "Hello Bob"));
+}
+
+// An all-header message (3 MB of header fields) returns at most max_return_size of them, for
+// RET=HDRS and RET=FULL alike, cut after a complete field; the report says so and stays MIME.
+TEST(dsnRules, ReturnedHeadersAreCappedToo) {
+  std::string orig = "Subject: many headers\r\n";
+  for (int i = 0; orig.size() < (3u << 20); ++i)
+    orig += "X-Filler-" + std::to_string(i) + ": " + std::string(60, 'f') + "\r\n\tcontinued " +
+            std::to_string(i) + "\r\n";
+  for (DsnRet ret : {DsnRet::Hdrs, DsnRet::Full}) {
+    Envelope env = base_envelope();
+    env.recipients.resize(1);
+    env.ret = ret;
+    DsnInput in = base_input(env, orig, ReportKind::Failure);
+    in.max_return_size = 64 * 1024;
+    in.recipients.push_back({0, bob_unknown(), std::nullopt, false});
+    const auto dsn = compose(in);
+    ASSERT_TRUE(dsn);
+    const std::string& b = dsn->body;
+    EXPECT_LT(b.size(), in.max_return_size + 16 * 1024) << "composed " << b.size() << " octets";
+    EXPECT_TRUE(contains(b, "Content-Description: Undelivered message headers (truncated)\r\n"));
+    EXPECT_TRUE(contains(b, "too long to return whole"));
+    EXPECT_TRUE(contains(b, "Content-Type: text/rfc822-headers\r\n"));
+    // Cut at a field boundary: the last returned line is a continuation that ends its field.
+    const std::size_t end = b.rfind("\r\n\r\n--=_ferry");  // the end of the returned part
+    ASSERT_NE(end, std::string::npos);
+    const std::size_t last = b.rfind("\r\n", end - 1);
+    EXPECT_EQ(b.substr(last + 2, 11), "\tcontinued ") << b.substr(last, 80);
+    EXPECT_TRUE(b.ends_with("--\r\n"));  // the closing boundary (RFC 2046 §5.1.1)
+  }
 }
 
 TEST(dsnRules, EightBitOriginalMakesAnEightBitReport) {

@@ -49,3 +49,27 @@ TEST(smtp_BdatReader, DiscardMode) {
   EXPECT_EQ(r.consume("abcdef"), 4u);
   EXPECT_TRUE(body.empty());
 }
+
+// After a non-empty chunk, a chunk size near UINT64_MAX (the parser saturates absurd counts)
+// must not wrap `stored + octets` below the limit: the data is refused, never stored.
+TEST(smtp_BdatReader, SaturatedChunkSizeAfterDataIsTooBig) {
+  std::string body;
+  BdatReader r(body, 1000);
+  r.begin_chunk(1);
+  EXPECT_EQ(r.consume("x"), 1u);
+  r.begin_chunk(UINT64_MAX);
+  EXPECT_TRUE(r.too_big());
+  const std::string block(4096, 'y');
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(r.consume(block), block.size());
+  EXPECT_TRUE(body.empty());
+  EXPECT_LE(body.capacity(), 64u);  // nothing reserved for the announced size
+}
+
+TEST(smtp_BdatReader, AnnouncedSizeIsNeverReserved) {
+  std::string body;
+  BdatReader r(body, 0);
+  r.begin_chunk(32u << 20);
+  EXPECT_LT(body.capacity(), 1024u);
+  EXPECT_EQ(r.consume("abc"), 3u);
+  EXPECT_EQ(body, "abc");
+}

@@ -71,3 +71,20 @@ TEST(smtp_ReceivedHeader, FoldsTheDateWhenTheLineIsLong) {
             "\tby a-rather-long-host-name.mail.example.org (Ferry) with UTF8SMTPSA id 0123456789ABCDEF;\r\n"
             "\tMon, 1 Jan 2024 00:00:00 +0000\r\n");
 }
+
+// Whatever the HELO name holds, it never ends the header field (no client-written fields).
+TEST(smtp_ReceivedHeader, HeloNeverBreaksTheHeaderLine) {
+  ReceivedInfo i;
+  i.helo = "evil\r\nX-Injected: yes\r\n\xFF";
+  i.client_ip = "192.0.2.1";
+  i.hostname = "mx.example.org";
+  i.protocol = "ESMTP";
+  i.queue_id = "Q1";
+  i.recipient = "a\rb@example.org";
+  i.time = {1704067200000, 0};
+  const std::string h = build_received_header(i);
+  EXPECT_EQ(h.find("\r\nX-Injected"), std::string::npos) << h;
+  EXPECT_EQ(h.substr(0, h.find("\r\n")),
+            "Received: from evil\\x0D\\x0AX-Injected: yes\\x0D\\x0A\xEF\xBF\xBD (192.0.2.1 [192.0.2.1])");
+  EXPECT_NE(h.find("for <a\\x0Db@example.org>"), std::string::npos) << h;
+}

@@ -61,7 +61,21 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"postmaster@example.org", false, false, Kind::Accept, ""},
         Case{"PostMaster@localhost", false, false, Kind::Accept, ""},
         Case{"postmaster", false, false, Kind::Rewrite, "postmaster@example.org"},
-        Case{"postmaster@remote.example", false, false, Kind::Reject, "5.7.1"}));
+        Case{"postmaster@remote.example", false, false, Kind::Reject, "5.7.1"},
+        // Sender-specified routing through a relay domain: only for trusted clients.
+        Case{"u%evil.example@backup.example", false, false, Kind::Reject, "5.7.1"},
+        Case{"u!evil.example@backup.example", false, false, Kind::Reject, "5.7.1"},
+        Case{"\"u@evil.example\"@backup.example", false, false, Kind::Reject, "5.7.1"},
+        Case{"u%evil.example@backup.example", true, false, Kind::Accept, ""},
+        Case{"u!evil.example@backup.example", false, true, Kind::Accept, ""},
+        Case{"\"u@evil.example\"@backup.example", true, true, Kind::Accept, ""},
+        Case{"\"u x\"@backup.example", false, false, Kind::Accept, ""}));
+
+TEST(smtp_RelayPolicy, UntrustedRoutingIs550) {
+  auto d = policy().decide("u%evil.example@backup.example", false, false);
+  EXPECT_EQ(d.reply.code, 550);
+  EXPECT_EQ(d.reply.text, "<u%evil.example@backup.example>: Relay access denied (sender-specified routing)");
+}
 
 TEST(smtp_RelayPolicy, RejectTexts) {
   auto d = policy().decide("user@remote.example", false, false);

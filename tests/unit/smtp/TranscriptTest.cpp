@@ -187,6 +187,7 @@ class Runner {
     else if (key == "max_message_size") policy_.max_message_size = std::stoull(v);
     else if (key == "max_recipients") policy_.max_recipients = std::stoull(v);
     else if (key == "max_errors") policy_.max_errors = std::stoull(v);
+    else if (key == "junk_command_limit") policy_.junk_command_limit = std::stoull(v);
     else if (key == "max_received_headers") policy_.max_received_headers = std::stoull(v);
     else if (key == "bare_newline") policy_.bare_newline = v == "reject" ? BareNewlinePolicy::Reject : BareNewlinePolicy::Normalize;
     else if (key == "tls_available") policy_.tls_available = b();
