@@ -16,6 +16,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitTempFail = 75;
+inline constexpr int kExitNoPerm = 77;
 inline constexpr int kExitConfig = 78;
 
 using Args = std::vector<std::string>;

@@ -29,6 +29,7 @@
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/LocalMessage.hpp"
+#include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/daemon/PidFile.hpp"
@@ -267,6 +268,11 @@ int submit_smtp(SmtpLink& link, const Submission& s, std::string& queue_id) {
 // Opens the queue for a direct enqueue; prints why not and returns null when it cannot.
 std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& cfg, const std::string& why_direct) {
   const std::string& path = cfg.queue.path;
+  // Root writes the queue as its owner, so the files it creates never lock the daemon out.
+  if (auto access = become_queue_owner(cfg); access.kind == QueueAccess::Kind::Refused) {
+    say("the daemon is not reachable (" + why_direct + ") and " + access.message + ": message not sent, try again later");
+    return nullptr;
+  }
   if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0) {
     say("the daemon is not reachable (" + why_direct + ") and the queue " + path +
         " is not writable by this user: message not sent, try again later");

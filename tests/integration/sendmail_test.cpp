@@ -34,7 +34,7 @@ class sendmail_Integration : public ::testing::Test {
   void SetUp() override { write_config(""); }
 
   void write_config(const std::string& extra) {
-    dir.write("ferry.toml", "hostname = \"mx.ferry.test\"\n[queue]\npath = \"" + dir.file("q") +
+    dir.write("ferry.toml", "hostname = \"mx.ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
                                 "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = " +
                                 std::to_string(port) + "\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n" +
                                 "[aliases]\nroot = \"admin@example.org\"\n" +

@@ -21,7 +21,7 @@ namespace ferry {
 namespace {
 
 std::string config_text(const test::TempDir& dir, int port) {
-  return "hostname = \"mx.ferry.test\"\n[queue]\npath = \"" + dir.file("q") +
+  return "hostname = \"mx.ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
          "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(port) +
          "\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n";
 }
@@ -137,7 +137,7 @@ TEST(systemd_Units, SysusersAndTmpfilesApplyToAScratchRoot) {
   ASSERT_EQ(tmp.exit_code, 0) << tmp.err;
   struct stat st{};
   ASSERT_EQ(::stat(root.file("var/lib/ferry/queue").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << "the queue is the service account's alone";
   EXPECT_NE(st.st_uid, 0u) << "owned by the ferry account";
 }
 
