@@ -32,6 +32,7 @@
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/daemon/LocalSubmission.hpp"
 #include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/dkim/FromConfig.hpp"
@@ -287,62 +288,40 @@ std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& 
   return std::move(*opened);
 }
 
+// The submission as the daemon's acceptance path takes it.
+daemon::LocalSubmission local_submission(const Submission& s) {
+  daemon::LocalSubmission local;
+  local.sender = s.sender;
+  local.recipients = s.recipients;
+  local.message = s.message;
+  local.notify = s.options->notify;
+  local.ret = s.options->ret;
+  local.envid = s.options->envid;
+  local.uid = getuid();
+  local.login = login_name();
+  return local;
+}
+
 // Writes the message into the queue with the envelope shape the SMTP server produces.
 int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const std::string& hostname,
                    const Submission& s, std::string& queue_id) {
-  const SendmailOptions& o = *s.options;
-  smtp::RelayPolicy policy(daemon::relay_rules(cfg, hostname));
-  queue::NewMessage msg;
-  msg.id = store.allocate_id();
-  queue_id = msg.id.str();
-  Envelope& env = msg.envelope;
-  env.reverse_path = s.sender;
-  if (!s.sender.empty()) {
-    auto parsed = smtp::parse_path("<" + s.sender + ">", smtp::PathKind::Reverse, true);
-    if (!parsed.ok()) return say("sender <" + s.sender + ">: " + smtp::to_string(parsed.error)), kExitDataErr;
-  }
-  env.ret = o.ret;
-  env.envid = o.envid;
-  env.body_type = is_8bit(s.message) ? BodyType::EightBitMime : BodyType::Unspecified;
-  env.smtputf8 = is_8bit(s.sender);
-  env.client.protocol = "local";
-  env.client.helo = login_name();
-  for (const auto& r : s.recipients) {
-    auto parsed = smtp::parse_path("<" + r + ">", smtp::PathKind::Forward, true);
-    if (!parsed.ok()) return say("recipient <" + r + ">: " + smtp::to_string(parsed.error) + " (message not sent)"), kExitNoUser;
-    // A local user is trusted like a client in the relay networks.
-    auto d = policy.decide(parsed.path.address, true, true);
-    EnvelopeRecipient rcpt;
-    rcpt.notify = o.notify;
-    if (d.kind == smtp::RecipientDecision::Kind::Reject)
-      return say("recipient <" + r + ">: " + d.reply.text + " (message not sent)"), kExitNoUser;
-    rcpt.address = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : parsed.path.address;
-    if (d.kind == smtp::RecipientDecision::Kind::Rewrite)
-      rcpt.orcpt = "rfc822;" + smtp::xtext_encode(parsed.path.address);
-    env.smtputf8 = env.smtputf8 || parsed.path.utf8;
-    env.recipients.push_back(std::move(rcpt));
-  }
-  // Postfix writes "(Postfix, from userid N)": the trace says which local user sent it.
-  const smtp::WallTime now = wall_now();
-  std::string received = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(getuid()) + ")\r\n\tid " +
-                         queue_id + "; " + smtp::format_rfc5322_date(now) + "\r\n";
-  std::string body = received + s.message;
+  std::optional<dkim::DkimSigner> signer;
   if (!cfg.dkim.empty()) {
     // Local mail is signed as mail from the relay networks is (the daemon does it at acceptance).
-    auto signer = dkim::DkimSigner::create(dkim::signing_entries(cfg));
-    if (!signer) return say("DKIM: " + signer.error().message + ": message not sent"), kExitTempFail;
-    auto signed_ = signer->sign(s.message, now.unix_ms);
-    if (!signed_) return say("DKIM signing failed: " + signed_.error().message + ": message not sent"), kExitTempFail;
-    body = received + signed_->headers + s.message;
+    auto created = dkim::DkimSigner::create(dkim::signing_entries(cfg));
+    if (!created) return say("DKIM: " + created.error().message + ": message not sent"), kExitTempFail;
+    signer = std::move(*created);
   }
-  if (cfg.smtp.max_message_size && body.size() > cfg.smtp.max_message_size)
-    return say("message size " + std::to_string(body.size()) + " exceeds the limit of " +
-               std::to_string(cfg.smtp.max_message_size)), kExitDataErr;
-  env.arrival_ms = now.unix_ms;
-  env.size = body.size();
-  msg.first_due_ms = now.unix_ms;
-  msg.body = std::move(body);
-  auto r = store.enqueue(msg);
+  const QueueId id = store.allocate_id();
+  queue_id = id.str();
+  auto msg = daemon::make_local_message(cfg, hostname, signer ? &*signer : nullptr, local_submission(s), id, wall_now());
+  if (!msg) {
+    const Error& e = msg.error();
+    if (e.kind == ErrorKind::NotFound) return say(e.message + " (message not sent)"), kExitNoUser;
+    if (e.kind == ErrorKind::Security) return say(e.message + ": message not sent"), kExitTempFail;
+    return say(e.message), kExitDataErr;
+  }
+  auto r = store.enqueue(*msg);
   if (!r) {
     say("cannot queue the message: " + r.error().message);
     return r.error().kind == ErrorKind::MapFull || r.error().kind == ErrorKind::DiskFull ? kExitTempFail : kExitIoErr;
