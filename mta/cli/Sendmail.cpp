@@ -1,17 +1,20 @@
 // Sendmail: `ferry sendmail` (also run as `sendmail`, `mailq`, `newaliases`), the interface cron
 // and applications use. The message goes to the running daemon over SMTP on its relay listener;
 // when the daemon cannot be reached it is written straight into the queue with QueueStore (as
-// Postfix's postdrop does), so local mail is not lost while Ferry is stopped.
-// Contract: exit 0 only after the message is durably queued; otherwise a sysexits(3) code:
-// 75 temporary (daemon down and queue not writable, 4xx), 67 recipient refused, 65 message
-// refused, 69 other refusal, 64 usage, 78 configuration.
+// Postfix's postdrop does), so local mail is not lost while Ferry is stopped. A user who cannot
+// write the queue hands it to `ferry postdrop` for the maildrop instead.
+// Contract: exit 0 only after the message is durably queued or in the maildrop; otherwise a
+// sysexits(3) code: 75 temporary (daemon down, queue and maildrop not writable, 4xx), 67
+// recipient refused, 65 message refused, 69 other refusal, 64 usage, 78 configuration.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,6 +36,7 @@
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/daemon/LocalSubmission.hpp"
+#include "mta/daemon/MaildropFile.hpp"
 #include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/dkim/FromConfig.hpp"
@@ -85,12 +89,17 @@ std::string random_hex(std::size_t n) {
 }
 
 // -C, else $FERRY_CONFIG, else the installed /etc/ferry/ferry.toml when present, else the
-// embedded default (as `ferry serve` without --config).
+// embedded default (nullopt, as `ferry serve` without --config).
+std::optional<std::string> sendmail_config_path(const SendmailOptions& o) {
+  if (o.config_path) return o.config_path;
+  if (const char* env = std::getenv("FERRY_CONFIG"); env && *env) return std::string(env);
+  if (struct stat st{}; ::stat(FERRY_DEFAULT_CONFIG, &st) == 0) return std::string(FERRY_DEFAULT_CONFIG);
+  return std::nullopt;
+}
+
 std::optional<config::Config> load_sendmail_config(const SendmailOptions& o) {
   CommonOptions common;
-  if (o.config_path) common.config_path = o.config_path;
-  else if (const char* env = std::getenv("FERRY_CONFIG"); env && *env) common.config_path = env;
-  else if (struct stat st{}; ::stat(FERRY_DEFAULT_CONFIG, &st) == 0) common.config_path = FERRY_DEFAULT_CONFIG;
+  common.config_path = sendmail_config_path(o);
   return load_cli_config(common);
 }
 
@@ -141,6 +150,16 @@ int connect_daemon(const std::string& ip, std::uint16_t port, std::string& error
     return -1;
   }
   return fd;
+}
+
+bool write_all_fd(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
 }
 
 bool write_all(int fd, std::string_view data) {
@@ -329,6 +348,63 @@ int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const st
   return kExitOk;
 }
 
+// Whether this user may write the queue (root may: it switches to the queue's owner).
+bool may_write_queue(const config::Config& cfg) {
+  if (::geteuid() == 0) return true;
+  if (become_queue_owner(cfg).kind != QueueAccess::Kind::Owner) return false;
+  const char* path = cfg.queue.path.c_str();
+  return ::access(path, F_OK) != 0 || ::access(path, W_OK) == 0;
+}
+
+// ferry-postdrop next to this binary (installed setgid ferry-drop), else `ferry postdrop`.
+std::vector<std::string> postdrop_command(const SendmailOptions& o) {
+  std::string self(4096, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+  self.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  std::vector<std::string> argv;
+  const std::string helper = self.substr(0, self.rfind('/') + 1) + "ferry-postdrop";
+  if (!self.empty() && ::access(helper.c_str(), X_OK) == 0) argv = {helper};
+  else argv = {self.empty() ? std::string("/proc/self/exe") : self, "postdrop"};
+  // postdrop clears its environment: the configuration this sendmail uses is named explicitly.
+  if (auto path = sendmail_config_path(o)) argv.insert(argv.end(), {"-C", *path});
+  return argv;
+}
+
+// The daemon is down and this user cannot write the queue: hand the message to postdrop for the
+// maildrop (as Postfix's sendmail does), with a clean environment. Returns postdrop's exit code.
+int drop_in_maildrop(const Submission& s) {
+  daemon::MaildropEntry entry;
+  entry.recipients = s.recipients;
+  entry.notify = s.options->notify;
+  entry.ret = s.options->ret;
+  entry.envid = s.options->envid;
+  entry.message = s.message;
+  const std::string data = daemon::encode_maildrop(entry);
+  const std::vector<std::string> argv = postdrop_command(*s.options);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return say(std::string("pipe: ") + std::strerror(errno)), kExitTempFail;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[0], STDIN_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    char* no_env[] = {nullptr};
+    ::execve(args[0], args.data(), no_env);
+    std::fprintf(stderr, "sendmail: cannot run %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(kExitTempFail);
+  }
+  ::close(fds[0]);
+  ::signal(SIGPIPE, SIG_IGN);  // postdrop may refuse before reading everything
+  const bool written = pid > 0 && write_all_fd(fds[1], data);
+  ::close(fds[1]);
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return say("cannot run postdrop"), kExitTempFail;
+  if (!WIFEXITED(status)) return say("postdrop failed"), kExitTempFail;
+  if (WEXITSTATUS(status) == kExitOk && !written) return kExitTempFail;
+  return WEXITSTATUS(status);
+}
+
 int deliver(const SendmailOptions& o, const config::Config& cfg) {
   const std::string hostname = config::effective_hostname(cfg, system_host_name());
   std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
@@ -375,6 +451,11 @@ int deliver(const SendmailOptions& o, const config::Config& cfg) {
       if (o.verbose && rc == kExitOk) say("queued as " + queue_id + " by the daemon");
       return rc;
     }
+  }
+  if (!may_write_queue(cfg)) {
+    const int rc = drop_in_maildrop(s);
+    if (o.verbose && rc == kExitOk) say("left in the maildrop for the daemon (" + why_direct + ")");
+    return rc;
   }
   auto store = open_queue_for_writing(cfg, why_direct);
   if (!store) return kExitTempFail;

@@ -24,6 +24,7 @@
 #include "mta/daemon/DaemonQueue.hpp"
 #include "mta/daemon/DeliveryAgent.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/MaildropImport.hpp"
 #include "mta/daemon/Metrics.hpp"
 #include "mta/daemon/MetricsServer.hpp"
 #include "mta/daemon/PasswordFile.hpp"
@@ -357,6 +358,13 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     return 75;
   }
 
+  // Local users' mail left in the maildrop by `ferry postdrop` while the daemon was down: taken
+  // in now, when woken (SIGUSR1) and every 5 s (postdrop cannot signal a daemon of another user).
+  std::shared_ptr<const dkim::DkimSigner> dkim_now = runtime->dkim;
+  MaildropImport maildrop(MaildropDeps{config::effective_maildrop(config), hostname, [&]() -> const config::Config& { return *current; },
+                                       [&] { return dkim_now; }, &store, &batcher, io.get_executor(),
+                                       [&agent](const std::string& id) { agent->message_queued(QueueId::parse(id).value_or(QueueId{})); }});
+
   // SIGTERM/SIGINT: stage 1 stops accepting and lets transactions finish (bounded); a second
   // signal stops at once. Either way every commit already handed to the writer completes below.
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
@@ -404,11 +412,12 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     };
     keep(next.listen != current->listen, "[[listen]]", [&] { next.listen = current->listen; });
     keep(next.queue.path != current->queue.path || next.queue.max_size != current->queue.max_size ||
-             next.queue.sync != current->queue.sync,
-         "[queue] path/max_size/sync", [&] {
+             next.queue.sync != current->queue.sync || next.queue.maildrop != current->queue.maildrop,
+         "[queue] path/max_size/sync/maildrop", [&] {
            next.queue.path = current->queue.path;
            next.queue.max_size = current->queue.max_size;
            next.queue.sync = current->queue.sync;
+           next.queue.maildrop = current->queue.maildrop;
          });
     keep(next.metrics != current->metrics, "[metrics] listen", [&] { next.metrics = current->metrics; });
     keep(next.hostname != current->hostname, "hostname", [&] { next.hostname = current->hostname; });
@@ -427,6 +436,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     current = configs.back().get();
     tls_contexts.push_back(rt->tls);
     server.reconfigure(current, rt->tls, rt->passwords, rt->dkim);
+    dkim_now = rt->dkim;
     if (agent) agent->reconfigure(current, std::move(rt->routes));
     set_log_style(current->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
     refresh_space(true);
@@ -447,8 +457,9 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   boost::asio::signal_set wakeups(io, SIGUSR1);
   std::function<void(const boost::system::error_code&, int)> on_wakeup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    log_info("queue changed (SIGUSR1): re-reading it");
+    log_info("queue changed (SIGUSR1): re-reading it and the maildrop");
     agent->queue_changed();
+    maildrop.scan();
     wakeups.async_wait(on_wakeup);
   };
   wakeups.async_wait(on_wakeup);
@@ -463,6 +474,14 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   };
   space_timer.expires_after(std::chrono::seconds(2));
   space_timer.async_wait(on_space_timer);
+  asio::steady_timer maildrop_timer(io);
+  std::function<void(const boost::system::error_code&)> on_maildrop_timer = [&](const boost::system::error_code& ec) {
+    if (ec || signals_seen) return;
+    maildrop.scan();
+    maildrop_timer.expires_after(std::chrono::seconds(5));
+    maildrop_timer.async_wait(on_maildrop_timer);
+  };
+  on_maildrop_timer({});
 
   // WatchdogSec=: ping from the I/O thread, so a wedged event loop gets the service restarted.
   asio::steady_timer watchdog_timer(io);
