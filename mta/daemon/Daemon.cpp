@@ -21,6 +21,7 @@
 #include <string>
 #include <variant>
 
+#include "mta/daemon/ControlSocket.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
 #include "mta/daemon/DeliveryAgent.hpp"
 #include "mta/daemon/Log.hpp"
@@ -364,6 +365,17 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   MaildropImport maildrop(MaildropDeps{config::effective_maildrop(config), hostname, [&]() -> const config::Config& { return *current; },
                                        [&] { return dkim_now; }, &store, &batcher, io.get_executor(),
                                        [&agent](const std::string& id) { agent->message_queued(QueueId::parse(id).value_or(QueueId{})); }});
+  // `ferry queue flush|hold|release|delete` and sendmail say the queue changed: over the control
+  // socket in the queue directory, or with SIGUSR1 sent to the pid-file lock's holder. Pick the
+  // change up at once, as Postfix's qmgr does on its fifo.
+  auto queue_changed = [&](const char* how) {
+    log_info(std::string("queue changed (") + how + "): re-reading it and the maildrop");
+    agent->queue_changed();
+    maildrop.scan();
+  };
+  ControlSocket control(io, [&] { queue_changed("control socket"); });
+  if (auto c = control.start(config.queue.path); !c)
+    log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
 
   // SIGTERM/SIGINT: stage 1 stops accepting and lets transactions finish (bounded); a second
   // signal stops at once. Either way every commit already handed to the writer completes below.
@@ -380,6 +392,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
         systemd::notify_stopping();
         log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
         metrics_server.stop();
+        control.stop();
         // Stop accepting and let sessions finish, then let deliveries finish, then stop.
         server.stop(std::chrono::seconds(10), [&] {
           agent->stop(std::chrono::seconds(10), [&] {
@@ -452,14 +465,11 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   };
   hangups.async_wait(on_hangup);
 
-  // SIGUSR1 from `ferry queue flush|hold|release|delete` and sendmail (found through the pid file
-  // in the queue directory): pick the change up at once, as Postfix's qmgr does on its fifo.
+  // SIGUSR1: the same from a client that could not reach the control socket.
   boost::asio::signal_set wakeups(io, SIGUSR1);
   std::function<void(const boost::system::error_code&, int)> on_wakeup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    log_info("queue changed (SIGUSR1): re-reading it and the maildrop");
-    agent->queue_changed();
-    maildrop.scan();
+    queue_changed("SIGUSR1");
     wakeups.async_wait(on_wakeup);
   };
   wakeups.async_wait(on_wakeup);

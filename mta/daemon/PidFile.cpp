@@ -3,6 +3,8 @@
 // file a second time, so closing another descriptor cannot drop the lock (a POSIX lock rule).
 #include "mta/daemon/PidFile.hpp"
 
+#include "mta/daemon/ControlSocket.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -47,6 +49,8 @@ std::optional<pid_t> running_daemon(const std::string& queue_path) {
 }
 
 bool wake_daemon(const std::string& queue_path) {
+  if (send_control_command(queue_path, "wake")) return true;
+  // No control socket (it could not be bound): the lock holder, and only it, gets SIGUSR1.
   auto pid = running_daemon(queue_path);
   return pid && ::kill(*pid, SIGUSR1) == 0;
 }

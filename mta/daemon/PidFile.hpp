@@ -20,9 +20,10 @@ std::string pid_file_path(const std::string& queue_path);
 // The pid of the daemon holding the lock on `queue_path`'s pid file, if one does.
 std::optional<pid_t> running_daemon(const std::string& queue_path);
 
-// Tells the daemon running on `queue_path` (if any) that the queue changed, so it re-reads it now
-// (SIGUSR1). Used by `ferry queue flush|hold|release|delete` and by sendmail's direct enqueue.
-// Returns false when no daemon holds the lock (nothing is signalled then).
+// Tells the daemon running on `queue_path` (if any) that the queue changed, so it re-reads it now:
+// over its control socket, else SIGUSR1 to the lock holder. Used by `ferry queue
+// flush|hold|release|delete` and by sendmail's direct enqueue. False when no daemon was reached
+// (nothing is signalled then).
 bool wake_daemon(const std::string& queue_path);
 
 class PidFile {

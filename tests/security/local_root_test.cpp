@@ -89,7 +89,17 @@ TEST_F(local_Root, StartAsRootDoesNotChownThroughLinksInTheQueue) {
   plant(tree, q + "/evil-dir");
   auto d = start("serve.log");
   EXPECT_TRUE(d->wait_for_output("dropped privileges to user nobody")) << d->output();
+  // The control socket is the run user's alone; root's `ferry queue flush` reaches it as that user.
+  struct stat st{};
+  ASSERT_EQ(::lstat((q + "/control").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_uid, kNobody);
+  auto flushed = queue({"flush"});
+  EXPECT_EQ(flushed.exit_code, 0) << flushed.err;
+  EXPECT_TRUE(d->wait_for_output("queue changed (control socket)")) << d->output();
   EXPECT_EQ(d->stop(SIGTERM, 20000), 0) << d->output();
+  EXPECT_NE(::lstat((q + "/control").c_str(), &st), 0) << "removed at a clean stop";
   EXPECT_EQ(owner_of(victim), 0u) << "a file the service account linked to became its own";
   EXPECT_EQ(owner_of(tree), 0u);
   EXPECT_EQ(owner_of(tree + "/inner"), 0u);
@@ -176,6 +186,9 @@ TEST_F(local_Root, FlushNeverSignalsTheProcessAStalePidFileNames) {
   ASSERT_EQ(queue({"list"}).exit_code, 0);
   test::Background bystander({"/bin/sleep", "60"}, dir.file("sleep.log"));
   dir.write("q/ferry.pid", std::to_string(bystander.pid()) + "\n");
+  // A stale control socket (left by a crashed daemon) answers nobody.
+  ASSERT_EQ(test::run({"/usr/bin/python3", "-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+                       q + "/control"}).exit_code, 0);
   auto r = queue({"flush"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // SIGUSR1 would have ended `sleep` (its default action): give a wrongly sent one time to land.
@@ -194,7 +207,7 @@ TEST_F(local_Root, SecondDaemonOnTheSameQueueRefusesToStart) {
   EXPECT_TRUE(first->running());
   // The running daemon is the one a flush wakes.
   EXPECT_EQ(queue({"flush"}).exit_code, 0);
-  EXPECT_TRUE(first->wait_for_output("queue changed")) << first->output();
+  EXPECT_TRUE(first->wait_for_output("queue changed (control socket)")) << first->output();
   EXPECT_EQ(first->stop(SIGTERM, 20000), 0) << first->output();
   // Its lock is gone with it: the next daemon starts.
   auto third = start("third.log");
