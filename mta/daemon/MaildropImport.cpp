@@ -151,9 +151,17 @@ void MaildropImport::scan() {
   auto& st = *state_;
   if (st.dir < 0) {
     st.dir = ::open(st.deps.dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    std::string problem = st.dir < 0 ? std::strerror(errno) : "";
+    struct stat dst{};
+    // Another account's directory could be rearranged under us by that account: not ours to read.
+    if (st.dir >= 0 && (::fstat(st.dir, &dst) != 0 || dst.st_uid != ::geteuid())) {
+      problem = "owned by uid " + std::to_string(dst.st_uid) + ", not by the run user: fix with chown";
+      ::close(st.dir);
+      st.dir = -1;
+    }
     if (st.dir < 0) {
       if (!st.missing_logged)
-        log_warning("maildrop " + st.deps.dir + " cannot be opened (" + std::strerror(errno) +
+        log_warning("maildrop " + st.deps.dir + " cannot be used (" + problem +
                     "): local users' mail cannot wait there while the daemon is down");
       st.missing_logged = true;
       return;

@@ -169,6 +169,18 @@ TEST_F(maildrop_Security, HostileFilesAreSetAsideWithoutHarm) {
   EXPECT_EQ(d->stop(SIGTERM, 20000), 0) << d->output();
 }
 
+TEST_F(maildrop_Security, AMaildropOwnedByAnotherAccountIsNotRead) {
+  // Its owner could swap files in and out under the daemon: it is left alone, and the log says so.
+  ASSERT_EQ(::chown(maildrop.c_str(), kNobody, gid), 0);
+  ASSERT_EQ(::chmod(maildrop.c_str(), 01730), 0);
+  plant("m.one", "ferry-maildrop 1\nrcpt x@example.org\n\nSubject: s\r\n\r\nb\r\n");
+  auto d = start("serve.log");
+  EXPECT_TRUE(d->wait_for_output("maildrop " + maildrop + " cannot be used (owned by uid 65534")) << d->output();
+  EXPECT_EQ(names(maildrop, "m."), std::vector<std::string>{"m.one"});
+  EXPECT_EQ(queue({"list"}).out, "Mail queue is empty\n");
+  EXPECT_EQ(d->stop(SIGTERM, 20000), 0) << d->output();
+}
+
 TEST_F(maildrop_Security, PostdropReadsTheConfigurationWithTheCallersOwnGroup) {
   // A file only the ferry-drop group may read: the setgid helper must not read it for the caller.
   dir.write("group-secret.toml", "secret_token_xyz = 1\n");
