@@ -2,7 +2,12 @@
 // over the ops in TxnOps.cpp. See queue/README.md for the state machine and commit points.
 #include "queue/QueueStore.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <random>
@@ -15,19 +20,39 @@ namespace ferry::queue {
 
 namespace {
 
+// LMDB opens <path>/data.mdb and <path>/lock.mdb by name and would follow a symbolic link there
+// (writing its lock header into whatever the link names). The directory is opened without
+// following a link and both files must be regular files or absent.
+Result<void> refuse_links(int dir, const std::string& path) {
+  for (const char* name : {"data.mdb", "lock.mdb"}) {
+    struct stat st{};
+    if (::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // absent: LMDB creates it
+    if (!S_ISREG(st.st_mode))
+      return make_error(ErrorKind::Invalid, path + "/" + name + " is not a regular file (" +
+                                                (S_ISLNK(st.st_mode) ? "a symbolic link" : "a special file") +
+                                                "): refusing to open the queue");
+  }
+  return {};
+}
+
 Result<void> prepare_directory(const std::string& path, bool read_only) {
   std::error_code ec;
-  if (read_only) {
-    if (!std::filesystem::is_directory(path, ec))
-      return make_error(ErrorKind::NotFound, "queue directory " + path + " does not exist");
-    return {};
+  if (!read_only) {
+    std::filesystem::create_directories(path, ec);
+    if (ec) return make_error(ErrorKind::Io, "cannot create queue directory " + path + ": " + ec.message());
   }
-  std::filesystem::create_directories(path, ec);
-  if (ec) return make_error(ErrorKind::Io, "cannot create queue directory " + path + ": " + ec.message());
+  const int dir = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dir < 0) {
+    if (errno == ENOENT) return make_error(ErrorKind::NotFound, "queue directory " + path + " does not exist");
+    return make_error(ErrorKind::Io, "cannot open queue directory " + path + ": " + std::strerror(errno) +
+                                         (errno == ELOOP || errno == ENOTDIR ? " (a symbolic link?)" : ""));
+  }
+  Result<void> r = refuse_links(dir, path);
   // The queue holds other people's mail: owner only.
-  if (::chmod(path.c_str(), 0700) != 0)
-    return make_error(ErrorKind::Io, "cannot chmod 0700 queue directory " + path);
-  return {};
+  if (r && !read_only && ::fchmod(dir, 0700) != 0)
+    r = make_error(ErrorKind::Io, "cannot chmod 0700 queue directory " + path + ": " + std::strerror(errno));
+  ::close(dir);
+  return r;
 }
 
 // One read transaction around `f` (many may run at once from any thread: MDB_NOTLS).

@@ -16,6 +16,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 64;
 inline constexpr int kExitTempFail = 75;
+inline constexpr int kExitNoPerm = 77;
 inline constexpr int kExitConfig = 78;
 
 using Args = std::vector<std::string>;
@@ -29,6 +30,9 @@ int cmd_dkim(const Args& args);
 int cmd_probe(const Args& args);
 // sendmail(8) compatibility: `ferry sendmail ...`, or run as sendmail / mailq / newaliases.
 int cmd_sendmail(const Args& args, bool as_mailq = false);
+// `ferry postdrop [-C FILE]` (installed setgid ferry-drop as ferry-postdrop): a maildrop file
+// from stdin into the maildrop directory, for sendmail run by users who cannot write the queue.
+int cmd_postdrop(const Args& args);
 
 // Loads and test-signs every [[dkim]] key of `cfg`: "" when all are usable, else the error
 // naming the file (for check-config; the daemon calls dkim::DkimSigner::create itself).

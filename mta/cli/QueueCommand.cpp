@@ -1,5 +1,6 @@
 // QueueCommand: `ferry queue list|show|flush|hold|release|delete`, the mailq/postsuper of Ferry.
-// Works while the daemon runs: LMDB is multi-process, so the CLI opens the same environment.
+// Works while the daemon runs: LMDB is multi-process, so the CLI opens the same environment,
+// with the rights of the queue's owner (root switches to it first).
 
 #include <cstdio>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
+#include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/daemon/PidFile.hpp"
 #include "queue/QueueStore.hpp"
@@ -84,6 +86,11 @@ int cmd_queue(const Args& raw) {
 
   auto config = load_cli_config(common);
   if (!config) return kExitConfig;
+  // Root never opens the queue as root: the switch to its owner comes first.
+  if (auto access = become_queue_owner(*config); access.kind != QueueAccess::Kind::Owner) {
+    std::fprintf(stderr, "ferry: queue: %s\n", access.message.c_str());
+    return access.kind == QueueAccess::Kind::NotOwner ? kExitNoPerm : kExitTempFail;
+  }
   auto store = queue::QueueStore::open(queue_options(*config));
   if (!store) {
     std::fprintf(stderr, "ferry: queue: cannot open the queue: %s\n", store.error().message.c_str());

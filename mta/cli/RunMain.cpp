@@ -42,6 +42,7 @@ int run_main(int argc, char** argv) {
   if (cmd == "dkim") return cmd_dkim(rest);
   if (cmd == "probe") return cmd_probe(rest);
   if (cmd == "sendmail") return cmd_sendmail(rest);
+  if (cmd == "postdrop") return cmd_postdrop(rest);
   if (cmd == "mailq") return cmd_sendmail(rest, true);
   if (cmd == "version" || cmd == "--version") {
     std::puts("ferry 0.1.0");

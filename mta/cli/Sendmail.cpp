@@ -1,17 +1,20 @@
 // Sendmail: `ferry sendmail` (also run as `sendmail`, `mailq`, `newaliases`), the interface cron
 // and applications use. The message goes to the running daemon over SMTP on its relay listener;
 // when the daemon cannot be reached it is written straight into the queue with QueueStore (as
-// Postfix's postdrop does), so local mail is not lost while Ferry is stopped.
-// Contract: exit 0 only after the message is durably queued; otherwise a sysexits(3) code:
-// 75 temporary (daemon down and queue not writable, 4xx), 67 recipient refused, 65 message
-// refused, 69 other refusal, 64 usage, 78 configuration.
+// Postfix's postdrop does), so local mail is not lost while Ferry is stopped. A user who cannot
+// write the queue hands it to `ferry postdrop` for the maildrop instead.
+// Contract: exit 0 only after the message is durably queued or in the maildrop; otherwise a
+// sysexits(3) code: 75 temporary (daemon down, queue and maildrop not writable, 4xx), 67
+// recipient refused, 65 message refused, 69 other refusal, 64 usage, 78 configuration.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,8 +32,11 @@
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/LocalMessage.hpp"
+#include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/daemon/LocalSubmission.hpp"
+#include "mta/daemon/MaildropFile.hpp"
 #include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/dkim/FromConfig.hpp"
@@ -83,12 +89,17 @@ std::string random_hex(std::size_t n) {
 }
 
 // -C, else $FERRY_CONFIG, else the installed /etc/ferry/ferry.toml when present, else the
-// embedded default (as `ferry serve` without --config).
+// embedded default (nullopt, as `ferry serve` without --config).
+std::optional<std::string> sendmail_config_path(const SendmailOptions& o) {
+  if (o.config_path) return o.config_path;
+  if (const char* env = std::getenv("FERRY_CONFIG"); env && *env) return std::string(env);
+  if (struct stat st{}; ::stat(FERRY_DEFAULT_CONFIG, &st) == 0) return std::string(FERRY_DEFAULT_CONFIG);
+  return std::nullopt;
+}
+
 std::optional<config::Config> load_sendmail_config(const SendmailOptions& o) {
   CommonOptions common;
-  if (o.config_path) common.config_path = o.config_path;
-  else if (const char* env = std::getenv("FERRY_CONFIG"); env && *env) common.config_path = env;
-  else if (struct stat st{}; ::stat(FERRY_DEFAULT_CONFIG, &st) == 0) common.config_path = FERRY_DEFAULT_CONFIG;
+  common.config_path = sendmail_config_path(o);
   return load_cli_config(common);
 }
 
@@ -139,6 +150,16 @@ int connect_daemon(const std::string& ip, std::uint16_t port, std::string& error
     return -1;
   }
   return fd;
+}
+
+bool write_all_fd(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
 }
 
 bool write_all(int fd, std::string_view data) {
@@ -267,6 +288,11 @@ int submit_smtp(SmtpLink& link, const Submission& s, std::string& queue_id) {
 // Opens the queue for a direct enqueue; prints why not and returns null when it cannot.
 std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& cfg, const std::string& why_direct) {
   const std::string& path = cfg.queue.path;
+  // Root writes the queue as its owner, so the files it creates never lock the daemon out.
+  if (auto access = become_queue_owner(cfg); access.kind == QueueAccess::Kind::Refused) {
+    say("the daemon is not reachable (" + why_direct + ") and " + access.message + ": message not sent, try again later");
+    return nullptr;
+  }
   if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0) {
     say("the daemon is not reachable (" + why_direct + ") and the queue " + path +
         " is not writable by this user: message not sent, try again later");
@@ -281,67 +307,102 @@ std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& 
   return std::move(*opened);
 }
 
+// The submission as the daemon's acceptance path takes it.
+daemon::LocalSubmission local_submission(const Submission& s) {
+  daemon::LocalSubmission local;
+  local.sender = s.sender;
+  local.recipients = s.recipients;
+  local.message = s.message;
+  local.notify = s.options->notify;
+  local.ret = s.options->ret;
+  local.envid = s.options->envid;
+  local.uid = getuid();
+  local.login = login_name();
+  return local;
+}
+
 // Writes the message into the queue with the envelope shape the SMTP server produces.
 int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const std::string& hostname,
                    const Submission& s, std::string& queue_id) {
-  const SendmailOptions& o = *s.options;
-  smtp::RelayPolicy policy(daemon::relay_rules(cfg, hostname));
-  queue::NewMessage msg;
-  msg.id = store.allocate_id();
-  queue_id = msg.id.str();
-  Envelope& env = msg.envelope;
-  env.reverse_path = s.sender;
-  if (!s.sender.empty()) {
-    auto parsed = smtp::parse_path("<" + s.sender + ">", smtp::PathKind::Reverse, true);
-    if (!parsed.ok()) return say("sender <" + s.sender + ">: " + smtp::to_string(parsed.error)), kExitDataErr;
-  }
-  env.ret = o.ret;
-  env.envid = o.envid;
-  env.body_type = is_8bit(s.message) ? BodyType::EightBitMime : BodyType::Unspecified;
-  env.smtputf8 = is_8bit(s.sender);
-  env.client.protocol = "local";
-  env.client.helo = login_name();
-  for (const auto& r : s.recipients) {
-    auto parsed = smtp::parse_path("<" + r + ">", smtp::PathKind::Forward, true);
-    if (!parsed.ok()) return say("recipient <" + r + ">: " + smtp::to_string(parsed.error) + " (message not sent)"), kExitNoUser;
-    // A local user is trusted like a client in the relay networks.
-    auto d = policy.decide(parsed.path.address, true, true);
-    EnvelopeRecipient rcpt;
-    rcpt.notify = o.notify;
-    if (d.kind == smtp::RecipientDecision::Kind::Reject)
-      return say("recipient <" + r + ">: " + d.reply.text + " (message not sent)"), kExitNoUser;
-    rcpt.address = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : parsed.path.address;
-    if (d.kind == smtp::RecipientDecision::Kind::Rewrite)
-      rcpt.orcpt = "rfc822;" + smtp::xtext_encode(parsed.path.address);
-    env.smtputf8 = env.smtputf8 || parsed.path.utf8;
-    env.recipients.push_back(std::move(rcpt));
-  }
-  // Postfix writes "(Postfix, from userid N)": the trace says which local user sent it.
-  const smtp::WallTime now = wall_now();
-  std::string received = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(getuid()) + ")\r\n\tid " +
-                         queue_id + "; " + smtp::format_rfc5322_date(now) + "\r\n";
-  std::string body = received + s.message;
+  std::optional<dkim::DkimSigner> signer;
   if (!cfg.dkim.empty()) {
     // Local mail is signed as mail from the relay networks is (the daemon does it at acceptance).
-    auto signer = dkim::DkimSigner::create(dkim::signing_entries(cfg));
-    if (!signer) return say("DKIM: " + signer.error().message + ": message not sent"), kExitTempFail;
-    auto signed_ = signer->sign(s.message, now.unix_ms);
-    if (!signed_) return say("DKIM signing failed: " + signed_.error().message + ": message not sent"), kExitTempFail;
-    body = received + signed_->headers + s.message;
+    auto created = dkim::DkimSigner::create(dkim::signing_entries(cfg));
+    if (!created) return say("DKIM: " + created.error().message + ": message not sent"), kExitTempFail;
+    signer = std::move(*created);
   }
-  if (cfg.smtp.max_message_size && body.size() > cfg.smtp.max_message_size)
-    return say("message size " + std::to_string(body.size()) + " exceeds the limit of " +
-               std::to_string(cfg.smtp.max_message_size)), kExitDataErr;
-  env.arrival_ms = now.unix_ms;
-  env.size = body.size();
-  msg.first_due_ms = now.unix_ms;
-  msg.body = std::move(body);
-  auto r = store.enqueue(msg);
+  const QueueId id = store.allocate_id();
+  queue_id = id.str();
+  auto msg = daemon::make_local_message(cfg, hostname, signer ? &*signer : nullptr, local_submission(s), id, wall_now());
+  if (!msg) {
+    const Error& e = msg.error();
+    if (e.kind == ErrorKind::NotFound) return say(e.message + " (message not sent)"), kExitNoUser;
+    if (e.kind == ErrorKind::Security) return say(e.message + ": message not sent"), kExitTempFail;
+    return say(e.message), kExitDataErr;
+  }
+  auto r = store.enqueue(*msg);
   if (!r) {
     say("cannot queue the message: " + r.error().message);
     return r.error().kind == ErrorKind::MapFull || r.error().kind == ErrorKind::DiskFull ? kExitTempFail : kExitIoErr;
   }
   return kExitOk;
+}
+
+// Whether this user may write the queue (root may: it switches to the queue's owner).
+bool may_write_queue(const config::Config& cfg) {
+  if (::geteuid() == 0) return true;
+  if (become_queue_owner(cfg).kind != QueueAccess::Kind::Owner) return false;
+  const char* path = cfg.queue.path.c_str();
+  return ::access(path, F_OK) != 0 || ::access(path, W_OK) == 0;
+}
+
+// ferry-postdrop next to this binary (installed setgid ferry-drop), else `ferry postdrop`.
+std::vector<std::string> postdrop_command(const SendmailOptions& o) {
+  std::string self(4096, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+  self.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  std::vector<std::string> argv;
+  const std::string helper = self.substr(0, self.rfind('/') + 1) + "ferry-postdrop";
+  if (!self.empty() && ::access(helper.c_str(), X_OK) == 0) argv = {helper};
+  else argv = {self.empty() ? std::string("/proc/self/exe") : self, "postdrop"};
+  // postdrop clears its environment: the configuration this sendmail uses is named explicitly.
+  if (auto path = sendmail_config_path(o)) argv.insert(argv.end(), {"-C", *path});
+  return argv;
+}
+
+// The daemon is down and this user cannot write the queue: hand the message to postdrop for the
+// maildrop (as Postfix's sendmail does), with a clean environment. Returns postdrop's exit code.
+int drop_in_maildrop(const Submission& s) {
+  daemon::MaildropEntry entry;
+  entry.recipients = s.recipients;
+  entry.notify = s.options->notify;
+  entry.ret = s.options->ret;
+  entry.envid = s.options->envid;
+  entry.message = s.message;
+  const std::string data = daemon::encode_maildrop(entry);
+  const std::vector<std::string> argv = postdrop_command(*s.options);
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return say(std::string("pipe: ") + std::strerror(errno)), kExitTempFail;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fds[0], STDIN_FILENO);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    char* no_env[] = {nullptr};
+    ::execve(args[0], args.data(), no_env);
+    std::fprintf(stderr, "sendmail: cannot run %s: %s\n", args[0], std::strerror(errno));
+    ::_exit(kExitTempFail);
+  }
+  ::close(fds[0]);
+  ::signal(SIGPIPE, SIG_IGN);  // postdrop may refuse before reading everything
+  const bool written = pid > 0 && write_all_fd(fds[1], data);
+  ::close(fds[1]);
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return say("cannot run postdrop"), kExitTempFail;
+  if (!WIFEXITED(status)) return say("postdrop failed"), kExitTempFail;
+  if (WEXITSTATUS(status) == kExitOk && !written) return kExitTempFail;
+  return WEXITSTATUS(status);
 }
 
 int deliver(const SendmailOptions& o, const config::Config& cfg) {
@@ -390,6 +451,11 @@ int deliver(const SendmailOptions& o, const config::Config& cfg) {
       if (o.verbose && rc == kExitOk) say("queued as " + queue_id + " by the daemon");
       return rc;
     }
+  }
+  if (!may_write_queue(cfg)) {
+    const int rc = drop_in_maildrop(s);
+    if (o.verbose && rc == kExitOk) say("left in the maildrop for the daemon (" + why_direct + ")");
+    return rc;
   }
   auto store = open_queue_for_writing(cfg, why_direct);
   if (!store) return kExitTempFail;

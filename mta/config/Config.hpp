@@ -63,6 +63,7 @@ struct QueueSection {
   std::uint64_t max_size = 1ull << 30;  // LMDB map size, bytes
   bool sync = true;                     // false = no fsync (UNSAFE)
   MinFree min_free;
+  std::string maildrop;  // "" = "maildrop" next to the queue directory (see effective_maildrop)
   bool operator==(const QueueSection&) const = default;
 };
 
@@ -237,6 +238,8 @@ std::string render(const Config& cfg);
 
 // Pure helpers taking the system's host name as an argument.
 std::string effective_hostname(const Config& cfg, std::string_view system_host_name);
+// [queue] maildrop, or the directory "maildrop" beside [queue] path when it is empty.
+std::string effective_maildrop(const Config& cfg);
 // [relay] local_domains, or {hostname, "localhost"} when empty (lower-case).
 std::vector<std::string> effective_local_domains(const Config& cfg, std::string_view system_host_name);
 // The listener's own relay_networks, or [relay] networks when it has none.

@@ -338,6 +338,7 @@ class Loader {
         {"max_size", [&](auto& n, auto& p) { q.max_size = size_at_least(n, p, 1ull << 20, "1MiB"); }},
         {"sync", [&](auto& n, auto& p) { q.sync = boolean(n, p); }},
         {"min_free", [&](auto& n, auto& p) { q.min_free = min_free(n, p); }},
+        {"maildrop", [&](auto& n, auto& p) { q.maildrop = str(n, p); }},
     });
   }
 

@@ -92,6 +92,7 @@ std::string render(const Config& c) {
   kv("max_size", size(c.queue.max_size));
   kv("sync", b(c.queue.sync));
   kv("min_free", c.queue.min_free.is_percent ? q(percent(c.queue.min_free.percent)) : size(c.queue.min_free.bytes));
+  kv("maildrop", q(c.queue.maildrop));
 
   for (const Listener& l : c.listen) {
     o += "\n[[listen]]\n";

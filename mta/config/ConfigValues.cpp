@@ -122,6 +122,14 @@ std::string effective_hostname(const Config& cfg, std::string_view system_host_n
   return cfg.hostname.empty() ? std::string(system_host_name) : cfg.hostname;
 }
 
+std::string effective_maildrop(const Config& cfg) {
+  if (!cfg.queue.maildrop.empty()) return cfg.queue.maildrop;
+  std::string path = cfg.queue.path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? "maildrop" : path.substr(0, slash + 1) + "maildrop";
+}
+
 std::vector<std::string> effective_local_domains(const Config& cfg, std::string_view system_host_name) {
   if (!cfg.relay.local_domains.empty()) return cfg.relay.local_domains;
   // The host name first: a bare "Postmaster" (RFC 5321 §4.5.1) is qualified with the first local

@@ -6,9 +6,7 @@
 // WATCHDOG (Type=notify). The queue's free space gates MAIL (backpressure, [queue] min_free).
 #include "mta/daemon/Daemon.hpp"
 
-#include <grp.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -23,12 +21,14 @@
 #include <string>
 #include <variant>
 
+#include "mta/daemon/ControlSocket.hpp"
+#include "mta/daemon/DaemonQueue.hpp"
 #include "mta/daemon/DeliveryAgent.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/MaildropImport.hpp"
 #include "mta/daemon/Metrics.hpp"
 #include "mta/daemon/MetricsServer.hpp"
 #include "mta/daemon/PasswordFile.hpp"
-#include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/Resolver.hpp"
 #include "mta/daemon/RouteRules.hpp"
 #include "mta/daemon/SmtpServer.hpp"
@@ -114,31 +114,15 @@ SpaceCheck check_space(const config::Config& cfg, const queue::QueueStore::Stats
   return c;
 }
 
-// Started as root outside systemd: bind first, then become [user] (as Postfix's daemons do).
-// The queue directory is handed to that user so the next start as that user can open it.
-Result<void> drop_privileges(const config::Config& cfg) {
-  if (::geteuid() != 0 || cfg.user.empty() || cfg.user == "root") return {};
-  errno = 0;
-  passwd* pw = ::getpwnam(cfg.user.c_str());
-  if (!pw) {
-    log_warning("user '" + cfg.user + "' does not exist: still running as root (create it, e.g. with "
-                "systemd-sysusers ferry.conf, or set user = \"root\" to say this is intended)");
-    return {};
-  }
-  const uid_t uid = pw->pw_uid;
-  const gid_t gid = pw->pw_gid;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(cfg.queue.path, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    if (::chown(it->path().c_str(), uid, gid) != 0)
-      return make_error(ErrorKind::Io, "chown " + it->path().string() + ": " + std::strerror(errno));
-  if (::chown(cfg.queue.path.c_str(), uid, gid) != 0)
-    return make_error(ErrorKind::Io, "chown " + cfg.queue.path + ": " + std::strerror(errno));
-  if (::initgroups(pw->pw_name, gid) != 0) return make_error(ErrorKind::Io, std::string("initgroups: ") + std::strerror(errno));
-  if (::setgid(gid) != 0) return make_error(ErrorKind::Io, std::string("setgid: ") + std::strerror(errno));
-  if (::setuid(uid) != 0) return make_error(ErrorKind::Io, std::string("setuid: ") + std::strerror(errno));
-  if (::setuid(0) == 0) return make_error(ErrorKind::Io, "could regain root after setuid");
-  log_info("dropped privileges to user " + cfg.user + " (uid " + std::to_string(uid) + ", gid " + std::to_string(gid) + ")");
+// Started as root outside systemd: bind first, then become the run user (as Postfix's daemons
+// do). Nothing is chowned: the queue directory already belongs to that user (tmpfiles or the
+// installer made it; open_daemon_queue checked it), and a recursive chown as root would follow
+// the links that user can plant there.
+Result<void> drop_privileges(const RunUser& user) {
+  if (!user.drop) return {};
+  if (auto done = become(user); !done) return done;
+  log_info("dropped privileges to user " + user.name + " (uid " + std::to_string(user.uid) + ", gid " +
+           std::to_string(user.gid) + ")");
   return {};
 }
 
@@ -174,16 +158,14 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   const config::Config& config = *current;
   const std::string hostname = config::effective_hostname(config, system_host_name());
 
-  queue::QueueOptions options;
-  options.path = config.queue.path;
-  options.map_size = config.queue.max_size;
-  options.sync = config.queue.sync;
-  auto opened = queue::QueueStore::open(options);
+  auto opened = open_daemon_queue(config);
   if (!opened) {
-    log_error("cannot open the queue at " + options.path + ": " + opened.error().message);
-    return 75;  // EX_TEMPFAIL: the service manager may retry
+    log_error(opened.error().message);
+    // A missing account or a queue directory with the wrong owner is the operator's to fix:
+    // EX_CONFIG, which the unit does not restart. Anything else may pass (EX_TEMPFAIL).
+    return opened.error().kind == ErrorKind::Invalid ? 78 : 75;
   }
-  auto& store = **opened;
+  auto& store = *opened->store;
   if (!config.queue.sync) log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
 
   auto recovered = store.recover(now_ms());
@@ -191,7 +173,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     log_error("queue recovery failed: " + recovered.error().message);
     return 75;
   }
-  log_info("queue " + options.path + ": " + std::to_string(recovered->messages) + " messages, " +
+  log_info("queue " + config.queue.path + ": " + std::to_string(recovered->messages) + " messages, " +
            std::to_string(recovered->pending_recipients) + " pending recipients, " +
            std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
            std::to_string(recovered->quarantined) + " records quarantined");
@@ -343,8 +325,8 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
                ":" + std::to_string(metrics_server.port()) + "/metrics");
   }
 
-  if (auto dropped = drop_privileges(config); !dropped) {
-    log_error("cannot drop privileges to user " + config.user + ": " + dropped.error().message);
+  if (auto dropped = drop_privileges(opened->user); !dropped) {
+    log_error("cannot drop privileges to user " + opened->user.name + ": " + dropped.error().message);
     batcher.stop();
     return 71;
   }
@@ -369,6 +351,24 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     return 75;
   }
 
+  // Local users' mail left in the maildrop by `ferry postdrop` while the daemon was down: taken
+  // in now, when woken (SIGUSR1) and every 5 s (postdrop cannot signal a daemon of another user).
+  std::shared_ptr<const dkim::DkimSigner> dkim_now = runtime->dkim;
+  MaildropImport maildrop(MaildropDeps{config::effective_maildrop(config), hostname, [&]() -> const config::Config& { return *current; },
+                                       [&] { return dkim_now; }, &store, &batcher, io.get_executor(),
+                                       [&agent](const std::string& id) { agent->message_queued(QueueId::parse(id).value_or(QueueId{})); }});
+  // `ferry queue flush|hold|release|delete` and sendmail say the queue changed: over the control
+  // socket in the queue directory, or with SIGUSR1 sent to the pid-file lock's holder. Pick the
+  // change up at once, as Postfix's qmgr does on its fifo.
+  auto queue_changed = [&](const char* how) {
+    log_info(std::string("queue changed (") + how + "): re-reading it and the maildrop");
+    agent->queue_changed();
+    maildrop.scan();
+  };
+  ControlSocket control(io, [&] { queue_changed("control socket"); });
+  if (auto c = control.start(config.queue.path); !c)
+    log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
+
   // SIGTERM/SIGINT: stage 1 stops accepting and lets transactions finish (bounded); a second
   // signal stops at once. Either way every commit already handed to the writer completes below.
   boost::asio::signal_set signals(io, SIGTERM, SIGINT);
@@ -384,6 +384,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
         systemd::notify_stopping();
         log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
         metrics_server.stop();
+        control.stop();
         // Stop accepting and let sessions finish, then let deliveries finish, then stop.
         server.stop(std::chrono::seconds(10), [&] {
           agent->stop(std::chrono::seconds(10), [&] {
@@ -416,11 +417,12 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     };
     keep(next.listen != current->listen, "[[listen]]", [&] { next.listen = current->listen; });
     keep(next.queue.path != current->queue.path || next.queue.max_size != current->queue.max_size ||
-             next.queue.sync != current->queue.sync,
-         "[queue] path/max_size/sync", [&] {
+             next.queue.sync != current->queue.sync || next.queue.maildrop != current->queue.maildrop,
+         "[queue] path/max_size/sync/maildrop", [&] {
            next.queue.path = current->queue.path;
            next.queue.max_size = current->queue.max_size;
            next.queue.sync = current->queue.sync;
+           next.queue.maildrop = current->queue.maildrop;
          });
     keep(next.metrics != current->metrics, "[metrics] listen", [&] { next.metrics = current->metrics; });
     keep(next.hostname != current->hostname, "hostname", [&] { next.hostname = current->hostname; });
@@ -439,6 +441,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     current = configs.back().get();
     tls_contexts.push_back(rt->tls);
     server.reconfigure(current, rt->tls, rt->passwords, rt->dkim);
+    dkim_now = rt->dkim;
     if (agent) agent->reconfigure(current, std::move(rt->routes));
     set_log_style(current->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
     refresh_space();
@@ -454,16 +457,14 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   };
   hangups.async_wait(on_hangup);
 
-  // SIGUSR1 from `ferry queue flush|hold|release|delete` and sendmail (found through the pid file
-  // in the queue directory): pick the change up at once, as Postfix's qmgr does on its fifo.
+  // SIGUSR1: the same from a client that could not reach the control socket.
   boost::asio::signal_set wakeups(io, SIGUSR1);
   std::function<void(const boost::system::error_code&, int)> on_wakeup = [&](const boost::system::error_code& ec, int) {
     if (ec) return;
-    agent->queue_changed();
+    queue_changed("SIGUSR1");
     wakeups.async_wait(on_wakeup);
   };
   wakeups.async_wait(on_wakeup);
-  PidFile pid_file(pid_file_path(options.path));
 
   // Free space is re-checked every 2 s so the log and the metric follow it without traffic.
   asio::steady_timer space_timer(io);
@@ -475,6 +476,14 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   };
   space_timer.expires_after(std::chrono::seconds(2));
   space_timer.async_wait(on_space_timer);
+  asio::steady_timer maildrop_timer(io);
+  std::function<void(const boost::system::error_code&)> on_maildrop_timer = [&](const boost::system::error_code& ec) {
+    if (ec || signals_seen) return;
+    maildrop.scan();
+    maildrop_timer.expires_after(std::chrono::seconds(5));
+    maildrop_timer.async_wait(on_maildrop_timer);
+  };
+  on_maildrop_timer({});
 
   // WatchdogSec=: ping from the I/O thread, so a wedged event loop gets the service restarted.
   asio::steady_timer watchdog_timer(io);
@@ -494,7 +503,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   const sigset_t held = daemon_signals();
   pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
 
-  log_info("ready: hostname " + hostname + ", queue " + options.path);
+  log_info("ready: hostname " + hostname + ", queue " + config.queue.path);
   systemd::notify_ready("accepting mail on " + std::to_string(ports.size()) + " listeners");
   io.run();
   batcher.stop();

@@ -1,6 +1,7 @@
 // Daemon: wires the queue, the listeners and the delivery agent together and runs them.
 // Contract: run() returns the process exit code after a staged shutdown (SIGTERM / SIGINT):
-// 0 clean, 71 bind / privilege failure, 75 queue cannot open, 78 configuration / TLS / DNS.
+// 0 clean, 71 bind / privilege failure, 75 queue cannot open or another daemon runs on it, 78
+// configuration / TLS / DNS, a missing run user or a queue directory with the wrong owner.
 #pragma once
 
 #include <optional>

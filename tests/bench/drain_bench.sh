@@ -229,6 +229,8 @@ write_ferry_config() {  # port
 # drain_bench: Ferry under test. Everything not set here is the built-in default (notably
 # [queue] sync = true, [delivery] max_connections = 100, max_per_destination = 20).
 hostname = "ferry.bench.invalid"
+# Root runs the bench on a root-owned temporary queue (a missing run user is fatal otherwise).
+user = "root"
 [queue]
 path = "$WORK/ferry-queue"
 max_size = "16GiB"

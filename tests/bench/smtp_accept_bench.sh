@@ -142,6 +142,8 @@ cat >"$FERRY_CONF" <<EOF
 # smtp_accept_bench: Ferry under test. Everything not set here is the built-in default
 # (notably [queue] sync = true: fsync before every 250).
 hostname = "ferry.bench.invalid"
+# Root runs the bench on a root-owned temporary queue (a missing run user is fatal otherwise).
+user = "root"
 [queue]
 path = "$WORK/ferry-queue"
 max_size = "16GiB"

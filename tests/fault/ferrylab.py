@@ -315,6 +315,8 @@ def fake_mx_pair(ips):
 # ---------------------------------------------------------------------------------------------
 def config_text(queue_dir, dns, mx_port, extra="", queue_extra="", max_size="64MiB", delivery_extra=""):
     return f"""hostname = "ferry.test"
+# The labs run as root on a root-owned temporary queue: say so (a missing run user is fatal).
+user = "root"
 [queue]
 path = "{queue_dir}"
 max_size = "{max_size}"

@@ -91,7 +91,7 @@ TEST(configCli, MissingFileExit78) {
 // A route's password file is read as the daemon reads it: check-config and serve refuse alike.
 TEST(configCli, UnreadableRoutePasswordFileExit78LikeServe) {
   TempDir dir;
-  dir.write("ferry.toml", "[queue]\npath = \"" + dir.file("q") + "\"\n[metrics]\nlisten = \"\"\n[[route]]\ndomain = \"*\"\n"
+  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\n[metrics]\nlisten = \"\"\n[[route]]\ndomain = \"*\"\n"
                           "host = \"[127.0.0.1]\"\nauth_user = \"u\"\nauth_password_file = \"" + dir.file("absent") + "\"\n");
   auto check = run({FERRY_BINARY, "check-config", dir.file("ferry.toml")});
   EXPECT_EQ(check.exit_code, kExitConfig);

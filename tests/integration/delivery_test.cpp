@@ -29,7 +29,7 @@ class Delivery : public ::testing::Test {
   }
 
   void start(const std::string& extra = "", const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\n") {
-    std::string cfg = "hostname = \"ferry.test\"\n"
+    std::string cfg = "hostname = \"ferry.test\"\nuser = \"root\"\n"
                       "[queue]\npath = \"" + dir_.file("q") + "\"\nmax_size = \"64MiB\"\n"
                       "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
                       "[delivery]\nport = " + std::to_string(mx1_->port()) + "\nconnect_timeout = \"2s\"\n"
@@ -232,7 +232,7 @@ TEST_F(Delivery, RefusesToDeliverToItself) {
   // A route pointing at Ferry's own listener is a mail loop (5.4.6), not an endless relay.
   start();
   serve_->stop(SIGTERM);
-  std::string cfg = "hostname = \"ferry.test\"\n[queue]\npath = \"" + dir_.file("q") + "\"\n"
+  std::string cfg = "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir_.file("q") + "\"\n"
                     "[[listen]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(port_) + "\nmode = \"relay\"\n"
                     "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(port_) + "\"\n";
   dir_.write("ferry.toml", cfg);

@@ -357,7 +357,7 @@ TEST(dkimServer, SignsAcceptedMailBeforeCommit) {
   TempDir dir;
   Published rsa = keygen(dir, "example.test", "srv1", "rsa");
   Published ed = keygen(dir, "example.test", "srv2", "ed25519");
-  dir.write("ferry.toml", "hostname = \"mx.test\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
+  dir.write("ferry.toml", "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
                           "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
                           "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n"
                           "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv1\"\nkey = \"" + dir.file("srv1.key") + "\"\n"

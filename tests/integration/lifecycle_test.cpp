@@ -34,7 +34,9 @@ class Ops : public ::testing::Test {
 
   // Deliveries go to a port where nothing listens: they are deferred and mail stays queued.
   std::string base(const std::string& extra) const {
-    return "hostname = \"mx.ferry.test\"\n" + extra + "\n[queue]\npath = \"" + dir.file("q") +
+    // Root runs these daemons on a root-owned temporary queue: say so (a missing run user is fatal).
+    const std::string user = extra.find("user = ") == std::string::npos ? "user = \"root\"\n" : "";
+    return "hostname = \"mx.ferry.test\"\n" + user + extra + "\n[queue]\npath = \"" + dir.file("q") +
            "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
            "[metrics]\nlisten = \"127.0.0.1:0\"\n[retry]\nfirst = \"1h\"\n"
            "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:1\"\n";
@@ -369,6 +371,11 @@ TEST_F(run_Lifecycle, SigtermDuringLoadLosesNothing) {
 TEST_F(run_Lifecycle, StartedAsRootDropsToTheConfiguredUser) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   write(base("user = \"nobody\""));
+  // The queue directory belongs to the run user already (systemd-tmpfiles or the installer
+  // make it so); the daemon checks that and chowns nothing.
+  ::chmod(dir.path().c_str(), 0755);
+  ASSERT_EQ(::mkdir(dir.file("q").c_str(), 0700), 0);
+  ASSERT_EQ(::chown(dir.file("q").c_str(), 65534, 65534), 0);
   start();
   EXPECT_TRUE(daemon->wait_for_output("dropped privileges to user nobody")) << daemon->output();
   std::ifstream status("/proc/" + std::to_string(daemon->pid()) + "/status");
@@ -376,7 +383,7 @@ TEST_F(run_Lifecycle, StartedAsRootDropsToTheConfiguredUser) {
   while (std::getline(status, line))
     if (line.starts_with("Uid:")) uids = line;
   EXPECT_EQ(uids, "Uid:\t65534\t65534\t65534\t65534");
-  // The queue was handed over: mail is still accepted and committed.
+  // The queue is the run user's: mail is accepted and committed.
   Smtp c(smtp_port);
   c.reply();
   c.cmd("EHLO c.example");

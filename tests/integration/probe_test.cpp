@@ -32,7 +32,7 @@ class probeCli : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(test::open_mx_pair(mx1_, "127.0.0.2", mx2_, "127.0.0.3"));
     dns_ = std::make_unique<test::DnsServer>(test::loopback_mx_zone());
-    dir_.write("ferry.toml", "hostname = \"probe.test\"\n[queue]\npath = \"" + dir_.file("q") +
+    dir_.write("ferry.toml", "hostname = \"probe.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir_.file("q") +
                                  "\"\n[delivery]\nport = " + std::to_string(mx1_->port()) +
                                  "\nconnect_timeout = \"2s\"\n[dns]\nservers = [\"" + dns_->address() + "\"]\n");
   }
@@ -198,7 +198,7 @@ TEST_F(probeCli, RouteWithUnreadablePasswordFileIsAConfigError) {
 // A real Ferry as the target: it offers STARTTLS with a self-signed certificate.
 TEST(probeTls, StartTlsWithSelfSignedCertificateIsShownAsNotVerified) {
   test::TempDir dir;
-  dir.write("ferry.toml", "hostname = \"tls.test\"\n[queue]\npath = \"" + dir.file("q") +
+  dir.write("ferry.toml", "hostname = \"tls.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
                               "\"\nmax_size = \"64MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
                               "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));

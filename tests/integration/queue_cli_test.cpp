@@ -16,7 +16,7 @@ class QueueCli : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = dir_.file("ferry.toml");
-    dir_.write("ferry.toml", "[queue]\npath = \"" + dir_.file("queue") + "\"\nmax_size = \"64MiB\"\n");
+    dir_.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir_.file("queue") + "\"\nmax_size = \"64MiB\"\n");
   }
 
   // Enqueues one message straight through QueueStore, as the SMTP server would.

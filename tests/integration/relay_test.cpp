@@ -30,7 +30,7 @@ struct Ferry {
   std::unique_ptr<test::Background> proc;
   int port = 0;
   void start(const std::string& name, const std::string& body) {
-    dir.write("ferry.toml", "hostname = \"" + name + "\"\n[queue]\npath = \"" + dir.file("q") +
+    dir.write("ferry.toml", "hostname = \"" + name + "\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
                                 "\"\nmax_size = \"64MiB\"\n" + body);
     proc = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));

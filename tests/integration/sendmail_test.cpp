@@ -34,7 +34,7 @@ class sendmail_Integration : public ::testing::Test {
   void SetUp() override { write_config(""); }
 
   void write_config(const std::string& extra) {
-    dir.write("ferry.toml", "hostname = \"mx.ferry.test\"\n[queue]\npath = \"" + dir.file("q") +
+    dir.write("ferry.toml", "hostname = \"mx.ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
                                 "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = " +
                                 std::to_string(port) + "\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n" +
                                 "[aliases]\nroot = \"admin@example.org\"\n" +
@@ -110,7 +110,8 @@ TEST_F(sendmail_Integration, DaemonDownEnqueuesDirectlyAndTheDaemonDeliversLater
 }
 
 TEST_F(sendmail_Integration, DaemonDownAndQueueNotWritableExits75) {
-  // Create the queue as root, then submit as nobody: neither the daemon nor the queue is usable.
+  // Create the queue as root, then submit as nobody: neither the daemon nor the queue is usable,
+  // and there is no maildrop for ferry postdrop either.
   ASSERT_EQ(queue({"list"}).exit_code, 0);
   ::chmod(dir.path().c_str(), 0755);
   ::chmod(dir.file("q").c_str(), 0755);
@@ -118,7 +119,7 @@ TEST_F(sendmail_Integration, DaemonDownAndQueueNotWritableExits75) {
                       "-C", config, "x@example.org"},
                      "Subject: s\n\nb\n");
   EXPECT_EQ(r.exit_code, 75) << r.err;
-  EXPECT_NE(r.err.find("not writable"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("cannot write to the maildrop " + dir.file("maildrop")), std::string::npos) << r.err;
   EXPECT_EQ(only_id(), "");
 }
 

@@ -21,7 +21,7 @@ TEST(Serve, RefusesBadConfigLikeCheckConfig) {
 
 TEST(Serve, StartsAndStopsOnSigterm) {
   test::TempDir dir;
-  dir.write("ferry.toml", "[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
+  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
                           "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
   ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
@@ -34,7 +34,7 @@ TEST(Serve, StartsAndStopsOnSigterm) {
 // handlers instead of killing it with their default action (SIGHUP, SIGTERM: terminate).
 TEST(Serve, SignalsDuringStartUpWaitForTheirHandlers) {
   test::TempDir dir;
-  dir.write("ferry.toml", "[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
+  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
                           "[metrics]\nlisten = \"\"\n"
                           "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));

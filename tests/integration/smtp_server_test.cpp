@@ -224,7 +224,7 @@ struct FerryOptions {
 class Ferry {
  public:
   explicit Ferry(const FerryOptions& o = {}) : queue_size_(o.queue_size) {
-    std::string cfg = "hostname = \"mx.test\"\n[queue]\npath = " + js(dir.file("queue")) +
+    std::string cfg = "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = " + js(dir.file("queue")) +
                       "\nmax_size = " + js(o.queue_size) + "\n[metrics]\nlisten = \"\"\n";
     for (const auto& l : o.listeners) {
       cfg += "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = " + js(l.mode) + "\n";

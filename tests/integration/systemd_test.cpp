@@ -21,7 +21,7 @@ namespace ferry {
 namespace {
 
 std::string config_text(const test::TempDir& dir, int port) {
-  return "hostname = \"mx.ferry.test\"\n[queue]\npath = \"" + dir.file("q") +
+  return "hostname = \"mx.ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
          "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(port) +
          "\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n";
 }
@@ -137,8 +137,15 @@ TEST(systemd_Units, SysusersAndTmpfilesApplyToAScratchRoot) {
   ASSERT_EQ(tmp.exit_code, 0) << tmp.err;
   struct stat st{};
   ASSERT_EQ(::stat(root.file("var/lib/ferry/queue").c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << "the queue is the service account's alone";
   EXPECT_NE(st.st_uid, 0u) << "owned by the ferry account";
+  // The maildrop: ferry's, group ferry-drop (the setgid postdrop's), sticky, no reading for others.
+  EXPECT_NE(read_file(root.file("etc/group")).find("ferry-drop:x:"), std::string::npos);
+  ASSERT_EQ(::stat(root.file("var/lib/ferry/maildrop").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 01730u);
+  EXPECT_NE(st.st_gid, 0u);
+  ASSERT_EQ(::stat(root.file("var/lib/ferry").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0755u) << "every user passes through to the maildrop";
 }
 
 // The build directory: FERRY_BINARY is <build>/mta/cli/ferry.
@@ -155,6 +162,7 @@ TEST(systemd_Install, LayoutWithAndWithoutTheSendmailComponent) {
   struct stat st{};
   EXPECT_EQ(::stat((root + "/usr/sbin/ferry").c_str(), &st), 0);
   EXPECT_TRUE(st.st_mode & S_IXUSR);
+  EXPECT_EQ(::stat((root + "/usr/sbin/ferry-postdrop").c_str(), &st), 0) << "the maildrop helper";
   char target[256] = {};
   ASSERT_GT(::readlink((root + "/usr/sbin/sendmail").c_str(), target, sizeof target - 1), 0);
   EXPECT_STREQ(target, "ferry");

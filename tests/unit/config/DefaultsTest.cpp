@@ -29,6 +29,13 @@ TEST(configDefaults, TopLevelAndQueue) {
   EXPECT_TRUE(c.queue.sync);
   EXPECT_TRUE(c.queue.min_free.is_percent);
   EXPECT_EQ(c.queue.min_free.percent, 10.0);
+  EXPECT_EQ(c.queue.maildrop, "");
+  EXPECT_EQ(effective_maildrop(c), "./var/maildrop");
+  Config other = c;
+  other.queue.path = "/var/lib/ferry/queue/";
+  EXPECT_EQ(effective_maildrop(other), "/var/lib/ferry/maildrop");
+  other.queue.maildrop = "/var/spool/ferry/maildrop";
+  EXPECT_EQ(effective_maildrop(other), "/var/spool/ferry/maildrop");
 }
 
 TEST(configDefaults, ListenRelayAliases) {
