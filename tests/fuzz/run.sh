@@ -15,7 +15,7 @@ cmake -S "$root/tests/fuzz" -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="
 cmake --build "$build" -j"$(nproc)"
 
 status=0
-for target in fuzz_command_parser fuzz_data_reader fuzz_server_session; do
+for target in fuzz_command_parser fuzz_data_reader fuzz_server_session fuzz_bdat_chunk fuzz_dkim_signer; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus" "$build/artifacts/$target"
   echo "== $target (${seconds}s)"

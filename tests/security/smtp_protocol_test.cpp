@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 // appended to the configuration ([smtp], [relay], [auth] sections).
 struct Daemon {
   explicit Daemon(const std::string& extra, const std::string& passwd = "", int mx_port = 9) {
-    std::string cfg = "hostname = \"mx.test\"\n[queue]\npath = \"" + dir.file("queue") +
+    std::string cfg = "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("queue") +
                       "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
                       "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
                       "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(mx_port) + "\"\n";
