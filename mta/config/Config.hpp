@@ -92,6 +92,11 @@ struct SmtpSection {
   Duration command_timeout = std::chrono::minutes(5);
   Duration data_timeout = std::chrono::minutes(5);
   std::uint32_t max_received_headers = 50;
+  // Bytes all connections together may hold for messages not yet committed (bodies, their
+  // copies for signing and for the commit); when full, the server stops reading from clients.
+  std::uint64_t max_pending_bytes = 256ull << 20;
+  // Whether max_connections_per_ip also applies to clients in the listener's relay networks.
+  bool limit_relay_networks = false;
   bool operator==(const SmtpSection&) const = default;
 };
 
@@ -104,6 +109,7 @@ struct TlsSection {
 struct AuthSection {
   std::string password_file;  // empty = AUTH disabled
   bool allow_plaintext_loopback = false;
+  bool on_relay_listeners = false;  // also offer AUTH on mode = "relay" listeners
   bool operator==(const AuthSection&) const = default;
 };
 

@@ -432,6 +432,8 @@ class Loader {
         {"command_timeout", [&](auto& n, auto& p) { s.command_timeout = positive_duration(n, p); }},
         {"data_timeout", [&](auto& n, auto& p) { s.data_timeout = positive_duration(n, p); }},
         {"max_received_headers", [&](auto& n, auto& p) { s.max_received_headers = count(n, p); }},
+        {"max_pending_bytes", [&](auto& n, auto& p) { s.max_pending_bytes = size_at_least(n, p, 1ull << 20, "1MiB"); }},
+        {"limit_relay_networks", [&](auto& n, auto& p) { s.limit_relay_networks = boolean(n, p); }},
     });
   }
 
@@ -446,6 +448,7 @@ class Loader {
     fields(t, path, {
         {"password_file", [&](auto& n, auto& p) { cfg_.auth.password_file = str(n, p); }},
         {"allow_plaintext_loopback", [&](auto& n, auto& p) { cfg_.auth.allow_plaintext_loopback = boolean(n, p); }},
+        {"on_relay_listeners", [&](auto& n, auto& p) { cfg_.auth.on_relay_listeners = boolean(n, p); }},
     });
   }
 

@@ -119,6 +119,8 @@ std::string render(const Config& c) {
   kv("command_timeout", dur(c.smtp.command_timeout));
   kv("data_timeout", dur(c.smtp.data_timeout));
   kv("max_received_headers", std::to_string(c.smtp.max_received_headers));
+  kv("max_pending_bytes", size(c.smtp.max_pending_bytes));
+  kv("limit_relay_networks", b(c.smtp.limit_relay_networks));
 
   o += "\n[tls]\n";
   kv("certificate", q(c.tls.certificate));
@@ -127,6 +129,7 @@ std::string render(const Config& c) {
   o += "\n[auth]\n";
   kv("password_file", q(c.auth.password_file));
   kv("allow_plaintext_loopback", b(c.auth.allow_plaintext_loopback));
+  kv("on_relay_listeners", b(c.auth.on_relay_listeners));
 
   const auto& d = c.delivery;
   o += "\n[delivery]\n";

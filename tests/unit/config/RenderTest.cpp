@@ -64,12 +64,15 @@ max_connections_per_ip = 2
 command_timeout = "90s"
 data_timeout = 601
 max_received_headers = 30
+max_pending_bytes = "300MiB"
+limit_relay_networks = true
 [tls]
 certificate = "/etc/ferry/cert.pem"
 key = "/etc/ferry/key.pem"
 [auth]
 password_file = "/etc/ferry/passwd"
 allow_plaintext_loopback = true
+on_relay_listeners = true
 [delivery]
 port = 2526
 max_connections = 7
