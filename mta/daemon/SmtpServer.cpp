@@ -194,8 +194,14 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   ++stats.connections;
 
   // Connection limits: answer 421 rather than leaving the client hanging (RFC 5321 §3.8).
+  // Clients in the listener's relay networks (local applications) are exempt from the per-IP
+  // limit unless limit_relay_networks says otherwise, as Postfix exempts $mynetworks
+  // (smtpd_client_event_limit_exceptions); max_connections still applies to them.
+  bool in_relay_networks = false;
+  for (const auto& net : listener_networks[index]) in_relay_networks = in_relay_networks || net.contains(conn.ip);
+  const bool per_ip_limited = cfg.smtp.limit_relay_networks || !in_relay_networks;
   const bool over_global = connections.size() >= cfg.smtp.max_connections;
-  const bool over_ip = per_ip[conn.ip] >= cfg.smtp.max_connections_per_ip;
+  const bool over_ip = per_ip_limited && per_ip[conn.ip] >= cfg.smtp.max_connections_per_ip;
   if (stopping || over_global || over_ip) {
     ++stats.rejected_connections;
     if (per_ip[conn.ip] == 0) per_ip.erase(conn.ip);
@@ -232,8 +238,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   policy.allow_plaintext_auth = cfg.auth.allow_plaintext_loopback && is_loopback(conn.ip);
   policy.auth_required = listener.mode != config::ListenMode::Relay;
   policy.client_ip = conn.ip;
-  bool may_relay = false;
-  for (const auto& net : listener_networks[index]) may_relay = may_relay || net.contains(conn.ip);
+  bool may_relay = in_relay_networks;
   // Submission ports (RFC 6409): AUTH is required before MAIL whatever the client address, as
   // issue 3 fixes it; the relay-network exemption applies to relay listeners only.
   if (listener.mode != config::ListenMode::Relay) may_relay = false;

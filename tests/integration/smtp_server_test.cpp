@@ -878,7 +878,9 @@ TEST(smtpServerLimits, IdleClientTimesOutWith421) {
 
 TEST(smtpServerLimits, PerIpConnectionLimit) {
   FerryOptions o;
-  o.extra = "[smtp]\nmax_connections_per_ip = 2\n";
+  // 127.0.0.1 is in the default relay networks, which are exempt from the per-IP limit unless
+  // limit_relay_networks says otherwise.
+  o.extra = "[smtp]\nmax_connections_per_ip = 2\nlimit_relay_networks = true\n";
   START_FERRY(ferry, o);
   auto a = std::make_unique<RawClient>(ferry.port());
   RawClient b(ferry.port());
