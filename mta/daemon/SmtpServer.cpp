@@ -7,6 +7,9 @@
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <sys/resource.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -21,10 +24,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
+#include <list>
 #include <map>
 #include <set>
 
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/PendingBytesBudget.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
@@ -69,6 +74,31 @@ void raise_file_limit(std::uint64_t connections) {
                 " needs; raise LimitNOFILE (systemd) or ulimit -n");
 }
 
+constexpr std::size_t kCommandRead = 4 * 1024;    // a read while no message is being stored
+constexpr std::size_t kMinBody = 16 * 1024;       // the first body buffer of a message
+constexpr std::size_t kBodySlack = 512 * 1024;    // Received header + what one read can add
+constexpr std::size_t kSignatureRoom = 8 * 1024;  // DKIM-Signature fields inserted at the top
+
+// A message body is one large block: with glibc's default (a threshold that rises to the largest
+// block freed), freed bodies stay in the heap and the process's memory would not come back down
+// after a burst. A fixed threshold keeps every body in its own mapping, returned when freed, and
+// its untouched capacity costs no memory at all.
+void return_large_blocks_to_the_system() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
+// [smtp] max_pending_bytes; a warning when the largest message cannot fit (it would get 451).
+void set_pending_capacity(PendingBytesBudget& budget, const config::Config& cfg) {
+  budget.set_capacity(cfg.smtp.max_pending_bytes);
+  const std::uint64_t one = 2 * (cfg.smtp.max_message_size + kBodySlack);
+  if (one > cfg.smtp.max_pending_bytes)
+    log_warning("[smtp] max_pending_bytes = " + std::to_string(cfg.smtp.max_pending_bytes) +
+                " is less than twice max_message_size plus 1MiB (" + std::to_string(one) +
+                "): the largest messages will be refused with 451 4.3.1");
+}
+
 std::string first_line(const std::string& reply) {
   auto end = reply.find("\r\n");
   return reply.substr(0, end);
@@ -91,12 +121,19 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   bool stopping = false;
   std::function<void()> on_drained;
   asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
+  // [smtp] max_pending_bytes: message bytes held by all connections before their commit, and
+  // the connections waiting (not reading their socket) until a release makes room.
+  PendingBytesBudget pending{0};
+  std::list<asio::steady_timer*> memory_waiters;
 
   Impl(asio::io_context& io_, SmtpServerDeps d) : io(io_), deps(std::move(d)) {}
   ~Impl() { auth_pool.join(); }
 
   awaitable<void> accept_loop(std::size_t index);
   awaitable<void> serve(tcp::socket socket, std::size_t index);
+  awaitable<bool> reserve_memory(Connection& conn, std::uint64_t bytes, SteadyClock::time_point deadline);
+  void set_memory(Connection& conn, std::uint64_t bytes);
+  awaitable<void> make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size);
   void connection_ended() {
     if (stopping && connections.empty() && on_drained) {
       auto done = std::move(on_drained);
@@ -116,6 +153,11 @@ struct Connection {
   bool idle = false;  // blocked reading a command (not in a transaction step)
   smtp::ServerSession* session = nullptr;
   std::string ip;
+  std::string where;                        // "[ip]:port", for logs
+  PendingBytesBudget::HolderId memory = 0;  // this connection's share of max_pending_bytes
+  std::uint64_t body_limit = 0;             // the largest body buffer a message can need
+  std::chrono::milliseconds data_timeout{0};
+  bool waited_for_memory = false;           // logged once per message
 
   Connection(SmtpServer::Impl& s, tcp::socket sock) : server(s), socket(std::move(sock)) {}
 
@@ -163,6 +205,59 @@ struct Connection {
     co_return;
   }
 };
+
+// ---- memory for messages before their commit ([smtp] max_pending_bytes) ----------------------
+// A connection holds its body buffer's capacity; while a message is signed and committed, also
+// one more copy of its size (LMDB copies the body into its dirty pages, DKIM canonicalizes the
+// header section) and room for the DKIM-Signature fields. Its claim is therefore twice the
+// largest body buffer: the most it can ever hold. queue/README.md explains the choice.
+
+awaitable<bool> SmtpServer::Impl::reserve_memory(Connection& conn, std::uint64_t bytes,
+                                                 SteadyClock::time_point deadline) {
+  while (!pending.try_set(conn.memory, bytes)) {
+    if (SteadyClock::now() >= deadline || !conn.socket.is_open()) co_return false;
+    if (!conn.waited_for_memory) {
+      conn.waited_for_memory = true;
+      log_info(conn.where + ": waiting for memory: " + std::to_string(pending.total()) + " of " +
+               std::to_string(pending.capacity()) + " pending bytes held");
+    }
+    // TCP backpressure: the socket is not read while this connection waits; a release wakes it.
+    asio::steady_timer timer(io, deadline);
+    auto at = memory_waiters.insert(memory_waiters.end(), &timer);
+    co_await timer.async_wait(kNoThrow);
+    memory_waiters.erase(at);
+  }
+  co_return true;
+}
+
+void SmtpServer::Impl::set_memory(Connection& conn, std::uint64_t bytes) {
+  const bool released = bytes < pending.held(conn.memory);
+  pending.force_set(conn.memory, bytes);
+  if (released)
+    for (auto* timer : memory_waiters) timer->cancel();
+}
+
+// Before a read of up to `read_size` octets: grows the body buffer so that feeding them cannot
+// reallocate it, within the budget (by half its size at a time: few copies, little slack). When
+// no room comes within data_timeout, the message is dropped: the rest of its data is read but not
+// stored and its end is answered 451 4.3.1.
+awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size) {
+  const std::size_t growth = session.body_growth_bound(read_size);
+  const std::size_t capacity = session.body_capacity();
+  const std::size_t need = session.body_size() + growth;
+  if (growth == 0 || need <= capacity) co_return;
+  const std::size_t step = std::clamp<std::size_t>(capacity + capacity / 2, kMinBody, conn.body_limit);
+  const std::size_t next = std::max(need, step);
+  // Both buffers exist while the body moves into the larger one.
+  if (!co_await reserve_memory(conn, capacity + next, SteadyClock::now() + conn.data_timeout)) {
+    log_info(conn.where + ": no memory for the message within data_timeout; it is read and refused (451 4.3.1)");
+    session.drop_message();
+    set_memory(conn, session.body_capacity());
+    co_return;
+  }
+  session.reserve_body(next);
+  set_memory(conn, session.body_capacity());
+}
 
 awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
   auto& acceptor = *acceptors[index];
@@ -216,10 +311,15 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   connections.insert(&conn);
   ++per_ip[conn.ip];
   ++stats.active;
+  conn.body_limit = cfg.smtp.max_message_size + kBodySlack;
+  conn.data_timeout = cfg.smtp.data_timeout;
+  conn.memory = pending.add(2 * conn.body_limit);
   struct Leave {
     SmtpServer::Impl& s;
     Connection& c;
     ~Leave() {
+      s.set_memory(c, 0);  // whatever the connection held for a message is freed with it
+      s.pending.remove(c.memory);
       s.connections.erase(&c);
       if (--s.per_ip[c.ip] == 0) s.per_ip.erase(c.ip);
       --s.stats.active;
@@ -228,6 +328,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   } leave{*this, conn};
 
   const std::string where = "[" + conn.ip + "]:" + std::to_string(remote.port());
+  conn.where = where;
   log_info("connect from " + where + " to " + std::string(config::to_string(listener.mode)) + " listener port " +
            std::to_string(ports[index]));
 
@@ -336,12 +437,17 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
           if (message.envelope.arrival_ms == 0) message.envelope.arrival_ms = now_ms();
           message.first_due_ms = message.envelope.arrival_ms;
           message.body = std::move(commit->body);
+          // Until the commit returns: the body, one more copy of it and the signature fields.
+          const bool have_memory = co_await reserve_memory(
+              conn, message.body.capacity() + message.body.size() + kSignatureRoom,
+              SteadyClock::now() + cfg.smtp.data_timeout);
           const std::size_t nrcpt = message.envelope.recipients.size();
           const std::string from = message.envelope.reverse_path;
           // DKIM (issue 9): sign once, at acceptance, before the durable commit, so what is
           // stored is what is sent; only mail from relay networks or authenticated clients.
           Result<void> signed_ok;
-          if (deps.dkim && !deps.dkim->empty() && (may_relay || session.authenticated())) {
+          if (!have_memory) signed_ok = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
+          else if (deps.dkim && !deps.dkim->empty() && (may_relay || session.authenticated())) {
             auto out = deps.dkim->sign(message.body, now_ms());
             if (!out) {
               log_error(commit->queue_id + ": DKIM signing failed: " + out.error().message + "; client=" + where);
@@ -403,11 +509,17 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       end_reason = "shutdown";
       break;
     }
+    set_memory(conn, session.body_capacity());  // a refused or committed message frees its buffer
+    if (!session.in_data()) conn.waited_for_memory = false;
+    // Commands are read in small pieces: a message that starts inside one stores little before
+    // the budget sees it. Message data is read only once its buffer has room for it.
+    const std::size_t read_size = session.in_data() ? inbuf.size() : std::min(inbuf.size(), kCommandRead);
+    co_await make_room(conn, session, read_size);
     conn.arm(session.in_data() ? cfg.smtp.data_timeout : cfg.smtp.command_timeout);
     conn.idle = !session.in_data();
     std::size_t n = 0;
     auto reader = [&]() -> awaitable<void> {
-      n = co_await conn.read_some(asio::buffer(inbuf), ec);
+      n = co_await conn.read_some(asio::buffer(inbuf.data(), read_size), ec);
     };
     co_await (reader() || conn.watchdog());
     conn.idle = false;
@@ -425,6 +537,8 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       break;
     }
     session.feed(std::string_view(inbuf.data(), n));
+    // Count a body that started in this read; a finished one stays counted until its commit.
+    if (session.body_capacity() > pending.held(conn.memory)) set_memory(conn, session.body_capacity());
     if (n == inbuf.size() && inbuf.size() < 64 * 1024) inbuf.resize(64 * 1024);
   }
   conn.session = nullptr;
@@ -449,6 +563,8 @@ Result<void> SmtpServer::start() {
   const config::Config& cfg = *impl.deps.config;
   impl.relay = std::make_unique<smtp::RelayPolicy>(relay_rules(cfg, impl.deps.hostname));
   raise_file_limit(cfg.smtp.max_connections);
+  set_pending_capacity(impl.pending, cfg);
+  return_large_blocks_to_the_system();
   for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
     const auto& l = cfg.listen[i];
     boost::system::error_code ec;
@@ -492,6 +608,7 @@ void SmtpServer::reconfigure(const config::Config* config, std::shared_ptr<asio:
   impl.deps.passwords = std::move(passwords);
   impl.deps.dkim = std::move(dkim);
   impl.relay = std::make_unique<smtp::RelayPolicy>(relay_rules(*config, impl.deps.hostname));
+  set_pending_capacity(impl.pending, *config);
   for (std::size_t i = 0; i < impl.listener_networks.size() && i < config->listen.size(); ++i)
     impl.listener_networks[i] = config::effective_relay_networks(*config, config->listen[i]);
 }
@@ -517,6 +634,7 @@ void SmtpServer::stop(std::chrono::milliseconds grace, std::function<void()> don
     log_warning("shutdown grace period over: closing " + std::to_string(impl->connections.size()) + " connections");
     boost::system::error_code ec2;
     for (Connection* c : impl->connections) c->socket.close(ec2);
+    for (auto* t : impl->memory_waiters) t->cancel();  // they see the closed socket and end
   });
 }
 

@@ -19,9 +19,15 @@ void BdatReader::begin_chunk(std::uint64_t octets, bool keep) {
   if (keep_ && !too_big_ && octets <= (64u << 20)) body_.reserve(body_.size() + octets);
 }
 
+void BdatReader::drop() {
+  dropped_ = true;
+  body_.resize(start_);
+  body_.shrink_to_fit();
+}
+
 std::size_t BdatReader::consume(std::string_view input) {
   const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, input.size()));
-  if (keep_ && !too_big_) {
+  if (storing()) {
     body_.append(input.substr(0, take));
     stored_ += take;
   }

@@ -66,6 +66,14 @@ class SecurityDaemon {
   bool ready = false;
 };
 
+// The queue id from "250 2.0.0 Ok: queued as ID" ("" when there is none).
+inline std::string queued_id_of(const std::string& reply) {
+  const auto at = reply.find("queued as ");
+  if (at == std::string::npos) return "";
+  const auto end = reply.find_first_of("\r\n ", at + 10);
+  return reply.substr(at + 10, end == std::string::npos ? std::string::npos : end - at - 10);
+}
+
 // A blocking SMTP connection to 127.0.0.1 whose reads are bounded by a deadline.
 class RawSmtp {
  public:
