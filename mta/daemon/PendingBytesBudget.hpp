@@ -13,16 +13,21 @@ class PendingBytesBudget {
  public:
   using HolderId = std::uint64_t;
 
-  explicit PendingBytesBudget(std::uint64_t capacity) : capacity_(capacity) {}
+  // Each holder's first `allowance` bytes are set aside for it from the capacity: they are always
+  // granted, and memory counted after the fact (force_set) up to that size cannot make the state
+  // unsafe. Past it, the banker's rule decides.
+  explicit PendingBytesBudget(std::uint64_t capacity, std::uint64_t allowance = 0)
+      : capacity_(capacity), allowance_(allowance) {}
 
   // A new holder that may grow to `claim` bytes (its largest message and the copies made of it).
-  // A claim above the capacity is cut to it: such a holder can finish only with the budget alone.
+  // A claim above what the budget can ever give it is cut: it can then finish only alone.
   HolderId add(std::uint64_t claim);
   // Releases everything the holder had.
   void remove(HolderId id);
 
-  // Sets the holder's bytes to `bytes` when that is safe: shrinking always is; growing is when the
-  // total stays within the capacity and, after it, the holders can still finish one after
+  // Sets the holder's bytes to `bytes` when that is safe: shrinking always is, and so is growing
+  // within the allowance; past it, growing is when the holders' bytes beyond their allowances stay
+  // within what the allowances leave of the capacity and the holders can still finish one after
   // another. False (nothing changed) otherwise: the caller waits for a release.
   bool try_set(HolderId id, std::uint64_t bytes);
   // Sets the holder's bytes unconditionally: memory already allocated must be counted even when it
@@ -40,9 +45,11 @@ class PendingBytesBudget {
     std::uint64_t claim = 0;
     std::uint64_t bytes = 0;
   };
+  std::uint64_t beyond_allowance(std::uint64_t bytes) const { return bytes > allowance_ ? bytes - allowance_ : 0; }
   bool safe_after(HolderId id, std::uint64_t bytes) const;
 
   std::uint64_t capacity_;
+  std::uint64_t allowance_;
   std::uint64_t total_ = 0;
   HolderId next_ = 1;
   std::unordered_map<HolderId, Holder> holders_;

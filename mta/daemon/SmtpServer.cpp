@@ -76,6 +76,9 @@ void raise_file_limit(std::uint64_t connections) {
 
 constexpr std::size_t kCommandRead = 4 * 1024;    // a read while no message is being stored
 constexpr std::size_t kMinBody = 16 * 1024;       // the first body buffer of a message
+// Set aside per connection: a body that starts inside a command read (a few KiB at most, with
+// std::string's doubling) is counted after the read, and must not break the banker's rule.
+constexpr std::size_t kAllowance = 32 * 1024;
 constexpr std::size_t kBodySlack = 512 * 1024;    // Received header + what one read can add
 constexpr std::size_t kSignatureRoom = 8 * 1024;  // DKIM-Signature fields inserted at the top
 
@@ -123,7 +126,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
   // [smtp] max_pending_bytes: message bytes held by all connections before their commit, and
   // the connections waiting (not reading their socket) until a release makes room.
-  PendingBytesBudget pending{0};
+  PendingBytesBudget pending{0, kAllowance};
   std::list<asio::steady_timer*> memory_waiters;
 
   Impl(asio::io_context& io_, SmtpServerDeps d) : io(io_), deps(std::move(d)) {}

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <algorithm>
 
 #include "SecurityDaemon.hpp"
 
@@ -143,6 +144,53 @@ TEST(memoryBudget, FortyClientsSendingTwentyFiveMiBStayWithinTheBudget) {
     ASSERT_TRUE(m) << "250 for " << id << " but not in the queue";
     EXPECT_GT(m->envelope.size, body.size()) << id;  // the body and its Received header
   }
+}
+
+// A budget that one message fills: of two clients sending 300 KiB at once, one is not read
+// while the other holds the budget, and after data_timeout its data is read to the end without
+// being stored and answered 451 4.3.1; the other's message is stored.
+TEST(memoryBudget, AClientWaitingPastDataTimeoutGets451AtTheEndOfItsData) {
+  test::SecurityDaemon ferry(
+      "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n"
+      "[smtp]\nmax_pending_bytes = \"1MiB\"\ndata_timeout = \"2s\"\n");
+  ASSERT_TRUE(ferry.ready) << ferry.log();
+  const std::string line = std::string(98, 'a') + "\r\n";
+  std::string part = "Subject: part\r\n\r\n";
+  while (part.size() < 300 * 1024) part += line;
+  const std::string gave_up = "no memory for the message within data_timeout";
+  std::atomic<bool> finish{false};
+  std::string replies[2];
+  auto client = [&](int i) {
+    test::RawSmtp c(ferry.port());
+    if (!c.reply().starts_with("220") || !c.cmd("EHLO c.test").starts_with("250")) return;
+    c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n");
+    c.reply(), c.reply();
+    if (!c.reply().starts_with("354")) return;
+    c.send(part);  // may block while this client is the one not read
+    // Keep the connection within its data_timeout until one of the two has given up.
+    for (int n = 0; n < 80 && !finish; ++n) {
+      c.send(line);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a client's pace, not a wait
+    }
+    c.send(".\r\n");
+    replies[i] = c.reply(15000);
+  };
+  std::thread a(client, 0), b(client, 1);
+  const bool one_gave_up = ferry.wait_for_log(gave_up, 15000);
+  finish = true;
+  a.join();
+  b.join();
+  ASSERT_TRUE(one_gave_up) << ferry.log();
+  EXPECT_EQ(ferry.count_in_log(gave_up), 1u) << ferry.log();
+  std::vector<std::string> codes{replies[0].substr(0, 9), replies[1].substr(0, 9)};
+  std::sort(codes.begin(), codes.end());
+  EXPECT_EQ(codes, (std::vector<std::string>{"250 2.0.0", "451 4.3.1"})) << replies[0] << "\n" << replies[1];
+  auto store = ferry.store();
+  ASSERT_TRUE(store);
+  std::size_t stored = 0;
+  ASSERT_TRUE(store->for_each([&](const queue::MessageRecord&) { return ++stored, true; }));
+  EXPECT_EQ(stored, 1u);
 }
 
 }  // namespace

@@ -60,6 +60,20 @@ TEST(pendingBytesBudget, ClaimAboveTheCapacityIsCut) {
   EXPECT_TRUE(b.try_set(y, 1));
 }
 
+TEST(pendingBytesBudget, AllowanceIsSetAsideForEveryHolder) {
+  // The first 10 bytes of each holder are always granted and never make the state unsafe, even
+  // when the holders' claims are the whole budget (which otherwise lets only one hold anything).
+  PendingBytesBudget b(100, 10);
+  auto x = b.add(100), y = b.add(100);
+  EXPECT_TRUE(b.try_set(x, 10));
+  b.force_set(y, 10);  // e.g. counted after a read
+  EXPECT_TRUE(b.try_set(x, 80)) << "x can finish with what the allowances leave (80)";
+  EXPECT_FALSE(b.try_set(y, 11)) << "past its allowance y would leave x unable to finish";
+  EXPECT_TRUE(b.try_set(y, 5));
+  b.remove(x);
+  EXPECT_TRUE(b.try_set(y, 90)) << "alone, y may grow to its claim within the capacity";
+}
+
 TEST(pendingBytesBudget, CapacityCanChange) {
   PendingBytesBudget b(100);
   auto x = b.add(50);
