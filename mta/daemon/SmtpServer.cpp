@@ -124,18 +124,23 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   bool stopping = false;
   std::function<void()> on_drained;
   asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
+  asio::thread_pool dkim_pool{1};  // so is hashing a large message: no client stalls the others
   // [smtp] max_pending_bytes: message bytes held by all connections before their commit, and
   // the connections waiting (not reading their socket) until a release makes room.
   PendingBytesBudget pending{0, kAllowance};
   std::list<asio::steady_timer*> memory_waiters;
 
   Impl(asio::io_context& io_, SmtpServerDeps d) : io(io_), deps(std::move(d)) {}
-  ~Impl() { auth_pool.join(); }
+  ~Impl() {
+    auth_pool.join();
+    dkim_pool.join();
+  }
 
   awaitable<void> accept_loop(std::size_t index);
   awaitable<void> serve(tcp::socket socket, std::size_t index);
   awaitable<bool> reserve_memory(Connection& conn, std::uint64_t bytes, SteadyClock::time_point deadline);
   void set_memory(Connection& conn, std::uint64_t bytes);
+  awaitable<Result<dkim::SignOutcome>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer, std::string& body);
   awaitable<void> make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size);
   void connection_ended() {
     if (stopping && connections.empty() && on_drained) {
@@ -260,6 +265,23 @@ awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSessio
   }
   session.reserve_body(next);
   set_memory(conn, session.body_capacity());
+}
+
+// DKIM signing on its worker thread; the signature fields are inserted there too (into the room
+// the budget counted for them), so the I/O thread neither hashes nor moves the body. The caller's
+// coroutine owns `body` and waits, so nothing else touches it meanwhile.
+awaitable<Result<dkim::SignOutcome>> SmtpServer::Impl::sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer,
+                                                                       std::string& body) {
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<dkim::SignOutcome>)>(
+      [&](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        asio::post(dkim_pool, [this, h, signer, &body] {
+          auto out = signer->sign(body, now_ms());
+          if (out && !out->headers.empty()) body.insert(0, out->headers);
+          asio::post(io, [h, out = std::move(out)]() mutable { (*h)(std::move(out)); });
+        });
+      },
+      use_awaitable);
 }
 
 awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
@@ -451,12 +473,11 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
           Result<void> signed_ok;
           if (!have_memory) signed_ok = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
           else if (deps.dkim && !deps.dkim->empty() && (may_relay || session.authenticated())) {
-            auto out = deps.dkim->sign(message.body, now_ms());
+            auto out = co_await sign_off_thread(deps.dkim, message.body);
             if (!out) {
               log_error(commit->queue_id + ": DKIM signing failed: " + out.error().message + "; client=" + where);
               signed_ok = make_error(ErrorKind::Security, out.error().message);
             } else if (!out->headers.empty()) {
-              message.body.insert(0, out->headers);
               message.envelope.size = message.body.size();
               log_info(commit->queue_id + ": dkim-signed d=" + out->domain);
             } else {
