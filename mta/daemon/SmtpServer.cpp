@@ -25,9 +25,11 @@
 #include <boost/asio/write.hpp>
 #include <algorithm>
 #include <list>
+#include <unordered_map>
 #include <map>
 #include <set>
 
+#include "mta/daemon/AuthFailureTracker.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/daemon/PendingBytesBudget.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
@@ -82,6 +84,8 @@ constexpr std::size_t kAllowance = 32 * 1024;
 constexpr std::size_t kBodySlack = 512 * 1024;    // Received header + what one read can add
 constexpr std::size_t kSignatureRoom = 8 * 1024;  // DKIM-Signature fields inserted at the top
 
+constexpr std::size_t kAuthInFlight = 2;  // password checks one client address may have running
+
 // A message body is one large block: with glibc's default (a threshold that rises to the largest
 // block freed), freed bodies stay in the heap and the process's memory would not come back down
 // after a burst. A fixed threshold keeps every body in its own mapping, returned when freed, and
@@ -125,6 +129,10 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   std::function<void()> on_drained;
   asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
   asio::thread_pool dkim_pool{1};  // so is hashing a large message: no client stalls the others
+  // AUTH abuse: failures per client address across connections, and the verifications each
+  // address has on the crypt thread (at most kAuthInFlight: one address cannot starve it).
+  AuthFailureTracker auth_failures;
+  std::unordered_map<std::string, std::size_t> auth_in_flight;
   // [smtp] max_pending_bytes: message bytes held by all connections before their commit, and
   // the connections waiting (not reading their socket) until a release makes room.
   PendingBytesBudget pending{0, kAllowance};
@@ -140,6 +148,8 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   awaitable<void> serve(tcp::socket socket, std::size_t index);
   awaitable<bool> reserve_memory(Connection& conn, std::uint64_t bytes, SteadyClock::time_point deadline);
   void set_memory(Connection& conn, std::uint64_t bytes);
+  awaitable<smtp::AuthOutcome> check_auth(Connection& conn, const smtp::VerifyAuth& auth, std::size_t failures);
+  awaitable<bool> verify_password(const smtp::VerifyAuth& auth);
   awaitable<Result<dkim::SignOutcome>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer, std::string& body);
   awaitable<void> make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size);
   void connection_ended() {
@@ -267,6 +277,53 @@ awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSessio
   set_memory(conn, session.body_capacity());
 }
 
+// crypt(3) on the auth thread, then back to this connection's executor.
+awaitable<bool> SmtpServer::Impl::verify_password(const smtp::VerifyAuth& auth) {
+  auto passwords = deps.passwords;
+  if (!passwords) co_return false;
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(bool)>(
+      [&](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        asio::post(auth_pool, [this, h, passwords, user = auth.user, pw = auth.password] {
+          bool r = passwords->verify(user, pw);
+          asio::post(io, [h, r] { (*h)(r); });
+        });
+      },
+      use_awaitable);
+}
+
+// One AUTH: refused with 454 4.7.0 (RFC 4954 §6, temporary) while the client's address is
+// blocked after repeated failures from any of its connections, or while it already has
+// kAuthInFlight checks running; otherwise verified, and a failure is delayed (longer with each
+// failure on this connection) and counted for the address.
+awaitable<smtp::AuthOutcome> SmtpServer::Impl::check_auth(Connection& conn, const smtp::VerifyAuth& auth,
+                                                          std::size_t failures) {
+  const std::string key = auth_client_key(conn.ip);
+  if (auth_failures.blocked(key, SteadyClock::now())) {
+    log_info("AUTH from " + conn.where + " refused: too many failed attempts from " + key);
+    co_return smtp::AuthOutcome::TempFail;
+  }
+  if (auth_in_flight[key] >= kAuthInFlight) {
+    log_info("AUTH from " + conn.where + " refused: " + std::to_string(kAuthInFlight) + " checks already running for " + key);
+    co_return smtp::AuthOutcome::TempFail;
+  }
+  ++auth_in_flight[key];
+  const bool ok = co_await verify_password(auth);
+  if (--auth_in_flight[key] == 0) auth_in_flight.erase(key);
+  if (ok) {
+    log_info("authenticated " + auth.user + " from " + conn.where + " (" + auth.mechanism + ")");
+    co_return smtp::AuthOutcome::Ok;
+  }
+  if (auth_failures.failed(key, SteadyClock::now()))
+    log_warning("AUTH from " + key + " refused for 10 minutes: repeated failures (last from " + conn.where + ")");
+  // A delay that grows with repeated failures slows password guessing down.
+  auto delay = std::chrono::milliseconds(std::min<std::size_t>(5000, 500 * (failures + 1)));
+  asio::steady_timer t(io, delay);
+  co_await t.async_wait(kNoThrow);
+  log_info("authentication failed for user " + auth.user + " from " + conn.where);
+  co_return smtp::AuthOutcome::Invalid;
+}
+
 // DKIM signing on its worker thread; the signature fields are inserted there too (into the room
 // the budget counted for them), so the I/O thread neither hashes nor moves the body. The caller's
 // coroutine owns `body` and waits, so nothing else touches it meanwhile.
@@ -360,7 +417,10 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   smtp::SessionPolicy policy = session_policy(cfg, deps.hostname);
   policy.tls_available = deps.tls != nullptr;
   policy.implicit_tls = listener.mode == config::ListenMode::Submissions;
-  policy.auth_available = deps.passwords != nullptr;
+  // AUTH on relay listeners (the public MX port) only when asked for: there it mostly invites
+  // password guessing.
+  policy.auth_available =
+      deps.passwords != nullptr && (listener.mode != config::ListenMode::Relay || cfg.auth.on_relay_listeners);
   policy.allow_plaintext_auth = cfg.auth.allow_plaintext_loopback && is_loopback(conn.ip);
   policy.auth_required = listener.mode != config::ListenMode::Relay;
   policy.client_ip = conn.ip;
@@ -428,30 +488,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
           session.tls_started(SSL_get_version(conn.tls->native_handle()), SSL_get_cipher_name(conn.tls->native_handle()));
         } else if (auto* auth = std::get_if<smtp::VerifyAuth>(&action)) {
           if (!co_await flush()) co_return false;
-          auto passwords = deps.passwords;
-          bool ok = false;
-          if (passwords) {
-            // Verify on the auth thread, then come back to this connection's executor.
-            ok = co_await asio::async_initiate<decltype(use_awaitable), void(bool)>(
-                [&](auto handler) {
-                  auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                  asio::post(auth_pool, [this, h, passwords, user = auth->user, pw = auth->password] {
-                    bool r = passwords->verify(user, pw);
-                    asio::post(io, [h, r] { (*h)(r); });
-                  });
-                },
-                use_awaitable);
-          }
-          if (!ok) {
-            // A delay that grows with repeated failures slows password guessing down.
-            auto delay = std::chrono::milliseconds(std::min<std::size_t>(5000, 500 * (session.auth_failures() + 1)));
-            asio::steady_timer t(io, delay);
-            co_await t.async_wait(kNoThrow);
-            log_info("authentication failed for user " + auth->user + " from " + where);
-          } else {
-            log_info("authenticated " + auth->user + " from " + where + " (" + auth->mechanism + ")");
-          }
-          session.auth_result(ok);
+          session.auth_result(co_await check_auth(conn, *auth, session.auth_failures()));
         } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
           if (!co_await flush()) co_return false;
           auto id = QueueId::parse(commit->queue_id);
