@@ -16,7 +16,8 @@ void BdatReader::begin_chunk(std::uint64_t octets, bool keep) {
     body_.resize(start_);
     body_.shrink_to_fit();
   }
-  if (keep_ && !too_big_ && octets <= (64u << 20)) body_.reserve(body_.size() + octets);
+  // The announced size is never reserved: a client could announce much and send little, and the
+  // daemon grows the body itself, read by read, within its memory budget.
 }
 
 void BdatReader::drop() {

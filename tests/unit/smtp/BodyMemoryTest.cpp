@@ -100,6 +100,13 @@ TEST(bodyMemory_ServerSession, DroppedBdatChunkFailsTheRestOfTheMessage) {
   EXPECT_TRUE(committed(s));
 }
 
+TEST(bodyMemory_ServerSession, AnnouncedBdatSizeIsNotReserved) {
+  ServerSession s = open_session();
+  s.feed("BDAT 20000000\r\n0123");
+  EXPECT_LT(s.body_capacity(), 64u * 1024) << "20 MB announced, 4 octets sent";
+  EXPECT_EQ(s.body_growth_bound(65536), 65536u);
+}
+
 TEST(bodyMemory_ServerSession, RefusedMessageGivesItsBufferBack) {
   ServerSession s = open_session(BareNewlinePolicy::Reject);
   s.feed("DATA\r\n");
