@@ -468,6 +468,8 @@ void ServerSession::commit_result(const Result<void>& result) {
     reply(250, "2.0.0", "Ok: queued as " + queue_id_);
   } else if (result.error().is_space()) {
     reply(452, "4.3.1", "Insufficient system storage");
+  } else if (result.error().kind == ErrorKind::Busy) {
+    reply(no_memory());  // the daemon found no memory for the commit in time
   } else if (result.error().kind == ErrorKind::Security) {
     // RFC 3463 X.7.0: e.g. DKIM signing failed; better a retry than unsigned mail (issue 9).
     reply(451, "4.7.0", "Error: message could not be signed, try again later");

@@ -100,6 +100,14 @@ TEST(bodyMemory_ServerSession, DroppedBdatChunkFailsTheRestOfTheMessage) {
   EXPECT_TRUE(committed(s));
 }
 
+TEST(bodyMemory_ServerSession, NoMemoryForTheCommitIs451) {
+  ServerSession s = open_session();
+  s.feed("DATA\r\nx\r\n.\r\n");
+  replies(s);
+  s.commit_result(make_error(ErrorKind::Busy, "no memory for the commit"));
+  EXPECT_EQ(replies(s), "451 4.3.1 Error: insufficient system resources, try again later\r\n");
+}
+
 TEST(bodyMemory_ServerSession, AnnouncedBdatSizeIsNotReserved) {
   ServerSession s = open_session();
   s.feed("BDAT 20000000\r\n0123");
