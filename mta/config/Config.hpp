@@ -99,6 +99,11 @@ struct SmtpSection {
   std::uint32_t junk_command_limit = 100;  // NOOP/RSET/VRFY/HELP + refused commands; 0 = none
   // The command (and data) timeout while more than 80% of max_connections are in use.
   Duration stress_command_timeout = std::chrono::seconds(10);
+  // Bytes all connections together may hold for messages not yet committed (bodies, their
+  // copies for signing and for the commit); when full, the server stops reading from clients.
+  std::uint64_t max_pending_bytes = 256ull << 20;
+  // Whether max_connections_per_ip also applies to clients in the listener's relay networks.
+  bool limit_relay_networks = false;
   bool operator==(const SmtpSection&) const = default;
 };
 
@@ -111,6 +116,7 @@ struct TlsSection {
 struct AuthSection {
   std::string password_file;  // empty = AUTH disabled
   bool allow_plaintext_loopback = false;
+  bool on_relay_listeners = false;  // also offer AUTH on mode = "relay" listeners
   bool operator==(const AuthSection&) const = default;
 };
 

@@ -437,6 +437,8 @@ class Loader {
         {"junk_command_limit",  // 0 = no limit
          [&](auto& n, auto& p) { s.junk_command_limit = static_cast<std::uint32_t>(integer(n, p, 0, 1000000)); }},
         {"stress_command_timeout", [&](auto& n, auto& p) { s.stress_command_timeout = positive_duration(n, p); }},
+        {"max_pending_bytes", [&](auto& n, auto& p) { s.max_pending_bytes = size_at_least(n, p, 1ull << 20, "1MiB"); }},
+        {"limit_relay_networks", [&](auto& n, auto& p) { s.limit_relay_networks = boolean(n, p); }},
     });
   }
 
@@ -451,6 +453,7 @@ class Loader {
     fields(t, path, {
         {"password_file", [&](auto& n, auto& p) { cfg_.auth.password_file = str(n, p); }},
         {"allow_plaintext_loopback", [&](auto& n, auto& p) { cfg_.auth.allow_plaintext_loopback = boolean(n, p); }},
+        {"on_relay_listeners", [&](auto& n, auto& p) { cfg_.auth.on_relay_listeners = boolean(n, p); }},
     });
   }
 

@@ -123,6 +123,8 @@ std::string render(const Config& c) {
   kv("transaction_timeout", dur(c.smtp.transaction_timeout));
   kv("junk_command_limit", std::to_string(c.smtp.junk_command_limit));
   kv("stress_command_timeout", dur(c.smtp.stress_command_timeout));
+  kv("max_pending_bytes", size(c.smtp.max_pending_bytes));
+  kv("limit_relay_networks", b(c.smtp.limit_relay_networks));
 
   o += "\n[tls]\n";
   kv("certificate", q(c.tls.certificate));
@@ -131,6 +133,7 @@ std::string render(const Config& c) {
   o += "\n[auth]\n";
   kv("password_file", q(c.auth.password_file));
   kv("allow_plaintext_loopback", b(c.auth.allow_plaintext_loopback));
+  kv("on_relay_listeners", b(c.auth.on_relay_listeners));
 
   const auto& d = c.delivery;
   o += "\n[delivery]\n";

@@ -7,6 +7,9 @@
 #include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <sys/resource.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -21,11 +24,15 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
+#include <list>
+#include <unordered_map>
 #include <map>
 #include <set>
 
+#include "mta/daemon/AuthFailureTracker.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/daemon/SessionTimers.hpp"
+#include "mta/daemon/PendingBytesBudget.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
@@ -70,6 +77,36 @@ void raise_file_limit(std::uint64_t connections) {
                 " needs; raise LimitNOFILE (systemd) or ulimit -n");
 }
 
+constexpr std::size_t kCommandRead = 4 * 1024;    // a read while no message is being stored
+constexpr std::size_t kMinBody = 16 * 1024;       // the first body buffer of a message
+// Set aside per connection: a body that starts inside a command read (a few KiB at most, with
+// std::string's doubling) is counted after the read, and must not break the banker's rule.
+constexpr std::size_t kAllowance = 32 * 1024;
+constexpr std::size_t kBodySlack = 512 * 1024;    // Received header + what one read can add
+constexpr std::size_t kSignatureRoom = 8 * 1024;  // DKIM-Signature fields inserted at the top
+
+constexpr std::size_t kAuthInFlight = 2;  // password checks one client address may have running
+
+// A message body is one large block: with glibc's default (a threshold that rises to the largest
+// block freed), freed bodies stay in the heap and the process's memory would not come back down
+// after a burst. A fixed threshold keeps every body in its own mapping, returned when freed, and
+// its untouched capacity costs no memory at all.
+void return_large_blocks_to_the_system() {
+#ifdef __GLIBC__
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
+// [smtp] max_pending_bytes; a warning when the largest message cannot fit (it would get 451).
+void set_pending_capacity(PendingBytesBudget& budget, const config::Config& cfg) {
+  budget.set_capacity(cfg.smtp.max_pending_bytes);
+  const std::uint64_t one = 2 * (cfg.smtp.max_message_size + kBodySlack);
+  if (one > cfg.smtp.max_pending_bytes)
+    log_warning("[smtp] max_pending_bytes = " + std::to_string(cfg.smtp.max_pending_bytes) +
+                " is less than twice max_message_size plus 1MiB (" + std::to_string(one) +
+                "): the largest messages will be refused with 451 4.3.1");
+}
+
 std::string first_line(const std::string& reply) {
   auto end = reply.find("\r\n");
   return reply.substr(0, end);
@@ -93,15 +130,33 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   bool stressed = false;  // more than 80% of max_connections in use (Postfix's stress mode)
   std::function<void()> on_drained;
   asio::thread_pool auth_pool{1};  // crypt(3) is slow by design: keep it off the I/O thread
+  asio::thread_pool dkim_pool{1};  // so is hashing a large message: no client stalls the others
+  // AUTH abuse: failures per client address across connections, and the verifications each
+  // address has on the crypt thread (at most kAuthInFlight: one address cannot starve it).
+  AuthFailureTracker auth_failures;
+  std::unordered_map<std::string, std::size_t> auth_in_flight;
+  // [smtp] max_pending_bytes: message bytes held by all connections before their commit, and
+  // the connections waiting (not reading their socket) until a release makes room.
+  PendingBytesBudget pending{0, kAllowance};
+  std::list<asio::steady_timer*> memory_waiters;
 
   Impl(asio::io_context& io_, SmtpServerDeps d) : io(io_), deps(std::move(d)) {}
-  ~Impl() { auth_pool.join(); }
+  ~Impl() {
+    auth_pool.join();
+    dkim_pool.join();
+  }
 
   awaitable<void> accept_loop(std::size_t index);
   awaitable<void> serve(tcp::socket socket, std::size_t index);
   // Enters or leaves stress mode after a connection came or went; logs each change. Waits
   // begun while stressed, and those already waiting for a command, use stress_command_timeout.
   void update_stress();
+  awaitable<bool> reserve_memory(Connection& conn, std::uint64_t bytes, SteadyClock::time_point deadline);
+  void set_memory(Connection& conn, std::uint64_t bytes);
+  awaitable<smtp::AuthOutcome> check_auth(Connection& conn, const smtp::VerifyAuth& auth, std::size_t failures);
+  awaitable<bool> verify_password(const smtp::VerifyAuth& auth);
+  awaitable<Result<dkim::SignOutcome>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer, std::string& body);
+  awaitable<void> make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size);
   void connection_ended() {
     if (stopping && connections.empty() && on_drained) {
       auto done = std::move(on_drained);
@@ -123,6 +178,11 @@ struct Connection {
   bool shortened = false;                         // shorten() moved the current deadline
   smtp::ServerSession* session = nullptr;
   std::string ip;
+  std::string where;                        // "[ip]:port", for logs
+  PendingBytesBudget::HolderId memory = 0;  // this connection's share of max_pending_bytes
+  std::uint64_t body_limit = 0;             // the largest body buffer a message can need
+  std::chrono::milliseconds data_timeout{0};
+  bool waited_for_memory = false;           // logged once per message
 
   Connection(SmtpServer::Impl& s, tcp::socket sock) : server(s), socket(std::move(sock)) {}
 
@@ -208,6 +268,123 @@ void SmtpServer::Impl::update_stress() {
            std::to_string(max) + " connections in use");
 }
 
+// ---- memory for messages before their commit ([smtp] max_pending_bytes) ----------------------
+// A connection holds its body buffer's capacity; while a message is signed and committed, also
+// one more copy of its size (LMDB copies the body into its dirty pages, DKIM canonicalizes the
+// header section) and room for the DKIM-Signature fields. Its claim is therefore twice the
+// largest body buffer: the most it can ever hold. queue/README.md explains the choice.
+
+awaitable<bool> SmtpServer::Impl::reserve_memory(Connection& conn, std::uint64_t bytes,
+                                                 SteadyClock::time_point deadline) {
+  while (!pending.try_set(conn.memory, bytes)) {
+    if (SteadyClock::now() >= deadline || !conn.socket.is_open()) co_return false;
+    if (!conn.waited_for_memory) {
+      conn.waited_for_memory = true;
+      log_info(conn.where + ": waiting for memory: " + std::to_string(pending.total()) + " of " +
+               std::to_string(pending.capacity()) + " pending bytes held");
+    }
+    // TCP backpressure: the socket is not read while this connection waits; a release wakes it.
+    asio::steady_timer timer(io, deadline);
+    auto at = memory_waiters.insert(memory_waiters.end(), &timer);
+    co_await timer.async_wait(kNoThrow);
+    memory_waiters.erase(at);
+  }
+  co_return true;
+}
+
+void SmtpServer::Impl::set_memory(Connection& conn, std::uint64_t bytes) {
+  const bool released = bytes < pending.held(conn.memory);
+  pending.force_set(conn.memory, bytes);
+  if (released)
+    for (auto* timer : memory_waiters) timer->cancel();
+}
+
+// Before a read of up to `read_size` octets: grows the body buffer so that feeding them cannot
+// reallocate it, within the budget (by half its size at a time: few copies, little slack). When
+// no room comes within data_timeout, the message is dropped: the rest of its data is read but not
+// stored and its end is answered 451 4.3.1.
+awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size) {
+  const std::size_t growth = session.body_growth_bound(read_size);
+  const std::size_t capacity = session.body_capacity();
+  const std::size_t need = session.body_size() + growth;
+  if (growth == 0 || need <= capacity) co_return;
+  const std::size_t step = std::clamp<std::size_t>(capacity + capacity / 2, kMinBody, conn.body_limit);
+  const std::size_t next = std::max(need, step);
+  // Both buffers exist while the body moves into the larger one.
+  if (!co_await reserve_memory(conn, capacity + next, SteadyClock::now() + conn.data_timeout)) {
+    log_info(conn.where + ": no memory for the message within data_timeout; it is read and refused (451 4.3.1)");
+    session.drop_message();
+    set_memory(conn, session.body_capacity());
+    co_return;
+  }
+  session.reserve_body(next);
+  set_memory(conn, session.body_capacity());
+}
+
+// crypt(3) on the auth thread, then back to this connection's executor.
+awaitable<bool> SmtpServer::Impl::verify_password(const smtp::VerifyAuth& auth) {
+  auto passwords = deps.passwords;
+  if (!passwords) co_return false;
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(bool)>(
+      [&](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        asio::post(auth_pool, [this, h, passwords, user = auth.user, pw = auth.password] {
+          bool r = passwords->verify(user, pw);
+          asio::post(io, [h, r] { (*h)(r); });
+        });
+      },
+      use_awaitable);
+}
+
+// One AUTH: refused with 454 4.7.0 (RFC 4954 §6, temporary) while the client's address is
+// blocked after repeated failures from any of its connections, or while it already has
+// kAuthInFlight checks running; otherwise verified, and a failure is delayed (longer with each
+// failure on this connection) and counted for the address.
+awaitable<smtp::AuthOutcome> SmtpServer::Impl::check_auth(Connection& conn, const smtp::VerifyAuth& auth,
+                                                          std::size_t failures) {
+  const std::string key = auth_client_key(conn.ip);
+  if (auth_failures.blocked(key, SteadyClock::now())) {
+    log_info("AUTH from " + conn.where + " refused: too many failed attempts from " + key);
+    co_return smtp::AuthOutcome::TempFail;
+  }
+  if (auth_in_flight[key] >= kAuthInFlight) {
+    log_info("AUTH from " + conn.where + " refused: " + std::to_string(kAuthInFlight) + " checks already running for " + key);
+    co_return smtp::AuthOutcome::TempFail;
+  }
+  ++auth_in_flight[key];
+  const bool ok = co_await verify_password(auth);
+  if (--auth_in_flight[key] == 0) auth_in_flight.erase(key);
+  if (ok) {
+    log_info("authenticated " + auth.user + " from " + conn.where + " (" + auth.mechanism + ")");
+    co_return smtp::AuthOutcome::Ok;
+  }
+  if (auth_failures.failed(key, SteadyClock::now()))
+    log_warning("AUTH from " + key + " refused for 10 minutes: repeated failures (last from " + conn.where + ")");
+  // A delay that grows with repeated failures slows password guessing down.
+  auto delay = std::chrono::milliseconds(std::min<std::size_t>(5000, 500 * (failures + 1)));
+  asio::steady_timer t(io, delay);
+  co_await t.async_wait(kNoThrow);
+  log_info("authentication failed for user " + auth.user + " from " + conn.where);
+  co_return smtp::AuthOutcome::Invalid;
+}
+
+// DKIM signing on its worker thread; the signature fields are inserted there too (into the room
+// the budget counted for them), so the I/O thread neither hashes nor moves the body. The caller's
+// coroutine owns `body` and waits, so nothing else touches it meanwhile.
+awaitable<Result<dkim::SignOutcome>> SmtpServer::Impl::sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer,
+                                                                       std::string& body) {
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<dkim::SignOutcome>)>(
+      [&](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        asio::post(dkim_pool, [this, h, signer, &body] {
+          auto out = signer->sign(body, now_ms());
+          if (out && !out->headers.empty()) body.insert(0, out->headers);
+          asio::post(io, [h, out = std::move(out)]() mutable { (*h)(std::move(out)); });
+        });
+      },
+      use_awaitable);
+}
+
 awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
   auto& acceptor = *acceptors[index];
   for (;;) {
@@ -238,8 +415,14 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   ++stats.connections;
 
   // Connection limits: answer 421 rather than leaving the client hanging (RFC 5321 §3.8).
+  // Clients in the listener's relay networks (local applications) are exempt from the per-IP
+  // limit unless limit_relay_networks says otherwise, as Postfix exempts $mynetworks
+  // (smtpd_client_event_limit_exceptions); max_connections still applies to them.
+  bool in_relay_networks = false;
+  for (const auto& net : listener_networks[index]) in_relay_networks = in_relay_networks || net.contains(conn.ip);
+  const bool per_ip_limited = cfg.smtp.limit_relay_networks || !in_relay_networks;
   const bool over_global = connections.size() >= cfg.smtp.max_connections;
-  const bool over_ip = per_ip[conn.ip] >= cfg.smtp.max_connections_per_ip;
+  const bool over_ip = per_ip_limited && per_ip[conn.ip] >= cfg.smtp.max_connections_per_ip;
   if (stopping || over_global || over_ip) {
     ++stats.rejected_connections;
     if (per_ip[conn.ip] == 0) per_ip.erase(conn.ip);
@@ -254,10 +437,15 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   connections.insert(&conn);
   ++per_ip[conn.ip];
   ++stats.active;
+  conn.body_limit = cfg.smtp.max_message_size + kBodySlack;
+  conn.data_timeout = cfg.smtp.data_timeout;
+  conn.memory = pending.add(2 * conn.body_limit);
   struct Leave {
     SmtpServer::Impl& s;
     Connection& c;
     ~Leave() {
+      s.set_memory(c, 0);  // whatever the connection held for a message is freed with it
+      s.pending.remove(c.memory);
       s.connections.erase(&c);
       if (--s.per_ip[c.ip] == 0) s.per_ip.erase(c.ip);
       --s.stats.active;
@@ -272,18 +460,21 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   std::size_t accepted_seen = 0;
 
   const std::string where = "[" + conn.ip + "]:" + std::to_string(remote.port());
+  conn.where = where;
   log_info("connect from " + where + " to " + std::string(config::to_string(listener.mode)) + " listener port " +
            std::to_string(ports[index]));
 
   smtp::SessionPolicy policy = session_policy(cfg, deps.hostname);
   policy.tls_available = deps.tls != nullptr;
   policy.implicit_tls = listener.mode == config::ListenMode::Submissions;
-  policy.auth_available = deps.passwords != nullptr;
+  // AUTH on relay listeners (the public MX port) only when asked for: there it mostly invites
+  // password guessing.
+  policy.auth_available =
+      deps.passwords != nullptr && (listener.mode != config::ListenMode::Relay || cfg.auth.on_relay_listeners);
   policy.allow_plaintext_auth = cfg.auth.allow_plaintext_loopback && is_loopback(conn.ip);
   policy.auth_required = listener.mode != config::ListenMode::Relay;
   policy.client_ip = conn.ip;
-  bool may_relay = false;
-  for (const auto& net : listener_networks[index]) may_relay = may_relay || net.contains(conn.ip);
+  bool may_relay = in_relay_networks;
   // Submission ports (RFC 6409): AUTH is required before MAIL whatever the client address, as
   // issue 3 fixes it; the relay-network exemption applies to relay listeners only.
   if (listener.mode != config::ListenMode::Relay) may_relay = false;
@@ -347,30 +538,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
           session.tls_started(SSL_get_version(conn.tls->native_handle()), SSL_get_cipher_name(conn.tls->native_handle()));
         } else if (auto* auth = std::get_if<smtp::VerifyAuth>(&action)) {
           if (!co_await flush()) co_return false;
-          auto passwords = deps.passwords;
-          bool ok = false;
-          if (passwords) {
-            // Verify on the auth thread, then come back to this connection's executor.
-            ok = co_await asio::async_initiate<decltype(use_awaitable), void(bool)>(
-                [&](auto handler) {
-                  auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                  asio::post(auth_pool, [this, h, passwords, user = auth->user, pw = auth->password] {
-                    bool r = passwords->verify(user, pw);
-                    asio::post(io, [h, r] { (*h)(r); });
-                  });
-                },
-                use_awaitable);
-          }
-          if (!ok) {
-            // A delay that grows with repeated failures slows password guessing down.
-            auto delay = std::chrono::milliseconds(std::min<std::size_t>(5000, 500 * (session.auth_failures() + 1)));
-            asio::steady_timer t(io, delay);
-            co_await t.async_wait(kNoThrow);
-            log_info("authentication failed for user " + auth->user + " from " + where);
-          } else {
-            log_info("authenticated " + auth->user + " from " + where + " (" + auth->mechanism + ")");
-          }
-          session.auth_result(ok);
+          session.auth_result(co_await check_auth(conn, *auth, session.auth_failures()));
         } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
           if (!co_await flush()) co_return false;
           auto id = QueueId::parse(commit->queue_id);
@@ -381,18 +549,22 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
           if (message.envelope.arrival_ms == 0) message.envelope.arrival_ms = now_ms();
           message.first_due_ms = message.envelope.arrival_ms;
           message.body = std::move(commit->body);
+          // Until the commit returns: the body, one more copy of it and the signature fields.
+          const bool have_memory = co_await reserve_memory(
+              conn, message.body.capacity() + message.body.size() + kSignatureRoom,
+              SteadyClock::now() + cfg.smtp.data_timeout);
           const std::size_t nrcpt = message.envelope.recipients.size();
           const std::string from = message.envelope.reverse_path;
           // DKIM (issue 9): sign once, at acceptance, before the durable commit, so what is
           // stored is what is sent; only mail from relay networks or authenticated clients.
           Result<void> signed_ok;
-          if (deps.dkim && !deps.dkim->empty() && (may_relay || session.authenticated())) {
-            auto out = deps.dkim->sign(message.body, now_ms());
+          if (!have_memory) signed_ok = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
+          else if (deps.dkim && !deps.dkim->empty() && (may_relay || session.authenticated())) {
+            auto out = co_await sign_off_thread(deps.dkim, message.body);
             if (!out) {
               log_error(commit->queue_id + ": DKIM signing failed: " + out.error().message + "; client=" + where);
               signed_ok = make_error(ErrorKind::Security, out.error().message);
             } else if (!out->headers.empty()) {
-              message.body.insert(0, out->headers);
               message.envelope.size = message.body.size();
               log_info(commit->queue_id + ": dkim-signed d=" + out->domain);
             } else {
@@ -452,12 +624,18 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       accepted_seen = session.messages_committed();
       timers.message_accepted(SteadyClock::now());
     }
+    set_memory(conn, session.body_capacity());  // a refused or committed message frees its buffer
+    if (!session.in_data()) conn.waited_for_memory = false;
+    // Commands are read in small pieces: a message that starts inside one stores little before
+    // the budget sees it. Message data is read only once its buffer has room for it.
+    const std::size_t read_size = session.in_data() ? inbuf.size() : std::min(inbuf.size(), kCommandRead);
+    co_await make_room(conn, session, read_size);
     const SessionTimers::Read limit = timers.next_read(SteadyClock::now(), session.in_data(), stressed);
     conn.arm(limit.timeout);
     conn.idle = !session.in_data();
     std::size_t n = 0;
     auto reader = [&]() -> awaitable<void> {
-      n = co_await conn.read_some(asio::buffer(inbuf), ec);
+      n = co_await conn.read_some(asio::buffer(inbuf.data(), read_size), ec);
     };
     co_await (reader() || conn.watchdog());
     conn.idle = false;
@@ -476,6 +654,8 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
       break;
     }
     session.feed(std::string_view(inbuf.data(), n));
+    // Count a body that started in this read; a finished one stays counted until its commit.
+    if (session.body_capacity() > pending.held(conn.memory)) set_memory(conn, session.body_capacity());
     if (n == inbuf.size() && inbuf.size() < 64 * 1024) inbuf.resize(64 * 1024);
   }
   conn.session = nullptr;
@@ -500,6 +680,8 @@ Result<void> SmtpServer::start() {
   const config::Config& cfg = *impl.deps.config;
   impl.relay = std::make_unique<smtp::RelayPolicy>(relay_rules(cfg, impl.deps.hostname));
   raise_file_limit(cfg.smtp.max_connections);
+  set_pending_capacity(impl.pending, cfg);
+  return_large_blocks_to_the_system();
   for (std::size_t i = 0; i < cfg.listen.size(); ++i) {
     const auto& l = cfg.listen[i];
     boost::system::error_code ec;
@@ -543,6 +725,7 @@ void SmtpServer::reconfigure(const config::Config* config, std::shared_ptr<asio:
   impl.deps.passwords = std::move(passwords);
   impl.deps.dkim = std::move(dkim);
   impl.relay = std::make_unique<smtp::RelayPolicy>(relay_rules(*config, impl.deps.hostname));
+  set_pending_capacity(impl.pending, *config);
   for (std::size_t i = 0; i < impl.listener_networks.size() && i < config->listen.size(); ++i)
     impl.listener_networks[i] = config::effective_relay_networks(*config, config->listen[i]);
 }
@@ -568,6 +751,7 @@ void SmtpServer::stop(std::chrono::milliseconds grace, std::function<void()> don
     log_warning("shutdown grace period over: closing " + std::to_string(impl->connections.size()) + " connections");
     boost::system::error_code ec2;
     for (Connection* c : impl->connections) c->socket.close(ec2);
+    for (auto* t : impl->memory_waiters) t->cancel();  // they see the closed socket and end
   });
 }
 

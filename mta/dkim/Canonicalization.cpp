@@ -35,12 +35,14 @@ bool same_name(std::string_view a, std::string_view b) {
 
 MessageParts split_message(std::string_view m) {
   MessageParts parts;
+  parts.body = for_each_header_field(m, [&](const HeaderField& f) { parts.headers.push_back(f); });
+  return parts;
+}
+
+std::string_view for_each_header_field(std::string_view m, const std::function<void(const HeaderField&)>& each) {
   std::size_t pos = 0;
   while (pos < m.size()) {
-    if (m.compare(pos, 2, "\r\n") == 0) {  // the empty line ending the header section
-      parts.body = m.substr(pos + 2);
-      return parts;
-    }
+    if (m.compare(pos, 2, "\r\n") == 0) return m.substr(pos + 2);  // the empty line ending the header section
     // One field: this line and every following line that starts with WSP (§2.2.3 folding).
     std::size_t end = pos;
     for (;;) {
@@ -56,10 +58,10 @@ MessageParts split_message(std::string_view m) {
     std::string_view name = field.substr(0, field.find(':'));
     if (name.size() == field.size()) name = {};  // no colon: not a field we can name or sign
     while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
-    parts.headers.push_back(HeaderField{name, field});
+    each(HeaderField{name, field});
     pos = end;
   }
-  return parts;
+  return {};
 }
 
 std::string canonicalize_header(std::string_view field, Canon canon) {

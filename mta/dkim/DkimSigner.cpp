@@ -2,6 +2,8 @@
 #include "mta/dkim/DkimSigner.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <unordered_map>
 
 #include "mta/dkim/FromDomain.hpp"
 #include "mta/dkim/SignatureHeader.hpp"
@@ -9,10 +11,14 @@
 namespace ferry::dkim {
 namespace {
 
+void lower_in_place(std::string& s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  lower_in_place(out);
   return out;
 }
 
@@ -30,12 +36,21 @@ const std::vector<std::string>& default_signed_headers() {
 }
 
 std::vector<std::string> select_headers(const std::vector<HeaderField>& present, const std::vector<std::string>& names) {
+  // One pass over the fields, however many there are (a message with 60,000 To: fields must not
+  // cost 60,000 scans of them).
+  std::unordered_map<std::string, std::size_t> instances;
+  for (const std::string& name : names) instances.emplace(lower(name), 0);
+  std::string key;
+  for (const HeaderField& f : present) {
+    key.assign(f.name);
+    lower_in_place(key);
+    if (auto it = instances.find(key); it != instances.end()) ++it->second;
+  }
   std::vector<std::string> h;
   for (const std::string& name : names) {
-    const auto n = std::count_if(present.begin(), present.end(),
-                                 [&](const HeaderField& f) { return same_name(f.name, name); });
-    const auto times = n + (same_name(name, "from") ? 1 : 0);
-    for (std::ptrdiff_t i = 0; i < times; ++i) h.push_back(lower(name));
+    const std::string n = lower(name);
+    const std::size_t times = std::min(instances[n], kMaxSignedInstances) + (n == "from" ? 1 : 0);
+    for (std::size_t i = 0; i < times; ++i) h.push_back(n);
   }
   return h;
 }
@@ -43,20 +58,21 @@ std::vector<std::string> select_headers(const std::vector<HeaderField>& present,
 std::string header_hash_input(const std::vector<HeaderField>& present, const std::vector<std::string>& h,
                               std::string_view unsigned_field, Canon canon) {
   // §5.4.2: the i-th occurrence of a name in h= signs the i-th instance counted from the bottom;
-  // an occurrence beyond the instances present signs nothing (the null string).
+  // an occurrence beyond the instances present signs nothing (the null string). The instances of
+  // each name are indexed once, bottom first.
+  std::unordered_map<std::string, std::pair<std::vector<const HeaderField*>, std::size_t>> bottom_up;
+  for (const std::string& name : h) bottom_up.emplace(lower(name), std::pair<std::vector<const HeaderField*>, std::size_t>{});
+  std::string key;
+  for (auto f = present.rbegin(); f != present.rend(); ++f) {
+    key.assign(f->name);
+    lower_in_place(key);
+    if (auto it = bottom_up.find(key); it != bottom_up.end()) it->second.first.push_back(&*f);
+  }
   std::string data;
-  std::vector<std::pair<std::string, std::size_t>> used;  // name -> instances consumed
   for (const std::string& name : h) {
-    auto it = std::find_if(used.begin(), used.end(), [&](const auto& u) { return u.first == name; });
-    if (it == used.end()) it = used.insert(used.end(), {name, 0});
-    std::size_t skip = it->second++;
-    for (auto f = present.rbegin(); f != present.rend(); ++f) {
-      if (!same_name(f->name, name)) continue;
-      if (skip-- == 0) {
-        data += canonicalize_header(f->field, canon);
-        break;
-      }
-    }
+    auto& [fields, used] = bottom_up[lower(name)];
+    if (used < fields.size()) data += canonicalize_header(fields[used]->field, canon);
+    ++used;
   }
   std::string sig = canonicalize_header(unsigned_field, canon);
   sig.resize(sig.size() - 2);  // §3.7: the DKIM-Signature field is hashed without its CRLF
@@ -64,8 +80,41 @@ std::string header_hash_input(const std::vector<HeaderField>& present, const std
   return data;
 }
 
-Result<std::string> sign_message(std::string_view message, const SigningEntry& entry, const DkimKey& key, TimeMs now) {
-  const MessageParts parts = split_message(message);
+namespace {
+
+// The header fields a signature over `names` can use, from one pass over the header section:
+// the bottom-most kMaxSignedInstances instances of each name, in message order, and every From:
+// field. Only these are kept, so the memory does not grow with the number of fields.
+struct SignableHeaders {
+  std::vector<HeaderField> fields;
+  std::vector<HeaderField> from;
+  std::string_view body;
+};
+
+SignableHeaders signable_headers(std::string_view message, const std::vector<std::string>& names) {
+  std::unordered_map<std::string, std::deque<std::pair<std::size_t, HeaderField>>> kept;
+  for (const std::string& name : names) kept.emplace(lower(name), std::deque<std::pair<std::size_t, HeaderField>>{});
+  SignableHeaders out;
+  std::size_t index = 0;
+  std::string key;
+  out.body = for_each_header_field(message, [&](const HeaderField& f) {
+    key.assign(f.name);
+    lower_in_place(key);
+    if (key == "from") out.from.push_back(f);
+    if (auto it = kept.find(key); it != kept.end()) {
+      it->second.emplace_back(index, f);
+      if (it->second.size() > kMaxSignedInstances) it->second.pop_front();
+    }
+    ++index;
+  });
+  std::vector<std::pair<std::size_t, HeaderField>> ordered;
+  for (auto& [name, list] : kept) ordered.insert(ordered.end(), list.begin(), list.end());
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [i, f] : ordered) out.fields.push_back(f);
+  return out;
+}
+
+Result<std::string> sign_parts(const SignableHeaders& parts, const SigningEntry& entry, const DkimKey& key, TimeMs now) {
   Sha256 body_hasher;
   canonicalize_body(parts.body, entry.body_canon, [&](std::string_view piece) { body_hasher.update(piece); });
   const std::string body_hash = body_hasher.finish();
@@ -77,14 +126,20 @@ Result<std::string> sign_message(std::string_view message, const SigningEntry& e
   f.body_canon = entry.body_canon;
   f.domain = entry.domain;
   f.selector = entry.selector;
-  f.signed_headers = select_headers(parts.headers, entry.headers);
+  f.signed_headers = select_headers(parts.fields, entry.headers);
   f.timestamp = now / 1000;
   if (entry.expire_seconds > 0) f.expiration = f.timestamp + entry.expire_seconds;
   f.body_hash = base64(body_hash);
   std::string field = unsigned_signature_field(f);
-  auto signature = key.sign(header_hash_input(parts.headers, f.signed_headers, field, entry.header_canon));
+  auto signature = key.sign(header_hash_input(parts.fields, f.signed_headers, field, entry.header_canon));
   if (!signature) return signature.error();
   return complete_signature_field(std::move(field), base64(*signature));
+}
+
+}  // namespace
+
+Result<std::string> sign_message(std::string_view message, const SigningEntry& entry, const DkimKey& key, TimeMs now) {
+  return sign_parts(signable_headers(message, entry.headers), entry, key, now);
 }
 
 Result<DkimSigner> DkimSigner::create(const std::vector<SigningEntry>& entries) {
@@ -112,20 +167,18 @@ Result<SignOutcome> DkimSigner::sign(std::string_view message, TimeMs now) const
     outcome.skipped = "no [[dkim]] entries";
     return outcome;
   }
-  const MessageParts parts = split_message(message);
-  const HeaderField* from = nullptr;
-  for (const HeaderField& f : parts.headers) {
-    if (!same_name(f.name, "from")) continue;
-    if (from) {
-      outcome.skipped = "several From: header fields";
-      return outcome;
-    }
-    from = &f;
+  std::vector<std::string> names;  // every name any entry signs: one pass serves them all
+  for (const auto& [entry, key] : signers_) names.insert(names.end(), entry.headers.begin(), entry.headers.end());
+  const SignableHeaders parts = signable_headers(message, names);
+  if (parts.from.size() > 1) {
+    outcome.skipped = "several From: header fields";
+    return outcome;
   }
-  if (!from) {
+  if (parts.from.empty()) {
     outcome.skipped = "no From: header field";
     return outcome;
   }
+  const HeaderField* from = &parts.from.front();
   std::vector<std::string> domains = address_domains(from->field.substr(from->field.find(':') + 1));
   std::sort(domains.begin(), domains.end());
   domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
@@ -149,7 +202,7 @@ Result<SignOutcome> DkimSigner::sign(std::string_view message, TimeMs now) const
     return outcome;
   }
   for (const auto* s : chosen) {
-    auto field = sign_message(message, s->first, s->second, now);
+    auto field = sign_parts(parts, s->first, s->second, now);
     if (!field) return field.error();
     outcome.headers += *field;
   }

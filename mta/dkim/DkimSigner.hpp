@@ -32,9 +32,14 @@ struct SigningEntry {
   std::int64_t expire_seconds = 0;  // x= = t= + this; 0 = no x=
 };
 
+// At most this many instances of one header field name are signed (the bottom-most ones, which
+// verifiers take first): a message with 60,000 To: fields gets a signature of bounded size and
+// cost. Instances above them are left unsigned, as fields added in transit would be.
+inline constexpr std::size_t kMaxSignedInstances = 10;
+
 // The h= list for `headers` (RFC 6376 §5.4.2): each configured name once per instance present in
-// the message (verifiers take instances from the bottom up), and "from" once more than present
-// (oversigning, §8.15: a From: added later breaks the signature).
+// the message, at most kMaxSignedInstances times (verifiers take instances from the bottom up),
+// and "from" once more than that (oversigning, §8.15: a From: added later breaks the signature).
 std::vector<std::string> select_headers(const std::vector<HeaderField>& present, const std::vector<std::string>& names);
 
 // The canonical header data of §3.7 for one signature: the selected fields (bottom-up instances)

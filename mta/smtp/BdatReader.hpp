@@ -21,13 +21,19 @@ class BdatReader {
   // Takes up to the rest of the current chunk from `input`; returns octets consumed.
   std::size_t consume(std::string_view input);
 
+  // Stops storing (the daemon has no memory for this message) and frees what was stored; the
+  // current chunk is still read to its end.
+  void drop();
+
   bool chunk_done() const { return remaining_ == 0; }
+  bool storing() const { return keep_ && !too_big_ && !dropped_; }
+  bool dropped() const { return dropped_; }
   bool too_big() const { return too_big_; }
   std::uint64_t size() const { return stored_; }
 
  private:
   bool over_limit(std::uint64_t more) const;
-  void drop();
+  void refuse_too_big();
 
   std::string& body_;
   std::uint64_t max_;
@@ -36,6 +42,7 @@ class BdatReader {
   std::uint64_t stored_ = 0;
   bool keep_ = true;
   bool too_big_ = false;
+  bool dropped_ = false;
 };
 
 }  // namespace ferry::smtp

@@ -11,6 +11,7 @@ const char* to_string(DataOutcome outcome) noexcept {
     case DataOutcome::BareLf: return "bare LF";
     case DataOutcome::BareCr: return "bare CR";
     case DataOutcome::TooManyHops: return "too many hops";
+    case DataOutcome::Dropped: return "dropped";
   }
   return "unknown";
 }
@@ -32,7 +33,14 @@ std::size_t count_received_headers(std::string_view message) {
 DataReader::DataReader(std::string& body, const DataLimits& limits)
     : body_(body), limits_(limits), start_(body.size()), segment_start_(body.size()) {}
 
+void DataReader::drop() {
+  dropped_ = true;
+  body_.resize(start_);
+  body_.shrink_to_fit();
+}
+
 DataOutcome DataReader::outcome() const {
+  if (dropped_) return DataOutcome::Dropped;
   if (too_big_) return DataOutcome::TooBig;
   if (bare_lf_) return DataOutcome::BareLf;
   if (bare_cr_) return DataOutcome::BareCr;
@@ -42,7 +50,7 @@ DataOutcome DataReader::outcome() const {
 }
 
 void DataReader::emit(std::string_view s) {
-  if (too_big_) return;
+  if (!storing()) return;
   // stored_ never exceeds max_size, so `size > max - stored` cannot wrap as `stored + size` could.
   if (limits_.max_size != 0 && s.size() > limits_.max_size - stored_) {
     // RFC 1870 §6.3: keep reading to the end of data, then 552. Free what we held.
@@ -73,7 +81,7 @@ void DataReader::emit_text(std::string_view s) {
 
 // Counts Received: headers while still in the header section (RFC 5321 §6.3 loop detection).
 void DataReader::segment_done() {
-  if (!in_headers_ || too_big_) return;
+  if (!in_headers_ || !storing()) return;
   std::string_view seg(body_.data() + segment_start_, body_.size() - segment_start_);
   if (seg.empty()) in_headers_ = false;
   else if (istarts_with(seg, "Received:")) ++received_;

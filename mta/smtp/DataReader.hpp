@@ -30,7 +30,8 @@ struct DataLimits {
   std::size_t max_line = 998;
 };
 
-enum class DataOutcome { Ok, TooBig, BareLf, BareCr, TooManyHops };
+// Dropped: the daemon had no memory for the message (drop()); the data was read, not stored.
+enum class DataOutcome { Ok, TooBig, BareLf, BareCr, TooManyHops, Dropped };
 const char* to_string(DataOutcome outcome) noexcept;
 
 // Counts "Received:" header fields in the header section of `message` (up to the first empty
@@ -45,7 +46,12 @@ class DataReader {
   // taken (less than input.size() only when the data ended inside `input`).
   std::size_t consume(std::string_view input);
 
+  // Stops storing (the daemon has no memory for this message) and frees what was stored; the
+  // reader still looks for the real end of data, and the outcome is Dropped.
+  void drop();
+
   bool done() const { return done_; }
+  bool storing() const { return !too_big_ && !dropped_; }
   DataOutcome outcome() const;
   std::uint64_t size() const { return stored_; }   // octets this reader appended
   std::size_t received_headers() const { return received_; }
@@ -66,6 +72,7 @@ class DataReader {
   bool real_bol_ = true;          // the current line began after CRLF (or at the start)
   bool done_ = false;
   bool too_big_ = false;
+  bool dropped_ = false;
   bool bare_lf_ = false;
   bool bare_cr_ = false;
   bool in_headers_ = true;

@@ -12,6 +12,11 @@
 
 namespace ferry::smtp {
 
+namespace {
+// The answer to a message the daemon had no memory for (RFC 3463 X.3.1, "mail system full").
+Reply no_memory() { return make_reply(451, "4.3.1", "Error: insufficient system resources, try again later"); }
+}  // namespace
+
 ServerSession::ServerSession(SessionPolicy policy, SessionHooks hooks)
     : policy_(std::move(policy)), hooks_(std::move(hooks)) {
   tls_active_ = policy_.tls_active || policy_.implicit_tls;
@@ -151,8 +156,28 @@ void ServerSession::reset_transaction() {
   txn_ = Transaction{};
   data_.reset();
   bdat_.reset();
-  body_.clear();
+  std::string().swap(body_);  // a refused message does not keep its buffer for the next one
   queue_id_.clear();
+}
+
+std::size_t ServerSession::body_growth_bound(std::size_t n) const {
+  if (mode_ == Mode::Data && data_ && data_->storing()) return 2 * n + 3;
+  if (mode_ == Mode::Bdat && bdat_ && bdat_->storing()) return n;
+  return 0;
+}
+
+void ServerSession::reserve_body(std::size_t capacity) {
+  if (capacity <= body_.capacity()) return;
+  // Exactly `capacity`: std::string::reserve may double instead, past what the daemon counted.
+  std::string larger;
+  larger.reserve(capacity);
+  larger.append(body_);
+  body_.swap(larger);  // the readers keep referring to body_ itself
+}
+
+void ServerSession::drop_message() {
+  if (mode_ == Mode::Data && data_) data_->drop();
+  else if (mode_ == Mode::Bdat && bdat_) bdat_->drop();
 }
 
 bool ServerSession::auth_offered() const {
@@ -373,6 +398,9 @@ void ServerSession::finish_data() {
     case DataOutcome::TooManyHops:
       reset_transaction();
       return error(554, "5.4.6", "Error: too many hops");  // RFC 5321 §6.3 loop detection
+    case DataOutcome::Dropped:
+      reset_transaction();
+      return reply(no_memory());  // temporary, and not the client's error
   }
 }
 
@@ -423,6 +451,12 @@ void ServerSession::cmd_bdat(const CommandParseResult& r) {
 
 void ServerSession::finish_chunk() {
   mode_ = Mode::Command;
+  if (bdat_->dropped()) {
+    // RFC 3030 §2: the later chunks of this message are refused the same way until LAST.
+    if (bdat_last_) reset_transaction();
+    else txn_.bdat_failure = no_memory();
+    return reply(no_memory());
+  }
   if (bdat_->too_big()) {
     Reply failure = make_reply(552, "5.3.4", "Error: message size exceeds fixed limit");
     if (bdat_last_) reset_transaction();
@@ -477,6 +511,8 @@ void ServerSession::commit_result(const Result<void>& result) {
     reply(250, "2.0.0", "Ok: queued as " + queue_id_);
   } else if (result.error().is_space()) {
     reply(452, "4.3.1", "Insufficient system storage");
+  } else if (result.error().kind == ErrorKind::Busy) {
+    reply(no_memory());  // the daemon found no memory for the commit in time
   } else if (result.error().kind == ErrorKind::Security) {
     // RFC 3463 X.7.0: e.g. DKIM signing failed; better a retry than unsigned mail (issue 9).
     reply(451, "4.7.0", "Error: message could not be signed, try again later");

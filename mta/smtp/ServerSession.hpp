@@ -49,6 +49,19 @@ class ServerSession {
   // message being received or committed is finished first.
   void shutdown();
 
+  // Memory for the message being received, for the daemon's budget of pending bytes.
+  std::size_t body_capacity() const { return body_.capacity(); }
+  std::size_t body_size() const { return body_.size(); }
+  // The most octets feed() of `n` input octets can add to the body of a message being stored in
+  // DATA or BDAT mode (0 when none is): DATA stores a bare LF or CR as CRLF and folds long lines.
+  std::size_t body_growth_bound(std::size_t n) const;
+  // Grows the body buffer to `capacity` octets, so that feed() appends without reallocating: the
+  // daemon grows it in steps it has accounted for (never shrinks it).
+  void reserve_body(std::size_t capacity);
+  // The daemon has no memory for the message being received: the rest of its data is read but
+  // not stored, and the end of data is answered 451 4.3.1 (RFC 3463 "mail system full").
+  void drop_message();
+
   // State for the daemon's logs, limits and delays.
   bool closed() const { return mode_ == Mode::Closed; }
   bool waiting() const;  // a StartTls / VerifyAuth / CommitMessage result is outstanding

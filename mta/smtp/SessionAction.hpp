@@ -28,7 +28,8 @@ struct VerifyAuth {
   std::string password;
 };
 
-// Commit durably (CommitBatcher), then call ServerSession::commit_result(result).
+// Commit durably (CommitBatcher), then call ServerSession::commit_result(result); an error of
+// kind Busy means the daemon had no memory for the commit (answered 451 4.3.1).
 // `body` starts with Ferry's Received header and every line ends in CRLF (DATA) or is the exact
 // BDAT octets. `queue_id` is the id obtained from SessionHooks::next_queue_id.
 struct CommitMessage {

@@ -94,7 +94,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   drain();
   while (!in.empty()) {
     const std::size_t cut = in.find('\xff');
-    s.feed(in.substr(0, cut));
+    const std::string_view piece = in.substr(0, cut);
+    if (flags & 128) {
+      // The daemon's memory budget: the body grown before a read, or the message dropped.
+      const std::size_t bound = s.body_growth_bound(piece.size());
+      if (bound != 0 && (answers & 4)) s.drop_message();
+      else if (bound != 0) s.reserve_body(s.body_size() + bound);
+      s.feed(piece);
+    } else {
+      s.feed(piece);
+    }
     drain();
     if (cut == std::string_view::npos) break;
     in.remove_prefix(cut + 1);

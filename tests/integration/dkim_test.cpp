@@ -330,6 +330,35 @@ TEST(dkimVerify, OpendkimWithKeysFromDnsmasq) {
   }
 }
 
+// At most 10 instances of one name are signed (the bottom-most): python3-dkim and OpenDKIM both
+// verify such a signature; a change to a signed instance fails it, a change above them not.
+// (Keywords: may repeat in RFC 5322 §3.6; OpenDKIM refuses a message with two To: fields.)
+TEST(dkimVerify, CappedInstancesVerify) {
+  const Keys& k = keys();
+  std::string message = "From: Alice <alice@example.test>\r\nTo: bob@example.org\r\nSubject: many\r\n"
+                        "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n";
+  for (int i = 0; i < 25; ++i) message += "Keywords: k" + std::to_string(i) + "\r\n";
+  message += "\r\nhello\r\n";
+  const std::string headers = "headers = [\"from\", \"to\", \"subject\", \"date\", \"keywords\"]\n";
+  for (const auto& [key, published] : {std::pair{k.rsa_path, k.rsa}, std::pair{k.ed_path, k.ed}}) {
+    const std::string selector = published.name.substr(0, published.name.find('.'));
+    auto s = sign(entry(selector, key, "relaxed/relaxed", headers), message);
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    std::string h = replace_all(s.out, "\r\n\t", "");
+    h = h.substr(h.find("h=") + 2);
+    EXPECT_EQ(h.substr(0, h.find(';')), "from:from:to:subject:date:keywords:keywords:keywords:keywords:keywords:"
+                                        "keywords:keywords:keywords:keywords:keywords") << s.out;
+    auto v = python_verify(s.out, {published});
+    EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+    EXPECT_EQ(python_verify(replace_all(s.out, "Keywords: k24", "Keywords: x24"), {published}).exit_code, 1);
+    EXPECT_EQ(python_verify(replace_all(s.out, "Keywords: k3\r", "Keywords: x3\r"), {published}).exit_code, 0)
+        << "k3 is above the 10 signed instances";
+    auto o = opendkim_verify(s.out, {published});
+    if (o.exit_code == 77) continue;
+    EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
+  }
+}
+
 TEST(dkimCli, SignRefusesUnusableKeys) {
   TempDir dir;
   auto missing = sign(entry("s", dir.file("missing.key"), "relaxed/relaxed"), kPlain);

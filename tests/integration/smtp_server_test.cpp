@@ -219,6 +219,7 @@ struct FerryOptions {
   std::string queue_size = "64MiB";
   std::string password_file;  // contents; written to a file and configured when not empty
   bool plaintext_auth = false;
+  bool auth_on_relay = false;  // [auth] on_relay_listeners
 };
 
 class Ferry {
@@ -235,6 +236,7 @@ class Ferry {
       dir.write("passwd", o.password_file);
       cfg += "[auth]\npassword_file = " + js(dir.file("passwd")) + "\n";
       if (o.plaintext_auth) cfg += "allow_plaintext_loopback = true\n";
+      if (o.auth_on_relay) cfg += "on_relay_listeners = true\n";
     }
     cfg += o.extra;
     dir.write("ferry.toml", cfg);
@@ -697,6 +699,7 @@ TEST(smtpServerDsn, ParametersStoredInEnvelope) {
 
 TEST(smtpServerRelay, DeniedWithoutRightsAcceptedAfterAuth) {
   FerryOptions o = auth_options("alice:" + crypt_sha512("s3cret") + "\n", {Listen{"relay", "[]"}});
+  o.auth_on_relay = true;  // AUTH on a relay listener only when asked for
   o.extra = "[aliases]\nroot = \"admin@example.com\"\n";
   START_FERRY(ferry, o);
   RawClient c(ferry.port());
@@ -878,7 +881,9 @@ TEST(smtpServerLimits, IdleClientTimesOutWith421) {
 
 TEST(smtpServerLimits, PerIpConnectionLimit) {
   FerryOptions o;
-  o.extra = "[smtp]\nmax_connections_per_ip = 2\n";
+  // 127.0.0.1 is in the default relay networks, which are exempt from the per-IP limit unless
+  // limit_relay_networks says otherwise.
+  o.extra = "[smtp]\nmax_connections_per_ip = 2\nlimit_relay_networks = true\n";
   START_FERRY(ferry, o);
   auto a = std::make_unique<RawClient>(ferry.port());
   RawClient b(ferry.port());

@@ -32,7 +32,8 @@ struct Daemon {
                       "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(mx_port) + "\"\n";
     if (!passwd.empty()) {
       dir.write("passwd", passwd);
-      cfg += "[auth]\npassword_file = \"" + dir.file("passwd") + "\"\nallow_plaintext_loopback = true\n";
+      // AUTH on this relay listener on purpose (it is off there by default).
+      cfg += "[auth]\npassword_file = \"" + dir.file("passwd") + "\"\nallow_plaintext_loopback = true\non_relay_listeners = true\n";
     }
     cfg += extra;
     dir.write("ferry.toml", cfg);

@@ -67,10 +67,13 @@ TEST(configDefaults, SmtpTlsAuth) {
   EXPECT_EQ(c.smtp.transaction_timeout, 30min);
   EXPECT_EQ(c.smtp.junk_command_limit, 100u);
   EXPECT_EQ(c.smtp.stress_command_timeout, 10s);
+  EXPECT_EQ(c.smtp.max_pending_bytes, 256ull << 20);
+  EXPECT_FALSE(c.smtp.limit_relay_networks);
   EXPECT_EQ(c.tls.certificate, "");
   EXPECT_EQ(c.tls.key, "");
   EXPECT_EQ(c.auth.password_file, "");
   EXPECT_FALSE(c.auth.allow_plaintext_loopback);
+  EXPECT_FALSE(c.auth.on_relay_listeners);
 }
 
 TEST(configDefaults, DeliveryDnsRetry) {

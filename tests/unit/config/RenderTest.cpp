@@ -67,12 +67,15 @@ max_received_headers = 30
 transaction_timeout = "20m"
 junk_command_limit = 7
 stress_command_timeout = "3s"
+max_pending_bytes = "300MiB"
+limit_relay_networks = true
 [tls]
 certificate = "/etc/ferry/cert.pem"
 key = "/etc/ferry/key.pem"
 [auth]
 password_file = "/etc/ferry/passwd"
 allow_plaintext_loopback = true
+on_relay_listeners = true
 [delivery]
 port = 2526
 max_connections = 7

@@ -2,6 +2,8 @@
 // Appendix A known answer, signing-domain choice and start-up key checks.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <string>
 
@@ -200,6 +202,49 @@ TEST(dkimSigner, ChoosesEntriesByFromDomain) {
   ASSERT_TRUE(two);
   EXPECT_EQ(two->skipped, "several From: header fields");
   EXPECT_EQ(DkimSigner().sign(kRfcMessage, 0)->skipped, "no [[dkim]] entries");
+}
+
+// A header section with `n` To: fields (numbered from the top) and one From:.
+std::string many_to(std::size_t n) {
+  std::string m = "From: a@example.com\r\nSubject: many\r\n";
+  m.reserve(n * 24 + 64);
+  for (std::size_t i = 0; i < n; ++i) m += "To: r" + std::to_string(i) + "@example.org\r\n";
+  return m + "\r\nbody\r\n";
+}
+
+std::size_t count(const std::vector<std::string>& h, const std::string& name) {
+  return static_cast<std::size_t>(std::count(h.begin(), h.end(), name));
+}
+
+TEST(dkimSigner, SignedInstancesOfOneNameAreCapped) {
+  const std::string message = many_to(25);
+  const auto parts = split_message(message);
+  const auto h = select_headers(parts.headers, {"from", "to", "subject"});
+  EXPECT_EQ(count(h, "to"), kMaxSignedInstances);
+  EXPECT_EQ(count(h, "from"), 2u);
+  // The bottom-most instances are the ones signed (§5.4.2: verifiers take them first).
+  const std::string data = header_hash_input(parts.headers, h, "DKIM-Signature: b=", Canon::Relaxed);
+  EXPECT_NE(data.find("to:r24@example.org"), std::string::npos);
+  EXPECT_NE(data.find("to:r15@example.org"), std::string::npos);
+  EXPECT_EQ(data.find("to:r14@example.org"), std::string::npos);
+}
+
+TEST(dkimSigner, TwoHundredThousandFieldsSignInLinearTime) {
+  // The signer used to rescan every field for each instance of a name: 60,000 To: fields took
+  // seconds of the I/O thread, 25 MiB of them hours. One pass now: 200,000 well within 2 s even
+  // on a loaded machine (a quadratic walk would need about 10^10 steps).
+  const std::string message = many_to(200000);
+  const DkimSigner s = DkimSigner::with_keys({{entry("example.com", "a"), rfc_key()}});
+  const auto started = std::chrono::steady_clock::now();
+  auto r = s.sign(message, 1000);
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_LT(took, std::chrono::seconds(2));
+  std::string h = r->headers.substr(r->headers.find("h=") + 2);
+  h = h.substr(0, h.find(';'));
+  std::size_t to = 0;
+  for (std::size_t p = 0; (p = h.find("to", p)) != std::string::npos; p += 2) ++to;
+  EXPECT_EQ(to, kMaxSignedInstances) << h;
 }
 
 TEST(dkimSigner, CreateLoadsAndChecksEveryKey) {
