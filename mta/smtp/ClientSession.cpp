@@ -145,12 +145,14 @@ Attempt ClientSession::attempt_from(const Reply& reply) const {
   std::string status = (klass == 2 || klass == 4 || klass == 5) ? status_for(reply, klass) : "4.5.0";
   Attempt a = attempt_local(outcome, std::move(status), reply.text);
   a.code = reply.code;
+  a.status_derived = !reply.status.present();
   return a;
 }
 
 Attempt ClientSession::transient_from(const Reply& reply) const {
   Attempt a = attempt_local(AttemptOutcome::Transient, status_for(reply, 4), reply.text);
   a.code = reply.code;
+  a.status_derived = !reply.status.present();
   return a;
 }
 
@@ -646,7 +648,10 @@ void ClientSession::on_txn_reply(const Reply& reply) {
                         ? attempt_local(AttemptOutcome::Transient, "4.5.0",
                                         "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
                         : attempt_from(reply);
-        if (reply.code / 100 == 2) a.code = reply.code;
+        if (reply.code / 100 == 2) {
+          a.code = reply.code;
+          a.status_derived = true;  // 4.5.0 is ours, not the server's
+        }
         txn_.results.push_back(RecipientResult{i, std::move(a)});
       }
       txn_.accepted.clear();
@@ -664,6 +669,7 @@ void ClientSession::on_txn_reply(const Reply& reply) {
                                           "unexpected reply after data: " + std::to_string(reply.code))
                           : attempt_from(reply);
           a.code = reply.code;
+          if (reply.code / 100 == 3) a.status_derived = true;  // 4.5.0 is ours, not the server's
           txn_.results.push_back(RecipientResult{i, std::move(a)});
         }
         txn_.accepted.clear();

@@ -806,3 +806,21 @@ TEST(clientSession, EveryRecipientReportedOnceWhateverTheDropPoint) {
     EXPECT_EQ(h.results().size(), 3u) << "cut after " << cut;
   }
 }
+
+// A reply without an enhanced code gets a derived x.0.0 status, marked as ours so a report does
+// not quote it as the server's (RFC 3464 §2.3.6); the server's own code is not marked.
+TEST(clientSession, DerivedStatusIsMarkedAsOurs) {
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server(kEhloPlain);
+  h.server("250 ok\r\n");
+  h.server("550 no such user\r\n");
+  h.server("550 5.1.1 unknown\r\n");
+  h.server("250 ok\r\n");  // RSET
+  const auto r = h.results();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.at(0).status, "5.0.0");
+  EXPECT_TRUE(r.at(0).status_derived);
+  EXPECT_EQ(r.at(1).status, "5.1.1");
+  EXPECT_FALSE(r.at(1).status_derived);
+}
