@@ -25,6 +25,7 @@
 #include <random>
 #include <set>
 
+#include "mta/daemon/ClientTls.hpp"
 #include "mta/daemon/DnsPlan.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/delivery/AttemptText.hpp"
@@ -99,13 +100,17 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   delivery::RandomSource rand{[this] { return rng(); }};
   std::map<Key, TimeMs> known;  // mirror of the scheduler's entries (for re-sync)
   std::set<Key> in_flight;
-  std::set<std::string> tls_failed_hosts;  // opportunistic TLS failed: next time plaintext
+  // "ip:port" whose STARTTLS handshake failed under opportunistic TLS: sent plaintext without
+  // trying TLS until [delivery] tls_fallback_memory has passed (at most), so a broken server does
+  // not cost every message a failed handshake, yet a repaired one gets TLS again. A flush forgets.
+  delivery::UnreachableHosts tls_fallback;
   // "ip:port" that refused or did not answer a connect (RFC 5321 §4.5.4.1 SHOULD remember): other
   // messages skip it until [retry] first (at most an hour) has passed, so one dead MX does not
   // cost every queued message a connect timeout. Cleared by `ferry queue flush` & co (SIGUSR1).
   delivery::UnreachableHosts unreachable;
   std::map<std::string, std::deque<IdleConnection*>> idle;
-  std::shared_ptr<asio::ssl::context> tls_plain, tls_verify;
+  std::shared_ptr<asio::ssl::context> tls_plain;
+  std::map<std::string, std::shared_ptr<asio::ssl::context>> tls_verify;  // by [[route]] tls_ca_file
   asio::steady_timer wake;
   asio::steady_timer sweep_timer;
   bool poked = false;
@@ -119,13 +124,20 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
     apply(deps.config, std::move(deps.routes));
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
-    tls_plain = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls_plain->set_verify_mode(asio::ssl::verify_none);
-    tls_verify = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls_verify->set_default_verify_paths();
-    tls_verify->set_verify_mode(asio::ssl::verify_peer);
-    for (auto* ctx : {tls_plain.get(), tls_verify.get()})
-      SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    tls_plain = *make_client_tls_context(false);
+  }
+
+  // The verifying context for a route's CA file ("" = the system store), made on first use.
+  // nullptr when it cannot be loaded (the file changed since the configuration was checked).
+  std::shared_ptr<asio::ssl::context> verify_context(const std::string& ca_file) {
+    auto it = tls_verify.find(ca_file);
+    if (it != tls_verify.end()) return it->second;
+    auto ctx = make_client_tls_context(true, ca_file);
+    if (!ctx) {
+      log_error("delivery: " + ctx.error().message);
+      return nullptr;
+    }
+    return tls_verify[ca_file] = *ctx;
   }
 
   // The configuration-derived state: retry policy, routes, delivery port, connection limits.
@@ -143,6 +155,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     retry = delivery::RetrySchedule(policy);
     defaults.port = cfg->delivery.port;
     routes = std::move(new_routes);
+    tls_verify.clear();  // CA files are read again (a SIGHUP after renewing a private CA)
   }
 
   // ---- queue writes through the group-commit thread, awaited on the I/O thread ----
@@ -258,6 +271,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (now - last_resync >= 1000) {
         resync();
         unreachable.purge(now);
+        tls_fallback.purge(now);
         last_resync = now;
       }
       for (auto& batch : scheduler.take_ready(now)) {
@@ -475,7 +489,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
         break;
       }
-      current = co_await run_connection(std::move(*current), plan, target, dest);
+      current = co_await run_connection_with_fallback(std::move(*current), plan, target, dest);
     }
     if (current && !current->unresolved.empty()) {
       std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
@@ -502,10 +516,27 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
   }
 
+  // One target, with the opportunistic-TLS fallback (RFC 3207 §4.1 leaves a failed handshake to
+  // the client; RFC 7435 §3: opportunistic security must not make delivery worse than plaintext):
+  // when the STARTTLS handshake fails, the same target is tried again at once without STARTTLS,
+  // rather than deferring the mail or sending later mail in clear for ever.
+  awaitable<std::optional<Job>> run_connection_with_fallback(Job job, const delivery::RoutePlan& plan,
+                                                             const delivery::Target& target, const std::string& dest) {
+    bool handshake_failed = false;
+    std::optional<Job> rest = co_await run_connection(std::move(job), plan, target, dest, false, handshake_failed);
+    if (!handshake_failed || !rest || rest->unresolved.empty() || stopping) co_return rest;
+    log_info("delivery: TLS handshake with " + target.host + "[" + target.ip + "]:" + std::to_string(plan.port) +
+             " failed; retrying in plaintext (opportunistic TLS)");
+    co_return co_await run_connection(std::move(*rest), plan, target, dest, true, handshake_failed);
+  }
+
   // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
   // when the connection failed at session level (so the next target can take them), or nullopt.
+  // `plaintext_retry`: no STARTTLS (the fallback after a failed handshake); `handshake_failed` is
+  // set when an opportunistic STARTTLS handshake failed, so the caller may retry that way.
   awaitable<std::optional<Job>> run_connection(Job job, const delivery::RoutePlan& plan,
-                                               const delivery::Target& target, const std::string& dest) {
+                                               const delivery::Target& target, const std::string& dest,
+                                               bool plaintext_retry, bool& handshake_failed) {
     ++stats.connections;
     ++stats.active_connections;
     struct Count {
@@ -562,14 +593,25 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     socket.set_option(tcp::no_delay(true), ec);
 
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-    std::string tls_info = "none";
+    // Opportunistic TLS that failed its handshake here recently (or just now): plaintext, and the
+    // log line and `ferry queue show` say why it was not encrypted.
+    const bool fallback = plan.tls == delivery::TlsPolicy::Opportunistic && !plan.implicit_tls &&
+                          (plaintext_retry || tls_fallback.is_unreachable(key, now_ms()));
+    std::string tls_info = fallback ? "fallback-after-handshake-failure" : "none";
     const bool verify = plan.tls == delivery::TlsPolicy::Verify;
+    std::string tls_problem;  // why the handshake did not start, when it is not a socket error
     auto handshake = [&]() -> awaitable<bool> {
-      tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, verify ? *tls_verify : *tls_plain);
-      const std::string sni = plan.routed && plan.lookup == delivery::RoutePlan::Lookup::Mx ? plan.name : target.host;
-      if (!sni.empty() && sni.front() != '[') {
-        SSL_set_tlsext_host_name(tls->native_handle(), sni.c_str());
-        if (verify) SSL_set1_host(tls->native_handle(), sni.c_str());
+      auto ctx = verify ? verify_context(plan.tls_ca_file) : tls_plain;
+      if (!ctx) {
+        tls_problem = "the route's tls_ca_file cannot be loaded";
+        co_return false;
+      }
+      tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, *ctx);
+      // Under Verify an identity is always checked: no name (an address literal without
+      // tls_name) means no connection, never "any certificate from a trusted CA".
+      if (!set_client_identity(tls->native_handle(), delivery::tls_identity(plan, target.host), verify)) {
+        tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
+        co_return false;
       }
       auto hs = [&]() -> awaitable<void> {
         std::tie(ec) = co_await tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
@@ -580,15 +622,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return true;
     };
     if (plan.implicit_tls && !co_await handshake()) {
-      conn_error(delivery::NetworkErrorKind::TlsFailure, timed_out ? "handshake timeout" : ec.message());
+      conn_error(delivery::NetworkErrorKind::TlsFailure,
+                 timed_out ? "handshake timeout" : !tls_problem.empty() ? tls_problem : ec.message());
       co_return job;
     }
 
     smtp::ClientOptions options;
     options.helo_name = deps.hostname;
-    options.tls = tls_failed_hosts.count(target.ip) && plan.tls == delivery::TlsPolicy::Opportunistic
-                      ? smtp::ClientTlsPolicy::None
-                      : map_client_tls(plan.tls);
+    options.tls = fallback ? smtp::ClientTlsPolicy::None : map_client_tls(plan.tls);
     options.tls_active = plan.implicit_tls;
     options.auth_user = plan.auth_user;
     options.auth_password = plan.auth_password;
@@ -617,8 +658,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           if (co_await handshake()) {
             session.tls_started();
           } else {
-            if (plan.tls == delivery::TlsPolicy::Opportunistic) tls_failed_hosts.insert(target.ip);
-            session.connection_lost("TLS handshake failed: " + (timed_out ? std::string("timeout") : ec.message()));
+            if (plan.tls == delivery::TlsPolicy::Opportunistic) {
+              handshake_failed = true;
+              if (cfg->delivery.tls_fallback_memory.count() > 0)
+                tls_fallback.mark(key, now_ms() + cfg->delivery.tls_fallback_memory.count());
+            }
+            session.connection_lost("TLS handshake failed: " + (timed_out           ? std::string("timeout")
+                                                                : !tls_problem.empty() ? tls_problem
+                                                                                       : ec.message()));
           }
         } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
           std::vector<std::pair<std::uint32_t, Attempt>> final_results;
@@ -903,6 +950,7 @@ void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 void DeliveryAgent::queue_changed() {
   impl_->last_resync = 0;  // the dispatcher re-syncs on its next turn
   impl_->unreachable.clear_all();  // the operator asks for attempts now, dead hosts included
+  impl_->tls_fallback.clear_all();  // and with TLS again where a handshake once failed
   impl_->poke();
 }
 
