@@ -27,6 +27,7 @@
 
 #include "mta/daemon/ClientTls.hpp"
 #include "mta/daemon/DnsPlan.hpp"
+#include "mta/daemon/InterfaceAddresses.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
@@ -96,6 +97,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::vector<delivery::RouteRule> routes;
   delivery::RouteDefaults defaults;
   std::vector<delivery::Listener> own_listeners;
+  // This host's interface addresses: behind a wildcard listener each of them is ourselves, so an
+  // MX or route pointing at one is a mail loop (5.4.6) at the first hop. Re-read on SIGHUP.
+  std::vector<std::string> local_addresses = interface_addresses();
   std::mt19937_64 rng{std::random_device{}()};
   delivery::RandomSource rand{[this] { return rng(); }};
   std::map<Key, TimeMs> known;  // mirror of the scheduler's entries (for re-sync)
@@ -483,7 +487,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         continue;
       }
       ++tried;
-      if (delivery::is_own_listener(target.ip, port, own_listeners)) {
+      if (delivery::is_own_listener(target.ip, port, own_listeners, local_addresses)) {
         delivery::NetworkError loop{delivery::NetworkErrorKind::MailLoop,
                                     target.host + "[" + target.ip + "]:" + std::to_string(port) + " is this server"};
         for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
@@ -933,6 +937,7 @@ DeliveryAgent::~DeliveryAgent() = default;
 
 void DeliveryAgent::reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes) {
   impl_->apply(config, std::move(routes));
+  impl_->local_addresses = interface_addresses();  // addresses come and go (DHCP, new interfaces)
   impl_->poke();  // a shorter retry or a new route may make work due now
 }
 

@@ -59,7 +59,8 @@ class DeliveryAgent {
   // the due index now instead of at the next periodic re-sync.
   void queue_changed();
   // SIGHUP: from now on use this configuration (it must outlive the agent) and these routes:
-  // retry schedule, routes, delivery port, timeouts, connection limits and [bounce] settings.
+  // retry schedule, routes, delivery port, timeouts, connection limits and [bounce] settings;
+  // the interface addresses (mail loops) are read again too.
   void reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes);
   // Stops taking new work; in-flight deliveries finish (bounded by `grace`), then `done` runs.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
