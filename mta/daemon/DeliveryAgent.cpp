@@ -28,6 +28,7 @@
 #include "mta/daemon/ClientTls.hpp"
 #include "mta/daemon/DnsPlan.hpp"
 #include "mta/daemon/InterfaceAddresses.hpp"
+#include "mta/daemon/SevenBitConversion.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
@@ -641,6 +642,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.remote_ip = target.ip;
     options.remote_port = port;
     options.clock = [] { return now_ms(); };
+    options.convert_8bit = [this, &job, &target](std::string_view body) { return convert_8bit(job, target, body); };
     smtp::ClientSession session(options, job.message.envelope, *job.body, job.recipients);
 
     std::string inbuf(16 * 1024, '\0');
@@ -734,6 +736,17 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_await settle(job, rest, dest, tls_info);
     }
     co_return result;
+  }
+
+  // RFC 6152 §3: the server lacks 8BITMIME; convert the message's 8-bit text to quoted-printable
+  // (and renew our DKIM signature, which the new body breaks) rather than bounce it.
+  smtp::EightBitConversion convert_8bit(const Job& job, const delivery::Target& target, std::string_view body) {
+    SevenBitResult r = convert_to_7bit(body, deps.dkim.get(), now_ms());
+    const std::string who = job.message.id.str() + ": " + target.host + "[" + target.ip + "] does not support 8BITMIME: ";
+    if (!r.conversion.converted) log_info(who + "cannot convert the message to 7 bits (" + r.conversion.reason + ")");
+    else log_info(who + "converted 8-bit text to quoted-printable" + (r.resigned ? ", DKIM signature renewed" : ""));
+    if (!r.warning.empty()) log_warning(job.message.id.str() + ": " + r.warning);
+    return std::move(r.conversion);
   }
 
   // Parks an idle connection until a batch for `dest` arrives or the idle timeout passes.
@@ -940,6 +953,8 @@ void DeliveryAgent::reconfigure(const config::Config* config, std::vector<delive
   impl_->local_addresses = interface_addresses();  // addresses come and go (DHCP, new interfaces)
   impl_->poke();  // a shorter retry or a new route may make work due now
 }
+
+void DeliveryAgent::set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim) { impl_->deps.dkim = std::move(dkim); }
 
 Result<void> DeliveryAgent::start() {
   impl_->resync();

@@ -82,6 +82,7 @@ ClientSession::ClientSession(ClientOptions options, Envelope envelope, std::stri
 void ClientSession::reset_envelope(Envelope envelope, std::string_view body,
                                    std::vector<std::uint32_t> recipients) {
   envelope_ = std::move(envelope);
+  converted_.clear();
   body_ = body;
   body_8bit_ = has_8bit(body);
   if (recipients.empty()) {
@@ -477,6 +478,23 @@ void ClientSession::begin_transactions() {
 
 // ---- transactions --------------------------------------------------------------------------
 
+bool ClientSession::convert_body() {
+  downgrade_status_ = "5.6.3";
+  downgrade_reason_ = "8-bit message body, but the server does not support 8BITMIME";
+  if (!options_.convert_8bit) return false;
+  EightBitConversion c = options_.convert_8bit(body_);
+  if (!c.converted) {
+    if (!c.status.empty()) downgrade_status_ = std::move(c.status);
+    if (!c.reason.empty()) downgrade_reason_ += " and the message cannot be converted: " + c.reason;
+    return false;
+  }
+  // The converted body serves every further transaction of this envelope (carried recipients).
+  converted_ = std::move(c.body);
+  body_ = converted_;
+  body_8bit_ = false;
+  return true;
+}
+
 std::string ClientSession::mail_command() const {
   std::string cmd = "MAIL FROM:<" + envelope_.reverse_path + ">";
   if (caps_.size) cmd += " SIZE=" + std::to_string(body_.size());  // RFC 1870 §6
@@ -528,9 +546,10 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
     fail_all(AttemptOutcome::Permanent, "5.3.4",
              "message size " + std::to_string(body_.size()) + " exceeds the server's limit of " +
                  std::to_string(caps_.size_limit) + " octets");
-  } else if (body_8bit_ && !caps_.eightbitmime) {
-    // RFC 6152 §3 / RFC 5321 §2.4: no 8-bit data to a server without 8BITMIME (we do not convert).
-    fail_all(AttemptOutcome::Permanent, "5.6.3", "8-bit message body, but the server does not support 8BITMIME");
+  } else if (body_8bit_ && !caps_.eightbitmime && !convert_body()) {
+    // RFC 6152 §3 / RFC 5321 §2.4: no 8-bit data to a server without 8BITMIME; what could not be
+    // converted to 7 bits fails for good.
+    fail_all(AttemptOutcome::Permanent, downgrade_status_.c_str(), downgrade_reason_);
   } else if (has_non_ascii(envelope_.reverse_path) && !caps_.smtputf8) {
     // RFC 6531 §3.2: a UTF-8 envelope needs SMTPUTF8.
     fail_all(AttemptOutcome::Permanent, "5.6.7", "UTF-8 sender address, but the server does not support SMTPUTF8");
