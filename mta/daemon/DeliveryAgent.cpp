@@ -530,8 +530,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     bool handshake_failed = false;
     std::optional<Job> rest = co_await run_connection(std::move(job), plan, target, dest, false, handshake_failed);
     if (!handshake_failed || !rest || rest->unresolved.empty() || stopping) co_return rest;
-    log_info("delivery: TLS handshake with " + target.host + "[" + target.ip + "]:" + std::to_string(plan.port) +
-             " failed; retrying in plaintext (opportunistic TLS)");
+    log_info(rest->message.id.str() + ": TLS handshake with " + target.host + "[" + target.ip + "]:" +
+             std::to_string(plan.port) + " failed; retrying in plaintext (opportunistic TLS)");
     co_return co_await run_connection(std::move(*rest), plan, target, dest, true, handshake_failed);
   }
 

@@ -540,13 +540,15 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
     for (std::uint32_t i : rcpts) txn_.results.push_back(RecipientResult{i, attempt_local(outcome, status, text)});
     rcpts.clear();
   };
-  // Checks that need no round trip: refuse locally what the server cannot take.
+  // Checks that need no round trip: refuse locally what the server cannot take. An 8-bit body for
+  // a 7-bit server is converted first, so SIZE is checked on what would be sent.
+  const bool unconvertible = body_8bit_ && !caps_.eightbitmime && !convert_body();
   if (caps_.size && caps_.size_limit > 0 && body_.size() > caps_.size_limit) {
     // RFC 1870 §6: do not send a message larger than the announced SIZE.
     fail_all(AttemptOutcome::Permanent, "5.3.4",
              "message size " + std::to_string(body_.size()) + " exceeds the server's limit of " +
                  std::to_string(caps_.size_limit) + " octets");
-  } else if (body_8bit_ && !caps_.eightbitmime && !convert_body()) {
+  } else if (unconvertible) {
     // RFC 6152 §3 / RFC 5321 §2.4: no 8-bit data to a server without 8BITMIME; what could not be
     // converted to 7 bits fails for good.
     fail_all(AttemptOutcome::Permanent, downgrade_status_.c_str(), downgrade_reason_);

@@ -147,6 +147,19 @@ TEST_F(VerifyTest, LiteralHostIsVerifiedAgainstTlsNameAndThePrivateCa) {
   EXPECT_TRUE(b.proc->wait_for_output("proto=ESMTPS")) << b.proc->output();
 }
 
+// `ferry probe --config` checks the same identity against the same CA as delivery does.
+TEST_F(VerifyTest, ProbeVerifiesTheRoutesTlsNameWithItsCa) {
+  a.write("a.test", route("smarthost.test"));
+  auto r = test::run({FERRY_BINARY, "probe", "--config", a.dir.file("ferry.toml"), "bob@far.test"}, {}, 60);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("verified for smarthost.test against tls_ca_file " + ca + ": yes"), std::string::npos) << r.out;
+  a.write("a.test", route("other.test"));
+  auto wrong = test::run({FERRY_BINARY, "probe", "--config", a.dir.file("ferry.toml"), "bob@far.test"}, {}, 60);
+  EXPECT_NE(wrong.exit_code, 0) << wrong.out;
+  EXPECT_NE(wrong.out.find("verified for other.test against tls_ca_file " + ca + ": NO"), std::string::npos)
+      << wrong.out;
+}
+
 // A certificate from the trusted CA but for another name is refused: nothing reaches b.
 TEST_F(VerifyTest, CertificateForAnotherNameIsRefused) {
   a.start("a.test", route("other.test"));
