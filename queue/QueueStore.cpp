@@ -123,7 +123,8 @@ Result<void> create_if_new(const QueueOptions& options, unsigned flags) {
     QueueOptions aside = options;
     aside.path = building.string();
     QueueStore::Impl impl(aside, 0);
-    if (auto env = impl.env.open(aside.path, aside.map_size, flags, schema::kMaxDbs); !env) return env.error();
+    if (auto env = impl.env.open(aside.path, aside.map_size, flags, schema::kMaxDbs); !env)
+      return env.error();
     if (auto s = open_schema(impl, false); !s) return s.error();
     // Synced even without [queue] sync: this is the only write that decides whether the queue opens.
     if (int rc = mdb_env_sync(impl.env.get(), 1)) return lmdb::to_error(rc, "env_sync");

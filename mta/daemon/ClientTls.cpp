@@ -23,9 +23,10 @@ Result<std::shared_ptr<asio::ssl::context>> make_client_tls_context(bool verify,
     if (!ec && (objects == nullptr || sk_X509_OBJECT_num(objects) == 0))
       return make_error(ErrorKind::Invalid, "tls_ca_file " + ca_file + " holds no certificate");
   }
-  if (ec)
-    return make_error(ErrorKind::Invalid, (ca_file.empty() ? std::string("the system CA store") : "tls_ca_file " + ca_file) +
-                                              " cannot be loaded: " + ec.message());
+  if (ec) {
+    const std::string what = ca_file.empty() ? std::string("the system CA store") : "tls_ca_file " + ca_file;
+    return make_error(ErrorKind::Invalid, what + " cannot be loaded: " + ec.message());
+  }
   ctx->set_verify_mode(asio::ssl::verify_peer);
   return ctx;
 }

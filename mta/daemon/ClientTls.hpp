@@ -17,7 +17,8 @@ namespace ferry::daemon {
 // verify = false: any certificate (opportunistic / required TLS, RFC 7435). verify = true: the
 // chain must lead to a CA of `ca_file` (PEM) or, when it is empty, of the system store.
 // TLS 1.2 at least. An unreadable or empty CA file is an error naming it.
-Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(bool verify, const std::string& ca_file = {});
+Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(bool verify,
+                                                                          const std::string& ca_file = {});
 
 // SNI (RFC 6066 §3) for `name`, and under `verify` the host-name check of the certificate. An
 // empty `name` under `verify` returns false: the caller must not connect (nothing to verify).

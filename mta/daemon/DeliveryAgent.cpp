@@ -526,9 +526,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // when the STARTTLS handshake fails, the same target is tried again at once without STARTTLS,
   // rather than deferring the mail or sending later mail in clear for ever.
   awaitable<std::optional<Job>> run_connection_with_fallback(Job job, const delivery::RoutePlan& plan,
-                                                             const delivery::Target& target, const std::string& dest) {
+                                                             const delivery::Target& target,
+                                                             const std::string& dest) {
     bool handshake_failed = false;
-    std::optional<Job> rest = co_await run_connection(std::move(job), plan, target, dest, false, handshake_failed);
+    std::optional<Job> rest =
+        co_await run_connection(std::move(job), plan, target, dest, false, handshake_failed);
     if (!handshake_failed || !rest || rest->unresolved.empty() || stopping) co_return rest;
     log_info(rest->message.id.str() + ": TLS handshake with " + target.host + "[" + target.ip + "]:" +
              std::to_string(plan.port) + " failed; retrying in plaintext (opportunistic TLS)");
@@ -642,7 +644,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.remote_ip = target.ip;
     options.remote_port = port;
     options.clock = [] { return now_ms(); };
-    options.convert_8bit = [this, &job, &target](std::string_view body) { return convert_8bit(job, target, body); };
+    options.convert_8bit = [this, &job, &target](std::string_view body) {
+      return convert_8bit(job, target, body);
+    };
     smtp::ClientSession session(options, job.message.envelope, *job.body, job.recipients);
 
     std::string inbuf(16 * 1024, '\0');
@@ -740,11 +744,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
 
   // RFC 6152 §3: the server lacks 8BITMIME; convert the message's 8-bit text to quoted-printable
   // (and renew our DKIM signature, which the new body breaks) rather than bounce it.
-  smtp::EightBitConversion convert_8bit(const Job& job, const delivery::Target& target, std::string_view body) {
+  smtp::EightBitConversion convert_8bit(const Job& job, const delivery::Target& target,
+                                        std::string_view body) {
     SevenBitResult r = convert_to_7bit(body, deps.dkim.get(), now_ms());
-    const std::string who = job.message.id.str() + ": " + target.host + "[" + target.ip + "] does not support 8BITMIME: ";
-    if (!r.conversion.converted) log_info(who + "cannot convert the message to 7 bits (" + r.conversion.reason + ")");
-    else log_info(who + "converted 8-bit text to quoted-printable" + (r.resigned ? ", DKIM signature renewed" : ""));
+    const std::string who =
+        job.message.id.str() + ": " + target.host + "[" + target.ip + "] does not support 8BITMIME: ";
+    if (!r.conversion.converted)
+      log_info(who + "cannot convert the message to 7 bits (" + r.conversion.reason + ")");
+    else
+      log_info(who + "converted 8-bit text to quoted-printable" + (r.resigned ? ", DKIM signature renewed" : ""));
     if (!r.warning.empty()) log_warning(job.message.id.str() + ": " + r.warning);
     return std::move(r.conversion);
   }
@@ -954,7 +962,9 @@ void DeliveryAgent::reconfigure(const config::Config* config, std::vector<delive
   impl_->poke();  // a shorter retry or a new route may make work due now
 }
 
-void DeliveryAgent::set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim) { impl_->deps.dkim = std::move(dkim); }
+void DeliveryAgent::set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim) {
+  impl_->deps.dkim = std::move(dkim);
+}
 
 Result<void> DeliveryAgent::start() {
   impl_->resync();

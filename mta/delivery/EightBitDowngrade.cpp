@@ -112,7 +112,8 @@ std::string parameter(std::string_view value, std::string_view name) {
       pos = value.find(';', v);
     } else {
       const std::size_t end = value.find(';', v);
-      out = std::string(trim(value.substr(v, end == std::string_view::npos ? std::string_view::npos : end - v)));
+      const std::size_t n = end == std::string_view::npos ? std::string_view::npos : end - v;
+      out = std::string(trim(value.substr(v, n)));
       pos = end;
     }
     if (match) return out;
@@ -162,9 +163,11 @@ struct Converter {
 
   // Appends the 7-bit form of `entity` to `out`; `fallback` is the default Content-Type (text/plain,
   // or message/rfc822 inside multipart/digest, RFC 2046 §5.1.5).
-  bool entity(std::string_view e, const ContentType& fallback, bool top, std::size_t depth, std::string& out) {
+  bool entity(std::string_view e, const ContentType& fallback, bool top, std::size_t depth,
+              std::string& out) {
     const Entity parts = split_entity(e);
-    if (has_8bit(parts.header)) return fail(DowngradeFailure::EightBitHeader, "8-bit octets in a header field");
+    if (has_8bit(parts.header))
+      return fail(DowngradeFailure::EightBitHeader, "8-bit octets in a header field");
     if (!has_8bit(parts.body)) {
       out += e;
       return true;
@@ -227,9 +230,11 @@ std::vector<Delimiter> delimiters(std::string_view body, const std::string& boun
 }
 
 bool Converter::multipart(std::string_view body, const ContentType& ct, std::size_t depth, std::string& out) {
-  const std::vector<Delimiter> ds = ct.boundary.empty() ? std::vector<Delimiter>{} : delimiters(body, ct.boundary);
+  const std::vector<Delimiter> ds =
+      ct.boundary.empty() ? std::vector<Delimiter>{} : delimiters(body, ct.boundary);
   if (ds.empty()) return fail(DowngradeFailure::Malformed, "multipart without its boundary");
-  if (has_8bit(body.substr(0, ds.front().start))) return fail(DowngradeFailure::NotText, "8-bit multipart preamble");
+  if (has_8bit(body.substr(0, ds.front().start)))
+    return fail(DowngradeFailure::NotText, "8-bit multipart preamble");
   out += body.substr(0, ds.front().start);
   ContentType inner;
   if (ct.subtype == "digest") inner = {"message", "rfc822", {}};

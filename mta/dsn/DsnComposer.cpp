@@ -114,7 +114,8 @@ Diagnostic diagnose(const RecipientReport& r, bool utf8) {
     // are joined with spaces.
     d.type = "smtp";
     const std::string code = std::to_string(a->code);
-    const std::string status = valid_status(a->status) && !a->status_derived ? a->status + " " : std::string();
+    const std::string status =
+        valid_status(a->status) && !a->status_derived ? a->status + " " : std::string();
     const std::vector<std::string> lines = split_lines(a->reply);
     d.text = code + " " + status;
     for (std::size_t i = 0; i < lines.size(); ++i) {
