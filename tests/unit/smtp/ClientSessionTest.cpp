@@ -853,3 +853,16 @@ TEST(clientSession, EightBitBodyIsConvertedForASevenBitServer) {
   EXPECT_EQ(no.outcome(0), "bounced 0 5.6.7");
   EXPECT_NE(no.results()[0].reply.find("cannot be converted: 8-bit header field"), std::string::npos);
 }
+
+// The converted body is what SIZE (RFC 1870 §6) is checked against: quoted-printable is longer.
+TEST(clientSession, SizeLimitAppliesToTheConvertedBody) {
+  const std::string body = "Subject: x\r\n\r\n\xC3\xA9\r\n";  // 20 octets
+  ClientOptions o = options();
+  o.convert_8bit = [](std::string_view) {
+    return EightBitConversion{true, "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=C3=A9\r\n", "", ""};
+  };
+  Harness h(envelope({"a@x"}), body, o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 SIZE 30\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "bounced 0 5.3.4");
+}
