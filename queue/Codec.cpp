@@ -79,6 +79,7 @@ void put_attempt(Writer& w, const Attempt& a) {
   w.str(a.status);
   w.str(a.reply);
   w.str(a.tls);
+  w.u8(a.status_derived ? 1 : 0);
 }
 
 Attempt get_attempt(Reader& r, std::uint8_t version) {
@@ -94,6 +95,7 @@ Attempt get_attempt(Reader& r, std::uint8_t version) {
   a.status = r.str();
   a.reply = r.str();
   if (version >= 2) a.tls = r.str();
+  if (version >= 3) a.status_derived = r.boolean();
   return a;
 }
 
@@ -188,7 +190,7 @@ std::string encode_recipient(const RecipientRecord& rec) {
 Result<RecipientRecord> decode_recipient(std::string_view bytes) {
   Reader r(bytes);
   const std::uint8_t version = r.u8();
-  if (version != kRecipientVersion && version != 1) {
+  if (version < 1 || version > kRecipientVersion) {
     if (r.ok()) r.fail("unknown recipient version");
     return corrupt("recipient", r);
   }

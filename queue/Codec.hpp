@@ -13,8 +13,9 @@
 namespace ferry::queue::codec {
 
 inline constexpr std::uint8_t kMessageVersion = 1;
-// Version 2 added Attempt::tls; version 1 records (no TLS field) are still read.
-inline constexpr std::uint8_t kRecipientVersion = 2;
+// Version 2 added Attempt::tls, version 3 Attempt::status_derived; older records are still read
+// (without the fields they lack).
+inline constexpr std::uint8_t kRecipientVersion = 3;
 inline constexpr std::uint8_t kQuarantineVersion = 1;
 inline constexpr std::uint8_t kMetaVersion = 1;
 

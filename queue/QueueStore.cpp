@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include <filesystem>
+#include <cerrno>
+#include <cstring>
 #include <random>
 
 #include "queue/Codec.hpp"
@@ -114,6 +116,49 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
   return txn->commit();
 }
 
+// fsync of a directory, so a rename in it survives a power cut.
+Result<void> sync_directory(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error(ErrorKind::Io, "cannot open directory " + path + " to sync it");
+  const int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) return make_error(ErrorKind::Io, "cannot sync directory " + path);
+  return {};
+}
+
+// A new queue is built aside and appears whole. LMDB writes a new data.mdb in steps (file,
+// meta pages, then our first transaction); a power cut in between leaves a file that the next
+// mdb_env_open refuses (MDB_INVALID) and the daemon would never start again. So the environment
+// is created in <queue>/.creating, the schema transaction is committed and synced there, and only
+// then is data.mdb renamed into the queue directory (one atomic step). A leftover .creating from
+// an interrupted first start holds no mail and is removed.
+Result<void> create_if_new(const QueueOptions& options, unsigned flags) {
+  namespace fs = std::filesystem;
+  const fs::path dir(options.path);
+  std::error_code ec;
+  if (fs::exists(dir / "data.mdb", ec)) return {};
+  const fs::path building = dir / ".creating";
+  fs::remove_all(building, ec);
+  if (ec) return make_error(ErrorKind::Io, "cannot remove " + building.string() + ": " + ec.message());
+  if (::mkdir(building.c_str(), 0700) != 0)
+    return make_error(ErrorKind::Io, "cannot create " + building.string() + ": " + std::strerror(errno));
+  {
+    QueueOptions aside = options;
+    aside.path = building.string();
+    QueueStore::Impl impl(aside, 0);
+    if (auto env = impl.env.open(aside.path, aside.map_size, flags, schema::kMaxDbs); !env)
+      return env.error();
+    if (auto s = open_schema(impl, false); !s) return s.error();
+    // Synced even without [queue] sync: this is the only write that decides whether the queue opens.
+    if (int rc = mdb_env_sync(impl.env.get(), 1)) return lmdb::to_error(rc, "env_sync");
+  }  // the environment is closed here
+  if (::rename((building / "data.mdb").c_str(), (dir / "data.mdb").c_str()) != 0)
+    return make_error(ErrorKind::Io, "cannot move the new queue into " + options.path + ": " + std::strerror(errno));
+  if (auto s = sync_directory(options.path); !s) return s;
+  fs::remove_all(building, ec);  // only its lock file is left; a failure here is harmless
+  return {};
+}
+
 }  // namespace
 
 QueueStore::QueueStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -129,6 +174,8 @@ Result<std::unique_ptr<QueueStore>> QueueStore::open(const QueueOptions& options
   unsigned flags = MDB_NOTLS;
   if (!options.sync) flags |= MDB_NOSYNC;
   if (options.read_only) flags |= MDB_RDONLY;
+  if (!options.read_only)
+    if (auto created = create_if_new(options, flags); !created) return created.error();
   if (auto env = impl->env.open(options.path, options.map_size, flags, schema::kMaxDbs); !env) return env.error();
   if (auto s = open_schema(*impl, options.read_only); !s) return s.error();
   return std::unique_ptr<QueueStore>(new QueueStore(std::move(impl)));

@@ -60,6 +60,9 @@ struct Attempt {
   // The connection's TLS: "TLSv1.3/TLS_AES_256_GCM_SHA384", "none" when it stayed plaintext,
   // empty when no connection was made (DNS failure, refused connect) or for older records.
   std::string tls;
+  // `status` was made up by us from the reply code (x.0.0: the reply carried no enhanced code).
+  // A report must then not quote it as part of the remote's reply (RFC 3464 §2.3.6).
+  bool status_derived = false;
 };
 
 }  // namespace ferry

@@ -133,6 +133,9 @@ struct DeliverySection {
   Duration data_block_timeout = std::chrono::minutes(3);
   Duration data_done_timeout = std::chrono::minutes(10);
   Duration idle_timeout = std::chrono::seconds(5);
+  // After a failed STARTTLS handshake the delivery is retried at once in plaintext (opportunistic
+  // TLS only); the failure is remembered this long (0 = not at all) before TLS is tried again.
+  Duration tls_fallback_memory = std::chrono::hours(1);
   bool operator==(const DeliverySection&) const = default;
 };
 
@@ -161,6 +164,10 @@ struct Route {
   std::string auth_user;
   std::string auth_password_file;
   std::string source_address;     // canonical IP literal or empty
+  // The name to verify in the certificate and send as SNI; empty = the host (or MX) name. Required
+  // with tls = "verify" and a literal host, which has no name to check.
+  std::string tls_name;
+  std::string tls_ca_file;        // PEM CA certificates for "verify"; empty = the system's CAs
   bool operator==(const Route&) const = default;
 };
 

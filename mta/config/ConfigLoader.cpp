@@ -472,6 +472,7 @@ class Loader {
         {"data_block_timeout", [&](auto& n, auto& p) { d.data_block_timeout = positive_duration(n, p); }},
         {"data_done_timeout", [&](auto& n, auto& p) { d.data_done_timeout = positive_duration(n, p); }},
         {"idle_timeout", [&](auto& n, auto& p) { d.idle_timeout = positive_duration(n, p); }},
+        {"tls_fallback_memory", [&](auto& n, auto& p) { d.tls_fallback_memory = duration(n, p); }},
     });
   }
 
@@ -514,6 +515,7 @@ class Loader {
       std::optional<std::uint16_t> host_port;
       const toml::node* port_node = nullptr;
       const toml::node* domain_node = nullptr;
+      const toml::node* host_node = nullptr;
       fields(t, ep, {
           {"domain", [&](auto& n2, auto& p2) {
              const std::string s = str(n2, p2);
@@ -521,7 +523,7 @@ class Loader {
              has_domain = true;
              domain_node = &n2;
            }},
-          {"host", [&](auto& n2, auto& p2) { host_port = route_host(n2, p2, r); }},
+          {"host", [&](auto& n2, auto& p2) { host_port = route_host(n2, p2, r); host_node = &n2; }},
           {"port", [&](auto& n2, auto& p2) { r.port = port(n2, p2); port_node = &n2; }},
           {"tls", [&](auto& n2, auto& p2) {
              r.tls = choice(n2, p2, {RouteTls::Opportunistic, RouteTls::Required, RouteTls::Verify});
@@ -532,7 +534,18 @@ class Loader {
           {"source_address", [&](auto& n2, auto& p2) {
              r.source_address = str(n2, p2).empty() ? std::string() : ip(n2, p2);
            }},
+          {"tls_name", [&](auto& n2, auto& p2) {
+             const std::string s = str(n2, p2);
+             if (!s.empty() && !detail::is_domain(s)) fail(n2, p2, quoted(s) + " is not a host name");
+             r.tls_name = to_lower(s);
+           }},
+          {"tls_ca_file", [&](auto& n2, auto& p2) { r.tls_ca_file = str(n2, p2); }},
       });
+      // An IP literal has no name to check: "verify" would accept any certificate a trusted CA
+      // issued to anyone (and hand the AUTH password to its holder).
+      if (r.tls == RouteTls::Verify && r.host_is_literal && r.tls_name.empty())
+        fail(*host_node, ep + ".tls_name",
+             "tls = \"verify\" with an IP-literal host needs tls_name (the name the certificate must carry)");
       if (!has_domain) fail(t, ep + ".domain", "required key is missing (a domain or \"*\")");
       if (host_port) {
         if (port_node && r.port != host_port)

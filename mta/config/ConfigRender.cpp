@@ -149,6 +149,7 @@ std::string render(const Config& c) {
   kv("data_block_timeout", dur(d.data_block_timeout));
   kv("data_done_timeout", dur(d.data_done_timeout));
   kv("idle_timeout", dur(d.idle_timeout));
+  kv("tls_fallback_memory", dur(d.tls_fallback_memory));
 
   o += "\n[dns]\n";
   kv("servers", arr(c.dns.servers, [](const SocketAddress& s) { return q(s.str()); }));
@@ -170,6 +171,8 @@ std::string render(const Config& c) {
     kv("auth_user", q(r.auth_user));
     kv("auth_password_file", q(r.auth_password_file));
     kv("source_address", q(r.source_address));
+    kv("tls_name", q(r.tls_name));
+    kv("tls_ca_file", q(r.tls_ca_file));
   }
 
   o += "\n[bounce]\n";

@@ -334,6 +334,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   DeliveryDeps delivery;
   delivery.config = current;
   delivery.routes = runtime->routes;
+  delivery.dkim = runtime->dkim;  // re-signs what it converts to 7 bits
   delivery.hostname = hostname;
   delivery.store = &store;
   delivery.batcher = &batcher;
@@ -443,6 +444,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     server.reconfigure(current, rt->tls, rt->passwords, rt->dkim);
     dkim_now = rt->dkim;
     if (agent) agent->reconfigure(current, std::move(rt->routes));
+    if (agent) agent->set_dkim(rt->dkim);
     set_log_style(current->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
     refresh_space();
     metrics.count_reload(true);

@@ -25,7 +25,10 @@
 #include <random>
 #include <set>
 
+#include "mta/daemon/ClientTls.hpp"
 #include "mta/daemon/DnsPlan.hpp"
+#include "mta/daemon/InterfaceAddresses.hpp"
+#include "mta/daemon/SevenBitConversion.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
@@ -95,17 +98,24 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::vector<delivery::RouteRule> routes;
   delivery::RouteDefaults defaults;
   std::vector<delivery::Listener> own_listeners;
+  // This host's interface addresses: behind a wildcard listener each of them is ourselves, so an
+  // MX or route pointing at one is a mail loop (5.4.6) at the first hop. Re-read on SIGHUP.
+  std::vector<std::string> local_addresses = interface_addresses();
   std::mt19937_64 rng{std::random_device{}()};
   delivery::RandomSource rand{[this] { return rng(); }};
   std::map<Key, TimeMs> known;  // mirror of the scheduler's entries (for re-sync)
   std::set<Key> in_flight;
-  std::set<std::string> tls_failed_hosts;  // opportunistic TLS failed: next time plaintext
+  // "ip:port" whose STARTTLS handshake failed under opportunistic TLS: sent plaintext without
+  // trying TLS until [delivery] tls_fallback_memory has passed (at most), so a broken server does
+  // not cost every message a failed handshake, yet a repaired one gets TLS again. A flush forgets.
+  delivery::UnreachableHosts tls_fallback;
   // "ip:port" that refused or did not answer a connect (RFC 5321 §4.5.4.1 SHOULD remember): other
   // messages skip it until [retry] first (at most an hour) has passed, so one dead MX does not
   // cost every queued message a connect timeout. Cleared by `ferry queue flush` & co (SIGUSR1).
   delivery::UnreachableHosts unreachable;
   std::map<std::string, std::deque<IdleConnection*>> idle;
-  std::shared_ptr<asio::ssl::context> tls_plain, tls_verify;
+  std::shared_ptr<asio::ssl::context> tls_plain;
+  std::map<std::string, std::shared_ptr<asio::ssl::context>> tls_verify;  // by [[route]] tls_ca_file
   asio::steady_timer wake;
   asio::steady_timer sweep_timer;
   bool poked = false;
@@ -119,13 +129,20 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
     apply(deps.config, std::move(deps.routes));
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
-    tls_plain = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls_plain->set_verify_mode(asio::ssl::verify_none);
-    tls_verify = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    tls_verify->set_default_verify_paths();
-    tls_verify->set_verify_mode(asio::ssl::verify_peer);
-    for (auto* ctx : {tls_plain.get(), tls_verify.get()})
-      SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    tls_plain = *make_client_tls_context(false);
+  }
+
+  // The verifying context for a route's CA file ("" = the system store), made on first use.
+  // nullptr when it cannot be loaded (the file changed since the configuration was checked).
+  std::shared_ptr<asio::ssl::context> verify_context(const std::string& ca_file) {
+    auto it = tls_verify.find(ca_file);
+    if (it != tls_verify.end()) return it->second;
+    auto ctx = make_client_tls_context(true, ca_file);
+    if (!ctx) {
+      log_error("delivery: " + ctx.error().message);
+      return nullptr;
+    }
+    return tls_verify[ca_file] = *ctx;
   }
 
   // The configuration-derived state: retry policy, routes, delivery port, connection limits.
@@ -143,6 +160,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     retry = delivery::RetrySchedule(policy);
     defaults.port = cfg->delivery.port;
     routes = std::move(new_routes);
+    tls_verify.clear();  // CA files are read again (a SIGHUP after renewing a private CA)
   }
 
   // ---- queue writes through the group-commit thread, awaited on the I/O thread ----
@@ -258,6 +276,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (now - last_resync >= 1000) {
         resync();
         unreachable.purge(now);
+        tls_fallback.purge(now);
         last_resync = now;
       }
       for (auto& batch : scheduler.take_ready(now)) {
@@ -469,13 +488,13 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         continue;
       }
       ++tried;
-      if (delivery::is_own_listener(target.ip, port, own_listeners)) {
+      if (delivery::is_own_listener(target.ip, port, own_listeners, local_addresses)) {
         delivery::NetworkError loop{delivery::NetworkErrorKind::MailLoop,
                                     target.host + "[" + target.ip + "]:" + std::to_string(port) + " is this server"};
         for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
         break;
       }
-      current = co_await run_connection(std::move(*current), plan, target, dest);
+      current = co_await run_connection_with_fallback(std::move(*current), plan, target, dest);
     }
     if (current && !current->unresolved.empty()) {
       std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
@@ -502,10 +521,29 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
   }
 
+  // One target, with the opportunistic-TLS fallback (RFC 3207 §4.1 leaves a failed handshake to
+  // the client; RFC 7435 §3: opportunistic security must not make delivery worse than plaintext):
+  // when the STARTTLS handshake fails, the same target is tried again at once without STARTTLS,
+  // rather than deferring the mail or sending later mail in clear for ever.
+  awaitable<std::optional<Job>> run_connection_with_fallback(Job job, const delivery::RoutePlan& plan,
+                                                             const delivery::Target& target,
+                                                             const std::string& dest) {
+    bool handshake_failed = false;
+    std::optional<Job> rest =
+        co_await run_connection(std::move(job), plan, target, dest, false, handshake_failed);
+    if (!handshake_failed || !rest || rest->unresolved.empty() || stopping) co_return rest;
+    log_info(rest->message.id.str() + ": TLS handshake with " + target.host + "[" + target.ip + "]:" +
+             std::to_string(plan.port) + " failed; retrying in plaintext (opportunistic TLS)");
+    co_return co_await run_connection(std::move(*rest), plan, target, dest, true, handshake_failed);
+  }
+
   // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
   // when the connection failed at session level (so the next target can take them), or nullopt.
+  // `plaintext_retry`: no STARTTLS (the fallback after a failed handshake); `handshake_failed` is
+  // set when an opportunistic STARTTLS handshake failed, so the caller may retry that way.
   awaitable<std::optional<Job>> run_connection(Job job, const delivery::RoutePlan& plan,
-                                               const delivery::Target& target, const std::string& dest) {
+                                               const delivery::Target& target, const std::string& dest,
+                                               bool plaintext_retry, bool& handshake_failed) {
     ++stats.connections;
     ++stats.active_connections;
     struct Count {
@@ -562,14 +600,25 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     socket.set_option(tcp::no_delay(true), ec);
 
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-    std::string tls_info = "none";
+    // Opportunistic TLS that failed its handshake here recently (or just now): plaintext, and the
+    // log line and `ferry queue show` say why it was not encrypted.
+    const bool fallback = plan.tls == delivery::TlsPolicy::Opportunistic && !plan.implicit_tls &&
+                          (plaintext_retry || tls_fallback.is_unreachable(key, now_ms()));
+    std::string tls_info = fallback ? "fallback-after-handshake-failure" : "none";
     const bool verify = plan.tls == delivery::TlsPolicy::Verify;
+    std::string tls_problem;  // why the handshake did not start, when it is not a socket error
     auto handshake = [&]() -> awaitable<bool> {
-      tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, verify ? *tls_verify : *tls_plain);
-      const std::string sni = plan.routed && plan.lookup == delivery::RoutePlan::Lookup::Mx ? plan.name : target.host;
-      if (!sni.empty() && sni.front() != '[') {
-        SSL_set_tlsext_host_name(tls->native_handle(), sni.c_str());
-        if (verify) SSL_set1_host(tls->native_handle(), sni.c_str());
+      auto ctx = verify ? verify_context(plan.tls_ca_file) : tls_plain;
+      if (!ctx) {
+        tls_problem = "the route's tls_ca_file cannot be loaded";
+        co_return false;
+      }
+      tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, *ctx);
+      // Under Verify an identity is always checked: no name (an address literal without
+      // tls_name) means no connection, never "any certificate from a trusted CA".
+      if (!set_client_identity(tls->native_handle(), delivery::tls_identity(plan, target.host), verify)) {
+        tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
+        co_return false;
       }
       auto hs = [&]() -> awaitable<void> {
         std::tie(ec) = co_await tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
@@ -580,15 +629,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return true;
     };
     if (plan.implicit_tls && !co_await handshake()) {
-      conn_error(delivery::NetworkErrorKind::TlsFailure, timed_out ? "handshake timeout" : ec.message());
+      conn_error(delivery::NetworkErrorKind::TlsFailure,
+                 timed_out ? "handshake timeout" : !tls_problem.empty() ? tls_problem : ec.message());
       co_return job;
     }
 
     smtp::ClientOptions options;
     options.helo_name = deps.hostname;
-    options.tls = tls_failed_hosts.count(target.ip) && plan.tls == delivery::TlsPolicy::Opportunistic
-                      ? smtp::ClientTlsPolicy::None
-                      : map_client_tls(plan.tls);
+    options.tls = fallback ? smtp::ClientTlsPolicy::None : map_client_tls(plan.tls);
     options.tls_active = plan.implicit_tls;
     options.auth_user = plan.auth_user;
     options.auth_password = plan.auth_password;
@@ -596,6 +644,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.remote_ip = target.ip;
     options.remote_port = port;
     options.clock = [] { return now_ms(); };
+    options.convert_8bit = [this, &job, &target](std::string_view body) {
+      return convert_8bit(job, target, body);
+    };
     smtp::ClientSession session(options, job.message.envelope, *job.body, job.recipients);
 
     std::string inbuf(16 * 1024, '\0');
@@ -617,8 +668,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           if (co_await handshake()) {
             session.tls_started();
           } else {
-            if (plan.tls == delivery::TlsPolicy::Opportunistic) tls_failed_hosts.insert(target.ip);
-            session.connection_lost("TLS handshake failed: " + (timed_out ? std::string("timeout") : ec.message()));
+            if (plan.tls == delivery::TlsPolicy::Opportunistic) {
+              handshake_failed = true;
+              if (cfg->delivery.tls_fallback_memory.count() > 0)
+                tls_fallback.mark(key, now_ms() + cfg->delivery.tls_fallback_memory.count());
+            }
+            session.connection_lost("TLS handshake failed: " + (timed_out           ? std::string("timeout")
+                                                                : !tls_problem.empty() ? tls_problem
+                                                                                       : ec.message()));
           }
         } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
           std::vector<std::pair<std::uint32_t, Attempt>> final_results;
@@ -683,6 +740,21 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_await settle(job, rest, dest, tls_info);
     }
     co_return result;
+  }
+
+  // RFC 6152 §3: the server lacks 8BITMIME; convert the message's 8-bit text to quoted-printable
+  // (and renew our DKIM signature, which the new body breaks) rather than bounce it.
+  smtp::EightBitConversion convert_8bit(const Job& job, const delivery::Target& target,
+                                        std::string_view body) {
+    SevenBitResult r = convert_to_7bit(body, deps.dkim.get(), now_ms());
+    const std::string who =
+        job.message.id.str() + ": " + target.host + "[" + target.ip + "] does not support 8BITMIME: ";
+    if (!r.conversion.converted)
+      log_info(who + "cannot convert the message to 7 bits (" + r.conversion.reason + ")");
+    else
+      log_info(who + "converted 8-bit text to quoted-printable" + (r.resigned ? ", DKIM signature renewed" : ""));
+    if (!r.warning.empty()) log_warning(job.message.id.str() + ": " + r.warning);
+    return std::move(r.conversion);
   }
 
   // Parks an idle connection until a batch for `dest` arrives or the idle timeout passes.
@@ -886,7 +958,12 @@ DeliveryAgent::~DeliveryAgent() = default;
 
 void DeliveryAgent::reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes) {
   impl_->apply(config, std::move(routes));
+  impl_->local_addresses = interface_addresses();  // addresses come and go (DHCP, new interfaces)
   impl_->poke();  // a shorter retry or a new route may make work due now
+}
+
+void DeliveryAgent::set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim) {
+  impl_->deps.dkim = std::move(dkim);
 }
 
 Result<void> DeliveryAgent::start() {
@@ -903,6 +980,7 @@ void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 void DeliveryAgent::queue_changed() {
   impl_->last_resync = 0;  // the dispatcher re-syncs on its next turn
   impl_->unreachable.clear_all();  // the operator asks for attempts now, dead hosts included
+  impl_->tls_fallback.clear_all();  // and with TLS again where a handshake once failed
   impl_->poke();
 }
 

@@ -17,6 +17,7 @@
 #include "ferry/Result.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/delivery/RoutePlan.hpp"
+#include "mta/dkim/DkimSigner.hpp"
 #include "mta/daemon/Resolver.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
@@ -31,6 +32,9 @@ struct DeliveryDeps {
   queue::CommitBatcher* batcher = nullptr;
   std::shared_ptr<Resolver> resolver;
   std::vector<std::pair<std::string, std::uint16_t>> own_listeners;  // ip, port (mail loops)
+  // Our [[dkim]] signer: a message converted to 7 bits for a server without 8BITMIME is signed
+  // again when it carries our signature. Null = none.
+  std::shared_ptr<const dkim::DkimSigner> dkim;
   std::function<void(double delay_seconds)> on_delivered;  // per delivered recipient (metrics)
   // Per deferred or bounced (incl. expired) recipient, with the reply's category (metrics).
   std::function<void(bool bounced, std::string_view category)> on_failed;
@@ -59,8 +63,11 @@ class DeliveryAgent {
   // the due index now instead of at the next periodic re-sync.
   void queue_changed();
   // SIGHUP: from now on use this configuration (it must outlive the agent) and these routes:
-  // retry schedule, routes, delivery port, timeouts, connection limits and [bounce] settings.
+  // retry schedule, routes, delivery port, timeouts, connection limits and [bounce] settings;
+  // the interface addresses (mail loops) are read again too.
   void reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes);
+  // SIGHUP: the [[dkim]] keys as reloaded (for re-signing converted messages).
+  void set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim);
   // Stops taking new work; in-flight deliveries finish (bounded by `grace`), then `done` runs.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
   DeliveryStats stats() const;

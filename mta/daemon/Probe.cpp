@@ -200,6 +200,8 @@ struct Engine {
   std::mt19937_64 rng{std::random_device{}()};
   delivery::RandomSource rand{[this] { return rng(); }};
   asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
+  std::string route_tls_name;                 // a [[route]]'s tls_name: the name to verify
+  std::string trust_label = "the system CAs";  // what verification trusted, for the report
 
   Engine(const ProbeOptions& o, std::function<void(const std::string&)> p) : opt(o), progress(std::move(p)) {
     tls_ctx.set_default_verify_paths();
@@ -405,7 +407,7 @@ struct Engine {
     say("    issuer:   " + info.issuer);
     say("    valid:    " + info.not_before + " until " + info.not_after);
     say("    verified for " + (info.verify_name.empty() ? std::string("(no name)") : info.verify_name) +
-        " against the system CAs: " + (info.verified ? "yes" : "NO (" + info.verify_error + ")"));
+        " against " + trust_label + ": " + (info.verified ? "yes" : "NO (" + info.verify_error + ")"));
     c.rec.tls = std::move(info);
     c.parser.reset();  // RFC 3207 §4.2: nothing from before the handshake counts
     c.lines.clear();
@@ -689,6 +691,15 @@ struct Engine {
                                                         : ProbeTls::Opportunistic;
         require_tls = plan.tls == delivery::TlsPolicy::Required;
       }
+      // Verified as delivery verifies: the route's tls_name, and its private CA instead of the
+      // system's (the file was checked when the configuration was read).
+      route_tls_name = plan.tls_name;
+      if (!plan.tls_ca_file.empty()) {
+        SSL_CTX_set_cert_store(tls_ctx.native_handle(), X509_STORE_new());
+        boost::system::error_code ignored;
+        tls_ctx.load_verify_file(plan.tls_ca_file, ignored);
+        trust_label = "tls_ca_file " + plan.tls_ca_file;
+      }
       if (auth_user.empty()) {
         auth_user = plan.auth_user;
         auth_password = plan.auth_password;
@@ -787,7 +798,9 @@ struct Engine {
       rec.port = port;
       Conn c(io, rec);
       // The certificate should name the host we looked up: the MX (or the route's relay host).
-      const std::string verify_name = opt.host && target.host.front() == '[' ? *opt.host : target.host;
+      const std::string verify_name = !route_tls_name.empty()                   ? route_tls_name
+                                      : opt.host && target.host.front() == '[' ? *opt.host
+                                                                               : target.host;
       last = co_await session(c, target, port, tls, require_tls, verify_name, auth_user, auth_password);
       boost::system::error_code ignored;
       c.socket.close(ignored);

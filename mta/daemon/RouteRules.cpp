@@ -1,6 +1,8 @@
 // RouteRules: see RouteRules.hpp.
 #include "mta/daemon/RouteRules.hpp"
 
+#include "mta/daemon/ClientTls.hpp"
+
 #include <fstream>
 #include <optional>
 #include <string>
@@ -50,6 +52,11 @@ Result<std::vector<delivery::RouteRule>> route_rules(const config::Config& confi
       rule.auth_password = std::move(*password);
     }
     rule.source_address = r.source_address;
+    rule.tls_name = r.tls_name;
+    rule.tls_ca_file = r.tls_ca_file;
+    if (!r.tls_ca_file.empty())
+      if (auto ctx = make_client_tls_context(true, r.tls_ca_file); !ctx)
+        return make_error(ErrorKind::Invalid, "[[route]] " + r.domain + ": " + ctx.error().message);
     rules.push_back(std::move(rule));
   }
   return rules;

@@ -97,6 +97,7 @@ Attempt classify_reply(const Reply& reply, TimeMs now_ms) {
   a.outcome = outcome_of(reply);
   a.code = reply.code;
   a.status = status_of(reply).str();
+  a.status_derived = !reply.status.present() || reply.code < 200 || reply.code >= 600 || reply.code / 100 == 3;
   a.reply = reply.text;
   return a;
 }

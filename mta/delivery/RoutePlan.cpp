@@ -108,6 +108,8 @@ std::variant<RoutePlan, NetworkError> plan_route(std::string_view recipient_doma
     plan.auth_user = rule->auth_user;
     plan.auth_password = rule->auth_password;
     plan.source_address = rule->source_address;
+    plan.tls_name = rule->tls_name;
+    plan.tls_ca_file = rule->tls_ca_file;
     if (rule->port) plan.port = rule->port;
   }
   if (rule && !rule->host.empty()) {
@@ -132,6 +134,14 @@ std::variant<RoutePlan, NetworkError> plan_route(std::string_view recipient_doma
   }
   plan.name = normalize_host(recipient_domain);
   return plan;
+}
+
+std::string tls_identity(const RoutePlan& plan, std::string_view target_host) {
+  if (!plan.tls_name.empty()) return plan.tls_name;
+  std::string name = plan.routed && plan.lookup == RoutePlan::Lookup::Mx ? plan.name : std::string(target_host);
+  if (!name.empty() && name.front() == '[') return {};
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  return name;
 }
 
 }  // namespace ferry::delivery

@@ -32,6 +32,8 @@ struct RouteRule {
   std::string auth_user;       // empty: no AUTH
   std::string auth_password;
   std::string source_address;  // local address to bind, empty: any
+  std::string tls_name;        // the certificate name to verify and send as SNI; empty: host
+  std::string tls_ca_file;     // CA certificates for Verify; empty: the system's
 };
 
 // The most specific rule for a recipient domain: an exact domain match beats "*"; among equals
@@ -69,7 +71,15 @@ struct RoutePlan {
   std::string auth_user;
   std::string auth_password;
   std::string source_address;
+  std::string tls_name;
+  std::string tls_ca_file;
 };
+
+// The name a TLS connection to `target_host` announces (SNI) and, under Verify, requires in the
+// certificate (RFC 6125): the route's tls_name; else a routed smarthost's own name (its MX hosts
+// serve it); else the host connected to. Empty when there is none: an address literal has no
+// name, and Verify must then fail rather than accept any certificate.
+std::string tls_identity(const RoutePlan& plan, std::string_view target_host);
 
 // The grouping key: routed → "<lower-cased host>:<port>" (the port always present, so it never
 // collides with a domain key); otherwise the lower-cased recipient domain without trailing dot.

@@ -26,6 +26,23 @@ std::string lower(std::string_view s) {
 constexpr std::string_view kProbe =
     "From: probe@example.invalid\r\nSubject: DKIM key check\r\n\r\nferry checks that this key can sign.\r\n";
 
+// The value of tag `name` in a DKIM-Signature field (RFC 6376 §3.2 tag-list; FWS removed).
+std::string tag_value(std::string_view field, std::string_view name) {
+  std::string compact;
+  for (char c : field.substr(field.find(':') + 1))
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact += c;
+  std::string_view rest = compact;
+  while (!rest.empty()) {
+    const std::size_t semi = rest.find(';');
+    const std::string_view tag = rest.substr(0, semi);
+    const std::size_t eq = tag.find('=');
+    if (eq != std::string_view::npos && tag.substr(0, eq) == name) return std::string(tag.substr(eq + 1));
+    if (semi == std::string_view::npos) break;
+    rest.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
 }  // namespace
 
 const std::vector<std::string>& default_signed_headers() {
@@ -208,6 +225,33 @@ Result<SignOutcome> DkimSigner::sign(std::string_view message, TimeMs now) const
   }
   outcome.domain = chosen.front()->first.domain;
   return outcome;
+}
+
+Result<std::string> DkimSigner::resign(std::string_view message, TimeMs now) const {
+  const MessageParts parts = split_message(message);
+  std::vector<std::string_view> ours;
+  for (const HeaderField& f : parts.headers) {
+    if (!same_name(f.name, "dkim-signature")) continue;
+    const std::string d = lower(tag_value(f.field, "d")), s = lower(tag_value(f.field, "s"));
+    for (const auto& entry : signers_)
+      if (entry.first.domain == d && lower(entry.first.selector) == s) {
+        ours.push_back(f.field);
+        break;
+      }
+  }
+  if (ours.empty()) return std::string(message);
+  std::string stripped;
+  stripped.reserve(message.size());
+  std::size_t copied = 0;
+  for (std::string_view field : ours) {  // in message order: fields are views into `message`
+    const auto at = static_cast<std::size_t>(field.data() - message.data());
+    stripped.append(message.substr(copied, at - copied));
+    copied = at + field.size();
+  }
+  stripped.append(message.substr(copied));
+  auto signed_now = sign(stripped, now);
+  if (!signed_now) return signed_now.error();
+  return signed_now->headers + stripped;
 }
 
 }  // namespace ferry::dkim

@@ -79,6 +79,12 @@ class DkimSigner {
   // authenticated clients, never mail merely passing through.
   Result<SignOutcome> sign(std::string_view message, TimeMs now) const;
 
+  // For a message we changed after signing it (8-bit text made quoted-printable for a server
+  // without 8BITMIME): when it carries a DKIM-Signature of one of our entries (same d= and s=),
+  // those signatures are removed and the message is signed again as sign() would; a message
+  // without one of ours is returned unchanged (a signature of another domain cannot be renewed).
+  Result<std::string> resign(std::string_view message, TimeMs now) const;
+
  private:
   std::vector<std::pair<SigningEntry, DkimKey>> signers_;
 };

@@ -108,11 +108,14 @@ Diagnostic diagnose(const RecipientReport& r, bool utf8) {
   else if (!ip.empty()) d.host_shown = "[" + ip + "]";
 
   if (a->code != 0) {
-    // RFC 3464 §2.3.6: the remote's reply code and text; an enhanced code the reply parser took
-    // off the text goes back in front of it. Continuation lines are joined with spaces.
+    // RFC 3464 §2.3.6: the remote's reply code and text as it came; an enhanced code the reply
+    // parser took off the text goes back in front of it. A status we derived ourselves (x.0.0
+    // for a reply without one) is not the remote's: it stays in Status: only. Continuation lines
+    // are joined with spaces.
     d.type = "smtp";
     const std::string code = std::to_string(a->code);
-    const std::string status = valid_status(a->status) ? a->status + " " : std::string();
+    const std::string status =
+        valid_status(a->status) && !a->status_derived ? a->status + " " : std::string();
     const std::vector<std::string> lines = split_lines(a->reply);
     d.text = code + " " + status;
     for (std::size_t i = 0; i < lines.size(); ++i) {

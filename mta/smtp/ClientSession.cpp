@@ -82,6 +82,7 @@ ClientSession::ClientSession(ClientOptions options, Envelope envelope, std::stri
 void ClientSession::reset_envelope(Envelope envelope, std::string_view body,
                                    std::vector<std::uint32_t> recipients) {
   envelope_ = std::move(envelope);
+  converted_.clear();
   body_ = body;
   body_8bit_ = has_8bit(body);
   if (recipients.empty()) {
@@ -145,12 +146,14 @@ Attempt ClientSession::attempt_from(const Reply& reply) const {
   std::string status = (klass == 2 || klass == 4 || klass == 5) ? status_for(reply, klass) : "4.5.0";
   Attempt a = attempt_local(outcome, std::move(status), reply.text);
   a.code = reply.code;
+  a.status_derived = !reply.status.present();
   return a;
 }
 
 Attempt ClientSession::transient_from(const Reply& reply) const {
   Attempt a = attempt_local(AttemptOutcome::Transient, status_for(reply, 4), reply.text);
   a.code = reply.code;
+  a.status_derived = !reply.status.present();
   return a;
 }
 
@@ -475,6 +478,23 @@ void ClientSession::begin_transactions() {
 
 // ---- transactions --------------------------------------------------------------------------
 
+bool ClientSession::convert_body() {
+  downgrade_status_ = "5.6.3";
+  downgrade_reason_ = "8-bit message body, but the server does not support 8BITMIME";
+  if (!options_.convert_8bit) return false;
+  EightBitConversion c = options_.convert_8bit(body_);
+  if (!c.converted) {
+    if (!c.status.empty()) downgrade_status_ = std::move(c.status);
+    if (!c.reason.empty()) downgrade_reason_ += " and the message cannot be converted: " + c.reason;
+    return false;
+  }
+  // The converted body serves every further transaction of this envelope (carried recipients).
+  converted_ = std::move(c.body);
+  body_ = converted_;
+  body_8bit_ = false;
+  return true;
+}
+
 std::string ClientSession::mail_command() const {
   std::string cmd = "MAIL FROM:<" + envelope_.reverse_path + ">";
   if (caps_.size) cmd += " SIZE=" + std::to_string(body_.size());  // RFC 1870 §6
@@ -520,15 +540,18 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
     for (std::uint32_t i : rcpts) txn_.results.push_back(RecipientResult{i, attempt_local(outcome, status, text)});
     rcpts.clear();
   };
-  // Checks that need no round trip: refuse locally what the server cannot take.
+  // Checks that need no round trip: refuse locally what the server cannot take. An 8-bit body for
+  // a 7-bit server is converted first, so SIZE is checked on what would be sent.
+  const bool unconvertible = body_8bit_ && !caps_.eightbitmime && !convert_body();
   if (caps_.size && caps_.size_limit > 0 && body_.size() > caps_.size_limit) {
     // RFC 1870 §6: do not send a message larger than the announced SIZE.
     fail_all(AttemptOutcome::Permanent, "5.3.4",
              "message size " + std::to_string(body_.size()) + " exceeds the server's limit of " +
                  std::to_string(caps_.size_limit) + " octets");
-  } else if (body_8bit_ && !caps_.eightbitmime) {
-    // RFC 6152 §3 / RFC 5321 §2.4: no 8-bit data to a server without 8BITMIME (we do not convert).
-    fail_all(AttemptOutcome::Permanent, "5.6.3", "8-bit message body, but the server does not support 8BITMIME");
+  } else if (unconvertible) {
+    // RFC 6152 §3 / RFC 5321 §2.4: no 8-bit data to a server without 8BITMIME; what could not be
+    // converted to 7 bits fails for good.
+    fail_all(AttemptOutcome::Permanent, downgrade_status_.c_str(), downgrade_reason_);
   } else if (has_non_ascii(envelope_.reverse_path) && !caps_.smtputf8) {
     // RFC 6531 §3.2: a UTF-8 envelope needs SMTPUTF8.
     fail_all(AttemptOutcome::Permanent, "5.6.7", "UTF-8 sender address, but the server does not support SMTPUTF8");
@@ -646,7 +669,10 @@ void ClientSession::on_txn_reply(const Reply& reply) {
                         ? attempt_local(AttemptOutcome::Transient, "4.5.0",
                                         "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
                         : attempt_from(reply);
-        if (reply.code / 100 == 2) a.code = reply.code;
+        if (reply.code / 100 == 2) {
+          a.code = reply.code;
+          a.status_derived = true;  // 4.5.0 is ours, not the server's
+        }
         txn_.results.push_back(RecipientResult{i, std::move(a)});
       }
       txn_.accepted.clear();
@@ -664,6 +690,7 @@ void ClientSession::on_txn_reply(const Reply& reply) {
                                           "unexpected reply after data: " + std::to_string(reply.code))
                           : attempt_from(reply);
           a.code = reply.code;
+          if (reply.code / 100 == 3) a.status_derived = true;  // 4.5.0 is ours, not the server's
           txn_.results.push_back(RecipientResult{i, std::move(a)});
         }
         txn_.accepted.clear();

@@ -71,6 +71,14 @@ enum class ClientTlsPolicy : std::uint8_t {
   Verify,         // as Required; certificate checks are the daemon's handshake
 };
 
+// The result of converting an 8-bit message for a server without 8BITMIME (RFC 6152 §3).
+struct EightBitConversion {
+  bool converted = false;
+  std::string body;    // the 7-bit message when converted
+  std::string status;  // when not: the enhanced status of the permanent failure ("5.6.3", "5.6.7")
+  std::string reason;  // when not: why, for the reply text
+};
+
 struct ClientOptions {
   std::string helo_name;  // our FQDN (or address literal) for EHLO/HELO (RFC 5321 §4.1.4)
   ClientTlsPolicy tls = ClientTlsPolicy::Opportunistic;
@@ -86,6 +94,9 @@ struct ClientOptions {
   std::uint16_t remote_port = 0;
   // Time stamps for Attempts; empty → time_ms 0 (the daemon may fill it in).
   std::function<TimeMs()> clock;
+  // Converts an 8-bit body for a server without 8BITMIME (and re-signs it); empty: no conversion,
+  // such a message fails with 5.6.3 as RFC 6152 §3 allows.
+  std::function<EightBitConversion(std::string_view body)> convert_8bit;
 };
 
 // Which wait is running, so the daemon can apply the RFC 5321 §4.5.3.2 timeout for it.
@@ -210,6 +221,7 @@ class ClientSession {
   Attempt attempt_from(const Reply& reply) const;
   Attempt attempt_local(AttemptOutcome outcome, std::string status, std::string text) const;
   Attempt transient_from(const Reply& reply) const;
+  bool convert_body();  // for a server without 8BITMIME: false = cannot (downgrade_* say why)
   std::string mail_command() const;
   std::string rcpt_command(std::uint32_t index) const;
   bool is_too_many(const Reply& reply) const;
@@ -221,6 +233,9 @@ class ClientSession {
   std::string_view body_;
   std::vector<std::uint32_t> batch_;       // recipients of the current envelope still to resolve
   bool body_8bit_ = false;
+  std::string converted_;                  // the 7-bit form of the body, when it was converted
+  std::string downgrade_status_;           // why it was not (set by convert_body)
+  std::string downgrade_reason_;
   ReplyParser parser_;
   ServerCapabilities caps_;
   State state_ = State::Greeting;

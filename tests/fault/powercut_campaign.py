@@ -124,6 +124,12 @@ def main():
             jbytes = f.read()
         records, names = parse_journal(jbytes)
         data_ids = {fid for fid, path in names.items() if path.endswith("/data.mdb")}
+        # A new queue is built in <queue>/.creating and its data.mdb renamed into place once its
+        # first transaction is synced (the journal has no renames): before the first open of the
+        # final <queue>/data.mdb, a cut leaves no data.mdb in the queue directory at all.
+        placed = next((i for i, r in enumerate(records)
+                       if r[0] == J_NAME and names.get(r[1], "").endswith("/data.mdb")
+                       and "/.creating/" not in names.get(r[1], "")), None)
         counts = collections.Counter(r[0] for r in records)
         delivered_at = {}  # (token, rcpt) -> earliest journal position the MX accepted it
         for d in deliveries:
@@ -177,7 +183,7 @@ def main():
             os.makedirs(image_dir, exist_ok=True)
             for name in os.listdir(image_dir):
                 os.unlink(os.path.join(image_dir, name))
-            if names and data_ids:
+            if names and data_ids and (placed is None or k > placed):
                 with open(os.path.join(image_dir, "data.mdb"), "wb") as f:
                     f.write(img)
             os.chmod(image_dir, 0o700)

@@ -40,6 +40,9 @@ class FakeMx {
   };
   std::string greeting = "220 fake.test ESMTP";
   std::string ehlo_extensions = "PIPELINING\r\n250-8BITMIME\r\n250 SIZE 100000000";
+  // Answer STARTTLS with 220 and then garbage instead of a handshake (put STARTTLS into
+  // ehlo_extensions to offer it).
+  bool broken_starttls = false;
 
   FakeMx(const std::string& ip, int port = 0) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
@@ -74,6 +77,8 @@ class FakeMx {
     return messages_;
   }
   int connections() const { return connections_; }
+  int starttls_count() const { return starttls_; }
+  int quit_count() const { return quits_; }
   // Waits until at least `n` messages were accepted (true) or `timeout` passed.
   bool wait_messages(std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
     std::unique_lock lock(mutex_);
@@ -162,10 +167,20 @@ class FakeMx {
           cv_.notify_all();
         }
         say(c, reply);
+      } else if (upper == "STARTTLS" && broken_starttls) {
+        // Says yes, then answers the ClientHello with bytes that are not TLS and hangs up: a
+        // server whose TLS is broken (bad certificate setup, middlebox), for the fallback tests.
+        ++starttls_;
+        say(c, "220 2.0.0 Ready to start TLS");
+        char hello[512];
+        (void)recv(c, hello, sizeof hello, 0);
+        say(c, "this is not TLS");
+        break;
       } else if (upper == "RSET" || upper == "NOOP") {
         msg = {};
         say(c, "250 2.0.0 Ok");
       } else if (upper == "QUIT") {
+        ++quits_;
         say(c, "221 2.0.0 Bye");
         break;
       } else {
@@ -179,6 +194,8 @@ class FakeMx {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> starttls_{0};
+  std::atomic<int> quits_{0};
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -90,6 +90,7 @@ TEST(configDefaults, DeliveryDnsRetry) {
   EXPECT_EQ(c.delivery.data_block_timeout, 3min);
   EXPECT_EQ(c.delivery.data_done_timeout, 10min);
   EXPECT_EQ(c.delivery.idle_timeout, 5s);
+  EXPECT_EQ(c.delivery.tls_fallback_memory, 1h);
   EXPECT_TRUE(c.dns.servers.empty());
   EXPECT_EQ(c.retry.first, 5min);
   EXPECT_EQ(c.retry.max_interval, 1h);
@@ -189,6 +190,19 @@ TEST(configOverlay, Routes) {
   EXPECT_EQ(c.routes[2].host, "");
   EXPECT_TRUE(c.routes[2].implicit_tls);
   EXPECT_EQ(c.routes[2].port, std::optional<std::uint16_t>(465));
+  EXPECT_EQ(c.routes[1].tls_name, "");
+  EXPECT_EQ(c.routes[1].tls_ca_file, "");
+}
+
+TEST(configOverlay, RouteTlsNameAndCaFile) {
+  const Config c = load(
+      "[delivery]\ntls_fallback_memory = \"10m\"\n"
+      "[[route]]\ndomain = \"*\"\nhost = \"[192.0.2.10]:587\"\ntls = \"verify\"\ntls_name = \"Relay.Example.net\"\n"
+      "tls_ca_file = \"/etc/ferry/ca.pem\"\n");
+  EXPECT_EQ(c.delivery.tls_fallback_memory, 10min);
+  ASSERT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.routes[0].tls_name, "relay.example.net");
+  EXPECT_EQ(c.routes[0].tls_ca_file, "/etc/ferry/ca.pem");
 }
 
 TEST(configOverlay, MinFreeAsSizeAndMetricsOff) {

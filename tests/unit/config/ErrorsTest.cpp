@@ -154,6 +154,11 @@ TEST(configErrors, InvalidValues) {
        "t.toml:4:10: route[1].domain: duplicate route for \"a.example\" (see route[0])"},
       {"route source", "[[route]]\ndomain = \"*\"\nsource_address = \"eth0\"\n",
        "t.toml:3:18: route[0].source_address: \"eth0\" is not an IP address"},
+      {"route verify literal", "[[route]]\ndomain = \"*\"\nhost = \"[192.0.2.10]:587\"\ntls = \"verify\"\n",
+       "t.toml:3:8: route[0].tls_name: tls = \"verify\" with an IP-literal host needs tls_name (the name the "
+       "certificate must carry)"},
+      {"route tls_name", "[[route]]\ndomain = \"*\"\ntls_name = \"not a name\"\n",
+       "t.toml:3:12: route[0].tls_name: \"not a name\" is not a host name"},
   };
   check(std::begin(cases), std::end(cases));
 }

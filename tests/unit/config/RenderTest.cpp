@@ -89,6 +89,7 @@ data_init_timeout = "4m"
 data_block_timeout = "5m"
 data_done_timeout = "1h"
 idle_timeout = "1500ms"
+tls_fallback_memory = "10m"
 [dns]
 servers = ["192.0.2.53", "[2001:db8::53]:5353"]
 [retry]
@@ -109,6 +110,8 @@ implicit_tls = true
 auth_user = "me"
 auth_password_file = "/p"
 source_address = "2001:db8::7"
+tls_name = "relay.example.net"
+tls_ca_file = "/etc/ferry/ca.pem"
 [bounce]
 delay_warning = 0
 postmaster = "pm@example.com"

@@ -78,5 +78,28 @@ TEST(RouteRules, UnreadableOrEmptyPasswordFileIsAnError) {
   std::remove(empty.c_str());
 }
 
+TEST(RouteRules, TlsNameAndCaFileArePassedOnAndABadCaFileIsAnError) {
+  config::Config c;
+  config::Route r;
+  r.domain = "*";
+  r.host = "192.0.2.10";
+  r.host_is_literal = true;
+  r.tls = config::RouteTls::Verify;
+  r.tls_name = "relay.example.net";
+  c.routes = {r};
+  auto rules = route_rules(c);
+  ASSERT_TRUE(rules) << rules.error().message;
+  EXPECT_EQ((*rules)[0].tls_name, "relay.example.net");
+  c.routes[0].tls_ca_file = "/nonexistent/ferry/ca.pem";
+  auto missing = route_rules(c);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("[[route]] *: tls_ca_file /nonexistent/ferry/ca.pem cannot be loaded"),
+            std::string::npos) << missing.error().message;
+  const std::string junk = temp_file("not a certificate\n");
+  c.routes[0].tls_ca_file = junk;
+  EXPECT_FALSE(route_rules(c));
+  std::remove(junk.c_str());
+}
+
 }  // namespace
 }  // namespace ferry::daemon

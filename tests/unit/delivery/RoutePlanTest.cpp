@@ -165,3 +165,23 @@ TEST(deliveryRoute, DomainOf) {
   EXPECT_EQ(domain_of("postmaster"), "");
   EXPECT_STREQ(to_string(TlsPolicy::Verify), "verify");
 }
+
+// The TLS identity (SNI and, under verify, the certificate name): tls_name first; an address
+// literal without it has none, so verify cannot pass on "any certificate a trusted CA issued".
+TEST(deliveryRoute, TlsIdentity) {
+  RouteRule literal = rule("*", "[192.0.2.10]:587");
+  literal.tls = TlsPolicy::Verify;
+  const std::vector<RouteRule> bare{literal};
+  auto p = std::get<RoutePlan>(plan_route("example.org", bare));
+  EXPECT_EQ(tls_identity(p, "[192.0.2.10]"), "");
+  literal.tls_name = "relay.example.net";
+  literal.tls_ca_file = "/etc/ferry/ca.pem";
+  const std::vector<RouteRule> named{literal};
+  p = std::get<RoutePlan>(plan_route("example.org", named));
+  EXPECT_EQ(p.tls_ca_file, "/etc/ferry/ca.pem");
+  EXPECT_EQ(tls_identity(p, "[192.0.2.10]"), "relay.example.net");
+  // A routed host name: its own name, whichever of its MX hosts answers; MX delivery: the host.
+  const std::vector<RouteRule> host{rule("*", "smtp.relay.test:465")};
+  EXPECT_EQ(tls_identity(std::get<RoutePlan>(plan_route("example.org", host)), "mx9.relay.test"), "smtp.relay.test");
+  EXPECT_EQ(tls_identity(std::get<RoutePlan>(plan_route("example.org", {})), "mx1.example.org."), "mx1.example.org");
+}

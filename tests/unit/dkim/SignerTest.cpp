@@ -247,6 +247,28 @@ TEST(dkimSigner, TwoHundredThousandFieldsSignInLinearTime) {
   EXPECT_EQ(to, kMaxSignedInstances) << h;
 }
 
+// After the message was changed (8-bit text made quoted-printable), our own signature is
+// replaced by a new one over the changed message; a foreign signature stays; a message without
+// one of ours is not signed anew.
+TEST(dkimSigner, ResignReplacesOnlyOurOwnSignature) {
+  const DkimSigner s = DkimSigner::with_keys({{entry("example.com", "sel"), rfc_key()}});
+  const std::string original = "From: joe@example.com\r\nSubject: x\r\n\r\nbody\r\n";
+  auto first = s.sign(original, 1000);
+  ASSERT_TRUE(first);
+  const std::string foreign = "DKIM-Signature: v=1; a=ed25519-sha256; d=other.example; s=sel;\r\n\tb=abc\r\n";
+  const std::string changed = first->headers + foreign + "From: joe@example.com\r\nSubject: x\r\n\r\nBODY\r\n";
+  auto again = s.resign(changed, 2000);
+  ASSERT_TRUE(again) << again.error().message;
+  const std::string stripped = foreign + "From: joe@example.com\r\nSubject: x\r\n\r\nBODY\r\n";
+  auto expected = s.sign(stripped, 2000);
+  ASSERT_TRUE(expected);
+  EXPECT_EQ(*again, expected->headers + stripped);
+  EXPECT_EQ(again->find(first->headers), std::string::npos);
+  // Not ours: unchanged.
+  const std::string theirs = foreign + "From: joe@example.com\r\n\r\nBODY\r\n";
+  EXPECT_EQ(s.resign(theirs, 2000).value(), theirs);
+}
+
 TEST(dkimSigner, CreateLoadsAndChecksEveryKey) {
   auto ok = DkimSigner::create({});
   ASSERT_TRUE(ok);

@@ -156,6 +156,26 @@ TEST(dsnRules, RemoteMtaOnlyWhenARemoteReplied) {
   EXPECT_TRUE(contains(remote_reply->body, "Remote-MTA: dns; mx.example.com\r\n"));
 }
 
+// RFC 3464 §2.3.6: Diagnostic-Code quotes the remote's reply as it came. A reply without an
+// enhanced code gets a derived x.0.0 in Status:, but that code is not put into the quote.
+TEST(dsnRules, DerivedStatusIsNotQuotedAsTheRemotes) {
+  const Envelope env = base_envelope();
+  Attempt bare = remote(kNow, AttemptOutcome::Permanent, 550, "5.0.0", "no such user here");
+  bare.status_derived = true;
+  const auto report = one(env, kNotifyUnspecified, ReportKind::Failure, bare);
+  ASSERT_TRUE(report);
+  const std::string part = status_part(report->body);
+  EXPECT_TRUE(contains(part, "Status: 5.0.0\r\n")) << part;
+  EXPECT_TRUE(contains(part, "Diagnostic-Code: smtp; 550 no such user here\r\n")) << part;
+  EXPECT_FALSE(contains(report->body, "550 5.0.0")) << report->body;
+
+  // The remote's own enhanced code is quoted.
+  Attempt own = remote(kNow, AttemptOutcome::Permanent, 550, "5.0.0", "no such user here");
+  const auto quoted = one(env, kNotifyUnspecified, ReportKind::Failure, own);
+  ASSERT_TRUE(quoted);
+  EXPECT_TRUE(contains(status_part(quoted->body), "Diagnostic-Code: smtp; 550 5.0.0 no such user here\r\n"));
+}
+
 TEST(dsnRules, ExpiryWithoutAReplyHasNoRemoteMta) {
   Envelope env = base_envelope();
   Attempt expired;

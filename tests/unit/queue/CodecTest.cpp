@@ -67,6 +67,7 @@ TEST(queue_codec, MessageRoundTripsEveryField) {
 
 TEST(queue_codec, RecipientRoundTripsEveryField) {
   auto r = sample_recipient();
+  r.history[1].status_derived = true;
   auto d = decode_recipient(encode_recipient(r));
   ASSERT_TRUE(d) << d.error().message;
   EXPECT_EQ(d->index, r.index);
@@ -96,18 +97,41 @@ TEST(queue_codec, VersionOneRecipientWithoutTlsIsRead) {
   r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
   r.last->tls.clear();
   std::string v1 = encode_recipient(r);
-  ASSERT_EQ(v1[v1.size() - 2], '\0');  // the empty TLS string, before the empty history count
-  v1.erase(v1.size() - 2, 1);
+  // The empty TLS string and the status_derived flag, before the empty history count.
+  ASSERT_EQ(v1[v1.size() - 3], '\0');
+  ASSERT_EQ(v1[v1.size() - 2], '\0');
+  v1.erase(v1.size() - 3, 2);
   v1[0] = 1;
   auto d = decode_recipient(v1);
   ASSERT_TRUE(d) << d.error().message;
   ASSERT_TRUE(d->last);
   EXPECT_EQ(d->last->reply, "try again later");
   EXPECT_EQ(d->last->tls, "");
-  // The version-2 bytes read as version 1 are one byte too long: an error, not a misread.
+  // The version-3 bytes read as version 1 are two bytes too long: an error, not a misread.
+  std::string v3 = encode_recipient(r);
+  v3[0] = 1;
+  EXPECT_FALSE(decode_recipient(v3));
+}
+
+// Version 2 (before Attempt::status_derived) is read with the flag false: the status is taken
+// as the remote's own, as those versions reported it.
+TEST(queue_codec, VersionTwoRecipientWithoutStatusDerivedIsRead) {
+  RecipientRecord r;
+  r.index = 3;
+  r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
   std::string v2 = encode_recipient(r);
-  v2[0] = 1;
-  EXPECT_FALSE(decode_recipient(v2));
+  ASSERT_EQ(v2[v2.size() - 2], '\0');  // status_derived, before the empty history count
+  v2.erase(v2.size() - 2, 1);
+  v2[0] = 2;
+  auto d = decode_recipient(v2);
+  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_TRUE(d->last);
+  EXPECT_EQ(d->last->tls, "TLSv1.3/TLS_AES_256_GCM_SHA384");
+  EXPECT_FALSE(d->last->status_derived);
+  r.last->status_derived = true;
+  auto e = decode_recipient(encode_recipient(r));
+  ASSERT_TRUE(e && e->last);
+  EXPECT_TRUE(e->last->status_derived);
 }
 
 TEST(queue_codec, QuarantineAndSchemaRoundTrip) {

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 
@@ -35,6 +37,40 @@ TEST_F(queue_store, DirectoryIsPrivate) {
   struct stat st{};
   ASSERT_EQ(::stat(dir.queue().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+// A new queue appears whole or not at all: a first start that fails before its first transaction
+// is committed (here: a map too small for the schema) leaves no data.mdb behind, so a power cut
+// at that moment cannot leave a file LMDB refuses at the next start.
+TEST(queue_create, FailedCreationLeavesNoDataFile) {
+  test::TempDir dir;
+  QueueOptions o;
+  o.path = dir.queue();
+  o.map_size = 8192;  // two pages: the meta pages fit, the schema transaction does not
+  auto failed = QueueStore::open(o);
+  ASSERT_FALSE(failed);
+  EXPECT_FALSE(std::filesystem::exists(dir.queue() + "/data.mdb"));
+  auto store = test::open_store(dir.queue());
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->enqueue(sample_message(store->allocate_id())));
+}
+
+// What an interrupted first start leaves (a half-written environment aside) holds no mail: it is
+// removed and the queue is created.
+TEST(queue_create, LeftoverOfAnInterruptedCreationIsRemoved) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.queue() + "/.creating");
+  { std::ofstream(dir.queue() + "/.creating/data.mdb") << "partial"; }
+  auto store = test::open_store(dir.queue());
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(std::filesystem::exists(dir.queue() + "/.creating"));
+  EXPECT_TRUE(std::filesystem::exists(dir.queue() + "/data.mdb"));
+  const auto id = store->allocate_id();
+  ASSERT_TRUE(store->enqueue(sample_message(id)));
+  store.reset();
+  store = test::open_store(dir.queue());  // an existing queue is opened in place
+  ASSERT_TRUE(store);
+  EXPECT_TRUE(store->load(id));
 }
 
 TEST_F(queue_store, IdsAreUniqueAndIncreasing) {

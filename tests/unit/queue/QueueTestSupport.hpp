@@ -77,7 +77,7 @@ inline Attempt sample_attempt(AttemptOutcome o, TimeMs t) {
 inline std::string describe(const Attempt& a) {
   std::ostringstream o;
   o << a.time_ms << "/" << int(a.outcome) << "/" << a.host << "/" << a.ip << "/" << a.port << "/" << a.code << "/"
-    << a.status << "/" << a.reply << "/" << a.tls;
+    << a.status << "/" << a.reply << "/" << a.tls << "/" << a.status_derived;
   return o.str();
 }
 

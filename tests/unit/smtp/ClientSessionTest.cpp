@@ -806,3 +806,63 @@ TEST(clientSession, EveryRecipientReportedOnceWhateverTheDropPoint) {
     EXPECT_EQ(h.results().size(), 3u) << "cut after " << cut;
   }
 }
+
+// A reply without an enhanced code gets a derived x.0.0 status, marked as ours so a report does
+// not quote it as the server's (RFC 3464 §2.3.6); the server's own code is not marked.
+TEST(clientSession, DerivedStatusIsMarkedAsOurs) {
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server(kEhloPlain);
+  h.server("250 ok\r\n");
+  h.server("550 no such user\r\n");
+  h.server("550 5.1.1 unknown\r\n");
+  h.server("250 ok\r\n");  // RSET
+  const auto r = h.results();
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r.at(0).status, "5.0.0");
+  EXPECT_TRUE(r.at(0).status_derived);
+  EXPECT_EQ(r.at(1).status, "5.1.1");
+  EXPECT_FALSE(r.at(1).status_derived);
+}
+
+// RFC 6152 §3: an 8-bit body to a server without 8BITMIME is converted by the daemon's hook and
+// the converted body is what is sent (and sized); a hook that cannot convert gives its status.
+TEST(clientSession, EightBitBodyIsConvertedForASevenBitServer) {
+  const std::string body = "Subject: x\r\n\r\ncaf\xC3\xA9\r\n";
+  ClientOptions o = options();
+  std::string seen;
+  o.convert_8bit = [&](std::string_view b) {
+    seen = std::string(b);
+    return EightBitConversion{true, "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n", "", ""};
+  };
+  Harness h(envelope({"a@x"}), body, o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 SIZE 1000\r\n"),
+            "MAIL FROM:<sender@ferry.test> SIZE=70\r\nRCPT TO:<a@x>\r\nDATA\r\n");
+  EXPECT_EQ(seen, body);
+  EXPECT_EQ(h.server("250 ok\r\n250 ok\r\n354 go\r\n"),
+            "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n.\r\n");
+  h.server("250 ok\r\n");
+  EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
+
+  ClientOptions refuse = options();
+  refuse.convert_8bit = [](std::string_view) { return EightBitConversion{false, "", "5.6.7", "8-bit header field"}; };
+  Harness no(envelope({"a@x"}), body, refuse);
+  no.server("220 hi\r\n");
+  EXPECT_EQ(no.server("250-mx\r\n250 PIPELINING\r\n"), "");
+  EXPECT_EQ(no.outcome(0), "bounced 0 5.6.7");
+  EXPECT_NE(no.results()[0].reply.find("cannot be converted: 8-bit header field"), std::string::npos);
+}
+
+// The converted body is what SIZE (RFC 1870 §6) is checked against: quoted-printable is longer.
+TEST(clientSession, SizeLimitAppliesToTheConvertedBody) {
+  const std::string body = "Subject: x\r\n\r\n\xC3\xA9\r\n";  // 20 octets
+  ClientOptions o = options();
+  o.convert_8bit = [](std::string_view) {
+    return EightBitConversion{true, "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=C3=A9\r\n", "", ""};
+  };
+  Harness h(envelope({"a@x"}), body, o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 SIZE 30\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "bounced 0 5.3.4");
+}
