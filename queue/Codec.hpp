@@ -13,8 +13,9 @@
 namespace ferry::queue::codec {
 
 inline constexpr std::uint8_t kMessageVersion = 1;
-// Version 2 added Attempt::tls; version 1 records (no TLS field) are still read.
-inline constexpr std::uint8_t kRecipientVersion = 2;
+// Version 2 added Attempt::tls, version 3 RecipientRecord::interrupted; records of versions 1
+// and 2 are still read (no TLS field / never interrupted).
+inline constexpr std::uint8_t kRecipientVersion = 3;
 inline constexpr std::uint8_t kQuarantineVersion = 1;
 inline constexpr std::uint8_t kMetaVersion = 1;
 
