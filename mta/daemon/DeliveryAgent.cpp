@@ -60,6 +60,15 @@ smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   }
 }
 
+// Slow-start feedback: a session that failed because the connection was lost, reset or timed out
+// (4.4.2), or because the server said 421 (often "too many connections"), asks for fewer
+// connections; a refusal of the message or of the TLS policy says nothing about concurrency.
+bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
+  if (results.empty()) return false;
+  const Attempt& a = results.front().attempt;
+  return a.code == 421 || a.status == "4.4.2";
+}
+
 // A DSN row with the reply's classification filled in (issue 8: bounces carry the category).
 dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std::optional<Attempt> last_transient,
                                 const delivery::ReplyCategory& c) {
@@ -79,6 +88,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::shared_ptr<const std::string> body;
     std::vector<std::uint32_t> recipients;
     std::map<std::uint32_t, Attempt> unresolved;  // last attempt of recipients not settled yet
+    // The reused connection it was sent on had been closed by the remote before this message got
+    // anywhere: not a delivery failure, so it goes again at once on a new connection.
+    bool retry_fresh = false;
   };
   // A connection waiting (idle) for another message to the same destination.
   struct IdleConnection {
@@ -133,7 +145,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // where they already read them and see the new ones from their next step on.
   void apply(const config::Config* config, std::vector<delivery::RouteRule> new_routes) {
     cfg = config;
-    scheduler.set_limits({cfg->delivery.max_connections, cfg->delivery.max_per_destination});
+    scheduler.set_limits({cfg->delivery.max_connections, cfg->delivery.max_per_destination,
+                          cfg->delivery.initial_per_destination});
     delivery::RetryPolicy policy;
     policy.first_ms = cfg->retry.first.count();
     policy.multiplier = cfg->retry.multiplier;
@@ -476,6 +489,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         break;
       }
       current = co_await run_connection(std::move(*current), plan, target, dest);
+      // A pooled connection the remote had closed (idle timeout, a limit of messages per
+      // connection, a restart) costs a reconnect, never a deferral: the same target again.
+      while (current && current->retry_fresh) co_await retry_fresh(current, plan, target, dest);
     }
     if (current && !current->unresolved.empty()) {
       std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
@@ -489,6 +505,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         if (a.time_ms == 0) a = delivery::classify_error(none_tried, now_ms());
       co_await settle(*current, rest, dest);
     }
+  }
+
+  awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan, const delivery::Target& target,
+                              const std::string& dest) {
+    job->retry_fresh = false;
+    const Attempt& lost = job->unresolved.begin()->second;
+    log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
+             " was closed by the remote (" + delivery::reply_text(lost) + "); retrying on a new connection");
+    for (auto& [idx, a] : job->unresolved) a = Attempt{};
+    job = co_await run_connection(std::move(*job), plan, target, dest);
   }
 
   std::chrono::milliseconds timeout_for(smtp::ClientPhase phase) const {
@@ -556,6 +582,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                  timed_out ? "connect" : ec.message());
       const auto remember = std::min<std::chrono::milliseconds>(cfg->retry.first, std::chrono::hours(1));
       unreachable.mark(key, now_ms() + remember.count());
+      scheduler.connection_failed(dest);  // slow start: one connection fewer to this destination
       co_return job;
     }
     unreachable.clear(key);  // it answers again
@@ -601,6 +628,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::string inbuf(16 * 1024, '\0');
     std::optional<Job> result;  // set when the connection failed at session level
     bool session_failed = false;
+    // Connection reuse: the remote may have closed a pooled connection while it sat idle. EOF or
+    // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
+    // message started: retried on a new connection, neither a deferral nor slow-start feedback.
+    bool reused = false, pool_dead = false, reply_at_pool_start = false;
+    auto at_pool_start = [&] {
+      const auto phase = session.current_phase();
+      return reused && (phase == smtp::ClientPhase::Command || phase == smtp::ClientPhase::Mail);
+    };
     std::vector<std::shared_ptr<const std::string>> bodies{job.body};  // keep views alive
     for (;;) {
       // Results of an action (tls_started, connection_lost) queue more actions: drain them all.
@@ -612,6 +647,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
             else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(send->bytes), kNoThrow);
           };
           co_await (w() || guard(send->message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout));
+          if (ec && !timed_out && at_pool_start()) pool_dead = true;
           if (ec || timed_out) session.connection_lost(timed_out ? "timeout writing" : ec.message());
         } else if (std::get_if<smtp::ClientStartTls>(&action)) {
           if (co_await handshake()) {
@@ -630,7 +666,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
             }
             else final_results.push_back({r.index, r.attempt});
           }
-          if (done->session_failure) session_failed = true;
+          if (done->session_failure) {
+            session_failed = true;
+            if (reply_at_pool_start && !done->results.empty() && done->results.front().attempt.code == 421)
+              pool_dead = true;
+            if (!pool_dead && is_connection_trouble(done->results)) scheduler.connection_failed(dest);
+          }
           if (!final_results.empty()) co_await settle(job, final_results, dest, tls_info, done->remote_dsn);
         } else if (std::get_if<smtp::ClientClose>(&action)) {
           boost::system::error_code ignored;
@@ -659,6 +700,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
         bodies = {job.body};
         session.start_next(job.message.envelope, *job.body, job.recipients);
+        reused = true;
         continue;
       }
       std::size_t n = 0;
@@ -668,15 +710,20 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       };
       co_await (r() || guard(timeout_for(session.current_phase())));
       if (ec || timed_out || n == 0) {
+        if (!timed_out && at_pool_start()) pool_dead = true;
         session.connection_lost(timed_out ? std::string("timeout waiting for ") + smtp::to_string(session.current_phase())
                                           : ec ? ec.message() : "connection closed");
         continue;
       }
+      reply_at_pool_start = at_pool_start();
       session.feed(std::string_view(inbuf.data(), n));
     }
     boost::system::error_code ignored;
     socket.close(ignored);
-    if (session_failed && !job.unresolved.empty()) result = std::move(job);
+    if (session_failed && !job.unresolved.empty()) {
+      job.retry_fresh = pool_dead;
+      result = std::move(job);
+    }
     else if (!job.unresolved.empty()) {
       std::vector<std::pair<std::uint32_t, Attempt>> rest(job.unresolved.begin(), job.unresolved.end());
       job.unresolved.clear();
@@ -852,7 +899,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category (issue 8)
         deps.on_failed(a.outcome != AttemptOutcome::Transient, category.category);
     }
-    (void)dest;
+    // Slow start: a delivery shows the destination copes with this many connections, one more.
+    if (rr && std::any_of(req.results.begin(), req.results.end(),
+                          [](const auto& r) { return r.attempt.outcome == AttemptOutcome::Delivered; }))
+      scheduler.delivered(dest);
     if (rr) {
       for (const auto& line : report_log) log_info(line);
       stats.reports += req.enqueue.size();  // metrics (issue 6): DSNs queued

@@ -39,6 +39,12 @@ class FakeMx {
     return std::string("250 2.0.0 Ok: queued");
   };
   std::string greeting = "220 fake.test ESMTP";
+  // Connection-level behaviour of remote servers that the delivery agent must ride out:
+  // close_on_connect: 1 = close at once without a greeting (EOF), 2 = reset (RST, SO_LINGER 0).
+  // close_after_messages: close the connection right after that many messages on it (as many
+  // servers do), without a 421, so a pooled connection is found dead at the next RSET.
+  int close_on_connect = 0;
+  int close_after_messages = 0;
   std::string ehlo_extensions = "PIPELINING\r\n250-8BITMIME\r\n250 SIZE 100000000";
 
   FakeMx(const std::string& ip, int port = 0) {
@@ -116,9 +122,18 @@ class FakeMx {
   void serve(int c) {
     timeval tv{10, 0};
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (close_on_connect) {
+      if (close_on_connect == 2) {
+        linger l{1, 0};
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      }
+      close(c);
+      return;
+    }
     say(c, greeting);
     std::string buf, line;
     ReceivedMessage msg;
+    int on_this_connection = 0;
     while (read_line(c, buf, line)) {
       std::string upper = line;
       for (auto& ch : upper) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
@@ -162,6 +177,7 @@ class FakeMx {
           cv_.notify_all();
         }
         say(c, reply);
+        if (close_after_messages > 0 && ++on_this_connection >= close_after_messages) break;
       } else if (upper == "RSET" || upper == "NOOP") {
         msg = {};
         say(c, "250 2.0.0 Ok");
