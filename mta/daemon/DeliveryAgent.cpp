@@ -27,6 +27,7 @@
 
 #include "mta/daemon/DnsPlan.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/delivery/AddressLookups.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -182,13 +183,31 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         use_awaitable, std::move(name));
   }
 
-  auto resolve_addresses(std::string name) {
-    return asio::async_initiate<decltype(use_awaitable), void(AddressAnswer)>(
-        [this](auto handler, std::string n) {
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          deps.resolver->lookup_addresses(n, [this, h](AddressAnswer a) { asio::post(io, [h, a] { (*h)(a); }); });
-        },
-        use_awaitable, std::move(name));
+  // The address lookups of every MX host, started at once; returns when the answers are enough
+  // to plan (AddressLookups::done): max_addresses targets in MX order, or every answer. So a
+  // domain with many slow MX hosts costs at most one lookup timeout, not one per host.
+  awaitable<delivery::AddressLookups> lookup_all(const std::vector<delivery::MxHost>& hosts,
+                                                 const delivery::MxPlanOptions& options) {
+    struct State {
+      delivery::AddressLookups lookups;
+      asio::steady_timer ready;
+      State(delivery::AddressLookups l, asio::io_context& ioc) : lookups(std::move(l)), ready(ioc) {}
+    };
+    auto st = std::make_shared<State>(delivery::AddressLookups(hosts, options), io);
+    st->ready.expires_at(asio::steady_timer::time_point::max());
+    asio::io_context& ioc = io;
+    for (std::size_t i = 0; i < st->lookups.hosts().size(); ++i) {
+      const std::string host = st->lookups.hosts()[i].host;
+      deps.resolver->lookup_addresses(host, [&ioc, st, i, host](AddressAnswer a) {
+        // Posted: a cached answer completes synchronously, before the wait below has begun.
+        asio::post(ioc, [st, i, host, a = std::move(a)] {
+          st->lookups.answer(i, plan_host_addresses(host, a));
+          if (st->lookups.done()) st->ready.cancel();
+        });
+      });
+    }
+    if (!st->lookups.done()) co_await st->ready.async_wait(kNoThrow);
+    co_return st->lookups;
   }
 
   // ---- scheduler maintenance ----
@@ -450,12 +469,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (e->detail.empty() && !mx.error.empty()) e->detail = mx.error;
       co_return R{*e};
     }
-    std::vector<delivery::HostAddresses> addresses;
-    for (const auto& h : std::get<std::vector<delivery::MxHost>>(hosts)) {
-      AddressAnswer a = co_await resolve_addresses(h.host);
-      addresses.push_back(plan_host_addresses(h.host, a));
-    }
-    auto targets = delivery::plan_targets(std::get<std::vector<delivery::MxHost>>(hosts), addresses, options);
+    const auto& mx_hosts = std::get<std::vector<delivery::MxHost>>(hosts);
+    const delivery::AddressLookups lookups = co_await lookup_all(mx_hosts, options);
+    auto targets = lookups.targets();
     if (auto* e = std::get_if<delivery::NetworkError>(&targets)) co_return R{*e};
     co_return R{std::get<std::vector<delivery::Target>>(std::move(targets))};
   }

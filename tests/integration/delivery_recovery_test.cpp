@@ -178,5 +178,46 @@ TEST_F(DeliveryRecovery, ResetBeforeTheGreetingMovesOnToTheNextMx) {
   EXPECT_EQ(serve_->output().find("status=deferred"), std::string::npos) << serve_->output();
 }
 
+// A UDP socket nobody reads: dnsmasq forwards a zone to it and never gets an answer, so every
+// lookup in that zone runs into the resolver's timeout (seconds each).
+class SilentDns {
+ public:
+  SilentDns() {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentDns() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A hostile domain: the best MX answers at once, 50 more never answer their address lookups.
+// The lookups run in parallel and stop once max_addresses (1 here) addresses are known in MX
+// order: delivered at once, not after 50 lookup timeouts one after the other.
+TEST_F(DeliveryRecovery, FiftySlowMxHostsDoNotHoldTheDelivery) {
+  SilentDns silent;
+  std::vector<std::string> zone{"--server=/slowzone.test/127.0.0.1#" + std::to_string(silent.port()),
+                                "--mx-host=hostile.test,mx1.example.test,10"};
+  for (int i = 0; i < 50; ++i)
+    zone.push_back("--mx-host=hostile.test,h" + std::to_string(i) + ".slowzone.test,20");
+  dns(zone);
+  configure("max_addresses = 1\n");
+  start();
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@hostile.test"}, "Subject: h\n\nx\n"), "ok");
+  ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+  EXPECT_TRUE(serve_->wait_for_output("to=<x@hostile.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
+}
+
 }  // namespace
 }  // namespace ferry
