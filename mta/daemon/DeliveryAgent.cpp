@@ -915,10 +915,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category (issue 8)
         deps.on_failed(a.outcome != AttemptOutcome::Transient, category.category);
     }
-    // Slow start: a delivery shows the destination copes with this many connections, one more.
+    // Slow start: a delivery shows the destination copes with this many connections, one more
+    // (the dispatcher is woken to open it now rather than at its next periodic turn).
     if (rr && std::any_of(req.results.begin(), req.results.end(),
-                          [](const auto& r) { return r.attempt.outcome == AttemptOutcome::Delivered; }))
-      scheduler.delivered(dest);
+                          [](const auto& r) { return r.attempt.outcome == AttemptOutcome::Delivered; }) &&
+        scheduler.delivered(dest))
+      poke();
     if (rr) {
       for (const auto& line : report_log) log_info(line);
       stats.reports += req.enqueue.size();  // metrics (issue 6): DSNs queued

@@ -161,8 +161,12 @@ void Scheduler::release(std::string_view destination) {
   drop_if_idle(name);
 }
 
-void Scheduler::delivered(std::string_view destination) {
-  if (auto it = destinations_.find(std::string(destination)); it != destinations_.end()) it->second.window.delivered();
+bool Scheduler::delivered(std::string_view destination) {
+  auto it = destinations_.find(std::string(destination));
+  if (it == destinations_.end()) return false;
+  const std::size_t before = it->second.window.size();
+  it->second.window.delivered();
+  return it->second.window.size() > before;
 }
 
 void Scheduler::connection_failed(std::string_view destination) {

@@ -76,7 +76,8 @@ class Scheduler {
   void release(std::string_view destination);
 
   // Slow-start feedback for a destination's window (ignored for a destination not indexed).
-  void delivered(std::string_view destination);
+  // delivered() returns true when the window grew (take_ready may now start another connection).
+  bool delivered(std::string_view destination);
   void connection_failed(std::string_view destination);
   // The connections `destination` may have open now (the initial window if it is not indexed).
   std::size_t window(std::string_view destination) const;

@@ -155,6 +155,22 @@ TEST_F(DeliveryRecovery, DeadPooledConnectionIsRetriedOnANewOneWithoutDeferral) 
   EXPECT_GE(mx1_->connections(), 4);
 }
 
+// Some servers say 421 before they close an idle or used-up connection (RFC 5321 §3.8); read as
+// the reply to RSET it means the same: a new connection, no deferral.
+TEST_F(DeliveryRecovery, PooledConnectionClosedWith421IsRetriedOnANewOne) {
+  mx1_->close_after_messages = 1;
+  mx1_->close_reply = "421 4.4.2 fake.test closing: one message per connection";
+  configure();
+  start();
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(send_mail(port_, "a@sender.test", {"q" + std::to_string(i) + "@example.test"}, "Subject: q\n\nx\n"),
+              "ok");
+    ASSERT_TRUE(mx1_->wait_messages(static_cast<std::size_t>(i + 1), 15s)) << serve_->output();
+  }
+  EXPECT_NE(serve_->output().find("retrying on a new connection"), std::string::npos) << serve_->output();
+  EXPECT_EQ(serve_->output().find("status=deferred"), std::string::npos) << serve_->output();
+}
+
 // RFC 5321 §5.1: a connection-level failure at one MX moves on to the next within the same
 // attempt. The first MX closes before its greeting (EOF), or resets the connection.
 TEST_F(DeliveryRecovery, EofBeforeTheGreetingMovesOnToTheNextMx) {

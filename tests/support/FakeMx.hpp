@@ -43,8 +43,11 @@ class FakeMx {
   // close_on_connect: 1 = close at once without a greeting (EOF), 2 = reset (RST, SO_LINGER 0).
   // close_after_messages: close the connection right after that many messages on it (as many
   // servers do), without a 421, so a pooled connection is found dead at the next RSET.
+  // close_reply: instead of closing at once, answer the next command with it (e.g. "421 4.7.0
+  // too many messages", RFC 5321 §3.8) and close then.
   int close_on_connect = 0;
   int close_after_messages = 0;
+  std::string close_reply;
   std::string ehlo_extensions = "PIPELINING\r\n250-8BITMIME\r\n250 SIZE 100000000";
 
   FakeMx(const std::string& ip, int port = 0) {
@@ -177,7 +180,11 @@ class FakeMx {
           cv_.notify_all();
         }
         say(c, reply);
-        if (close_after_messages > 0 && ++on_this_connection >= close_after_messages) break;
+        if (close_after_messages > 0 && ++on_this_connection >= close_after_messages) {
+          if (close_reply.empty()) break;
+          if (read_line(c, buf, line)) say(c, close_reply);
+          break;
+        }
       } else if (upper == "RSET" || upper == "NOOP") {
         msg = {};
         say(c, "250 2.0.0 Ok");

@@ -70,9 +70,10 @@ TEST(deliverySchedulerSlowStart, NewDestinationOpensTheInitialWindow) {
   EXPECT_TRUE(s.take_ready(kNow).empty());
   EXPECT_FALSE(s.next_wakeup().has_value());  // waits for a release or a delivery
   // Two deliveries: two more connections.
-  s.delivered("new.test");
-  s.delivered("new.test");
+  EXPECT_TRUE(s.delivered("new.test"));
+  EXPECT_TRUE(s.delivered("new.test"));
   EXPECT_EQ(s.window("new.test"), 7u);
+  EXPECT_FALSE(s.delivered("unknown.test"));
   EXPECT_EQ(s.next_wakeup(), kNow);
   EXPECT_EQ(s.take_ready(kNow).size(), 2u);
   // Failures shrink it below what is open: nothing new until enough are released.
@@ -91,7 +92,8 @@ TEST(deliverySchedulerSlowStart, GrowsToTheLimitAndAnotherDestinationStartsSlowA
   for (std::uint64_t m = 41; m <= 50; ++m) s.add(m, 0, "other.test", kNow);
   auto first = s.take_ready(kNow);
   EXPECT_EQ(first.size(), 10u);  // 5 + 5
-  for (int i = 0; i < 10; ++i) s.delivered("busy.test");
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(s.delivered("busy.test"));
+  EXPECT_FALSE(s.delivered("busy.test"));  // at the limit: no growth, no wake-up needed
   EXPECT_EQ(s.window("busy.test"), 8u);
   EXPECT_EQ(s.window("other.test"), 5u);
   EXPECT_EQ(s.take_ready(kNow).size(), 3u);
