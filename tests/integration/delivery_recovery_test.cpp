@@ -45,9 +45,9 @@ struct DataGate {
     cv.wait_for(lock, 60s, [&] { return open; });
     return "451 4.3.0 the client went away";
   }
-  bool wait_hung(int n) {
+  bool wait_hung(int n, std::chrono::milliseconds timeout = 20s) {
     std::unique_lock lock(mutex);
-    return cv.wait_for(lock, 20s, [&] { return hung >= n; });
+    return cv.wait_for(lock, timeout, [&] { return hung >= n; });
   }
   void release() {
     std::lock_guard lock(mutex);
@@ -169,6 +169,21 @@ TEST_F(DeliveryRecovery, PooledConnectionClosedWith421IsRetriedOnANewOne) {
   }
   EXPECT_NE(serve_->output().find("retrying on a new connection"), std::string::npos) << serve_->output();
   EXPECT_EQ(serve_->output().find("status=deferred"), std::string::npos) << serve_->output();
+}
+
+// Slow start: twelve messages for a destination seen for the first time open five connections
+// ([delivery] initial_per_destination), not max_per_destination (20). The MX holds every
+// message's final dot, so no delivery succeeds and the window cannot grow.
+TEST_F(DeliveryRecovery, NewDestinationStartsWithFiveConnections) {
+  gate_.hangs = 100;
+  configure();
+  start();
+  for (int i = 0; i < 12; ++i)
+    ASSERT_EQ(send_mail(port_, "a@sender.test", {"s" + std::to_string(i) + "@example.test"}, "Subject: s\n\nx\n"),
+              "ok");
+  ASSERT_TRUE(gate_.wait_hung(5)) << serve_->output();
+  EXPECT_FALSE(gate_.wait_hung(6, 2s)) << serve_->output();
+  EXPECT_EQ(mx1_->connections(), 5);
 }
 
 // RFC 5321 §5.1: a connection-level failure at one MX moves on to the next within the same
