@@ -178,6 +178,7 @@ std::string encode_recipient(const RecipientRecord& rec) {
   w.u8(static_cast<std::uint8_t>(rec.state));
   w.u8(rec.leased ? 1 : 0);
   w.u32(rec.attempts);
+  w.u32(rec.interrupted);
   w.i64(rec.next_attempt_ms);
   w.i64(rec.first_attempt_ms);
   w.u8(rec.last ? 1 : 0);
@@ -201,6 +202,7 @@ Result<RecipientRecord> decode_recipient(std::string_view bytes) {
   rec.state = static_cast<RecipientState>(state);
   rec.leased = r.boolean();
   rec.attempts = r.u32();
+  if (version >= 3) rec.interrupted = r.u32();
   rec.next_attempt_ms = r.i64();
   rec.first_attempt_ms = r.i64();
   if (r.boolean()) rec.last = get_attempt(r, version);

@@ -13,8 +13,9 @@
 namespace ferry::queue::codec {
 
 inline constexpr std::uint8_t kMessageVersion = 1;
-// Version 2 added Attempt::tls, version 3 Attempt::status_derived; older records are still read
-// (without the fields they lack).
+// Version 2 added Attempt::tls, version 3 Attempt::status_derived and
+// RecipientRecord::interrupted; records of versions 1 and 2 are still read (without the fields
+// they lack: no TLS result, the status taken as the remote's, never interrupted).
 inline constexpr std::uint8_t kRecipientVersion = 3;
 inline constexpr std::uint8_t kQuarantineVersion = 1;
 inline constexpr std::uint8_t kMetaVersion = 1;

@@ -183,8 +183,8 @@ Result<std::unique_ptr<QueueStore>> QueueStore::open(const QueueOptions& options
 
 QueueId QueueStore::allocate_id() { return impl_->ids.next(ferry::now_ms()); }
 
-Result<RecoveryReport> QueueStore::recover(TimeMs now_ms) {
-  return write_txn<RecoveryReport>(*impl_, [&](ops::Ctx& c) { return ops::recover(c, now_ms); });
+Result<RecoveryReport> QueueStore::recover(TimeMs now_ms, const RecoveryOptions& options) {
+  return write_txn<RecoveryReport>(*impl_, [&](ops::Ctx& c) { return ops::recover(c, now_ms, options); });
 }
 
 Result<void> QueueStore::enqueue(const NewMessage& message) {

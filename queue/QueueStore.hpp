@@ -38,9 +38,12 @@ class QueueStore {
   // A new unique queue id (time-ordered). Does not touch the disk.
   QueueId allocate_id();
 
-  // Start-up recovery: leased recipients become pending again (at the retry time recorded when
-  // they were leased, so a crash never causes a hot loop); undecodable records are quarantined.
-  Result<RecoveryReport> recover(TimeMs now_ms);
+  // Start-up recovery: leased recipients become pending again, and their interrupted count
+  // grows. A first interruption is due at now + options.after_crash_ms (or at the retry time its
+  // lease recorded, if sooner); a second in a row keeps that retry time and is a suspect in the
+  // report (so a message that crashes the daemon never causes a hot loop). Undecodable records
+  // are quarantined.
+  Result<RecoveryReport> recover(TimeMs now_ms, const RecoveryOptions& options = {});
 
   // --- mutations: each is one synced transaction ---
   Result<void> enqueue(const NewMessage& message);

@@ -20,6 +20,8 @@ struct RecipientRecord {
   RecipientState state = RecipientState::Pending;
   bool leased = false;             // an attempt was started and has not been settled yet
   std::uint32_t attempts = 0;      // attempts started so far
+  // Attempts in a row that a crash cut short (leased at a restart); a settle resets it.
+  std::uint32_t interrupted = 0;
   TimeMs next_attempt_ms = 0;      // when it is due (Pending only)
   TimeMs first_attempt_ms = 0;     // 0 until the first attempt
   std::optional<Attempt> last;     // the latest settled attempt (the reply shown by `queue list`)
@@ -73,12 +75,22 @@ struct QuarantinedRecord {
   std::size_t size = 0;
 };
 
+// How start-up recovery reschedules the attempts the last process left unfinished.
+struct RecoveryOptions {
+  // A first interruption is due again at most this long after the restart (never later than
+  // the retry time recorded by its lease). Negative: keep the recorded retry time.
+  TimeMs after_crash_ms = -1;
+};
+
 // What start-up recovery did.
 struct RecoveryReport {
   std::size_t messages = 0;
   std::size_t pending_recipients = 0;
   std::size_t unleased = 0;        // recipients that were leased when the last process died
   std::size_t quarantined = 0;     // records moved to quarantine during this recovery
+  // Interrupted twice (or more) in a row: maybe what crashes the daemon. They keep the retry
+  // time of their lease (the normal backoff); the caller logs them.
+  std::vector<DueRecipient> suspects;
 };
 
 inline constexpr std::size_t kMaxHistory = 10;

@@ -1,6 +1,7 @@
 // TxnOps: see TxnOps.hpp; the state machine it implements is described in queue/README.md.
 #include "queue/TxnOps.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "queue/Schema.hpp"
@@ -327,6 +328,7 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
       return make_error(ErrorKind::Invalid, "settle: message " + r.id.str() + " has no recipient " + std::to_string(r.index));
     RecipientRecord after = **rec;
     after.leased = false;
+    after.interrupted = 0;  // the attempt finished: the next crash is a first interruption again
     after.last = r.attempt;
     after.history.push_back(r.attempt);
     while (after.history.size() > kMaxHistory) after.history.erase(after.history.begin());
@@ -436,7 +438,23 @@ Result<void> flush(Ctx& c, std::optional<QueueId> id, TimeMs now) {
   return {};
 }
 
-Result<RecoveryReport> recover(Ctx& c, TimeMs now) {
+namespace {
+// A lease outlived its process: the attempt may or may not have happened. A first interruption
+// is most likely the crash of an unrelated moment (a kill, a power cut, an OOM), so the
+// recipient is due again soon after the restart, as Postfix retries such mail at once. A second
+// one in a row may be this very message crashing the daemon: it keeps the retry time of its
+// lease (the normal backoff), never a hot loop, and is reported as a suspect.
+RecipientRecord unleased(const RecipientRecord& r, TimeMs now, const RecoveryOptions& options) {
+  RecipientRecord after = r;
+  after.leased = false;
+  after.interrupted = r.interrupted + 1;
+  if (after.interrupted == 1 && options.after_crash_ms >= 0)
+    after.next_attempt_ms = std::min(r.next_attempt_ms, now + options.after_crash_ms);
+  return after;
+}
+}  // namespace
+
+Result<RecoveryReport> recover(Ctx& c, TimeMs now, const RecoveryOptions& options) {
   RecoveryReport report;
   struct Bad {
     const char* table;
@@ -509,11 +527,9 @@ Result<RecoveryReport> recover(Ctx& c, TimeMs now) {
   for (const auto& b : bad) FERRY_TRY(quarantine(c, b.table, b.dbi, b.key, b.raw, b.reason, now));
   report.quarantined = bad.size();
 
-  // A lease outlived its process: the attempt may or may not have happened. The recipient is
-  // due again at the retry time recorded when it was leased (never "now": no hot loop).
   for (auto& [qid, r] : unlease) {
-    RecipientRecord after = r;
-    after.leased = false;
+    const RecipientRecord after = unleased(r, now, options);
+    if (after.interrupted > 1) report.suspects.push_back(DueRecipient{qid, r.index, after.next_attempt_ms});
     FERRY_TRY(update_recipient(c, qid, r, after));
   }
   report.unleased = unlease.size();

@@ -41,6 +41,6 @@ Result<void> hold(Ctx& c, QueueId id);
 Result<void> release(Ctx& c, QueueId id, TimeMs now);
 Result<void> remove(Ctx& c, QueueId id);
 Result<void> flush(Ctx& c, std::optional<QueueId> id, TimeMs now);
-Result<RecoveryReport> recover(Ctx& c, TimeMs now);
+Result<RecoveryReport> recover(Ctx& c, TimeMs now, const RecoveryOptions& options);
 
 }  // namespace ferry::queue::ops

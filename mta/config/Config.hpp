@@ -124,6 +124,9 @@ struct DeliverySection {
   std::uint16_t port = 25;
   std::uint32_t max_connections = 100;
   std::uint32_t max_per_destination = 20;
+  // Slow start: connections a destination may open before any delivery to it succeeded; the
+  // window grows by one per delivery up to max_per_destination (at most that).
+  std::uint32_t initial_per_destination = 5;
   std::uint32_t max_addresses = 5;
   Duration connect_timeout = std::chrono::seconds(30);
   Duration greeting_timeout = std::chrono::minutes(5);
@@ -150,6 +153,9 @@ struct RetrySection {
   double multiplier = 2.0;  // >= 1
   double jitter = 0.1;      // 0..1, fraction of the interval
   Duration max_age = std::chrono::hours(24 * 5);
+  // An attempt interrupted by a crash is due again this long after the restart (0 = at once);
+  // a recipient interrupted twice in a row waits for the normal backoff instead.
+  Duration after_crash = std::chrono::seconds(10);
   bool operator==(const RetrySection&) const = default;
 };
 

@@ -463,6 +463,7 @@ class Loader {
         {"port", [&](auto& n, auto& p) { d.port = port(n, p); }},
         {"max_connections", [&](auto& n, auto& p) { d.max_connections = count(n, p); }},
         {"max_per_destination", [&](auto& n, auto& p) { d.max_per_destination = count(n, p); }},
+        {"initial_per_destination", [&](auto& n, auto& p) { d.initial_per_destination = count(n, p); }},
         {"max_addresses", [&](auto& n, auto& p) { d.max_addresses = count(n, p); }},
         {"connect_timeout", [&](auto& n, auto& p) { d.connect_timeout = positive_duration(n, p); }},
         {"greeting_timeout", [&](auto& n, auto& p) { d.greeting_timeout = positive_duration(n, p); }},
@@ -501,6 +502,7 @@ class Loader {
              fail(n, p, "must be between 0.0 and 1.0, got " + detail::format_double(r.jitter));
          }},
         {"max_age", [&](auto& n, auto& p) { r.max_age = positive_duration(n, p); }},
+        {"after_crash", [&](auto& n, auto& p) { r.after_crash = duration(n, p); }},
     });
   }
 

@@ -140,6 +140,7 @@ std::string render(const Config& c) {
   kv("port", std::to_string(d.port));
   kv("max_connections", std::to_string(d.max_connections));
   kv("max_per_destination", std::to_string(d.max_per_destination));
+  kv("initial_per_destination", std::to_string(d.initial_per_destination));
   kv("max_addresses", std::to_string(d.max_addresses));
   kv("connect_timeout", dur(d.connect_timeout));
   kv("greeting_timeout", dur(d.greeting_timeout));
@@ -160,6 +161,7 @@ std::string render(const Config& c) {
   kv("multiplier", detail::format_double(c.retry.multiplier));
   kv("jitter", detail::format_double(c.retry.jitter));
   kv("max_age", dur(c.retry.max_age));
+  kv("after_crash", dur(c.retry.after_crash));
 
   for (const Route& r : c.routes) {
     o += "\n[[route]]\n";

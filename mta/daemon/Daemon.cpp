@@ -132,6 +132,20 @@ bool same_ip(const std::string& a, const std::string& b) {
   return strip(a) == strip(b);
 }
 
+// Recipients whose attempts were cut short by crashes twice in a row: the message may be what
+// kills the daemon, so recovery left them at their normal retry time. One line each.
+void log_suspects(const queue::QueueStore& store, const std::vector<queue::DueRecipient>& suspects) {
+  const TimeMs now = now_ms();
+  for (const auto& s : suspects) {
+    auto rec = store.load(s.id);
+    if (!rec || s.index >= rec->recipients.size()) continue;
+    const auto& r = rec->recipients[s.index];
+    log_warning(s.id.str() + ": to=<" + rec->envelope.recipients[s.index].address + ">, status=suspect (" +
+                std::to_string(r.interrupted) + " attempts in a row interrupted by a crash; next attempt in " +
+                std::to_string(std::max<TimeMs>(0, s.due_ms - now) / 1000) + "s, at the normal retry time)");
+  }
+}
+
 }  // namespace
 
 sigset_t daemon_signals() {
@@ -168,7 +182,9 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
   auto& store = *opened->store;
   if (!config.queue.sync) log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
 
-  auto recovered = store.recover(now_ms());
+  queue::RecoveryOptions recovery;
+  recovery.after_crash_ms = config.retry.after_crash.count();
+  auto recovered = store.recover(now_ms(), recovery);
   if (!recovered) {
     log_error("queue recovery failed: " + recovered.error().message);
     return 75;
@@ -177,6 +193,7 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
            std::to_string(recovered->pending_recipients) + " pending recipients, " +
            std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
            std::to_string(recovered->quarantined) + " records quarantined");
+  log_suspects(store, recovered->suspects);
 
   auto runtime = load_runtime(config, hostname);
   if (!runtime) {

@@ -30,6 +30,7 @@
 #include "mta/daemon/InterfaceAddresses.hpp"
 #include "mta/daemon/SevenBitConversion.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/delivery/AddressLookups.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -63,6 +64,15 @@ smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   }
 }
 
+// Slow-start feedback: a session that failed because the connection was lost, reset or timed out
+// (4.4.2), or because the server said 421 (often "too many connections"), asks for fewer
+// connections; a refusal of the message or of the TLS policy says nothing about concurrency.
+bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
+  if (results.empty()) return false;
+  const Attempt& a = results.front().attempt;
+  return a.code == 421 || a.status == "4.4.2";
+}
+
 // A DSN row with the reply's classification filled in (issue 8: bounces carry the category).
 dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std::optional<Attempt> last_transient,
                                 const delivery::ReplyCategory& c) {
@@ -82,6 +92,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::shared_ptr<const std::string> body;
     std::vector<std::uint32_t> recipients;
     std::map<std::uint32_t, Attempt> unresolved;  // last attempt of recipients not settled yet
+    // The reused connection it was sent on had been closed by the remote before this message got
+    // anywhere: not a delivery failure, so it goes again at once on a new connection.
+    bool retry_fresh = false;
   };
   // A connection waiting (idle) for another message to the same destination.
   struct IdleConnection {
@@ -150,7 +163,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // where they already read them and see the new ones from their next step on.
   void apply(const config::Config* config, std::vector<delivery::RouteRule> new_routes) {
     cfg = config;
-    scheduler.set_limits({cfg->delivery.max_connections, cfg->delivery.max_per_destination});
+    scheduler.set_limits({cfg->delivery.max_connections, cfg->delivery.max_per_destination,
+                          cfg->delivery.initial_per_destination});
     delivery::RetryPolicy policy;
     policy.first_ms = cfg->retry.first.count();
     policy.multiplier = cfg->retry.multiplier;
@@ -187,13 +201,31 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         use_awaitable, std::move(name));
   }
 
-  auto resolve_addresses(std::string name) {
-    return asio::async_initiate<decltype(use_awaitable), void(AddressAnswer)>(
-        [this](auto handler, std::string n) {
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          deps.resolver->lookup_addresses(n, [this, h](AddressAnswer a) { asio::post(io, [h, a] { (*h)(a); }); });
-        },
-        use_awaitable, std::move(name));
+  // The address lookups of every MX host, started at once; returns when the answers are enough
+  // to plan (AddressLookups::done): max_addresses targets in MX order, or every answer. So a
+  // domain with many slow MX hosts costs at most one lookup timeout, not one per host.
+  awaitable<delivery::AddressLookups> lookup_all(const std::vector<delivery::MxHost>& hosts,
+                                                 const delivery::MxPlanOptions& options) {
+    struct State {
+      delivery::AddressLookups lookups;
+      asio::steady_timer ready;
+      State(delivery::AddressLookups l, asio::io_context& ioc) : lookups(std::move(l)), ready(ioc) {}
+    };
+    auto st = std::make_shared<State>(delivery::AddressLookups(hosts, options), io);
+    st->ready.expires_at(asio::steady_timer::time_point::max());
+    asio::io_context& ioc = io;
+    for (std::size_t i = 0; i < st->lookups.hosts().size(); ++i) {
+      const std::string host = st->lookups.hosts()[i].host;
+      deps.resolver->lookup_addresses(host, [&ioc, st, i, host](AddressAnswer a) {
+        // Posted: a cached answer completes synchronously, before the wait below has begun.
+        asio::post(ioc, [st, i, host, a = std::move(a)] {
+          st->lookups.answer(i, plan_host_addresses(host, a));
+          if (st->lookups.done()) st->ready.cancel();
+        });
+      });
+    }
+    if (!st->lookups.done()) co_await st->ready.async_wait(kNoThrow);
+    co_return st->lookups;
   }
 
   // ---- scheduler maintenance ----
@@ -456,12 +488,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (e->detail.empty() && !mx.error.empty()) e->detail = mx.error;
       co_return R{*e};
     }
-    std::vector<delivery::HostAddresses> addresses;
-    for (const auto& h : std::get<std::vector<delivery::MxHost>>(hosts)) {
-      AddressAnswer a = co_await resolve_addresses(h.host);
-      addresses.push_back(plan_host_addresses(h.host, a));
-    }
-    auto targets = delivery::plan_targets(std::get<std::vector<delivery::MxHost>>(hosts), addresses, options);
+    const auto& mx_hosts = std::get<std::vector<delivery::MxHost>>(hosts);
+    const delivery::AddressLookups lookups = co_await lookup_all(mx_hosts, options);
+    auto targets = lookups.targets();
     if (auto* e = std::get_if<delivery::NetworkError>(&targets)) co_return R{*e};
     co_return R{std::get<std::vector<delivery::Target>>(std::move(targets))};
   }
@@ -495,6 +524,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         break;
       }
       current = co_await run_connection_with_fallback(std::move(*current), plan, target, dest);
+      // A pooled connection the remote had closed (idle timeout, a limit of messages per
+      // connection, a restart) costs a reconnect, never a deferral: the same target again.
+      while (current && current->retry_fresh) co_await retry_fresh(current, plan, target, dest);
     }
     if (current && !current->unresolved.empty()) {
       std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
@@ -508,6 +540,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         if (a.time_ms == 0) a = delivery::classify_error(none_tried, now_ms());
       co_await settle(*current, rest, dest);
     }
+  }
+
+  awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan, const delivery::Target& target,
+                              const std::string& dest) {
+    job->retry_fresh = false;
+    const Attempt& lost = job->unresolved.begin()->second;
+    log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
+             " was closed by the remote (" + delivery::reply_text(lost) + "); retrying on a new connection");
+    for (auto& [idx, a] : job->unresolved) a = Attempt{};
+    job = co_await run_connection_with_fallback(std::move(*job), plan, target, dest);
   }
 
   std::chrono::milliseconds timeout_for(smtp::ClientPhase phase) const {
@@ -594,6 +636,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                  timed_out ? "connect" : ec.message());
       const auto remember = std::min<std::chrono::milliseconds>(cfg->retry.first, std::chrono::hours(1));
       unreachable.mark(key, now_ms() + remember.count());
+      scheduler.connection_failed(dest);  // slow start: one connection fewer to this destination
       co_return job;
     }
     unreachable.clear(key);  // it answers again
@@ -652,6 +695,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::string inbuf(16 * 1024, '\0');
     std::optional<Job> result;  // set when the connection failed at session level
     bool session_failed = false;
+    // Connection reuse: the remote may have closed a pooled connection while it sat idle. EOF or
+    // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
+    // message started: retried on a new connection, neither a deferral nor slow-start feedback.
+    bool reused = false, pool_dead = false, reply_at_pool_start = false;
+    auto at_pool_start = [&] {
+      const auto phase = session.current_phase();
+      return reused && (phase == smtp::ClientPhase::Command || phase == smtp::ClientPhase::Mail);
+    };
     std::vector<std::shared_ptr<const std::string>> bodies{job.body};  // keep views alive
     for (;;) {
       // Results of an action (tls_started, connection_lost) queue more actions: drain them all.
@@ -663,6 +714,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
             else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(send->bytes), kNoThrow);
           };
           co_await (w() || guard(send->message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout));
+          if (ec && !timed_out && at_pool_start()) pool_dead = true;
           if (ec || timed_out) session.connection_lost(timed_out ? "timeout writing" : ec.message());
         } else if (std::get_if<smtp::ClientStartTls>(&action)) {
           if (co_await handshake()) {
@@ -687,7 +739,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
             }
             else final_results.push_back({r.index, r.attempt});
           }
-          if (done->session_failure) session_failed = true;
+          if (done->session_failure) {
+            session_failed = true;
+            if (reply_at_pool_start && !done->results.empty() && done->results.front().attempt.code == 421)
+              pool_dead = true;
+            if (!pool_dead && is_connection_trouble(done->results)) scheduler.connection_failed(dest);
+          }
           if (!final_results.empty()) co_await settle(job, final_results, dest, tls_info, done->remote_dsn);
         } else if (std::get_if<smtp::ClientClose>(&action)) {
           boost::system::error_code ignored;
@@ -716,6 +773,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
         bodies = {job.body};
         session.start_next(job.message.envelope, *job.body, job.recipients);
+        reused = true;
         continue;
       }
       std::size_t n = 0;
@@ -725,15 +783,20 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       };
       co_await (r() || guard(timeout_for(session.current_phase())));
       if (ec || timed_out || n == 0) {
+        if (!timed_out && at_pool_start()) pool_dead = true;
         session.connection_lost(timed_out ? std::string("timeout waiting for ") + smtp::to_string(session.current_phase())
                                           : ec ? ec.message() : "connection closed");
         continue;
       }
+      reply_at_pool_start = at_pool_start();
       session.feed(std::string_view(inbuf.data(), n));
     }
     boost::system::error_code ignored;
     socket.close(ignored);
-    if (session_failed && !job.unresolved.empty()) result = std::move(job);
+    if (session_failed && !job.unresolved.empty()) {
+      job.retry_fresh = pool_dead;
+      result = std::move(job);
+    }
     else if (!job.unresolved.empty()) {
       std::vector<std::pair<std::uint32_t, Attempt>> rest(job.unresolved.begin(), job.unresolved.end());
       job.unresolved.clear();
@@ -924,7 +987,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category (issue 8)
         deps.on_failed(a.outcome != AttemptOutcome::Transient, category.category);
     }
-    (void)dest;
+    // Slow start: a delivery shows the destination copes with this many connections, one more
+    // (the dispatcher is woken to open it now rather than at its next periodic turn).
+    if (rr && std::any_of(req.results.begin(), req.results.end(),
+                          [](const auto& r) { return r.attempt.outcome == AttemptOutcome::Delivered; }) &&
+        scheduler.delivered(dest))
+      poke();
     if (rr) {
       for (const auto& line : report_log) log_info(line);
       stats.reports += req.enqueue.size();  // metrics (issue 6): DSNs queued

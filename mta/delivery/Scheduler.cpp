@@ -11,6 +11,18 @@ void Scheduler::set_limits(SchedulerLimits limits) {
   limits_ = limits;
   if (limits_.max_connections == 0) limits_.max_connections = 1;
   if (limits_.max_per_destination == 0) limits_.max_per_destination = 1;
+  for (auto& [name, dest] : destinations_)
+    dest.window.set_limits(limits_.initial_per_destination, limits_.max_per_destination);
+}
+
+Scheduler::Destination& Scheduler::entry_for(const std::string& name) {
+  auto it = destinations_.find(name);
+  if (it == destinations_.end())
+    it = destinations_
+             .emplace(name, Destination{{}, {}, 0,
+                                        DestinationWindow(limits_.initial_per_destination, limits_.max_per_destination)})
+             .first;
+  return it->second;
 }
 
 void Scheduler::add(std::uint64_t queue_id, std::uint32_t recipient, std::string_view destination,
@@ -18,7 +30,7 @@ void Scheduler::add(std::uint64_t queue_id, std::uint32_t recipient, std::string
   const Key key{queue_id, recipient};
   if (auto it = entries_.find(key); it != entries_.end()) erase_entry(it);
   Entry e{std::string(destination), due_ms};
-  auto& dest = destinations_[e.destination];
+  auto& dest = entry_for(e.destination);
   dest.by_due.emplace(due_ms, queue_id, recipient);
   dest.by_message[queue_id].insert(recipient);
   by_due_.emplace(due_ms, queue_id, recipient);
@@ -110,7 +122,7 @@ std::vector<Batch> Scheduler::take_ready(TimeMs now, std::size_t max_batches) {
   for (const auto& [name, dest] : destinations_) {
     if (dest.by_due.empty()) continue;
     const TimeMs first = std::get<0>(*dest.by_due.begin());
-    if (first <= now && dest.in_flight < limits_.max_per_destination) order.emplace_back(first, name);
+    if (first <= now && dest.open()) order.emplace_back(first, name);
   }
   std::sort(order.begin(), order.end());
   bool progress = true;
@@ -119,7 +131,7 @@ std::vector<Batch> Scheduler::take_ready(TimeMs now, std::size_t max_batches) {
     for (const auto& [first, name] : order) {
       if (in_flight_ >= limits_.max_connections || out.size() >= max_batches) break;
       auto it = destinations_.find(name);
-      if (it == destinations_.end() || it->second.in_flight >= limits_.max_per_destination) continue;
+      if (it == destinations_.end() || !it->second.open()) continue;
       auto batch = take_batch(name, it->second, now);
       if (!batch) continue;
       ++it->second.in_flight;
@@ -149,11 +161,28 @@ void Scheduler::release(std::string_view destination) {
   drop_if_idle(name);
 }
 
+bool Scheduler::delivered(std::string_view destination) {
+  auto it = destinations_.find(std::string(destination));
+  if (it == destinations_.end()) return false;
+  const std::size_t before = it->second.window.size();
+  it->second.window.delivered();
+  return it->second.window.size() > before;
+}
+
+void Scheduler::connection_failed(std::string_view destination) {
+  if (auto it = destinations_.find(std::string(destination)); it != destinations_.end()) it->second.window.failed();
+}
+
+std::size_t Scheduler::window(std::string_view destination) const {
+  if (auto it = destinations_.find(std::string(destination)); it != destinations_.end()) return it->second.window.size();
+  return DestinationWindow(limits_.initial_per_destination, limits_.max_per_destination).size();
+}
+
 std::optional<TimeMs> Scheduler::next_wakeup() const {
   if (in_flight_ >= limits_.max_connections) return std::nullopt;
   std::optional<TimeMs> best;
   for (const auto& [name, dest] : destinations_) {
-    if (dest.by_due.empty() || dest.in_flight >= limits_.max_per_destination) continue;
+    if (dest.by_due.empty() || !dest.open()) continue;
     const TimeMs first = std::get<0>(*dest.by_due.begin());
     if (!best || first < *best) best = first;
   }

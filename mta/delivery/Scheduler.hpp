@@ -15,12 +15,16 @@
 #include <vector>
 
 #include "ferry/Clock.hpp"
+#include "mta/delivery/DestinationWindow.hpp"
 
 namespace ferry::delivery {
 
 struct SchedulerLimits {
   std::size_t max_connections = 100;     // global concurrency (RFC 5321 §4.5.4.1 MAY, with a limit)
   std::size_t max_per_destination = 20;  // per destination key
+  // Slow start: a destination's window opens at this many connections and grows with each
+  // delivery up to max_per_destination (DestinationWindow). 0 = no slow start.
+  std::size_t initial_per_destination = 0;
 };
 
 // One SMTP transaction's worth of work: all due recipients of one message that go to one
@@ -40,6 +44,8 @@ struct Batch {
 //             sleep until next_wakeup() (or until a release()/add() wakes the loop);
 //  settle     add() the recipients that got a transient failure with their next due time;
 //             remove_message() when a message is gone (delivered, bounced, deleted);
+//  feedback  delivered(destination) after a delivery, connection_failed(destination) after a
+//             refused / lost connection or a 421: the destination's window grows or shrinks;
 //  `ferry queue flush`  flush_all(now).
 class Scheduler {
  public:
@@ -69,6 +75,13 @@ class Scheduler {
   // A connection (slot) to `destination` finished. Unmatched releases are ignored.
   void release(std::string_view destination);
 
+  // Slow-start feedback for a destination's window (ignored for a destination not indexed).
+  // delivered() returns true when the window grew (take_ready may now start another connection).
+  bool delivered(std::string_view destination);
+  void connection_failed(std::string_view destination);
+  // The connections `destination` may have open now (the initial window if it is not indexed).
+  std::size_t window(std::string_view destination) const;
+
   // The earliest due time among entries that could start given the limits; nullopt when the
   // index is empty, or every candidate waits for a release() (global or per-destination window
   // full). May be <= now: work is ready.
@@ -96,11 +109,15 @@ class Scheduler {
     std::set<DueKey> by_due;
     std::map<std::uint64_t, std::set<std::uint32_t>> by_message;
     std::size_t in_flight = 0;
+    // Kept while the destination has work or connections; a destination seen anew starts slow.
+    DestinationWindow window;
+    bool open() const { return in_flight < window.size(); }
   };
 
   void erase_entry(std::map<Key, Entry>::iterator it);
   std::optional<Batch> take_batch(const std::string& name, Destination& dest, TimeMs now);
   void drop_if_idle(const std::string& name);
+  Destination& entry_for(const std::string& name);  // found or created (with a new window)
 
   SchedulerLimits limits_;
   std::map<Key, Entry> entries_;

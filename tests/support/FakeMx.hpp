@@ -39,6 +39,15 @@ class FakeMx {
     return std::string("250 2.0.0 Ok: queued");
   };
   std::string greeting = "220 fake.test ESMTP";
+  // Connection-level behaviour of remote servers that the delivery agent must ride out:
+  // close_on_connect: 1 = close at once without a greeting (EOF), 2 = reset (RST, SO_LINGER 0).
+  // close_after_messages: close the connection right after that many messages on it (as many
+  // servers do), without a 421, so a pooled connection is found dead at the next RSET.
+  // close_reply: instead of closing at once, answer the next command with it (e.g. "421 4.7.0
+  // too many messages", RFC 5321 §3.8) and close then.
+  int close_on_connect = 0;
+  int close_after_messages = 0;
+  std::string close_reply;
   std::string ehlo_extensions = "PIPELINING\r\n250-8BITMIME\r\n250 SIZE 100000000";
   // Answer STARTTLS with 220 and then garbage instead of a handshake (put STARTTLS into
   // ehlo_extensions to offer it).
@@ -121,9 +130,18 @@ class FakeMx {
   void serve(int c) {
     timeval tv{10, 0};
     setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (close_on_connect) {
+      if (close_on_connect == 2) {
+        linger l{1, 0};
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+      }
+      close(c);
+      return;
+    }
     say(c, greeting);
     std::string buf, line;
     ReceivedMessage msg;
+    int on_this_connection = 0;
     while (read_line(c, buf, line)) {
       std::string upper = line;
       for (auto& ch : upper) ch = static_cast<char>(toupper(static_cast<unsigned char>(ch)));
@@ -167,6 +185,11 @@ class FakeMx {
           cv_.notify_all();
         }
         say(c, reply);
+        if (close_after_messages > 0 && ++on_this_connection >= close_after_messages) {
+          if (close_reply.empty()) break;
+          if (read_line(c, buf, line)) say(c, close_reply);
+          break;
+        }
       } else if (upper == "STARTTLS" && broken_starttls) {
         // Says yes, then answers the ClientHello with bytes that are not TLS and hangs up: a
         // server whose TLS is broken (bad certificate setup, middlebox), for the fallback tests.

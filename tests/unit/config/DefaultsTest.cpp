@@ -81,6 +81,7 @@ TEST(configDefaults, DeliveryDnsRetry) {
   EXPECT_EQ(c.delivery.port, 25);
   EXPECT_EQ(c.delivery.max_connections, 100u);
   EXPECT_EQ(c.delivery.max_per_destination, 20u);
+  EXPECT_EQ(c.delivery.initial_per_destination, 5u);
   EXPECT_EQ(c.delivery.max_addresses, 5u);
   EXPECT_EQ(c.delivery.connect_timeout, 30s);
   EXPECT_EQ(c.delivery.greeting_timeout, 5min);
@@ -97,6 +98,7 @@ TEST(configDefaults, DeliveryDnsRetry) {
   EXPECT_EQ(c.retry.multiplier, 2.0);
   EXPECT_EQ(c.retry.jitter, 0.1);
   EXPECT_EQ(c.retry.max_age, 120h);
+  EXPECT_EQ(c.retry.after_crash, 10s);
   EXPECT_TRUE(c.routes.empty());
 }
 

@@ -109,6 +109,13 @@ TEST(configErrors, InvalidValues) {
        "GiB, e.g. \"25MiB\"; a bare number is bytes)"},
       {"count zero", "[smtp]\nmax_recipients = 0\n",
        "t.toml:2:18: smtp.max_recipients: must be between 1 and 1000000, got 0"},
+      {"initial window zero", "[delivery]\ninitial_per_destination = 0\n",
+       "t.toml:2:27: delivery.initial_per_destination: must be between 1 and 1000000, got 0"},
+      {"after_crash negative", "[retry]\nafter_crash = -1\n",
+       "t.toml:2:15: retry.after_crash: must not be negative, got -1"},
+      {"after_crash junk", "[retry]\nafter_crash = \"soon\"\n",
+       "t.toml:2:15: retry.after_crash: invalid duration \"soon\" (expected a number with unit ms, s, m, h or d, "
+       "e.g. \"30s\"; a bare number is seconds)"},
       {"jitter", "[retry]\njitter = 1.5\n", "t.toml:2:10: retry.jitter: must be between 0.0 and 1.0, got 1.5"},
       {"jitter negative", "[retry]\njitter = -0.1\n",
        "t.toml:2:10: retry.jitter: must be between 0.0 and 1.0, got -0.1"},

@@ -80,6 +80,7 @@ on_relay_listeners = true
 port = 2526
 max_connections = 7
 max_per_destination = 7
+initial_per_destination = 3
 max_addresses = 2
 connect_timeout = "250ms"
 greeting_timeout = "1m"
@@ -98,6 +99,7 @@ max_interval = "2h"
 multiplier = 1.5
 jitter = 0.0
 max_age = "3d"
+after_crash = 0
 [[route]]
 domain = "example.org"
 host = "[10.0.0.5]:2525"

@@ -29,6 +29,7 @@ RecipientRecord sample_recipient() {
   r.state = RecipientState::Held;
   r.leased = true;
   r.attempts = 3;
+  r.interrupted = 1;
   r.next_attempt_ms = 99999;
   r.first_attempt_ms = 11111;
   r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
@@ -74,6 +75,7 @@ TEST(queue_codec, RecipientRoundTripsEveryField) {
   EXPECT_EQ(d->state, r.state);
   EXPECT_EQ(d->leased, r.leased);
   EXPECT_EQ(d->attempts, r.attempts);
+  EXPECT_EQ(d->interrupted, r.interrupted);
   EXPECT_EQ(d->next_attempt_ms, r.next_attempt_ms);
   EXPECT_EQ(d->first_attempt_ms, r.first_attempt_ms);
   ASSERT_TRUE(d->last);
@@ -89,6 +91,17 @@ TEST(queue_codec, RecipientRoundTripsEveryField) {
   EXPECT_TRUE(e->history.empty());
 }
 
+// Older layouts, made from today's bytes of a record whose only attempt is `last` (empty
+// history): version 2 has no interrupted count (the u32 after version, index, state, leased and
+// attempts) and no status_derived flag (the attempt's last byte, before the empty history count);
+// version 1 in addition no TLS string.
+std::string as_version_2(std::string v3) {
+  v3.erase(v3.size() - 2, 1);
+  v3.erase(11, 4);
+  v3[0] = 2;
+  return v3;
+}
+
 // A queue written before Attempt::tls existed (recipient version 1) is still read: the same
 // bytes without the TLS string, under version byte 1.
 TEST(queue_codec, VersionOneRecipientWithoutTlsIsRead) {
@@ -96,21 +109,20 @@ TEST(queue_codec, VersionOneRecipientWithoutTlsIsRead) {
   r.index = 3;
   r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
   r.last->tls.clear();
-  std::string v1 = encode_recipient(r);
-  // The empty TLS string and the status_derived flag, before the empty history count.
-  ASSERT_EQ(v1[v1.size() - 3], '\0');
-  ASSERT_EQ(v1[v1.size() - 2], '\0');
-  v1.erase(v1.size() - 3, 2);
+  std::string v1 = as_version_2(encode_recipient(r));
+  ASSERT_EQ(v1[v1.size() - 2], '\0');  // the empty TLS string, before the empty history count
+  v1.erase(v1.size() - 2, 1);
   v1[0] = 1;
   auto d = decode_recipient(v1);
   ASSERT_TRUE(d) << d.error().message;
   ASSERT_TRUE(d->last);
   EXPECT_EQ(d->last->reply, "try again later");
   EXPECT_EQ(d->last->tls, "");
-  // The version-3 bytes read as version 1 are two bytes too long: an error, not a misread.
-  std::string v3 = encode_recipient(r);
-  v3[0] = 1;
-  EXPECT_FALSE(decode_recipient(v3));
+  EXPECT_EQ(d->interrupted, 0u);
+  // The version-2 bytes read as version 1 are one byte too long: an error, not a misread.
+  std::string v2 = as_version_2(encode_recipient(r));
+  v2[0] = 1;
+  EXPECT_FALSE(decode_recipient(v2));
 }
 
 // Version 2 (before Attempt::status_derived) is read with the flag false: the status is taken
@@ -119,11 +131,7 @@ TEST(queue_codec, VersionTwoRecipientWithoutStatusDerivedIsRead) {
   RecipientRecord r;
   r.index = 3;
   r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
-  std::string v2 = encode_recipient(r);
-  ASSERT_EQ(v2[v2.size() - 2], '\0');  // status_derived, before the empty history count
-  v2.erase(v2.size() - 2, 1);
-  v2[0] = 2;
-  auto d = decode_recipient(v2);
+  auto d = decode_recipient(as_version_2(encode_recipient(r)));
   ASSERT_TRUE(d) << d.error().message;
   ASSERT_TRUE(d->last);
   EXPECT_EQ(d->last->tls, "TLSv1.3/TLS_AES_256_GCM_SHA384");
@@ -132,6 +140,30 @@ TEST(queue_codec, VersionTwoRecipientWithoutStatusDerivedIsRead) {
   auto e = decode_recipient(encode_recipient(r));
   ASSERT_TRUE(e && e->last);
   EXPECT_TRUE(e->last->status_derived);
+}
+
+// A queue written before the interrupted count existed (version 2) is still read, as never
+// interrupted; version 3 keeps the count.
+TEST(queue_codec, VersionTwoRecipientWithoutInterruptedCountIsRead) {
+  RecipientRecord r = sample_recipient();
+  r.history.clear();  // as_version_2 rewrites the one attempt, `last`
+  r.interrupted = 2;
+  auto v3 = decode_recipient(encode_recipient(r));
+  ASSERT_TRUE(v3) << v3.error().message;
+  EXPECT_EQ(v3->interrupted, 2u);
+  EXPECT_EQ(static_cast<std::uint8_t>(encode_recipient(r)[0]), 3u);
+  auto v2 = decode_recipient(as_version_2(encode_recipient(r)));
+  ASSERT_TRUE(v2) << v2.error().message;
+  EXPECT_EQ(v2->interrupted, 0u);
+  EXPECT_EQ(v2->attempts, r.attempts);
+  EXPECT_EQ(v2->next_attempt_ms, r.next_attempt_ms);
+  EXPECT_EQ(v2->history.size(), r.history.size());
+  ASSERT_TRUE(v2->last);
+  EXPECT_EQ(v2->last->tls, r.last->tls);
+  // A version this build does not know is an error, never a guess.
+  std::string v4 = encode_recipient(r);
+  v4[0] = 4;
+  EXPECT_FALSE(decode_recipient(v4));
 }
 
 TEST(queue_codec, QuarantineAndSchemaRoundTrip) {

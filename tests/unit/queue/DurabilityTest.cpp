@@ -71,6 +71,105 @@ TEST(queue_recovery, LeasedRecipientIsPendingAgainAtItsRetryTime) {
   EXPECT_EQ(store->lease_due(61'000, 10, 120'000)->size(), 1u);
 }
 
+// A crash cut the attempt short: recovery makes it due again [retry] after_crash after the
+// restart (10 s by default), not at the retry time its lease recorded ([retry] first, minutes).
+TEST(queue_recovery, FirstInterruptionIsDueSoonAfterTheRestart) {
+  test::TempDir dir;
+  QueueId id;
+  {
+    auto store = test::open_store(dir.queue());
+    id = store->allocate_id();
+    ASSERT_TRUE(store->enqueue(sample_message(id, "x", 1, 1000)));
+    ASSERT_EQ(store->lease_due(1000, 1, 301'000)->size(), 1u);
+  }  // SIGKILL: no settle
+  auto store = test::open_store(dir.queue());
+  RecoveryOptions options;
+  options.after_crash_ms = 10'000;
+  auto report = store->recover(2000, options);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_EQ(report->unleased, 1u);
+  EXPECT_TRUE(report->suspects.empty());
+  auto rec = store->load(id);
+  EXPECT_FALSE(rec->recipients[0].leased);
+  EXPECT_EQ(rec->recipients[0].interrupted, 1u);
+  EXPECT_EQ(rec->recipients[0].next_attempt_ms, 12'000);
+  EXPECT_EQ(rec->recipients[0].attempts, 1u);
+  EXPECT_EQ(store->lease_due(11'999, 10, 400'000)->size(), 0u);
+  EXPECT_EQ(store->lease_due(12'000, 10, 400'000)->size(), 1u);
+}
+
+// A lease whose own retry time is sooner than now + after_crash keeps it: never later.
+TEST(queue_recovery, AfterCrashNeverDelaysAnEarlierRetry) {
+  test::TempDir dir;
+  QueueId id;
+  {
+    auto store = test::open_store(dir.queue());
+    id = store->allocate_id();
+    ASSERT_TRUE(store->enqueue(sample_message(id, "x", 1, 1000)));
+    ASSERT_EQ(store->lease_due(1000, 1, 3000)->size(), 1u);
+  }
+  auto store = test::open_store(dir.queue());
+  RecoveryOptions options;
+  options.after_crash_ms = 10'000;
+  ASSERT_TRUE(store->recover(2000, options));
+  EXPECT_EQ(store->load(id)->recipients[0].next_attempt_ms, 3000);
+}
+
+// Interrupted twice in a row: maybe the message crashes the daemon. It keeps the normal backoff
+// of its lease and is reported as a suspect; a settled attempt in between starts over.
+TEST(queue_recovery, SecondInterruptionInARowKeepsTheBackoffAndIsSuspect) {
+  test::TempDir dir;
+  QueueId id;
+  RecoveryOptions options;
+  options.after_crash_ms = 10'000;
+  auto crash_during_attempt = [&](TimeMs now, TimeMs retry_at) {
+    auto store = test::open_store(dir.queue());
+    auto leased = store->lease_due(now, 10, retry_at);
+    ASSERT_TRUE(leased);
+    ASSERT_EQ(leased->size(), 1u);
+  };
+  {
+    auto store = test::open_store(dir.queue());
+    id = store->allocate_id();
+    ASSERT_TRUE(store->enqueue(sample_message(id, "x", 1, 1000)));
+  }
+  crash_during_attempt(1000, 301'000);
+  {
+    auto store = test::open_store(dir.queue());
+    auto first = store->recover(2000, options);
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->suspects.empty());
+    EXPECT_EQ(store->load(id)->recipients[0].next_attempt_ms, 12'000);
+  }
+  crash_during_attempt(12'000, 612'000);
+  {
+    auto store = test::open_store(dir.queue());
+    auto second = store->recover(13'000, options);
+    ASSERT_TRUE(second);
+    ASSERT_EQ(second->suspects.size(), 1u);
+    EXPECT_EQ(second->suspects[0].id, id);
+    EXPECT_EQ(second->suspects[0].index, 0u);
+    EXPECT_EQ(second->suspects[0].due_ms, 612'000);
+    auto rec = store->load(id);
+    EXPECT_EQ(rec->recipients[0].interrupted, 2u);
+    EXPECT_EQ(rec->recipients[0].next_attempt_ms, 612'000);  // the normal backoff
+    EXPECT_EQ(rec->recipients[0].attempts, 2u);
+    // The attempt at 612 s finishes (deferred): the count starts over.
+    ASSERT_EQ(store->lease_due(612'000, 10, 1'200'000)->size(), 1u);
+    SettleRequest settle;
+    settle.now_ms = 612'500;
+    settle.results.push_back({id, 0, sample_attempt(AttemptOutcome::Transient, 612'500), 700'000});
+    ASSERT_TRUE(store->settle(settle));
+    EXPECT_EQ(store->load(id)->recipients[0].interrupted, 0u);
+  }
+  crash_during_attempt(700'000, 1'300'000);
+  auto store = test::open_store(dir.queue());
+  auto third = store->recover(701'000, options);
+  ASSERT_TRUE(third);
+  EXPECT_TRUE(third->suspects.empty());
+  EXPECT_EQ(store->load(id)->recipients[0].next_attempt_ms, 711'000);
+}
+
 TEST(queue_recovery, RepairsTheDueIndex) {
   test::TempDir dir;
   QueueId id;
