@@ -1,5 +1,5 @@
 // CommitBatcher: group commit. One writer thread drains every pending request into one LMDB
-// write transaction, so one fsync covers the batch (DESIGN.md "How a message flows" step 4).
+// write transaction, so one fsync covers the whole batch instead of one per message.
 // Contract: a completion runs on the writer thread only after the synced commit returned (or
 // with the error that undid that request); callers post it to their own executor.
 #pragma once

@@ -33,7 +33,7 @@ struct MessageRecord {
   QueueId id;
   Envelope envelope;
   std::vector<RecipientRecord> recipients;
-  TimeMs delay_warning_sent_ms = 0;  // 0 if no delay warning was sent yet (bounce issue)
+  TimeMs delay_warning_sent_ms = 0;  // 0 if no delay warning was sent yet (sent once only)
 };
 
 // A message to enqueue: envelope and body bytes (the body as it will be delivered, CRLF lines).

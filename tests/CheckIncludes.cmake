@@ -1,4 +1,5 @@
-# Enforces DESIGN.md's dependency rules on #include lines. Run by CTest (architecture.include_rules).
+# Enforces the modules' dependency rules (docs/ARCHITECTURE.md) on #include lines.
+# Run by CTest (architecture.include_rules).
 set(failures "")
 function(check_folder folder pattern why)
   file(GLOB_RECURSE files ${SOURCE_DIR}/${folder}/*.hpp ${SOURCE_DIR}/${folder}/*.cpp)

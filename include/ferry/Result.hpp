@@ -1,4 +1,4 @@
-// Result<T>: a value or an Error, for module boundaries (DESIGN.md style rule 7).
+// Result<T>: a value or an Error, for module boundaries (errors are values there).
 // Contract: errors are values; a Result is checked before its value is read (asserted).
 #pragma once
 

@@ -1,6 +1,6 @@
 // ConfigLoader: TOML (toml++) -> Config, overlaying the file on the embedded default.
 // Contract: every error names file:line:column and the dotted key path; toml++ types never leave
-// this translation unit (DESIGN.md: mta/config is the only toml++ user, headers stay std only).
+// this translation unit (toml++ is a heavy header; every other module sees std types only).
 #include <toml++/toml.h>
 
 #include <algorithm>

@@ -73,7 +73,7 @@ bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
   return a.code == 421 || a.status == "4.4.2";
 }
 
-// A DSN row with the reply's classification filled in (issue 8: bounces carry the category).
+// A DSN row with the reply's classification filled in: bounces carry the category.
 dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std::optional<Attempt> last_transient,
                                 const delivery::ReplyCategory& c) {
   dsn::RecipientReport row(index, attempt, std::move(last_transient), false);
@@ -842,14 +842,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     queue::SettleRequest req;
     req.now_ms = now;
     std::vector<dsn::RecipientReport> failed, delayed, succeeded;
-    // Each failed or deferred result is classified once (issue 8): for its report, its log line
+    // Each failed or deferred result is classified once: for its report, its log line
     // and the metrics. Delivered results have no category.
     std::map<std::uint32_t, delivery::ReplyCategory> categories;
     std::optional<TimeMs> shared_next;
     std::uint32_t shared_attempts = 0;
     for (auto& [idx, attempt] : results) {
       if (attempt.time_ms == 0) attempt.time_ms = now;
-      // Kept per attempt for `ferry queue show` (issue 8): only when a connection was made.
+      // Kept per attempt for `ferry queue show`: only when a connection was made.
       if (!attempt.ip.empty() && attempt.tls.empty()) attempt.tls = std::string(tls_info);
       queue::RecipientResult r;
       r.id = job.message.id;
@@ -885,8 +885,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       r.attempt = attempt;
       req.results.push_back(std::move(r));
     }
-    // RFC 3464 reports, enqueued in this same transaction (DESIGN.md: failure and bounce are
-    // one state change). Recipients failing together share one report.
+    // RFC 3464 reports, enqueued in this same transaction (failure and bounce are one state
+    // change: a crash cannot lose the bounce or send it twice). Recipients failing together share one report.
     std::vector<std::string> report_log;
     auto report = [&](dsn::ReportKind kind, std::vector<dsn::RecipientReport>& list, TimeMs retry_until) {
       if (list.empty()) return false;
@@ -984,7 +984,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         case AttemptOutcome::Expired: ++stats.expired; ++stats.bounced; break;
         default: ++stats.bounced; break;
       }
-      if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category (issue 8)
+      if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category
         deps.on_failed(a.outcome != AttemptOutcome::Transient, category.category);
     }
     // Slow start: a delivery shows the destination copes with this many connections, one more
@@ -995,7 +995,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       poke();
     if (rr) {
       for (const auto& line : report_log) log_info(line);
-      stats.reports += req.enqueue.size();  // metrics (issue 6): DSNs queued
+      stats.reports += req.enqueue.size();  // metrics: DSNs queued
       for (const auto& m : req.enqueue) message_queued(m.id);
     }
   }

@@ -475,8 +475,8 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   policy.auth_required = listener.mode != config::ListenMode::Relay;
   policy.client_ip = conn.ip;
   bool may_relay = in_relay_networks;
-  // Submission ports (RFC 6409): AUTH is required before MAIL whatever the client address, as
-  // issue 3 fixes it; the relay-network exemption applies to relay listeners only.
+  // Submission ports (RFC 6409 §4.3): AUTH before MAIL whatever the client address, so an
+  // address never stands in for a login there; the relay-network exemption is for relay listeners.
   if (listener.mode != config::ListenMode::Relay) may_relay = false;
   policy.client_may_relay = may_relay;
 
@@ -555,7 +555,7 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
               SteadyClock::now() + cfg.smtp.data_timeout);
           const std::size_t nrcpt = message.envelope.recipients.size();
           const std::string from = message.envelope.reverse_path;
-          // DKIM (issue 9): sign once, at acceptance, before the durable commit, so what is
+          // DKIM (RFC 6376): sign once, at acceptance, before the durable commit, so what is
           // stored is what is sent; only mail from relay networks or authenticated clients.
           Result<void> signed_ok;
           if (!have_memory) signed_ok = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");

@@ -32,7 +32,7 @@ struct SmtpServerDeps {
   std::shared_ptr<const PasswordFile> passwords;              // null = AUTH disabled
   std::function<void(const std::string& queue_id)> on_queued;  // e.g. wake the delivery agent
   std::shared_ptr<const dkim::DkimSigner> dkim;               // null or empty = no signing
-  // Operations (issue 6): backpressure, metrics and socket activation.
+  // Operations: backpressure, metrics and socket activation.
   std::function<bool()> queue_has_space;                        // false: MAIL gets 452 4.3.1
   std::function<void(std::string_view reply_line)> on_refused;  // every 4xx/5xx reply sent
   std::map<std::size_t, int> inherited_sockets;                 // [[listen]] index -> passed fd

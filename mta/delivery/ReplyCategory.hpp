@@ -11,7 +11,8 @@
 
 namespace ferry::delivery {
 
-// The fixed category identifiers (issue 8). Everything returned points at static storage.
+// The fixed category identifiers (logs, metrics, bounces and JSON all carry them).
+// Everything returned points at static storage.
 namespace category {
 inline constexpr std::string_view unknown_user = "unknown_user";
 inline constexpr std::string_view mailbox_full = "mailbox_full";

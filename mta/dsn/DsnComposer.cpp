@@ -331,7 +331,7 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
       const Advice advice = advice_for(row.status);
       wrap(t, label("What it means:"), std::string(2 + kLabelWidth, ' '), advice.meaning);
       wrap(t, label("What to do:"), std::string(2 + kLabelWidth, ' '), advice.what_to_do);
-      // The reply's classification (issue 8): the same identifier as in logs, `ferry queue show`
+      // The reply's classification: the same identifier as in logs, `ferry queue show`
       // and metrics, so a bounce can be matched to them; the advice is the operator's.
       if (!row.report->category.empty()) {
         std::string c = one_line(row.report->category, false);

@@ -23,7 +23,7 @@ namespace ferry::smtp {
 // ---- Actions -------------------------------------------------------------------------------
 
 // Write these octets. `message_data` marks the dot-stuffed body (terminating dot included, one
-// write: DESIGN.md performance note): time that write with the data-block timeout
+// write, so the dot never waits alone behind Nagle): time that write with the data-block timeout
 // (RFC 5321 §4.5.3.2.5, 3 min); every other write is a command.
 struct ClientSend {
   std::string bytes;

@@ -505,7 +505,7 @@ void ServerSession::commit_result(const Result<void>& result) {
   if (mode_ != Mode::WaitCommit) return;  // no commit outstanding: nothing may say "queued"
   mode_ = Mode::Command;
   if (result.ok()) {
-    // DESIGN.md step 5: the ONLY place that produces this reply.
+    // The ONLY place that produces this reply: 250 means committed (RFC 5321 §6.1).
     ++committed_;
     junk_ = 0;  // as Postfix: a client that delivers mail starts its junk count afresh
     reply(250, "2.0.0", "Ok: queued as " + queue_id_);
@@ -514,7 +514,7 @@ void ServerSession::commit_result(const Result<void>& result) {
   } else if (result.error().kind == ErrorKind::Busy) {
     reply(no_memory());  // the daemon found no memory for the commit in time
   } else if (result.error().kind == ErrorKind::Security) {
-    // RFC 3463 X.7.0: e.g. DKIM signing failed; better a retry than unsigned mail (issue 9).
+    // RFC 3463 X.7.0: e.g. DKIM signing failed; better a retry than unsigned mail.
     reply(451, "4.7.0", "Error: message could not be signed, try again later");
   } else {
     reply(451, "4.3.0", "Error: queue file write error");

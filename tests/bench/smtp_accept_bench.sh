@@ -447,7 +447,7 @@ if has postfix; then
   grep -v -e '^#' -e '^$' "$PFC/main.cf" | sed 's/^/  /'
 fi
 
-# Targets from issue 3 (figures, not a pass/fail test).
+# Targets (see tests/bench/README.md; figures, not a pass/fail test).
 echo
 verdict() { if [ "$1" = 1 ]; then echo met; else echo MISSED; fi; }
 if has ferry && has postfix; then

@@ -102,7 +102,7 @@ TEST_F(Delivery, TransientThenSuccessOnRetry) {
   EXPECT_TRUE(serve_->wait_for_output("to=<grey@example.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
 }
 
-// "Why is this stuck?" (issue 8): `ferry queue show` lists the attempt with its MX host, IP, TLS
+// "Why is this stuck?": `ferry queue show` lists the attempt with its MX host, IP, TLS
 // result, the full reply, its category and advice, and the next retry.
 TEST_F(Delivery, QueueShowExplainsADeferral) {
   mx1_->on_rcpt = [](const std::string&, int) {
@@ -179,7 +179,7 @@ TEST_F(Delivery, FlushMakesDeliveryStartWithinASecond) {
   ASSERT_EQ(flush.exit_code, 0) << flush.err;
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(mx1_->wait_messages(1, 5s)) << serve_->output();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1000ms) << "issue 4: flush starts deliveries within one second";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1000ms) << "flush starts deliveries within one second";
 }
 
 TEST_F(Delivery, ExpiresAtMaxAgeWith447) {
@@ -281,7 +281,7 @@ TEST_F(Delivery, PermanentFailureBouncesToTheSendersMxOnce) {
   EXPECT_NE(bounce.data.find("Diagnostic-Code: smtp; 550 5.1.1"), std::string::npos) << bounce.data;
   EXPECT_EQ(bounce.data.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos);
   EXPECT_NE(bounce.data.find("In-Reply-To: <orig-1@sender.test>"), std::string::npos);
-  // The reply's classification, as in the log line (issue 8), in both parts of the report.
+  // The reply's classification, as in the log line, in both parts of the report.
   EXPECT_NE(bounce.data.find("Category:      unknown_user\r\n"), std::string::npos) << bounce.data;
   EXPECT_NE(bounce.data.find("X-Ferry-Category: unknown_user\r\n"), std::string::npos) << bounce.data;
   EXPECT_NE(serve_->output().find("category=unknown_user"), std::string::npos) << serve_->output();

@@ -1,4 +1,4 @@
-// Integration: running Ferry for real (issue 6). /metrics scraped after traffic (counts match),
+// Integration: running Ferry as an operator does. /metrics scraped after traffic (counts match),
 // /healthz; SIGHUP with a good config, a bad config and a new TLS certificate, without dropping
 // an open connection; backpressure at a tiny LMDB map (MAIL gets 452 4.3.1, and recovers);
 // SIGTERM during load loses nothing that got a 250; privilege drop when started as root; JSON logs.
@@ -95,7 +95,7 @@ TEST_F(metrics_Endpoint, CountsMatchAfterTraffic) {
   EXPECT_EQ(test::sample(page, "ferry_smtp_rejected_total{reason=\"unknown_recipient\",code=\"550\"}"), 1.0) << page;
   EXPECT_EQ(test::sample(page, "ferry_delivery_recipients_total{result=\"deferred\"}"), 3.0);
   EXPECT_EQ(test::sample(page, "ferry_delivery_recipients_total{result=\"delivered\"}"), 0.0);
-  // Connection refused is "service_unavailable" (issue 8: deferrals by category).
+  // Connection refused is "service_unavailable" (deferrals are counted by reply category).
   EXPECT_EQ(test::sample(page, "ferry_delivery_failures_total{result=\"deferred\",category=\"service_unavailable\"}"), 3.0)
       << page;
   EXPECT_EQ(test::sample(page, "ferry_delivery_failures_total{result=\"bounced\",category=\"unknown_user\"}"), 0.0);

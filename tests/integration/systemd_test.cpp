@@ -1,4 +1,4 @@
-// Integration: systemd and installation (issue 6). sd_notify READY / RELOADING / STOPPING /
+// Integration: systemd and installation. sd_notify READY / RELOADING / STOPPING /
 // WATCHDOG seen on a fake NOTIFY_SOCKET; socket activation through systemd-socket-activate
 // (LISTEN_FDS); `systemd-analyze verify` on the units; sysusers and tmpfiles applied to a scratch
 // root; the `cmake --install` layout with and without the sendmail component.

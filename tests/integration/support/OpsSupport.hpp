@@ -1,4 +1,4 @@
-// OpsSupport: small blocking clients for the operations tests (issue 6): an SMTP dialogue
+// OpsSupport: small blocking clients for the operations tests (metrics, reload, systemd): an SMTP dialogue
 // helper, an HTTP GET, a Prometheus sample lookup and a free-port finder.
 // Contract: header-only, test code; every read has a timeout so a broken daemon fails a test
 // instead of hanging it.

@@ -130,7 +130,7 @@ TEST(categoryQueueShow, ExplainsEveryAttemptWithCategoryAdviceAndNextRetry) {
   EXPECT_NE(format_show_json(m, "").find("\"category\":null"), std::string::npos);
 }
 
-// Each attempt shows the TLS of its connection (issue 8); none is shown when none was recorded.
+// Each attempt shows the TLS of its connection; none is shown when none was recorded.
 TEST(categoryQueueShow, EveryAttemptShowsItsTlsResult) {
   auto m = sample();
   m.recipients[0].history[0].tls = "TLSv1.3/TLS_AES_256_GCM_SHA384";

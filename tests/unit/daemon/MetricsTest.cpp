@@ -32,7 +32,8 @@ TEST(metrics_Render, CountersGaugesAndLabels) {
   EXPECT_NE(page.find("ferry_queue_accepting 0\n"), std::string::npos);
 }
 
-// Deferrals and bounces by reply category (issue 8): every category is there from the start.
+// Deferrals and bounces by reply category: every category is there from the start, so
+// dashboards see every series.
 TEST(metrics_Render, FailuresByCategoryArePreRegistered) {
   Metrics m;
   m.count_delivery_failure(false, "greylisted");

@@ -429,7 +429,7 @@ TEST(dsnRules, BounceEnvelopeIsNullSenderNotifyNever) {
   EXPECT_EQ(e.size, c.dsn->body.size());
 }
 
-// The reply's classification (issue 8) is shown in the human-readable part and as the
+// The reply's classification is shown in the human-readable part and as the
 // X-Ferry-Category extension field (RFC 3464 §2.4) of failed and delayed recipients only.
 TEST(dsnRules, CategoryAndAdviceAreShownForFailuresAndDelays) {
   Envelope env = base_envelope();
