@@ -1,9 +1,10 @@
-// Daemon: opens and recovers the queue, starts the queue writer thread (group commit), binds the
-// listeners (or adopts systemd's), drops privileges, then runs the io_context until SIGTERM/
-// SIGINT. Shutdown is staged: stop accepting, let in-flight commits and deliveries finish
-// (CommitBatcher::stop drains), then close the queue. SIGHUP reloads the configuration and TLS
-// certificates; SIGUSR1 re-reads the queue. systemd hears READY / RELOADING / STOPPING /
-// WATCHDOG (Type=notify). The queue's free space gates MAIL (backpressure, [queue] min_free).
+// Daemon: the class that owns the queue, the writer thread (group commit), the listeners (bound,
+// or adopted from systemd), the delivery agent, the metrics endpoint, the maildrop import and the
+// control socket; run() is the boot order, then the io_context until SIGTERM/SIGINT. Shutdown is
+// staged: stop accepting, let in-flight commits and deliveries finish (CommitBatcher::stop
+// drains), then close the queue. SIGHUP reloads the configuration and TLS certificates; SIGUSR1
+// and the control socket re-read the queue. Each signal set and timer is one coroutine. systemd
+// hears READY / RELOADING / STOPPING / WATCHDOG (Type=notify). Free space gates MAIL.
 #include "mta/daemon/Daemon.hpp"
 
 #include <pthread.h>
@@ -11,12 +12,18 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -160,70 +167,38 @@ void hold_daemon_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int run_daemon(const config::Config& config) { return run_daemon(config, std::nullopt); }
+namespace {
 
-int run_daemon(const config::Config& initial, const std::optional<std::string>& config_path) {
-  set_log_style(initial.log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
-  // Every configuration ever active stays alive: connections keep a reference to the one they
-  // started with (SIGHUP must not drop or break them).
-  std::vector<std::unique_ptr<const config::Config>> configs;
-  configs.push_back(std::make_unique<const config::Config>(initial));
-  const config::Config* current = configs.back().get();
-  const config::Config& config = *current;
-  const std::string hostname = config::effective_hostname(config, system_host_name());
+// Exit codes (sysexits.h), as systemd and init scripts read them.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitOsErr = 71,     // cannot bind or drop privileges
+  kExitTempFail = 75,  // the queue cannot open (another daemon holds it), recovery failed
+  kExitConfig = 78,    // configuration, TLS, DNS set-up, missing run user, wrong queue owner
+};
 
-  auto opened = open_daemon_queue(config);
-  if (!opened) {
-    log_error(opened.error().message);
-    // A missing account or a queue directory with the wrong owner is the operator's to fix:
-    // EX_CONFIG, which the unit does not restart. Anything else may pass (EX_TEMPFAIL).
-    return opened.error().kind == ErrorKind::Invalid ? 78 : 75;
-  }
-  auto& store = *opened->store;
-  if (!config.queue.sync) log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
+// Socket activation (ferry.socket): the descriptors systemd passed, matched to our listeners and
+// the metrics endpoint by the address they are bound to; any other is closed.
+struct AdoptedSockets {
+  std::map<std::size_t, int> listeners;  // [[listen]] index -> descriptor
+  std::optional<int> metrics;
+};
 
-  queue::RecoveryOptions recovery;
-  recovery.after_crash_ms = config.retry.after_crash.count();
-  auto recovered = store.recover(now_ms(), recovery);
-  if (!recovered) {
-    log_error("queue recovery failed: " + recovered.error().message);
-    return 75;
-  }
-  log_info("queue " + config.queue.path + ": " + std::to_string(recovered->messages) + " messages, " +
-           std::to_string(recovered->pending_recipients) + " pending recipients, " +
-           std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
-           std::to_string(recovered->quarantined) + " records quarantined");
-  log_suspects(store, recovered->suspects);
-
-  auto runtime = load_runtime(config, hostname);
-  if (!runtime) {
-    log_error(runtime.error().message);
-    return 78;  // EX_CONFIG
-  }
-  std::vector<std::shared_ptr<asio::ssl::context>> tls_contexts{runtime->tls};  // kept alive (reload)
-
-  Metrics metrics;
-  queue::CommitBatcher batcher(store);
-  batcher.set_observer([&metrics](std::size_t batch, std::chrono::nanoseconds took) {
-    metrics.observe_commit(batch, std::chrono::duration<double>(took).count());
-  });
-  boost::asio::io_context io(1);
-
-  // Socket activation: adopt the descriptors systemd passed for our listeners (ferry.socket).
-  std::vector<int> passed = systemd::take_listen_fds();
-  std::map<std::size_t, int> inherited;
-  std::optional<int> metrics_fd;
+AdoptedSockets adopt_sockets(const config::Config& config) {
+  AdoptedSockets adopted;
+  const std::vector<int> passed = systemd::take_listen_fds();
   for (int fd : passed) {
     auto bound = systemd::bound_address(fd);
     bool used = false;
     for (std::size_t i = 0; bound && i < config.listen.size() && !used; ++i)
-      if (!inherited.count(i) && config.listen[i].port == bound->second && same_ip(config.listen[i].address, bound->first)) {
-        inherited[i] = fd;
+      if (!adopted.listeners.count(i) && config.listen[i].port == bound->second &&
+          same_ip(config.listen[i].address, bound->first)) {
+        adopted.listeners[i] = fd;
         used = true;
       }
     if (!used && bound && config.metrics.listen && config.metrics.listen->port == bound->second &&
-        same_ip(config.metrics.listen->ip, bound->first) && !metrics_fd) {
-      metrics_fd = fd;
+        same_ip(config.metrics.listen->ip, bound->first) && !adopted.metrics) {
+      adopted.metrics = fd;
       used = true;
     }
     if (!used) {
@@ -234,300 +209,416 @@ int run_daemon(const config::Config& initial, const std::optional<std::string>& 
     }
   }
   if (!passed.empty()) log_info("socket activation: " + std::to_string(passed.size()) + " sockets passed by systemd");
+  return adopted;
+}
 
-  // Backpressure state: measured when MAIL asks (a "yes" is reused for 200 ms, a "no" never) and
-  // every 2 s by a timer, so the log and the metric follow it without traffic.
-  queue::QueueStore::Stats last_stats;
-  SpaceGate space(
-      [&]() -> std::optional<SpaceCheck> {
-        auto st = store.stats();
-        if (!st) return std::nullopt;
-        last_stats = *st;
-        return check_space(*current, *st);
-      },
-      [](const SpaceCheck& now) {
-        if (!now.ok) log_warning("queue short of space: " + now.why + "; refusing new mail (452 4.3.1)");
-        else log_info("queue has space again: accepting new mail");
-      });
-  auto refresh_space = [&] { space.refresh(SteadyClock::now()); };
-  refresh_space();
+// Keys a reload cannot apply (they need new sockets, another queue or another user) keep their
+// running values in `next`; the log says a restart applies them.
+void keep_restart_only_keys(config::Config& next, const config::Config& running) {
+  auto keep = [&](bool changed, const char* what, auto apply) {
+    if (!changed) return;
+    log_warning(std::string("reload: ") + what + " changed: applied at the next restart");
+    apply();
+  };
+  keep(next.listen != running.listen, "[[listen]]", [&] { next.listen = running.listen; });
+  keep(next.queue.path != running.queue.path || next.queue.max_size != running.queue.max_size ||
+           next.queue.sync != running.queue.sync || next.queue.maildrop != running.queue.maildrop,
+       "[queue] path/max_size/sync/maildrop", [&] {
+         next.queue.path = running.queue.path;
+         next.queue.max_size = running.queue.max_size;
+         next.queue.sync = running.queue.sync;
+         next.queue.maildrop = running.queue.maildrop;
+       });
+  keep(next.metrics != running.metrics, "[metrics] listen", [&] { next.metrics = running.metrics; });
+  keep(next.hostname != running.hostname, "hostname", [&] { next.hostname = running.hostname; });
+  keep(next.user != running.user, "user", [&] { next.user = running.user; });
+  keep(next.dns != running.dns, "[dns]", [&] { next.dns = running.dns; });
+}
 
-  SmtpServerDeps deps;
-  deps.config = current;
-  deps.hostname = hostname;
-  deps.store = &store;
-  deps.batcher = &batcher;
-  deps.tls = runtime->tls;
-  deps.passwords = runtime->passwords;
-  deps.dkim = runtime->dkim;
-  deps.queue_has_space = [&] { return space.accepting(SteadyClock::now()); };
-  deps.on_refused = [&metrics](std::string_view line) { metrics.count_rejection(line); };
-  deps.inherited_sockets = inherited;
-  ResolverOptions resolver_options;
-  for (const auto& server : config.dns.servers) resolver_options.servers.push_back(server.str());
-  auto resolver = Resolver::create(io.get_executor(), resolver_options);
-  if (!resolver) {
-    log_error("DNS: " + resolver.error().message);
-    batcher.stop();
-    return 78;
+// Waits for `signals` for ever, calling `on` for each (one I/O-thread coroutine per signal set).
+asio::awaitable<void> signal_loop(asio::signal_set& signals, std::function<void(int)> on) {
+  for (;;) {
+    auto [ec, signo] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    on(signo);
+  }
+}
+
+// Calls `tick` every `period` (first after one period) while it returns true.
+asio::awaitable<void> timer_loop(asio::steady_timer& timer, SteadyClock::duration period, std::function<bool()> tick) {
+  for (;;) {
+    timer.expires_after(period);
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec || !tick()) co_return;
+  }
+}
+
+// The running daemon: owns the queue, the writer thread, the listeners, the delivery agent and
+// the operator's endpoints. run() is the boot order; the members are declared in the order they
+// must be destroyed in reverse (the queue last, after every user of it).
+class Daemon {
+ public:
+  Daemon(const config::Config& initial, std::optional<std::string> config_path)
+      : config_path_(std::move(config_path)),
+        space_([this] { return measure_space(); },
+               [](const SpaceCheck& now) {
+                 if (!now.ok) log_warning("queue short of space: " + now.why + "; refusing new mail (452 4.3.1)");
+                 else log_info("queue has space again: accepting new mail");
+               }) {
+    // Every configuration ever active stays alive: connections keep a reference to the one they
+    // started with (SIGHUP must not drop or break them).
+    configs_.push_back(std::make_unique<const config::Config>(initial));
+    current_ = configs_.back().get();
+    hostname_ = config::effective_hostname(initial, system_host_name());
   }
 
-  std::unique_ptr<DeliveryAgent> agent;
-  deps.on_queued = [&agent](const std::string& id) {
-    if (agent) agent->message_queued(QueueId::parse(id).value_or(QueueId{}));
-  };
-  SmtpServer server(io, deps);
-  if (auto started = server.start(); !started) {
-    log_error(started.error().message);
-    batcher.stop();
-    return 71;  // EX_OSERR: cannot bind
+  int run() {
+    if (auto failed = open_queue()) return *failed;
+    if (auto failed = load_files()) return *failed;
+    if (auto failed = start_server()) return *failed;
+    start_metrics_server();
+    if (auto dropped = drop_privileges(queue_->user); !dropped) {
+      log_error("cannot drop privileges to user " + queue_->user.name + ": " + dropped.error().message);
+      return kExitOsErr;
+    }
+    if (auto failed = start_delivery()) return *failed;
+    start_local_wakeups();
+    start_loops();
+    // Every handler exists now: let the held signals in (one sent while starting runs now).
+    const sigset_t held = daemon_signals();
+    pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
+    log_info("ready: hostname " + hostname_ + ", queue " + current_->queue.path);
+    systemd::notify_ready("accepting mail on " + std::to_string(server_->ports().size()) + " listeners");
+    io_.run();
+    batcher_->stop();  // every commit already handed to the writer completes
+    log_info("stopped");
+    return kExitOk;
+  }
+
+ private:
+  // The queue: checked, opened as its owner, locked, recovered; the writer thread started.
+  std::optional<int> open_queue() {
+    const config::Config& config = *current_;
+    auto opened = open_daemon_queue(config);
+    if (!opened) {
+      log_error(opened.error().message);
+      // A missing account or a queue directory with the wrong owner is the operator's to fix:
+      // EX_CONFIG, which the unit does not restart. Anything else may pass (EX_TEMPFAIL).
+      return opened.error().kind == ErrorKind::Invalid ? kExitConfig : kExitTempFail;
+    }
+    queue_ = std::move(*opened);
+    store_ = queue_->store.get();
+    if (!config.queue.sync) log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
+    queue::RecoveryOptions recovery;
+    recovery.after_crash_ms = config.retry.after_crash.count();
+    auto recovered = store_->recover(now_ms(), recovery);
+    if (!recovered) {
+      log_error("queue recovery failed: " + recovered.error().message);
+      return kExitTempFail;
+    }
+    log_info("queue " + config.queue.path + ": " + std::to_string(recovered->messages) + " messages, " +
+             std::to_string(recovered->pending_recipients) + " pending recipients, " +
+             std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
+             std::to_string(recovered->quarantined) + " records quarantined");
+    log_suspects(*store_, recovered->suspects);
+    batcher_ = std::make_unique<queue::CommitBatcher>(*store_);
+    batcher_->set_observer([this](std::size_t batch, std::chrono::nanoseconds took) {
+      metrics_.observe_commit(batch, std::chrono::duration<double>(took).count());
+    });
+    return std::nullopt;
+  }
+
+  // TLS certificate, password file, route passwords, DKIM keys; the resolver.
+  std::optional<int> load_files() {
+    auto runtime = load_runtime(*current_, hostname_);
+    if (!runtime) {
+      log_error(runtime.error().message);
+      return kExitConfig;
+    }
+    runtime_ = std::move(*runtime);
+    tls_contexts_.push_back(runtime_->tls);  // kept alive (reload)
+    dkim_now_ = runtime_->dkim;
+    ResolverOptions options;
+    for (const auto& server : current_->dns.servers) options.servers.push_back(server.str());
+    auto resolver = Resolver::create(io_.get_executor(), options);
+    if (!resolver) {
+      log_error("DNS: " + resolver.error().message);
+      return kExitConfig;
+    }
+    resolver_ = *resolver;
+    return std::nullopt;
+  }
+
+  // The SMTP listeners (bound now, as root when started so), with the free-space gate.
+  std::optional<int> start_server() {
+    adopted_ = adopt_sockets(*current_);
+    space_.refresh(SteadyClock::now());
+    SmtpServerDeps deps;
+    deps.config = current_;
+    deps.hostname = hostname_;
+    deps.store = store_;
+    deps.batcher = batcher_.get();
+    deps.tls = runtime_->tls;
+    deps.passwords = runtime_->passwords;
+    deps.dkim = runtime_->dkim;
+    deps.queue_has_space = [this] { return space_.accepting(SteadyClock::now()); };
+    deps.on_refused = [this](std::string_view line) { metrics_.count_rejection(line); };
+    deps.on_queued = [this](const std::string& id) { message_queued(id); };
+    deps.inherited_sockets = adopted_.listeners;
+    server_ = std::make_unique<SmtpServer>(io_, deps);
+    if (auto started = server_->start(); !started) {
+      log_error(started.error().message);
+      return kExitOsErr;
+    }
+    return std::nullopt;
   }
 
   // /metrics and /healthz. A port already taken is logged, not fatal: mail matters more.
-  MetricsServer metrics_server(
-      io, MetricsHandlers{
-              [&]() -> std::string {
-                MetricsGauges g;
-                auto s = server.stats();
-                g.connections_total = s.connections;
-                g.messages_accepted = s.accepted_messages;
-                g.inbound_active = s.active;
-                if (agent) {
-                  auto d = agent->stats();
-                  g.delivered = d.delivered;
-                  g.deferred = d.deferred;
-                  g.bounced = d.bounced;
-                  g.expired = d.expired;
-                  g.reports = d.reports;
-                  g.outbound_connections_total = d.connections;
-                  g.outbound_active = d.active_connections;
-                }
-                space.accepting(SteadyClock::now());
-                g.map_size = last_stats.map_size;
-                g.map_used = last_stats.map_used;
-                g.map_free = last_stats.map_free;
-                g.fs_free = space.last().fs_free;
-                g.fs_size = space.last().fs_size;
-                g.accepting = space.last().ok;
-                // Messages, recipients still to deliver and the oldest arrival: one read txn.
-                const TimeMs now = now_ms();
-                TimeMs oldest = now;
-                auto scanned = store.for_each([&](const queue::MessageRecord& m) {
-                  ++g.queue_messages;
-                  oldest = std::min(oldest, m.envelope.arrival_ms);
-                  for (const auto& r : m.recipients)
-                    if (r.state == RecipientState::Pending || r.state == RecipientState::Held) ++g.queue_recipients;
-                  return true;
-                });
-                g.queue_ok = static_cast<bool>(scanned);
-                g.oldest_message_age_seconds = g.queue_messages ? static_cast<double>(now - oldest) / 1000.0 : 0.0;
-                return metrics.render(g);
-              },
-              [&](std::function<void(bool, std::string)> done) {
-                // Writable = the writer thread commits a (no-op) write transaction now.
-                const bool accepting = space.last().ok;
-                const std::string why = space.last().why;
-                batcher.submit([](queue::WriteTxn&) { return Result<void>(); },
-                               [done, accepting, why](Result<void> r) {
-                                 if (!r) done(false, "queue not writable: " + r.error().message);
-                                 else done(true, accepting ? "ok: queue writable, accepting mail"
-                                                           : "ok: queue writable; refusing new mail: " + why);
-                               });
-              }});
-  if (config.metrics.listen) {
-    if (auto m = metrics_server.start(config.metrics.listen->ip, config.metrics.listen->port, metrics_fd); !m)
+  void start_metrics_server() {
+    metrics_server_ = std::make_unique<MetricsServer>(
+        io_, MetricsHandlers{[this] { return render_metrics(); },
+                             [this](std::function<void(bool, std::string)> done) { check_health(std::move(done)); }});
+    const auto& listen = current_->metrics.listen;
+    if (!listen) return;
+    if (auto m = metrics_server_->start(listen->ip, listen->port, adopted_.metrics); !m)
       log_warning("metrics: " + m.error().message + "; /metrics and /healthz are off");
     else
-      log_info("metrics on http://" + config.metrics.listen->str().substr(0, config.metrics.listen->str().rfind(':')) +
-               ":" + std::to_string(metrics_server.port()) + "/metrics");
+      log_info("metrics on http://" + listen->str().substr(0, listen->str().rfind(':')) + ":" +
+               std::to_string(metrics_server_->port()) + "/metrics");
   }
 
-  if (auto dropped = drop_privileges(opened->user); !dropped) {
-    log_error("cannot drop privileges to user " + opened->user.name + ": " + dropped.error().message);
-    batcher.stop();
-    return 71;
-  }
-
-  DeliveryDeps delivery;
-  delivery.config = current;
-  delivery.routes = runtime->routes;
-  delivery.dkim = runtime->dkim;  // re-signs what it converts to 7 bits
-  delivery.hostname = hostname;
-  delivery.store = &store;
-  delivery.batcher = &batcher;
-  delivery.resolver = *resolver;
-  delivery.on_delivered = [&metrics](double seconds) { metrics.observe_delivery_delay(seconds); };
-  delivery.on_failed = [&metrics](bool bounced, std::string_view category) {
-    metrics.count_delivery_failure(bounced, category);
-  };
-  const auto ports = server.ports();
-  for (std::size_t i = 0; i < ports.size(); ++i) delivery.own_listeners.push_back({config.listen[i].address, ports[i]});
-  agent = std::make_unique<DeliveryAgent>(io, delivery);
-  if (auto started = agent->start(); !started) {
-    log_error(started.error().message);
-    batcher.stop();
-    return 75;
-  }
-
-  // Local users' mail left in the maildrop by `ferry postdrop` while the daemon was down: taken
-  // in now, when woken (SIGUSR1) and every 5 s (postdrop cannot signal a daemon of another user).
-  std::shared_ptr<const dkim::DkimSigner> dkim_now = runtime->dkim;
-  MaildropImport maildrop(MaildropDeps{config::effective_maildrop(config), hostname, [&]() -> const config::Config& { return *current; },
-                                       [&] { return dkim_now; }, &store, &batcher, io.get_executor(),
-                                       [&agent](const std::string& id) { agent->message_queued(QueueId::parse(id).value_or(QueueId{})); }});
-  // `ferry queue flush|hold|release|delete` and sendmail say the queue changed: over the control
-  // socket in the queue directory, or with SIGUSR1 sent to the pid-file lock's holder. Pick the
-  // change up at once, as Postfix's qmgr does on its fifo.
-  auto queue_changed = [&](const char* how) {
-    log_info(std::string("queue changed (") + how + "): re-reading it and the maildrop");
-    agent->queue_changed();
-    maildrop.scan();
-  };
-  ControlSocket control(io, [&] { queue_changed("control socket"); });
-  if (auto c = control.start(config.queue.path); !c)
-    log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
-
-  // SIGTERM/SIGINT: stage 1 stops accepting and lets transactions finish (bounded); a second
-  // signal stops at once. Either way every commit already handed to the writer completes below.
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
-  int signals_seen = 0;
-  std::function<void(const boost::system::error_code&, int)> on_signal =
-      [&](const boost::system::error_code& ec, int signo) {
-        if (ec) return;
-        if (++signals_seen > 1) {
-          log_info("second signal: stopping now");
-          io.stop();
-          return;
-        }
-        systemd::notify_stopping();
-        log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-        metrics_server.stop();
-        control.stop();
-        // Stop accepting and let sessions finish, then let deliveries finish, then stop.
-        server.stop(std::chrono::seconds(10), [&] {
-          agent->stop(std::chrono::seconds(10), [&] {
-            (*resolver)->shutdown();
-            io.stop();
-          });
-        });
-        signals.async_wait(on_signal);
-      };
-  signals.async_wait(on_signal);
-
-  // SIGHUP: reload. The new configuration must load and its TLS certificate, password file and
-  // DKIM keys must load too, or nothing changes. Keys that need new sockets or another queue
-  // are kept as they are (and the log says a restart applies them).
-  boost::asio::signal_set hangups(io, SIGHUP);
-  auto reload = [&] {
-    systemd::notify_reloading();
-    auto loaded = config::load_config(config_path);
-    if (auto* err = std::get_if<config::ConfigError>(&loaded)) {
-      log_error("reload refused: configuration error: " + err->str() + "; keeping the running configuration");
-      metrics.count_reload(false);
-      systemd::notify_ready("running; last reload failed (configuration error)");
-      return;
-    }
-    config::Config next = std::get<config::Config>(std::move(loaded));
-    auto keep = [&](bool changed, const char* what, auto apply) {
-      if (!changed) return;
-      log_warning(std::string("reload: ") + what + " changed: applied at the next restart");
-      apply();
+  std::optional<int> start_delivery() {
+    DeliveryDeps delivery;
+    delivery.config = current_;
+    delivery.routes = runtime_->routes;
+    delivery.dkim = runtime_->dkim;  // re-signs what it converts to 7 bits
+    delivery.hostname = hostname_;
+    delivery.store = store_;
+    delivery.batcher = batcher_.get();
+    delivery.resolver = resolver_;
+    delivery.on_delivered = [this](double seconds) { metrics_.observe_delivery_delay(seconds); };
+    delivery.on_failed = [this](bool bounced, std::string_view category) {
+      metrics_.count_delivery_failure(bounced, category);
     };
-    keep(next.listen != current->listen, "[[listen]]", [&] { next.listen = current->listen; });
-    keep(next.queue.path != current->queue.path || next.queue.max_size != current->queue.max_size ||
-             next.queue.sync != current->queue.sync || next.queue.maildrop != current->queue.maildrop,
-         "[queue] path/max_size/sync/maildrop", [&] {
-           next.queue.path = current->queue.path;
-           next.queue.max_size = current->queue.max_size;
-           next.queue.sync = current->queue.sync;
-           next.queue.maildrop = current->queue.maildrop;
-         });
-    keep(next.metrics != current->metrics, "[metrics] listen", [&] { next.metrics = current->metrics; });
-    keep(next.hostname != current->hostname, "hostname", [&] { next.hostname = current->hostname; });
-    keep(next.user != current->user, "user", [&] { next.user = current->user; });
-    keep(next.dns != current->dns, "[dns]", [&] { next.dns = current->dns; });
-    // [delivery], [retry], [[route]] (passwords re-read) and [bounce] apply at once, through
-    // DeliveryAgent::reconfigure below; deliveries in progress are not interrupted.
-    auto rt = load_runtime(next, hostname);
-    if (!rt) {
-      log_error("reload refused: " + rt.error().message + "; keeping the running configuration");
-      metrics.count_reload(false);
-      systemd::notify_ready("running; last reload failed (" + rt.error().message + ")");
+    const auto ports = server_->ports();
+    for (std::size_t i = 0; i < ports.size(); ++i)
+      delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});
+    agent_ = std::make_unique<DeliveryAgent>(io_, delivery);
+    if (auto started = agent_->start(); !started) {
+      log_error(started.error().message);
+      return kExitTempFail;
+    }
+    return std::nullopt;
+  }
+
+  // Local users' mail left in the maildrop by `ferry postdrop` while the daemon was down, and
+  // the control socket through which `ferry queue flush|hold|release|delete` and sendmail say the
+  // queue changed (SIGUSR1 to the pid-file lock's holder is the fallback).
+  void start_local_wakeups() {
+    maildrop_ = std::make_unique<MaildropImport>(MaildropDeps{
+        config::effective_maildrop(*current_), hostname_, [this]() -> const config::Config& { return *current_; },
+        [this] { return dkim_now_; }, store_, batcher_.get(), io_.get_executor(),
+        [this](const std::string& id) { message_queued(id); }});
+    control_ = std::make_unique<ControlSocket>(io_, [this] { queue_changed("control socket"); });
+    if (auto c = control_->start(current_->queue.path); !c)
+      log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
+  }
+
+  // One coroutine per signal set and per timer.
+  void start_loops() {
+    // An exception escapes io_.run(), as it would from a plain handler: never swallowed.
+    auto spawn = [this](asio::awaitable<void> loop) {
+      asio::co_spawn(io_, std::move(loop), [](std::exception_ptr e) {
+        if (e) std::rethrow_exception(e);
+      });
+    };
+    spawn(signal_loop(stop_signals_, [this](int signo) { on_stop_signal(signo); }));
+    spawn(signal_loop(hangups_, [this](int) { reload(); }));
+    spawn(signal_loop(wakeups_, [this](int) { queue_changed("SIGUSR1"); }));
+    // Free space is re-checked every 2 s so the log and the metric follow it without traffic;
+    // the maildrop is scanned at start and every 5 s (postdrop cannot signal another user's
+    // daemon). Both end at the first stop signal.
+    spawn(timer_loop(space_timer_, std::chrono::seconds(2), [this] {
+      if (signals_seen_) return false;
+      space_.refresh(SteadyClock::now());
+      return true;
+    }));
+    maildrop_->scan();
+    spawn(timer_loop(maildrop_timer_, std::chrono::seconds(5), [this] {
+      if (signals_seen_) return false;
+      maildrop_->scan();
+      return true;
+    }));
+    // WatchdogSec=: ping from the I/O thread, so a wedged event loop gets the service restarted.
+    if (const auto watchdog = systemd::watchdog_ping_interval()) {
+      log_info("systemd watchdog: pinging every " + std::to_string(watchdog->count() / 1000) + " ms");
+      systemd::notify_watchdog();
+      spawn(timer_loop(watchdog_timer_, *watchdog, [] {
+        systemd::notify_watchdog();
+        return true;
+      }));
+    }
+  }
+
+  void message_queued(const std::string& id) {
+    if (agent_) agent_->message_queued(QueueId::parse(id).value_or(QueueId{}));
+  }
+
+  // Pick a change to the queue up at once, as Postfix's qmgr does on its fifo.
+  void queue_changed(const char* how) {
+    log_info(std::string("queue changed (") + how + "): re-reading it and the maildrop");
+    agent_->queue_changed();
+    maildrop_->scan();
+  }
+
+  // SIGTERM/SIGINT: the first stops accepting and lets sessions, then deliveries finish
+  // (bounded); a second stops at once. Either way every commit already handed to the writer
+  // completes after io_.run() returns.
+  void on_stop_signal(int signo) {
+    if (++signals_seen_ > 1) {
+      log_info("second signal: stopping now");
+      io_.stop();
       return;
     }
-    configs.push_back(std::make_unique<const config::Config>(std::move(next)));
-    current = configs.back().get();
-    tls_contexts.push_back(rt->tls);
-    server.reconfigure(current, rt->tls, rt->passwords, rt->dkim);
-    dkim_now = rt->dkim;
-    if (agent) agent->reconfigure(current, std::move(rt->routes));
-    if (agent) agent->set_dkim(rt->dkim);
-    set_log_style(current->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
-    refresh_space();
-    metrics.count_reload(true);
-    log_info("reloaded configuration" + (config_path ? " from " + *config_path : std::string(" (embedded default)")) +
+    systemd::notify_stopping();
+    log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+    metrics_server_->stop();
+    control_->stop();
+    server_->stop(std::chrono::seconds(10), [this] {
+      agent_->stop(std::chrono::seconds(10), [this] {
+        resolver_->shutdown();
+        io_.stop();
+      });
+    });
+  }
+
+  // SIGHUP: the new configuration must load and its TLS certificate, password file and DKIM
+  // keys must load too, or nothing changes. [delivery], [retry], [[route]] and [bounce] apply at
+  // once (deliveries in progress are not interrupted); keys needing a restart keep their values.
+  void reload() {
+    systemd::notify_reloading();
+    auto loaded = config::load_config(config_path_);
+    if (auto* err = std::get_if<config::ConfigError>(&loaded)) return reload_refused("configuration error: " + err->str(), "configuration error");
+    config::Config next = std::get<config::Config>(std::move(loaded));
+    keep_restart_only_keys(next, *current_);
+    auto rt = load_runtime(next, hostname_);
+    if (!rt) return reload_refused(rt.error().message, rt.error().message);
+    configs_.push_back(std::make_unique<const config::Config>(std::move(next)));
+    current_ = configs_.back().get();
+    tls_contexts_.push_back(rt->tls);
+    server_->reconfigure(current_, rt->tls, rt->passwords, rt->dkim);
+    dkim_now_ = rt->dkim;
+    agent_->reconfigure(current_, std::move(rt->routes));
+    agent_->set_dkim(rt->dkim);
+    set_log_style(current_->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
+    space_.refresh(SteadyClock::now());
+    metrics_.count_reload(true);
+    log_info("reloaded configuration" + (config_path_ ? " from " + *config_path_ : std::string(" (embedded default)")) +
              " and TLS certificate");
     systemd::notify_ready("running; configuration reloaded");
-  };
-  std::function<void(const boost::system::error_code&, int)> on_hangup = [&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    reload();
-    hangups.async_wait(on_hangup);
-  };
-  hangups.async_wait(on_hangup);
-
-  // SIGUSR1: the same from a client that could not reach the control socket.
-  boost::asio::signal_set wakeups(io, SIGUSR1);
-  std::function<void(const boost::system::error_code&, int)> on_wakeup = [&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    queue_changed("SIGUSR1");
-    wakeups.async_wait(on_wakeup);
-  };
-  wakeups.async_wait(on_wakeup);
-
-  // Free space is re-checked every 2 s so the log and the metric follow it without traffic.
-  asio::steady_timer space_timer(io);
-  std::function<void(const boost::system::error_code&)> on_space_timer = [&](const boost::system::error_code& ec) {
-    if (ec || signals_seen) return;
-    refresh_space();
-    space_timer.expires_after(std::chrono::seconds(2));
-    space_timer.async_wait(on_space_timer);
-  };
-  space_timer.expires_after(std::chrono::seconds(2));
-  space_timer.async_wait(on_space_timer);
-  asio::steady_timer maildrop_timer(io);
-  std::function<void(const boost::system::error_code&)> on_maildrop_timer = [&](const boost::system::error_code& ec) {
-    if (ec || signals_seen) return;
-    maildrop.scan();
-    maildrop_timer.expires_after(std::chrono::seconds(5));
-    maildrop_timer.async_wait(on_maildrop_timer);
-  };
-  on_maildrop_timer({});
-
-  // WatchdogSec=: ping from the I/O thread, so a wedged event loop gets the service restarted.
-  asio::steady_timer watchdog_timer(io);
-  const auto watchdog = systemd::watchdog_ping_interval();
-  std::function<void(const boost::system::error_code&)> on_watchdog = [&](const boost::system::error_code& ec) {
-    if (ec) return;
-    systemd::notify_watchdog();
-    watchdog_timer.expires_after(*watchdog);
-    watchdog_timer.async_wait(on_watchdog);
-  };
-  if (watchdog) {
-    log_info("systemd watchdog: pinging every " + std::to_string(watchdog->count() / 1000) + " ms");
-    on_watchdog({});
   }
 
-  // Every handler exists now: let the held signals in (one sent while starting runs now).
-  const sigset_t held = daemon_signals();
-  pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
+  void reload_refused(const std::string& why, const std::string& status) {
+    log_error("reload refused: " + why + "; keeping the running configuration");
+    metrics_.count_reload(false);
+    systemd::notify_ready("running; last reload failed (" + status + ")");
+  }
 
-  log_info("ready: hostname " + hostname + ", queue " + config.queue.path);
-  systemd::notify_ready("accepting mail on " + std::to_string(ports.size()) + " listeners");
-  io.run();
-  batcher.stop();
-  log_info("stopped");
-  return 0;
+  std::optional<SpaceCheck> measure_space() {
+    auto st = store_->stats();
+    if (!st) return std::nullopt;
+    last_stats_ = *st;
+    return check_space(*current_, *st);
+  }
+
+  std::string render_metrics() {
+    MetricsGauges g;
+    const auto s = server_->stats();
+    g.connections_total = s.connections;
+    g.messages_accepted = s.accepted_messages;
+    g.inbound_active = s.active;
+    if (agent_) {
+      const auto d = agent_->stats();
+      g.delivered = d.delivered;
+      g.deferred = d.deferred;
+      g.bounced = d.bounced;
+      g.expired = d.expired;
+      g.reports = d.reports;
+      g.outbound_connections_total = d.connections;
+      g.outbound_active = d.active_connections;
+    }
+    space_.accepting(SteadyClock::now());
+    g.map_size = last_stats_.map_size;
+    g.map_used = last_stats_.map_used;
+    g.map_free = last_stats_.map_free;
+    g.fs_free = space_.last().fs_free;
+    g.fs_size = space_.last().fs_size;
+    g.accepting = space_.last().ok;
+    // Messages, recipients still to deliver and the oldest arrival: one read txn.
+    const TimeMs now = now_ms();
+    TimeMs oldest = now;
+    auto scanned = store_->for_each([&](const queue::MessageRecord& m) {
+      ++g.queue_messages;
+      oldest = std::min(oldest, m.envelope.arrival_ms);
+      for (const auto& r : m.recipients)
+        if (r.state == RecipientState::Pending || r.state == RecipientState::Held) ++g.queue_recipients;
+      return true;
+    });
+    g.queue_ok = static_cast<bool>(scanned);
+    g.oldest_message_age_seconds = g.queue_messages ? static_cast<double>(now - oldest) / 1000.0 : 0.0;
+    return metrics_.render(g);
+  }
+
+  // Healthy = the writer thread commits a (no-op) write transaction now.
+  void check_health(std::function<void(bool, std::string)> done) {
+    const bool accepting = space_.last().ok;
+    const std::string why = space_.last().why;
+    batcher_->submit([](queue::WriteTxn&) { return Result<void>(); },
+                     [done, accepting, why](Result<void> r) {
+                       if (!r) done(false, "queue not writable: " + r.error().message);
+                       else done(true, accepting ? "ok: queue writable, accepting mail"
+                                                 : "ok: queue writable; refusing new mail: " + why);
+                     });
+  }
+
+  std::vector<std::unique_ptr<const config::Config>> configs_;
+  const config::Config* current_ = nullptr;
+  std::optional<std::string> config_path_;
+  std::string hostname_;
+  std::optional<DaemonQueue> queue_;  // the store, the pid-file lock and the run user
+  queue::QueueStore* store_ = nullptr;
+  std::optional<Runtime> runtime_;
+  std::vector<std::shared_ptr<asio::ssl::context>> tls_contexts_;  // every one ever loaded (reload)
+  std::shared_ptr<const dkim::DkimSigner> dkim_now_;
+  Metrics metrics_;
+  std::unique_ptr<queue::CommitBatcher> batcher_;  // its destructor drains and joins the writer
+  asio::io_context io_{1};
+  AdoptedSockets adopted_;
+  queue::QueueStore::Stats last_stats_;
+  SpaceGate space_;
+  std::shared_ptr<Resolver> resolver_;
+  std::unique_ptr<SmtpServer> server_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  std::unique_ptr<DeliveryAgent> agent_;
+  std::unique_ptr<MaildropImport> maildrop_;
+  std::unique_ptr<ControlSocket> control_;
+  asio::signal_set stop_signals_{io_, SIGTERM, SIGINT};
+  asio::signal_set hangups_{io_, SIGHUP};
+  asio::signal_set wakeups_{io_, SIGUSR1};
+  asio::steady_timer space_timer_{io_};
+  asio::steady_timer maildrop_timer_{io_};
+  asio::steady_timer watchdog_timer_{io_};
+  int signals_seen_ = 0;
+};
+
+}  // namespace
+
+int run_daemon(const config::Config& config) { return run_daemon(config, std::nullopt); }
+
+int run_daemon(const config::Config& initial, const std::optional<std::string>& config_path) {
+  set_log_style(initial.log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
+  Daemon daemon(initial, config_path);
+  return daemon.run();
 }
 
 }  // namespace ferry::daemon
