@@ -38,6 +38,7 @@
 #include "mta/delivery/RetrySchedule.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/Scheduler.hpp"
+#include "mta/delivery/SettlePlan.hpp"
 #include "mta/delivery/UnreachableHosts.hpp"
 #include "mta/dsn/DsnComposer.hpp"
 #include "mta/smtp/ClientSession.hpp"
@@ -73,14 +74,36 @@ bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
   return a.code == 421 || a.status == "4.4.2";
 }
 
-// A DSN row with the reply's classification filled in (issue 8: bounces carry the category).
-dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std::optional<Attempt> last_transient,
-                                const delivery::ReplyCategory& c) {
-  dsn::RecipientReport row(index, attempt, std::move(last_transient), false);
-  row.category = std::string(c.category);
-  row.category_detail = std::string(c.detail);
-  row.category_advice = std::string(c.advice);
-  return row;
+// The queue's record as the settle policy sees it.
+delivery::SettleMessage settle_message(const queue::MessageRecord& m) {
+  delivery::SettleMessage view;
+  view.queue_id = m.id.str();
+  view.envelope = &m.envelope;
+  view.delay_warning_sent_ms = m.delay_warning_sent_ms;
+  view.recipients.reserve(m.recipients.size());
+  for (const auto& r : m.recipients) view.recipients.push_back({r.attempts, r.last});
+  return view;
+}
+
+dsn::ReportKind dsn_kind(delivery::ReportKind kind) {
+  switch (kind) {
+    case delivery::ReportKind::Delay: return dsn::ReportKind::Delay;
+    case delivery::ReportKind::Success: return dsn::ReportKind::Success;
+    default: return dsn::ReportKind::Failure;
+  }
+}
+
+// The composer's rows, with the reply's classification (bounces carry the category).
+std::vector<dsn::RecipientReport> report_rows(const delivery::ReportPlan& report) {
+  std::vector<dsn::RecipientReport> rows;
+  for (const auto& r : report.rows) {
+    dsn::RecipientReport row(r.index, r.attempt, r.last_transient, r.relayed);
+    row.category = std::string(r.category.category);
+    row.category_detail = std::string(r.category.detail);
+    row.category_advice = std::string(r.category.advice);
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace
@@ -833,171 +856,135 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     co_return co_await prepare(*c.handoff);
   }
 
-  // One settle transaction for these results (and the bounce for the failed ones).
+  // One settle transaction for these results and the reports they owe: the policy plans it,
+  // the reports are composed, the transaction is committed (retried while the queue cannot be
+  // written), then the plan's effects apply.
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
   awaitable<void> settle(Job& job, std::vector<std::pair<std::uint32_t, Attempt>>& results, std::string_view dest,
                          std::string_view tls_info = {}, bool remote_dsn = false) {
-    const TimeMs now = now_ms();
-    const auto& env = job.message.envelope;
-    queue::SettleRequest req;
-    req.now_ms = now;
-    std::vector<dsn::RecipientReport> failed, delayed, succeeded;
-    // Each failed or deferred result is classified once (issue 8): for its report, its log line
-    // and the metrics. Delivered results have no category.
-    std::map<std::uint32_t, delivery::ReplyCategory> categories;
-    std::optional<TimeMs> shared_next;
-    std::uint32_t shared_attempts = 0;
-    for (auto& [idx, attempt] : results) {
-      if (attempt.time_ms == 0) attempt.time_ms = now;
-      // Kept per attempt for `ferry queue show` (issue 8): only when a connection was made.
-      if (!attempt.ip.empty() && attempt.tls.empty()) attempt.tls = std::string(tls_info);
-      queue::RecipientResult r;
-      r.id = job.message.id;
-      r.index = idx;
-      std::optional<Attempt> last_transient;
-      if (attempt.outcome == AttemptOutcome::Transient || attempt.outcome == AttemptOutcome::Started) {
-        attempt.outcome = AttemptOutcome::Transient;
-        const std::uint32_t attempts = idx < job.message.recipients.size() ? job.message.recipients[idx].attempts + 1 : 1;
-        // One draw per settle: a message's deferred recipients stay together for the retry.
-        if (!shared_next || attempts != shared_attempts) {
-          shared_next = retry.next_attempt(env.arrival_ms, attempts, now, rand);
-          shared_attempts = attempts;
-        }
-        if (shared_next) {
-          r.next_attempt_ms = *shared_next;
-          const auto& c = categories[idx] = delivery::classify_reply_category(attempt);
-          delayed.push_back(report_row(idx, attempt, std::nullopt, c));
-        } else {
-          last_transient = attempt;
-          attempt = delivery::expired_attempt(&attempt, now);
-        }
-      } else if (attempt.outcome == AttemptOutcome::Expired && idx < job.message.recipients.size() &&
-                 job.message.recipients[idx].last) {
-        last_transient = job.message.recipients[idx].last;
-      }
-      if (attempt.outcome == AttemptOutcome::Permanent || attempt.outcome == AttemptOutcome::Expired) {
-        const auto& c = categories[idx] = delivery::classify_reply_category(attempt);
-        failed.push_back(report_row(idx, attempt, last_transient, c));
-      }
-      // NOTIFY=SUCCESS: when the next hop speaks DSN it got NOTIFY and reports itself; otherwise
-      // we owe the "relayed" report (RFC 3461 §5.2.2).
-      if (attempt.outcome == AttemptOutcome::Delivered && !remote_dsn) succeeded.emplace_back(idx, attempt, std::nullopt, true);
-      r.attempt = attempt;
-      req.results.push_back(std::move(r));
-    }
-    // RFC 3464 reports, enqueued in this same transaction (DESIGN.md: failure and bounce are
-    // one state change). Recipients failing together share one report.
+    const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty()};
+    const delivery::SettlePlan plan = delivery::plan_settle(
+        settle_message(job.message), {std::move(results), tls_info, remote_dsn}, now_ms(), retry, bounce, rand);
     std::vector<std::string> report_log;
-    auto report = [&](dsn::ReportKind kind, std::vector<dsn::RecipientReport>& list, TimeMs retry_until) {
-      if (list.empty()) return false;
-      dsn::DsnInput in;
-      in.reporting_mta = deps.hostname;
-      in.envelope = &env;
-      in.original = *job.body;
-      in.original_queue_id = job.message.id.str();
-      in.kind = kind;
-      in.recipients = list;
-      in.now_ms = now;
-      in.retry_until_ms = retry_until;
-      const QueueId id = deps.store->allocate_id();
-      in.unique = id.str();
-      in.max_return_size = cfg->bounce.max_return_size;
-      in.postmaster_address = cfg->bounce.postmaster;
-      auto composed = dsn::compose(in);
-      if (!composed) return false;
-      queue::NewMessage m;
-      m.id = id;
-      m.envelope = dsn::bounce_envelope(*composed, now);
-      m.body = std::move(composed->body);
-      m.envelope.size = m.body.size();
-      m.first_due_ms = now;
-      report_log.push_back(id.str() + ": " + (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) +
-                           " report for " + job.message.id.str() + " to <" + composed->recipient + ">");
-      req.enqueue.push_back(std::move(m));
-      return true;
-    };
-    report(dsn::ReportKind::Failure, failed, 0);
-    report(dsn::ReportKind::Success, succeeded, 0);
-    // One delay warning per message, once it has waited [bounce] delay_warning (0 disables).
-    if (cfg->bounce.delay_warning.count() > 0 && job.message.delay_warning_sent_ms == 0 &&
-        now - env.arrival_ms >= cfg->bounce.delay_warning.count() &&
-        report(dsn::ReportKind::Delay, delayed, retry.expires_at(env.arrival_ms))) {
-      req.mark_delay_warned.push_back(job.message.id);
-      job.message.delay_warning_sent_ms = now;
+    const queue::SettleRequest req = compose_settle(job, plan, report_log);
+    const Result<void> recorded = co_await commit_settle(job.message.id, req);
+    apply_settle(job, plan, req, report_log, static_cast<bool>(recorded), dest);
+  }
+
+  // The queue request for a plan: its results, and each planned report composed (RFC 3464) and
+  // enqueued in the same transaction, so a failure and its bounce are one state change.
+  queue::SettleRequest compose_settle(Job& job, const delivery::SettlePlan& plan,
+                                      std::vector<std::string>& report_log) {
+    queue::SettleRequest req;
+    req.now_ms = plan.now_ms;
+    for (const auto& r : plan.results)
+      req.results.push_back({job.message.id, r.index, r.attempt, r.next_attempt_ms});
+    for (const auto& report : plan.reports) {
+      std::optional<queue::NewMessage> m = compose_report(job, report, plan.now_ms, report_log);
+      if (!m) continue;  // nothing owed after all (NOTIFY, a "<>" sender)
+      req.enqueue.push_back(std::move(*m));
+      if (report.kind == delivery::ReportKind::Delay) {
+        req.mark_delay_warned.push_back(job.message.id);
+        job.message.delay_warning_sent_ms = plan.now_ms;  // one delay warning per message
+      }
     }
-    if (!failed.empty() && env.is_bounce() && cfg->bounce.postmaster.empty())
-      report_log.push_back(job.message.id.str() + ": undeliverable report (from <>) dropped: no report about a report "
-                           "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
+    report_log.insert(report_log.end(), plan.notes.begin(), plan.notes.end());
+    return req;
+  }
+
+  // One report as a message from <>, with its queue id allocated now; nullopt when none is owed.
+  std::optional<queue::NewMessage> compose_report(const Job& job, const delivery::ReportPlan& report, TimeMs now,
+                                                  std::vector<std::string>& report_log) {
+    const auto kind = dsn_kind(report.kind);
+    dsn::DsnInput in;
+    in.reporting_mta = deps.hostname;
+    in.envelope = &job.message.envelope;
+    in.original = *job.body;
+    in.original_queue_id = job.message.id.str();
+    in.kind = kind;
+    in.recipients = report_rows(report);
+    in.now_ms = now;
+    in.retry_until_ms = report.retry_until_ms;
+    const QueueId id = deps.store->allocate_id();
+    in.unique = id.str();
+    in.max_return_size = cfg->bounce.max_return_size;
+    in.postmaster_address = cfg->bounce.postmaster;
+    auto composed = dsn::compose(in);
+    if (!composed) return std::nullopt;
+    queue::NewMessage m;
+    m.id = id;
+    m.envelope = dsn::bounce_envelope(*composed, now);
+    m.body = std::move(composed->body);
+    m.envelope.size = m.body.size();
+    m.first_due_ms = now;
+    report_log.push_back(id.str() + ": " + (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) +
+                         " report for " + job.message.id.str() + " to <" + composed->recipient + ">");
+    return m;
+  }
+
+  // Commits the settle. Usually a failure is a full disk or map; the results must still be
+  // recorded (a recipient the remote accepted must not be tried again), so the same settle is
+  // retried with a backoff (1 s doubling to 10 s) while the recipients stay in flight. Only a
+  // shutdown ends the wait; then the lease stays in the queue and start-up recovery retries them
+  // at their lease time.
+  awaitable<Result<void>> commit_settle(const QueueId& id, const queue::SettleRequest& req) {
     auto settle_op = [&req]() -> queue::CommitBatcher::Operation {
       return [req](queue::WriteTxn& t) { return t.settle(req); };
     };
     queue::CommitBatcher::Operation first_try = settle_op();  // named: GCC 12 and co_await temporaries
     auto rr = co_await commit(std::move(first_try));
-    if (!rr) {
-      // Usually a full disk or map. The results must still be recorded — a recipient the remote
-      // accepted must not be tried again — so the same settle is retried with a backoff (1 s
-      // doubling to 10 s) while the recipients stay in flight. Only a shutdown ends the wait;
-      // then the lease stays in the queue and start-up recovery retries them at their lease time.
-      log_error(job.message.id.str() + ": cannot record delivery results: " + rr.error().message +
-                "; retrying until the queue can be written");
-      std::chrono::milliseconds backoff(1000);
-      int retries = 0;
-      while (!rr && !stopping) {
-        asio::steady_timer pause(io);
-        pause.expires_after(backoff);
-        co_await pause.async_wait(kNoThrow);
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
-        queue::CommitBatcher::Operation again = settle_op();
-        rr = co_await commit(std::move(again));
-        ++retries;
-      }
-      if (rr) log_info(job.message.id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
-      else log_error(job.message.id.str() + ": delivery results not recorded before shutdown: the recipients are "
-                     "retried after the next start (their lease is in the queue)");
+    if (rr) co_return rr;
+    log_error(id.str() + ": cannot record delivery results: " + rr.error().message +
+              "; retrying until the queue can be written");
+    std::chrono::milliseconds backoff(1000);
+    int retries = 0;
+    while (!rr && !stopping) {
+      asio::steady_timer pause(io);
+      pause.expires_after(backoff);
+      co_await pause.async_wait(kNoThrow);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
+      queue::CommitBatcher::Operation again = settle_op();
+      rr = co_await commit(std::move(again));
+      ++retries;
     }
-    for (const auto& r : req.results) {
-      Key k{r.id.value, r.index};
-      in_flight.erase(k);
-      const auto& a = r.attempt;
-      const std::string& rcpt = env.recipients[r.index].address;
-      const char* status = a.outcome == AttemptOutcome::Delivered ? "sent"
-                           : a.outcome == AttemptOutcome::Transient ? "deferred"
-                           : a.outcome == AttemptOutcome::Expired ? "expired"
-                                                                   : "bounced";
-      const auto found = categories.find(r.index);
-      const delivery::ReplyCategory category = found != categories.end() ? found->second : delivery::ReplyCategory{};
-      char delay[32];
-      std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - env.arrival_ms) / 1000.0);
-      log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + delivery::relay_text(a) + ", delay=" + delay + ", tls=" + (a.tls.empty() ? std::string("none") : a.tls) +
-               ", category=" + (category.category.empty() ? std::string("-") : std::string(category.category)) + ", dsn=" + (a.status.empty() ? "-" : a.status) +
-               ", status=" + status + " (" + delivery::reply_text(a) + ")");
-      if (!rr) continue;
-      switch (a.outcome) {
-        case AttemptOutcome::Delivered:
-          ++stats.delivered;
-          if (deps.on_delivered) deps.on_delivered(static_cast<double>(now - env.arrival_ms) / 1000.0);  // metrics
-          break;
-        case AttemptOutcome::Transient:
-          ++stats.deferred;
-          if (!stopping) add(r.id, r.index, rcpt, r.next_attempt_ms);
-          break;
-        case AttemptOutcome::Expired: ++stats.expired; ++stats.bounced; break;
-        default: ++stats.bounced; break;
-      }
-      if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category (issue 8)
-        deps.on_failed(a.outcome != AttemptOutcome::Transient, category.category);
-    }
+    if (rr) log_info(id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
+    else log_error(id.str() + ": delivery results not recorded before shutdown: the recipients are "
+                   "retried after the next start (their lease is in the queue)");
+    co_return rr;
+  }
+
+  // The plan's effects: the recipients leave the in-flight set and are logged whatever happened;
+  // only once recorded do metrics count them, deferred ones return to the scheduler and the
+  // reports are announced and scheduled.
+  void apply_settle(const Job& job, const delivery::SettlePlan& plan, const queue::SettleRequest& req,
+                    const std::vector<std::string>& report_log, bool recorded, std::string_view dest) {
+    const QueueId id = job.message.id;
+    for (const auto& r : plan.results) in_flight.erase({id.value, r.index});
+    for (const auto& line : plan.log_lines) log_info(line);
+    if (!recorded) return;
+    for (const auto& event : plan.metrics) count(event);
+    if (!stopping)
+      for (const auto& s : plan.reschedules) add(id, s.index, job.message.envelope.recipients[s.index].address, s.due_ms);
     // Slow start: a delivery shows the destination copes with this many connections, one more
     // (the dispatcher is woken to open it now rather than at its next periodic turn).
-    if (rr && std::any_of(req.results.begin(), req.results.end(),
-                          [](const auto& r) { return r.attempt.outcome == AttemptOutcome::Delivered; }) &&
-        scheduler.delivered(dest))
-      poke();
-    if (rr) {
-      for (const auto& line : report_log) log_info(line);
-      stats.reports += req.enqueue.size();  // metrics (issue 6): DSNs queued
-      for (const auto& m : req.enqueue) message_queued(m.id);
+    if (plan.delivered_any && scheduler.delivered(dest)) poke();
+    for (const auto& line : report_log) log_info(line);
+    stats.reports += req.enqueue.size();  // DSNs queued (metrics)
+    for (const auto& m : req.enqueue) message_queued(m.id);
+  }
+
+  // One settled recipient in the statistics and the metrics (failures by reply category).
+  void count(const delivery::MetricEvent& event) {
+    switch (event.kind) {
+      case delivery::SettleEvent::Delivered:
+        ++stats.delivered;
+        if (deps.on_delivered) deps.on_delivered(event.delay_seconds);
+        return;
+      case delivery::SettleEvent::Deferred: ++stats.deferred; break;
+      case delivery::SettleEvent::Expired: ++stats.expired; ++stats.bounced; break;
+      case delivery::SettleEvent::Bounced: ++stats.bounced; break;
     }
+    if (deps.on_failed) deps.on_failed(event.kind != delivery::SettleEvent::Deferred, event.category);
   }
 
   void message_queued(QueueId id) {
