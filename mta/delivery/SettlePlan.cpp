@@ -76,10 +76,14 @@ bool delay_warning_due(const SettleMessage& message, TimeMs now, const BounceRul
 
 MetricEvent metric_for(const SettledRecipient& r, double delay_seconds) {
   switch (r.attempt.outcome) {
-    case AttemptOutcome::Delivered: return {SettleEvent::Delivered, delay_seconds, {}};
-    case AttemptOutcome::Transient: return {SettleEvent::Deferred, delay_seconds, r.category.category};
-    case AttemptOutcome::Expired: return {SettleEvent::Expired, delay_seconds, r.category.category};
-    default: return {SettleEvent::Bounced, delay_seconds, r.category.category};
+    case AttemptOutcome::Delivered:
+      return {SettleEvent::Delivered, delay_seconds, {}};
+    case AttemptOutcome::Transient:
+      return {SettleEvent::Deferred, delay_seconds, r.category.category};
+    case AttemptOutcome::Expired:
+      return {SettleEvent::Expired, delay_seconds, r.category.category};
+    default:
+      return {SettleEvent::Bounced, delay_seconds, r.category.category};
   }
 }
 
@@ -87,19 +91,21 @@ void plan_effects(const SettleMessage& message, TimeMs now, SettlePlan& plan) {
   const Envelope& env = *message.envelope;
   const double delay_seconds = static_cast<double>(now - env.arrival_ms) / 1000.0;
   for (const auto& r : plan.results) {
-    const std::string_view rcpt =
-        r.index < env.recipients.size() ? std::string_view(env.recipients[r.index].address) : std::string_view();
+    const std::string_view rcpt = r.index < env.recipients.size()
+                                      ? std::string_view(env.recipients[r.index].address)
+                                      : std::string_view();
     plan.log_lines.push_back(settle_log_line(message.queue_id, rcpt, r, env.arrival_ms, now));
     plan.metrics.push_back(metric_for(r, delay_seconds));
-    if (r.attempt.outcome == AttemptOutcome::Transient) plan.reschedules.push_back({r.index, r.next_attempt_ms});
+    if (r.attempt.outcome == AttemptOutcome::Transient)
+      plan.reschedules.push_back({r.index, r.next_attempt_ms});
     if (r.attempt.outcome == AttemptOutcome::Delivered) plan.delivered_any = true;
   }
 }
 
 }  // namespace
 
-SettlePlan plan_settle(const SettleMessage& message, SettleResults results, TimeMs now, const RetrySchedule& retry,
-                       const BounceRules& bounce, const RandomSource& rand) {
+SettlePlan plan_settle(const SettleMessage& message, SettleResults results, TimeMs now,
+                       const RetrySchedule& retry, const BounceRules& bounce, const RandomSource& rand) {
   SettlePlan plan;
   plan.now_ms = now;
   RetryDraw draw;
@@ -119,9 +125,11 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
   if (!rows.failed.empty()) plan.reports.push_back({ReportKind::Failure, std::move(rows.failed), 0});
   if (!rows.succeeded.empty()) plan.reports.push_back({ReportKind::Success, std::move(rows.succeeded), 0});
   if (!rows.delayed.empty() && delay_warning_due(message, now, bounce))
-    plan.reports.push_back({ReportKind::Delay, std::move(rows.delayed), retry.expires_at(message.envelope->arrival_ms)});
+    plan.reports.push_back(
+        {ReportKind::Delay, std::move(rows.delayed), retry.expires_at(message.envelope->arrival_ms)});
   if (any_failed && message.envelope->is_bounce() && !bounce.postmaster_set)
-    plan.notes.push_back(message.queue_id + ": undeliverable report (from <>) dropped: no report about a report "
+    plan.notes.push_back(message.queue_id +
+                         ": undeliverable report (from <>) dropped: no report about a report "
                          "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
   plan_effects(message, now, plan);
   return plan;

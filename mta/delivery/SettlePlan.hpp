@@ -27,16 +27,16 @@ namespace ferry::delivery {
 
 // What the queue knows of one recipient before this settle (indexed like envelope.recipients).
 struct SettleRecipientState {
-  std::uint32_t attempts = 0;    // attempts started so far (the current one included)
-  std::optional<Attempt> last;   // the latest settled attempt: an expiry's "last error"
+  std::uint32_t attempts = 0;   // attempts started so far (the current one included)
+  std::optional<Attempt> last;  // the latest settled attempt: an expiry's "last error"
 };
 
 // The message the results belong to, as the queue stored it.
 struct SettleMessage {
-  std::string queue_id;                        // for the log lines
-  const Envelope* envelope = nullptr;          // must outlive the call; not null
+  std::string queue_id;                // for the log lines
+  const Envelope* envelope = nullptr;  // must outlive the call; not null
   std::vector<SettleRecipientState> recipients;
-  TimeMs delay_warning_sent_ms = 0;            // 0 = no delay warning sent yet
+  TimeMs delay_warning_sent_ms = 0;  // 0 = no delay warning sent yet
 };
 
 // The results to record, and what the connection they came from said about itself.
@@ -48,16 +48,16 @@ struct SettleResults {
 
 // The [bounce] settings the policy needs.
 struct BounceRules {
-  TimeMs delay_warning_ms = 0;     // a delay warning once a message waited this long; 0 = never
-  bool postmaster_set = false;     // a failed "<>" message is reported to a postmaster address
+  TimeMs delay_warning_ms = 0;  // a delay warning once a message waited this long; 0 = never
+  bool postmaster_set = false;  // a failed "<>" message is reported to a postmaster address
 };
 
 // One recipient's settled result: the queue's recipient result, and its reply's category
 // (empty for a delivery).
 struct SettledRecipient {
   std::uint32_t index = 0;
-  Attempt attempt;               // Delivered / Transient / Permanent / Expired
-  TimeMs next_attempt_ms = 0;    // Transient: when it is due again
+  Attempt attempt;             // Delivered / Transient / Permanent / Expired
+  TimeMs next_attempt_ms = 0;  // Transient: when it is due again
   ReplyCategory category;
 };
 
@@ -84,8 +84,8 @@ enum class SettleEvent : std::uint8_t { Delivered, Deferred, Bounced, Expired };
 // One metric event per result; bounced and expired both count as bounced.
 struct MetricEvent {
   SettleEvent kind = SettleEvent::Delivered;
-  double delay_seconds = 0;    // since arrival
-  std::string_view category;   // the reply's category (empty for a delivery)
+  double delay_seconds = 0;   // since arrival
+  std::string_view category;  // the reply's category (empty for a delivery)
 };
 
 // A deferred recipient goes back into the scheduler at this time.
@@ -100,11 +100,11 @@ struct SettlePlan {
   // Failure, then Success, then Delay, each only when it has rows. The Delay report is only
   // planned when the delay warning rule holds; once it composes the message is marked warned.
   std::vector<ReportPlan> reports;
-  std::vector<std::string> log_lines;      // one per result, logged whether or not committed
-  std::vector<std::string> notes;          // logged after the report lines, once committed
-  std::vector<MetricEvent> metrics;        // applied once committed
-  std::vector<Reschedule> reschedules;     // applied once committed
-  bool delivered_any = false;              // slow start: the destination copes with one more
+  std::vector<std::string> log_lines;   // one per result, logged whether or not committed
+  std::vector<std::string> notes;       // logged after the report lines, once committed
+  std::vector<MetricEvent> metrics;     // applied once committed
+  std::vector<Reschedule> reschedules;  // applied once committed
+  bool delivered_any = false;           // slow start: the destination copes with one more
 };
 
 // Plans the settle of `results` for `message` at `now`:

@@ -1,8 +1,8 @@
 // SettlePlan tables: delivered, deferred with the retry draw, bounced, expired at max age, the
 // delay warning rule, "<>" and NOTIFY=NEVER, and a mix of all in one settle.
-#include "mta/delivery/SettlePlan.hpp"
-
 #include <gtest/gtest.h>
+
+#include "mta/delivery/SettlePlan.hpp"
 
 using namespace ferry;
 using namespace ferry::delivery;
@@ -72,8 +72,8 @@ struct Fixture {
 };
 
 SettlePlan plan(const Fixture& f, std::vector<std::pair<std::uint32_t, Attempt>> results, TimeMs now,
-                const BounceRules& bounce = {4 * kHour, false}, std::string_view tls = "TLSv1.3/TLS_AES_128_GCM_SHA256",
-                bool remote_dsn = false) {
+                const BounceRules& bounce = {4 * kHour, false},
+                std::string_view tls = "TLSv1.3/TLS_AES_128_GCM_SHA256", bool remote_dsn = false) {
   CountingRandom rng;
   return plan_settle(f.message, {std::move(results), tls, remote_dsn}, now, RetrySchedule(policy()), bounce,
                      rng.source());
@@ -91,11 +91,11 @@ const ReportPlan* find_report(const SettlePlan& p, ReportKind kind) {
 struct OutcomeCase {
   const char* name;
   Attempt attempt;
-  TimeMs age;                  // now - arrival
-  AttemptOutcome settled;      // the outcome recorded
+  TimeMs age;              // now - arrival
+  AttemptOutcome settled;  // the outcome recorded
   SettleEvent event;
-  const char* status_word;     // status= in the log line
-  const char* category;        // category= in the log line
+  const char* status_word;  // status= in the log line
+  const char* category;     // category= in the log line
   bool failure_report;
   bool success_report;
   bool rescheduled;
@@ -113,7 +113,8 @@ TEST_P(SettleOutcomeTable, PlansResultReportLogAndMetric) {
   EXPECT_EQ(p.now_ms, now);
   EXPECT_EQ(p.results[0].attempt.outcome, c.settled);
   EXPECT_EQ(p.results[0].attempt.time_ms, now) << "an attempt without a time is settled at now";
-  EXPECT_EQ(p.results[0].category.category, std::string_view(c.category == std::string("-") ? "" : c.category));
+  EXPECT_EQ(p.results[0].category.category,
+            std::string_view(c.category == std::string("-") ? "" : c.category));
   EXPECT_EQ(find_report(p, ReportKind::Failure) != nullptr, c.failure_report);
   EXPECT_EQ(find_report(p, ReportKind::Success) != nullptr, c.success_report);
   EXPECT_EQ(p.reschedules.size(), c.rescheduled ? 1u : 0u);
@@ -122,25 +123,28 @@ TEST_P(SettleOutcomeTable, PlansResultReportLogAndMetric) {
   EXPECT_DOUBLE_EQ(p.metrics[0].delay_seconds, static_cast<double>(c.age) / 1000.0);
   EXPECT_EQ(p.delivered_any, c.settled == D);
   ASSERT_EQ(p.log_lines.size(), 1u);
-  EXPECT_NE(p.log_lines[0].find(std::string("status=") + c.status_word + " ("), std::string::npos) << p.log_lines[0];
-  EXPECT_NE(p.log_lines[0].find(std::string("category=") + c.category + ","), std::string::npos) << p.log_lines[0];
+  EXPECT_NE(p.log_lines[0].find(std::string("status=") + c.status_word + " ("), std::string::npos)
+      << p.log_lines[0];
+  EXPECT_NE(p.log_lines[0].find(std::string("category=") + c.category + ","), std::string::npos)
+      << p.log_lines[0];
   EXPECT_TRUE(p.notes.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     settle, SettleOutcomeTable,
-    ::testing::Values(
-        OutcomeCase{"delivered", sent(), 12 * kSec, D, SettleEvent::Delivered, "sent", "-", false, true, false},
-        OutcomeCase{"greylisted", greylisted(), kMin, T, SettleEvent::Deferred, "deferred", "greylisted", false,
-                    false, true},
-        OutcomeCase{"started_is_transient", remote(S, 0, "", "connection lost"), kMin, T, SettleEvent::Deferred,
-                    "deferred", "other", false, false, true},
-        OutcomeCase{"unknown_user", unknown_user(), kMin, P, SettleEvent::Bounced, "bounced", "unknown_user", true,
-                    false, false},
-        OutcomeCase{"transient_at_max_age", greylisted(), 5 * 24 * kHour, X, SettleEvent::Expired, "expired",
-                    "greylisted", true, false, false},
-        OutcomeCase{"expired_by_sweep", remote(X, 0, "4.4.7", "delivery time expired"), 5 * 24 * kHour, X,
-                    SettleEvent::Expired, "expired", "service_unavailable", true, false, false}),
+    ::testing::Values(OutcomeCase{"delivered", sent(), 12 * kSec, D, SettleEvent::Delivered, "sent", "-",
+                                  false, true, false},
+                      OutcomeCase{"greylisted", greylisted(), kMin, T, SettleEvent::Deferred, "deferred",
+                                  "greylisted", false, false, true},
+                      OutcomeCase{"started_is_transient", remote(S, 0, "", "connection lost"), kMin, T,
+                                  SettleEvent::Deferred, "deferred", "other", false, false, true},
+                      OutcomeCase{"unknown_user", unknown_user(), kMin, P, SettleEvent::Bounced, "bounced",
+                                  "unknown_user", true, false, false},
+                      OutcomeCase{"transient_at_max_age", greylisted(), 5 * 24 * kHour, X,
+                                  SettleEvent::Expired, "expired", "greylisted", true, false, false},
+                      OutcomeCase{"expired_by_sweep", remote(X, 0, "4.4.7", "delivery time expired"),
+                                  5 * 24 * kHour, X, SettleEvent::Expired, "expired", "service_unavailable",
+                                  true, false, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(SettlePlan, DeliveredLineIsPostfixLike) {
@@ -195,8 +199,8 @@ TEST_P(SettleRetryDrawTable, DrawsOncePerAttemptCount) {
   }
   const TimeMs now = kArrival + kMin;
   CountingRandom rng;
-  const SettlePlan p = plan_settle(f.message, {std::move(results), "none", false}, now, RetrySchedule(policy()),
-                                   {4 * kHour, false}, rng.source());
+  const SettlePlan p = plan_settle(f.message, {std::move(results), "none", false}, now,
+                                   RetrySchedule(policy()), {4 * kHour, false}, rng.source());
   EXPECT_EQ(rng.draws, c.draws);
   ASSERT_EQ(p.reschedules.size(), c.due_after.size());
   for (std::size_t i = 0; i < c.due_after.size(); ++i) {
@@ -208,14 +212,13 @@ TEST_P(SettleRetryDrawTable, DrawsOncePerAttemptCount) {
 }
 
 // The lowest jitter (×0.9) of first × 2^(attempts − 1).
-INSTANTIATE_TEST_SUITE_P(
-    settle, SettleRetryDrawTable,
-    ::testing::Values(DrawCase{"one", {0}, 1, {270 * kSec}},
-                      DrawCase{"two_together", {0, 0}, 1, {270 * kSec, 270 * kSec}},
-                      DrawCase{"second_attempt", {1}, 1, {540 * kSec}},
-                      DrawCase{"different_counts", {0, 1}, 2, {270 * kSec, 540 * kSec}},
-                      DrawCase{"capped_at_an_hour", {9}, 1, {54 * kMin}}),
-    [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(settle, SettleRetryDrawTable,
+                         ::testing::Values(DrawCase{"one", {0}, 1, {270 * kSec}},
+                                           DrawCase{"two_together", {0, 0}, 1, {270 * kSec, 270 * kSec}},
+                                           DrawCase{"second_attempt", {1}, 1, {540 * kSec}},
+                                           DrawCase{"different_counts", {0, 1}, 2, {270 * kSec, 540 * kSec}},
+                                           DrawCase{"capped_at_an_hour", {9}, 1, {54 * kMin}}),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 // ---- expiry keeps the last remote reply for the report ----
 
@@ -257,7 +260,8 @@ TEST_P(SettleDelayWarningTable, OnceAfterDelayWarning) {
   const auto& c = GetParam();
   Fixture f(2);
   f.message.delay_warning_sent_ms = c.warned_at;
-  const SettlePlan p = plan(f, {{0, greylisted()}, {1, sent()}}, kArrival + c.age, {c.delay_warning_ms, false});
+  const SettlePlan p =
+      plan(f, {{0, greylisted()}, {1, sent()}}, kArrival + c.age, {c.delay_warning_ms, false});
   const ReportPlan* delay = find_report(p, ReportKind::Delay);
   ASSERT_EQ(delay != nullptr, c.planned);
   if (!delay) return;
@@ -272,8 +276,8 @@ INSTANTIATE_TEST_SUITE_P(settle, SettleDelayWarningTable,
                          ::testing::Values(DelayCase{"young", 4 * kHour - 1, 4 * kHour, 0, false},
                                            DelayCase{"exactly_due", 4 * kHour, 4 * kHour, 0, true},
                                            DelayCase{"older", 30 * kHour, 4 * kHour, 0, true},
-                                           DelayCase{"already_warned", 30 * kHour, 4 * kHour, kArrival + 5 * kHour,
-                                                     false},
+                                           DelayCase{"already_warned", 30 * kHour, 4 * kHour,
+                                                     kArrival + 5 * kHour, false},
                                            DelayCase{"disabled", 30 * kHour, 0, 0, false}),
                          [](const auto& info) { return std::string(info.param.name); });
 
@@ -283,8 +287,9 @@ TEST(SettlePlan, FailedBounceWithoutPostmasterIsOnlyNoted) {
   Fixture f(1, "");
   const SettlePlan p = plan(f, {{0, unknown_user()}}, kArrival + kMin, {4 * kHour, false});
   ASSERT_EQ(p.notes.size(), 1u);
-  EXPECT_EQ(p.notes[0], "Q1: undeliverable report (from <>) dropped: no report about a report (RFC 5321 §4.5.5); "
-                        "set [bounce] postmaster to receive these");
+  EXPECT_EQ(p.notes[0],
+            "Q1: undeliverable report (from <>) dropped: no report about a report (RFC 5321 §4.5.5); "
+            "set [bounce] postmaster to receive these");
   // The composer refuses a report to "<>" itself; with a postmaster it sends the double bounce.
   EXPECT_NE(find_report(p, ReportKind::Failure), nullptr);
   EXPECT_EQ(p.metrics[0].kind, SettleEvent::Bounced);
