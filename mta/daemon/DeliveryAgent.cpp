@@ -38,6 +38,7 @@
 #include "mta/delivery/RetrySchedule.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/Scheduler.hpp"
+#include "mta/delivery/SettlePlan.hpp"
 #include "mta/delivery/UnreachableHosts.hpp"
 #include "mta/dsn/DsnComposer.hpp"
 #include "mta/smtp/ClientSession.hpp"
@@ -73,14 +74,36 @@ bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
   return a.code == 421 || a.status == "4.4.2";
 }
 
-// A DSN row with the reply's classification filled in: bounces carry the category.
-dsn::RecipientReport report_row(std::uint32_t index, const Attempt& attempt, std::optional<Attempt> last_transient,
-                                const delivery::ReplyCategory& c) {
-  dsn::RecipientReport row(index, attempt, std::move(last_transient), false);
-  row.category = std::string(c.category);
-  row.category_detail = std::string(c.detail);
-  row.category_advice = std::string(c.advice);
-  return row;
+// The queue's record as the settle policy sees it.
+delivery::SettleMessage settle_message(const queue::MessageRecord& m) {
+  delivery::SettleMessage view;
+  view.queue_id = m.id.str();
+  view.envelope = &m.envelope;
+  view.delay_warning_sent_ms = m.delay_warning_sent_ms;
+  view.recipients.reserve(m.recipients.size());
+  for (const auto& r : m.recipients) view.recipients.push_back({r.attempts, r.last});
+  return view;
+}
+
+dsn::ReportKind dsn_kind(delivery::ReportKind kind) {
+  switch (kind) {
+    case delivery::ReportKind::Delay: return dsn::ReportKind::Delay;
+    case delivery::ReportKind::Success: return dsn::ReportKind::Success;
+    default: return dsn::ReportKind::Failure;
+  }
+}
+
+// The composer's rows, with the reply's classification (bounces carry the category).
+std::vector<dsn::RecipientReport> report_rows(const delivery::ReportPlan& report) {
+  std::vector<dsn::RecipientReport> rows;
+  for (const auto& r : report.rows) {
+    dsn::RecipientReport row(r.index, r.attempt, r.last_transient, r.relayed);
+    row.category = std::string(r.category.category);
+    row.category_detail = std::string(r.category.detail);
+    row.category_advice = std::string(r.category.advice);
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace
@@ -579,6 +602,44 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     co_return co_await run_connection(std::move(*rest), plan, target, dest, true, handshake_failed);
   }
 
+  // One SMTP connection while it runs: the job on it (the next one once the connection is
+  // reused), the socket with its optional TLS layer and deadline timer, and what the connection
+  // learnt on the way (its TLS, a failed handshake, a pooled connection the remote had closed).
+  struct Connection {
+    Job job;
+    const delivery::RoutePlan& plan;
+    const delivery::Target& target;
+    const std::string& dest;
+    const std::string key;  // "ip:port": the unreachable and TLS fallback memories
+    tcp::socket socket;
+    asio::steady_timer timer;
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+    boost::system::error_code ec;
+    bool timed_out = false;
+    // Opportunistic TLS that failed its handshake here recently (or just now): plaintext, and the
+    // log line and `ferry queue show` say why it was not encrypted.
+    bool fallback = false;
+    std::string tls_info = "none";
+    std::string tls_problem;  // why the handshake did not start, when it is not a socket error
+    bool handshake_failed = false;
+    bool session_failed = false;
+    // Connection reuse: the remote may have closed a pooled connection while it sat idle. EOF or
+    // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
+    // message started: retried on a new connection, neither a deferral nor slow-start feedback.
+    bool reused = false, pool_dead = false, reply_at_pool_start = false;
+    std::vector<std::shared_ptr<const std::string>> bodies;  // keep the session's views alive
+
+    Connection(asio::io_context& io, Job j, const delivery::RoutePlan& p, const delivery::Target& t,
+               const std::string& d)
+        : job(std::move(j)),
+          plan(p),
+          target(t),
+          dest(d),
+          key(t.ip + ":" + std::to_string(p.port)),
+          socket(io),
+          timer(io) {}
+  };
+
   // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
   // when the connection failed at session level (so the next target can take them), or nullopt.
   // `plaintext_retry`: no STARTTLS (the fallback after a failed handshake); `handshake_failed` is
@@ -592,217 +653,276 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       DeliveryStats& s;
       ~Count() { --s.active_connections; }
     } count{stats};
-    const std::uint16_t port = plan.port;
-    auto conn_error = [&](delivery::NetworkErrorKind kind, std::string detail) {
-      Attempt a = delivery::classify_error({kind, std::move(detail)}, now_ms());
-      a.host = target.host;
-      a.ip = target.ip;
-      a.port = port;
-      for (auto& [idx, at] : job.unresolved) at = a;
-    };
+    Connection c(io, std::move(job), plan, target, dest);
+    // Awaited into named values: GCC 12 miscompiles some co_await expressions in conditions.
+    const bool connected = co_await open_connection(c, plaintext_retry);
+    if (!connected) co_return std::move(c.job);
+    bool secured = true;
+    if (plan.implicit_tls) secured = co_await handshake(c);
+    if (!secured) {
+      conn_error(c, delivery::NetworkErrorKind::TlsFailure,
+                 c.timed_out ? "handshake timeout" : !c.tls_problem.empty() ? c.tls_problem : c.ec.message());
+      co_return std::move(c.job);
+    }
+    smtp::ClientSession session(client_options(c), c.job.message.envelope, *c.job.body, c.job.recipients);
+    c.bodies = {c.job.body};
+    co_await converse(c, session);
+    handshake_failed = c.handshake_failed;
+    std::optional<Job> rest = co_await finish_connection(c);
+    co_return rest;
+  }
 
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(target.ip, ec);
-    if (ec) {
-      conn_error(delivery::NetworkErrorKind::BadAddressLiteral, target.ip);
-      co_return job;
+  // Every unresolved recipient of the connection gets this connection-level failure.
+  void conn_error(Connection& c, delivery::NetworkErrorKind kind, std::string detail) {
+    Attempt a = delivery::classify_error({kind, std::move(detail)}, now_ms());
+    a.host = c.target.host;
+    a.ip = c.target.ip;
+    a.port = c.plan.port;
+    for (auto& [idx, at] : c.job.unresolved) at = a;
+  }
+
+  // The deadline of one await on the connection (RFC 5321 §4.5.3.2): when it passes first, the
+  // socket's operation is cancelled and `timed_out` says why it ended.
+  awaitable<void> guard(Connection& c, std::chrono::milliseconds t) {
+    c.timer.expires_after(t);
+    auto [tec] = co_await c.timer.async_wait(kNoThrow);
+    if (!tec) {
+      c.timed_out = true;
+      boost::system::error_code ignored;
+      c.socket.cancel(ignored);
     }
-    tcp::socket socket(io);
-    asio::steady_timer timer(io);
-    bool timed_out = false;
-    auto guard = [&](std::chrono::milliseconds t) -> awaitable<void> {
-      timer.expires_after(t);
-      auto [tec] = co_await timer.async_wait(kNoThrow);
-      if (!tec) {
-        timed_out = true;
-        boost::system::error_code ignored;
-        socket.cancel(ignored);
-      }
-    };
-    socket.open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
-    if (!ec && !plan.source_address.empty()) {
-      auto src = asio::ip::make_address(plan.source_address, ec);
-      if (!ec) socket.bind(tcp::endpoint(src, 0), ec);
+  }
+
+  awaitable<void> connect_socket(Connection& c, const tcp::endpoint& endpoint) {
+    std::tie(c.ec) = co_await c.socket.async_connect(endpoint, kNoThrow);
+  }
+
+  // Opens the TCP connection (from the route's source address, if any). A target that refused or
+  // did not answer is remembered as unreachable and asks the destination for one connection fewer.
+  awaitable<bool> open_connection(Connection& c, bool plaintext_retry) {
+    auto address = asio::ip::make_address(c.target.ip, c.ec);
+    if (c.ec) {
+      conn_error(c, delivery::NetworkErrorKind::BadAddressLiteral, c.target.ip);
+      co_return false;
     }
-    if (!ec) {
-      auto connect = [&]() -> awaitable<void> {
-        std::tie(ec) = co_await socket.async_connect(tcp::endpoint(address, port), kNoThrow);
-      };
-      co_await (connect() || guard(cfg->delivery.connect_timeout));
+    c.socket.open(address.is_v6() ? tcp::v6() : tcp::v4(), c.ec);
+    if (!c.ec && !c.plan.source_address.empty()) {
+      auto src = asio::ip::make_address(c.plan.source_address, c.ec);
+      if (!c.ec) c.socket.bind(tcp::endpoint(src, 0), c.ec);
     }
-    const std::string key = target.ip + ":" + std::to_string(port);
-    if (ec || timed_out) {
-      conn_error(timed_out ? delivery::NetworkErrorKind::Timeout : delivery::NetworkErrorKind::ConnectRefused,
-                 timed_out ? "connect" : ec.message());
+    if (!c.ec) {
+      const tcp::endpoint endpoint(address, c.plan.port);
+      co_await (connect_socket(c, endpoint) || guard(c, cfg->delivery.connect_timeout));
+    }
+    if (c.ec || c.timed_out) {
+      using Kind = delivery::NetworkErrorKind;
+      conn_error(c, c.timed_out ? Kind::Timeout : Kind::ConnectRefused,
+                 c.timed_out ? "connect" : c.ec.message());
       const auto remember = std::min<std::chrono::milliseconds>(cfg->retry.first, std::chrono::hours(1));
-      unreachable.mark(key, now_ms() + remember.count());
-      scheduler.connection_failed(dest);  // slow start: one connection fewer to this destination
-      co_return job;
+      unreachable.mark(c.key, now_ms() + remember.count());
+      scheduler.connection_failed(c.dest);  // slow start: one connection fewer to this destination
+      co_return false;
     }
-    unreachable.clear(key);  // it answers again
-    socket.set_option(tcp::no_delay(true), ec);
+    unreachable.clear(c.key);  // it answers again
+    c.socket.set_option(tcp::no_delay(true), c.ec);
+    c.fallback = c.plan.tls == delivery::TlsPolicy::Opportunistic && !c.plan.implicit_tls &&
+                 (plaintext_retry || tls_fallback.is_unreachable(c.key, now_ms()));
+    c.tls_info = c.fallback ? "fallback-after-handshake-failure" : "none";
+    co_return true;
+  }
 
-    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-    // Opportunistic TLS that failed its handshake here recently (or just now): plaintext, and the
-    // log line and `ferry queue show` say why it was not encrypted.
-    const bool fallback = plan.tls == delivery::TlsPolicy::Opportunistic && !plan.implicit_tls &&
-                          (plaintext_retry || tls_fallback.is_unreachable(key, now_ms()));
-    std::string tls_info = fallback ? "fallback-after-handshake-failure" : "none";
-    const bool verify = plan.tls == delivery::TlsPolicy::Verify;
-    std::string tls_problem;  // why the handshake did not start, when it is not a socket error
-    auto handshake = [&]() -> awaitable<bool> {
-      auto ctx = verify ? verify_context(plan.tls_ca_file) : tls_plain;
-      if (!ctx) {
-        tls_problem = "the route's tls_ca_file cannot be loaded";
-        co_return false;
-      }
-      tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, *ctx);
-      // Under Verify an identity is always checked: no name (an address literal without
-      // tls_name) means no connection, never "any certificate from a trusted CA".
-      if (!set_client_identity(tls->native_handle(), delivery::tls_identity(plan, target.host), verify)) {
-        tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
-        co_return false;
-      }
-      auto hs = [&]() -> awaitable<void> {
-        std::tie(ec) = co_await tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
-      };
-      co_await (hs() || guard(cfg->delivery.greeting_timeout));
-      if (ec || timed_out) co_return false;
-      tls_info = std::string(SSL_get_version(tls->native_handle())) + "/" + SSL_get_cipher_name(tls->native_handle());
-      co_return true;
-    };
-    if (plan.implicit_tls && !co_await handshake()) {
-      conn_error(delivery::NetworkErrorKind::TlsFailure,
-                 timed_out ? "handshake timeout" : !tls_problem.empty() ? tls_problem : ec.message());
-      co_return job;
+  awaitable<void> tls_handshake(Connection& c) {
+    std::tie(c.ec) = co_await c.tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
+  }
+
+  // The TLS handshake (implicit TLS or after STARTTLS); false with `tls_problem`, `ec` or
+  // `timed_out` saying why when it did not complete.
+  awaitable<bool> handshake(Connection& c) {
+    const bool verify = c.plan.tls == delivery::TlsPolicy::Verify;
+    auto ctx = verify ? verify_context(c.plan.tls_ca_file) : tls_plain;
+    if (!ctx) {
+      c.tls_problem = "the route's tls_ca_file cannot be loaded";
+      co_return false;
     }
+    c.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c.socket, *ctx);
+    // Under Verify an identity is always checked: no name (an address literal without
+    // tls_name) means no connection, never "any certificate from a trusted CA".
+    if (!set_client_identity(c.tls->native_handle(), delivery::tls_identity(c.plan, c.target.host), verify)) {
+      c.tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
+      co_return false;
+    }
+    co_await (tls_handshake(c) || guard(c, cfg->delivery.greeting_timeout));
+    if (c.ec || c.timed_out) co_return false;
+    SSL* ssl = c.tls->native_handle();
+    c.tls_info = std::string(SSL_get_version(ssl)) + "/" + SSL_get_cipher_name(ssl);
+    co_return true;
+  }
 
+  smtp::ClientOptions client_options(Connection& c) {
     smtp::ClientOptions options;
     options.helo_name = deps.hostname;
-    options.tls = fallback ? smtp::ClientTlsPolicy::None : map_client_tls(plan.tls);
-    options.tls_active = plan.implicit_tls;
-    options.auth_user = plan.auth_user;
-    options.auth_password = plan.auth_password;
-    options.remote_host = target.host;
-    options.remote_ip = target.ip;
-    options.remote_port = port;
+    options.tls = c.fallback ? smtp::ClientTlsPolicy::None : map_client_tls(c.plan.tls);
+    options.tls_active = c.plan.implicit_tls;
+    options.auth_user = c.plan.auth_user;
+    options.auth_password = c.plan.auth_password;
+    options.remote_host = c.target.host;
+    options.remote_ip = c.target.ip;
+    options.remote_port = c.plan.port;
     options.clock = [] { return now_ms(); };
-    options.convert_8bit = [this, &job, &target](std::string_view body) {
-      return convert_8bit(job, target, body);
-    };
-    smtp::ClientSession session(options, job.message.envelope, *job.body, job.recipients);
+    // The connection's current job: a reused connection carries the next message.
+    options.convert_8bit = [this, &c](std::string_view body) { return convert_8bit(c.job, c.target, body); };
+    return options;
+  }
 
+  // Drives the session until it closes: performs its actions, reuses the connection for the next
+  // message to the destination when one is done, and otherwise reads the server's replies.
+  awaitable<void> converse(Connection& c, smtp::ClientSession& session) {
     std::string inbuf(16 * 1024, '\0');
-    std::optional<Job> result;  // set when the connection failed at session level
-    bool session_failed = false;
-    // Connection reuse: the remote may have closed a pooled connection while it sat idle. EOF or
-    // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
-    // message started: retried on a new connection, neither a deferral nor slow-start feedback.
-    bool reused = false, pool_dead = false, reply_at_pool_start = false;
-    auto at_pool_start = [&] {
-      const auto phase = session.current_phase();
-      return reused && (phase == smtp::ClientPhase::Command || phase == smtp::ClientPhase::Mail);
-    };
-    std::vector<std::shared_ptr<const std::string>> bodies{job.body};  // keep views alive
     for (;;) {
       // Results of an action (tls_started, connection_lost) queue more actions: drain them all.
-      while (session.has_action()) for (auto& action : session.take_actions()) {
-        if (auto* send = std::get_if<smtp::ClientSend>(&action)) {
-          auto w = [&]() -> awaitable<void> {
-            std::size_t n = 0;
-            if (tls) std::tie(ec, n) = co_await asio::async_write(*tls, asio::buffer(send->bytes), kNoThrow);
-            else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(send->bytes), kNoThrow);
-          };
-          co_await (w() || guard(send->message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout));
-          if (ec && !timed_out && at_pool_start()) pool_dead = true;
-          if (ec || timed_out) session.connection_lost(timed_out ? "timeout writing" : ec.message());
-        } else if (std::get_if<smtp::ClientStartTls>(&action)) {
-          if (co_await handshake()) {
-            session.tls_started();
-          } else {
-            if (plan.tls == delivery::TlsPolicy::Opportunistic) {
-              handshake_failed = true;
-              if (cfg->delivery.tls_fallback_memory.count() > 0)
-                tls_fallback.mark(key, now_ms() + cfg->delivery.tls_fallback_memory.count());
-            }
-            session.connection_lost("TLS handshake failed: " + (timed_out           ? std::string("timeout")
-                                                                : !tls_problem.empty() ? tls_problem
-                                                                                       : ec.message()));
-          }
-        } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
-          std::vector<std::pair<std::uint32_t, Attempt>> final_results;
-          for (auto& r : done->results) {
-            job.unresolved.erase(r.index);
-            if (done->session_failure) {
-              job.unresolved[r.index] = r.attempt;
-              job.unresolved[r.index].tls = tls_info;  // kept if no later host does better
-            }
-            else final_results.push_back({r.index, r.attempt});
-          }
-          if (done->session_failure) {
-            session_failed = true;
-            if (reply_at_pool_start && !done->results.empty() && done->results.front().attempt.code == 421)
-              pool_dead = true;
-            if (!pool_dead && is_connection_trouble(done->results)) scheduler.connection_failed(dest);
-          }
-          if (!final_results.empty()) co_await settle(job, final_results, dest, tls_info, done->remote_dsn);
-        } else if (std::get_if<smtp::ClientClose>(&action)) {
-          boost::system::error_code ignored;
-          socket.close(ignored);
-        }
-      }
-      if (session.closed() || !socket.is_open()) break;
-      if (session.idle() && job.unresolved.empty()) {
-        // Reuse the connection for the next message to this destination (RSET between).
-        std::optional<Job> next;
-        while (!next && !stopping) {
-          auto batch = scheduler.take_next_for(dest, now_ms());
-          if (!batch) break;
-          for (auto idx : batch->recipients) {
-            known.erase({batch->queue_id, idx});
-            in_flight.insert({batch->queue_id, idx});
-          }
-          next = co_await prepare(*batch);
-        }
-        if (!next && !stopping) next = co_await wait_idle(dest);
-        if (!next) {
-          session.finish();
-          continue;
-        }
-        job = std::move(*next);
-        for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
-        bodies = {job.body};
-        session.start_next(job.message.envelope, *job.body, job.recipients);
-        reused = true;
-        continue;
-      }
-      std::size_t n = 0;
-      auto r = [&]() -> awaitable<void> {
-        if (tls) std::tie(ec, n) = co_await tls->async_read_some(asio::buffer(inbuf), kNoThrow);
-        else std::tie(ec, n) = co_await socket.async_read_some(asio::buffer(inbuf), kNoThrow);
-      };
-      co_await (r() || guard(timeout_for(session.current_phase())));
-      if (ec || timed_out || n == 0) {
-        if (!timed_out && at_pool_start()) pool_dead = true;
-        session.connection_lost(timed_out ? std::string("timeout waiting for ") + smtp::to_string(session.current_phase())
-                                          : ec ? ec.message() : "connection closed");
-        continue;
-      }
-      reply_at_pool_start = at_pool_start();
-      session.feed(std::string_view(inbuf.data(), n));
+      while (session.has_action())
+        for (auto& action : session.take_actions()) co_await perform(c, session, action);
+      if (session.closed() || !c.socket.is_open()) break;
+      if (session.idle() && c.job.unresolved.empty()) co_await next_message(c, session);
+      else co_await read_replies(c, session, inbuf);
     }
+  }
+
+  awaitable<void> perform(Connection& c, smtp::ClientSession& session, smtp::ClientAction& action) {
+    if (auto* send = std::get_if<smtp::ClientSend>(&action)) {
+      co_await send_bytes(c, session, *send);
+    } else if (std::get_if<smtp::ClientStartTls>(&action)) {
+      co_await start_tls(c, session);
+    } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
+      co_await session_done(c, *done);
+    } else if (std::get_if<smtp::ClientClose>(&action)) {
+      boost::system::error_code ignored;
+      c.socket.close(ignored);
+    }
+  }
+
+  // A reused connection still before the reply to MAIL: a failure here means the remote had
+  // closed it while idle.
+  static bool at_pool_start(const Connection& c, const smtp::ClientSession& session) {
+    const auto phase = session.current_phase();
+    return c.reused && (phase == smtp::ClientPhase::Command || phase == smtp::ClientPhase::Mail);
+  }
+
+  awaitable<void> write_all(Connection& c, const std::string& bytes) {
+    std::size_t n = 0;
+    if (c.tls) std::tie(c.ec, n) = co_await asio::async_write(*c.tls, asio::buffer(bytes), kNoThrow);
+    else std::tie(c.ec, n) = co_await asio::async_write(c.socket, asio::buffer(bytes), kNoThrow);
+  }
+
+  awaitable<void> send_bytes(Connection& c, smtp::ClientSession& session, const smtp::ClientSend& send) {
+    const auto deadline = send.message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout;
+    co_await (write_all(c, send.bytes) || guard(c, deadline));
+    if (c.ec && !c.timed_out && at_pool_start(c, session)) c.pool_dead = true;
+    if (c.ec || c.timed_out) session.connection_lost(c.timed_out ? "timeout writing" : c.ec.message());
+  }
+
+  awaitable<void> start_tls(Connection& c, smtp::ClientSession& session) {
+    // Awaited into a named value: GCC 12 miscompiles this co_await inside an if condition.
+    const bool secured = co_await handshake(c);
+    if (secured) {
+      session.tls_started();
+      co_return;
+    }
+    if (c.plan.tls == delivery::TlsPolicy::Opportunistic) {
+      c.handshake_failed = true;
+      if (cfg->delivery.tls_fallback_memory.count() > 0)
+        tls_fallback.mark(c.key, now_ms() + cfg->delivery.tls_fallback_memory.count());
+    }
+    session.connection_lost("TLS handshake failed: " + (c.timed_out             ? std::string("timeout")
+                                                        : !c.tls_problem.empty() ? c.tls_problem
+                                                                                 : c.ec.message()));
+  }
+
+  // The session's results for the current message: final ones are settled now; after a failure
+  // at session level they stay unresolved for the next target, with this connection's TLS (kept
+  // if no later host does better).
+  awaitable<void> session_done(Connection& c, smtp::ClientDone& done) {
+    std::vector<std::pair<std::uint32_t, Attempt>> final_results;
+    for (auto& r : done.results) {
+      c.job.unresolved.erase(r.index);
+      if (done.session_failure) {
+        c.job.unresolved[r.index] = r.attempt;
+        c.job.unresolved[r.index].tls = c.tls_info;
+      } else {
+        final_results.push_back({r.index, r.attempt});
+      }
+    }
+    if (done.session_failure) {
+      c.session_failed = true;
+      if (c.reply_at_pool_start && !done.results.empty() && done.results.front().attempt.code == 421)
+        c.pool_dead = true;
+      if (!c.pool_dead && is_connection_trouble(done.results)) scheduler.connection_failed(c.dest);
+    }
+    if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, c.tls_info, done.remote_dsn);
+  }
+
+  // Reuses the connection for the next message to this destination (RSET between), waiting idle
+  // for one until idle_timeout; with none, the session ends (QUIT).
+  awaitable<void> next_message(Connection& c, smtp::ClientSession& session) {
+    std::optional<Job> next;
+    while (!next && !stopping) {
+      auto batch = scheduler.take_next_for(c.dest, now_ms());
+      if (!batch) break;
+      for (auto idx : batch->recipients) {
+        known.erase({batch->queue_id, idx});
+        in_flight.insert({batch->queue_id, idx});
+      }
+      next = co_await prepare(*batch);
+    }
+    if (!next && !stopping) next = co_await wait_idle(c.dest);
+    if (!next) {
+      session.finish();
+      co_return;
+    }
+    c.job = std::move(*next);
+    for (auto idx : c.job.recipients) c.job.unresolved[idx] = Attempt{};
+    c.bodies = {c.job.body};
+    session.start_next(c.job.message.envelope, *c.job.body, c.job.recipients);
+    c.reused = true;
+  }
+
+  awaitable<void> read_some(Connection& c, std::string& inbuf, std::size_t& n) {
+    if (c.tls) std::tie(c.ec, n) = co_await c.tls->async_read_some(asio::buffer(inbuf), kNoThrow);
+    else std::tie(c.ec, n) = co_await c.socket.async_read_some(asio::buffer(inbuf), kNoThrow);
+  }
+
+  awaitable<void> read_replies(Connection& c, smtp::ClientSession& session, std::string& inbuf) {
+    std::size_t n = 0;
+    const auto deadline = timeout_for(session.current_phase());
+    co_await (read_some(c, inbuf, n) || guard(c, deadline));
+    if (c.ec || c.timed_out || n == 0) {
+      if (!c.timed_out && at_pool_start(c, session)) c.pool_dead = true;
+      session.connection_lost(c.timed_out ? std::string("timeout waiting for ") +
+                                                smtp::to_string(session.current_phase())
+                                          : c.ec ? c.ec.message()
+                                                 : "connection closed");
+      co_return;
+    }
+    c.reply_at_pool_start = at_pool_start(c, session);
+    session.feed(std::string_view(inbuf.data(), n));
+  }
+
+  // The connection is closed. After a failure at session level the unresolved recipients go back
+  // to the caller for the next target (or, for a dead pooled connection, a new connection);
+  // otherwise what is left unresolved is settled with the last attempt made.
+  awaitable<std::optional<Job>> finish_connection(Connection& c) {
     boost::system::error_code ignored;
-    socket.close(ignored);
-    if (session_failed && !job.unresolved.empty()) {
-      job.retry_fresh = pool_dead;
-      result = std::move(job);
+    c.socket.close(ignored);
+    if (c.session_failed && !c.job.unresolved.empty()) {
+      c.job.retry_fresh = c.pool_dead;
+      co_return std::move(c.job);
     }
-    else if (!job.unresolved.empty()) {
-      std::vector<std::pair<std::uint32_t, Attempt>> rest(job.unresolved.begin(), job.unresolved.end());
-      job.unresolved.clear();
-      co_await settle(job, rest, dest, tls_info);
+    if (!c.job.unresolved.empty()) {
+      std::vector<std::pair<std::uint32_t, Attempt>> rest(c.job.unresolved.begin(), c.job.unresolved.end());
+      c.job.unresolved.clear();
+      co_await settle(c.job, rest, c.dest, c.tls_info);
     }
-    co_return result;
+    co_return std::nullopt;
   }
 
   // RFC 6152 §3: the server lacks 8BITMIME; convert the message's 8-bit text to quoted-printable
@@ -833,171 +953,135 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     co_return co_await prepare(*c.handoff);
   }
 
-  // One settle transaction for these results (and the bounce for the failed ones).
+  // One settle transaction for these results and the reports they owe: the policy plans it,
+  // the reports are composed, the transaction is committed (retried while the queue cannot be
+  // written), then the plan's effects apply.
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
   awaitable<void> settle(Job& job, std::vector<std::pair<std::uint32_t, Attempt>>& results, std::string_view dest,
                          std::string_view tls_info = {}, bool remote_dsn = false) {
-    const TimeMs now = now_ms();
-    const auto& env = job.message.envelope;
-    queue::SettleRequest req;
-    req.now_ms = now;
-    std::vector<dsn::RecipientReport> failed, delayed, succeeded;
-    // Each failed or deferred result is classified once: for its report, its log line
-    // and the metrics. Delivered results have no category.
-    std::map<std::uint32_t, delivery::ReplyCategory> categories;
-    std::optional<TimeMs> shared_next;
-    std::uint32_t shared_attempts = 0;
-    for (auto& [idx, attempt] : results) {
-      if (attempt.time_ms == 0) attempt.time_ms = now;
-      // Kept per attempt for `ferry queue show`: only when a connection was made.
-      if (!attempt.ip.empty() && attempt.tls.empty()) attempt.tls = std::string(tls_info);
-      queue::RecipientResult r;
-      r.id = job.message.id;
-      r.index = idx;
-      std::optional<Attempt> last_transient;
-      if (attempt.outcome == AttemptOutcome::Transient || attempt.outcome == AttemptOutcome::Started) {
-        attempt.outcome = AttemptOutcome::Transient;
-        const std::uint32_t attempts = idx < job.message.recipients.size() ? job.message.recipients[idx].attempts + 1 : 1;
-        // One draw per settle: a message's deferred recipients stay together for the retry.
-        if (!shared_next || attempts != shared_attempts) {
-          shared_next = retry.next_attempt(env.arrival_ms, attempts, now, rand);
-          shared_attempts = attempts;
-        }
-        if (shared_next) {
-          r.next_attempt_ms = *shared_next;
-          const auto& c = categories[idx] = delivery::classify_reply_category(attempt);
-          delayed.push_back(report_row(idx, attempt, std::nullopt, c));
-        } else {
-          last_transient = attempt;
-          attempt = delivery::expired_attempt(&attempt, now);
-        }
-      } else if (attempt.outcome == AttemptOutcome::Expired && idx < job.message.recipients.size() &&
-                 job.message.recipients[idx].last) {
-        last_transient = job.message.recipients[idx].last;
-      }
-      if (attempt.outcome == AttemptOutcome::Permanent || attempt.outcome == AttemptOutcome::Expired) {
-        const auto& c = categories[idx] = delivery::classify_reply_category(attempt);
-        failed.push_back(report_row(idx, attempt, last_transient, c));
-      }
-      // NOTIFY=SUCCESS: when the next hop speaks DSN it got NOTIFY and reports itself; otherwise
-      // we owe the "relayed" report (RFC 3461 §5.2.2).
-      if (attempt.outcome == AttemptOutcome::Delivered && !remote_dsn) succeeded.emplace_back(idx, attempt, std::nullopt, true);
-      r.attempt = attempt;
-      req.results.push_back(std::move(r));
-    }
-    // RFC 3464 reports, enqueued in this same transaction (failure and bounce are one state
-    // change: a crash cannot lose the bounce or send it twice). Recipients failing together share one report.
+    const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty()};
+    const delivery::SettlePlan plan = delivery::plan_settle(
+        settle_message(job.message), {std::move(results), tls_info, remote_dsn}, now_ms(), retry, bounce, rand);
     std::vector<std::string> report_log;
-    auto report = [&](dsn::ReportKind kind, std::vector<dsn::RecipientReport>& list, TimeMs retry_until) {
-      if (list.empty()) return false;
-      dsn::DsnInput in;
-      in.reporting_mta = deps.hostname;
-      in.envelope = &env;
-      in.original = *job.body;
-      in.original_queue_id = job.message.id.str();
-      in.kind = kind;
-      in.recipients = list;
-      in.now_ms = now;
-      in.retry_until_ms = retry_until;
-      const QueueId id = deps.store->allocate_id();
-      in.unique = id.str();
-      in.max_return_size = cfg->bounce.max_return_size;
-      in.postmaster_address = cfg->bounce.postmaster;
-      auto composed = dsn::compose(in);
-      if (!composed) return false;
-      queue::NewMessage m;
-      m.id = id;
-      m.envelope = dsn::bounce_envelope(*composed, now);
-      m.body = std::move(composed->body);
-      m.envelope.size = m.body.size();
-      m.first_due_ms = now;
-      report_log.push_back(id.str() + ": " + (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) +
-                           " report for " + job.message.id.str() + " to <" + composed->recipient + ">");
-      req.enqueue.push_back(std::move(m));
-      return true;
-    };
-    report(dsn::ReportKind::Failure, failed, 0);
-    report(dsn::ReportKind::Success, succeeded, 0);
-    // One delay warning per message, once it has waited [bounce] delay_warning (0 disables).
-    if (cfg->bounce.delay_warning.count() > 0 && job.message.delay_warning_sent_ms == 0 &&
-        now - env.arrival_ms >= cfg->bounce.delay_warning.count() &&
-        report(dsn::ReportKind::Delay, delayed, retry.expires_at(env.arrival_ms))) {
-      req.mark_delay_warned.push_back(job.message.id);
-      job.message.delay_warning_sent_ms = now;
+    const queue::SettleRequest req = compose_settle(job, plan, report_log);
+    const Result<void> recorded = co_await commit_settle(job.message.id, req);
+    apply_settle(job, plan, req, report_log, static_cast<bool>(recorded), dest);
+  }
+
+  // The queue request for a plan: its results, and each planned report composed (RFC 3464) and
+  // enqueued in the same transaction, so a failure and its bounce are one state change.
+  queue::SettleRequest compose_settle(Job& job, const delivery::SettlePlan& plan,
+                                      std::vector<std::string>& report_log) {
+    queue::SettleRequest req;
+    req.now_ms = plan.now_ms;
+    for (const auto& r : plan.results)
+      req.results.push_back({job.message.id, r.index, r.attempt, r.next_attempt_ms});
+    for (const auto& report : plan.reports) {
+      std::optional<queue::NewMessage> m = compose_report(job, report, plan.now_ms, report_log);
+      if (!m) continue;  // nothing owed after all (NOTIFY, a "<>" sender)
+      req.enqueue.push_back(std::move(*m));
+      if (report.kind == delivery::ReportKind::Delay) {
+        req.mark_delay_warned.push_back(job.message.id);
+        job.message.delay_warning_sent_ms = plan.now_ms;  // one delay warning per message
+      }
     }
-    if (!failed.empty() && env.is_bounce() && cfg->bounce.postmaster.empty())
-      report_log.push_back(job.message.id.str() + ": undeliverable report (from <>) dropped: no report about a report "
-                           "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
+    report_log.insert(report_log.end(), plan.notes.begin(), plan.notes.end());
+    return req;
+  }
+
+  // One report as a message from <>, with its queue id allocated now; nullopt when none is owed.
+  std::optional<queue::NewMessage> compose_report(const Job& job, const delivery::ReportPlan& report, TimeMs now,
+                                                  std::vector<std::string>& report_log) {
+    const auto kind = dsn_kind(report.kind);
+    dsn::DsnInput in;
+    in.reporting_mta = deps.hostname;
+    in.envelope = &job.message.envelope;
+    in.original = *job.body;
+    in.original_queue_id = job.message.id.str();
+    in.kind = kind;
+    in.recipients = report_rows(report);
+    in.now_ms = now;
+    in.retry_until_ms = report.retry_until_ms;
+    const QueueId id = deps.store->allocate_id();
+    in.unique = id.str();
+    in.max_return_size = cfg->bounce.max_return_size;
+    in.postmaster_address = cfg->bounce.postmaster;
+    auto composed = dsn::compose(in);
+    if (!composed) return std::nullopt;
+    queue::NewMessage m;
+    m.id = id;
+    m.envelope = dsn::bounce_envelope(*composed, now);
+    m.body = std::move(composed->body);
+    m.envelope.size = m.body.size();
+    m.first_due_ms = now;
+    report_log.push_back(id.str() + ": " + (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) +
+                         " report for " + job.message.id.str() + " to <" + composed->recipient + ">");
+    return m;
+  }
+
+  // Commits the settle. Usually a failure is a full disk or map; the results must still be
+  // recorded (a recipient the remote accepted must not be tried again), so the same settle is
+  // retried with a backoff (1 s doubling to 10 s) while the recipients stay in flight. Only a
+  // shutdown ends the wait; then the lease stays in the queue and start-up recovery retries them
+  // at their lease time.
+  awaitable<Result<void>> commit_settle(const QueueId& id, const queue::SettleRequest& req) {
     auto settle_op = [&req]() -> queue::CommitBatcher::Operation {
       return [req](queue::WriteTxn& t) { return t.settle(req); };
     };
     queue::CommitBatcher::Operation first_try = settle_op();  // named: GCC 12 and co_await temporaries
     auto rr = co_await commit(std::move(first_try));
-    if (!rr) {
-      // Usually a full disk or map. The results must still be recorded — a recipient the remote
-      // accepted must not be tried again — so the same settle is retried with a backoff (1 s
-      // doubling to 10 s) while the recipients stay in flight. Only a shutdown ends the wait;
-      // then the lease stays in the queue and start-up recovery retries them at their lease time.
-      log_error(job.message.id.str() + ": cannot record delivery results: " + rr.error().message +
-                "; retrying until the queue can be written");
-      std::chrono::milliseconds backoff(1000);
-      int retries = 0;
-      while (!rr && !stopping) {
-        asio::steady_timer pause(io);
-        pause.expires_after(backoff);
-        co_await pause.async_wait(kNoThrow);
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
-        queue::CommitBatcher::Operation again = settle_op();
-        rr = co_await commit(std::move(again));
-        ++retries;
-      }
-      if (rr) log_info(job.message.id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
-      else log_error(job.message.id.str() + ": delivery results not recorded before shutdown: the recipients are "
-                     "retried after the next start (their lease is in the queue)");
+    if (rr) co_return rr;
+    log_error(id.str() + ": cannot record delivery results: " + rr.error().message +
+              "; retrying until the queue can be written");
+    std::chrono::milliseconds backoff(1000);
+    int retries = 0;
+    while (!rr && !stopping) {
+      asio::steady_timer pause(io);
+      pause.expires_after(backoff);
+      co_await pause.async_wait(kNoThrow);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
+      queue::CommitBatcher::Operation again = settle_op();
+      rr = co_await commit(std::move(again));
+      ++retries;
     }
-    for (const auto& r : req.results) {
-      Key k{r.id.value, r.index};
-      in_flight.erase(k);
-      const auto& a = r.attempt;
-      const std::string& rcpt = env.recipients[r.index].address;
-      const char* status = a.outcome == AttemptOutcome::Delivered ? "sent"
-                           : a.outcome == AttemptOutcome::Transient ? "deferred"
-                           : a.outcome == AttemptOutcome::Expired ? "expired"
-                                                                   : "bounced";
-      const auto found = categories.find(r.index);
-      const delivery::ReplyCategory category = found != categories.end() ? found->second : delivery::ReplyCategory{};
-      char delay[32];
-      std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - env.arrival_ms) / 1000.0);
-      log_info(r.id.str() + ": to=<" + rcpt + ">, relay=" + delivery::relay_text(a) + ", delay=" + delay + ", tls=" + (a.tls.empty() ? std::string("none") : a.tls) +
-               ", category=" + (category.category.empty() ? std::string("-") : std::string(category.category)) + ", dsn=" + (a.status.empty() ? "-" : a.status) +
-               ", status=" + status + " (" + delivery::reply_text(a) + ")");
-      if (!rr) continue;
-      switch (a.outcome) {
-        case AttemptOutcome::Delivered:
-          ++stats.delivered;
-          if (deps.on_delivered) deps.on_delivered(static_cast<double>(now - env.arrival_ms) / 1000.0);  // metrics
-          break;
-        case AttemptOutcome::Transient:
-          ++stats.deferred;
-          if (!stopping) add(r.id, r.index, rcpt, r.next_attempt_ms);
-          break;
-        case AttemptOutcome::Expired: ++stats.expired; ++stats.bounced; break;
-        default: ++stats.bounced; break;
-      }
-      if (a.outcome != AttemptOutcome::Delivered && deps.on_failed)  // metrics by category
-        deps.on_failed(a.outcome != AttemptOutcome::Transient, category.category);
-    }
+    if (rr) log_info(id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
+    else log_error(id.str() + ": delivery results not recorded before shutdown: the recipients are "
+                   "retried after the next start (their lease is in the queue)");
+    co_return rr;
+  }
+
+  // The plan's effects: the recipients leave the in-flight set and are logged whatever happened;
+  // only once recorded do metrics count them, deferred ones return to the scheduler and the
+  // reports are announced and scheduled.
+  void apply_settle(const Job& job, const delivery::SettlePlan& plan, const queue::SettleRequest& req,
+                    const std::vector<std::string>& report_log, bool recorded, std::string_view dest) {
+    const QueueId id = job.message.id;
+    for (const auto& r : plan.results) in_flight.erase({id.value, r.index});
+    for (const auto& line : plan.log_lines) log_info(line);
+    if (!recorded) return;
+    for (const auto& event : plan.metrics) count(event);
+    if (!stopping)
+      for (const auto& s : plan.reschedules) add(id, s.index, job.message.envelope.recipients[s.index].address, s.due_ms);
     // Slow start: a delivery shows the destination copes with this many connections, one more
     // (the dispatcher is woken to open it now rather than at its next periodic turn).
-    if (rr && std::any_of(req.results.begin(), req.results.end(),
-                          [](const auto& r) { return r.attempt.outcome == AttemptOutcome::Delivered; }) &&
-        scheduler.delivered(dest))
-      poke();
-    if (rr) {
-      for (const auto& line : report_log) log_info(line);
-      stats.reports += req.enqueue.size();  // metrics: DSNs queued
-      for (const auto& m : req.enqueue) message_queued(m.id);
+    if (plan.delivered_any && scheduler.delivered(dest)) poke();
+    for (const auto& line : report_log) log_info(line);
+    stats.reports += req.enqueue.size();  // DSNs queued (metrics)
+    for (const auto& m : req.enqueue) message_queued(m.id);
+  }
+
+  // One settled recipient in the statistics and the metrics (failures by reply category).
+  void count(const delivery::MetricEvent& event) {
+    switch (event.kind) {
+      case delivery::SettleEvent::Delivered:
+        ++stats.delivered;
+        if (deps.on_delivered) deps.on_delivered(event.delay_seconds);
+        return;
+      case delivery::SettleEvent::Deferred: ++stats.deferred; break;
+      case delivery::SettleEvent::Expired: ++stats.expired; ++stats.bounced; break;
+      case delivery::SettleEvent::Bounced: ++stats.bounced; break;
     }
+    if (deps.on_failed) deps.on_failed(event.kind != delivery::SettleEvent::Deferred, event.category);
   }
 
   void message_queued(QueueId id) {
