@@ -1,6 +1,7 @@
 // LocalMessage: see LocalMessage.hpp. Header fields are matched case-insensitively (RFC 5322
 // §1.2.2); folded continuation lines (§2.2.3) stay with their field.
 #include "mta/cli/LocalMessage.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,11 +9,7 @@
 namespace ferry::cli {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using text::iequals;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);

@@ -1,6 +1,7 @@
 // SendmailOptions: see SendmailOptions.hpp. Flags follow sendmail(8): a flag's value may be
 // attached (-fuser@example.org) or the next argument (-f user@example.org).
 #include "mta/cli/SendmailOptions.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,10 +9,7 @@
 namespace ferry::cli {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+std::string lower(std::string_view s) { return text::to_lower(s); }
 
 }  // namespace
 

@@ -42,13 +42,7 @@ std::optional<std::uint64_t> parse_uint(std::string_view text) {
   return v;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
+using text::iequals;
 
 }  // namespace
 
@@ -292,12 +286,6 @@ bool is_mail_address(std::string_view text) {
   if (domain.size() > 2 && domain.front() == '[' && domain.back() == ']')
     return canonical_ip(domain.substr(1, domain.size() - 2)).has_value();
   return is_domain(domain);
-}
-
-std::string to_lower(std::string_view text) {
-  std::string out(text);
-  for (char& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
 }
 
 std::string format_duration(Duration d) {

@@ -10,6 +10,8 @@
 
 #include "mta/config/Config.hpp"
 
+#include "ferry/text/Ascii.hpp"
+
 namespace ferry::config::detail {
 
 // Canonical text of an IPv4 or IPv6 literal (no brackets), or nullopt.
@@ -31,7 +33,7 @@ bool is_domain(std::string_view text);
 // local@domain with a non-empty local part without spaces, and a domain (or [ip] literal).
 bool is_mail_address(std::string_view text);
 
-std::string to_lower(std::string_view text);
+using text::to_lower;  // ASCII only: a locale never folds other bytes
 
 // "\"text\"" for error messages. Avoids "literal" + std::string(...), which trips a GCC 12
 // -Wrestrict false positive.

@@ -2,6 +2,7 @@
 // to read or write; we watch each with a non-owning Asio descriptor and call ares_process_fd
 // when it is ready, and run one timer for c-ares' retransmission timeouts.
 #include "mta/daemon/Resolver.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -177,7 +178,7 @@ struct Resolver::Impl {
 namespace {
 
 std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  s = text::to_lower(s);
   while (!s.empty() && s.back() == '.') s.pop_back();
   return s;
 }

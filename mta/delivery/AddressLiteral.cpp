@@ -1,21 +1,13 @@
 // AddressLiteral: hand-written strict IPv4/IPv6 parsing (no inet_pton: sans-IO, no libc sockets).
 #include "mta/delivery/AddressLiteral.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <cstdio>
 
 namespace ferry::delivery {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
+using text::iequals;
 
 // "a.b.c.d", each 0..255 in decimal without leading zeros (RFC 5321 §4.1.3 Snum is 1*3DIGIT; we
 // refuse leading zeros because some stacks read them as octal).

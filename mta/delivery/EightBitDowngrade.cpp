@@ -2,6 +2,7 @@
 // header fields, an empty line and a body (RFC 2045 §2.4, RFC 2046 §5.1.1); the converter walks
 // entities recursively and rebuilds only those it changes.
 #include "mta/delivery/EightBitDowngrade.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <vector>
 
@@ -17,20 +18,8 @@ bool has_8bit(std::string_view s) {
   return false;
 }
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = lower(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+std::string lowered(std::string_view s) { return text::to_lower(s); }
+using text::iequals;
 
 bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 

@@ -1,5 +1,6 @@
 // MxPlan: RFC 5321 §5.1 ordering, null MX (RFC 7505), self-MX pruning, address merge and cap.
 #include "mta/delivery/MxPlan.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <algorithm>
 #include <unordered_set>
@@ -15,10 +16,7 @@ NetworkError err(NetworkErrorKind kind, std::string detail) { return NetworkErro
 
 std::string normalize_host(std::string_view host) {
   while (!host.empty() && host.back() == '.') host.remove_suffix(1);
-  std::string out(host);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
+  return text::to_lower(host);
 }
 
 PlanResult<std::vector<MxHost>> plan_mx_hosts(std::string_view domain, const MxAnswer& answer,

@@ -1,5 +1,6 @@
 // ReplyCategory: the matching engine over ReplyCategoryTable.cpp's rules (see the header).
 #include "mta/delivery/ReplyCategory.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <array>
 #include <string>
@@ -17,12 +18,7 @@ constexpr std::array<std::string_view, 21> kAll = {
     c::other,
 };
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& ch : out)
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
-  return out;
-}
+std::string lower(std::string_view text) { return text::to_lower(text); }
 
 // True when `haystack` contains one of the '|'-separated needles.
 bool contains_any(std::string_view haystack, std::string_view needles) {

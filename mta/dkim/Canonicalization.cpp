@@ -1,11 +1,12 @@
 // Canonicalization: RFC 6376 §3.4 header and body canonicalization (see the header).
 #include "mta/dkim/Canonicalization.hpp"
+#include "ferry/text/Ascii.hpp"
 
 namespace ferry::dkim {
 namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t'; }
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+using text::ascii_lower;
 
 // Relaxed line rule shared by headers and body (§3.4.2 / §3.4.4): every run of WSP becomes one
 // SP, and WSP at the end is dropped. Appends to `out`.
@@ -26,12 +27,7 @@ void squeeze_wsp(std::string_view text, std::string& out) {
 
 std::string_view to_string(Canon c) { return c == Canon::Simple ? "simple" : "relaxed"; }
 
-bool same_name(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+bool same_name(std::string_view a, std::string_view b) { return text::iequals(a, b); }
 
 MessageParts split_message(std::string_view m) {
   MessageParts parts;
@@ -77,7 +73,7 @@ std::string canonicalize_header(std::string_view field, Canon canon) {
   while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
   std::string out;
   out.reserve(field.size());
-  for (char c : name) out += lower(c);
+  for (char c : name) out += ascii_lower(c);
   out += ':';
   if (colon != std::string_view::npos) {
     std::string unfolded;

@@ -1,5 +1,6 @@
 // DkimSigner: header selection, body hash and signing of whole messages (see the header).
 #include "mta/dkim/DkimSigner.hpp"
+#include "ferry/text/Ascii.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -12,15 +13,10 @@ namespace ferry::dkim {
 namespace {
 
 void lower_in_place(std::string& s) {
-  for (char& c : s)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : s) c = text::ascii_lower(c);
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  lower_in_place(out);
-  return out;
-}
+using text::to_lower;
 
 // The message used to test every key at start-up.
 constexpr std::string_view kProbe =
@@ -56,7 +52,7 @@ std::vector<std::string> select_headers(const std::vector<HeaderField>& present,
   // One pass over the fields, however many there are (a message with 60,000 To: fields must not
   // cost 60,000 scans of them).
   std::unordered_map<std::string, std::size_t> instances;
-  for (const std::string& name : names) instances.emplace(lower(name), 0);
+  for (const std::string& name : names) instances.emplace(to_lower(name), 0);
   std::string key;
   for (const HeaderField& f : present) {
     key.assign(f.name);
@@ -65,7 +61,7 @@ std::vector<std::string> select_headers(const std::vector<HeaderField>& present,
   }
   std::vector<std::string> h;
   for (const std::string& name : names) {
-    const std::string n = lower(name);
+    const std::string n = to_lower(name);
     const std::size_t times = std::min(instances[n], kMaxSignedInstances) + (n == "from" ? 1 : 0);
     for (std::size_t i = 0; i < times; ++i) h.push_back(n);
   }
@@ -78,7 +74,7 @@ std::string header_hash_input(const std::vector<HeaderField>& present, const std
   // an occurrence beyond the instances present signs nothing (the null string). The instances of
   // each name are indexed once, bottom first.
   std::unordered_map<std::string, std::pair<std::vector<const HeaderField*>, std::size_t>> bottom_up;
-  for (const std::string& name : h) bottom_up.emplace(lower(name), std::pair<std::vector<const HeaderField*>, std::size_t>{});
+  for (const std::string& name : h) bottom_up.emplace(to_lower(name), std::pair<std::vector<const HeaderField*>, std::size_t>{});
   std::string key;
   for (auto f = present.rbegin(); f != present.rend(); ++f) {
     key.assign(f->name);
@@ -87,7 +83,7 @@ std::string header_hash_input(const std::vector<HeaderField>& present, const std
   }
   std::string data;
   for (const std::string& name : h) {
-    auto& [fields, used] = bottom_up[lower(name)];
+    auto& [fields, used] = bottom_up[to_lower(name)];
     if (used < fields.size()) data += canonicalize_header(fields[used]->field, canon);
     ++used;
   }
@@ -110,7 +106,7 @@ struct SignableHeaders {
 
 SignableHeaders signable_headers(std::string_view message, const std::vector<std::string>& names) {
   std::unordered_map<std::string, std::deque<std::pair<std::size_t, HeaderField>>> kept;
-  for (const std::string& name : names) kept.emplace(lower(name), std::deque<std::pair<std::size_t, HeaderField>>{});
+  for (const std::string& name : names) kept.emplace(to_lower(name), std::deque<std::pair<std::size_t, HeaderField>>{});
   SignableHeaders out;
   std::size_t index = 0;
   std::string key;
@@ -174,7 +170,7 @@ Result<DkimSigner> DkimSigner::create(const std::vector<SigningEntry>& entries) 
 DkimSigner DkimSigner::with_keys(std::vector<std::pair<SigningEntry, DkimKey>> signers) {
   DkimSigner s;
   s.signers_ = std::move(signers);
-  for (auto& [entry, key] : s.signers_) entry.domain = lower(entry.domain);
+  for (auto& [entry, key] : s.signers_) entry.domain = to_lower(entry.domain);
   return s;
 }
 
@@ -232,9 +228,9 @@ Result<std::string> DkimSigner::resign(std::string_view message, TimeMs now) con
   std::vector<std::string_view> ours;
   for (const HeaderField& f : parts.headers) {
     if (!same_name(f.name, "dkim-signature")) continue;
-    const std::string d = lower(tag_value(f.field, "d")), s = lower(tag_value(f.field, "s"));
+    const std::string d = to_lower(tag_value(f.field, "d")), s = to_lower(tag_value(f.field, "s"));
     for (const auto& entry : signers_)
-      if (entry.first.domain == d && lower(entry.first.selector) == s) {
+      if (entry.first.domain == d && to_lower(entry.first.selector) == s) {
         ours.push_back(f.field);
         break;
       }

@@ -1,5 +1,6 @@
 // FromDomain: mailbox-list parsing just deep enough to find each address's domain (see header).
 #include "mta/dkim/FromDomain.hpp"
+#include "ferry/text/Ascii.hpp"
 
 namespace ferry::dkim {
 namespace {
@@ -27,7 +28,7 @@ std::optional<std::string> mailbox_domain(std::string_view box) {
   std::string out;
   for (char c : domain) {
     if (is_wsp(c)) continue;  // CFWS between atoms of an obsolete domain
-    out += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    out += text::ascii_lower(c);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // Text: octet-level hygiene for DSN content (see Text.hpp).
 #include "mta/dsn/Text.hpp"
+#include "ferry/text/Ascii.hpp"
 
 namespace ferry::dsn {
 namespace {
@@ -35,17 +36,6 @@ bool has_non_ascii(std::string_view text) noexcept {
   for (char c : text)
     if (static_cast<unsigned char>(c) >= 0x80) return true;
   return false;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 std::string one_line(std::string_view text, bool utf8) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "ferry/text/Ascii.hpp"
+
 namespace ferry::dsn {
 
 // RFC 5322 §2.1.1: a line is at most 998 octets, excluding CRLF.
@@ -14,7 +16,7 @@ inline constexpr std::size_t kMaxLineOctets = 998;
 bool has_non_ascii(std::string_view text) noexcept;
 
 // ASCII case-insensitive equality (header names, addresses compared for loops).
-bool iequals(std::string_view a, std::string_view b) noexcept;
+using text::iequals;
 
 // One line of field text: CR, LF, TAB and other controls become spaces. Without `utf8`, every
 // non-ASCII octet becomes '?' (a plain DSN is 7-bit, RFC 3464 §2); with `utf8`, valid UTF-8 is

@@ -1,9 +1,11 @@
 #include "mta/smtp/AddressParser.hpp"
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 #include "mta/smtp/IpAddress.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 
 const char* to_string(AddressError error) noexcept {
   switch (error) {

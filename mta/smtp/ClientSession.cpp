@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <utility>
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/DotStuffer.hpp"
 #include "mta/smtp/Xtext.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 namespace {
 
 bool has_non_ascii(std::string_view s) {

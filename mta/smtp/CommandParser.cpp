@@ -3,11 +3,13 @@
 #include <limits>
 #include <vector>
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 #include "mta/smtp/ReplyText.hpp"
 #include "mta/smtp/Xtext.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 
 const char* to_string(Verb verb) noexcept {
   switch (verb) {

@@ -1,8 +1,10 @@
 #include "mta/smtp/DataReader.hpp"
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 
 const char* to_string(DataOutcome outcome) noexcept {
   switch (outcome) {

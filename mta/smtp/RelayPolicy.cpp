@@ -1,9 +1,11 @@
 #include "mta/smtp/RelayPolicy.hpp"
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 #include "mta/smtp/ReplyText.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 
 namespace {
 // "<address>: reason" (built with append: GCC 12 warns falsely on chained operator+).

@@ -1,9 +1,11 @@
 // ReplyParser: line splitting, code checks and multi-line assembly of server replies.
 #include "mta/smtp/ReplyParser.hpp"
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 
 std::size_t parse_enhanced_status(std::string_view text, EnhancedStatus& out) {
   std::size_t pos = 0;

@@ -4,13 +4,15 @@
 
 #include "ferry/text/SafeText.hpp"
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
 #include "mta/smtp/ReplyText.hpp"
 #include "mta/smtp/Xtext.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 
 namespace {
 // The answer to a message the daemon had no memory for (RFC 3463 X.3.1, "mail system full").

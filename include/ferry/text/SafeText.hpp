@@ -9,34 +9,9 @@
 #include <string>
 #include <string_view>
 
-namespace ferry::text {
+#include "ferry/text/Ascii.hpp"
 
-// The length (2..4) of the well-formed UTF-8 sequence starting at s[i] with a byte >= 0x80, or 0
-// when it is ill-formed: a stray continuation byte, an overlong form, a surrogate (U+D800..DFFF)
-// or a code point above U+10FFFF (RFC 3629 §4, Unicode Table 3-7).
-inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char lead = b(i);
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) n = 2;
-  else if (lead >= 0xE0 && lead <= 0xEF) {
-    n = 3;
-    if (lead == 0xE0) lo = 0xA0;  // overlong
-    if (lead == 0xED) hi = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    n = 4;
-    if (lead == 0xF0) lo = 0x90;  // overlong
-    if (lead == 0xF4) hi = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
-  return n;
-}
+namespace ferry::text {
 
 inline bool is_ascii(std::string_view s) {
   for (char c : s)

@@ -1,11 +1,14 @@
-// Ascii: locale-free ASCII helpers for SMTP keywords (RFC 5321 §2.4: verbs are case-insensitive).
-// Contract: pure functions on octets; bytes >= 0x80 are never letters, digits or case-folded.
+// Ascii: the one set of locale-free ASCII helpers (case folding and comparison, character classes)
+// and the UTF-8 sequence check, for SMTP keywords (RFC 5321 §2.4: verbs are case-insensitive),
+// domain names, header field names and configuration values alike.
+// Contract: pure functions on octets; bytes >= 0x80 are never letters, digits or case-folded
+// (std::tolower would fold them under a Latin-1 locale).
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace ferry::smtp {
+namespace ferry::text {
 
 constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 constexpr char ascii_upper(char c) noexcept { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 32) : c; }
@@ -60,4 +63,4 @@ inline std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexc
   return 0;
 }
 
-}  // namespace ferry::smtp
+}  // namespace ferry::text
