@@ -252,7 +252,7 @@ std::vector<smtp::RecipientResult> run_session(int fd, smtp::ClientSession& sess
       session.connection_lost(d.lost);
       continue;
     }
-    if (session.closed()) continue;
+    if (session.closed() || session.has_action()) continue;
     if (session.idle()) {
       session.finish();  // RFC 5321 §4.1.1.10
       continue;
