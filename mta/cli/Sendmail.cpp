@@ -7,23 +7,23 @@
 // sysexits(3) code: 75 temporary (daemon down, queue and maildrop not writable, 4xx), 67
 // recipient refused, 65 message refused, 69 other refusal, 64 usage, 78 configuration.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <strings.h>
 #include <ctime>
-#include <algorithm>
 #include <iostream>
 #include <iterator>
 #include <random>
@@ -188,8 +188,8 @@ int code_exit(int code, int permanent) { return code >= 400 && code < 500 ? kExi
 // as the daemon wrote it, for the messages users see.
 struct Dialogue {
   bool verbose = false;
-  std::string lines;        // the reply being received, lines joined with "\n"
-  std::string command;      // what the deciding reply answered ("greeting", "RCPT TO"...)
+  std::string lines;    // the reply being received, lines joined with "\n"
+  std::string command;  // what the deciding reply answered ("greeting", "RCPT TO"...)
   int code = 0;
   std::string text;         // its lines, codes included
   std::string waiting_for;  // the last command sent, for "connection lost"
@@ -272,8 +272,10 @@ std::vector<smtp::RecipientResult> run_session(int fd, smtp::ClientSession& sess
 // The exit code for a submission that was not queued, with the daemon's reason on stderr.
 int refusal_exit(const Submission& s, const Dialogue& d, const std::vector<smtp::RecipientResult>& results) {
   if (d.code >= 400) {
-    if (d.command == "greeting") return say("daemon greeting: " + d.text), code_exit(d.code, kExitUnavailable);
-    if (d.command == "EHLO" || d.command == "HELO") return say("EHLO: " + d.text), code_exit(d.code, kExitUnavailable);
+    if (d.command == "greeting")
+      return say("daemon greeting: " + d.text), code_exit(d.code, kExitUnavailable);
+    if (d.command == "EHLO" || d.command == "HELO")
+      return say("EHLO: " + d.text), code_exit(d.code, kExitUnavailable);
     if (d.command == "MAIL FROM")
       return say("sender <" + s.sender + ">: " + d.text), code_exit(d.code, kExitUnavailable);
     if (d.command == "RCPT TO") {
@@ -287,7 +289,9 @@ int refusal_exit(const Submission& s, const Dialogue& d, const std::vector<smtp:
     if (d.command == "DATA") return say("DATA: " + d.text), code_exit(d.code, kExitUnavailable);
     return say("message: " + d.text), code_exit(d.code, kExitDataErr);
   }
-  if (!d.lost.empty()) return say((d.waiting_for.empty() ? "daemon greeting" : d.waiting_for) + ": connection lost"), kExitTempFail;
+  if (!d.lost.empty())
+    return say((d.waiting_for.empty() ? "daemon greeting" : d.waiting_for) + ": connection lost"),
+           kExitTempFail;
   // Refused before anything was sent (the daemon's announced SIZE, say).
   for (const auto& r : results) {
     if (r.attempt.outcome == AttemptOutcome::Delivered) continue;

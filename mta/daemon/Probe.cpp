@@ -4,9 +4,9 @@
 // RCPT unless a message is to be sent.
 #include "mta/daemon/Probe.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <arpa/inet.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -198,7 +198,7 @@ struct Hop {
   ProbeTls tls = ProbeTls::FromConfig;
   bool require_tls = false;  // a route's tls = "required": STARTTLS must work, any certificate
   std::string auth_user, auth_password;
-  std::string lookup_name;   // to resolve (empty: targets are known)
+  std::string lookup_name;  // to resolve (empty: targets are known)
   bool by_mx = false;
   std::vector<delivery::Target> targets;
 };
@@ -208,10 +208,10 @@ struct Dialogue {
   Clock::time_point sent_at = Clock::now();  // the last command (for the reply's elapsed time)
   std::string waiting_for = "the greeting";  // what a lost connection interrupted
   bool starttls_done = false;
-  bool tls_failed = false;                   // the handshake after STARTTLS failed
-  bool verify_failed = false;                // --tls=verify and the certificate did not verify
-  bool tls_not_offered = false;              // TLS required, STARTTLS not offered
-  bool lost = false;                         // connection lost, timed out or malformed reply
+  bool tls_failed = false;       // the handshake after STARTTLS failed
+  bool verify_failed = false;    // --tls=verify and the certificate did not verify
+  bool tls_not_offered = false;  // TLS required, STARTTLS not offered
+  bool lost = false;             // connection lost, timed out or malformed reply
   std::optional<smtp::RecipientResult> result;
 };
 
@@ -350,7 +350,9 @@ struct Engine {
     };
     co_await (op() || guard(c, opt.command_timeout));
     if (c.timed_out) c.rec.error = "timed out waiting for the reply";
-    else if (ec) c.rec.error = ec == asio::error::eof ? "connection closed by the server" : "read failed: " + ec.message();
+    else if (ec)
+      c.rec.error =
+          ec == asio::error::eof ? "connection closed by the server" : "read failed: " + ec.message();
     co_return c.timed_out || ec ? std::string() : std::string(buf, n);
   }
 
@@ -416,7 +418,9 @@ struct Engine {
   }
 
   static bool must_tls(const Hop& hop) { return hop.tls == ProbeTls::Verify || hop.require_tls; }
-  static bool tries_starttls(const Hop& hop) { return hop.tls != ProbeTls::None && hop.tls != ProbeTls::Implicit; }
+  static bool tries_starttls(const Hop& hop) {
+    return hop.tls != ProbeTls::None && hop.tls != ProbeTls::Implicit;
+  }
 
   // The transcript observer: shows each line as it goes, explains each reply, notes the TLS steps.
   void observe(Conn& c, const Hop& hop, Dialogue& d, const smtp::TranscriptEvent& e) {
@@ -444,8 +448,8 @@ struct Engine {
     say("     = " + std::to_string(p.code) + " " + p.code_meaning + "  [" + fmt_ms(p.elapsed_ms) + "]");
     if (!p.status_meaning.empty()) say("     = " + p.status_meaning);
     if (!p.category.empty())
-      say("     = category " + p.category + (p.detail.empty() || command == "end of data" ? "" : " (" + p.detail + ")") +
-          ": " + p.advice);
+      say("     = category " + p.category +
+          (p.detail.empty() || command == "end of data" ? "" : " (" + p.detail + ")") + ": " + p.advice);
     c.rec.replies.push_back(std::move(p));
     if (command == "EHLO" && reply.code / 100 == 2) {
       const smtp::ServerCapabilities caps = smtp::parse_ehlo(reply.text);
@@ -467,9 +471,9 @@ struct Engine {
     smtp::ClientOptions o;
     o.helo_name = opt.ehlo_name;
     o.tls = hop.tls == ProbeTls::None || hop.tls == ProbeTls::Implicit ? smtp::ClientTlsPolicy::None
-            : hop.tls == ProbeTls::Verify                            ? smtp::ClientTlsPolicy::Verify
-            : hop.require_tls                                        ? smtp::ClientTlsPolicy::Required
-                                                                     : smtp::ClientTlsPolicy::Opportunistic;
+            : hop.tls == ProbeTls::Verify                              ? smtp::ClientTlsPolicy::Verify
+            : hop.require_tls                                          ? smtp::ClientTlsPolicy::Required
+                                                                       : smtp::ClientTlsPolicy::Opportunistic;
     o.tls_active = hop.tls == ProbeTls::Implicit;
     o.auth_user = hop.auth_user;
     o.auth_password = hop.auth_password;
@@ -484,7 +488,8 @@ struct Engine {
     Envelope envelope;
     envelope.reverse_path = opt.sender;
     envelope.recipients.push_back(EnvelopeRecipient{opt.recipient, "", kNotifyUnspecified});
-    return smtp::ClientSession(std::move(o), std::move(envelope), opt.message ? *opt.message : std::string_view{});
+    return smtp::ClientSession(std::move(o), std::move(envelope),
+                               opt.message ? *opt.message : std::string_view{});
   }
 
   // After the server's 220 to STARTTLS: the handshake, and the certificate check --tls=verify asks.
@@ -562,16 +567,20 @@ struct Engine {
   std::optional<SessionEnd> local_conclusion(Conn& c, const Dialogue& d) {
     using K = delivery::NetworkErrorKind;
     auto& rec = c.rec;
-    if (d.tls_failed) return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "STARTTLS handshake failed");
-    if (d.verify_failed) return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "TLS verification failed");
+    if (d.tls_failed)
+      return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "STARTTLS handshake failed");
+    if (d.verify_failed)
+      return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "TLS verification failed");
     if (d.tls_not_offered) return local_end(rec, K::TlsNotOffered, ProbeVerdict::TempFail, "TLS is required");
     const std::string malformed = "malformed reply from server: ";
     if (d.result && d.result->attempt.reply.starts_with(malformed)) {
       rec.error = "malformed reply: " + d.result->attempt.reply.substr(malformed.size());
-      return local_end(rec, K::ConnectionDropped, ProbeVerdict::TempFail, "connection failed during " + d.waiting_for);
+      return local_end(rec, K::ConnectionDropped, ProbeVerdict::TempFail,
+                       "connection failed during " + d.waiting_for);
     }
     if (d.lost && d.waiting_for != "QUIT")  // a server that leaves without answering QUIT is fine
-      return local_end(rec, K::ConnectionDropped, ProbeVerdict::TempFail, "connection failed during " + d.waiting_for);
+      return local_end(rec, K::ConnectionDropped, ProbeVerdict::TempFail,
+                       "connection failed during " + d.waiting_for);
     if (d.result && d.result->attempt.code == 0) {
       const Attempt& a = d.result->attempt;
       SessionEnd e;
@@ -589,19 +598,22 @@ struct Engine {
     if (auto local = local_conclusion(c, d)) return *local;
     auto it = c.rec.replies.rbegin();
     while (it != c.rec.replies.rend() && (it->command == "QUIT" || it->command == "RSET")) ++it;
-    if (it == c.rec.replies.rend()) return local_end(c.rec, delivery::NetworkErrorKind::ConnectionDropped,
-                                                     ProbeVerdict::TempFail, "connection failed during the greeting");
+    if (it == c.rec.replies.rend())
+      return local_end(c.rec, delivery::NetworkErrorKind::ConnectionDropped, ProbeVerdict::TempFail,
+                       "connection failed during the greeting");
     const ProbeReply& r = *it;
     const bool ok = r.code / 100 == 2;
     const bool not_421 = r.code != 421;
     if (r.command == "greeting") return reply_end(r, false, "the server refused the connection");
-    if (r.command == "EHLO") return reply_end(r, false, d.starttls_done ? "EHLO after STARTTLS refused" : "EHLO refused");
+    if (r.command == "EHLO")
+      return reply_end(r, false, d.starttls_done ? "EHLO after STARTTLS refused" : "EHLO refused");
     if (r.command == "HELO") return reply_end(r, false, "HELO refused");
     if (r.command == "STARTTLS") return reply_end(r, false, "STARTTLS refused, but TLS is required");
     if (r.command == "AUTH") return reply_end(r, true, "authentication refused");
     if (r.command == "MAIL FROM") return reply_end(r, not_421, "MAIL FROM refused");
     if (r.command == "RCPT TO")
-      return ok ? reply_end(r, true, "the recipient would be accepted (RCPT TO)") : reply_end(r, not_421, "RCPT TO refused");
+      return ok ? reply_end(r, true, "the recipient would be accepted (RCPT TO)")
+                : reply_end(r, not_421, "RCPT TO refused");
     if (r.command == "DATA") return reply_end(r, not_421, "DATA refused");
     res.sent_data = true;
     return reply_end(r, true, ok ? "the message was accepted" : "the message was refused");
@@ -695,7 +707,7 @@ struct Engine {
   void apply_route(Hop& hop, const delivery::RoutePlan& plan) {
     hop.port = opt.port.value_or(plan.port);
     if (hop.tls == ProbeTls::FromConfig) {
-      hop.tls = plan.implicit_tls                       ? ProbeTls::Implicit
+      hop.tls = plan.implicit_tls                         ? ProbeTls::Implicit
                 : plan.tls == delivery::TlsPolicy::Verify ? ProbeTls::Verify
                 : plan.tls == delivery::TlsPolicy::None   ? ProbeTls::None
                                                           : ProbeTls::Opportunistic;
@@ -731,7 +743,8 @@ struct Engine {
 
   // The MX hosts of hop.lookup_name (RFC 5321 §5.1), or the name itself; nullopt when the probe
   // has its answer (null MX, NXDOMAIN, lookup failure).
-  awaitable<std::optional<std::vector<delivery::MxHost>>> mx_hosts(const Hop& hop, const delivery::MxPlanOptions& mopts) {
+  awaitable<std::optional<std::vector<delivery::MxHost>>> mx_hosts(const Hop& hop,
+                                                                   const delivery::MxPlanOptions& mopts) {
     using K = delivery::NetworkErrorKind;
     const std::string& name = hop.lookup_name;
     if (!hop.by_mx) co_return std::vector<delivery::MxHost>{{delivery::normalize_host(name), 0}};
@@ -739,7 +752,8 @@ struct Engine {
     MxAnswer mx = co_await resolve_mx(name);
     ProbeDnsStep step{name, "MX", to_string(mx.status), mx.error, {}, ms_since(t)};
     for (const auto& rec : mx.records)
-      step.records.push_back({std::to_string(rec.preference) + " " + (rec.host.empty() ? "." : rec.host), mx.ttl});
+      step.records.push_back(
+          {std::to_string(rec.preference) + " " + (rec.host.empty() ? "." : rec.host), mx.ttl});
     record_dns(std::move(step));
     const delivery::MxAnswer answer = plan_mx_answer(mx);
     auto planned = delivery::plan_mx_hosts(name, answer, mopts, rand);
@@ -747,12 +761,15 @@ struct Engine {
       if (e->kind == K::DnsNullMx) {
         res.mx_kind = "null";
         say("    null MX (RFC 7505): the domain accepts no mail");
-        finish_local(e->kind, "", ProbeVerdict::Rejected, name + " has a null MX: it accepts no mail (RFC 7505)");
+        finish_local(e->kind, "", ProbeVerdict::Rejected,
+                     name + " has a null MX: it accepts no mail (RFC 7505)");
       } else if (e->kind == K::DnsNxDomain) {
         finish_local(e->kind, "", ProbeVerdict::Unreachable, name + " does not exist (NXDOMAIN)");
       } else {
-        finish_local(e->kind, mx.error, e->kind == K::MailLoop ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
-                     std::string("MX lookup: ") + delivery::to_string(e->kind) + (mx.error.empty() ? "" : " (" + mx.error + ")"));
+        finish_local(e->kind, mx.error,
+                     e->kind == K::MailLoop ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
+                     std::string("MX lookup: ") + delivery::to_string(e->kind) +
+                         (mx.error.empty() ? "" : " (" + mx.error + ")"));
       }
       co_return std::nullopt;
     }
@@ -833,7 +850,8 @@ struct Engine {
     res.recipient = opt.recipient;
     res.sender = opt.sender;
     res.domain = std::string(delivery::domain_of(opt.recipient));
-    say("Probing <" + opt.recipient + "> from <" + opt.sender + ">" + (opt.message ? " (sending a message)" : " (no message is sent)"));
+    say("Probing <" + opt.recipient + "> from <" + opt.sender + ">" +
+        (opt.message ? " (sending a message)" : " (no message is sent)"));
     if (res.domain.empty()) {
       res.summary = "not an address: " + opt.recipient;
       res.verdict = ProbeVerdict::Unreachable;
@@ -843,7 +861,10 @@ struct Engine {
     if (!plan_hop(hop)) co_return;
     if (hop.tls == ProbeTls::FromConfig) hop.tls = ProbeTls::Opportunistic;
     say("Next hop: " + res.route + ", port " + std::to_string(hop.port) + ", TLS " +
-        (hop.tls == ProbeTls::None ? "none" : hop.tls == ProbeTls::Opportunistic ? "opportunistic" : hop.tls == ProbeTls::Verify ? "verify" : "implicit"));
+        (hop.tls == ProbeTls::None            ? "none"
+         : hop.tls == ProbeTls::Opportunistic ? "opportunistic"
+         : hop.tls == ProbeTls::Verify        ? "verify"
+                                              : "implicit"));
     if (!hop.lookup_name.empty() && !co_await resolve_targets(hop)) co_return;
     std::string order;
     for (const auto& t : hop.targets) order += (order.empty() ? "" : ", ") + relay_name(t);

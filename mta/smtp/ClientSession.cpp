@@ -728,7 +728,8 @@ void ClientSession::rcpt_refused_all_or_none(std::uint32_t index, const Reply& r
   const std::string text = "not sent: <" + envelope_.recipients[index].address +
                            "> was refused, and this message goes to all its recipients or none";
   std::vector<std::uint32_t> unsent = std::move(txn_.accepted);
-  unsent.insert(unsent.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt), txn_.rcpts.end());
+  unsent.insert(unsent.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
+                txn_.rcpts.end());
   unsent.insert(unsent.end(), txn_.overflow.begin(), txn_.overflow.end());
   for (std::uint32_t i : unsent)
     txn_.results.push_back(RecipientResult{i, attempt_local(AttemptOutcome::Transient, "4.0.0", text)});
