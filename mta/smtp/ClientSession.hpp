@@ -120,7 +120,8 @@ struct ClientOptions {
   std::function<EightBitConversion(std::string_view body)> convert_8bit;
   // Every line sent and received, for a driver that shows the dialogue (ferry probe, sendmail -v).
   TranscriptObserver transcript;
-  // Address verification (ferry probe): after the RCPT replies, no DATA. The transaction ends with
+  // Address verification (ferry probe): no SIZE on MAIL (no message will follow, RFC 1870 §6)
+  // and, after the RCPT replies, no DATA (not even an RSET). The transaction ends with
   // each recipient's RCPT reply as its result; the session is Idle with the transaction still
   // open on the server (start_next sends RSET first, finish sends QUIT: both discard it,
   // RFC 5321 §4.1.1.5, §4.1.1.10).
