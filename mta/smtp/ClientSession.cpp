@@ -369,6 +369,31 @@ void ClientSession::on_reply(const Reply& reply) {
       begin_auth();  // opportunistic: carry on in plaintext
       return;
     case State::AuthPlain:
+    case State::AuthLoginUser:
+    case State::AuthLoginPass:
+    case State::AuthLoginDone:
+      on_auth_reply(reply);
+      return;
+    case State::Rset:
+      if (reply.code / 100 != 2) {
+        fail_session(reply, true);
+        return;
+      }
+      txn_.need_rset = false;
+      start_transaction(std::exchange(rset_then_, {}));
+      return;
+    case State::Transaction:
+      on_txn_reply(reply);
+      return;
+    default:
+      return;
+  }
+}
+
+// RFC 4954 §4: PLAIN with its initial response, or LOGIN's two 334 challenges.
+void ClientSession::on_auth_reply(const Reply& reply) {
+  switch (state_) {
+    case State::AuthPlain:
       if (reply.code == 334) {  // server ignored the initial response: send it again
         send(base64_encode(std::string("\0", 1) + options_.auth_user + std::string("\0", 1) +
                            options_.auth_password) + "\r\n");
@@ -397,17 +422,6 @@ void ClientSession::on_reply(const Reply& reply) {
         send(base64_encode(options_.auth_password) + "\r\n");
         state_ = State::AuthLoginDone;
       }
-      return;
-    case State::Rset:
-      if (reply.code / 100 != 2) {
-        fail_session(reply, true);
-        return;
-      }
-      txn_.need_rset = false;
-      start_transaction(std::exchange(rset_then_, {}));
-      return;
-    case State::Transaction:
-      on_txn_reply(reply);
       return;
     default:
       return;
@@ -616,99 +630,108 @@ void ClientSession::on_txn_reply(const Reply& reply) {
       if (!pipelining_) end_transaction();
       return;  // pipelined: the RCPT and DATA replies (503s) are still to come
 
-    case Expect::Rcpt: {
-      const std::uint32_t index = txn_.rcpts[txn_.rcpt_replies++];
-      // Pipelined address verification ends at the last RCPT reply (no DATA was sent).
-      const bool last_verified =
-          pipelining_ && options_.stop_after_rcpt && txn_.rcpt_replies == txn_.rcpts.size();
-      if (txn_.mail_failed) {  // the MAIL reply decides for everyone
-        if (last_verified) stop_before_data();
-        return;
-      }
-      if (reply.code / 100 == 2) {
-        txn_.accepted.push_back(index);
-        if (options_.stop_after_rcpt) txn_.verdicts.push_back(RecipientResult{index, attempt_from(reply)});
-      } else if (options_.all_recipients_or_none) {
-        rcpt_refused_all_or_none(index, reply);
-        return;
-      } else if (is_too_many(reply)) {
-        txn_.carried.push_back(index);
-        txn_.too_many = true;
-      } else {
-        txn_.results.push_back(RecipientResult{index, attempt_from(reply)});
-      }
-      if (!pipelining_) {
-        if (txn_.too_many) {
-          // Do not knock on a full door: the unsent ones go to the next transaction too.
-          txn_.carried.insert(txn_.carried.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
-                              txn_.rcpts.end());
-          txn_.rcpts.resize(txn_.next_rcpt);
-          after_rcpts();
-        } else if (txn_.next_rcpt < txn_.rcpts.size()) {
-          send_next_rcpt();
-        } else {
-          after_rcpts();
-        }
-      } else if (last_verified) {
-        stop_before_data();
-      }
+    case Expect::Rcpt:
+      on_rcpt_reply(reply);
       return;
-    }
-
     case Expect::Data:
-      if (reply.code / 100 == 3) {
-        // §3.3: only now may data be sent. With no accepted recipient (a pipelining server that
-        // still said 354) send an empty message so the server returns to command state.
-        const bool message = !txn_.accepted.empty() && !txn_.mail_failed;
-        if (options_.transcript) {
-          TranscriptEvent e;
-          e.kind = TranscriptKind::MessageData;
-          e.octets = message ? body_.size() : 0;
-          options_.transcript(e);
-        }
-        send(message ? dot_stuff(body_) : std::string(".\r\n"), true);
-        expect_.push_back(Expect::Dot);
-        return;
-      }
-      for (std::uint32_t i : txn_.accepted) {
-        Attempt a = reply.code / 100 == 2
-                        ? attempt_local(AttemptOutcome::Transient, "4.5.0",
-                                        "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
-                        : attempt_from(reply);
-        if (reply.code / 100 == 2) {
-          a.code = reply.code;
-          a.status_derived = true;  // 4.5.0 is ours, not the server's
-        }
-        txn_.results.push_back(RecipientResult{i, std::move(a)});
-      }
-      txn_.accepted.clear();
-      end_transaction();
+      on_data_reply(reply);
       return;
-
     case Expect::Dot:
-      txn_.need_rset = false;
-      if (!txn_.accepted.empty() && !txn_.mail_failed) {
-        ++messages_sent_;
-        // §4.2.5: the reply to the final dot applies to every accepted recipient.
-        for (std::uint32_t i : txn_.accepted) {
-          Attempt a = reply.code / 100 == 3
-                          ? attempt_local(AttemptOutcome::Transient, "4.5.0",
-                                          "unexpected reply after data: " + std::to_string(reply.code))
-                          : attempt_from(reply);
-          a.code = reply.code;
-          if (reply.code / 100 == 3) a.status_derived = true;  // 4.5.0 is ours, not the server's
-          txn_.results.push_back(RecipientResult{i, std::move(a)});
-        }
-        txn_.accepted.clear();
-      }
-      end_transaction();
+      on_dot_reply(reply);
       return;
-
     case Expect::Rset:
       txn_.need_rset = false;
       end_transaction();
       return;
   }
+}
+
+void ClientSession::on_rcpt_reply(const Reply& reply) {
+  const std::uint32_t index = txn_.rcpts[txn_.rcpt_replies++];
+  // Pipelined address verification ends at the last RCPT reply (no DATA was sent).
+  const bool last_verified =
+      pipelining_ && options_.stop_after_rcpt && txn_.rcpt_replies == txn_.rcpts.size();
+  if (txn_.mail_failed) {  // the MAIL reply decides for everyone
+    if (last_verified) stop_before_data();
+    return;
+  }
+  if (reply.code / 100 == 2) {
+    txn_.accepted.push_back(index);
+    if (options_.stop_after_rcpt) txn_.verdicts.push_back(RecipientResult{index, attempt_from(reply)});
+  } else if (options_.all_recipients_or_none) {
+    rcpt_refused_all_or_none(index, reply);
+    return;
+  } else if (is_too_many(reply)) {
+    txn_.carried.push_back(index);
+    txn_.too_many = true;
+  } else {
+    txn_.results.push_back(RecipientResult{index, attempt_from(reply)});
+  }
+  if (!pipelining_) {
+    if (txn_.too_many) {
+      // Do not knock on a full door: the unsent ones go to the next transaction too.
+      txn_.carried.insert(txn_.carried.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
+                          txn_.rcpts.end());
+      txn_.rcpts.resize(txn_.next_rcpt);
+      after_rcpts();
+    } else if (txn_.next_rcpt < txn_.rcpts.size()) {
+      send_next_rcpt();
+    } else {
+      after_rcpts();
+    }
+  } else if (last_verified) {
+    stop_before_data();
+  }
+}
+
+// RFC 5321 §3.3: the reply to DATA; only a 354 lets the message go.
+void ClientSession::on_data_reply(const Reply& reply) {
+  if (reply.code / 100 == 3) {
+    // §3.3: only now may data be sent. With no accepted recipient (a pipelining server that
+    // still said 354) send an empty message so the server returns to command state.
+    const bool message = !txn_.accepted.empty() && !txn_.mail_failed;
+    if (options_.transcript) {
+      TranscriptEvent e;
+      e.kind = TranscriptKind::MessageData;
+      e.octets = message ? body_.size() : 0;
+      options_.transcript(e);
+    }
+    send(message ? dot_stuff(body_) : std::string(".\r\n"), true);
+    expect_.push_back(Expect::Dot);
+    return;
+  }
+  for (std::uint32_t i : txn_.accepted) {
+    Attempt a = reply.code / 100 == 2
+                    ? attempt_local(AttemptOutcome::Transient, "4.5.0",
+                                    "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
+                    : attempt_from(reply);
+    if (reply.code / 100 == 2) {
+      a.code = reply.code;
+      a.status_derived = true;  // 4.5.0 is ours, not the server's
+    }
+    txn_.results.push_back(RecipientResult{i, std::move(a)});
+  }
+  txn_.accepted.clear();
+  end_transaction();
+}
+
+// RFC 5321 §4.2.5: the reply to the final dot applies to every accepted recipient.
+void ClientSession::on_dot_reply(const Reply& reply) {
+  txn_.need_rset = false;
+  if (!txn_.accepted.empty() && !txn_.mail_failed) {
+    ++messages_sent_;
+    for (std::uint32_t i : txn_.accepted) {
+      Attempt a = reply.code / 100 == 3
+                      ? attempt_local(AttemptOutcome::Transient, "4.5.0",
+                                      "unexpected reply after data: " + std::to_string(reply.code))
+                      : attempt_from(reply);
+      a.code = reply.code;
+      if (reply.code / 100 == 3) a.status_derived = true;  // 4.5.0 is ours, not the server's
+      txn_.results.push_back(RecipientResult{i, std::move(a)});
+    }
+    txn_.accepted.clear();
+  }
+  end_transaction();
 }
 
 void ClientSession::stop_before_data() {

@@ -228,7 +228,11 @@ class ClientSession {
   void begin_auth();
   void begin_transactions();
   void start_transaction(std::vector<std::uint32_t> rcpts);
+  void on_auth_reply(const Reply& reply);
   void on_txn_reply(const Reply& reply);
+  void on_rcpt_reply(const Reply& reply);
+  void on_data_reply(const Reply& reply);
+  void on_dot_reply(const Reply& reply);
   void send_next_rcpt();
   void after_rcpts();
   void end_transaction();
