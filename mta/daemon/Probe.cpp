@@ -495,6 +495,7 @@ struct Engine {
   // After the server's 220 to STARTTLS: the handshake, and the certificate check --tls=verify asks.
   awaitable<void> start_tls(Conn& c, smtp::ClientSession& s, const Hop& hop, Dialogue& d,
                             const std::string& verify_name) {
+    // Awaited into a variable, not inside the condition: GCC 12 miscompiled that form here (SIGILL).
     const bool established = co_await handshake(c, verify_name);
     if (!established) {
       d.tls_failed = true;
@@ -653,11 +654,13 @@ struct Engine {
 
   awaitable<SessionEnd> session(Conn& c, const delivery::Target& target, const Hop& hop,
                                 const std::string& verify_name) {
-    if (auto failed = co_await connect(c, target, hop.port)) co_return *failed;
+    std::optional<SessionEnd> failed = co_await connect(c, target, hop.port);
+    if (failed) co_return *failed;
     Dialogue d;
     if (hop.tls == ProbeTls::Implicit) {
       say("  implicit TLS (RFC 8314): handshake before the greeting");
-      if (!co_await handshake(c, verify_name)) {
+      const bool established = co_await handshake(c, verify_name);  // not in the condition: see start_tls
+      if (!established) {
         c.rec.error = c.rec.tls ? c.rec.tls->error : "handshake failed";
         co_return local_end(c.rec, delivery::NetworkErrorKind::TlsFailure, ProbeVerdict::TempFail,
                             "TLS handshake failed");
