@@ -7,26 +7,28 @@
 // sysexits(3) code: 75 temporary (daemon down, queue and maildrop not writable, 4xx), 67
 // recipient refused, 65 message refused, 69 other refusal, 64 usage, 78 configuration.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/socket.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <strings.h>
 #include <ctime>
 #include <iostream>
 #include <iterator>
 #include <random>
 #include <string>
+#include <utility>
 #include <variant>
 
 #include "mta/cli/CliConfig.hpp"
@@ -41,10 +43,11 @@
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/smtp/AddressParser.hpp"
+#include "mta/smtp/ClientSession.hpp"
+#include "mta/smtp/DotStuffer.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
-#include "mta/smtp/Xtext.hpp"
 #include "queue/QueueStore.hpp"
 
 #ifndef FERRY_DEFAULT_CONFIG
@@ -172,65 +175,6 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
-// A minimal blocking SMTP client for the dialogue with our own daemon.
-struct SmtpLink {
-  int fd = -1;
-  bool verbose = false;
-  std::string buffer;
-
-  ~SmtpLink() {
-    if (fd >= 0) ::close(fd);
-  }
-  // The whole (possibly multi-line) reply; code 0 when the connection failed.
-  std::pair<int, std::string> reply() {
-    std::string text;
-    for (;;) {
-      auto nl = buffer.find("\r\n");
-      if (nl == std::string::npos) {
-        char chunk[4096];
-        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return {0, text.empty() ? "connection lost" : text};
-        buffer.append(chunk, static_cast<std::size_t>(n));
-        continue;
-      }
-      std::string line = buffer.substr(0, nl);
-      buffer.erase(0, nl + 2);
-      if (verbose) std::fprintf(stderr, "<<< %s\n", line.c_str());
-      if (!text.empty()) text += "\n";
-      text += line;
-      if (line.size() < 4 || line[3] != '-') {
-        int code = line.size() >= 3 ? std::atoi(line.substr(0, 3).c_str()) : 0;
-        return {code, text};
-      }
-    }
-  }
-  std::pair<int, std::string> command(const std::string& line) {
-    if (verbose) std::fprintf(stderr, ">>> %s\n", line.c_str());
-    if (!write_all(fd, line + "\r\n")) return {0, "connection lost"};
-    return reply();
-  }
-};
-
-// RFC 5321 §4.5.2: a line starting with "." gets one more.
-std::string dot_stuff(const std::string& message) {
-  std::string out;
-  out.reserve(message.size() + 64);
-  bool line_start = true;
-  for (char c : message) {
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n';
-  }
-  return out;
-}
-
-bool is_8bit(std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) return true;
-  return false;
-}
-
 struct Submission {
   std::string sender;                 // "" = <>
   std::vector<std::string> recipients;
@@ -240,48 +184,142 @@ struct Submission {
 
 int code_exit(int code, int permanent) { return code >= 400 && code < 500 ? kExitTempFail : (code == 0 ? kExitTempFail : permanent); }
 
-// Submits over SMTP. Returns the exit code; `queue_id` gets the id from "queued as".
-int submit_smtp(SmtpLink& link, const Submission& s, std::string& queue_id) {
-  auto [code, text] = link.reply();
-  if (code != 220) return say("daemon greeting: " + text), code_exit(code, kExitUnavailable);
-  std::tie(code, text) = link.command("EHLO " + system_host_name());
-  if (code != 250) return say("EHLO: " + text), code_exit(code, kExitUnavailable);
-  const SendmailOptions& o = *s.options;
-  bool utf8 = is_8bit(s.sender);
-  for (const auto& r : s.recipients) utf8 = utf8 || is_8bit(r);
-  std::string mail = "MAIL FROM:<" + s.sender + ">";
-  if (is_8bit(s.message)) mail += " BODY=8BITMIME";
-  if (utf8) mail += " SMTPUTF8";
-  if (o.ret == DsnRet::Full) mail += " RET=FULL";
-  if (o.ret == DsnRet::Hdrs) mail += " RET=HDRS";
-  if (!o.envid.empty()) mail += " ENVID=" + smtp::xtext_encode(o.envid);
-  std::tie(code, text) = link.command(mail);
-  if (code != 250) return say("sender <" + s.sender + ">: " + text), code_exit(code, kExitUnavailable);
-  std::string notify;
-  if (o.notify == kNotifyNever) notify = " NOTIFY=NEVER";
-  else if (o.notify) {
-    std::vector<std::string> parts;
-    if (o.notify & kNotifySuccess) parts.push_back("SUCCESS");
-    if (o.notify & kNotifyFailure) parts.push_back("FAILURE");
-    if (o.notify & kNotifyDelay) parts.push_back("DELAY");
-    for (std::size_t i = 0; i < parts.size(); ++i) notify += (i ? "," : " NOTIFY=") + parts[i];
-  }
-  for (const auto& r : s.recipients) {
-    std::tie(code, text) = link.command("RCPT TO:<" + r + ">" + notify);
-    if (code != 250 && code != 251) {
-      // All or nothing: the caller learns of the failure from the exit code, no bounce is sent.
-      say("recipient <" + r + ">: " + text + " (message not sent)");
-      link.command("QUIT");
-      return code_exit(code, kExitNoUser);
+// What the dialogue with the daemon showed: the reply that decided (the last one before our QUIT)
+// as the daemon wrote it, for the messages users see.
+struct Dialogue {
+  bool verbose = false;
+  std::string lines;    // the reply being received, lines joined with "\n"
+  std::string command;  // what the deciding reply answered ("greeting", "RCPT TO"...)
+  int code = 0;
+  std::string text;         // its lines, codes included
+  std::string waiting_for;  // the last command sent, for "connection lost"
+  std::string lost;         // why the connection ended early, or empty
+
+  void observe(const smtp::TranscriptEvent& e) {
+    using K = smtp::TranscriptKind;
+    if (e.kind == K::Sent) {
+      if (verbose) std::fprintf(stderr, ">>> %.*s\n", static_cast<int>(e.line.size()), e.line.data());
+      waiting_for = std::string(e.line.substr(0, e.line.find(' ')));
+    } else if (e.kind == K::MessageData) {
+      waiting_for = "the message data";
+    } else if (e.kind == K::Received) {
+      if (verbose) std::fprintf(stderr, "<<< %.*s\n", static_cast<int>(e.line.size()), e.line.data());
+      if (!lines.empty()) lines += "\n";
+      lines += e.line;
+    } else if (e.command != "QUIT") {
+      command = std::string(e.command);
+      code = e.reply->code;
+      text = std::exchange(lines, {});
+    } else {
+      lines.clear();
     }
   }
-  std::tie(code, text) = link.command("DATA");
-  if (code != 354) return say("DATA: " + text), code_exit(code, kExitUnavailable);
-  if (!write_all(link.fd, dot_stuff(s.message) + ".\r\n")) return say("connection lost during DATA"), kExitTempFail;
-  std::tie(code, text) = link.reply();
-  if (code != 250) return say("message: " + text), code_exit(code, kExitDataErr);
-  if (auto at = text.find("queued as "); at != std::string::npos) queue_id = text.substr(at + 10);
-  link.command("QUIT");
+};
+
+// The envelope as the daemon should receive it: DSN parameters as given, SMTPUTF8 when an
+// address needs it (RFC 6531 §3.4), 8BITMIME for an 8-bit body (RFC 6152).
+Envelope submission_envelope(const Submission& s) {
+  const SendmailOptions& o = *s.options;
+  Envelope e;
+  e.reverse_path = s.sender;
+  e.smtputf8 = smtp::has_8bit(s.sender);
+  for (const auto& r : s.recipients) {
+    e.recipients.push_back(EnvelopeRecipient{r, "", o.notify});
+    e.smtputf8 = e.smtputf8 || smtp::has_8bit(r);
+  }
+  e.ret = o.ret;
+  e.envid = o.envid;
+  e.body_type = smtp::has_8bit(s.message) ? BodyType::EightBitMime : BodyType::Unspecified;
+  return e;
+}
+
+// Drives the session over the blocking socket until it closes: write what it asks, read, feed;
+// QUIT once the transaction is over. Returns the results.
+std::vector<smtp::RecipientResult> run_session(int fd, smtp::ClientSession& session, Dialogue& d) {
+  std::vector<smtp::RecipientResult> results;
+  char buf[4096];
+  while (!session.closed() || session.has_action()) {
+    std::string broken;
+    for (auto& action : session.take_actions()) {
+      if (auto* send = std::get_if<smtp::ClientSend>(&action)) {
+        if (broken.empty() && !write_all(fd, send->bytes)) broken = std::strerror(errno);
+      } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
+        results.insert(results.end(), done->results.begin(), done->results.end());
+      }
+    }
+    if (!broken.empty()) {
+      d.lost = "write failed: " + broken;
+      session.connection_lost(d.lost);
+      continue;
+    }
+    if (session.closed() || session.has_action()) continue;
+    if (session.idle()) {
+      session.finish();  // RFC 5321 §4.1.1.10
+      continue;
+    }
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      d.lost = n == 0 ? "connection closed by the daemon" : std::strerror(errno);
+      session.connection_lost(d.lost);
+      continue;
+    }
+    session.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+  return results;
+}
+
+// The exit code for a submission that was not queued, with the daemon's reason on stderr.
+int refusal_exit(const Submission& s, const Dialogue& d, const std::vector<smtp::RecipientResult>& results) {
+  if (d.code >= 400) {
+    if (d.command == "greeting")
+      return say("daemon greeting: " + d.text), code_exit(d.code, kExitUnavailable);
+    if (d.command == "EHLO" || d.command == "HELO")
+      return say("EHLO: " + d.text), code_exit(d.code, kExitUnavailable);
+    if (d.command == "MAIL FROM")
+      return say("sender <" + s.sender + ">: " + d.text), code_exit(d.code, kExitUnavailable);
+    if (d.command == "RCPT TO") {
+      // All or nothing: the caller learns of the failure from the exit code, no bounce is sent.
+      std::string who;
+      for (const auto& r : results)
+        if (r.attempt.code == d.code && r.index < s.recipients.size()) who = s.recipients[r.index];
+      say("recipient <" + who + ">: " + d.text + " (message not sent)");
+      return code_exit(d.code, kExitNoUser);
+    }
+    if (d.command == "DATA") return say("DATA: " + d.text), code_exit(d.code, kExitUnavailable);
+    return say("message: " + d.text), code_exit(d.code, kExitDataErr);
+  }
+  if (!d.lost.empty())
+    return say((d.waiting_for.empty() ? "daemon greeting" : d.waiting_for) + ": connection lost"),
+           kExitTempFail;
+  // Refused before anything was sent (the daemon's announced SIZE, say).
+  for (const auto& r : results) {
+    if (r.attempt.outcome == AttemptOutcome::Delivered) continue;
+    say("message: " + r.attempt.status + " " + r.attempt.reply);
+    return r.attempt.outcome == AttemptOutcome::Permanent ? kExitDataErr : kExitTempFail;
+  }
+  return say("the daemon ended the session"), kExitTempFail;
+}
+
+// Submits over SMTP with the one SMTP client (lock-step, no TLS on loopback, all recipients or
+// none). Returns the exit code; `queue_id` gets the id from "queued as".
+int submit_smtp(int fd, const Submission& s, std::string& queue_id) {
+  Dialogue d;
+  d.verbose = s.options->verbose;
+  smtp::ClientOptions o;
+  o.helo_name = system_host_name();
+  o.tls = smtp::ClientTlsPolicy::None;
+  o.use_pipelining = false;
+  o.all_recipients_or_none = true;
+  o.transcript = [&d](const smtp::TranscriptEvent& e) { d.observe(e); };
+  smtp::ClientSession session(std::move(o), submission_envelope(s), s.message);
+  const auto results = run_session(fd, session, d);
+  const bool queued = session.messages_sent() == 1 && results.size() == s.recipients.size() &&
+                      std::all_of(results.begin(), results.end(), [](const smtp::RecipientResult& r) {
+                        return r.attempt.outcome == AttemptOutcome::Delivered;
+                      });
+  if (!queued) return refusal_exit(s, d, results);
+  if (auto at = d.text.find("queued as "); at != std::string::npos) queue_id = d.text.substr(at + 10);
   return kExitOk;
 }
 
@@ -443,11 +481,10 @@ int deliver(const SendmailOptions& o, const config::Config& cfg) {
   std::string why_direct = "no relay listener with a fixed port in the configuration";
   std::string queue_id;
   if (auto where = daemon_address(cfg)) {
-    SmtpLink link;
-    link.verbose = o.verbose;
-    link.fd = connect_daemon(where->first, where->second, why_direct);
-    if (link.fd >= 0) {
-      int rc = submit_smtp(link, s, queue_id);
+    const int fd = connect_daemon(where->first, where->second, why_direct);
+    if (fd >= 0) {
+      const int rc = submit_smtp(fd, s, queue_id);
+      ::close(fd);
       if (o.verbose && rc == kExitOk) say("queued as " + queue_id + " by the daemon");
       return rc;
     }

@@ -1,11 +1,12 @@
-// Probe: see Probe.hpp. The same route planner, resolver, MX plan, reply parser and reply
-// classification as delivery; the SMTP dialogue is written out step by step (swaks-style) so each
-// reply can be shown and explained, and so it can stop after RCPT.
+// Probe: see Probe.hpp. The same route planner, resolver, MX plan, reply classification and SMTP
+// client (ClientSession) as delivery. The session runs lock-step with a transcript observer, so
+// each line is shown and each reply explained as it arrives (swaks-style), and it stops after
+// RCPT unless a message is to be sent.
 #include "mta/daemon/Probe.hpp"
 
+#include <arpa/inet.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <arpa/inet.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -31,9 +32,9 @@
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
-#include "mta/smtp/Base64.hpp"
-#include "mta/smtp/DotStuffer.hpp"
+#include "mta/smtp/ClientSession.hpp"
 #include "mta/smtp/ReplyParser.hpp"
+#include "mta/smtp/ServerCapabilities.hpp"
 
 namespace ferry::daemon {
 
@@ -68,7 +69,8 @@ std::string fmt_ms(double ms) {
   return buf;
 }
 
-std::string upper(std::string s) {
+std::string upper(std::string_view in) {
+  std::string s(in);
   for (auto& c : s)
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
   return s;
@@ -190,6 +192,29 @@ struct SessionEnd {
   delivery::ReplyCategory category;
 };
 
+// Where and how to connect: the next hop and the targets it resolved to.
+struct Hop {
+  std::uint16_t port = 25;
+  ProbeTls tls = ProbeTls::FromConfig;
+  bool require_tls = false;  // a route's tls = "required": STARTTLS must work, any certificate
+  std::string auth_user, auth_password;
+  std::string lookup_name;  // to resolve (empty: targets are known)
+  bool by_mx = false;
+  std::vector<delivery::Target> targets;
+};
+
+// What one connection's dialogue showed, beyond the replies themselves.
+struct Dialogue {
+  Clock::time_point sent_at = Clock::now();  // the last command (for the reply's elapsed time)
+  std::string waiting_for = "the greeting";  // what a lost connection interrupted
+  bool starttls_done = false;
+  bool tls_failed = false;       // the handshake after STARTTLS failed
+  bool verify_failed = false;    // --tls=verify and the certificate did not verify
+  bool tls_not_offered = false;  // TLS required, STARTTLS not offered
+  bool lost = false;             // connection lost, timed out or malformed reply
+  std::optional<smtp::RecipientResult> result;
+};
+
 struct Engine {
   asio::io_context io{1};
   const ProbeOptions& opt;
@@ -233,9 +258,9 @@ struct Engine {
         use_awaitable, name);
   }
 
-  ProbeReply explain(const std::string& command, const Reply& r, double elapsed) {
+  ProbeReply explain(std::string_view command, const Reply& r, double elapsed) {
     ProbeReply p;
-    p.command = command;
+    p.command = std::string(command);
     p.code = r.code;
     p.status = r.status.str();
     p.text = r.text;
@@ -276,8 +301,6 @@ struct Engine {
     tcp::socket socket;
     asio::steady_timer timer;
     std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-    smtp::ReplyParser parser;
-    std::string lines;  // raw bytes not yet shown in the transcript
     Clock::time_point t0 = Clock::now();
     bool timed_out = false;
     ProbeConnection& rec;
@@ -299,74 +322,38 @@ struct Engine {
     say(std::string("  ") + dir + ": " + text);
   }
 
-  awaitable<bool> send_line(Conn& c, const std::string& line, const std::string& shown) {
-    note(c, 'C', shown);
-    std::string out = line + "\r\n";
+  // Writes what the session asked for; false with c.rec.error set.
+  awaitable<bool> write(Conn& c, const std::string& bytes, bool message_data) {
     boost::system::error_code ec;
     auto op = [&]() -> awaitable<void> {
       std::size_t n = 0;
-      if (c.tls) std::tie(ec, n) = co_await asio::async_write(*c.tls, asio::buffer(out), kNoThrow);
-      else std::tie(ec, n) = co_await asio::async_write(c.socket, asio::buffer(out), kNoThrow);
+      if (c.tls) std::tie(ec, n) = co_await asio::async_write(*c.tls, asio::buffer(bytes), kNoThrow);
+      else std::tie(ec, n) = co_await asio::async_write(c.socket, asio::buffer(bytes), kNoThrow);
     };
     co_await (op() || guard(c, opt.command_timeout));
     if (ec || c.timed_out) {
-      c.rec.error = c.timed_out ? "timed out while writing" : "write failed: " + ec.message();
+      if (message_data) c.rec.error = c.timed_out ? "timed out sending the message" : ec.message();
+      else c.rec.error = c.timed_out ? "timed out while writing" : "write failed: " + ec.message();
       co_return false;
     }
     co_return true;
   }
 
-  // The next complete reply, or nullopt with c.rec.error set.
-  awaitable<std::optional<Reply>> read_reply(Conn& c) {
-    for (;;) {
-      auto next = c.parser.next();
-      if (!next) {
-        c.rec.error = "malformed reply: " + next.error().message;
-        co_return std::nullopt;
-      }
-      if (*next) co_return std::move(**next);
-      char buf[4096];
-      std::size_t n = 0;
-      boost::system::error_code ec;
-      auto op = [&]() -> awaitable<void> {
-        if (c.tls) std::tie(ec, n) = co_await c.tls->async_read_some(asio::buffer(buf), kNoThrow);
-        else std::tie(ec, n) = co_await c.socket.async_read_some(asio::buffer(buf), kNoThrow);
-      };
-      co_await (op() || guard(c, opt.command_timeout));
-      if (c.timed_out) {
-        c.rec.error = "timed out waiting for the reply";
-        co_return std::nullopt;
-      }
-      if (ec) {
-        c.rec.error = ec == asio::error::eof ? "connection closed by the server" : "read failed: " + ec.message();
-        co_return std::nullopt;
-      }
-      const std::string_view bytes(buf, n);
-      c.lines.append(bytes);
-      for (auto pos = c.lines.find('\n'); pos != std::string::npos; pos = c.lines.find('\n')) {
-        std::string line = c.lines.substr(0, pos);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        c.lines.erase(0, pos + 1);
-        note(c, 'S', line);
-      }
-      c.parser.feed(bytes);
-    }
-  }
-
-  // Sends a command (may be empty: the greeting) and reads + explains its reply.
-  awaitable<std::optional<Reply>> exchange(Conn& c, const std::string& command, const std::string& line,
-                                           const std::string& shown) {
-    const auto t = Clock::now();
-    if (!line.empty() && !co_await send_line(c, line, shown)) co_return std::nullopt;
-    auto reply = co_await read_reply(c);
-    if (!reply) co_return std::nullopt;
-    ProbeReply p = explain(command, *reply, ms_since(t));
-    say("     = " + std::to_string(p.code) + " " + p.code_meaning + "  [" + fmt_ms(p.elapsed_ms) + "]");
-    if (!p.status_meaning.empty()) say("     = " + p.status_meaning);
-    if (!p.category.empty())
-      say("     = category " + p.category + (p.detail.empty() ? "" : " (" + p.detail + ")") + ": " + p.advice);
-    c.rec.replies.push_back(std::move(p));
-    co_return reply;
+  // Reads some bytes of the server's reply; empty with c.rec.error set when the connection failed.
+  awaitable<std::string> read_some(Conn& c) {
+    char buf[4096];
+    std::size_t n = 0;
+    boost::system::error_code ec;
+    auto op = [&]() -> awaitable<void> {
+      if (c.tls) std::tie(ec, n) = co_await c.tls->async_read_some(asio::buffer(buf), kNoThrow);
+      else std::tie(ec, n) = co_await c.socket.async_read_some(asio::buffer(buf), kNoThrow);
+    };
+    co_await (op() || guard(c, opt.command_timeout));
+    if (c.timed_out) c.rec.error = "timed out waiting for the reply";
+    else if (ec)
+      c.rec.error =
+          ec == asio::error::eof ? "connection closed by the server" : "read failed: " + ec.message();
+    co_return c.timed_out || ec ? std::string() : std::string(buf, n);
   }
 
   awaitable<bool> handshake(Conn& c, const std::string& verify_name) {
@@ -399,6 +386,12 @@ struct Engine {
     }
     info.established = true;
     certificate_info(ssl, info);
+    show_certificate(info);
+    c.rec.tls = std::move(info);
+    co_return true;
+  }
+
+  void show_certificate(const ProbeTlsInfo& info) {
     say("  TLS: " + info.version + ", cipher " + info.cipher + "  [" + fmt_ms(info.elapsed_ms) + "]");
     say("    subject:  " + info.subject);
     std::string sans;
@@ -408,51 +401,153 @@ struct Engine {
     say("    valid:    " + info.not_before + " until " + info.not_after);
     say("    verified for " + (info.verify_name.empty() ? std::string("(no name)") : info.verify_name) +
         " against " + trust_label + ": " + (info.verified ? "yes" : "NO (" + info.verify_error + ")"));
-    c.rec.tls = std::move(info);
-    c.parser.reset();  // RFC 3207 §4.2: nothing from before the handshake counts
-    c.lines.clear();
-    co_return true;
   }
 
-  void parse_capabilities(Conn& c, const Reply& ehlo) {
+  // The EHLO keywords as smtp::parse_ehlo read them, each explained.
+  void show_capabilities(Conn& c, const smtp::ServerCapabilities& caps) {
     c.rec.capabilities.clear();
-    std::size_t pos = ehlo.text.find('\n');
-    if (pos == std::string::npos) return;
-    std::string rest = ehlo.text.substr(pos + 1);
+    if (caps.keywords.empty()) return;
     say("  Capabilities:");
-    while (!rest.empty()) {
-      auto nl = rest.find('\n');
-      std::string line = rest.substr(0, nl);
-      rest = nl == std::string::npos ? "" : rest.substr(nl + 1);
-      auto sp = line.find_first_of(" =");
-      ProbeCapability cap;
-      cap.keyword = line.substr(0, sp);
-      cap.parameters = sp == std::string::npos ? "" : line.substr(sp + 1);
-      cap.explanation = explain_capability(cap.keyword, cap.parameters);
+    for (const auto& k : caps.keywords) {
+      ProbeCapability cap{k.keyword, k.parameters, explain_capability(k.keyword, k.parameters)};
       char buf[64];
-      std::snprintf(buf, sizeof buf, "    %-20s ", line.size() > 20 ? cap.keyword.c_str() : line.c_str());
+      std::snprintf(buf, sizeof buf, "    %-20s ", k.line.size() > 20 ? k.keyword.c_str() : k.line.c_str());
       say(std::string(buf) + cap.explanation);
       c.rec.capabilities.push_back(std::move(cap));
     }
   }
 
-  bool has_capability(const Conn& c, const std::string& keyword) const {
-    for (const auto& cap : c.rec.capabilities)
-      if (upper(cap.keyword) == keyword) return true;
-    return false;
+  static bool must_tls(const Hop& hop) { return hop.tls == ProbeTls::Verify || hop.require_tls; }
+  static bool tries_starttls(const Hop& hop) {
+    return hop.tls != ProbeTls::None && hop.tls != ProbeTls::Implicit;
   }
 
-  SessionEnd reply_end(const ProbeConnection& rec, bool final, const std::string& what) {
+  // The transcript observer: shows each line as it goes, explains each reply, notes the TLS steps.
+  void observe(Conn& c, const Hop& hop, Dialogue& d, const smtp::TranscriptEvent& e) {
+    using K = smtp::TranscriptKind;
+    if (e.kind == K::Sent) {
+      note(c, 'C', std::string(e.line));
+      d.sent_at = Clock::now();
+      if (e.line.starts_with("<")) return;  // AUTH LOGIN's hidden credentials: still AUTH
+      const std::string verb = upper(e.line.substr(0, e.line.find_first_of(" :")));
+      d.waiting_for = verb == "MAIL" ? "MAIL FROM" : verb == "RCPT" ? "RCPT TO" : verb;
+      if (verb == "EHLO" && d.starttls_done) d.waiting_for = "EHLO after STARTTLS";
+    } else if (e.kind == K::MessageData) {
+      note(c, 'C', "<message: " + std::to_string(e.octets) + " octets, dot-stuffed, then \".\">");
+      d.sent_at = Clock::now();
+      d.waiting_for = "the message data";
+    } else if (e.kind == K::Received) {
+      note(c, 'S', std::string(e.line));
+    } else {
+      explain_reply(c, hop, d, e.command, *e.reply);
+    }
+  }
+
+  void explain_reply(Conn& c, const Hop& hop, Dialogue& d, std::string_view command, const Reply& reply) {
+    ProbeReply p = explain(command, reply, ms_since(d.sent_at));
+    say("     = " + std::to_string(p.code) + " " + p.code_meaning + "  [" + fmt_ms(p.elapsed_ms) + "]");
+    if (!p.status_meaning.empty()) say("     = " + p.status_meaning);
+    if (!p.category.empty())
+      say("     = category " + p.category +
+          (p.detail.empty() || command == "end of data" ? "" : " (" + p.detail + ")") + ": " + p.advice);
+    c.rec.replies.push_back(std::move(p));
+    if (command == "EHLO" && reply.code / 100 == 2) {
+      const smtp::ServerCapabilities caps = smtp::parse_ehlo(reply.text);
+      show_capabilities(c, caps);
+      if (tries_starttls(hop) && !d.starttls_done && !caps.starttls) {
+        if (must_tls(hop)) {
+          d.tls_not_offered = true;
+          c.rec.error = "STARTTLS not offered";
+        } else {
+          say("  STARTTLS not offered: continuing in plaintext (opportunistic)");
+        }
+      }
+    } else if (command == "STARTTLS" && reply.code / 100 != 2 && !must_tls(hop)) {
+      say("  STARTTLS refused: continuing in plaintext (opportunistic)");
+    }
+  }
+
+  smtp::ClientSession make_session(Conn& c, const Hop& hop, Dialogue& d, const delivery::Target& target) {
+    smtp::ClientOptions o;
+    o.helo_name = opt.ehlo_name;
+    o.tls = hop.tls == ProbeTls::None || hop.tls == ProbeTls::Implicit ? smtp::ClientTlsPolicy::None
+            : hop.tls == ProbeTls::Verify                              ? smtp::ClientTlsPolicy::Verify
+            : hop.require_tls                                          ? smtp::ClientTlsPolicy::Required
+                                                                       : smtp::ClientTlsPolicy::Opportunistic;
+    o.tls_active = hop.tls == ProbeTls::Implicit;
+    o.auth_user = hop.auth_user;
+    o.auth_password = hop.auth_password;
+    o.auth_over_plaintext = true;  // the operator asked for this dialogue, on this connection
+    o.use_pipelining = false;      // one command, one reply, one explanation
+    o.stop_after_rcpt = !opt.message;
+    o.all_recipients_or_none = true;  // one recipient: its refusal ends the dialogue, no RSET
+    o.remote_host = target.host;
+    o.remote_ip = target.ip;
+    o.remote_port = hop.port;
+    o.transcript = [this, &c, &hop, &d](const smtp::TranscriptEvent& e) { observe(c, hop, d, e); };
+    Envelope envelope;
+    envelope.reverse_path = opt.sender;
+    envelope.recipients.push_back(EnvelopeRecipient{opt.recipient, "", kNotifyUnspecified});
+    return smtp::ClientSession(std::move(o), std::move(envelope),
+                               opt.message ? *opt.message : std::string_view{});
+  }
+
+  // After the server's 220 to STARTTLS: the handshake, and the certificate check --tls=verify asks.
+  awaitable<void> start_tls(Conn& c, smtp::ClientSession& s, const Hop& hop, Dialogue& d,
+                            const std::string& verify_name) {
+    // Awaited into a variable, not inside the condition: GCC 12 miscompiled that form here (SIGILL).
+    const bool established = co_await handshake(c, verify_name);
+    if (!established) {
+      d.tls_failed = true;
+      c.rec.error = c.rec.tls ? c.rec.tls->error : "handshake failed";
+      s.connection_lost("TLS handshake failed");
+    } else if (hop.tls == ProbeTls::Verify && !c.rec.tls->verified) {
+      d.verify_failed = true;
+      c.rec.error = "certificate not verified for " + c.rec.tls->verify_name + ": " + c.rec.tls->verify_error;
+      s.finish();  // nothing more over a connection we do not trust
+    } else {
+      d.starttls_done = true;
+      s.tls_started();
+    }
+  }
+
+  // Drives the session until it closes: perform its actions, read, feed; QUIT once it is idle.
+  awaitable<void> converse(Conn& c, smtp::ClientSession& s, const Hop& hop, Dialogue& d,
+                           const std::string& verify_name) {
+    while (!s.closed() || s.has_action()) {
+      for (auto& action : s.take_actions()) {
+        if (auto* send = std::get_if<smtp::ClientSend>(&action)) {
+          if (!d.lost && !co_await write(c, send->bytes, send->message_data)) d.lost = true;
+          if (!d.lost && send->message_data) d.waiting_for = "the reply to the final dot";
+        } else if (std::holds_alternative<smtp::ClientStartTls>(action)) {
+          if (!d.lost) co_await start_tls(c, s, hop, d, verify_name);
+        } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
+          if (!done->results.empty()) d.result = done->results.front();
+        }
+      }
+      if (d.lost && !s.closed()) s.connection_lost(c.rec.error);
+      if (s.closed() || s.has_action()) continue;  // e.g. the EHLO after the TLS handshake
+      if (s.idle()) {
+        s.finish();
+        continue;
+      }
+      const std::string bytes = co_await read_some(c);
+      if (bytes.empty()) {
+        d.lost = true;
+        continue;
+      }
+      s.feed(bytes);
+    }
+  }
+
+  SessionEnd reply_end(const ProbeReply& deciding, bool final, const std::string& what) {
     SessionEnd e;
     e.final = final;
-    // the deciding reply: the last one before our QUIT
-    auto it = rec.replies.rbegin();
-    while (it != rec.replies.rend() && it->command == "QUIT") ++it;
-    e.reply = it != rec.replies.rend() ? *it : rec.replies.back();
-    const int code = e.reply->code;
+    e.reply = deciding;
+    const int code = deciding.code;
     e.verdict = code < 400 ? ProbeVerdict::Accepted : code < 500 ? ProbeVerdict::TempFail : ProbeVerdict::Rejected;
-    Reply r{code, {}, e.reply->text};
-    smtp::parse_enhanced_status(e.reply->status + " ", r.status);
+    Reply r{code, {}, deciding.text};
+    smtp::parse_enhanced_status(deciding.status + " ", r.status);
     e.category = delivery::classify_reply_category(r);
     e.summary = what + ": " + reply_line(r);
     return e;
@@ -468,9 +563,65 @@ struct Engine {
     return e;
   }
 
-  awaitable<SessionEnd> session(Conn& c, const delivery::Target& target, std::uint16_t port, ProbeTls tls,
-                                bool require_tls, const std::string& verify_name, const std::string& auth_user,
-                                const std::string& auth_password) {
+  // The session ended without a deciding reply: TLS trouble, a lost connection, or a refusal the
+  // client made itself (no AUTH mechanism, SIZE, 8BITMIME, SMTPUTF8).
+  std::optional<SessionEnd> local_conclusion(Conn& c, const Dialogue& d) {
+    using K = delivery::NetworkErrorKind;
+    auto& rec = c.rec;
+    if (d.tls_failed)
+      return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "STARTTLS handshake failed");
+    if (d.verify_failed)
+      return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "TLS verification failed");
+    if (d.tls_not_offered) return local_end(rec, K::TlsNotOffered, ProbeVerdict::TempFail, "TLS is required");
+    const std::string malformed = "malformed reply from server: ";
+    if (d.result && d.result->attempt.reply.starts_with(malformed)) {
+      rec.error = "malformed reply: " + d.result->attempt.reply.substr(malformed.size());
+      return local_end(rec, K::ConnectionDropped, ProbeVerdict::TempFail,
+                       "connection failed during " + d.waiting_for);
+    }
+    if (d.lost && d.waiting_for != "QUIT")  // a server that leaves without answering QUIT is fine
+      return local_end(rec, K::ConnectionDropped, ProbeVerdict::TempFail,
+                       "connection failed during " + d.waiting_for);
+    if (d.result && d.result->attempt.code == 0) {
+      const Attempt& a = d.result->attempt;
+      SessionEnd e;
+      e.final = a.outcome == AttemptOutcome::Permanent;
+      e.verdict = a.outcome == AttemptOutcome::Permanent ? ProbeVerdict::Rejected : ProbeVerdict::TempFail;
+      e.summary = a.status + " " + a.reply;
+      e.category = delivery::classify_reply_category(a);
+      return e;
+    }
+    return std::nullopt;
+  }
+
+  // The reply that decided (the last one before our QUIT) and what it means for the probe.
+  SessionEnd conclusion(Conn& c, const Dialogue& d) {
+    if (auto local = local_conclusion(c, d)) return *local;
+    auto it = c.rec.replies.rbegin();
+    while (it != c.rec.replies.rend() && (it->command == "QUIT" || it->command == "RSET")) ++it;
+    if (it == c.rec.replies.rend())
+      return local_end(c.rec, delivery::NetworkErrorKind::ConnectionDropped, ProbeVerdict::TempFail,
+                       "connection failed during the greeting");
+    const ProbeReply& r = *it;
+    const bool ok = r.code / 100 == 2;
+    const bool not_421 = r.code != 421;
+    if (r.command == "greeting") return reply_end(r, false, "the server refused the connection");
+    if (r.command == "EHLO")
+      return reply_end(r, false, d.starttls_done ? "EHLO after STARTTLS refused" : "EHLO refused");
+    if (r.command == "HELO") return reply_end(r, false, "HELO refused");
+    if (r.command == "STARTTLS") return reply_end(r, false, "STARTTLS refused, but TLS is required");
+    if (r.command == "AUTH") return reply_end(r, true, "authentication refused");
+    if (r.command == "MAIL FROM") return reply_end(r, not_421, "MAIL FROM refused");
+    if (r.command == "RCPT TO")
+      return ok ? reply_end(r, true, "the recipient would be accepted (RCPT TO)")
+                : reply_end(r, not_421, "RCPT TO refused");
+    if (r.command == "DATA") return reply_end(r, not_421, "DATA refused");
+    res.sent_data = true;
+    return reply_end(r, true, ok ? "the message was accepted" : "the message was refused");
+  }
+
+  // Opens the TCP connection; a SessionEnd when it could not be made.
+  awaitable<std::optional<SessionEnd>> connect(Conn& c, const delivery::Target& target, std::uint16_t port) {
     using K = delivery::NetworkErrorKind;
     auto& rec = c.rec;
     boost::system::error_code ec;
@@ -498,314 +649,197 @@ struct Engine {
     boost::system::error_code ignored;
     c.socket.set_option(tcp::no_delay(true), ignored);
     say("  connected in " + fmt_ms(rec.connect_ms));
+    co_return std::nullopt;
+  }
 
-    auto lost = [&](const std::string& phase) {
-      return local_end(rec, K::ConnectionDropped, ProbeVerdict::TempFail, "connection failed during " + phase);
-    };
-    auto quit = [&]() -> awaitable<void> {
-      (void)co_await exchange(c, "QUIT", "QUIT", "QUIT");
-      c.socket.close(ignored);
-    };
-
-    if (tls == ProbeTls::Implicit) {
+  awaitable<SessionEnd> session(Conn& c, const delivery::Target& target, const Hop& hop,
+                                const std::string& verify_name) {
+    std::optional<SessionEnd> failed = co_await connect(c, target, hop.port);
+    if (failed) co_return *failed;
+    Dialogue d;
+    if (hop.tls == ProbeTls::Implicit) {
       say("  implicit TLS (RFC 8314): handshake before the greeting");
-      if (!co_await handshake(c, verify_name)) {
-        rec.error = rec.tls ? rec.tls->error : "handshake failed";
-        co_return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "TLS handshake failed");
+      const bool established = co_await handshake(c, verify_name);  // not in the condition: see start_tls
+      if (!established) {
+        c.rec.error = c.rec.tls ? c.rec.tls->error : "handshake failed";
+        co_return local_end(c.rec, delivery::NetworkErrorKind::TlsFailure, ProbeVerdict::TempFail,
+                            "TLS handshake failed");
       }
     }
-    auto greeting = co_await exchange(c, "greeting", "", "");
-    if (!greeting) co_return lost("the greeting");
-    if (greeting->code / 100 != 2) {
-      co_await quit();
-      co_return reply_end(rec, false, "the server refused the connection");
-    }
-    auto ehlo = co_await exchange(c, "EHLO", "EHLO " + opt.ehlo_name, "EHLO " + opt.ehlo_name);
-    if (!ehlo) co_return lost("EHLO");
-    if (ehlo->code / 100 == 2) {
-      parse_capabilities(c, *ehlo);
-    } else if (ehlo->code == 421) {
-      co_return reply_end(rec, false, "EHLO refused");
-    } else {
-      auto helo = co_await exchange(c, "HELO", "HELO " + opt.ehlo_name, "HELO " + opt.ehlo_name);
-      if (!helo) co_return lost("HELO");
-      if (helo->code / 100 != 2) {
-        co_await quit();
-        co_return reply_end(rec, false, "HELO refused");
-      }
-    }
-
-    const bool must_tls = tls == ProbeTls::Verify || require_tls;
-    if (tls != ProbeTls::None && tls != ProbeTls::Implicit) {
-      if (has_capability(c, "STARTTLS")) {
-        auto st = co_await exchange(c, "STARTTLS", "STARTTLS", "STARTTLS");
-        if (!st) co_return lost("STARTTLS");
-        if (st->code == 220) {
-          if (!co_await handshake(c, verify_name)) {
-            rec.error = rec.tls ? rec.tls->error : "handshake failed";
-            co_return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "STARTTLS handshake failed");
-          }
-          auto again = co_await exchange(c, "EHLO", "EHLO " + opt.ehlo_name, "EHLO " + opt.ehlo_name);
-          if (!again) co_return lost("EHLO after STARTTLS");
-          if (again->code / 100 != 2) {
-            co_await quit();
-            co_return reply_end(rec, false, "EHLO after STARTTLS refused");
-          }
-          parse_capabilities(c, *again);
-        } else if (must_tls) {
-          co_await quit();
-          co_return reply_end(rec, false, "STARTTLS refused, but TLS is required");
-        } else {
-          say("  STARTTLS refused: continuing in plaintext (opportunistic)");
-        }
-      } else if (must_tls) {
-        rec.error = "STARTTLS not offered";
-        co_await quit();
-        co_return local_end(rec, K::TlsNotOffered, ProbeVerdict::TempFail, "TLS is required");
-      } else {
-        say("  STARTTLS not offered: continuing in plaintext (opportunistic)");
-      }
-    }
-    if (tls == ProbeTls::Verify) {
-      if (rec.tls && rec.tls->established && !rec.tls->verified) {
-        rec.error = "certificate not verified for " + rec.tls->verify_name + ": " + rec.tls->verify_error;
-        co_await quit();
-        co_return local_end(rec, K::TlsFailure, ProbeVerdict::TempFail, "TLS verification failed");
-      }
-    }
-
-    if (!auth_user.empty()) {
-      std::string raw;
-      raw.push_back('\0');
-      raw += auth_user;
-      raw.push_back('\0');
-      raw += auth_password;
-      auto a = co_await exchange(c, "AUTH", "AUTH PLAIN " + smtp::base64_encode(raw), "AUTH PLAIN <credentials hidden>");
-      if (!a) co_return lost("AUTH");
-      if (a->code / 100 != 2) {
-        co_await quit();
-        co_return reply_end(rec, true, "authentication refused");
-      }
-    }
-
-    const std::string mail = "MAIL FROM:<" + opt.sender + ">";
-    auto m = co_await exchange(c, "MAIL FROM", mail, mail);
-    if (!m) co_return lost("MAIL FROM");
-    if (m->code / 100 != 2) {
-      co_await quit();
-      co_return reply_end(rec, m->code != 421, "MAIL FROM refused");
-    }
-    const std::string rcpt = "RCPT TO:<" + opt.recipient + ">";
-    auto r = co_await exchange(c, "RCPT TO", rcpt, rcpt);
-    if (!r) co_return lost("RCPT TO");
-    if (r->code / 100 != 2) {
-      co_await quit();
-      co_return reply_end(rec, r->code != 421, "RCPT TO refused");
-    }
-    if (!opt.message) {
-      co_await quit();
-      co_return reply_end(rec, true, "the recipient would be accepted (RCPT TO)");
-    }
-    auto d = co_await exchange(c, "DATA", "DATA", "DATA");
-    if (!d) co_return lost("DATA");
-    if (d->code != 354) {
-      co_await quit();
-      co_return reply_end(rec, d->code != 421, "DATA refused");
-    }
-    const std::string payload = smtp::dot_stuff(*opt.message);
-    note(c, 'C', "<message: " + std::to_string(opt.message->size()) + " octets, dot-stuffed, then \".\">");
-    {
-      boost::system::error_code wec;
-      auto op = [&]() -> awaitable<void> {
-        std::size_t n = 0;
-        if (c.tls) std::tie(wec, n) = co_await asio::async_write(*c.tls, asio::buffer(payload), kNoThrow);
-        else std::tie(wec, n) = co_await asio::async_write(c.socket, asio::buffer(payload), kNoThrow);
-      };
-      co_await (op() || guard(c, opt.command_timeout));
-      if (wec || c.timed_out) {
-        rec.error = c.timed_out ? "timed out sending the message" : wec.message();
-        co_return lost("the message data");
-      }
-    }
-    const auto t = Clock::now();
-    auto done = co_await read_reply(c);
-    if (!done) co_return lost("the reply to the final dot");
-    ProbeReply p = explain("end of data", *done, ms_since(t));
-    say("     = " + std::to_string(p.code) + " " + p.code_meaning + "  [" + fmt_ms(p.elapsed_ms) + "]");
-    if (!p.status_meaning.empty()) say("     = " + p.status_meaning);
-    if (!p.category.empty()) say("     = category " + p.category + ": " + p.advice);
-    rec.replies.push_back(std::move(p));
-    res.sent_data = true;
-    SessionEnd e = reply_end(rec, true, done->code / 100 == 2 ? "the message was accepted" : "the message was refused");
-    co_await quit();
-    co_return e;
+    smtp::ClientSession s = make_session(c, hop, d, target);
+    d.sent_at = Clock::now();
+    co_await converse(c, s, hop, d, verify_name);
+    co_return conclusion(c, d);
   }
 
   // ---- the whole probe ----
-  awaitable<void> run() {
-    using K = delivery::NetworkErrorKind;
-    res.recipient = opt.recipient;
-    res.sender = opt.sender;
-    res.domain = std::string(delivery::domain_of(opt.recipient));
-    say("Probing <" + opt.recipient + "> from <" + opt.sender + ">" + (opt.message ? " (sending a message)" : " (no message is sent)"));
-    if (res.domain.empty()) {
-      res.summary = "not an address: " + opt.recipient;
-      res.verdict = ProbeVerdict::Unreachable;
-      co_return;
-    }
 
-    // Where to connect: --host, a [[route]], an address literal or the MX.
-    std::uint16_t port = opt.default_port;
-    ProbeTls tls = opt.tls;
-    std::string auth_user = opt.auth_user, auth_password = opt.auth_password;
-    std::string lookup_name;
-    bool by_mx = false;
-    bool require_tls = false;  // a route's tls = "required": STARTTLS must work, any certificate
-    std::vector<delivery::Target> targets;
+  // Where to connect: --host, a [[route]], an address literal or the MX. False when the probe
+  // already has its answer (no route).
+  bool plan_hop(Hop& hop) {
+    using K = delivery::NetworkErrorKind;
+    hop.port = opt.default_port;
+    hop.tls = opt.tls;
+    hop.auth_user = opt.auth_user;
+    hop.auth_password = opt.auth_password;
     if (opt.host) {
-      port = opt.port.value_or(opt.default_port);
+      hop.port = opt.port.value_or(opt.default_port);
       res.mx_kind = "host";
       res.route = "--host " + *opt.host;
       boost::system::error_code ec;
       std::string h = *opt.host;
       if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
       auto ip = asio::ip::make_address(h, ec);
-      if (!ec) targets.push_back({"[" + ip.to_string() + "]", ip.to_string(), 0});
-      else lookup_name = h;
+      if (!ec) hop.targets.push_back({"[" + ip.to_string() + "]", ip.to_string(), 0});
+      else hop.lookup_name = h;
+      return true;
+    }
+    delivery::RouteDefaults defaults;
+    defaults.port = opt.default_port;
+    auto planned = delivery::plan_route(res.domain, opt.routes, defaults);
+    if (auto* err = std::get_if<delivery::NetworkError>(&planned)) {
+      finish_local(err->kind, err->detail,
+                   err->kind == K::BadAddressLiteral ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
+                   std::string("no route: ") + delivery::to_string(err->kind) + " " + err->detail);
+      return false;
+    }
+    apply_route(hop, std::get<delivery::RoutePlan>(planned));
+    return true;
+  }
+
+  void apply_route(Hop& hop, const delivery::RoutePlan& plan) {
+    hop.port = opt.port.value_or(plan.port);
+    if (hop.tls == ProbeTls::FromConfig) {
+      hop.tls = plan.implicit_tls                         ? ProbeTls::Implicit
+                : plan.tls == delivery::TlsPolicy::Verify ? ProbeTls::Verify
+                : plan.tls == delivery::TlsPolicy::None   ? ProbeTls::None
+                                                          : ProbeTls::Opportunistic;
+      hop.require_tls = plan.tls == delivery::TlsPolicy::Required;
+    }
+    // Verified as delivery verifies: the route's tls_name, and its private CA instead of the
+    // system's (the file was checked when the configuration was read).
+    route_tls_name = plan.tls_name;
+    if (!plan.tls_ca_file.empty()) {
+      SSL_CTX_set_cert_store(tls_ctx.native_handle(), X509_STORE_new());
+      boost::system::error_code ignored;
+      tls_ctx.load_verify_file(plan.tls_ca_file, ignored);
+      trust_label = "tls_ca_file " + plan.tls_ca_file;
+    }
+    if (hop.auth_user.empty()) {
+      hop.auth_user = plan.auth_user;
+      hop.auth_password = plan.auth_password;
+    }
+    if (plan.routed) {
+      res.mx_kind = "route";
+      res.route = "[[route]] for " + res.domain + " → " + plan.name + ":" + std::to_string(hop.port);
     } else {
-      delivery::RouteDefaults defaults;
-      defaults.port = opt.default_port;
-      auto planned = delivery::plan_route(res.domain, opt.routes, defaults);
-      if (auto* err = std::get_if<delivery::NetworkError>(&planned)) {
-        finish_local(err->kind, err->detail,
-                     err->kind == K::BadAddressLiteral ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
-                     std::string("no route: ") + delivery::to_string(err->kind) + " " + err->detail);
-        co_return;
-      }
-      const auto& plan = std::get<delivery::RoutePlan>(planned);
-      port = opt.port.value_or(plan.port);
-      if (tls == ProbeTls::FromConfig) {
-        tls = plan.implicit_tls ? ProbeTls::Implicit
-              : plan.tls == delivery::TlsPolicy::Verify ? ProbeTls::Verify
-              : plan.tls == delivery::TlsPolicy::None   ? ProbeTls::None
-                                                        : ProbeTls::Opportunistic;
-        require_tls = plan.tls == delivery::TlsPolicy::Required;
-      }
-      // Verified as delivery verifies: the route's tls_name, and its private CA instead of the
-      // system's (the file was checked when the configuration was read).
-      route_tls_name = plan.tls_name;
-      if (!plan.tls_ca_file.empty()) {
-        SSL_CTX_set_cert_store(tls_ctx.native_handle(), X509_STORE_new());
-        boost::system::error_code ignored;
-        tls_ctx.load_verify_file(plan.tls_ca_file, ignored);
-        trust_label = "tls_ca_file " + plan.tls_ca_file;
-      }
-      if (auth_user.empty()) {
-        auth_user = plan.auth_user;
-        auth_password = plan.auth_password;
-      }
-      if (plan.routed) {
-        res.mx_kind = "route";
-        res.route = "[[route]] for " + res.domain + " → " + plan.name + ":" + std::to_string(port);
-      } else {
-        res.route = "MX of " + plan.name;
-      }
-      if (plan.lookup == delivery::RoutePlan::Lookup::Literal && plan.literal) {
-        if (!plan.routed) res.mx_kind = "literal";
-        targets.push_back({plan.name, plan.literal->str(), 0});
-      } else {
-        lookup_name = plan.name;
-        by_mx = true;
-      }
+      res.route = "MX of " + plan.name;
     }
-    if (tls == ProbeTls::FromConfig) tls = ProbeTls::Opportunistic;
-    say("Next hop: " + res.route + ", port " + std::to_string(port) + ", TLS " +
-        (tls == ProbeTls::None ? "none" : tls == ProbeTls::Opportunistic ? "opportunistic" : tls == ProbeTls::Verify ? "verify" : "implicit"));
-
-    if (!lookup_name.empty()) {
-      ResolverOptions ropts;
-      ropts.servers = opt.dns_servers;
-      auto r = Resolver::create(io.get_executor(), ropts);
-      if (!r) {
-        res.summary = "resolver: " + r.error().message;
-        res.verdict = ProbeVerdict::Unreachable;
-        co_return;
-      }
-      resolver = r.value();
-      std::vector<delivery::MxHost> hosts;
-      delivery::MxPlanOptions mopts;
-      mopts.max_addresses = opt.max_addresses;
-      if (by_mx) {
-        const auto t = Clock::now();
-        MxAnswer mx = co_await resolve_mx(lookup_name);
-        ProbeDnsStep step{lookup_name, "MX", to_string(mx.status), mx.error, {}, ms_since(t)};
-        for (const auto& rec : mx.records)
-          step.records.push_back({std::to_string(rec.preference) + " " + (rec.host.empty() ? "." : rec.host), mx.ttl});
-        record_dns(std::move(step));
-        const delivery::MxAnswer answer = plan_mx_answer(mx);
-        auto planned = delivery::plan_mx_hosts(lookup_name, answer, mopts, rand);
-        if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
-          if (e->kind == K::DnsNullMx) {
-            res.mx_kind = "null";
-            say("    null MX (RFC 7505): the domain accepts no mail");
-            finish_local(e->kind, "", ProbeVerdict::Rejected, lookup_name + " has a null MX: it accepts no mail (RFC 7505)");
-          } else if (e->kind == K::DnsNxDomain) {
-            finish_local(e->kind, "", ProbeVerdict::Unreachable, lookup_name + " does not exist (NXDOMAIN)");
-          } else {
-            finish_local(e->kind, mx.error, e->kind == K::MailLoop ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
-                         std::string("MX lookup: ") + delivery::to_string(e->kind) + (mx.error.empty() ? "" : " (" + mx.error + ")"));
-          }
-          co_return;
-        }
-        hosts = std::get<std::vector<delivery::MxHost>>(planned);
-        if (answer.status != delivery::DnsStatus::Ok) {
-          if (res.mx_kind.empty()) res.mx_kind = "implicit";
-          say("    no MX records: implicit MX, the domain's own address (RFC 5321 §5.1)");
-        } else if (res.mx_kind.empty()) {
-          res.mx_kind = "mx";
-        }
-      } else {
-        hosts.push_back({delivery::normalize_host(lookup_name), 0});
-      }
-      std::vector<delivery::HostAddresses> addresses;
-      for (const auto& h : hosts) {
-        const auto t = Clock::now();
-        AddressAnswer a = co_await resolve_addresses(h.host);
-        ProbeDnsStep step{h.host, "A/AAAA", to_string(a.status), a.error, {}, ms_since(t)};
-        for (const auto& ip : a.addresses) step.records.push_back({ip, a.ttl});
-        record_dns(std::move(step));
-        addresses.push_back(plan_host_addresses(h.host, a));
-      }
-      auto planned = delivery::plan_targets(hosts, addresses, mopts);
-      if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
-        finish_local(e->kind, e->detail, ProbeVerdict::Unreachable,
-                     std::string("no address to connect to: ") + delivery::to_string(e->kind));
-        co_return;
-      }
-      targets = std::get<std::vector<delivery::Target>>(planned);
+    if (plan.lookup == delivery::RoutePlan::Lookup::Literal && plan.literal) {
+      if (!plan.routed) res.mx_kind = "literal";
+      hop.targets.push_back({plan.name, plan.literal->str(), 0});
+    } else {
+      hop.lookup_name = plan.name;
+      hop.by_mx = true;
     }
-    std::string order;
-    for (const auto& t : targets) order += (order.empty() ? "" : ", ") + relay_name(t);
-    say("Delivery order: " + order);
+  }
 
+  // The MX hosts of hop.lookup_name (RFC 5321 §5.1), or the name itself; nullopt when the probe
+  // has its answer (null MX, NXDOMAIN, lookup failure).
+  awaitable<std::optional<std::vector<delivery::MxHost>>> mx_hosts(const Hop& hop,
+                                                                   const delivery::MxPlanOptions& mopts) {
+    using K = delivery::NetworkErrorKind;
+    const std::string& name = hop.lookup_name;
+    if (!hop.by_mx) co_return std::vector<delivery::MxHost>{{delivery::normalize_host(name), 0}};
+    const auto t = Clock::now();
+    MxAnswer mx = co_await resolve_mx(name);
+    ProbeDnsStep step{name, "MX", to_string(mx.status), mx.error, {}, ms_since(t)};
+    for (const auto& rec : mx.records)
+      step.records.push_back(
+          {std::to_string(rec.preference) + " " + (rec.host.empty() ? "." : rec.host), mx.ttl});
+    record_dns(std::move(step));
+    const delivery::MxAnswer answer = plan_mx_answer(mx);
+    auto planned = delivery::plan_mx_hosts(name, answer, mopts, rand);
+    if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
+      if (e->kind == K::DnsNullMx) {
+        res.mx_kind = "null";
+        say("    null MX (RFC 7505): the domain accepts no mail");
+        finish_local(e->kind, "", ProbeVerdict::Rejected,
+                     name + " has a null MX: it accepts no mail (RFC 7505)");
+      } else if (e->kind == K::DnsNxDomain) {
+        finish_local(e->kind, "", ProbeVerdict::Unreachable, name + " does not exist (NXDOMAIN)");
+      } else {
+        finish_local(e->kind, mx.error,
+                     e->kind == K::MailLoop ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
+                     std::string("MX lookup: ") + delivery::to_string(e->kind) +
+                         (mx.error.empty() ? "" : " (" + mx.error + ")"));
+      }
+      co_return std::nullopt;
+    }
+    if (answer.status != delivery::DnsStatus::Ok) {
+      if (res.mx_kind.empty()) res.mx_kind = "implicit";
+      say("    no MX records: implicit MX, the domain's own address (RFC 5321 §5.1)");
+    } else if (res.mx_kind.empty()) {
+      res.mx_kind = "mx";
+    }
+    co_return std::get<std::vector<delivery::MxHost>>(std::move(planned));
+  }
+
+  // Resolves hop.lookup_name into hop.targets; false when the probe has its answer.
+  awaitable<bool> resolve_targets(Hop& hop) {
+    ResolverOptions ropts;
+    ropts.servers = opt.dns_servers;
+    auto r = Resolver::create(io.get_executor(), ropts);
+    if (!r) {
+      res.summary = "resolver: " + r.error().message;
+      res.verdict = ProbeVerdict::Unreachable;
+      co_return false;
+    }
+    resolver = r.value();
+    delivery::MxPlanOptions mopts;
+    mopts.max_addresses = opt.max_addresses;
+    auto hosts = co_await mx_hosts(hop, mopts);
+    if (!hosts) co_return false;
+    std::vector<delivery::HostAddresses> addresses;
+    for (const auto& h : *hosts) {
+      const auto t = Clock::now();
+      AddressAnswer a = co_await resolve_addresses(h.host);
+      ProbeDnsStep step{h.host, "A/AAAA", to_string(a.status), a.error, {}, ms_since(t)};
+      for (const auto& ip : a.addresses) step.records.push_back({ip, a.ttl});
+      record_dns(std::move(step));
+      addresses.push_back(plan_host_addresses(h.host, a));
+    }
+    auto planned = delivery::plan_targets(*hosts, addresses, mopts);
+    if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
+      finish_local(e->kind, e->detail, ProbeVerdict::Unreachable,
+                   std::string("no address to connect to: ") + delivery::to_string(e->kind));
+      co_return false;
+    }
+    hop.targets = std::get<std::vector<delivery::Target>>(std::move(planned));
+    co_return true;
+  }
+
+  // One target after the other until a server gives the answer.
+  awaitable<void> try_targets(const Hop& hop) {
     SessionEnd last;
     last.summary = "no host to connect to";
-    for (const auto& target : targets) {
+    for (const auto& target : hop.targets) {
       res.connections.push_back({});
       ProbeConnection& rec = res.connections.back();
       rec.host = target.host;
       rec.ip = target.ip;
-      rec.port = port;
+      rec.port = hop.port;
       Conn c(io, rec);
       // The certificate should name the host we looked up: the MX (or the route's relay host).
       const std::string verify_name = !route_tls_name.empty()                   ? route_tls_name
                                       : opt.host && target.host.front() == '[' ? *opt.host
                                                                                : target.host;
-      last = co_await session(c, target, port, tls, require_tls, verify_name, auth_user, auth_password);
+      last = co_await session(c, target, hop, verify_name);
       boost::system::error_code ignored;
       c.socket.close(ignored);
       if (last.final) break;
-      if (!last.summary.empty()) say("  -> " + last.summary + (&target != &targets.back() ? "; trying the next host" : ""));
+      if (!last.summary.empty())
+        say("  -> " + last.summary + (&target != &hop.targets.back() ? "; trying the next host" : ""));
     }
     res.verdict = last.verdict;
     res.summary = last.summary;
@@ -813,6 +847,32 @@ struct Engine {
     res.category = std::string(last.category.category);
     res.advice = std::string(last.category.advice);
     res.detail = std::string(last.category.detail);
+  }
+
+  awaitable<void> run() {
+    res.recipient = opt.recipient;
+    res.sender = opt.sender;
+    res.domain = std::string(delivery::domain_of(opt.recipient));
+    say("Probing <" + opt.recipient + "> from <" + opt.sender + ">" +
+        (opt.message ? " (sending a message)" : " (no message is sent)"));
+    if (res.domain.empty()) {
+      res.summary = "not an address: " + opt.recipient;
+      res.verdict = ProbeVerdict::Unreachable;
+      co_return;
+    }
+    Hop hop;
+    if (!plan_hop(hop)) co_return;
+    if (hop.tls == ProbeTls::FromConfig) hop.tls = ProbeTls::Opportunistic;
+    say("Next hop: " + res.route + ", port " + std::to_string(hop.port) + ", TLS " +
+        (hop.tls == ProbeTls::None            ? "none"
+         : hop.tls == ProbeTls::Opportunistic ? "opportunistic"
+         : hop.tls == ProbeTls::Verify        ? "verify"
+                                              : "implicit"));
+    if (!hop.lookup_name.empty() && !co_await resolve_targets(hop)) co_return;
+    std::string order;
+    for (const auto& t : hop.targets) order += (order.empty() ? "" : ", ") + relay_name(t);
+    say("Delivery order: " + order);
+    co_await try_targets(hop);
   }
 };
 

@@ -1,6 +1,7 @@
-// Probe: `ferry probe` — resolve, connect and speak SMTP to a recipient's MX by hand, explaining
-// every step. Contract: runs on its own single-threaded io_context; reports human lines as it goes
-// (optional callback) and returns the whole story as plain data; never sends DATA unless asked.
+// Probe: `ferry probe` — resolve, connect and speak SMTP to a recipient's MX with delivery's own
+// client (smtp::ClientSession), explaining every step. Contract: runs on its own single-threaded
+// io_context; reports human lines as it goes (optional callback) and returns the whole story as
+// plain data; never sends DATA unless asked; never shows AUTH credentials.
 #pragma once
 
 #include <chrono>

@@ -97,6 +97,7 @@ void ClientSession::reset_envelope(Envelope envelope, std::string_view body,
 // ---- actions -------------------------------------------------------------------------------
 
 void ClientSession::send(std::string bytes, bool data) {
+  if (options_.transcript && !data) observe_sent(bytes);
   actions_.emplace_back(ClientSend{std::move(bytes), data});
 }
 
@@ -271,7 +272,19 @@ void ClientSession::feed(std::string_view bytes) {
   // During the handshake the daemon owns the stream; plaintext bytes that arrived after the 220
   // to STARTTLS are dropped (RFC 3207 §4.2, command injection).
   if (state_ == State::Closed || state_ == State::TlsHandshake) return;
-  parser_.feed(bytes);
+  if (options_.transcript) {
+    feed_observed(bytes);
+  } else {
+    parser_.feed(bytes);
+    drain_replies();
+  }
+  if (state_ == State::TlsHandshake) {
+    parser_.reset();
+    observed_line_.clear();
+  }
+}
+
+void ClientSession::drain_replies() {
   while (state_ != State::Closed && state_ != State::TlsHandshake) {
     auto r = parser_.next();
     if (!r.ok()) {
@@ -279,15 +292,22 @@ void ClientSession::feed(std::string_view bytes) {
       return;
     }
     if (!*r) return;
+    if (options_.transcript) {
+      TranscriptEvent e;
+      e.kind = TranscriptKind::Reply;
+      e.reply = &**r;
+      e.command = answering();
+      options_.transcript(e);
+    }
     on_reply(**r);
   }
-  if (state_ == State::TlsHandshake) parser_.reset();
 }
 
 void ClientSession::tls_started() {
   if (state_ != State::TlsHandshake) return;
   options_.tls_active = true;
   parser_.reset();
+  observed_line_.clear();
   caps_ = {};  // RFC 3207 §4.2: forget everything learnt before TLS
   send("EHLO " + options_.helo_name + "\r\n");
   state_ = State::Ehlo;
@@ -319,44 +339,7 @@ void ClientSession::on_reply(const Reply& reply) {
       return;
     case State::Ehlo:
       if (reply.code / 100 == 2) {
-        caps_ = {};
-        caps_.esmtp = true;
-        // The first line is the server's name; one keyword (with parameters) per later line.
-        std::size_t pos = reply.text.find('\n');
-        while (pos != std::string::npos) {
-          const std::size_t start = pos + 1;
-          pos = reply.text.find('\n', start);
-          std::string_view line(reply.text.data() + start,
-                                (pos == std::string::npos ? reply.text.size() : pos) - start);
-          const std::size_t sp = line.find_first_of(" =");
-          const std::string_view kw = line.substr(0, sp);
-          const std::string_view params = sp == std::string_view::npos ? std::string_view{} : line.substr(sp + 1);
-          if (iequals(kw, "PIPELINING")) caps_.pipelining = true;
-          else if (iequals(kw, "8BITMIME")) caps_.eightbitmime = true;
-          else if (iequals(kw, "SMTPUTF8")) caps_.smtputf8 = true;
-          else if (iequals(kw, "DSN")) caps_.dsn = true;
-          else if (iequals(kw, "STARTTLS")) caps_.starttls = true;
-          else if (iequals(kw, "ENHANCEDSTATUSCODES")) caps_.enhanced_status_codes = true;
-          else if (iequals(kw, "SIZE")) {  // RFC 1870 §4: "SIZE [n]", 0 or absent = no limit
-            caps_.size = true;
-            std::uint64_t n = 0;
-            for (char c : params) {
-              if (!is_digit(c)) break;
-              n = n > (UINT64_MAX - 9) / 10 ? UINT64_MAX : n * 10 + static_cast<std::uint64_t>(c - '0');
-            }
-            caps_.size_limit = n;
-          } else if (iequals(kw, "AUTH")) {  // RFC 4954 §3, and the old "AUTH=" spelling
-            std::size_t p = 0;
-            while (p < params.size()) {
-              std::size_t e = params.find(' ', p);
-              if (e == std::string_view::npos) e = params.size();
-              const std::string_view mech = params.substr(p, e - p);
-              if (iequals(mech, "PLAIN")) caps_.auth_plain = true;
-              if (iequals(mech, "LOGIN")) caps_.auth_login = true;
-              p = e + 1;
-            }
-          }
-        }
+        caps_ = parse_ehlo(reply.text);
         after_ehlo();
         return;
       }
@@ -388,6 +371,31 @@ void ClientSession::on_reply(const Reply& reply) {
       begin_auth();  // opportunistic: carry on in plaintext
       return;
     case State::AuthPlain:
+    case State::AuthLoginUser:
+    case State::AuthLoginPass:
+    case State::AuthLoginDone:
+      on_auth_reply(reply);
+      return;
+    case State::Rset:
+      if (reply.code / 100 != 2) {
+        fail_session(reply, true);
+        return;
+      }
+      txn_.need_rset = false;
+      start_transaction(std::exchange(rset_then_, {}));
+      return;
+    case State::Transaction:
+      on_txn_reply(reply);
+      return;
+    default:
+      return;
+  }
+}
+
+// RFC 4954 §4: PLAIN with its initial response, or LOGIN's two 334 challenges.
+void ClientSession::on_auth_reply(const Reply& reply) {
+  switch (state_) {
+    case State::AuthPlain:
       if (reply.code == 334) {  // server ignored the initial response: send it again
         send(base64_encode(std::string("\0", 1) + options_.auth_user + std::string("\0", 1) +
                            options_.auth_password) + "\r\n");
@@ -416,17 +424,6 @@ void ClientSession::on_reply(const Reply& reply) {
         send(base64_encode(options_.auth_password) + "\r\n");
         state_ = State::AuthLoginDone;
       }
-      return;
-    case State::Rset:
-      if (reply.code / 100 != 2) {
-        fail_session(reply, true);
-        return;
-      }
-      txn_.need_rset = false;
-      start_transaction(std::exchange(rset_then_, {}));
-      return;
-    case State::Transaction:
-      on_txn_reply(reply);
       return;
     default:
       return;
@@ -499,7 +496,8 @@ bool ClientSession::convert_body() {
 
 std::string ClientSession::mail_command() const {
   std::string cmd = "MAIL FROM:<" + envelope_.reverse_path + ">";
-  if (caps_.size) cmd += " SIZE=" + std::to_string(body_.size());  // RFC 1870 §6
+  // RFC 1870 §6; address verification sends no message, so it announces no size.
+  if (caps_.size && !options_.stop_after_rcpt) cmd += " SIZE=" + std::to_string(body_.size());
   const bool declared_8bit = envelope_.body_type == BodyType::EightBitMime || envelope_.body_type == BodyType::BinaryMime;
   if (caps_.eightbitmime && (body_8bit_ || declared_8bit)) cmd += " BODY=8BITMIME";  // RFC 6152 §3
   if (caps_.smtputf8 && (envelope_.smtputf8 || has_non_ascii(envelope_.reverse_path))) cmd += " SMTPUTF8";
@@ -575,7 +573,7 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
     return;
   }
   txn_.rcpts = std::move(rcpts);
-  pipelining_ = caps_.pipelining && options_.use_pipelining;
+  pipelining_ = caps_.pipelining && options_.use_pipelining && !options_.all_recipients_or_none;
   if (pipelining_) {
     // RFC 2920 §3.1: MAIL, every RCPT and DATA in one write; DATA ends the group.
     std::string group = mail_command();
@@ -584,8 +582,10 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
       group += rcpt_command(i);
       expect_.push_back(Expect::Rcpt);
     }
-    group += "DATA\r\n";
-    expect_.push_back(Expect::Data);
+    if (!options_.stop_after_rcpt) {
+      group += "DATA\r\n";
+      expect_.push_back(Expect::Data);
+    }
     txn_.next_rcpt = txn_.rcpts.size();
     send(std::move(group));
   } else {
@@ -600,7 +600,9 @@ void ClientSession::send_next_rcpt() {
 }
 
 void ClientSession::after_rcpts() {
-  if (!txn_.accepted.empty()) {
+  if (options_.stop_after_rcpt) {
+    stop_before_data();
+  } else if (!txn_.accepted.empty()) {
     send("DATA\r\n");
     expect_.push_back(Expect::Data);
   } else {
@@ -630,81 +632,136 @@ void ClientSession::on_txn_reply(const Reply& reply) {
       if (!pipelining_) end_transaction();
       return;  // pipelined: the RCPT and DATA replies (503s) are still to come
 
-    case Expect::Rcpt: {
-      const std::uint32_t index = txn_.rcpts[txn_.rcpt_replies++];
-      if (txn_.mail_failed) return;  // the MAIL reply decides for everyone
-      if (reply.code / 100 == 2) {
-        txn_.accepted.push_back(index);
-      } else if (is_too_many(reply)) {
-        txn_.carried.push_back(index);
-        txn_.too_many = true;
-      } else {
-        txn_.results.push_back(RecipientResult{index, attempt_from(reply)});
-      }
-      if (!pipelining_) {
-        if (txn_.too_many) {
-          // Do not knock on a full door: the unsent ones go to the next transaction too.
-          txn_.carried.insert(txn_.carried.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
-                              txn_.rcpts.end());
-          txn_.rcpts.resize(txn_.next_rcpt);
-          after_rcpts();
-        } else if (txn_.next_rcpt < txn_.rcpts.size()) {
-          send_next_rcpt();
-        } else {
-          after_rcpts();
-        }
-      }
+    case Expect::Rcpt:
+      on_rcpt_reply(reply);
       return;
-    }
-
     case Expect::Data:
-      if (reply.code / 100 == 3) {
-        // §3.3: only now may data be sent. With no accepted recipient (a pipelining server that
-        // still said 354) send an empty message so the server returns to command state.
-        if (!txn_.accepted.empty() && !txn_.mail_failed) send(dot_stuff(body_), true);
-        else send(".\r\n", true);
-        expect_.push_back(Expect::Dot);
-        return;
-      }
-      for (std::uint32_t i : txn_.accepted) {
-        Attempt a = reply.code / 100 == 2
-                        ? attempt_local(AttemptOutcome::Transient, "4.5.0",
-                                        "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
-                        : attempt_from(reply);
-        if (reply.code / 100 == 2) {
-          a.code = reply.code;
-          a.status_derived = true;  // 4.5.0 is ours, not the server's
-        }
-        txn_.results.push_back(RecipientResult{i, std::move(a)});
-      }
-      txn_.accepted.clear();
-      end_transaction();
+      on_data_reply(reply);
       return;
-
     case Expect::Dot:
-      txn_.need_rset = false;
-      if (!txn_.accepted.empty() && !txn_.mail_failed) {
-        ++messages_sent_;
-        // §4.2.5: the reply to the final dot applies to every accepted recipient.
-        for (std::uint32_t i : txn_.accepted) {
-          Attempt a = reply.code / 100 == 3
-                          ? attempt_local(AttemptOutcome::Transient, "4.5.0",
-                                          "unexpected reply after data: " + std::to_string(reply.code))
-                          : attempt_from(reply);
-          a.code = reply.code;
-          if (reply.code / 100 == 3) a.status_derived = true;  // 4.5.0 is ours, not the server's
-          txn_.results.push_back(RecipientResult{i, std::move(a)});
-        }
-        txn_.accepted.clear();
-      }
-      end_transaction();
+      on_dot_reply(reply);
       return;
-
     case Expect::Rset:
       txn_.need_rset = false;
       end_transaction();
       return;
   }
+}
+
+void ClientSession::on_rcpt_reply(const Reply& reply) {
+  const std::uint32_t index = txn_.rcpts[txn_.rcpt_replies++];
+  // Pipelined address verification ends at the last RCPT reply (no DATA was sent).
+  const bool last_verified =
+      pipelining_ && options_.stop_after_rcpt && txn_.rcpt_replies == txn_.rcpts.size();
+  if (txn_.mail_failed) {  // the MAIL reply decides for everyone
+    if (last_verified) stop_before_data();
+    return;
+  }
+  if (reply.code / 100 == 2) {
+    txn_.accepted.push_back(index);
+    if (options_.stop_after_rcpt) txn_.verdicts.push_back(RecipientResult{index, attempt_from(reply)});
+  } else if (options_.all_recipients_or_none) {
+    rcpt_refused_all_or_none(index, reply);
+    return;
+  } else if (is_too_many(reply)) {
+    txn_.carried.push_back(index);
+    txn_.too_many = true;
+  } else {
+    txn_.results.push_back(RecipientResult{index, attempt_from(reply)});
+  }
+  if (!pipelining_) {
+    if (txn_.too_many) {
+      // Do not knock on a full door: the unsent ones go to the next transaction too.
+      txn_.carried.insert(txn_.carried.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
+                          txn_.rcpts.end());
+      txn_.rcpts.resize(txn_.next_rcpt);
+      after_rcpts();
+    } else if (txn_.next_rcpt < txn_.rcpts.size()) {
+      send_next_rcpt();
+    } else {
+      after_rcpts();
+    }
+  } else if (last_verified) {
+    stop_before_data();
+  }
+}
+
+// RFC 5321 §3.3: the reply to DATA; only a 354 lets the message go.
+void ClientSession::on_data_reply(const Reply& reply) {
+  if (reply.code / 100 == 3) {
+    // §3.3: only now may data be sent. With no accepted recipient (a pipelining server that
+    // still said 354) send an empty message so the server returns to command state.
+    const bool message = !txn_.accepted.empty() && !txn_.mail_failed;
+    if (options_.transcript) {
+      TranscriptEvent e;
+      e.kind = TranscriptKind::MessageData;
+      e.octets = message ? body_.size() : 0;
+      options_.transcript(e);
+    }
+    send(message ? dot_stuff(body_) : std::string(".\r\n"), true);
+    expect_.push_back(Expect::Dot);
+    return;
+  }
+  for (std::uint32_t i : txn_.accepted) {
+    Attempt a = reply.code / 100 == 2
+                    ? attempt_local(AttemptOutcome::Transient, "4.5.0",
+                                    "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
+                    : attempt_from(reply);
+    if (reply.code / 100 == 2) {
+      a.code = reply.code;
+      a.status_derived = true;  // 4.5.0 is ours, not the server's
+    }
+    txn_.results.push_back(RecipientResult{i, std::move(a)});
+  }
+  txn_.accepted.clear();
+  end_transaction();
+}
+
+// RFC 5321 §4.2.5: the reply to the final dot applies to every accepted recipient.
+void ClientSession::on_dot_reply(const Reply& reply) {
+  txn_.need_rset = false;
+  if (!txn_.accepted.empty() && !txn_.mail_failed) {
+    ++messages_sent_;
+    for (std::uint32_t i : txn_.accepted) {
+      Attempt a = reply.code / 100 == 3
+                      ? attempt_local(AttemptOutcome::Transient, "4.5.0",
+                                      "unexpected reply after data: " + std::to_string(reply.code))
+                      : attempt_from(reply);
+      a.code = reply.code;
+      if (reply.code / 100 == 3) a.status_derived = true;  // 4.5.0 is ours, not the server's
+      txn_.results.push_back(RecipientResult{i, std::move(a)});
+    }
+    txn_.accepted.clear();
+  }
+  end_transaction();
+}
+
+void ClientSession::stop_before_data() {
+  // Address verification: the RCPT reply is each accepted recipient's verdict. The transaction
+  // stays open on the server; the next RSET or QUIT discards it.
+  if (!txn_.mail_failed) {
+    txn_.results.insert(txn_.results.end(), std::make_move_iterator(txn_.verdicts.begin()),
+                        std::make_move_iterator(txn_.verdicts.end()));
+  }
+  txn_.verdicts.clear();
+  txn_.accepted.clear();
+  end_transaction();
+}
+
+void ClientSession::rcpt_refused_all_or_none(std::uint32_t index, const Reply& reply) {
+  txn_.results.push_back(RecipientResult{index, attempt_from(reply)});
+  const std::string text = "not sent: <" + envelope_.recipients[index].address +
+                           "> was refused, and this message goes to all its recipients or none";
+  std::vector<std::uint32_t> unsent = std::move(txn_.accepted);
+  unsent.insert(unsent.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
+                txn_.rcpts.end());
+  unsent.insert(unsent.end(), txn_.overflow.begin(), txn_.overflow.end());
+  for (std::uint32_t i : unsent)
+    txn_.results.push_back(RecipientResult{i, attempt_local(AttemptOutcome::Transient, "4.0.0", text)});
+  txn_.accepted.clear();
+  txn_.overflow.clear();
+  txn_.rcpts.resize(txn_.next_rcpt);
+  end_transaction();
 }
 
 void ClientSession::end_transaction() {
@@ -736,6 +793,75 @@ void ClientSession::end_transaction() {
   }
   txn_ = Txn{};
   state_ = State::Idle;
+}
+
+// ---- transcript ----------------------------------------------------------------------------
+
+std::string_view ClientSession::answering() const {
+  switch (state_) {
+    case State::Greeting: return "greeting";
+    case State::Ehlo: return "EHLO";
+    case State::Helo: return "HELO";
+    case State::StartTls: return "STARTTLS";
+    case State::AuthPlain:
+    case State::AuthLoginUser:
+    case State::AuthLoginPass:
+    case State::AuthLoginDone: return "AUTH";
+    case State::Rset: return "RSET";
+    case State::Quit: return "QUIT";
+    case State::Transaction:
+      if (expect_.empty()) return "unexpected";
+      switch (expect_.front()) {
+        case Expect::Mail: return "MAIL FROM";
+        case Expect::Rcpt: return "RCPT TO";
+        case Expect::Data: return "DATA";
+        case Expect::Dot: return "end of data";
+        case Expect::Rset: return "RSET";
+      }
+      return "unexpected";
+    default: return "unsolicited";
+  }
+}
+
+void ClientSession::observe_sent(std::string_view bytes) {
+  // Credentials never reach a transcript: AUTH PLAIN's initial response, and every line sent
+  // while an AUTH exchange is in progress (RFC 4954 §4: they are base64, not secret-free).
+  const bool in_auth =
+      state_ == State::AuthPlain || state_ == State::AuthLoginUser || state_ == State::AuthLoginPass;
+  while (!bytes.empty()) {
+    const std::size_t end = bytes.find("\r\n");
+    std::string_view line = bytes.substr(0, end);
+    bytes.remove_prefix(end == std::string_view::npos ? bytes.size() : end + 2);
+    if (in_auth) line = "<credentials hidden>";
+    else if (line.starts_with("AUTH PLAIN ")) line = "AUTH PLAIN <credentials hidden>";
+    TranscriptEvent e;
+    e.kind = TranscriptKind::Sent;
+    e.line = line;
+    options_.transcript(e);
+  }
+}
+
+void ClientSession::feed_observed(std::string_view bytes) {
+  // Line by line, so each reply is reported right after its own lines (and before what it causes);
+  // the parser sees exactly the same bytes as without an observer.
+  constexpr std::size_t kMaxShown = 4096;  // a longer line is shown cut (the parser refuses it)
+  while (!bytes.empty() && state_ != State::Closed && state_ != State::TlsHandshake) {
+    const std::size_t nl = bytes.find('\n');
+    const std::string_view piece = bytes.substr(0, nl == std::string_view::npos ? bytes.size() : nl + 1);
+    bytes.remove_prefix(piece.size());
+    parser_.feed(piece);
+    std::string_view text = piece;
+    if (nl != std::string_view::npos) text.remove_suffix(1);
+    observed_line_.append(text.substr(0, kMaxShown - std::min(kMaxShown, observed_line_.size())));
+    if (nl == std::string_view::npos) return;
+    if (!observed_line_.empty() && observed_line_.back() == '\r') observed_line_.pop_back();
+    TranscriptEvent e;
+    e.kind = TranscriptKind::Received;
+    e.line = observed_line_;
+    options_.transcript(e);
+    observed_line_.clear();
+    drain_replies();
+  }
 }
 
 }  // namespace ferry::smtp

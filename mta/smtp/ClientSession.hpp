@@ -17,6 +17,7 @@
 #include "ferry/RecipientState.hpp"
 #include "ferry/Reply.hpp"
 #include "mta/smtp/ReplyParser.hpp"
+#include "mta/smtp/ServerCapabilities.hpp"
 
 namespace ferry::smtp {
 
@@ -79,6 +80,26 @@ struct EightBitConversion {
   std::string reason;  // when not: why, for the reply text
 };
 
+// One event of the dialogue, reported as it happens (see ClientOptions::transcript).
+enum class TranscriptKind : std::uint8_t {
+  Sent,         // a command line queued for writing, without CRLF; credentials are hidden
+  Received,     // a line the server wrote, without CRLF, as received (not escaped)
+  Reply,        // a complete reply (after its lines), before the session acts on it
+  MessageData,  // the message data was queued (after the 354): `octets` of body before dot-stuffing
+};
+
+struct TranscriptEvent {
+  TranscriptKind kind = TranscriptKind::Sent;
+  std::string_view line;         // Sent, Received
+  const Reply* reply = nullptr;  // Reply
+  std::string_view command;      // Reply: what it answers ("greeting", "EHLO", "RCPT TO", "end of data")
+  std::size_t octets = 0;        // MessageData
+};
+
+// Called synchronously from the session's calls, in wire order: a reply's lines, then the reply,
+// then the commands it caused. It must not call back into the session.
+using TranscriptObserver = std::function<void(const TranscriptEvent&)>;
+
 struct ClientOptions {
   std::string helo_name;  // our FQDN (or address literal) for EHLO/HELO (RFC 5321 §4.1.4)
   ClientTlsPolicy tls = ClientTlsPolicy::Opportunistic;
@@ -97,6 +118,19 @@ struct ClientOptions {
   // Converts an 8-bit body for a server without 8BITMIME (and re-signs it); empty: no conversion,
   // such a message fails with 5.6.3 as RFC 6152 §3 allows.
   std::function<EightBitConversion(std::string_view body)> convert_8bit;
+  // Every line sent and received, for a driver that shows the dialogue (ferry probe, sendmail -v).
+  TranscriptObserver transcript;
+  // Address verification (ferry probe): no SIZE on MAIL (no message will follow, RFC 1870 §6)
+  // and, after the RCPT replies, no DATA (not even an RSET). The transaction ends with
+  // each recipient's RCPT reply as its result; the session is Idle with the transaction still
+  // open on the server (start_next sends RSET first, finish sends QUIT: both discard it,
+  // RFC 5321 §4.1.1.5, §4.1.1.10).
+  bool stop_after_rcpt = false;
+  // All recipients or none (sendmail: its caller learns of a refusal from the exit code, so no
+  // partial delivery): the first refused RCPT ends the transaction before DATA; the recipients
+  // not refused get a transient 4.0.0 "not sent" result. Needs lock-step RCPTs: it turns
+  // pipelining off, since a pipelined DATA's 354 would commit to sending a message.
+  bool all_recipients_or_none = false;
 };
 
 // Which wait is running, so the daemon can apply the RFC 5321 §4.5.3.2 timeout for it.
@@ -113,21 +147,6 @@ enum class ClientPhase : std::uint8_t {
 };
 
 const char* to_string(ClientPhase phase) noexcept;
-
-// The capabilities from the last EHLO reply (RFC 5321 §4.1.1.1).
-struct ServerCapabilities {
-  bool esmtp = false;  // EHLO succeeded (false after the HELO fallback)
-  bool pipelining = false;
-  bool size = false;
-  std::uint64_t size_limit = 0;  // 0 = no fixed limit announced
-  bool eightbitmime = false;
-  bool smtputf8 = false;
-  bool dsn = false;
-  bool starttls = false;
-  bool enhanced_status_codes = false;
-  bool auth_plain = false;
-  bool auth_login = false;
-};
 
 // ---- Session -------------------------------------------------------------------------------
 //
@@ -198,6 +217,7 @@ class ClientSession {
     Reply mail_reply;
     bool too_many = false;                 // a 452/552 "too many recipients" was seen
     bool need_rset = false;                // MAIL was accepted but no dot completed it
+    std::vector<RecipientResult> verdicts; // stop_after_rcpt: the accepted ones' RCPT replies
   };
 
   // setup
@@ -208,7 +228,11 @@ class ClientSession {
   void begin_auth();
   void begin_transactions();
   void start_transaction(std::vector<std::uint32_t> rcpts);
+  void on_auth_reply(const Reply& reply);
   void on_txn_reply(const Reply& reply);
+  void on_rcpt_reply(const Reply& reply);
+  void on_data_reply(const Reply& reply);
+  void on_dot_reply(const Reply& reply);
   void send_next_rcpt();
   void after_rcpts();
   void end_transaction();
@@ -225,6 +249,13 @@ class ClientSession {
   std::string mail_command() const;
   std::string rcpt_command(std::uint32_t index) const;
   bool is_too_many(const Reply& reply) const;
+  void rcpt_refused_all_or_none(std::uint32_t index, const Reply& reply);
+  void stop_before_data();
+  // transcript
+  std::string_view answering() const;
+  void observe_sent(std::string_view bytes);
+  void feed_observed(std::string_view bytes);
+  void drain_replies();
   void emit_done(std::vector<RecipientResult> results, std::vector<std::uint32_t> carried, bool session_failure);
   void reset_envelope(Envelope envelope, std::string_view body, std::vector<std::uint32_t> recipients);
 
@@ -246,6 +277,7 @@ class ClientSession {
   std::vector<std::uint32_t> rset_then_;   // recipients to start with once RSET is answered
   std::size_t messages_sent_ = 0;
   std::deque<ClientAction> actions_;
+  std::string observed_line_;              // a server line not complete yet (transcript only)
 };
 
 }  // namespace ferry::smtp

@@ -152,6 +152,28 @@ TEST_F(probeCli, SendGoesThroughData) {
   EXPECT_TRUE(has(mx1_->messages()[1].data, "Subject: ferry probe test message")) << mx1_->messages()[1].data;
 }
 
+// Sessions that end without a deciding reply: a server that closes at once, and a STARTTLS that
+// fails after the 220. Each is a temporary failure that says where the dialogue stopped.
+TEST_F(probeCli, LostConnectionAndFailedStartTlsAreTemporaryFailures) {
+  const std::string port = std::to_string(mx1_->port());
+  mx1_->close_on_connect = 1;
+  auto lost = probe({"bob@example.test", "--host", "127.0.0.2", "--port", port});
+  EXPECT_EQ(lost.exit_code, 2) << lost.out << lost.err;
+  EXPECT_TRUE(has(lost.out, "connection failed during the greeting: connection closed by the server")) << lost.out;
+  EXPECT_TRUE(has(lost.out, "Result: TEMPORARY FAILURE (exit 2)")) << lost.out;
+
+  mx1_->close_on_connect = 0;
+  mx1_->ehlo_extensions = "STARTTLS\r\n250 PIPELINING";
+  mx1_->broken_starttls = true;
+  auto tls = probe({"bob@example.test", "--host", "127.0.0.2", "--port", port});
+  EXPECT_EQ(tls.exit_code, 2) << tls.out << tls.err;
+  EXPECT_TRUE(has(tls.out, "C: STARTTLS")) << tls.out;
+  EXPECT_TRUE(has(tls.out, "TLS handshake failed")) << tls.out;
+  EXPECT_TRUE(has(tls.out, "Result: TEMPORARY FAILURE (exit 2): STARTTLS handshake failed")) << tls.out;
+  EXPECT_TRUE(has(tls.out, "category: tls_required")) << tls.out;
+  EXPECT_FALSE(has(tls.out, "C: MAIL FROM")) << tls.out;
+}
+
 TEST_F(probeCli, JsonOutputParses) {
   auto ok = probe({"bob@example.test", "--json"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;

@@ -138,6 +138,34 @@ TEST_F(sendmail_Integration, DaemonUpButRecipientRefusedExits67) {
   EXPECT_EQ(direct.exit_code, 67) << direct.err;
 }
 
+// The dialogue with the daemon is the one SMTP client's: -v shows it line by line, a refused
+// recipient stops it before DATA (all recipients or none, nothing queued), and the DSN
+// parameters reach the daemon.
+TEST_F(sendmail_Integration, VerboseDialogueAllOrNoneAndDsnParameters) {
+  write_config("[relay]\nnetworks = []\n");
+  auto daemon = start();
+  auto refused = sendmail({"-v", "root@mx.ferry.test", "someone@example.org"}, "Subject: s\n\nb\n");
+  EXPECT_EQ(refused.exit_code, 67) << refused.err;
+  EXPECT_NE(refused.err.find(">>> RCPT TO:<root@mx.ferry.test>"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("<<< 220 "), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("recipient <someone@example.org>: 554 5.7.1"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find(">>> DATA"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find(">>> QUIT"), std::string::npos) << refused.err;
+  EXPECT_EQ(only_id(), "") << "nothing is queued when one recipient is refused";
+
+  auto ok = sendmail({"-v", "-N", "failure", "-R", "hdrs", "-V", "env7", "root@mx.ferry.test"},
+                     "Subject: dots\n\n.leading dot\n..two\nend\n");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.err.find(">>> MAIL FROM:<"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find(" RET=HDRS ENVID=env7"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find(" NOTIFY=FAILURE"), std::string::npos) << ok.err;
+  EXPECT_NE(ok.err.find("queued as "), std::string::npos) << ok.err;
+  const std::string id = only_id();
+  ASSERT_FALSE(id.empty());
+  EXPECT_NE(queue({"show", id}).out.find("NOTIFY=FAILURE"), std::string::npos);
+  EXPECT_EQ(daemon->stop(SIGTERM), 0);
+}
+
 TEST_F(sendmail_Integration, DirectEnqueueRewritesAliases) {
   auto r = sendmail({"root"}, "Subject: s\n\nb\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -866,3 +866,214 @@ TEST(clientSession, SizeLimitAppliesToTheConvertedBody) {
   EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 SIZE 30\r\n"), "");
   EXPECT_EQ(h.outcome(0), "bounced 0 5.3.4");
 }
+
+// ---- transcript observer, stop_after_rcpt, all_recipients_or_none --------------------------
+
+namespace {
+
+// Records the observer's events as "C: line", "S: line", "= 250 EHLO", "<data N>".
+struct Recorder {
+  std::vector<std::string> events;
+  TranscriptObserver observer() {
+    return [this](const TranscriptEvent& e) {
+      switch (e.kind) {
+        case TranscriptKind::Sent: events.push_back("C: " + std::string(e.line)); break;
+        case TranscriptKind::Received: events.push_back("S: " + std::string(e.line)); break;
+        case TranscriptKind::Reply:
+          events.push_back("= " + std::to_string(e.reply->code) + " " + std::string(e.command));
+          break;
+        case TranscriptKind::MessageData: events.push_back("<data " + std::to_string(e.octets) + ">"); break;
+      }
+    };
+  }
+};
+
+}  // namespace
+
+TEST(clientSessionTranscript, EveryLineSentAndReceivedInWireOrder) {
+  Recorder rec;
+  ClientOptions o = options();
+  o.transcript = rec.observer();
+  o.use_pipelining = false;
+  Harness h(envelope({"a@example.org"}), ".x\r\n", o);
+  // Bytes split anywhere: a line is reported once it is complete, the reply after its lines.
+  h.server("220 mx.example.org");
+  h.server(" ESMTP\r\n250-mx.example.org\r");
+  EXPECT_EQ(h.server("\n250-PIPELINING\r\n250 SIZE 100\r\n"), "MAIL FROM:<sender@ferry.test> SIZE=4\r\n");
+  h.server("250 2.1.0 Ok\r\n");
+  h.server("250 2.1.5 Ok\r\n");
+  h.server("354 go\r\n");
+  h.server("250 2.0.0 Ok: queued\r\n");
+  h.s.finish();
+  h.drain();
+  h.server("221 bye\r\n");
+  const std::vector<std::string> want{
+      "S: 220 mx.example.org ESMTP", "= 220 greeting", "C: EHLO relay.ferry.test",
+      "S: 250-mx.example.org", "S: 250-PIPELINING", "S: 250 SIZE 100", "= 250 EHLO",
+      "C: MAIL FROM:<sender@ferry.test> SIZE=4", "S: 250 2.1.0 Ok", "= 250 MAIL FROM",
+      "C: RCPT TO:<a@example.org>", "S: 250 2.1.5 Ok", "= 250 RCPT TO", "C: DATA", "S: 354 go", "= 354 DATA",
+      "<data 4>", "S: 250 2.0.0 Ok: queued", "= 250 end of data", "C: QUIT", "S: 221 bye", "= 221 QUIT"};
+  EXPECT_EQ(rec.events, want);
+  EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
+}
+
+TEST(clientSessionTranscript, PipelinedGroupIsReportedLineByLine) {
+  Recorder rec;
+  ClientOptions o = options();
+  o.transcript = rec.observer();
+  Harness h(envelope({"a@example.org", "b@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  rec.events.clear();
+  h.server(kEhloFull);
+  ASSERT_GE(rec.events.size(), 4u);
+  const std::vector<std::string> tail(rec.events.end() - 4, rec.events.end());
+  EXPECT_EQ(tail, (std::vector<std::string>{"C: MAIL FROM:<sender@ferry.test> SIZE=3", "C: RCPT TO:<a@example.org>",
+                                            "C: RCPT TO:<b@example.org>", "C: DATA"}));
+  rec.events.clear();
+  h.server("250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n");
+  EXPECT_EQ(rec.events, (std::vector<std::string>{"S: 250 ok", "= 250 MAIL FROM", "S: 250 ok", "= 250 RCPT TO",
+                                                  "S: 550 no", "= 550 RCPT TO", "S: 354 go", "= 354 DATA",
+                                                  "<data 3>"}));
+}
+
+TEST(clientSessionTranscript, CredentialsAreHidden) {
+  for (const char* mechs : {"PLAIN", "LOGIN"}) {
+    Recorder rec;
+    ClientOptions o = options();
+    o.transcript = rec.observer();
+    o.auth_user = "user";
+    o.auth_password = "secret";
+    o.auth_over_plaintext = true;
+    Harness h(envelope({"a@example.org"}), "x\r\n", o);
+    h.server("220 hi\r\n");
+    const std::string sent = h.server(std::string("250-mx\r\n250 AUTH ") + mechs + "\r\n");
+    if (std::string(mechs) == "PLAIN") {
+      EXPECT_NE(sent.find("AUTH PLAIN AHVzZXIAc2VjcmV0"), std::string::npos) << sent;
+      h.server("334 \r\n");  // a server that ignores the initial response
+    } else {
+      EXPECT_EQ(sent, "AUTH LOGIN\r\n");
+      EXPECT_EQ(h.server("334 VXNlcm5hbWU6\r\n"), "dXNlcg==\r\n");
+      EXPECT_EQ(h.server("334 UGFzc3dvcmQ6\r\n"), "c2VjcmV0\r\n");
+    }
+    EXPECT_EQ(h.server("235 2.7.0 ok\r\n"), "MAIL FROM:<sender@ferry.test>\r\n");
+    std::string all;
+    for (const auto& e : rec.events) all += e + "\n";
+    EXPECT_EQ(all.find("AHVzZXIAc2VjcmV0"), std::string::npos) << all;
+    EXPECT_EQ(all.find("dXNlcg=="), std::string::npos) << all;
+    EXPECT_EQ(all.find("c2VjcmV0"), std::string::npos) << all;
+    EXPECT_NE(all.find(std::string(mechs) == "PLAIN" ? "C: AUTH PLAIN <credentials hidden>\n"
+                                                     : "C: AUTH LOGIN\n"),
+              std::string::npos)
+        << all;
+    EXPECT_NE(all.find("<credentials hidden>"), std::string::npos) << all;
+    EXPECT_NE(all.find("= 235 AUTH"), std::string::npos) << all;
+  }
+}
+
+TEST(clientSessionTranscript, WithoutObserverTheSameBytesGoOut) {
+  // The observer changes nothing on the wire.
+  auto run = [](bool observed) {
+    Recorder rec;
+    ClientOptions o = options();
+    if (observed) o.transcript = rec.observer();
+    Harness h(envelope({"a@example.org", "b@example.org"}), "x\r\n", o);
+    std::string out = h.server("220 hi\r\n") + h.server(kEhloFull) + h.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n") +
+                      h.server("250 ok\r\n");
+    return out + h.outcome(0) + h.outcome(1);
+  };
+  EXPECT_EQ(run(true), run(false));
+}
+
+TEST(clientSessionStopAfterRcpt, LockStepStopsBeforeDataAndReportsTheRcptReply) {
+  ClientOptions o = options();
+  o.stop_after_rcpt = true;
+  o.use_pipelining = false;
+  Harness h(envelope({"a@example.org"}), "", o);
+  h.server("220 hi\r\n");
+  // No message is sent, so no SIZE is announced.
+  EXPECT_EQ(h.server(kEhloFull), "MAIL FROM:<sender@ferry.test>\r\n");
+  EXPECT_EQ(h.server("250 2.1.0 Ok\r\n"), "RCPT TO:<a@example.org>\r\n");
+  EXPECT_EQ(h.server("250 2.1.5 Ok\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "delivered 250 2.1.5");
+  EXPECT_EQ(h.results()[0].reply, "Ok");
+  EXPECT_TRUE(h.s.idle());
+  EXPECT_EQ(h.s.messages_sent(), 0u);
+  h.s.finish();
+  EXPECT_EQ(h.drain(), "QUIT\r\n");
+  EXPECT_EQ(h.server("221 bye\r\n"), "<CLOSE>");
+}
+
+TEST(clientSessionStopAfterRcpt, RefusedRecipientEndsWithoutRset) {
+  ClientOptions o = options();
+  o.stop_after_rcpt = true;
+  Harness h(envelope({"a@example.org"}), "", o);
+  h.server("220 hi\r\n");
+  h.server(kEhloPlain);
+  h.server("250 ok\r\n");
+  EXPECT_EQ(h.server("550 5.1.1 unknown\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.1.1");
+  EXPECT_TRUE(h.s.idle());
+}
+
+TEST(clientSessionStopAfterRcpt, PipelinedGroupHasNoData) {
+  ClientOptions o = options();
+  o.stop_after_rcpt = true;
+  Harness h(envelope({"a@example.org", "b@example.org"}), "", o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server(kEhloFull), "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n250 2.1.5 ok\r\n"), "");
+  EXPECT_TRUE(h.dones.empty());
+  EXPECT_EQ(h.server("451 4.7.1 greylisted\r\n"), "");
+  EXPECT_EQ(h.outcome(0), "delivered 250 2.1.5");
+  EXPECT_EQ(h.outcome(1), "deferred 451 4.7.1");
+  EXPECT_TRUE(h.s.idle());
+  // Reusing the connection discards the open transaction first.
+  EXPECT_TRUE(h.s.start_next(envelope({"c@example.org"}), ""));
+  EXPECT_EQ(h.drain(), "RSET\r\n");
+}
+
+TEST(clientSessionStopAfterRcpt, RefusedMailDecidesForEveryone) {
+  ClientOptions o = options();
+  o.stop_after_rcpt = true;
+  Harness h(envelope({"a@example.org", "b@example.org"}), "", o);
+  h.server("220 hi\r\n");
+  h.server(kEhloFull);
+  h.server("550 5.7.1 sender refused\r\n503 5.5.1 no MAIL\r\n503 5.5.1 no MAIL\r\n");
+  EXPECT_EQ(h.outcome(0), "bounced 550 5.7.1");
+  EXPECT_EQ(h.outcome(1), "bounced 550 5.7.1");
+  EXPECT_TRUE(h.s.idle());
+}
+
+TEST(clientSessionAllOrNone, ARefusedRecipientStopsTheTransactionBeforeData) {
+  ClientOptions o = options();
+  o.all_recipients_or_none = true;
+  Harness h(envelope({"a@example.org", "b@example.org", "c@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  // Lock-step even though the server offers PIPELINING.
+  EXPECT_EQ(h.server(kEhloFull), "MAIL FROM:<sender@ferry.test> SIZE=3\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "RCPT TO:<a@example.org>\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "RCPT TO:<b@example.org>\r\n");
+  EXPECT_EQ(h.server("554 5.7.1 Relay access denied\r\n"), "");
+  EXPECT_EQ(h.outcome(1), "bounced 554 5.7.1");
+  EXPECT_EQ(h.outcome(0), "deferred 0 4.0.0");
+  EXPECT_EQ(h.outcome(2), "deferred 0 4.0.0");
+  EXPECT_EQ(h.results()[0].reply, "not sent: <b@example.org> was refused, and this message goes to all its recipients or none");
+  EXPECT_TRUE(h.s.idle());
+  h.s.finish();
+  EXPECT_EQ(h.drain(), "QUIT\r\n");
+}
+
+TEST(clientSessionAllOrNone, AllAcceptedGoesThroughData) {
+  ClientOptions o = options();
+  o.all_recipients_or_none = true;
+  Harness h(envelope({"a@example.org", "b@example.org"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  h.server(kEhloFull);
+  h.server("250 ok\r\n");
+  h.server("250 ok\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "DATA\r\n");
+  EXPECT_EQ(h.server("354 go\r\n"), "x\r\n.\r\n");
+  h.server("250 2.0.0 queued\r\n");
+  EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
+  EXPECT_EQ(h.outcome(1), "delivered 250 2.0.0");
+}
