@@ -2,9 +2,11 @@
 // sensitive).
 #include "mta/smtp/ServerCapabilities.hpp"
 
-#include "mta/smtp/Ascii.hpp"
+#include "ferry/text/Ascii.hpp"
 
 namespace ferry::smtp {
+
+using namespace ferry::text;  // the ASCII helpers
 namespace {
 
 // RFC 1870 §4: "SIZE [n]"; 0 or absent = no limit; saturates instead of overflowing.
