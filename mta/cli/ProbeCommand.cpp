@@ -342,7 +342,8 @@ std::optional<int> apply_probe_args(const ProbeArgs& p, daemon::ProbeOptions& op
 void print_verdict(const daemon::ProbeResult& result, int exit_code) {
   std::string verdict = daemon::to_string(result.verdict);
   for (auto& ch : verdict) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-  std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code, text::safe_text(result.summary).c_str());
+  std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code,
+              text::safe_text(result.summary).c_str());
   if (!result.category.empty())
     std::printf("  category: %s%s\n  advice:   %s\n", result.category.c_str(),
                 result.detail.empty() ? "" : (" (" + text::safe_text(result.detail) + ")").c_str(),

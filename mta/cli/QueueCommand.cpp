@@ -114,7 +114,8 @@ int run_show(queue::QueueStore& q, QueueId id, const std::string& id_text, bool 
 }
 
 // hold, release, delete, flush: one change, then the daemon is woken to act on it.
-int run_change(queue::QueueStore& q, const config::Config& config, const QueueRequest& req, std::optional<QueueId> id) {
+int run_change(queue::QueueStore& q, const config::Config& config, const QueueRequest& req,
+               std::optional<QueueId> id) {
   const std::string& sub = req.sub;
   Result<void> r = sub == "hold"      ? q.hold(*id)
                    : sub == "release" ? q.release(*id, now_ms())
@@ -122,7 +123,10 @@ int run_change(queue::QueueStore& q, const config::Config& config, const QueueRe
                                       : q.flush(id, now_ms());
   if (r) {
     daemon::wake_daemon(config.queue.path);
-    const char* done = sub == "hold" ? "held" : sub == "release" ? "released" : sub == "delete" ? "deleted" : "flushed";
+    const char* done = sub == "hold"      ? "held"
+                       : sub == "release" ? "released"
+                       : sub == "delete"  ? "deleted"
+                                          : "flushed";
     std::printf("%s: %s\n", id ? id->str().c_str() : "queue", done);
     return kExitOk;
   }

@@ -89,8 +89,16 @@ Outcome set_envid(SendmailOptions& o, char, std::string v) {
 
 constexpr ValuedFlag kValuedFlags[] = {
     {"fr", "an address", set_sender},
-    {"F", "a name", [](SendmailOptions& o, char, std::string v) -> Outcome { o.full_name = v; return std::nullopt; }},
-    {"C", "a file name", [](SendmailOptions& o, char, std::string v) -> Outcome { o.config_path = v; return std::nullopt; }},
+    {"F", "a name",
+     [](SendmailOptions& o, char, std::string v) -> Outcome {
+       o.full_name = v;
+       return std::nullopt;
+     }},
+    {"C", "a file name",
+     [](SendmailOptions& o, char, std::string v) -> Outcome {
+       o.config_path = v;
+       return std::nullopt;
+     }},
     {"N", "never or success,failure,delay", set_notify},
     {"R", "full or hdrs", set_ret},
     {"V", "an envelope id", set_envid},
@@ -115,7 +123,8 @@ Outcome set_mode(SendmailOptions& o, const std::string& a) {
   else if (a == "-bs") o.mode = SendmailMode::Smtp;
   else if (a == "-bp") o.mode = SendmailMode::List;
   else if (a == "-bi") o.mode = SendmailMode::Aliases;
-  else if (a == "-bd" || a == "-bD") return std::string("option ") + a + ": run `ferry serve` to start the daemon";
+  else if (a == "-bd" || a == "-bD")
+    return std::string("option ") + a + ": run `ferry serve` to start the daemon";
   else return "unsupported mode '" + a + "'";
   return std::nullopt;
 }
@@ -155,7 +164,8 @@ Outcome switch_flag(SendmailOptions& o, const std::string& a, ArgCursor& cur) {
 
 }  // namespace
 
-std::variant<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args, bool as_mailq) {
+std::variant<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args,
+                                                               bool as_mailq) {
   SendmailOptions o;
   if (as_mailq) o.mode = SendmailMode::List;
   ArgCursor cur{args};

@@ -99,7 +99,8 @@ void render_queue(Out& out, const Config& c) {
   out.kv("path", q(c.queue.path));
   out.kv("max_size", size(c.queue.max_size));
   out.kv("sync", b(c.queue.sync));
-  out.kv("min_free", c.queue.min_free.is_percent ? q(percent(c.queue.min_free.percent)) : size(c.queue.min_free.bytes));
+  const auto& min_free = c.queue.min_free;
+  out.kv("min_free", min_free.is_percent ? q(percent(min_free.percent)) : size(min_free.bytes));
   out.kv("maildrop", q(c.queue.maildrop));
 }
 
@@ -229,8 +230,8 @@ void render_dkim(Out& out, const Config& c) {
     out.kv("domain", q(d.domain));
     out.kv("selector", q(d.selector));
     out.kv("key", q(d.key));
-    out.kv("canonicalization",
-           q(std::string(to_string(d.header_canonicalization)) + "/" + std::string(to_string(d.body_canonicalization))));
+    out.kv("canonicalization", q(std::string(to_string(d.header_canonicalization)) + "/" +
+                                 std::string(to_string(d.body_canonicalization))));
     out.kv("headers", strings(d.headers));
     out.kv("sign_subdomains", b(d.sign_subdomains));
     out.kv("expire", dur(d.expire));

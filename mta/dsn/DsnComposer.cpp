@@ -299,35 +299,42 @@ void opening_paragraph(std::string& t, const DsnInput& in, std::size_t count, bo
 
 // One recipient's paragraph: the reply or local error, when, and for a failure what it means.
 void recipient_paragraph(std::string& t, const DsnInput& in, const Row& row, bool utf8) {
-  t += "\r\n<" + one_line(row.rcpt->address, utf8) + ">: " + to_string(row.action) + " (" + row.status + ")\r\n";
+  t += "\r\n<" + one_line(row.rcpt->address, utf8) + ">: " + to_string(row.action) + " (" + row.status +
+       ")\r\n";
   const Diagnostic& d = row.diag;
   const bool success = row.action == Action::Delivered || row.action == Action::Relayed;
+  const std::string indent(2 + kLabelWidth, ' ');
   if (d.type == "smtp") {
-    if (!d.host_shown.empty()) t += label(success ? "Accepted by:" : "Remote server:") + d.host_shown + "\r\n";
+    if (!d.host_shown.empty())
+      t += label(success ? "Accepted by:" : "Remote server:") + d.host_shown + "\r\n";
     for (std::size_t i = 0; i < d.reply_lines.size(); ++i)
-      t += (i == 0 ? label("It replied:") : std::string(2 + kLabelWidth, ' ')) + d.reply_lines[i] + "\r\n";
+      t += (i == 0 ? label("It replied:") : indent) + d.reply_lines[i] + "\r\n";
   } else if (d.type == "X-Ferry") {
     if (!d.host_shown.empty()) t += label("Server tried:") + d.host_shown + "\r\n";
-    wrap(t, label("Problem:"), std::string(2 + kLabelWidth, ' '), d.text);
+    wrap(t, label("Problem:"), indent, d.text);
   }
-  if (d.last_attempt_ms > 0) t += label(success ? "Accepted at:" : "Last tried:") + rfc5322_date(d.last_attempt_ms, in.utc_offset_minutes) + "\r\n";
+  if (d.last_attempt_ms > 0) {
+    t += label(success ? "Accepted at:" : "Last tried:");
+    t += rfc5322_date(d.last_attempt_ms, in.utc_offset_minutes) + "\r\n";
+  }
   if (row.action == Action::Relayed) {
-    wrap(t, label("Note:"), std::string(2 + kLabelWidth, ' '),
+    wrap(t, label("Note:"), indent,
          "The next mail server does not send delivery reports, so you will hear nothing more about "
          "this recipient.");
   }
   if (!success) {
     const Advice advice = advice_for(row.status);
-    wrap(t, label("What it means:"), std::string(2 + kLabelWidth, ' '), advice.meaning);
-    wrap(t, label("What to do:"), std::string(2 + kLabelWidth, ' '), advice.what_to_do);
+    wrap(t, label("What it means:"), indent, advice.meaning);
+    wrap(t, label("What to do:"), indent, advice.what_to_do);
     // The reply's classification: the same identifier as in logs, `ferry queue show`
     // and metrics, so a bounce can be matched to them; the advice is the operator's.
-    if (!row.report->category.empty()) {
-      std::string c = one_line(row.report->category, false);
-      if (!row.report->category_detail.empty()) c += " (" + one_line(row.report->category_detail, false) + ")";
+    const RecipientReport& rep = *row.report;
+    if (!rep.category.empty()) {
+      std::string c = one_line(rep.category, false);
+      if (!rep.category_detail.empty()) c += " (" + one_line(rep.category_detail, false) + ")";
       t += label("Category:") + c + "\r\n";
-      if (!row.report->category_advice.empty())
-        wrap(t, label("Advice:"), std::string(2 + kLabelWidth, ' '), one_line(row.report->category_advice, false));
+      if (!rep.category_advice.empty())
+        wrap(t, label("Advice:"), indent, one_line(rep.category_advice, false));
     }
   }
 }
@@ -444,7 +451,8 @@ bool is_global(const Envelope& env, std::string_view to, const OriginalMessage& 
   return utf8;
 }
 
-std::vector<Row> report_rows(const DsnInput& in, const std::vector<const RecipientReport*>& chosen, bool utf8) {
+std::vector<Row> report_rows(const DsnInput& in, const std::vector<const RecipientReport*>& chosen,
+                             bool utf8) {
   std::vector<Row> rows;
   for (const RecipientReport* r : chosen) {
     Row row;
@@ -581,7 +589,8 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
   // report whole). A BINARYMIME original (RFC 3030) cannot be carried in a text MIME part.
   const bool binary = env.body_type == BodyType::BinaryMime;
   const bool asked_full = env.ret == DsnRet::Full || double_bounce;
-  ReturnedPart ret = returned_part(in.original, original.header_section, asked_full && !binary, in.max_return_size);
+  ReturnedPart ret =
+      returned_part(in.original, original.header_section, asked_full && !binary, in.max_return_size);
 
   std::vector<Part> parts;
   parts.push_back({"Notification", "text/plain; charset=utf-8",
@@ -589,7 +598,8 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
                                                 ret.size, asked_full && binary, utf8))});
   parts.push_back({"Delivery report", utf8 ? "message/global-delivery-status" : "message/delivery-status",
                    limit_line_length(delivery_status(in, rows, host, utf8))});
-  parts.push_back(returned_mime_part(ret.kind, limit_line_length(ret.content), in.kind == ReportKind::Success, utf8));
+  const bool success = in.kind == ReportKind::Success;
+  parts.push_back(returned_mime_part(ret.kind, limit_line_length(ret.content), success, utf8));
 
   const std::string boundary = pick_boundary(parts, token);
   bool eight_bit = false;

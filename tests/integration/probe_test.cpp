@@ -218,7 +218,8 @@ TEST_F(probeCli, UsageErrorsSayWhatIsWrong) {
        "ferry: probe: --tls must be none, opportunistic, verify or implicit\n"},
       {{"a@b.test", "--auth=:secret"}, "ferry: probe: --auth wants USER:PASS\n"},
       {{"a@b.test", "--auth", "nocolon"}, "ferry: probe: --auth wants USER:PASS\n"},
-      {{"a@b.test", "--send", dir_.file("missing.eml")}, "ferry: probe: cannot read " + dir_.file("missing.eml") + "\n"},
+      {{"a@b.test", "--send", dir_.file("missing.eml")},
+       "ferry: probe: cannot read " + dir_.file("missing.eml") + "\n"},
       {{"a@b.test", "b@b.test"}, "ferry: probe: exactly one recipient address is needed\n"},
   };
   for (const auto& [args, message] : cases) {
