@@ -452,10 +452,9 @@ RecipientRecord unleased(const RecipientRecord& r, TimeMs now, const RecoveryOpt
     after.next_attempt_ms = std::min(r.next_attempt_ms, now + options.after_crash_ms);
   return after;
 }
-}  // namespace
-
-Result<RecoveryReport> recover(Ctx& c, TimeMs now, const RecoveryOptions& options) {
-  RecoveryReport report;
+// What one pass over the tables found: the records to quarantine, the live messages, the
+// leases to end and the due entries the Pending recipients call for.
+struct RecoveryScan {
   struct Bad {
     const char* table;
     MDB_dbi dbi;
@@ -465,74 +464,99 @@ Result<RecoveryReport> recover(Ctx& c, TimeMs now, const RecoveryOptions& option
   std::set<std::uint64_t> live;
   std::vector<std::pair<QueueId, RecipientRecord>> unlease;
   std::set<std::string> expected_due;
+};
 
-  auto walk = [&](MDB_dbi dbi, const std::function<void(std::string_view, std::string_view)>& f) -> Result<void> {
-    auto cur = lmdb::Cursor::open(c.txn, dbi);
-    if (!cur) return cur.error();
-    for (auto e = cur->first();; e = cur->next()) {
-      if (!e) return e.error();
-      if (!*e) return {};
-      f((*e)->key, (*e)->value);
-    }
-  };
+using RowFn = std::function<void(std::string_view, std::string_view)>;
 
-  FERRY_TRY(walk(c.db.messages, [&](std::string_view k, std::string_view v) {
+Result<void> walk(Ctx& c, MDB_dbi dbi, const RowFn& f) {
+  auto cur = lmdb::Cursor::open(c.txn, dbi);
+  if (!cur) return cur.error();
+  for (auto e = cur->first();; e = cur->next()) {
+    if (!e) return e.error();
+    if (!*e) return {};
+    f((*e)->key, (*e)->value);
+  }
+}
+
+Result<void> scan_messages(Ctx& c, RecoveryScan& s) {
+  return walk(c, c.db.messages, [&](std::string_view k, std::string_view v) {
     auto id = schema::parse_message_key(k);
     auto m = codec::decode_message(v);
     if (!id || !m) {
-      bad.push_back({schema::kMessages, c.db.messages, std::string(k), std::string(v),
-                     !id ? "bad message key" : m.error().message});
+      s.bad.push_back({schema::kMessages, c.db.messages, std::string(k), std::string(v),
+                       !id ? "bad message key" : m.error().message});
       return;
     }
-    live.insert(id->value);
-  }));
-  report.messages = live.size();
+    s.live.insert(id->value);
+  });
+}
 
-  FERRY_TRY(walk(c.db.recipients, [&](std::string_view k, std::string_view v) {
+Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
+  return walk(c, c.db.recipients, [&](std::string_view k, std::string_view v) {
     auto sub = schema::parse_sub_key(k);
     auto r = codec::decode_recipient(v);
     std::string reason;
     if (!sub) reason = "bad recipient key";
     else if (!r) reason = r.error().message;
-    else if (!live.count(sub->id.value)) reason = "orphan recipient: message record missing";
+    else if (!s.live.count(sub->id.value)) reason = "orphan recipient: message record missing";
     if (!reason.empty()) {
-      bad.push_back({schema::kRecipients, c.db.recipients, std::string(k), std::string(v), reason});
+      s.bad.push_back({schema::kRecipients, c.db.recipients, std::string(k), std::string(v), reason});
       return;
     }
     r->index = sub->n;
     if (r->state == RecipientState::Pending) {
       ++report.pending_recipients;
-      expected_due.insert(due_key(r->next_attempt_ms, sub->id, sub->n));
+      s.expected_due.insert(due_key(r->next_attempt_ms, sub->id, sub->n));
     }
-    if (r->leased) unlease.emplace_back(sub->id, std::move(*r));
-  }));
+    if (r->leased) s.unlease.emplace_back(sub->id, std::move(*r));
+  });
+}
 
-  FERRY_TRY(walk(c.db.bodies, [&](std::string_view k, std::string_view v) {
+Result<void> scan_bodies(Ctx& c, RecoveryScan& s) {
+  return walk(c, c.db.bodies, [&](std::string_view k, std::string_view v) {
     auto sub = schema::parse_sub_key(k);
-    if (!sub || !live.count(sub->id.value))
-      bad.push_back({schema::kBodies, c.db.bodies, std::string(k), std::string(v),
-                     !sub ? "bad body key" : "orphan body chunk: message record missing"});
-  }));
+    if (!sub || !s.live.count(sub->id.value))
+      s.bad.push_back({schema::kBodies, c.db.bodies, std::string(k), std::string(v),
+                       !sub ? "bad body key" : "orphan body chunk: message record missing"});
+  });
+}
 
-  // The due index is derived data: drop what no Pending recipient backs, add what is missing.
+// The due index is derived data: drop what no Pending recipient backs, add what is missing.
+Result<void> rebuild_due(Ctx& c, RecoveryScan& s) {
   std::vector<std::string> drop;
-  FERRY_TRY(walk(c.db.due, [&](std::string_view k, std::string_view) {
-    auto it = expected_due.find(std::string(k));
-    if (it == expected_due.end()) drop.emplace_back(k);
-    else expected_due.erase(it);
+  FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) {
+    auto it = s.expected_due.find(std::string(k));
+    if (it == s.expected_due.end()) drop.emplace_back(k);
+    else s.expected_due.erase(it);
   }));
   for (const auto& k : drop) FERRY_TRY(c.txn.del(c.db.due, k));
-  for (const auto& k : expected_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
+  for (const auto& k : s.expected_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
+  return {};
+}
 
-  for (const auto& b : bad) FERRY_TRY(quarantine(c, b.table, b.dbi, b.key, b.raw, b.reason, now));
-  report.quarantined = bad.size();
-
-  for (auto& [qid, r] : unlease) {
+Result<void> end_leases(Ctx& c, RecoveryScan& s, TimeMs now, const RecoveryOptions& options,
+                        RecoveryReport& report) {
+  for (auto& [qid, r] : s.unlease) {
     const RecipientRecord after = unleased(r, now, options);
     if (after.interrupted > 1) report.suspects.push_back(DueRecipient{qid, r.index, after.next_attempt_ms});
     FERRY_TRY(update_recipient(c, qid, r, after));
   }
-  report.unleased = unlease.size();
+  report.unleased = s.unlease.size();
+  return {};
+}
+}  // namespace
+
+Result<RecoveryReport> recover(Ctx& c, TimeMs now, const RecoveryOptions& options) {
+  RecoveryReport report;
+  RecoveryScan s;
+  FERRY_TRY(scan_messages(c, s));
+  report.messages = s.live.size();
+  FERRY_TRY(scan_recipients(c, s, report));
+  FERRY_TRY(scan_bodies(c, s));
+  FERRY_TRY(rebuild_due(c, s));
+  for (const auto& b : s.bad) FERRY_TRY(quarantine(c, b.table, b.dbi, b.key, b.raw, b.reason, now));
+  report.quarantined = s.bad.size();
+  FERRY_TRY(end_leases(c, s, now, options, report));
   return report;
 }
 

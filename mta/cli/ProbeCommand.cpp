@@ -92,6 +92,81 @@ void reply_json(JsonWriter& j, const daemon::ProbeReply& r) {
   j.end_object();
 }
 
+void dns_json(JsonWriter& j, const daemon::ProbeDnsStep& d) {
+  j.begin_object();
+  j.key("name").value(d.name);
+  j.key("type").value(d.type);
+  j.key("status").value(d.status);
+  opt_string(j, "error", d.error);
+  j.key("elapsed_ms").value(ms(d.elapsed_ms));
+  j.key("records").begin_array();
+  for (const auto& rec : d.records) {
+    j.begin_object();
+    j.key("value").value(rec.value);
+    j.key("ttl");
+    if (rec.ttl) j.value(static_cast<std::uint64_t>(*rec.ttl));
+    else j.null();
+    j.end_object();
+  }
+  j.end_array();
+  j.end_object();
+}
+
+void tls_json(JsonWriter& j, const daemon::ProbeTlsInfo& t) {
+  j.begin_object();
+  j.key("established").value(t.established);
+  opt_string(j, "error", t.error);
+  j.key("version").value(t.version);
+  j.key("cipher").value(t.cipher);
+  j.key("subject").value(t.subject);
+  j.key("subject_alt_names").begin_array();
+  for (const auto& s : t.subject_alt_names) j.value(s);
+  j.end_array();
+  j.key("issuer").value(t.issuer);
+  j.key("not_before").value(t.not_before);
+  j.key("not_after").value(t.not_after);
+  j.key("verify_name").value(t.verify_name);
+  j.key("verified").value(t.verified);
+  opt_string(j, "verify_error", t.verify_error);
+  j.key("elapsed_ms").value(ms(t.elapsed_ms));
+  j.end_object();
+}
+
+void connection_json(JsonWriter& j, const daemon::ProbeConnection& c) {
+  j.begin_object();
+  j.key("host").value(c.host);
+  j.key("ip").value(c.ip);
+  j.key("port").value(static_cast<unsigned>(c.port));
+  j.key("connected").value(c.connected);
+  opt_string(j, "error", c.error);
+  j.key("connect_ms").value(ms(c.connect_ms));
+  j.key("transcript").begin_array();
+  for (const auto& t : c.transcript) {
+    j.begin_object();
+    j.key("dir").value(std::string(1, t.direction));
+    j.key("text").value(t.text);
+    j.key("at_ms").value(ms(t.at_ms));
+    j.end_object();
+  }
+  j.end_array();
+  j.key("capabilities").begin_array();
+  for (const auto& cap : c.capabilities) {
+    j.begin_object();
+    j.key("keyword").value(cap.keyword);
+    j.key("parameters").value(cap.parameters);
+    j.key("explanation").value(cap.explanation);
+    j.end_object();
+  }
+  j.end_array();
+  j.key("tls");
+  if (c.tls) tls_json(j, *c.tls);
+  else j.null();
+  j.key("replies").begin_array();
+  for (const auto& rep : c.replies) reply_json(j, rep);
+  j.end_array();
+  j.end_object();
+}
+
 std::string result_json(const daemon::ProbeResult& r, int exit_code) {
   JsonWriter j;
   j.begin_object();
@@ -101,81 +176,10 @@ std::string result_json(const daemon::ProbeResult& r, int exit_code) {
   j.key("route").value(r.route);
   opt_string(j, "mx_kind", r.mx_kind);
   j.key("dns").begin_array();
-  for (const auto& d : r.dns) {
-    j.begin_object();
-    j.key("name").value(d.name);
-    j.key("type").value(d.type);
-    j.key("status").value(d.status);
-    opt_string(j, "error", d.error);
-    j.key("elapsed_ms").value(ms(d.elapsed_ms));
-    j.key("records").begin_array();
-    for (const auto& rec : d.records) {
-      j.begin_object();
-      j.key("value").value(rec.value);
-      j.key("ttl");
-      if (rec.ttl) j.value(static_cast<std::uint64_t>(*rec.ttl));
-      else j.null();
-      j.end_object();
-    }
-    j.end_array();
-    j.end_object();
-  }
+  for (const auto& d : r.dns) dns_json(j, d);
   j.end_array();
   j.key("connections").begin_array();
-  for (const auto& c : r.connections) {
-    j.begin_object();
-    j.key("host").value(c.host);
-    j.key("ip").value(c.ip);
-    j.key("port").value(static_cast<unsigned>(c.port));
-    j.key("connected").value(c.connected);
-    opt_string(j, "error", c.error);
-    j.key("connect_ms").value(ms(c.connect_ms));
-    j.key("transcript").begin_array();
-    for (const auto& t : c.transcript) {
-      j.begin_object();
-      j.key("dir").value(std::string(1, t.direction));
-      j.key("text").value(t.text);
-      j.key("at_ms").value(ms(t.at_ms));
-      j.end_object();
-    }
-    j.end_array();
-    j.key("capabilities").begin_array();
-    for (const auto& cap : c.capabilities) {
-      j.begin_object();
-      j.key("keyword").value(cap.keyword);
-      j.key("parameters").value(cap.parameters);
-      j.key("explanation").value(cap.explanation);
-      j.end_object();
-    }
-    j.end_array();
-    j.key("tls");
-    if (c.tls) {
-      const auto& t = *c.tls;
-      j.begin_object();
-      j.key("established").value(t.established);
-      opt_string(j, "error", t.error);
-      j.key("version").value(t.version);
-      j.key("cipher").value(t.cipher);
-      j.key("subject").value(t.subject);
-      j.key("subject_alt_names").begin_array();
-      for (const auto& s : t.subject_alt_names) j.value(s);
-      j.end_array();
-      j.key("issuer").value(t.issuer);
-      j.key("not_before").value(t.not_before);
-      j.key("not_after").value(t.not_after);
-      j.key("verify_name").value(t.verify_name);
-      j.key("verified").value(t.verified);
-      opt_string(j, "verify_error", t.verify_error);
-      j.key("elapsed_ms").value(ms(t.elapsed_ms));
-      j.end_object();
-    } else {
-      j.null();
-    }
-    j.key("replies").begin_array();
-    for (const auto& rep : c.replies) reply_json(j, rep);
-    j.end_array();
-    j.end_object();
-  }
+  for (const auto& c : r.connections) connection_json(j, c);
   j.end_array();
   j.key("result").value(daemon::to_string(r.verdict));
   j.key("exit_code").value(exit_code);
@@ -192,56 +196,71 @@ std::string result_json(const daemon::ProbeResult& r, int exit_code) {
   return j.str() + "\n";
 }
 
-}  // namespace
-
-int cmd_probe(const Args& raw) {
+// The command line: the options as given, before the configuration is read.
+struct ProbeArgs {
   CommonOptions common;
-  Args args;
-  if (int rc = parse_common_options(raw, common, args); rc != kExitOk) return rc;
   std::optional<std::string> host, tls, auth, ehlo, from, send;
   std::optional<std::uint16_t> port;
   bool json = false, send_test = false;
   int timeout_s = 0;
   std::vector<std::string> positional;
-  auto value = [&](std::size_t& i, const std::string& a, const std::string& name) -> std::optional<std::string> {
-    if (a.starts_with(name + "=")) return a.substr(name.size() + 1);
-    if (i + 1 >= args.size()) {
-      std::fprintf(stderr, "ferry: probe: %s needs a value\n", name.c_str());
-      return std::nullopt;
-    }
-    return args[++i];
+};
+
+// The value of `--name=VALUE` or `--name VALUE`; nullopt (after saying so) when it is missing.
+std::optional<std::string> option_value(const Args& args, std::size_t& i, const std::string& a) {
+  const std::string name = a.substr(0, a.find('='));
+  if (a.starts_with(name + "=")) return a.substr(name.size() + 1);
+  if (i + 1 >= args.size()) {
+    std::fprintf(stderr, "ferry: probe: %s needs a value\n", name.c_str());
+    return std::nullopt;
+  }
+  return args[++i];
+}
+
+// --port and --timeout: 1 to 65535.
+std::optional<long> option_number(const std::string& v) {
+  char* end = nullptr;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n <= 0 || n > 65535) {
+    std::fprintf(stderr, "ferry: probe: bad number '%s'\n", v.c_str());
+    return std::nullopt;
+  }
+  return n;
+}
+
+// The options that take a string, each stored as given.
+std::optional<std::string>* string_option(ProbeArgs& p, const std::string& a) {
+  const std::pair<const char*, std::optional<std::string>*> table[] = {
+      {"--host", &p.host}, {"--tls", &p.tls},   {"--auth", &p.auth},
+      {"--ehlo", &p.ehlo}, {"--from", &p.from}, {"--send", &p.send},
   };
+  for (const auto& [name, target] : table)
+    if (a == name || a.starts_with(std::string(name) + "=")) return target;
+  return nullptr;
+}
+
+// Fills `p`; an exit code when the command ends here (help, a usage error).
+std::optional<int> parse_probe_args(const Args& raw, ProbeArgs& p) {
+  Args args;
+  if (int rc = parse_common_options(raw, p.common, args); rc != kExitOk) return rc;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto is = [&](const char* name) { return a == name || a.starts_with(std::string(name) + "="); };
-    std::optional<std::string>* target = nullptr;
-    if (is("--host")) target = &host;
-    else if (is("--tls")) target = &tls;
-    else if (is("--auth")) target = &auth;
-    else if (is("--ehlo")) target = &ehlo;
-    else if (is("--from")) target = &from;
-    else if (is("--send")) target = &send;
-    if (target) {
-      auto v = value(i, a, a.substr(0, a.find('=')));
+    if (std::optional<std::string>* target = string_option(p, a)) {
+      auto v = option_value(args, i, a);
       if (!v) return kExitUsage;
       *target = *v;
-      continue;
-    }
-    if (is("--port") || is("--timeout")) {
-      auto v = value(i, a, a.substr(0, a.find('=')));
+    } else if (is("--port") || is("--timeout")) {
+      auto v = option_value(args, i, a);
       if (!v) return kExitUsage;
-      char* end = nullptr;
-      const long n = std::strtol(v->c_str(), &end, 10);
-      if (v->empty() || *end || n <= 0 || n > 65535) {
-        std::fprintf(stderr, "ferry: probe: bad number '%s'\n", v->c_str());
-        return kExitUsage;
-      }
-      if (a.starts_with("--port")) port = static_cast<std::uint16_t>(n);
-      else timeout_s = static_cast<int>(n);
+      const std::optional<long> n = option_number(*v);
+      if (!n) return kExitUsage;
+      if (a.starts_with("--port")) p.port = static_cast<std::uint16_t>(*n);
+      else p.timeout_s = static_cast<int>(*n);
     } else if (a == "--json") {
-      json = true;
+      p.json = true;
     } else if (a == "--send-test") {
-      send_test = true;
+      p.send_test = true;
     } else if (a == "-h" || a == "--help") {
       probe_usage(stdout);
       return kExitOk;
@@ -250,15 +269,94 @@ int cmd_probe(const Args& raw) {
       probe_usage(stderr);
       return kExitUsage;
     } else {
-      positional.push_back(a);
+      p.positional.push_back(a);
     }
   }
-  if (positional.size() != 1 || positional[0].find('@') == std::string::npos) {
+  if (p.positional.size() != 1 || p.positional[0].find('@') == std::string::npos) {
     std::fprintf(stderr, "ferry: probe: exactly one recipient address is needed\n");
     probe_usage(stderr);
     return kExitUsage;
   }
-  auto cfg = load_cli_config(common);
+  return std::nullopt;
+}
+
+std::optional<daemon::ProbeTls> tls_mode(const std::string& name) {
+  if (name == "none") return daemon::ProbeTls::None;
+  if (name == "opportunistic") return daemon::ProbeTls::Opportunistic;
+  if (name == "verify") return daemon::ProbeTls::Verify;
+  if (name == "implicit") return daemon::ProbeTls::Implicit;
+  return std::nullopt;
+}
+
+// --send FILE or - (standard input), with CRLF line ends; nullopt (after saying so) if unreadable.
+std::optional<std::string> message_to_send(const std::string& source) {
+  std::string content;
+  if (source == "-") {
+    content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(source, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "ferry: probe: cannot read %s\n", source.c_str());
+      return std::nullopt;
+    }
+    content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return to_crlf(content);
+}
+
+// The command line over the configuration's defaults; an exit code on a usage error.
+std::optional<int> apply_probe_args(const ProbeArgs& p, daemon::ProbeOptions& options) {
+  options.recipient = p.positional[0];
+  if (p.host) options.host = *p.host;
+  if (p.port) options.port = *p.port;
+  if (p.ehlo) options.ehlo_name = *p.ehlo;
+  if (p.from) options.sender = *p.from;
+  if (p.timeout_s) options.command_timeout = std::chrono::seconds(p.timeout_s);
+  if (p.tls) {
+    const std::optional<daemon::ProbeTls> mode = tls_mode(*p.tls);
+    if (!mode) {
+      std::fprintf(stderr, "ferry: probe: --tls must be none, opportunistic, verify or implicit\n");
+      return kExitUsage;
+    }
+    options.tls = *mode;
+  }
+  if (p.auth) {
+    const auto colon = p.auth->find(':');
+    if (colon == std::string::npos || colon == 0) {
+      std::fprintf(stderr, "ferry: probe: --auth wants USER:PASS\n");
+      return kExitUsage;
+    }
+    options.auth_user = p.auth->substr(0, colon);
+    options.auth_password = p.auth->substr(colon + 1);
+  }
+  if (p.send) {
+    std::optional<std::string> message = message_to_send(*p.send);
+    if (!message) return kExitUsage;
+    options.message = std::move(*message);
+  } else if (p.send_test) {
+    options.message = test_message(options.sender, options.recipient, options.ehlo_name);
+  }
+  return std::nullopt;
+}
+
+void print_verdict(const daemon::ProbeResult& result, int exit_code) {
+  std::string verdict = daemon::to_string(result.verdict);
+  for (auto& ch : verdict) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code,
+              text::safe_text(result.summary).c_str());
+  if (!result.category.empty())
+    std::printf("  category: %s%s\n  advice:   %s\n", result.category.c_str(),
+                result.detail.empty() ? "" : (" (" + text::safe_text(result.detail) + ")").c_str(),
+                result.advice.c_str());
+  std::printf("  total time: %.1f ms\n", result.total_ms);
+}
+
+}  // namespace
+
+int cmd_probe(const Args& raw) {
+  ProbeArgs p;
+  if (auto rc = parse_probe_args(raw, p)) return *rc;
+  auto cfg = load_cli_config(p.common);
   if (!cfg) return kExitConfig;
   auto from_config = daemon::probe_options_from_config(*cfg, system_host_name());
   if (!from_config) {
@@ -266,70 +364,20 @@ int cmd_probe(const Args& raw) {
     return kExitConfig;
   }
   daemon::ProbeOptions options = std::move(*from_config);
-  options.recipient = positional[0];
-  if (host) options.host = *host;
-  if (port) options.port = *port;
-  if (ehlo) options.ehlo_name = *ehlo;
-  if (from) options.sender = *from;
-  if (timeout_s) options.command_timeout = std::chrono::seconds(timeout_s);
-  if (tls) {
-    if (*tls == "none") options.tls = daemon::ProbeTls::None;
-    else if (*tls == "opportunistic") options.tls = daemon::ProbeTls::Opportunistic;
-    else if (*tls == "verify") options.tls = daemon::ProbeTls::Verify;
-    else if (*tls == "implicit") options.tls = daemon::ProbeTls::Implicit;
-    else {
-      std::fprintf(stderr, "ferry: probe: --tls must be none, opportunistic, verify or implicit\n");
-      return kExitUsage;
-    }
-  }
-  if (auth) {
-    const auto colon = auth->find(':');
-    if (colon == std::string::npos || colon == 0) {
-      std::fprintf(stderr, "ferry: probe: --auth wants USER:PASS\n");
-      return kExitUsage;
-    }
-    options.auth_user = auth->substr(0, colon);
-    options.auth_password = auth->substr(colon + 1);
-  }
-  if (send) {
-    std::string content;
-    if (*send == "-") {
-      content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    } else {
-      std::ifstream in(*send, std::ios::binary);
-      if (!in) {
-        std::fprintf(stderr, "ferry: probe: cannot read %s\n", send->c_str());
-        return kExitUsage;
-      }
-      content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    options.message = to_crlf(content);
-  } else if (send_test) {
-    options.message = test_message(options.sender, options.recipient, options.ehlo_name);
-  }
+  if (auto rc = apply_probe_args(p, options)) return *rc;
 
   std::function<void(const std::string&)> progress;
   // The transcript shows what the remote server wrote: escaped, so its bytes cannot drive the
   // terminal (ESC sequences) or fake lines (CR).
-  if (!json) progress = [](const std::string& line) {
+  if (!p.json) progress = [](const std::string& line) {
     std::fputs(text::safe_text(line).c_str(), stdout);
     std::fputc('\n', stdout);
     std::fflush(stdout);
   };
   const daemon::ProbeResult result = daemon::run_probe(options, progress);
   const int exit_code = static_cast<int>(result.verdict);
-  if (json) {
-    std::fputs(result_json(result, exit_code).c_str(), stdout);
-  } else {
-    std::string verdict = daemon::to_string(result.verdict);
-    for (auto& ch : verdict) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code, text::safe_text(result.summary).c_str());
-    if (!result.category.empty())
-      std::printf("  category: %s%s\n  advice:   %s\n", result.category.c_str(),
-                  result.detail.empty() ? "" : (" (" + text::safe_text(result.detail) + ")").c_str(),
-                  result.advice.c_str());
-    std::printf("  total time: %.1f ms\n", result.total_ms);
-  }
+  if (p.json) std::fputs(result_json(result, exit_code).c_str(), stdout);
+  else print_verdict(result, exit_code);
   return exit_code;
 }
 

@@ -45,28 +45,18 @@ int not_found(const std::string& id) {
   return kExitFailure;
 }
 
-}  // namespace
-
-int cmd_queue(const Args& raw) {
+// The command line after the common options: a sub-command, its operands, --json.
+struct QueueRequest {
   CommonOptions common;
-  Args args;
-  if (int rc = parse_common_options(raw, common, args); rc != kExitOk) return rc;
+  std::string sub;
+  Args positional;  // sub-command first
   bool json = false;
-  Args positional;
-  for (const auto& a : args) {
-    if (a == "--json") json = true;
-    else if (a == "-h" || a == "--help") { queue_usage(stdout); return kExitOk; }
-    else if (a.starts_with("-")) {
-      std::fprintf(stderr, "ferry: queue: unknown option '%s'\n", a.c_str());
-      queue_usage(stderr);
-      return kExitUsage;
-    } else positional.push_back(a);
-  }
-  if (positional.empty()) {
-    queue_usage(stderr);
-    return kExitUsage;
-  }
-  const std::string sub = positional[0];
+};
+
+// The sub-command, its operand count and --json checked; an exit code when they do not fit.
+std::optional<int> check_queue_command(const QueueRequest& req) {
+  const std::string& sub = req.sub;
+  const std::size_t n = req.positional.size();
   const bool needs_id = sub == "show" || sub == "hold" || sub == "release" || sub == "delete";
   const bool known = needs_id || sub == "list" || sub == "flush";
   if (!known) {
@@ -74,17 +64,83 @@ int cmd_queue(const Args& raw) {
     queue_usage(stderr);
     return kExitUsage;
   }
-  if ((needs_id && positional.size() != 2) || (sub == "list" && positional.size() != 1) ||
-      (sub == "flush" && positional.size() > 2)) {
+  if ((needs_id && n != 2) || (sub == "list" && n != 1) || (sub == "flush" && n > 2)) {
     queue_usage(stderr);
     return kExitUsage;
   }
-  if (json && sub != "list" && sub != "show") {
+  if (req.json && sub != "list" && sub != "show") {
     std::fprintf(stderr, "ferry: queue: --json applies to list and show only\n");
     return kExitUsage;
   }
+  return std::nullopt;
+}
 
-  auto config = load_cli_config(common);
+// Fills `req`; an exit code when the command ends here (help, a usage error).
+std::optional<int> parse_queue_args(const Args& raw, QueueRequest& req) {
+  Args args;
+  if (int rc = parse_common_options(raw, req.common, args); rc != kExitOk) return rc;
+  for (const auto& a : args) {
+    if (a == "--json") req.json = true;
+    else if (a == "-h" || a == "--help") { queue_usage(stdout); return kExitOk; }
+    else if (a.starts_with("-")) {
+      std::fprintf(stderr, "ferry: queue: unknown option '%s'\n", a.c_str());
+      queue_usage(stderr);
+      return kExitUsage;
+    } else req.positional.push_back(a);
+  }
+  if (req.positional.empty()) {
+    queue_usage(stderr);
+    return kExitUsage;
+  }
+  req.sub = req.positional[0];
+  return check_queue_command(req);
+}
+
+int run_list(queue::QueueStore& q, bool json) {
+  std::vector<queue::MessageRecord> messages;
+  auto r = q.for_each([&](const queue::MessageRecord& m) { messages.push_back(m); return true; });
+  if (!r) return report(r.error(), "list");
+  std::fputs((json ? format_list_json(messages) : format_list_text(messages)).c_str(), stdout);
+  return kExitOk;
+}
+
+int run_show(queue::QueueStore& q, QueueId id, const std::string& id_text, bool json) {
+  auto m = q.load(id);
+  if (!m) return m.error().kind == ErrorKind::NotFound ? not_found(id_text) : report(m.error(), "show");
+  auto body = q.read_body(id);
+  if (!body) return report(body.error(), "show");
+  std::fputs((json ? format_show_json(*m, *body) : format_show_text(*m, *body)).c_str(), stdout);
+  return kExitOk;
+}
+
+// hold, release, delete, flush: one change, then the daemon is woken to act on it.
+int run_change(queue::QueueStore& q, const config::Config& config, const QueueRequest& req,
+               std::optional<QueueId> id) {
+  const std::string& sub = req.sub;
+  Result<void> r = sub == "hold"      ? q.hold(*id)
+                   : sub == "release" ? q.release(*id, now_ms())
+                   : sub == "delete"  ? q.remove(*id)
+                                      : q.flush(id, now_ms());
+  if (r) {
+    daemon::wake_daemon(config.queue.path);
+    const char* done = sub == "hold"      ? "held"
+                       : sub == "release" ? "released"
+                       : sub == "delete"  ? "deleted"
+                                          : "flushed";
+    std::printf("%s: %s\n", id ? id->str().c_str() : "queue", done);
+    return kExitOk;
+  }
+  if (r.error().kind == ErrorKind::NotFound) return not_found(req.positional[1]);
+  return report(r.error(), sub);
+}
+
+}  // namespace
+
+int cmd_queue(const Args& raw) {
+  QueueRequest req;
+  if (auto rc = parse_queue_args(raw, req)) return *rc;
+
+  auto config = load_cli_config(req.common);
   if (!config) return kExitConfig;
   // Root never opens the queue as root: the switch to its owner comes first.
   if (auto access = become_queue_owner(*config); access.kind != QueueAccess::Kind::Owner) {
@@ -97,43 +153,15 @@ int cmd_queue(const Args& raw) {
     return kExitTempFail;
   }
   queue::QueueStore& q = **store;
-
-  if (sub == "list") {
-    std::vector<queue::MessageRecord> messages;
-    auto r = q.for_each([&](const queue::MessageRecord& m) { messages.push_back(m); return true; });
-    if (!r) return report(r.error(), "list");
-    std::fputs((json ? format_list_json(messages) : format_list_text(messages)).c_str(), stdout);
-    return kExitOk;
-  }
+  if (req.sub == "list") return run_list(q, req.json);
 
   std::optional<QueueId> id;
-  if (positional.size() == 2) {
-    id = parse_id(positional[1]);
+  if (req.positional.size() == 2) {
+    id = parse_id(req.positional[1]);
     if (!id) return kExitFailure;
   }
-  auto check = [&](const Result<void>& r) {
-    if (r) {
-      daemon::wake_daemon(config->queue.path);
-      const char* done = sub == "hold" ? "held" : sub == "release" ? "released" : sub == "delete" ? "deleted" : "flushed";
-      std::printf("%s: %s\n", id ? id->str().c_str() : "queue", done);
-      return kExitOk;
-    }
-    if (r.error().kind == ErrorKind::NotFound) return not_found(positional[1]);
-    return report(r.error(), sub);
-  };
-
-  if (sub == "show") {
-    auto m = q.load(*id);
-    if (!m) return m.error().kind == ErrorKind::NotFound ? not_found(positional[1]) : report(m.error(), "show");
-    auto body = q.read_body(*id);
-    if (!body) return report(body.error(), "show");
-    std::fputs((json ? format_show_json(*m, *body) : format_show_text(*m, *body)).c_str(), stdout);
-    return kExitOk;
-  }
-  if (sub == "hold") return check(q.hold(*id));
-  if (sub == "release") return check(q.release(*id, now_ms()));
-  if (sub == "delete") return check(q.remove(*id));
-  return check(q.flush(id, now_ms()));
+  if (req.sub == "show") return run_show(q, *id, req.positional[1], req.json);
+  return run_change(q, *config, req, id);
 }
 
 }  // namespace ferry::cli

@@ -73,133 +73,193 @@ std::string strings(const std::vector<std::string>& v) {
   return arr(v, [](const std::string& s) { return q(s); });
 }
 
-}  // namespace
-
-std::string render(const Config& c) {
+// The rendered file under construction: `key = value` lines and `[table]` headers.
+struct Out {
   std::string o;
-  const auto kv = [&o](std::string_view k, const std::string& v) {
+  void kv(std::string_view k, const std::string& v) {
     o += k;
     o += " = ";
     o += v;
     o += '\n';
-  };
+  }
+  void table(std::string_view header) {
+    o += "\n";
+    o += header;
+    o += "\n";
+  }
+};
 
-  kv("hostname", q(c.hostname));
-  kv("user", q(c.user));
+void render_identity(Out& out, const Config& c) {
+  out.kv("hostname", q(c.hostname));
+  out.kv("user", q(c.user));
+}
 
-  o += "\n[queue]\n";
-  kv("path", q(c.queue.path));
-  kv("max_size", size(c.queue.max_size));
-  kv("sync", b(c.queue.sync));
-  kv("min_free", c.queue.min_free.is_percent ? q(percent(c.queue.min_free.percent)) : size(c.queue.min_free.bytes));
-  kv("maildrop", q(c.queue.maildrop));
+void render_queue(Out& out, const Config& c) {
+  out.table("[queue]");
+  out.kv("path", q(c.queue.path));
+  out.kv("max_size", size(c.queue.max_size));
+  out.kv("sync", b(c.queue.sync));
+  const auto& min_free = c.queue.min_free;
+  out.kv("min_free", min_free.is_percent ? q(percent(min_free.percent)) : size(min_free.bytes));
+  out.kv("maildrop", q(c.queue.maildrop));
+}
 
+void render_listeners(Out& out, const Config& c) {
   for (const Listener& l : c.listen) {
-    o += "\n[[listen]]\n";
-    kv("address", q(l.address));
-    kv("port", std::to_string(l.port));
-    kv("mode", q(to_string(l.mode)));
-    if (l.relay_networks) kv("relay_networks", cidrs(*l.relay_networks));
+    out.table("[[listen]]");
+    out.kv("address", q(l.address));
+    out.kv("port", std::to_string(l.port));
+    out.kv("mode", q(to_string(l.mode)));
+    if (l.relay_networks) out.kv("relay_networks", cidrs(*l.relay_networks));
   }
+}
 
-  o += "\n[relay]\n";
-  kv("networks", cidrs(c.relay.networks));
-  kv("domains", strings(c.relay.domains));
-  kv("local_domains", strings(c.relay.local_domains));
+void render_relay(Out& out, const Config& c) {
+  out.table("[relay]");
+  out.kv("networks", cidrs(c.relay.networks));
+  out.kv("domains", strings(c.relay.domains));
+  out.kv("local_domains", strings(c.relay.local_domains));
+}
 
-  o += "\n[aliases]\n";
-  for (const auto& [name, target] : c.aliases) kv(key(name), q(target));
+void render_aliases(Out& out, const Config& c) {
+  out.table("[aliases]");
+  for (const auto& [name, target] : c.aliases) out.kv(key(name), q(target));
+}
 
-  o += "\n[smtp]\n";
-  kv("bare_newline", q(to_string(c.smtp.bare_newline)));
-  kv("max_message_size", size(c.smtp.max_message_size));
-  kv("max_recipients", std::to_string(c.smtp.max_recipients));
-  kv("max_errors", std::to_string(c.smtp.max_errors));
-  kv("max_connections", std::to_string(c.smtp.max_connections));
-  kv("max_connections_per_ip", std::to_string(c.smtp.max_connections_per_ip));
-  kv("command_timeout", dur(c.smtp.command_timeout));
-  kv("data_timeout", dur(c.smtp.data_timeout));
-  kv("max_received_headers", std::to_string(c.smtp.max_received_headers));
-  kv("transaction_timeout", dur(c.smtp.transaction_timeout));
-  kv("junk_command_limit", std::to_string(c.smtp.junk_command_limit));
-  kv("stress_command_timeout", dur(c.smtp.stress_command_timeout));
-  kv("max_pending_bytes", size(c.smtp.max_pending_bytes));
-  kv("limit_relay_networks", b(c.smtp.limit_relay_networks));
+void render_smtp(Out& out, const Config& c) {
+  out.table("[smtp]");
+  out.kv("bare_newline", q(to_string(c.smtp.bare_newline)));
+  out.kv("max_message_size", size(c.smtp.max_message_size));
+  out.kv("max_recipients", std::to_string(c.smtp.max_recipients));
+  out.kv("max_errors", std::to_string(c.smtp.max_errors));
+  out.kv("max_connections", std::to_string(c.smtp.max_connections));
+  out.kv("max_connections_per_ip", std::to_string(c.smtp.max_connections_per_ip));
+  out.kv("command_timeout", dur(c.smtp.command_timeout));
+  out.kv("data_timeout", dur(c.smtp.data_timeout));
+  out.kv("max_received_headers", std::to_string(c.smtp.max_received_headers));
+  out.kv("transaction_timeout", dur(c.smtp.transaction_timeout));
+  out.kv("junk_command_limit", std::to_string(c.smtp.junk_command_limit));
+  out.kv("stress_command_timeout", dur(c.smtp.stress_command_timeout));
+  out.kv("max_pending_bytes", size(c.smtp.max_pending_bytes));
+  out.kv("limit_relay_networks", b(c.smtp.limit_relay_networks));
+}
 
-  o += "\n[tls]\n";
-  kv("certificate", q(c.tls.certificate));
-  kv("key", q(c.tls.key));
+void render_tls(Out& out, const Config& c) {
+  out.table("[tls]");
+  out.kv("certificate", q(c.tls.certificate));
+  out.kv("key", q(c.tls.key));
+}
 
-  o += "\n[auth]\n";
-  kv("password_file", q(c.auth.password_file));
-  kv("allow_plaintext_loopback", b(c.auth.allow_plaintext_loopback));
-  kv("on_relay_listeners", b(c.auth.on_relay_listeners));
+void render_auth(Out& out, const Config& c) {
+  out.table("[auth]");
+  out.kv("password_file", q(c.auth.password_file));
+  out.kv("allow_plaintext_loopback", b(c.auth.allow_plaintext_loopback));
+  out.kv("on_relay_listeners", b(c.auth.on_relay_listeners));
+}
 
+void render_delivery(Out& out, const Config& c) {
   const auto& d = c.delivery;
-  o += "\n[delivery]\n";
-  kv("port", std::to_string(d.port));
-  kv("max_connections", std::to_string(d.max_connections));
-  kv("max_per_destination", std::to_string(d.max_per_destination));
-  kv("initial_per_destination", std::to_string(d.initial_per_destination));
-  kv("max_addresses", std::to_string(d.max_addresses));
-  kv("connect_timeout", dur(d.connect_timeout));
-  kv("greeting_timeout", dur(d.greeting_timeout));
-  kv("mail_timeout", dur(d.mail_timeout));
-  kv("rcpt_timeout", dur(d.rcpt_timeout));
-  kv("data_init_timeout", dur(d.data_init_timeout));
-  kv("data_block_timeout", dur(d.data_block_timeout));
-  kv("data_done_timeout", dur(d.data_done_timeout));
-  kv("idle_timeout", dur(d.idle_timeout));
-  kv("tls_fallback_memory", dur(d.tls_fallback_memory));
+  out.table("[delivery]");
+  out.kv("port", std::to_string(d.port));
+  out.kv("max_connections", std::to_string(d.max_connections));
+  out.kv("max_per_destination", std::to_string(d.max_per_destination));
+  out.kv("initial_per_destination", std::to_string(d.initial_per_destination));
+  out.kv("max_addresses", std::to_string(d.max_addresses));
+  out.kv("connect_timeout", dur(d.connect_timeout));
+  out.kv("greeting_timeout", dur(d.greeting_timeout));
+  out.kv("mail_timeout", dur(d.mail_timeout));
+  out.kv("rcpt_timeout", dur(d.rcpt_timeout));
+  out.kv("data_init_timeout", dur(d.data_init_timeout));
+  out.kv("data_block_timeout", dur(d.data_block_timeout));
+  out.kv("data_done_timeout", dur(d.data_done_timeout));
+  out.kv("idle_timeout", dur(d.idle_timeout));
+  out.kv("tls_fallback_memory", dur(d.tls_fallback_memory));
+}
 
-  o += "\n[dns]\n";
-  kv("servers", arr(c.dns.servers, [](const SocketAddress& s) { return q(s.str()); }));
+void render_dns(Out& out, const Config& c) {
+  out.table("[dns]");
+  out.kv("servers", arr(c.dns.servers, [](const SocketAddress& s) { return q(s.str()); }));
+}
 
-  o += "\n[retry]\n";
-  kv("first", dur(c.retry.first));
-  kv("max_interval", dur(c.retry.max_interval));
-  kv("multiplier", detail::format_double(c.retry.multiplier));
-  kv("jitter", detail::format_double(c.retry.jitter));
-  kv("max_age", dur(c.retry.max_age));
-  kv("after_crash", dur(c.retry.after_crash));
+void render_retry(Out& out, const Config& c) {
+  out.table("[retry]");
+  out.kv("first", dur(c.retry.first));
+  out.kv("max_interval", dur(c.retry.max_interval));
+  out.kv("multiplier", detail::format_double(c.retry.multiplier));
+  out.kv("jitter", detail::format_double(c.retry.jitter));
+  out.kv("max_age", dur(c.retry.max_age));
+  out.kv("after_crash", dur(c.retry.after_crash));
+}
 
+void render_routes(Out& out, const Config& c) {
   for (const Route& r : c.routes) {
-    o += "\n[[route]]\n";
-    kv("domain", q(r.domain));
-    kv("host", q(r.host_is_literal ? "[" + r.host + "]" : r.host));
-    if (r.port) kv("port", std::to_string(*r.port));
-    kv("tls", q(to_string(r.tls)));
-    kv("implicit_tls", b(r.implicit_tls));
-    kv("auth_user", q(r.auth_user));
-    kv("auth_password_file", q(r.auth_password_file));
-    kv("source_address", q(r.source_address));
-    kv("tls_name", q(r.tls_name));
-    kv("tls_ca_file", q(r.tls_ca_file));
+    out.table("[[route]]");
+    out.kv("domain", q(r.domain));
+    out.kv("host", q(r.host_is_literal ? "[" + r.host + "]" : r.host));
+    if (r.port) out.kv("port", std::to_string(*r.port));
+    out.kv("tls", q(to_string(r.tls)));
+    out.kv("implicit_tls", b(r.implicit_tls));
+    out.kv("auth_user", q(r.auth_user));
+    out.kv("auth_password_file", q(r.auth_password_file));
+    out.kv("source_address", q(r.source_address));
+    out.kv("tls_name", q(r.tls_name));
+    out.kv("tls_ca_file", q(r.tls_ca_file));
   }
+}
 
-  o += "\n[bounce]\n";
-  kv("delay_warning", dur(c.bounce.delay_warning));
-  kv("postmaster", q(c.bounce.postmaster));
-  kv("max_return_size", size(c.bounce.max_return_size));
+void render_bounce(Out& out, const Config& c) {
+  out.table("[bounce]");
+  out.kv("delay_warning", dur(c.bounce.delay_warning));
+  out.kv("postmaster", q(c.bounce.postmaster));
+  out.kv("max_return_size", size(c.bounce.max_return_size));
+}
 
-  o += "\n[log]\n";
-  kv("format", q(to_string(c.log.format)));
+void render_log(Out& out, const Config& c) {
+  out.table("[log]");
+  out.kv("format", q(to_string(c.log.format)));
+}
 
-  o += "\n[metrics]\n";
-  kv("listen", q(c.metrics.listen ? c.metrics.listen->str() : std::string()));
+void render_metrics(Out& out, const Config& c) {
+  out.table("[metrics]");
+  out.kv("listen", q(c.metrics.listen ? c.metrics.listen->str() : std::string()));
+}
 
+void render_dkim(Out& out, const Config& c) {
   for (const DkimEntry& d : c.dkim) {
-    o += "\n[[dkim]]\n";
-    kv("domain", q(d.domain));
-    kv("selector", q(d.selector));
-    kv("key", q(d.key));
-    kv("canonicalization",
-       q(std::string(to_string(d.header_canonicalization)) + "/" + std::string(to_string(d.body_canonicalization))));
-    kv("headers", strings(d.headers));
-    kv("sign_subdomains", b(d.sign_subdomains));
-    kv("expire", dur(d.expire));
+    out.table("[[dkim]]");
+    out.kv("domain", q(d.domain));
+    out.kv("selector", q(d.selector));
+    out.kv("key", q(d.key));
+    out.kv("canonicalization", q(std::string(to_string(d.header_canonicalization)) + "/" +
+                                 std::string(to_string(d.body_canonicalization))));
+    out.kv("headers", strings(d.headers));
+    out.kv("sign_subdomains", b(d.sign_subdomains));
+    out.kv("expire", dur(d.expire));
   }
-  return o;
+}
+
+}  // namespace
+
+// One function per table, in the order of the embedded default file.
+std::string render(const Config& c) {
+  Out out;
+  render_identity(out, c);
+  render_queue(out, c);
+  render_listeners(out, c);
+  render_relay(out, c);
+  render_aliases(out, c);
+  render_smtp(out, c);
+  render_tls(out, c);
+  render_auth(out, c);
+  render_delivery(out, c);
+  render_dns(out, c);
+  render_retry(out, c);
+  render_routes(out, c);
+  render_bounce(out, c);
+  render_log(out, c);
+  render_metrics(out, c);
+  render_dkim(out, c);
+  return out.o;
 }
 
 }  // namespace ferry::config

@@ -263,13 +263,8 @@ void returned_paragraph(std::string& t, Returned returned, std::size_t returned_
   }
 }
 
-// Part 1: the human-readable explanation (RFC 6522 §3: first part of a multipart/report).
-std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool double_bounce,
-                       std::string_view host, std::string_view msg_id, std::string_view subject,
-                       Returned returned, std::size_t returned_size, bool binary_headers_only, bool utf8) {
-  const Envelope& env = *in.envelope;
-  std::string t;
-  t += "This is the mail delivery system at " + std::string(host) + ".\r\n\r\n";
+// The opening paragraph: what happened to the message, by report kind.
+void opening_paragraph(std::string& t, const DsnInput& in, std::size_t count, bool double_bounce) {
   switch (in.kind) {
     case ReportKind::Failure:
       if (double_bounce) {
@@ -279,13 +274,13 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
              "the postmaster.");
       } else {
         wrap(t, "", "",
-             "Your message could not be delivered to " + count_phrase(rows.size()) +
+             "Your message could not be delivered to " + count_phrase(count) +
                  ". Delivery has been given up and will not be retried.");
       }
       break;
     case ReportKind::Delay:
       wrap(t, "", "",
-           "Your message has not yet been delivered to " + count_phrase(rows.size()) +
+           "Your message has not yet been delivered to " + count_phrase(count) +
                ". This is only a warning: delivery is still being retried, and you do not need to "
                "send the message again.");
       if (in.retry_until_ms > 0) {
@@ -297,10 +292,61 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
       break;
     case ReportKind::Success:
       wrap(t, "", "",
-           "As you asked, this is the delivery report for your message to " + count_phrase(rows.size()) + ".");
+           "As you asked, this is the delivery report for your message to " + count_phrase(count) + ".");
       break;
   }
+}
 
+// One recipient's paragraph: the reply or local error, when, and for a failure what it means.
+void recipient_paragraph(std::string& t, const DsnInput& in, const Row& row, bool utf8) {
+  t += "\r\n<" + one_line(row.rcpt->address, utf8) + ">: " + to_string(row.action) + " (" + row.status +
+       ")\r\n";
+  const Diagnostic& d = row.diag;
+  const bool success = row.action == Action::Delivered || row.action == Action::Relayed;
+  const std::string indent(2 + kLabelWidth, ' ');
+  if (d.type == "smtp") {
+    if (!d.host_shown.empty())
+      t += label(success ? "Accepted by:" : "Remote server:") + d.host_shown + "\r\n";
+    for (std::size_t i = 0; i < d.reply_lines.size(); ++i)
+      t += (i == 0 ? label("It replied:") : indent) + d.reply_lines[i] + "\r\n";
+  } else if (d.type == "X-Ferry") {
+    if (!d.host_shown.empty()) t += label("Server tried:") + d.host_shown + "\r\n";
+    wrap(t, label("Problem:"), indent, d.text);
+  }
+  if (d.last_attempt_ms > 0) {
+    t += label(success ? "Accepted at:" : "Last tried:");
+    t += rfc5322_date(d.last_attempt_ms, in.utc_offset_minutes) + "\r\n";
+  }
+  if (row.action == Action::Relayed) {
+    wrap(t, label("Note:"), indent,
+         "The next mail server does not send delivery reports, so you will hear nothing more about "
+         "this recipient.");
+  }
+  if (!success) {
+    const Advice advice = advice_for(row.status);
+    wrap(t, label("What it means:"), indent, advice.meaning);
+    wrap(t, label("What to do:"), indent, advice.what_to_do);
+    // The reply's classification: the same identifier as in logs, `ferry queue show`
+    // and metrics, so a bounce can be matched to them; the advice is the operator's.
+    const RecipientReport& rep = *row.report;
+    if (!rep.category.empty()) {
+      std::string c = one_line(rep.category, false);
+      if (!rep.category_detail.empty()) c += " (" + one_line(rep.category_detail, false) + ")";
+      t += label("Category:") + c + "\r\n";
+      if (!rep.category_advice.empty())
+        wrap(t, label("Advice:"), indent, one_line(rep.category_advice, false));
+    }
+  }
+}
+
+// Part 1: the human-readable explanation (RFC 6522 §3: first part of a multipart/report).
+std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool double_bounce,
+                       std::string_view host, std::string_view msg_id, std::string_view subject,
+                       Returned returned, std::size_t returned_size, bool binary_headers_only, bool utf8) {
+  const Envelope& env = *in.envelope;
+  std::string t;
+  t += "This is the mail delivery system at " + std::string(host) + ".\r\n\r\n";
+  opening_paragraph(t, in, rows.size(), double_bounce);
   t += "\r\n";
   t += double_bounce ? "The message:\r\n" : "Your message:\r\n";
   if (!in.original_queue_id.empty()) t += label("Queue ID:") + one_line(in.original_queue_id, false) + "\r\n";
@@ -309,40 +355,7 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
   if (double_bounce) t += label("Return path:") + "<>\r\n";
   if (env.arrival_ms > 0) t += label("Accepted:") + rfc5322_date(env.arrival_ms, in.utc_offset_minutes) + "\r\n";
 
-  for (const Row& row : rows) {
-    t += "\r\n<" + one_line(row.rcpt->address, utf8) + ">: " + to_string(row.action) + " (" + row.status + ")\r\n";
-    const Diagnostic& d = row.diag;
-    const bool success = row.action == Action::Delivered || row.action == Action::Relayed;
-    if (d.type == "smtp") {
-      if (!d.host_shown.empty()) t += label(success ? "Accepted by:" : "Remote server:") + d.host_shown + "\r\n";
-      for (std::size_t i = 0; i < d.reply_lines.size(); ++i)
-        t += (i == 0 ? label("It replied:") : std::string(2 + kLabelWidth, ' ')) + d.reply_lines[i] + "\r\n";
-    } else if (d.type == "X-Ferry") {
-      if (!d.host_shown.empty()) t += label("Server tried:") + d.host_shown + "\r\n";
-      wrap(t, label("Problem:"), std::string(2 + kLabelWidth, ' '), d.text);
-    }
-    if (d.last_attempt_ms > 0) t += label(success ? "Accepted at:" : "Last tried:") + rfc5322_date(d.last_attempt_ms, in.utc_offset_minutes) + "\r\n";
-    if (row.action == Action::Relayed) {
-      wrap(t, label("Note:"), std::string(2 + kLabelWidth, ' '),
-           "The next mail server does not send delivery reports, so you will hear nothing more about "
-           "this recipient.");
-    }
-    if (!success) {
-      const Advice advice = advice_for(row.status);
-      wrap(t, label("What it means:"), std::string(2 + kLabelWidth, ' '), advice.meaning);
-      wrap(t, label("What to do:"), std::string(2 + kLabelWidth, ' '), advice.what_to_do);
-      // The reply's classification: the same identifier as in logs, `ferry queue show`
-      // and metrics, so a bounce can be matched to them; the advice is the operator's.
-      if (!row.report->category.empty()) {
-        std::string c = one_line(row.report->category, false);
-        if (!row.report->category_detail.empty()) c += " (" + one_line(row.report->category_detail, false) + ")";
-        t += label("Category:") + c + "\r\n";
-        if (!row.report->category_advice.empty())
-          wrap(t, label("Advice:"), std::string(2 + kLabelWidth, ' '), one_line(row.report->category_advice, false));
-      }
-    }
-  }
-
+  for (const Row& row : rows) recipient_paragraph(t, in, row, utf8);
   t += "\r\n";
   returned_paragraph(t, returned, returned_size, binary_headers_only, double_bounce);
   return t;
@@ -394,29 +407,28 @@ struct Part {
   std::string content;
 };
 
-}  // namespace
-
-std::optional<DsnMessage> compose(const DsnInput& in) {
-  if (in.envelope == nullptr) return std::nullopt;
-  const Envelope& env = *in.envelope;
-
-  // Who gets it: the sender; never for "<>" (RFC 5321 §6.1 MUST NOT), except the postmaster copy.
-  bool double_bounce = false;
+// Who gets the report: the sender; never for "<>" (RFC 5321 §6.1 MUST NOT), except the
+// postmaster copy. Nobody when a failed postmaster copy would be reported (no loop).
+struct Addressee {
   std::string to;
-  if (env.is_bounce()) {
-    if (in.kind != ReportKind::Failure || in.postmaster_address.empty()) return std::nullopt;
-    for (const RecipientReport& r : in.recipients)
-      if (r.index < env.recipients.size() && iequals(env.recipients[r.index].address, in.postmaster_address))
-        return std::nullopt;  // a failed postmaster copy: report it to nobody (no loop)
-    double_bounce = true;
-    to = in.postmaster_address;
-  } else {
-    to = strip_source_route(env.reverse_path);
-  }
+  bool double_bounce = false;
+};
 
-  // Which recipients: NOTIFY (RFC 3461 §4.1), each reported once.
+std::optional<Addressee> addressee(const DsnInput& in) {
+  const Envelope& env = *in.envelope;
+  if (!env.is_bounce()) return Addressee{strip_source_route(env.reverse_path), false};
+  if (in.kind != ReportKind::Failure || in.postmaster_address.empty()) return std::nullopt;
+  for (const RecipientReport& r : in.recipients)
+    if (r.index < env.recipients.size() && iequals(env.recipients[r.index].address, in.postmaster_address))
+      return std::nullopt;
+  return Addressee{in.postmaster_address, true};
+}
+
+// Which recipients: NOTIFY (RFC 3461 §4.1), each reported once; `seen` gets their indexes.
+std::vector<const RecipientReport*> chosen_recipients(const DsnInput& in, bool double_bounce,
+                                                      std::vector<std::uint32_t>& seen) {
+  const Envelope& env = *in.envelope;
   std::vector<const RecipientReport*> chosen;
-  std::vector<std::uint32_t> seen;
   for (const RecipientReport& r : in.recipients) {
     if (r.index >= env.recipients.size()) continue;
     if (std::find(seen.begin(), seen.end(), r.index) != seen.end()) continue;
@@ -424,25 +436,27 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
     seen.push_back(r.index);
     chosen.push_back(&r);
   }
-  if (chosen.empty()) return std::nullopt;
+  return chosen;
+}
 
-  const OriginalMessage original = split_message(in.original);
-
-  // RFC 6533: a report about internationalized mail is a global DSN.
+// RFC 6533: a report about internationalized mail is a global DSN.
+bool is_global(const Envelope& env, std::string_view to, const OriginalMessage& original,
+               const std::vector<const RecipientReport*>& chosen) {
   bool utf8 = env.smtputf8 || has_non_ascii(to) || has_non_ascii(original.header_section) ||
               has_non_ascii(env.envid);
   for (const RecipientReport* r : chosen) {
     const EnvelopeRecipient& rc = env.recipients[r->index];
     if (has_non_ascii(rc.address) || has_non_ascii(parse_orcpt(rc.orcpt).address)) utf8 = true;
   }
+  return utf8;
+}
 
-  const std::string host = host_chars(in.reporting_mta);
-  const std::string token = token_chars(in.unique, "dsn");
-
+std::vector<Row> report_rows(const DsnInput& in, const std::vector<const RecipientReport*>& chosen,
+                             bool utf8) {
   std::vector<Row> rows;
   for (const RecipientReport* r : chosen) {
     Row row;
-    row.rcpt = &env.recipients[r->index];
+    row.rcpt = &in.envelope->recipients[r->index];
     row.index = r->index;
     switch (in.kind) {
       case ReportKind::Failure: row.action = Action::Failed; break;
@@ -454,14 +468,13 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
     row.report = r;
     rows.push_back(std::move(row));
   }
+  return rows;
+}
 
-  // The original: Message-ID for threading, Subject for the human, and what is returned.
-  std::string msg_id;  // shown in the text part
-  if (auto v = header_value(original.header_section, "Message-ID")) msg_id = first_msg_id(one_line(*v, utf8));
-  // In-Reply-To/References only when they cannot be what makes our header section need SMTPUTF8.
-  const std::string thread_id = has_non_ascii(msg_id) && !has_non_ascii(to) ? std::string() : msg_id;
+// The original's Subject for the human, on one line and cut (on a UTF-8 boundary) when long.
+std::string shown_subject(std::string_view header_section, bool utf8) {
   std::string subject;
-  if (auto v = header_value(original.header_section, "Subject")) {
+  if (auto v = header_value(header_section, "Subject")) {
     subject = one_line(*v, utf8);
     if (subject.size() > kMaxSubjectShown) {
       std::size_t cut = kMaxSubjectShown;
@@ -470,66 +483,128 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
       subject += "...";
     }
   }
+  return subject;
+}
 
-  // RFC 3461 §4.3 RET: headers unless FULL was asked for (the postmaster copy returns the failed
-  // report whole). A BINARYMIME original (RFC 3030) cannot be carried in a text MIME part.
-  const bool binary = env.body_type == BodyType::BinaryMime;
-  const bool asked_full = env.ret == DsnRet::Full || double_bounce;
-  const bool want_full = asked_full && !binary;
-  ReturnedPart ret = returned_part(in.original, original.header_section, want_full, in.max_return_size);
-  const Returned returned = ret.kind;
-  const std::size_t returned_size = ret.size;
-  std::string returned_content = std::move(ret.content);
-  returned_content = limit_line_length(returned_content);
-
-  const bool success = in.kind == ReportKind::Success;
-  std::vector<Part> parts;
-  parts.push_back({"Notification", "text/plain; charset=utf-8",
-                   limit_line_length(human_text(in, rows, double_bounce, host, msg_id, subject, returned,
-                                                returned_size, asked_full && binary, utf8))});
-  parts.push_back({"Delivery report", utf8 ? "message/global-delivery-status" : "message/delivery-status",
-                   limit_line_length(delivery_status(in, rows, host, utf8))});
+// The third part: what of the original goes back, typed by whether it is whole or headers only.
+Part returned_mime_part(Returned returned, std::string content, bool success, bool utf8) {
   if (returned == Returned::Headers || returned == Returned::HeadersTruncated)
-    parts.push_back({std::string(success ? "Delivered message headers" : "Undelivered message headers") +
-                         (returned == Returned::HeadersTruncated ? " (truncated)" : ""),
-                     utf8 ? "message/global-headers" : "text/rfc822-headers", std::move(returned_content)});
-  else
-    parts.push_back({success ? "Delivered message" : "Undelivered message",
-                     utf8 ? "message/global" : "message/rfc822", std::move(returned_content)});
+    return {std::string(success ? "Delivered message headers" : "Undelivered message headers") +
+                (returned == Returned::HeadersTruncated ? " (truncated)" : ""),
+            utf8 ? "message/global-headers" : "text/rfc822-headers", std::move(content)};
+  return {success ? "Delivered message" : "Undelivered message", utf8 ? "message/global" : "message/rfc822",
+          std::move(content)};
+}
 
-  // The boundary must not occur in any part (RFC 2046 §5.1.1); the token makes that near certain,
-  // the check makes it certain.
-  std::string boundary = "=_ferry_" + token;
+// The boundary must not occur in any part (RFC 2046 §5.1.1); the token makes that near certain,
+// the check makes it certain.
+std::string pick_boundary(const std::vector<Part>& parts, std::string_view token) {
+  std::string boundary = "=_ferry_" + std::string(token);
   for (int n = 1;; ++n) {
     bool clash = false;
     for (const Part& p : parts) clash = clash || p.content.find("--" + boundary) != std::string::npos;
-    if (!clash) break;
-    boundary = "=_ferry_" + token + "_" + std::to_string(n);
+    if (!clash) return boundary;
+    boundary = "=_ferry_" + std::string(token) + "_" + std::to_string(n);
   }
+}
 
-  bool eight_bit = false;
-  for (const Part& p : parts) eight_bit = eight_bit || has_non_ascii(p.content);
+// What the header section needs beyond the parts themselves.
+struct HeaderInput {
+  std::string_view host, to, token, thread_id, boundary;
+  bool double_bounce = false, utf8 = false, eight_bit = false;
+};
 
-  // The header section (RFC 5322 §3.6; RFC 3834 §5 Auto-Submitted; RFC 6522 §3).
+// The header section (RFC 5322 §3.6; RFC 3834 §5 Auto-Submitted; RFC 6522 §3).
+std::string report_header(const DsnInput& in, const HeaderInput& hi) {
   std::string h;
   auto field = [&h](std::string_view name, std::string_view value) {
     h += fold_field(std::string(name) + ": " + std::string(value));
     h += "\r\n";
   };
+  const std::string host(hi.host);
   field("From", "Mail Delivery System <MAILER-DAEMON@" + host + ">");
-  field("To", "<" + one_line(to, utf8) + ">");
-  field("Subject", subject_for(in.kind, double_bounce));
+  field("To", "<" + one_line(hi.to, hi.utf8) + ">");
+  field("Subject", subject_for(in.kind, hi.double_bounce));
   field("Date", rfc5322_date(in.now_ms, in.utc_offset_minutes));
-  field("Message-ID", "<" + token + "@" + host + ">");
-  if (!thread_id.empty()) {  // RFC 5322 §3.6.4
-    field("In-Reply-To", thread_id);
-    field("References", thread_id);
+  field("Message-ID", "<" + std::string(hi.token) + "@" + host + ">");
+  if (!hi.thread_id.empty()) {  // RFC 5322 §3.6.4
+    field("In-Reply-To", hi.thread_id);
+    field("References", hi.thread_id);
   }
   field("Auto-Submitted", "auto-replied");
   field("MIME-Version", "1.0");
   field("Content-Type", std::string("multipart/report; report-type=") +
-                            (utf8 ? "global-delivery-status" : "delivery-status") + "; boundary=\"" + boundary + "\"");
-  if (eight_bit) field("Content-Transfer-Encoding", "8bit");
+                            (hi.utf8 ? "global-delivery-status" : "delivery-status") + "; boundary=\"" +
+                            std::string(hi.boundary) + "\"");
+  if (hi.eight_bit) field("Content-Transfer-Encoding", "8bit");
+  return h;
+}
+
+// Header section, preamble, the parts each under the boundary, and the closing delimiter.
+std::string mime_body(std::string header, std::string_view boundary, const std::vector<Part>& parts) {
+  std::string b = std::move(header);
+  const std::string delimiter = "\r\n--" + std::string(boundary);
+  b += "\r\n";
+  b += "This is a MIME-encapsulated message.\r\n";  // preamble for readers without MIME
+  for (const Part& p : parts) {
+    b += delimiter + "\r\n";
+    b += "Content-Description: " + p.description + "\r\n";
+    b += "Content-Type: " + p.content_type + "\r\n";
+    b += std::string("Content-Transfer-Encoding: ") + (has_non_ascii(p.content) ? "8bit" : "7bit") + "\r\n";
+    b += "\r\n";
+    b += p.content;
+  }
+  b += delimiter + "--\r\n";
+  return b;
+}
+
+}  // namespace
+
+std::optional<DsnMessage> compose(const DsnInput& in) {
+  if (in.envelope == nullptr) return std::nullopt;
+  const Envelope& env = *in.envelope;
+  const std::optional<Addressee> who = addressee(in);
+  if (!who) return std::nullopt;
+  const std::string& to = who->to;
+  const bool double_bounce = who->double_bounce;
+
+  std::vector<std::uint32_t> seen;
+  const std::vector<const RecipientReport*> chosen = chosen_recipients(in, double_bounce, seen);
+  if (chosen.empty()) return std::nullopt;
+
+  const OriginalMessage original = split_message(in.original);
+  const bool utf8 = is_global(env, to, original, chosen);
+  const std::string host = host_chars(in.reporting_mta);
+  const std::string token = token_chars(in.unique, "dsn");
+  const std::vector<Row> rows = report_rows(in, chosen, utf8);
+
+  // The original: Message-ID for threading, Subject for the human, and what is returned.
+  std::string msg_id;  // shown in the text part
+  if (auto v = header_value(original.header_section, "Message-ID")) msg_id = first_msg_id(one_line(*v, utf8));
+  // In-Reply-To/References only when they cannot be what makes our header section need SMTPUTF8.
+  const std::string thread_id = has_non_ascii(msg_id) && !has_non_ascii(to) ? std::string() : msg_id;
+  const std::string subject = shown_subject(original.header_section, utf8);
+
+  // RFC 3461 §4.3 RET: headers unless FULL was asked for (the postmaster copy returns the failed
+  // report whole). A BINARYMIME original (RFC 3030) cannot be carried in a text MIME part.
+  const bool binary = env.body_type == BodyType::BinaryMime;
+  const bool asked_full = env.ret == DsnRet::Full || double_bounce;
+  ReturnedPart ret =
+      returned_part(in.original, original.header_section, asked_full && !binary, in.max_return_size);
+
+  std::vector<Part> parts;
+  parts.push_back({"Notification", "text/plain; charset=utf-8",
+                   limit_line_length(human_text(in, rows, double_bounce, host, msg_id, subject, ret.kind,
+                                                ret.size, asked_full && binary, utf8))});
+  parts.push_back({"Delivery report", utf8 ? "message/global-delivery-status" : "message/delivery-status",
+                   limit_line_length(delivery_status(in, rows, host, utf8))});
+  const bool success = in.kind == ReportKind::Success;
+  parts.push_back(returned_mime_part(ret.kind, limit_line_length(ret.content), success, utf8));
+
+  const std::string boundary = pick_boundary(parts, token);
+  bool eight_bit = false;
+  for (const Part& p : parts) eight_bit = eight_bit || has_non_ascii(p.content);
+  std::string h = report_header(in, {host, to, token, thread_id, boundary, double_bounce, utf8, eight_bit});
 
   DsnMessage out;
   out.reverse_path = "";
@@ -540,20 +615,7 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
   // travels with 8BITMIME (RFC 6533 §6: global parts are 8bit content).
   out.smtputf8 = has_non_ascii(to) || has_non_ascii(h);
   out.body_type = eight_bit ? BodyType::EightBitMime : BodyType::SevenBit;
-
-  std::string& b = out.body;
-  b = std::move(h);
-  b += "\r\n";
-  b += "This is a MIME-encapsulated message.\r\n";  // preamble for readers without MIME
-  for (const Part& p : parts) {
-    b += "\r\n--" + boundary + "\r\n";
-    b += "Content-Description: " + p.description + "\r\n";
-    b += "Content-Type: " + p.content_type + "\r\n";
-    b += std::string("Content-Transfer-Encoding: ") + (has_non_ascii(p.content) ? "8bit" : "7bit") + "\r\n";
-    b += "\r\n";
-    b += p.content;
-  }
-  b += "\r\n--" + boundary + "--\r\n";
+  out.body = mime_body(std::move(h), boundary, parts);
   return out;
 }
 

@@ -206,6 +206,32 @@ TEST_F(probeCli, UsageErrors) {
   EXPECT_EQ(probe({"a@b.test", "--bogus"}).exit_code, 64);
 }
 
+// Each usage error says what is wrong, on stderr, with exit 64; help goes to stdout with 0.
+TEST_F(probeCli, UsageErrorsSayWhatIsWrong) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"a@b.test", "--host"}, "ferry: probe: --host needs a value\n"},
+      {{"a@b.test", "--port"}, "ferry: probe: --port needs a value\n"},
+      {{"a@b.test", "--port=0"}, "ferry: probe: bad number '0'\n"},
+      {{"a@b.test", "--timeout", "65536"}, "ferry: probe: bad number '65536'\n"},
+      {{"a@b.test", "--port=25x"}, "ferry: probe: bad number '25x'\n"},
+      {{"a@b.test", "--tls", "sometimes"},
+       "ferry: probe: --tls must be none, opportunistic, verify or implicit\n"},
+      {{"a@b.test", "--auth=:secret"}, "ferry: probe: --auth wants USER:PASS\n"},
+      {{"a@b.test", "--auth", "nocolon"}, "ferry: probe: --auth wants USER:PASS\n"},
+      {{"a@b.test", "--send", dir_.file("missing.eml")},
+       "ferry: probe: cannot read " + dir_.file("missing.eml") + "\n"},
+      {{"a@b.test", "b@b.test"}, "ferry: probe: exactly one recipient address is needed\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    auto r = probe(args);
+    EXPECT_EQ(r.exit_code, 64) << args.back();
+    EXPECT_EQ(r.err.substr(0, message.size()), message) << args.back();
+  }
+  auto help = probe({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("usage: ferry probe"), std::string::npos) << help.out;
+}
+
 // --config routes exactly as the daemon: a route whose password file cannot be read is a
 // configuration error (78), as `ferry serve` refuses it, not a probe with an empty password.
 TEST_F(probeCli, RouteWithUnreadablePasswordFileIsAConfigError) {

@@ -90,6 +90,25 @@ TEST_F(QueueCli, HoldReleaseFlushDelete) {
   EXPECT_EQ(ferry({"list"}).out, "Mail queue is empty\n");
 }
 
+// Each change confirms itself on stdout in one line: the id (or "queue" for a whole flush) and
+// what was done.
+TEST_F(QueueCli, ChangesConfirmWhatWasDone) {
+  auto id = enqueue("a@example.com", {"b@example.org"}, "Subject: x\r\n\r\ny\r\n");
+  EXPECT_EQ(ferry({"hold", id.str()}).out, id.str() + ": held\n");
+  EXPECT_EQ(ferry({"release", id.str()}).out, id.str() + ": released\n");
+  EXPECT_EQ(ferry({"flush", id.str()}).out, id.str() + ": flushed\n");
+  EXPECT_EQ(ferry({"flush"}).out, "queue: flushed\n");
+  EXPECT_EQ(ferry({"delete", id.str()}).out, id.str() + ": deleted\n");
+  auto help = ferry({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("usage: ferry queue"), std::string::npos) << help.out;
+  EXPECT_EQ(ferry({"list", "--bogus"}).err.substr(0, 39), "ferry: queue: unknown option '--bogus'\n");
+  EXPECT_EQ(ferry({"frobnicate"}).err.substr(0, 43), "ferry: queue: unknown command 'frobnicate'\n");
+  EXPECT_EQ(ferry({"flush", "--json"}).err, "ferry: queue: --json applies to list and show only\n");
+  EXPECT_EQ(ferry({"list", "x"}).exit_code, 64);
+  EXPECT_EQ(ferry({"flush", "1", "2"}).exit_code, 64);
+}
+
 TEST_F(QueueCli, UnknownIdIsAClearErrorWithExitOne) {
   for (std::string cmd : {"show", "hold", "release", "delete", "flush"}) {
     auto r = ferry({cmd, "00000000DEADBEEF"});

@@ -68,6 +68,39 @@ TEST(sendmail_Options, UnknownDashOIgnoredOtherUnknownRefused) {
   EXPECT_NE(parse_error({"-f"}), "");
 }
 
+// The exact usage error of each flag, as sendmail users and scripts see it on stderr.
+TEST(sendmail_Options, EveryUsageErrorIsWordedAsBefore) {
+  const std::pair<std::vector<std::string>, std::string> cases[] = {
+      {{"-f"}, "option -f needs an address"},
+      {{"-r"}, "option -r needs an address"},
+      {{"-F"}, "option -F needs a name"},
+      {{"-C"}, "option -C needs a file name"},
+      {{"-N"}, "option -N needs never or success,failure,delay"},
+      {{"-N", "sometimes"}, "option -N: 'sometimes' is not never or a list of success, failure, delay"},
+      {{"-R"}, "option -R needs full or hdrs"},
+      {{"-RALL"}, "option -R: 'ALL' is not full or hdrs"},
+      {{"-V"}, "option -V needs an envelope id"},
+      {{"-V", ""}, "option -V needs an envelope id"},
+      {{"-O"}, "option -O needs a value"},
+      {{"-X"}, "option -X needs a value"},
+      {{"-tx"}, "unknown option '-tx'"},
+      {{"-ix"}, "unknown option '-ix'"},
+      {{"-Z"}, "unknown option '-Z'"},
+      {{"--x"}, "unknown option '--x'"},
+      {{"-bD"}, "option -bD: run `ferry serve` to start the daemon"},
+      {{"-bz"}, "unsupported mode '-bz'"},
+  };
+  for (const auto& [args, message] : cases) EXPECT_EQ(parse_error(args), message) << args[0];
+}
+
+// Flags whose value changes nothing for a relay are kept (for -v) as given, the value separate.
+TEST(sendmail_Options, IgnoredFlagsKeepTheirValue) {
+  auto o = parse_ok({"-OFoo=1", "-L", "tag", "-h", "5", "-o", "x", "-U", "-m", "a@b"});
+  EXPECT_EQ(o.ignored, (std::vector<std::string>{"-O Foo=1", "-L tag", "-h 5", "-o x", "-U", "-m"}));
+  EXPECT_EQ(o.recipients, std::vector<std::string>{"a@b"});
+  EXPECT_EQ(parse_ok({"-RFULL", "a@b"}).ret, DsnRet::Full);
+}
+
 TEST(sendmail_Options, DoubleDashEndsOptions) {
   auto o = parse_ok({"-i", "--", "-odd@example.org"});
   EXPECT_EQ(o.recipients, std::vector<std::string>{"-odd@example.org"});

@@ -129,6 +129,25 @@ listen = ""
   expect_round_trip(c);
 }
 
+// check-config prints the tables in the order of the embedded default file, each array entry
+// where the default file has the table, and a blank line before every header.
+TEST(configRender, TablesInTheOrderOfTheDefaultFile) {
+  const Config c = load(
+      "[[route]]\ndomain = \"example.net\"\nhost = \"[192.0.2.1]\"\n"
+      "[[dkim]]\ndomain = \"example.com\"\nselector = \"a\"\nkey = \"/k.pem\"\n");
+  const std::string text = render(c);
+  std::string headers;
+  for (std::size_t at = text.find("\n["); at != std::string::npos; at = text.find("\n[", at + 1)) {
+    EXPECT_EQ(text[at - 1], '\n') << "no blank line before the header at " << at;
+    headers += text.substr(at + 1, text.find('\n', at + 1) - at - 1) + " ";
+  }
+  EXPECT_EQ(headers,
+            "[queue] [[listen]] [relay] [aliases] [smtp] [tls] [auth] [delivery] [dns] [retry] [[route]] "
+            "[bounce] [log] [metrics] [[dkim]] ");
+  EXPECT_EQ(text.substr(0, text.find('\n', text.find('\n') + 1) + 1),
+            "hostname = \"" + c.hostname + "\"\nuser = \"" + c.user + "\"\n");
+}
+
 TEST(configRender, SizesWithoutBinaryUnitAreIntegers) {
   const Config c = load("[smtp]\nmax_message_size = \"100MB\"\n[queue]\nmin_free = 0\n");
   const std::string text = render(c);
