@@ -1,13 +1,13 @@
 // Cidr: the one network type, used by the relay policy of the daemon and by the transcripts.
-#include "ferry/text/Cidr.hpp"
-
 #include <gtest/gtest.h>
 
 #include <vector>
 
+#include "ferry/text/Cidr.hpp"
+
+using ferry::text::any_contains;
 using ferry::text::Cidr;
 using ferry::text::IpAddress;
-using ferry::text::any_contains;
 
 struct CidrCase {
   const char* network;
@@ -26,28 +26,28 @@ TEST_P(text_CidrTable, Contains) {
 
 INSTANTIATE_TEST_SUITE_P(
     Networks, text_CidrTable,
-    ::testing::Values(CidrCase{"127.0.0.0/8", "127.0.0.1", true}, CidrCase{"127.0.0.0/8", "127.255.1.2", true},
-                      CidrCase{"127.0.0.0/8", "128.0.0.1", false}, CidrCase{"127.0.0.1", "127.0.0.1", true},
-                      CidrCase{"127.0.0.1", "127.0.0.2", false}, CidrCase{"192.0.2.0/24", "192.0.2.200", true},
-                      CidrCase{"192.0.2.0/25", "192.0.2.200", false}, CidrCase{"10.1.2.3/8", "10.200.0.1", true},
-                      CidrCase{"10.0.0.0/8", "10.255.0.1", true}, CidrCase{"10.0.0.0/8", "11.0.0.1", false},
-                      CidrCase{"10.0.0.0/8", "::1", false}, CidrCase{"10.0.0.0/8", "::ffff:10.1.1.1", true},
-                      CidrCase{"0.0.0.0/0", "203.0.113.9", true}, CidrCase{"0.0.0.0/0", "2001:db8::1", false},
-                      CidrCase{"192.0.2.0/24", "::ffff:192.0.2.7", true},  // IPv4-mapped client
-                      CidrCase{"::1", "::1", true}, CidrCase{"::1/128", "::2", false},
-                      CidrCase{"2001:db8::/32", "2001:db8:ffff::1", true},
-                      CidrCase{"2001:DB8::/32", "2001:db8:1::5", true},
-                      CidrCase{"2001:db8::/32", "2001:db9::1", false}, CidrCase{"fe80::/10", "febf::1", true},
-                      CidrCase{"fe80::/10", "fec0::1", false}, CidrCase{"::/0", "2001:db8::1", true},
-                      CidrCase{"::/0", "192.0.2.1", false},         // an IPv6 network never holds IPv4
-                      CidrCase{"::/0", "::ffff:192.0.2.1", false},  // nor a mapped IPv4 client
-                      CidrCase{"fe80::/10", "fe80::1%eth0", false},  // a zone is not an address
-                      CidrCase{"10.0.0.0/8", "010.0.0.1", false},    // nor a leading zero
-                      CidrCase{"127.0.0.0/8", "not an ip", false}, CidrCase{"2001:db8::/33", "2001:db8:8000::", false}));
+    ::testing::Values(
+        CidrCase{"127.0.0.0/8", "127.0.0.1", true}, CidrCase{"127.0.0.0/8", "127.255.1.2", true},
+        CidrCase{"127.0.0.0/8", "128.0.0.1", false}, CidrCase{"127.0.0.1", "127.0.0.1", true},
+        CidrCase{"127.0.0.1", "127.0.0.2", false}, CidrCase{"192.0.2.0/24", "192.0.2.200", true},
+        CidrCase{"192.0.2.0/25", "192.0.2.200", false}, CidrCase{"10.1.2.3/8", "10.200.0.1", true},
+        CidrCase{"10.0.0.0/8", "10.255.0.1", true}, CidrCase{"10.0.0.0/8", "11.0.0.1", false},
+        CidrCase{"10.0.0.0/8", "::1", false}, CidrCase{"10.0.0.0/8", "::ffff:10.1.1.1", true},
+        CidrCase{"0.0.0.0/0", "203.0.113.9", true}, CidrCase{"0.0.0.0/0", "2001:db8::1", false},
+        CidrCase{"192.0.2.0/24", "::ffff:192.0.2.7", true},  // IPv4-mapped client
+        CidrCase{"::1", "::1", true}, CidrCase{"::1/128", "::2", false},
+        CidrCase{"2001:db8::/32", "2001:db8:ffff::1", true}, CidrCase{"2001:DB8::/32", "2001:db8:1::5", true},
+        CidrCase{"2001:db8::/32", "2001:db9::1", false}, CidrCase{"fe80::/10", "febf::1", true},
+        CidrCase{"fe80::/10", "fec0::1", false}, CidrCase{"::/0", "2001:db8::1", true},
+        CidrCase{"::/0", "192.0.2.1", false},          // an IPv6 network never holds IPv4
+        CidrCase{"::/0", "::ffff:192.0.2.1", false},   // nor a mapped IPv4 client
+        CidrCase{"fe80::/10", "fe80::1%eth0", false},  // a zone is not an address
+        CidrCase{"10.0.0.0/8", "010.0.0.1", false},    // nor a leading zero
+        CidrCase{"127.0.0.0/8", "not an ip", false}, CidrCase{"2001:db8::/33", "2001:db8:8000::", false}));
 
 TEST(text_Cidr, RejectsBadNetworks) {
-  for (const char* bad : {"", "/8", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0/8", "::1/1000",
-                          "010.0.0.0/8", "10.0.0.0/-1", "10.0.0.0/8/8", "fe80::%eth0/10"})
+  for (const char* bad : {"", "/8", "10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/x", "10.0.0/8",
+                          "::1/1000", "010.0.0.0/8", "10.0.0.0/-1", "10.0.0.0/8/8", "fe80::%eth0/10"})
     EXPECT_FALSE(Cidr::parse(bad).has_value()) << bad;
 }
 
