@@ -1,7 +1,7 @@
 // ConfigValues: durations, sizes, CIDRs, socket addresses and the small helpers of Config.hpp.
 #include "mta/config/ConfigValues.hpp"
 
-#include <arpa/inet.h>
+#include "ferry/text/IpAddress.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -10,29 +10,6 @@
 
 namespace ferry::config {
 namespace {
-
-struct RawIp {
-  bool v6 = false;
-  std::array<std::uint8_t, 16> bytes{};
-};
-
-std::optional<RawIp> parse_ip(std::string_view text) {
-  if (text.empty() || text.size() > 64) return std::nullopt;
-  const std::string s(text);
-  RawIp ip;
-  if (inet_pton(AF_INET, s.c_str(), ip.bytes.data()) == 1) return ip;
-  if (inet_pton(AF_INET6, s.c_str(), ip.bytes.data()) == 1) {
-    ip.v6 = true;
-    return ip;
-  }
-  return std::nullopt;
-}
-
-std::string ip_text(const RawIp& ip) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  inet_ntop(ip.v6 ? AF_INET6 : AF_INET, ip.bytes.data(), buf, sizeof buf);
-  return buf;
-}
 
 std::optional<std::uint64_t> parse_uint(std::string_view text) {
   std::uint64_t v = 0;
@@ -78,33 +55,6 @@ std::string ConfigError::str() const {
   if (!key.empty()) out += key + ": ";
   out += message;
   return out;
-}
-
-std::string Cidr::str() const {
-  RawIp ip{v6, bytes};
-  return ip_text(ip) + "/" + std::to_string(prefix);
-}
-
-bool Cidr::contains(std::string_view address) const {
-  auto ip = parse_ip(address);
-  if (!ip) return false;
-  // An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it carries.
-  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (ip->v6 && !v6 && std::memcmp(ip->bytes.data(), kMapped, 12) == 0) {
-    std::array<std::uint8_t, 16> v4{};
-    std::memcpy(v4.data(), ip->bytes.data() + 12, 4);
-    ip->bytes = v4;
-    ip->v6 = false;
-  }
-  if (ip->v6 != v6) return false;
-  unsigned bits = prefix;
-  for (std::size_t i = 0; bits > 0; ++i) {
-    const unsigned take = bits >= 8 ? 8 : bits;
-    const std::uint8_t mask = static_cast<std::uint8_t>(0xff00u >> take);
-    if ((ip->bytes[i] & mask) != (bytes[i] & mask)) return false;
-    bits -= take;
-  }
-  return true;
 }
 
 std::string SocketAddress::str() const {
@@ -193,9 +143,10 @@ std::string quoted(std::string_view s) {
 }
 
 std::optional<std::string> canonical_ip(std::string_view text) {
-  auto ip = parse_ip(text);
+  auto ip = text::IpAddress::parse(text);
   if (!ip) return std::nullopt;
-  return ip_text(*ip);
+  // Written as IPv6 stays IPv6 ("::ffff:127.0.0.1" binds an IPv6 socket), as IPv4 stays IPv4.
+  return text.find(':') != std::string_view::npos ? ip->str_v6() : ip->str();
 }
 
 std::variant<SocketAddress, std::string> parse_socket_address(std::string_view text,
@@ -237,9 +188,10 @@ std::variant<SocketAddress, std::string> parse_socket_address(std::string_view t
 std::variant<Cidr, std::string> parse_cidr_checked(std::string_view text) {
   const auto slash = text.find('/');
   const std::string_view addr = text.substr(0, slash);
-  auto ip = parse_ip(addr);
+  auto ip = text::IpAddress::parse(addr);
   if (!ip) return quoted(text) + " is not a CIDR (e.g. 192.0.2.0/24 or 2001:db8::/32)";
-  const unsigned max_prefix = ip->v6 ? 128 : 32;
+  const bool v4 = addr.find(':') == std::string_view::npos;  // the family written
+  const unsigned max_prefix = v4 ? 32 : 128;
   unsigned prefix = max_prefix;
   if (slash != std::string_view::npos) {
     auto p = parse_uint(text.substr(slash + 1));
@@ -247,14 +199,8 @@ std::variant<Cidr, std::string> parse_cidr_checked(std::string_view text) {
       return "invalid prefix length in \"" + std::string(text) + "\" (0.." + std::to_string(max_prefix) + ")";
     prefix = static_cast<unsigned>(*p);
   }
-  Cidr c;
-  c.v6 = ip->v6;
-  c.prefix = prefix;
-  c.bytes = ip->bytes;
-  for (unsigned bit = prefix; bit < max_prefix; ++bit)
-    c.bytes[bit / 8] &= static_cast<std::uint8_t>(~(0x80u >> (bit % 8)));
-  if (c.bytes != ip->bytes)
-    return quoted(text) + " has host bits set (did you mean " + c.str() + "?)";
+  const Cidr c = Cidr::of(*ip, prefix, v4);
+  if (c.network() != *ip) return quoted(text) + " has host bits set (did you mean " + c.str() + "?)";
   return c;
 }
 

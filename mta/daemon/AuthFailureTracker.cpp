@@ -3,12 +3,12 @@
 
 #include <cstdio>
 
-#include "mta/smtp/IpAddress.hpp"
+#include "ferry/text/IpAddress.hpp"
 
 namespace ferry::daemon {
 
 std::string auth_client_key(std::string_view ip) {
-  const auto a = smtp::IpAddress::parse(ip);
+  const auto a = text::IpAddress::parse_scoped(ip);
   if (!a) return std::string(ip);
   const auto& b = a->bytes;
   if (a->v4 || a->is_v4_mapped())

@@ -5,7 +5,7 @@
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
-#include "mta/smtp/Xtext.hpp"
+#include "ferry/text/Xtext.hpp"
 
 namespace ferry::daemon {
 namespace {
@@ -28,7 +28,7 @@ Result<void> add_recipients(const config::Config& cfg, const std::string& hostna
     EnvelopeRecipient rcpt;
     rcpt.notify = static_cast<std::uint8_t>(s.notify);
     rcpt.address = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : parsed.path.address;
-    if (d.kind == smtp::RecipientDecision::Kind::Rewrite) rcpt.orcpt = "rfc822;" + smtp::xtext_encode(parsed.path.address);
+    if (d.kind == smtp::RecipientDecision::Kind::Rewrite) rcpt.orcpt = "rfc822;" + text::xtext_encode(parsed.path.address);
     env.smtputf8 = env.smtputf8 || parsed.path.utf8;
     env.recipients.push_back(std::move(rcpt));
   }

@@ -82,7 +82,7 @@ PlanResult<std::vector<Target>> plan_targets(std::span<const MxHost> hosts,
   auto add_all = [&](const MxHost& h, const std::vector<std::string>& list) {
     for (const auto& text : list) {
       if (out.size() >= options.max_addresses) return;
-      auto ip = IpAddr::parse(text);
+      auto ip = IpAddr::parse_scoped(text);
       if (!ip) continue;  // the resolver gave us garbage: skip it rather than connect to it
       std::string canon = ip->str();
       if (!seen.insert(canon).second) continue;
@@ -134,20 +134,20 @@ PlanResult<std::vector<Target>> plan_literal(std::string_view domain) {
 
 bool is_own_listener(std::string_view ip, std::uint16_t port, std::span<const Listener> listeners,
                      std::span<const std::string> local_addresses) {
-  const auto target = IpAddr::parse(ip);
+  const auto target = IpAddr::parse_scoped(ip);
   if (!target) return false;
   bool is_local = target->is_loopback() || target->is_unspecified();
   for (const auto& l : local_addresses) {
-    auto a = IpAddr::parse(l);
+    auto a = IpAddr::parse_scoped(l);
     if (a && *a == *target) is_local = true;
   }
   for (const auto& l : listeners) {
     if (l.port != port) continue;
-    auto a = IpAddr::parse(l.ip);
+    auto a = IpAddr::parse_scoped(l.ip);
     if (!a) continue;
     if (*a == *target) return true;
     // A wildcard listener answers on every local address (a "::" socket usually takes IPv4 too).
-    if (a->is_unspecified() && is_local && (a->v6 || !target->v6)) return true;
+    if (a->is_unspecified() && is_local && (!a->v4 || target->v4)) return true;
   }
   return false;
 }

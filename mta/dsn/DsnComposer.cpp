@@ -8,7 +8,7 @@
 #include "mta/dsn/HeaderFold.hpp"
 #include "mta/dsn/OriginalMessage.hpp"
 #include "mta/dsn/Text.hpp"
-#include "mta/dsn/Xtext.hpp"
+#include "mta/dsn/OriginalRecipient.hpp"
 
 namespace ferry::dsn {
 namespace {

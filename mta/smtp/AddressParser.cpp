@@ -1,7 +1,7 @@
 #include "mta/smtp/AddressParser.hpp"
 
 #include "ferry/text/Ascii.hpp"
-#include "mta/smtp/IpAddress.hpp"
+#include "ferry/text/IpAddress.hpp"
 
 namespace ferry::smtp {
 

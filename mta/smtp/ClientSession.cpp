@@ -8,7 +8,7 @@
 #include "ferry/text/Ascii.hpp"
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/DotStuffer.hpp"
-#include "mta/smtp/Xtext.hpp"
+#include "ferry/text/Xtext.hpp"
 
 namespace ferry::smtp {
 

@@ -5,7 +5,7 @@
 
 #include "ferry/text/Ascii.hpp"
 #include "mta/smtp/ReplyText.hpp"
-#include "mta/smtp/Xtext.hpp"
+#include "ferry/text/Xtext.hpp"
 
 namespace ferry::smtp {
 

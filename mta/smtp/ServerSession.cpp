@@ -8,7 +8,7 @@
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
 #include "mta/smtp/ReplyText.hpp"
-#include "mta/smtp/Xtext.hpp"
+#include "ferry/text/Xtext.hpp"
 
 namespace ferry::smtp {
 

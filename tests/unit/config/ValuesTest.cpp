@@ -64,6 +64,10 @@ TEST(configCidr, ParsesAndContains) {
   EXPECT_EQ(parse_cidr("::/129"), std::nullopt);
   EXPECT_EQ(parse_cidr("10.0.0.0/"), std::nullopt);
   EXPECT_EQ(parse_cidr("example.com/8"), std::nullopt);
+  // The written family stays: an IPv6-written mapped network keeps its IPv6 text and range.
+  EXPECT_EQ(parse_cidr("::ffff:10.0.0.0/104")->str(), "::ffff:10.0.0.0/104");
+  EXPECT_EQ(parse_cidr("010.0.0.0/8"), std::nullopt);  // a leading zero (octal to some stacks)
+  EXPECT_FALSE(parse_cidr("::/0")->contains("192.0.2.1"));  // an IPv6 network holds no IPv4 client
 }
 
 TEST(configErrorText, StrLeavesOutUnknownParts) {

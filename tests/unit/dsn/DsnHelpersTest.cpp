@@ -7,9 +7,9 @@
 #include "mta/dsn/HeaderFold.hpp"
 #include "mta/dsn/Notify.hpp"
 #include "mta/dsn/OriginalMessage.hpp"
+#include "mta/dsn/OriginalRecipient.hpp"
 #include "mta/dsn/StatusCode.hpp"
 #include "mta/dsn/Text.hpp"
-#include "mta/dsn/Xtext.hpp"
 
 using namespace ferry;
 using namespace ferry::dsn;
@@ -40,12 +40,13 @@ TEST(dsnFold, FoldsBeforeWhiteSpaceOnly) {
   for (std::size_t s = 0, e; (e = huge.find("\r\n", s)) != std::string::npos; s = e + 2) EXPECT_LE(e - s, 998u);
 }
 
-TEST(dsnXtext, DecodesPlusHex) {
-  EXPECT_EQ(xtext_decode("bob+2Bsales@example.com"), "bob+sales@example.com");
-  EXPECT_EQ(xtext_decode("a+3Db"), "a=b");
-  EXPECT_EQ(xtext_decode("a+3db"), "a+3db");  // lower-case hex is not xtext: kept
-  EXPECT_EQ(xtext_decode("tail+"), "tail+");
-  EXPECT_EQ(xtext_decode("tail+4"), "tail+4");
+TEST(dsnOrcpt, DecodesXtextOrKeepsItVerbatim) {
+  EXPECT_EQ(parse_orcpt("rfc822;bob+2Bsales@example.com").address, "bob+sales@example.com");
+  EXPECT_EQ(parse_orcpt("rfc822;a+3Db").address, "a=b");
+  EXPECT_EQ(parse_orcpt("rfc822;a+3db").address, "a+3db");  // lower-case hex is not xtext: kept
+  EXPECT_EQ(parse_orcpt("rfc822;tail+").address, "tail+");
+  EXPECT_EQ(parse_orcpt("rfc822;tail+4").address, "tail+4");
+  EXPECT_EQ(parse_orcpt("rfc822; x+40y ").address, "x@y");
   const OriginalRecipient o = parse_orcpt("rfc822;Bob+2B1@Example.COM");
   EXPECT_EQ(o.type, "rfc822");
   EXPECT_EQ(o.address, "Bob+1@Example.COM");

@@ -1,26 +1,10 @@
-// Xtext (RFC 3461 §4), Base64 (RFC 4648) and reply formatting (RFC 5321 §4.2).
+// Base64 (RFC 4648) and reply formatting (RFC 5321 §4.2).
 #include <gtest/gtest.h>
 
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/ReplyText.hpp"
-#include "mta/smtp/Xtext.hpp"
 
 using namespace ferry::smtp;
-
-TEST(smtp_Xtext, DecodeAndEncode) {
-  EXPECT_EQ(xtext_decode("abc").value(), "abc");
-  EXPECT_EQ(xtext_decode("a+2Bb+3Dc").value(), "a+b=c");
-  EXPECT_EQ(xtext_decode("a+2bb").value(), "a+b");  // lower-case hex tolerated
-  EXPECT_EQ(xtext_decode("").value(), "");
-  EXPECT_FALSE(xtext_decode("a+2"));
-  EXPECT_FALSE(xtext_decode("a+"));
-  EXPECT_FALSE(xtext_decode("a+GG"));
-  EXPECT_FALSE(xtext_decode("a=b"));
-  EXPECT_FALSE(xtext_decode("a b"));
-  EXPECT_FALSE(xtext_decode("a\x7f"));
-  EXPECT_EQ(xtext_encode("user+tag=x y@\xC3\xA9"), "user+2Btag+3Dx+20y@+C3+A9");  // 3461-09
-  EXPECT_EQ(xtext_decode(xtext_encode("any \x01 octets")).value(), "any \x01 octets");
-}
 
 TEST(smtp_Base64, RoundTripAndStrictness) {
   EXPECT_EQ(base64_encode(""), "");

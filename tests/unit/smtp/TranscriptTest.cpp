@@ -12,12 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "mta/smtp/Cidr.hpp"
+#include "ferry/text/Cidr.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
 
 using namespace ferry;
 using namespace ferry::smtp;
+using ferry::text::Cidr;
 
 namespace {
 

@@ -1,5 +1,5 @@
-// Xtext: decoding of RFC 3461 §4 xtext, the encoding of ORCPT addresses in the envelope.
-// Contract: pure and total; a malformed "+HH" is kept as written rather than rejected.
+// OriginalRecipient: an envelope ORCPT value split for the report's Original-Recipient field.
+// Contract: pure and total; the address is xtext-decoded when it is valid xtext, else kept as written.
 #pragma once
 
 #include <string>
@@ -7,12 +7,11 @@
 
 namespace ferry::dsn {
 
-// "+2B" → "+", "a+3Db" → "a=b". A '+' not followed by two upper-case hex digits is copied.
-std::string xtext_decode(std::string_view xtext);
-
 // An ORCPT value "addr-type;xtext" (RFC 3461 §4.2) split into its type and decoded address, for
 // the Original-Recipient field (RFC 3464 §2.3.1: "address-type ; generic-address"). Without ';'
-// the whole value is the address and the type is "rfc822".
+// the whole value is the address and the type is "rfc822". A report must still be written for a
+// malformed value (the bounce is owed whatever the client sent), so such an address is shown as
+// written rather than dropped.
 struct OriginalRecipient {
   std::string type;
   std::string address;
