@@ -1,6 +1,7 @@
 // Xtext: the RFC 3461 §4 "xtext" encoding of ENVID, ORCPT and AUTH= values, decoded and encoded.
-// Contract: pure, std only, header-only; decode is strict (nullopt on any malformed input, never a
-// partial result); encode writes '+', '=' and octets outside 33..126 as "+HH" in upper-case hex.
+// Contract: pure, std only, header-only; decode is strict about structure (nullopt on any
+// malformed input, never a partial result) but reads hex digits of either case; encode writes '+',
+// '=' and octets outside 33..126 as "+HH" in upper-case hex.
 #pragma once
 
 #include <optional>
@@ -10,9 +11,11 @@
 namespace ferry::text {
 
 // RFC 3461 §4: xtext = *( xchar / hexchar ); xchar = %d33-42 / %d44-60 / %d62-126 (printable
-// US-ASCII but '+' and '='); hexchar = "+" 2(%x30-39 / %x41-46), upper-case hex only. Returns the
-// decoded octets, or nullopt when a '+' is not followed by two upper-case hex digits, or an octet
-// is outside 33..126, or is '='. "" decodes to "".
+// US-ASCII but '+' and '='); hexchar = "+" 2(%x30-39 / %x41-46). The RFC's hex is upper case,
+// but lower case is read too (RFC 1123 §1.2.2: be liberal in what you accept; the server always
+// accepted it and refusing it now would refuse mail from clients that worked). Returns the
+// decoded octets, or nullopt when a '+' is not followed by two hex digits, or an octet is outside
+// 33..126, or is '='. "" decodes to "".
 std::optional<std::string> xtext_decode(std::string_view text);
 bool xtext_valid(std::string_view text);
 std::string xtext_encode(std::string_view raw);
@@ -21,7 +24,8 @@ namespace detail {
 inline int xtext_hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;  // RFC 3461 §4: hexchar is upper case only
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;  // liberal: see xtext_decode
+  return -1;
 }
 }  // namespace detail
 

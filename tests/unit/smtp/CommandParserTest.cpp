@@ -64,7 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"MAIL FROM:<a@b.example> ENVID=abc+2Bdef", Verb::Mail, 0, ""},
         Case{"MAIL FROM:<a@b.example> ENVID=abc+2", Verb::Mail, 501, "5.5.4"},
         Case{"MAIL FROM:<a@b.example> ENVID=abc+ZZ", Verb::Mail, 501, "5.5.4"},
-        Case{"MAIL FROM:<a@b.example> ENVID=abc+2b", Verb::Mail, 501, "5.5.4"},  // RFC 3461 §4: upper-case hex
+        Case{"MAIL FROM:<a@b.example> ENVID=abc+2b", Verb::Mail, 0, ""},  // lower-case hex read liberally
         Case{"MAIL FROM:<a@b.example> AUTH=<>", Verb::Mail, 0, ""},
         Case{"MAIL FROM:<a@b.example> AUTH=user+40example.com", Verb::Mail, 0, ""},
         Case{"MAIL FROM:<a@b.example> FOO=BAR", Verb::Mail, 555, "5.5.4"},
@@ -86,7 +86,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"RCPT TO:<c@d.example> ORCPT=rfc822", Verb::Rcpt, 501, "5.5.4"},
         Case{"RCPT TO:<c@d.example> ORCPT=;x", Verb::Rcpt, 501, "5.5.4"},
         Case{"RCPT TO:<c@d.example> ORCPT=rfc822;a+4", Verb::Rcpt, 501, "5.5.4"},
-        Case{"RCPT TO:<c@d.example> ORCPT=rfc822;c+40d+2e", Verb::Rcpt, 501, "5.5.4"},
+        Case{"RCPT TO:<c@d.example> ORCPT=rfc822;c+40d+2e", Verb::Rcpt, 0, ""},
         Case{"RCPT TO:<c@d.example> SIZE=10", Verb::Rcpt, 555, "5.5.4"},
         Case{"DATA", Verb::Data, 0, ""},
         Case{"data", Verb::Data, 0, ""},
