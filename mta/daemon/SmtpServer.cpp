@@ -645,6 +645,10 @@ awaitable<bool> SmtpServer::Impl::run_actions(SessionRun& run) {
         on_reply(run, *reply);
         continue;
       }
+      if (std::get_if<smtp::Close>(&action)) {
+        run.closing = true;  // after the replies queued before it
+        continue;
+      }
       const bool flushed = co_await flush(run);  // what the client was told comes first
       if (!flushed) co_return false;
       if (std::get_if<smtp::StartTls>(&action)) {
@@ -656,8 +660,6 @@ awaitable<bool> SmtpServer::Impl::run_actions(SessionRun& run) {
         co_await on_sign(run, *sign);
       } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
         co_await on_commit(run, *commit);
-      } else if (std::get_if<smtp::Close>(&action)) {
-        run.closing = true;
       }
     }
     const bool flushed = co_await flush(run);
