@@ -55,14 +55,15 @@ Result<queue::NewMessage> make_local_message(const config::Config& cfg, const st
   env.client.helo = s.login;
   if (auto added = add_recipients(cfg, hostname, s, env); !added) return added.error();
   // Postfix writes "(Postfix, from userid N)": the trace says which local user sent it.
-  std::string body = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(s.uid) + ")\r\n\tid " +
-                     id.str() + "; " + smtp::format_rfc5322_date(now) + "\r\n" + s.message;
+  std::string body = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(s.uid) +
+                     ")\r\n\tid " + id.str() + "; " + smtp::format_rfc5322_date(now) + "\r\n" + s.message;
   // Signed and shaped as the SMTP server does it: one acceptance path for both.
   auto msg = prepare_for_queue(id, std::move(env), std::move(body), signer, now.unix_ms);
   if (!msg) return make_error(ErrorKind::Security, "DKIM signing failed: " + msg.error().message);
   if (cfg.smtp.max_message_size && msg->body.size() > cfg.smtp.max_message_size)
     return make_error(ErrorKind::Invalid, "message size " + std::to_string(msg->body.size()) +
-                                              " exceeds the limit of " + std::to_string(cfg.smtp.max_message_size));
+                                              " exceeds the limit of " +
+                                              std::to_string(cfg.smtp.max_message_size));
   return msg;
 }
 

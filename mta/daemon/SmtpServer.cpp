@@ -172,7 +172,8 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   void set_memory(Connection& conn, std::uint64_t bytes);
   awaitable<smtp::AuthOutcome> check_auth(Connection& conn, const smtp::VerifyAuth& auth, std::size_t failures);
   awaitable<bool> verify_password(const smtp::VerifyAuth& auth);
-  awaitable<Result<SignReport>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer, std::string& body);
+  awaitable<Result<SignReport>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer,
+                                                std::string& body);
   awaitable<void> make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size);
   void connection_ended() {
     if (stopping && connections.empty() && on_drained) {
@@ -388,8 +389,8 @@ awaitable<smtp::AuthOutcome> SmtpServer::Impl::check_auth(Connection& conn, cons
 // DKIM signing on its worker thread; the signature fields are inserted there too (into the room
 // the budget counted for them), so the I/O thread neither hashes nor moves the body. The caller's
 // coroutine owns `body` and waits, so nothing else touches it meanwhile.
-awaitable<Result<SignReport>> SmtpServer::Impl::sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer,
-                                                                std::string& body) {
+awaitable<Result<SignReport>> SmtpServer::Impl::sign_off_thread(
+    std::shared_ptr<const dkim::DkimSigner> signer, std::string& body) {
   co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<SignReport>)>(
       [&](auto handler) {
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
@@ -421,7 +422,8 @@ awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
 // One SMTP session on an admitted connection: the session, the replies not yet written, and
 // how the connection ends.
 struct SessionRun {
-  SessionRun(Connection& c, smtp::ServerSession& s, const config::Config& config) : conn(c), session(s), cfg(config) {}
+  SessionRun(Connection& c, smtp::ServerSession& s, const config::Config& config)
+      : conn(c), session(s), cfg(config) {}
 
   Connection& conn;
   smtp::ServerSession& session;
@@ -455,7 +457,8 @@ awaitable<bool> SmtpServer::Impl::admit(Connection& conn, bool in_relay_networks
   co_return false;
 }
 
-smtp::SessionPolicy SmtpServer::Impl::connection_policy(const Connection& conn, const config::Listener& listener,
+smtp::SessionPolicy SmtpServer::Impl::connection_policy(const Connection& conn,
+                                                        const config::Listener& listener,
                                                         bool in_relay_networks) const {
   const config::Config& cfg = *deps.config;
   smtp::SessionPolicy policy = session_policy(cfg, deps.hostname);
@@ -463,8 +466,8 @@ smtp::SessionPolicy SmtpServer::Impl::connection_policy(const Connection& conn, 
   policy.implicit_tls = listener.mode == config::ListenMode::Submissions;
   // AUTH on relay listeners (the public MX port) only when asked for: there it mostly invites
   // password guessing.
-  policy.auth_available =
-      deps.passwords != nullptr && (listener.mode != config::ListenMode::Relay || cfg.auth.on_relay_listeners);
+  policy.auth_available = deps.passwords != nullptr &&
+                          (listener.mode != config::ListenMode::Relay || cfg.auth.on_relay_listeners);
   policy.allow_plaintext_auth = cfg.auth.allow_plaintext_loopback && is_loopback(conn.ip);
   policy.auth_required = listener.mode != config::ListenMode::Relay;
   policy.client_ip = conn.ip;
@@ -553,7 +556,8 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   }
   conn.socket.close(ec);
   log_info("disconnect from " + conn.where + " (" + run.end_reason + "), messages=" +
-           std::to_string(session.messages_committed()) + ", errors=" + std::to_string(session.error_count()));
+           std::to_string(session.messages_committed()) +
+           ", errors=" + std::to_string(session.error_count()));
 }
 
 // The action loop: perform what the session asks, then read more of the client, until the
@@ -680,10 +684,12 @@ awaitable<bool> SmtpServer::Impl::on_starttls(SessionRun& run) {
   Connection& conn = run.conn;
   const bool started = co_await conn.start_tls(*deps.tls, run.cfg.smtp.command_timeout, run.ec);
   if (!started) {
-    run.end_reason = "STARTTLS handshake failed: " + (conn.timed_out ? std::string("timeout") : run.ec.message());
+    run.end_reason =
+        "STARTTLS handshake failed: " + (conn.timed_out ? std::string("timeout") : run.ec.message());
     co_return false;
   }
-  run.session.tls_started(SSL_get_version(conn.tls->native_handle()), SSL_get_cipher_name(conn.tls->native_handle()));
+  run.session.tls_started(SSL_get_version(conn.tls->native_handle()),
+                          SSL_get_cipher_name(conn.tls->native_handle()));
   co_return true;
 }
 
@@ -693,8 +699,8 @@ awaitable<bool> SmtpServer::Impl::on_starttls(SessionRun& run) {
 awaitable<void> SmtpServer::Impl::on_sign(SessionRun& run, smtp::SignMessage& sign) {
   auto signer = deps.dkim;
   // Until the commit returns: the body, one more copy of it and the signature fields.
-  run.memory_held = co_await reserve_memory(run.conn, sign.body.capacity() + sign.body.size() + kSignatureRoom,
-                                            SteadyClock::now() + run.cfg.smtp.data_timeout);
+  const std::uint64_t need = sign.body.capacity() + sign.body.size() + kSignatureRoom;
+  run.memory_held = co_await reserve_memory(run.conn, need, SteadyClock::now() + run.cfg.smtp.data_timeout);
   if (!run.memory_held) {
     const Error busy = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
     log_error(sign.queue_id + ": commit failed (" + std::string(to_string(busy.kind)) + "): " + busy.message +
@@ -738,8 +744,8 @@ awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage
   run.memory_held = false;
   if (!have_memory) {
     // Until the commit returns: the body, one more copy of it and the signature fields.
-    have_memory = co_await reserve_memory(conn, message.body.capacity() + message.body.size() + kSignatureRoom,
-                                          SteadyClock::now() + run.cfg.smtp.data_timeout);
+    const std::uint64_t need = message.body.capacity() + message.body.size() + kSignatureRoom;
+    have_memory = co_await reserve_memory(conn, need, SteadyClock::now() + run.cfg.smtp.data_timeout);
   }
   const std::size_t nrcpt = message.envelope.recipients.size();
   const std::string from = message.envelope.reverse_path;

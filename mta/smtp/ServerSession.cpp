@@ -46,7 +46,8 @@ SessionAction ServerSession::next_action() {
 std::deque<SessionAction> ServerSession::take_actions() { return std::exchange(actions_, {}); }
 
 bool ServerSession::waiting() const {
-  return mode_ == Mode::WaitTls || mode_ == Mode::WaitAuth || mode_ == Mode::WaitSign || mode_ == Mode::WaitCommit;
+  return mode_ == Mode::WaitTls || mode_ == Mode::WaitAuth || mode_ == Mode::WaitSign ||
+         mode_ == Mode::WaitCommit;
 }
 
 void ServerSession::feed(std::string_view bytes) {

@@ -31,7 +31,8 @@ dkim::DkimSigner signer() {
 
 TEST(daemon_PrepareForQueue, SignatureGoesAboveThisHopsReceived) {
   const auto s = signer();
-  auto msg = prepare_for_queue(QueueId{0xAB}, Envelope{}, std::string(kReceived) + std::string(kMessage), &s, kNow);
+  const std::string body = std::string(kReceived) + std::string(kMessage);
+  auto msg = prepare_for_queue(QueueId{0xAB}, Envelope{}, body, &s, kNow);
   ASSERT_TRUE(msg);
   EXPECT_TRUE(msg->body.starts_with("DKIM-Signature: v=1;")) << msg->body;
   const auto received = msg->body.find(kReceived);

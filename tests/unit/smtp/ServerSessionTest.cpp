@@ -106,7 +106,8 @@ TEST(smtp_ServerSession, SigningFailureIs451_470AndNoCommit) {
   EXPECT_EQ(replies(s), "");
   s.sign_result(make_error(ErrorKind::Security, "dkim"));
   std::vector<SessionAction> others;
-  EXPECT_EQ(replies(s, &others), "451 4.7.0 Error: message could not be signed, try again later\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(replies(s, &others),
+            "451 4.7.0 Error: message could not be signed, try again later\r\n250 2.0.0 Ok\r\n");
   EXPECT_TRUE(others.empty());
   EXPECT_EQ(s.messages_committed(), 0u);
 }

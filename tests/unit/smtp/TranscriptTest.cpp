@@ -390,7 +390,8 @@ class Runner {
       EXPECT_EQ(split_received(last_commit().body).second, unescape(rest)) << where();
     } else if (cmd == "@expect-body-starts") {
       // The whole committed body (signature fields and our Received header included) starts so.
-      EXPECT_TRUE(last_commit().body.starts_with(unescape(rest))) << where() << last_commit().body.substr(0, 80);
+      const std::string& body = last_commit().body;
+      EXPECT_TRUE(body.starts_with(unescape(rest))) << where() << body.substr(0, 80);
     } else if (cmd == "@expect-body-size") {
       EXPECT_EQ(split_received(last_commit().body).second.size(), std::stoull(args.at(0))) << where();
     } else if (cmd == "@expect-received") {
