@@ -40,6 +40,7 @@
 #include "mta/daemon/LocalSubmission.hpp"
 #include "mta/daemon/MaildropFile.hpp"
 #include "mta/daemon/PidFile.hpp"
+#include "mta/daemon/PrepareForQueue.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/smtp/AddressParser.hpp"
@@ -557,13 +558,9 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
       if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
         std::fwrite(reply->text.data(), 1, reply->text.size(), stdout);
       } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
-        queue::NewMessage m;
-        m.id = QueueId::parse(commit->queue_id).value_or(QueueId{});
-        m.envelope = std::move(commit->envelope);
-        m.envelope.size = commit->body.size();
-        if (m.envelope.arrival_ms == 0) m.envelope.arrival_ms = now_ms();
-        m.first_due_ms = m.envelope.arrival_ms;
-        m.body = std::move(commit->body);
+        const queue::NewMessage m =
+            daemon::to_queue_record(QueueId::parse(commit->queue_id).value_or(QueueId{}),
+                                    std::move(commit->envelope), std::move(commit->body), now_ms());
         auto r = store.enqueue(m);
         if (r) queued = true;
         else say(commit->queue_id + ": cannot queue the message: " + r.error().message);

@@ -2,6 +2,7 @@
 // networks (its recipients may be anywhere) and its mail is DKIM-signed as relayed mail is.
 #include "mta/daemon/LocalSubmission.hpp"
 
+#include "mta/daemon/PrepareForQueue.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
@@ -40,9 +41,7 @@ Result<void> add_recipients(const config::Config& cfg, const std::string& hostna
 Result<queue::NewMessage> make_local_message(const config::Config& cfg, const std::string& hostname,
                                              const dkim::DkimSigner* signer, const LocalSubmission& s, QueueId id,
                                              smtp::WallTime now) {
-  queue::NewMessage msg;
-  msg.id = id;
-  Envelope& env = msg.envelope;
+  Envelope env;
   env.reverse_path = s.sender;
   if (!s.sender.empty()) {
     auto parsed = smtp::parse_path("<" + s.sender + ">", smtp::PathKind::Reverse, true);
@@ -56,21 +55,15 @@ Result<queue::NewMessage> make_local_message(const config::Config& cfg, const st
   env.client.helo = s.login;
   if (auto added = add_recipients(cfg, hostname, s, env); !added) return added.error();
   // Postfix writes "(Postfix, from userid N)": the trace says which local user sent it.
-  const std::string received = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(s.uid) +
-                               ")\r\n\tid " + id.str() + "; " + smtp::format_rfc5322_date(now) + "\r\n";
-  std::string body = received + s.message;
-  if (signer && !signer->empty()) {
-    auto signed_ = signer->sign(s.message, now.unix_ms);
-    if (!signed_) return make_error(ErrorKind::Security, "DKIM signing failed: " + signed_.error().message);
-    body = received + signed_->headers + s.message;
-  }
-  if (cfg.smtp.max_message_size && body.size() > cfg.smtp.max_message_size)
-    return make_error(ErrorKind::Invalid, "message size " + std::to_string(body.size()) + " exceeds the limit of " +
+  std::string body = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(s.uid) +
+                     ")\r\n\tid " + id.str() + "; " + smtp::format_rfc5322_date(now) + "\r\n" + s.message;
+  // Signed and shaped as the SMTP server does it: one acceptance path for both.
+  auto msg = prepare_for_queue(id, std::move(env), std::move(body), signer, now.unix_ms);
+  if (!msg) return make_error(ErrorKind::Security, "DKIM signing failed: " + msg.error().message);
+  if (cfg.smtp.max_message_size && msg->body.size() > cfg.smtp.max_message_size)
+    return make_error(ErrorKind::Invalid, "message size " + std::to_string(msg->body.size()) +
+                                              " exceeds the limit of " +
                                               std::to_string(cfg.smtp.max_message_size));
-  env.arrival_ms = now.unix_ms;
-  env.size = body.size();
-  msg.first_due_ms = now.unix_ms;
-  msg.body = std::move(body);
   return msg;
 }
 

@@ -33,6 +33,7 @@
 #include "mta/daemon/Log.hpp"
 #include "mta/daemon/SessionTimers.hpp"
 #include "mta/daemon/PendingBytesBudget.hpp"
+#include "mta/daemon/PrepareForQueue.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
@@ -115,6 +116,7 @@ std::string first_line(const std::string& reply) {
 }  // namespace
 
 struct Connection;
+struct SessionRun;
 
 struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   asio::io_context& io;
@@ -148,6 +150,21 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
 
   awaitable<void> accept_loop(std::size_t index);
   awaitable<void> serve(tcp::socket socket, std::size_t index);
+  // The steps of serve(): admission (limits), the per-connection policy, the read loop, and one
+  // handler per session action.
+  awaitable<bool> admit(Connection& conn, bool in_relay_networks);
+  smtp::SessionPolicy connection_policy(const Connection& conn, const config::Listener& listener,
+                                        bool in_relay_networks) const;
+  smtp::SessionHooks connection_hooks(bool may_relay);
+  awaitable<void> converse(SessionRun& run);
+  awaitable<bool> read_once(SessionRun& run, SessionTimers& timers, std::string& inbuf);
+  awaitable<bool> flush(SessionRun& run);
+  awaitable<bool> run_actions(SessionRun& run);
+  void on_reply(SessionRun& run, const smtp::SendReply& reply);
+  awaitable<bool> on_starttls(SessionRun& run);
+  awaitable<void> on_sign(SessionRun& run, smtp::SignMessage& sign);
+  awaitable<void> on_commit(SessionRun& run, smtp::CommitMessage& commit);
+  awaitable<Result<void>> enqueue(queue::NewMessage message);
   // Enters or leaves stress mode after a connection came or went; logs each change. Waits
   // begun while stressed, and those already waiting for a command, use stress_command_timeout.
   void update_stress();
@@ -155,7 +172,8 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   void set_memory(Connection& conn, std::uint64_t bytes);
   awaitable<smtp::AuthOutcome> check_auth(Connection& conn, const smtp::VerifyAuth& auth, std::size_t failures);
   awaitable<bool> verify_password(const smtp::VerifyAuth& auth);
-  awaitable<Result<dkim::SignOutcome>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer, std::string& body);
+  awaitable<Result<SignReport>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer,
+                                                std::string& body);
   awaitable<void> make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size);
   void connection_ended() {
     if (stopping && connections.empty() && on_drained) {
@@ -371,14 +389,13 @@ awaitable<smtp::AuthOutcome> SmtpServer::Impl::check_auth(Connection& conn, cons
 // DKIM signing on its worker thread; the signature fields are inserted there too (into the room
 // the budget counted for them), so the I/O thread neither hashes nor moves the body. The caller's
 // coroutine owns `body` and waits, so nothing else touches it meanwhile.
-awaitable<Result<dkim::SignOutcome>> SmtpServer::Impl::sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer,
-                                                                       std::string& body) {
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<dkim::SignOutcome>)>(
+awaitable<Result<SignReport>> SmtpServer::Impl::sign_off_thread(
+    std::shared_ptr<const dkim::DkimSigner> signer, std::string& body) {
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<SignReport>)>(
       [&](auto handler) {
         auto h = std::make_shared<decltype(handler)>(std::move(handler));
         asio::post(dkim_pool, [this, h, signer, &body] {
-          auto out = signer->sign(body, now_ms());
-          if (out && !out->headers.empty()) body.insert(0, out->headers);
+          auto out = sign_for_queue(body, signer.get(), now_ms());
           asio::post(io, [h, out = std::move(out)]() mutable { (*h)(std::move(out)); });
         });
       },
@@ -402,6 +419,77 @@ awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
   }
 }
 
+// One SMTP session on an admitted connection: the session, the replies not yet written, and
+// how the connection ends.
+struct SessionRun {
+  SessionRun(Connection& c, smtp::ServerSession& s, const config::Config& config)
+      : conn(c), session(s), cfg(config) {}
+
+  Connection& conn;
+  smtp::ServerSession& session;
+  const config::Config& cfg;
+  std::string outbuf;
+  bool closing = false;
+  bool memory_held = false;  // the signing step reserved the memory the commit needs
+  std::string end_reason = "quit";
+  boost::system::error_code ec;
+};
+
+// Connection limits: answer 421 rather than leaving the client hanging (RFC 5321 §3.8).
+// Clients in the listener's relay networks (local applications) are exempt from the per-IP
+// limit unless limit_relay_networks says otherwise, as Postfix exempts $mynetworks
+// (smtpd_client_event_limit_exceptions); max_connections still applies to them.
+awaitable<bool> SmtpServer::Impl::admit(Connection& conn, bool in_relay_networks) {
+  const config::Config& cfg = *deps.config;
+  const bool per_ip_limited = cfg.smtp.limit_relay_networks || !in_relay_networks;
+  const bool over_global = connections.size() >= cfg.smtp.max_connections;
+  const bool over_ip = per_ip_limited && per_ip[conn.ip] >= cfg.smtp.max_connections_per_ip;
+  if (!stopping && !over_global && !over_ip) co_return true;
+  ++stats.rejected_connections;
+  if (per_ip[conn.ip] == 0) per_ip.erase(conn.ip);
+  std::string why = stopping ? "Service shutting down" : "Too many connections, try again later";
+  log_info("reject: connect from [" + conn.ip + "]: 421 4.7.0 " + why);
+  if (deps.on_refused) deps.on_refused("421 4.7.0 " + why);
+  conn.arm(std::chrono::seconds(5));
+  std::string reply = "421 4.7.0 " + deps.hostname + " " + why + "\r\n";
+  boost::system::error_code ec;
+  co_await (conn.write(reply, ec) || conn.watchdog());
+  co_return false;
+}
+
+smtp::SessionPolicy SmtpServer::Impl::connection_policy(const Connection& conn,
+                                                        const config::Listener& listener,
+                                                        bool in_relay_networks) const {
+  const config::Config& cfg = *deps.config;
+  smtp::SessionPolicy policy = session_policy(cfg, deps.hostname);
+  policy.tls_available = deps.tls != nullptr;
+  policy.implicit_tls = listener.mode == config::ListenMode::Submissions;
+  // AUTH on relay listeners (the public MX port) only when asked for: there it mostly invites
+  // password guessing.
+  policy.auth_available = deps.passwords != nullptr &&
+                          (listener.mode != config::ListenMode::Relay || cfg.auth.on_relay_listeners);
+  policy.allow_plaintext_auth = cfg.auth.allow_plaintext_loopback && is_loopback(conn.ip);
+  policy.auth_required = listener.mode != config::ListenMode::Relay;
+  policy.client_ip = conn.ip;
+  // Submission ports (RFC 6409 §4.3): AUTH before MAIL whatever the client address, so an
+  // address never stands in for a login there; the relay-network exemption is for relay listeners.
+  policy.client_may_relay = in_relay_networks && listener.mode == config::ListenMode::Relay;
+  // Whether a signer is configured is decided per message (a reload may add or remove one).
+  policy.sign_messages = true;
+  return policy;
+}
+
+smtp::SessionHooks SmtpServer::Impl::connection_hooks(bool may_relay) {
+  smtp::SessionHooks hooks;
+  hooks.next_queue_id = [this] { return deps.store->allocate_id().str(); };
+  hooks.now = [] { return smtp::WallTime{now_ms(), 0}; };
+  hooks.decide_recipient = [this, may_relay](std::string_view address, bool authenticated) {
+    return relay->decide(address, may_relay, authenticated);
+  };
+  hooks.queue_has_space = deps.queue_has_space;
+  return hooks;
+}
+
 awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   auto self = shared_from_this();
   const config::Config& cfg = *deps.config;
@@ -413,27 +501,10 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   Connection conn(*this, std::move(socket));
   conn.ip = peer_ip(remote);
   ++stats.connections;
-
-  // Connection limits: answer 421 rather than leaving the client hanging (RFC 5321 §3.8).
-  // Clients in the listener's relay networks (local applications) are exempt from the per-IP
-  // limit unless limit_relay_networks says otherwise, as Postfix exempts $mynetworks
-  // (smtpd_client_event_limit_exceptions); max_connections still applies to them.
   bool in_relay_networks = false;
   for (const auto& net : listener_networks[index]) in_relay_networks = in_relay_networks || net.contains(conn.ip);
-  const bool per_ip_limited = cfg.smtp.limit_relay_networks || !in_relay_networks;
-  const bool over_global = connections.size() >= cfg.smtp.max_connections;
-  const bool over_ip = per_ip_limited && per_ip[conn.ip] >= cfg.smtp.max_connections_per_ip;
-  if (stopping || over_global || over_ip) {
-    ++stats.rejected_connections;
-    if (per_ip[conn.ip] == 0) per_ip.erase(conn.ip);
-    std::string why = stopping ? "Service shutting down" : "Too many connections, try again later";
-    log_info("reject: connect from [" + conn.ip + "]: 421 4.7.0 " + why);
-    if (deps.on_refused) deps.on_refused("421 4.7.0 " + why);
-    conn.arm(std::chrono::seconds(5));
-    std::string reply = "421 4.7.0 " + deps.hostname + " " + why + "\r\n";
-    co_await (conn.write(reply, ec) || conn.watchdog());
-    co_return;
-  }
+  const bool admitted = co_await admit(conn, in_relay_networks);
+  if (!admitted) co_return;
   connections.insert(&conn);
   ++per_ip[conn.ip];
   ++stats.active;
@@ -454,220 +525,250 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
     }
   } leave{*this, conn};
   update_stress();
-  SessionTimers timers({cfg.smtp.command_timeout, cfg.smtp.data_timeout, cfg.smtp.transaction_timeout,
-                        cfg.smtp.stress_command_timeout},
-                       SteadyClock::now());
-  std::size_t accepted_seen = 0;
+  conn.where = "[" + conn.ip + "]:" + std::to_string(remote.port());
+  log_info("connect from " + conn.where + " to " + std::string(config::to_string(listener.mode)) +
+           " listener port " + std::to_string(ports[index]));
 
-  const std::string where = "[" + conn.ip + "]:" + std::to_string(remote.port());
-  conn.where = where;
-  log_info("connect from " + where + " to " + std::string(config::to_string(listener.mode)) + " listener port " +
-           std::to_string(ports[index]));
-
-  smtp::SessionPolicy policy = session_policy(cfg, deps.hostname);
-  policy.tls_available = deps.tls != nullptr;
-  policy.implicit_tls = listener.mode == config::ListenMode::Submissions;
-  // AUTH on relay listeners (the public MX port) only when asked for: there it mostly invites
-  // password guessing.
-  policy.auth_available =
-      deps.passwords != nullptr && (listener.mode != config::ListenMode::Relay || cfg.auth.on_relay_listeners);
-  policy.allow_plaintext_auth = cfg.auth.allow_plaintext_loopback && is_loopback(conn.ip);
-  policy.auth_required = listener.mode != config::ListenMode::Relay;
-  policy.client_ip = conn.ip;
-  bool may_relay = in_relay_networks;
-  // Submission ports (RFC 6409 §4.3): AUTH before MAIL whatever the client address, so an
-  // address never stands in for a login there; the relay-network exemption is for relay listeners.
-  if (listener.mode != config::ListenMode::Relay) may_relay = false;
-  policy.client_may_relay = may_relay;
-
-  smtp::SessionHooks hooks;
-  hooks.next_queue_id = [this] { return deps.store->allocate_id().str(); };
-  hooks.now = [] { return smtp::WallTime{now_ms(), 0}; };
-  hooks.decide_recipient = [this, may_relay](std::string_view address, bool authenticated) {
-    return relay->decide(address, may_relay, authenticated);
-  };
-  hooks.queue_has_space = deps.queue_has_space;
-
+  smtp::SessionPolicy policy = connection_policy(conn, listener, in_relay_networks);
   // Implicit TLS (RFC 8314 §3.3): the handshake comes before the greeting.
   if (policy.implicit_tls) {
-    if (!co_await conn.start_tls(*deps.tls, cfg.smtp.command_timeout, ec)) {
-      log_info("disconnect from " + where + ": TLS handshake failed: " + (conn.timed_out ? "timeout" : ec.message()));
+    const bool handshaken = co_await conn.start_tls(*deps.tls, cfg.smtp.command_timeout, ec);
+    if (!handshaken) {
+      log_info("disconnect from " + conn.where +
+               ": TLS handshake failed: " + (conn.timed_out ? "timeout" : ec.message()));
       co_return;
     }
     policy.tls_active = true;
     policy.tls_version = SSL_get_version(conn.tls->native_handle());
     policy.tls_cipher = SSL_get_cipher_name(conn.tls->native_handle());
   }
-
-  smtp::ServerSession session(policy, hooks);
+  smtp::ServerSession session(policy, connection_hooks(policy.client_may_relay));
   conn.session = &session;
   session.start();
-
-  // A small read buffer while the client sends commands (1,000 idle connections must stay
-  // cheap); it grows to 64 KiB once a read fills it, i.e. when message data streams in.
-  std::string inbuf(4 * 1024, '\0');
-  std::string outbuf;
-  bool closing = false;
-  std::string end_reason = "quit";
-
-  auto flush = [&]() -> awaitable<bool> {
-    if (outbuf.empty()) co_return true;
-    conn.arm(cfg.smtp.command_timeout);
-    co_await (conn.write(outbuf, ec) || conn.watchdog());
-    outbuf.clear();
-    co_return !ec && !conn.timed_out;
-  };
-
-  // Performs every queued action in order; returns false when the connection must end.
-  auto run_actions = [&]() -> awaitable<bool> {
-    while (session.has_action()) {
-      for (auto& action : session.take_actions()) {
-        if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
-          if (!reply->text.empty() && (reply->text[0] == '4' || reply->text[0] == '5') && !session.closed())
-          {
-            log_info("reply to " + where + ": " + first_line(reply->text));
-            if (deps.on_refused) deps.on_refused(first_line(reply->text));
-          }
-          outbuf += reply->text;
-        } else if (std::get_if<smtp::StartTls>(&action)) {
-          if (!co_await flush()) co_return false;
-          if (!co_await conn.start_tls(*deps.tls, cfg.smtp.command_timeout, ec)) {
-            end_reason = "STARTTLS handshake failed: " + (conn.timed_out ? std::string("timeout") : ec.message());
-            co_return false;
-          }
-          session.tls_started(SSL_get_version(conn.tls->native_handle()), SSL_get_cipher_name(conn.tls->native_handle()));
-        } else if (auto* auth = std::get_if<smtp::VerifyAuth>(&action)) {
-          if (!co_await flush()) co_return false;
-          session.auth_result(co_await check_auth(conn, *auth, session.auth_failures()));
-        } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
-          if (!co_await flush()) co_return false;
-          auto id = QueueId::parse(commit->queue_id);
-          queue::NewMessage message;
-          message.id = id.value_or(QueueId{});
-          message.envelope = std::move(commit->envelope);
-          message.envelope.size = commit->body.size();
-          if (message.envelope.arrival_ms == 0) message.envelope.arrival_ms = now_ms();
-          message.first_due_ms = message.envelope.arrival_ms;
-          message.body = std::move(commit->body);
-          // Until the commit returns: the body, one more copy of it and the signature fields.
-          const bool have_memory = co_await reserve_memory(
-              conn, message.body.capacity() + message.body.size() + kSignatureRoom,
-              SteadyClock::now() + cfg.smtp.data_timeout);
-          const std::size_t nrcpt = message.envelope.recipients.size();
-          const std::string from = message.envelope.reverse_path;
-          // DKIM (RFC 6376): sign once, at acceptance, before the durable commit, so what is
-          // stored is what is sent; only mail from relay networks or authenticated clients.
-          Result<void> signed_ok;
-          if (!have_memory) signed_ok = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
-          else if (deps.dkim && !deps.dkim->empty() && (may_relay || session.authenticated())) {
-            auto out = co_await sign_off_thread(deps.dkim, message.body);
-            if (!out) {
-              log_error(commit->queue_id + ": DKIM signing failed: " + out.error().message + "; client=" + where);
-              signed_ok = make_error(ErrorKind::Security, out.error().message);
-            } else if (!out->headers.empty()) {
-              message.envelope.size = message.body.size();
-              log_info(commit->queue_id + ": dkim-signed d=" + out->domain);
-            } else {
-              log_info(commit->queue_id + ": not dkim-signed: " + out->skipped);
-            }
-          }
-          const std::uint64_t size = message.envelope.size;
-          const std::string proto = message.envelope.client.protocol;
-          Result<void> result = signed_ok;
-          if (signed_ok) {
-            result = co_await asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
-                [&](auto handler) {
-                  auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                  deps.batcher->submit_enqueue(std::move(message), [this, h](Result<void> r) {
-                    asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-                  });
-                },
-                use_awaitable);
-          }
-          if (result) {
-            ++stats.accepted_messages;
-            std::string tls_info;
-            if (conn.tls)
-              tls_info = std::string(", tls=") + SSL_get_version(conn.tls->native_handle()) + "/" +
-                         SSL_get_cipher_name(conn.tls->native_handle());
-            log_info(commit->queue_id + ": from=<" + from + ">, size=" + std::to_string(size) +
-                     ", nrcpt=" + std::to_string(nrcpt) + ", client=" + where + ", proto=" + proto +
-                     (session.authenticated() ? ", sasl_username=" + session.auth_user() : "") + tls_info +
-                     ", queued");
-            if (deps.on_queued) deps.on_queued(commit->queue_id);
-          } else {
-            log_error(commit->queue_id + ": commit failed (" + std::string(to_string(result.error().kind)) +
-                      "): " + result.error().message + "; client=" + where);
-          }
-          session.commit_result(result);
-        } else if (std::get_if<smtp::Close>(&action)) {
-          closing = true;
-        }
-      }
-      if (!co_await flush()) co_return false;
-      if (closing) co_return false;
-    }
-    co_return true;
-  };
-
-  while (true) {
-    if (!co_await run_actions()) break;
-    if (session.closed()) break;
-    if (stopping && !session.in_data()) {
-      // Stage 1 of shutdown: a session between transactions is told and closed (RFC 5321 §3.8).
-      outbuf = "421 4.3.2 " + deps.hostname + " Service shutting down\r\n";
-      co_await flush();
-      end_reason = "shutdown";
-      break;
-    }
-    if (session.messages_committed() != accepted_seen) {
-      accepted_seen = session.messages_committed();
-      timers.message_accepted(SteadyClock::now());
-    }
-    set_memory(conn, session.body_capacity());  // a refused or committed message frees its buffer
-    if (!session.in_data()) conn.waited_for_memory = false;
-    // Commands are read in small pieces: a message that starts inside one stores little before
-    // the budget sees it. Message data is read only once its buffer has room for it.
-    const std::size_t read_size = session.in_data() ? inbuf.size() : std::min(inbuf.size(), kCommandRead);
-    co_await make_room(conn, session, read_size);
-    const SessionTimers::Read limit = timers.next_read(SteadyClock::now(), session.in_data(), stressed);
-    conn.arm(limit.timeout);
-    conn.idle = !session.in_data();
-    std::size_t n = 0;
-    auto reader = [&]() -> awaitable<void> {
-      n = co_await conn.read_some(asio::buffer(inbuf.data(), read_size), ec);
-    };
-    co_await (reader() || conn.watchdog());
-    conn.idle = false;
-    if (conn.timed_out) {
-      // RFC 5321 §4.5.3.2.7: the server may close after the timeout, with a 421 first.
-      const char* what = limit.transaction_limit && !conn.shortened ? "transaction timeout" : "timeout";
-      outbuf = "421 4.4.2 " + deps.hostname + " Error: " + what + " exceeded\r\n";
-      conn.timed_out = false;
-      co_await flush();
-      end_reason = what;
-      break;
-    }
-    if (ec || n == 0) {
-      if (stopping && ec == asio::error::operation_aborted) continue;  // woken up to say 421
-      end_reason = ec == asio::error::eof ? "lost connection" : "lost connection (" + ec.message() + ")";
-      break;
-    }
-    session.feed(std::string_view(inbuf.data(), n));
-    // Count a body that started in this read; a finished one stays counted until its commit.
-    if (session.body_capacity() > pending.held(conn.memory)) set_memory(conn, session.body_capacity());
-    if (n == inbuf.size() && inbuf.size() < 64 * 1024) inbuf.resize(64 * 1024);
-  }
+  SessionRun run(conn, session, cfg);
+  co_await converse(run);
   conn.session = nullptr;
   if (conn.tls) {
     // Best effort close_notify; the peer may already be gone.
     conn.arm(std::chrono::seconds(1));
     auto shut = [&]() -> awaitable<void> { std::tie(ec) = co_await conn.tls->async_shutdown(kNoThrow); };
-    if (end_reason == "quit") co_await (shut() || conn.watchdog());
+    if (run.end_reason == "quit") co_await (shut() || conn.watchdog());
   }
   conn.socket.close(ec);
-  log_info("disconnect from " + where + " (" + end_reason + "), messages=" +
-           std::to_string(session.messages_committed()) + ", errors=" + std::to_string(session.error_count()));
+  log_info("disconnect from " + conn.where + " (" + run.end_reason + "), messages=" +
+           std::to_string(session.messages_committed()) +
+           ", errors=" + std::to_string(session.error_count()));
+}
+
+// The action loop: perform what the session asks, then read more of the client, until the
+// session closes, the client goes, a deadline passes or shutdown says 421.
+awaitable<void> SmtpServer::Impl::converse(SessionRun& run) {
+  const auto& smtp = run.cfg.smtp;
+  SessionTimers timers({smtp.command_timeout, smtp.data_timeout, smtp.transaction_timeout,
+                        smtp.stress_command_timeout},
+                       SteadyClock::now());
+  // A small read buffer while the client sends commands (1,000 idle connections must stay
+  // cheap); it grows to 64 KiB once a read fills it, i.e. when message data streams in.
+  std::string inbuf(4 * 1024, '\0');
+  std::size_t accepted_seen = 0;
+  while (true) {
+    const bool open = co_await run_actions(run);
+    if (!open || run.session.closed()) break;
+    if (stopping && !run.session.in_data()) {
+      // Stage 1 of shutdown: a session between transactions is told and closed (RFC 5321 §3.8).
+      run.outbuf = "421 4.3.2 " + deps.hostname + " Service shutting down\r\n";
+      co_await flush(run);
+      run.end_reason = "shutdown";
+      break;
+    }
+    if (run.session.messages_committed() != accepted_seen) {
+      accepted_seen = run.session.messages_committed();
+      timers.message_accepted(SteadyClock::now());
+    }
+    const bool more = co_await read_once(run, timers, inbuf);
+    if (!more) break;
+  }
+}
+
+// One read of the client within its deadline, fed to the session. False when the connection
+// ends (timeout answered 421, or the client went).
+awaitable<bool> SmtpServer::Impl::read_once(SessionRun& run, SessionTimers& timers, std::string& inbuf) {
+  Connection& conn = run.conn;
+  smtp::ServerSession& session = run.session;
+  set_memory(conn, session.body_capacity());  // a refused or committed message frees its buffer
+  if (!session.in_data()) conn.waited_for_memory = false;
+  // Commands are read in small pieces: a message that starts inside one stores little before
+  // the budget sees it. Message data is read only once its buffer has room for it.
+  const std::size_t read_size = session.in_data() ? inbuf.size() : std::min(inbuf.size(), kCommandRead);
+  co_await make_room(conn, session, read_size);
+  const SessionTimers::Read limit = timers.next_read(SteadyClock::now(), session.in_data(), stressed);
+  conn.arm(limit.timeout);
+  conn.idle = !session.in_data();
+  std::size_t n = 0;
+  auto reader = [&]() -> awaitable<void> {
+    n = co_await conn.read_some(asio::buffer(inbuf.data(), read_size), run.ec);
+  };
+  co_await (reader() || conn.watchdog());
+  conn.idle = false;
+  if (conn.timed_out) {
+    // RFC 5321 §4.5.3.2.7: the server may close after the timeout, with a 421 first.
+    const char* what = limit.transaction_limit && !conn.shortened ? "transaction timeout" : "timeout";
+    run.outbuf = "421 4.4.2 " + deps.hostname + " Error: " + what + " exceeded\r\n";
+    conn.timed_out = false;
+    co_await flush(run);
+    run.end_reason = what;
+    co_return false;
+  }
+  if (run.ec || n == 0) {
+    if (stopping && run.ec == asio::error::operation_aborted) co_return true;  // woken up to say 421
+    run.end_reason =
+        run.ec == asio::error::eof ? "lost connection" : "lost connection (" + run.ec.message() + ")";
+    co_return false;
+  }
+  session.feed(std::string_view(inbuf.data(), n));
+  // Count a body that started in this read; a finished one stays counted until its commit.
+  if (session.body_capacity() > pending.held(conn.memory)) set_memory(conn, session.body_capacity());
+  if (n == inbuf.size() && inbuf.size() < 64 * 1024) inbuf.resize(64 * 1024);
+  co_return true;
+}
+
+awaitable<bool> SmtpServer::Impl::flush(SessionRun& run) {
+  if (run.outbuf.empty()) co_return true;
+  run.conn.arm(run.cfg.smtp.command_timeout);
+  co_await (run.conn.write(run.outbuf, run.ec) || run.conn.watchdog());
+  run.outbuf.clear();
+  co_return !run.ec && !run.conn.timed_out;
+}
+
+// Performs every queued action in order; returns false when the connection must end.
+awaitable<bool> SmtpServer::Impl::run_actions(SessionRun& run) {
+  smtp::ServerSession& session = run.session;
+  while (session.has_action()) {
+    for (auto& action : session.take_actions()) {
+      if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
+        on_reply(run, *reply);
+        continue;
+      }
+      if (std::get_if<smtp::Close>(&action)) {
+        run.closing = true;  // after the replies queued before it
+        continue;
+      }
+      const bool flushed = co_await flush(run);  // what the client was told comes first
+      if (!flushed) co_return false;
+      if (std::get_if<smtp::StartTls>(&action)) {
+        const bool started = co_await on_starttls(run);
+        if (!started) co_return false;
+      } else if (auto* auth = std::get_if<smtp::VerifyAuth>(&action)) {
+        session.auth_result(co_await check_auth(run.conn, *auth, session.auth_failures()));
+      } else if (auto* sign = std::get_if<smtp::SignMessage>(&action)) {
+        co_await on_sign(run, *sign);
+      } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
+        co_await on_commit(run, *commit);
+      }
+    }
+    const bool flushed = co_await flush(run);
+    if (!flushed || run.closing) co_return false;
+  }
+  co_return true;
+}
+
+void SmtpServer::Impl::on_reply(SessionRun& run, const smtp::SendReply& reply) {
+  if (!reply.text.empty() && (reply.text[0] == '4' || reply.text[0] == '5') && !run.session.closed()) {
+    log_info("reply to " + run.conn.where + ": " + first_line(reply.text));
+    if (deps.on_refused) deps.on_refused(first_line(reply.text));
+  }
+  run.outbuf += reply.text;
+}
+
+awaitable<bool> SmtpServer::Impl::on_starttls(SessionRun& run) {
+  Connection& conn = run.conn;
+  const bool started = co_await conn.start_tls(*deps.tls, run.cfg.smtp.command_timeout, run.ec);
+  if (!started) {
+    run.end_reason =
+        "STARTTLS handshake failed: " + (conn.timed_out ? std::string("timeout") : run.ec.message());
+    co_return false;
+  }
+  run.session.tls_started(SSL_get_version(conn.tls->native_handle()),
+                          SSL_get_cipher_name(conn.tls->native_handle()));
+  co_return true;
+}
+
+// DKIM (RFC 6376): sign once, at acceptance, before the durable commit, so what is stored is
+// what is sent; the session asks only for mail from relay networks or authenticated clients.
+// The memory the commit needs is reserved here, before the body grows on the worker thread.
+awaitable<void> SmtpServer::Impl::on_sign(SessionRun& run, smtp::SignMessage& sign) {
+  auto signer = deps.dkim;
+  // Until the commit returns: the body, one more copy of it and the signature fields.
+  const std::uint64_t need = sign.body.capacity() + sign.body.size() + kSignatureRoom;
+  run.memory_held = co_await reserve_memory(run.conn, need, SteadyClock::now() + run.cfg.smtp.data_timeout);
+  if (!run.memory_held) {
+    const Error busy = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
+    log_error(sign.queue_id + ": commit failed (" + std::string(to_string(busy.kind)) + "): " + busy.message +
+              "; client=" + run.conn.where);
+    run.session.sign_result(busy);
+    co_return;
+  }
+  if (!signer || signer->empty()) {
+    run.session.sign_result(std::move(sign.body));
+    co_return;
+  }
+  auto out = co_await sign_off_thread(signer, sign.body);
+  if (!out) {
+    log_error(sign.queue_id + ": DKIM signing failed: " + out.error().message + "; client=" + run.conn.where);
+    run.memory_held = false;
+    run.session.sign_result(make_error(ErrorKind::Security, out.error().message));
+    co_return;
+  }
+  if (!out->domain.empty()) log_info(sign.queue_id + ": dkim-signed d=" + out->domain);
+  else log_info(sign.queue_id + ": not dkim-signed: " + out->skipped);
+  run.session.sign_result(std::move(sign.body));
+}
+
+// The commit on the queue writer thread (group commit), its result posted back to this thread.
+awaitable<Result<void>> SmtpServer::Impl::enqueue(queue::NewMessage message) {
+  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
+      [&](auto handler) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        deps.batcher->submit_enqueue(std::move(message), [this, h](Result<void> r) {
+          asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+        });
+      },
+      use_awaitable);
+}
+
+awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage& commit) {
+  Connection& conn = run.conn;
+  queue::NewMessage message = to_queue_record(QueueId::parse(commit.queue_id).value_or(QueueId{}),
+                                              std::move(commit.envelope), std::move(commit.body), now_ms());
+  bool have_memory = run.memory_held;
+  run.memory_held = false;
+  if (!have_memory) {
+    // Until the commit returns: the body, one more copy of it and the signature fields.
+    const std::uint64_t need = message.body.capacity() + message.body.size() + kSignatureRoom;
+    have_memory = co_await reserve_memory(conn, need, SteadyClock::now() + run.cfg.smtp.data_timeout);
+  }
+  const std::size_t nrcpt = message.envelope.recipients.size();
+  const std::string from = message.envelope.reverse_path;
+  const std::uint64_t size = message.envelope.size;
+  const std::string proto = message.envelope.client.protocol;
+  Result<void> result = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
+  if (have_memory) result = co_await enqueue(std::move(message));
+  if (result) {
+    ++stats.accepted_messages;
+    std::string tls_info;
+    if (conn.tls)
+      tls_info = std::string(", tls=") + SSL_get_version(conn.tls->native_handle()) + "/" +
+                 SSL_get_cipher_name(conn.tls->native_handle());
+    log_info(commit.queue_id + ": from=<" + from + ">, size=" + std::to_string(size) + ", nrcpt=" +
+             std::to_string(nrcpt) + ", client=" + conn.where + ", proto=" + proto +
+             (run.session.authenticated() ? ", sasl_username=" + run.session.auth_user() : "") + tls_info +
+             ", queued");
+    if (deps.on_queued) deps.on_queued(commit.queue_id);
+  } else {
+    log_error(commit.queue_id + ": commit failed (" + std::string(to_string(result.error().kind)) +
+              "): " + result.error().message + "; client=" + conn.where);
+  }
+  run.session.commit_result(result);
 }
 
 SmtpServer::SmtpServer(asio::io_context& io, SmtpServerDeps deps)

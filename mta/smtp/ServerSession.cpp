@@ -46,7 +46,8 @@ SessionAction ServerSession::next_action() {
 std::deque<SessionAction> ServerSession::take_actions() { return std::exchange(actions_, {}); }
 
 bool ServerSession::waiting() const {
-  return mode_ == Mode::WaitTls || mode_ == Mode::WaitAuth || mode_ == Mode::WaitCommit;
+  return mode_ == Mode::WaitTls || mode_ == Mode::WaitAuth || mode_ == Mode::WaitSign ||
+         mode_ == Mode::WaitCommit;
 }
 
 void ServerSession::feed(std::string_view bytes) {
@@ -106,6 +107,7 @@ std::size_t ServerSession::run(std::string_view in) {
       case Mode::Idle:
       case Mode::WaitTls:
       case Mode::WaitAuth:
+      case Mode::WaitSign:
       case Mode::WaitCommit:
       case Mode::Closed:
         return i;
@@ -387,7 +389,7 @@ void ServerSession::finish_data() {
   mode_ = Mode::Command;
   switch (outcome) {
     case DataOutcome::Ok:
-      return commit();
+      return accept_message();
     case DataOutcome::TooBig:
       reset_transaction();
       return error(552, "5.3.4", "Error: message size exceeds fixed limit");  // RFC 1870 §6.3
@@ -481,7 +483,34 @@ void ServerSession::finish_chunk() {
       return error(554, "5.4.6", "Error: too many hops");
     }
   }
-  commit();
+  accept_message();
+}
+
+// A complete message: signed first when this hop signs the client's mail (DKIM, RFC 6376, for
+// relay networks and authenticated clients), then committed. Signing is its own step so that
+// commit_result() only ever reports the commit.
+void ServerSession::accept_message() {
+  if (!policy_.sign_messages || !(policy_.client_may_relay || authenticated_)) return commit();
+  actions_.emplace_back(SignMessage{queue_id_, std::move(body_)});
+  body_.clear();
+  mode_ = Mode::WaitSign;
+}
+
+void ServerSession::sign_result(Result<std::string> signed_body) {
+  if (mode_ != Mode::WaitSign) return;  // nothing to sign: nothing may be committed
+  if (signed_body.ok()) {
+    body_ = std::move(signed_body.value());
+    return commit();
+  }
+  mode_ = Mode::Command;
+  if (signed_body.error().kind == ErrorKind::Busy) {
+    reply(no_memory());  // the daemon found no memory for signing in time
+  } else {
+    // RFC 3463 X.7.0: better a retry than unsigned mail.
+    reply(451, "4.7.0", "Error: message could not be signed, try again later");
+  }
+  reset_transaction();
+  resume();
 }
 
 void ServerSession::commit() {
@@ -515,9 +544,6 @@ void ServerSession::commit_result(const Result<void>& result) {
     reply(452, "4.3.1", "Insufficient system storage");
   } else if (result.error().kind == ErrorKind::Busy) {
     reply(no_memory());  // the daemon found no memory for the commit in time
-  } else if (result.error().kind == ErrorKind::Security) {
-    // RFC 3463 X.7.0: e.g. DKIM signing failed; better a retry than unsigned mail.
-    reply(451, "4.7.0", "Error: message could not be signed, try again later");
   } else {
     reply(451, "4.3.0", "Error: queue file write error");
   }

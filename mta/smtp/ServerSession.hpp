@@ -1,7 +1,7 @@
 // ServerSession: the inbound SMTP state machine (RFC 5321 + PIPELINING, SIZE, 8BITMIME,
 // ENHANCEDSTATUSCODES, SMTPUTF8, STARTTLS, AUTH, DSN, CHUNKING), sans-IO: bytes in, actions out.
-// Contract: replies leave in command order (RFC 2920); while waiting for a TLS, auth or commit
-// result no further input is processed (it is buffered); "250 2.0.0 Ok: queued as" is produced
+// Contract: replies leave in command order (RFC 2920); while waiting for a TLS, auth, signing or
+// commit result no further input is processed (it is buffered); "250 2.0.0 Ok: queued as" is produced
 // only by commit_result() with a successful result.
 #pragma once
 
@@ -43,6 +43,7 @@ class ServerSession {
   void tls_started(std::string_view version, std::string_view cipher);  // after StartTls
   void auth_result(AuthOutcome outcome);                                 // after VerifyAuth
   void auth_result(bool ok) { auth_result(ok ? AuthOutcome::Ok : AuthOutcome::Invalid); }
+  void sign_result(Result<std::string> signed_body);                     // after SignMessage
   void commit_result(const Result<void>& result);                        // after CommitMessage
 
   // Graceful shutdown: the next command line is answered 421 4.3.2 and the session closes. A
@@ -64,7 +65,7 @@ class ServerSession {
 
   // State for the daemon's logs, limits and delays.
   bool closed() const { return mode_ == Mode::Closed; }
-  bool waiting() const;  // a StartTls / VerifyAuth / CommitMessage result is outstanding
+  bool waiting() const;  // a StartTls / VerifyAuth / SignMessage / CommitMessage result is outstanding
   bool in_data() const { return mode_ == Mode::Data || mode_ == Mode::Bdat || mode_ == Mode::BdatDiscard; }
   bool authenticated() const { return authenticated_; }
   const std::string& auth_user() const { return auth_user_; }
@@ -86,6 +87,7 @@ class ServerSession {
     AuthLoginPass,
     WaitTls,
     WaitAuth,
+    WaitSign,
     WaitCommit,
     Closed,
   };
@@ -116,6 +118,7 @@ class ServerSession {
   void finish_data();
   void finish_chunk();
   void begin_body();
+  void accept_message();
   void commit();
 
   void reply(int code, std::string_view status, std::string_view text);

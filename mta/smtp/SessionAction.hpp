@@ -1,6 +1,6 @@
 // SessionAction: what ServerSession asks the daemon to do, in order (sans-IO "next action").
-// Contract: the daemon performs every action in queue order; StartTls, VerifyAuth and
-// CommitMessage each leave the session waiting until the matching result call is made.
+// Contract: the daemon performs every action in queue order; StartTls, VerifyAuth, SignMessage
+// and CommitMessage each leave the session waiting until the matching result call is made.
 #pragma once
 
 #include <string>
@@ -28,6 +28,16 @@ struct VerifyAuth {
   std::string password;
 };
 
+// DKIM-sign the complete message (RFC 6376), then call ServerSession::sign_result() with the body,
+// signed or left as it was (no signer configured); an error is answered 451 4.7.0 (never queued
+// unsigned), one of kind Busy 451 4.3.1 (no memory for signing). Asked only when
+// SessionPolicy::sign_messages is set, for clients that may relay or have authenticated; a
+// CommitMessage follows a successful result. `body` starts with Ferry's Received header.
+struct SignMessage {
+  std::string queue_id;
+  std::string body;
+};
+
 // Commit durably (CommitBatcher), then call ServerSession::commit_result(result); an error of
 // kind Busy means the daemon had no memory for the commit (answered 451 4.3.1).
 // `body` starts with Ferry's Received header and every line ends in CRLF (DATA) or is the exact
@@ -41,7 +51,7 @@ struct CommitMessage {
 // Close the connection (after writing every reply queued before it).
 struct Close {};
 
-using SessionAction = std::variant<SendReply, StartTls, VerifyAuth, CommitMessage, Close>;
+using SessionAction = std::variant<SendReply, StartTls, VerifyAuth, SignMessage, CommitMessage, Close>;
 
 // The daemon's verdict on a VerifyAuth.
 enum class AuthOutcome {

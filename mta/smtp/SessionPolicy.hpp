@@ -36,6 +36,9 @@ struct SessionPolicy {
   std::string client_ip;                        // peer address as text
   std::string client_hostname;                  // verified reverse DNS name, empty if none
   bool client_may_relay = false;                // client IP is in the listener's relay networks
+  // Mail from relay networks and authenticated clients is DKIM-signed: SignMessage before the
+  // CommitMessage (the daemon decides per message whether a signer is configured).
+  bool sign_messages = false;
 };
 
 struct SessionHooks {

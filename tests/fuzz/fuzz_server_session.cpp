@@ -46,6 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   policy.allow_plaintext_auth = flags & 8;
   policy.auth_required = flags & 16;
   policy.client_may_relay = flags & 32;
+  policy.sign_messages = flags & 1;
   policy.max_recipients = 5;
   policy.max_errors = (flags & 64) ? 3 : 50;
   RelayRules rules;
@@ -76,6 +77,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         s.tls_started("TLSv1.3", "TLS_AES_128_GCM_SHA256");
       } else if (std::holds_alternative<VerifyAuth>(a)) {
         s.auth_result((answers & 1) ? AuthOutcome::Ok : AuthOutcome::Invalid);
+        answers = static_cast<std::uint8_t>((answers >> 1) | (answers << 7));
+      } else if (auto* g = std::get_if<SignMessage>(&a)) {
+        if (g->queue_id.empty()) std::abort();
+        if (answers & 1) s.sign_result(std::move(g->body));
+        else s.sign_result(make_error((answers & 2) ? ErrorKind::Busy : ErrorKind::Security, "x"));
         answers = static_cast<std::uint8_t>((answers >> 1) | (answers << 7));
       } else if (auto* c = std::get_if<CommitMessage>(&a)) {
         if (c->envelope.recipients.empty() || c->queue_id.empty()) std::abort();

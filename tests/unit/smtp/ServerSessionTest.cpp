@@ -71,19 +71,90 @@ TEST(smtp_ServerSession, WaitsForCommitAndKeepsTheBodyInOneBuffer) {
   EXPECT_EQ(s.messages_committed(), 1u);
 }
 
-TEST(smtp_ServerSession, SecurityFailureAtCommitIs451_470) {
-  ServerSession s({}, accept_all());
+namespace {
+
+SessionPolicy signing(bool may_relay) {
+  SessionPolicy p;
+  p.sign_messages = true;
+  p.client_may_relay = may_relay;
+  return p;
+}
+
+// Ends a message on a fresh session; returns the one non-reply action it produced.
+SessionAction end_message(ServerSession& s) {
   s.start();
   replies(s);
   s.feed("EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
   replies(s);
-  s.feed("hello\r\n.\r\n");
+  s.feed("hello\r\n.\r\nNOOP\r\n");
   std::vector<SessionAction> others;
-  replies(s, &others);
-  ASSERT_EQ(others.size(), 1u);
-  s.commit_result(make_error(ErrorKind::Security, "dkim"));
-  EXPECT_EQ(replies(s), "451 4.7.0 Error: message could not be signed, try again later\r\n");
+  EXPECT_EQ(replies(s, &others), "");
+  EXPECT_EQ(others.size(), 1u);
+  return others.empty() ? SessionAction{Close{}} : std::move(others.front());
+}
+
+}  // namespace
+
+// Signing is its own step before the commit: a failure is answered as a signing failure and
+// nothing is committed.
+TEST(smtp_ServerSession, SigningFailureIs451_470AndNoCommit) {
+  ServerSession s(signing(true), accept_all());
+  auto action = end_message(s);
+  ASSERT_TRUE(std::holds_alternative<SignMessage>(action));
+  EXPECT_TRUE(s.waiting());
+  s.commit_result(Result<void>());  // no commit is outstanding: says nothing
+  EXPECT_EQ(replies(s), "");
+  s.sign_result(make_error(ErrorKind::Security, "dkim"));
+  std::vector<SessionAction> others;
+  EXPECT_EQ(replies(s, &others),
+            "451 4.7.0 Error: message could not be signed, try again later\r\n250 2.0.0 Ok\r\n");
+  EXPECT_TRUE(others.empty());
   EXPECT_EQ(s.messages_committed(), 0u);
+}
+
+TEST(smtp_ServerSession, NoMemoryForSigningIs451_431) {
+  ServerSession s(signing(true), accept_all());
+  ASSERT_TRUE(std::holds_alternative<SignMessage>(end_message(s)));
+  s.sign_result(make_error(ErrorKind::Busy, "no memory"));
+  EXPECT_EQ(replies(s).substr(0, 10), "451 4.3.1 ");
+  EXPECT_EQ(s.messages_committed(), 0u);
+}
+
+// The signed body (signature fields above our Received) is what the commit carries, and its
+// size is the envelope's.
+TEST(smtp_ServerSession, SignedBodyIsCommitted) {
+  ServerSession s(signing(true), accept_all());
+  auto action = end_message(s);
+  ASSERT_TRUE(std::holds_alternative<SignMessage>(action));
+  auto& sign = std::get<SignMessage>(action);
+  EXPECT_EQ(sign.queue_id, "ID1");
+  EXPECT_TRUE(sign.body.starts_with("Received: "));
+  s.sign_result("DKIM-Signature: v=1\r\n" + sign.body);
+  std::vector<SessionAction> others;
+  EXPECT_EQ(replies(s, &others), "");
+  ASSERT_EQ(others.size(), 1u);
+  auto& commit = std::get<CommitMessage>(others[0]);
+  EXPECT_TRUE(commit.body.starts_with("DKIM-Signature: v=1\r\nReceived: "));
+  EXPECT_EQ(commit.envelope.size, commit.body.size());
+  s.commit_result(Result<void>());
+  EXPECT_EQ(replies(s), "250 2.0.0 Ok: queued as ID1\r\n250 2.0.0 Ok\r\n");
+}
+
+// Mail from a client that may not relay and has not authenticated is not signed.
+TEST(smtp_ServerSession, UntrustedClientIsNotSigned) {
+  ServerSession s(signing(false), accept_all());
+  EXPECT_TRUE(std::holds_alternative<CommitMessage>(end_message(s)));
+  s.sign_result(std::string("x"));  // no signing outstanding: ignored
+  EXPECT_EQ(replies(s), "");
+  EXPECT_TRUE(s.waiting());
+}
+
+// commit_result reports commits only: an error of any other kind is a write error.
+TEST(smtp_ServerSession, SecurityErrorAtCommitIsAWriteError) {
+  ServerSession s({}, accept_all());
+  ASSERT_TRUE(std::holds_alternative<CommitMessage>(end_message(s)));
+  s.commit_result(make_error(ErrorKind::Security, "x"));
+  EXPECT_EQ(replies(s), "451 4.3.0 Error: queue file write error\r\n250 2.0.0 Ok\r\n");
 }
 
 TEST(smtp_ServerSession, CommitResultWithoutCommitSaysNothing) {

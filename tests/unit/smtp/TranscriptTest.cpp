@@ -173,6 +173,8 @@ class Runner {
         ++starttls_;
       } else if (auto* v = std::get_if<VerifyAuth>(&a)) {
         auths_.push_back(*v);
+      } else if (auto* g = std::get_if<SignMessage>(&a)) {
+        signs_.push_back(std::move(*g));
       } else if (auto* c = std::get_if<CommitMessage>(&a)) {
         commits_.push_back(std::move(*c));
       } else if (std::holds_alternative<Close>(a)) {
@@ -202,6 +204,7 @@ class Runner {
     else if (key == "client_ip") policy_.client_ip = v;
     else if (key == "client_hostname") policy_.client_hostname = v;
     else if (key == "relay_allowed" || key == "client_may_relay") policy_.client_may_relay = b();
+    else if (key == "sign_messages") policy_.sign_messages = b();
     else if (key == "relay_networks") {
       // The daemon's computation: client_may_relay = client IP in these networks.
       std::vector<Cidr> nets;
@@ -328,6 +331,18 @@ class Runner {
       else if (what == "disk_full") session_->commit_result(make_error(ErrorKind::DiskFull, "disk full"));
       else if (what == "fail") session_->commit_result(make_error(ErrorKind::Io, "io error"));
       else FAIL() << where() << "bad @commit " << what;
+    } else if (cmd == "@sign") {
+      // Answers the pending SignMessage: "ok" prepends a DKIM-Signature field as the daemon would.
+      ASSERT_GT(signs_.size(), sign_results_) << where() << "@sign without a pending SignMessage";
+      SignMessage& sign = signs_[sign_results_++];
+      const std::string& what = args.at(0);
+      if (what == "ok") session_->sign_result("DKIM-Signature: v=1; d=example.org\r\n" + sign.body);
+      else if (what == "unsigned") session_->sign_result(std::move(sign.body));
+      else if (what == "fail") session_->sign_result(make_error(ErrorKind::Security, "no key"));
+      else if (what == "busy") session_->sign_result(make_error(ErrorKind::Busy, "no memory"));
+      else FAIL() << where() << "bad @sign " << what;
+    } else if (cmd == "@expect-signs") {
+      EXPECT_EQ(signs_.size(), std::stoul(args.at(0))) << where();
     } else if (cmd == "@commit-unsolicited") {
       session_->commit_result(Result<void>());  // must produce nothing
     } else if (cmd == "@auth") {
@@ -374,6 +389,10 @@ class Runner {
       expect_rcpt(args);
     } else if (cmd == "@expect-body") {
       EXPECT_EQ(split_received(last_commit().body).second, unescape(rest)) << where();
+    } else if (cmd == "@expect-body-starts") {
+      // The whole committed body (signature fields and our Received header included) starts so.
+      const std::string& body = last_commit().body;
+      EXPECT_TRUE(body.starts_with(unescape(rest))) << where() << body.substr(0, 80);
     } else if (cmd == "@expect-body-size") {
       EXPECT_EQ(split_received(last_commit().body).second.size(), std::stoull(args.at(0))) << where();
     } else if (cmd == "@expect-received") {
@@ -397,6 +416,8 @@ class Runner {
   std::unique_ptr<ServerSession> session_;
   int ids_ = 0;
   std::deque<std::string> replies_;
+  std::vector<SignMessage> signs_;
+  std::size_t sign_results_ = 0;
   std::vector<CommitMessage> commits_;
   std::size_t commit_results_ = 0;
   std::vector<VerifyAuth> auths_;
