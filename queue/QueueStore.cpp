@@ -7,11 +7,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
-
 #include <filesystem>
-#include <cerrno>
-#include <cstring>
 #include <random>
 
 #include "queue/Codec.hpp"
@@ -181,7 +179,11 @@ Result<std::unique_ptr<QueueStore>> QueueStore::open(const QueueOptions& options
   return std::unique_ptr<QueueStore>(new QueueStore(std::move(impl)));
 }
 
-QueueId QueueStore::allocate_id() { return impl_->ids.next(ferry::now_ms()); }
+QueueId QueueStore::allocate_id() {
+  // The id's time part is the wall clock in ms: the queue reads it itself (it is an I/O room).
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return impl_->ids.next(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+}
 
 Result<RecoveryReport> QueueStore::recover(TimeMs now_ms, const RecoveryOptions& options) {
   return write_txn<RecoveryReport>(*impl_, [&](ops::Ctx& c) { return ops::recover(c, now_ms, options); });

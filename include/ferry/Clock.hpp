@@ -1,17 +1,13 @@
 // Clock: the one time vocabulary. Stored times are Unix milliseconds (UTC).
-// Contract: pure code takes a TimeMs argument; only the daemon and CLI read the system clock.
+// Contract: no clock is read here: pure code takes a TimeMs argument; the system clock is read
+// only where I/O happens (mta/daemon/SystemClock.hpp for the daemon and the CLI, the queue's own
+// id allocator).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 
 namespace ferry {
 
 using TimeMs = std::int64_t;  // milliseconds since the Unix epoch, UTC
-
-inline TimeMs now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace ferry

@@ -12,6 +12,7 @@
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/daemon/PidFile.hpp"
+#include "mta/daemon/SystemClock.hpp"
 #include "queue/QueueStore.hpp"
 
 namespace ferry::cli {

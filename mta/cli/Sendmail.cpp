@@ -42,6 +42,7 @@
 #include "mta/daemon/PidFile.hpp"
 #include "mta/daemon/PrepareForQueue.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
+#include "mta/daemon/SystemClock.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/ClientSession.hpp"

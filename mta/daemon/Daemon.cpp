@@ -40,6 +40,7 @@
 #include "mta/daemon/RouteRules.hpp"
 #include "mta/daemon/SmtpServer.hpp"
 #include "mta/daemon/SpaceGate.hpp"
+#include "mta/daemon/SystemClock.hpp"
 #include "mta/daemon/Systemd.hpp"
 #include "mta/daemon/TlsContext.hpp"
 #include "mta/dkim/FromConfig.hpp"

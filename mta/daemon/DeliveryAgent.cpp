@@ -30,6 +30,7 @@
 #include "mta/daemon/InterfaceAddresses.hpp"
 #include "mta/daemon/SevenBitConversion.hpp"
 #include "mta/daemon/Log.hpp"
+#include "mta/daemon/SystemClock.hpp"
 #include "mta/delivery/AddressLookups.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"

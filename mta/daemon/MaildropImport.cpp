@@ -21,6 +21,7 @@
 #include "mta/daemon/LocalSubmission.hpp"
 #include "mta/daemon/Log.hpp"
 #include "mta/daemon/MaildropFile.hpp"
+#include "mta/daemon/SystemClock.hpp"
 
 namespace ferry::daemon {
 

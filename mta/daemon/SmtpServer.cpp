@@ -35,6 +35,7 @@
 #include "mta/daemon/PendingBytesBudget.hpp"
 #include "mta/daemon/PrepareForQueue.hpp"
 #include "mta/daemon/SmtpPolicy.hpp"
+#include "mta/daemon/SystemClock.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "QueueTestSupport.hpp"
+#include "mta/daemon/SystemClock.hpp"
 
 namespace ferry::queue {
 namespace {
