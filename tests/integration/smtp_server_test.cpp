@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "integration/support/Base64.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "queue/QueueStore.hpp"
 
@@ -33,23 +34,7 @@ const std::string kScript = std::string(FERRY_SOURCE_DIR) + "/tests/integration/
 // ---------------------------------------------------------------------------------------------
 // Small helpers: base64 and JSON for the Python driver's spec (stdin) and result (stdout).
 
-std::string b64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
-    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16;
-    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
-  }
-  return out;
-}
+using test::b64;
 
 // A JSON string literal; non-ASCII bytes pass through (the spec is UTF-8).
 std::string js(const std::string& s) {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/support/Base64.hpp"
 #include "integration/support/OpsSupport.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/FakeMx.hpp"
@@ -146,23 +147,7 @@ TEST(securitySmtpProtocol, UntrustedRoutingThroughRelayDomainIsRefused) {
 // Log injection: client and remote text never makes a log line of its own or reaches a terminal
 // raw.
 
-std::string b64(const std::string& in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
-    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
-  }
-  if (i + 1 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16;
-    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8;
-    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
-  }
-  return out;
-}
+using test::b64;
 
 // True when some line of `log` starts with `prefix`.
 bool has_line_starting(const std::string& log, const std::string& prefix) {
