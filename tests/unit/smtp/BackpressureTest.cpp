@@ -3,18 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "mta/smtp/ServerSession.hpp"
+#include "unit/smtp/SessionReplies.hpp"
 
 using namespace ferry;
 using namespace ferry::smtp;
 
 namespace {
 
-std::string replies(ServerSession& s) {
-  std::string out;
-  for (auto& a : s.take_actions())
-    if (auto* r = std::get_if<SendReply>(&a)) out += r->text;
-  return out;
-}
+using ferry::smtp::test::replies;
 
 TEST(backpressure_ServerSession, MailRefusedWith452WhileShortOfSpace) {
   bool space = false;
