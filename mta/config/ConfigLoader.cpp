@@ -711,7 +711,7 @@ class Loader {
   std::uint64_t seq_ = 0;
 };
 
-std::variant<Config, ConfigError> load_layers(std::optional<std::pair<std::string_view, std::string_view>> file) {
+Result<Config, ConfigError> load_layers(std::optional<std::pair<std::string_view, std::string_view>> file) {
   Config cfg;
   Loader loader(cfg);
   try {
@@ -726,11 +726,11 @@ std::variant<Config, ConfigError> load_layers(std::optional<std::pair<std::strin
 
 }  // namespace
 
-std::variant<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name) {
+Result<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name) {
   return load_layers(std::pair{text, file_name});
 }
 
-std::variant<Config, ConfigError> load_config(const std::optional<std::string>& path) {
+Result<Config, ConfigError> load_config(const std::optional<std::string>& path) {
   if (!path) return load_layers(std::nullopt);
   std::FILE* f = std::fopen(path->c_str(), "rb");
   if (!f) return ConfigError{*path, 0, 0, {}, std::string("cannot open: ") + std::strerror(errno)};

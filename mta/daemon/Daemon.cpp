@@ -499,8 +499,8 @@ class Daemon {
   void reload() {
     systemd::notify_reloading();
     auto loaded = config::load_config(config_path_);
-    if (auto* err = std::get_if<config::ConfigError>(&loaded)) return reload_refused("configuration error: " + err->str(), "configuration error");
-    config::Config next = std::get<config::Config>(std::move(loaded));
+    if (!loaded) return reload_refused("configuration error: " + loaded.error().str(), "configuration error");
+    config::Config next = std::move(loaded).value();
     keep_restart_only_keys(next, *current_);
     auto rt = load_runtime(next, hostname_);
     if (!rt) return reload_refused(rt.error().message, rt.error().message);

@@ -256,7 +256,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::string destination_for(std::string_view address) {
     auto domain = delivery::domain_of(address);
     auto plan = delivery::plan_route(domain, routes, defaults);
-    if (auto* p = std::get_if<delivery::RoutePlan>(&plan)) return p->destination;
+    if (plan) return plan->destination;
     return std::string(domain);
   }
 
@@ -476,11 +476,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (job) {
       auto domain = std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
       auto plan = delivery::plan_route(domain, routes, defaults);
-      if (auto* err = std::get_if<delivery::NetworkError>(&plan)) {
-        const Attempt failure = delivery::classify_error(*err, now_ms());
+      if (!plan) {
+        const Attempt failure = delivery::classify_error(plan.error(), now_ms());
         co_await fail_all(*job, failure, dest);
       } else {
-        co_await deliver_to_targets(std::move(*job), std::get<delivery::RoutePlan>(plan), dest);
+        co_await deliver_to_targets(std::move(*job), *plan, dest);
       }
     }
     scheduler.release(dest);
@@ -496,9 +496,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   // Resolves the route/MX plan into connection targets.
-  awaitable<std::variant<std::vector<delivery::Target>, delivery::NetworkError>> targets_for(
+  awaitable<Result<std::vector<delivery::Target>, delivery::NetworkError>> targets_for(
       const delivery::RoutePlan& plan) {
-    using R = std::variant<std::vector<delivery::Target>, delivery::NetworkError>;
+    using R = Result<std::vector<delivery::Target>, delivery::NetworkError>;
     if (plan.lookup == delivery::RoutePlan::Lookup::Literal && plan.literal) {
       co_return R{std::vector<delivery::Target>{{plan.name, plan.literal->str(), 0}}};
     }
@@ -508,25 +508,23 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.max_addresses = cfg->delivery.max_addresses;
     options.own_hostnames = {deps.hostname};
     auto hosts = delivery::plan_mx_hosts(plan.name, answer, options, rand);
-    if (auto* e = std::get_if<delivery::NetworkError>(&hosts)) {
-      if (e->detail.empty() && !mx.error.empty()) e->detail = mx.error;
-      co_return R{*e};
+    if (!hosts) {
+      delivery::NetworkError e = std::move(hosts).error();
+      if (e.detail.empty() && !mx.error.empty()) e.detail = mx.error;
+      co_return R{std::move(e)};
     }
-    const auto& mx_hosts = std::get<std::vector<delivery::MxHost>>(hosts);
-    const delivery::AddressLookups lookups = co_await lookup_all(mx_hosts, options);
-    auto targets = lookups.targets();
-    if (auto* e = std::get_if<delivery::NetworkError>(&targets)) co_return R{*e};
-    co_return R{std::get<std::vector<delivery::Target>>(std::move(targets))};
+    const delivery::AddressLookups lookups = co_await lookup_all(*hosts, options);
+    co_return lookups.targets();
   }
 
   awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& plan, const std::string& dest) {
     auto targets = co_await targets_for(plan);
-    if (auto* err = std::get_if<delivery::NetworkError>(&targets)) {
-      const Attempt failure = delivery::classify_error(*err, now_ms());
+    if (!targets) {
+      const Attempt failure = delivery::classify_error(targets.error(), now_ms());
       co_await fail_all(job, failure, dest);
       co_return;
     }
-    auto& list = std::get<std::vector<delivery::Target>>(targets);
+    auto& list = *targets;
     for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
     std::optional<Job> current = std::move(job);
     std::size_t tried = 0;
