@@ -545,7 +545,7 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
   policy.client_hostname = "localhost";
   policy.client_may_relay = true;
   smtp::SessionHooks hooks;
-  hooks.next_queue_id = [&] { return store.allocate_id().str(); };
+  hooks.next_queue_id = [&] { return store.allocate_id(); };
   hooks.now = [] { return wall_now(); };
   hooks.decide_recipient = [&](std::string_view address, bool authenticated) {
     return relay.decide(address, true, authenticated);
@@ -559,12 +559,11 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
       if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
         std::fwrite(reply->text.data(), 1, reply->text.size(), stdout);
       } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
-        const queue::NewMessage m =
-            daemon::to_queue_record(QueueId::parse(commit->queue_id).value_or(QueueId{}),
-                                    std::move(commit->envelope), std::move(commit->body), now_ms());
+        const queue::NewMessage m = daemon::to_queue_record(commit->queue_id, std::move(commit->envelope),
+                                                            std::move(commit->body), now_ms());
         auto r = store.enqueue(m);
         if (r) queued = true;
-        else say(commit->queue_id + ": cannot queue the message: " + r.error().message);
+        else say(commit->queue_id.str() + ": cannot queue the message: " + r.error().message);
         session.commit_result(r);
       }
     }

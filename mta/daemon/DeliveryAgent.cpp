@@ -78,7 +78,7 @@ bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
 // The queue's record as the settle policy sees it.
 delivery::SettleMessage settle_message(const queue::MessageRecord& m) {
   delivery::SettleMessage view;
-  view.queue_id = m.id.str();
+  view.queue_id = m.id;
   view.envelope = &m.envelope;
   view.delay_warning_sent_ms = m.delay_warning_sent_ms;
   view.recipients.reserve(m.recipients.size());

@@ -18,6 +18,7 @@
 
 #include "ferry/Clock.hpp"
 #include "ferry/Envelope.hpp"
+#include "ferry/QueueId.hpp"
 #include "ferry/RecipientState.hpp"
 #include "mta/delivery/Random.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -33,7 +34,7 @@ struct SettleRecipientState {
 
 // The message the results belong to, as the queue stored it.
 struct SettleMessage {
-  std::string queue_id;                // for the log lines
+  QueueId queue_id;                    // for the log lines
   const Envelope* envelope = nullptr;  // must outlive the call; not null
   std::vector<SettleRecipientState> recipients;
   TimeMs delay_warning_sent_ms = 0;  // 0 = no delay warning sent yet
@@ -120,7 +121,7 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
 
 // The operator's line for one settled recipient, in Postfix's notation:
 // "<id>: to=<rcpt>, relay=..., delay=1.2, tls=..., category=..., dsn=4.2.0, status=deferred (...)".
-std::string settle_log_line(std::string_view queue_id, std::string_view rcpt, const SettledRecipient& r,
+std::string settle_log_line(QueueId queue_id, std::string_view rcpt, const SettledRecipient& r,
                             TimeMs arrival_ms, TimeMs now);
 
 }  // namespace ferry::delivery

@@ -65,7 +65,7 @@ struct Fixture {
     envelope.arrival_ms = kArrival;
     for (std::size_t i = 0; i < recipients; ++i)
       envelope.recipients.push_back({"r" + std::to_string(i) + "@example.net", "", kNotifyUnspecified});
-    message.queue_id = "Q1";
+    message.queue_id = QueueId{0x1A2B};
     message.envelope = &envelope;
     message.recipients.resize(recipients);
   }
@@ -152,7 +152,7 @@ TEST(SettlePlan, DeliveredLineIsPostfixLike) {
   const SettlePlan p = plan(f, {{0, sent()}}, kArrival + 12'345);
   ASSERT_EQ(p.log_lines.size(), 1u);
   EXPECT_EQ(p.log_lines[0],
-            "Q1: to=<r0@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=12.3, "
+            "0000000000001A2B: to=<r0@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=12.3, "
             "tls=TLSv1.3/TLS_AES_128_GCM_SHA256, category=-, dsn=2.0.0, status=sent (250 2.0.0 Ok)");
   ASSERT_EQ(p.reports.size(), 1u);
   EXPECT_EQ(p.reports[0].kind, ReportKind::Success);
@@ -288,7 +288,8 @@ TEST(SettlePlan, FailedBounceWithoutPostmasterIsOnlyNoted) {
   const SettlePlan p = plan(f, {{0, unknown_user()}}, kArrival + kMin, {4 * kHour, false});
   ASSERT_EQ(p.notes.size(), 1u);
   EXPECT_EQ(p.notes[0],
-            "Q1: undeliverable report (from <>) dropped: no report about a report (RFC 5321 §4.5.5); "
+            "0000000000001A2B: undeliverable report (from <>) dropped: no report about a report "
+            "(RFC 5321 §4.5.5); "
             "set [bounce] postmaster to receive these");
   // The composer refuses a report to "<>" itself; with a postmaster it sends the double bounce.
   EXPECT_NE(find_report(p, ReportKind::Failure), nullptr);
@@ -352,7 +353,8 @@ TEST(SettlePlan, MixOfRecipients) {
   EXPECT_EQ(p.metrics[2].kind, SettleEvent::Bounced);
   EXPECT_EQ(p.metrics[3].kind, SettleEvent::Expired);
   ASSERT_EQ(p.log_lines.size(), 4u);
-  EXPECT_NE(p.log_lines[3].find("Q1: to=<r3@example.net>, relay=none,"), std::string::npos) << p.log_lines[3];
+  EXPECT_NE(p.log_lines[3].find("0000000000001A2B: to=<r3@example.net>, relay=none,"), std::string::npos)
+      << p.log_lines[3];
   EXPECT_NE(p.log_lines[3].find("status=expired (4.4.7 delivery time expired)"), std::string::npos)
       << p.log_lines[3];
   EXPECT_TRUE(p.delivered_any);
