@@ -115,7 +115,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     queue::MessageRecord message;
     std::shared_ptr<const std::string> body;
     std::vector<std::uint32_t> recipients;
-    std::map<std::uint32_t, Attempt> unresolved;  // last attempt of recipients not settled yet
+    // Recipients not settled yet, with their last attempt on this delivery (none before one is made).
+    std::map<std::uint32_t, std::optional<Attempt>> unresolved;
     // The reused connection it was sent on had been closed by the remote before this message got
     // anywhere: not a delivery failure, so it goes again at once on a new connection.
     bool retry_fresh = false;
@@ -385,7 +386,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     });
     if (!r && r.error().kind != ErrorKind::Corrupt) log_error("expiry sweep: " + r.error().message);
     for (auto& m : expired) {
-      std::vector<std::pair<std::uint32_t, Attempt>> results;
+      delivery::RecipientAttempts results;
       for (const auto& rec : m.recipients) {
         Key k{m.id.value, rec.index};
         if (rec.state != RecipientState::Pending || rec.leased || in_flight.count(k)) continue;
@@ -423,7 +424,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     job.body = std::make_shared<const std::string>(std::move(*body));
     const TimeMs now = now_ms();
     // Expired recipients are failed, not attempted.
-    std::vector<std::pair<std::uint32_t, Attempt>> expired;
+    delivery::RecipientAttempts expired;
     std::vector<queue::DueRecipient> want;
     std::uint32_t max_attempts = 0;
     for (auto idx : batch.recipients) {
@@ -490,7 +491,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   awaitable<void> fail_all(Job& job, const Attempt& attempt, const std::string& dest) {
-    std::vector<std::pair<std::uint32_t, Attempt>> results;
+    delivery::RecipientAttempts results;
     for (auto idx : job.recipients) results.push_back({idx, attempt});
     co_await settle(job, results, dest);
   }
@@ -525,7 +526,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return;
     }
     auto& list = *targets;
-    for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
+    for (auto idx : job.recipients) job.unresolved[idx] = std::nullopt;
     std::optional<Job> current = std::move(job);
     std::size_t tried = 0;
     std::string skipped;  // targets passed over as recently unreachable, for the reply text
@@ -551,7 +552,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       while (current && current->retry_fresh) co_await retry_fresh(current, plan, target, dest);
     }
     if (current && !current->unresolved.empty()) {
-      std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
+      delivery::RecipientAttempts rest(current->unresolved.begin(), current->unresolved.end());
       current->unresolved.clear();
       // Every target is in the unreachable memory: a transient 4.4.1 without connecting.
       const delivery::NetworkError none_tried =
@@ -559,7 +560,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
               ? delivery::NetworkError{delivery::NetworkErrorKind::HostsUnreachable, skipped}
               : delivery::NetworkError{delivery::NetworkErrorKind::NoUsableMx, "no target tried"};
       for (auto& [idx, a] : rest)
-        if (a.time_ms == 0) a = delivery::classify_error(none_tried, now_ms());
+        if (!a) a = delivery::classify_error(none_tried, now_ms());
       co_await settle(*current, rest, dest);
     }
   }
@@ -567,10 +568,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan, const delivery::Target& target,
                               const std::string& dest) {
     job->retry_fresh = false;
-    const Attempt& lost = job->unresolved.begin()->second;
+    const Attempt lost = job->unresolved.begin()->second.value_or(Attempt{});
     log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
              " was closed by the remote (" + delivery::reply_text(lost) + "); retrying on a new connection");
-    for (auto& [idx, a] : job->unresolved) a = Attempt{};
+    for (auto& [idx, a] : job->unresolved) a = std::nullopt;
     job = co_await run_connection_with_fallback(std::move(*job), plan, target, dest);
   }
 
@@ -841,12 +842,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // at session level they stay unresolved for the next target, with this connection's TLS (kept
   // if no later host does better).
   awaitable<void> session_done(Connection& c, smtp::ClientDone& done) {
-    std::vector<std::pair<std::uint32_t, Attempt>> final_results;
+    delivery::RecipientAttempts final_results;
     for (auto& r : done.results) {
       c.job.unresolved.erase(r.index);
       if (done.session_failure) {
         c.job.unresolved[r.index] = r.attempt;
-        c.job.unresolved[r.index].tls = c.tls_info;
+        c.job.unresolved[r.index]->tls = c.tls_info;
       } else {
         final_results.push_back({r.index, r.attempt});
       }
@@ -879,7 +880,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return;
     }
     c.job = std::move(*next);
-    for (auto idx : c.job.recipients) c.job.unresolved[idx] = Attempt{};
+    for (auto idx : c.job.recipients) c.job.unresolved[idx] = std::nullopt;
     c.bodies = {c.job.body};
     session.start_next(c.job.message.envelope, *c.job.body, c.job.recipients);
     c.reused = true;
@@ -917,7 +918,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return std::move(c.job);
     }
     if (!c.job.unresolved.empty()) {
-      std::vector<std::pair<std::uint32_t, Attempt>> rest(c.job.unresolved.begin(), c.job.unresolved.end());
+      delivery::RecipientAttempts rest(c.job.unresolved.begin(), c.job.unresolved.end());
       c.job.unresolved.clear();
       co_await settle(c.job, rest, c.dest, c.tls_info);
     }
@@ -956,7 +957,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // the reports are composed, the transaction is committed (retried while the queue cannot be
   // written), then the plan's effects apply.
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
-  awaitable<void> settle(Job& job, std::vector<std::pair<std::uint32_t, Attempt>>& results, std::string_view dest,
+  awaitable<void> settle(Job& job, delivery::RecipientAttempts& results, std::string_view dest,
                          std::string_view tls_info = {}, bool remote_dsn = false) {
     const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty()};
     const delivery::SettlePlan plan = delivery::plan_settle(

@@ -113,8 +113,8 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
   for (auto& [index, attempt] : results.results) {
     SettledRecipient r;
     r.index = index;
-    r.attempt = std::move(attempt);
-    if (r.attempt.time_ms == 0) r.attempt.time_ms = now;
+    // Not tried: an attempt that began now and got no reply (Started, so Transient below).
+    r.attempt = attempt ? std::move(*attempt) : Attempt{now};
     // Kept per attempt for `ferry queue show`: only when a connection was made.
     if (!r.attempt.ip.empty() && r.attempt.tls.empty()) r.attempt.tls = std::string(results.tls_info);
     settle_one(message, r, now, retry, rand, draw, rows, results.remote_dsn);

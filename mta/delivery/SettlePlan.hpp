@@ -40,9 +40,13 @@ struct SettleMessage {
   TimeMs delay_warning_sent_ms = 0;  // 0 = no delay warning sent yet
 };
 
+// A recipient's index and the attempt made for it on this delivery; nullopt when none was made
+// (the session ended before reaching it), settled as a transient attempt made at settle time.
+using RecipientAttempts = std::vector<std::pair<std::uint32_t, std::optional<Attempt>>>;
+
 // The results to record, and what the connection they came from said about itself.
 struct SettleResults {
-  std::vector<std::pair<std::uint32_t, Attempt>> results;  // recipient index, its attempt
+  RecipientAttempts results;
   std::string_view tls_info;  // the connection's TLS, kept on attempts that reached a host
   bool remote_dsn = false;    // the next hop offered DSN (it reports NOTIFY=SUCCESS itself)
 };
@@ -109,7 +113,8 @@ struct SettlePlan {
 };
 
 // Plans the settle of `results` for `message` at `now`:
-// - an attempt left Started is Transient; a Transient one is retried at a time drawn from
+// - a recipient without an attempt is settled as one made at `now`; every attempt keeps its own
+//   time. An attempt left Started is Transient; a Transient one is retried at a time drawn from
 //   `retry` (one draw per attempt count: deferred recipients stay together), or expires (4.4.7)
 //   once max age passed (RFC 5321 §4.5.4.1), reporting the attempt as the last transient reply;
 // - Permanent and Expired results go into one Failure report, deliveries into a Success report

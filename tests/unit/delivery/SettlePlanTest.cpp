@@ -71,7 +71,7 @@ struct Fixture {
   }
 };
 
-SettlePlan plan(const Fixture& f, std::vector<std::pair<std::uint32_t, Attempt>> results, TimeMs now,
+SettlePlan plan(const Fixture& f, RecipientAttempts results, TimeMs now,
                 const BounceRules& bounce = {4 * kHour, false},
                 std::string_view tls = "TLSv1.3/TLS_AES_128_GCM_SHA256", bool remote_dsn = false) {
   CountingRandom rng;
@@ -108,11 +108,15 @@ TEST_P(SettleOutcomeTable, PlansResultReportLogAndMetric) {
   Fixture f(1);
   f.message.recipients[0].attempts = 1;
   const TimeMs now = kArrival + c.age;
-  const SettlePlan p = plan(f, {{0, c.attempt}}, now);
+  Attempt tried = c.attempt;
+  tried.time_ms = now - kSec;
+  const SettlePlan p = plan(f, {{0, tried}}, now);
   ASSERT_EQ(p.results.size(), 1u);
   EXPECT_EQ(p.now_ms, now);
   EXPECT_EQ(p.results[0].attempt.outcome, c.settled);
-  EXPECT_EQ(p.results[0].attempt.time_ms, now) << "an attempt without a time is settled at now";
+  // An expiry decided by this settle is dated now; any other attempt keeps its own time.
+  const bool expires_now = c.settled == X && c.attempt.outcome != X;
+  EXPECT_EQ(p.results[0].attempt.time_ms, expires_now ? now : now - kSec);
   EXPECT_EQ(p.results[0].category.category,
             std::string_view(c.category == std::string("-") ? "" : c.category));
   EXPECT_EQ(find_report(p, ReportKind::Failure) != nullptr, c.failure_report);
@@ -146,6 +150,29 @@ INSTANTIATE_TEST_SUITE_P(
                                   5 * 24 * kHour, X, SettleEvent::Expired, "expired", "service_unavailable",
                                   true, false, false}),
     [](const auto& info) { return std::string(info.param.name); });
+
+// A recipient the session never reached has no attempt: it is deferred as an attempt made now,
+// with no host and no reply, and retried with the others.
+TEST(SettlePlan, RecipientWithoutAttemptIsDeferredAsAnAttemptMadeNow) {
+  Fixture f(2);
+  const TimeMs now = kArrival + kMin;
+  const SettlePlan p = plan(f, {{0, greylisted()}, {1, std::nullopt}}, now);
+  ASSERT_EQ(p.results.size(), 2u);
+  const SettledRecipient& r = p.results[1];
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.attempt.outcome, T);
+  EXPECT_EQ(r.attempt.time_ms, now);
+  EXPECT_EQ(r.attempt.host, "");
+  EXPECT_EQ(r.attempt.code, 0);
+  EXPECT_EQ(r.attempt.tls, "") << "no connection reached it";
+  EXPECT_EQ(r.next_attempt_ms, p.results[0].next_attempt_ms) << "deferred together, one retry draw";
+  ASSERT_EQ(p.reschedules.size(), 2u);
+  ASSERT_EQ(p.log_lines.size(), 2u);
+  EXPECT_EQ(p.log_lines[1],
+            "0000000000001A2B: to=<r1@example.net>, relay=none, delay=60.0, tls=none, category=other, "
+            "dsn=-, status=deferred ()");
+  EXPECT_EQ(p.metrics[1].kind, SettleEvent::Deferred);
+}
 
 TEST(SettlePlan, DeliveredLineIsPostfixLike) {
   Fixture f(1);
@@ -192,7 +219,7 @@ class SettleRetryDrawTable : public ::testing::TestWithParam<DrawCase> {};
 TEST_P(SettleRetryDrawTable, DrawsOncePerAttemptCount) {
   const auto& c = GetParam();
   Fixture f(c.attempts_so_far.size());
-  std::vector<std::pair<std::uint32_t, Attempt>> results;
+  RecipientAttempts results;
   for (std::uint32_t i = 0; i < c.attempts_so_far.size(); ++i) {
     f.message.recipients[i].attempts = c.attempts_so_far[i];
     results.push_back({i, greylisted()});
