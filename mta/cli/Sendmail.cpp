@@ -583,14 +583,14 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
 
 int cmd_sendmail(const Args& args, bool as_mailq) {
   auto parsed = parse_sendmail_args(args, as_mailq);
-  if (auto* err = std::get_if<std::string>(&parsed)) {
-    say(*err);
+  if (!parsed) {
+    say(parsed.error());
     std::fputs("usage: sendmail [-t] [-i] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [-C config] [-v] "
                "[recipient ...]\n       sendmail -bs | -bp | -q\n",
                stderr);
     return kExitUsage;
   }
-  const SendmailOptions& o = std::get<SendmailOptions>(parsed);
+  const SendmailOptions& o = *parsed;
   if (o.verbose)
     for (const auto& ign : o.ignored) say("ignoring option " + ign);
   if (o.mode == SendmailMode::Aliases) {
