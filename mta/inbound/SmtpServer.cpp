@@ -1,6 +1,6 @@
 // SmtpServer: see SmtpServer.hpp. The daemon runs one I/O thread, so connections share no
 // locks; the queue writer thread posts commit results back to it. Every await has a deadline
-// (RFC 5321 §4.5.3.2) enforced by a per-connection watchdog, as in Beast's awaitable server.
+// (RFC 5321 §4.5.3.2) enforced by the connection's net::SmtpStream.
 #include "mta/inbound/SmtpServer.hpp"
 
 #include <netinet/in.h>
@@ -15,10 +15,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -30,6 +28,8 @@
 #include <set>
 
 #include "mta/inbound/AuthFailureTracker.hpp"
+#include "mta/net/Completion.hpp"
+#include "mta/net/SmtpStream.hpp"
 #include "mta/ops/Log.hpp"
 #include "mta/inbound/SessionTimers.hpp"
 #include "mta/inbound/PendingBytesBudget.hpp"
@@ -45,7 +45,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -185,16 +184,12 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   }
 };
 
-// One client connection: a socket, optionally wrapped in TLS, and its deadline.
+// One client connection: its stream (socket, optional TLS, deadline) and what the server tracks
+// about it.
 struct Connection {
   SmtpServer::Impl& server;
-  tcp::socket socket;
-  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-  SteadyClock::time_point deadline = SteadyClock::time_point::max();
-  bool timed_out = false;
+  net::SmtpStream stream;
   bool idle = false;  // blocked reading a command (not in a transaction step)
-  asio::steady_timer* watchdog_timer = nullptr;  // the running watchdog's timer, for shorten()
-  bool shortened = false;                         // shorten() moved the current deadline
   smtp::ServerSession* session = nullptr;
   std::string ip;
   std::string where;                        // "[ip]:port", for logs
@@ -203,71 +198,19 @@ struct Connection {
   std::chrono::milliseconds data_timeout{0};
   bool waited_for_memory = false;           // logged once per message
 
-  Connection(SmtpServer::Impl& s, tcp::socket sock) : server(s), socket(std::move(sock)) {}
-
-  void arm(std::chrono::milliseconds timeout) {
-    deadline = SteadyClock::now() + timeout;
-    shortened = false;
-  }
-
-  awaitable<std::size_t> read_some(asio::mutable_buffer buf, boost::system::error_code& ec) {
-    std::size_t n = 0;
-    if (tls) std::tie(ec, n) = co_await tls->async_read_some(buf, kNoThrow);
-    else std::tie(ec, n) = co_await socket.async_read_some(buf, kNoThrow);
-    co_return n;
-  }
-
-  awaitable<void> write(const std::string& data, boost::system::error_code& ec) {
-    std::size_t n = 0;
-    if (tls) std::tie(ec, n) = co_await asio::async_write(*tls, asio::buffer(data), kNoThrow);
-    else std::tie(ec, n) = co_await asio::async_write(socket, asio::buffer(data), kNoThrow);
-  }
+  Connection(SmtpServer::Impl& s, tcp::socket sock) : server(s), stream(std::move(sock)) {}
 
   // The server side of the TLS handshake (implicit TLS or STARTTLS), bounded by `timeout`.
-  // False when it failed (`ec`) or timed out (`timed_out`).
   awaitable<bool> start_tls(asio::ssl::context& context, std::chrono::milliseconds timeout,
                             boost::system::error_code& ec) {
-    tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, context);
-    arm(timeout);
-    auto handshake = [&]() -> awaitable<void> {
-      std::tie(ec) = co_await tls->async_handshake(asio::ssl::stream_base::server, kNoThrow);
-    };
-    co_await (handshake() || watchdog());
-    co_return !ec && !timed_out;
+    stream.begin_tls(context);
+    ec = co_await stream.handshake(asio::ssl::stream_base::server, timeout);
+    co_return !ec;
   }
 
-  // Brings the deadline of the pending wait forward (stress mode began); the watchdog wakes
-  // up and waits for the new one.
-  void shorten(SteadyClock::time_point earlier) {
-    if (earlier >= deadline) return;
-    deadline = earlier;
-    shortened = true;
-    if (watchdog_timer) watchdog_timer->cancel();
-  }
-
-  // Closes the socket when the deadline passes; the pending read or write then fails.
-  awaitable<void> watchdog() {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    watchdog_timer = &timer;
-    struct Forget {
-      asio::steady_timer*& t;
-      ~Forget() { t = nullptr; }
-    } forget{watchdog_timer};
-    for (;;) {
-      auto now = SteadyClock::now();
-      if (deadline <= now) break;
-      timer.expires_at(deadline);
-      auto [ec] = co_await timer.async_wait(kNoThrow);
-      if (ec != asio::error::operation_aborted) continue;
-      // Aborted: either the guarded operation finished (the || cancels us) or shorten() moved
-      // the deadline; only the first ends the watchdog.
-      asio::cancellation_state cs = co_await asio::this_coro::cancellation_state;
-      if (cs.cancelled() != asio::cancellation_type::none) co_return;
-    }
-    timed_out = true;
-    boost::system::error_code ignored;
-    socket.cancel(ignored);
-    co_return;
+  // Why the last wait failed, for the log: the deadline or the socket's error.
+  std::string failure(const boost::system::error_code& ec) const {
+    return stream.timed_out() ? "timeout" : ec.message();
   }
 };
 
@@ -281,7 +224,7 @@ void SmtpServer::Impl::update_stress() {
   if (now) {
     const auto limit = SteadyClock::now() + deps.config->smtp.stress_command_timeout;
     for (Connection* c : connections)
-      if (c->idle) c->shorten(limit);
+      if (c->idle) c->stream.shorten(limit);
   }
   ops::log_info(std::string("stress mode ") + (now ? "on" : "off") + ": " + std::to_string(connections.size()) + " of " +
            std::to_string(max) + " connections in use");
@@ -296,7 +239,7 @@ void SmtpServer::Impl::update_stress() {
 awaitable<bool> SmtpServer::Impl::reserve_memory(Connection& conn, std::uint64_t bytes,
                                                  SteadyClock::time_point deadline) {
   while (!pending.try_set(conn.memory, bytes)) {
-    if (SteadyClock::now() >= deadline || !conn.socket.is_open()) co_return false;
+    if (SteadyClock::now() >= deadline || !conn.stream.is_open()) co_return false;
     if (!conn.waited_for_memory) {
       conn.waited_for_memory = true;
       ops::log_info(conn.where + ": waiting for memory: " + std::to_string(pending.total()) + " of " +
@@ -341,18 +284,13 @@ awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSessio
 }
 
 // crypt(3) on the auth thread, then back to this connection's executor.
+// Not a coroutine: GCC 12 miscompiles a lambda with init-captures built inside a co_await
+// expression (a double free), so the awaitable is returned instead.
 awaitable<bool> SmtpServer::Impl::verify_password(const smtp::VerifyAuth& auth) {
-  auto passwords = deps.passwords;
-  if (!passwords) co_return false;
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(bool)>(
-      [&](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        asio::post(auth_pool, [this, h, passwords, user = auth.user, pw = auth.password] {
-          bool r = passwords->verify(user, pw);
-          asio::post(io, [h, r] { (*h)(r); });
-        });
-      },
-      use_awaitable);
+  return net::run_on<bool>(auth_pool.get_executor(), io.get_executor(),
+                           [passwords = deps.passwords, user = auth.user, pw = auth.password] {
+                             return passwords && passwords->verify(user, pw);
+                           });
 }
 
 // One AUTH: refused with 454 4.7.0 (RFC 4954 §6, temporary) while the client's address is
@@ -392,15 +330,10 @@ awaitable<smtp::AuthOutcome> SmtpServer::Impl::check_auth(Connection& conn, cons
 // coroutine owns `body` and waits, so nothing else touches it meanwhile.
 awaitable<Result<SignReport>> SmtpServer::Impl::sign_off_thread(
     std::shared_ptr<const dkim::DkimSigner> signer, std::string& body) {
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<SignReport>)>(
-      [&](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        asio::post(dkim_pool, [this, h, signer, &body] {
-          auto out = sign_for_queue(body, signer.get(), now_ms());
-          asio::post(io, [h, out = std::move(out)]() mutable { (*h)(std::move(out)); });
-        });
-      },
-      use_awaitable);
+  // Not a coroutine, as verify_password.
+  return net::run_on<Result<SignReport>>(dkim_pool.get_executor(), io.get_executor(), [signer, &body] {
+    return sign_for_queue(body, signer.get(), now_ms());
+  });
 }
 
 awaitable<void> SmtpServer::Impl::accept_loop(std::size_t index) {
@@ -451,10 +384,8 @@ awaitable<bool> SmtpServer::Impl::admit(Connection& conn, bool in_relay_networks
   std::string why = stopping ? "Service shutting down" : "Too many connections, try again later";
   ops::log_info("reject: connect from [" + conn.ip + "]: 421 4.7.0 " + why);
   if (deps.on_refused) deps.on_refused("421 4.7.0 " + why);
-  conn.arm(std::chrono::seconds(5));
-  std::string reply = "421 4.7.0 " + deps.hostname + " " + why + "\r\n";
-  boost::system::error_code ec;
-  co_await (conn.write(reply, ec) || conn.watchdog());
+  const std::string reply = "421 4.7.0 " + deps.hostname + " " + why + "\r\n";
+  co_await conn.stream.write(reply, std::chrono::seconds(5));
   co_return false;
 }
 
@@ -536,12 +467,12 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
     const bool handshaken = co_await conn.start_tls(*deps.tls, cfg.smtp.command_timeout, ec);
     if (!handshaken) {
       ops::log_info("disconnect from " + conn.where +
-               ": TLS handshake failed: " + (conn.timed_out ? "timeout" : ec.message()));
+               ": TLS handshake failed: " + conn.failure(ec));
       co_return;
     }
     policy.tls_active = true;
-    policy.tls_version = SSL_get_version(conn.tls->native_handle());
-    policy.tls_cipher = SSL_get_cipher_name(conn.tls->native_handle());
+    policy.tls_version = SSL_get_version(conn.stream.tls());
+    policy.tls_cipher = SSL_get_cipher_name(conn.stream.tls());
   }
   smtp::ServerSession session(policy, connection_hooks(policy.client_may_relay));
   conn.session = &session;
@@ -549,13 +480,9 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   SessionRun run(conn, session, cfg);
   co_await converse(run);
   conn.session = nullptr;
-  if (conn.tls) {
-    // Best effort close_notify; the peer may already be gone.
-    conn.arm(std::chrono::seconds(1));
-    auto shut = [&]() -> awaitable<void> { std::tie(ec) = co_await conn.tls->async_shutdown(kNoThrow); };
-    if (run.end_reason == "quit") co_await (shut() || conn.watchdog());
-  }
-  conn.socket.close(ec);
+  // Best effort close_notify; the peer may already be gone.
+  if (run.end_reason == "quit") co_await conn.stream.shutdown_tls(std::chrono::seconds(1));
+  conn.stream.close();
   ops::log_info("disconnect from " + conn.where + " (" + run.end_reason + "), messages=" +
            std::to_string(session.messages_committed()) +
            ", errors=" + std::to_string(session.error_count()));
@@ -603,19 +530,14 @@ awaitable<bool> SmtpServer::Impl::read_once(SessionRun& run, SessionTimers& time
   const std::size_t read_size = session.in_data() ? inbuf.size() : std::min(inbuf.size(), kCommandRead);
   co_await make_room(conn, session, read_size);
   const SessionTimers::Read limit = timers.next_read(SteadyClock::now(), session.in_data(), stressed);
-  conn.arm(limit.timeout);
   conn.idle = !session.in_data();
   std::size_t n = 0;
-  auto reader = [&]() -> awaitable<void> {
-    n = co_await conn.read_some(asio::buffer(inbuf.data(), read_size), run.ec);
-  };
-  co_await (reader() || conn.watchdog());
+  std::tie(run.ec, n) = co_await conn.stream.read_some(asio::buffer(inbuf.data(), read_size), limit.timeout);
   conn.idle = false;
-  if (conn.timed_out) {
+  if (conn.stream.timed_out()) {
     // RFC 5321 §4.5.3.2.7: the server may close after the timeout, with a 421 first.
-    const char* what = limit.transaction_limit && !conn.shortened ? "transaction timeout" : "timeout";
+    const char* what = limit.transaction_limit && !conn.stream.shortened() ? "transaction timeout" : "timeout";
     run.outbuf = "421 4.4.2 " + deps.hostname + " Error: " + what + " exceeded\r\n";
-    conn.timed_out = false;
     co_await flush(run);
     run.end_reason = what;
     co_return false;
@@ -635,10 +557,9 @@ awaitable<bool> SmtpServer::Impl::read_once(SessionRun& run, SessionTimers& time
 
 awaitable<bool> SmtpServer::Impl::flush(SessionRun& run) {
   if (run.outbuf.empty()) co_return true;
-  run.conn.arm(run.cfg.smtp.command_timeout);
-  co_await (run.conn.write(run.outbuf, run.ec) || run.conn.watchdog());
+  run.ec = co_await run.conn.stream.write(run.outbuf, run.cfg.smtp.command_timeout);
   run.outbuf.clear();
-  co_return !run.ec && !run.conn.timed_out;
+  co_return !run.ec;
 }
 
 // Performs every queued action in order; returns false when the connection must end.
@@ -686,11 +607,10 @@ awaitable<bool> SmtpServer::Impl::on_starttls(SessionRun& run) {
   const bool started = co_await conn.start_tls(*deps.tls, run.cfg.smtp.command_timeout, run.ec);
   if (!started) {
     run.end_reason =
-        "STARTTLS handshake failed: " + (conn.timed_out ? std::string("timeout") : run.ec.message());
+        "STARTTLS handshake failed: " + conn.failure(run.ec);
     co_return false;
   }
-  run.session.tls_started(SSL_get_version(conn.tls->native_handle()),
-                          SSL_get_cipher_name(conn.tls->native_handle()));
+  run.session.tls_started(SSL_get_version(conn.stream.tls()), SSL_get_cipher_name(conn.stream.tls()));
   co_return true;
 }
 
@@ -727,14 +647,11 @@ awaitable<void> SmtpServer::Impl::on_sign(SessionRun& run, smtp::SignMessage& si
 
 // The commit on the queue writer thread (group commit), its result posted back to this thread.
 awaitable<Result<void>> SmtpServer::Impl::enqueue(queue::NewMessage message) {
-  co_return co_await asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
-      [&](auto handler) {
-        auto h = std::make_shared<decltype(handler)>(std::move(handler));
-        deps.batcher->submit_enqueue(std::move(message), [this, h](Result<void> r) {
-          asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-        });
-      },
-      use_awaitable);
+  co_return co_await net::completion_on<Result<void>>(
+      // By reference: the start runs at once, inside this frame (GCC 12, see Completion.hpp).
+      io.get_executor(), [this, &message](auto done) {
+        deps.batcher->submit_enqueue(std::move(message), std::move(done));
+      });
 }
 
 awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage& commit) {
@@ -757,9 +674,7 @@ awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage
   if (result) {
     ++stats.accepted_messages;
     std::string tls_info;
-    if (conn.tls)
-      tls_info = std::string(", tls=") + SSL_get_version(conn.tls->native_handle()) + "/" +
-                 SSL_get_cipher_name(conn.tls->native_handle());
+    if (conn.stream.tls()) tls_info = ", tls=" + conn.stream.tls_summary();
     ops::log_info(commit.queue_id + ": from=<" + from + ">, size=" + std::to_string(size) + ", nrcpt=" +
              std::to_string(nrcpt) + ", client=" + conn.where + ", proto=" + proto +
              (run.session.authenticated() ? ", sasl_username=" + run.session.auth_user() : "") + tls_info +
@@ -840,7 +755,7 @@ void SmtpServer::stop(std::chrono::milliseconds grace, std::function<void()> don
   impl->on_drained = std::move(done);
   // Wake the idle sessions so they answer 421 and close; the others finish their transaction.
   for (Connection* c : impl->connections) {
-    if (c->idle) c->socket.cancel(ec);
+    if (c->idle) c->stream.socket().cancel(ec);
     if (c->session) c->session->shutdown();
   }
   if (impl->connections.empty()) {
@@ -851,8 +766,7 @@ void SmtpServer::stop(std::chrono::milliseconds grace, std::function<void()> don
   timer->async_wait([impl, timer](boost::system::error_code) {
     if (impl->connections.empty()) return;
     ops::log_warning("shutdown grace period over: closing " + std::to_string(impl->connections.size()) + " connections");
-    boost::system::error_code ec2;
-    for (Connection* c : impl->connections) c->socket.close(ec2);
+    for (Connection* c : impl->connections) c->stream.close();
     for (auto* t : impl->memory_waiters) t->cancel();  // they see the closed socket and end
   });
 }

@@ -11,7 +11,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -26,6 +25,8 @@
 #include <set>
 
 #include "mta/net/ClientTls.hpp"
+#include "mta/net/Completion.hpp"
+#include "mta/net/SmtpStream.hpp"
 #include "mta/outbound/DnsPlan.hpp"
 #include "mta/net/InterfaceAddresses.hpp"
 #include "mta/outbound/SevenBitConversion.hpp"
@@ -50,7 +51,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -205,24 +205,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // These are plain functions returning the awaitable (not coroutines themselves): GCC 12
   // mishandles by-value coroutine parameters moved into lambda captures (double free).
   auto commit(queue::CommitBatcher::Operation op) {
-    return asio::async_initiate<decltype(use_awaitable), void(Result<void>)>(
-        [this](auto handler, queue::CommitBatcher::Operation operation) {
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          deps.batcher->submit(std::move(operation), [this, h](Result<void> r) {
-            asio::post(io, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
-          });
-        },
-        use_awaitable, std::move(op));
-  }
-
-  auto resolve_mx(std::string name) {
-    return asio::async_initiate<decltype(use_awaitable), void(net::MxAnswer)>(
-        [this](auto handler, std::string n) {
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          // Completion may be synchronous (cache): post so the coroutine never resumes inline.
-          deps.resolver->lookup_mx(n, [this, h](net::MxAnswer a) { asio::post(io, [h, a] { (*h)(a); }); });
-        },
-        use_awaitable, std::move(name));
+    return net::completion_on<Result<void>>(io.get_executor(), [this, op = std::move(op)](auto done) mutable {
+      deps.batcher->submit(std::move(op), std::move(done));
+    });
   }
 
   // The address lookups of every MX host, started at once; returns when the answers are enough
@@ -502,7 +487,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (plan.lookup == delivery::RoutePlan::Lookup::Literal && plan.literal) {
       co_return R{std::vector<delivery::Target>{{plan.name, plan.literal->str(), 0}}};
     }
-    net::MxAnswer mx = co_await resolve_mx(plan.name);
+    net::MxAnswer mx = co_await net::resolve_mx(*deps.resolver, io.get_executor(), plan.name);
     const delivery::MxAnswer answer = plan_mx_answer(mx);
     delivery::MxPlanOptions options;
     options.max_addresses = cfg->delivery.max_addresses;
@@ -612,11 +597,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     const delivery::Target& target;
     const std::string& dest;
     const std::string key;  // "ip:port": the unreachable and TLS fallback memories
-    tcp::socket socket;
-    asio::steady_timer timer;
-    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
-    boost::system::error_code ec;
-    bool timed_out = false;
+    net::SmtpStream stream;
+    boost::system::error_code ec;  // the last failed operation's error (asio::error::timed_out at a deadline)
     // Opportunistic TLS that failed its handshake here recently (or just now): plaintext, and the
     // log line and `ferry queue show` say why it was not encrypted.
     bool fallback = false;
@@ -637,8 +619,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           target(t),
           dest(d),
           key(t.ip + ":" + std::to_string(p.port)),
-          socket(io),
-          timer(io) {}
+          stream(io.get_executor()) {}
+
+    bool timed_out() const { return stream.timed_out(); }
   };
 
   // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
@@ -662,7 +645,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (plan.implicit_tls) secured = co_await handshake(c);
     if (!secured) {
       conn_error(c, delivery::NetworkErrorKind::TlsFailure,
-                 c.timed_out ? "handshake timeout" : !c.tls_problem.empty() ? c.tls_problem : c.ec.message());
+                 c.timed_out() ? "handshake timeout" : !c.tls_problem.empty() ? c.tls_problem : c.ec.message());
       co_return std::move(c.job);
     }
     smtp::ClientSession session(client_options(c), c.job.message.envelope, *c.job.body, c.job.recipients);
@@ -682,22 +665,6 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     for (auto& [idx, at] : c.job.unresolved) at = a;
   }
 
-  // The deadline of one await on the connection (RFC 5321 §4.5.3.2): when it passes first, the
-  // socket's operation is cancelled and `timed_out` says why it ended.
-  awaitable<void> guard(Connection& c, std::chrono::milliseconds t) {
-    c.timer.expires_after(t);
-    auto [tec] = co_await c.timer.async_wait(kNoThrow);
-    if (!tec) {
-      c.timed_out = true;
-      boost::system::error_code ignored;
-      c.socket.cancel(ignored);
-    }
-  }
-
-  awaitable<void> connect_socket(Connection& c, const tcp::endpoint& endpoint) {
-    std::tie(c.ec) = co_await c.socket.async_connect(endpoint, kNoThrow);
-  }
-
   // Opens the TCP connection (from the route's source address, if any). A target that refused or
   // did not answer is remembered as unreachable and asks the destination for one connection fewer.
   awaitable<bool> open_connection(Connection& c, bool plaintext_retry) {
@@ -706,34 +673,30 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       conn_error(c, delivery::NetworkErrorKind::BadAddressLiteral, c.target.ip);
       co_return false;
     }
-    c.socket.open(address.is_v6() ? tcp::v6() : tcp::v4(), c.ec);
+    c.stream.socket().open(address.is_v6() ? tcp::v6() : tcp::v4(), c.ec);
     if (!c.ec && !c.plan.source_address.empty()) {
       auto src = asio::ip::make_address(c.plan.source_address, c.ec);
-      if (!c.ec) c.socket.bind(tcp::endpoint(src, 0), c.ec);
+      if (!c.ec) c.stream.socket().bind(tcp::endpoint(src, 0), c.ec);
     }
     if (!c.ec) {
       const tcp::endpoint endpoint(address, c.plan.port);
-      co_await (connect_socket(c, endpoint) || guard(c, cfg->delivery.connect_timeout));
+      c.ec = co_await c.stream.connect(endpoint, cfg->delivery.connect_timeout);
     }
-    if (c.ec || c.timed_out) {
+    if (c.ec) {
       using Kind = delivery::NetworkErrorKind;
-      conn_error(c, c.timed_out ? Kind::Timeout : Kind::ConnectRefused,
-                 c.timed_out ? "connect" : c.ec.message());
+      conn_error(c, c.timed_out() ? Kind::Timeout : Kind::ConnectRefused,
+                 c.timed_out() ? "connect" : c.ec.message());
       const auto remember = std::min<std::chrono::milliseconds>(cfg->retry.first, std::chrono::hours(1));
       unreachable.mark(c.key, now_ms() + remember.count());
       scheduler.connection_failed(c.dest);  // slow start: one connection fewer to this destination
       co_return false;
     }
     unreachable.clear(c.key);  // it answers again
-    c.socket.set_option(tcp::no_delay(true), c.ec);
+    c.stream.socket().set_option(tcp::no_delay(true), c.ec);
     c.fallback = c.plan.tls == delivery::TlsPolicy::Opportunistic && !c.plan.implicit_tls &&
                  (plaintext_retry || tls_fallback.is_unreachable(c.key, now_ms()));
     c.tls_info = c.fallback ? "fallback-after-handshake-failure" : "none";
     co_return true;
-  }
-
-  awaitable<void> tls_handshake(Connection& c) {
-    std::tie(c.ec) = co_await c.tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
   }
 
   // The TLS handshake (implicit TLS or after STARTTLS); false with `tls_problem`, `ec` or
@@ -745,17 +708,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       c.tls_problem = "the route's tls_ca_file cannot be loaded";
       co_return false;
     }
-    c.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c.socket, *ctx);
+    c.stream.begin_tls(*ctx);
     // Under Verify an identity is always checked: no name (an address literal without
     // tls_name) means no connection, never "any certificate from a trusted CA".
-    if (!net::set_client_identity(c.tls->native_handle(), delivery::tls_identity(c.plan, c.target.host), verify)) {
+    if (!net::set_client_identity(c.stream.tls(), delivery::tls_identity(c.plan, c.target.host), verify)) {
       c.tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
       co_return false;
     }
-    co_await (tls_handshake(c) || guard(c, cfg->delivery.greeting_timeout));
-    if (c.ec || c.timed_out) co_return false;
-    SSL* ssl = c.tls->native_handle();
-    c.tls_info = std::string(SSL_get_version(ssl)) + "/" + SSL_get_cipher_name(ssl);
+    c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
+    if (c.ec) co_return false;
+    c.tls_info = c.stream.tls_summary();
     co_return true;
   }
 
@@ -783,7 +745,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       // Results of an action (tls_started, connection_lost) queue more actions: drain them all.
       while (session.has_action())
         for (auto& action : session.take_actions()) co_await perform(c, session, action);
-      if (session.closed() || !c.socket.is_open()) break;
+      if (session.closed() || !c.stream.is_open()) break;
       if (session.idle() && c.job.unresolved.empty()) co_await next_message(c, session);
       else co_await read_replies(c, session, inbuf);
     }
@@ -797,8 +759,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
       co_await session_done(c, *done);
     } else if (std::get_if<smtp::ClientClose>(&action)) {
-      boost::system::error_code ignored;
-      c.socket.close(ignored);
+      c.stream.close();
     }
   }
 
@@ -809,17 +770,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     return c.reused && (phase == smtp::ClientPhase::Command || phase == smtp::ClientPhase::Mail);
   }
 
-  awaitable<void> write_all(Connection& c, const std::string& bytes) {
-    std::size_t n = 0;
-    if (c.tls) std::tie(c.ec, n) = co_await asio::async_write(*c.tls, asio::buffer(bytes), kNoThrow);
-    else std::tie(c.ec, n) = co_await asio::async_write(c.socket, asio::buffer(bytes), kNoThrow);
-  }
-
   awaitable<void> send_bytes(Connection& c, smtp::ClientSession& session, const smtp::ClientSend& send) {
     const auto deadline = send.message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout;
-    co_await (write_all(c, send.bytes) || guard(c, deadline));
-    if (c.ec && !c.timed_out && at_pool_start(c, session)) c.pool_dead = true;
-    if (c.ec || c.timed_out) session.connection_lost(c.timed_out ? "timeout writing" : c.ec.message());
+    c.ec = co_await c.stream.write(send.bytes, deadline);
+    if (c.ec && !c.timed_out() && at_pool_start(c, session)) c.pool_dead = true;
+    if (c.ec) session.connection_lost(c.timed_out() ? "timeout writing" : c.ec.message());
   }
 
   awaitable<void> start_tls(Connection& c, smtp::ClientSession& session) {
@@ -834,7 +789,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (cfg->delivery.tls_fallback_memory.count() > 0)
         tls_fallback.mark(c.key, now_ms() + cfg->delivery.tls_fallback_memory.count());
     }
-    session.connection_lost("TLS handshake failed: " + (c.timed_out             ? std::string("timeout")
+    session.connection_lost("TLS handshake failed: " + (c.timed_out()           ? std::string("timeout")
                                                         : !c.tls_problem.empty() ? c.tls_problem
                                                                                  : c.ec.message()));
   }
@@ -887,18 +842,13 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     c.reused = true;
   }
 
-  awaitable<void> read_some(Connection& c, std::string& inbuf, std::size_t& n) {
-    if (c.tls) std::tie(c.ec, n) = co_await c.tls->async_read_some(asio::buffer(inbuf), kNoThrow);
-    else std::tie(c.ec, n) = co_await c.socket.async_read_some(asio::buffer(inbuf), kNoThrow);
-  }
-
   awaitable<void> read_replies(Connection& c, smtp::ClientSession& session, std::string& inbuf) {
     std::size_t n = 0;
     const auto deadline = timeout_for(session.current_phase());
-    co_await (read_some(c, inbuf, n) || guard(c, deadline));
-    if (c.ec || c.timed_out || n == 0) {
-      if (!c.timed_out && at_pool_start(c, session)) c.pool_dead = true;
-      session.connection_lost(c.timed_out ? std::string("timeout waiting for ") +
+    std::tie(c.ec, n) = co_await c.stream.read_some(asio::buffer(inbuf), deadline);
+    if (c.ec || n == 0) {
+      if (!c.timed_out() && at_pool_start(c, session)) c.pool_dead = true;
+      session.connection_lost(c.timed_out() ? std::string("timeout waiting for ") +
                                                 smtp::to_string(session.current_phase())
                                           : c.ec ? c.ec.message()
                                                  : "connection closed");
@@ -912,8 +862,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // to the caller for the next target (or, for a dead pooled connection, a new connection);
   // otherwise what is left unresolved is settled with the last attempt made.
   awaitable<std::optional<Job>> finish_connection(Connection& c) {
-    boost::system::error_code ignored;
-    c.socket.close(ignored);
+    c.stream.close();
     if (c.session_failed && !c.job.unresolved.empty()) {
       c.job.retry_fresh = c.pool_dead;
       co_return std::move(c.job);

@@ -11,7 +11,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -26,7 +25,9 @@
 
 #include "mta/config/Config.hpp"
 #include "mta/outbound/DnsPlan.hpp"
+#include "mta/net/Completion.hpp"
 #include "mta/net/Resolver.hpp"
+#include "mta/net/SmtpStream.hpp"
 #include "mta/net/ClientTls.hpp"
 #include "mta/policy/RouteRules.hpp"
 #include "mta/delivery/EnhancedStatusText.hpp"
@@ -43,7 +44,6 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::use_awaitable;
 using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
 
 const char* to_string(ProbeVerdict verdict) noexcept {
   switch (verdict) {
@@ -241,24 +241,6 @@ struct Engine {
     if (progress) progress(line);
   }
 
-  auto resolve_mx(const std::string& name) {
-    return asio::async_initiate<decltype(use_awaitable), void(net::MxAnswer)>(
-        [this](auto handler, std::string n) {
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          resolver->lookup_mx(n, [this, h](net::MxAnswer a) { asio::post(io, [h, a] { (*h)(a); }); });
-        },
-        use_awaitable, name);
-  }
-
-  auto resolve_addresses(const std::string& name) {
-    return asio::async_initiate<decltype(use_awaitable), void(net::AddressAnswer)>(
-        [this](auto handler, std::string n) {
-          auto h = std::make_shared<decltype(handler)>(std::move(handler));
-          resolver->lookup_addresses(n, [this, h](net::AddressAnswer a) { asio::post(io, [h, a] { (*h)(a); }); });
-        },
-        use_awaitable, name);
-  }
-
   ProbeReply explain(std::string_view command, const Reply& r, double elapsed) {
     ProbeReply p;
     p.command = std::string(command);
@@ -299,24 +281,12 @@ struct Engine {
 
   // ---- one connection ----
   struct Conn {
-    tcp::socket socket;
-    asio::steady_timer timer;
-    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+    net::SmtpStream stream;
     Clock::time_point t0 = Clock::now();
-    bool timed_out = false;
     ProbeConnection& rec;
-    Conn(asio::io_context& io, ProbeConnection& r) : socket(io), timer(io), rec(r) {}
+    Conn(asio::io_context& io, ProbeConnection& r) : stream(io.get_executor()), rec(r) {}
+    bool timed_out() const { return stream.timed_out(); }
   };
-
-  awaitable<void> guard(Conn& c, std::chrono::milliseconds t) {
-    c.timer.expires_after(t);
-    auto [ec] = co_await c.timer.async_wait(kNoThrow);
-    if (!ec) {
-      c.timed_out = true;
-      boost::system::error_code ignored;
-      c.socket.cancel(ignored);
-    }
-  }
 
   void note(Conn& c, char dir, const std::string& text) {
     c.rec.transcript.push_back({dir, text, ms_since(c.t0)});
@@ -325,16 +295,10 @@ struct Engine {
 
   // Writes what the session asked for; false with c.rec.error set.
   awaitable<bool> write(Conn& c, const std::string& bytes, bool message_data) {
-    boost::system::error_code ec;
-    auto op = [&]() -> awaitable<void> {
-      std::size_t n = 0;
-      if (c.tls) std::tie(ec, n) = co_await asio::async_write(*c.tls, asio::buffer(bytes), kNoThrow);
-      else std::tie(ec, n) = co_await asio::async_write(c.socket, asio::buffer(bytes), kNoThrow);
-    };
-    co_await (op() || guard(c, opt.command_timeout));
-    if (ec || c.timed_out) {
-      if (message_data) c.rec.error = c.timed_out ? "timed out sending the message" : ec.message();
-      else c.rec.error = c.timed_out ? "timed out while writing" : "write failed: " + ec.message();
+    const boost::system::error_code ec = co_await c.stream.write(bytes, opt.command_timeout);
+    if (ec) {
+      if (message_data) c.rec.error = c.timed_out() ? "timed out sending the message" : ec.message();
+      else c.rec.error = c.timed_out() ? "timed out while writing" : "write failed: " + ec.message();
       co_return false;
     }
     co_return true;
@@ -343,23 +307,17 @@ struct Engine {
   // Reads some bytes of the server's reply; empty with c.rec.error set when the connection failed.
   awaitable<std::string> read_some(Conn& c) {
     char buf[4096];
-    std::size_t n = 0;
-    boost::system::error_code ec;
-    auto op = [&]() -> awaitable<void> {
-      if (c.tls) std::tie(ec, n) = co_await c.tls->async_read_some(asio::buffer(buf), kNoThrow);
-      else std::tie(ec, n) = co_await c.socket.async_read_some(asio::buffer(buf), kNoThrow);
-    };
-    co_await (op() || guard(c, opt.command_timeout));
-    if (c.timed_out) c.rec.error = "timed out waiting for the reply";
+    const auto [ec, n] = co_await c.stream.read_some(asio::buffer(buf), opt.command_timeout);
+    if (c.timed_out()) c.rec.error = "timed out waiting for the reply";
     else if (ec)
       c.rec.error =
           ec == asio::error::eof ? "connection closed by the server" : "read failed: " + ec.message();
-    co_return c.timed_out || ec ? std::string() : std::string(buf, n);
+    co_return ec ? std::string() : std::string(buf, n);
   }
 
   awaitable<bool> handshake(Conn& c, const std::string& verify_name) {
-    c.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c.socket, tls_ctx);
-    SSL* ssl = c.tls->native_handle();
+    c.stream.begin_tls(tls_ctx);
+    SSL* ssl = c.stream.tls();
     ProbeTlsInfo info;
     std::string name = verify_name;
     const bool literal = !name.empty() && name.front() == '[';
@@ -373,14 +331,11 @@ struct Engine {
     }
     info.verify_name = name;
     const auto t = Clock::now();
-    boost::system::error_code ec;
-    auto op = [&]() -> awaitable<void> {
-      std::tie(ec) = co_await c.tls->async_handshake(asio::ssl::stream_base::client, kNoThrow);
-    };
-    co_await (op() || guard(c, opt.command_timeout));
+    const boost::system::error_code ec =
+        co_await c.stream.handshake(asio::ssl::stream_base::client, opt.command_timeout);
     info.elapsed_ms = ms_since(t);
-    if (ec || c.timed_out) {
-      info.error = c.timed_out ? "handshake timed out" : ec.message();
+    if (ec) {
+      info.error = c.timed_out() ? "handshake timed out" : ec.message();
       say("  TLS handshake failed: " + info.error);
       c.rec.tls = std::move(info);
       co_return false;
@@ -632,23 +587,18 @@ struct Engine {
       co_return local_end(rec, K::BadAddressLiteral, ProbeVerdict::Unreachable, "cannot connect");
     }
     say("Connecting to " + relay_name(target) + ":" + std::to_string(port) + " ...");
-    c.socket.open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
-    if (!ec) {
-      auto op = [&]() -> awaitable<void> {
-        std::tie(ec) = co_await c.socket.async_connect(tcp::endpoint(address, port), kNoThrow);
-      };
-      co_await (op() || guard(c, opt.connect_timeout));
-    }
+    c.stream.socket().open(address.is_v6() ? tcp::v6() : tcp::v4(), ec);
+    if (!ec) ec = co_await c.stream.connect(tcp::endpoint(address, port), opt.connect_timeout);
     rec.connect_ms = ms_since(c.t0);
-    if (ec || c.timed_out) {
-      rec.error = c.timed_out ? "connect timed out" : ec.message();
+    if (ec) {
+      rec.error = c.timed_out() ? "connect timed out" : ec.message();
       say("  connect failed: " + rec.error + "  [" + fmt_ms(rec.connect_ms) + "]");
-      co_return local_end(rec, c.timed_out ? K::Timeout : K::ConnectRefused, ProbeVerdict::Unreachable,
+      co_return local_end(rec, c.timed_out() ? K::Timeout : K::ConnectRefused, ProbeVerdict::Unreachable,
                           "could not connect to " + relay_name(target));
     }
     rec.connected = true;
     boost::system::error_code ignored;
-    c.socket.set_option(tcp::no_delay(true), ignored);
+    c.stream.socket().set_option(tcp::no_delay(true), ignored);
     say("  connected in " + fmt_ms(rec.connect_ms));
     co_return std::nullopt;
   }
@@ -753,7 +703,7 @@ struct Engine {
     const std::string& name = hop.lookup_name;
     if (!hop.by_mx) co_return std::vector<delivery::MxHost>{{delivery::normalize_host(name), 0}};
     const auto t = Clock::now();
-    net::MxAnswer mx = co_await resolve_mx(name);
+    net::MxAnswer mx = co_await net::resolve_mx(*resolver, io.get_executor(), name);
     ProbeDnsStep step{name, "MX", to_string(mx.status), mx.error, {}, ms_since(t)};
     for (const auto& rec : mx.records)
       step.records.push_back(
@@ -804,7 +754,7 @@ struct Engine {
     std::vector<delivery::HostAddresses> addresses;
     for (const auto& h : *hosts) {
       const auto t = Clock::now();
-      net::AddressAnswer a = co_await resolve_addresses(h.host);
+      net::AddressAnswer a = co_await net::resolve_addresses(*resolver, io.get_executor(), h.host);
       ProbeDnsStep step{h.host, "A/AAAA", to_string(a.status), a.error, {}, ms_since(t)};
       for (const auto& ip : a.addresses) step.records.push_back({ip, a.ttl});
       record_dns(std::move(step));
@@ -836,8 +786,7 @@ struct Engine {
                                       : opt.host && target.host.front() == '[' ? *opt.host
                                                                                : target.host;
       last = co_await session(c, target, hop, verify_name);
-      boost::system::error_code ignored;
-      c.socket.close(ignored);
+      c.stream.close();
       if (last.final) break;
       if (!last.summary.empty())
         say("  -> " + last.summary + (&target != &hop.targets.back() ? "; trying the next host" : ""));
