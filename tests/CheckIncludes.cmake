@@ -24,6 +24,27 @@ check_folder(mta/dsn "${io}|[<\"]queue/" "mta/dsn is sans-IO")
 check_folder(mta/dkim "[<\"](boost/|ares|lmdb|toml|thread>|mutex>|sys/socket|netinet|queue/)" "mta/dkim is crypto-only")
 check_folder(mta/config "[<\"](boost/|openssl/|ares|lmdb|queue/)" "mta/config only parses configuration")
 
+# The rooms of the running MTA. Only the drivers that talk to peers (net, inbound, outbound, probe)
+# see TLS or DNS libraries; ops may use Asio for its two small local servers (metrics, control).
+set(tls_dns "[<\"](openssl/|ares)")
+set(store "[<\"](lmdb|toml)")
+check_folder(mta/policy "${io}|[<\"](queue/|mta/(net|inbound|outbound|ops|probe|daemon|cli)/)"
+             "mta/policy turns configuration into rules: no I/O libraries, no drivers")
+check_folder(mta/ops "${tls_dns}|${store}|[<\"]mta/(net|inbound|outbound|probe|daemon|cli|policy)/"
+             "mta/ops is logs, metrics and process control: no TLS, DNS or drivers")
+check_folder(mta/net "${store}|[<\"](queue/|mta/(inbound|outbound|ops|probe|daemon|cli|policy|smtp)/)"
+             "mta/net is transport only: no SMTP rules, no queue, no drivers")
+check_folder(mta/inbound "${store}|[<\"]mta/(outbound|probe|daemon|cli)/"
+             "mta/inbound does not reach into delivery, probe or the wiring")
+check_folder(mta/outbound "${store}|[<\"]mta/(inbound|probe|daemon|cli)/"
+             "mta/outbound does not reach into acceptance, probe or the wiring")
+check_folder(mta/probe "${store}|[<\"](queue/|mta/(inbound|daemon|cli)/)"
+             "mta/probe never touches the queue or the server")
+check_folder(mta/daemon "${tls_dns}|${store}|[<\"]mta/cli/"
+             "mta/daemon is wiring: TLS, DNS and storage stay in their rooms")
+check_folder(mta/cli "${tls_dns}|${store}|[<\"]boost/"
+             "mta/cli parses arguments and calls the rooms")
+
 if(failures)
   message(FATAL_ERROR "forbidden #include lines:${failures}")
 endif()

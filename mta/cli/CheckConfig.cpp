@@ -7,7 +7,8 @@
 
 #include "mta/cli/Commands.hpp"
 #include "mta/config/Config.hpp"
-#include "mta/daemon/RouteRules.hpp"
+#include "mta/net/ClientTls.hpp"
+#include "mta/policy/RouteRules.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -65,7 +66,7 @@ int cmd_check_config(const Args& args) {
     return kExitConfig;
   }
   // [[route]] auth_password_file: read as the daemon reads it (an unreadable one refuses start-up).
-  if (auto routes = daemon::route_rules(*loaded); !routes) {
+  if (auto routes = policy::route_rules(*loaded, net::check_ca_file); !routes) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", routes.error().message.c_str());
     return kExitConfig;
   }

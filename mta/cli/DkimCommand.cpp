@@ -18,7 +18,7 @@
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
 #include "mta/config/ConfigValues.hpp"
-#include "mta/daemon/SystemClock.hpp"
+#include "mta/ops/SystemClock.hpp"
 #include "mta/dkim/DkimKey.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "mta/dkim/FromConfig.hpp"

@@ -19,7 +19,7 @@
 
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
-#include "mta/daemon/MaildropFile.hpp"
+#include "mta/inbound/MaildropFile.hpp"
 
 #ifndef FERRY_DEFAULT_CONFIG
 #define FERRY_DEFAULT_CONFIG "/etc/ferry/ferry.toml"
@@ -131,7 +131,7 @@ int cmd_postdrop(const Args& args) {
   const std::size_t max_message = cfg->smtp.max_message_size ? cfg->smtp.max_message_size : (64u << 20);
   std::string data;
   if (!read_input(data, max_message + (1u << 20))) return say("input too large or unreadable"), kExitDataErr;
-  if (auto entry = daemon::decode_maildrop(data, max_message); !entry)
+  if (auto entry = inbound::decode_maildrop(data, max_message); !entry)
     return say("refused: " + entry.error().message), kExitDataErr;
   return store(config::effective_maildrop(*cfg), data, drop_gid, setgid_run);
 }

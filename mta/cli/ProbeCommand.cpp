@@ -1,5 +1,5 @@
 // ProbeCommand: `ferry probe ADDRESS` — options, configuration and output of the probe engine
-// (mta/daemon/Probe). Exit codes: 0 accepted, 1 rejected permanently, 2 temporary failure,
+// (mta/probe/Probe). Exit codes: 0 accepted, 1 rejected permanently, 2 temporary failure,
 // 3 could not resolve or connect (64 usage, 78 configuration).
 #include <unistd.h>
 
@@ -15,7 +15,7 @@
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/Json.hpp"
-#include "mta/daemon/Probe.hpp"
+#include "mta/probe/Probe.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -77,7 +77,7 @@ void opt_string(JsonWriter& j, std::string_view key, const std::string& v) {
   else j.value(v);
 }
 
-void reply_json(JsonWriter& j, const daemon::ProbeReply& r) {
+void reply_json(JsonWriter& j, const probe::ProbeReply& r) {
   j.begin_object();
   j.key("command").value(r.command);
   j.key("code").value(r.code);
@@ -92,7 +92,7 @@ void reply_json(JsonWriter& j, const daemon::ProbeReply& r) {
   j.end_object();
 }
 
-void dns_json(JsonWriter& j, const daemon::ProbeDnsStep& d) {
+void dns_json(JsonWriter& j, const probe::ProbeDnsStep& d) {
   j.begin_object();
   j.key("name").value(d.name);
   j.key("type").value(d.type);
@@ -112,7 +112,7 @@ void dns_json(JsonWriter& j, const daemon::ProbeDnsStep& d) {
   j.end_object();
 }
 
-void tls_json(JsonWriter& j, const daemon::ProbeTlsInfo& t) {
+void tls_json(JsonWriter& j, const probe::ProbeTlsInfo& t) {
   j.begin_object();
   j.key("established").value(t.established);
   opt_string(j, "error", t.error);
@@ -132,7 +132,7 @@ void tls_json(JsonWriter& j, const daemon::ProbeTlsInfo& t) {
   j.end_object();
 }
 
-void connection_json(JsonWriter& j, const daemon::ProbeConnection& c) {
+void connection_json(JsonWriter& j, const probe::ProbeConnection& c) {
   j.begin_object();
   j.key("host").value(c.host);
   j.key("ip").value(c.ip);
@@ -167,7 +167,7 @@ void connection_json(JsonWriter& j, const daemon::ProbeConnection& c) {
   j.end_object();
 }
 
-std::string result_json(const daemon::ProbeResult& r, int exit_code) {
+std::string result_json(const probe::ProbeResult& r, int exit_code) {
   JsonWriter j;
   j.begin_object();
   j.key("recipient").value(r.recipient);
@@ -181,7 +181,7 @@ std::string result_json(const daemon::ProbeResult& r, int exit_code) {
   j.key("connections").begin_array();
   for (const auto& c : r.connections) connection_json(j, c);
   j.end_array();
-  j.key("result").value(daemon::to_string(r.verdict));
+  j.key("result").value(probe::to_string(r.verdict));
   j.key("exit_code").value(exit_code);
   j.key("summary").value(r.summary);
   opt_string(j, "category", r.category);
@@ -280,11 +280,11 @@ std::optional<int> parse_probe_args(const Args& raw, ProbeArgs& p) {
   return std::nullopt;
 }
 
-std::optional<daemon::ProbeTls> tls_mode(const std::string& name) {
-  if (name == "none") return daemon::ProbeTls::None;
-  if (name == "opportunistic") return daemon::ProbeTls::Opportunistic;
-  if (name == "verify") return daemon::ProbeTls::Verify;
-  if (name == "implicit") return daemon::ProbeTls::Implicit;
+std::optional<probe::ProbeTls> tls_mode(const std::string& name) {
+  if (name == "none") return probe::ProbeTls::None;
+  if (name == "opportunistic") return probe::ProbeTls::Opportunistic;
+  if (name == "verify") return probe::ProbeTls::Verify;
+  if (name == "implicit") return probe::ProbeTls::Implicit;
   return std::nullopt;
 }
 
@@ -305,7 +305,7 @@ std::optional<std::string> message_to_send(const std::string& source) {
 }
 
 // The command line over the configuration's defaults; an exit code on a usage error.
-std::optional<int> apply_probe_args(const ProbeArgs& p, daemon::ProbeOptions& options) {
+std::optional<int> apply_probe_args(const ProbeArgs& p, probe::ProbeOptions& options) {
   options.recipient = p.positional[0];
   if (p.host) options.host = *p.host;
   if (p.port) options.port = *p.port;
@@ -313,7 +313,7 @@ std::optional<int> apply_probe_args(const ProbeArgs& p, daemon::ProbeOptions& op
   if (p.from) options.sender = *p.from;
   if (p.timeout_s) options.command_timeout = std::chrono::seconds(p.timeout_s);
   if (p.tls) {
-    const std::optional<daemon::ProbeTls> mode = tls_mode(*p.tls);
+    const std::optional<probe::ProbeTls> mode = tls_mode(*p.tls);
     if (!mode) {
       std::fprintf(stderr, "ferry: probe: --tls must be none, opportunistic, verify or implicit\n");
       return kExitUsage;
@@ -339,8 +339,8 @@ std::optional<int> apply_probe_args(const ProbeArgs& p, daemon::ProbeOptions& op
   return std::nullopt;
 }
 
-void print_verdict(const daemon::ProbeResult& result, int exit_code) {
-  std::string verdict = daemon::to_string(result.verdict);
+void print_verdict(const probe::ProbeResult& result, int exit_code) {
+  std::string verdict = probe::to_string(result.verdict);
   for (auto& ch : verdict) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   std::printf("Result: %s (exit %d): %s\n", verdict.c_str(), exit_code,
               text::safe_text(result.summary).c_str());
@@ -358,12 +358,12 @@ int cmd_probe(const Args& raw) {
   if (auto rc = parse_probe_args(raw, p)) return *rc;
   auto cfg = load_cli_config(p.common);
   if (!cfg) return kExitConfig;
-  auto from_config = daemon::probe_options_from_config(*cfg, system_host_name());
+  auto from_config = probe::probe_options_from_config(*cfg, system_host_name());
   if (!from_config) {
     std::fprintf(stderr, "ferry: probe: %s\n", from_config.error().message.c_str());
     return kExitConfig;
   }
-  daemon::ProbeOptions options = std::move(*from_config);
+  probe::ProbeOptions options = std::move(*from_config);
   if (auto rc = apply_probe_args(p, options)) return *rc;
 
   std::function<void(const std::string&)> progress;
@@ -374,7 +374,7 @@ int cmd_probe(const Args& raw) {
     std::fputc('\n', stdout);
     std::fflush(stdout);
   };
-  const daemon::ProbeResult result = daemon::run_probe(options, progress);
+  const probe::ProbeResult result = probe::run_probe(options, progress);
   const int exit_code = static_cast<int>(result.verdict);
   if (p.json) std::fputs(result_json(result, exit_code).c_str(), stdout);
   else print_verdict(result, exit_code);

@@ -11,8 +11,8 @@
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/QueueFormat.hpp"
-#include "mta/daemon/PidFile.hpp"
-#include "mta/daemon/SystemClock.hpp"
+#include "mta/ops/PidFile.hpp"
+#include "mta/ops/SystemClock.hpp"
 #include "queue/QueueStore.hpp"
 
 namespace ferry::cli {
@@ -123,7 +123,7 @@ int run_change(queue::QueueStore& q, const config::Config& config, const QueueRe
                    : sub == "delete"  ? q.remove(*id)
                                       : q.flush(id, now_ms());
   if (r) {
-    daemon::wake_daemon(config.queue.path);
+    ops::wake_daemon(config.queue.path);
     const char* done = sub == "hold"      ? "held"
                        : sub == "release" ? "released"
                        : sub == "delete"  ? "deleted"

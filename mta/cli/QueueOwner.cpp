@@ -9,15 +9,15 @@
 #include <cerrno>
 #include <cstring>
 
-#include "mta/daemon/RunUser.hpp"
+#include "mta/ops/RunUser.hpp"
 
 namespace ferry::cli {
 namespace {
 
 QueueAccess refused(std::string message) { return {QueueAccess::Kind::Refused, std::move(message)}; }
 
-QueueAccess switch_to(const daemon::RunUser& user) {
-  if (auto done = daemon::become(user); !done)
+QueueAccess switch_to(const ops::RunUser& user) {
+  if (auto done = ops::become(user); !done)
     return refused("cannot switch to " + user.name + ", the queue's owner: " + done.error().message);
   return {};
 }
@@ -29,7 +29,7 @@ QueueAccess become_queue_owner(const config::Config& config) {
   const int dir = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir < 0 && errno == ENOENT) {
     if (::geteuid() != 0) return {};
-    auto user = daemon::resolve_run_user(config.user);
+    auto user = ops::resolve_run_user(config.user);
     if (!user) return refused("the queue " + path + " does not exist and " + user.error().message);
     return switch_to(*user);
   }
@@ -40,7 +40,7 @@ QueueAccess become_queue_owner(const config::Config& config) {
   const bool ok = ::fstat(dir, &st) == 0;
   ::close(dir);
   if (!ok) return refused("cannot examine the queue " + path + ": " + std::strerror(errno));
-  const daemon::RunUser owner = daemon::run_user_for_uid(st.st_uid, st.st_gid);
+  const ops::RunUser owner = ops::run_user_for_uid(st.st_uid, st.st_gid);
   if (::geteuid() == 0) return switch_to(owner);
   if (::geteuid() != st.st_uid)
     return {QueueAccess::Kind::NotOwner, "the queue " + path + " belongs to " + owner.name + " (uid " +

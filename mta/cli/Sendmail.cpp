@@ -37,12 +37,12 @@
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
-#include "mta/daemon/LocalSubmission.hpp"
-#include "mta/daemon/MaildropFile.hpp"
-#include "mta/daemon/PidFile.hpp"
-#include "mta/daemon/PrepareForQueue.hpp"
-#include "mta/daemon/SmtpPolicy.hpp"
-#include "mta/daemon/SystemClock.hpp"
+#include "mta/inbound/LocalSubmission.hpp"
+#include "mta/inbound/MaildropFile.hpp"
+#include "mta/ops/PidFile.hpp"
+#include "mta/inbound/PrepareForQueue.hpp"
+#include "mta/policy/SmtpPolicy.hpp"
+#include "mta/ops/SystemClock.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/ClientSession.hpp"
@@ -348,8 +348,8 @@ std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& 
 }
 
 // The submission as the daemon's acceptance path takes it.
-daemon::LocalSubmission local_submission(const Submission& s) {
-  daemon::LocalSubmission local;
+inbound::LocalSubmission local_submission(const Submission& s) {
+  inbound::LocalSubmission local;
   local.sender = s.sender;
   local.recipients = s.recipients;
   local.message = s.message;
@@ -373,7 +373,7 @@ int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const st
   }
   const QueueId id = store.allocate_id();
   queue_id = id.str();
-  auto msg = daemon::make_local_message(cfg, hostname, signer ? &*signer : nullptr, local_submission(s), id, wall_now());
+  auto msg = inbound::make_local_message(cfg, hostname, signer ? &*signer : nullptr, local_submission(s), id, wall_now());
   if (!msg) {
     const Error& e = msg.error();
     if (e.kind == ErrorKind::NotFound) return say(e.message + " (message not sent)"), kExitNoUser;
@@ -413,13 +413,13 @@ std::vector<std::string> postdrop_command(const SendmailOptions& o) {
 // The daemon is down and this user cannot write the queue: hand the message to postdrop for the
 // maildrop (as Postfix's sendmail does), with a clean environment. Returns postdrop's exit code.
 int drop_in_maildrop(const Submission& s) {
-  daemon::MaildropEntry entry;
+  inbound::MaildropEntry entry;
   entry.recipients = s.recipients;
   entry.notify = s.options->notify;
   entry.ret = s.options->ret;
   entry.envid = s.options->envid;
   entry.message = s.message;
-  const std::string data = daemon::encode_maildrop(entry);
+  const std::string data = inbound::encode_maildrop(entry);
   const std::vector<std::string> argv = postdrop_command(*s.options);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return say(std::string("pipe: ") + std::strerror(errno)), kExitTempFail;
@@ -501,7 +501,7 @@ int deliver(const SendmailOptions& o, const config::Config& cfg) {
   int rc = enqueue_direct(*store, cfg, hostname, s, queue_id);
   if (rc == kExitOk) {
     if (o.verbose) say("queued as " + queue_id + " directly in " + cfg.queue.path + " (" + why_direct + ")");
-    daemon::wake_daemon(cfg.queue.path);
+    ops::wake_daemon(cfg.queue.path);
   }
   return rc;
 }
@@ -539,8 +539,8 @@ int proxy_smtp(int fd) {
 // the queue. The client is trusted like one in the relay networks; no TLS and no AUTH.
 int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
   const std::string hostname = config::effective_hostname(cfg, system_host_name());
-  smtp::RelayPolicy relay(daemon::relay_rules(cfg, hostname));
-  smtp::SessionPolicy policy = daemon::session_policy(cfg, hostname);
+  smtp::RelayPolicy relay(policy::relay_rules(cfg, hostname));
+  smtp::SessionPolicy policy = policy::session_policy(cfg, hostname);
   policy.client_ip = "127.0.0.1";
   policy.client_hostname = "localhost";
   policy.client_may_relay = true;
@@ -559,8 +559,8 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
       if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
         std::fwrite(reply->text.data(), 1, reply->text.size(), stdout);
       } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
-        const queue::NewMessage m = daemon::to_queue_record(commit->queue_id, std::move(commit->envelope),
-                                                            std::move(commit->body), now_ms());
+        const queue::NewMessage m = inbound::to_queue_record(commit->queue_id, std::move(commit->envelope),
+                                                             std::move(commit->body), now_ms());
         auto r = store.enqueue(m);
         if (r) queued = true;
         else say(commit->queue_id.str() + ": cannot queue the message: " + r.error().message);
@@ -575,7 +575,7 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
     if (n <= 0) break;
     session.feed(std::string_view(buf, static_cast<std::size_t>(n)));
   }
-  if (queued) daemon::wake_daemon(cfg.queue.path);
+  if (queued) ops::wake_daemon(cfg.queue.path);
   return kExitOk;
 }
 

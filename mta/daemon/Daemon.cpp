@@ -28,21 +28,22 @@
 #include <string>
 #include <variant>
 
-#include "mta/daemon/ControlSocket.hpp"
+#include "mta/ops/ControlSocket.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
-#include "mta/daemon/DeliveryAgent.hpp"
-#include "mta/daemon/Log.hpp"
-#include "mta/daemon/MaildropImport.hpp"
-#include "mta/daemon/Metrics.hpp"
-#include "mta/daemon/MetricsServer.hpp"
-#include "mta/daemon/PasswordFile.hpp"
-#include "mta/daemon/Resolver.hpp"
-#include "mta/daemon/RouteRules.hpp"
-#include "mta/daemon/SmtpServer.hpp"
-#include "mta/daemon/SpaceGate.hpp"
-#include "mta/daemon/SystemClock.hpp"
-#include "mta/daemon/Systemd.hpp"
-#include "mta/daemon/TlsContext.hpp"
+#include "mta/outbound/DeliveryAgent.hpp"
+#include "mta/ops/Log.hpp"
+#include "mta/inbound/MaildropImport.hpp"
+#include "mta/ops/Metrics.hpp"
+#include "mta/ops/MetricsServer.hpp"
+#include "mta/inbound/PasswordFile.hpp"
+#include "mta/net/Resolver.hpp"
+#include "mta/net/ClientTls.hpp"
+#include "mta/policy/RouteRules.hpp"
+#include "mta/inbound/SmtpServer.hpp"
+#include "mta/inbound/SpaceGate.hpp"
+#include "mta/ops/SystemClock.hpp"
+#include "mta/ops/Systemd.hpp"
+#include "mta/net/TlsContext.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
@@ -63,22 +64,22 @@ std::string system_host_name() {
 struct Runtime {
   std::shared_ptr<asio::ssl::context> tls;
   std::vector<delivery::RouteRule> routes;  // [[route]] with each AUTH password read
-  std::shared_ptr<const PasswordFile> passwords;
+  std::shared_ptr<const inbound::PasswordFile> passwords;
   std::shared_ptr<const dkim::DkimSigner> dkim;
 };
 
 Result<Runtime> load_runtime(const config::Config& config, const std::string& hostname) {
   Runtime rt;
-  auto tls = make_server_tls_context({config.tls.certificate, config.tls.key}, hostname);
+  auto tls = net::make_server_tls_context({config.tls.certificate, config.tls.key}, hostname);
   if (!tls) return make_error(tls.error().kind, "TLS: " + tls.error().message);
   rt.tls = *tls;
-  auto routes = route_rules(config);
+  auto routes = policy::route_rules(config, net::check_ca_file);
   if (!routes) return make_error(routes.error().kind, "configuration error: " + routes.error().message);
   rt.routes = std::move(*routes);
   if (!config.auth.password_file.empty()) {
-    auto loaded = PasswordFile::load(config.auth.password_file);
+    auto loaded = inbound::PasswordFile::load(config.auth.password_file);
     if (!loaded) return make_error(loaded.error().kind, "[auth] password_file: " + loaded.error().message);
-    rt.passwords = std::make_shared<const PasswordFile>(std::move(*loaded));
+    rt.passwords = std::make_shared<const inbound::PasswordFile>(std::move(*loaded));
   }
   // [[dkim]]: every key is loaded and test-signed now; a bad key is a configuration error.
   auto signer = dkim::DkimSigner::create(dkim::signing_entries(config));
@@ -89,8 +90,8 @@ Result<Runtime> load_runtime(const config::Config& config, const std::string& ho
 
 // Backpressure (Postfix's queue_minfree): the free space the queue must keep, on its filesystem
 // and in the LMDB map. MAIL is refused with 452 4.3.1 below it; deliveries and bounces go on.
-SpaceCheck check_space(const config::Config& cfg, const queue::QueueStore::Stats& st) {
-  SpaceCheck c;
+inbound::SpaceCheck check_space(const config::Config& cfg, const queue::QueueStore::Stats& st) {
+  inbound::SpaceCheck c;
   struct statvfs vfs{};
   if (::statvfs(cfg.queue.path.c_str(), &vfs) == 0) {
     c.fs_free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
@@ -126,10 +127,10 @@ SpaceCheck check_space(const config::Config& cfg, const queue::QueueStore::Stats
 // do). Nothing is chowned: the queue directory already belongs to that user (tmpfiles or the
 // installer made it; open_daemon_queue checked it), and a recursive chown as root would follow
 // the links that user can plant there.
-Result<void> drop_privileges(const RunUser& user) {
+Result<void> drop_privileges(const ops::RunUser& user) {
   if (!user.drop) return {};
-  if (auto done = become(user); !done) return done;
-  log_info("dropped privileges to user " + user.name + " (uid " + std::to_string(user.uid) + ", gid " +
+  if (auto done = ops::become(user); !done) return done;
+  ops::log_info("dropped privileges to user " + user.name + " (uid " + std::to_string(user.uid) + ", gid " +
            std::to_string(user.gid) + ")");
   return {};
 }
@@ -148,7 +149,7 @@ void log_suspects(const queue::QueueStore& store, const std::vector<queue::DueRe
     auto rec = store.load(s.id);
     if (!rec || s.index >= rec->recipients.size()) continue;
     const auto& r = rec->recipients[s.index];
-    log_warning(s.id.str() + ": to=<" + rec->envelope.recipients[s.index].address + ">, status=suspect (" +
+    ops::log_warning(s.id.str() + ": to=<" + rec->envelope.recipients[s.index].address + ">, status=suspect (" +
                 std::to_string(r.interrupted) + " attempts in a row interrupted by a crash; next attempt in " +
                 std::to_string(std::max<TimeMs>(0, s.due_ms - now) / 1000) + "s, at the normal retry time)");
   }
@@ -187,9 +188,9 @@ struct AdoptedSockets {
 
 AdoptedSockets adopt_sockets(const config::Config& config) {
   AdoptedSockets adopted;
-  const std::vector<int> passed = systemd::take_listen_fds();
+  const std::vector<int> passed = ops::systemd::take_listen_fds();
   for (int fd : passed) {
-    auto bound = systemd::bound_address(fd);
+    auto bound = ops::systemd::bound_address(fd);
     bool used = false;
     for (std::size_t i = 0; bound && i < config.listen.size() && !used; ++i)
       if (!adopted.listeners.count(i) && config.listen[i].port == bound->second &&
@@ -203,13 +204,13 @@ AdoptedSockets adopt_sockets(const config::Config& config) {
       used = true;
     }
     if (!used) {
-      log_warning("socket activation: passed descriptor " + std::to_string(fd) +
+      ops::log_warning("socket activation: passed descriptor " + std::to_string(fd) +
                   (bound ? " (" + bound->first + ":" + std::to_string(bound->second) + ")" : std::string()) +
                   " matches no [[listen]] entry; closing it");
       ::close(fd);
     }
   }
-  if (!passed.empty()) log_info("socket activation: " + std::to_string(passed.size()) + " sockets passed by systemd");
+  if (!passed.empty()) ops::log_info("socket activation: " + std::to_string(passed.size()) + " sockets passed by systemd");
   return adopted;
 }
 
@@ -218,7 +219,7 @@ AdoptedSockets adopt_sockets(const config::Config& config) {
 void keep_restart_only_keys(config::Config& next, const config::Config& running) {
   auto keep = [&](bool changed, const char* what, auto apply) {
     if (!changed) return;
-    log_warning(std::string("reload: ") + what + " changed: applied at the next restart");
+    ops::log_warning(std::string("reload: ") + what + " changed: applied at the next restart");
     apply();
   };
   keep(next.listen != running.listen, "[[listen]]", [&] { next.listen = running.listen; });
@@ -262,9 +263,9 @@ class Daemon {
   Daemon(const config::Config& initial, std::optional<std::string> config_path)
       : config_path_(std::move(config_path)),
         space_([this] { return measure_space(); },
-               [](const SpaceCheck& now) {
-                 if (!now.ok) log_warning("queue short of space: " + now.why + "; refusing new mail (452 4.3.1)");
-                 else log_info("queue has space again: accepting new mail");
+               [](const inbound::SpaceCheck& now) {
+                 if (!now.ok) ops::log_warning("queue short of space: " + now.why + "; refusing new mail (452 4.3.1)");
+                 else ops::log_info("queue has space again: accepting new mail");
                }) {
     // Every configuration ever active stays alive: connections keep a reference to the one they
     // started with (SIGHUP must not drop or break them).
@@ -279,7 +280,7 @@ class Daemon {
     if (auto failed = start_server()) return *failed;
     start_metrics_server();
     if (auto dropped = drop_privileges(queue_->user); !dropped) {
-      log_error("cannot drop privileges to user " + queue_->user.name + ": " + dropped.error().message);
+      ops::log_error("cannot drop privileges to user " + queue_->user.name + ": " + dropped.error().message);
       return kExitOsErr;
     }
     if (auto failed = start_delivery()) return *failed;
@@ -288,11 +289,11 @@ class Daemon {
     // Every handler exists now: let the held signals in (one sent while starting runs now).
     const sigset_t held = daemon_signals();
     pthread_sigmask(SIG_UNBLOCK, &held, nullptr);
-    log_info("ready: hostname " + hostname_ + ", queue " + current_->queue.path);
-    systemd::notify_ready("accepting mail on " + std::to_string(server_->ports().size()) + " listeners");
+    ops::log_info("ready: hostname " + hostname_ + ", queue " + current_->queue.path);
+    ops::systemd::notify_ready("accepting mail on " + std::to_string(server_->ports().size()) + " listeners");
     io_.run();
     batcher_->stop();  // every commit already handed to the writer completes
-    log_info("stopped");
+    ops::log_info("stopped");
     return kExitOk;
   }
 
@@ -302,22 +303,22 @@ class Daemon {
     const config::Config& config = *current_;
     auto opened = open_daemon_queue(config);
     if (!opened) {
-      log_error(opened.error().message);
+      ops::log_error(opened.error().message);
       // A missing account or a queue directory with the wrong owner is the operator's to fix:
       // EX_CONFIG, which the unit does not restart. Anything else may pass (EX_TEMPFAIL).
       return opened.error().kind == ErrorKind::Invalid ? kExitConfig : kExitTempFail;
     }
     queue_ = std::move(*opened);
     store_ = queue_->store.get();
-    if (!config.queue.sync) log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
+    if (!config.queue.sync) ops::log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
     queue::RecoveryOptions recovery;
     recovery.after_crash_ms = config.retry.after_crash.count();
     auto recovered = store_->recover(now_ms(), recovery);
     if (!recovered) {
-      log_error("queue recovery failed: " + recovered.error().message);
+      ops::log_error("queue recovery failed: " + recovered.error().message);
       return kExitTempFail;
     }
-    log_info("queue " + config.queue.path + ": " + std::to_string(recovered->messages) + " messages, " +
+    ops::log_info("queue " + config.queue.path + ": " + std::to_string(recovered->messages) + " messages, " +
              std::to_string(recovered->pending_recipients) + " pending recipients, " +
              std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
              std::to_string(recovered->quarantined) + " records quarantined");
@@ -333,17 +334,17 @@ class Daemon {
   std::optional<int> load_files() {
     auto runtime = load_runtime(*current_, hostname_);
     if (!runtime) {
-      log_error(runtime.error().message);
+      ops::log_error(runtime.error().message);
       return kExitConfig;
     }
     runtime_ = std::move(*runtime);
     tls_contexts_.push_back(runtime_->tls);  // kept alive (reload)
     dkim_now_ = runtime_->dkim;
-    ResolverOptions options;
+    net::ResolverOptions options;
     for (const auto& server : current_->dns.servers) options.servers.push_back(server.str());
-    auto resolver = Resolver::create(io_.get_executor(), options);
+    auto resolver = net::Resolver::create(io_.get_executor(), options);
     if (!resolver) {
-      log_error("DNS: " + resolver.error().message);
+      ops::log_error("DNS: " + resolver.error().message);
       return kExitConfig;
     }
     resolver_ = *resolver;
@@ -354,7 +355,7 @@ class Daemon {
   std::optional<int> start_server() {
     adopted_ = adopt_sockets(*current_);
     space_.refresh(SteadyClock::now());
-    SmtpServerDeps deps;
+    inbound::SmtpServerDeps deps;
     deps.config = current_;
     deps.hostname = hostname_;
     deps.store = store_;
@@ -366,9 +367,9 @@ class Daemon {
     deps.on_refused = [this](std::string_view line) { metrics_.count_rejection(line); };
     deps.on_queued = [this](QueueId id) { message_queued(id); };
     deps.inherited_sockets = adopted_.listeners;
-    server_ = std::make_unique<SmtpServer>(io_, deps);
+    server_ = std::make_unique<inbound::SmtpServer>(io_, deps);
     if (auto started = server_->start(); !started) {
-      log_error(started.error().message);
+      ops::log_error(started.error().message);
       return kExitOsErr;
     }
     return std::nullopt;
@@ -376,20 +377,20 @@ class Daemon {
 
   // /metrics and /healthz. A port already taken is logged, not fatal: mail matters more.
   void start_metrics_server() {
-    metrics_server_ = std::make_unique<MetricsServer>(
-        io_, MetricsHandlers{[this] { return render_metrics(); },
+    metrics_server_ = std::make_unique<ops::MetricsServer>(
+        io_, ops::MetricsHandlers{[this] { return render_metrics(); },
                              [this](std::function<void(bool, std::string)> done) { check_health(std::move(done)); }});
     const auto& listen = current_->metrics.listen;
     if (!listen) return;
     if (auto m = metrics_server_->start(listen->ip, listen->port, adopted_.metrics); !m)
-      log_warning("metrics: " + m.error().message + "; /metrics and /healthz are off");
+      ops::log_warning("metrics: " + m.error().message + "; /metrics and /healthz are off");
     else
-      log_info("metrics on http://" + listen->str().substr(0, listen->str().rfind(':')) + ":" +
+      ops::log_info("metrics on http://" + listen->str().substr(0, listen->str().rfind(':')) + ":" +
                std::to_string(metrics_server_->port()) + "/metrics");
   }
 
   std::optional<int> start_delivery() {
-    DeliveryDeps delivery;
+    outbound::DeliveryDeps delivery;
     delivery.config = current_;
     delivery.routes = runtime_->routes;
     delivery.dkim = runtime_->dkim;  // re-signs what it converts to 7 bits
@@ -404,9 +405,9 @@ class Daemon {
     const auto ports = server_->ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
       delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});
-    agent_ = std::make_unique<DeliveryAgent>(io_, delivery);
+    agent_ = std::make_unique<outbound::DeliveryAgent>(io_, delivery);
     if (auto started = agent_->start(); !started) {
-      log_error(started.error().message);
+      ops::log_error(started.error().message);
       return kExitTempFail;
     }
     return std::nullopt;
@@ -416,13 +417,13 @@ class Daemon {
   // the control socket through which `ferry queue flush|hold|release|delete` and sendmail say the
   // queue changed (SIGUSR1 to the pid-file lock's holder is the fallback).
   void start_local_wakeups() {
-    maildrop_ = std::make_unique<MaildropImport>(MaildropDeps{
+    maildrop_ = std::make_unique<inbound::MaildropImport>(inbound::MaildropDeps{
         config::effective_maildrop(*current_), hostname_, [this]() -> const config::Config& { return *current_; },
         [this] { return dkim_now_; }, store_, batcher_.get(), io_.get_executor(),
         [this](QueueId id) { message_queued(id); }});
-    control_ = std::make_unique<ControlSocket>(io_, [this] { queue_changed("control socket"); });
+    control_ = std::make_unique<ops::ControlSocket>(io_, [this] { queue_changed("control socket"); });
     if (auto c = control_->start(current_->queue.path); !c)
-      log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
+      ops::log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
   }
 
   // One coroutine per signal set and per timer.
@@ -451,11 +452,11 @@ class Daemon {
       return true;
     }));
     // WatchdogSec=: ping from the I/O thread, so a wedged event loop gets the service restarted.
-    if (const auto watchdog = systemd::watchdog_ping_interval()) {
-      log_info("systemd watchdog: pinging every " + std::to_string(watchdog->count() / 1000) + " ms");
-      systemd::notify_watchdog();
+    if (const auto watchdog = ops::systemd::watchdog_ping_interval()) {
+      ops::log_info("systemd watchdog: pinging every " + std::to_string(watchdog->count() / 1000) + " ms");
+      ops::systemd::notify_watchdog();
       spawn(timer_loop(watchdog_timer_, *watchdog, [] {
-        systemd::notify_watchdog();
+        ops::systemd::notify_watchdog();
         return true;
       }));
     }
@@ -467,7 +468,7 @@ class Daemon {
 
   // Pick a change to the queue up at once, as Postfix's qmgr does on its fifo.
   void queue_changed(const char* how) {
-    log_info(std::string("queue changed (") + how + "): re-reading it and the maildrop");
+    ops::log_info(std::string("queue changed (") + how + "): re-reading it and the maildrop");
     agent_->queue_changed();
     maildrop_->scan();
   }
@@ -477,12 +478,12 @@ class Daemon {
   // completes after io_.run() returns.
   void on_stop_signal(int signo) {
     if (++signals_seen_ > 1) {
-      log_info("second signal: stopping now");
+      ops::log_info("second signal: stopping now");
       io_.stop();
       return;
     }
-    systemd::notify_stopping();
-    log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+    ops::systemd::notify_stopping();
+    ops::log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
     metrics_server_->stop();
     control_->stop();
     server_->stop(std::chrono::seconds(10), [this] {
@@ -497,7 +498,7 @@ class Daemon {
   // keys must load too, or nothing changes. [delivery], [retry], [[route]] and [bounce] apply at
   // once (deliveries in progress are not interrupted); keys needing a restart keep their values.
   void reload() {
-    systemd::notify_reloading();
+    ops::systemd::notify_reloading();
     auto loaded = config::load_config(config_path_);
     if (!loaded) return reload_refused("configuration error: " + loaded.error().str(), "configuration error");
     config::Config next = std::move(loaded).value();
@@ -511,21 +512,21 @@ class Daemon {
     dkim_now_ = rt->dkim;
     agent_->reconfigure(current_, std::move(rt->routes));
     agent_->set_dkim(rt->dkim);
-    set_log_style(current_->log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
+    ops::set_log_style(current_->log.format == config::LogFormat::Json ? ops::LogStyle::Json : ops::LogStyle::Text);
     space_.refresh(SteadyClock::now());
     metrics_.count_reload(true);
-    log_info("reloaded configuration" + (config_path_ ? " from " + *config_path_ : std::string(" (embedded default)")) +
+    ops::log_info("reloaded configuration" + (config_path_ ? " from " + *config_path_ : std::string(" (embedded default)")) +
              " and TLS certificate");
-    systemd::notify_ready("running; configuration reloaded");
+    ops::systemd::notify_ready("running; configuration reloaded");
   }
 
   void reload_refused(const std::string& why, const std::string& status) {
-    log_error("reload refused: " + why + "; keeping the running configuration");
+    ops::log_error("reload refused: " + why + "; keeping the running configuration");
     metrics_.count_reload(false);
-    systemd::notify_ready("running; last reload failed (" + status + ")");
+    ops::systemd::notify_ready("running; last reload failed (" + status + ")");
   }
 
-  std::optional<SpaceCheck> measure_space() {
+  std::optional<inbound::SpaceCheck> measure_space() {
     auto st = store_->stats();
     if (!st) return std::nullopt;
     last_stats_ = *st;
@@ -533,7 +534,7 @@ class Daemon {
   }
 
   std::string render_metrics() {
-    MetricsGauges g;
+    ops::MetricsGauges g;
     const auto s = server_->stats();
     g.connections_total = s.connections;
     g.messages_accepted = s.accepted_messages;
@@ -591,18 +592,18 @@ class Daemon {
   std::optional<Runtime> runtime_;
   std::vector<std::shared_ptr<asio::ssl::context>> tls_contexts_;  // every one ever loaded (reload)
   std::shared_ptr<const dkim::DkimSigner> dkim_now_;
-  Metrics metrics_;
+  ops::Metrics metrics_;
   std::unique_ptr<queue::CommitBatcher> batcher_;  // its destructor drains and joins the writer
   asio::io_context io_{1};
   AdoptedSockets adopted_;
   queue::QueueStore::Stats last_stats_;
-  SpaceGate space_;
-  std::shared_ptr<Resolver> resolver_;
-  std::unique_ptr<SmtpServer> server_;
-  std::unique_ptr<MetricsServer> metrics_server_;
-  std::unique_ptr<DeliveryAgent> agent_;
-  std::unique_ptr<MaildropImport> maildrop_;
-  std::unique_ptr<ControlSocket> control_;
+  inbound::SpaceGate space_;
+  std::shared_ptr<net::Resolver> resolver_;
+  std::unique_ptr<inbound::SmtpServer> server_;
+  std::unique_ptr<ops::MetricsServer> metrics_server_;
+  std::unique_ptr<outbound::DeliveryAgent> agent_;
+  std::unique_ptr<inbound::MaildropImport> maildrop_;
+  std::unique_ptr<ops::ControlSocket> control_;
   asio::signal_set stop_signals_{io_, SIGTERM, SIGINT};
   asio::signal_set hangups_{io_, SIGHUP};
   asio::signal_set wakeups_{io_, SIGUSR1};
@@ -617,7 +618,7 @@ class Daemon {
 int run_daemon(const config::Config& config) { return run_daemon(config, std::nullopt); }
 
 int run_daemon(const config::Config& initial, const std::optional<std::string>& config_path) {
-  set_log_style(initial.log.format == config::LogFormat::Json ? LogStyle::Json : LogStyle::Text);
+  ops::set_log_style(initial.log.format == config::LogFormat::Json ? ops::LogStyle::Json : ops::LogStyle::Text);
   Daemon daemon(initial, config_path);
   return daemon.run();
 }

@@ -2,19 +2,19 @@
 // because two daemons recovering one queue would hand each other's attempts out again.
 #include "mta/daemon/DaemonQueue.hpp"
 
-#include "mta/daemon/QueueDirCheck.hpp"
+#include "mta/ops/QueueDirCheck.hpp"
 
 namespace ferry::daemon {
 
 Result<DaemonQueue> open_daemon_queue(const config::Config& config) {
   DaemonQueue q;
-  auto user = resolve_run_user(config.user);
+  auto user = ops::resolve_run_user(config.user);
   if (!user) return user.error();
   q.user = *user;
   const std::string& path = config.queue.path;
-  if (auto checked = check_queue_dir(path, q.user); !checked && checked.error().kind != ErrorKind::NotFound)
+  if (auto checked = ops::check_queue_dir(path, q.user); !checked && checked.error().kind != ErrorKind::NotFound)
     return checked.error();
-  AsRunUser as_owner(q.user);
+  ops::AsRunUser as_owner(q.user);
   if (!as_owner.ok()) return make_error(ErrorKind::Io, "cannot switch to user " + q.user.name + ": " + as_owner.error());
   queue::QueueOptions options;
   options.path = path;
@@ -23,7 +23,7 @@ Result<DaemonQueue> open_daemon_queue(const config::Config& config) {
   auto opened = queue::QueueStore::open(options);
   if (!opened) return make_error(ErrorKind::Io, "cannot open the queue at " + path + ": " + opened.error().message);
   q.store = std::move(*opened);
-  auto pid = PidFile::acquire(path);
+  auto pid = ops::PidFile::acquire(path);
   if (!pid) return pid.error();
   q.pid = std::move(*pid);
   return q;

@@ -9,16 +9,16 @@
 
 #include "ferry/Result.hpp"
 #include "mta/config/Config.hpp"
-#include "mta/daemon/PidFile.hpp"
-#include "mta/daemon/RunUser.hpp"
+#include "mta/ops/PidFile.hpp"
+#include "mta/ops/RunUser.hpp"
 #include "queue/QueueStore.hpp"
 
 namespace ferry::daemon {
 
 struct DaemonQueue {
-  RunUser user;                                // drop to it once the listeners are bound
+  ops::RunUser user;                                // drop to it once the listeners are bound
   std::unique_ptr<queue::QueueStore> store;
-  std::unique_ptr<PidFile> pid;                // held until the daemon stops
+  std::unique_ptr<ops::PidFile> pid;                // held until the daemon stops
 };
 
 Result<DaemonQueue> open_daemon_queue(const config::Config& config);

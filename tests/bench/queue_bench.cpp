@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "mta/daemon/SystemClock.hpp"
+#include "mta/ops/SystemClock.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
 

@@ -4,7 +4,7 @@
 #include <signal.h>
 
 #include "integration/support/Subprocess.hpp"
-#include "mta/daemon/SystemClock.hpp"
+#include "mta/ops/SystemClock.hpp"
 #include "queue/QueueStore.hpp"
 
 namespace ferry {

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "QueueTestSupport.hpp"
-#include "mta/daemon/SystemClock.hpp"
+#include "mta/ops/SystemClock.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/Schema.hpp"
 

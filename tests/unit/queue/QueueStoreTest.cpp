@@ -8,7 +8,7 @@
 #include <set>
 
 #include "QueueTestSupport.hpp"
-#include "mta/daemon/SystemClock.hpp"
+#include "mta/ops/SystemClock.hpp"
 
 namespace ferry::queue {
 namespace {

@@ -1,0 +1,30 @@
+// ClientTls: the OpenSSL client contexts of outbound connections (delivery) and the per-connection
+// identity settings. Contract: a verifying context trusts the system's CAs, or only the given
+// CA file; set_client_identity sends SNI and, when verifying, makes the handshake fail unless the
+// certificate carries that name (RFC 6125) — with no name to check, verification cannot succeed.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <string>
+
+#include "ferry/Result.hpp"
+
+namespace ferry::net {
+
+// verify = false: any certificate (opportunistic / required TLS, RFC 7435). verify = true: the
+// chain must lead to a CA of `ca_file` (PEM) or, when it is empty, of the system store.
+// TLS 1.2 at least. An unreadable or empty CA file is an error naming it.
+Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(bool verify,
+                                                                          const std::string& ca_file = {});
+
+// The CA file loads as a verifying context's trust store: the error names the file and the cause.
+Result<void> check_ca_file(const std::string& ca_file);
+
+// SNI (RFC 6066 §3) for `name`, and under `verify` the host-name check of the certificate. An
+// empty `name` under `verify` returns false: the caller must not connect (nothing to verify).
+bool set_client_identity(SSL* ssl, const std::string& name, bool verify);
+
+}  // namespace ferry::net

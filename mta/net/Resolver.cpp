@@ -1,0 +1,360 @@
+// Resolver: see Resolver.hpp. c-ares tells us (ARES_OPT_SOCK_STATE_CB) which sockets it wants
+// to read or write; we watch each with a non-owning Asio descriptor and call ares_process_fd
+// when it is ready, and run one timer for c-ares' retransmission timeouts.
+#include "mta/net/Resolver.hpp"
+#include "ferry/text/Ascii.hpp"
+
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+
+namespace ferry::net {
+
+const char* to_string(DnsStatus status) {
+  switch (status) {
+    case DnsStatus::Ok: return "ok";
+    case DnsStatus::NoData: return "no data";
+    case DnsStatus::NxDomain: return "NXDOMAIN";
+    case DnsStatus::TempFail: return "temporary failure";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+DnsStatus status_of(int ares_status) {
+  switch (ares_status) {
+    case ARES_SUCCESS: return DnsStatus::Ok;
+    case ARES_ENODATA: return DnsStatus::NoData;
+    case ARES_ENOTFOUND: return DnsStatus::NxDomain;
+    default: return DnsStatus::TempFail;
+  }
+}
+
+// The smallest TTL among the answer records of a DNS response (RFC 1035 §4.1), or nullopt.
+std::optional<std::uint32_t> min_answer_ttl(const unsigned char* buf, int len) {
+  if (!buf || len < 12) return std::nullopt;
+  auto u16 = [&](int at) { return static_cast<unsigned>(buf[at] << 8 | buf[at + 1]); };
+  unsigned qd = u16(4), an = u16(6);
+  int pos = 12;
+  auto skip_name = [&]() -> bool {
+    while (pos < len) {
+      unsigned char l = buf[pos];
+      if ((l & 0xC0) == 0xC0) { pos += 2; return pos <= len; }
+      if (l == 0) { pos += 1; return true; }
+      pos += 1 + l;
+    }
+    return false;
+  };
+  for (unsigned i = 0; i < qd; ++i) {
+    if (!skip_name()) return std::nullopt;
+    pos += 4;
+  }
+  std::optional<std::uint32_t> ttl;
+  for (unsigned i = 0; i < an; ++i) {
+    if (!skip_name() || pos + 10 > len) return ttl;
+    std::uint32_t t = static_cast<std::uint32_t>(buf[pos + 4]) << 24 | buf[pos + 5] << 16 | buf[pos + 6] << 8 | buf[pos + 7];
+    unsigned rdlen = u16(pos + 8);
+    ttl = ttl ? std::min(*ttl, t) : t;
+    pos += 10 + static_cast<int>(rdlen);
+  }
+  return ttl;
+}
+
+}  // namespace
+
+struct Resolver::Impl {
+  boost::asio::any_io_executor executor;
+  ResolverOptions options;
+  ares_channel channel = nullptr;
+  boost::asio::steady_timer timer;
+  struct Watch {
+    boost::asio::posix::stream_descriptor desc;
+    bool want_read = false, want_write = false;
+    bool reading = false, writing = false;
+    bool closed = false;
+    explicit Watch(boost::asio::any_io_executor ex, int fd) : desc(ex, fd) {}
+  };
+  std::map<int, std::shared_ptr<Watch>> watches;
+  template <typename T>
+  struct CacheEntry {
+    Clock::time_point expires;
+    T answer;
+  };
+  std::map<std::string, CacheEntry<MxAnswer>> mx_cache;
+  std::map<std::string, CacheEntry<AddressAnswer>> addr_cache;
+  bool stopped = false;
+
+  explicit Impl(boost::asio::any_io_executor ex) : executor(ex), timer(ex) {}
+
+  ~Impl() {
+    stopped = true;
+    if (channel) ares_destroy(channel);  // completes pending queries with ARES_EDESTRUCTION
+    for (auto& [fd, w] : watches) release(*w);
+  }
+
+  static void release(Watch& w) {
+    w.closed = true;
+    boost::system::error_code ec;
+    w.desc.cancel(ec);
+    w.desc.release();  // c-ares owns and closes the socket
+  }
+
+  static void on_sock_state(void* data, ares_socket_t fd, int readable, int writable) {
+    auto* self = static_cast<Impl*>(data);
+    auto it = self->watches.find(fd);
+    if (!readable && !writable) {
+      if (it != self->watches.end()) {
+        release(*it->second);
+        self->watches.erase(it);
+      }
+      return;
+    }
+    if (it == self->watches.end()) it = self->watches.emplace(fd, std::make_shared<Watch>(self->executor, fd)).first;
+    it->second->want_read = readable;
+    it->second->want_write = writable;
+    self->arm(fd, it->second);
+  }
+
+  void arm(int fd, const std::shared_ptr<Watch>& w) {
+    using boost::asio::posix::stream_descriptor;
+    if (w->want_read && !w->reading) {
+      w->reading = true;
+      w->desc.async_wait(stream_descriptor::wait_read, [this, fd, w](boost::system::error_code ec) {
+        w->reading = false;
+        if (w->closed || stopped || ec) return;
+        ares_process_fd(channel, fd, ARES_SOCKET_BAD);
+        if (!w->closed) arm(fd, w);
+        reset_timer();
+      });
+    }
+    if (w->want_write && !w->writing) {
+      w->writing = true;
+      w->desc.async_wait(stream_descriptor::wait_write, [this, fd, w](boost::system::error_code ec) {
+        w->writing = false;
+        if (w->closed || stopped || ec) return;
+        ares_process_fd(channel, ARES_SOCKET_BAD, fd);
+        if (!w->closed) arm(fd, w);
+        reset_timer();
+      });
+    }
+  }
+
+  // c-ares' own retransmission timer: when it fires, ares_process_fd with no socket lets
+  // c-ares time out or resend the queries that are due.
+  void reset_timer() {
+    if (stopped) return;
+    timeval tv{};
+    timeval* t = ares_timeout(channel, nullptr, &tv);
+    if (!t) {
+      timer.cancel();
+      return;
+    }
+    timer.expires_after(std::chrono::seconds(t->tv_sec) + std::chrono::microseconds(t->tv_usec));
+    timer.async_wait([this](boost::system::error_code ec) {
+      if (ec || stopped) return;
+      ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+      reset_timer();
+    });
+  }
+
+  std::chrono::seconds ttl_for(DnsStatus status, std::optional<std::uint32_t> ttl) const {
+    if (status == DnsStatus::TempFail) return std::chrono::seconds(0);  // never cache failures
+    if (status != DnsStatus::Ok) return options.negative_ttl;
+    return std::min<std::chrono::seconds>(options.max_ttl, std::chrono::seconds(ttl.value_or(60)));
+  }
+};
+
+namespace {
+
+std::string lower(std::string s) {
+  s = text::to_lower(s);
+  while (!s.empty() && s.back() == '.') s.pop_back();
+  return s;
+}
+
+
+}  // namespace
+
+// One A + AAAA lookup in flight; deletes itself when both answers are in.
+struct AddressQuery {
+  Resolver::Impl* impl = nullptr;
+  std::string host;
+  std::function<void(AddressAnswer)> done;
+  int outstanding = 2;
+  int status6 = ARES_ENODATA, status4 = ARES_ENODATA;
+  std::vector<std::string> v6, v4;
+  std::optional<std::uint32_t> ttl;
+  std::string error;
+
+  void add_ttl(std::uint32_t t) { ttl = ttl ? std::min(*ttl, t) : t; }
+
+  static void on_answer(void* arg, int status, unsigned char* abuf, int alen, bool is_v6) {
+    auto* q = static_cast<AddressQuery*>(arg);
+    (is_v6 ? q->status6 : q->status4) = status;
+    if (status == ARES_SUCCESS && is_v6) {
+      ares_addr6ttl ttls[32];
+      int n = 32;
+      if (ares_parse_aaaa_reply(abuf, alen, nullptr, ttls, &n) == ARES_SUCCESS) {
+        for (int i = 0; i < n; ++i) {
+          char buf[INET6_ADDRSTRLEN];
+          inet_ntop(AF_INET6, &ttls[i].ip6addr, buf, sizeof buf);
+          q->v6.push_back(buf);
+          q->add_ttl(static_cast<std::uint32_t>(ttls[i].ttl));
+        }
+      }
+    } else if (status == ARES_SUCCESS) {
+      ares_addrttl ttls[32];
+      int n = 32;
+      if (ares_parse_a_reply(abuf, alen, nullptr, ttls, &n) == ARES_SUCCESS) {
+        for (int i = 0; i < n; ++i) {
+          char buf[INET_ADDRSTRLEN];
+          inet_ntop(AF_INET, &ttls[i].ipaddr, buf, sizeof buf);
+          q->v4.push_back(buf);
+          q->add_ttl(static_cast<std::uint32_t>(ttls[i].ttl));
+        }
+      }
+    } else if (status != ARES_ENODATA) {
+      q->error = ares_strerror(status);
+    }
+    if (--q->outstanding == 0) {
+      std::unique_ptr<AddressQuery> owner(q);
+      q->finish();
+    }
+  }
+
+  void finish() {
+    AddressAnswer a;
+    a.addresses = v6;
+    a.addresses.insert(a.addresses.end(), v4.begin(), v4.end());
+    if (!a.addresses.empty()) a.status = DnsStatus::Ok;
+    else if (status6 == ARES_ENOTFOUND || status4 == ARES_ENOTFOUND) a.status = DnsStatus::NxDomain;
+    else if (status_of(status6) == DnsStatus::TempFail || status_of(status4) == DnsStatus::TempFail) a.status = DnsStatus::TempFail;
+    else a.status = DnsStatus::NoData;
+    a.error = error;
+    a.ttl = ttl;
+    if (!impl->stopped && status6 != ARES_EDESTRUCTION && status4 != ARES_EDESTRUCTION) {
+      auto t = impl->ttl_for(a.status, ttl);
+      if (t.count() > 0) impl->addr_cache[host] = {Clock::now() + t, a};
+    }
+    done(std::move(a));
+  }
+};
+
+Result<std::shared_ptr<Resolver>> Resolver::create(boost::asio::any_io_executor executor,
+                                                   const ResolverOptions& options) {
+  static std::once_flag init;
+  std::call_once(init, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+  auto impl = std::make_unique<Impl>(executor);
+  impl->options = options;
+  ares_options opts{};
+  opts.sock_state_cb = &Impl::on_sock_state;
+  opts.sock_state_cb_data = impl.get();
+  opts.timeout = static_cast<int>(options.timeout.count());
+  opts.tries = options.tries;
+  int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
+  int rc = ares_init_options(&impl->channel, &opts, mask);
+  if (rc != ARES_SUCCESS) return make_error(ErrorKind::Io, std::string("c-ares init: ") + ares_strerror(rc));
+  if (!options.servers.empty()) {
+    std::string csv;
+    for (const auto& s : options.servers) csv += (csv.empty() ? "" : ",") + s;
+    rc = ares_set_servers_ports_csv(impl->channel, csv.c_str());
+    if (rc != ARES_SUCCESS)
+      return make_error(ErrorKind::Invalid, "[dns] servers '" + csv + "': " + ares_strerror(rc));
+  }
+  return std::shared_ptr<Resolver>(new Resolver(std::move(impl)));
+}
+
+Resolver::Resolver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Resolver::~Resolver() = default;
+
+void Resolver::shutdown() {
+  if (impl_->stopped) return;
+  ares_cancel(impl_->channel);
+  impl_->timer.cancel();
+}
+
+void Resolver::lookup_mx(const std::string& domain_in, std::function<void(MxAnswer)> done) {
+  const std::string domain = lower(domain_in);
+  auto it = impl_->mx_cache.find(domain);
+  if (it != impl_->mx_cache.end()) {
+    if (it->second.expires > Clock::now()) {
+      done(it->second.answer);
+      return;
+    }
+    impl_->mx_cache.erase(it);
+  }
+  struct Ctx {
+    Impl* impl = nullptr;
+    std::string domain;
+    std::function<void(MxAnswer)> done;
+  };
+  auto* ctx = new Ctx;
+  ctx->impl = impl_.get();
+  ctx->domain = domain;
+  ctx->done = std::move(done);
+  ares_query(impl_->channel, domain.c_str(), ns_c_in, ns_t_mx,
+             [](void* arg, int status, int, unsigned char* abuf, int alen) {
+               std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
+               MxAnswer answer;
+               answer.status = status_of(status);
+               if (status == ARES_SUCCESS) {
+                 ares_mx_reply* mx = nullptr;
+                 int prc = ares_parse_mx_reply(abuf, alen, &mx);
+                 if (prc == ARES_SUCCESS) {
+                   for (auto* r = mx; r; r = r->next) answer.records.push_back({r->priority, lower(r->host)});
+                   ares_free_data(mx);
+                 } else if (prc == ARES_ENODATA) {
+                   answer.status = DnsStatus::NoData;
+                 } else {
+                   answer.status = DnsStatus::TempFail;
+                   answer.error = std::string("malformed MX answer: ") + ares_strerror(prc);
+                 }
+                 if (answer.status == DnsStatus::Ok && answer.records.empty()) answer.status = DnsStatus::NoData;
+               } else {
+                 answer.error = ares_strerror(status);
+               }
+               if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
+               if (!c->impl->stopped && status != ARES_EDESTRUCTION) {
+                 auto ttl = c->impl->ttl_for(answer.status, min_answer_ttl(abuf, alen));
+                 if (ttl.count() > 0) c->impl->mx_cache[c->domain] = {Clock::now() + ttl, answer};
+               }
+               c->done(std::move(answer));
+             },
+             ctx);
+  impl_->reset_timer();
+}
+
+void Resolver::lookup_addresses(const std::string& host_in, std::function<void(AddressAnswer)> done) {
+  const std::string host = lower(host_in);
+  auto it = impl_->addr_cache.find(host);
+  if (it != impl_->addr_cache.end()) {
+    if (it->second.expires > Clock::now()) {
+      done(it->second.answer);
+      return;
+    }
+    impl_->addr_cache.erase(it);
+  }
+  // Two queries (AAAA and A); the answer is assembled when both are back.
+  auto* ctx = new AddressQuery;
+  ctx->impl = impl_.get();
+  ctx->host = host;
+  ctx->done = std::move(done);
+  ares_query(impl_->channel, host.c_str(), ns_c_in, ns_t_aaaa,
+             [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, true); }, ctx);
+  ares_query(impl_->channel, host.c_str(), ns_c_in, ns_t_a,
+             [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, false); }, ctx);
+  impl_->reset_timer();
+}
+
+}  // namespace ferry::net

@@ -1,0 +1,75 @@
+// Resolver: asynchronous DNS (MX, A, AAAA) with c-ares driven by the Asio event loop, plus a
+// TTL cache. Contract: never blocks the I/O thread; every call completes exactly once, on the
+// io_context, with a Status that separates NXDOMAIN / NODATA (permanent facts) from temporary
+// failures (SERVFAIL, timeouts: RFC 5321 §5.1 says retry, never bounce or fall back).
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ferry/Result.hpp"
+
+namespace ferry::net {
+
+enum class DnsStatus {
+  Ok,        // records found
+  NoData,    // the name exists but has no records of this type
+  NxDomain,  // the name does not exist
+  TempFail,  // SERVFAIL, timeout, refused, network error: try again later
+};
+
+const char* to_string(DnsStatus status);
+
+struct MxRecord {
+  std::uint16_t preference = 0;
+  std::string host;  // without the trailing dot; "" for a null MX (RFC 7505 ".")
+};
+
+struct MxAnswer {
+  DnsStatus status = DnsStatus::TempFail;
+  std::vector<MxRecord> records;
+  std::string error;  // c-ares' description when not Ok
+  std::optional<std::uint32_t> ttl;  // smallest answer TTL in seconds as received (not aged by the cache)
+};
+
+struct AddressAnswer {
+  DnsStatus status = DnsStatus::TempFail;  // Ok when at least one of A/AAAA had records
+  std::vector<std::string> addresses;      // IPv6 first, then IPv4, each in resolver order
+  std::string error;
+  std::optional<std::uint32_t> ttl;        // smallest A/AAAA TTL in seconds as received
+};
+
+struct ResolverOptions {
+  std::vector<std::string> servers;  // "ip:port" / "[ipv6]:port" / "ip"; empty = /etc/resolv.conf
+  std::chrono::milliseconds timeout{3000};
+  int tries = 2;
+  std::chrono::seconds negative_ttl{60};  // how long NXDOMAIN/NODATA answers are cached
+  std::chrono::seconds max_ttl{3600};
+};
+
+class Resolver {
+ public:
+  static Result<std::shared_ptr<Resolver>> create(boost::asio::any_io_executor executor,
+                                                  const ResolverOptions& options);
+  ~Resolver();
+
+  // Both must be called on the resolver's executor (the daemon has one I/O thread).
+  void lookup_mx(const std::string& domain, std::function<void(MxAnswer)> done);
+  void lookup_addresses(const std::string& host, std::function<void(AddressAnswer)> done);
+
+  void shutdown();  // cancels outstanding queries (their callbacks get TempFail)
+
+  struct Impl;
+
+ private:
+  explicit Resolver(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::net

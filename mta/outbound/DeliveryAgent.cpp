@@ -1,0 +1,1111 @@
+// DeliveryAgent: see DeliveryAgent.hpp. Everything runs on the daemon's one I/O thread; queue
+// writes go through the CommitBatcher and their results are posted back. The in-memory
+// Scheduler is a cache of the queue's due index: it is rebuilt at start-up and re-synced every
+// second, which is also how `ferry queue flush/hold/delete` from another process take effect.
+#include "mta/outbound/DeliveryAgent.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <deque>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "mta/net/ClientTls.hpp"
+#include "mta/net/Completion.hpp"
+#include "mta/net/SmtpStream.hpp"
+#include "mta/outbound/DnsPlan.hpp"
+#include "mta/net/InterfaceAddresses.hpp"
+#include "mta/outbound/SevenBitConversion.hpp"
+#include "mta/ops/Log.hpp"
+#include "mta/ops/SystemClock.hpp"
+#include "mta/delivery/AddressLookups.hpp"
+#include "mta/delivery/AttemptText.hpp"
+#include "mta/delivery/MxPlan.hpp"
+#include "mta/delivery/ReplyCategory.hpp"
+#include "mta/delivery/ReplyClassifier.hpp"
+#include "mta/delivery/RetrySchedule.hpp"
+#include "mta/delivery/RoutePlan.hpp"
+#include "mta/delivery/Scheduler.hpp"
+#include "mta/delivery/SettlePlan.hpp"
+#include "mta/delivery/UnreachableHosts.hpp"
+#include "mta/dsn/DsnComposer.hpp"
+#include "mta/smtp/ClientSession.hpp"
+
+namespace ferry::outbound {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
+using Key = std::pair<std::uint64_t, std::uint32_t>;
+
+smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
+  switch (t) {
+    case delivery::TlsPolicy::None: return smtp::ClientTlsPolicy::None;
+    case delivery::TlsPolicy::Required: return smtp::ClientTlsPolicy::Required;
+    case delivery::TlsPolicy::Verify: return smtp::ClientTlsPolicy::Verify;
+    default: return smtp::ClientTlsPolicy::Opportunistic;
+  }
+}
+
+// Slow-start feedback: a session that failed because the connection was lost, reset or timed out
+// (4.4.2), or because the server said 421 (often "too many connections"), asks for fewer
+// connections; a refusal of the message or of the TLS policy says nothing about concurrency.
+bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
+  if (results.empty()) return false;
+  const Attempt& a = results.front().attempt;
+  return a.code == 421 || a.status == "4.4.2";
+}
+
+// The queue's record as the settle policy sees it.
+delivery::SettleMessage settle_message(const queue::MessageRecord& m) {
+  delivery::SettleMessage view;
+  view.queue_id = m.id;
+  view.envelope = &m.envelope;
+  view.delay_warning_sent_ms = m.delay_warning_sent_ms;
+  view.recipients.reserve(m.recipients.size());
+  for (const auto& r : m.recipients) view.recipients.push_back({r.attempts, r.last});
+  return view;
+}
+
+dsn::ReportKind dsn_kind(delivery::ReportKind kind) {
+  switch (kind) {
+    case delivery::ReportKind::Delay: return dsn::ReportKind::Delay;
+    case delivery::ReportKind::Success: return dsn::ReportKind::Success;
+    default: return dsn::ReportKind::Failure;
+  }
+}
+
+// The composer's rows, with the reply's classification (bounces carry the category).
+std::vector<dsn::RecipientReport> report_rows(const delivery::ReportPlan& report) {
+  std::vector<dsn::RecipientReport> rows;
+  for (const auto& r : report.rows) {
+    dsn::RecipientReport row(r.index, r.attempt, r.last_transient, r.relayed);
+    row.category = std::string(r.category.category);
+    row.category_detail = std::string(r.category.detail);
+    row.category_advice = std::string(r.category.advice);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+}  // namespace
+
+struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
+  // A message being delivered on one connection: its record, body and the leased recipients.
+  struct Job {
+    queue::MessageRecord message;
+    std::shared_ptr<const std::string> body;
+    std::vector<std::uint32_t> recipients;
+    // Recipients not settled yet, with their last attempt on this delivery (none before one is made).
+    std::map<std::uint32_t, std::optional<Attempt>> unresolved;
+    // The reused connection it was sent on had been closed by the remote before this message got
+    // anywhere: not a delivery failure, so it goes again at once on a new connection.
+    bool retry_fresh = false;
+  };
+  // A connection waiting (idle) for another message to the same destination.
+  struct IdleConnection {
+    asio::steady_timer timer;
+    std::optional<delivery::Batch> handoff;
+    explicit IdleConnection(asio::io_context& io) : timer(io) {}
+  };
+
+  asio::io_context& io;
+  DeliveryDeps deps;
+  const config::Config* cfg;  // swapped by reconfigure (SIGHUP); the daemon keeps every one alive
+  delivery::Scheduler scheduler;
+  delivery::RetrySchedule retry;
+  std::vector<delivery::RouteRule> routes;
+  delivery::RouteDefaults defaults;
+  std::vector<delivery::Listener> own_listeners;
+  // This host's interface addresses: behind a wildcard listener each of them is ourselves, so an
+  // MX or route pointing at one is a mail loop (5.4.6) at the first hop. Re-read on SIGHUP.
+  std::vector<std::string> local_addresses = net::interface_addresses();
+  std::mt19937_64 rng{std::random_device{}()};
+  delivery::RandomSource rand{[this] { return rng(); }};
+  std::map<Key, TimeMs> known;  // mirror of the scheduler's entries (for re-sync)
+  std::set<Key> in_flight;
+  // "ip:port" whose STARTTLS handshake failed under opportunistic TLS: sent plaintext without
+  // trying TLS until [delivery] tls_fallback_memory has passed (at most), so a broken server does
+  // not cost every message a failed handshake, yet a repaired one gets TLS again. A flush forgets.
+  delivery::UnreachableHosts tls_fallback;
+  // "ip:port" that refused or did not answer a connect (RFC 5321 §4.5.4.1 SHOULD remember): other
+  // messages skip it until [retry] first (at most an hour) has passed, so one dead MX does not
+  // cost every queued message a connect timeout. Cleared by `ferry queue flush` & co (SIGUSR1).
+  delivery::UnreachableHosts unreachable;
+  std::map<std::string, std::deque<IdleConnection*>> idle;
+  std::shared_ptr<asio::ssl::context> tls_plain;
+  std::map<std::string, std::shared_ptr<asio::ssl::context>> tls_verify;  // by [[route]] tls_ca_file
+  asio::steady_timer wake;
+  asio::steady_timer sweep_timer;
+  bool poked = false;
+  bool stopping = false;
+  std::size_t active = 0;
+  std::function<void()> on_stopped;
+  TimeMs last_resync = 0;
+  DeliveryStats stats;
+
+  Impl(asio::io_context& io_, DeliveryDeps d)
+      : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
+    apply(deps.config, std::move(deps.routes));
+    for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
+    tls_plain = *net::make_client_tls_context(false);
+  }
+
+  // The verifying context for a route's CA file ("" = the system store), made on first use.
+  // nullptr when it cannot be loaded (the file changed since the configuration was checked).
+  std::shared_ptr<asio::ssl::context> verify_context(const std::string& ca_file) {
+    auto it = tls_verify.find(ca_file);
+    if (it != tls_verify.end()) return it->second;
+    auto ctx = net::make_client_tls_context(true, ca_file);
+    if (!ctx) {
+      ops::log_error("delivery: " + ctx.error().message);
+      return nullptr;
+    }
+    return tls_verify[ca_file] = *ctx;
+  }
+
+  // The configuration-derived state: retry policy, routes, delivery port, connection limits.
+  // Runs on the I/O thread; attempts in progress finish with the values they started with
+  // where they already read them and see the new ones from their next step on.
+  void apply(const config::Config* config, std::vector<delivery::RouteRule> new_routes) {
+    cfg = config;
+    scheduler.set_limits({cfg->delivery.max_connections, cfg->delivery.max_per_destination,
+                          cfg->delivery.initial_per_destination});
+    delivery::RetryPolicy policy;
+    policy.first_ms = cfg->retry.first.count();
+    policy.multiplier = cfg->retry.multiplier;
+    policy.max_interval_ms = cfg->retry.max_interval.count();
+    policy.jitter = cfg->retry.jitter;
+    policy.max_age_ms = cfg->retry.max_age.count();
+    retry = delivery::RetrySchedule(policy);
+    defaults.port = cfg->delivery.port;
+    routes = std::move(new_routes);
+    tls_verify.clear();  // CA files are read again (a SIGHUP after renewing a private CA)
+  }
+
+  // ---- queue writes through the group-commit thread, awaited on the I/O thread ----
+  // These are plain functions returning the awaitable (not coroutines themselves): GCC 12
+  // mishandles by-value coroutine parameters moved into lambda captures (double free).
+  auto commit(queue::CommitBatcher::Operation op) {
+    return net::completion_on<Result<void>>(io.get_executor(), [this, op = std::move(op)](auto done) mutable {
+      deps.batcher->submit(std::move(op), std::move(done));
+    });
+  }
+
+  // The address lookups of every MX host, started at once; returns when the answers are enough
+  // to plan (AddressLookups::done): max_addresses targets in MX order, or every answer. So a
+  // domain with many slow MX hosts costs at most one lookup timeout, not one per host.
+  awaitable<delivery::AddressLookups> lookup_all(const std::vector<delivery::MxHost>& hosts,
+                                                 const delivery::MxPlanOptions& options) {
+    struct State {
+      delivery::AddressLookups lookups;
+      asio::steady_timer ready;
+      State(delivery::AddressLookups l, asio::io_context& ioc) : lookups(std::move(l)), ready(ioc) {}
+    };
+    auto st = std::make_shared<State>(delivery::AddressLookups(hosts, options), io);
+    st->ready.expires_at(asio::steady_timer::time_point::max());
+    asio::io_context& ioc = io;
+    for (std::size_t i = 0; i < st->lookups.hosts().size(); ++i) {
+      const std::string host = st->lookups.hosts()[i].host;
+      deps.resolver->lookup_addresses(host, [&ioc, st, i, host](net::AddressAnswer a) {
+        // Posted: a cached answer completes synchronously, before the wait below has begun.
+        asio::post(ioc, [st, i, host, a = std::move(a)] {
+          st->lookups.answer(i, plan_host_addresses(host, a));
+          if (st->lookups.done()) st->ready.cancel();
+        });
+      });
+    }
+    if (!st->lookups.done()) co_await st->ready.async_wait(kNoThrow);
+    co_return st->lookups;
+  }
+
+  // ---- scheduler maintenance ----
+  std::string destination_for(std::string_view address) {
+    auto domain = delivery::domain_of(address);
+    auto plan = delivery::plan_route(domain, routes, defaults);
+    if (plan) return plan->destination;
+    return std::string(domain);
+  }
+
+  void add(QueueId id, std::uint32_t index, std::string_view address, TimeMs due) {
+    Key k{id.value, index};
+    if (in_flight.count(k)) return;
+    auto it = known.find(k);
+    if (it != known.end()) {
+      if (it->second != due) {
+        scheduler.reschedule(id.value, index, due);
+        it->second = due;
+      }
+      return;
+    }
+    scheduler.add(id.value, index, destination_for(address), due);
+    known[k] = due;
+  }
+
+  void forget(Key k) {
+    if (known.erase(k)) scheduler.remove(k.first, k.second);
+  }
+
+  void poke() {
+    poked = true;
+    wake.cancel();
+  }
+
+  // Brings the scheduler in line with the queue's due index (flush, hold, delete by the CLI,
+  // messages enqueued by another process).
+  void resync() {
+    auto due = deps.store->due_index();
+    if (!due) {
+      ops::log_error("delivery: reading the due index: " + due.error().message);
+      return;
+    }
+    std::set<Key> seen;
+    std::map<std::uint64_t, std::optional<queue::MessageRecord>> loaded;
+    for (const auto& d : *due) {
+      Key k{d.id.value, d.index};
+      seen.insert(k);
+      if (in_flight.count(k)) continue;
+      auto it = known.find(k);
+      if (it != known.end()) {
+        if (it->second != d.due_ms) {
+          scheduler.reschedule(k.first, k.second, d.due_ms);
+          it->second = d.due_ms;
+        }
+        continue;
+      }
+      auto& rec = loaded[d.id.value];
+      if (!rec) {
+        auto r = deps.store->load(d.id);
+        if (!r) continue;
+        rec = std::move(*r);
+      }
+      if (d.index < rec->envelope.recipients.size()) add(d.id, d.index, rec->envelope.recipients[d.index].address, d.due_ms);
+    }
+    for (auto it = known.begin(); it != known.end();) {
+      if (!seen.count(it->first)) {
+        scheduler.remove(it->first.first, it->first.second);
+        it = known.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // ---- the dispatcher ----
+  awaitable<void> dispatch_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      const TimeMs now = now_ms();
+      if (now - last_resync >= 1000) {
+        resync();
+        unreachable.purge(now);
+        tls_fallback.purge(now);
+        last_resync = now;
+      }
+      for (auto& batch : scheduler.take_ready(now)) {
+        for (auto idx : batch.recipients) {
+          known.erase({batch.queue_id, idx});
+          in_flight.insert({batch.queue_id, idx});
+        }
+        auto& waiting = idle[batch.destination];
+        if (!waiting.empty()) {
+          // An idle connection to this destination takes it; it already holds a slot.
+          IdleConnection* c = waiting.front();
+          waiting.pop_front();
+          c->handoff = std::move(batch);
+          c->timer.cancel();
+          scheduler.release(c->handoff->destination);
+          continue;
+        }
+        asio::co_spawn(io, deliver(std::move(batch)), asio::detached);
+      }
+      TimeMs next = now + 1000;
+      if (auto w = scheduler.next_wakeup()) next = std::min(next, std::max(*w, now));
+      if (poked) {
+        poked = false;
+        continue;
+      }
+      wake.expires_after(std::chrono::milliseconds(std::max<TimeMs>(1, next - now)));
+      co_await wake.async_wait(kNoThrow);
+    }
+  }
+
+  // ---- expiry sweep (RFC 5321 §4.5.4.1): independent of the delivery path ----
+  awaitable<void> sweep_loop() {
+    auto self = shared_from_this();
+    const auto interval = std::clamp<std::chrono::milliseconds>(cfg->retry.max_age / 20, std::chrono::seconds(1),
+                                                                std::chrono::seconds(60));
+    while (!stopping) {
+      sweep_timer.expires_after(interval);
+      co_await sweep_timer.async_wait(kNoThrow);
+      if (stopping) break;
+      co_await sweep_once();
+    }
+  }
+
+  awaitable<void> sweep_once() {
+    const TimeMs now = now_ms();
+    std::vector<queue::MessageRecord> expired;
+    auto r = deps.store->for_each([&](const queue::MessageRecord& m) {
+      if (m.envelope.arrival_ms + cfg->retry.max_age.count() <= now) expired.push_back(m);
+      return true;
+    });
+    if (!r && r.error().kind != ErrorKind::Corrupt) ops::log_error("expiry sweep: " + r.error().message);
+    for (auto& m : expired) {
+      delivery::RecipientAttempts results;
+      for (const auto& rec : m.recipients) {
+        Key k{m.id.value, rec.index};
+        if (rec.state != RecipientState::Pending || rec.leased || in_flight.count(k)) continue;
+        results.push_back({rec.index, delivery::expired_attempt(rec.last ? &*rec.last : nullptr, now)});
+      }
+      if (results.empty()) continue;
+      for (auto& [idx, a] : results) forget({m.id.value, idx});
+      Job job;
+      job.message = m;
+      auto body = deps.store->read_body(m.id);
+      job.body = std::make_shared<const std::string>(body ? std::move(*body) : std::string());
+      co_await settle(job, results, "");
+    }
+  }
+
+  // ---- one delivery: a batch, then more batches for the same destination on the connection ----
+  awaitable<std::optional<Job>> prepare(const delivery::Batch& batch) {
+    QueueId id{batch.queue_id};
+    auto release_all = [&] {
+      for (auto idx : batch.recipients) in_flight.erase({batch.queue_id, idx});
+    };
+    auto rec = deps.store->load(id);
+    if (!rec) {
+      release_all();
+      co_return std::nullopt;
+    }
+    auto body = deps.store->read_body(id);
+    if (!body) {
+      ops::log_error(id.str() + ": cannot read the body: " + body.error().message);
+      release_all();
+      co_return std::nullopt;
+    }
+    Job job;
+    job.message = std::move(*rec);
+    job.body = std::make_shared<const std::string>(std::move(*body));
+    const TimeMs now = now_ms();
+    // Expired recipients are failed, not attempted.
+    delivery::RecipientAttempts expired;
+    std::vector<queue::DueRecipient> want;
+    std::uint32_t max_attempts = 0;
+    for (auto idx : batch.recipients) {
+      if (idx >= job.message.recipients.size()) continue;
+      const auto& r = job.message.recipients[idx];
+      if (retry.expired(job.message.envelope.arrival_ms, now) && r.attempts > 0) {
+        expired.push_back({idx, delivery::expired_attempt(r.last ? &*r.last : nullptr, now)});
+        continue;
+      }
+      want.push_back({id, idx, now});
+      max_attempts = std::max(max_attempts, r.attempts);
+    }
+    if (!expired.empty()) co_await settle(job, expired, batch.destination);
+    if (want.empty()) {
+      release_all();
+      co_return std::nullopt;
+    }
+    // Record the attempt before making it: if we die mid-attempt, the retry comes at retry_at,
+    // never in a hot loop.
+    const TimeMs retry_at = retry.next_attempt(job.message.envelope.arrival_ms, max_attempts + 1, now, rand)
+                                .value_or(now + retry.policy().first_ms);
+    std::vector<queue::DueRecipient> leased;
+    // Named, not a temporary: GCC 12 destroys temporaries in a co_await expression twice.
+    queue::CommitBatcher::Operation lease_op = [&want, &leased, now, retry_at](queue::WriteTxn& t) -> Result<void> {
+      auto r = t.try_lease(want, now, retry_at);
+      if (!r) return r.error();
+      leased = std::move(*r);
+      return {};
+    };
+    auto lr = co_await commit(std::move(lease_op));
+    if (!lr) {
+      ops::log_error(id.str() + ": cannot record the attempt: " + lr.error().message);
+      release_all();
+      co_return std::nullopt;
+    }
+    std::set<std::uint32_t> got;
+    for (auto& l : leased) got.insert(l.index);
+    for (auto idx : batch.recipients)
+      if (!got.count(idx)) in_flight.erase({batch.queue_id, idx});
+    if (got.empty()) co_return std::nullopt;
+    job.recipients.assign(got.begin(), got.end());
+    co_return job;
+  }
+
+  awaitable<void> deliver(delivery::Batch batch) {
+    auto self = shared_from_this();
+    ++active;
+    const std::string dest = batch.destination;
+    std::optional<Job> job = co_await prepare(batch);
+    if (job) {
+      auto domain = std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
+      auto plan = delivery::plan_route(domain, routes, defaults);
+      if (!plan) {
+        const Attempt failure = delivery::classify_error(plan.error(), now_ms());
+        co_await fail_all(*job, failure, dest);
+      } else {
+        co_await deliver_to_targets(std::move(*job), *plan, dest);
+      }
+    }
+    scheduler.release(dest);
+    --active;
+    poke();
+    maybe_stopped();
+  }
+
+  awaitable<void> fail_all(Job& job, const Attempt& attempt, const std::string& dest) {
+    delivery::RecipientAttempts results;
+    for (auto idx : job.recipients) results.push_back({idx, attempt});
+    co_await settle(job, results, dest);
+  }
+
+  // Resolves the route/MX plan into connection targets.
+  awaitable<Result<std::vector<delivery::Target>, delivery::NetworkError>> targets_for(
+      const delivery::RoutePlan& plan) {
+    using R = Result<std::vector<delivery::Target>, delivery::NetworkError>;
+    if (plan.lookup == delivery::RoutePlan::Lookup::Literal && plan.literal) {
+      co_return R{std::vector<delivery::Target>{{plan.name, plan.literal->str(), 0}}};
+    }
+    net::MxAnswer mx = co_await net::resolve_mx(*deps.resolver, io.get_executor(), plan.name);
+    const delivery::MxAnswer answer = plan_mx_answer(mx);
+    delivery::MxPlanOptions options;
+    options.max_addresses = cfg->delivery.max_addresses;
+    options.own_hostnames = {deps.hostname};
+    auto hosts = delivery::plan_mx_hosts(plan.name, answer, options, rand);
+    if (!hosts) {
+      delivery::NetworkError e = std::move(hosts).error();
+      if (e.detail.empty() && !mx.error.empty()) e.detail = mx.error;
+      co_return R{std::move(e)};
+    }
+    const delivery::AddressLookups lookups = co_await lookup_all(*hosts, options);
+    co_return lookups.targets();
+  }
+
+  awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& plan, const std::string& dest) {
+    auto targets = co_await targets_for(plan);
+    if (!targets) {
+      const Attempt failure = delivery::classify_error(targets.error(), now_ms());
+      co_await fail_all(job, failure, dest);
+      co_return;
+    }
+    auto& list = *targets;
+    for (auto idx : job.recipients) job.unresolved[idx] = std::nullopt;
+    std::optional<Job> current = std::move(job);
+    std::size_t tried = 0;
+    std::string skipped;  // targets passed over as recently unreachable, for the reply text
+    for (std::size_t i = 0; i < list.size() && current && !current->unresolved.empty(); ++i) {
+      const auto& target = list[i];
+      const std::uint16_t port = plan.port;
+      const std::string key = target.ip + ":" + std::to_string(port);
+      if (unreachable.is_unreachable(key, now_ms())) {
+        skipped += (skipped.empty() ? "" : ", ") + delivery::relay_text({0, AttemptOutcome::Started, target.host,
+                                                                           target.ip, port, 0, "", "", ""});
+        continue;
+      }
+      ++tried;
+      if (delivery::is_own_listener(target.ip, port, own_listeners, local_addresses)) {
+        delivery::NetworkError loop{delivery::NetworkErrorKind::MailLoop,
+                                    target.host + "[" + target.ip + "]:" + std::to_string(port) + " is this server"};
+        for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
+        break;
+      }
+      current = co_await run_connection_with_fallback(std::move(*current), plan, target, dest);
+      // A pooled connection the remote had closed (idle timeout, a limit of messages per
+      // connection, a restart) costs a reconnect, never a deferral: the same target again.
+      while (current && current->retry_fresh) co_await retry_fresh(current, plan, target, dest);
+    }
+    if (current && !current->unresolved.empty()) {
+      delivery::RecipientAttempts rest(current->unresolved.begin(), current->unresolved.end());
+      current->unresolved.clear();
+      // Every target is in the unreachable memory: a transient 4.4.1 without connecting.
+      const delivery::NetworkError none_tried =
+          tried == 0 && !skipped.empty()
+              ? delivery::NetworkError{delivery::NetworkErrorKind::HostsUnreachable, skipped}
+              : delivery::NetworkError{delivery::NetworkErrorKind::NoUsableMx, "no target tried"};
+      for (auto& [idx, a] : rest)
+        if (!a) a = delivery::classify_error(none_tried, now_ms());
+      co_await settle(*current, rest, dest);
+    }
+  }
+
+  awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan, const delivery::Target& target,
+                              const std::string& dest) {
+    job->retry_fresh = false;
+    const Attempt lost = job->unresolved.begin()->second.value_or(Attempt{});
+    ops::log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
+             " was closed by the remote (" + delivery::reply_text(lost) + "); retrying on a new connection");
+    for (auto& [idx, a] : job->unresolved) a = std::nullopt;
+    job = co_await run_connection_with_fallback(std::move(*job), plan, target, dest);
+  }
+
+  std::chrono::milliseconds timeout_for(smtp::ClientPhase phase) const {
+    switch (phase) {
+      case smtp::ClientPhase::Greeting: return cfg->delivery.greeting_timeout;
+      case smtp::ClientPhase::Rcpt: return cfg->delivery.rcpt_timeout;
+      case smtp::ClientPhase::DataInit: return cfg->delivery.data_init_timeout;
+      case smtp::ClientPhase::DataDone: return cfg->delivery.data_done_timeout;
+      case smtp::ClientPhase::Idle: return cfg->delivery.idle_timeout;
+      default: return cfg->delivery.mail_timeout;
+    }
+  }
+
+  // One target, with the opportunistic-TLS fallback (RFC 3207 §4.1 leaves a failed handshake to
+  // the client; RFC 7435 §3: opportunistic security must not make delivery worse than plaintext):
+  // when the STARTTLS handshake fails, the same target is tried again at once without STARTTLS,
+  // rather than deferring the mail or sending later mail in clear for ever.
+  awaitable<std::optional<Job>> run_connection_with_fallback(Job job, const delivery::RoutePlan& plan,
+                                                             const delivery::Target& target,
+                                                             const std::string& dest) {
+    bool handshake_failed = false;
+    std::optional<Job> rest =
+        co_await run_connection(std::move(job), plan, target, dest, false, handshake_failed);
+    if (!handshake_failed || !rest || rest->unresolved.empty() || stopping) co_return rest;
+    ops::log_info(rest->message.id.str() + ": TLS handshake with " + target.host + "[" + target.ip + "]:" +
+             std::to_string(plan.port) + " failed; retrying in plaintext (opportunistic TLS)");
+    co_return co_await run_connection(std::move(*rest), plan, target, dest, true, handshake_failed);
+  }
+
+  // One SMTP connection while it runs: the job on it (the next one once the connection is
+  // reused), the socket with its optional TLS layer and deadline timer, and what the connection
+  // learnt on the way (its TLS, a failed handshake, a pooled connection the remote had closed).
+  struct Connection {
+    Job job;
+    const delivery::RoutePlan& plan;
+    const delivery::Target& target;
+    const std::string& dest;
+    const std::string key;  // "ip:port": the unreachable and TLS fallback memories
+    net::SmtpStream stream;
+    boost::system::error_code ec;  // the last failed operation's error (asio::error::timed_out at a deadline)
+    // Opportunistic TLS that failed its handshake here recently (or just now): plaintext, and the
+    // log line and `ferry queue show` say why it was not encrypted.
+    bool fallback = false;
+    std::string tls_info = "none";
+    std::string tls_problem;  // why the handshake did not start, when it is not a socket error
+    bool handshake_failed = false;
+    bool session_failed = false;
+    // Connection reuse: the remote may have closed a pooled connection while it sat idle. EOF or
+    // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
+    // message started: retried on a new connection, neither a deferral nor slow-start feedback.
+    bool reused = false, pool_dead = false, reply_at_pool_start = false;
+    std::vector<std::shared_ptr<const std::string>> bodies;  // keep the session's views alive
+
+    Connection(asio::io_context& io, Job j, const delivery::RoutePlan& p, const delivery::Target& t,
+               const std::string& d)
+        : job(std::move(j)),
+          plan(p),
+          target(t),
+          dest(d),
+          key(t.ip + ":" + std::to_string(p.port)),
+          stream(io.get_executor()) {}
+
+    bool timed_out() const { return stream.timed_out(); }
+  };
+
+  // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
+  // when the connection failed at session level (so the next target can take them), or nullopt.
+  // `plaintext_retry`: no STARTTLS (the fallback after a failed handshake); `handshake_failed` is
+  // set when an opportunistic STARTTLS handshake failed, so the caller may retry that way.
+  awaitable<std::optional<Job>> run_connection(Job job, const delivery::RoutePlan& plan,
+                                               const delivery::Target& target, const std::string& dest,
+                                               bool plaintext_retry, bool& handshake_failed) {
+    ++stats.connections;
+    ++stats.active_connections;
+    struct Count {
+      DeliveryStats& s;
+      ~Count() { --s.active_connections; }
+    } count{stats};
+    Connection c(io, std::move(job), plan, target, dest);
+    // Awaited into named values: GCC 12 miscompiles some co_await expressions in conditions.
+    const bool connected = co_await open_connection(c, plaintext_retry);
+    if (!connected) co_return std::move(c.job);
+    bool secured = true;
+    if (plan.implicit_tls) secured = co_await handshake(c);
+    if (!secured) {
+      conn_error(c, delivery::NetworkErrorKind::TlsFailure,
+                 c.timed_out() ? "handshake timeout" : !c.tls_problem.empty() ? c.tls_problem : c.ec.message());
+      co_return std::move(c.job);
+    }
+    smtp::ClientSession session(client_options(c), c.job.message.envelope, *c.job.body, c.job.recipients);
+    c.bodies = {c.job.body};
+    co_await converse(c, session);
+    handshake_failed = c.handshake_failed;
+    std::optional<Job> rest = co_await finish_connection(c);
+    co_return rest;
+  }
+
+  // Every unresolved recipient of the connection gets this connection-level failure.
+  void conn_error(Connection& c, delivery::NetworkErrorKind kind, std::string detail) {
+    Attempt a = delivery::classify_error({kind, std::move(detail)}, now_ms());
+    a.host = c.target.host;
+    a.ip = c.target.ip;
+    a.port = c.plan.port;
+    for (auto& [idx, at] : c.job.unresolved) at = a;
+  }
+
+  // Opens the TCP connection (from the route's source address, if any). A target that refused or
+  // did not answer is remembered as unreachable and asks the destination for one connection fewer.
+  awaitable<bool> open_connection(Connection& c, bool plaintext_retry) {
+    auto address = asio::ip::make_address(c.target.ip, c.ec);
+    if (c.ec) {
+      conn_error(c, delivery::NetworkErrorKind::BadAddressLiteral, c.target.ip);
+      co_return false;
+    }
+    c.stream.socket().open(address.is_v6() ? tcp::v6() : tcp::v4(), c.ec);
+    if (!c.ec && !c.plan.source_address.empty()) {
+      auto src = asio::ip::make_address(c.plan.source_address, c.ec);
+      if (!c.ec) c.stream.socket().bind(tcp::endpoint(src, 0), c.ec);
+    }
+    if (!c.ec) {
+      const tcp::endpoint endpoint(address, c.plan.port);
+      c.ec = co_await c.stream.connect(endpoint, cfg->delivery.connect_timeout);
+    }
+    if (c.ec) {
+      using Kind = delivery::NetworkErrorKind;
+      conn_error(c, c.timed_out() ? Kind::Timeout : Kind::ConnectRefused,
+                 c.timed_out() ? "connect" : c.ec.message());
+      const auto remember = std::min<std::chrono::milliseconds>(cfg->retry.first, std::chrono::hours(1));
+      unreachable.mark(c.key, now_ms() + remember.count());
+      scheduler.connection_failed(c.dest);  // slow start: one connection fewer to this destination
+      co_return false;
+    }
+    unreachable.clear(c.key);  // it answers again
+    c.stream.socket().set_option(tcp::no_delay(true), c.ec);
+    c.fallback = c.plan.tls == delivery::TlsPolicy::Opportunistic && !c.plan.implicit_tls &&
+                 (plaintext_retry || tls_fallback.is_unreachable(c.key, now_ms()));
+    c.tls_info = c.fallback ? "fallback-after-handshake-failure" : "none";
+    co_return true;
+  }
+
+  // The TLS handshake (implicit TLS or after STARTTLS); false with `tls_problem`, `ec` or
+  // `timed_out` saying why when it did not complete.
+  awaitable<bool> handshake(Connection& c) {
+    const bool verify = c.plan.tls == delivery::TlsPolicy::Verify;
+    auto ctx = verify ? verify_context(c.plan.tls_ca_file) : tls_plain;
+    if (!ctx) {
+      c.tls_problem = "the route's tls_ca_file cannot be loaded";
+      co_return false;
+    }
+    c.stream.begin_tls(*ctx);
+    // Under Verify an identity is always checked: no name (an address literal without
+    // tls_name) means no connection, never "any certificate from a trusted CA".
+    if (!net::set_client_identity(c.stream.tls(), delivery::tls_identity(c.plan, c.target.host), verify)) {
+      c.tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
+      co_return false;
+    }
+    c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
+    if (c.ec) co_return false;
+    c.tls_info = c.stream.tls_summary();
+    co_return true;
+  }
+
+  smtp::ClientOptions client_options(Connection& c) {
+    smtp::ClientOptions options;
+    options.helo_name = deps.hostname;
+    options.tls = c.fallback ? smtp::ClientTlsPolicy::None : map_client_tls(c.plan.tls);
+    options.tls_active = c.plan.implicit_tls;
+    options.auth_user = c.plan.auth_user;
+    options.auth_password = c.plan.auth_password;
+    options.remote_host = c.target.host;
+    options.remote_ip = c.target.ip;
+    options.remote_port = c.plan.port;
+    options.clock = [] { return now_ms(); };
+    // The connection's current job: a reused connection carries the next message.
+    options.convert_8bit = [this, &c](std::string_view body) { return convert_8bit(c.job, c.target, body); };
+    return options;
+  }
+
+  // Drives the session until it closes: performs its actions, reuses the connection for the next
+  // message to the destination when one is done, and otherwise reads the server's replies.
+  awaitable<void> converse(Connection& c, smtp::ClientSession& session) {
+    std::string inbuf(16 * 1024, '\0');
+    for (;;) {
+      // Results of an action (tls_started, connection_lost) queue more actions: drain them all.
+      while (session.has_action())
+        for (auto& action : session.take_actions()) co_await perform(c, session, action);
+      if (session.closed() || !c.stream.is_open()) break;
+      if (session.idle() && c.job.unresolved.empty()) co_await next_message(c, session);
+      else co_await read_replies(c, session, inbuf);
+    }
+  }
+
+  awaitable<void> perform(Connection& c, smtp::ClientSession& session, smtp::ClientAction& action) {
+    if (auto* send = std::get_if<smtp::ClientSend>(&action)) {
+      co_await send_bytes(c, session, *send);
+    } else if (std::get_if<smtp::ClientStartTls>(&action)) {
+      co_await start_tls(c, session);
+    } else if (auto* done = std::get_if<smtp::ClientDone>(&action)) {
+      co_await session_done(c, *done);
+    } else if (std::get_if<smtp::ClientClose>(&action)) {
+      c.stream.close();
+    }
+  }
+
+  // A reused connection still before the reply to MAIL: a failure here means the remote had
+  // closed it while idle.
+  static bool at_pool_start(const Connection& c, const smtp::ClientSession& session) {
+    const auto phase = session.current_phase();
+    return c.reused && (phase == smtp::ClientPhase::Command || phase == smtp::ClientPhase::Mail);
+  }
+
+  awaitable<void> send_bytes(Connection& c, smtp::ClientSession& session, const smtp::ClientSend& send) {
+    const auto deadline = send.message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout;
+    c.ec = co_await c.stream.write(send.bytes, deadline);
+    if (c.ec && !c.timed_out() && at_pool_start(c, session)) c.pool_dead = true;
+    if (c.ec) session.connection_lost(c.timed_out() ? "timeout writing" : c.ec.message());
+  }
+
+  awaitable<void> start_tls(Connection& c, smtp::ClientSession& session) {
+    // Awaited into a named value: GCC 12 miscompiles this co_await inside an if condition.
+    const bool secured = co_await handshake(c);
+    if (secured) {
+      session.tls_started();
+      co_return;
+    }
+    if (c.plan.tls == delivery::TlsPolicy::Opportunistic) {
+      c.handshake_failed = true;
+      if (cfg->delivery.tls_fallback_memory.count() > 0)
+        tls_fallback.mark(c.key, now_ms() + cfg->delivery.tls_fallback_memory.count());
+    }
+    session.connection_lost("TLS handshake failed: " + (c.timed_out()           ? std::string("timeout")
+                                                        : !c.tls_problem.empty() ? c.tls_problem
+                                                                                 : c.ec.message()));
+  }
+
+  // The session's results for the current message: final ones are settled now; after a failure
+  // at session level they stay unresolved for the next target, with this connection's TLS (kept
+  // if no later host does better).
+  awaitable<void> session_done(Connection& c, smtp::ClientDone& done) {
+    delivery::RecipientAttempts final_results;
+    for (auto& r : done.results) {
+      c.job.unresolved.erase(r.index);
+      if (done.session_failure) {
+        c.job.unresolved[r.index] = r.attempt;
+        c.job.unresolved[r.index]->tls = c.tls_info;
+      } else {
+        final_results.push_back({r.index, r.attempt});
+      }
+    }
+    if (done.session_failure) {
+      c.session_failed = true;
+      if (c.reply_at_pool_start && !done.results.empty() && done.results.front().attempt.code == 421)
+        c.pool_dead = true;
+      if (!c.pool_dead && is_connection_trouble(done.results)) scheduler.connection_failed(c.dest);
+    }
+    if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, c.tls_info, done.remote_dsn);
+  }
+
+  // Reuses the connection for the next message to this destination (RSET between), waiting idle
+  // for one until idle_timeout; with none, the session ends (QUIT).
+  awaitable<void> next_message(Connection& c, smtp::ClientSession& session) {
+    std::optional<Job> next;
+    while (!next && !stopping) {
+      auto batch = scheduler.take_next_for(c.dest, now_ms());
+      if (!batch) break;
+      for (auto idx : batch->recipients) {
+        known.erase({batch->queue_id, idx});
+        in_flight.insert({batch->queue_id, idx});
+      }
+      next = co_await prepare(*batch);
+    }
+    if (!next && !stopping) next = co_await wait_idle(c.dest);
+    if (!next) {
+      session.finish();
+      co_return;
+    }
+    c.job = std::move(*next);
+    for (auto idx : c.job.recipients) c.job.unresolved[idx] = std::nullopt;
+    c.bodies = {c.job.body};
+    session.start_next(c.job.message.envelope, *c.job.body, c.job.recipients);
+    c.reused = true;
+  }
+
+  awaitable<void> read_replies(Connection& c, smtp::ClientSession& session, std::string& inbuf) {
+    std::size_t n = 0;
+    const auto deadline = timeout_for(session.current_phase());
+    std::tie(c.ec, n) = co_await c.stream.read_some(asio::buffer(inbuf), deadline);
+    if (c.ec || n == 0) {
+      if (!c.timed_out() && at_pool_start(c, session)) c.pool_dead = true;
+      session.connection_lost(c.timed_out() ? std::string("timeout waiting for ") +
+                                                smtp::to_string(session.current_phase())
+                                          : c.ec ? c.ec.message()
+                                                 : "connection closed");
+      co_return;
+    }
+    c.reply_at_pool_start = at_pool_start(c, session);
+    session.feed(std::string_view(inbuf.data(), n));
+  }
+
+  // The connection is closed. After a failure at session level the unresolved recipients go back
+  // to the caller for the next target (or, for a dead pooled connection, a new connection);
+  // otherwise what is left unresolved is settled with the last attempt made.
+  awaitable<std::optional<Job>> finish_connection(Connection& c) {
+    c.stream.close();
+    if (c.session_failed && !c.job.unresolved.empty()) {
+      c.job.retry_fresh = c.pool_dead;
+      co_return std::move(c.job);
+    }
+    if (!c.job.unresolved.empty()) {
+      delivery::RecipientAttempts rest(c.job.unresolved.begin(), c.job.unresolved.end());
+      c.job.unresolved.clear();
+      co_await settle(c.job, rest, c.dest, c.tls_info);
+    }
+    co_return std::nullopt;
+  }
+
+  // RFC 6152 §3: the server lacks 8BITMIME; convert the message's 8-bit text to quoted-printable
+  // (and renew our DKIM signature, which the new body breaks) rather than bounce it.
+  smtp::EightBitConversion convert_8bit(const Job& job, const delivery::Target& target,
+                                        std::string_view body) {
+    SevenBitResult r = convert_to_7bit(body, deps.dkim.get(), now_ms());
+    const std::string who =
+        job.message.id.str() + ": " + target.host + "[" + target.ip + "] does not support 8BITMIME: ";
+    if (!r.conversion.converted)
+      ops::log_info(who + "cannot convert the message to 7 bits (" + r.conversion.reason + ")");
+    else
+      ops::log_info(who + "converted 8-bit text to quoted-printable" + (r.resigned ? ", DKIM signature renewed" : ""));
+    if (!r.warning.empty()) ops::log_warning(job.message.id.str() + ": " + r.warning);
+    return std::move(r.conversion);
+  }
+
+  // Parks an idle connection until a batch for `dest` arrives or the idle timeout passes.
+  awaitable<std::optional<Job>> wait_idle(const std::string& dest) {
+    IdleConnection c(io);
+    idle[dest].push_back(&c);
+    c.timer.expires_after(cfg->delivery.idle_timeout);
+    co_await c.timer.async_wait(kNoThrow);
+    auto& q = idle[dest];
+    q.erase(std::remove(q.begin(), q.end(), &c), q.end());
+    if (q.empty()) idle.erase(dest);
+    if (!c.handoff) co_return std::nullopt;
+    co_return co_await prepare(*c.handoff);
+  }
+
+  // One settle transaction for these results and the reports they owe: the policy plans it,
+  // the reports are composed, the transaction is committed (retried while the queue cannot be
+  // written), then the plan's effects apply.
+  // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
+  awaitable<void> settle(Job& job, delivery::RecipientAttempts& results, std::string_view dest,
+                         std::string_view tls_info = {}, bool remote_dsn = false) {
+    const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty()};
+    const delivery::SettlePlan plan = delivery::plan_settle(
+        settle_message(job.message), {std::move(results), tls_info, remote_dsn}, now_ms(), retry, bounce, rand);
+    std::vector<std::string> report_log;
+    const queue::SettleRequest req = compose_settle(job, plan, report_log);
+    const Result<void> recorded = co_await commit_settle(job.message.id, req);
+    apply_settle(job, plan, req, report_log, static_cast<bool>(recorded), dest);
+  }
+
+  // The queue request for a plan: its results, and each planned report composed (RFC 3464) and
+  // enqueued in the same transaction, so a failure and its bounce are one state change.
+  queue::SettleRequest compose_settle(Job& job, const delivery::SettlePlan& plan,
+                                      std::vector<std::string>& report_log) {
+    queue::SettleRequest req;
+    req.now_ms = plan.now_ms;
+    for (const auto& r : plan.results)
+      req.results.push_back({job.message.id, r.index, r.attempt, r.next_attempt_ms});
+    for (const auto& report : plan.reports) {
+      std::optional<queue::NewMessage> m = compose_report(job, report, plan.now_ms, report_log);
+      if (!m) continue;  // nothing owed after all (NOTIFY, a "<>" sender)
+      req.enqueue.push_back(std::move(*m));
+      if (report.kind == delivery::ReportKind::Delay) {
+        req.mark_delay_warned.push_back(job.message.id);
+        job.message.delay_warning_sent_ms = plan.now_ms;  // one delay warning per message
+      }
+    }
+    report_log.insert(report_log.end(), plan.notes.begin(), plan.notes.end());
+    return req;
+  }
+
+  // One report as a message from <>, with its queue id allocated now; nullopt when none is owed.
+  std::optional<queue::NewMessage> compose_report(const Job& job, const delivery::ReportPlan& report, TimeMs now,
+                                                  std::vector<std::string>& report_log) {
+    const auto kind = dsn_kind(report.kind);
+    dsn::DsnInput in;
+    in.reporting_mta = deps.hostname;
+    in.envelope = &job.message.envelope;
+    in.original = *job.body;
+    in.original_queue_id = job.message.id.str();
+    in.kind = kind;
+    in.recipients = report_rows(report);
+    in.now_ms = now;
+    in.retry_until_ms = report.retry_until_ms;
+    const QueueId id = deps.store->allocate_id();
+    in.unique = id.str();
+    in.max_return_size = cfg->bounce.max_return_size;
+    in.postmaster_address = cfg->bounce.postmaster;
+    auto composed = dsn::compose(in);
+    if (!composed) return std::nullopt;
+    queue::NewMessage m;
+    m.id = id;
+    m.envelope = dsn::bounce_envelope(*composed, now);
+    m.body = std::move(composed->body);
+    m.envelope.size = m.body.size();
+    m.first_due_ms = now;
+    report_log.push_back(id.str() + ": " + (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) +
+                         " report for " + job.message.id.str() + " to <" + composed->recipient + ">");
+    return m;
+  }
+
+  // Commits the settle. Usually a failure is a full disk or map; the results must still be
+  // recorded (a recipient the remote accepted must not be tried again), so the same settle is
+  // retried with a backoff (1 s doubling to 10 s) while the recipients stay in flight. Only a
+  // shutdown ends the wait; then the lease stays in the queue and start-up recovery retries them
+  // at their lease time.
+  awaitable<Result<void>> commit_settle(const QueueId& id, const queue::SettleRequest& req) {
+    auto settle_op = [&req]() -> queue::CommitBatcher::Operation {
+      return [req](queue::WriteTxn& t) { return t.settle(req); };
+    };
+    queue::CommitBatcher::Operation first_try = settle_op();  // named: GCC 12 and co_await temporaries
+    auto rr = co_await commit(std::move(first_try));
+    if (rr) co_return rr;
+    ops::log_error(id.str() + ": cannot record delivery results: " + rr.error().message +
+              "; retrying until the queue can be written");
+    std::chrono::milliseconds backoff(1000);
+    int retries = 0;
+    while (!rr && !stopping) {
+      asio::steady_timer pause(io);
+      pause.expires_after(backoff);
+      co_await pause.async_wait(kNoThrow);
+      backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
+      queue::CommitBatcher::Operation again = settle_op();
+      rr = co_await commit(std::move(again));
+      ++retries;
+    }
+    if (rr) ops::log_info(id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
+    else ops::log_error(id.str() + ": delivery results not recorded before shutdown: the recipients are "
+                   "retried after the next start (their lease is in the queue)");
+    co_return rr;
+  }
+
+  // The plan's effects: the recipients leave the in-flight set and are logged whatever happened;
+  // only once recorded do metrics count them, deferred ones return to the scheduler and the
+  // reports are announced and scheduled.
+  void apply_settle(const Job& job, const delivery::SettlePlan& plan, const queue::SettleRequest& req,
+                    const std::vector<std::string>& report_log, bool recorded, std::string_view dest) {
+    const QueueId id = job.message.id;
+    for (const auto& r : plan.results) in_flight.erase({id.value, r.index});
+    for (const auto& line : plan.log_lines) ops::log_info(line);
+    if (!recorded) return;
+    for (const auto& event : plan.metrics) count(event);
+    if (!stopping)
+      for (const auto& s : plan.reschedules) add(id, s.index, job.message.envelope.recipients[s.index].address, s.due_ms);
+    // Slow start: a delivery shows the destination copes with this many connections, one more
+    // (the dispatcher is woken to open it now rather than at its next periodic turn).
+    if (plan.delivered_any && scheduler.delivered(dest)) poke();
+    for (const auto& line : report_log) ops::log_info(line);
+    stats.reports += req.enqueue.size();  // DSNs queued (metrics)
+    for (const auto& m : req.enqueue) message_queued(m.id);
+  }
+
+  // One settled recipient in the statistics and the metrics (failures by reply category).
+  void count(const delivery::MetricEvent& event) {
+    switch (event.kind) {
+      case delivery::SettleEvent::Delivered:
+        ++stats.delivered;
+        if (deps.on_delivered) deps.on_delivered(event.delay_seconds);
+        return;
+      case delivery::SettleEvent::Deferred: ++stats.deferred; break;
+      case delivery::SettleEvent::Expired: ++stats.expired; ++stats.bounced; break;
+      case delivery::SettleEvent::Bounced: ++stats.bounced; break;
+    }
+    if (deps.on_failed) deps.on_failed(event.kind != delivery::SettleEvent::Deferred, event.category);
+  }
+
+  void message_queued(QueueId id) {
+    if (stopping) return;
+    auto rec = deps.store->load(id);
+    if (!rec) return;
+    for (const auto& r : rec->recipients)
+      if (r.state == RecipientState::Pending && !r.leased)
+        add(id, r.index, rec->envelope.recipients[r.index].address, r.next_attempt_ms);
+    poke();
+  }
+
+  void maybe_stopped() {
+    if (stopping && active == 0 && on_stopped) {
+      auto done = std::move(on_stopped);
+      on_stopped = nullptr;
+      asio::post(io, std::move(done));
+    }
+  }
+};
+
+DeliveryAgent::DeliveryAgent(asio::io_context& io, DeliveryDeps deps)
+    : impl_(std::make_shared<Impl>(io, std::move(deps))) {}
+
+DeliveryAgent::~DeliveryAgent() = default;
+
+void DeliveryAgent::reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes) {
+  impl_->apply(config, std::move(routes));
+  impl_->local_addresses = net::interface_addresses();  // addresses come and go (DHCP, new interfaces)
+  impl_->poke();  // a shorter retry or a new route may make work due now
+}
+
+void DeliveryAgent::set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim) {
+  impl_->deps.dkim = std::move(dkim);
+}
+
+Result<void> DeliveryAgent::start() {
+  impl_->resync();
+  impl_->last_resync = now_ms();
+  ops::log_info("delivery: " + std::to_string(impl_->known.size()) + " recipients scheduled");
+  asio::co_spawn(impl_->io, impl_->dispatch_loop(), asio::detached);
+  asio::co_spawn(impl_->io, impl_->sweep_loop(), asio::detached);
+  return {};
+}
+
+void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
+
+void DeliveryAgent::queue_changed() {
+  impl_->last_resync = 0;  // the dispatcher re-syncs on its next turn
+  impl_->unreachable.clear_all();  // the operator asks for attempts now, dead hosts included
+  impl_->tls_fallback.clear_all();  // and with TLS again where a handshake once failed
+  impl_->poke();
+}
+
+void DeliveryAgent::stop(std::chrono::milliseconds grace, std::function<void()> done) {
+  auto impl = impl_;
+  impl->stopping = true;
+  impl->wake.cancel();
+  impl->sweep_timer.cancel();
+  for (auto& [dest, q] : impl->idle)
+    for (auto* c : q) c->timer.cancel();
+  impl->on_stopped = std::move(done);
+  impl->maybe_stopped();
+  auto timer = std::make_shared<asio::steady_timer>(impl->io, grace);
+  timer->async_wait([impl, timer](boost::system::error_code) {
+    if (impl->on_stopped) {
+      ops::log_warning("delivery: " + std::to_string(impl->active) +
+                  " deliveries still running after the grace period; their leases make them retry after restart");
+      auto done = std::move(impl->on_stopped);
+      impl->on_stopped = nullptr;
+      done();
+    }
+  });
+}
+
+DeliveryStats DeliveryAgent::stats() const { return impl_->stats; }
+
+}  // namespace ferry::outbound

@@ -1,0 +1,81 @@
+// DeliveryAgent: drains the queue to the recipients' MX hosts (or routes), retries transient
+// failures on the RetrySchedule, expires recipients at max age, and settles every result.
+// Contract: an attempt is leased (recorded) in the queue before it is made; results are settled
+// in one queue transaction per ClientDone; a permanent failure and its RFC 3464 bounce (and any
+// delay warning or success report) are written in that same transaction.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ferry/Result.hpp"
+#include "mta/config/Config.hpp"
+#include "mta/delivery/RoutePlan.hpp"
+#include "mta/dkim/DkimSigner.hpp"
+#include "mta/net/Resolver.hpp"
+#include "queue/CommitBatcher.hpp"
+#include "queue/QueueStore.hpp"
+
+namespace ferry::outbound {
+
+struct DeliveryDeps {
+  const config::Config* config = nullptr;
+  std::vector<delivery::RouteRule> routes;  // route_rules(*config): passwords already read
+  std::string hostname;
+  queue::QueueStore* store = nullptr;
+  queue::CommitBatcher* batcher = nullptr;
+  std::shared_ptr<net::Resolver> resolver;
+  std::vector<std::pair<std::string, std::uint16_t>> own_listeners;  // ip, port (mail loops)
+  // Our [[dkim]] signer: a message converted to 7 bits for a server without 8BITMIME is signed
+  // again when it carries our signature. Null = none.
+  std::shared_ptr<const dkim::DkimSigner> dkim;
+  std::function<void(double delay_seconds)> on_delivered;  // per delivered recipient (metrics)
+  // Per deferred or bounced (incl. expired) recipient, with the reply's category (metrics).
+  std::function<void(bool bounced, std::string_view category)> on_failed;
+};
+
+struct DeliveryStats {
+  std::uint64_t delivered = 0;
+  std::uint64_t deferred = 0;
+  std::uint64_t bounced = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t connections = 0;
+  std::uint64_t active_connections = 0;
+  std::uint64_t reports = 0;  // DSNs (failure, delay, success reports) queued
+};
+
+class DeliveryAgent {
+ public:
+  DeliveryAgent(boost::asio::io_context& io, DeliveryDeps deps);
+  ~DeliveryAgent();
+
+  // Loads every due recipient from the queue into the scheduler and starts dispatching.
+  Result<void> start();
+  // A message was just committed: its recipients are due now.
+  void message_queued(QueueId id);
+  // The queue was changed by another process (`ferry queue flush/hold/release/delete`): re-read
+  // the due index now instead of at the next periodic re-sync.
+  void queue_changed();
+  // SIGHUP: from now on use this configuration (it must outlive the agent) and these routes:
+  // retry schedule, routes, delivery port, timeouts, connection limits and [bounce] settings;
+  // the interface addresses (mail loops) are read again too.
+  void reconfigure(const config::Config* config, std::vector<delivery::RouteRule> routes);
+  // SIGHUP: the [[dkim]] keys as reloaded (for re-signing converted messages).
+  void set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim);
+  // Stops taking new work; in-flight deliveries finish (bounded by `grace`), then `done` runs.
+  void stop(std::chrono::milliseconds grace, std::function<void()> done);
+  DeliveryStats stats() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace ferry::outbound

@@ -1,0 +1,117 @@
+// Resolver against a real DNS server (dnsmasq) on loopback: MX, implicit MX (NODATA),
+// null MX, NXDOMAIN, A/AAAA, temporary failure (no server answering), caching.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "mta/net/Resolver.hpp"
+#include "support/DnsServer.hpp"
+
+namespace ferry::net {
+namespace {
+
+class ResolverTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dns_ = new test::DnsServer({
+        "--mx-host=example.test,mx1.example.test,10",
+        "--mx-host=example.test,mx2.example.test,20",
+        "--host-record=mx1.example.test,127.0.0.2",
+        "--host-record=mx2.example.test,127.0.0.3,::1",
+        "--host-record=nomx.test,127.0.0.4",
+        "--dns-rr=nullmx.test,15,000000",
+    });
+  }
+  static void TearDownTestSuite() { delete dns_; }
+
+  std::shared_ptr<Resolver> make(std::vector<std::string> servers) {
+    ResolverOptions o;
+    o.servers = std::move(servers);
+    o.timeout = std::chrono::milliseconds(300);
+    o.tries = 1;
+    auto r = Resolver::create(io_.get_executor(), o);
+    EXPECT_TRUE(r.ok());
+    return *r;
+  }
+  MxAnswer mx(Resolver& r, const std::string& domain) {
+    std::optional<MxAnswer> out;
+    r.lookup_mx(domain, [&](MxAnswer a) { out = std::move(a); });
+    io_.restart();
+    while (!out && io_.run_one_for(std::chrono::seconds(5))) {}
+    EXPECT_TRUE(out.has_value());
+    return out.value_or(MxAnswer{});
+  }
+  AddressAnswer addr(Resolver& r, const std::string& host) {
+    std::optional<AddressAnswer> out;
+    r.lookup_addresses(host, [&](AddressAnswer a) { out = std::move(a); });
+    io_.restart();
+    while (!out && io_.run_one_for(std::chrono::seconds(5))) {}
+    EXPECT_TRUE(out.has_value());
+    return out.value_or(AddressAnswer{});
+  }
+
+  static test::DnsServer* dns_;
+  boost::asio::io_context io_;
+};
+test::DnsServer* ResolverTest::dns_ = nullptr;
+
+TEST_F(ResolverTest, MxRecordsWithPreferences) {
+  auto r = make({dns_->address()});
+  auto a = mx(*r, "example.test");
+  ASSERT_EQ(a.status, DnsStatus::Ok) << a.error;
+  ASSERT_EQ(a.records.size(), 2u);
+  std::sort(a.records.begin(), a.records.end(), [](auto& x, auto& y) { return x.preference < y.preference; });
+  EXPECT_EQ(a.records[0].host, "mx1.example.test");
+  EXPECT_EQ(a.records[0].preference, 10);
+  EXPECT_EQ(a.records[1].host, "mx2.example.test");
+}
+
+TEST_F(ResolverTest, NoMxIsNoData) {
+  auto r = make({dns_->address()});
+  EXPECT_EQ(mx(*r, "nomx.test").status, DnsStatus::NoData);
+}
+
+TEST_F(ResolverTest, UnknownNameIsNxDomain) {
+  auto r = make({dns_->address()});
+  EXPECT_EQ(mx(*r, "nowhere.test").status, DnsStatus::NxDomain);
+  EXPECT_EQ(addr(*r, "nowhere.test").status, DnsStatus::NxDomain);
+}
+
+TEST_F(ResolverTest, NullMxIsOneRecordWithEmptyHost) {
+  auto r = make({dns_->address()});
+  auto a = mx(*r, "nullmx.test");
+  ASSERT_EQ(a.status, DnsStatus::Ok) << a.error;
+  ASSERT_EQ(a.records.size(), 1u);
+  EXPECT_EQ(a.records[0].host, "");
+  EXPECT_EQ(a.records[0].preference, 0);
+}
+
+TEST_F(ResolverTest, AddressesIpv6ThenIpv4) {
+  auto r = make({dns_->address()});
+  auto a = addr(*r, "mx2.example.test");
+  ASSERT_EQ(a.status, DnsStatus::Ok) << a.error;
+  ASSERT_EQ(a.addresses.size(), 2u);
+  EXPECT_EQ(a.addresses[0], "::1");
+  EXPECT_EQ(a.addresses[1], "127.0.0.3");
+  EXPECT_EQ(addr(*r, "mx1.example.test").addresses, std::vector<std::string>{"127.0.0.2"});
+}
+
+TEST_F(ResolverTest, SilentServerIsTemporaryFailure) {
+  // A UDP port with nobody answering: c-ares times out; that is a temporary failure.
+  auto r = make({"127.0.0.1:9"});
+  auto a = mx(*r, "example.test");
+  EXPECT_EQ(a.status, DnsStatus::TempFail);
+  EXPECT_FALSE(a.error.empty());
+}
+
+TEST_F(ResolverTest, AnswersAreCached) {
+  auto r = make({dns_->address()});
+  ASSERT_EQ(mx(*r, "example.test").status, DnsStatus::Ok);
+  // The cached answer completes synchronously, without running the event loop.
+  bool called = false;
+  r->lookup_mx("EXAMPLE.test.", [&](MxAnswer a) { called = a.status == DnsStatus::Ok; });
+  EXPECT_TRUE(called);
+}
+
+}  // namespace
+}  // namespace ferry::net
