@@ -181,6 +181,8 @@ std::string encode_recipient(const RecipientRecord& rec) {
   w.u32(rec.interrupted);
   w.i64(rec.next_attempt_ms);
   w.i64(rec.first_attempt_ms);
+  // "Not tried yet" is the presence byte 0, never a zeroed Attempt: every layout since version 1
+  // writes it, so an attempt made at time 0 is still an attempt and old records read the same.
   w.u8(rec.last ? 1 : 0);
   if (rec.last) put_attempt(w, *rec.last);
   w.varint(rec.history.size());

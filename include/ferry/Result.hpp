@@ -1,5 +1,5 @@
-// Result<T>: a value or an Error, for module boundaries (errors are values there).
-// Contract: errors are values; a Result is checked before its value is read (asserted).
+// Result<T, E>: a value or an error (Error unless a module names its own), for module boundaries.
+// Contract: errors are values; a Result is checked before its value or error is read (asserted).
 #pragma once
 
 #include <cassert>
@@ -49,11 +49,14 @@ inline const char* to_string(ErrorKind kind) noexcept {
   return "unknown";
 }
 
-template <typename T>
+// The one error shape of the code base. E is Error for the queue, I/O and start-up paths; a module
+// whose callers branch on richer detail names its own (config::ConfigError with file:line:col,
+// delivery::NetworkError classified into an Attempt). T and E must be distinct types.
+template <typename T, typename E = Error>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
+  Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
@@ -66,24 +69,27 @@ class [[nodiscard]] Result {
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const Error& error() const { assert(!ok()); return std::get<1>(v_); }
+  const E& error() const& { assert(!ok()); return std::get<1>(v_); }
+  E&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
 
  private:
-  std::variant<T, Error> v_;
+  std::variant<T, E> v_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
+// Success carries nothing; E must be default-constructible (the unused slot on success).
+template <typename E>
+class [[nodiscard]] Result<void, E> {
  public:
   Result() = default;
-  Result(Error error) : error_(std::move(error)), ok_(false) {}
+  Result(E error) : error_(std::move(error)), ok_(false) {}
 
   bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
-  const Error& error() const { assert(!ok_); return error_; }
+  const E& error() const& { assert(!ok_); return error_; }
+  E&& error() && { assert(!ok_); return std::move(error_); }
 
  private:
-  Error error_;
+  E error_{};
   bool ok_ = true;
 };
 

@@ -56,21 +56,21 @@ int cmd_check_config(const Args& args) {
   }
 
   auto loaded = config::load_config(file);
-  if (const auto* err = std::get_if<config::ConfigError>(&loaded)) {
-    std::fprintf(stderr, "ferry: configuration error: %s\n", err->str().c_str());
+  if (!loaded) {
+    std::fprintf(stderr, "ferry: configuration error: %s\n", loaded.error().str().c_str());
     return kExitConfig;
   }
   // [[dkim]] keys are files: load and test-sign them as `ferry serve` will.
-  if (auto e = check_dkim_keys(std::get<config::Config>(loaded)); !e.empty()) {
+  if (auto e = check_dkim_keys(*loaded); !e.empty()) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", e.c_str());
     return kExitConfig;
   }
   // [[route]] auth_password_file: read as the daemon reads it (an unreadable one refuses start-up).
-  if (auto routes = policy::route_rules(std::get<config::Config>(loaded), net::check_ca_file); !routes) {
+  if (auto routes = policy::route_rules(*loaded, net::check_ca_file); !routes) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", routes.error().message.c_str());
     return kExitConfig;
   }
-  const std::string text = config::render(std::get<config::Config>(loaded));
+  const std::string text = config::render(*loaded);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;
 }

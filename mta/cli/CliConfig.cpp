@@ -30,11 +30,11 @@ int parse_common_options(const Args& in, CommonOptions& common, Args& rest) {
 
 std::optional<config::Config> load_cli_config(const CommonOptions& common) {
   auto loaded = config::load_config(common.config_path);
-  if (auto* err = std::get_if<config::ConfigError>(&loaded)) {
-    std::fprintf(stderr, "ferry: configuration error: %s\n", err->str().c_str());
+  if (!loaded) {
+    std::fprintf(stderr, "ferry: configuration error: %s\n", loaded.error().str().c_str());
     return std::nullopt;
   }
-  return std::get<config::Config>(std::move(loaded));
+  return std::move(loaded).value();
 }
 
 queue::QueueOptions queue_options(const config::Config& config) {

@@ -545,7 +545,7 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
   policy.client_hostname = "localhost";
   policy.client_may_relay = true;
   smtp::SessionHooks hooks;
-  hooks.next_queue_id = [&] { return store.allocate_id().str(); };
+  hooks.next_queue_id = [&] { return store.allocate_id(); };
   hooks.now = [] { return wall_now(); };
   hooks.decide_recipient = [&](std::string_view address, bool authenticated) {
     return relay.decide(address, true, authenticated);
@@ -559,12 +559,11 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
       if (auto* reply = std::get_if<smtp::SendReply>(&action)) {
         std::fwrite(reply->text.data(), 1, reply->text.size(), stdout);
       } else if (auto* commit = std::get_if<smtp::CommitMessage>(&action)) {
-        const queue::NewMessage m =
-            inbound::to_queue_record(QueueId::parse(commit->queue_id).value_or(QueueId{}),
-                                    std::move(commit->envelope), std::move(commit->body), now_ms());
+        const queue::NewMessage m = inbound::to_queue_record(commit->queue_id, std::move(commit->envelope),
+                                                             std::move(commit->body), now_ms());
         auto r = store.enqueue(m);
         if (r) queued = true;
-        else say(commit->queue_id + ": cannot queue the message: " + r.error().message);
+        else say(commit->queue_id.str() + ": cannot queue the message: " + r.error().message);
         session.commit_result(r);
       }
     }
@@ -584,14 +583,14 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
 
 int cmd_sendmail(const Args& args, bool as_mailq) {
   auto parsed = parse_sendmail_args(args, as_mailq);
-  if (auto* err = std::get_if<std::string>(&parsed)) {
-    say(*err);
+  if (!parsed) {
+    say(parsed.error());
     std::fputs("usage: sendmail [-t] [-i] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [-C config] [-v] "
                "[recipient ...]\n       sendmail -bs | -bp | -q\n",
                stderr);
     return kExitUsage;
   }
-  const SendmailOptions& o = std::get<SendmailOptions>(parsed);
+  const SendmailOptions& o = *parsed;
   if (o.verbose)
     for (const auto& ign : o.ignored) say("ignoring option " + ign);
   if (o.mode == SendmailMode::Aliases) {

@@ -164,8 +164,8 @@ Outcome switch_flag(SendmailOptions& o, const std::string& a, ArgCursor& cur) {
 
 }  // namespace
 
-std::variant<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args,
-                                                               bool as_mailq) {
+Result<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args,
+                                                        bool as_mailq) {
   SendmailOptions o;
   if (as_mailq) o.mode = SendmailMode::List;
   ArgCursor cur{args};

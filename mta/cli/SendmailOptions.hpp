@@ -6,10 +6,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "ferry/Envelope.hpp"
+#include "ferry/Result.hpp"
 
 namespace ferry::cli {
 
@@ -38,7 +38,8 @@ struct SendmailOptions {
 
 // `args` excludes the program name. `as_mailq`: invoked as mailq (same as -bp).
 // Returns the options or the usage error text.
-std::variant<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args, bool as_mailq = false);
+Result<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args,
+                                                        bool as_mailq = false);
 
 // "never" or a comma list of success, failure, delay (case-insensitive); nullopt if invalid.
 std::optional<std::uint8_t> parse_notify_list(const std::string& text);

@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "ferry/Result.hpp"
 #include "ferry/text/Cidr.hpp"
 
 namespace ferry::config {
@@ -242,9 +242,9 @@ struct ConfigError {
 
 // The embedded default overlaid by the file at `path` (if any). Keys in the file override the
 // default one by one; arrays (including [[listen]], [[route]] and [[dkim]]) replace the default array.
-std::variant<Config, ConfigError> load_config(const std::optional<std::string>& path);
+Result<Config, ConfigError> load_config(const std::optional<std::string>& path);
 // Same, with the file's contents given; `file_name` is used in errors.
-std::variant<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name);
+Result<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name);
 
 // The effective configuration as TOML that load_config_text accepts and maps back to `cfg`.
 std::string render(const Config& cfg);

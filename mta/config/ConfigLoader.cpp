@@ -289,8 +289,8 @@ class Loader {
   std::vector<Cidr> cidrs(const toml::node& n, const std::string& p) const {
     return list<Cidr>(n, p, [&](const toml::node& e, const std::string& ep) {
       auto r = detail::parse_cidr_checked(str(e, ep));
-      if (auto* err = std::get_if<std::string>(&r)) fail(e, ep, *err);
-      return std::get<Cidr>(r);
+      if (!r) fail(e, ep, r.error());
+      return *r;
     });
   }
   std::vector<std::string> domains(const toml::node& n, const std::string& p) const {
@@ -299,8 +299,8 @@ class Loader {
   SocketAddress socket_address(const toml::node& n, const std::string& p, std::optional<std::uint16_t> dflt,
                                bool allow_port_zero = false) const {
     auto r = detail::parse_socket_address(str(n, p), dflt, allow_port_zero);
-    if (auto* err = std::get_if<std::string>(&r)) fail(n, p, *err);
-    return std::get<SocketAddress>(r);
+    if (!r) fail(n, p, r.error());
+    return *r;
   }
 
   // ---- sections -------------------------------------------------------------------------
@@ -576,8 +576,8 @@ class Loader {
     }
     if (s.front() == '[') {
       auto parsed = detail::parse_socket_address(s, std::uint16_t{0});
-      if (auto* err = std::get_if<std::string>(&parsed)) fail(n, p, *err);
-      const auto& sa = std::get<SocketAddress>(parsed);
+      if (!parsed) fail(n, p, parsed.error());
+      const auto& sa = *parsed;
       r.host = sa.ip;
       r.host_is_literal = true;
       return sa.port ? std::optional<std::uint16_t>(sa.port) : std::nullopt;
@@ -711,7 +711,7 @@ class Loader {
   std::uint64_t seq_ = 0;
 };
 
-std::variant<Config, ConfigError> load_layers(std::optional<std::pair<std::string_view, std::string_view>> file) {
+Result<Config, ConfigError> load_layers(std::optional<std::pair<std::string_view, std::string_view>> file) {
   Config cfg;
   Loader loader(cfg);
   try {
@@ -726,11 +726,11 @@ std::variant<Config, ConfigError> load_layers(std::optional<std::pair<std::strin
 
 }  // namespace
 
-std::variant<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name) {
+Result<Config, ConfigError> load_config_text(std::string_view text, std::string_view file_name) {
   return load_layers(std::pair{text, file_name});
 }
 
-std::variant<Config, ConfigError> load_config(const std::optional<std::string>& path) {
+Result<Config, ConfigError> load_config(const std::optional<std::string>& path) {
   if (!path) return load_layers(std::nullopt);
   std::FILE* f = std::fopen(path->c_str(), "rb");
   if (!f) return ConfigError{*path, 0, 0, {}, std::string("cannot open: ") + std::strerror(errno)};

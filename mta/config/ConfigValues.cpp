@@ -127,7 +127,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 
 std::optional<Cidr> parse_cidr(std::string_view text) {
   auto r = detail::parse_cidr_checked(text);
-  if (auto* c = std::get_if<Cidr>(&r)) return *c;
+  if (r) return *r;
   return std::nullopt;
 }
 
@@ -149,9 +149,9 @@ std::optional<std::string> canonical_ip(std::string_view text) {
   return text.find(':') != std::string_view::npos ? ip->str_v6() : ip->str();
 }
 
-std::variant<SocketAddress, std::string> parse_socket_address(std::string_view text,
-                                                              std::optional<std::uint16_t> default_port,
-                                                              bool allow_port_zero) {
+Result<SocketAddress, std::string> parse_socket_address(std::string_view text,
+                                                        std::optional<std::uint16_t> default_port,
+                                                        bool allow_port_zero) {
   std::string_view host = text;
   std::optional<std::string_view> port_text;
   if (!text.empty() && text.front() == '[') {
@@ -185,7 +185,7 @@ std::variant<SocketAddress, std::string> parse_socket_address(std::string_view t
   return out;
 }
 
-std::variant<Cidr, std::string> parse_cidr_checked(std::string_view text) {
+Result<Cidr, std::string> parse_cidr_checked(std::string_view text) {
   const auto slash = text.find('/');
   const std::string_view addr = text.substr(0, slash);
   auto ip = text::IpAddress::parse(addr);

@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "mta/config/Config.hpp"
 
@@ -20,12 +19,12 @@ std::optional<std::string> canonical_ip(std::string_view text);
 // "ip", "ip:port", "[ipv6]", "[ipv6]:port" or a bare IPv6 literal. A missing port takes
 // `default_port`, or is an error when that is nullopt. Port 0 ("any free port", for tests) is
 // accepted only with `allow_port_zero`. Returns the value or an error message.
-std::variant<SocketAddress, std::string> parse_socket_address(std::string_view text,
-                                                              std::optional<std::uint16_t> default_port,
-                                                              bool allow_port_zero = false);
+Result<SocketAddress, std::string> parse_socket_address(std::string_view text,
+                                                        std::optional<std::uint16_t> default_port,
+                                                        bool allow_port_zero = false);
 
 // A CIDR or an error message (bad syntax, prefix out of range, host bits set).
-std::variant<Cidr, std::string> parse_cidr_checked(std::string_view text);
+Result<Cidr, std::string> parse_cidr_checked(std::string_view text);
 
 // RFC 1035 §2.3.1 host name (letters, digits, hyphens; labels of 1..63; at most 253 in all).
 bool is_domain(std::string_view text);

@@ -365,7 +365,7 @@ class Daemon {
     deps.dkim = runtime_->dkim;
     deps.queue_has_space = [this] { return space_.accepting(SteadyClock::now()); };
     deps.on_refused = [this](std::string_view line) { metrics_.count_rejection(line); };
-    deps.on_queued = [this](const std::string& id) { message_queued(id); };
+    deps.on_queued = [this](QueueId id) { message_queued(id); };
     deps.inherited_sockets = adopted_.listeners;
     server_ = std::make_unique<inbound::SmtpServer>(io_, deps);
     if (auto started = server_->start(); !started) {
@@ -420,7 +420,7 @@ class Daemon {
     maildrop_ = std::make_unique<inbound::MaildropImport>(inbound::MaildropDeps{
         config::effective_maildrop(*current_), hostname_, [this]() -> const config::Config& { return *current_; },
         [this] { return dkim_now_; }, store_, batcher_.get(), io_.get_executor(),
-        [this](const std::string& id) { message_queued(id); }});
+        [this](QueueId id) { message_queued(id); }});
     control_ = std::make_unique<ops::ControlSocket>(io_, [this] { queue_changed("control socket"); });
     if (auto c = control_->start(current_->queue.path); !c)
       ops::log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
@@ -462,8 +462,8 @@ class Daemon {
     }
   }
 
-  void message_queued(const std::string& id) {
-    if (agent_) agent_->message_queued(QueueId::parse(id).value_or(QueueId{}));
+  void message_queued(QueueId id) {
+    if (agent_) agent_->message_queued(id);
   }
 
   // Pick a change to the queue up at once, as Postfix's qmgr does on its fifo.
@@ -500,8 +500,8 @@ class Daemon {
   void reload() {
     ops::systemd::notify_reloading();
     auto loaded = config::load_config(config_path_);
-    if (auto* err = std::get_if<config::ConfigError>(&loaded)) return reload_refused("configuration error: " + err->str(), "configuration error");
-    config::Config next = std::get<config::Config>(std::move(loaded));
+    if (!loaded) return reload_refused("configuration error: " + loaded.error().str(), "configuration error");
+    config::Config next = std::move(loaded).value();
     keep_restart_only_keys(next, *current_);
     auto rt = load_runtime(next, hostname_);
     if (!rt) return reload_refused(rt.error().message, rt.error().message);

@@ -30,11 +30,10 @@ bool AddressLookups::done() const {
   const std::size_t n = answered_prefix();
   if (n == answers_.size()) return true;
   auto planned = targets();
-  const auto* list = std::get_if<std::vector<Target>>(&planned);
-  return list && list->size() >= options_.max_addresses;
+  return planned && planned->size() >= options_.max_addresses;
 }
 
-PlanResult<std::vector<Target>> AddressLookups::targets() const {
+Result<std::vector<Target>, NetworkError> AddressLookups::targets() const {
   const std::size_t n = answered_prefix();
   std::vector<HostAddresses> known;
   for (std::size_t i = 0; i < n; ++i) known.push_back(*answers_[i]);

@@ -28,7 +28,7 @@ class AddressLookups {
   // unanswered lookups of less preferred hosts do not hold it).
   bool done() const;
   // plan_targets() over the leading hosts that answered (all hosts once all answered).
-  PlanResult<std::vector<Target>> targets() const;
+  Result<std::vector<Target>, NetworkError> targets() const;
 
  private:
   std::size_t answered_prefix() const;

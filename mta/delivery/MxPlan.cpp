@@ -19,8 +19,9 @@ std::string normalize_host(std::string_view host) {
   return text::to_lower(host);
 }
 
-PlanResult<std::vector<MxHost>> plan_mx_hosts(std::string_view domain, const MxAnswer& answer,
-                                              const MxPlanOptions& options, const RandomSource& rand) {
+Result<std::vector<MxHost>, NetworkError> plan_mx_hosts(std::string_view domain, const MxAnswer& answer,
+                                                        const MxPlanOptions& options,
+                                                        const RandomSource& rand) {
   const std::string name = normalize_host(domain);
   switch (answer.status) {
     case DnsStatus::NxDomain: return err(NetworkErrorKind::DnsNxDomain, name);
@@ -72,9 +73,9 @@ PlanResult<std::vector<MxHost>> plan_mx_hosts(std::string_view domain, const MxA
   return hosts;
 }
 
-PlanResult<std::vector<Target>> plan_targets(std::span<const MxHost> hosts,
-                                             std::span<const HostAddresses> addresses,
-                                             const MxPlanOptions& options) {
+Result<std::vector<Target>, NetworkError> plan_targets(std::span<const MxHost> hosts,
+                                                       std::span<const HostAddresses> addresses,
+                                                       const MxPlanOptions& options) {
   std::vector<Target> out;
   std::unordered_set<std::string> seen;
   bool temporary = false;
@@ -118,15 +119,15 @@ PlanResult<std::vector<Target>> plan_targets(std::span<const MxHost> hosts,
   return out;
 }
 
-PlanResult<std::vector<Target>> plan_mx(std::string_view domain, const MxAnswer& answer,
-                                        std::span<const HostAddresses> addresses,
-                                        const MxPlanOptions& options, const RandomSource& rand) {
+Result<std::vector<Target>, NetworkError> plan_mx(std::string_view domain, const MxAnswer& answer,
+                                                  std::span<const HostAddresses> addresses,
+                                                  const MxPlanOptions& options, const RandomSource& rand) {
   auto hosts = plan_mx_hosts(domain, answer, options, rand);
-  if (auto* e = std::get_if<NetworkError>(&hosts)) return *e;
-  return plan_targets(std::get<std::vector<MxHost>>(hosts), addresses, options);
+  if (!hosts) return hosts.error();
+  return plan_targets(*hosts, addresses, options);
 }
 
-PlanResult<std::vector<Target>> plan_literal(std::string_view domain) {
+Result<std::vector<Target>, NetworkError> plan_literal(std::string_view domain) {
   auto ip = parse_address_literal(domain);
   if (!ip) return err(NetworkErrorKind::BadAddressLiteral, std::string(domain));
   return std::vector<Target>{Target{std::string(domain), ip->str(), 0}};

@@ -7,9 +7,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
+#include "ferry/Result.hpp"
 #include "mta/delivery/AddressLiteral.hpp"
 #include "mta/delivery/Random.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
@@ -65,9 +65,6 @@ struct Target {
   std::uint16_t preference = 0;
 };
 
-template <typename T>
-using PlanResult = std::variant<T, NetworkError>;
-
 // Step 1: the MX answer for `domain` → the ordered hosts whose A/AAAA the daemon then resolves.
 //  - NXDOMAIN → DnsNxDomain (permanent 5.1.2, §5.1); TempFail → DnsTemporary (transient 4.4.3;
 //    §5.1 forbids falling back to A/AAAA).
@@ -77,26 +74,27 @@ using PlanResult = std::variant<T, NetworkError>;
 //  - ascending preference; equal preferences shuffled with `rand` (§5.1 MUST randomise).
 //  - if one of options.own_hostnames is an MX, every record with preference >= ours is dropped;
 //    none left → MailLoop (permanent 5.4.6, §5.1 loop prevention).
-PlanResult<std::vector<MxHost>> plan_mx_hosts(std::string_view domain, const MxAnswer& answer,
-                                              const MxPlanOptions& options, const RandomSource& rand);
+Result<std::vector<MxHost>, NetworkError> plan_mx_hosts(std::string_view domain, const MxAnswer& answer,
+                                                        const MxPlanOptions& options,
+                                                        const RandomSource& rand);
 
 // Step 2: the hosts (in step-1 order) and their resolved addresses → targets. Addresses of one
 // host keep resolver order within a family; families are merged per options.preference;
 // duplicates are dropped; at most options.max_addresses targets. No target at all → DnsTemporary
 // when some lookup failed temporarily (retry later), else NoUsableMx (permanent 5.4.4).
 // `addresses` may be in any order; hosts missing from it count as not resolved (NoData).
-PlanResult<std::vector<Target>> plan_targets(std::span<const MxHost> hosts,
-                                             std::span<const HostAddresses> addresses,
-                                             const MxPlanOptions& options);
+Result<std::vector<Target>, NetworkError> plan_targets(std::span<const MxHost> hosts,
+                                                       std::span<const HostAddresses> addresses,
+                                                       const MxPlanOptions& options);
 
 // Both steps at once, when the daemon resolved every MX host up front.
-PlanResult<std::vector<Target>> plan_mx(std::string_view domain, const MxAnswer& answer,
-                                        std::span<const HostAddresses> addresses,
-                                        const MxPlanOptions& options, const RandomSource& rand);
+Result<std::vector<Target>, NetworkError> plan_mx(std::string_view domain, const MxAnswer& answer,
+                                                  std::span<const HostAddresses> addresses,
+                                                  const MxPlanOptions& options, const RandomSource& rand);
 
 // An address-literal recipient domain ("[192.0.2.1]", "[IPv6:2001:db8::1]") → that one target,
 // no DNS (RFC 5321 §4.1.3, §5.1); a malformed literal → BadAddressLiteral (permanent 5.1.2).
-PlanResult<std::vector<Target>> plan_literal(std::string_view domain);
+Result<std::vector<Target>, NetworkError> plan_literal(std::string_view domain);
 
 // One of our own listening sockets. An unspecified address (0.0.0.0, ::) listens on every local
 // address: it matches loopback targets and any of `local_addresses` passed to is_own_listener.

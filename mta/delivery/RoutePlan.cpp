@@ -94,9 +94,9 @@ std::string destination_key(std::string_view recipient_domain, const RouteRule* 
   return normalize_host(recipient_domain);
 }
 
-std::variant<RoutePlan, NetworkError> plan_route(std::string_view recipient_domain,
-                                                 std::span<const RouteRule> rules,
-                                                 const RouteDefaults& defaults) {
+Result<RoutePlan, NetworkError> plan_route(std::string_view recipient_domain,
+                                           std::span<const RouteRule> rules,
+                                           const RouteDefaults& defaults) {
   RoutePlan plan;
   plan.port = defaults.port;
   plan.tls = defaults.tls;

@@ -8,8 +8,8 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <variant>
 
+#include "ferry/Result.hpp"
 #include "mta/delivery/AddressLiteral.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
 
@@ -88,9 +88,9 @@ std::string destination_key(std::string_view recipient_domain, const RouteRule* 
 
 // Route → literal → MX, in that order. Errors: a malformed literal recipient domain →
 // BadAddressLiteral (permanent 5.1.2); a malformed route host → ConfigError (transient 4.3.5).
-std::variant<RoutePlan, NetworkError> plan_route(std::string_view recipient_domain,
-                                                 std::span<const RouteRule> rules,
-                                                 const RouteDefaults& defaults = {});
+Result<RoutePlan, NetworkError> plan_route(std::string_view recipient_domain,
+                                           std::span<const RouteRule> rules,
+                                           const RouteDefaults& defaults = {});
 
 // The domain part of an address ("user@Example.ORG" → "Example.ORG"; the last '@' counts, as
 // local-parts may be quoted and contain '@'). Empty when there is no '@'.

@@ -113,8 +113,8 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
   for (auto& [index, attempt] : results.results) {
     SettledRecipient r;
     r.index = index;
-    r.attempt = std::move(attempt);
-    if (r.attempt.time_ms == 0) r.attempt.time_ms = now;
+    // Not tried: an attempt that began now and got no reply (Started, so Transient below).
+    r.attempt = attempt ? std::move(*attempt) : Attempt{now};
     // Kept per attempt for `ferry queue show`: only when a connection was made.
     if (!r.attempt.ip.empty() && r.attempt.tls.empty()) r.attempt.tls = std::string(results.tls_info);
     settle_one(message, r, now, retry, rand, draw, rows, results.remote_dsn);
@@ -128,14 +128,14 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
     plan.reports.push_back(
         {ReportKind::Delay, std::move(rows.delayed), retry.expires_at(message.envelope->arrival_ms)});
   if (any_failed && message.envelope->is_bounce() && !bounce.postmaster_set)
-    plan.notes.push_back(message.queue_id +
+    plan.notes.push_back(message.queue_id.str() +
                          ": undeliverable report (from <>) dropped: no report about a report "
                          "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
   plan_effects(message, now, plan);
   return plan;
 }
 
-std::string settle_log_line(std::string_view queue_id, std::string_view rcpt, const SettledRecipient& r,
+std::string settle_log_line(QueueId queue_id, std::string_view rcpt, const SettledRecipient& r,
                             TimeMs arrival_ms, TimeMs now) {
   const Attempt& a = r.attempt;
   const char* status = a.outcome == AttemptOutcome::Delivered   ? "sent"
@@ -144,7 +144,7 @@ std::string settle_log_line(std::string_view queue_id, std::string_view rcpt, co
                                                                 : "bounced";
   char delay[32];
   std::snprintf(delay, sizeof delay, "%.1f", static_cast<double>(now - arrival_ms) / 1000.0);
-  std::string line(queue_id);
+  std::string line = queue_id.str();
   line += ": to=<" + std::string(rcpt) + ">, relay=" + relay_text(a) + ", delay=" + delay;
   line += ", tls=" + (a.tls.empty() ? std::string("none") : a.tls);
   line += ", category=" + (r.category.category.empty() ? std::string("-") : std::string(r.category.category));

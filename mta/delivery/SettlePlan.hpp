@@ -18,6 +18,7 @@
 
 #include "ferry/Clock.hpp"
 #include "ferry/Envelope.hpp"
+#include "ferry/QueueId.hpp"
 #include "ferry/RecipientState.hpp"
 #include "mta/delivery/Random.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -33,15 +34,19 @@ struct SettleRecipientState {
 
 // The message the results belong to, as the queue stored it.
 struct SettleMessage {
-  std::string queue_id;                // for the log lines
+  QueueId queue_id;                    // for the log lines
   const Envelope* envelope = nullptr;  // must outlive the call; not null
   std::vector<SettleRecipientState> recipients;
   TimeMs delay_warning_sent_ms = 0;  // 0 = no delay warning sent yet
 };
 
+// A recipient's index and the attempt made for it on this delivery; nullopt when none was made
+// (the session ended before reaching it), settled as a transient attempt made at settle time.
+using RecipientAttempts = std::vector<std::pair<std::uint32_t, std::optional<Attempt>>>;
+
 // The results to record, and what the connection they came from said about itself.
 struct SettleResults {
-  std::vector<std::pair<std::uint32_t, Attempt>> results;  // recipient index, its attempt
+  RecipientAttempts results;
   std::string_view tls_info;  // the connection's TLS, kept on attempts that reached a host
   bool remote_dsn = false;    // the next hop offered DSN (it reports NOTIFY=SUCCESS itself)
 };
@@ -108,7 +113,8 @@ struct SettlePlan {
 };
 
 // Plans the settle of `results` for `message` at `now`:
-// - an attempt left Started is Transient; a Transient one is retried at a time drawn from
+// - a recipient without an attempt is settled as one made at `now`; every attempt keeps its own
+//   time. An attempt left Started is Transient; a Transient one is retried at a time drawn from
 //   `retry` (one draw per attempt count: deferred recipients stay together), or expires (4.4.7)
 //   once max age passed (RFC 5321 §4.5.4.1), reporting the attempt as the last transient reply;
 // - Permanent and Expired results go into one Failure report, deliveries into a Success report
@@ -120,7 +126,7 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
 
 // The operator's line for one settled recipient, in Postfix's notation:
 // "<id>: to=<rcpt>, relay=..., delay=1.2, tls=..., category=..., dsn=4.2.0, status=deferred (...)".
-std::string settle_log_line(std::string_view queue_id, std::string_view rcpt, const SettledRecipient& r,
+std::string settle_log_line(QueueId queue_id, std::string_view rcpt, const SettledRecipient& r,
                             TimeMs arrival_ms, TimeMs now);
 
 }  // namespace ferry::delivery

@@ -94,7 +94,7 @@ Result<std::string> read_file(int dir, const std::string& name, std::size_t limi
   return out;
 }
 
-void finish(const std::shared_ptr<MaildropImport::State>& st, const std::string& name, const std::string& id,
+void finish(const std::shared_ptr<MaildropImport::State>& st, const std::string& name, QueueId id,
             const std::string& sender, uid_t uid, const Result<void>& r) {
   st->in_flight.erase(name);
   if (!r) {
@@ -102,7 +102,8 @@ void finish(const std::shared_ptr<MaildropImport::State>& st, const std::string&
     return;
   }
   ::unlinkat(st->dir, name.c_str(), 0);
-  ops::log_info(id + ": from=<" + sender + ">, uid=" + std::to_string(uid) + ", queued from maildrop " + name);
+  ops::log_info(id.str() + ": from=<" + sender + ">, uid=" + std::to_string(uid) + ", queued from maildrop " +
+                name);
   if (st->deps.on_queued) st->deps.on_queued(id);
 }
 
@@ -137,7 +138,7 @@ void import_one(const std::shared_ptr<MaildropImport::State>& st, const std::str
     return quarantine(st->dir, name, msg.error().message);
   }
   st->in_flight.insert(name);
-  st->deps.batcher->submit_enqueue(std::move(*msg), [st, name, id = id.str(), sender = s.sender, uid](Result<void> r) {
+  st->deps.batcher->submit_enqueue(std::move(*msg), [st, name, id, sender = s.sender, uid](Result<void> r) {
     boost::asio::post(st->deps.executor, [st, name, id, sender, uid, r] { finish(st, name, id, sender, uid, r); });
   });
 }

@@ -12,6 +12,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "ferry/QueueId.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "queue/CommitBatcher.hpp"
@@ -27,7 +28,7 @@ struct MaildropDeps {
   queue::QueueStore* store = nullptr;
   queue::CommitBatcher* batcher = nullptr;
   boost::asio::any_io_executor executor;  // completions come back here
-  std::function<void(const std::string& queue_id)> on_queued;
+  std::function<void(QueueId)> on_queued;
 };
 
 class MaildropImport {

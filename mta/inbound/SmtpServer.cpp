@@ -413,7 +413,7 @@ smtp::SessionPolicy SmtpServer::Impl::connection_policy(const Connection& conn,
 
 smtp::SessionHooks SmtpServer::Impl::connection_hooks(bool may_relay) {
   smtp::SessionHooks hooks;
-  hooks.next_queue_id = [this] { return deps.store->allocate_id().str(); };
+  hooks.next_queue_id = [this] { return deps.store->allocate_id(); };
   hooks.now = [] { return smtp::WallTime{now_ms(), 0}; };
   hooks.decide_recipient = [this, may_relay](std::string_view address, bool authenticated) {
     return relay->decide(address, may_relay, authenticated);
@@ -624,8 +624,8 @@ awaitable<void> SmtpServer::Impl::on_sign(SessionRun& run, smtp::SignMessage& si
   run.memory_held = co_await reserve_memory(run.conn, need, SteadyClock::now() + run.cfg.smtp.data_timeout);
   if (!run.memory_held) {
     const Error busy = make_error(ErrorKind::Busy, "no memory for the commit within data_timeout");
-    ops::log_error(sign.queue_id + ": commit failed (" + std::string(to_string(busy.kind)) + "): " + busy.message +
-              "; client=" + run.conn.where);
+    ops::log_error(sign.queue_id.str() + ": commit failed (" + std::string(to_string(busy.kind)) +
+                   "): " + busy.message + "; client=" + run.conn.where);
     run.session.sign_result(busy);
     co_return;
   }
@@ -635,13 +635,14 @@ awaitable<void> SmtpServer::Impl::on_sign(SessionRun& run, smtp::SignMessage& si
   }
   auto out = co_await sign_off_thread(signer, sign.body);
   if (!out) {
-    ops::log_error(sign.queue_id + ": DKIM signing failed: " + out.error().message + "; client=" + run.conn.where);
+    ops::log_error(sign.queue_id.str() + ": DKIM signing failed: " + out.error().message +
+                   "; client=" + run.conn.where);
     run.memory_held = false;
     run.session.sign_result(make_error(ErrorKind::Security, out.error().message));
     co_return;
   }
-  if (!out->domain.empty()) ops::log_info(sign.queue_id + ": dkim-signed d=" + out->domain);
-  else ops::log_info(sign.queue_id + ": not dkim-signed: " + out->skipped);
+  if (!out->domain.empty()) ops::log_info(sign.queue_id.str() + ": dkim-signed d=" + out->domain);
+  else ops::log_info(sign.queue_id.str() + ": not dkim-signed: " + out->skipped);
   run.session.sign_result(std::move(sign.body));
 }
 
@@ -656,8 +657,8 @@ awaitable<Result<void>> SmtpServer::Impl::enqueue(queue::NewMessage message) {
 
 awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage& commit) {
   Connection& conn = run.conn;
-  queue::NewMessage message = to_queue_record(QueueId::parse(commit.queue_id).value_or(QueueId{}),
-                                              std::move(commit.envelope), std::move(commit.body), now_ms());
+  queue::NewMessage message =
+      to_queue_record(commit.queue_id, std::move(commit.envelope), std::move(commit.body), now_ms());
   bool have_memory = run.memory_held;
   run.memory_held = false;
   if (!have_memory) {
@@ -675,13 +676,13 @@ awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage
     ++stats.accepted_messages;
     std::string tls_info;
     if (conn.stream.tls()) tls_info = ", tls=" + conn.stream.tls_summary();
-    ops::log_info(commit.queue_id + ": from=<" + from + ">, size=" + std::to_string(size) + ", nrcpt=" +
+    ops::log_info(commit.queue_id.str() + ": from=<" + from + ">, size=" + std::to_string(size) + ", nrcpt=" +
              std::to_string(nrcpt) + ", client=" + conn.where + ", proto=" + proto +
              (run.session.authenticated() ? ", sasl_username=" + run.session.auth_user() : "") + tls_info +
              ", queued");
     if (deps.on_queued) deps.on_queued(commit.queue_id);
   } else {
-    ops::log_error(commit.queue_id + ": commit failed (" + std::string(to_string(result.error().kind)) +
+    ops::log_error(commit.queue_id.str() + ": commit failed (" + std::string(to_string(result.error().kind)) +
               "): " + result.error().message + "; client=" + conn.where);
   }
   run.session.commit_result(result);

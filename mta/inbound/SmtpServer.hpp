@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ferry/QueueId.hpp"
 #include "ferry/Result.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/dkim/DkimSigner.hpp"
@@ -30,7 +31,7 @@ struct SmtpServerDeps {
   queue::CommitBatcher* batcher = nullptr;
   std::shared_ptr<boost::asio::ssl::context> tls;            // always set: STARTTLS is always on
   std::shared_ptr<const PasswordFile> passwords;              // null = AUTH disabled
-  std::function<void(const std::string& queue_id)> on_queued;  // e.g. wake the delivery agent
+  std::function<void(QueueId)> on_queued;                      // e.g. wake the delivery agent
   std::shared_ptr<const dkim::DkimSigner> dkim;               // null or empty = no signing
   // Operations: backpressure, metrics and socket activation.
   std::function<bool()> queue_has_space;                        // false: MAIL gets 452 4.3.1

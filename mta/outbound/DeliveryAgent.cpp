@@ -78,7 +78,7 @@ bool is_connection_trouble(const std::vector<smtp::RecipientResult>& results) {
 // The queue's record as the settle policy sees it.
 delivery::SettleMessage settle_message(const queue::MessageRecord& m) {
   delivery::SettleMessage view;
-  view.queue_id = m.id.str();
+  view.queue_id = m.id;
   view.envelope = &m.envelope;
   view.delay_warning_sent_ms = m.delay_warning_sent_ms;
   view.recipients.reserve(m.recipients.size());
@@ -115,7 +115,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     queue::MessageRecord message;
     std::shared_ptr<const std::string> body;
     std::vector<std::uint32_t> recipients;
-    std::map<std::uint32_t, Attempt> unresolved;  // last attempt of recipients not settled yet
+    // Recipients not settled yet, with their last attempt on this delivery (none before one is made).
+    std::map<std::uint32_t, std::optional<Attempt>> unresolved;
     // The reused connection it was sent on had been closed by the remote before this message got
     // anywhere: not a delivery failure, so it goes again at once on a new connection.
     bool retry_fresh = false;
@@ -241,7 +242,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::string destination_for(std::string_view address) {
     auto domain = delivery::domain_of(address);
     auto plan = delivery::plan_route(domain, routes, defaults);
-    if (auto* p = std::get_if<delivery::RoutePlan>(&plan)) return p->destination;
+    if (plan) return plan->destination;
     return std::string(domain);
   }
 
@@ -370,7 +371,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     });
     if (!r && r.error().kind != ErrorKind::Corrupt) ops::log_error("expiry sweep: " + r.error().message);
     for (auto& m : expired) {
-      std::vector<std::pair<std::uint32_t, Attempt>> results;
+      delivery::RecipientAttempts results;
       for (const auto& rec : m.recipients) {
         Key k{m.id.value, rec.index};
         if (rec.state != RecipientState::Pending || rec.leased || in_flight.count(k)) continue;
@@ -408,7 +409,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     job.body = std::make_shared<const std::string>(std::move(*body));
     const TimeMs now = now_ms();
     // Expired recipients are failed, not attempted.
-    std::vector<std::pair<std::uint32_t, Attempt>> expired;
+    delivery::RecipientAttempts expired;
     std::vector<queue::DueRecipient> want;
     std::uint32_t max_attempts = 0;
     for (auto idx : batch.recipients) {
@@ -461,11 +462,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (job) {
       auto domain = std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
       auto plan = delivery::plan_route(domain, routes, defaults);
-      if (auto* err = std::get_if<delivery::NetworkError>(&plan)) {
-        const Attempt failure = delivery::classify_error(*err, now_ms());
+      if (!plan) {
+        const Attempt failure = delivery::classify_error(plan.error(), now_ms());
         co_await fail_all(*job, failure, dest);
       } else {
-        co_await deliver_to_targets(std::move(*job), std::get<delivery::RoutePlan>(plan), dest);
+        co_await deliver_to_targets(std::move(*job), *plan, dest);
       }
     }
     scheduler.release(dest);
@@ -475,15 +476,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   awaitable<void> fail_all(Job& job, const Attempt& attempt, const std::string& dest) {
-    std::vector<std::pair<std::uint32_t, Attempt>> results;
+    delivery::RecipientAttempts results;
     for (auto idx : job.recipients) results.push_back({idx, attempt});
     co_await settle(job, results, dest);
   }
 
   // Resolves the route/MX plan into connection targets.
-  awaitable<std::variant<std::vector<delivery::Target>, delivery::NetworkError>> targets_for(
+  awaitable<Result<std::vector<delivery::Target>, delivery::NetworkError>> targets_for(
       const delivery::RoutePlan& plan) {
-    using R = std::variant<std::vector<delivery::Target>, delivery::NetworkError>;
+    using R = Result<std::vector<delivery::Target>, delivery::NetworkError>;
     if (plan.lookup == delivery::RoutePlan::Lookup::Literal && plan.literal) {
       co_return R{std::vector<delivery::Target>{{plan.name, plan.literal->str(), 0}}};
     }
@@ -493,26 +494,24 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.max_addresses = cfg->delivery.max_addresses;
     options.own_hostnames = {deps.hostname};
     auto hosts = delivery::plan_mx_hosts(plan.name, answer, options, rand);
-    if (auto* e = std::get_if<delivery::NetworkError>(&hosts)) {
-      if (e->detail.empty() && !mx.error.empty()) e->detail = mx.error;
-      co_return R{*e};
+    if (!hosts) {
+      delivery::NetworkError e = std::move(hosts).error();
+      if (e.detail.empty() && !mx.error.empty()) e.detail = mx.error;
+      co_return R{std::move(e)};
     }
-    const auto& mx_hosts = std::get<std::vector<delivery::MxHost>>(hosts);
-    const delivery::AddressLookups lookups = co_await lookup_all(mx_hosts, options);
-    auto targets = lookups.targets();
-    if (auto* e = std::get_if<delivery::NetworkError>(&targets)) co_return R{*e};
-    co_return R{std::get<std::vector<delivery::Target>>(std::move(targets))};
+    const delivery::AddressLookups lookups = co_await lookup_all(*hosts, options);
+    co_return lookups.targets();
   }
 
   awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& plan, const std::string& dest) {
     auto targets = co_await targets_for(plan);
-    if (auto* err = std::get_if<delivery::NetworkError>(&targets)) {
-      const Attempt failure = delivery::classify_error(*err, now_ms());
+    if (!targets) {
+      const Attempt failure = delivery::classify_error(targets.error(), now_ms());
       co_await fail_all(job, failure, dest);
       co_return;
     }
-    auto& list = std::get<std::vector<delivery::Target>>(targets);
-    for (auto idx : job.recipients) job.unresolved[idx] = Attempt{};
+    auto& list = *targets;
+    for (auto idx : job.recipients) job.unresolved[idx] = std::nullopt;
     std::optional<Job> current = std::move(job);
     std::size_t tried = 0;
     std::string skipped;  // targets passed over as recently unreachable, for the reply text
@@ -538,7 +537,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       while (current && current->retry_fresh) co_await retry_fresh(current, plan, target, dest);
     }
     if (current && !current->unresolved.empty()) {
-      std::vector<std::pair<std::uint32_t, Attempt>> rest(current->unresolved.begin(), current->unresolved.end());
+      delivery::RecipientAttempts rest(current->unresolved.begin(), current->unresolved.end());
       current->unresolved.clear();
       // Every target is in the unreachable memory: a transient 4.4.1 without connecting.
       const delivery::NetworkError none_tried =
@@ -546,7 +545,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
               ? delivery::NetworkError{delivery::NetworkErrorKind::HostsUnreachable, skipped}
               : delivery::NetworkError{delivery::NetworkErrorKind::NoUsableMx, "no target tried"};
       for (auto& [idx, a] : rest)
-        if (a.time_ms == 0) a = delivery::classify_error(none_tried, now_ms());
+        if (!a) a = delivery::classify_error(none_tried, now_ms());
       co_await settle(*current, rest, dest);
     }
   }
@@ -554,10 +553,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan, const delivery::Target& target,
                               const std::string& dest) {
     job->retry_fresh = false;
-    const Attempt& lost = job->unresolved.begin()->second;
+    const Attempt lost = job->unresolved.begin()->second.value_or(Attempt{});
     ops::log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
              " was closed by the remote (" + delivery::reply_text(lost) + "); retrying on a new connection");
-    for (auto& [idx, a] : job->unresolved) a = Attempt{};
+    for (auto& [idx, a] : job->unresolved) a = std::nullopt;
     job = co_await run_connection_with_fallback(std::move(*job), plan, target, dest);
   }
 
@@ -798,12 +797,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // at session level they stay unresolved for the next target, with this connection's TLS (kept
   // if no later host does better).
   awaitable<void> session_done(Connection& c, smtp::ClientDone& done) {
-    std::vector<std::pair<std::uint32_t, Attempt>> final_results;
+    delivery::RecipientAttempts final_results;
     for (auto& r : done.results) {
       c.job.unresolved.erase(r.index);
       if (done.session_failure) {
         c.job.unresolved[r.index] = r.attempt;
-        c.job.unresolved[r.index].tls = c.tls_info;
+        c.job.unresolved[r.index]->tls = c.tls_info;
       } else {
         final_results.push_back({r.index, r.attempt});
       }
@@ -836,7 +835,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return;
     }
     c.job = std::move(*next);
-    for (auto idx : c.job.recipients) c.job.unresolved[idx] = Attempt{};
+    for (auto idx : c.job.recipients) c.job.unresolved[idx] = std::nullopt;
     c.bodies = {c.job.body};
     session.start_next(c.job.message.envelope, *c.job.body, c.job.recipients);
     c.reused = true;
@@ -868,7 +867,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return std::move(c.job);
     }
     if (!c.job.unresolved.empty()) {
-      std::vector<std::pair<std::uint32_t, Attempt>> rest(c.job.unresolved.begin(), c.job.unresolved.end());
+      delivery::RecipientAttempts rest(c.job.unresolved.begin(), c.job.unresolved.end());
       c.job.unresolved.clear();
       co_await settle(c.job, rest, c.dest, c.tls_info);
     }
@@ -907,7 +906,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // the reports are composed, the transaction is committed (retried while the queue cannot be
   // written), then the plan's effects apply.
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
-  awaitable<void> settle(Job& job, std::vector<std::pair<std::uint32_t, Attempt>>& results, std::string_view dest,
+  awaitable<void> settle(Job& job, delivery::RecipientAttempts& results, std::string_view dest,
                          std::string_view tls_info = {}, bool remote_dsn = false) {
     const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty()};
     const delivery::SettlePlan plan = delivery::plan_settle(

@@ -648,13 +648,14 @@ struct Engine {
     delivery::RouteDefaults defaults;
     defaults.port = opt.default_port;
     auto planned = delivery::plan_route(res.domain, opt.routes, defaults);
-    if (auto* err = std::get_if<delivery::NetworkError>(&planned)) {
-      finish_local(err->kind, err->detail,
-                   err->kind == K::BadAddressLiteral ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
-                   std::string("no route: ") + delivery::to_string(err->kind) + " " + err->detail);
+    if (!planned) {
+      const delivery::NetworkError& err = planned.error();
+      finish_local(err.kind, err.detail,
+                   err.kind == K::BadAddressLiteral ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
+                   std::string("no route: ") + delivery::to_string(err.kind) + " " + err.detail);
       return false;
     }
-    apply_route(hop, std::get<delivery::RoutePlan>(planned));
+    apply_route(hop, *planned);
     return true;
   }
 
@@ -711,18 +712,19 @@ struct Engine {
     record_dns(std::move(step));
     const delivery::MxAnswer answer = outbound::plan_mx_answer(mx);
     auto planned = delivery::plan_mx_hosts(name, answer, mopts, rand);
-    if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
-      if (e->kind == K::DnsNullMx) {
+    if (!planned) {
+      const delivery::NetworkError& e = planned.error();
+      if (e.kind == K::DnsNullMx) {
         res.mx_kind = "null";
         say("    null MX (RFC 7505): the domain accepts no mail");
-        finish_local(e->kind, "", ProbeVerdict::Rejected,
+        finish_local(e.kind, "", ProbeVerdict::Rejected,
                      name + " has a null MX: it accepts no mail (RFC 7505)");
-      } else if (e->kind == K::DnsNxDomain) {
-        finish_local(e->kind, "", ProbeVerdict::Unreachable, name + " does not exist (NXDOMAIN)");
+      } else if (e.kind == K::DnsNxDomain) {
+        finish_local(e.kind, "", ProbeVerdict::Unreachable, name + " does not exist (NXDOMAIN)");
       } else {
-        finish_local(e->kind, mx.error,
-                     e->kind == K::MailLoop ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
-                     std::string("MX lookup: ") + delivery::to_string(e->kind) +
+        finish_local(e.kind, mx.error,
+                     e.kind == K::MailLoop ? ProbeVerdict::Rejected : ProbeVerdict::Unreachable,
+                     std::string("MX lookup: ") + delivery::to_string(e.kind) +
                          (mx.error.empty() ? "" : " (" + mx.error + ")"));
       }
       co_return std::nullopt;
@@ -733,7 +735,7 @@ struct Engine {
     } else if (res.mx_kind.empty()) {
       res.mx_kind = "mx";
     }
-    co_return std::get<std::vector<delivery::MxHost>>(std::move(planned));
+    co_return std::move(planned).value();
   }
 
   // Resolves hop.lookup_name into hop.targets; false when the probe has its answer.
@@ -761,12 +763,13 @@ struct Engine {
       addresses.push_back(outbound::plan_host_addresses(h.host, a));
     }
     auto planned = delivery::plan_targets(*hosts, addresses, mopts);
-    if (auto* e = std::get_if<delivery::NetworkError>(&planned)) {
-      finish_local(e->kind, e->detail, ProbeVerdict::Unreachable,
-                   std::string("no address to connect to: ") + delivery::to_string(e->kind));
+    if (!planned) {
+      const delivery::NetworkError& e = planned.error();
+      finish_local(e.kind, e.detail, ProbeVerdict::Unreachable,
+                   std::string("no address to connect to: ") + delivery::to_string(e.kind));
       co_return false;
     }
-    hop.targets = std::get<std::vector<delivery::Target>>(std::move(planned));
+    hop.targets = std::move(planned).value();
     co_return true;
   }
 

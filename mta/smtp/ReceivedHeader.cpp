@@ -94,7 +94,7 @@ std::string build_received_header(const ReceivedInfo& info) {
   h += " (Ferry) with ";
   h += info.protocol;
   h += " id ";
-  h += info.queue_id;
+  h += info.queue_id.str();
   if (!info.recipient.empty()) {
     h += "\r\n\tfor <";
     text::append_safe_text(h, info.recipient);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "ferry/Clock.hpp"
+#include "ferry/QueueId.hpp"
 
 namespace ferry::smtp {
 
@@ -23,7 +24,7 @@ struct ReceivedInfo {
   std::string_view client_ip;      // "192.0.2.1" / "2001:db8::1"
   std::string_view hostname;       // our name
   std::string_view protocol;       // RFC 3848 / RFC 6531 "with" value: ESMTPS, UTF8SMTPSA, ...
-  std::string_view queue_id;
+  QueueId queue_id;                // printed as its 16 hex digits
   std::string_view tls_version;    // empty when no TLS
   std::string_view tls_cipher;
   std::string_view recipient;      // the "for" clause: only when exactly one recipient, else empty

@@ -161,7 +161,7 @@ void ServerSession::reset_transaction() {
   data_.reset();
   bdat_.reset();
   std::string().swap(body_);  // a refused message does not keep its buffer for the next one
-  queue_id_.clear();
+  queue_id_ = QueueId{};
 }
 
 std::size_t ServerSession::body_growth_bound(std::size_t n) const {
@@ -367,7 +367,7 @@ void ServerSession::cmd_data(const CommandParseResult& r) {
 }
 
 void ServerSession::begin_body() {
-  queue_id_ = hooks_.next_queue_id ? hooks_.next_queue_id() : std::string();
+  queue_id_ = hooks_.next_queue_id ? hooks_.next_queue_id() : QueueId{};
   const WallTime now = hooks_.now ? hooks_.now() : WallTime{};
   const std::string proto = protocol();
   ReceivedInfo info;
@@ -539,7 +539,7 @@ void ServerSession::commit_result(const Result<void>& result) {
     // The ONLY place that produces this reply: 250 means committed (RFC 5321 §6.1).
     ++committed_;
     junk_ = 0;  // as Postfix: a client that delivers mail starts its junk count afresh
-    reply(250, "2.0.0", "Ok: queued as " + queue_id_);
+    reply(250, "2.0.0", "Ok: queued as " + queue_id_.str());
   } else if (result.error().is_space()) {
     reply(452, "4.3.1", "Insufficient system storage");
   } else if (result.error().kind == ErrorKind::Busy) {

@@ -157,7 +157,7 @@ class ServerSession {
 
   // Transaction state.
   Transaction txn_;
-  std::string queue_id_;
+  QueueId queue_id_;
   std::string body_;  // the ONE body buffer: Received header, then the data, moved into the commit
   std::optional<DataReader> data_;
   std::optional<BdatReader> bdat_;

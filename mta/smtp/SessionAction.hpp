@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "ferry/Envelope.hpp"
+#include "ferry/QueueId.hpp"
 
 namespace ferry::smtp {
 
@@ -34,7 +35,7 @@ struct VerifyAuth {
 // SessionPolicy::sign_messages is set, for clients that may relay or have authenticated; a
 // CommitMessage follows a successful result. `body` starts with Ferry's Received header.
 struct SignMessage {
-  std::string queue_id;
+  QueueId queue_id;
   std::string body;
 };
 
@@ -43,7 +44,7 @@ struct SignMessage {
 // `body` starts with Ferry's Received header and every line ends in CRLF (DATA) or is the exact
 // BDAT octets. `queue_id` is the id obtained from SessionHooks::next_queue_id.
 struct CommitMessage {
-  std::string queue_id;
+  QueueId queue_id;
   Envelope envelope;
   std::string body;
 };

@@ -42,10 +42,10 @@ struct SessionPolicy {
 };
 
 struct SessionHooks {
-  // Returns the queue id of the next message as text. Called once per message when DATA (or the
-  // first BDAT) is accepted, BEFORE the body arrives, because the Received header carries it.
-  // The same id is reported in CommitMessage::queue_id and in "250 2.0.0 Ok: queued as <id>".
-  std::function<std::string()> next_queue_id;
+  // Returns the queue id of the next message. Called once per message when DATA (or the first
+  // BDAT) is accepted, BEFORE the body arrives, because the Received header carries it. The same
+  // id is reported in CommitMessage::queue_id and in "250 2.0.0 Ok: queued as <id>".
+  std::function<QueueId()> next_queue_id;
   // The current wall time, for the Received header and Envelope::arrival_ms.
   std::function<WallTime()> now;
   // Recipient policy for one RCPT TO (typically RelayPolicy::decide bound to client_may_relay).

@@ -62,8 +62,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rules.local_domains = {"example.org"};
   RelayPolicy relay(rules);
   SessionHooks hooks;
-  int ids = 0;
-  hooks.next_queue_id = [&] { return "Q" + std::to_string(++ids); };
+  std::uint64_t ids = 0;
+  hooks.next_queue_id = [&] { return ferry::QueueId{++ids}; };
   hooks.now = [] { return WallTime{1704067200000, 60}; };
   hooks.decide_recipient = [&](std::string_view a, bool auth) { return relay.decide(a, true, auth); };
 

@@ -54,9 +54,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   rules.aliases = {{"root", "admin@example.net"}};
   RelayPolicy relay(rules);
   const bool may_relay = policy.client_may_relay;
-  int ids = 0;
+  std::uint64_t ids = 0;
   SessionHooks hooks;
-  hooks.next_queue_id = [&] { return "Q" + std::to_string(++ids); };
+  hooks.next_queue_id = [&] { return ferry::QueueId{++ids}; };
   hooks.now = [] { return WallTime{1704067200000, 60}; };
   hooks.decide_recipient = [&](std::string_view a, bool auth) { return relay.decide(a, may_relay, auth); };
 
@@ -79,12 +79,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         s.auth_result((answers & 1) ? AuthOutcome::Ok : AuthOutcome::Invalid);
         answers = static_cast<std::uint8_t>((answers >> 1) | (answers << 7));
       } else if (auto* g = std::get_if<SignMessage>(&a)) {
-        if (g->queue_id.empty()) std::abort();
+        if (g->queue_id.value == 0) std::abort();
         if (answers & 1) s.sign_result(std::move(g->body));
         else s.sign_result(make_error((answers & 2) ? ErrorKind::Busy : ErrorKind::Security, "x"));
         answers = static_cast<std::uint8_t>((answers >> 1) | (answers << 7));
       } else if (auto* c = std::get_if<CommitMessage>(&a)) {
-        if (c->envelope.recipients.empty() || c->queue_id.empty()) std::abort();
+        if (c->envelope.recipients.empty() || c->queue_id.value == 0) std::abort();
         if (answers & 1) {
           ++ok_commits;
           s.commit_result(Result<void>());

@@ -12,13 +12,13 @@ namespace {
 
 SendmailOptions parse_ok(std::vector<std::string> args, bool mailq = false) {
   auto r = parse_sendmail_args(args, mailq);
-  EXPECT_TRUE(std::holds_alternative<SendmailOptions>(r)) << std::get<std::string>(r);
-  return std::holds_alternative<SendmailOptions>(r) ? std::get<SendmailOptions>(r) : SendmailOptions{};
+  EXPECT_TRUE(r.ok()) << r.error();
+  return r.ok() ? *r : SendmailOptions{};
 }
 
 std::string parse_error(std::vector<std::string> args) {
   auto r = parse_sendmail_args(args);
-  return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : std::string();
+  return r.ok() ? std::string() : r.error();
 }
 
 TEST(sendmail_Options, CronStyleCommandLine) {

@@ -6,7 +6,6 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "mta/config/Config.hpp"
 
@@ -14,16 +13,16 @@ namespace ferry::config::test {
 
 inline Config load(std::string_view text) {
   auto r = load_config_text(text, "t.toml");
-  if (auto* e = std::get_if<ConfigError>(&r)) {
-    ADD_FAILURE() << "unexpected error: " << e->str() << "\nfor:\n" << text;
+  if (!r) {
+    ADD_FAILURE() << "unexpected error: " << r.error().str() << "\nfor:\n" << text;
     return Config{};
   }
-  return std::get<Config>(std::move(r));
+  return std::move(r).value();
 }
 
 inline std::string error_of(std::string_view text) {
   auto r = load_config_text(text, "t.toml");
-  if (auto* e = std::get_if<ConfigError>(&r)) return e->str();
+  if (!r) return r.error().str();
   return "(ok)";
 }
 

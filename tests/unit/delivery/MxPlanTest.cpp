@@ -28,19 +28,24 @@ HostAddresses host(std::string name, std::vector<std::string> v6, std::vector<st
   return h;
 }
 
-std::vector<std::string> hosts_of(const PlanResult<std::vector<MxHost>>& r) {
+std::vector<std::string> hosts_of(const ferry::Result<std::vector<MxHost>, NetworkError>& r) {
   std::vector<std::string> out;
-  for (const auto& h : std::get<std::vector<MxHost>>(r)) out.push_back(h.host);
+  if (!r) ADD_FAILURE() << "unexpected error: " << to_string(r.error().kind);
+  else for (const auto& h : *r) out.push_back(h.host);
   return out;
 }
 
-std::vector<std::string> ips_of(const PlanResult<std::vector<Target>>& r) {
+std::vector<std::string> ips_of(const ferry::Result<std::vector<Target>, NetworkError>& r) {
   std::vector<std::string> out;
-  for (const auto& t : std::get<std::vector<Target>>(r)) out.push_back(t.ip);
+  if (!r) ADD_FAILURE() << "unexpected error: " << to_string(r.error().kind);
+  else for (const auto& t : *r) out.push_back(t.ip);
   return out;
 }
 
-NetworkErrorKind error_of(const auto& r) { return std::get<NetworkError>(r).kind; }
+NetworkErrorKind error_of(const auto& r) {
+  if (r.ok()) ADD_FAILURE() << "expected an error";
+  return r.ok() ? NetworkErrorKind{} : r.error().kind;
+}
 
 }  // namespace
 
@@ -78,9 +83,9 @@ struct DnsFailureCase {
 class MxFailures : public ::testing::TestWithParam<DnsFailureCase> {};
 TEST_P(MxFailures, Fail) {
   auto r = plan_mx_hosts("example.com", GetParam().answer, {}, seeded(0));
-  ASSERT_TRUE(std::holds_alternative<NetworkError>(r));
+  ASSERT_FALSE(r.ok());
   EXPECT_EQ(error_of(r), GetParam().kind);
-  ferry::Attempt a = classify_error(std::get<NetworkError>(r), 0);
+  ferry::Attempt a = classify_error(r.error(), 0);
   const bool transient = GetParam().kind == NetworkErrorKind::DnsTemporary;
   EXPECT_EQ(a.outcome, transient ? ferry::AttemptOutcome::Transient : ferry::AttemptOutcome::Permanent);
 }
@@ -94,7 +99,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(deliveryMxPlan, NullMxStatusIs5_1_10) {
   auto r = plan_mx_hosts("example.com", mx({{0, "."}}), {}, seeded(0));
-  EXPECT_EQ(classify_error(std::get<NetworkError>(r), 0).status, "5.1.10");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(classify_error(r.error(), 0).status, "5.1.10");
 }
 
 TEST(deliveryMxPlan, NullMxMixedWithRealRecordsIsIgnored) {
@@ -105,7 +111,8 @@ TEST(deliveryMxPlan, NullMxMixedWithRealRecordsIsIgnored) {
 TEST(deliveryMxPlan, ImplicitMxOnNoDataOrEmptyAnswer) {
   for (const auto& ans : {MxAnswer{DnsStatus::NoData, {}}, MxAnswer{DnsStatus::Ok, {}}}) {
     auto r = plan_mx_hosts("Example.COM.", ans, {}, seeded(0));
-    const auto& h = std::get<std::vector<MxHost>>(r);
+    ASSERT_TRUE(r.ok());
+    const auto& h = *r;
     ASSERT_EQ(h.size(), 1u);
     EXPECT_EQ(h[0].host, "example.com");
     EXPECT_EQ(h[0].preference, 0);
@@ -122,8 +129,9 @@ TEST_P(SelfMx, PrunesPreferenceAtOrAboveOurs) {
   o.own_hostnames = {"MX.Ferry.Example."};
   auto r = plan_mx_hosts("example.org", mx(GetParam().records), o, seeded(3));
   if (GetParam().expected.empty()) {
+    ASSERT_FALSE(r.ok());
     EXPECT_EQ(error_of(r), NetworkErrorKind::MailLoop);
-    EXPECT_EQ(classify_error(std::get<NetworkError>(r), 0).status, "5.4.6");
+    EXPECT_EQ(classify_error(r.error(), 0).status, "5.4.6");
   } else {
     EXPECT_EQ(hosts_of(r), GetParam().expected);
   }
@@ -145,8 +153,9 @@ TEST(deliveryMxPlan, AddressesKeepResolverOrderAndPreferV6ByDefault) {
   auto r = plan_targets(hosts, addrs, {});
   EXPECT_EQ(ips_of(r), (std::vector<std::string>{"2001:db8::2", "2001:db8::1", "192.0.2.2", "192.0.2.1",
                                                  "192.0.2.20"}));
-  EXPECT_EQ(std::get<std::vector<Target>>(r)[4].host, "b");
-  EXPECT_EQ(std::get<std::vector<Target>>(r)[4].preference, 20);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()[4].host, "b");
+  EXPECT_EQ(r.value()[4].preference, 20);
 }
 
 struct FamilyCase {
@@ -220,8 +229,8 @@ TEST(deliveryMxPlan, AllInOne) {
 
 TEST(deliveryMxPlan, Literals) {
   auto r = plan_literal("[192.0.2.1]");
-  ASSERT_TRUE(std::holds_alternative<std::vector<Target>>(r));
-  EXPECT_EQ(std::get<std::vector<Target>>(r)[0].host, "[192.0.2.1]");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()[0].host, "[192.0.2.1]");
   EXPECT_EQ(ips_of(r), (std::vector<std::string>{"192.0.2.1"}));
   EXPECT_EQ(ips_of(plan_literal("[IPv6:2001:DB8:0:0::1]")), (std::vector<std::string>{"2001:db8::1"}));
   EXPECT_EQ(error_of(plan_literal("[192.0.2]")), NetworkErrorKind::BadAddressLiteral);

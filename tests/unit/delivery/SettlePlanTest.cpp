@@ -65,13 +65,13 @@ struct Fixture {
     envelope.arrival_ms = kArrival;
     for (std::size_t i = 0; i < recipients; ++i)
       envelope.recipients.push_back({"r" + std::to_string(i) + "@example.net", "", kNotifyUnspecified});
-    message.queue_id = "Q1";
+    message.queue_id = QueueId{0x1A2B};
     message.envelope = &envelope;
     message.recipients.resize(recipients);
   }
 };
 
-SettlePlan plan(const Fixture& f, std::vector<std::pair<std::uint32_t, Attempt>> results, TimeMs now,
+SettlePlan plan(const Fixture& f, RecipientAttempts results, TimeMs now,
                 const BounceRules& bounce = {4 * kHour, false},
                 std::string_view tls = "TLSv1.3/TLS_AES_128_GCM_SHA256", bool remote_dsn = false) {
   CountingRandom rng;
@@ -108,11 +108,15 @@ TEST_P(SettleOutcomeTable, PlansResultReportLogAndMetric) {
   Fixture f(1);
   f.message.recipients[0].attempts = 1;
   const TimeMs now = kArrival + c.age;
-  const SettlePlan p = plan(f, {{0, c.attempt}}, now);
+  Attempt tried = c.attempt;
+  tried.time_ms = now - kSec;
+  const SettlePlan p = plan(f, {{0, tried}}, now);
   ASSERT_EQ(p.results.size(), 1u);
   EXPECT_EQ(p.now_ms, now);
   EXPECT_EQ(p.results[0].attempt.outcome, c.settled);
-  EXPECT_EQ(p.results[0].attempt.time_ms, now) << "an attempt without a time is settled at now";
+  // An expiry decided by this settle is dated now; any other attempt keeps its own time.
+  const bool expires_now = c.settled == X && c.attempt.outcome != X;
+  EXPECT_EQ(p.results[0].attempt.time_ms, expires_now ? now : now - kSec);
   EXPECT_EQ(p.results[0].category.category,
             std::string_view(c.category == std::string("-") ? "" : c.category));
   EXPECT_EQ(find_report(p, ReportKind::Failure) != nullptr, c.failure_report);
@@ -147,12 +151,35 @@ INSTANTIATE_TEST_SUITE_P(
                                   true, false, false}),
     [](const auto& info) { return std::string(info.param.name); });
 
+// A recipient the session never reached has no attempt: it is deferred as an attempt made now,
+// with no host and no reply, and retried with the others.
+TEST(SettlePlan, RecipientWithoutAttemptIsDeferredAsAnAttemptMadeNow) {
+  Fixture f(2);
+  const TimeMs now = kArrival + kMin;
+  const SettlePlan p = plan(f, {{0, greylisted()}, {1, std::nullopt}}, now);
+  ASSERT_EQ(p.results.size(), 2u);
+  const SettledRecipient& r = p.results[1];
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.attempt.outcome, T);
+  EXPECT_EQ(r.attempt.time_ms, now);
+  EXPECT_EQ(r.attempt.host, "");
+  EXPECT_EQ(r.attempt.code, 0);
+  EXPECT_EQ(r.attempt.tls, "") << "no connection reached it";
+  EXPECT_EQ(r.next_attempt_ms, p.results[0].next_attempt_ms) << "deferred together, one retry draw";
+  ASSERT_EQ(p.reschedules.size(), 2u);
+  ASSERT_EQ(p.log_lines.size(), 2u);
+  EXPECT_EQ(p.log_lines[1],
+            "0000000000001A2B: to=<r1@example.net>, relay=none, delay=60.0, tls=none, category=other, "
+            "dsn=-, status=deferred ()");
+  EXPECT_EQ(p.metrics[1].kind, SettleEvent::Deferred);
+}
+
 TEST(SettlePlan, DeliveredLineIsPostfixLike) {
   Fixture f(1);
   const SettlePlan p = plan(f, {{0, sent()}}, kArrival + 12'345);
   ASSERT_EQ(p.log_lines.size(), 1u);
   EXPECT_EQ(p.log_lines[0],
-            "Q1: to=<r0@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=12.3, "
+            "0000000000001A2B: to=<r0@example.net>, relay=mx.example.net[192.0.2.1]:25, delay=12.3, "
             "tls=TLSv1.3/TLS_AES_128_GCM_SHA256, category=-, dsn=2.0.0, status=sent (250 2.0.0 Ok)");
   ASSERT_EQ(p.reports.size(), 1u);
   EXPECT_EQ(p.reports[0].kind, ReportKind::Success);
@@ -192,7 +219,7 @@ class SettleRetryDrawTable : public ::testing::TestWithParam<DrawCase> {};
 TEST_P(SettleRetryDrawTable, DrawsOncePerAttemptCount) {
   const auto& c = GetParam();
   Fixture f(c.attempts_so_far.size());
-  std::vector<std::pair<std::uint32_t, Attempt>> results;
+  RecipientAttempts results;
   for (std::uint32_t i = 0; i < c.attempts_so_far.size(); ++i) {
     f.message.recipients[i].attempts = c.attempts_so_far[i];
     results.push_back({i, greylisted()});
@@ -288,7 +315,8 @@ TEST(SettlePlan, FailedBounceWithoutPostmasterIsOnlyNoted) {
   const SettlePlan p = plan(f, {{0, unknown_user()}}, kArrival + kMin, {4 * kHour, false});
   ASSERT_EQ(p.notes.size(), 1u);
   EXPECT_EQ(p.notes[0],
-            "Q1: undeliverable report (from <>) dropped: no report about a report (RFC 5321 §4.5.5); "
+            "0000000000001A2B: undeliverable report (from <>) dropped: no report about a report "
+            "(RFC 5321 §4.5.5); "
             "set [bounce] postmaster to receive these");
   // The composer refuses a report to "<>" itself; with a postmaster it sends the double bounce.
   EXPECT_NE(find_report(p, ReportKind::Failure), nullptr);
@@ -352,7 +380,8 @@ TEST(SettlePlan, MixOfRecipients) {
   EXPECT_EQ(p.metrics[2].kind, SettleEvent::Bounced);
   EXPECT_EQ(p.metrics[3].kind, SettleEvent::Expired);
   ASSERT_EQ(p.log_lines.size(), 4u);
-  EXPECT_NE(p.log_lines[3].find("Q1: to=<r3@example.net>, relay=none,"), std::string::npos) << p.log_lines[3];
+  EXPECT_NE(p.log_lines[3].find("0000000000001A2B: to=<r3@example.net>, relay=none,"), std::string::npos)
+      << p.log_lines[3];
   EXPECT_NE(p.log_lines[3].find("status=expired (4.4.7 delivery time expired)"), std::string::npos)
       << p.log_lines[3];
   EXPECT_TRUE(p.delivered_any);

@@ -91,6 +91,25 @@ TEST(queue_codec, RecipientRoundTripsEveryField) {
   EXPECT_TRUE(e->history.empty());
 }
 
+// "No attempt yet" is said by the presence byte alone: an attempt whose fields are all zero (a
+// default Attempt, time 0) is stored and read back as an attempt, and its absence as none.
+TEST(queue_codec, ZeroAttemptIsStillAnAttempt) {
+  RecipientRecord r;
+  r.last = Attempt{};
+  auto d = decode_recipient(encode_recipient(r));
+  ASSERT_TRUE(d) << d.error().message;
+  ASSERT_TRUE(d->last);
+  EXPECT_EQ(d->last->time_ms, 0);
+  EXPECT_EQ(d->last->outcome, AttemptOutcome::Started);
+  RecipientRecord none;
+  const std::string with = encode_recipient(r);
+  const std::string without = encode_recipient(none);
+  EXPECT_NE(with, without);
+  auto n = decode_recipient(without);
+  ASSERT_TRUE(n);
+  EXPECT_FALSE(n->last);
+}
+
 // Older layouts, made from today's bytes of a record whose only attempt is `last` (empty
 // history): version 2 has no interrupted count (the u32 after version, index, state, leased and
 // attempts) and no status_derived flag (the attempt's last byte, before the empty history count);

@@ -15,7 +15,7 @@ using ferry::smtp::test::replies;
 TEST(backpressure_ServerSession, MailRefusedWith452WhileShortOfSpace) {
   bool space = false;
   SessionHooks h;
-  h.next_queue_id = [] { return std::string("ID1"); };
+  h.next_queue_id = [] { return ferry::QueueId{1}; };
   h.now = [] { return WallTime{1704067200000, 0}; };
   h.decide_recipient = [](std::string_view, bool) { return RecipientDecision::accept(); };
   h.queue_has_space = [&] { return space; };
@@ -39,7 +39,7 @@ TEST(backpressure_ServerSession, MailRefusedWith452WhileShortOfSpace) {
 
 TEST(backpressure_ServerSession, NoHookMeansNoRefusal) {
   SessionHooks h;
-  h.next_queue_id = [] { return std::string("ID1"); };
+  h.next_queue_id = [] { return ferry::QueueId{1}; };
   h.now = [] { return WallTime{1704067200000, 0}; };
   ServerSession s({}, h);
   s.start();

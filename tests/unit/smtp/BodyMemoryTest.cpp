@@ -21,7 +21,7 @@ bool committed(ServerSession& s) {
 
 ServerSession open_session(BareNewlinePolicy bare = BareNewlinePolicy::Normalize) {
   SessionHooks h;
-  h.next_queue_id = [] { return std::string("ID1"); };
+  h.next_queue_id = [] { return ferry::QueueId{1}; };
   h.now = [] { return WallTime{1704067200000, 0}; };
   h.decide_recipient = [](std::string_view, bool) { return RecipientDecision::accept(); };
   SessionPolicy p;

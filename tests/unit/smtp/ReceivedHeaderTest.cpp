@@ -32,7 +32,7 @@ TEST(smtp_ReceivedHeader, GoldenWithTlsAndOneRecipient) {
   i.client_ip = "192.0.2.10";
   i.hostname = "mx.example.org";
   i.protocol = "ESMTPS";
-  i.queue_id = "0123456789ABCDEF";
+  i.queue_id = ferry::QueueId{0x0123456789ABCDEF};
   i.tls_version = "TLSv1.3";
   i.tls_cipher = "TLS_AES_256_GCM_SHA384";
   i.recipient = "user@example.org";
@@ -50,11 +50,12 @@ TEST(smtp_ReceivedHeader, GoldenPlainManyRecipientsNoRdns) {
   i.client_ip = "127.0.0.1";
   i.hostname = "mx.example.org";
   i.protocol = "ESMTP";
-  i.queue_id = "Q1";
+  i.queue_id = ferry::QueueId{1};
   i.time = {1704067200000, 0};
   EXPECT_EQ(build_received_header(i),
             "Received: from [127.0.0.1] (127.0.0.1 [127.0.0.1])\r\n"
-            "\tby mx.example.org (Ferry) with ESMTP id Q1; Mon, 1 Jan 2024 00:00:00 +0000\r\n");
+            "\tby mx.example.org (Ferry) with ESMTP id 0000000000000001;\r\n"
+            "\tMon, 1 Jan 2024 00:00:00 +0000\r\n");
 }
 
 TEST(smtp_ReceivedHeader, FoldsTheDateWhenTheLineIsLong) {
@@ -63,7 +64,7 @@ TEST(smtp_ReceivedHeader, FoldsTheDateWhenTheLineIsLong) {
   i.client_ip = "2001:db8::1";
   i.hostname = "a-rather-long-host-name.mail.example.org";
   i.protocol = "UTF8SMTPSA";
-  i.queue_id = "0123456789ABCDEF";
+  i.queue_id = ferry::QueueId{0x0123456789ABCDEF};
   i.time = {1704067200000, 0};
   const std::string h = build_received_header(i);
   EXPECT_EQ(h,
@@ -79,7 +80,7 @@ TEST(smtp_ReceivedHeader, HeloNeverBreaksTheHeaderLine) {
   i.client_ip = "192.0.2.1";
   i.hostname = "mx.example.org";
   i.protocol = "ESMTP";
-  i.queue_id = "Q1";
+  i.queue_id = ferry::QueueId{1};
   i.recipient = "a\rb@example.org";
   i.time = {1704067200000, 0};
   const std::string h = build_received_header(i);

@@ -24,7 +24,7 @@ std::string replies(ServerSession& s, std::vector<SessionAction>* others = nullp
 
 SessionHooks accept_all() {
   SessionHooks h;
-  h.next_queue_id = [] { return std::string("ID1"); };
+  h.next_queue_id = [] { return ferry::QueueId{1}; };
   h.now = [] { return WallTime{1704067200000, 0}; };
   h.decide_recipient = [](std::string_view, bool) { return RecipientDecision::accept(); };
   return h;
@@ -58,15 +58,16 @@ TEST(smtp_ServerSession, WaitsForCommitAndKeepsTheBodyInOneBuffer) {
   EXPECT_EQ(replies(s, &others), "");
   ASSERT_EQ(others.size(), 1u);
   auto& commit = std::get<CommitMessage>(others[0]);
-  EXPECT_EQ(commit.queue_id, "ID1");
+  EXPECT_EQ(commit.queue_id.str(), "0000000000000001");
   EXPECT_TRUE(s.waiting());
-  EXPECT_NE(commit.body.find("id ID1"), std::string::npos);
+  EXPECT_NE(commit.body.find("id 0000000000000001"), std::string::npos);
   EXPECT_EQ(commit.body.substr(commit.body.size() - 7), "hello\r\n");
   EXPECT_EQ(commit.envelope.size, commit.body.size());
   s.feed("QUIT\r\n");  // still buffered
   EXPECT_EQ(replies(s), "");
   s.commit_result(Result<void>());
-  EXPECT_EQ(replies(s, &others), "250 2.0.0 Ok: queued as ID1\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
+  EXPECT_EQ(replies(s, &others),
+            "250 2.0.0 Ok: queued as 0000000000000001\r\n250 2.0.0 Ok\r\n221 2.0.0 Bye\r\n");
   EXPECT_TRUE(s.closed());
   EXPECT_EQ(s.messages_committed(), 1u);
 }
@@ -127,7 +128,7 @@ TEST(smtp_ServerSession, SignedBodyIsCommitted) {
   auto action = end_message(s);
   ASSERT_TRUE(std::holds_alternative<SignMessage>(action));
   auto& sign = std::get<SignMessage>(action);
-  EXPECT_EQ(sign.queue_id, "ID1");
+  EXPECT_EQ(sign.queue_id.str(), "0000000000000001");
   EXPECT_TRUE(sign.body.starts_with("Received: "));
   s.sign_result("DKIM-Signature: v=1\r\n" + sign.body);
   std::vector<SessionAction> others;
@@ -137,7 +138,7 @@ TEST(smtp_ServerSession, SignedBodyIsCommitted) {
   EXPECT_TRUE(commit.body.starts_with("DKIM-Signature: v=1\r\nReceived: "));
   EXPECT_EQ(commit.envelope.size, commit.body.size());
   s.commit_result(Result<void>());
-  EXPECT_EQ(replies(s), "250 2.0.0 Ok: queued as ID1\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(replies(s), "250 2.0.0 Ok: queued as 0000000000000001\r\n250 2.0.0 Ok\r\n");
 }
 
 // Mail from a client that may not relay and has not authenticated is not signed.

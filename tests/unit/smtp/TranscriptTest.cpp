@@ -147,7 +147,7 @@ class Runner {
     if (session_) return;
     relay_ = std::make_unique<RelayPolicy>(rules_);
     SessionHooks hooks;
-    hooks.next_queue_id = [this] { return "Q" + std::to_string(++ids_); };
+    hooks.next_queue_id = [this] { return QueueId{++ids_}; };
     hooks.now = [] { return WallTime{1704067200000, 0}; };
     hooks.decide_recipient = [this](std::string_view address, bool authenticated) {
       return relay_->decide(address, policy_.client_may_relay, authenticated);
@@ -257,7 +257,7 @@ class Runner {
       else if (k == "client") EXPECT_EQ(e.client.address, v) << where();
       else if (k == "auth_user") EXPECT_EQ(e.client.auth_user, v) << where();
       else if (k == "size") EXPECT_EQ(e.size, std::stoull(v)) << where();
-      else if (k == "queue_id") EXPECT_EQ(c.queue_id, v) << where();
+      else if (k == "queue_id") EXPECT_EQ(c.queue_id.str(), v) << where();
       else if (k == "arrival") EXPECT_EQ(e.arrival_ms, std::stoll(v)) << where();
       else ADD_FAILURE() << where() << "unknown envelope key " << k;
     }
@@ -414,7 +414,7 @@ class Runner {
   bool start_ = true;
   std::unique_ptr<RelayPolicy> relay_;
   std::unique_ptr<ServerSession> session_;
-  int ids_ = 0;
+  std::uint64_t ids_ = 0;
   std::deque<std::string> replies_;
   std::vector<SignMessage> signs_;
   std::size_t sign_results_ = 0;
