@@ -114,7 +114,12 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
     SettledRecipient r;
     r.index = index;
     // Not tried: an attempt that began now and got no reply (Started, so Transient below).
-    r.attempt = attempt ? std::move(*attempt) : Attempt{now};
+    if (attempt) {
+      r.attempt = std::move(*attempt);
+    } else {
+      r.attempt = Attempt{};
+      r.attempt.time_ms = now;
+    }
     // Kept per attempt for `ferry queue show`: only when a connection was made.
     if (!r.attempt.ip.empty() && r.attempt.tls.empty()) r.attempt.tls = std::string(results.tls_info);
     settle_one(message, r, now, retry, rand, draw, rows, results.remote_dsn);
