@@ -25,7 +25,7 @@ Scheduler::Destination& Scheduler::entry_for(const std::string& name) {
   return it->second;
 }
 
-void Scheduler::add(std::uint64_t queue_id, std::uint32_t recipient, std::string_view destination,
+void Scheduler::add(QueueId queue_id, std::uint32_t recipient, std::string_view destination,
                     TimeMs due_ms) {
   const Key key{queue_id, recipient};
   if (auto it = entries_.find(key); it != entries_.end()) erase_entry(it);
@@ -59,14 +59,14 @@ void Scheduler::drop_if_idle(const std::string& name) {
     destinations_.erase(d);
 }
 
-bool Scheduler::remove(std::uint64_t queue_id, std::uint32_t recipient) {
+bool Scheduler::remove(QueueId queue_id, std::uint32_t recipient) {
   auto it = entries_.find({queue_id, recipient});
   if (it == entries_.end()) return false;
   erase_entry(it);
   return true;
 }
 
-std::size_t Scheduler::remove_message(std::uint64_t queue_id) {
+std::size_t Scheduler::remove_message(QueueId queue_id) {
   std::size_t n = 0;
   auto it = entries_.lower_bound({queue_id, 0});
   while (it != entries_.end() && it->first.first == queue_id) {
@@ -78,7 +78,7 @@ std::size_t Scheduler::remove_message(std::uint64_t queue_id) {
   return n;
 }
 
-bool Scheduler::reschedule(std::uint64_t queue_id, std::uint32_t recipient, TimeMs due_ms) {
+bool Scheduler::reschedule(QueueId queue_id, std::uint32_t recipient, TimeMs due_ms) {
   auto it = entries_.find({queue_id, recipient});
   if (it == entries_.end()) return false;
   const std::string dest = it->second.destination;
@@ -93,7 +93,7 @@ std::optional<Batch> Scheduler::take_batch(const std::string& name, Destination&
   Batch batch;
   batch.destination = name;
   batch.queue_id = qid;
-  const std::uint64_t message = qid;
+  const QueueId message = qid;
   // Every due recipient of this message for this destination goes into the same transaction.
   std::vector<std::uint32_t> rcpts;
   for (std::uint32_t r : dest.by_message[message]) {
@@ -195,18 +195,18 @@ std::optional<TimeMs> Scheduler::earliest_due() const {
 }
 
 std::size_t Scheduler::flush_all(TimeMs now) {
-  std::vector<std::tuple<std::uint64_t, std::uint32_t, std::string>> moved;
+  std::vector<std::tuple<QueueId, std::uint32_t, std::string>> moved;
   for (const auto& [key, e] : entries_)
     if (e.due > now) moved.emplace_back(key.first, key.second, e.destination);
   for (const auto& [qid, rcpt, dest] : moved) add(qid, rcpt, dest, now);
   return moved.size();
 }
 
-bool Scheduler::contains(std::uint64_t queue_id, std::uint32_t recipient) const {
+bool Scheduler::contains(QueueId queue_id, std::uint32_t recipient) const {
   return entries_.count({queue_id, recipient}) != 0;
 }
 
-std::optional<TimeMs> Scheduler::due_of(std::uint64_t queue_id, std::uint32_t recipient) const {
+std::optional<TimeMs> Scheduler::due_of(QueueId queue_id, std::uint32_t recipient) const {
   auto it = entries_.find({queue_id, recipient});
   if (it == entries_.end()) return std::nullopt;
   return it->second.due;

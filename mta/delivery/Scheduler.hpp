@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ferry/QueueId.hpp"
+
 #include "ferry/Clock.hpp"
 #include "mta/delivery/DestinationWindow.hpp"
 
@@ -32,7 +34,7 @@ struct SchedulerLimits {
 // ascending (positions in the message's Envelope::recipients).
 struct Batch {
   std::string destination;
-  std::uint64_t queue_id = 0;
+  QueueId queue_id;
   std::vector<std::uint32_t> recipients;
 };
 
@@ -57,11 +59,11 @@ class Scheduler {
   void set_limits(SchedulerLimits limits);
 
   // Inserts or replaces (same queue id and recipient) an entry.
-  void add(std::uint64_t queue_id, std::uint32_t recipient, std::string_view destination, TimeMs due_ms);
-  bool remove(std::uint64_t queue_id, std::uint32_t recipient);
-  std::size_t remove_message(std::uint64_t queue_id);
+  void add(QueueId queue_id, std::uint32_t recipient, std::string_view destination, TimeMs due_ms);
+  bool remove(QueueId queue_id, std::uint32_t recipient);
+  std::size_t remove_message(QueueId queue_id);
   // Moves an existing entry to a new due time; false when it is not in the index.
-  bool reschedule(std::uint64_t queue_id, std::uint32_t recipient, TimeMs due_ms);
+  bool reschedule(QueueId queue_id, std::uint32_t recipient, TimeMs due_ms);
 
   // Due batches (due_ms <= now) within the limits, each taking one connection slot. Destinations
   // are served round-robin, the one with the oldest due entry first, so one busy destination
@@ -93,21 +95,21 @@ class Scheduler {
   std::size_t flush_all(TimeMs now);
 
   std::size_t size() const noexcept { return entries_.size(); }
-  bool contains(std::uint64_t queue_id, std::uint32_t recipient) const;
-  std::optional<TimeMs> due_of(std::uint64_t queue_id, std::uint32_t recipient) const;
+  bool contains(QueueId queue_id, std::uint32_t recipient) const;
+  std::optional<TimeMs> due_of(QueueId queue_id, std::uint32_t recipient) const;
   std::size_t in_flight() const noexcept { return in_flight_; }
   std::size_t in_flight(std::string_view destination) const;
 
  private:
-  using Key = std::pair<std::uint64_t, std::uint32_t>;
-  using DueKey = std::tuple<TimeMs, std::uint64_t, std::uint32_t>;
+  using Key = std::pair<QueueId, std::uint32_t>;
+  using DueKey = std::tuple<TimeMs, QueueId, std::uint32_t>;
   struct Entry {
     std::string destination;
     TimeMs due = 0;
   };
   struct Destination {
     std::set<DueKey> by_due;
-    std::map<std::uint64_t, std::set<std::uint32_t>> by_message;
+    std::map<QueueId, std::set<std::uint32_t>> by_message;
     std::size_t in_flight = 0;
     // Kept while the destination has work or connections; a destination seen anew starts slow.
     DestinationWindow window;

@@ -55,7 +55,7 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
-using Key = std::pair<std::uint64_t, std::uint32_t>;
+using Key = std::pair<QueueId, std::uint32_t>;
 
 smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   switch (t) {
@@ -247,17 +247,17 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   void add(QueueId id, std::uint32_t index, std::string_view address, TimeMs due) {
-    Key k{id.value, index};
+    Key k{id, index};
     if (in_flight.count(k)) return;
     auto it = known.find(k);
     if (it != known.end()) {
       if (it->second != due) {
-        scheduler.reschedule(id.value, index, due);
+        scheduler.reschedule(id, index, due);
         it->second = due;
       }
       return;
     }
-    scheduler.add(id.value, index, destination_for(address), due);
+    scheduler.add(id, index, destination_for(address), due);
     known[k] = due;
   }
 
@@ -279,9 +279,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       return;
     }
     std::set<Key> seen;
-    std::map<std::uint64_t, std::optional<queue::MessageRecord>> loaded;
+    std::map<QueueId, std::optional<queue::MessageRecord>> loaded;
     for (const auto& d : *due) {
-      Key k{d.id.value, d.index};
+      Key k{d.id, d.index};
       seen.insert(k);
       if (in_flight.count(k)) continue;
       auto it = known.find(k);
@@ -292,7 +292,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         }
         continue;
       }
-      auto& rec = loaded[d.id.value];
+      auto& rec = loaded[d.id];
       if (!rec) {
         auto r = deps.store->load(d.id);
         if (!r) continue;
@@ -373,12 +373,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     for (auto& m : expired) {
       delivery::RecipientAttempts results;
       for (const auto& rec : m.recipients) {
-        Key k{m.id.value, rec.index};
+        Key k{m.id, rec.index};
         if (rec.state != RecipientState::Pending || rec.leased || in_flight.count(k)) continue;
         results.push_back({rec.index, delivery::expired_attempt(rec.last ? &*rec.last : nullptr, now)});
       }
       if (results.empty()) continue;
-      for (auto& [idx, a] : results) forget({m.id.value, idx});
+      for (auto& [idx, a] : results) forget({m.id, idx});
       Job job;
       job.message = m;
       auto body = deps.store->read_body(m.id);
@@ -1005,7 +1005,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   void apply_settle(const Job& job, const delivery::SettlePlan& plan, const queue::SettleRequest& req,
                     const std::vector<std::string>& report_log, bool recorded, std::string_view dest) {
     const QueueId id = job.message.id;
-    for (const auto& r : plan.results) in_flight.erase({id.value, r.index});
+    for (const auto& r : plan.results) in_flight.erase({id, r.index});
     for (const auto& line : plan.log_lines) ops::log_info(line);
     if (!recorded) return;
     for (const auto& event : plan.metrics) count(event);

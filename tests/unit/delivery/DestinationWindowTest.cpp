@@ -63,7 +63,7 @@ constexpr TimeMs kNow = 1'000'000;
 // connections at once to a stranger is how senders get rate-limited.
 TEST(deliverySchedulerSlowStart, NewDestinationOpensTheInitialWindow) {
   Scheduler s({100, 20, 5});
-  for (std::uint64_t m = 1; m <= 30; ++m) s.add(m, 0, "new.test", kNow);
+  for (std::uint64_t m = 1; m <= 30; ++m) s.add(QueueId{m}, 0, "new.test", kNow);
   EXPECT_EQ(s.take_ready(kNow).size(), 5u);
   EXPECT_EQ(s.in_flight("new.test"), 5u);
   EXPECT_EQ(s.window("new.test"), 5u);
@@ -88,8 +88,8 @@ TEST(deliverySchedulerSlowStart, NewDestinationOpensTheInitialWindow) {
 
 TEST(deliverySchedulerSlowStart, GrowsToTheLimitAndAnotherDestinationStartsSlowAgain) {
   Scheduler s({100, 8, 5});
-  for (std::uint64_t m = 1; m <= 40; ++m) s.add(m, 0, "busy.test", kNow);
-  for (std::uint64_t m = 41; m <= 50; ++m) s.add(m, 0, "other.test", kNow);
+  for (std::uint64_t m = 1; m <= 40; ++m) s.add(QueueId{m}, 0, "busy.test", kNow);
+  for (std::uint64_t m = 41; m <= 50; ++m) s.add(QueueId{m}, 0, "other.test", kNow);
   auto first = s.take_ready(kNow);
   EXPECT_EQ(first.size(), 10u);  // 5 + 5
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(s.delivered("busy.test"));
@@ -103,7 +103,7 @@ TEST(deliverySchedulerSlowStart, GrowsToTheLimitAndAnotherDestinationStartsSlowA
 // Without initial_per_destination (0) the window is the maximum at once, as before.
 TEST(deliverySchedulerSlowStart, ZeroMeansNoSlowStart) {
   Scheduler s({100, 20});
-  for (std::uint64_t m = 1; m <= 30; ++m) s.add(m, 0, "x.test", kNow);
+  for (std::uint64_t m = 1; m <= 30; ++m) s.add(QueueId{m}, 0, "x.test", kNow);
   EXPECT_EQ(s.take_ready(kNow).size(), 20u);
 }
 
@@ -111,7 +111,7 @@ TEST(deliverySchedulerSlowStart, ZeroMeansNoSlowStart) {
 // is a new destination and starts slow again.
 TEST(deliverySchedulerSlowStart, AnIdleDestinationIsForgotten) {
   Scheduler s({100, 20, 5});
-  s.add(1, 0, "x.test", kNow);
+  s.add(QueueId{1}, 0, "x.test", kNow);
   ASSERT_EQ(s.take_ready(kNow).size(), 1u);
   for (int i = 0; i < 5; ++i) s.delivered("x.test");
   EXPECT_EQ(s.window("x.test"), 10u);

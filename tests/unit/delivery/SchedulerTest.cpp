@@ -12,7 +12,7 @@ namespace {
 constexpr TimeMs kNow = 1'000'000;
 
 std::string describe(const Batch& b) {
-  std::string s = b.destination + "#" + std::to_string(b.queue_id) + ":";
+  std::string s = b.destination + "#" + std::to_string(b.queue_id.value) + ":";
   for (auto r : b.recipients) s += std::to_string(r) + ",";
   return s;
 }
@@ -25,17 +25,17 @@ std::vector<std::string> describe(const std::vector<Batch>& v) {
 
 TEST(deliveryScheduler, GroupsByDestinationAndMessage) {
   Scheduler s;
-  s.add(1, 0, "a.test", kNow);
-  s.add(1, 1, "b.test", kNow);
-  s.add(1, 2, "a.test", kNow - 5);
-  s.add(2, 0, "a.test", kNow);
-  s.add(1, 3, "a.test", kNow + 1);  // not due yet: left for later
+  s.add(QueueId{1}, 0, "a.test", kNow);
+  s.add(QueueId{1}, 1, "b.test", kNow);
+  s.add(QueueId{1}, 2, "a.test", kNow - 5);
+  s.add(QueueId{2}, 0, "a.test", kNow);
+  s.add(QueueId{1}, 3, "a.test", kNow + 1);  // not due yet: left for later
   auto batches = s.take_ready(kNow);
   EXPECT_EQ(describe(batches), (std::vector<std::string>{"a.test#1:0,2,", "b.test#1:1,", "a.test#2:0,"}));
   EXPECT_EQ(s.in_flight(), 3u);
   EXPECT_EQ(s.in_flight("a.test"), 2u);
   EXPECT_EQ(s.size(), 1u);
-  EXPECT_TRUE(s.contains(1, 3));
+  EXPECT_TRUE(s.contains(QueueId{1}, 3));
   EXPECT_TRUE(s.take_ready(kNow).empty());
   EXPECT_EQ(describe(s.take_ready(kNow + 1)), (std::vector<std::string>{"a.test#1:3,"}));
 }
@@ -44,7 +44,7 @@ TEST(deliveryScheduler, NothingDueNothingTaken) {
   Scheduler s;
   EXPECT_TRUE(s.take_ready(kNow).empty());
   EXPECT_EQ(s.next_wakeup(), std::nullopt);
-  s.add(7, 0, "x", kNow + 100);
+  s.add(QueueId{7}, 0, "x", kNow + 100);
   EXPECT_TRUE(s.take_ready(kNow).empty());
   EXPECT_EQ(s.next_wakeup(), kNow + 100);
   EXPECT_EQ(s.earliest_due(), kNow + 100);
@@ -62,7 +62,7 @@ TEST_P(Limits, Respected) {
   Scheduler s({c.global, c.per_dest});
   for (std::size_t d = 0; d < c.dests; ++d)
     for (std::size_t m = 0; m < c.messages_per_dest; ++m)
-      s.add(d * 1000 + m, 0, "d" + std::to_string(d), kNow - static_cast<TimeMs>(m));
+      s.add(QueueId{d * 1000 + m}, 0, "d" + std::to_string(d), kNow - static_cast<TimeMs>(m));
   auto b = s.take_ready(kNow);
   EXPECT_EQ(b.size(), c.expected_batches);
   EXPECT_EQ(s.in_flight(), c.expected_batches);
@@ -80,7 +80,7 @@ INSTANTIATE_TEST_SUITE_P(deliveryTable, Limits,
 
 TEST(deliveryScheduler, ReleaseOpensTheWindowAgain) {
   Scheduler s({100, 2});
-  for (std::uint64_t m = 1; m <= 5; ++m) s.add(m, 0, "busy", kNow);
+  for (std::uint64_t m = 1; m <= 5; ++m) s.add(QueueId{m}, 0, "busy", kNow);
   EXPECT_EQ(s.take_ready(kNow).size(), 2u);
   EXPECT_EQ(s.next_wakeup(), std::nullopt);  // window full: wait for a release, no hot loop
   EXPECT_EQ(s.earliest_due(), kNow);
@@ -88,7 +88,7 @@ TEST(deliveryScheduler, ReleaseOpensTheWindowAgain) {
   EXPECT_EQ(s.next_wakeup(), kNow);
   auto b = s.take_ready(kNow);
   ASSERT_EQ(b.size(), 1u);
-  EXPECT_EQ(b[0].queue_id, 3u);  // oldest first (queue ids sort by allocation time)
+  EXPECT_EQ(b[0].queue_id, QueueId{3});  // oldest first (queue ids sort by allocation time)
   s.release("busy");
   s.release("busy");
   s.release("busy");  // unmatched: ignored
@@ -98,9 +98,9 @@ TEST(deliveryScheduler, ReleaseOpensTheWindowAgain) {
 
 TEST(deliveryScheduler, GlobalWindowFullMeansNoWakeup) {
   Scheduler s({2, 20});
-  s.add(1, 0, "a", kNow);
-  s.add(2, 0, "b", kNow);
-  s.add(3, 0, "c", kNow);
+  s.add(QueueId{1}, 0, "a", kNow);
+  s.add(QueueId{2}, 0, "b", kNow);
+  s.add(QueueId{3}, 0, "c", kNow);
   EXPECT_EQ(s.take_ready(kNow).size(), 2u);
   EXPECT_EQ(s.next_wakeup(), std::nullopt);
   s.release("a");
@@ -110,10 +110,10 @@ TEST(deliveryScheduler, GlobalWindowFullMeansNoWakeup) {
 
 TEST(deliveryScheduler, ConnectionReuseTakesNoNewSlot) {
   Scheduler s({1, 1});
-  s.add(1, 0, "d", kNow);
-  s.add(2, 0, "d", kNow);
-  s.add(2, 1, "d", kNow);
-  s.add(3, 0, "d", kNow + 50);
+  s.add(QueueId{1}, 0, "d", kNow);
+  s.add(QueueId{2}, 0, "d", kNow);
+  s.add(QueueId{2}, 1, "d", kNow);
+  s.add(QueueId{3}, 0, "d", kNow + 50);
   auto first = s.take_ready(kNow);
   ASSERT_EQ(first.size(), 1u);
   auto next = s.take_next_for("d", kNow);
@@ -128,55 +128,55 @@ TEST(deliveryScheduler, ConnectionReuseTakesNoNewSlot) {
 
 TEST(deliveryScheduler, MaxBatchesArgument) {
   Scheduler s;
-  for (std::uint64_t m = 0; m < 10; ++m) s.add(m, 0, "d" + std::to_string(m), kNow);
+  for (std::uint64_t m = 0; m < 10; ++m) s.add(QueueId{m}, 0, "d" + std::to_string(m), kNow);
   EXPECT_EQ(s.take_ready(kNow, 3).size(), 3u);
   EXPECT_EQ(s.in_flight(), 3u);
 }
 
 TEST(deliveryScheduler, AddReplacesRemoveAndReschedule) {
   Scheduler s;
-  s.add(1, 0, "a", kNow);
-  s.add(1, 0, "b", kNow + 10);  // same recipient: replaced (destination and due)
+  s.add(QueueId{1}, 0, "a", kNow);
+  s.add(QueueId{1}, 0, "b", kNow + 10);  // same recipient: replaced (destination and due)
   EXPECT_EQ(s.size(), 1u);
-  EXPECT_EQ(s.due_of(1, 0), kNow + 10);
+  EXPECT_EQ(s.due_of(QueueId{1}, 0), kNow + 10);
   EXPECT_TRUE(s.take_ready(kNow).empty());
-  EXPECT_TRUE(s.reschedule(1, 0, kNow - 1));
-  EXPECT_FALSE(s.reschedule(9, 9, kNow));
+  EXPECT_TRUE(s.reschedule(QueueId{1}, 0, kNow - 1));
+  EXPECT_FALSE(s.reschedule(QueueId{9}, 9, kNow));
   auto b = s.take_ready(kNow);
   ASSERT_EQ(b.size(), 1u);
   EXPECT_EQ(b[0].destination, "b");
   s.release("b");
-  s.add(5, 0, "a", kNow);
-  s.add(5, 1, "a", kNow);
-  s.add(5, 2, "c", kNow);
-  s.add(6, 0, "a", kNow);
-  EXPECT_TRUE(s.remove(5, 1));
-  EXPECT_FALSE(s.remove(5, 1));
-  EXPECT_EQ(s.remove_message(5), 2u);
+  s.add(QueueId{5}, 0, "a", kNow);
+  s.add(QueueId{5}, 1, "a", kNow);
+  s.add(QueueId{5}, 2, "c", kNow);
+  s.add(QueueId{6}, 0, "a", kNow);
+  EXPECT_TRUE(s.remove(QueueId{5}, 1));
+  EXPECT_FALSE(s.remove(QueueId{5}, 1));
+  EXPECT_EQ(s.remove_message(QueueId{5}), 2u);
   EXPECT_EQ(s.size(), 1u);
   EXPECT_EQ(describe(s.take_ready(kNow)), (std::vector<std::string>{"a#6:0,"}));
-  EXPECT_EQ(s.due_of(6, 0), std::nullopt);
+  EXPECT_EQ(s.due_of(QueueId{6}, 0), std::nullopt);
 }
 
 TEST(deliveryScheduler, FlushAllMakesEverythingDue) {
   Scheduler s;
-  s.add(1, 0, "a", kNow + 1000);
-  s.add(2, 0, "b", kNow + 99999);
-  s.add(3, 0, "c", kNow - 5);
+  s.add(QueueId{1}, 0, "a", kNow + 1000);
+  s.add(QueueId{2}, 0, "b", kNow + 99999);
+  s.add(QueueId{3}, 0, "c", kNow - 5);
   EXPECT_EQ(s.flush_all(kNow), 2u);
   EXPECT_EQ(s.take_ready(kNow).size(), 3u);
 }
 
 TEST(deliveryScheduler, OldestDestinationServedFirstWhenSlotsAreScarce) {
   Scheduler s({1, 20});
-  s.add(10, 0, "young", kNow - 1);
-  s.add(11, 0, "old", kNow - 100);
+  s.add(QueueId{10}, 0, "young", kNow - 1);
+  s.add(QueueId{11}, 0, "old", kNow - 100);
   EXPECT_EQ(describe(s.take_ready(kNow)), (std::vector<std::string>{"old#11:0,"}));
 }
 
 TEST(deliveryScheduler, RebuildManyEntries) {
   Scheduler s;
-  for (std::uint64_t m = 0; m < 10000; ++m) s.add(m, 0, "d" + std::to_string(m % 10), kNow + static_cast<TimeMs>(m % 7));
+  for (std::uint64_t m = 0; m < 10000; ++m) s.add(QueueId{m}, 0, "d" + std::to_string(m % 10), kNow + static_cast<TimeMs>(m % 7));
   EXPECT_EQ(s.size(), 10000u);
   EXPECT_EQ(s.earliest_due(), kNow);
   std::size_t delivered = 0;
@@ -218,7 +218,7 @@ TEST(deliveryUnreachableHosts, RemembersUntilAndExtends) {
 // nothing new until the count is back under the limit; raising them starts more at once.
 TEST(deliveryScheduler, SetLimitsAppliesToTheNextTake) {
   Scheduler s({2, 2});
-  for (std::uint64_t m = 1; m <= 4; ++m) s.add(m, 0, "a.test", kNow);
+  for (std::uint64_t m = 1; m <= 4; ++m) s.add(QueueId{m}, 0, "a.test", kNow);
   EXPECT_EQ(s.take_ready(kNow).size(), 2u);
   s.set_limits({1, 1});
   EXPECT_TRUE(s.take_ready(kNow).empty());
