@@ -13,13 +13,19 @@ void Writer::varint(std::uint64_t v) {
 
 std::uint8_t Reader::u8() {
   if (!ok()) return 0;
-  if (remaining() < 1) { fail("truncated"); return 0; }
+  if (remaining() < 1) {
+    fail("truncated");
+    return 0;
+  }
   return static_cast<std::uint8_t>(in_[pos_++]);
 }
 
 std::uint64_t Reader::fixed(int bytes) {
   if (!ok()) return 0;
-  if (remaining() < static_cast<std::size_t>(bytes)) { fail("truncated"); return 0; }
+  if (remaining() < static_cast<std::size_t>(bytes)) {
+    fail("truncated");
+    return 0;
+  }
   std::uint64_t v = 0;
   for (int i = 0; i < bytes; ++i)
     v |= static_cast<std::uint64_t>(static_cast<unsigned char>(in_[pos_ + i])) << (i * 8);
@@ -31,10 +37,16 @@ std::uint64_t Reader::varint() {
   std::uint64_t v = 0;
   for (int shift = 0; shift < 64; shift += 7) {
     if (!ok()) return 0;
-    if (remaining() < 1) { fail("truncated varint"); return 0; }
+    if (remaining() < 1) {
+      fail("truncated varint");
+      return 0;
+    }
     auto b = static_cast<unsigned char>(in_[pos_++]);
     // The 10th byte may only carry the top bit of a 64-bit value.
-    if (shift == 63 && b > 1) { fail("varint overflow"); return 0; }
+    if (shift == 63 && b > 1) {
+      fail("varint overflow");
+      return 0;
+    }
     v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
     if (!(b & 0x80)) return v;
   }
@@ -45,7 +57,10 @@ std::uint64_t Reader::varint() {
 std::string Reader::str() {
   auto n = varint();
   if (!ok()) return {};
-  if (n > remaining()) { fail("truncated string"); return {}; }
+  if (n > remaining()) {
+    fail("truncated string");
+    return {};
+  }
   std::string s(in_.substr(pos_, n));
   pos_ += n;
   return s;

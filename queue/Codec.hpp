@@ -29,7 +29,10 @@ class Writer {
   void u64(std::uint64_t v) { fixed(v, 8); }
   void i64(std::int64_t v) { fixed(static_cast<std::uint64_t>(v), 8); }
   void varint(std::uint64_t v);
-  void str(std::string_view s) { varint(s.size()); out_.append(s); }
+  void str(std::string_view s) {
+    varint(s.size());
+    out_.append(s);
+  }
   std::string take() { return std::move(out_); }
 
  private:
@@ -51,8 +54,10 @@ class Reader {
   std::int64_t i64() { return static_cast<std::int64_t>(fixed(8)); }
   std::uint64_t varint();
   std::string str();
-  bool boolean();                        // only 0 or 1 are valid
-  void fail(const char* why) { if (!error_) error_ = why; }
+  bool boolean();  // only 0 or 1 are valid
+  void fail(const char* why) {
+    if (!error_) error_ = why;
+  }
   bool ok() const { return error_ == nullptr; }
   bool at_end() const { return pos_ == in_.size(); }
   std::size_t remaining() const { return in_.size() - pos_; }
@@ -71,8 +76,8 @@ struct StoredMessage {
   QueueId id;
   Envelope envelope;
   TimeMs delay_warning_sent_ms = 0;
-  std::uint64_t body_size = 0;   // bytes in `bodies` (the truth for read_body)
-  std::uint32_t chunks = 0;      // number of body chunks
+  std::uint64_t body_size = 0;  // bytes in `bodies` (the truth for read_body)
+  std::uint32_t chunks = 0;     // number of body chunks
 };
 
 std::string encode_message(const StoredMessage& m);
@@ -84,7 +89,7 @@ Result<RecipientRecord> decode_recipient(std::string_view bytes);
 struct QuarantineValue {
   TimeMs quarantined_ms = 0;
   std::string reason;
-  std::string raw;               // the original bytes, untouched
+  std::string raw;  // the original bytes, untouched
 };
 std::string encode_quarantine(const QuarantineValue& q);
 Result<QuarantineValue> decode_quarantine(std::string_view bytes);

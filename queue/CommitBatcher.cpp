@@ -77,7 +77,8 @@ void CommitBatcher::run() {
       stats_.requests += batch.size();
       if (batch.size() > stats_.largest_batch) stats_.largest_batch = batch.size();
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(committed ? results[i] : Result<void>(committed.error()));
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      batch[i].done(committed ? results[i] : Result<void>(committed.error()));
   }
 }
 

@@ -23,7 +23,8 @@ class IdAllocator {
 
   QueueId next(TimeMs now) {
     std::uint64_t ms = now < 0 ? 0 : static_cast<std::uint64_t>(now);
-    std::uint64_t candidate = (ms << kSequenceBits) | (sequence_.fetch_add(1, std::memory_order_relaxed) & kSequenceMask);
+    std::uint64_t candidate =
+        (ms << kSequenceBits) | (sequence_.fetch_add(1, std::memory_order_relaxed) & kSequenceMask);
     std::uint64_t last = last_.load(std::memory_order_relaxed);
     for (;;) {
       // A clock step backwards, or more than 2^20 ids in one millisecond, must not reuse an id:

@@ -29,18 +29,26 @@ Error to_error(int rc, std::string_view op) {
   ErrorKind kind = ErrorKind::Io;
   switch (rc) {
     case MDB_MAP_FULL:
-    case MDB_TXN_FULL: kind = ErrorKind::MapFull; break;
+    case MDB_TXN_FULL:
+      kind = ErrorKind::MapFull;
+      break;
     case ENOSPC:
 #ifdef EDQUOT
     case EDQUOT:
 #endif
-      kind = ErrorKind::DiskFull; break;
+      kind = ErrorKind::DiskFull;
+      break;
     case EIO:
       if (filesystem_full(g_env_path)) kind = ErrorKind::DiskFull;
       break;
-    case MDB_NOTFOUND: kind = ErrorKind::NotFound; break;
-    case MDB_KEYEXIST: kind = ErrorKind::Exists; break;
-    default: break;
+    case MDB_NOTFOUND:
+      kind = ErrorKind::NotFound;
+      break;
+    case MDB_KEYEXIST:
+      kind = ErrorKind::Exists;
+      break;
+    default:
+      break;
   }
   return make_error(kind, "lmdb " + std::string(op) + ": " + mdb_strerror(rc));
 }
@@ -92,9 +100,14 @@ Result<void> Txn::commit() {
   // mdb_txn_commit frees the txn whether it succeeds or fails; an injected fault did not call
   // it, so that txn is still live and is aborted here. Either way nothing is left open.
   bool called = false;
-  int rc = env_->call("txn_commit", [&] { called = true; return mdb_txn_commit(txn_); });
-  if (called) txn_ = nullptr;
-  else abort();
+  int rc = env_->call("txn_commit", [&] {
+    called = true;
+    return mdb_txn_commit(txn_);
+  });
+  if (called)
+    txn_ = nullptr;
+  else
+    abort();
   if (rc) return to_error(rc, "txn_commit");
   return {};
 }
@@ -106,7 +119,8 @@ void Txn::abort() noexcept {
 
 Result<MDB_dbi> Txn::open_dbi(const char* name, bool create) {
   MDB_dbi dbi = 0;
-  if (int rc = env_->call("dbi_open", [&] { return mdb_dbi_open(txn_, name, create ? MDB_CREATE : 0, &dbi); }))
+  if (int rc =
+          env_->call("dbi_open", [&] { return mdb_dbi_open(txn_, name, create ? MDB_CREATE : 0, &dbi); }))
     return to_error(rc, std::string("dbi_open ") + name);
   return dbi;
 }
@@ -121,7 +135,8 @@ Result<std::optional<std::string_view>> Txn::get(MDB_dbi dbi, std::string_view k
 
 Result<void> Txn::put(MDB_dbi dbi, std::string_view key, std::string_view value, unsigned flags) {
   MDB_val k = val(key), v = val(value);
-  if (int rc = env_->call("put", [&] { return mdb_put(txn_, dbi, &k, &v, flags); })) return to_error(rc, "put");
+  if (int rc = env_->call("put", [&] { return mdb_put(txn_, dbi, &k, &v, flags); }))
+    return to_error(rc, "put");
   return {};
 }
 

@@ -56,7 +56,7 @@ class Txn {
   Txn& operator=(Txn&&) = delete;
   ~Txn() { abort(); }
 
-  Result<void> commit();          // on failure the transaction is already aborted
+  Result<void> commit();  // on failure the transaction is already aborted
   void abort() noexcept;
 
   Result<MDB_dbi> open_dbi(const char* name, bool create);
@@ -84,7 +84,9 @@ class Cursor {
   static Result<Cursor> open(Txn& txn, MDB_dbi dbi);
   Cursor(Cursor&& other) noexcept : env_(other.env_), cursor_(other.cursor_) { other.cursor_ = nullptr; }
   Cursor& operator=(Cursor&&) = delete;
-  ~Cursor() { if (cursor_) mdb_cursor_close(cursor_); }
+  ~Cursor() {
+    if (cursor_) mdb_cursor_close(cursor_);
+  }
 
   Result<std::optional<Entry>> first() { return move(MDB_FIRST, {}); }
   Result<std::optional<Entry>> seek(std::string_view key) { return move(MDB_SET_RANGE, key); }

@@ -25,7 +25,7 @@ namespace {
 // following a link and both files must be regular files or absent.
 Result<void> refuse_links(int dir, const std::string& path) {
   for (const char* name : {"data.mdb", "lock.mdb"}) {
-    struct stat st{};
+    struct stat st {};
     if (::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;  // absent: LMDB creates it
     if (!S_ISREG(st.st_mode))
       return make_error(ErrorKind::Invalid, path + "/" + name + " is not a regular file (" +
@@ -43,7 +43,8 @@ Result<void> prepare_directory(const std::string& path, bool read_only) {
   }
   const int dir = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dir < 0) {
-    if (errno == ENOENT) return make_error(ErrorKind::NotFound, "queue directory " + path + " does not exist");
+    if (errno == ENOENT)
+      return make_error(ErrorKind::NotFound, "queue directory " + path + " does not exist");
     return make_error(ErrorKind::Io, "cannot open queue directory " + path + ": " + std::strerror(errno) +
                                          (errno == ELOOP || errno == ENOTDIR ? " (a symbolic link?)" : ""));
   }
@@ -80,9 +81,9 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
   auto txn = lmdb::Txn::begin(impl.env, nullptr, read_only);
   if (!txn) return txn.error();
   const std::pair<MDB_dbi*, const char*> dbs[] = {
-      {&impl.db.meta, schema::kMeta},         {&impl.db.messages, schema::kMessages},
-      {&impl.db.bodies, schema::kBodies},     {&impl.db.recipients, schema::kRecipients},
-      {&impl.db.due, schema::kDue},           {&impl.db.quarantine, schema::kQuarantine},
+      {&impl.db.meta, schema::kMeta},     {&impl.db.messages, schema::kMessages},
+      {&impl.db.bodies, schema::kBodies}, {&impl.db.recipients, schema::kRecipients},
+      {&impl.db.due, schema::kDue},       {&impl.db.quarantine, schema::kQuarantine},
   };
   for (auto [dbi, name] : dbs) {
     auto h = txn->open_dbi(name, !read_only);
@@ -92,14 +93,17 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
   auto stored = txn->get(impl.db.meta, schema::kSchemaKey);
   if (!stored) return stored.error();
   if (!*stored) {
-    if (read_only) return make_error(ErrorKind::Invalid, "queue has no schema version (never opened read-write)");
-    if (auto put = txn->put(impl.db.meta, schema::kSchemaKey, codec::encode_schema(schema::kSchemaVersion)); !put)
+    if (read_only)
+      return make_error(ErrorKind::Invalid, "queue has no schema version (never opened read-write)");
+    if (auto put = txn->put(impl.db.meta, schema::kSchemaKey, codec::encode_schema(schema::kSchemaVersion));
+        !put)
       return put.error();
   } else {
     auto version = codec::decode_schema(**stored);
     if (!version) return version.error();
     if (*version != schema::kSchemaVersion)
-      return make_error(ErrorKind::Invalid, "queue schema version " + std::to_string(*version) + ", this ferry reads " +
+      return make_error(ErrorKind::Invalid, "queue schema version " + std::to_string(*version) +
+                                                ", this ferry reads " +
                                                 std::to_string(schema::kSchemaVersion));
   }
   // Ids must stay above every id already stored, whatever the clock says now.
@@ -151,7 +155,8 @@ Result<void> create_if_new(const QueueOptions& options, unsigned flags) {
     if (int rc = mdb_env_sync(impl.env.get(), 1)) return lmdb::to_error(rc, "env_sync");
   }  // the environment is closed here
   if (::rename((building / "data.mdb").c_str(), (dir / "data.mdb").c_str()) != 0)
-    return make_error(ErrorKind::Io, "cannot move the new queue into " + options.path + ": " + std::strerror(errno));
+    return make_error(ErrorKind::Io,
+                      "cannot move the new queue into " + options.path + ": " + std::strerror(errno));
   if (auto s = sync_directory(options.path); !s) return s;
   fs::remove_all(building, ec);  // only its lock file is left; a failure here is harmless
   return {};
@@ -174,7 +179,8 @@ Result<std::unique_ptr<QueueStore>> QueueStore::open(const QueueOptions& options
   if (options.read_only) flags |= MDB_RDONLY;
   if (!options.read_only)
     if (auto created = create_if_new(options, flags); !created) return created.error();
-  if (auto env = impl->env.open(options.path, options.map_size, flags, schema::kMaxDbs); !env) return env.error();
+  if (auto env = impl->env.open(options.path, options.map_size, flags, schema::kMaxDbs); !env)
+    return env.error();
   if (auto s = open_schema(*impl, options.read_only); !s) return s.error();
   return std::unique_ptr<QueueStore>(new QueueStore(std::move(impl)));
 }
@@ -193,12 +199,14 @@ Result<void> QueueStore::enqueue(const NewMessage& message) {
   return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::enqueue(c, message); });
 }
 
-Result<std::vector<DueRecipient>> QueueStore::lease_due(TimeMs now_ms, std::size_t limit, TimeMs retry_at_ms) {
-  return write_txn<std::vector<DueRecipient>>(*impl_,
-                                              [&](ops::Ctx& c) { return ops::lease_due(c, now_ms, limit, retry_at_ms); });
+Result<std::vector<DueRecipient>> QueueStore::lease_due(TimeMs now_ms, std::size_t limit,
+                                                        TimeMs retry_at_ms) {
+  return write_txn<std::vector<DueRecipient>>(
+      *impl_, [&](ops::Ctx& c) { return ops::lease_due(c, now_ms, limit, retry_at_ms); });
 }
 
-Result<void> QueueStore::lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms) {
+Result<void> QueueStore::lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
+                               TimeMs retry_at_ms) {
   return write_txn<void>(*impl_, [&](ops::Ctx& c) -> Result<void> {
     auto r = ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/true);
     if (!r) return r.error();
@@ -206,8 +214,8 @@ Result<void> QueueStore::lease(const std::vector<DueRecipient>& recipients, Time
   });
 }
 
-Result<std::vector<DueRecipient>> QueueStore::try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
-                                                        TimeMs retry_at_ms) {
+Result<std::vector<DueRecipient>> QueueStore::try_lease(const std::vector<DueRecipient>& recipients,
+                                                        TimeMs now_ms, TimeMs retry_at_ms) {
   return write_txn<std::vector<DueRecipient>>(
       *impl_, [&](ops::Ctx& c) { return ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/false); });
 }

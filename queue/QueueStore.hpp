@@ -16,10 +16,10 @@
 namespace ferry::queue {
 
 struct QueueOptions {
-  std::string path;                  // directory of the LMDB environment (created if missing)
-  std::size_t map_size = 1ull << 30; // LMDB map size in bytes ([queue] max_size)
-  bool sync = true;                  // false = MDB_NOSYNC: unsafe, for the power-cut proof only
-  bool read_only = false;            // for inspection tools
+  std::string path;                   // directory of the LMDB environment (created if missing)
+  std::size_t map_size = 1ull << 30;  // LMDB map size in bytes ([queue] max_size)
+  bool sync = true;                   // false = MDB_NOSYNC: unsafe, for the power-cut proof only
+  bool read_only = false;             // for inspection tools
 };
 
 // Test hook: called before every LMDB operation with its name; a non-zero return is taken as

@@ -18,14 +18,14 @@ namespace ferry::queue {
 struct RecipientRecord {
   std::uint32_t index = 0;
   RecipientState state = RecipientState::Pending;
-  bool leased = false;             // an attempt was started and has not been settled yet
-  std::uint32_t attempts = 0;      // attempts started so far
+  bool leased = false;         // an attempt was started and has not been settled yet
+  std::uint32_t attempts = 0;  // attempts started so far
   // Attempts in a row that a crash cut short (leased at a restart); a settle resets it.
   std::uint32_t interrupted = 0;
-  TimeMs next_attempt_ms = 0;      // when it is due (Pending only)
-  TimeMs first_attempt_ms = 0;     // 0 until the first attempt
-  std::optional<Attempt> last;     // the latest settled attempt (the reply shown by `queue list`)
-  std::vector<Attempt> history;    // the last kMaxHistory attempts, oldest first
+  TimeMs next_attempt_ms = 0;    // when it is due (Pending only)
+  TimeMs first_attempt_ms = 0;   // 0 until the first attempt
+  std::optional<Attempt> last;   // the latest settled attempt (the reply shown by `queue list`)
+  std::vector<Attempt> history;  // the last kMaxHistory attempts, oldest first
 };
 
 // One queued message as stored: envelope + per-recipient records. The body is read separately.
@@ -38,10 +38,10 @@ struct MessageRecord {
 
 // A message to enqueue: envelope and body bytes (the body as it will be delivered, CRLF lines).
 struct NewMessage {
-  QueueId id;                      // allocated with QueueStore::allocate_id()
+  QueueId id;  // allocated with QueueStore::allocate_id()
   Envelope envelope;
   std::string body;
-  TimeMs first_due_ms = 0;         // when recipients first become due (normally arrival)
+  TimeMs first_due_ms = 0;  // when recipients first become due (normally arrival)
 };
 
 // One recipient due for delivery, as returned by lease.
@@ -55,8 +55,8 @@ struct DueRecipient {
 struct RecipientResult {
   QueueId id;
   std::uint32_t index = 0;
-  Attempt attempt;                 // outcome Delivered / Transient / Permanent / Expired
-  TimeMs next_attempt_ms = 0;      // for Transient: when to retry
+  Attempt attempt;             // outcome Delivered / Transient / Permanent / Expired
+  TimeMs next_attempt_ms = 0;  // for Transient: when to retry
 };
 
 // One settle transaction: results, plus messages (bounces) enqueued atomically with them.
@@ -86,8 +86,8 @@ struct RecoveryOptions {
 struct RecoveryReport {
   std::size_t messages = 0;
   std::size_t pending_recipients = 0;
-  std::size_t unleased = 0;        // recipients that were leased when the last process died
-  std::size_t quarantined = 0;     // records moved to quarantine during this recovery
+  std::size_t unleased = 0;     // recipients that were leased when the last process died
+  std::size_t quarantined = 0;  // records moved to quarantine during this recovery
   // Interrupted twice (or more) in a row: maybe what crashes the daemon. They keep the retry
   // time of their lease (the normal backoff); the caller logs them.
   std::vector<DueRecipient> suspects;

@@ -45,11 +45,12 @@ Result<void> update_recipient(Ctx& c, QueueId id, const std::optional<RecipientR
                               const RecipientRecord& after) {
   bool was_due = before && before->state == RecipientState::Pending;
   bool is_due = after.state == RecipientState::Pending;
-  bool same_key = was_due && is_due && schema::due_ordinal(before->next_attempt_ms) ==
-                                           schema::due_ordinal(after.next_attempt_ms);
+  bool same_key = was_due && is_due &&
+                  schema::due_ordinal(before->next_attempt_ms) == schema::due_ordinal(after.next_attempt_ms);
   if (was_due && !same_key) FERRY_TRY(c.txn.del(c.db.due, due_key(before->next_attempt_ms, id, after.index)));
   FERRY_TRY(c.txn.put(c.db.recipients, recipient_key(id, after.index), codec::encode_recipient(after)));
-  if (is_due && !same_key) FERRY_TRY(c.txn.put(c.db.due, due_key(after.next_attempt_ms, id, after.index), ""));
+  if (is_due && !same_key)
+    FERRY_TRY(c.txn.put(c.db.due, due_key(after.next_attempt_ms, id, after.index), ""));
   return {};
 }
 
@@ -78,8 +79,8 @@ Result<void> delete_message(Ctx& c, QueueId id) {
 }
 
 // Moves one undecodable record to `quarantine` (raw bytes + reason) and out of its table.
-Result<void> quarantine(Ctx& c, const char* table, MDB_dbi dbi, const std::string& key, const std::string& raw,
-                        const std::string& reason, TimeMs now) {
+Result<void> quarantine(Ctx& c, const char* table, MDB_dbi dbi, const std::string& key,
+                        const std::string& raw, const std::string& reason, TimeMs now) {
   std::string qkey = schema::quarantine_key(table, key);
   std::string value = codec::encode_quarantine({now, reason, raw});
   // Never overwrite an earlier quarantined record: suffix the key until it is free.
@@ -162,7 +163,9 @@ Result<std::string> read_body(Ctx& c, QueueId id) {
   for (std::uint32_t i = 0; i < (*m)->chunks; ++i) {
     auto v = c.txn.get(c.db.bodies, schema::body_key(id, i));
     if (!v) return v.error();
-    if (!*v) return make_error(ErrorKind::Corrupt, "message " + id.str() + ": body chunk " + std::to_string(i) + " missing");
+    if (!*v)
+      return make_error(ErrorKind::Corrupt,
+                        "message " + id.str() + ": body chunk " + std::to_string(i) + " missing");
     body.append(**v);
   }
   if (body.size() != (*m)->body_size)
@@ -181,7 +184,8 @@ Result<void> for_each(Ctx& c, const std::function<bool(const MessageRecord&)>& v
     if (!e) return e.error();
     if (!*e) break;
     auto id = schema::parse_message_key((*e)->key);
-    Result<MessageRecord> rec = id ? load(c, *id) : Result<MessageRecord>(make_error(ErrorKind::Corrupt, "bad message key"));
+    Result<MessageRecord> rec =
+        id ? load(c, *id) : Result<MessageRecord>(make_error(ErrorKind::Corrupt, "bad message key"));
     if (!rec) {
       if (rec.error().kind != ErrorKind::Corrupt) return rec.error();
       if (corrupt++ == 0) first_error = rec.error().message;
@@ -190,7 +194,8 @@ Result<void> for_each(Ctx& c, const std::function<bool(const MessageRecord&)>& v
     if (!visit(*rec)) break;
   }
   if (corrupt)
-    return make_error(ErrorKind::Corrupt, std::to_string(corrupt) + " undecodable message(s), first: " + first_error);
+    return make_error(ErrorKind::Corrupt,
+                      std::to_string(corrupt) + " undecodable message(s), first: " + first_error);
   return {};
 }
 
@@ -229,7 +234,8 @@ Result<std::vector<QuarantinedRecord>> quarantined(Ctx& c) {
 
 Result<void> enqueue(Ctx& c, const NewMessage& m) {
   if (m.id.value == 0) return make_error(ErrorKind::Invalid, "enqueue: queue id 0");
-  if (m.envelope.recipients.empty()) return make_error(ErrorKind::Invalid, "enqueue " + m.id.str() + ": no recipients");
+  if (m.envelope.recipients.empty())
+    return make_error(ErrorKind::Invalid, "enqueue " + m.id.str() + ": no recipients");
   std::size_t chunks = (m.body.size() + schema::kBodyChunk - 1) / schema::kBodyChunk;
   if (chunks > UINT32_MAX || m.envelope.recipients.size() > UINT32_MAX)
     return make_error(ErrorKind::Invalid, "enqueue " + m.id.str() + ": too large");
@@ -250,8 +256,8 @@ Result<void> enqueue(Ctx& c, const NewMessage& m) {
   return {};
 }
 
-Result<std::vector<DueRecipient>> lease(Ctx& c, const std::vector<DueRecipient>& list, TimeMs now, TimeMs retry_at,
-                                        bool strict) {
+Result<std::vector<DueRecipient>> lease(Ctx& c, const std::vector<DueRecipient>& list, TimeMs now,
+                                        TimeMs retry_at, bool strict) {
   std::vector<DueRecipient> leased;
   for (const auto& d : list) {
     auto rec = get_recipient(c, d.id, d.index);
@@ -264,8 +270,10 @@ Result<std::vector<DueRecipient>> lease(Ctx& c, const std::vector<DueRecipient>&
     // Only a Pending recipient that is not already in flight may start an attempt: anything
     // else (held, final, or leased twice) would deliver twice or behind the operator's back.
     if ((*rec)->state != RecipientState::Pending || (*rec)->leased) {
-      if (strict) return make_error(ErrorKind::NotFound, "lease: recipient " + who + " is not leasable (" +
-                                                             to_string((*rec)->state) + ((*rec)->leased ? ", leased)" : ")"));
+      if (strict)
+        return make_error(ErrorKind::NotFound, "lease: recipient " + who + " is not leasable (" +
+                                                   to_string((*rec)->state) +
+                                                   ((*rec)->leased ? ", leased)" : ")"));
       continue;
     }
     RecipientRecord after = **rec;
@@ -281,7 +289,7 @@ Result<std::vector<DueRecipient>> lease(Ctx& c, const std::vector<DueRecipient>&
 
 Result<std::vector<DueRecipient>> lease_due(Ctx& c, TimeMs now, std::size_t limit, TimeMs retry_at) {
   std::vector<DueRecipient> candidates;
-  std::vector<std::string> stale;             // due entries that point at nothing leasable
+  std::vector<std::string> stale;                            // due entries that point at nothing leasable
   std::vector<std::pair<std::string, std::string>> corrupt;  // recipient key, raw bytes
   {
     auto cur = lmdb::Cursor::open(c.txn, c.db.due);
@@ -290,11 +298,17 @@ Result<std::vector<DueRecipient>> lease_due(Ctx& c, TimeMs now, std::size_t limi
       if (!e) return e.error();
       if (!*e) break;
       auto k = schema::parse_due_key((*e)->key);
-      if (!k) { stale.emplace_back((*e)->key); continue; }
+      if (!k) {
+        stale.emplace_back((*e)->key);
+        continue;
+      }
       if (static_cast<std::int64_t>(k->due) > now) break;
       auto raw = c.txn.get(c.db.recipients, recipient_key(k->id, k->index));
       if (!raw) return raw.error();
-      if (!*raw) { stale.emplace_back((*e)->key); continue; }
+      if (!*raw) {
+        stale.emplace_back((*e)->key);
+        continue;
+      }
       auto rec = codec::decode_recipient(**raw);
       if (!rec) {
         // The daemon must not stall on one bad record: move it aside and keep going.
@@ -302,15 +316,18 @@ Result<std::vector<DueRecipient>> lease_due(Ctx& c, TimeMs now, std::size_t limi
         stale.emplace_back((*e)->key);
         continue;
       }
-      if (rec->state != RecipientState::Pending ||
-          schema::due_ordinal(rec->next_attempt_ms) != k->due) { stale.emplace_back((*e)->key); continue; }
+      if (rec->state != RecipientState::Pending || schema::due_ordinal(rec->next_attempt_ms) != k->due) {
+        stale.emplace_back((*e)->key);
+        continue;
+      }
       if (rec->leased) continue;  // in flight past its retry time: the attempt still owns it
       candidates.push_back(DueRecipient{k->id, k->index, static_cast<TimeMs>(k->due)});
     }
   }
   for (const auto& k : stale) FERRY_TRY(c.txn.del(c.db.due, k));
   for (const auto& [k, raw] : corrupt)
-    FERRY_TRY(quarantine(c, schema::kRecipients, c.db.recipients, k, raw, "undecodable recipient (lease_due)", now));
+    FERRY_TRY(quarantine(c, schema::kRecipients, c.db.recipients, k, raw, "undecodable recipient (lease_due)",
+                         now));
   return lease(c, candidates, now, retry_at, /*strict=*/true);
 }
 
@@ -325,7 +342,8 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
     auto rec = get_recipient(c, r.id, r.index);
     if (!rec) return rec.error();
     if (!*rec)
-      return make_error(ErrorKind::Invalid, "settle: message " + r.id.str() + " has no recipient " + std::to_string(r.index));
+      return make_error(ErrorKind::Invalid,
+                        "settle: message " + r.id.str() + " has no recipient " + std::to_string(r.index));
     RecipientRecord after = **rec;
     after.leased = false;
     after.interrupted = 0;  // the attempt finished: the next crash is a first interruption again
@@ -336,10 +354,16 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
     // stays held on a transient result, but a delivery or a failure is a fact and is recorded.
     if (is_live(after.state)) {
       switch (r.attempt.outcome) {
-        case AttemptOutcome::Delivered: after.state = RecipientState::Delivered; break;
-        case AttemptOutcome::Transient: after.next_attempt_ms = r.next_attempt_ms; break;
+        case AttemptOutcome::Delivered:
+          after.state = RecipientState::Delivered;
+          break;
+        case AttemptOutcome::Transient:
+          after.next_attempt_ms = r.next_attempt_ms;
+          break;
         case AttemptOutcome::Permanent:
-        case AttemptOutcome::Expired: after.state = RecipientState::Failed; break;
+        case AttemptOutcome::Expired:
+          after.state = RecipientState::Failed;
+          break;
         case AttemptOutcome::Started:
           return make_error(ErrorKind::Invalid, "settle: outcome 'started' for " + r.id.str());
       }
@@ -496,9 +520,12 @@ Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
     auto sub = schema::parse_sub_key(k);
     auto r = codec::decode_recipient(v);
     std::string reason;
-    if (!sub) reason = "bad recipient key";
-    else if (!r) reason = r.error().message;
-    else if (!s.live.count(sub->id.value)) reason = "orphan recipient: message record missing";
+    if (!sub)
+      reason = "bad recipient key";
+    else if (!r)
+      reason = r.error().message;
+    else if (!s.live.count(sub->id.value))
+      reason = "orphan recipient: message record missing";
     if (!reason.empty()) {
       s.bad.push_back({schema::kRecipients, c.db.recipients, std::string(k), std::string(v), reason});
       return;
@@ -526,8 +553,10 @@ Result<void> rebuild_due(Ctx& c, RecoveryScan& s) {
   std::vector<std::string> drop;
   FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) {
     auto it = s.expected_due.find(std::string(k));
-    if (it == s.expected_due.end()) drop.emplace_back(k);
-    else s.expected_due.erase(it);
+    if (it == s.expected_due.end())
+      drop.emplace_back(k);
+    else
+      s.expected_due.erase(it);
   }));
   for (const auto& k : drop) FERRY_TRY(c.txn.del(c.db.due, k));
   for (const auto& k : s.expected_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));

@@ -36,8 +36,8 @@ Result<void> WriteTxn::lease(const std::vector<DueRecipient>& recipients, TimeMs
   });
 }
 
-Result<std::vector<DueRecipient>> WriteTxn::try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
-                                                      TimeMs retry_at_ms) {
+Result<std::vector<DueRecipient>> WriteTxn::try_lease(const std::vector<DueRecipient>& recipients,
+                                                      TimeMs now_ms, TimeMs retry_at_ms) {
   return nested<std::vector<DueRecipient>>(state_, [&](lmdb::Txn&, ops::Ctx& c) {
     return ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/false);
   });

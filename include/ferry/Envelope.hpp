@@ -26,29 +26,29 @@ enum class DsnRet : std::uint8_t { Unspecified = 0, Full = 1, Hdrs = 2 };
 enum class BodyType : std::uint8_t { Unspecified = 0, SevenBit = 1, EightBitMime = 2, BinaryMime = 3 };
 
 struct EnvelopeRecipient {
-  std::string address;        // forward-path as accepted (after alias rewriting), no angle brackets
-  std::string orcpt;          // RFC 3461 §4.2 ORCPT, "addr-type;xtext" verbatim, empty if absent
+  std::string address;  // forward-path as accepted (after alias rewriting), no angle brackets
+  std::string orcpt;    // RFC 3461 §4.2 ORCPT, "addr-type;xtext" verbatim, empty if absent
   std::uint8_t notify = kNotifyUnspecified;
 };
 
 // Who handed us the message: kept for the Received header, logs and bounces.
 struct ClientInfo {
-  std::string address;        // peer IP as text ("127.0.0.1", "::1"); empty for local submission
-  std::string helo;           // EHLO/HELO argument
-  std::string auth_user;      // authenticated user, empty if none
-  std::string protocol;       // "ESMTP", "ESMTPS", "ESMTPSA", "SMTP", "local"...
+  std::string address;    // peer IP as text ("127.0.0.1", "::1"); empty for local submission
+  std::string helo;       // EHLO/HELO argument
+  std::string auth_user;  // authenticated user, empty if none
+  std::string protocol;   // "ESMTP", "ESMTPS", "ESMTPSA", "SMTP", "local"...
 };
 
 struct Envelope {
-  std::string reverse_path;   // MAIL FROM address without brackets; empty string means "<>"
+  std::string reverse_path;  // MAIL FROM address without brackets; empty string means "<>"
   std::vector<EnvelopeRecipient> recipients;
   DsnRet ret = DsnRet::Unspecified;
-  std::string envid;          // RFC 3461 §4.4 ENVID (xtext decoded), empty if absent
+  std::string envid;  // RFC 3461 §4.4 ENVID (xtext decoded), empty if absent
   BodyType body_type = BodyType::Unspecified;
-  bool smtputf8 = false;      // RFC 6531 SMTPUTF8 was given on MAIL
+  bool smtputf8 = false;  // RFC 6531 SMTPUTF8 was given on MAIL
   ClientInfo client;
-  TimeMs arrival_ms = 0;      // when the message was accepted
-  std::uint64_t size = 0;     // body size in octets as stored
+  TimeMs arrival_ms = 0;   // when the message was accepted
+  std::uint64_t size = 0;  // body size in octets as stored
 
   bool is_bounce() const { return reverse_path.empty(); }  // "<>": never bounced (RFC 5321 §4.5.5)
 };

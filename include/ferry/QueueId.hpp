@@ -24,10 +24,14 @@ struct QueueId {
     std::uint64_t v = 0;
     for (char c : text) {
       int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        d = c - '0';
+      else if (c >= 'A' && c <= 'F')
+        d = c - 'A' + 10;
+      else if (c >= 'a' && c <= 'f')
+        d = c - 'a' + 10;
+      else
+        return std::nullopt;
       v = (v << 4) | static_cast<std::uint64_t>(d);
     }
     return QueueId{v};

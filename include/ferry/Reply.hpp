@@ -8,7 +8,7 @@
 namespace ferry {
 
 struct EnhancedStatus {
-  std::uint8_t klass = 0;      // 2, 4 or 5; 0 means "absent"
+  std::uint8_t klass = 0;  // 2, 4 or 5; 0 means "absent"
   std::uint16_t subject = 0;
   std::uint16_t detail = 0;
 
@@ -20,7 +20,7 @@ struct EnhancedStatus {
 };
 
 struct Reply {
-  int code = 0;                // 3-digit reply code; 0 for "no reply" (network error)
+  int code = 0;  // 3-digit reply code; 0 for "no reply" (network error)
   EnhancedStatus status;
   std::string text;
 

@@ -35,16 +35,26 @@ struct Error {
 
 inline const char* to_string(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::Io: return "io";
-    case ErrorKind::MapFull: return "map-full";
-    case ErrorKind::DiskFull: return "disk-full";
-    case ErrorKind::NotFound: return "not-found";
-    case ErrorKind::Corrupt: return "corrupt";
-    case ErrorKind::Invalid: return "invalid";
-    case ErrorKind::Exists: return "exists";
-    case ErrorKind::Busy: return "busy";
-    case ErrorKind::Closed: return "closed";
-    case ErrorKind::Security: return "security";
+    case ErrorKind::Io:
+      return "io";
+    case ErrorKind::MapFull:
+      return "map-full";
+    case ErrorKind::DiskFull:
+      return "disk-full";
+    case ErrorKind::NotFound:
+      return "not-found";
+    case ErrorKind::Corrupt:
+      return "corrupt";
+    case ErrorKind::Invalid:
+      return "invalid";
+    case ErrorKind::Exists:
+      return "exists";
+    case ErrorKind::Busy:
+      return "busy";
+    case ErrorKind::Closed:
+      return "closed";
+    case ErrorKind::Security:
+      return "security";
   }
   return "unknown";
 }
@@ -61,16 +71,31 @@ class [[nodiscard]] Result {
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { assert(ok()); return std::get<0>(v_); }
-  const T& value() const& { assert(ok()); return std::get<0>(v_); }
-  T&& value() && { assert(ok()); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
 
-  const E& error() const& { assert(!ok()); return std::get<1>(v_); }
-  E&& error() && { assert(!ok()); return std::get<1>(std::move(v_)); }
+  const E& error() const& {
+    assert(!ok());
+    return std::get<1>(v_);
+  }
+  E&& error() && {
+    assert(!ok());
+    return std::get<1>(std::move(v_));
+  }
 
  private:
   std::variant<T, E> v_;
@@ -85,8 +110,14 @@ class [[nodiscard]] Result<void, E> {
 
   bool ok() const noexcept { return ok_; }
   explicit operator bool() const noexcept { return ok_; }
-  const E& error() const& { assert(!ok_); return error_; }
-  E&& error() && { assert(!ok_); return std::move(error_); }
+  const E& error() const& {
+    assert(!ok_);
+    return error_;
+  }
+  E&& error() && {
+    assert(!ok_);
+    return std::move(error_);
+  }
 
  private:
   E error_{};

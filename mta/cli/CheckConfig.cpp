@@ -14,10 +14,11 @@ namespace ferry::cli {
 namespace {
 
 void check_config_usage(std::FILE* out) {
-  std::fputs("usage: ferry check-config [FILE | --config FILE]\n"
-             "  validates FILE laid over the built-in default (the default alone without FILE)\n"
-             "  and prints the effective configuration\n",
-             out);
+  std::fputs(
+      "usage: ferry check-config [FILE | --config FILE]\n"
+      "  validates FILE laid over the built-in default (the default alone without FILE)\n"
+      "  and prints the effective configuration\n",
+      out);
 }
 
 }  // namespace

@@ -18,10 +18,10 @@
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
 #include "mta/config/ConfigValues.hpp"
-#include "mta/ops/SystemClock.hpp"
 #include "mta/dkim/DkimKey.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "mta/dkim/FromConfig.hpp"
+#include "mta/ops/SystemClock.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -51,15 +51,18 @@ int usage_error(const std::string& message) {
 std::optional<std::string> write_new_file(const std::string& path, const std::string& text) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
-    return errno == EEXIST ? std::string("already exists (ferry never overwrites a key file)") : std::strerror(errno);
+    return errno == EEXIST ? std::string("already exists (ferry never overwrites a key file)")
+                           : std::strerror(errno);
   std::optional<std::string> err;
   if (::fchmod(fd, 0600) != 0) err = std::strerror(errno);
   std::size_t done = 0;
   while (!err && done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) err = std::strerror(errno);
-    else done += static_cast<std::size_t>(n);
+    if (n <= 0)
+      err = std::strerror(errno);
+    else
+      done += static_cast<std::size_t>(n);
   }
   if (!err && ::fsync(fd) != 0) err = std::strerror(errno);
   if (::close(fd) != 0 && !err) err = std::strerror(errno);
@@ -97,18 +100,23 @@ int keygen(const Args& args) {
     const bool known = take_value(args, i, "--domain", domain, error) ||
                        take_value(args, i, "--selector", selector, error) ||
                        take_value(args, i, "--algorithm", algorithm, error) ||
-                       take_value(args, i, "--bits", bits_text, error) || take_value(args, i, "--out", out, error);
+                       take_value(args, i, "--bits", bits_text, error) ||
+                       take_value(args, i, "--out", out, error);
     if (!error.empty()) return usage_error("keygen: " + error);
     if (!known) return usage_error("keygen: unexpected argument '" + args[i] + "'");
   }
   if (!domain || !selector) return usage_error("keygen: --domain and --selector are required");
-  if (!config::detail::is_domain(*domain)) return usage_error("keygen: '" + *domain + "' is not a domain name");
+  if (!config::detail::is_domain(*domain))
+    return usage_error("keygen: '" + *domain + "' is not a domain name");
   if (!config::detail::is_domain(*selector))
-    return usage_error("keygen: '" + *selector + "' is not a valid selector (letters, digits, hyphens and dots)");
+    return usage_error("keygen: '" + *selector +
+                       "' is not a valid selector (letters, digits, hyphens and dots)");
   const std::string d = config::detail::to_lower(*domain), s = config::detail::to_lower(*selector);
   dkim::Algorithm alg = dkim::Algorithm::RsaSha256;
-  if (algorithm && *algorithm == "ed25519") alg = dkim::Algorithm::Ed25519Sha256;
-  else if (algorithm && *algorithm != "rsa") return usage_error("keygen: --algorithm is rsa or ed25519");
+  if (algorithm && *algorithm == "ed25519")
+    alg = dkim::Algorithm::Ed25519Sha256;
+  else if (algorithm && *algorithm != "rsa")
+    return usage_error("keygen: --algorithm is rsa or ed25519");
   unsigned bits = dkim::kMinRsaBits;
   if (bits_text) {
     if (alg != dkim::Algorithm::RsaSha256) return usage_error("keygen: --bits applies to rsa keys only");
@@ -142,7 +150,8 @@ int sign(const Args& raw) {
   std::optional<std::string> time_text;
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string error;
-    if (!take_value(args, i, "--time", time_text, error)) return usage_error("sign: unexpected argument '" + args[i] + "'");
+    if (!take_value(args, i, "--time", time_text, error))
+      return usage_error("sign: unexpected argument '" + args[i] + "'");
     if (!error.empty()) return usage_error("sign: " + error);
   }
   TimeMs now = now_ms();

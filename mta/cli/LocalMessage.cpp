@@ -12,8 +12,10 @@ namespace {
 using text::iequals;
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -61,8 +63,8 @@ struct Field {
 
 std::vector<std::string> parse_address_list(std::string_view value) {
   std::vector<std::string> out;
-  std::string item;       // the current address without comments
-  std::string angle;      // text inside <...>
+  std::string item;   // the current address without comments
+  std::string angle;  // text inside <...>
   bool in_angle = false, had_angle = false, in_quote = false;
   int comment = 0;
   auto finish = [&] {
@@ -81,9 +83,12 @@ std::vector<std::string> parse_address_list(std::string_view value) {
   for (std::size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
     if (comment > 0) {
-      if (c == '\\' && i + 1 < value.size()) ++i;
-      else if (c == '(') ++comment;
-      else if (c == ')') --comment;
+      if (c == '\\' && i + 1 < value.size())
+        ++i;
+      else if (c == '(')
+        ++comment;
+      else if (c == ')')
+        --comment;
       continue;
     }
     if (in_quote) {
@@ -101,8 +106,10 @@ std::vector<std::string> parse_address_list(std::string_view value) {
     } else if (c == '(') {
       comment = 1;
     } else if (in_angle) {
-      if (c == '>') in_angle = false;
-      else if (c != ' ' && c != '\t') angle += c;
+      if (c == '>')
+        in_angle = false;
+      else if (c != ' ' && c != '\t')
+        angle += c;
     } else if (c == '<') {
       in_angle = had_angle = true;
       angle.clear();
@@ -173,7 +180,8 @@ LocalMessage prepare_local_message(std::string_view input, const LocalMessageOpt
     if (iequals(f.name, "Date")) has_date = true;
     if (iequals(f.name, "Message-ID")) has_id = true;
     const bool bcc = iequals(f.name, "Bcc");
-    if (options.recipients_from_headers && (iequals(f.name, "To") || iequals(f.name, "Cc") || bcc)) add_recipients(f);
+    if (options.recipients_from_headers && (iequals(f.name, "To") || iequals(f.name, "Cc") || bcc))
+      add_recipients(f);
     if (bcc) continue;  // RFC 5322 §3.6.3: Bcc recipients are not shown to the others
     for (auto l : f.lines) {
       header.append(l);

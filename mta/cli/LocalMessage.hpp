@@ -18,7 +18,7 @@ struct LocalMessageOptions {
 };
 
 struct LocalMessage {
-  std::string message;                 // header section + body, CRLF line ends
+  std::string message;                  // header section + body, CRLF line ends
   std::vector<std::string> recipients;  // from To/Cc/Bcc (with -t), in order, without duplicates
   bool added_from = false;
   bool added_date = false;

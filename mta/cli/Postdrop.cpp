@@ -60,7 +60,8 @@ std::string why_not_writable(bool setgid_run) {
   if (setgid_run) return "";
   std::string why = " (ferry-postdrop is not installed setgid " + std::string(kDropGroup);
   if (!::getgrnam(kDropGroup))
-    why += "; the group " + std::string(kDropGroup) + " does not exist on this system: create it with "
+    why += "; the group " + std::string(kDropGroup) +
+           " does not exist on this system: create it with "
            "systemd-sysusers ferry.conf and reinstall";
   return why + ")";
 }
@@ -79,7 +80,8 @@ bool write_all(int fd, const std::string& data) {
 // Creates m.<random> write-only for its owner, writes and fsyncs it, then makes it readable:
 // the daemon takes only readable files, so it never sees half a file.
 int store(const std::string& dir_path, const std::string& data, gid_t drop_gid, bool setgid_run) {
-  if (setgid_run && ::setegid(drop_gid) != 0) return say(std::string("setegid: ") + std::strerror(errno)), kExitTempFail;
+  if (setgid_run && ::setegid(drop_gid) != 0)
+    return say(std::string("setegid: ") + std::strerror(errno)), kExitTempFail;
   const int dir = ::open(dir_path.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   int fd = -1;
   std::string name;
@@ -116,13 +118,16 @@ int cmd_postdrop(const Args& args) {
   // nothing the caller's environment says (locale, TZ, malloc knobs, FERRY_CONFIG ...).
   const gid_t drop_gid = ::getegid();
   const bool setgid_run = drop_gid != ::getgid();
-  if (setgid_run && ::setegid(::getgid()) != 0) return say(std::string("setegid: ") + std::strerror(errno)), kExitTempFail;
+  if (setgid_run && ::setegid(::getgid()) != 0)
+    return say(std::string("setegid: ") + std::strerror(errno)), kExitTempFail;
   if (setgid_run) ::clearenv();
   ::umask(077);
   CommonOptions common;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-C" || args[i] == "--config") && i + 1 < args.size()) common.config_path = args[++i];
-    else return say("usage: ferry postdrop [-C FILE] < maildrop-file"), kExitUsage;
+    if ((args[i] == "-C" || args[i] == "--config") && i + 1 < args.size())
+      common.config_path = args[++i];
+    else
+      return say("usage: ferry postdrop [-C FILE] < maildrop-file"), kExitUsage;
   }
   if (!common.config_path)
     if (struct stat st{}; ::stat(FERRY_DEFAULT_CONFIG, &st) == 0) common.config_path = FERRY_DEFAULT_CONFIG;

@@ -37,7 +37,8 @@ void probe_usage(std::FILE* out) {
       "  --send-test          send a generated test message through DATA\n"
       "  --timeout SECONDS    per-command timeout (default 60)\n"
       "  --json               print the result as JSON\n"
-      "exit status: 0 accepted, 1 rejected permanently, 2 temporary failure, 3 could not resolve or connect\n",
+      "exit status: 0 accepted, 1 rejected permanently, 2 temporary failure, 3 could not resolve or "
+      "connect\n",
       out);
 }
 
@@ -73,8 +74,10 @@ std::int64_t ms(double v) { return static_cast<std::int64_t>(std::llround(v)); }
 
 void opt_string(JsonWriter& j, std::string_view key, const std::string& v) {
   j.key(key);
-  if (v.empty()) j.null();
-  else j.value(v);
+  if (v.empty())
+    j.null();
+  else
+    j.value(v);
 }
 
 void reply_json(JsonWriter& j, const probe::ProbeReply& r) {
@@ -104,8 +107,10 @@ void dns_json(JsonWriter& j, const probe::ProbeDnsStep& d) {
     j.begin_object();
     j.key("value").value(rec.value);
     j.key("ttl");
-    if (rec.ttl) j.value(static_cast<std::uint64_t>(*rec.ttl));
-    else j.null();
+    if (rec.ttl)
+      j.value(static_cast<std::uint64_t>(*rec.ttl));
+    else
+      j.null();
     j.end_object();
   }
   j.end_array();
@@ -159,8 +164,10 @@ void connection_json(JsonWriter& j, const probe::ProbeConnection& c) {
   }
   j.end_array();
   j.key("tls");
-  if (c.tls) tls_json(j, *c.tls);
-  else j.null();
+  if (c.tls)
+    tls_json(j, *c.tls);
+  else
+    j.null();
   j.key("replies").begin_array();
   for (const auto& rep : c.replies) reply_json(j, rep);
   j.end_array();
@@ -188,8 +195,10 @@ std::string result_json(const probe::ProbeResult& r, int exit_code) {
   opt_string(j, "advice", r.advice);
   opt_string(j, "detail", r.detail);
   j.key("final_reply");
-  if (r.final_reply) reply_json(j, *r.final_reply);
-  else j.null();
+  if (r.final_reply)
+    reply_json(j, *r.final_reply);
+  else
+    j.null();
   j.key("sent_data").value(r.sent_data);
   j.key("total_ms").value(ms(r.total_ms));
   j.end_object();
@@ -255,8 +264,10 @@ std::optional<int> parse_probe_args(const Args& raw, ProbeArgs& p) {
       if (!v) return kExitUsage;
       const std::optional<long> n = option_number(*v);
       if (!n) return kExitUsage;
-      if (a.starts_with("--port")) p.port = static_cast<std::uint16_t>(*n);
-      else p.timeout_s = static_cast<int>(*n);
+      if (a.starts_with("--port"))
+        p.port = static_cast<std::uint16_t>(*n);
+      else
+        p.timeout_s = static_cast<int>(*n);
     } else if (a == "--json") {
       p.json = true;
     } else if (a == "--send-test") {
@@ -369,15 +380,18 @@ int cmd_probe(const Args& raw) {
   std::function<void(const std::string&)> progress;
   // The transcript shows what the remote server wrote: escaped, so its bytes cannot drive the
   // terminal (ESC sequences) or fake lines (CR).
-  if (!p.json) progress = [](const std::string& line) {
-    std::fputs(text::safe_text(line).c_str(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
-  };
+  if (!p.json)
+    progress = [](const std::string& line) {
+      std::fputs(text::safe_text(line).c_str(), stdout);
+      std::fputc('\n', stdout);
+      std::fflush(stdout);
+    };
   const probe::ProbeResult result = probe::run_probe(options, progress);
   const int exit_code = static_cast<int>(result.verdict);
-  if (p.json) std::fputs(result_json(result, exit_code).c_str(), stdout);
-  else print_verdict(result, exit_code);
+  if (p.json)
+    std::fputs(result_json(result, exit_code).c_str(), stdout);
+  else
+    print_verdict(result, exit_code);
   return exit_code;
 }
 

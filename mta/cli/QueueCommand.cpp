@@ -9,8 +9,8 @@
 
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
-#include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/QueueFormat.hpp"
+#include "mta/cli/QueueOwner.hpp"
 #include "mta/ops/PidFile.hpp"
 #include "mta/ops/SystemClock.hpp"
 #include "queue/QueueStore.hpp"
@@ -81,13 +81,17 @@ std::optional<int> parse_queue_args(const Args& raw, QueueRequest& req) {
   Args args;
   if (int rc = parse_common_options(raw, req.common, args); rc != kExitOk) return rc;
   for (const auto& a : args) {
-    if (a == "--json") req.json = true;
-    else if (a == "-h" || a == "--help") { queue_usage(stdout); return kExitOk; }
-    else if (a.starts_with("-")) {
+    if (a == "--json")
+      req.json = true;
+    else if (a == "-h" || a == "--help") {
+      queue_usage(stdout);
+      return kExitOk;
+    } else if (a.starts_with("-")) {
       std::fprintf(stderr, "ferry: queue: unknown option '%s'\n", a.c_str());
       queue_usage(stderr);
       return kExitUsage;
-    } else req.positional.push_back(a);
+    } else
+      req.positional.push_back(a);
   }
   if (req.positional.empty()) {
     queue_usage(stderr);
@@ -99,7 +103,10 @@ std::optional<int> parse_queue_args(const Args& raw, QueueRequest& req) {
 
 int run_list(queue::QueueStore& q, bool json) {
   std::vector<queue::MessageRecord> messages;
-  auto r = q.for_each([&](const queue::MessageRecord& m) { messages.push_back(m); return true; });
+  auto r = q.for_each([&](const queue::MessageRecord& m) {
+    messages.push_back(m);
+    return true;
+  });
   if (!r) return report(r.error(), "list");
   std::fputs((json ? format_list_json(messages) : format_list_text(messages)).c_str(), stdout);
   return kExitOk;

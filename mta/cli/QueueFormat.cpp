@@ -15,18 +15,25 @@ namespace {
 
 const char* ret_name(DsnRet r) {
   switch (r) {
-    case DsnRet::Full: return "FULL";
-    case DsnRet::Hdrs: return "HDRS";
-    default: return "";
+    case DsnRet::Full:
+      return "FULL";
+    case DsnRet::Hdrs:
+      return "HDRS";
+    default:
+      return "";
   }
 }
 
 const char* body_name(BodyType b) {
   switch (b) {
-    case BodyType::SevenBit: return "7BIT";
-    case BodyType::EightBitMime: return "8BITMIME";
-    case BodyType::BinaryMime: return "BINARYMIME";
-    default: return "";
+    case BodyType::SevenBit:
+      return "7BIT";
+    case BodyType::EightBitMime:
+      return "8BITMIME";
+    case BodyType::BinaryMime:
+      return "BINARYMIME";
+    default:
+      return "";
   }
 }
 
@@ -75,19 +82,27 @@ void attempt_json(JsonWriter& j, const Attempt& a) {
   j.key("reply").value(a.reply);
   // The connection's TLS ("none": plaintext); null when no connection was made or not recorded.
   j.key("tls");
-  if (a.tls.empty()) j.null();
-  else j.value(a.tls);
+  if (a.tls.empty())
+    j.null();
+  else
+    j.value(a.tls);
   // Why it failed, in the fixed vocabulary of mta/delivery/ReplyCategory (null when delivered).
   const auto c = delivery::classify_reply_category(a);
   j.key("category");
-  if (c.category.empty()) j.null();
-  else j.value(c.category);
+  if (c.category.empty())
+    j.null();
+  else
+    j.value(c.category);
   j.key("advice");
-  if (c.advice.empty()) j.null();
-  else j.value(c.advice);
+  if (c.advice.empty())
+    j.null();
+  else
+    j.value(c.advice);
   j.key("detail");
-  if (c.detail.empty()) j.null();
-  else j.value(c.detail);
+  if (c.detail.empty())
+    j.null();
+  else
+    j.value(c.detail);
   j.end_object();
 }
 
@@ -119,14 +134,17 @@ void message_json(JsonWriter& j, const queue::MessageRecord& m, bool with_histor
     j.key("state").value(to_string(r.state));
     j.key("active").value(r.leased);
     j.key("attempts").value(static_cast<unsigned>(r.attempts));
-    j.key("next_attempt").value(r.state == RecipientState::Pending ? format_time(r.next_attempt_ms) : std::string("-"));
+    j.key("next_attempt")
+        .value(r.state == RecipientState::Pending ? format_time(r.next_attempt_ms) : std::string("-"));
     if (with_history) {
       j.key("orcpt").value(er.orcpt);
       j.key("notify").value(notify_text(er.notify));
     }
     j.key("last_attempt");
-    if (r.last) attempt_json(j, *r.last);
-    else j.null();
+    if (r.last)
+      attempt_json(j, *r.last);
+    else
+      j.null();
     if (with_history) {
       j.key("history").begin_array();
       for (const auto& a : r.history) attempt_json(j, a);
@@ -155,7 +173,8 @@ std::string_view header_section(std::string_view body) {
   auto pos = body.find("\r\n\r\n");
   auto lf = body.find("\n\n");
   if (pos == std::string_view::npos && lf == std::string_view::npos) return body;
-  if (pos == std::string_view::npos || (lf != std::string_view::npos && lf < pos)) return body.substr(0, lf + 1);
+  if (pos == std::string_view::npos || (lf != std::string_view::npos && lf < pos))
+    return body.substr(0, lf + 1);
   return body.substr(0, pos + 2);
 }
 
@@ -178,8 +197,8 @@ std::string format_list_text(const std::vector<queue::MessageRecord>& messages) 
       if (r.state == RecipientState::Pending) out << "  next=" << format_time(r.next_attempt_ms);
       out << "\n";
       if (r.last) {
-        out << "        (" << format_time(r.last->time_ms) << " " << safe(delivery::relay_text(*r.last)) << ": "
-            << safe(delivery::reply_text(*r.last)) << ")\n";
+        out << "        (" << format_time(r.last->time_ms) << " " << safe(delivery::relay_text(*r.last))
+            << ": " << safe(delivery::reply_text(*r.last)) << ")\n";
       }
     }
     out << "\n";
@@ -224,7 +243,8 @@ std::string format_show_text(const queue::MessageRecord& m, std::string_view bod
     if (!er.orcpt.empty()) out << "    ORCPT=" << safe(er.orcpt) << "\n";
     if (er.notify) out << "    NOTIFY=" << notify_text(er.notify) << "\n";
     for (const auto& a : r.history) {
-      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " " << safe(delivery::relay_text(a));
+      out << "    " << format_time(a.time_ms) << " " << to_string(a.outcome) << " "
+          << safe(delivery::relay_text(a));
       if (!a.tls.empty()) out << " tls=" << safe(a.tls);
       out << ": " << safe(delivery::reply_text(a)) << "\n";
       // "why is this stuck?": the category of the reply and what to do about it

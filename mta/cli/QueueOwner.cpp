@@ -36,7 +36,7 @@ QueueAccess become_queue_owner(const config::Config& config) {
   if (dir < 0)
     return refused("the queue " + path + " cannot be opened as a directory (" + std::strerror(errno) +
                    (errno == ELOOP || errno == ENOTDIR ? "; a symbolic link is refused" : "") + ")");
-  struct stat st{};
+  struct stat st {};
   const bool ok = ::fstat(dir, &st) == 0;
   ::close(dir);
   if (!ok) return refused("cannot examine the queue " + path + ": " + std::strerror(errno));
@@ -44,7 +44,8 @@ QueueAccess become_queue_owner(const config::Config& config) {
   if (::geteuid() == 0) return switch_to(owner);
   if (::geteuid() != st.st_uid)
     return {QueueAccess::Kind::NotOwner, "the queue " + path + " belongs to " + owner.name + " (uid " +
-                                             std::to_string(owner.uid) + "): run this as " + owner.name + " or as root"};
+                                             std::to_string(owner.uid) + "): run this as " + owner.name +
+                                             " or as root"};
   return {};
 }
 

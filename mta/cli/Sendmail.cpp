@@ -37,13 +37,13 @@
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/cli/SendmailOptions.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/dkim/FromConfig.hpp"
 #include "mta/inbound/LocalSubmission.hpp"
 #include "mta/inbound/MaildropFile.hpp"
-#include "mta/ops/PidFile.hpp"
 #include "mta/inbound/PrepareForQueue.hpp"
-#include "mta/policy/SmtpPolicy.hpp"
+#include "mta/ops/PidFile.hpp"
 #include "mta/ops/SystemClock.hpp"
-#include "mta/dkim/FromConfig.hpp"
+#include "mta/policy/SmtpPolicy.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/ClientSession.hpp"
 #include "mta/smtp/DotStuffer.hpp"
@@ -178,13 +178,15 @@ bool write_all(int fd, std::string_view data) {
 }
 
 struct Submission {
-  std::string sender;                 // "" = <>
+  std::string sender;  // "" = <>
   std::vector<std::string> recipients;
-  std::string message;                // CRLF, headers completed (without our Received)
+  std::string message;  // CRLF, headers completed (without our Received)
   const SendmailOptions* options = nullptr;
 };
 
-int code_exit(int code, int permanent) { return code >= 400 && code < 500 ? kExitTempFail : (code == 0 ? kExitTempFail : permanent); }
+int code_exit(int code, int permanent) {
+  return code >= 400 && code < 500 ? kExitTempFail : (code == 0 ? kExitTempFail : permanent);
+}
 
 // What the dialogue with the daemon showed: the reply that decided (the last one before our QUIT)
 // as the daemon wrote it, for the messages users see.
@@ -326,11 +328,13 @@ int submit_smtp(int fd, const Submission& s, std::string& queue_id) {
 }
 
 // Opens the queue for a direct enqueue; prints why not and returns null when it cannot.
-std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& cfg, const std::string& why_direct) {
+std::unique_ptr<queue::QueueStore> open_queue_for_writing(const config::Config& cfg,
+                                                          const std::string& why_direct) {
   const std::string& path = cfg.queue.path;
   // Root writes the queue as its owner, so the files it creates never lock the daemon out.
   if (auto access = become_queue_owner(cfg); access.kind == QueueAccess::Kind::Refused) {
-    say("the daemon is not reachable (" + why_direct + ") and " + access.message + ": message not sent, try again later");
+    say("the daemon is not reachable (" + why_direct + ") and " + access.message +
+        ": message not sent, try again later");
     return nullptr;
   }
   if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0) {
@@ -373,7 +377,8 @@ int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const st
   }
   const QueueId id = store.allocate_id();
   queue_id = id.str();
-  auto msg = inbound::make_local_message(cfg, hostname, signer ? &*signer : nullptr, local_submission(s), id, wall_now());
+  auto msg = inbound::make_local_message(cfg, hostname, signer ? &*signer : nullptr, local_submission(s), id,
+                                         wall_now());
   if (!msg) {
     const Error& e = msg.error();
     if (e.kind == ErrorKind::NotFound) return say(e.message + " (message not sent)"), kExitNoUser;
@@ -383,7 +388,8 @@ int enqueue_direct(queue::QueueStore& store, const config::Config& cfg, const st
   auto r = store.enqueue(*msg);
   if (!r) {
     say("cannot queue the message: " + r.error().message);
-    return r.error().kind == ErrorKind::MapFull || r.error().kind == ErrorKind::DiskFull ? kExitTempFail : kExitIoErr;
+    return r.error().kind == ErrorKind::MapFull || r.error().kind == ErrorKind::DiskFull ? kExitTempFail
+                                                                                         : kExitIoErr;
   }
   return kExitOk;
 }
@@ -403,8 +409,10 @@ std::vector<std::string> postdrop_command(const SendmailOptions& o) {
   self.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
   std::vector<std::string> argv;
   const std::string helper = self.substr(0, self.rfind('/') + 1) + "ferry-postdrop";
-  if (!self.empty() && ::access(helper.c_str(), X_OK) == 0) argv = {helper};
-  else argv = {self.empty() ? std::string("/proc/self/exe") : self, "postdrop"};
+  if (!self.empty() && ::access(helper.c_str(), X_OK) == 0)
+    argv = {helper};
+  else
+    argv = {self.empty() ? std::string("/proc/self/exe") : self, "postdrop"};
   // postdrop clears its environment: the configuration this sendmail uses is named explicitly.
   if (auto path = sendmail_config_path(o)) argv.insert(argv.end(), {"-C", *path});
   return argv;
@@ -469,14 +477,16 @@ int deliver(const SendmailOptions& o, const config::Config& cfg) {
   };
   auto add = [&](const std::string& raw) {
     std::string a = qualify(raw);
-    if (std::find(s.recipients.begin(), s.recipients.end(), a) == s.recipients.end()) s.recipients.push_back(a);
+    if (std::find(s.recipients.begin(), s.recipients.end(), a) == s.recipients.end())
+      s.recipients.push_back(a);
   };
   for (const auto& r : prepared.recipients) add(r);
   for (const auto& r : o.recipients)
     for (auto& a : parse_address_list(r)) add(a);
   if (!s.sender.empty()) s.sender = qualify(s.sender);
   if (s.recipients.empty()) {
-    say(o.recipients_from_headers ? "no recipient addresses found in the message header" : "no recipients given");
+    say(o.recipients_from_headers ? "no recipient addresses found in the message header"
+                                  : "no recipients given");
     return kExitUsage;
   }
 
@@ -520,7 +530,8 @@ int proxy_smtp(int fd) {
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       ssize_t n = ::recv(fd, buf, sizeof buf, 0);
       if (n <= 0) return kExitOk;
-      if (std::fwrite(buf, 1, static_cast<std::size_t>(n), stdout) != static_cast<std::size_t>(n)) return kExitIoErr;
+      if (std::fwrite(buf, 1, static_cast<std::size_t>(n), stdout) != static_cast<std::size_t>(n))
+        return kExitIoErr;
       std::fflush(stdout);
     }
     if (stdin_open && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
@@ -562,8 +573,10 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
         const queue::NewMessage m = inbound::to_queue_record(commit->queue_id, std::move(commit->envelope),
                                                              std::move(commit->body), now_ms());
         auto r = store.enqueue(m);
-        if (r) queued = true;
-        else say(commit->queue_id.str() + ": cannot queue the message: " + r.error().message);
+        if (r)
+          queued = true;
+        else
+          say(commit->queue_id.str() + ": cannot queue the message: " + r.error().message);
         session.commit_result(r);
       }
     }
@@ -585,9 +598,10 @@ int cmd_sendmail(const Args& args, bool as_mailq) {
   auto parsed = parse_sendmail_args(args, as_mailq);
   if (!parsed) {
     say(parsed.error());
-    std::fputs("usage: sendmail [-t] [-i] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [-C config] [-v] "
-               "[recipient ...]\n       sendmail -bs | -bp | -q\n",
-               stderr);
+    std::fputs(
+        "usage: sendmail [-t] [-i] [-f sender] [-F name] [-N dsn] [-R ret] [-V envid] [-C config] [-v] "
+        "[recipient ...]\n       sendmail -bs | -bp | -q\n",
+        stderr);
     return kExitUsage;
   }
   const SendmailOptions& o = *parsed;

@@ -22,10 +22,14 @@ std::optional<std::uint8_t> parse_notify_list(const std::string& text) {
     std::size_t comma = t.find(',', start);
     if (comma == std::string::npos) comma = t.size();
     const std::string item = t.substr(start, comma - start);
-    if (item == "success") flags |= kNotifySuccess;
-    else if (item == "failure") flags |= kNotifyFailure;
-    else if (item == "delay") flags |= kNotifyDelay;
-    else return std::nullopt;  // includes "" and "never" mixed with others (RFC 3461 §4.1)
+    if (item == "success")
+      flags |= kNotifySuccess;
+    else if (item == "failure")
+      flags |= kNotifyFailure;
+    else if (item == "delay")
+      flags |= kNotifyDelay;
+    else
+      return std::nullopt;  // includes "" and "never" mixed with others (RFC 3461 §4.1)
     start = comma + 1;
   }
   return flags;
@@ -75,9 +79,12 @@ Outcome set_notify(SendmailOptions& o, char, std::string v) {
 }
 
 Outcome set_ret(SendmailOptions& o, char, std::string v) {
-  if (lower(v) == "full") o.ret = DsnRet::Full;
-  else if (lower(v) == "hdrs") o.ret = DsnRet::Hdrs;
-  else return "option -R: '" + v + "' is not full or hdrs";
+  if (lower(v) == "full")
+    o.ret = DsnRet::Full;
+  else if (lower(v) == "hdrs")
+    o.ret = DsnRet::Hdrs;
+  else
+    return "option -R: '" + v + "' is not full or hdrs";
   return std::nullopt;
 }
 
@@ -119,13 +126,18 @@ const ValuedFlag* valued_flag(char flag) {
 
 // -b: the mode of operation.
 Outcome set_mode(SendmailOptions& o, const std::string& a) {
-  if (a == "-bm") o.mode = SendmailMode::Deliver;
-  else if (a == "-bs") o.mode = SendmailMode::Smtp;
-  else if (a == "-bp") o.mode = SendmailMode::List;
-  else if (a == "-bi") o.mode = SendmailMode::Aliases;
+  if (a == "-bm")
+    o.mode = SendmailMode::Deliver;
+  else if (a == "-bs")
+    o.mode = SendmailMode::Smtp;
+  else if (a == "-bp")
+    o.mode = SendmailMode::List;
+  else if (a == "-bi")
+    o.mode = SendmailMode::Aliases;
   else if (a == "-bd" || a == "-bD")
     return std::string("option ") + a + ": run `ferry serve` to start the daemon";
-  else return "unsupported mode '" + a + "'";
+  else
+    return "unsupported mode '" + a + "'";
   return std::nullopt;
 }
 
@@ -140,32 +152,40 @@ Outcome switch_flag(SendmailOptions& o, const std::string& a, ArgCursor& cur) {
       if (a != "-i") return "unknown option '" + a + "'";
       o.dot_ends_message = false;
       return std::nullopt;
-    case 'v': o.verbose = true; return std::nullopt;
+    case 'v':
+      o.verbose = true;
+      return std::nullopt;
     case 'o':
       // -oi is the only -o option with a meaning here; sendmail ignores the ones it does not
       // know (-oem, -oee, -odb, -oQ/path, ...), and so do we.
-      if (a == "-oi") o.dot_ends_message = false;
+      if (a == "-oi")
+        o.dot_ends_message = false;
       else if (a == "-o") {
         if (cur.i + 1 < cur.args.size()) o.ignored.push_back("-o " + cur.args[++cur.i]);
-      } else o.ignored.push_back(a);
+      } else
+        o.ignored.push_back(a);
       return std::nullopt;
     case 'U':
     case 'm':
     case 'n':
-    case 'x': o.ignored.push_back(a); return std::nullopt;
+    case 'x':
+      o.ignored.push_back(a);
+      return std::nullopt;
     case 'q':
       // -q, -q1h, -qR..., -qI...: run the queue once (the daemon retries on its own schedule).
       o.mode = SendmailMode::Flush;
       return std::nullopt;
-    case 'b': return set_mode(o, a);
-    default: return "unknown option '" + a + "'";
+    case 'b':
+      return set_mode(o, a);
+    default:
+      return "unknown option '" + a + "'";
   }
 }
 
 }  // namespace
 
 Result<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args,
-                                                        bool as_mailq) {
+                                                         bool as_mailq) {
   SendmailOptions o;
   if (as_mailq) o.mode = SendmailMode::List;
   ArgCursor cur{args};

@@ -23,23 +23,23 @@ enum class SendmailMode {
 
 struct SendmailOptions {
   SendmailMode mode = SendmailMode::Deliver;
-  std::optional<std::string> config_path;  // -C FILE
-  std::optional<std::string> sender;       // -f / -r; "" or "<>" = the null reverse-path
-  std::string full_name;                   // -F: the From: display name when From: is added
-  bool dot_ends_message = true;            // a lone "." line ends input; -i / -oi turn it off
-  bool recipients_from_headers = false;    // -t
+  std::optional<std::string> config_path;    // -C FILE
+  std::optional<std::string> sender;         // -f / -r; "" or "<>" = the null reverse-path
+  std::string full_name;                     // -F: the From: display name when From: is added
+  bool dot_ends_message = true;              // a lone "." line ends input; -i / -oi turn it off
+  bool recipients_from_headers = false;      // -t
   std::uint8_t notify = kNotifyUnspecified;  // -N (RFC 3461 NOTIFY)
-  DsnRet ret = DsnRet::Unspecified;        // -R full|hdrs
-  std::string envid;                       // -V
-  bool verbose = false;                    // -v: show the SMTP dialogue on stderr
-  std::vector<std::string> recipients;     // the operands
-  std::vector<std::string> ignored;        // options accepted and ignored (for -v)
+  DsnRet ret = DsnRet::Unspecified;          // -R full|hdrs
+  std::string envid;                         // -V
+  bool verbose = false;                      // -v: show the SMTP dialogue on stderr
+  std::vector<std::string> recipients;       // the operands
+  std::vector<std::string> ignored;          // options accepted and ignored (for -v)
 };
 
 // `args` excludes the program name. `as_mailq`: invoked as mailq (same as -bp).
 // Returns the options or the usage error text.
 Result<SendmailOptions, std::string> parse_sendmail_args(const std::vector<std::string>& args,
-                                                        bool as_mailq = false);
+                                                         bool as_mailq = false);
 
 // "never" or a comma list of success, failure, delay (case-insensitive); nullopt if invalid.
 std::optional<std::uint8_t> parse_notify_list(const std::string& text);

@@ -71,9 +71,9 @@ struct Listener {
 };
 
 struct RelaySection {
-  std::vector<Cidr> networks;               // clients allowed to relay
-  std::vector<std::string> domains;         // lower-case domains we relay for
-  std::vector<std::string> local_domains;   // lower-case; empty = hostname + localhost
+  std::vector<Cidr> networks;              // clients allowed to relay
+  std::vector<std::string> domains;        // lower-case domains we relay for
+  std::vector<std::string> local_domains;  // lower-case; empty = hostname + localhost
   bool operator==(const RelaySection&) const = default;
 };
 
@@ -155,19 +155,19 @@ struct RetrySection {
 
 // One [[route]] entry: how to deliver to `domain` ("*" = every domain without its own route).
 struct Route {
-  std::string domain;             // lower-case domain or "*"
-  std::string host;               // empty = MX lookup of the recipient domain
-  bool host_is_literal = false;   // host was "[ip]": connect to it, no MX lookup
+  std::string domain;                 // lower-case domain or "*"
+  std::string host;                   // empty = MX lookup of the recipient domain
+  bool host_is_literal = false;       // host was "[ip]": connect to it, no MX lookup
   std::optional<std::uint16_t> port;  // nullopt = [delivery] port
   RouteTls tls = RouteTls::Opportunistic;
   bool implicit_tls = false;
   std::string auth_user;
   std::string auth_password_file;
-  std::string source_address;     // canonical IP literal or empty
+  std::string source_address;  // canonical IP literal or empty
   // The name to verify in the certificate and send as SNI; empty = the host (or MX) name. Required
   // with tls = "verify" and a literal host, which has no name to check.
   std::string tls_name;
-  std::string tls_ca_file;        // PEM CA certificates for "verify"; empty = the system's CAs
+  std::string tls_ca_file;  // PEM CA certificates for "verify"; empty = the system's CAs
   bool operator==(const Route&) const = default;
 };
 
@@ -190,7 +190,9 @@ struct MetricsSection {
 
 // [[dkim]] canonicalization of the header and the body (RFC 6376 §3.4).
 enum class DkimCanonicalization { Simple, Relaxed };
-inline std::string_view to_string(DkimCanonicalization c) { return c == DkimCanonicalization::Simple ? "simple" : "relaxed"; }
+inline std::string_view to_string(DkimCanonicalization c) {
+  return c == DkimCanonicalization::Simple ? "simple" : "relaxed";
+}
 
 // One [[dkim]] entry: sign mail whose From: domain is `domain` with the key in `key`, published
 // at <selector>._domainkey.<domain>. Several entries for one domain (RSA and Ed25519) all sign.
@@ -201,11 +203,22 @@ struct DkimEntry {
   DkimCanonicalization header_canonicalization = DkimCanonicalization::Relaxed;
   DkimCanonicalization body_canonicalization = DkimCanonicalization::Relaxed;
   // Lower-case header field names to sign; From is always among them (and oversigned).
-  std::vector<std::string> headers{"from", "to", "cc", "subject", "date", "message-id", "reply-to",
-                                   "in-reply-to", "references", "mime-version", "content-type",
-                                   "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post"};
-  bool sign_subdomains = false;     // also sign mail From: any subdomain of `domain`
-  Duration expire{0};               // x= is t= plus this; 0 = no x=
+  std::vector<std::string> headers{"from",
+                                   "to",
+                                   "cc",
+                                   "subject",
+                                   "date",
+                                   "message-id",
+                                   "reply-to",
+                                   "in-reply-to",
+                                   "references",
+                                   "mime-version",
+                                   "content-type",
+                                   "content-transfer-encoding",
+                                   "list-unsubscribe",
+                                   "list-unsubscribe-post"};
+  bool sign_subdomains = false;  // also sign mail From: any subdomain of `domain`
+  Duration expire{0};            // x= is t= plus this; 0 = no x=
   bool operator==(const DkimEntry&) const = default;
 };
 
@@ -259,7 +272,7 @@ std::vector<std::string> effective_local_domains(const Config& cfg, std::string_
 const std::vector<Cidr>& effective_relay_networks(const Config& cfg, const Listener& listener);
 
 // Parsers shared with the loader, exposed for tests and tools. nullopt = invalid.
-std::optional<Duration> parse_duration(std::string_view text);  // "250ms" "30s" "5m" "1h" "5d" "30"
+std::optional<Duration> parse_duration(std::string_view text);   // "250ms" "30s" "5m" "1h" "5d" "30"
 std::optional<std::uint64_t> parse_size(std::string_view text);  // "512KiB" "25MiB" "100MB" "1024"
 std::optional<Cidr> parse_cidr(std::string_view text);           // "10.0.0.0/8", "::1" (= /128)
 

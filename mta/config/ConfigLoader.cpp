@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -40,16 +40,26 @@ struct Where {
 
 std::string_view type_name(toml::node_type t) {
   switch (t) {
-    case toml::node_type::none: return "nothing";
-    case toml::node_type::table: return "table";
-    case toml::node_type::array: return "array";
-    case toml::node_type::string: return "string";
-    case toml::node_type::integer: return "integer";
-    case toml::node_type::floating_point: return "float";
-    case toml::node_type::boolean: return "boolean";
-    case toml::node_type::date: return "date";
-    case toml::node_type::time: return "time";
-    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none:
+      return "nothing";
+    case toml::node_type::table:
+      return "table";
+    case toml::node_type::array:
+      return "array";
+    case toml::node_type::string:
+      return "string";
+    case toml::node_type::integer:
+      return "integer";
+    case toml::node_type::floating_point:
+      return "float";
+    case toml::node_type::boolean:
+      return "boolean";
+    case toml::node_type::date:
+      return "date";
+    case toml::node_type::time:
+      return "time";
+    case toml::node_type::date_time:
+      return "date-time";
   }
   return "unknown";
 }
@@ -85,8 +95,8 @@ class Loader {
       root = toml::parse(text, file);
     } catch (const toml::parse_error& e) {
       const auto& b = e.source().begin;
-      throw Failure{ConfigError{file_, static_cast<int>(b.line), static_cast<int>(b.column), {},
-                                std::string(e.description())}};
+      throw Failure{ConfigError{
+          file_, static_cast<int>(b.line), static_cast<int>(b.column), {}, std::string(e.description())}};
     }
     top(root);
   }
@@ -96,23 +106,26 @@ class Loader {
     using detail::format_duration;
     const auto& r = cfg_.retry;
     if (r.first > r.max_interval)
-      fail_later("retry.first", "must not exceed retry.max_interval (" + format_duration(r.max_interval) + ")",
-                 "retry.max_interval", "must not be less than retry.first (" + format_duration(r.first) + ")");
+      fail_later(
+          "retry.first", "must not exceed retry.max_interval (" + format_duration(r.max_interval) + ")",
+          "retry.max_interval", "must not be less than retry.first (" + format_duration(r.first) + ")");
     if (cfg_.tls.certificate.empty() != cfg_.tls.key.empty())
-      fail_later("tls.certificate", "set tls.key too (both or neither)",
-                 "tls.key", "set tls.certificate too (both or neither)");
+      fail_later("tls.certificate", "set tls.key too (both or neither)", "tls.key",
+                 "set tls.certificate too (both or neither)");
     const auto& d = cfg_.delivery;
     if (d.max_per_destination > d.max_connections)
       fail_later("delivery.max_per_destination",
                  "must not exceed delivery.max_connections (" + std::to_string(d.max_connections) + ")",
                  "delivery.max_connections",
-                 "must not be less than delivery.max_per_destination (" + std::to_string(d.max_per_destination) + ")");
+                 "must not be less than delivery.max_per_destination (" +
+                     std::to_string(d.max_per_destination) + ")");
     const auto& s = cfg_.smtp;
     if (s.max_connections_per_ip > s.max_connections)
       fail_later("smtp.max_connections_per_ip",
                  "must not exceed smtp.max_connections (" + std::to_string(s.max_connections) + ")",
                  "smtp.max_connections",
-                 "must not be less than smtp.max_connections_per_ip (" + std::to_string(s.max_connections_per_ip) + ")");
+                 "must not be less than smtp.max_connections_per_ip (" +
+                     std::to_string(s.max_connections_per_ip) + ")");
   }
 
  private:
@@ -125,11 +138,13 @@ class Loader {
   [[noreturn]] void fail(const toml::node& n, const std::string& path, std::string msg) const {
     fail(n.source(), path, std::move(msg));
   }
-  [[noreturn]] void wrong_type(const toml::node& n, const std::string& path, std::string_view expected) const {
+  [[noreturn]] void wrong_type(const toml::node& n, const std::string& path,
+                               std::string_view expected) const {
     fail(n, path, "expected " + std::string(expected) + ", got " + std::string(type_name(n.type())));
   }
   // Reports a broken relation between two keys at whichever was set last (the user's edit).
-  [[noreturn]] void fail_later(const std::string& a, std::string msg_a, const std::string& b, std::string msg_b) const {
+  [[noreturn]] void fail_later(const std::string& a, std::string msg_a, const std::string& b,
+                               std::string msg_b) const {
     const Where wa = where(a), wb = where(b);
     if (wb.seq > wa.seq) throw Failure{ConfigError{wb.file, wb.line, wb.column, b, std::move(msg_b)}};
     throw Failure{ConfigError{wa.file, wa.line, wa.column, a, std::move(msg_a)}};
@@ -139,8 +154,8 @@ class Loader {
     return it == where_.end() ? Where{} : it->second;
   }
   void note(const std::string& path, const toml::node& n) {
-    where_[path] = Where{file_, static_cast<int>(n.source().begin.line), static_cast<int>(n.source().begin.column),
-                         ++seq_};
+    where_[path] = Where{file_, static_cast<int>(n.source().begin.line),
+                         static_cast<int>(n.source().begin.column), ++seq_};
   }
 
   // Dispatches each key of `t` to its field handler; any other key is an error.
@@ -194,7 +209,9 @@ class Loader {
     if (!i) wrong_type(n, p, "integer");
     const std::int64_t v = i->get();
     if (v < lo || v > hi)
-      fail(n, p, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " + std::to_string(v));
+      fail(n, p,
+           "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+               std::to_string(v));
     return v;
   }
   std::uint16_t port(const toml::node& n, const std::string& p) const {
@@ -209,9 +226,12 @@ class Loader {
   }
   double number(const toml::node& n, const std::string& p) const {
     double v = 0;
-    if (const auto* f = n.as_floating_point()) v = f->get();
-    else if (const auto* i = n.as_integer()) v = static_cast<double>(i->get());
-    else wrong_type(n, p, "float");
+    if (const auto* f = n.as_floating_point())
+      v = f->get();
+    else if (const auto* i = n.as_integer())
+      v = static_cast<double>(i->get());
+    else
+      wrong_type(n, p, "float");
     if (!std::isfinite(v)) fail(n, p, "must be a finite number");
     return v;
   }
@@ -224,8 +244,9 @@ class Loader {
     const auto* s = n.as_string();
     if (!s) wrong_type(n, p, "string or integer");
     if (auto d = parse_duration(s->get())) return *d;
-    fail(n, p, "invalid duration " + quoted(s->get()) +
-                   " (expected a number with unit ms, s, m, h or d, e.g. \"30s\"; a bare number is seconds)");
+    fail(n, p,
+         "invalid duration " + quoted(s->get()) +
+             " (expected a number with unit ms, s, m, h or d, e.g. \"30s\"; a bare number is seconds)");
   }
   Duration positive_duration(const toml::node& n, const std::string& p) const {
     const Duration d = duration(n, p);
@@ -240,14 +261,18 @@ class Loader {
     const auto* s = n.as_string();
     if (!s) wrong_type(n, p, "string or integer");
     if (auto v = parse_size(s->get())) return *v;
-    fail(n, p, "invalid size " + quoted(s->get()) +
-                   " (expected a number with unit B, KB, MB, GB, KiB, MiB or GiB, e.g. \"25MiB\"; a bare number is bytes)");
+    fail(n, p,
+         "invalid size " + quoted(s->get()) +
+             " (expected a number with unit B, KB, MB, GB, KiB, MiB or GiB, e.g. \"25MiB\"; a bare number is "
+             "bytes)");
   }
-  std::uint64_t size_at_least(const toml::node& n, const std::string& p, std::uint64_t min, std::string_view min_text) {
+  std::uint64_t size_at_least(const toml::node& n, const std::string& p, std::uint64_t min,
+                              std::string_view min_text) {
     const std::uint64_t v = size(n, p);
     if (v < min) {
       const std::string got = detail::format_size_string(v);
-      fail(n, p, "must be at least " + std::string(min_text) + ", got " + (got.empty() ? std::to_string(v) : got));
+      fail(n, p,
+           "must be at least " + std::string(min_text) + ", got " + (got.empty() ? std::to_string(v) : got));
     }
     return v;
   }
@@ -283,7 +308,8 @@ class Loader {
   std::vector<T> list(const toml::node& n, const std::string& p, F each) const {
     std::vector<T> out;
     const toml::array& a = array(n, p);
-    for (std::size_t i = 0; i < a.size(); ++i) out.push_back(each(*a.get(i), p + "[" + std::to_string(i) + "]"));
+    for (std::size_t i = 0; i < a.size(); ++i)
+      out.push_back(each(*a.get(i), p + "[" + std::to_string(i) + "]"));
     return out;
   }
   std::vector<Cidr> cidrs(const toml::node& n, const std::string& p) const {
@@ -306,40 +332,44 @@ class Loader {
   // ---- sections -------------------------------------------------------------------------
 
   void top(const toml::table& root) {
-    fields(root, "", {
-        {"hostname", [&](auto& n, auto& p) {
-           const std::string s = str(n, p);
-           if (!s.empty() && !detail::is_domain(s)) fail(n, p, quoted(s) + " is not a valid host name");
-           cfg_.hostname = to_lower(s);
-         }},
-        {"user", [&](auto& n, auto& p) { cfg_.user = nonempty(n, p); }},
-        {"queue", [&](auto& n, auto& p) { queue(table(n, p), p); }},
-        {"listen", [&](auto& n, auto& p) { listeners(n, p); }},
-        {"relay", [&](auto& n, auto& p) { relay(table(n, p), p); }},
-        {"aliases", [&](auto& n, auto& p) { aliases(table(n, p), p); }},
-        {"smtp", [&](auto& n, auto& p) { smtp(table(n, p), p); }},
-        {"tls", [&](auto& n, auto& p) { tls(table(n, p), p); }},
-        {"auth", [&](auto& n, auto& p) { auth(table(n, p), p); }},
-        {"delivery", [&](auto& n, auto& p) { delivery(table(n, p), p); }},
-        {"dns", [&](auto& n, auto& p) { dns(table(n, p), p); }},
-        {"retry", [&](auto& n, auto& p) { retry(table(n, p), p); }},
-        {"route", [&](auto& n, auto& p) { routes(n, p); }},
-        {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
-        {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
-        {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
-        {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
-    });
+    fields(root, "",
+           {
+               {"hostname",
+                [&](auto& n, auto& p) {
+                  const std::string s = str(n, p);
+                  if (!s.empty() && !detail::is_domain(s))
+                    fail(n, p, quoted(s) + " is not a valid host name");
+                  cfg_.hostname = to_lower(s);
+                }},
+               {"user", [&](auto& n, auto& p) { cfg_.user = nonempty(n, p); }},
+               {"queue", [&](auto& n, auto& p) { queue(table(n, p), p); }},
+               {"listen", [&](auto& n, auto& p) { listeners(n, p); }},
+               {"relay", [&](auto& n, auto& p) { relay(table(n, p), p); }},
+               {"aliases", [&](auto& n, auto& p) { aliases(table(n, p), p); }},
+               {"smtp", [&](auto& n, auto& p) { smtp(table(n, p), p); }},
+               {"tls", [&](auto& n, auto& p) { tls(table(n, p), p); }},
+               {"auth", [&](auto& n, auto& p) { auth(table(n, p), p); }},
+               {"delivery", [&](auto& n, auto& p) { delivery(table(n, p), p); }},
+               {"dns", [&](auto& n, auto& p) { dns(table(n, p), p); }},
+               {"retry", [&](auto& n, auto& p) { retry(table(n, p), p); }},
+               {"route", [&](auto& n, auto& p) { routes(n, p); }},
+               {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
+               {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
+               {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
+               {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
+           });
   }
 
   void queue(const toml::table& t, const std::string& path) {
     auto& q = cfg_.queue;
-    fields(t, path, {
-        {"path", [&](auto& n, auto& p) { q.path = nonempty(n, p); }},
-        {"max_size", [&](auto& n, auto& p) { q.max_size = size_at_least(n, p, 1ull << 20, "1MiB"); }},
-        {"sync", [&](auto& n, auto& p) { q.sync = boolean(n, p); }},
-        {"min_free", [&](auto& n, auto& p) { q.min_free = min_free(n, p); }},
-        {"maildrop", [&](auto& n, auto& p) { q.maildrop = str(n, p); }},
-    });
+    fields(t, path,
+           {
+               {"path", [&](auto& n, auto& p) { q.path = nonempty(n, p); }},
+               {"max_size", [&](auto& n, auto& p) { q.max_size = size_at_least(n, p, 1ull << 20, "1MiB"); }},
+               {"sync", [&](auto& n, auto& p) { q.sync = boolean(n, p); }},
+               {"min_free", [&](auto& n, auto& p) { q.min_free = min_free(n, p); }},
+               {"maildrop", [&](auto& n, auto& p) { q.maildrop = str(n, p); }},
+           });
   }
 
   MinFree min_free(const toml::node& n, const std::string& p) const {
@@ -371,15 +401,26 @@ class Loader {
       const toml::table& t = table(*a.get(i), ep);
       Listener l;
       bool has_address = false, has_port = false, has_mode = false;
-      fields(t, ep, {
-          {"address", [&](auto& n2, auto& p2) { l.address = ip(n2, p2); has_address = true; }},
-          {"port", [&](auto& n2, auto& p2) { l.port = listen_port(n2, p2); has_port = true; }},
-          {"mode", [&](auto& n2, auto& p2) {
-             l.mode = choice(n2, p2, {ListenMode::Relay, ListenMode::Submission, ListenMode::Submissions});
-             has_mode = true;
-           }},
-          {"relay_networks", [&](auto& n2, auto& p2) { l.relay_networks = cidrs(n2, p2); }},
-      });
+      fields(t, ep,
+             {
+                 {"address",
+                  [&](auto& n2, auto& p2) {
+                    l.address = ip(n2, p2);
+                    has_address = true;
+                  }},
+                 {"port",
+                  [&](auto& n2, auto& p2) {
+                    l.port = listen_port(n2, p2);
+                    has_port = true;
+                  }},
+                 {"mode",
+                  [&](auto& n2, auto& p2) {
+                    l.mode =
+                        choice(n2, p2, {ListenMode::Relay, ListenMode::Submission, ListenMode::Submissions});
+                    has_mode = true;
+                  }},
+                 {"relay_networks", [&](auto& n2, auto& p2) { l.relay_networks = cidrs(n2, p2); }},
+             });
       if (!has_address) fail(t, ep + ".address", "required key is missing");
       if (!has_port) fail(t, ep + ".port", "required key is missing");
       if (!has_mode) fail(t, ep + ".mode", "required key is missing (relay, submission or submissions)");
@@ -394,11 +435,12 @@ class Loader {
 
   void relay(const toml::table& t, const std::string& path) {
     auto& r = cfg_.relay;
-    fields(t, path, {
-        {"networks", [&](auto& n, auto& p) { r.networks = cidrs(n, p); }},
-        {"domains", [&](auto& n, auto& p) { r.domains = domains(n, p); }},
-        {"local_domains", [&](auto& n, auto& p) { r.local_domains = domains(n, p); }},
-    });
+    fields(t, path,
+           {
+               {"networks", [&](auto& n, auto& p) { r.networks = cidrs(n, p); }},
+               {"domains", [&](auto& n, auto& p) { r.domains = domains(n, p); }},
+               {"local_domains", [&](auto& n, auto& p) { r.local_domains = domains(n, p); }},
+           });
   }
 
   void aliases(const toml::table& t, const std::string& path) {
@@ -406,10 +448,12 @@ class Loader {
       const std::string name(k.str());
       const std::string p = path + "." + name;
       const auto bad_name = [](char ch) {
-        return ch == '@' || std::isspace(static_cast<unsigned char>(ch)) || std::iscntrl(static_cast<unsigned char>(ch));
+        return ch == '@' || std::isspace(static_cast<unsigned char>(ch)) ||
+               std::iscntrl(static_cast<unsigned char>(ch));
       };
       if (name.empty() || std::any_of(name.begin(), name.end(), bad_name))
-        fail(k.source().begin.line ? k.source() : v.source(), p, "alias names are local parts (no '@' or spaces)");
+        fail(k.source().begin.line ? k.source() : v.source(), p,
+             "alias names are local parts (no '@' or spaces)");
       note(p, v);
       const std::string target = str(v, p);
       const bool local = !target.empty() && std::none_of(target.begin(), target.end(), bad_name);
@@ -421,89 +465,110 @@ class Loader {
 
   void smtp(const toml::table& t, const std::string& path) {
     auto& s = cfg_.smtp;
-    fields(t, path, {
-        {"bare_newline", [&](auto& n, auto& p) {
-           s.bare_newline = choice(n, p, {BareNewline::Normalize, BareNewline::Reject});
-         }},
-        {"max_message_size", [&](auto& n, auto& p) { s.max_message_size = size_at_least(n, p, 1024, "1KiB"); }},
-        {"max_recipients", [&](auto& n, auto& p) { s.max_recipients = count(n, p); }},
-        {"max_errors", [&](auto& n, auto& p) { s.max_errors = count(n, p); }},
-        {"max_connections", [&](auto& n, auto& p) { s.max_connections = count(n, p); }},
-        {"max_connections_per_ip", [&](auto& n, auto& p) { s.max_connections_per_ip = count(n, p); }},
-        {"command_timeout", [&](auto& n, auto& p) { s.command_timeout = positive_duration(n, p); }},
-        {"data_timeout", [&](auto& n, auto& p) { s.data_timeout = positive_duration(n, p); }},
-        {"max_received_headers", [&](auto& n, auto& p) { s.max_received_headers = count(n, p); }},
-        {"transaction_timeout", [&](auto& n, auto& p) { s.transaction_timeout = positive_duration(n, p); }},
-        {"junk_command_limit",  // 0 = no limit
-         [&](auto& n, auto& p) { s.junk_command_limit = static_cast<std::uint32_t>(integer(n, p, 0, 1000000)); }},
-        {"stress_command_timeout", [&](auto& n, auto& p) { s.stress_command_timeout = positive_duration(n, p); }},
-        {"max_pending_bytes", [&](auto& n, auto& p) { s.max_pending_bytes = size_at_least(n, p, 1ull << 20, "1MiB"); }},
-        {"limit_relay_networks", [&](auto& n, auto& p) { s.limit_relay_networks = boolean(n, p); }},
-    });
+    fields(t, path,
+           {
+               {"bare_newline",
+                [&](auto& n, auto& p) {
+                  s.bare_newline = choice(n, p, {BareNewline::Normalize, BareNewline::Reject});
+                }},
+               {"max_message_size",
+                [&](auto& n, auto& p) { s.max_message_size = size_at_least(n, p, 1024, "1KiB"); }},
+               {"max_recipients", [&](auto& n, auto& p) { s.max_recipients = count(n, p); }},
+               {"max_errors", [&](auto& n, auto& p) { s.max_errors = count(n, p); }},
+               {"max_connections", [&](auto& n, auto& p) { s.max_connections = count(n, p); }},
+               {"max_connections_per_ip", [&](auto& n, auto& p) { s.max_connections_per_ip = count(n, p); }},
+               {"command_timeout", [&](auto& n, auto& p) { s.command_timeout = positive_duration(n, p); }},
+               {"data_timeout", [&](auto& n, auto& p) { s.data_timeout = positive_duration(n, p); }},
+               {"max_received_headers", [&](auto& n, auto& p) { s.max_received_headers = count(n, p); }},
+               {"transaction_timeout",
+                [&](auto& n, auto& p) { s.transaction_timeout = positive_duration(n, p); }},
+               {"junk_command_limit",  // 0 = no limit
+                [&](auto& n, auto& p) {
+                  s.junk_command_limit = static_cast<std::uint32_t>(integer(n, p, 0, 1000000));
+                }},
+               {"stress_command_timeout",
+                [&](auto& n, auto& p) { s.stress_command_timeout = positive_duration(n, p); }},
+               {"max_pending_bytes",
+                [&](auto& n, auto& p) { s.max_pending_bytes = size_at_least(n, p, 1ull << 20, "1MiB"); }},
+               {"limit_relay_networks", [&](auto& n, auto& p) { s.limit_relay_networks = boolean(n, p); }},
+           });
   }
 
   void tls(const toml::table& t, const std::string& path) {
-    fields(t, path, {
-        {"certificate", [&](auto& n, auto& p) { cfg_.tls.certificate = str(n, p); }},
-        {"key", [&](auto& n, auto& p) { cfg_.tls.key = str(n, p); }},
-    });
+    fields(t, path,
+           {
+               {"certificate", [&](auto& n, auto& p) { cfg_.tls.certificate = str(n, p); }},
+               {"key", [&](auto& n, auto& p) { cfg_.tls.key = str(n, p); }},
+           });
   }
 
   void auth(const toml::table& t, const std::string& path) {
-    fields(t, path, {
-        {"password_file", [&](auto& n, auto& p) { cfg_.auth.password_file = str(n, p); }},
-        {"allow_plaintext_loopback", [&](auto& n, auto& p) { cfg_.auth.allow_plaintext_loopback = boolean(n, p); }},
-        {"on_relay_listeners", [&](auto& n, auto& p) { cfg_.auth.on_relay_listeners = boolean(n, p); }},
-    });
+    fields(
+        t, path,
+        {
+            {"password_file", [&](auto& n, auto& p) { cfg_.auth.password_file = str(n, p); }},
+            {"allow_plaintext_loopback",
+             [&](auto& n, auto& p) { cfg_.auth.allow_plaintext_loopback = boolean(n, p); }},
+            {"on_relay_listeners", [&](auto& n, auto& p) { cfg_.auth.on_relay_listeners = boolean(n, p); }},
+        });
   }
 
   void delivery(const toml::table& t, const std::string& path) {
     auto& d = cfg_.delivery;
-    fields(t, path, {
-        {"port", [&](auto& n, auto& p) { d.port = port(n, p); }},
-        {"max_connections", [&](auto& n, auto& p) { d.max_connections = count(n, p); }},
-        {"max_per_destination", [&](auto& n, auto& p) { d.max_per_destination = count(n, p); }},
-        {"initial_per_destination", [&](auto& n, auto& p) { d.initial_per_destination = count(n, p); }},
-        {"max_addresses", [&](auto& n, auto& p) { d.max_addresses = count(n, p); }},
-        {"connect_timeout", [&](auto& n, auto& p) { d.connect_timeout = positive_duration(n, p); }},
-        {"greeting_timeout", [&](auto& n, auto& p) { d.greeting_timeout = positive_duration(n, p); }},
-        {"mail_timeout", [&](auto& n, auto& p) { d.mail_timeout = positive_duration(n, p); }},
-        {"rcpt_timeout", [&](auto& n, auto& p) { d.rcpt_timeout = positive_duration(n, p); }},
-        {"data_init_timeout", [&](auto& n, auto& p) { d.data_init_timeout = positive_duration(n, p); }},
-        {"data_block_timeout", [&](auto& n, auto& p) { d.data_block_timeout = positive_duration(n, p); }},
-        {"data_done_timeout", [&](auto& n, auto& p) { d.data_done_timeout = positive_duration(n, p); }},
-        {"idle_timeout", [&](auto& n, auto& p) { d.idle_timeout = positive_duration(n, p); }},
-        {"tls_fallback_memory", [&](auto& n, auto& p) { d.tls_fallback_memory = duration(n, p); }},
-    });
+    fields(
+        t, path,
+        {
+            {"port", [&](auto& n, auto& p) { d.port = port(n, p); }},
+            {"max_connections", [&](auto& n, auto& p) { d.max_connections = count(n, p); }},
+            {"max_per_destination", [&](auto& n, auto& p) { d.max_per_destination = count(n, p); }},
+            {"initial_per_destination", [&](auto& n, auto& p) { d.initial_per_destination = count(n, p); }},
+            {"max_addresses", [&](auto& n, auto& p) { d.max_addresses = count(n, p); }},
+            {"connect_timeout", [&](auto& n, auto& p) { d.connect_timeout = positive_duration(n, p); }},
+            {"greeting_timeout", [&](auto& n, auto& p) { d.greeting_timeout = positive_duration(n, p); }},
+            {"mail_timeout", [&](auto& n, auto& p) { d.mail_timeout = positive_duration(n, p); }},
+            {"rcpt_timeout", [&](auto& n, auto& p) { d.rcpt_timeout = positive_duration(n, p); }},
+            {"data_init_timeout", [&](auto& n, auto& p) { d.data_init_timeout = positive_duration(n, p); }},
+            {"data_block_timeout", [&](auto& n, auto& p) { d.data_block_timeout = positive_duration(n, p); }},
+            {"data_done_timeout", [&](auto& n, auto& p) { d.data_done_timeout = positive_duration(n, p); }},
+            {"idle_timeout", [&](auto& n, auto& p) { d.idle_timeout = positive_duration(n, p); }},
+            {"tls_fallback_memory", [&](auto& n, auto& p) { d.tls_fallback_memory = duration(n, p); }},
+        });
   }
 
   void dns(const toml::table& t, const std::string& path) {
-    fields(t, path, {
-        {"servers", [&](auto& n, auto& p) {
-           cfg_.dns.servers = list<SocketAddress>(n, p, [&](const toml::node& e, const std::string& ep) {
-             return socket_address(e, ep, std::uint16_t{53});
+    fields(t, path,
+           {
+               {"servers",
+                [&](auto& n, auto& p) {
+                  cfg_.dns.servers =
+                      list<SocketAddress>(n, p, [&](const toml::node& e, const std::string& ep) {
+                        return socket_address(e, ep, std::uint16_t{53});
+                      });
+                }},
            });
-         }},
-    });
   }
 
   void retry(const toml::table& t, const std::string& path) {
     auto& r = cfg_.retry;
-    fields(t, path, {
-        {"first", [&](auto& n, auto& p) { r.first = positive_duration(n, p); }},
-        {"max_interval", [&](auto& n, auto& p) { r.max_interval = positive_duration(n, p); }},
-        {"multiplier", [&](auto& n, auto& p) {
-           r.multiplier = number(n, p);
-           if (r.multiplier < 1.0) fail(n, p, "must be at least 1.0, got " + detail::format_double(r.multiplier));
-         }},
-        {"jitter", [&](auto& n, auto& p) {
-           r.jitter = number(n, p);
-           if (r.jitter < 0.0 || r.jitter > 1.0)
-             fail(n, p, "must be between 0.0 and 1.0, got " + detail::format_double(r.jitter));
-         }},
-        {"max_age", [&](auto& n, auto& p) { r.max_age = positive_duration(n, p); }},
-        {"after_crash", [&](auto& n, auto& p) { r.after_crash = duration(n, p); }},
-    });
+    fields(t, path,
+           {
+               {"first", [&](auto& n, auto& p) { r.first = positive_duration(n, p); }},
+               {"max_interval", [&](auto& n, auto& p) { r.max_interval = positive_duration(n, p); }},
+               {"multiplier",
+                [&](auto& n, auto& p) {
+                  r.multiplier = number(n, p);
+                  if (r.multiplier < 1.0)
+                    fail(n, p, "must be at least 1.0, got " + detail::format_double(r.multiplier));
+                }},
+               {"jitter",
+                [&](auto& n, auto& p) {
+                  r.jitter = number(n, p);
+                  if (r.jitter < 0.0 || r.jitter > 1.0)
+                    fail(n, p, "must be between 0.0 and 1.0, got " + detail::format_double(r.jitter));
+                }},
+               {"max_age", [&](auto& n, auto& p) { r.max_age = positive_duration(n, p); }},
+               {"after_crash", [&](auto& n, auto& p) { r.after_crash = duration(n, p); }},
+           });
   }
 
   void routes(const toml::node& n, const std::string& p) {
@@ -518,31 +583,44 @@ class Loader {
       const toml::node* port_node = nullptr;
       const toml::node* domain_node = nullptr;
       const toml::node* host_node = nullptr;
-      fields(t, ep, {
-          {"domain", [&](auto& n2, auto& p2) {
-             const std::string s = str(n2, p2);
-             r.domain = s == "*" ? s : domain(n2, p2);
-             has_domain = true;
-             domain_node = &n2;
-           }},
-          {"host", [&](auto& n2, auto& p2) { host_port = route_host(n2, p2, r); host_node = &n2; }},
-          {"port", [&](auto& n2, auto& p2) { r.port = port(n2, p2); port_node = &n2; }},
-          {"tls", [&](auto& n2, auto& p2) {
-             r.tls = choice(n2, p2, {RouteTls::Opportunistic, RouteTls::Required, RouteTls::Verify});
-           }},
-          {"implicit_tls", [&](auto& n2, auto& p2) { r.implicit_tls = boolean(n2, p2); }},
-          {"auth_user", [&](auto& n2, auto& p2) { r.auth_user = str(n2, p2); }},
-          {"auth_password_file", [&](auto& n2, auto& p2) { r.auth_password_file = str(n2, p2); }},
-          {"source_address", [&](auto& n2, auto& p2) {
-             r.source_address = str(n2, p2).empty() ? std::string() : ip(n2, p2);
-           }},
-          {"tls_name", [&](auto& n2, auto& p2) {
-             const std::string s = str(n2, p2);
-             if (!s.empty() && !detail::is_domain(s)) fail(n2, p2, quoted(s) + " is not a host name");
-             r.tls_name = to_lower(s);
-           }},
-          {"tls_ca_file", [&](auto& n2, auto& p2) { r.tls_ca_file = str(n2, p2); }},
-      });
+      fields(t, ep,
+             {
+                 {"domain",
+                  [&](auto& n2, auto& p2) {
+                    const std::string s = str(n2, p2);
+                    r.domain = s == "*" ? s : domain(n2, p2);
+                    has_domain = true;
+                    domain_node = &n2;
+                  }},
+                 {"host",
+                  [&](auto& n2, auto& p2) {
+                    host_port = route_host(n2, p2, r);
+                    host_node = &n2;
+                  }},
+                 {"port",
+                  [&](auto& n2, auto& p2) {
+                    r.port = port(n2, p2);
+                    port_node = &n2;
+                  }},
+                 {"tls",
+                  [&](auto& n2, auto& p2) {
+                    r.tls = choice(n2, p2, {RouteTls::Opportunistic, RouteTls::Required, RouteTls::Verify});
+                  }},
+                 {"implicit_tls", [&](auto& n2, auto& p2) { r.implicit_tls = boolean(n2, p2); }},
+                 {"auth_user", [&](auto& n2, auto& p2) { r.auth_user = str(n2, p2); }},
+                 {"auth_password_file", [&](auto& n2, auto& p2) { r.auth_password_file = str(n2, p2); }},
+                 {"source_address",
+                  [&](auto& n2, auto& p2) {
+                    r.source_address = str(n2, p2).empty() ? std::string() : ip(n2, p2);
+                  }},
+                 {"tls_name",
+                  [&](auto& n2, auto& p2) {
+                    const std::string s = str(n2, p2);
+                    if (!s.empty() && !detail::is_domain(s)) fail(n2, p2, quoted(s) + " is not a host name");
+                    r.tls_name = to_lower(s);
+                  }},
+                 {"tls_ca_file", [&](auto& n2, auto& p2) { r.tls_ca_file = str(n2, p2); }},
+             });
       // An IP literal has no name to check: "verify" would accept any certificate a trusted CA
       // issued to anyone (and hand the AUTH password to its holder).
       if (r.tls == RouteTls::Verify && r.host_is_literal && r.tls_name.empty())
@@ -559,8 +637,8 @@ class Loader {
              "auth_user and auth_password_file must be set together");
       for (std::size_t j = 0; j < out.size(); ++j)
         if (out[j].domain == r.domain)
-          fail(*domain_node, ep + ".domain", "duplicate route for " + quoted(r.domain) + " (see " + p + "[" +
-                                                  std::to_string(j) + "])");
+          fail(*domain_node, ep + ".domain",
+               "duplicate route for " + quoted(r.domain) + " (see " + p + "[" + std::to_string(j) + "])");
       out.push_back(std::move(r));
     }
     cfg_.routes = std::move(out);  // arrays replace the default (never merge)
@@ -594,7 +672,9 @@ class Loader {
       port = static_cast<std::uint16_t>(v);
     }
     if (!detail::is_domain(name))
-      fail(n, p, quoted(s) + " is not a host name or [IP] literal (e.g. \"relay.example.com:587\" or \"[192.0.2.1]:25\")");
+      fail(n, p,
+           quoted(s) +
+               " is not a host name or [IP] literal (e.g. \"relay.example.com:587\" or \"[192.0.2.1]:25\")");
     r.host = to_lower(name);
     r.host_is_literal = false;
     return port;
@@ -602,28 +682,38 @@ class Loader {
 
   void bounce(const toml::table& t, const std::string& path) {
     auto& b = cfg_.bounce;
-    fields(t, path, {
-        {"delay_warning", [&](auto& n, auto& p) { b.delay_warning = duration(n, p); }},
-        {"postmaster", [&](auto& n, auto& p) {
-           b.postmaster = str(n, p).empty() ? std::string() : mail_address(n, p);
-         }},
-        {"max_return_size", [&](auto& n, auto& p) { b.max_return_size = size(n, p); }},
-    });
+    fields(t, path,
+           {
+               {"delay_warning", [&](auto& n, auto& p) { b.delay_warning = duration(n, p); }},
+               {"postmaster",
+                [&](auto& n, auto& p) {
+                  b.postmaster = str(n, p).empty() ? std::string() : mail_address(n, p);
+                }},
+               {"max_return_size", [&](auto& n, auto& p) { b.max_return_size = size(n, p); }},
+           });
   }
 
   void log(const toml::table& t, const std::string& path) {
-    fields(t, path, {
-        {"format", [&](auto& n, auto& p) { cfg_.log.format = choice(n, p, {LogFormat::Text, LogFormat::Json}); }},
-    });
+    fields(t, path,
+           {
+               {"format",
+                [&](auto& n, auto& p) {
+                  cfg_.log.format = choice(n, p, {LogFormat::Text, LogFormat::Json});
+                }},
+           });
   }
 
   void metrics(const toml::table& t, const std::string& path) {
-    fields(t, path, {
-        {"listen", [&](auto& n, auto& p) {
-           if (str(n, p).empty()) cfg_.metrics.listen.reset();
-           else cfg_.metrics.listen = socket_address(n, p, std::nullopt, true);  // :0 = any free port
-         }},
-    });
+    fields(t, path,
+           {
+               {"listen",
+                [&](auto& n, auto& p) {
+                  if (str(n, p).empty())
+                    cfg_.metrics.listen.reset();
+                  else
+                    cfg_.metrics.listen = socket_address(n, p, std::nullopt, true);  // :0 = any free port
+                }},
+           });
   }
 
   void dkim(const toml::node& n, const std::string& p) {
@@ -635,32 +725,46 @@ class Loader {
       DkimEntry d;
       bool has_domain = false, has_key = false;
       const toml::node* selector_node = nullptr;
-      fields(t, ep, {
-          {"domain", [&](auto& n2, auto& p2) { d.domain = domain(n2, p2); has_domain = true; }},
-          {"selector", [&](auto& n2, auto& p2) {
-             const std::string s = str(n2, p2);
-             // RFC 6376 §3.1: selector = sub-domain *( "." sub-domain )
-             if (!detail::is_domain(s)) fail(n2, p2, quoted(s) + " is not a valid selector (letters, digits, hyphens and dots)");
-             d.selector = to_lower(s);
-             selector_node = &n2;
-           }},
-          {"key", [&](auto& n2, auto& p2) { d.key = nonempty(n2, p2); has_key = true; }},
-          {"canonicalization", [&](auto& n2, auto& p2) { dkim_canonicalization(n2, p2, d); }},
-          {"headers", [&](auto& n2, auto& p2) { d.headers = dkim_headers(n2, p2); }},
-          {"sign_subdomains", [&](auto& n2, auto& p2) { d.sign_subdomains = boolean(n2, p2); }},
-          {"expire", [&](auto& n2, auto& p2) {
-             d.expire = duration(n2, p2);
-             if (d.expire.count() != 0 && d.expire < std::chrono::seconds(1))
-               fail(n2, p2, "must be 0 (no x= tag) or at least 1s");
-           }},
-      });
+      fields(t, ep,
+             {
+                 {"domain",
+                  [&](auto& n2, auto& p2) {
+                    d.domain = domain(n2, p2);
+                    has_domain = true;
+                  }},
+                 {"selector",
+                  [&](auto& n2, auto& p2) {
+                    const std::string s = str(n2, p2);
+                    // RFC 6376 §3.1: selector = sub-domain *( "." sub-domain )
+                    if (!detail::is_domain(s))
+                      fail(n2, p2,
+                           quoted(s) + " is not a valid selector (letters, digits, hyphens and dots)");
+                    d.selector = to_lower(s);
+                    selector_node = &n2;
+                  }},
+                 {"key",
+                  [&](auto& n2, auto& p2) {
+                    d.key = nonempty(n2, p2);
+                    has_key = true;
+                  }},
+                 {"canonicalization", [&](auto& n2, auto& p2) { dkim_canonicalization(n2, p2, d); }},
+                 {"headers", [&](auto& n2, auto& p2) { d.headers = dkim_headers(n2, p2); }},
+                 {"sign_subdomains", [&](auto& n2, auto& p2) { d.sign_subdomains = boolean(n2, p2); }},
+                 {"expire",
+                  [&](auto& n2, auto& p2) {
+                    d.expire = duration(n2, p2);
+                    if (d.expire.count() != 0 && d.expire < std::chrono::seconds(1))
+                      fail(n2, p2, "must be 0 (no x= tag) or at least 1s");
+                  }},
+             });
       if (!has_domain) fail(t, ep + ".domain", "required key is missing");
       if (!selector_node) fail(t, ep + ".selector", "required key is missing");
       if (!has_key) fail(t, ep + ".key", "required key is missing (a PEM private key file)");
       for (std::size_t j = 0; j < out.size(); ++j)
         if (out[j].domain == d.domain && out[j].selector == d.selector)
-          fail(*selector_node, ep + ".selector", "duplicate selector " + quoted(d.selector) + " for " +
-                                                     quoted(d.domain) + " (see " + p + "[" + std::to_string(j) + "])");
+          fail(*selector_node, ep + ".selector",
+               "duplicate selector " + quoted(d.selector) + " for " + quoted(d.domain) + " (see " + p + "[" +
+                   std::to_string(j) + "])");
       out.push_back(std::move(d));
     }
     cfg_.dkim = std::move(out);  // arrays replace the default (never merge)
@@ -678,8 +782,9 @@ class Loader {
     const auto h = one(std::string_view(s).substr(0, slash));
     const auto b = slash == std::string::npos ? std::nullopt : one(std::string_view(s).substr(slash + 1));
     if (!h || !b)
-      fail(n, p, "invalid value " + quoted(s) +
-                     " (expected \"header/body\", each simple or relaxed, e.g. \"relaxed/relaxed\")");
+      fail(n, p,
+           "invalid value " + quoted(s) +
+               " (expected \"header/body\", each simple or relaxed, e.g. \"relaxed/relaxed\")");
     d.header_canonicalization = *h;
     d.body_canonicalization = *b;
   }

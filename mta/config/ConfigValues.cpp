@@ -27,18 +27,24 @@ using text::iequals;
 
 std::string_view to_string(ListenMode m) {
   switch (m) {
-    case ListenMode::Relay: return "relay";
-    case ListenMode::Submission: return "submission";
-    case ListenMode::Submissions: return "submissions";
+    case ListenMode::Relay:
+      return "relay";
+    case ListenMode::Submission:
+      return "submission";
+    case ListenMode::Submissions:
+      return "submissions";
   }
   return "relay";
 }
 std::string_view to_string(BareNewline b) { return b == BareNewline::Reject ? "reject" : "normalize"; }
 std::string_view to_string(RouteTls t) {
   switch (t) {
-    case RouteTls::Opportunistic: return "opportunistic";
-    case RouteTls::Required: return "required";
-    case RouteTls::Verify: return "verify";
+    case RouteTls::Opportunistic:
+      return "opportunistic";
+    case RouteTls::Required:
+      return "required";
+    case RouteTls::Verify:
+      return "verify";
   }
   return "opportunistic";
 }
@@ -96,12 +102,18 @@ std::optional<Duration> parse_duration(std::string_view text) {
   if (!n) return std::nullopt;
   const std::string_view unit = text.substr(i);
   std::int64_t ms_per = 0;
-  if (unit.empty() || unit == "s") ms_per = 1000;  // a bare number is seconds
-  else if (unit == "ms") ms_per = 1;
-  else if (unit == "m") ms_per = 60'000;
-  else if (unit == "h") ms_per = 3'600'000;
-  else if (unit == "d") ms_per = 86'400'000;
-  else return std::nullopt;
+  if (unit.empty() || unit == "s")
+    ms_per = 1000;  // a bare number is seconds
+  else if (unit == "ms")
+    ms_per = 1;
+  else if (unit == "m")
+    ms_per = 60'000;
+  else if (unit == "h")
+    ms_per = 3'600'000;
+  else if (unit == "d")
+    ms_per = 86'400'000;
+  else
+    return std::nullopt;
   if (*n > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / ms_per)) return std::nullopt;
   return Duration(static_cast<std::int64_t>(*n) * ms_per);
 }
@@ -113,9 +125,16 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   if (!n) return std::nullopt;
   const std::string_view unit = text.substr(i);
   static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
-      {"", 1},           {"B", 1},
-      {"KB", 1000},      {"MB", 1000'000},      {"GB", 1000'000'000},      {"TB", 1000'000'000'000},
-      {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},     {"TiB", 1ull << 40},
+      {"", 1},
+      {"B", 1},
+      {"KB", 1000},
+      {"MB", 1000'000},
+      {"GB", 1000'000'000},
+      {"TB", 1000'000'000'000},
+      {"KiB", 1ull << 10},
+      {"MiB", 1ull << 20},
+      {"GiB", 1ull << 30},
+      {"TiB", 1ull << 40},
   };
   for (const auto& [name, mult] : kUnits) {
     if (!iequals(unit, name)) continue;
@@ -163,8 +182,8 @@ Result<SocketAddress, std::string> parse_socket_address(std::string_view text,
       if (rest.front() != ':') return std::string("expected ':PORT' after ']'");
       port_text = rest.substr(1);
     }
-  } else if (const auto colon = text.find(':'); colon != std::string_view::npos &&
-                                                  text.find(':', colon + 1) == std::string_view::npos) {
+  } else if (const auto colon = text.find(':');
+             colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
     host = text.substr(0, colon);  // exactly one colon: IPv4:port (a bare IPv6 has several)
     port_text = text.substr(colon + 1);
   }
@@ -175,7 +194,8 @@ Result<SocketAddress, std::string> parse_socket_address(std::string_view text,
   if (port_text) {
     auto p = parse_uint(*port_text);
     if (!p || (*p == 0 && !allow_port_zero) || *p > 65535)
-      return "invalid port \"" + std::string(*port_text) + "\" (" + (allow_port_zero ? "0" : "1") + "..65535)";
+      return "invalid port \"" + std::string(*port_text) + "\" (" + (allow_port_zero ? "0" : "1") +
+             "..65535)";
     out.port = static_cast<std::uint16_t>(*p);
   } else if (default_port) {
     out.port = *default_port;

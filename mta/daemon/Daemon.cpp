@@ -12,39 +12,39 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <algorithm>
 #include <exception>
 #include <filesystem>
 #include <functional>
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
-#include "mta/ops/ControlSocket.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
-#include "mta/outbound/DeliveryAgent.hpp"
-#include "mta/ops/Log.hpp"
+#include "mta/dkim/FromConfig.hpp"
 #include "mta/inbound/MaildropImport.hpp"
-#include "mta/ops/Metrics.hpp"
-#include "mta/ops/MetricsServer.hpp"
 #include "mta/inbound/PasswordFile.hpp"
-#include "mta/net/Resolver.hpp"
-#include "mta/net/ClientTls.hpp"
-#include "mta/policy/RouteRules.hpp"
 #include "mta/inbound/SmtpServer.hpp"
 #include "mta/inbound/SpaceGate.hpp"
+#include "mta/net/ClientTls.hpp"
+#include "mta/net/Resolver.hpp"
+#include "mta/net/TlsContext.hpp"
+#include "mta/ops/ControlSocket.hpp"
+#include "mta/ops/Log.hpp"
+#include "mta/ops/Metrics.hpp"
+#include "mta/ops/MetricsServer.hpp"
 #include "mta/ops/SystemClock.hpp"
 #include "mta/ops/Systemd.hpp"
-#include "mta/net/TlsContext.hpp"
-#include "mta/dkim/FromConfig.hpp"
+#include "mta/outbound/DeliveryAgent.hpp"
+#include "mta/policy/RouteRules.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
 
@@ -92,13 +92,15 @@ Result<Runtime> load_runtime(const config::Config& config, const std::string& ho
 // and in the LMDB map. MAIL is refused with 452 4.3.1 below it; deliveries and bounces go on.
 inbound::SpaceCheck check_space(const config::Config& cfg, const queue::QueueStore::Stats& st) {
   inbound::SpaceCheck c;
-  struct statvfs vfs{};
+  struct statvfs vfs {};
   if (::statvfs(cfg.queue.path.c_str(), &vfs) == 0) {
     c.fs_free = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
     c.fs_size = static_cast<std::uint64_t>(vfs.f_blocks) * vfs.f_frsize;
     const auto& mf = cfg.queue.min_free;
     // The filesystem keeps min_free, and at least room for 1.5 of the largest message.
-    std::uint64_t need = mf.is_percent ? static_cast<std::uint64_t>(mf.percent / 100.0 * static_cast<double>(c.fs_size)) : mf.bytes;
+    std::uint64_t need = mf.is_percent
+                             ? static_cast<std::uint64_t>(mf.percent / 100.0 * static_cast<double>(c.fs_size))
+                             : mf.bytes;
     need = std::max<std::uint64_t>(need, cfg.smtp.max_message_size + cfg.smtp.max_message_size / 2);
     // LMDB's file never shrinks: pages freed inside it (the freelist) are room for new mail too.
     const std::uint64_t room = c.fs_free + st.map_free;
@@ -113,12 +115,13 @@ inbound::SpaceCheck check_space(const config::Config& cfg, const queue::QueueSto
   const auto& mf = cfg.queue.min_free;
   const std::uint64_t map_size = st.map_size;
   const std::uint64_t map_free = map_size - std::min<std::uint64_t>(map_size, st.map_used) + st.map_free;
-  const std::uint64_t need = mf.is_percent ? static_cast<std::uint64_t>(mf.percent / 100.0 * static_cast<double>(map_size))
-                                           : std::min<std::uint64_t>(mf.bytes, map_size / 10);
+  const std::uint64_t need =
+      mf.is_percent ? static_cast<std::uint64_t>(mf.percent / 100.0 * static_cast<double>(map_size))
+                    : std::min<std::uint64_t>(mf.bytes, map_size / 10);
   if (c.ok && map_free < need) {
     c.ok = false;
-    c.why = "LMDB map has " + std::to_string(map_free) + " of " + std::to_string(map_size) + " bytes free, min_free is " +
-            std::to_string(need);
+    c.why = "LMDB map has " + std::to_string(map_free) + " of " + std::to_string(map_size) +
+            " bytes free, min_free is " + std::to_string(need);
   }
   return c;
 }
@@ -131,7 +134,7 @@ Result<void> drop_privileges(const ops::RunUser& user) {
   if (!user.drop) return {};
   if (auto done = ops::become(user); !done) return done;
   ops::log_info("dropped privileges to user " + user.name + " (uid " + std::to_string(user.uid) + ", gid " +
-           std::to_string(user.gid) + ")");
+                std::to_string(user.gid) + ")");
   return {};
 }
 
@@ -149,9 +152,10 @@ void log_suspects(const queue::QueueStore& store, const std::vector<queue::DueRe
     auto rec = store.load(s.id);
     if (!rec || s.index >= rec->recipients.size()) continue;
     const auto& r = rec->recipients[s.index];
-    ops::log_warning(s.id.str() + ": to=<" + rec->envelope.recipients[s.index].address + ">, status=suspect (" +
-                std::to_string(r.interrupted) + " attempts in a row interrupted by a crash; next attempt in " +
-                std::to_string(std::max<TimeMs>(0, s.due_ms - now) / 1000) + "s, at the normal retry time)");
+    ops::log_warning(
+        s.id.str() + ": to=<" + rec->envelope.recipients[s.index].address + ">, status=suspect (" +
+        std::to_string(r.interrupted) + " attempts in a row interrupted by a crash; next attempt in " +
+        std::to_string(std::max<TimeMs>(0, s.due_ms - now) / 1000) + "s, at the normal retry time)");
   }
 }
 
@@ -204,13 +208,15 @@ AdoptedSockets adopt_sockets(const config::Config& config) {
       used = true;
     }
     if (!used) {
-      ops::log_warning("socket activation: passed descriptor " + std::to_string(fd) +
-                  (bound ? " (" + bound->first + ":" + std::to_string(bound->second) + ")" : std::string()) +
-                  " matches no [[listen]] entry; closing it");
+      ops::log_warning(
+          "socket activation: passed descriptor " + std::to_string(fd) +
+          (bound ? " (" + bound->first + ":" + std::to_string(bound->second) + ")" : std::string()) +
+          " matches no [[listen]] entry; closing it");
       ::close(fd);
     }
   }
-  if (!passed.empty()) ops::log_info("socket activation: " + std::to_string(passed.size()) + " sockets passed by systemd");
+  if (!passed.empty())
+    ops::log_info("socket activation: " + std::to_string(passed.size()) + " sockets passed by systemd");
   return adopted;
 }
 
@@ -247,7 +253,8 @@ asio::awaitable<void> signal_loop(asio::signal_set& signals, std::function<void(
 }
 
 // Calls `tick` every `period` (first after one period) while it returns true.
-asio::awaitable<void> timer_loop(asio::steady_timer& timer, SteadyClock::duration period, std::function<bool()> tick) {
+asio::awaitable<void> timer_loop(asio::steady_timer& timer, SteadyClock::duration period,
+                                 std::function<bool()> tick) {
   for (;;) {
     timer.expires_after(period);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -264,8 +271,10 @@ class Daemon {
       : config_path_(std::move(config_path)),
         space_([this] { return measure_space(); },
                [](const inbound::SpaceCheck& now) {
-                 if (!now.ok) ops::log_warning("queue short of space: " + now.why + "; refusing new mail (452 4.3.1)");
-                 else ops::log_info("queue has space again: accepting new mail");
+                 if (!now.ok)
+                   ops::log_warning("queue short of space: " + now.why + "; refusing new mail (452 4.3.1)");
+                 else
+                   ops::log_info("queue has space again: accepting new mail");
                }) {
     // Every configuration ever active stays alive: connections keep a reference to the one they
     // started with (SIGHUP must not drop or break them).
@@ -310,7 +319,8 @@ class Daemon {
     }
     queue_ = std::move(*opened);
     store_ = queue_->store.get();
-    if (!config.queue.sync) ops::log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
+    if (!config.queue.sync)
+      ops::log_warning("[queue] sync = false: accepted mail can be lost on a power cut");
     queue::RecoveryOptions recovery;
     recovery.after_crash_ms = config.retry.after_crash.count();
     auto recovered = store_->recover(now_ms(), recovery);
@@ -319,9 +329,9 @@ class Daemon {
       return kExitTempFail;
     }
     ops::log_info("queue " + config.queue.path + ": " + std::to_string(recovered->messages) + " messages, " +
-             std::to_string(recovered->pending_recipients) + " pending recipients, " +
-             std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
-             std::to_string(recovered->quarantined) + " records quarantined");
+                  std::to_string(recovered->pending_recipients) + " pending recipients, " +
+                  std::to_string(recovered->unleased) + " attempts interrupted by the last stop, " +
+                  std::to_string(recovered->quarantined) + " records quarantined");
     log_suspects(*store_, recovered->suspects);
     batcher_ = std::make_unique<queue::CommitBatcher>(*store_);
     batcher_->set_observer([this](std::size_t batch, std::chrono::nanoseconds took) {
@@ -378,15 +388,16 @@ class Daemon {
   // /metrics and /healthz. A port already taken is logged, not fatal: mail matters more.
   void start_metrics_server() {
     metrics_server_ = std::make_unique<ops::MetricsServer>(
-        io_, ops::MetricsHandlers{[this] { return render_metrics(); },
-                             [this](std::function<void(bool, std::string)> done) { check_health(std::move(done)); }});
+        io_, ops::MetricsHandlers{
+                 [this] { return render_metrics(); },
+                 [this](std::function<void(bool, std::string)> done) { check_health(std::move(done)); }});
     const auto& listen = current_->metrics.listen;
     if (!listen) return;
     if (auto m = metrics_server_->start(listen->ip, listen->port, adopted_.metrics); !m)
       ops::log_warning("metrics: " + m.error().message + "; /metrics and /healthz are off");
     else
       ops::log_info("metrics on http://" + listen->str().substr(0, listen->str().rfind(':')) + ":" +
-               std::to_string(metrics_server_->port()) + "/metrics");
+                    std::to_string(metrics_server_->port()) + "/metrics");
   }
 
   std::optional<int> start_delivery() {
@@ -418,12 +429,13 @@ class Daemon {
   // queue changed (SIGUSR1 to the pid-file lock's holder is the fallback).
   void start_local_wakeups() {
     maildrop_ = std::make_unique<inbound::MaildropImport>(inbound::MaildropDeps{
-        config::effective_maildrop(*current_), hostname_, [this]() -> const config::Config& { return *current_; },
-        [this] { return dkim_now_; }, store_, batcher_.get(), io_.get_executor(),
-        [this](QueueId id) { message_queued(id); }});
+        config::effective_maildrop(*current_), hostname_,
+        [this]() -> const config::Config& { return *current_; }, [this] { return dkim_now_; }, store_,
+        batcher_.get(), io_.get_executor(), [this](QueueId id) { message_queued(id); }});
     control_ = std::make_unique<ops::ControlSocket>(io_, [this] { queue_changed("control socket"); });
     if (auto c = control_->start(current_->queue.path); !c)
-      ops::log_warning("control socket: " + c.error().message + "; ferry queue wakes the daemon with SIGUSR1 instead");
+      ops::log_warning("control socket: " + c.error().message +
+                       "; ferry queue wakes the daemon with SIGUSR1 instead");
   }
 
   // One coroutine per signal set and per timer.
@@ -512,11 +524,13 @@ class Daemon {
     dkim_now_ = rt->dkim;
     agent_->reconfigure(current_, std::move(rt->routes));
     agent_->set_dkim(rt->dkim);
-    ops::set_log_style(current_->log.format == config::LogFormat::Json ? ops::LogStyle::Json : ops::LogStyle::Text);
+    ops::set_log_style(current_->log.format == config::LogFormat::Json ? ops::LogStyle::Json
+                                                                       : ops::LogStyle::Text);
     space_.refresh(SteadyClock::now());
     metrics_.count_reload(true);
-    ops::log_info("reloaded configuration" + (config_path_ ? " from " + *config_path_ : std::string(" (embedded default)")) +
-             " and TLS certificate");
+    ops::log_info("reloaded configuration" +
+                  (config_path_ ? " from " + *config_path_ : std::string(" (embedded default)")) +
+                  " and TLS certificate");
     ops::systemd::notify_ready("running; configuration reloaded");
   }
 
@@ -577,9 +591,11 @@ class Daemon {
     const std::string why = space_.last().why;
     batcher_->submit([](queue::WriteTxn&) { return Result<void>(); },
                      [done, accepting, why](Result<void> r) {
-                       if (!r) done(false, "queue not writable: " + r.error().message);
-                       else done(true, accepting ? "ok: queue writable, accepting mail"
-                                                 : "ok: queue writable; refusing new mail: " + why);
+                       if (!r)
+                         done(false, "queue not writable: " + r.error().message);
+                       else
+                         done(true, accepting ? "ok: queue writable, accepting mail"
+                                              : "ok: queue writable; refusing new mail: " + why);
                      });
   }
 
@@ -618,7 +634,8 @@ class Daemon {
 int run_daemon(const config::Config& config) { return run_daemon(config, std::nullopt); }
 
 int run_daemon(const config::Config& initial, const std::optional<std::string>& config_path) {
-  ops::set_log_style(initial.log.format == config::LogFormat::Json ? ops::LogStyle::Json : ops::LogStyle::Text);
+  ops::set_log_style(initial.log.format == config::LogFormat::Json ? ops::LogStyle::Json
+                                                                   : ops::LogStyle::Text);
   Daemon daemon(initial, config_path);
   return daemon.run();
 }

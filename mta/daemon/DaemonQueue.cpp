@@ -12,16 +12,19 @@ Result<DaemonQueue> open_daemon_queue(const config::Config& config) {
   if (!user) return user.error();
   q.user = *user;
   const std::string& path = config.queue.path;
-  if (auto checked = ops::check_queue_dir(path, q.user); !checked && checked.error().kind != ErrorKind::NotFound)
+  if (auto checked = ops::check_queue_dir(path, q.user);
+      !checked && checked.error().kind != ErrorKind::NotFound)
     return checked.error();
   ops::AsRunUser as_owner(q.user);
-  if (!as_owner.ok()) return make_error(ErrorKind::Io, "cannot switch to user " + q.user.name + ": " + as_owner.error());
+  if (!as_owner.ok())
+    return make_error(ErrorKind::Io, "cannot switch to user " + q.user.name + ": " + as_owner.error());
   queue::QueueOptions options;
   options.path = path;
   options.map_size = config.queue.max_size;
   options.sync = config.queue.sync;
   auto opened = queue::QueueStore::open(options);
-  if (!opened) return make_error(ErrorKind::Io, "cannot open the queue at " + path + ": " + opened.error().message);
+  if (!opened)
+    return make_error(ErrorKind::Io, "cannot open the queue at " + path + ": " + opened.error().message);
   q.store = std::move(*opened);
   auto pid = ops::PidFile::acquire(path);
   if (!pid) return pid.error();

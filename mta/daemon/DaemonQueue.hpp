@@ -16,9 +16,9 @@
 namespace ferry::daemon {
 
 struct DaemonQueue {
-  ops::RunUser user;                                // drop to it once the listeners are bound
+  ops::RunUser user;  // drop to it once the listeners are bound
   std::unique_ptr<queue::QueueStore> store;
-  std::unique_ptr<ops::PidFile> pid;                // held until the daemon stops
+  std::unique_ptr<ops::PidFile> pid;  // held until the daemon stops
 };
 
 Result<DaemonQueue> open_daemon_queue(const config::Config& config);

@@ -6,7 +6,8 @@
 namespace ferry::delivery {
 
 DestinationWindow::DestinationWindow(std::size_t initial, std::size_t max)
-    : max_(std::max<std::size_t>(1, max)), size_(initial == 0 ? max_ : std::clamp<std::size_t>(initial, 1, max_)) {}
+    : max_(std::max<std::size_t>(1, max)),
+      size_(initial == 0 ? max_ : std::clamp<std::size_t>(initial, 1, max_)) {}
 
 void DestinationWindow::delivered() {
   if (size_ < max_) ++size_;

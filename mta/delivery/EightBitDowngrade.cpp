@@ -38,7 +38,7 @@ struct Field {
 struct Entity {
   std::string_view header;  // the header fields, each with its CRLF (no empty line)
   std::string_view body;
-  bool separated = false;   // an empty line was present
+  bool separated = false;  // an empty line was present
 };
 
 Entity split_entity(std::string_view e) {

@@ -25,7 +25,7 @@ enum class DowngradeFailure : std::uint8_t {
 struct Downgrade {
   std::string message;  // the converted message when failure == None
   DowngradeFailure failure = DowngradeFailure::None;
-  std::string detail;   // what could not be converted, for the reply text
+  std::string detail;  // what could not be converted, for the reply text
   bool ok() const { return failure == DowngradeFailure::None; }
 };
 

@@ -143,10 +143,14 @@ constexpr StatusText kStatus[] = {
 
 std::string_view reply_class_meaning(int code) {
   switch (code / 100) {
-    case 2: return "Positive Completion";
-    case 3: return "Positive Intermediate";
-    case 4: return "Transient Negative Completion (try again later)";
-    case 5: return "Permanent Negative Completion (do not retry as is)";
+    case 2:
+      return "Positive Completion";
+    case 3:
+      return "Positive Intermediate";
+    case 4:
+      return "Transient Negative Completion (try again later)";
+    case 5:
+      return "Permanent Negative Completion (do not retry as is)";
   }
   return {};
 }
@@ -159,23 +163,34 @@ std::string_view reply_code_meaning(int code) {
 
 std::string_view status_class_meaning(int klass) {
   switch (klass) {
-    case 2: return "Success";
-    case 4: return "Persistent Transient Failure";
-    case 5: return "Permanent Failure";
+    case 2:
+      return "Success";
+    case 4:
+      return "Persistent Transient Failure";
+    case 5:
+      return "Permanent Failure";
   }
   return {};
 }
 
 std::string_view status_subject_meaning(int subject) {
   switch (subject) {
-    case 0: return "Other or Undefined Status";
-    case 1: return "Addressing Status";
-    case 2: return "Mailbox Status";
-    case 3: return "Mail System Status";
-    case 4: return "Network and Routing Status";
-    case 5: return "Mail Delivery Protocol Status";
-    case 6: return "Message Content or Media Status";
-    case 7: return "Security or Policy Status";
+    case 0:
+      return "Other or Undefined Status";
+    case 1:
+      return "Addressing Status";
+    case 2:
+      return "Mailbox Status";
+    case 3:
+      return "Mail System Status";
+    case 4:
+      return "Network and Routing Status";
+    case 5:
+      return "Mail Delivery Protocol Status";
+    case 6:
+      return "Message Content or Media Status";
+    case 7:
+      return "Security or Policy Status";
   }
   return {};
 }

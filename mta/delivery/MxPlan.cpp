@@ -24,10 +24,14 @@ Result<std::vector<MxHost>, NetworkError> plan_mx_hosts(std::string_view domain,
                                                         const RandomSource& rand) {
   const std::string name = normalize_host(domain);
   switch (answer.status) {
-    case DnsStatus::NxDomain: return err(NetworkErrorKind::DnsNxDomain, name);
-    case DnsStatus::TempFail: return err(NetworkErrorKind::DnsTemporary, "MX lookup for " + name);
-    case DnsStatus::NoData: break;
-    case DnsStatus::Ok: break;
+    case DnsStatus::NxDomain:
+      return err(NetworkErrorKind::DnsNxDomain, name);
+    case DnsStatus::TempFail:
+      return err(NetworkErrorKind::DnsTemporary, "MX lookup for " + name);
+    case DnsStatus::NoData:
+      break;
+    case DnsStatus::Ok:
+      break;
   }
   if (answer.status == DnsStatus::NoData || answer.records.empty()) {
     // §5.1: no MX records → the domain itself is an implicit MX with preference 0.
@@ -67,8 +71,7 @@ Result<std::vector<MxHost>, NetworkError> plan_mx_hosts(std::string_view domain,
   }
   if (own) {
     std::erase_if(hosts, [&](const MxHost& h) { return h.preference >= own_pref; });
-    if (hosts.empty())
-      return err(NetworkErrorKind::MailLoop, "this host is the best MX for " + name);
+    if (hosts.empty()) return err(NetworkErrorKind::MailLoop, "this host is the best MX for " + name);
   }
   return hosts;
 }
@@ -94,11 +97,15 @@ Result<std::vector<Target>, NetworkError> plan_targets(std::span<const MxHost> h
     if (out.size() >= options.max_addresses) break;
     const HostAddresses* found = nullptr;
     for (const auto& a : addresses)
-      if (normalize_host(a.host) == h.host) { found = &a; break; }
+      if (normalize_host(a.host) == h.host) {
+        found = &a;
+        break;
+      }
     if (!found) continue;
     const bool use6 = options.preference != AddressPreference::Ipv4Only;
     const bool use4 = options.preference != AddressPreference::Ipv6Only;
-    if ((use6 && found->aaaa_status == DnsStatus::TempFail) || (use4 && found->a_status == DnsStatus::TempFail)) {
+    if ((use6 && found->aaaa_status == DnsStatus::TempFail) ||
+        (use4 && found->a_status == DnsStatus::TempFail)) {
       temporary = true;
       if (temp_host.empty()) temp_host = h.host;
     }

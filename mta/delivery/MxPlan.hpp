@@ -18,10 +18,10 @@ namespace ferry::delivery {
 
 // Outcome of one DNS query, as the daemon's resolver reports it.
 enum class DnsStatus : std::uint8_t {
-  Ok,         // answer with records
-  NoData,     // the name exists but has no records of this type
-  NxDomain,   // the name does not exist
-  TempFail,   // SERVFAIL, timeout, refused: never a reason to bounce (§5.1)
+  Ok,        // answer with records
+  NoData,    // the name exists but has no records of this type
+  NxDomain,  // the name does not exist
+  TempFail,  // SERVFAIL, timeout, refused: never a reason to bounce (§5.1)
 };
 
 struct MxRecord {
@@ -47,9 +47,9 @@ struct HostAddresses {
 enum class AddressPreference : std::uint8_t { Ipv6First, Ipv4First, Ipv6Only, Ipv4Only };
 
 struct MxPlanOptions {
-  std::size_t max_addresses = 5;                 // total targets, as Postfix's smtp_mx_address_limit
+  std::size_t max_addresses = 5;  // total targets, as Postfix's smtp_mx_address_limit
   AddressPreference preference = AddressPreference::Ipv6First;
-  std::vector<std::string> own_hostnames;        // our names: an MX equal to one prunes (§5.1)
+  std::vector<std::string> own_hostnames;  // our names: an MX equal to one prunes (§5.1)
 };
 
 // One host to resolve, in the order it must be tried.

@@ -11,11 +11,13 @@ namespace {
 namespace c = category;
 
 constexpr std::array<std::string_view, 21> kAll = {
-    c::unknown_user,   c::mailbox_full,     c::mailbox_disabled, c::greylisted,         c::rate_limited,
-    c::blocklisted_ip, c::blocklisted_domain, c::spf_fail,       c::dkim_fail,          c::dmarc_fail,
-    c::auth_required,  c::tls_required,     c::message_too_large, c::spam_content,      c::policy_rejected,
-    c::relay_denied,   c::bad_domain,       c::dns_failure,      c::service_unavailable, c::protocol_error,
-    c::other,
+    c::unknown_user,        c::mailbox_full,   c::mailbox_disabled,
+    c::greylisted,          c::rate_limited,   c::blocklisted_ip,
+    c::blocklisted_domain,  c::spf_fail,       c::dkim_fail,
+    c::dmarc_fail,          c::auth_required,  c::tls_required,
+    c::message_too_large,   c::spam_content,   c::policy_rejected,
+    c::relay_denied,        c::bad_domain,     c::dns_failure,
+    c::service_unavailable, c::protocol_error, c::other,
 };
 
 std::string lower(std::string_view text) { return text::to_lower(text); }
@@ -67,7 +69,8 @@ ReplyCategory classify_text_status(int code, const EnhancedStatus& status, std::
   }
   if (status.present()) {
     for (const auto& rule : table::status_rules)
-      if (rule.subject == status.subject && rule.detail == status.detail && (!rule.klass || rule.klass == klass))
+      if (rule.subject == status.subject && rule.detail == status.detail &&
+          (!rule.klass || rule.klass == klass))
         return make(rule.category);
   }
   if (weak) return make(weak->category, weak->detail);
@@ -85,12 +88,17 @@ struct NetworkRow {
 };
 
 constexpr NetworkRow kNetwork[] = {
-    {"5.1.2", c::bad_domain, "NXDOMAIN", "The recipient domain does not exist in DNS: check the address for typos."},
-    {"5.1.10", c::bad_domain, "null MX", "The domain publishes a null MX (RFC 7505): it accepts no mail at all."},
+    {"5.1.2", c::bad_domain, "NXDOMAIN",
+     "The recipient domain does not exist in DNS: check the address for typos."},
+    {"5.1.10", c::bad_domain, "null MX",
+     "The domain publishes a null MX (RFC 7505): it accepts no mail at all."},
     {"5.4.4", c::bad_domain, "no usable MX address",
      "The domain's MX hosts have no A/AAAA address: the domain is misconfigured; tell its postmaster."},
-    {"4.4.3", c::dns_failure, {},
-     "DNS lookups failed temporarily (SERVFAIL, timeout): check the resolvers ([dns] servers); retried later."},
+    {"4.4.3",
+     c::dns_failure,
+     {},
+     "DNS lookups failed temporarily (SERVFAIL, timeout): check the resolvers ([dns] servers); retried "
+     "later."},
     {"4.4.1", c::service_unavailable, "no answer",
      "Could not connect (refused or timed out): the host is down or port 25 is blocked (firewall, ISP); "
      "retried later."},
@@ -104,7 +112,10 @@ constexpr NetworkRow kNetwork[] = {
      "tls policy (verify needs a trusted certificate for the host name)."},
     {"4.7.0", c::auth_required, "AUTH failed",
      "Authentication failed or no usable mechanism: check auth_user and auth_password_file of the route."},
-    {"4.5.0", c::protocol_error, {}, "The server's replies were malformed or unexpected: read the transcript."},
+    {"4.5.0",
+     c::protocol_error,
+     {},
+     "The server's replies were malformed or unexpected: read the transcript."},
     {"5.4.6", c::other, "mail loop",
      "Mail for this domain would loop back to this server: fix the MX records or the routes."},
     {"5.6.3", c::protocol_error, "8BITMIME missing",
@@ -112,7 +123,8 @@ constexpr NetworkRow kNetwork[] = {
     {"5.6.7", c::protocol_error, "SMTPUTF8 missing",
      "A UTF-8 address to a server without SMTPUTF8: the recipient cannot receive internationalised mail."},
     {"5.3.4", c::message_too_large, "SIZE", "The message is larger than the SIZE the server announced."},
-    {"4.3.5", c::other, "routing configuration", "Ferry's own routing configuration is unusable: check [[route]]."},
+    {"4.3.5", c::other, "routing configuration",
+     "Ferry's own routing configuration is unusable: check [[route]]."},
 };
 
 }  // namespace

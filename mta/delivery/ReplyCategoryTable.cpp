@@ -23,7 +23,8 @@ constexpr TextRule kText[] = {
     {c::blocklisted_ip, "pbl.spamhaus|spamhaus pbl", "Spamhaus PBL"},
     {c::blocklisted_ip, "spamhaus", "Spamhaus"},
     {c::blocklisted_ip, "spamcop", "SpamCop"},
-    {c::blocklisted_ip, "barracudacentral|barracuda reputation|barracudanetworks.com/reputation|brbl", "Barracuda BRBL"},
+    {c::blocklisted_ip, "barracudacentral|barracuda reputation|barracudanetworks.com/reputation|brbl",
+     "Barracuda BRBL"},
     {c::blocklisted_ip, "sorbs", "SORBS"},
     {c::blocklisted_ip, "uceprotect", "UCEPROTECT"},
     {c::blocklisted_ip, "psbl.surriel|psbl", "PSBL"},
@@ -31,7 +32,8 @@ constexpr TextRule kText[] = {
     {c::blocklisted_ip, "invaluement", "Invaluement"},
     {c::blocklisted_ip, "senderscore|return path reputation", "Validity SenderScore"},
     {c::blocklisted_ip, "mail-abuse.com|trend micro email reputation|ers.trendmicro", "Trend Micro ERS"},
-    {c::blocklisted_ip, "proofpoint.com/dnsbl|proofpoint dynamic reputation|ipcheck.proofpoint", "Proofpoint"},
+    {c::blocklisted_ip, "proofpoint.com/dnsbl|proofpoint dynamic reputation|ipcheck.proofpoint",
+     "Proofpoint"},
     {c::blocklisted_ip, "cloudmark|csi.cloudmark", "Cloudmark CSI"},
     {c::blocklisted_ip, "(s3150)|(s3140)|part of their network is on our block list", "Microsoft"},
     {c::blocklisted_ip, "banned sending ip|traffic not accepted from this ip|5.7.606|5.7.511", "Microsoft"},
@@ -44,8 +46,10 @@ constexpr TextRule kText[] = {
     {c::policy_rejected, "allow block list|allow/block list", "organisation block list"},
 
     // Our sender, HELO or PTR was refused: local policy about us, not the recipient.
-    {c::policy_rejected, "sender address rejected|sender domain|sender rejected|bad sender|sender address has|"
-     "domain of sender address", "sender"},
+    {c::policy_rejected,
+     "sender address rejected|sender domain|sender rejected|bad sender|sender address has|"
+     "domain of sender address",
+     "sender"},
     {c::policy_rejected, "helo command rejected|invalid helo|helo name|bad helo|ehlo/helo", "HELO"},
     {c::policy_rejected,
      "reverse dns|reverse lookup|ptr record|rdns|reverse hostname|cannot find your hostname|"
@@ -75,7 +79,9 @@ constexpr TextRule kText[] = {
      "authentication credentials invalid|auth first|cannot authenticate"},
 
     // Sending quotas before mailbox quotas ("Daily user sending quota exceeded").
-    {c::rate_limited, "sending quota|sending limit|daily user sending|quota for sending|outgoing quota|per transaction exceeded|"
+    {c::rate_limited,
+     "sending quota|sending limit|daily user sending|quota for sending|outgoing quota|per transaction "
+     "exceeded|"
      "exceeded threshold|daily message quota|message quota exceeded"},
 
     {c::mailbox_full,
@@ -141,10 +147,10 @@ constexpr TextRule kText[] = {
     // Reputation without a named list or a content verdict: the sending IP's standing.
     {c::blocklisted_ip, "reputation", "reputation"},
 
-    {c::policy_rejected, "policy|not authorized|not allowed|prohibited|access denied|administrative|"
-                         "not permitted|restricted|forbidden|whitelist|allowlist|unauthorized|will not accept"},
-    {c::policy_rejected, "rejected|blocked|refused|denied|not accepted|not been accepted", {}, 5,
-     false},
+    {c::policy_rejected,
+     "policy|not authorized|not allowed|prohibited|access denied|administrative|"
+     "not permitted|restricted|forbidden|whitelist|allowlist|unauthorized|will not accept"},
+    {c::policy_rejected, "rejected|blocked|refused|denied|not accepted|not been accepted", {}, 5, false},
 
     // Weak text: decides only when the enhanced status is unspecific.
     {c::service_unavailable,
@@ -153,42 +159,92 @@ constexpr TextRule kText[] = {
      "closing transmission channel|system problem|local error|resources|insufficient system storage|"
      "shutting down|maintenance|connection refused|not available|please try again|server error|"
      "internal error|unavailable|congestion|overloaded",
-     {}, 0, false},
+     {},
+     0,
+     false},
     {c::protocol_error,
      "syntax|command unrecognized|unrecognized command|bad sequence|out of sequence|not implemented|"
      "protocol violation|pipelining|line too long|bare lf|bare linefeed|bare <lf>|bare newline|"
      "malformed|invalid command|command not recognized|unknown command|need mail|need rcpt|rcpt first|"
      "mail first|helo first|ehlo first|smtp protocol|improper|8bitmime|smtputf8|not supported",
-     {}, 0, false},
+     {},
+     0,
+     false},
 };
 
 // RFC 3463 (and updates: 3886, 4954, 5248, 6710, 7293, 7372, 7504, 7505, 8617, 8689).
 // Unspecific codes (x.0.0, x.1.0, x.2.0, x.3.0, x.4.0, x.5.0, x.7.0) are deliberately absent, and
 // so is 4.7.1: greylisters, rate limiters and temporary blocks all use it (the text decides).
 constexpr StatusRule kStatus[] = {
-    {1, 1, c::unknown_user},         {1, 2, c::bad_domain},           {1, 3, c::unknown_user},
-    {1, 4, c::unknown_user},         {1, 6, c::mailbox_disabled},     {1, 7, c::policy_rejected},
-    {1, 8, c::policy_rejected},      {1, 10, c::bad_domain},          {2, 1, c::mailbox_disabled},
-    {2, 2, c::mailbox_full},         {2, 3, c::message_too_large},    {2, 4, c::other},
-    {3, 1, c::service_unavailable},  {3, 2, c::service_unavailable},  {3, 3, c::protocol_error},
-    {3, 4, c::message_too_large},    {3, 5, c::service_unavailable},  {4, 1, c::service_unavailable},
-    {4, 2, c::service_unavailable},  {4, 3, c::dns_failure},          {4, 4, c::bad_domain},
-    {4, 5, c::service_unavailable},  {4, 6, c::other},                {4, 7, c::service_unavailable},
-    {5, 1, c::protocol_error},       {5, 2, c::protocol_error},       {5, 3, c::rate_limited},
-    {5, 4, c::protocol_error},       {5, 5, c::protocol_error},       {5, 6, c::protocol_error},
-    {6, 0, c::protocol_error},       {6, 1, c::protocol_error},       {6, 2, c::protocol_error},
-    {6, 3, c::protocol_error},       {6, 5, c::protocol_error},       {6, 6, c::protocol_error},
-    {6, 7, c::protocol_error},       {6, 8, c::protocol_error},       {6, 9, c::protocol_error},
-    {6, 10, c::protocol_error},      {7, 1, c::policy_rejected, 5},      {7, 2, c::policy_rejected},
-    {7, 3, c::tls_required},         {7, 4, c::tls_required},         {7, 5, c::tls_required},
-    {7, 6, c::tls_required},         {7, 7, c::policy_rejected},      {7, 8, c::auth_required},
-    {7, 9, c::auth_required},        {7, 10, c::tls_required},        {7, 11, c::tls_required},
-    {7, 12, c::auth_required},       {7, 13, c::mailbox_disabled},    {7, 14, c::policy_rejected},
-    {7, 15, c::policy_rejected},     {7, 16, c::message_too_large},   {7, 17, c::mailbox_disabled},
-    {7, 18, c::mailbox_disabled},    {7, 19, c::other},               {7, 20, c::dkim_fail},
-    {7, 21, c::dkim_fail},           {7, 22, c::dkim_fail},           {7, 23, c::spf_fail},
-    {7, 24, c::spf_fail},            {7, 25, c::policy_rejected},     {7, 26, c::dmarc_fail},
-    {7, 27, c::policy_rejected},     {7, 28, c::rate_limited},        {7, 29, c::policy_rejected},
+    {1, 1, c::unknown_user},
+    {1, 2, c::bad_domain},
+    {1, 3, c::unknown_user},
+    {1, 4, c::unknown_user},
+    {1, 6, c::mailbox_disabled},
+    {1, 7, c::policy_rejected},
+    {1, 8, c::policy_rejected},
+    {1, 10, c::bad_domain},
+    {2, 1, c::mailbox_disabled},
+    {2, 2, c::mailbox_full},
+    {2, 3, c::message_too_large},
+    {2, 4, c::other},
+    {3, 1, c::service_unavailable},
+    {3, 2, c::service_unavailable},
+    {3, 3, c::protocol_error},
+    {3, 4, c::message_too_large},
+    {3, 5, c::service_unavailable},
+    {4, 1, c::service_unavailable},
+    {4, 2, c::service_unavailable},
+    {4, 3, c::dns_failure},
+    {4, 4, c::bad_domain},
+    {4, 5, c::service_unavailable},
+    {4, 6, c::other},
+    {4, 7, c::service_unavailable},
+    {5, 1, c::protocol_error},
+    {5, 2, c::protocol_error},
+    {5, 3, c::rate_limited},
+    {5, 4, c::protocol_error},
+    {5, 5, c::protocol_error},
+    {5, 6, c::protocol_error},
+    {6, 0, c::protocol_error},
+    {6, 1, c::protocol_error},
+    {6, 2, c::protocol_error},
+    {6, 3, c::protocol_error},
+    {6, 5, c::protocol_error},
+    {6, 6, c::protocol_error},
+    {6, 7, c::protocol_error},
+    {6, 8, c::protocol_error},
+    {6, 9, c::protocol_error},
+    {6, 10, c::protocol_error},
+    {7, 1, c::policy_rejected, 5},
+    {7, 2, c::policy_rejected},
+    {7, 3, c::tls_required},
+    {7, 4, c::tls_required},
+    {7, 5, c::tls_required},
+    {7, 6, c::tls_required},
+    {7, 7, c::policy_rejected},
+    {7, 8, c::auth_required},
+    {7, 9, c::auth_required},
+    {7, 10, c::tls_required},
+    {7, 11, c::tls_required},
+    {7, 12, c::auth_required},
+    {7, 13, c::mailbox_disabled},
+    {7, 14, c::policy_rejected},
+    {7, 15, c::policy_rejected},
+    {7, 16, c::message_too_large},
+    {7, 17, c::mailbox_disabled},
+    {7, 18, c::mailbox_disabled},
+    {7, 19, c::other},
+    {7, 20, c::dkim_fail},
+    {7, 21, c::dkim_fail},
+    {7, 22, c::dkim_fail},
+    {7, 23, c::spf_fail},
+    {7, 24, c::spf_fail},
+    {7, 25, c::policy_rejected},
+    {7, 26, c::dmarc_fail},
+    {7, 27, c::policy_rejected},
+    {7, 28, c::rate_limited},
+    {7, 29, c::policy_rejected},
     {7, 30, c::tls_required},
 };
 
@@ -204,47 +260,67 @@ constexpr CodeRule kCode[] = {
 };
 
 constexpr Advice kAdvice[] = {
-    {c::unknown_user, "The mailbox does not exist: check the address for typos and remove it from your lists; "
-                      "retrying will not help."},
-    {c::mailbox_full, "The recipient's mailbox is over quota: usually temporary; the message is retried, or reach "
-                      "the recipient another way."},
-    {c::mailbox_disabled, "The mailbox exists but is disabled, suspended or moved: the account is probably closed; "
-                          "stop sending to it."},
-    {c::greylisted, "Greylisting: the receiver defers senders it has not seen before; the retry a few minutes "
-                    "later from the same IP succeeds. Nothing to fix."},
-    {c::rate_limited, "The receiver throttles this sending IP or domain (volume, complaints, reputation): slow "
-                      "down, spread the volume and keep retrying; check the provider's postmaster page."},
-    {c::blocklisted_ip, "The sending IP is on a blocklist (see detail): look it up on the list's site, fix the "
-                        "cause (compromised account, open relay, poor list hygiene) and request delisting, or "
-                        "relay through a clean IP."},
-    {c::blocklisted_domain, "A domain in the envelope, headers or body is on a domain blocklist: look it up "
-                            "and request removal; check links and tracking domains in the message."},
-    {c::spf_fail, "SPF failed: add this server's IP to the sender domain's SPF record (TXT \"v=spf1 ...\") or "
-                  "send from a domain whose SPF allows it."},
-    {c::dkim_fail, "DKIM missing or invalid: sign with a key published in DNS and do not modify the message "
-                   "after signing."},
-    {c::dmarc_fail, "DMARC failed: SPF or DKIM must pass and align with the From: domain; check the domain's "
-                    "SPF, DKIM and DMARC records."},
-    {c::auth_required, "The server requires SMTP AUTH (or refused the credentials): set auth_user and "
-                       "auth_password_file on the route, or deliver to the recipient's MX instead."},
-    {c::tls_required, "The receiver requires a working TLS session: check that STARTTLS succeeds (protocol "
-                      "versions, certificates) and that the route's TLS policy allows it."},
-    {c::message_too_large, "The message exceeds the receiver's size limit: send it smaller (link large "
-                           "attachments instead)."},
-    {c::spam_content, "The content was judged spam or dangerous: review the text, links and attachments, "
-                      "and the sender's authentication (SPF, DKIM, DMARC) and reputation."},
-    {c::policy_rejected, "Refused by the receiver's local policy: read the reply text and the provider's "
-                         "postmaster page; contact the receiving postmaster if it is legitimate mail."},
-    {c::relay_denied, "The server is not a destination for this domain and will not relay: check the MX "
-                      "records or the route, or authenticate to the relay."},
-    {c::bad_domain, "The recipient domain does not exist or accepts no mail (null MX): check the domain part "
-                    "of the address for typos."},
-    {c::dns_failure, "DNS lookups failed temporarily (SERVFAIL, timeout): check the resolvers ([dns] servers); "
-                     "the message is retried."},
-    {c::service_unavailable, "The receiving server is busy, unreachable or having trouble: usually temporary; "
-                             "the message is retried."},
-    {c::protocol_error, "SMTP protocol error (syntax, sequence or an unsupported feature): an incompatibility "
-                        "between the client and the server; read the transcript."},
+    {c::unknown_user,
+     "The mailbox does not exist: check the address for typos and remove it from your lists; "
+     "retrying will not help."},
+    {c::mailbox_full,
+     "The recipient's mailbox is over quota: usually temporary; the message is retried, or reach "
+     "the recipient another way."},
+    {c::mailbox_disabled,
+     "The mailbox exists but is disabled, suspended or moved: the account is probably closed; "
+     "stop sending to it."},
+    {c::greylisted,
+     "Greylisting: the receiver defers senders it has not seen before; the retry a few minutes "
+     "later from the same IP succeeds. Nothing to fix."},
+    {c::rate_limited,
+     "The receiver throttles this sending IP or domain (volume, complaints, reputation): slow "
+     "down, spread the volume and keep retrying; check the provider's postmaster page."},
+    {c::blocklisted_ip,
+     "The sending IP is on a blocklist (see detail): look it up on the list's site, fix the "
+     "cause (compromised account, open relay, poor list hygiene) and request delisting, or "
+     "relay through a clean IP."},
+    {c::blocklisted_domain,
+     "A domain in the envelope, headers or body is on a domain blocklist: look it up "
+     "and request removal; check links and tracking domains in the message."},
+    {c::spf_fail,
+     "SPF failed: add this server's IP to the sender domain's SPF record (TXT \"v=spf1 ...\") or "
+     "send from a domain whose SPF allows it."},
+    {c::dkim_fail,
+     "DKIM missing or invalid: sign with a key published in DNS and do not modify the message "
+     "after signing."},
+    {c::dmarc_fail,
+     "DMARC failed: SPF or DKIM must pass and align with the From: domain; check the domain's "
+     "SPF, DKIM and DMARC records."},
+    {c::auth_required,
+     "The server requires SMTP AUTH (or refused the credentials): set auth_user and "
+     "auth_password_file on the route, or deliver to the recipient's MX instead."},
+    {c::tls_required,
+     "The receiver requires a working TLS session: check that STARTTLS succeeds (protocol "
+     "versions, certificates) and that the route's TLS policy allows it."},
+    {c::message_too_large,
+     "The message exceeds the receiver's size limit: send it smaller (link large "
+     "attachments instead)."},
+    {c::spam_content,
+     "The content was judged spam or dangerous: review the text, links and attachments, "
+     "and the sender's authentication (SPF, DKIM, DMARC) and reputation."},
+    {c::policy_rejected,
+     "Refused by the receiver's local policy: read the reply text and the provider's "
+     "postmaster page; contact the receiving postmaster if it is legitimate mail."},
+    {c::relay_denied,
+     "The server is not a destination for this domain and will not relay: check the MX "
+     "records or the route, or authenticate to the relay."},
+    {c::bad_domain,
+     "The recipient domain does not exist or accepts no mail (null MX): check the domain part "
+     "of the address for typos."},
+    {c::dns_failure,
+     "DNS lookups failed temporarily (SERVFAIL, timeout): check the resolvers ([dns] servers); "
+     "the message is retried."},
+    {c::service_unavailable,
+     "The receiving server is busy, unreachable or having trouble: usually temporary; "
+     "the message is retried."},
+    {c::protocol_error,
+     "SMTP protocol error (syntax, sequence or an unsupported feature): an incompatibility "
+     "between the client and the server; read the transcript."},
     {c::other, "Unrecognised reply: read the text; a 4xx is retried, a 5xx is final."},
 };
 

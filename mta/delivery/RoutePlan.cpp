@@ -7,10 +7,14 @@ namespace ferry::delivery {
 
 const char* to_string(TlsPolicy policy) noexcept {
   switch (policy) {
-    case TlsPolicy::None: return "none";
-    case TlsPolicy::Opportunistic: return "opportunistic";
-    case TlsPolicy::Required: return "required";
-    case TlsPolicy::Verify: return "verify";
+    case TlsPolicy::None:
+      return "none";
+    case TlsPolicy::Opportunistic:
+      return "opportunistic";
+    case TlsPolicy::Required:
+      return "required";
+    case TlsPolicy::Verify:
+      return "verify";
   }
   return "unknown";
 }
@@ -95,8 +99,7 @@ std::string destination_key(std::string_view recipient_domain, const RouteRule* 
 }
 
 Result<RoutePlan, NetworkError> plan_route(std::string_view recipient_domain,
-                                           std::span<const RouteRule> rules,
-                                           const RouteDefaults& defaults) {
+                                           std::span<const RouteRule> rules, const RouteDefaults& defaults) {
   RoutePlan plan;
   plan.port = defaults.port;
   plan.tls = defaults.tls;
@@ -138,7 +141,8 @@ Result<RoutePlan, NetworkError> plan_route(std::string_view recipient_domain,
 
 std::string tls_identity(const RoutePlan& plan, std::string_view target_host) {
   if (!plan.tls_name.empty()) return plan.tls_name;
-  std::string name = plan.routed && plan.lookup == RoutePlan::Lookup::Mx ? plan.name : std::string(target_host);
+  std::string name =
+      plan.routed && plan.lookup == RoutePlan::Lookup::Mx ? plan.name : std::string(target_host);
   if (!name.empty() && name.front() == '[') return {};
   while (!name.empty() && name.back() == '.') name.pop_back();
   return name;

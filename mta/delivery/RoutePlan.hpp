@@ -23,13 +23,13 @@ const char* to_string(TlsPolicy policy) noexcept;
 
 // One `[[route]]` of the configuration, translated by the daemon into plain data.
 struct RouteRule {
-  std::string domain;          // "example.org" (case-insensitive) or "*"
-  std::string host;            // "[10.0.0.5]", "[10.0.0.5]:2525", "relay.example.com[:587]"; empty
-                               // = keep the recipient's own MX but apply this rule's policy
-  std::uint16_t port = 0;      // 0: the port in `host`, else the default delivery port
+  std::string domain;      // "example.org" (case-insensitive) or "*"
+  std::string host;        // "[10.0.0.5]", "[10.0.0.5]:2525", "relay.example.com[:587]"; empty
+                           // = keep the recipient's own MX but apply this rule's policy
+  std::uint16_t port = 0;  // 0: the port in `host`, else the default delivery port
   TlsPolicy tls = TlsPolicy::Opportunistic;
-  bool implicit_tls = false;   // RFC 8314 §3.3: TLS from the first byte (port 465)
-  std::string auth_user;       // empty: no AUTH
+  bool implicit_tls = false;  // RFC 8314 §3.3: TLS from the first byte (port 465)
+  std::string auth_user;      // empty: no AUTH
   std::string auth_password;
   std::string source_address;  // local address to bind, empty: any
   std::string tls_name;        // the certificate name to verify and send as SNI; empty: host
@@ -50,8 +50,8 @@ struct RouteHost {
 std::optional<RouteHost> parse_route_host(std::string_view host);
 
 struct RouteDefaults {
-  std::uint16_t port = 25;                         // `[delivery] port`
-  TlsPolicy tls = TlsPolicy::Opportunistic;        // policy for MX deliveries
+  std::uint16_t port = 25;                   // `[delivery] port`
+  TlsPolicy tls = TlsPolicy::Opportunistic;  // policy for MX deliveries
 };
 
 // Everything the daemon needs to deliver to one destination.
@@ -60,10 +60,10 @@ struct RoutePlan {
     Mx,       // resolve `name` by MX (implicit MX fallback) → MxPlan
     Literal,  // connect to `literal` directly, no DNS
   };
-  std::string destination;     // Scheduler grouping key (see destination_key)
-  bool routed = false;         // a RouteRule with a host decided the next hop
+  std::string destination;  // Scheduler grouping key (see destination_key)
+  bool routed = false;      // a RouteRule with a host decided the next hop
   Lookup lookup = Lookup::Mx;
-  std::string name;            // the DNS name to look up, or the bracketed literal text
+  std::string name;  // the DNS name to look up, or the bracketed literal text
   std::optional<IpAddr> literal;
   std::uint16_t port = 25;
   TlsPolicy tls = TlsPolicy::Opportunistic;

@@ -19,14 +19,16 @@ Scheduler::Destination& Scheduler::entry_for(const std::string& name) {
   auto it = destinations_.find(name);
   if (it == destinations_.end())
     it = destinations_
-             .emplace(name, Destination{{}, {}, 0,
-                                        DestinationWindow(limits_.initial_per_destination, limits_.max_per_destination)})
+             .emplace(name, Destination{{},
+                                        {},
+                                        0,
+                                        DestinationWindow(limits_.initial_per_destination,
+                                                          limits_.max_per_destination)})
              .first;
   return it->second;
 }
 
-void Scheduler::add(QueueId queue_id, std::uint32_t recipient, std::string_view destination,
-                    TimeMs due_ms) {
+void Scheduler::add(QueueId queue_id, std::uint32_t recipient, std::string_view destination, TimeMs due_ms) {
   const Key key{queue_id, recipient};
   if (auto it = entries_.find(key); it != entries_.end()) erase_entry(it);
   Entry e{std::string(destination), due_ms};
@@ -170,11 +172,13 @@ bool Scheduler::delivered(std::string_view destination) {
 }
 
 void Scheduler::connection_failed(std::string_view destination) {
-  if (auto it = destinations_.find(std::string(destination)); it != destinations_.end()) it->second.window.failed();
+  if (auto it = destinations_.find(std::string(destination)); it != destinations_.end())
+    it->second.window.failed();
 }
 
 std::size_t Scheduler::window(std::string_view destination) const {
-  if (auto it = destinations_.find(std::string(destination)); it != destinations_.end()) return it->second.window.size();
+  if (auto it = destinations_.find(std::string(destination)); it != destinations_.end())
+    return it->second.window.size();
   return DestinationWindow(limits_.initial_per_destination, limits_.max_per_destination).size();
 }
 

@@ -68,7 +68,8 @@ class Scheduler {
   // Due batches (due_ms <= now) within the limits, each taking one connection slot. Destinations
   // are served round-robin, the one with the oldest due entry first, so one busy destination
   // cannot starve the others. Entries left behind by a full window stay due.
-  std::vector<Batch> take_ready(TimeMs now, std::size_t max_batches = std::numeric_limits<std::size_t>::max());
+  std::vector<Batch> take_ready(TimeMs now,
+                                std::size_t max_batches = std::numeric_limits<std::size_t>::max());
 
   // Connection reuse: the next due batch for `destination` on a connection (slot) the caller
   // already holds. nullopt when nothing is due there.

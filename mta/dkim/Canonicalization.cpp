@@ -35,7 +35,8 @@ MessageParts split_message(std::string_view m) {
   return parts;
 }
 
-std::string_view for_each_header_field(std::string_view m, const std::function<void(const HeaderField&)>& each) {
+std::string_view for_each_header_field(std::string_view m,
+                                       const std::function<void(const HeaderField&)>& each) {
   std::size_t pos = 0;
   while (pos < m.size()) {
     if (m.compare(pos, 2, "\r\n") == 0) return m.substr(pos + 2);  // the empty line ending the header section

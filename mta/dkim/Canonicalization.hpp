@@ -29,7 +29,8 @@ struct MessageParts {
 MessageParts split_message(std::string_view message);
 // The same walk without keeping the fields: `field` is called for each one in message order, and
 // the body is returned. A header section of a million fields costs no memory this way.
-std::string_view for_each_header_field(std::string_view message, const std::function<void(const HeaderField&)>& field);
+std::string_view for_each_header_field(std::string_view message,
+                                       const std::function<void(const HeaderField&)>& field);
 
 // RFC 6376 §3.4.1 / §3.4.2: the field (as in HeaderField::field) canonicalized, CRLF-terminated.
 std::string canonicalize_header(std::string_view field, Canon canon);

@@ -54,7 +54,9 @@ std::string sha256(std::string_view data) {
 
 }  // namespace
 
-std::string_view to_string(Algorithm a) { return a == Algorithm::RsaSha256 ? "rsa-sha256" : "ed25519-sha256"; }
+std::string_view to_string(Algorithm a) {
+  return a == Algorithm::RsaSha256 ? "rsa-sha256" : "ed25519-sha256";
+}
 std::string_view key_type(Algorithm a) { return a == Algorithm::RsaSha256 ? "rsa" : "ed25519"; }
 
 Result<DkimKey> DkimKey::load(const std::string& path) {
@@ -79,7 +81,8 @@ Result<DkimKey> DkimKey::from_pem(std::string_view pem, std::string_view name) {
   EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, no_pass, nullptr);
   if (!raw) {
     ERR_clear_error();
-    return key_error(name, "not a PEM private key (expected an unencrypted \"PRIVATE KEY\" or \"RSA PRIVATE KEY\")");
+    return key_error(
+        name, "not a PEM private key (expected an unencrypted \"PRIVATE KEY\" or \"RSA PRIVATE KEY\")");
   }
   auto impl = std::make_shared<Impl>();
   impl->pkey = raw;
@@ -106,8 +109,9 @@ Result<DkimKey> DkimKey::from_pem(std::string_view pem, std::string_view name) {
 
 Result<DkimKey> DkimKey::generate(Algorithm algorithm, unsigned bits) {
   ERR_clear_error();
-  EVP_PKEY* raw = algorithm == Algorithm::RsaSha256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{bits})
-                                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  EVP_PKEY* raw = algorithm == Algorithm::RsaSha256
+                      ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{bits})
+                      : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   if (!raw) return make_error(ErrorKind::Io, "key generation failed: " + openssl_error());
   auto impl = std::make_shared<Impl>();
   impl->pkey = raw;
@@ -151,7 +155,8 @@ Result<std::string> DkimKey::sign(std::string_view data) const {
 
 std::string DkimKey::private_key_pem() const {
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), impl_->pkey, nullptr, nullptr, 0, nullptr, nullptr) != 1) return {};
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), impl_->pkey, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return {};
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(len));
@@ -167,7 +172,8 @@ std::string DkimKey::public_key_base64() const {
   unsigned char* der = nullptr;
   const int len = i2d_PUBKEY(impl_->pkey, &der);
   if (len <= 0) return {};
-  std::string out = base64(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)));
+  std::string out =
+      base64(std::string_view(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len)));
   OPENSSL_free(der);
   return out;
 }
@@ -192,8 +198,9 @@ std::string dns_txt_record(std::string_view selector, std::string_view domain, s
 
 std::string base64(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
   return out;
 }

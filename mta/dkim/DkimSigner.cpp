@@ -42,13 +42,25 @@ std::string tag_value(std::string_view field, std::string_view name) {
 }  // namespace
 
 const std::vector<std::string>& default_signed_headers() {
-  static const std::vector<std::string> kHeaders{
-      "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to", "references",
-      "mime-version", "content-type", "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post"};
+  static const std::vector<std::string> kHeaders{"from",
+                                                 "to",
+                                                 "cc",
+                                                 "subject",
+                                                 "date",
+                                                 "message-id",
+                                                 "reply-to",
+                                                 "in-reply-to",
+                                                 "references",
+                                                 "mime-version",
+                                                 "content-type",
+                                                 "content-transfer-encoding",
+                                                 "list-unsubscribe",
+                                                 "list-unsubscribe-post"};
   return kHeaders;
 }
 
-std::vector<std::string> select_headers(const std::vector<HeaderField>& present, const std::vector<std::string>& names) {
+std::vector<std::string> select_headers(const std::vector<HeaderField>& present,
+                                        const std::vector<std::string>& names) {
   // One pass over the fields, however many there are (a message with 60,000 To: fields must not
   // cost 60,000 scans of them).
   std::unordered_map<std::string, std::size_t> instances;
@@ -74,7 +86,8 @@ std::string header_hash_input(const std::vector<HeaderField>& present, const std
   // an occurrence beyond the instances present signs nothing (the null string). The instances of
   // each name are indexed once, bottom first.
   std::unordered_map<std::string, std::pair<std::vector<const HeaderField*>, std::size_t>> bottom_up;
-  for (const std::string& name : h) bottom_up.emplace(to_lower(name), std::pair<std::vector<const HeaderField*>, std::size_t>{});
+  for (const std::string& name : h)
+    bottom_up.emplace(to_lower(name), std::pair<std::vector<const HeaderField*>, std::size_t>{});
   std::string key;
   for (auto f = present.rbegin(); f != present.rend(); ++f) {
     key.assign(f->name);
@@ -106,7 +119,8 @@ struct SignableHeaders {
 
 SignableHeaders signable_headers(std::string_view message, const std::vector<std::string>& names) {
   std::unordered_map<std::string, std::deque<std::pair<std::size_t, HeaderField>>> kept;
-  for (const std::string& name : names) kept.emplace(to_lower(name), std::deque<std::pair<std::size_t, HeaderField>>{});
+  for (const std::string& name : names)
+    kept.emplace(to_lower(name), std::deque<std::pair<std::size_t, HeaderField>>{});
   SignableHeaders out;
   std::size_t index = 0;
   std::string key;
@@ -127,7 +141,8 @@ SignableHeaders signable_headers(std::string_view message, const std::vector<std
   return out;
 }
 
-Result<std::string> sign_parts(const SignableHeaders& parts, const SigningEntry& entry, const DkimKey& key, TimeMs now) {
+Result<std::string> sign_parts(const SignableHeaders& parts, const SigningEntry& entry, const DkimKey& key,
+                               TimeMs now) {
   Sha256 body_hasher;
   canonicalize_body(parts.body, entry.body_canon, [&](std::string_view piece) { body_hasher.update(piece); });
   const std::string body_hash = body_hasher.finish();
@@ -151,7 +166,8 @@ Result<std::string> sign_parts(const SignableHeaders& parts, const SigningEntry&
 
 }  // namespace
 
-Result<std::string> sign_message(std::string_view message, const SigningEntry& entry, const DkimKey& key, TimeMs now) {
+Result<std::string> sign_message(std::string_view message, const SigningEntry& entry, const DkimKey& key,
+                                 TimeMs now) {
   return sign_parts(signable_headers(message, entry.headers), entry, key, now);
 }
 
@@ -161,7 +177,8 @@ Result<DkimSigner> DkimSigner::create(const std::vector<SigningEntry>& entries) 
     auto key = DkimKey::load(e.key_path);
     if (!key) return key.error();
     if (auto probe = sign_message(kProbe, e, *key, 0); !probe)
-      return make_error(ErrorKind::Invalid, "DKIM key " + e.key_path + ": cannot sign: " + probe.error().message);
+      return make_error(ErrorKind::Invalid,
+                        "DKIM key " + e.key_path + ": cannot sign: " + probe.error().message);
     signers.emplace_back(e, std::move(key).value());
   }
   return with_keys(std::move(signers));
@@ -181,7 +198,8 @@ Result<SignOutcome> DkimSigner::sign(std::string_view message, TimeMs now) const
     return outcome;
   }
   std::vector<std::string> names;  // every name any entry signs: one pass serves them all
-  for (const auto& [entry, key] : signers_) names.insert(names.end(), entry.headers.begin(), entry.headers.end());
+  for (const auto& [entry, key] : signers_)
+    names.insert(names.end(), entry.headers.begin(), entry.headers.end());
   const SignableHeaders parts = signable_headers(message, names);
   if (parts.from.size() > 1) {
     outcome.skipped = "several From: header fields";

@@ -28,7 +28,7 @@ struct SigningEntry {
   Canon header_canon = Canon::Relaxed;
   Canon body_canon = Canon::Relaxed;
   std::vector<std::string> headers = default_signed_headers();  // "from" must be among them
-  bool sign_subdomains = false;  // also sign mail From: a subdomain of `domain`
+  bool sign_subdomains = false;     // also sign mail From: a subdomain of `domain`
   std::int64_t expire_seconds = 0;  // x= = t= + this; 0 = no x=
 };
 
@@ -40,7 +40,8 @@ inline constexpr std::size_t kMaxSignedInstances = 10;
 // The h= list for `headers` (RFC 6376 §5.4.2): each configured name once per instance present in
 // the message, at most kMaxSignedInstances times (verifiers take instances from the bottom up),
 // and "from" once more than that (oversigning, §8.15: a From: added later breaks the signature).
-std::vector<std::string> select_headers(const std::vector<HeaderField>& present, const std::vector<std::string>& names);
+std::vector<std::string> select_headers(const std::vector<HeaderField>& present,
+                                        const std::vector<std::string>& names);
 
 // The canonical header data of §3.7 for one signature: the selected fields (bottom-up instances)
 // then the unsigned DKIM-Signature field without its final CRLF.
@@ -48,7 +49,8 @@ std::string header_hash_input(const std::vector<HeaderField>& present, const std
                               std::string_view unsigned_field, Canon canon);
 
 // One complete DKIM-Signature field (CRLF-terminated) for `message` with `entry` and `key`.
-Result<std::string> sign_message(std::string_view message, const SigningEntry& entry, const DkimKey& key, TimeMs now);
+Result<std::string> sign_message(std::string_view message, const SigningEntry& entry, const DkimKey& key,
+                                 TimeMs now);
 
 struct SignOutcome {
   std::string headers;  // DKIM-Signature field(s) to prepend, CRLF-terminated; empty = not signed

@@ -16,8 +16,10 @@ inline std::vector<SigningEntry> signing_entries(const config::Config& cfg) {
     e.domain = d.domain;
     e.selector = d.selector;
     e.key_path = d.key;
-    e.header_canon = d.header_canonicalization == config::DkimCanonicalization::Simple ? Canon::Simple : Canon::Relaxed;
-    e.body_canon = d.body_canonicalization == config::DkimCanonicalization::Simple ? Canon::Simple : Canon::Relaxed;
+    e.header_canon =
+        d.header_canonicalization == config::DkimCanonicalization::Simple ? Canon::Simple : Canon::Relaxed;
+    e.body_canon =
+        d.body_canonicalization == config::DkimCanonicalization::Simple ? Canon::Simple : Canon::Relaxed;
     e.headers = d.headers;
     e.sign_subdomains = d.sign_subdomains;
     e.expire_seconds = std::chrono::duration_cast<std::chrono::seconds>(d.expire).count();

@@ -18,7 +18,8 @@ std::optional<std::string> mailbox_domain(std::string_view box) {
   if (const auto lt = box.find('<'); lt != std::string_view::npos) {
     const auto gt = box.find('>', lt);
     box = box.substr(lt + 1, gt == std::string_view::npos ? std::string_view::npos : gt - lt - 1);
-    if (const auto colon = box.rfind(':'); colon != std::string_view::npos) box.remove_prefix(colon + 1);  // route
+    if (const auto colon = box.rfind(':'); colon != std::string_view::npos)
+      box.remove_prefix(colon + 1);  // route
   }
   const auto at = box.rfind('@');
   if (at == std::string_view::npos) return std::nullopt;
@@ -57,25 +58,43 @@ std::vector<std::string> address_domains(std::string_view value) {
       continue;
     }
     if (comment > 0) {
-      if (c == '(') ++comment;
-      else if (c == ')') --comment;
+      if (c == '(')
+        ++comment;
+      else if (c == ')')
+        --comment;
       continue;
     }
     switch (c) {
-      case '(': ++comment; break;
-      case '"': quoted = true; box += '"'; break;
-      case '<': angle = true; box += c; break;
-      case '>': angle = false; box += c; break;
+      case '(':
+        ++comment;
+        break;
+      case '"':
+        quoted = true;
+        box += '"';
+        break;
+      case '<':
+        angle = true;
+        box += c;
+        break;
+      case '>':
+        angle = false;
+        box += c;
+        break;
       case ',':
       case ';':
-        if (angle) box += c;
-        else flush();
+        if (angle)
+          box += c;
+        else
+          flush();
         break;
       case ':':
-        if (angle) box += c;
-        else box.clear();  // "group-name:" starts a group; the name is no mailbox
+        if (angle)
+          box += c;
+        else
+          box.clear();  // "group-name:" starts a group; the name is no mailbox
         break;
-      default: box += c;
+      default:
+        box += c;
     }
   }
   flush();

@@ -13,8 +13,10 @@ class Folder {
   explicit Folder(std::string start) : out_(std::move(start)), line_(out_.size()) {}
   // `piece` preceded by a space, or by a fold when it does not fit.
   void word(std::string_view piece) {
-    if (line_ + 1 + piece.size() > kMaxLine) fold();
-    else append(" ");
+    if (line_ + 1 + piece.size() > kMaxLine)
+      fold();
+    else
+      append(" ");
     append(piece);
   }
   // `piece` directly after the previous one, or after a fold (FWS) when it does not fit.
@@ -52,8 +54,10 @@ std::string unsigned_signature_field(const SignatureFields& f) {
   for (std::size_t i = 0; i < f.signed_headers.size(); ++i) {
     const bool last = i + 1 == f.signed_headers.size();
     const std::string piece = f.signed_headers[i] + (last ? ";" : ":");
-    if (i == 0) fold.word("h=" + piece);
-    else fold.join(piece);
+    if (i == 0)
+      fold.word("h=" + piece);
+    else
+      fold.join(piece);
   }
   fold.word("bh=" + f.body_hash + ";");
   fold.word("b=");

@@ -7,14 +7,14 @@
 #include "mta/dsn/DateTime.hpp"
 #include "mta/dsn/HeaderFold.hpp"
 #include "mta/dsn/OriginalMessage.hpp"
-#include "mta/dsn/Text.hpp"
 #include "mta/dsn/OriginalRecipient.hpp"
+#include "mta/dsn/Text.hpp"
 
 namespace ferry::dsn {
 namespace {
 
-constexpr std::size_t kTextWidth = 76;      // human-readable part: wrap prose here
-constexpr std::size_t kLabelWidth = 15;     // "What it means: "
+constexpr std::size_t kTextWidth = 76;   // human-readable part: wrap prose here
+constexpr std::size_t kLabelWidth = 15;  // "What it means: "
 constexpr std::size_t kMaxSubjectShown = 200;
 
 // What the diagnostic of one recipient is and where it came from.
@@ -47,7 +47,8 @@ std::string strip_trailing_dot(std::string_view host) {
 std::string token_chars(std::string_view in, std::string_view fallback) {
   std::string out;
   for (char c : in) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     out += ok ? c : '_';
   }
   if (out.size() > 64) out.resize(64);
@@ -58,7 +59,8 @@ std::string token_chars(std::string_view in, std::string_view fallback) {
 std::string host_chars(std::string_view in) {
   std::string out;
   for (char c : in) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
     if (ok) out += c;
   }
   while (!out.empty() && (out.front() == '.')) out.erase(0, 1);
@@ -103,9 +105,12 @@ Diagnostic diagnose(const RecipientReport& r, bool utf8) {
 
   const std::string host = strip_trailing_dot(one_line(a->host, false));
   const std::string ip = one_line(a->ip, false);
-  if (!host.empty() && !ip.empty() && host != ip && host.front() != '[') d.host_shown = host + " [" + ip + "]";
-  else if (!host.empty()) d.host_shown = host;
-  else if (!ip.empty()) d.host_shown = "[" + ip + "]";
+  if (!host.empty() && !ip.empty() && host != ip && host.front() != '[')
+    d.host_shown = host + " [" + ip + "]";
+  else if (!host.empty())
+    d.host_shown = host;
+  else if (!ip.empty())
+    d.host_shown = "[" + ip + "]";
 
   if (a->code != 0) {
     // RFC 3464 §2.3.6: the remote's reply code and text as it came; an enhanced code the reply
@@ -125,10 +130,13 @@ Diagnostic diagnose(const RecipientReport& r, bool utf8) {
       d.reply_lines.push_back(code + (i + 1 < lines.size() ? "-" : " ") + status + clean);
     }
     while (!d.text.empty() && d.text.back() == ' ') d.text.pop_back();
-    while (!d.reply_lines.back().empty() && d.reply_lines.back().back() == ' ') d.reply_lines.back().pop_back();
+    while (!d.reply_lines.back().empty() && d.reply_lines.back().back() == ' ')
+      d.reply_lines.back().pop_back();
     // RFC 3464 §2.3.5: Remote-MTA names the MTA that gave this diagnostic.
-    if (!host.empty()) d.remote_mta = host;
-    else if (!ip.empty()) d.remote_mta = "[" + ip + "]";
+    if (!host.empty())
+      d.remote_mta = host;
+    else if (!ip.empty())
+      d.remote_mta = "[" + ip + "]";
   } else if (!a->reply.empty()) {
     // A local or network error: no remote MTA gave it, so no Remote-MTA and no "smtp" type
     // (RFC 3464 §2.3.6 allows other diagnostic types; X- marks ours, §2.4 spirit).
@@ -182,9 +190,12 @@ std::string count_phrase(std::size_t n) {
 std::string subject_for(ReportKind kind, bool double_bounce) {
   if (double_bounce) return "Postmaster Copy: Undelivered Mail";
   switch (kind) {
-    case ReportKind::Failure: return "Undelivered Mail Returned to Sender";
-    case ReportKind::Delay: return "Delayed Mail (still being retried)";
-    case ReportKind::Success: return "Successful Mail Delivery Report";
+    case ReportKind::Failure:
+      return "Undelivered Mail Returned to Sender";
+    case ReportKind::Delay:
+      return "Delayed Mail (still being retried)";
+    case ReportKind::Success:
+      return "Successful Mail Delivery Report";
   }
   return "Mail Delivery Report";
 }
@@ -237,16 +248,16 @@ ReturnedPart returned_part(std::string_view original, std::string_view header_se
 }
 
 // The paragraph of the text part that says what of the original is attached.
-void returned_paragraph(std::string& t, Returned returned, std::size_t returned_size, bool binary_headers_only,
-                        bool double_bounce) {
+void returned_paragraph(std::string& t, Returned returned, std::size_t returned_size,
+                        bool binary_headers_only, bool double_bounce) {
   const std::string whose = double_bounce ? "The failed message" : "Your message";
   const std::string whose_lc = double_bounce ? "the failed message" : "your message";
   switch (returned) {
     case Returned::Headers:
       wrap(t, "", "",
-           binary_headers_only
-               ? "The header section of " + whose_lc + " is attached below (a binary message is never returned whole)."
-               : "The header section of " + whose_lc + " is attached below.");
+           binary_headers_only ? "The header section of " + whose_lc +
+                                     " is attached below (a binary message is never returned whole)."
+                               : "The header section of " + whose_lc + " is attached below.");
       break;
     case Returned::HeadersTruncated:
       // The cap holds for headers too: an all-header message must not make a report as big.
@@ -254,7 +265,9 @@ void returned_paragraph(std::string& t, Returned returned, std::size_t returned_
            "The header section of " + whose_lc + " is too long to return whole: only its first " +
                std::to_string(returned_size) + " octets (complete header fields) are attached below.");
       break;
-    case Returned::Full: wrap(t, "", "", whose + " is attached below."); break;
+    case Returned::Full:
+      wrap(t, "", "", whose + " is attached below.");
+      break;
     case Returned::Truncated:
       wrap(t, "", "",
            whose + " is attached below, shortened to its first " + std::to_string(returned_size) +
@@ -353,7 +366,8 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
   if (!msg_id.empty()) t += label("Message-ID:") + std::string(msg_id) + "\r\n";
   if (!subject.empty()) t += label("Subject:") + std::string(subject) + "\r\n";
   if (double_bounce) t += label("Return path:") + "<>\r\n";
-  if (env.arrival_ms > 0) t += label("Accepted:") + rfc5322_date(env.arrival_ms, in.utc_offset_minutes) + "\r\n";
+  if (env.arrival_ms > 0)
+    t += label("Accepted:") + rfc5322_date(env.arrival_ms, in.utc_offset_minutes) + "\r\n";
 
   for (const Row& row : rows) recipient_paragraph(t, in, row, utf8);
   t += "\r\n";
@@ -362,7 +376,8 @@ std::string human_text(const DsnInput& in, const std::vector<Row>& rows, bool do
 }
 
 // Part 2: the machine-readable report (RFC 3464 §2.1–§2.4).
-std::string delivery_status(const DsnInput& in, const std::vector<Row>& rows, std::string_view host, bool utf8) {
+std::string delivery_status(const DsnInput& in, const std::vector<Row>& rows, std::string_view host,
+                            bool utf8) {
   const Envelope& env = *in.envelope;
   std::string s;
   auto field = [&s](std::string_view name, std::string_view value) {
@@ -371,29 +386,31 @@ std::string delivery_status(const DsnInput& in, const std::vector<Row>& rows, st
   };
   // Per-message fields, in RFC 3464 §2.2's order.
   if (!env.envid.empty()) field("Original-Envelope-Id", one_line(env.envid, utf8));  // §2.2.1
-  field("Reporting-MTA", "dns; " + std::string(host));                                  // §2.2.2
-  if (!env.client.helo.empty()) {                                                       // §2.2.4
+  field("Reporting-MTA", "dns; " + std::string(host));                               // §2.2.2
+  if (!env.client.helo.empty()) {                                                    // §2.2.4
     std::string from = "dns; " + one_line(env.client.helo, utf8);
     if (!env.client.address.empty()) from += " (" + one_line(env.client.address, false) + ")";
     field("Received-From-MTA", from);
   }
-  if (env.arrival_ms > 0) field("Arrival-Date", rfc5322_date(env.arrival_ms, in.utc_offset_minutes));  // §2.2.5
-  if (!in.original_queue_id.empty()) field("X-Ferry-Queue-ID", one_line(in.original_queue_id, false));  // §2.4
+  if (env.arrival_ms > 0)
+    field("Arrival-Date", rfc5322_date(env.arrival_ms, in.utc_offset_minutes));  // §2.2.5
+  if (!in.original_queue_id.empty())
+    field("X-Ferry-Queue-ID", one_line(in.original_queue_id, false));  // §2.4
 
   for (const Row& row : rows) {
-    s += "\r\n";  // §2.1: groups are separated by a blank line
-    if (!row.rcpt->orcpt.empty()) {                    // §2.3.1, RFC 3461 §4.2
+    s += "\r\n";                     // §2.1: groups are separated by a blank line
+    if (!row.rcpt->orcpt.empty()) {  // §2.3.1, RFC 3461 §4.2
       const OriginalRecipient o = parse_orcpt(row.rcpt->orcpt);
       field("Original-Recipient", one_line(o.type, false) + "; " + one_line(o.address, utf8));
     }
     field("Final-Recipient", typed_address(row.rcpt->address, utf8));  // §2.3.2: as accepted
-    field("Action", to_string(row.action));                             // §2.3.3
-    field("Status", row.status);                                        // §2.3.4
-    if (!row.diag.remote_mta.empty()) field("Remote-MTA", "dns; " + row.diag.remote_mta);  // §2.3.5
+    field("Action", to_string(row.action));                            // §2.3.3
+    field("Status", row.status);                                       // §2.3.4
+    if (!row.diag.remote_mta.empty()) field("Remote-MTA", "dns; " + row.diag.remote_mta);        // §2.3.5
     if (!row.diag.type.empty()) field("Diagnostic-Code", row.diag.type + "; " + row.diag.text);  // §2.3.6
-    if (row.diag.last_attempt_ms > 0)                                   // §2.3.7
+    if (row.diag.last_attempt_ms > 0)                                                            // §2.3.7
       field("Last-Attempt-Date", rfc5322_date(row.diag.last_attempt_ms, in.utc_offset_minutes));
-    if (row.action == Action::Delayed && in.retry_until_ms > 0)         // §2.3.9: delayed only
+    if (row.action == Action::Delayed && in.retry_until_ms > 0)  // §2.3.9: delayed only
       field("Will-Retry-Until", rfc5322_date(in.retry_until_ms, in.utc_offset_minutes));
     if (!row.report->category.empty() && row.action != Action::Delivered && row.action != Action::Relayed)
       field("X-Ferry-Category", one_line(row.report->category, false));  // §2.4 extension field
@@ -442,8 +459,8 @@ std::vector<const RecipientReport*> chosen_recipients(const DsnInput& in, bool d
 // RFC 6533: a report about internationalized mail is a global DSN.
 bool is_global(const Envelope& env, std::string_view to, const OriginalMessage& original,
                const std::vector<const RecipientReport*>& chosen) {
-  bool utf8 = env.smtputf8 || has_non_ascii(to) || has_non_ascii(original.header_section) ||
-              has_non_ascii(env.envid);
+  bool utf8 =
+      env.smtputf8 || has_non_ascii(to) || has_non_ascii(original.header_section) || has_non_ascii(env.envid);
   for (const RecipientReport* r : chosen) {
     const EnvelopeRecipient& rc = env.recipients[r->index];
     if (has_non_ascii(rc.address) || has_non_ascii(parse_orcpt(rc.orcpt).address)) utf8 = true;
@@ -459,9 +476,15 @@ std::vector<Row> report_rows(const DsnInput& in, const std::vector<const Recipie
     row.rcpt = &in.envelope->recipients[r->index];
     row.index = r->index;
     switch (in.kind) {
-      case ReportKind::Failure: row.action = Action::Failed; break;
-      case ReportKind::Delay: row.action = Action::Delayed; break;
-      case ReportKind::Success: row.action = r->relayed ? Action::Relayed : Action::Delivered; break;
+      case ReportKind::Failure:
+        row.action = Action::Failed;
+        break;
+      case ReportKind::Delay:
+        row.action = Action::Delayed;
+        break;
+      case ReportKind::Success:
+        row.action = r->relayed ? Action::Relayed : Action::Delivered;
+        break;
     }
     row.status = status_for(row.action, r->attempt);
     row.diag = diagnose(*r, utf8);

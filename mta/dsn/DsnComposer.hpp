@@ -21,9 +21,12 @@ namespace ferry::dsn {
 // One recipient to report on.
 struct RecipientReport {
   RecipientReport() = default;
-  RecipientReport(std::uint32_t index_, Attempt attempt_, std::optional<Attempt> last_transient_ = std::nullopt,
-                  bool relayed_ = false)
-      : index(index_), attempt(std::move(attempt_)), last_transient(std::move(last_transient_)), relayed(relayed_) {}
+  RecipientReport(std::uint32_t index_, Attempt attempt_,
+                  std::optional<Attempt> last_transient_ = std::nullopt, bool relayed_ = false)
+      : index(index_),
+        attempt(std::move(attempt_)),
+        last_transient(std::move(last_transient_)),
+        relayed(relayed_) {}
 
   std::uint32_t index = 0;  // into envelope->recipients (out-of-range indexes are ignored)
 
@@ -52,17 +55,17 @@ struct RecipientReport {
 };
 
 struct DsnInput {
-  std::string reporting_mta;        // our host name: Reporting-MTA, From, Message-ID (RFC 3464 §2.2.2)
+  std::string reporting_mta;           // our host name: Reporting-MTA, From, Message-ID (RFC 3464 §2.2.2)
   const Envelope* envelope = nullptr;  // the original envelope (must outlive the call)
-  std::string_view original;        // the stored original message, header section + body
-  std::string original_queue_id;    // shown as X-Ferry-Queue-ID (RFC 3464 §2.4) and in the text
+  std::string_view original;           // the stored original message, header section + body
+  std::string original_queue_id;       // shown as X-Ferry-Queue-ID (RFC 3464 §2.4) and in the text
 
   ReportKind kind = ReportKind::Failure;
   std::vector<RecipientReport> recipients;  // all recipients of this kind settled together
 
-  TimeMs now_ms = 0;                // Date of the report
-  int utc_offset_minutes = 0;       // zone for every date written (numeric, RFC 3464 §2.2.5)
-  TimeMs retry_until_ms = 0;        // Delay only: Will-Retry-Until (RFC 3464 §2.3.9); 0 = omit
+  TimeMs now_ms = 0;           // Date of the report
+  int utc_offset_minutes = 0;  // zone for every date written (numeric, RFC 3464 §2.2.5)
+  TimeMs retry_until_ms = 0;   // Delay only: Will-Retry-Until (RFC 3464 §2.3.9); 0 = omit
 
   // Unique per report (the bounce's queue id, say): Message-ID "<unique@reporting_mta>" and the
   // MIME boundary. Characters other than [A-Za-z0-9-_] are replaced by '_'.
@@ -85,13 +88,13 @@ struct DsnInput {
 };
 
 struct DsnMessage {
-  std::string reverse_path;         // always "": MAIL FROM:<> (RFC 5321 §4.5.5)
-  std::string recipient;            // the original sender (source route stripped), or postmaster
-  std::string body;                 // the complete message: header section, CRLF, MIME body
-  bool smtputf8 = false;            // needs SMTPUTF8 to send (RFC 6531): a global DSN (RFC 6533)
+  std::string reverse_path;                 // always "": MAIL FROM:<> (RFC 5321 §4.5.5)
+  std::string recipient;                    // the original sender (source route stripped), or postmaster
+  std::string body;                         // the complete message: header section, CRLF, MIME body
+  bool smtputf8 = false;                    // needs SMTPUTF8 to send (RFC 6531): a global DSN (RFC 6533)
   BodyType body_type = BodyType::SevenBit;  // EightBitMime when any part is 8bit (RFC 6152)
-  bool double_bounce = false;       // addressed to postmaster about a failed "<>" message
-  std::vector<std::uint32_t> reported;  // recipient indexes actually in the report, in order
+  bool double_bounce = false;               // addressed to postmaster about a failed "<>" message
+  std::vector<std::uint32_t> reported;      // recipient indexes actually in the report, in order
 };
 
 // Composes the report, or nullopt when none is owed: the envelope is missing; the sender is "<>"

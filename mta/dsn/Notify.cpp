@@ -7,9 +7,12 @@ namespace ferry::dsn {
 
 const char* to_string(ReportKind kind) noexcept {
   switch (kind) {
-    case ReportKind::Failure: return "failure";
-    case ReportKind::Delay: return "delay";
-    case ReportKind::Success: return "success";
+    case ReportKind::Failure:
+      return "failure";
+    case ReportKind::Delay:
+      return "delay";
+    case ReportKind::Success:
+      return "success";
   }
   return "unknown";
 }
@@ -19,16 +22,22 @@ bool wants(const EnvelopeRecipient& rcpt, ReportKind kind, bool delay_by_default
   if (n & kNotifyNever) return false;  // RFC 3461 §4.1: NEVER excludes every other keyword
   if (n == kNotifyUnspecified) {
     switch (kind) {
-      case ReportKind::Failure: return true;
-      case ReportKind::Delay: return delay_by_default;
-      case ReportKind::Success: return false;
+      case ReportKind::Failure:
+        return true;
+      case ReportKind::Delay:
+        return delay_by_default;
+      case ReportKind::Success:
+        return false;
     }
     return false;
   }
   switch (kind) {
-    case ReportKind::Failure: return (n & kNotifyFailure) != 0;
-    case ReportKind::Delay: return (n & kNotifyDelay) != 0;
-    case ReportKind::Success: return (n & kNotifySuccess) != 0;
+    case ReportKind::Failure:
+      return (n & kNotifyFailure) != 0;
+    case ReportKind::Delay:
+      return (n & kNotifyDelay) != 0;
+    case ReportKind::Success:
+      return (n & kNotifySuccess) != 0;
   }
   return false;
 }

@@ -16,10 +16,14 @@ bool valid_number(std::string_view part) {
 
 const char* to_string(Action action) noexcept {
   switch (action) {
-    case Action::Failed: return "failed";
-    case Action::Delayed: return "delayed";
-    case Action::Delivered: return "delivered";
-    case Action::Relayed: return "relayed";
+    case Action::Failed:
+      return "failed";
+    case Action::Delayed:
+      return "delayed";
+    case Action::Delivered:
+      return "delivered";
+    case Action::Relayed:
+      return "relayed";
   }
   return "failed";
 }
@@ -34,11 +38,16 @@ bool valid_status(std::string_view s) noexcept {
 
 std::string status_for(Action action, const Attempt& attempt) {
   std::string s;
-  if (valid_status(attempt.status)) s = attempt.status;
-  else if (attempt.outcome == AttemptOutcome::Expired) s = "4.4.7";  // RFC 3463 X.4.7
-  else if (attempt.code >= 200 && attempt.code < 300) s = "2.0.0";
-  else if (attempt.code >= 400 && attempt.code < 500) s = "4.0.0";
-  else if (attempt.code >= 500 && attempt.code < 600) s = "5.0.0";
+  if (valid_status(attempt.status))
+    s = attempt.status;
+  else if (attempt.outcome == AttemptOutcome::Expired)
+    s = "4.4.7";  // RFC 3463 X.4.7
+  else if (attempt.code >= 200 && attempt.code < 300)
+    s = "2.0.0";
+  else if (attempt.code >= 400 && attempt.code < 500)
+    s = "4.0.0";
+  else if (attempt.code >= 500 && attempt.code < 600)
+    s = "5.0.0";
 
   switch (action) {
     case Action::Failed:

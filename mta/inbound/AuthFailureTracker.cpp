@@ -12,10 +12,11 @@ std::string auth_client_key(std::string_view ip) {
   if (!a) return std::string(ip);
   const auto& b = a->bytes;
   if (a->v4 || a->is_v4_mapped())
-    return std::to_string(b[12]) + "." + std::to_string(b[13]) + "." + std::to_string(b[14]) + "." + std::to_string(b[15]);
+    return std::to_string(b[12]) + "." + std::to_string(b[13]) + "." + std::to_string(b[14]) + "." +
+           std::to_string(b[15]);
   char text[40];
-  std::snprintf(text, sizeof text, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4], b[5], b[6],
-                b[7]);
+  std::snprintf(text, sizeof text, "%02x%02x:%02x%02x:%02x%02x:%02x%02x::/64", b[0], b[1], b[2], b[3], b[4],
+                b[5], b[6], b[7]);
   return text;
 }
 

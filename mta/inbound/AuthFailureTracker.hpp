@@ -23,7 +23,7 @@ class AuthFailureTracker {
   using Clock = std::chrono::steady_clock;
 
   struct Limits {
-    std::size_t max_failures = 5;                  // this many failures within `window` ...
+    std::size_t max_failures = 5;  // this many failures within `window` ...
     Clock::duration window = std::chrono::minutes(10);
     Clock::duration block = std::chrono::minutes(10);  // ... refuse AUTH for this long
     std::size_t max_entries = 10000;

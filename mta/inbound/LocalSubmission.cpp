@@ -2,11 +2,11 @@
 // networks (its recipients may be anywhere) and its mail is DKIM-signed as relayed mail is.
 #include "mta/inbound/LocalSubmission.hpp"
 
+#include "ferry/text/Xtext.hpp"
 #include "mta/inbound/PrepareForQueue.hpp"
 #include "mta/policy/SmtpPolicy.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
-#include "ferry/text/Xtext.hpp"
 
 namespace ferry::inbound {
 namespace {
@@ -22,14 +22,16 @@ Result<void> add_recipients(const config::Config& cfg, const std::string& hostna
   smtp::RelayPolicy policy(policy::relay_rules(cfg, hostname));
   for (const auto& r : s.recipients) {
     auto parsed = smtp::parse_path("<" + r + ">", smtp::PathKind::Forward, true);
-    if (!parsed.ok()) return make_error(ErrorKind::NotFound, "recipient <" + r + ">: " + smtp::to_string(parsed.error));
+    if (!parsed.ok())
+      return make_error(ErrorKind::NotFound, "recipient <" + r + ">: " + smtp::to_string(parsed.error));
     auto d = policy.decide(parsed.path.address, true, true);
     if (d.kind == smtp::RecipientDecision::Kind::Reject)
       return make_error(ErrorKind::NotFound, "recipient <" + r + ">: " + d.reply.text);
     EnvelopeRecipient rcpt;
     rcpt.notify = static_cast<std::uint8_t>(s.notify);
     rcpt.address = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : parsed.path.address;
-    if (d.kind == smtp::RecipientDecision::Kind::Rewrite) rcpt.orcpt = "rfc822;" + text::xtext_encode(parsed.path.address);
+    if (d.kind == smtp::RecipientDecision::Kind::Rewrite)
+      rcpt.orcpt = "rfc822;" + text::xtext_encode(parsed.path.address);
     env.smtputf8 = env.smtputf8 || parsed.path.utf8;
     env.recipients.push_back(std::move(rcpt));
   }
@@ -39,13 +41,14 @@ Result<void> add_recipients(const config::Config& cfg, const std::string& hostna
 }  // namespace
 
 Result<queue::NewMessage> make_local_message(const config::Config& cfg, const std::string& hostname,
-                                             const dkim::DkimSigner* signer, const LocalSubmission& s, QueueId id,
-                                             smtp::WallTime now) {
+                                             const dkim::DkimSigner* signer, const LocalSubmission& s,
+                                             QueueId id, smtp::WallTime now) {
   Envelope env;
   env.reverse_path = s.sender;
   if (!s.sender.empty()) {
     auto parsed = smtp::parse_path("<" + s.sender + ">", smtp::PathKind::Reverse, true);
-    if (!parsed.ok()) return make_error(ErrorKind::Invalid, "sender <" + s.sender + ">: " + smtp::to_string(parsed.error));
+    if (!parsed.ok())
+      return make_error(ErrorKind::Invalid, "sender <" + s.sender + ">: " + smtp::to_string(parsed.error));
   }
   env.ret = s.ret;
   env.envid = s.envid;

@@ -22,19 +22,19 @@
 namespace ferry::inbound {
 
 struct LocalSubmission {
-  std::string sender;                  // "" = <>
+  std::string sender;                   // "" = <>
   std::vector<std::string> recipients;  // qualified addresses
-  std::string message;                 // CRLF line ends, header completed (no Received yet)
+  std::string message;                  // CRLF line ends, header completed (no Received yet)
   int notify = kNotifyUnspecified;
   DsnRet ret = DsnRet::Unspecified;
   std::string envid;
-  uid_t uid = 0;       // the local user who submitted it (the trace names it)
-  std::string login;   // that user's login name
+  uid_t uid = 0;      // the local user who submitted it (the trace names it)
+  std::string login;  // that user's login name
 };
 
 // `signer` may be null when no [[dkim]] entry is configured.
 Result<queue::NewMessage> make_local_message(const config::Config& cfg, const std::string& hostname,
-                                             const dkim::DkimSigner* signer, const LocalSubmission& s, QueueId id,
-                                             smtp::WallTime now);
+                                             const dkim::DkimSigner* signer, const LocalSubmission& s,
+                                             QueueId id, smtp::WallTime now);
 
 }  // namespace ferry::inbound

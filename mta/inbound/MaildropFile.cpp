@@ -50,12 +50,14 @@ Result<MaildropEntry> decode_maildrop(std::string_view file, std::size_t max_mes
     const std::string_view value = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     if (key == "rcpt") {
       if (!clean_token(value)) return bad("bad recipient line");
-      if (e.recipients.size() >= kMaildropMaxRecipients) return bad("more than " + std::to_string(kMaildropMaxRecipients) + " recipients");
+      if (e.recipients.size() >= kMaildropMaxRecipients)
+        return bad("more than " + std::to_string(kMaildropMaxRecipients) + " recipients");
       e.recipients.emplace_back(value);
     } else if (key == "notify") {
       int n = -1;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || end != value.data() + value.size() || n < 0 || n > 15) return bad("bad notify line");
+      if (ec != std::errc() || end != value.data() + value.size() || n < 0 || n > 15)
+        return bad("bad notify line");
       e.notify = n;
     } else if (key == "ret" && (value == "full" || value == "hdrs")) {
       e.ret = value == "full" ? DsnRet::Full : DsnRet::Hdrs;
@@ -66,7 +68,9 @@ Result<MaildropEntry> decode_maildrop(std::string_view file, std::size_t max_mes
     }
   }
   if (e.recipients.empty()) return bad("no recipients");
-  if (file.size() > max_message) return bad("message of " + std::to_string(file.size()) + " bytes exceeds the limit of " + std::to_string(max_message));
+  if (file.size() > max_message)
+    return bad("message of " + std::to_string(file.size()) + " bytes exceeds the limit of " +
+               std::to_string(max_message));
   e.message = std::string(file);
   return e;
 }

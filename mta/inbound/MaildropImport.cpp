@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "mta/inbound/LocalSubmission.hpp"
-#include "mta/ops/Log.hpp"
 #include "mta/inbound/MaildropFile.hpp"
+#include "mta/ops/Log.hpp"
 #include "mta/ops/SystemClock.hpp"
 
 namespace ferry::inbound {
@@ -57,7 +57,8 @@ void quarantine(int dir, const std::string& name, const std::string& why) {
     ops::log_warning("maildrop: " + name + " refused (" + why + "): moved to corrupt/" + name);
   } else {
     ::unlinkat(dir, name.c_str(), 0);
-    ops::log_warning("maildrop: " + name + " refused (" + why + "): removed (no corrupt/ directory to keep it in)");
+    ops::log_warning("maildrop: " + name + " refused (" + why +
+                     "): removed (no corrupt/ directory to keep it in)");
   }
   if (corrupt >= 0) ::close(corrupt);
 }
@@ -66,17 +67,22 @@ void quarantine(int dir, const std::string& name, const std::string& why) {
 // most `limit` bytes. The owner's uid comes from the open file.
 Result<std::string> read_file(int dir, const std::string& name, std::size_t limit, uid_t& owner) {
   const int fd = ::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0 && errno == EACCES) return make_error(ErrorKind::Busy, "not finished");  // postdrop still writing
-  if (fd < 0) return make_error(ErrorKind::Invalid, errno == ELOOP ? "a symbolic link" : std::strerror(errno));
-  struct stat st{};
+  if (fd < 0 && errno == EACCES)
+    return make_error(ErrorKind::Busy, "not finished");  // postdrop still writing
+  if (fd < 0)
+    return make_error(ErrorKind::Invalid, errno == ELOOP ? "a symbolic link" : std::strerror(errno));
+  struct stat st {};
   Result<std::string> out = make_error(ErrorKind::Invalid, "not a regular file");
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
     owner = st.st_uid;
     // postdrop makes the file readable only once it is complete and synced (a daemon running
     // as root could open it earlier).
-    if (!(st.st_mode & S_IROTH)) out = make_error(ErrorKind::Busy, "not finished");
-    else if (st.st_nlink != 1) out = make_error(ErrorKind::Invalid, "has " + std::to_string(st.st_nlink) + " links");
-    else if (static_cast<std::size_t>(st.st_size) > limit) out = make_error(ErrorKind::Invalid, "too large");
+    if (!(st.st_mode & S_IROTH))
+      out = make_error(ErrorKind::Busy, "not finished");
+    else if (st.st_nlink != 1)
+      out = make_error(ErrorKind::Invalid, "has " + std::to_string(st.st_nlink) + " links");
+    else if (static_cast<std::size_t>(st.st_size) > limit)
+      out = make_error(ErrorKind::Invalid, "too large");
     else {
       std::string data(static_cast<std::size_t>(st.st_size), '\0');
       std::size_t got = 0;
@@ -139,13 +145,16 @@ void import_one(const std::shared_ptr<MaildropImport::State>& st, const std::str
   }
   st->in_flight.insert(name);
   st->deps.batcher->submit_enqueue(std::move(*msg), [st, name, id, sender = s.sender, uid](Result<void> r) {
-    boost::asio::post(st->deps.executor, [st, name, id, sender, uid, r] { finish(st, name, id, sender, uid, r); });
+    boost::asio::post(st->deps.executor,
+                      [st, name, id, sender, uid, r] { finish(st, name, id, sender, uid, r); });
   });
 }
 
 }  // namespace
 
-MaildropImport::MaildropImport(MaildropDeps deps) : state_(std::make_shared<State>()) { state_->deps = std::move(deps); }
+MaildropImport::MaildropImport(MaildropDeps deps) : state_(std::make_shared<State>()) {
+  state_->deps = std::move(deps);
+}
 
 MaildropImport::~MaildropImport() = default;
 
@@ -154,7 +163,7 @@ void MaildropImport::scan() {
   if (st.dir < 0) {
     st.dir = ::open(st.deps.dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     std::string problem = st.dir < 0 ? std::strerror(errno) : "";
-    struct stat dst{};
+    struct stat dst {};
     // Another account's directory could be rearranged under us by that account: not ours to read.
     if (st.dir >= 0 && (::fstat(st.dir, &dst) != 0 || dst.st_uid != ::geteuid())) {
       problem = "owned by uid " + std::to_string(dst.st_uid) + ", not by the run user: fix with chown";
@@ -164,7 +173,7 @@ void MaildropImport::scan() {
     if (st.dir < 0) {
       if (!st.missing_logged)
         ops::log_warning("maildrop " + st.deps.dir + " cannot be used (" + problem +
-                    "): local users' mail cannot wait there while the daemon is down");
+                         "): local users' mail cannot wait there while the daemon is down");
       st.missing_logged = true;
       return;
     }
@@ -174,7 +183,8 @@ void MaildropImport::scan() {
     ::rewinddir(d);
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
-      if (name.size() > 2 && name.starts_with("m.") && !st.in_flight.count(name)) names.push_back(std::move(name));
+      if (name.size() > 2 && name.starts_with("m.") && !st.in_flight.count(name))
+        names.push_back(std::move(name));
       if (names.size() >= kMaxPerScan) break;
     }
     ::closedir(d);

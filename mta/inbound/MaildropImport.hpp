@@ -21,10 +21,10 @@
 namespace ferry::inbound {
 
 struct MaildropDeps {
-  std::string dir;       // the maildrop directory
-  std::string hostname;  // the sender's domain and the Received trace's host
-  std::function<const config::Config&()> config;                      // the current one (reload)
-  std::function<std::shared_ptr<const dkim::DkimSigner>()> signer;   // the current one (reload)
+  std::string dir;                                // the maildrop directory
+  std::string hostname;                           // the sender's domain and the Received trace's host
+  std::function<const config::Config&()> config;  // the current one (reload)
+  std::function<std::shared_ptr<const dkim::DkimSigner>()> signer;  // the current one (reload)
   queue::QueueStore* store = nullptr;
   queue::CommitBatcher* batcher = nullptr;
   boost::asio::any_io_executor executor;  // completions come back here

@@ -39,7 +39,8 @@ Result<PasswordFile> PasswordFile::parse(const std::string& text, const std::str
 bool PasswordFile::verify(const std::string& user, const std::string& password) const {
   // A valid sha512-crypt hash of a random string, used when the user is unknown.
   static const std::string dummy =
-      "$6$ferrydummysalt$3cWmZpJqf0Qw7J6lF1x2x8cHq7nqk8Xk3l0mE0p4qBv3b2rK1jW2vF5u6Qx9yZ0aB1cD2eF3gH4iJ5kL6mN7o.";
+      "$6$ferrydummysalt$"
+      "3cWmZpJqf0Qw7J6lF1x2x8cHq7nqk8Xk3l0mE0p4qBv3b2rK1jW2vF5u6Qx9yZ0aB1cD2eF3gH4iJ5kL6mN7o.";
   auto it = users_.find(user);
   // For an unknown user, hash with a real user's settings (same scheme and cost: a yescrypt
   // hash costs far more than sha512-crypt, and the difference would tell who exists).

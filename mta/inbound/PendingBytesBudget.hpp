@@ -45,7 +45,9 @@ class PendingBytesBudget {
     std::uint64_t claim = 0;
     std::uint64_t bytes = 0;
   };
-  std::uint64_t beyond_allowance(std::uint64_t bytes) const { return bytes > allowance_ ? bytes - allowance_ : 0; }
+  std::uint64_t beyond_allowance(std::uint64_t bytes) const {
+    return bytes > allowance_ ? bytes - allowance_ : 0;
+  }
   bool safe_after(HolderId id, std::uint64_t bytes) const;
 
   std::uint64_t capacity_;

@@ -42,7 +42,8 @@ class SessionTimers {
     using std::chrono::milliseconds;
     milliseconds timeout = in_data ? settings_.data : settings_.command;
     if (stressed && settings_.stress < timeout) timeout = settings_.stress;
-    const auto left = deadline_ > now ? std::chrono::duration_cast<milliseconds>(deadline_ - now) : milliseconds(0);
+    const auto left =
+        deadline_ > now ? std::chrono::duration_cast<milliseconds>(deadline_ - now) : milliseconds(0);
     if (left <= timeout) return {left, true};
     return {timeout, false};
   }

@@ -11,31 +11,31 @@
 #include <malloc.h>
 #endif
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <algorithm>
 #include <list>
-#include <unordered_map>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "mta/inbound/AuthFailureTracker.hpp"
+#include "mta/inbound/PendingBytesBudget.hpp"
+#include "mta/inbound/PrepareForQueue.hpp"
+#include "mta/inbound/SessionTimers.hpp"
 #include "mta/net/Completion.hpp"
 #include "mta/net/SmtpStream.hpp"
 #include "mta/ops/Log.hpp"
-#include "mta/inbound/SessionTimers.hpp"
-#include "mta/inbound/PendingBytesBudget.hpp"
-#include "mta/inbound/PrepareForQueue.hpp"
-#include "mta/policy/SmtpPolicy.hpp"
 #include "mta/ops/SystemClock.hpp"
+#include "mta/policy/SmtpPolicy.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 #include "mta/smtp/ServerSession.hpp"
 
@@ -51,7 +51,9 @@ namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
 
-bool is_loopback(const std::string& ip) { return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127."); }
+bool is_loopback(const std::string& ip) {
+  return ip.starts_with("127.") || ip == "::1" || ip.starts_with("::ffff:127.");
+}
 
 // "::ffff:127.0.0.1" → "127.0.0.1": IPv4 clients on a dual-stack socket are shown as IPv4.
 std::string peer_ip(const tcp::endpoint& ep) {
@@ -73,13 +75,13 @@ void raise_file_limit(std::uint64_t connections) {
     if (setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
   }
   if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < want)
-    ops::log_warning("open file limit " + std::to_string(lim.rlim_cur) + " is below the " + std::to_string(want) +
-                " that [smtp] max_connections = " + std::to_string(connections) +
-                " needs; raise LimitNOFILE (systemd) or ulimit -n");
+    ops::log_warning("open file limit " + std::to_string(lim.rlim_cur) + " is below the " +
+                     std::to_string(want) + " that [smtp] max_connections = " + std::to_string(connections) +
+                     " needs; raise LimitNOFILE (systemd) or ulimit -n");
 }
 
-constexpr std::size_t kCommandRead = 4 * 1024;    // a read while no message is being stored
-constexpr std::size_t kMinBody = 16 * 1024;       // the first body buffer of a message
+constexpr std::size_t kCommandRead = 4 * 1024;  // a read while no message is being stored
+constexpr std::size_t kMinBody = 16 * 1024;     // the first body buffer of a message
 // Set aside per connection: a body that starts inside a command read (a few KiB at most, with
 // std::string's doubling) is counted after the read, and must not break the banker's rule.
 constexpr std::size_t kAllowance = 32 * 1024;
@@ -104,8 +106,8 @@ void set_pending_capacity(PendingBytesBudget& budget, const config::Config& cfg)
   const std::uint64_t one = 2 * (cfg.smtp.max_message_size + kBodySlack);
   if (one > cfg.smtp.max_pending_bytes)
     ops::log_warning("[smtp] max_pending_bytes = " + std::to_string(cfg.smtp.max_pending_bytes) +
-                " is less than twice max_message_size plus 1MiB (" + std::to_string(one) +
-                "): the largest messages will be refused with 451 4.3.1");
+                     " is less than twice max_message_size plus 1MiB (" + std::to_string(one) +
+                     "): the largest messages will be refused with 451 4.3.1");
 }
 
 std::string first_line(const std::string& reply) {
@@ -170,7 +172,8 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   void update_stress();
   awaitable<bool> reserve_memory(Connection& conn, std::uint64_t bytes, SteadyClock::time_point deadline);
   void set_memory(Connection& conn, std::uint64_t bytes);
-  awaitable<smtp::AuthOutcome> check_auth(Connection& conn, const smtp::VerifyAuth& auth, std::size_t failures);
+  awaitable<smtp::AuthOutcome> check_auth(Connection& conn, const smtp::VerifyAuth& auth,
+                                          std::size_t failures);
   awaitable<bool> verify_password(const smtp::VerifyAuth& auth);
   awaitable<Result<SignReport>> sign_off_thread(std::shared_ptr<const dkim::DkimSigner> signer,
                                                 std::string& body);
@@ -196,7 +199,7 @@ struct Connection {
   PendingBytesBudget::HolderId memory = 0;  // this connection's share of max_pending_bytes
   std::uint64_t body_limit = 0;             // the largest body buffer a message can need
   std::chrono::milliseconds data_timeout{0};
-  bool waited_for_memory = false;           // logged once per message
+  bool waited_for_memory = false;  // logged once per message
 
   Connection(SmtpServer::Impl& s, tcp::socket sock) : server(s), stream(std::move(sock)) {}
 
@@ -226,8 +229,8 @@ void SmtpServer::Impl::update_stress() {
     for (Connection* c : connections)
       if (c->idle) c->stream.shorten(limit);
   }
-  ops::log_info(std::string("stress mode ") + (now ? "on" : "off") + ": " + std::to_string(connections.size()) + " of " +
-           std::to_string(max) + " connections in use");
+  ops::log_info(std::string("stress mode ") + (now ? "on" : "off") + ": " +
+                std::to_string(connections.size()) + " of " + std::to_string(max) + " connections in use");
 }
 
 // ---- memory for messages before their commit ([smtp] max_pending_bytes) ----------------------
@@ -243,7 +246,7 @@ awaitable<bool> SmtpServer::Impl::reserve_memory(Connection& conn, std::uint64_t
     if (!conn.waited_for_memory) {
       conn.waited_for_memory = true;
       ops::log_info(conn.where + ": waiting for memory: " + std::to_string(pending.total()) + " of " +
-               std::to_string(pending.capacity()) + " pending bytes held");
+                    std::to_string(pending.capacity()) + " pending bytes held");
     }
     // TCP backpressure: the socket is not read while this connection waits; a release wakes it.
     asio::steady_timer timer(io, deadline);
@@ -265,7 +268,8 @@ void SmtpServer::Impl::set_memory(Connection& conn, std::uint64_t bytes) {
 // reallocate it, within the budget (by half its size at a time: few copies, little slack). When
 // no room comes within data_timeout, the message is dropped: the rest of its data is read but not
 // stored and its end is answered 451 4.3.1.
-awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSession& session, std::size_t read_size) {
+awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSession& session,
+                                            std::size_t read_size) {
   const std::size_t growth = session.body_growth_bound(read_size);
   const std::size_t capacity = session.body_capacity();
   const std::size_t need = session.body_size() + growth;
@@ -274,7 +278,8 @@ awaitable<void> SmtpServer::Impl::make_room(Connection& conn, smtp::ServerSessio
   const std::size_t next = std::max(need, step);
   // Both buffers exist while the body moves into the larger one.
   if (!co_await reserve_memory(conn, capacity + next, SteadyClock::now() + conn.data_timeout)) {
-    ops::log_info(conn.where + ": no memory for the message within data_timeout; it is read and refused (451 4.3.1)");
+    ops::log_info(conn.where +
+                  ": no memory for the message within data_timeout; it is read and refused (451 4.3.1)");
     session.drop_message();
     set_memory(conn, session.body_capacity());
     co_return;
@@ -305,7 +310,8 @@ awaitable<smtp::AuthOutcome> SmtpServer::Impl::check_auth(Connection& conn, cons
     co_return smtp::AuthOutcome::TempFail;
   }
   if (auth_in_flight[key] >= kAuthInFlight) {
-    ops::log_info("AUTH from " + conn.where + " refused: " + std::to_string(kAuthInFlight) + " checks already running for " + key);
+    ops::log_info("AUTH from " + conn.where + " refused: " + std::to_string(kAuthInFlight) +
+                  " checks already running for " + key);
     co_return smtp::AuthOutcome::TempFail;
   }
   ++auth_in_flight[key];
@@ -316,7 +322,8 @@ awaitable<smtp::AuthOutcome> SmtpServer::Impl::check_auth(Connection& conn, cons
     co_return smtp::AuthOutcome::Ok;
   }
   if (auth_failures.failed(key, SteadyClock::now()))
-    ops::log_warning("AUTH from " + key + " refused for 10 minutes: repeated failures (last from " + conn.where + ")");
+    ops::log_warning("AUTH from " + key + " refused for 10 minutes: repeated failures (last from " +
+                     conn.where + ")");
   // A delay that grows with repeated failures slows password guessing down.
   auto delay = std::chrono::milliseconds(std::min<std::size_t>(5000, 500 * (failures + 1)));
   asio::steady_timer t(io, delay);
@@ -434,7 +441,8 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   conn.ip = peer_ip(remote);
   ++stats.connections;
   bool in_relay_networks = false;
-  for (const auto& net : listener_networks[index]) in_relay_networks = in_relay_networks || net.contains(conn.ip);
+  for (const auto& net : listener_networks[index])
+    in_relay_networks = in_relay_networks || net.contains(conn.ip);
   const bool admitted = co_await admit(conn, in_relay_networks);
   if (!admitted) co_return;
   connections.insert(&conn);
@@ -459,15 +467,14 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   update_stress();
   conn.where = "[" + conn.ip + "]:" + std::to_string(remote.port());
   ops::log_info("connect from " + conn.where + " to " + std::string(config::to_string(listener.mode)) +
-           " listener port " + std::to_string(ports[index]));
+                " listener port " + std::to_string(ports[index]));
 
   smtp::SessionPolicy policy = connection_policy(conn, listener, in_relay_networks);
   // Implicit TLS (RFC 8314 §3.3): the handshake comes before the greeting.
   if (policy.implicit_tls) {
     const bool handshaken = co_await conn.start_tls(*deps.tls, cfg.smtp.command_timeout, ec);
     if (!handshaken) {
-      ops::log_info("disconnect from " + conn.where +
-               ": TLS handshake failed: " + conn.failure(ec));
+      ops::log_info("disconnect from " + conn.where + ": TLS handshake failed: " + conn.failure(ec));
       co_return;
     }
     policy.tls_active = true;
@@ -483,18 +490,18 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   // Best effort close_notify; the peer may already be gone.
   if (run.end_reason == "quit") co_await conn.stream.shutdown_tls(std::chrono::seconds(1));
   conn.stream.close();
-  ops::log_info("disconnect from " + conn.where + " (" + run.end_reason + "), messages=" +
-           std::to_string(session.messages_committed()) +
-           ", errors=" + std::to_string(session.error_count()));
+  ops::log_info("disconnect from " + conn.where + " (" + run.end_reason +
+                "), messages=" + std::to_string(session.messages_committed()) +
+                ", errors=" + std::to_string(session.error_count()));
 }
 
 // The action loop: perform what the session asks, then read more of the client, until the
 // session closes, the client goes, a deadline passes or shutdown says 421.
 awaitable<void> SmtpServer::Impl::converse(SessionRun& run) {
   const auto& smtp = run.cfg.smtp;
-  SessionTimers timers({smtp.command_timeout, smtp.data_timeout, smtp.transaction_timeout,
-                        smtp.stress_command_timeout},
-                       SteadyClock::now());
+  SessionTimers timers(
+      {smtp.command_timeout, smtp.data_timeout, smtp.transaction_timeout, smtp.stress_command_timeout},
+      SteadyClock::now());
   // A small read buffer while the client sends commands (1,000 idle connections must stay
   // cheap); it grows to 64 KiB once a read fills it, i.e. when message data streams in.
   std::string inbuf(4 * 1024, '\0');
@@ -536,7 +543,8 @@ awaitable<bool> SmtpServer::Impl::read_once(SessionRun& run, SessionTimers& time
   conn.idle = false;
   if (conn.stream.timed_out()) {
     // RFC 5321 §4.5.3.2.7: the server may close after the timeout, with a 421 first.
-    const char* what = limit.transaction_limit && !conn.stream.shortened() ? "transaction timeout" : "timeout";
+    const char* what =
+        limit.transaction_limit && !conn.stream.shortened() ? "transaction timeout" : "timeout";
     run.outbuf = "421 4.4.2 " + deps.hostname + " Error: " + what + " exceeded\r\n";
     co_await flush(run);
     run.end_reason = what;
@@ -606,8 +614,7 @@ awaitable<bool> SmtpServer::Impl::on_starttls(SessionRun& run) {
   Connection& conn = run.conn;
   const bool started = co_await conn.start_tls(*deps.tls, run.cfg.smtp.command_timeout, run.ec);
   if (!started) {
-    run.end_reason =
-        "STARTTLS handshake failed: " + conn.failure(run.ec);
+    run.end_reason = "STARTTLS handshake failed: " + conn.failure(run.ec);
     co_return false;
   }
   run.session.tls_started(SSL_get_version(conn.stream.tls()), SSL_get_cipher_name(conn.stream.tls()));
@@ -641,8 +648,10 @@ awaitable<void> SmtpServer::Impl::on_sign(SessionRun& run, smtp::SignMessage& si
     run.session.sign_result(make_error(ErrorKind::Security, out.error().message));
     co_return;
   }
-  if (!out->domain.empty()) ops::log_info(sign.queue_id.str() + ": dkim-signed d=" + out->domain);
-  else ops::log_info(sign.queue_id.str() + ": not dkim-signed: " + out->skipped);
+  if (!out->domain.empty())
+    ops::log_info(sign.queue_id.str() + ": dkim-signed d=" + out->domain);
+  else
+    ops::log_info(sign.queue_id.str() + ": not dkim-signed: " + out->skipped);
   run.session.sign_result(std::move(sign.body));
 }
 
@@ -650,9 +659,8 @@ awaitable<void> SmtpServer::Impl::on_sign(SessionRun& run, smtp::SignMessage& si
 awaitable<Result<void>> SmtpServer::Impl::enqueue(queue::NewMessage message) {
   co_return co_await net::completion_on<Result<void>>(
       // By reference: the start runs at once, inside this frame (GCC 12, see Completion.hpp).
-      io.get_executor(), [this, &message](auto done) {
-        deps.batcher->submit_enqueue(std::move(message), std::move(done));
-      });
+      io.get_executor(),
+      [this, &message](auto done) { deps.batcher->submit_enqueue(std::move(message), std::move(done)); });
 }
 
 awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage& commit) {
@@ -676,14 +684,14 @@ awaitable<void> SmtpServer::Impl::on_commit(SessionRun& run, smtp::CommitMessage
     ++stats.accepted_messages;
     std::string tls_info;
     if (conn.stream.tls()) tls_info = ", tls=" + conn.stream.tls_summary();
-    ops::log_info(commit.queue_id.str() + ": from=<" + from + ">, size=" + std::to_string(size) + ", nrcpt=" +
-             std::to_string(nrcpt) + ", client=" + conn.where + ", proto=" + proto +
-             (run.session.authenticated() ? ", sasl_username=" + run.session.auth_user() : "") + tls_info +
-             ", queued");
+    ops::log_info(commit.queue_id.str() + ": from=<" + from + ">, size=" + std::to_string(size) +
+                  ", nrcpt=" + std::to_string(nrcpt) + ", client=" + conn.where + ", proto=" + proto +
+                  (run.session.authenticated() ? ", sasl_username=" + run.session.auth_user() : "") +
+                  tls_info + ", queued");
     if (deps.on_queued) deps.on_queued(commit.queue_id);
   } else {
     ops::log_error(commit.queue_id.str() + ": commit failed (" + std::string(to_string(result.error().kind)) +
-              "): " + result.error().message + "; client=" + conn.where);
+                   "): " + result.error().message + "; client=" + conn.where);
   }
   run.session.commit_result(result);
 }
@@ -719,11 +727,13 @@ Result<void> SmtpServer::start() {
       if (!ec) acceptor->listen(1024, ec);
     }
     if (ec)
-      return make_error(ErrorKind::Io, "cannot listen on " + l.address + ":" + std::to_string(l.port) + ": " + ec.message());
+      return make_error(ErrorKind::Io,
+                        "cannot listen on " + l.address + ":" + std::to_string(l.port) + ": " + ec.message());
     const std::uint16_t port = acceptor->local_endpoint().port();
     impl.ports.push_back(port);
     impl.listener_networks.push_back(config::effective_relay_networks(cfg, l));
-    ops::log_info("listening on " + l.address + ":" + std::to_string(port) + " (" + std::string(config::to_string(l.mode)) + ")");
+    ops::log_info("listening on " + l.address + ":" + std::to_string(port) + " (" +
+                  std::string(config::to_string(l.mode)) + ")");
     impl.acceptors.push_back(std::move(acceptor));
   }
   for (std::size_t i = 0; i < impl.acceptors.size(); ++i)
@@ -736,7 +746,8 @@ std::vector<std::uint16_t> SmtpServer::ports() const { return impl_->ports; }
 SmtpServerStats SmtpServer::stats() const { return impl_->stats; }
 
 void SmtpServer::reconfigure(const config::Config* config, std::shared_ptr<asio::ssl::context> tls,
-                             std::shared_ptr<const PasswordFile> passwords, std::shared_ptr<const dkim::DkimSigner> dkim) {
+                             std::shared_ptr<const PasswordFile> passwords,
+                             std::shared_ptr<const dkim::DkimSigner> dkim) {
   auto& impl = *impl_;
   impl.deps.config = config;
   impl.deps.tls = std::move(tls);
@@ -766,7 +777,8 @@ void SmtpServer::stop(std::chrono::milliseconds grace, std::function<void()> don
   auto timer = std::make_shared<asio::steady_timer>(impl->io, grace);
   timer->async_wait([impl, timer](boost::system::error_code) {
     if (impl->connections.empty()) return;
-    ops::log_warning("shutdown grace period over: closing " + std::to_string(impl->connections.size()) + " connections");
+    ops::log_warning("shutdown grace period over: closing " + std::to_string(impl->connections.size()) +
+                     " connections");
     for (Connection* c : impl->connections) c->stream.close();
     for (auto* t : impl->memory_waiters) t->cancel();  // they see the closed socket and end
   });

@@ -29,10 +29,10 @@ struct SmtpServerDeps {
   std::string hostname;
   queue::QueueStore* store = nullptr;
   queue::CommitBatcher* batcher = nullptr;
-  std::shared_ptr<boost::asio::ssl::context> tls;            // always set: STARTTLS is always on
-  std::shared_ptr<const PasswordFile> passwords;              // null = AUTH disabled
-  std::function<void(QueueId)> on_queued;                      // e.g. wake the delivery agent
-  std::shared_ptr<const dkim::DkimSigner> dkim;               // null or empty = no signing
+  std::shared_ptr<boost::asio::ssl::context> tls;  // always set: STARTTLS is always on
+  std::shared_ptr<const PasswordFile> passwords;   // null = AUTH disabled
+  std::function<void(QueueId)> on_queued;          // e.g. wake the delivery agent
+  std::shared_ptr<const dkim::DkimSigner> dkim;    // null or empty = no signing
   // Operations: backpressure, metrics and socket activation.
   std::function<bool()> queue_has_space;                        // false: MAIL gets 452 4.3.1
   std::function<void(std::string_view reply_line)> on_refused;  // every 4xx/5xx reply sent
@@ -64,7 +64,8 @@ class SmtpServer {
   // DKIM signer; connections already open finish with what they started with. The caller keeps
   // every Config it ever passed alive for the server's lifetime.
   void reconfigure(const config::Config* config, std::shared_ptr<boost::asio::ssl::context> tls,
-                   std::shared_ptr<const PasswordFile> passwords, std::shared_ptr<const dkim::DkimSigner> dkim);
+                   std::shared_ptr<const PasswordFile> passwords,
+                   std::shared_ptr<const dkim::DkimSigner> dkim);
 
   struct Impl;
 

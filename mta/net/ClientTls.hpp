@@ -18,7 +18,7 @@ namespace ferry::net {
 // chain must lead to a CA of `ca_file` (PEM) or, when it is empty, of the system store.
 // TLS 1.2 at least. An unreadable or empty CA file is an error naming it.
 Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(bool verify,
-                                                                          const std::string& ca_file = {});
+                                                                           const std::string& ca_file = {});
 
 // The CA file loads as a verifying context's trust store: the error names the file and the cause.
 Result<void> check_ca_file(const std::string& ca_file);

@@ -36,9 +36,10 @@ auto completion_on(boost::asio::any_io_executor executor, Start start) {
 // Awaits `work()` run on `pool` (a thread pool's executor), resumed on `executor`.
 template <typename T, typename Work>
 auto run_on(boost::asio::any_io_executor pool, boost::asio::any_io_executor executor, Work work) {
-  return completion_on<T>(std::move(executor), [pool = std::move(pool), work = std::move(work)](auto done) mutable {
-    boost::asio::post(pool, [work = std::move(work), done = std::move(done)]() mutable { done(work()); });
-  });
+  return completion_on<T>(
+      std::move(executor), [pool = std::move(pool), work = std::move(work)](auto done) mutable {
+        boost::asio::post(pool, [work = std::move(work), done = std::move(done)]() mutable { done(work()); });
+      });
 }
 
 inline auto resolve_mx(Resolver& resolver, boost::asio::any_io_executor executor, std::string name) {

@@ -16,9 +16,12 @@ std::vector<std::string> addresses_of(const ifaddrs* list) {
     char text[INET6_ADDRSTRLEN] = {};
     const int family = i->ifa_addr->sa_family;
     const void* raw = nullptr;
-    if (family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr;
-    else if (family == AF_INET6) raw = &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr;
-    else continue;  // AF_PACKET and friends
+    if (family == AF_INET)
+      raw = &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr;
+    else if (family == AF_INET6)
+      raw = &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr;
+    else
+      continue;  // AF_PACKET and friends
     if (!inet_ntop(family, raw, text, sizeof text)) continue;
     std::string address(text);
     if (std::find(out.begin(), out.end(), address) == out.end()) out.push_back(std::move(address));

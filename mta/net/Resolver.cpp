@@ -20,10 +20,14 @@ namespace ferry::net {
 
 const char* to_string(DnsStatus status) {
   switch (status) {
-    case DnsStatus::Ok: return "ok";
-    case DnsStatus::NoData: return "no data";
-    case DnsStatus::NxDomain: return "NXDOMAIN";
-    case DnsStatus::TempFail: return "temporary failure";
+    case DnsStatus::Ok:
+      return "ok";
+    case DnsStatus::NoData:
+      return "no data";
+    case DnsStatus::NxDomain:
+      return "NXDOMAIN";
+    case DnsStatus::TempFail:
+      return "temporary failure";
   }
   return "unknown";
 }
@@ -34,10 +38,14 @@ using Clock = std::chrono::steady_clock;
 
 DnsStatus status_of(int ares_status) {
   switch (ares_status) {
-    case ARES_SUCCESS: return DnsStatus::Ok;
-    case ARES_ENODATA: return DnsStatus::NoData;
-    case ARES_ENOTFOUND: return DnsStatus::NxDomain;
-    default: return DnsStatus::TempFail;
+    case ARES_SUCCESS:
+      return DnsStatus::Ok;
+    case ARES_ENODATA:
+      return DnsStatus::NoData;
+    case ARES_ENOTFOUND:
+      return DnsStatus::NxDomain;
+    default:
+      return DnsStatus::TempFail;
   }
 }
 
@@ -50,8 +58,14 @@ std::optional<std::uint32_t> min_answer_ttl(const unsigned char* buf, int len) {
   auto skip_name = [&]() -> bool {
     while (pos < len) {
       unsigned char l = buf[pos];
-      if ((l & 0xC0) == 0xC0) { pos += 2; return pos <= len; }
-      if (l == 0) { pos += 1; return true; }
+      if ((l & 0xC0) == 0xC0) {
+        pos += 2;
+        return pos <= len;
+      }
+      if (l == 0) {
+        pos += 1;
+        return true;
+      }
       pos += 1 + l;
     }
     return false;
@@ -63,7 +77,8 @@ std::optional<std::uint32_t> min_answer_ttl(const unsigned char* buf, int len) {
   std::optional<std::uint32_t> ttl;
   for (unsigned i = 0; i < an; ++i) {
     if (!skip_name() || pos + 10 > len) return ttl;
-    std::uint32_t t = static_cast<std::uint32_t>(buf[pos + 4]) << 24 | buf[pos + 5] << 16 | buf[pos + 6] << 8 | buf[pos + 7];
+    std::uint32_t t = static_cast<std::uint32_t>(buf[pos + 4]) << 24 | buf[pos + 5] << 16 |
+                      buf[pos + 6] << 8 | buf[pos + 7];
     unsigned rdlen = u16(pos + 8);
     ttl = ttl ? std::min(*ttl, t) : t;
     pos += 10 + static_cast<int>(rdlen);
@@ -120,7 +135,8 @@ struct Resolver::Impl {
       }
       return;
     }
-    if (it == self->watches.end()) it = self->watches.emplace(fd, std::make_shared<Watch>(self->executor, fd)).first;
+    if (it == self->watches.end())
+      it = self->watches.emplace(fd, std::make_shared<Watch>(self->executor, fd)).first;
     it->second->want_read = readable;
     it->second->want_write = writable;
     self->arm(fd, it->second);
@@ -183,7 +199,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-
 }  // namespace
 
 // One A + AAAA lookup in flight; deletes itself when both answers are in.
@@ -237,10 +252,14 @@ struct AddressQuery {
     AddressAnswer a;
     a.addresses = v6;
     a.addresses.insert(a.addresses.end(), v4.begin(), v4.end());
-    if (!a.addresses.empty()) a.status = DnsStatus::Ok;
-    else if (status6 == ARES_ENOTFOUND || status4 == ARES_ENOTFOUND) a.status = DnsStatus::NxDomain;
-    else if (status_of(status6) == DnsStatus::TempFail || status_of(status4) == DnsStatus::TempFail) a.status = DnsStatus::TempFail;
-    else a.status = DnsStatus::NoData;
+    if (!a.addresses.empty())
+      a.status = DnsStatus::Ok;
+    else if (status6 == ARES_ENOTFOUND || status4 == ARES_ENOTFOUND)
+      a.status = DnsStatus::NxDomain;
+    else if (status_of(status6) == DnsStatus::TempFail || status_of(status4) == DnsStatus::TempFail)
+      a.status = DnsStatus::TempFail;
+    else
+      a.status = DnsStatus::NoData;
     a.error = error;
     a.ttl = ttl;
     if (!impl->stopped && status6 != ARES_EDESTRUCTION && status4 != ARES_EDESTRUCTION) {
@@ -303,35 +322,36 @@ void Resolver::lookup_mx(const std::string& domain_in, std::function<void(MxAnsw
   ctx->impl = impl_.get();
   ctx->domain = domain;
   ctx->done = std::move(done);
-  ares_query(impl_->channel, domain.c_str(), ns_c_in, ns_t_mx,
-             [](void* arg, int status, int, unsigned char* abuf, int alen) {
-               std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
-               MxAnswer answer;
-               answer.status = status_of(status);
-               if (status == ARES_SUCCESS) {
-                 ares_mx_reply* mx = nullptr;
-                 int prc = ares_parse_mx_reply(abuf, alen, &mx);
-                 if (prc == ARES_SUCCESS) {
-                   for (auto* r = mx; r; r = r->next) answer.records.push_back({r->priority, lower(r->host)});
-                   ares_free_data(mx);
-                 } else if (prc == ARES_ENODATA) {
-                   answer.status = DnsStatus::NoData;
-                 } else {
-                   answer.status = DnsStatus::TempFail;
-                   answer.error = std::string("malformed MX answer: ") + ares_strerror(prc);
-                 }
-                 if (answer.status == DnsStatus::Ok && answer.records.empty()) answer.status = DnsStatus::NoData;
-               } else {
-                 answer.error = ares_strerror(status);
-               }
-               if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
-               if (!c->impl->stopped && status != ARES_EDESTRUCTION) {
-                 auto ttl = c->impl->ttl_for(answer.status, min_answer_ttl(abuf, alen));
-                 if (ttl.count() > 0) c->impl->mx_cache[c->domain] = {Clock::now() + ttl, answer};
-               }
-               c->done(std::move(answer));
-             },
-             ctx);
+  ares_query(
+      impl_->channel, domain.c_str(), ns_c_in, ns_t_mx,
+      [](void* arg, int status, int, unsigned char* abuf, int alen) {
+        std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
+        MxAnswer answer;
+        answer.status = status_of(status);
+        if (status == ARES_SUCCESS) {
+          ares_mx_reply* mx = nullptr;
+          int prc = ares_parse_mx_reply(abuf, alen, &mx);
+          if (prc == ARES_SUCCESS) {
+            for (auto* r = mx; r; r = r->next) answer.records.push_back({r->priority, lower(r->host)});
+            ares_free_data(mx);
+          } else if (prc == ARES_ENODATA) {
+            answer.status = DnsStatus::NoData;
+          } else {
+            answer.status = DnsStatus::TempFail;
+            answer.error = std::string("malformed MX answer: ") + ares_strerror(prc);
+          }
+          if (answer.status == DnsStatus::Ok && answer.records.empty()) answer.status = DnsStatus::NoData;
+        } else {
+          answer.error = ares_strerror(status);
+        }
+        if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
+        if (!c->impl->stopped && status != ARES_EDESTRUCTION) {
+          auto ttl = c->impl->ttl_for(answer.status, min_answer_ttl(abuf, alen));
+          if (ttl.count() > 0) c->impl->mx_cache[c->domain] = {Clock::now() + ttl, answer};
+        }
+        c->done(std::move(answer));
+      },
+      ctx);
   impl_->reset_timer();
 }
 
@@ -350,10 +370,14 @@ void Resolver::lookup_addresses(const std::string& host_in, std::function<void(A
   ctx->impl = impl_.get();
   ctx->host = host;
   ctx->done = std::move(done);
-  ares_query(impl_->channel, host.c_str(), ns_c_in, ns_t_aaaa,
-             [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, true); }, ctx);
-  ares_query(impl_->channel, host.c_str(), ns_c_in, ns_t_a,
-             [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, false); }, ctx);
+  ares_query(
+      impl_->channel, host.c_str(), ns_c_in, ns_t_aaaa,
+      [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, true); },
+      ctx);
+  ares_query(
+      impl_->channel, host.c_str(), ns_c_in, ns_t_a,
+      [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, false); },
+      ctx);
   impl_->reset_timer();
 }
 

@@ -34,7 +34,7 @@ struct MxRecord {
 struct MxAnswer {
   DnsStatus status = DnsStatus::TempFail;
   std::vector<MxRecord> records;
-  std::string error;  // c-ares' description when not Ok
+  std::string error;                 // c-ares' description when not Ok
   std::optional<std::uint32_t> ttl;  // smallest answer TTL in seconds as received (not aged by the cache)
 };
 
@@ -42,7 +42,7 @@ struct AddressAnswer {
   DnsStatus status = DnsStatus::TempFail;  // Ok when at least one of A/AAAA had records
   std::vector<std::string> addresses;      // IPv6 first, then IPv4, each in resolver order
   std::string error;
-  std::optional<std::uint32_t> ttl;        // smallest A/AAAA TTL in seconds as received
+  std::optional<std::uint32_t> ttl;  // smallest A/AAAA TTL in seconds as received
 };
 
 struct ResolverOptions {

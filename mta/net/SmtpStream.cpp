@@ -20,7 +20,8 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 // now + timeout without overflow: a "no limit" timeout (milliseconds::max()) stays in range.
 SmtpStream::Clock::time_point deadline_after(std::chrono::milliseconds timeout) {
   const auto now = SmtpStream::Clock::now();
-  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(SmtpStream::Clock::time_point::max() - now);
+  const auto room =
+      std::chrono::duration_cast<std::chrono::milliseconds>(SmtpStream::Clock::time_point::max() - now);
   return timeout >= room ? SmtpStream::Clock::time_point::max() : now + timeout;
 }
 
@@ -77,32 +78,38 @@ awaitable<void> SmtpStream::bounded(Operation operation, std::chrono::millisecon
 awaitable<SmtpStream::ErrorCode> SmtpStream::connect(const asio::ip::tcp::endpoint& endpoint,
                                                      std::chrono::milliseconds timeout) {
   ErrorCode ec;
-  co_await bounded([&]() -> awaitable<void> { std::tie(ec) = co_await socket_.async_connect(endpoint, kNoThrow); },
-                   timeout);
+  co_await bounded(
+      [&]() -> awaitable<void> { std::tie(ec) = co_await socket_.async_connect(endpoint, kNoThrow); },
+      timeout);
   co_return timed_out_ ? ErrorCode(asio::error::timed_out) : ec;
 }
 
-awaitable<std::pair<SmtpStream::ErrorCode, std::size_t>> SmtpStream::read_some(asio::mutable_buffer buffer,
-                                                                               std::chrono::milliseconds timeout) {
+awaitable<std::pair<SmtpStream::ErrorCode, std::size_t>> SmtpStream::read_some(
+    asio::mutable_buffer buffer, std::chrono::milliseconds timeout) {
   ErrorCode ec;
   std::size_t n = 0;
   co_await bounded(
       [&]() -> awaitable<void> {
-        if (tls_) std::tie(ec, n) = co_await tls_->async_read_some(buffer, kNoThrow);
-        else std::tie(ec, n) = co_await socket_.async_read_some(buffer, kNoThrow);
+        if (tls_)
+          std::tie(ec, n) = co_await tls_->async_read_some(buffer, kNoThrow);
+        else
+          std::tie(ec, n) = co_await socket_.async_read_some(buffer, kNoThrow);
       },
       timeout);
   if (timed_out_) co_return std::pair{ErrorCode(asio::error::timed_out), std::size_t{0}};
   co_return std::pair{ec, ec ? std::size_t{0} : n};
 }
 
-awaitable<SmtpStream::ErrorCode> SmtpStream::write(std::string_view bytes, std::chrono::milliseconds timeout) {
+awaitable<SmtpStream::ErrorCode> SmtpStream::write(std::string_view bytes,
+                                                   std::chrono::milliseconds timeout) {
   ErrorCode ec;
   co_await bounded(
       [&]() -> awaitable<void> {
         std::size_t n = 0;
-        if (tls_) std::tie(ec, n) = co_await asio::async_write(*tls_, asio::buffer(bytes), kNoThrow);
-        else std::tie(ec, n) = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+        if (tls_)
+          std::tie(ec, n) = co_await asio::async_write(*tls_, asio::buffer(bytes), kNoThrow);
+        else
+          std::tie(ec, n) = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
       },
       timeout);
   co_return timed_out_ ? ErrorCode(asio::error::timed_out) : ec;
@@ -116,8 +123,8 @@ awaitable<SmtpStream::ErrorCode> SmtpStream::handshake(asio::ssl::stream_base::h
                                                        std::chrono::milliseconds timeout) {
   ErrorCode ec = asio::error::not_connected;
   if (!tls_) co_return ec;
-  co_await bounded([&]() -> awaitable<void> { std::tie(ec) = co_await tls_->async_handshake(side, kNoThrow); },
-                   timeout);
+  co_await bounded(
+      [&]() -> awaitable<void> { std::tie(ec) = co_await tls_->async_handshake(side, kNoThrow); }, timeout);
   co_return timed_out_ ? ErrorCode(asio::error::timed_out) : ec;
 }
 

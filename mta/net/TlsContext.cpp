@@ -21,8 +21,12 @@ std::string openssl_error() {
   return buf;
 }
 
-struct KeyFree { void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); } };
-struct CertFree { void operator()(X509* c) const { X509_free(c); } };
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct CertFree {
+  void operator()(X509* c) const { X509_free(c); }
+};
 
 // A P-256 key and a one-year self-signed certificate with CN and subjectAltName = hostname.
 Result<std::pair<std::unique_ptr<EVP_PKEY, KeyFree>, std::unique_ptr<X509, CertFree>>> self_signed(
@@ -42,7 +46,8 @@ Result<std::pair<std::unique_ptr<EVP_PKEY, KeyFree>, std::unique_ptr<X509, CertF
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
   const std::string cn = hostname.substr(0, 64);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
+                             -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
@@ -60,7 +65,7 @@ Result<std::pair<std::unique_ptr<EVP_PKEY, KeyFree>, std::unique_ptr<X509, CertF
 }  // namespace
 
 Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(const TlsFiles& files,
-                                                                          const std::string& hostname) {
+                                                                           const std::string& hostname) {
   namespace ssl = boost::asio::ssl;
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |

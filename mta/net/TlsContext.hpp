@@ -17,6 +17,6 @@ struct TlsFiles {
 };
 
 Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(const TlsFiles& files,
-                                                                          const std::string& hostname);
+                                                                           const std::string& hostname);
 
 }  // namespace ferry::net

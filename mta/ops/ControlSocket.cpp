@@ -73,16 +73,20 @@ struct ControlSocket::Impl : std::enable_shared_from_this<ControlSocket::Impl> {
     deadline->async_wait([socket](boost::system::error_code ec) {
       if (!ec) socket->close();
     });
-    asio::async_read_until(*socket, asio::dynamic_buffer(*buffer, kMaxLine), '\n',
-                           [self = shared_from_this(), socket, buffer, deadline](boost::system::error_code ec, std::size_t n) {
-                             deadline->cancel();
-                             if (ec) return;
-                             const std::string command = buffer->substr(0, n - 1);
-                             auto reply = std::make_shared<std::string>("ok\n");
-                             if (command == "wake") self->on_wake();
-                             else *reply = "error unknown command\n";
-                             asio::async_write(*socket, asio::buffer(*reply), [socket, reply](boost::system::error_code, std::size_t) {});
-                           });
+    asio::async_read_until(
+        *socket, asio::dynamic_buffer(*buffer, kMaxLine), '\n',
+        [self = shared_from_this(), socket, buffer, deadline](boost::system::error_code ec, std::size_t n) {
+          deadline->cancel();
+          if (ec) return;
+          const std::string command = buffer->substr(0, n - 1);
+          auto reply = std::make_shared<std::string>("ok\n");
+          if (command == "wake")
+            self->on_wake();
+          else
+            *reply = "error unknown command\n";
+          asio::async_write(*socket, asio::buffer(*reply),
+                            [socket, reply](boost::system::error_code, std::size_t) {});
+        });
   }
 };
 
@@ -95,13 +99,14 @@ Result<void> ControlSocket::start(const std::string& queue_path) {
   impl_->path = control_socket_path(queue_path);
   if (impl_->path.size() >= sizeof(sockaddr_un{}.sun_path))
     return make_error(ErrorKind::Invalid, impl_->path + ": path too long for a UNIX socket");
-  struct stat st{};
+  struct stat st {};
   if (::lstat(impl_->path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(impl_->path.c_str());
   boost::system::error_code ec;
   impl_->acceptor.open(Local(), ec);
   if (!ec) impl_->acceptor.bind(Local::endpoint(impl_->path), ec);
   // The queue directory (0700) already keeps everyone but its owner out; 0600 says so again.
-  if (!ec && ::chmod(impl_->path.c_str(), 0600) != 0) ec = boost::system::error_code(errno, boost::system::system_category());
+  if (!ec && ::chmod(impl_->path.c_str(), 0600) != 0)
+    ec = boost::system::error_code(errno, boost::system::system_category());
   if (!ec) impl_->acceptor.listen(16, ec);
   if (ec) {
     impl_->acceptor.close();

@@ -36,8 +36,8 @@ std::string format_json_log_line(LogLevel level, std::string_view line, long lon
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char when[80];  // room for any int fields (GCC -Wformat-truncation checks the worst case)
-  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
+  std::snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(unix_ms % 1000));
   std::string out = "{\"time\":\"";
   out += when;
   out += "\",\"level\":\"";
@@ -70,7 +70,8 @@ void log(LogLevel level, std::string_view line) {
   static std::mutex mutex;
   std::string out;
   if (g_style.load() == LogStyle::Json) {
-    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
     out = format_json_log_line(level, line, now.count());
   } else {
     out = format_text_log_line(level, line);

@@ -39,7 +39,8 @@ void sample(std::string& out, std::string_view name, double value, std::string_v
   out += '\n';
 }
 
-void one(std::string& out, std::string_view name, std::string_view type, std::string_view help, double value) {
+void one(std::string& out, std::string_view name, std::string_view type, std::string_view help,
+         double value) {
   family(out, name, type, help);
   sample(out, name, value);
 }
@@ -98,10 +99,13 @@ std::string Metrics::rejection_reason(std::string_view line) {
       code == "530" || code == "538")
     return "auth";
   if (status == "4.7.0" && code == "451") return "dkim";
-  if (code == "421") return line.find("shutting down") != std::string_view::npos ? "shutdown" : "connection_limit";
+  if (code == "421")
+    return line.find("shutting down") != std::string_view::npos ? "shutdown" : "connection_limit";
   if (status == "4.3.0" || status == "4.3.2") return "temporary_failure";
-  if (status.starts_with("5.6") || (status == "5.5.2" && line.find("bare") != std::string_view::npos)) return "bad_data";
-  if (status.starts_with("5.5") || code == "500" || code == "501" || code == "502" || code == "503" || code == "504")
+  if (status.starts_with("5.6") || (status == "5.5.2" && line.find("bare") != std::string_view::npos))
+    return "bad_data";
+  if (status.starts_with("5.5") || code == "500" || code == "501" || code == "502" || code == "503" ||
+      code == "504")
     return "protocol";
   if (status == "4.4.2") return "timeout";
   return "other";
@@ -115,7 +119,8 @@ void Metrics::count_rejection(std::string_view reply_line) {
 
 void Metrics::count_delivery_failure(bool bounced, std::string_view category) {
   std::lock_guard lock(mutex_);
-  ++failures_[{bounced ? "bounced" : "deferred", std::string(category.empty() ? delivery::category::other : category)}];
+  ++failures_[{bounced ? "bounced" : "deferred",
+               std::string(category.empty() ? delivery::category::other : category)}];
 }
 
 void Metrics::count_reload(bool ok) { ++(ok ? reloads_ok_ : reloads_failed_); }
@@ -128,14 +133,17 @@ void Metrics::observe_commit(std::size_t batch_size, double seconds) {
 std::string Metrics::render(const MetricsGauges& g) const {
   std::string out;
   out.reserve(8192);
-  one(out, "ferry_smtp_connections_total", "counter", "Inbound SMTP connections accepted.", static_cast<double>(g.connections_total));
-  one(out, "ferry_smtp_messages_accepted_total", "counter", "Messages accepted (250 after DATA: durably queued).",
-      static_cast<double>(g.messages_accepted));
-  family(out, "ferry_smtp_rejected_total", "counter", "Refused SMTP replies (4xx/5xx) by reason and reply code.");
+  one(out, "ferry_smtp_connections_total", "counter", "Inbound SMTP connections accepted.",
+      static_cast<double>(g.connections_total));
+  one(out, "ferry_smtp_messages_accepted_total", "counter",
+      "Messages accepted (250 after DATA: durably queued).", static_cast<double>(g.messages_accepted));
+  family(out, "ferry_smtp_rejected_total", "counter",
+         "Refused SMTP replies (4xx/5xx) by reason and reply code.");
   {
     std::lock_guard lock(mutex_);
     for (const auto& [key, n] : rejected_)
-      sample(out, "ferry_smtp_rejected_total", static_cast<double>(n), "reason=\"" + key.first + "\",code=\"" + key.second + "\"");
+      sample(out, "ferry_smtp_rejected_total", static_cast<double>(n),
+             "reason=\"" + key.first + "\",code=\"" + key.second + "\"");
   }
   family(out, "ferry_delivery_recipients_total", "counter", "Delivery attempt results per recipient.");
   sample(out, "ferry_delivery_recipients_total", static_cast<double>(g.delivered), "result=\"delivered\"");
@@ -150,28 +158,37 @@ std::string Metrics::render(const MetricsGauges& g) const {
       sample(out, "ferry_delivery_failures_total", static_cast<double>(n),
              "result=\"" + key.first + "\",category=\"" + key.second + "\"");
   }
-  one(out, "ferry_dsn_sent_total", "counter", "Delivery status notifications (RFC 3464 reports) queued.", static_cast<double>(g.reports));
+  one(out, "ferry_dsn_sent_total", "counter", "Delivery status notifications (RFC 3464 reports) queued.",
+      static_cast<double>(g.reports));
   one(out, "ferry_delivery_connections_total", "counter", "Outbound SMTP connections opened.",
       static_cast<double>(g.outbound_connections_total));
-  one(out, "ferry_smtp_connections_active", "gauge", "Inbound SMTP connections open now.", static_cast<double>(g.inbound_active));
-  one(out, "ferry_delivery_connections_active", "gauge", "Outbound SMTP connections open now.", static_cast<double>(g.outbound_active));
+  one(out, "ferry_smtp_connections_active", "gauge", "Inbound SMTP connections open now.",
+      static_cast<double>(g.inbound_active));
+  one(out, "ferry_delivery_connections_active", "gauge", "Outbound SMTP connections open now.",
+      static_cast<double>(g.outbound_active));
   one(out, "ferry_queue_messages", "gauge", "Messages in the queue.", static_cast<double>(g.queue_messages));
-  one(out, "ferry_queue_recipients", "gauge", "Recipients still to deliver (pending or held).", static_cast<double>(g.queue_recipients));
-  one(out, "ferry_queue_oldest_message_age_seconds", "gauge", "Age of the oldest queued message.", g.oldest_message_age_seconds);
-  one(out, "ferry_queue_map_size_bytes", "gauge", "LMDB map size ([queue] max_size).", static_cast<double>(g.map_size));
+  one(out, "ferry_queue_recipients", "gauge", "Recipients still to deliver (pending or held).",
+      static_cast<double>(g.queue_recipients));
+  one(out, "ferry_queue_oldest_message_age_seconds", "gauge", "Age of the oldest queued message.",
+      g.oldest_message_age_seconds);
+  one(out, "ferry_queue_map_size_bytes", "gauge", "LMDB map size ([queue] max_size).",
+      static_cast<double>(g.map_size));
   one(out, "ferry_queue_map_used_bytes", "gauge", "LMDB map pages in use (high-water mark minus free pages).",
       static_cast<double>(g.map_used - std::min(g.map_used, g.map_free)));
-  one(out, "ferry_queue_filesystem_free_bytes", "gauge", "Free space on the queue's filesystem (for unprivileged users).",
-      static_cast<double>(g.fs_free));
-  one(out, "ferry_queue_accepting", "gauge", "1 when MAIL is accepted, 0 while the queue is short of space ([queue] min_free).",
+  one(out, "ferry_queue_filesystem_free_bytes", "gauge",
+      "Free space on the queue's filesystem (for unprivileged users).", static_cast<double>(g.fs_free));
+  one(out, "ferry_queue_accepting", "gauge",
+      "1 when MAIL is accepted, 0 while the queue is short of space ([queue] min_free).",
       g.accepting ? 1 : 0);
   one(out, "ferry_queue_readable", "gauge", "1 when the queue statistics could be read.", g.queue_ok ? 1 : 0);
   family(out, "ferry_config_reloads_total", "counter", "SIGHUP reloads by result.");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_ok_.load()), "result=\"ok\"");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_failed_.load()), "result=\"failed\"");
-  delivery_delay_.render(out, "ferry_delivery_delay_seconds", "Time from arrival to successful delivery, per recipient.");
+  delivery_delay_.render(out, "ferry_delivery_delay_seconds",
+                         "Time from arrival to successful delivery, per recipient.");
   commit_batch_.render(out, "ferry_queue_commit_batch_size", "Requests per LMDB group commit.");
-  commit_latency_.render(out, "ferry_queue_commit_seconds", "Duration of one LMDB group commit including fsync.");
+  commit_latency_.render(out, "ferry_queue_commit_seconds",
+                         "Duration of one LMDB group commit including fsync.");
   return out;
 }
 

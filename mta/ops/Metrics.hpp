@@ -30,18 +30,18 @@ class Histogram {
 
 // Values read at scrape time from the server, the delivery agent and the queue.
 struct MetricsGauges {
-  std::uint64_t connections_total = 0;        // inbound connections accepted so far
+  std::uint64_t connections_total = 0;  // inbound connections accepted so far
   std::uint64_t messages_accepted = 0;
   std::uint64_t delivered = 0, deferred = 0, bounced = 0, expired = 0;
-  std::uint64_t reports = 0;                  // DSNs (bounce / delay / success reports) queued
+  std::uint64_t reports = 0;  // DSNs (bounce / delay / success reports) queued
   std::uint64_t outbound_connections_total = 0;
   std::uint64_t inbound_active = 0, outbound_active = 0;
   std::uint64_t queue_messages = 0, queue_recipients = 0;
   double oldest_message_age_seconds = 0;
   std::uint64_t map_size = 0, map_used = 0, map_free = 0;
   std::uint64_t fs_free = 0, fs_size = 0;
-  bool accepting = true;                      // false while backpressure refuses MAIL
-  bool queue_ok = true;                       // the queue stats could be read
+  bool accepting = true;  // false while backpressure refuses MAIL
+  bool queue_ok = true;   // the queue stats could be read
 };
 
 class Metrics {

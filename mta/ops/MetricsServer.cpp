@@ -48,11 +48,13 @@ struct MetricsServer::Impl : std::enable_shared_from_this<MetricsServer::Impl> {
   }
 
   asio::awaitable<std::pair<bool, std::string>> check_health() {
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(std::pair<bool, std::string>)>(
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                            void(std::pair<bool, std::string>)>(
         [this](auto handler) {
           auto h = std::make_shared<decltype(handler)>(std::move(handler));
           handlers.health([this, h](bool ok, std::string text) {
-            asio::post(io, [h, ok, text = std::move(text)]() mutable { (*h)(std::make_pair(ok, std::move(text))); });
+            asio::post(
+                io, [h, ok, text = std::move(text)]() mutable { (*h)(std::make_pair(ok, std::move(text))); });
           });
         },
         asio::use_awaitable);
@@ -114,7 +116,8 @@ MetricsServer::MetricsServer(asio::io_context& io, MetricsHandlers handlers)
 
 MetricsServer::~MetricsServer() { stop(); }
 
-Result<void> MetricsServer::start(const std::string& ip, std::uint16_t port, std::optional<int> inherited_fd) {
+Result<void> MetricsServer::start(const std::string& ip, std::uint16_t port,
+                                  std::optional<int> inherited_fd) {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(ip, ec);
   if (ec) return make_error(ErrorKind::Invalid, "metrics address " + ip + ": " + ec.message());
@@ -128,7 +131,9 @@ Result<void> MetricsServer::start(const std::string& ip, std::uint16_t port, std
     if (!ec) acceptor->bind(ep, ec);
     if (!ec) acceptor->listen(64, ec);
   }
-  if (ec) return make_error(ErrorKind::Io, "cannot listen on " + ip + ":" + std::to_string(port) + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::Io,
+                      "cannot listen on " + ip + ":" + std::to_string(port) + ": " + ec.message());
   impl_->port = acceptor->local_endpoint(ec).port();
   impl_->acceptor = std::move(acceptor);
   asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);

@@ -26,7 +26,8 @@ class MetricsServer {
   MetricsServer(boost::asio::io_context& io, MetricsHandlers handlers);
   ~MetricsServer();
   // Binds ip:port, or adopts `inherited_fd` (socket activation) when given.
-  Result<void> start(const std::string& ip, std::uint16_t port, std::optional<int> inherited_fd = std::nullopt);
+  Result<void> start(const std::string& ip, std::uint16_t port,
+                     std::optional<int> inherited_fd = std::nullopt);
   std::uint16_t port() const;
   void stop();
 

@@ -19,7 +19,7 @@ namespace {
 constexpr const char* kName = "ferry.pid";
 
 struct flock whole_file(short type) {
-  struct flock l{};
+  struct flock l {};
   l.l_type = type;
   l.l_whence = SEEK_SET;
   l.l_start = 0;
@@ -41,7 +41,7 @@ std::string pid_file_path(const std::string& queue_path) { return queue_path + "
 std::optional<pid_t> running_daemon(const std::string& queue_path) {
   const int fd = ::open(pid_file_path(queue_path).c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
-  struct stat st{};
+  struct stat st {};
   std::optional<pid_t> pid;
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) pid = lock_holder(fd);
   ::close(fd);
@@ -68,7 +68,8 @@ Result<std::unique_ptr<PidFile>> PidFile::acquire(const std::string& queue_path)
       return make_error(ErrorKind::Io, "cannot open " + path + ": " + std::strerror(e) +
                                            (e == ELOOP ? " (a symbolic link: remove it)" : ""));
     }
-    struct stat st{}, now{};
+    struct stat st {
+    }, now{};
     struct flock l = whole_file(F_WRLCK);
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ::fcntl(fd, F_SETLK, &l) != 0) {
       const int e = errno;
@@ -77,15 +78,19 @@ Result<std::unique_ptr<PidFile>> PidFile::acquire(const std::string& queue_path)
       ::close(dir);
       if (holder)
         return make_error(ErrorKind::Busy, "another ferry daemon (pid " + std::to_string(*holder) +
-                                               ") is running on the queue " + queue_path + " (it holds " + path + ")");
-      return make_error(ErrorKind::Io, "cannot lock " + path + ": " + (S_ISREG(st.st_mode) ? std::strerror(e) : "not a regular file"));
+                                               ") is running on the queue " + queue_path + " (it holds " +
+                                               path + ")");
+      return make_error(ErrorKind::Io, "cannot lock " + path + ": " +
+                                           (S_ISREG(st.st_mode) ? std::strerror(e) : "not a regular file"));
     }
-    if (::fstatat(dir, kName, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino || now.st_dev != st.st_dev) {
+    if (::fstatat(dir, kName, &now, AT_SYMLINK_NOFOLLOW) != 0 || now.st_ino != st.st_ino ||
+        now.st_dev != st.st_dev) {
       ::close(fd);
       continue;
     }
     const std::string text = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
       const int e = errno;
       ::close(fd);
       ::close(dir);

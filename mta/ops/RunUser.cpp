@@ -38,9 +38,10 @@ Result<RunUser> resolve_run_user(const std::string& user) {
   // Fail closed: running as root because the intended account is missing is never what the
   // operator wanted on a server that faces the Internet.
   if (!pw)
-    return make_error(ErrorKind::Invalid, "user '" + user + "' does not exist: refusing to run as root. Create it "
-                                          "(systemd-sysusers ferry.conf, or useradd --system " + user +
-                                          "), or write user = \"root\" to run as root on purpose");
+    return make_error(ErrorKind::Invalid, "user '" + user +
+                                              "' does not exist: refusing to run as root. Create it "
+                                              "(systemd-sysusers ferry.conf, or useradd --system " +
+                                              user + "), or write user = \"root\" to run as root on purpose");
   RunUser u;
   u.uid = pw->pw_uid;
   u.gid = pw->pw_gid;
@@ -70,16 +71,21 @@ AsRunUser::AsRunUser(const RunUser& user) {
   }
   // Root's supplementary groups must not come along: a root-group file would stay reachable.
   const gid_t groups[] = {user.gid};
-  if (::setgroups(1, groups) != 0) error_ = errno_text("setgroups");
-  else if (::setegid(user.gid) != 0) error_ = errno_text("setegid");
-  else if (::seteuid(user.uid) != 0) error_ = errno_text("seteuid");
+  if (::setgroups(1, groups) != 0)
+    error_ = errno_text("setgroups");
+  else if (::setegid(user.gid) != 0)
+    error_ = errno_text("setegid");
+  else if (::seteuid(user.uid) != 0)
+    error_ = errno_text("seteuid");
   switched_ = true;
 }
 
 AsRunUser::~AsRunUser() {
   if (!switched_) return;
   // Restoring root cannot fail when the real uid is root; if it did, going on would be unsafe.
-  if (::seteuid(0) != 0 || ::setegid(saved_gid_) != 0 || ::setgroups(saved_groups_.size(), saved_groups_.data()) != 0) std::abort();
+  if (::seteuid(0) != 0 || ::setegid(saved_gid_) != 0 ||
+      ::setgroups(saved_groups_.size(), saved_groups_.data()) != 0)
+    std::abort();
 }
 
 }  // namespace ferry::ops

@@ -12,11 +12,11 @@
 
 namespace ferry::ops::systemd {
 
-void notify_ready(std::string_view status);  // READY=1 + STATUS=
-void notify_reloading();                     // RELOADING=1 (READY=1 follows when done)
-void notify_stopping();                      // STOPPING=1
-void notify_status(std::string_view status); // STATUS=
-void notify_watchdog();                      // WATCHDOG=1
+void notify_ready(std::string_view status);   // READY=1 + STATUS=
+void notify_reloading();                      // RELOADING=1 (READY=1 follows when done)
+void notify_stopping();                       // STOPPING=1
+void notify_status(std::string_view status);  // STATUS=
+void notify_watchdog();                       // WATCHDOG=1
 
 // Half of WatchdogSec= when the watchdog is on for this process (the interval to ping at).
 std::optional<std::chrono::microseconds> watchdog_ping_interval();

@@ -24,14 +24,6 @@
 #include <random>
 #include <set>
 
-#include "mta/net/ClientTls.hpp"
-#include "mta/net/Completion.hpp"
-#include "mta/net/SmtpStream.hpp"
-#include "mta/outbound/DnsPlan.hpp"
-#include "mta/net/InterfaceAddresses.hpp"
-#include "mta/outbound/SevenBitConversion.hpp"
-#include "mta/ops/Log.hpp"
-#include "mta/ops/SystemClock.hpp"
 #include "mta/delivery/AddressLookups.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
@@ -43,6 +35,14 @@
 #include "mta/delivery/SettlePlan.hpp"
 #include "mta/delivery/UnreachableHosts.hpp"
 #include "mta/dsn/DsnComposer.hpp"
+#include "mta/net/ClientTls.hpp"
+#include "mta/net/Completion.hpp"
+#include "mta/net/InterfaceAddresses.hpp"
+#include "mta/net/SmtpStream.hpp"
+#include "mta/ops/Log.hpp"
+#include "mta/ops/SystemClock.hpp"
+#include "mta/outbound/DnsPlan.hpp"
+#include "mta/outbound/SevenBitConversion.hpp"
 #include "mta/smtp/ClientSession.hpp"
 
 namespace ferry::outbound {
@@ -59,10 +59,14 @@ using Key = std::pair<QueueId, std::uint32_t>;
 
 smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   switch (t) {
-    case delivery::TlsPolicy::None: return smtp::ClientTlsPolicy::None;
-    case delivery::TlsPolicy::Required: return smtp::ClientTlsPolicy::Required;
-    case delivery::TlsPolicy::Verify: return smtp::ClientTlsPolicy::Verify;
-    default: return smtp::ClientTlsPolicy::Opportunistic;
+    case delivery::TlsPolicy::None:
+      return smtp::ClientTlsPolicy::None;
+    case delivery::TlsPolicy::Required:
+      return smtp::ClientTlsPolicy::Required;
+    case delivery::TlsPolicy::Verify:
+      return smtp::ClientTlsPolicy::Verify;
+    default:
+      return smtp::ClientTlsPolicy::Opportunistic;
   }
 }
 
@@ -88,9 +92,12 @@ delivery::SettleMessage settle_message(const queue::MessageRecord& m) {
 
 dsn::ReportKind dsn_kind(delivery::ReportKind kind) {
   switch (kind) {
-    case delivery::ReportKind::Delay: return dsn::ReportKind::Delay;
-    case delivery::ReportKind::Success: return dsn::ReportKind::Success;
-    default: return dsn::ReportKind::Failure;
+    case delivery::ReportKind::Delay:
+      return dsn::ReportKind::Delay;
+    case delivery::ReportKind::Success:
+      return dsn::ReportKind::Success;
+    default:
+      return dsn::ReportKind::Failure;
   }
 }
 
@@ -298,7 +305,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         if (!r) continue;
         rec = std::move(*r);
       }
-      if (d.index < rec->envelope.recipients.size()) add(d.id, d.index, rec->envelope.recipients[d.index].address, d.due_ms);
+      if (d.index < rec->envelope.recipients.size())
+        add(d.id, d.index, rec->envelope.recipients[d.index].address, d.due_ms);
     }
     for (auto it = known.begin(); it != known.end();) {
       if (!seen.count(it->first)) {
@@ -352,8 +360,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // ---- expiry sweep (RFC 5321 §4.5.4.1): independent of the delivery path ----
   awaitable<void> sweep_loop() {
     auto self = shared_from_this();
-    const auto interval = std::clamp<std::chrono::milliseconds>(cfg->retry.max_age / 20, std::chrono::seconds(1),
-                                                                std::chrono::seconds(60));
+    const auto interval = std::clamp<std::chrono::milliseconds>(
+        cfg->retry.max_age / 20, std::chrono::seconds(1), std::chrono::seconds(60));
     while (!stopping) {
       sweep_timer.expires_after(interval);
       co_await sweep_timer.async_wait(kNoThrow);
@@ -433,7 +441,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                                 .value_or(now + retry.policy().first_ms);
     std::vector<queue::DueRecipient> leased;
     // Named, not a temporary: GCC 12 destroys temporaries in a co_await expression twice.
-    queue::CommitBatcher::Operation lease_op = [&want, &leased, now, retry_at](queue::WriteTxn& t) -> Result<void> {
+    queue::CommitBatcher::Operation lease_op = [&want, &leased, now,
+                                                retry_at](queue::WriteTxn& t) -> Result<void> {
       auto r = t.try_lease(want, now, retry_at);
       if (!r) return r.error();
       leased = std::move(*r);
@@ -460,7 +469,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     const std::string dest = batch.destination;
     std::optional<Job> job = co_await prepare(batch);
     if (job) {
-      auto domain = std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
+      auto domain =
+          std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
       auto plan = delivery::plan_route(domain, routes, defaults);
       if (!plan) {
         const Attempt failure = delivery::classify_error(plan.error(), now_ms());
@@ -520,14 +530,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       const std::uint16_t port = plan.port;
       const std::string key = target.ip + ":" + std::to_string(port);
       if (unreachable.is_unreachable(key, now_ms())) {
-        skipped += (skipped.empty() ? "" : ", ") + delivery::relay_text({0, AttemptOutcome::Started, target.host,
-                                                                           target.ip, port, 0, "", "", ""});
+        skipped +=
+            (skipped.empty() ? "" : ", ") +
+            delivery::relay_text({0, AttemptOutcome::Started, target.host, target.ip, port, 0, "", "", ""});
         continue;
       }
       ++tried;
       if (delivery::is_own_listener(target.ip, port, own_listeners, local_addresses)) {
-        delivery::NetworkError loop{delivery::NetworkErrorKind::MailLoop,
-                                    target.host + "[" + target.ip + "]:" + std::to_string(port) + " is this server"};
+        delivery::NetworkError loop{
+            delivery::NetworkErrorKind::MailLoop,
+            target.host + "[" + target.ip + "]:" + std::to_string(port) + " is this server"};
         for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
         break;
       }
@@ -550,24 +562,31 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
   }
 
-  awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan, const delivery::Target& target,
-                              const std::string& dest) {
+  awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan,
+                              const delivery::Target& target, const std::string& dest) {
     job->retry_fresh = false;
     const Attempt lost = job->unresolved.begin()->second.value_or(Attempt{});
     ops::log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
-             " was closed by the remote (" + delivery::reply_text(lost) + "); retrying on a new connection");
+                  " was closed by the remote (" + delivery::reply_text(lost) +
+                  "); retrying on a new connection");
     for (auto& [idx, a] : job->unresolved) a = std::nullopt;
     job = co_await run_connection_with_fallback(std::move(*job), plan, target, dest);
   }
 
   std::chrono::milliseconds timeout_for(smtp::ClientPhase phase) const {
     switch (phase) {
-      case smtp::ClientPhase::Greeting: return cfg->delivery.greeting_timeout;
-      case smtp::ClientPhase::Rcpt: return cfg->delivery.rcpt_timeout;
-      case smtp::ClientPhase::DataInit: return cfg->delivery.data_init_timeout;
-      case smtp::ClientPhase::DataDone: return cfg->delivery.data_done_timeout;
-      case smtp::ClientPhase::Idle: return cfg->delivery.idle_timeout;
-      default: return cfg->delivery.mail_timeout;
+      case smtp::ClientPhase::Greeting:
+        return cfg->delivery.greeting_timeout;
+      case smtp::ClientPhase::Rcpt:
+        return cfg->delivery.rcpt_timeout;
+      case smtp::ClientPhase::DataInit:
+        return cfg->delivery.data_init_timeout;
+      case smtp::ClientPhase::DataDone:
+        return cfg->delivery.data_done_timeout;
+      case smtp::ClientPhase::Idle:
+        return cfg->delivery.idle_timeout;
+      default:
+        return cfg->delivery.mail_timeout;
     }
   }
 
@@ -582,8 +601,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::optional<Job> rest =
         co_await run_connection(std::move(job), plan, target, dest, false, handshake_failed);
     if (!handshake_failed || !rest || rest->unresolved.empty() || stopping) co_return rest;
-    ops::log_info(rest->message.id.str() + ": TLS handshake with " + target.host + "[" + target.ip + "]:" +
-             std::to_string(plan.port) + " failed; retrying in plaintext (opportunistic TLS)");
+    ops::log_info(rest->message.id.str() + ": TLS handshake with " + target.host + "[" + target.ip +
+                  "]:" + std::to_string(plan.port) + " failed; retrying in plaintext (opportunistic TLS)");
     co_return co_await run_connection(std::move(*rest), plan, target, dest, true, handshake_failed);
   }
 
@@ -644,7 +663,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (plan.implicit_tls) secured = co_await handshake(c);
     if (!secured) {
       conn_error(c, delivery::NetworkErrorKind::TlsFailure,
-                 c.timed_out() ? "handshake timeout" : !c.tls_problem.empty() ? c.tls_problem : c.ec.message());
+                 c.timed_out()            ? "handshake timeout"
+                 : !c.tls_problem.empty() ? c.tls_problem
+                                          : c.ec.message());
       co_return std::move(c.job);
     }
     smtp::ClientSession session(client_options(c), c.job.message.envelope, *c.job.body, c.job.recipients);
@@ -745,8 +766,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       while (session.has_action())
         for (auto& action : session.take_actions()) co_await perform(c, session, action);
       if (session.closed() || !c.stream.is_open()) break;
-      if (session.idle() && c.job.unresolved.empty()) co_await next_message(c, session);
-      else co_await read_replies(c, session, inbuf);
+      if (session.idle() && c.job.unresolved.empty())
+        co_await next_message(c, session);
+      else
+        co_await read_replies(c, session, inbuf);
     }
   }
 
@@ -788,7 +811,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (cfg->delivery.tls_fallback_memory.count() > 0)
         tls_fallback.mark(c.key, now_ms() + cfg->delivery.tls_fallback_memory.count());
     }
-    session.connection_lost("TLS handshake failed: " + (c.timed_out()           ? std::string("timeout")
+    session.connection_lost("TLS handshake failed: " + (c.timed_out()            ? std::string("timeout")
                                                         : !c.tls_problem.empty() ? c.tls_problem
                                                                                  : c.ec.message()));
   }
@@ -848,9 +871,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (c.ec || n == 0) {
       if (!c.timed_out() && at_pool_start(c, session)) c.pool_dead = true;
       session.connection_lost(c.timed_out() ? std::string("timeout waiting for ") +
-                                                smtp::to_string(session.current_phase())
-                                          : c.ec ? c.ec.message()
-                                                 : "connection closed");
+                                                  smtp::to_string(session.current_phase())
+                              : c.ec ? c.ec.message()
+                                     : "connection closed");
       co_return;
     }
     c.reply_at_pool_start = at_pool_start(c, session);
@@ -884,7 +907,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (!r.conversion.converted)
       ops::log_info(who + "cannot convert the message to 7 bits (" + r.conversion.reason + ")");
     else
-      ops::log_info(who + "converted 8-bit text to quoted-printable" + (r.resigned ? ", DKIM signature renewed" : ""));
+      ops::log_info(who + "converted 8-bit text to quoted-printable" +
+                    (r.resigned ? ", DKIM signature renewed" : ""));
     if (!r.warning.empty()) ops::log_warning(job.message.id.str() + ": " + r.warning);
     return std::move(r.conversion);
   }
@@ -909,8 +933,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<void> settle(Job& job, delivery::RecipientAttempts& results, std::string_view dest,
                          std::string_view tls_info = {}, bool remote_dsn = false) {
     const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty()};
-    const delivery::SettlePlan plan = delivery::plan_settle(
-        settle_message(job.message), {std::move(results), tls_info, remote_dsn}, now_ms(), retry, bounce, rand);
+    const delivery::SettlePlan plan =
+        delivery::plan_settle(settle_message(job.message), {std::move(results), tls_info, remote_dsn},
+                              now_ms(), retry, bounce, rand);
     std::vector<std::string> report_log;
     const queue::SettleRequest req = compose_settle(job, plan, report_log);
     const Result<void> recorded = co_await commit_settle(job.message.id, req);
@@ -939,8 +964,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   // One report as a message from <>, with its queue id allocated now; nullopt when none is owed.
-  std::optional<queue::NewMessage> compose_report(const Job& job, const delivery::ReportPlan& report, TimeMs now,
-                                                  std::vector<std::string>& report_log) {
+  std::optional<queue::NewMessage> compose_report(const Job& job, const delivery::ReportPlan& report,
+                                                  TimeMs now, std::vector<std::string>& report_log) {
     const auto kind = dsn_kind(report.kind);
     dsn::DsnInput in;
     in.reporting_mta = deps.hostname;
@@ -963,8 +988,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     m.body = std::move(composed->body);
     m.envelope.size = m.body.size();
     m.first_due_ms = now;
-    report_log.push_back(id.str() + ": " + (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) +
-                         " report for " + job.message.id.str() + " to <" + composed->recipient + ">");
+    report_log.push_back(id.str() + ": " +
+                         (composed->double_bounce ? "double bounce" : dsn::to_string(kind)) + " report for " +
+                         job.message.id.str() + " to <" + composed->recipient + ">");
     return m;
   }
 
@@ -981,7 +1007,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     auto rr = co_await commit(std::move(first_try));
     if (rr) co_return rr;
     ops::log_error(id.str() + ": cannot record delivery results: " + rr.error().message +
-              "; retrying until the queue can be written");
+                   "; retrying until the queue can be written");
     std::chrono::milliseconds backoff(1000);
     int retries = 0;
     while (!rr && !stopping) {
@@ -993,9 +1019,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       rr = co_await commit(std::move(again));
       ++retries;
     }
-    if (rr) ops::log_info(id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
-    else ops::log_error(id.str() + ": delivery results not recorded before shutdown: the recipients are "
-                   "retried after the next start (their lease is in the queue)");
+    if (rr)
+      ops::log_info(id.str() + ": delivery results recorded after " + std::to_string(retries) + " retries");
+    else
+      ops::log_error(id.str() +
+                     ": delivery results not recorded before shutdown: the recipients are "
+                     "retried after the next start (their lease is in the queue)");
     co_return rr;
   }
 
@@ -1010,7 +1039,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (!recorded) return;
     for (const auto& event : plan.metrics) count(event);
     if (!stopping)
-      for (const auto& s : plan.reschedules) add(id, s.index, job.message.envelope.recipients[s.index].address, s.due_ms);
+      for (const auto& s : plan.reschedules)
+        add(id, s.index, job.message.envelope.recipients[s.index].address, s.due_ms);
     // Slow start: a delivery shows the destination copes with this many connections, one more
     // (the dispatcher is woken to open it now rather than at its next periodic turn).
     if (plan.delivered_any && scheduler.delivered(dest)) poke();
@@ -1026,9 +1056,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         ++stats.delivered;
         if (deps.on_delivered) deps.on_delivered(event.delay_seconds);
         return;
-      case delivery::SettleEvent::Deferred: ++stats.deferred; break;
-      case delivery::SettleEvent::Expired: ++stats.expired; ++stats.bounced; break;
-      case delivery::SettleEvent::Bounced: ++stats.bounced; break;
+      case delivery::SettleEvent::Deferred:
+        ++stats.deferred;
+        break;
+      case delivery::SettleEvent::Expired:
+        ++stats.expired;
+        ++stats.bounced;
+        break;
+      case delivery::SettleEvent::Bounced:
+        ++stats.bounced;
+        break;
     }
     if (deps.on_failed) deps.on_failed(event.kind != delivery::SettleEvent::Deferred, event.category);
   }
@@ -1079,8 +1116,8 @@ Result<void> DeliveryAgent::start() {
 void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 
 void DeliveryAgent::queue_changed() {
-  impl_->last_resync = 0;  // the dispatcher re-syncs on its next turn
-  impl_->unreachable.clear_all();  // the operator asks for attempts now, dead hosts included
+  impl_->last_resync = 0;           // the dispatcher re-syncs on its next turn
+  impl_->unreachable.clear_all();   // the operator asks for attempts now, dead hosts included
   impl_->tls_fallback.clear_all();  // and with TLS again where a handshake once failed
   impl_->poke();
 }
@@ -1097,8 +1134,9 @@ void DeliveryAgent::stop(std::chrono::milliseconds grace, std::function<void()> 
   auto timer = std::make_shared<asio::steady_timer>(impl->io, grace);
   timer->async_wait([impl, timer](boost::system::error_code) {
     if (impl->on_stopped) {
-      ops::log_warning("delivery: " + std::to_string(impl->active) +
-                  " deliveries still running after the grace period; their leases make them retry after restart");
+      ops::log_warning(
+          "delivery: " + std::to_string(impl->active) +
+          " deliveries still running after the grace period; their leases make them retry after restart");
       auto done = std::move(impl->on_stopped);
       impl->on_stopped = nullptr;
       done();

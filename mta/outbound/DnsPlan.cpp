@@ -5,10 +5,14 @@ namespace ferry::outbound {
 
 delivery::DnsStatus plan_status(net::DnsStatus status) {
   switch (status) {
-    case net::DnsStatus::Ok: return delivery::DnsStatus::Ok;
-    case net::DnsStatus::NoData: return delivery::DnsStatus::NoData;
-    case net::DnsStatus::NxDomain: return delivery::DnsStatus::NxDomain;
-    default: return delivery::DnsStatus::TempFail;
+    case net::DnsStatus::Ok:
+      return delivery::DnsStatus::Ok;
+    case net::DnsStatus::NoData:
+      return delivery::DnsStatus::NoData;
+    case net::DnsStatus::NxDomain:
+      return delivery::DnsStatus::NxDomain;
+    default:
+      return delivery::DnsStatus::TempFail;
   }
 }
 
@@ -22,7 +26,8 @@ delivery::MxAnswer plan_mx_answer(const net::MxAnswer& answer) {
 delivery::HostAddresses plan_host_addresses(const std::string& host, const net::AddressAnswer& answer) {
   delivery::HostAddresses out;
   out.host = host;
-  for (const auto& ip : answer.addresses) (ip.find(':') != std::string::npos ? out.ipv6 : out.ipv4).push_back(ip);
+  for (const auto& ip : answer.addresses)
+    (ip.find(':') != std::string::npos ? out.ipv6 : out.ipv4).push_back(ip);
   const delivery::DnsStatus empty_family =
       answer.status == net::DnsStatus::Ok ? delivery::DnsStatus::NoData : plan_status(answer.status);
   out.aaaa_status = out.ipv6.empty() ? empty_family : delivery::DnsStatus::Ok;

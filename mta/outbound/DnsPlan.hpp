@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "mta/net/Resolver.hpp"
 #include "mta/delivery/MxPlan.hpp"
+#include "mta/net/Resolver.hpp"
 
 namespace ferry::outbound {
 

@@ -22,20 +22,24 @@ std::optional<std::string> read_first_line(const std::string& path) {
 
 delivery::TlsPolicy route_tls_policy(config::RouteTls tls) {
   switch (tls) {
-    case config::RouteTls::Required: return delivery::TlsPolicy::Required;
-    case config::RouteTls::Verify: return delivery::TlsPolicy::Verify;
-    default: return delivery::TlsPolicy::Opportunistic;
+    case config::RouteTls::Required:
+      return delivery::TlsPolicy::Required;
+    case config::RouteTls::Verify:
+      return delivery::TlsPolicy::Verify;
+    default:
+      return delivery::TlsPolicy::Opportunistic;
   }
 }
 
-Result<std::vector<delivery::RouteRule>> route_rules(const config::Config& config, const CaFileCheck& check_ca_file) {
+Result<std::vector<delivery::RouteRule>> route_rules(const config::Config& config,
+                                                     const CaFileCheck& check_ca_file) {
   std::vector<delivery::RouteRule> rules;
   for (const auto& r : config.routes) {
     delivery::RouteRule rule;
     rule.domain = r.domain;
     // The config keeps a literal host without brackets; the route planner wants RFC 5321's
     // address-literal form (§4.1.3).
-    rule.host = !r.host_is_literal ? r.host
+    rule.host = !r.host_is_literal                      ? r.host
                 : r.host.find(':') != std::string::npos ? "[IPv6:" + r.host + "]"
                                                         : "[" + r.host + "]";
     rule.port = r.port.value_or(0);
@@ -45,8 +49,9 @@ Result<std::vector<delivery::RouteRule>> route_rules(const config::Config& confi
     if (!r.auth_password_file.empty()) {
       auto password = read_first_line(r.auth_password_file);
       if (!password || password->empty())
-        return make_error(ErrorKind::Invalid, "[[route]] " + r.domain + ": auth_password_file " + r.auth_password_file +
-                                                 (password ? " is empty" : " cannot be read"));
+        return make_error(ErrorKind::Invalid, "[[route]] " + r.domain + ": auth_password_file " +
+                                                  r.auth_password_file +
+                                                  (password ? " is empty" : " cannot be read"));
       rule.auth_password = std::move(*password);
     }
     rule.source_address = r.source_address;

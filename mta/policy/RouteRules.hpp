@@ -21,6 +21,7 @@ delivery::TlsPolicy route_tls_policy(config::RouteTls tls);
 // stays free of the TLS library (the daemon, probe and check-config pass net::check_ca_file).
 using CaFileCheck = std::function<Result<void>(const std::string& ca_file)>;
 
-Result<std::vector<delivery::RouteRule>> route_rules(const config::Config& config, const CaFileCheck& check_ca_file);
+Result<std::vector<delivery::RouteRule>> route_rules(const config::Config& config,
+                                                     const CaFileCheck& check_ca_file);
 
 }  // namespace ferry::policy

@@ -18,8 +18,9 @@ smtp::SessionPolicy session_policy(const config::Config& config, const std::stri
   policy.max_recipients = config.smtp.max_recipients;
   policy.max_errors = config.smtp.max_errors;
   policy.junk_command_limit = config.smtp.junk_command_limit;
-  policy.bare_newline = config.smtp.bare_newline == config::BareNewline::Reject ? smtp::BareNewlinePolicy::Reject
-                                                                                : smtp::BareNewlinePolicy::Normalize;
+  policy.bare_newline = config.smtp.bare_newline == config::BareNewline::Reject
+                            ? smtp::BareNewlinePolicy::Reject
+                            : smtp::BareNewlinePolicy::Normalize;
   policy.max_received_headers = config.smtp.max_received_headers;
   return policy;
 }

@@ -24,16 +24,16 @@
 #include <random>
 
 #include "mta/config/Config.hpp"
-#include "mta/outbound/DnsPlan.hpp"
-#include "mta/net/Completion.hpp"
-#include "mta/net/Resolver.hpp"
-#include "mta/net/SmtpStream.hpp"
-#include "mta/net/ClientTls.hpp"
-#include "mta/policy/RouteRules.hpp"
 #include "mta/delivery/EnhancedStatusText.hpp"
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
+#include "mta/net/ClientTls.hpp"
+#include "mta/net/Completion.hpp"
+#include "mta/net/Resolver.hpp"
+#include "mta/net/SmtpStream.hpp"
+#include "mta/outbound/DnsPlan.hpp"
+#include "mta/policy/RouteRules.hpp"
 #include "mta/smtp/ClientSession.hpp"
 #include "mta/smtp/ReplyParser.hpp"
 #include "mta/smtp/ServerCapabilities.hpp"
@@ -47,10 +47,14 @@ using asio::ip::tcp;
 
 const char* to_string(ProbeVerdict verdict) noexcept {
   switch (verdict) {
-    case ProbeVerdict::Accepted: return "accepted";
-    case ProbeVerdict::Rejected: return "rejected";
-    case ProbeVerdict::TempFail: return "temporary failure";
-    case ProbeVerdict::Unreachable: return "unreachable";
+    case ProbeVerdict::Accepted:
+      return "accepted";
+    case ProbeVerdict::Rejected:
+      return "rejected";
+    case ProbeVerdict::TempFail:
+      return "temporary failure";
+    case ProbeVerdict::Unreachable:
+      return "unreachable";
   }
   return "unknown";
 }
@@ -160,13 +164,15 @@ void certificate_info(SSL* ssl, ProbeTlsInfo& info) {
   info.issuer = name_text(X509_get_issuer_name(cert));
   info.not_before = time_text(X509_get0_notBefore(cert));
   info.not_after = time_text(X509_get0_notAfter(cert));
-  if (auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
+  if (auto* names =
+          static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr))) {
     for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
       const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
       if (g->type == GEN_DNS) {
         const auto* s = g->d.dNSName;
         info.subject_alt_names.push_back(
-            "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s)));
+            "DNS:" +
+            std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), ASN1_STRING_length(s)));
       } else if (g->type == GEN_IPADD) {
         const auto* s = g->d.iPAddress;
         char buf[INET6_ADDRSTRLEN] = {};
@@ -226,7 +232,7 @@ struct Engine {
   std::mt19937_64 rng{std::random_device{}()};
   delivery::RandomSource rand{[this] { return rng(); }};
   asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
-  std::string route_tls_name;                 // a [[route]]'s tls_name: the name to verify
+  std::string route_tls_name;                  // a [[route]]'s tls_name: the name to verify
   std::string trust_label = "the system CAs";  // what verification trusted, for the report
 
   Engine(const ProbeOptions& o, std::function<void(const std::string&)> p) : opt(o), progress(std::move(p)) {
@@ -297,8 +303,10 @@ struct Engine {
   awaitable<bool> write(Conn& c, const std::string& bytes, bool message_data) {
     const boost::system::error_code ec = co_await c.stream.write(bytes, opt.command_timeout);
     if (ec) {
-      if (message_data) c.rec.error = c.timed_out() ? "timed out sending the message" : ec.message();
-      else c.rec.error = c.timed_out() ? "timed out while writing" : "write failed: " + ec.message();
+      if (message_data)
+        c.rec.error = c.timed_out() ? "timed out sending the message" : ec.message();
+      else
+        c.rec.error = c.timed_out() ? "timed out while writing" : "write failed: " + ec.message();
       co_return false;
     }
     co_return true;
@@ -308,7 +316,8 @@ struct Engine {
   awaitable<std::string> read_some(Conn& c) {
     char buf[4096];
     const auto [ec, n] = co_await c.stream.read_some(asio::buffer(buf), opt.command_timeout);
-    if (c.timed_out()) c.rec.error = "timed out waiting for the reply";
+    if (c.timed_out())
+      c.rec.error = "timed out waiting for the reply";
     else if (ec)
       c.rec.error =
           ec == asio::error::eof ? "connection closed by the server" : "read failed: " + ec.message();
@@ -501,7 +510,9 @@ struct Engine {
     e.final = final;
     e.reply = deciding;
     const int code = deciding.code;
-    e.verdict = code < 400 ? ProbeVerdict::Accepted : code < 500 ? ProbeVerdict::TempFail : ProbeVerdict::Rejected;
+    e.verdict = code < 400   ? ProbeVerdict::Accepted
+                : code < 500 ? ProbeVerdict::TempFail
+                             : ProbeVerdict::Rejected;
     Reply r{code, {}, deciding.text};
     smtp::parse_enhanced_status(deciding.status + " ", r.status);
     e.category = delivery::classify_reply_category(r);
@@ -641,8 +652,10 @@ struct Engine {
       std::string h = *opt.host;
       if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
       auto ip = asio::ip::make_address(h, ec);
-      if (!ec) hop.targets.push_back({"[" + ip.to_string() + "]", ip.to_string(), 0});
-      else hop.lookup_name = h;
+      if (!ec)
+        hop.targets.push_back({"[" + ip.to_string() + "]", ip.to_string(), 0});
+      else
+        hop.lookup_name = h;
       return true;
     }
     delivery::RouteDefaults defaults;
@@ -785,7 +798,7 @@ struct Engine {
       rec.port = hop.port;
       Conn c(io, rec);
       // The certificate should name the host we looked up: the MX (or the route's relay host).
-      const std::string verify_name = !route_tls_name.empty()                   ? route_tls_name
+      const std::string verify_name = !route_tls_name.empty()                  ? route_tls_name
                                       : opt.host && target.host.front() == '[' ? *opt.host
                                                                                : target.host;
       last = co_await session(c, target, hop, verify_name);
@@ -831,7 +844,8 @@ struct Engine {
 
 }  // namespace
 
-Result<ProbeOptions> probe_options_from_config(const config::Config& cfg, const std::string& system_host_name) {
+Result<ProbeOptions> probe_options_from_config(const config::Config& cfg,
+                                               const std::string& system_host_name) {
   ProbeOptions o;
   o.ehlo_name = config::effective_hostname(cfg, system_host_name);
   o.default_port = cfg.delivery.port;

@@ -9,12 +9,18 @@ using namespace ferry::text;  // the ASCII helpers
 
 const char* to_string(AddressError error) noexcept {
   switch (error) {
-    case AddressError::None: return "ok";
-    case AddressError::Syntax: return "syntax error";
-    case AddressError::LocalPartTooLong: return "local part too long";
-    case AddressError::DomainTooLong: return "domain too long";
-    case AddressError::PathTooLong: return "path too long";
-    case AddressError::Utf8NotAllowed: return "UTF-8 address without SMTPUTF8";
+    case AddressError::None:
+      return "ok";
+    case AddressError::Syntax:
+      return "syntax error";
+    case AddressError::LocalPartTooLong:
+      return "local part too long";
+    case AddressError::DomainTooLong:
+      return "domain too long";
+    case AddressError::PathTooLong:
+      return "path too long";
+    case AddressError::Utf8NotAllowed:
+      return "UTF-8 address without SMTPUTF8";
   }
   return "unknown";
 }
@@ -25,8 +31,24 @@ namespace {
 bool is_atext(char c) {
   if (is_alnum(c)) return true;
   switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '/': case '=': case '?': case '^': case '_': case '`': case '{': case '|': case '}':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
     case '~':
       return true;
     default:

@@ -6,9 +6,9 @@
 #include <utility>
 
 #include "ferry/text/Ascii.hpp"
+#include "ferry/text/Xtext.hpp"
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/DotStuffer.hpp"
-#include "ferry/text/Xtext.hpp"
 
 namespace ferry::smtp {
 
@@ -62,15 +62,24 @@ std::string status_for(const Reply& reply, int klass) {
 
 const char* to_string(ClientPhase phase) noexcept {
   switch (phase) {
-    case ClientPhase::Greeting: return "greeting";
-    case ClientPhase::Command: return "command";
-    case ClientPhase::TlsHandshake: return "tls_handshake";
-    case ClientPhase::Mail: return "mail";
-    case ClientPhase::Rcpt: return "rcpt";
-    case ClientPhase::DataInit: return "data_init";
-    case ClientPhase::DataDone: return "data_done";
-    case ClientPhase::Idle: return "idle";
-    case ClientPhase::Closed: return "closed";
+    case ClientPhase::Greeting:
+      return "greeting";
+    case ClientPhase::Command:
+      return "command";
+    case ClientPhase::TlsHandshake:
+      return "tls_handshake";
+    case ClientPhase::Mail:
+      return "mail";
+    case ClientPhase::Rcpt:
+      return "rcpt";
+    case ClientPhase::DataInit:
+      return "data_init";
+    case ClientPhase::DataDone:
+      return "data_done";
+    case ClientPhase::Idle:
+      return "idle";
+    case ClientPhase::Closed:
+      return "closed";
   }
   return "unknown";
 }
@@ -111,21 +120,31 @@ std::deque<ClientAction> ClientSession::take_actions() { return std::exchange(ac
 
 ClientPhase ClientSession::current_phase() const {
   switch (state_) {
-    case State::Greeting: return ClientPhase::Greeting;
-    case State::TlsHandshake: return ClientPhase::TlsHandshake;
-    case State::Idle: return ClientPhase::Idle;
-    case State::Closed: return ClientPhase::Closed;
+    case State::Greeting:
+      return ClientPhase::Greeting;
+    case State::TlsHandshake:
+      return ClientPhase::TlsHandshake;
+    case State::Idle:
+      return ClientPhase::Idle;
+    case State::Closed:
+      return ClientPhase::Closed;
     case State::Transaction:
       if (expect_.empty()) return ClientPhase::Command;
       switch (expect_.front()) {
-        case Expect::Mail: return ClientPhase::Mail;
-        case Expect::Rcpt: return ClientPhase::Rcpt;
-        case Expect::Data: return ClientPhase::DataInit;
-        case Expect::Dot: return ClientPhase::DataDone;
-        case Expect::Rset: return ClientPhase::Command;
+        case Expect::Mail:
+          return ClientPhase::Mail;
+        case Expect::Rcpt:
+          return ClientPhase::Rcpt;
+        case Expect::Data:
+          return ClientPhase::DataInit;
+        case Expect::Dot:
+          return ClientPhase::DataDone;
+        case Expect::Rset:
+          return ClientPhase::Command;
       }
       return ClientPhase::Command;
-    default: return ClientPhase::Command;
+    default:
+      return ClientPhase::Command;
   }
 }
 
@@ -196,9 +215,10 @@ void ClientSession::fail_session(const Reply& reply, bool quit) {
 }
 
 void ClientSession::fail_session_local(int subject, int detail, std::string text, bool quit) {
-  report_unresolved(attempt_local(AttemptOutcome::Transient,
-                                  "4." + std::to_string(subject) + "." + std::to_string(detail), std::move(text)),
-                    true);
+  report_unresolved(
+      attempt_local(AttemptOutcome::Transient, "4." + std::to_string(subject) + "." + std::to_string(detail),
+                    std::move(text)),
+      true);
   if (quit) {
     send("QUIT\r\n");
     state_ = State::Quit;
@@ -236,7 +256,8 @@ void ClientSession::connection_lost(std::string_view reason) {
 void ClientSession::finish() {
   switch (state_) {
     case State::Closed:
-    case State::Quit: return;
+    case State::Quit:
+      return;
     case State::Idle:
       send("QUIT\r\n");  // RFC 5321 §4.1.1.10
       state_ = State::Quit;
@@ -254,7 +275,8 @@ void ClientSession::finish() {
   }
 }
 
-bool ClientSession::start_next(Envelope envelope, std::string_view body, std::vector<std::uint32_t> recipients) {
+bool ClientSession::start_next(Envelope envelope, std::string_view body,
+                               std::vector<std::uint32_t> recipients) {
   if (state_ != State::Idle) return false;
   reset_envelope(std::move(envelope), body, std::move(recipients));
   if (batch_.empty()) return true;  // nothing to do: stay idle
@@ -398,7 +420,8 @@ void ClientSession::on_auth_reply(const Reply& reply) {
     case State::AuthPlain:
       if (reply.code == 334) {  // server ignored the initial response: send it again
         send(base64_encode(std::string("\0", 1) + options_.auth_user + std::string("\0", 1) +
-                           options_.auth_password) + "\r\n");
+                           options_.auth_password) +
+             "\r\n");
         return;
       }
       [[fallthrough]];
@@ -431,7 +454,8 @@ void ClientSession::on_auth_reply(const Reply& reply) {
 }
 
 void ClientSession::after_ehlo() {
-  const bool tls_required = options_.tls == ClientTlsPolicy::Required || options_.tls == ClientTlsPolicy::Verify;
+  const bool tls_required =
+      options_.tls == ClientTlsPolicy::Required || options_.tls == ClientTlsPolicy::Verify;
   if (!options_.tls_active && options_.tls != ClientTlsPolicy::None && caps_.starttls) {
     send("STARTTLS\r\n");  // RFC 3207 §4
     state_ = State::StartTls;
@@ -456,7 +480,8 @@ void ClientSession::begin_auth() {
   // RFC 4954 §4: PLAIN with an initial response (one round trip), else LOGIN.
   if (caps_.auth_plain) {
     send("AUTH PLAIN " +
-         base64_encode(std::string("\0", 1) + options_.auth_user + std::string("\0", 1) + options_.auth_password) +
+         base64_encode(std::string("\0", 1) + options_.auth_user + std::string("\0", 1) +
+                       options_.auth_password) +
          "\r\n");
     state_ = State::AuthPlain;
   } else if (caps_.auth_login) {
@@ -498,7 +523,8 @@ std::string ClientSession::mail_command() const {
   std::string cmd = "MAIL FROM:<" + envelope_.reverse_path + ">";
   // RFC 1870 §6; address verification sends no message, so it announces no size.
   if (caps_.size && !options_.stop_after_rcpt) cmd += " SIZE=" + std::to_string(body_.size());
-  const bool declared_8bit = envelope_.body_type == BodyType::EightBitMime || envelope_.body_type == BodyType::BinaryMime;
+  const bool declared_8bit =
+      envelope_.body_type == BodyType::EightBitMime || envelope_.body_type == BodyType::BinaryMime;
   if (caps_.eightbitmime && (body_8bit_ || declared_8bit)) cmd += " BODY=8BITMIME";  // RFC 6152 §3
   if (caps_.smtputf8 && (envelope_.smtputf8 || has_non_ascii(envelope_.reverse_path))) cmd += " SMTPUTF8";
   if (caps_.dsn) {  // RFC 3461 §4.3, §4.4: only to a DSN-capable server
@@ -537,7 +563,8 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
   expect_.clear();
   state_ = State::Transaction;
   auto fail_all = [&](AttemptOutcome outcome, const char* status, std::string text) {
-    for (std::uint32_t i : rcpts) txn_.results.push_back(RecipientResult{i, attempt_local(outcome, status, text)});
+    for (std::uint32_t i : rcpts)
+      txn_.results.push_back(RecipientResult{i, attempt_local(outcome, status, text)});
     rcpts.clear();
   };
   // Checks that need no round trip: refuse locally what the server cannot take. An 8-bit body for
@@ -554,7 +581,8 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
     fail_all(AttemptOutcome::Permanent, downgrade_status_.c_str(), downgrade_reason_);
   } else if (has_non_ascii(envelope_.reverse_path) && !caps_.smtputf8) {
     // RFC 6531 §3.2: a UTF-8 envelope needs SMTPUTF8.
-    fail_all(AttemptOutcome::Permanent, "5.6.7", "UTF-8 sender address, but the server does not support SMTPUTF8");
+    fail_all(AttemptOutcome::Permanent, "5.6.7",
+             "UTF-8 sender address, but the server does not support SMTPUTF8");
   } else if (!caps_.smtputf8) {
     std::erase_if(rcpts, [&](std::uint32_t i) {
       if (!has_non_ascii(envelope_.recipients[i].address)) return false;
@@ -672,8 +700,8 @@ void ClientSession::on_rcpt_reply(const Reply& reply) {
   if (!pipelining_) {
     if (txn_.too_many) {
       // Do not knock on a full door: the unsent ones go to the next transaction too.
-      txn_.carried.insert(txn_.carried.end(), txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt),
-                          txn_.rcpts.end());
+      txn_.carried.insert(txn_.carried.end(),
+                          txn_.rcpts.begin() + static_cast<std::ptrdiff_t>(txn_.next_rcpt), txn_.rcpts.end());
       txn_.rcpts.resize(txn_.next_rcpt);
       after_rcpts();
     } else if (txn_.next_rcpt < txn_.rcpts.size()) {
@@ -703,10 +731,11 @@ void ClientSession::on_data_reply(const Reply& reply) {
     return;
   }
   for (std::uint32_t i : txn_.accepted) {
-    Attempt a = reply.code / 100 == 2
-                    ? attempt_local(AttemptOutcome::Transient, "4.5.0",
-                                    "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
-                    : attempt_from(reply);
+    Attempt a =
+        reply.code / 100 == 2
+            ? attempt_local(AttemptOutcome::Transient, "4.5.0",
+                            "unexpected reply to DATA: " + std::to_string(reply.code) + " " + reply.text)
+            : attempt_from(reply);
     if (reply.code / 100 == 2) {
       a.code = reply.code;
       a.status_derived = true;  // 4.5.0 is ours, not the server's
@@ -767,9 +796,12 @@ void ClientSession::rcpt_refused_all_or_none(std::uint32_t index, const Reply& r
 void ClientSession::end_transaction() {
   if (txn_.mail_failed) {
     // RFC 5321 §4.1.1.2: a refused MAIL refuses the message: the same verdict for all of them.
-    for (std::uint32_t i : txn_.rcpts) txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
-    for (std::uint32_t i : txn_.carried) txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
-    for (std::uint32_t i : txn_.overflow) txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
+    for (std::uint32_t i : txn_.rcpts)
+      txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
+    for (std::uint32_t i : txn_.carried)
+      txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
+    for (std::uint32_t i : txn_.overflow)
+      txn_.results.push_back(RecipientResult{i, attempt_from(txn_.mail_reply)});
     txn_.carried.clear();
     txn_.overflow.clear();
     txn_.accepted.clear();
@@ -799,27 +831,40 @@ void ClientSession::end_transaction() {
 
 std::string_view ClientSession::answering() const {
   switch (state_) {
-    case State::Greeting: return "greeting";
-    case State::Ehlo: return "EHLO";
-    case State::Helo: return "HELO";
-    case State::StartTls: return "STARTTLS";
+    case State::Greeting:
+      return "greeting";
+    case State::Ehlo:
+      return "EHLO";
+    case State::Helo:
+      return "HELO";
+    case State::StartTls:
+      return "STARTTLS";
     case State::AuthPlain:
     case State::AuthLoginUser:
     case State::AuthLoginPass:
-    case State::AuthLoginDone: return "AUTH";
-    case State::Rset: return "RSET";
-    case State::Quit: return "QUIT";
+    case State::AuthLoginDone:
+      return "AUTH";
+    case State::Rset:
+      return "RSET";
+    case State::Quit:
+      return "QUIT";
     case State::Transaction:
       if (expect_.empty()) return "unexpected";
       switch (expect_.front()) {
-        case Expect::Mail: return "MAIL FROM";
-        case Expect::Rcpt: return "RCPT TO";
-        case Expect::Data: return "DATA";
-        case Expect::Dot: return "end of data";
-        case Expect::Rset: return "RSET";
+        case Expect::Mail:
+          return "MAIL FROM";
+        case Expect::Rcpt:
+          return "RCPT TO";
+        case Expect::Data:
+          return "DATA";
+        case Expect::Dot:
+          return "end of data";
+        case Expect::Rset:
+          return "RSET";
       }
       return "unexpected";
-    default: return "unsolicited";
+    default:
+      return "unsolicited";
   }
 }
 
@@ -832,8 +877,10 @@ void ClientSession::observe_sent(std::string_view bytes) {
     const std::size_t end = bytes.find("\r\n");
     std::string_view line = bytes.substr(0, end);
     bytes.remove_prefix(end == std::string_view::npos ? bytes.size() : end + 2);
-    if (in_auth) line = "<credentials hidden>";
-    else if (line.starts_with("AUTH PLAIN ")) line = "AUTH PLAIN <credentials hidden>";
+    if (in_auth)
+      line = "<credentials hidden>";
+    else if (line.starts_with("AUTH PLAIN "))
+      line = "AUTH PLAIN <credentials hidden>";
     TranscriptEvent e;
     e.kind = TranscriptKind::Sent;
     e.line = line;

@@ -103,12 +103,12 @@ using TranscriptObserver = std::function<void(const TranscriptEvent&)>;
 struct ClientOptions {
   std::string helo_name;  // our FQDN (or address literal) for EHLO/HELO (RFC 5321 §4.1.4)
   ClientTlsPolicy tls = ClientTlsPolicy::Opportunistic;
-  bool tls_active = false;          // implicit TLS (RFC 8314 §3.3): never STARTTLS
-  std::string auth_user;            // empty: no AUTH (RFC 4954)
+  bool tls_active = false;  // implicit TLS (RFC 8314 §3.3): never STARTTLS
+  std::string auth_user;    // empty: no AUTH (RFC 4954)
   std::string auth_password;
-  bool auth_over_plaintext = false; // allow PLAIN/LOGIN without TLS (tests, loopback relays)
-  std::size_t max_recipients = 0;   // RCPTs per transaction, 0 = no own limit (§4.5.4.1)
-  bool use_pipelining = true;       // pipeline when the server offers PIPELINING (RFC 2920)
+  bool auth_over_plaintext = false;  // allow PLAIN/LOGIN without TLS (tests, loopback relays)
+  std::size_t max_recipients = 0;    // RCPTs per transaction, 0 = no own limit (§4.5.4.1)
+  bool use_pipelining = true;        // pipeline when the server offers PIPELINING (RFC 2920)
   // Copied into every Attempt (the session knows no socket); the daemon sets them per target.
   std::string remote_host;
   std::string remote_ip;
@@ -172,7 +172,7 @@ class ClientSession {
                 std::vector<std::uint32_t> recipients = {});
 
   void feed(std::string_view bytes);
-  void tls_started();                               // after ClientStartTls: EHLO again (RFC 3207 §4.2)
+  void tls_started();  // after ClientStartTls: EHLO again (RFC 3207 §4.2)
   void connection_lost(std::string_view reason = {});
 
   // Connection reuse: only in phase Idle (returns false otherwise, nothing happens). Sends RSET,
@@ -198,26 +198,38 @@ class ClientSession {
 
  private:
   enum class State {
-    Greeting, Ehlo, Helo, StartTls, TlsHandshake, AuthPlain, AuthLoginUser, AuthLoginPass,
-    AuthLoginDone, Transaction, Rset, Idle, Quit, Closed,
+    Greeting,
+    Ehlo,
+    Helo,
+    StartTls,
+    TlsHandshake,
+    AuthPlain,
+    AuthLoginUser,
+    AuthLoginPass,
+    AuthLoginDone,
+    Transaction,
+    Rset,
+    Idle,
+    Quit,
+    Closed,
   };
   // One expected reply of the transaction, in command order (RFC 2920 §3.1).
   enum class Expect { Mail, Rcpt, Data, Dot, Rset };
 
   struct Txn {
-    std::vector<std::uint32_t> rcpts;      // sent in this transaction, in order
-    std::size_t next_rcpt = 0;             // non-pipelined: next RCPT to send
-    std::size_t rcpt_replies = 0;          // RCPT replies seen so far
+    std::vector<std::uint32_t> rcpts;  // sent in this transaction, in order
+    std::size_t next_rcpt = 0;         // non-pipelined: next RCPT to send
+    std::size_t rcpt_replies = 0;      // RCPT replies seen so far
     std::vector<std::uint32_t> accepted;
-    std::vector<std::uint32_t> carried;    // refused as "too many": for the following transaction
-    std::vector<std::uint32_t> overflow;   // beyond ClientOptions::max_recipients: likewise
+    std::vector<std::uint32_t> carried;   // refused as "too many": for the following transaction
+    std::vector<std::uint32_t> overflow;  // beyond ClientOptions::max_recipients: likewise
     std::vector<RecipientResult> results;
     bool mail_ok = false;
     bool mail_failed = false;
     Reply mail_reply;
-    bool too_many = false;                 // a 452/552 "too many recipients" was seen
-    bool need_rset = false;                // MAIL was accepted but no dot completed it
-    std::vector<RecipientResult> verdicts; // stop_after_rcpt: the accepted ones' RCPT replies
+    bool too_many = false;                  // a 452/552 "too many recipients" was seen
+    bool need_rset = false;                 // MAIL was accepted but no dot completed it
+    std::vector<RecipientResult> verdicts;  // stop_after_rcpt: the accepted ones' RCPT replies
   };
 
   // setup
@@ -256,16 +268,17 @@ class ClientSession {
   void observe_sent(std::string_view bytes);
   void feed_observed(std::string_view bytes);
   void drain_replies();
-  void emit_done(std::vector<RecipientResult> results, std::vector<std::uint32_t> carried, bool session_failure);
+  void emit_done(std::vector<RecipientResult> results, std::vector<std::uint32_t> carried,
+                 bool session_failure);
   void reset_envelope(Envelope envelope, std::string_view body, std::vector<std::uint32_t> recipients);
 
   ClientOptions options_;
   Envelope envelope_;
   std::string_view body_;
-  std::vector<std::uint32_t> batch_;       // recipients of the current envelope still to resolve
+  std::vector<std::uint32_t> batch_;  // recipients of the current envelope still to resolve
   bool body_8bit_ = false;
-  std::string converted_;                  // the 7-bit form of the body, when it was converted
-  std::string downgrade_status_;           // why it was not (set by convert_body)
+  std::string converted_;         // the 7-bit form of the body, when it was converted
+  std::string downgrade_status_;  // why it was not (set by convert_body)
   std::string downgrade_reason_;
   ReplyParser parser_;
   ServerCapabilities caps_;
@@ -274,10 +287,10 @@ class ClientSession {
   Txn txn_;
   bool pipelining_ = false;
   bool authenticated_ = false;
-  std::vector<std::uint32_t> rset_then_;   // recipients to start with once RSET is answered
+  std::vector<std::uint32_t> rset_then_;  // recipients to start with once RSET is answered
   std::size_t messages_sent_ = 0;
   std::deque<ClientAction> actions_;
-  std::string observed_line_;              // a server line not complete yet (transcript only)
+  std::string observed_line_;  // a server line not complete yet (transcript only)
 };
 
 }  // namespace ferry::smtp

@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "ferry/text/Ascii.hpp"
-#include "mta/smtp/ReplyText.hpp"
 #include "ferry/text/Xtext.hpp"
+#include "mta/smtp/ReplyText.hpp"
 
 namespace ferry::smtp {
 
@@ -13,35 +13,55 @@ using namespace ferry::text;  // the ASCII helpers
 
 const char* to_string(Verb verb) noexcept {
   switch (verb) {
-    case Verb::Unknown: return "UNKNOWN";
-    case Verb::Helo: return "HELO";
-    case Verb::Ehlo: return "EHLO";
-    case Verb::Mail: return "MAIL";
-    case Verb::Rcpt: return "RCPT";
-    case Verb::Data: return "DATA";
-    case Verb::Bdat: return "BDAT";
-    case Verb::Rset: return "RSET";
-    case Verb::Noop: return "NOOP";
-    case Verb::Quit: return "QUIT";
-    case Verb::Vrfy: return "VRFY";
-    case Verb::Expn: return "EXPN";
-    case Verb::Help: return "HELP";
-    case Verb::StartTls: return "STARTTLS";
-    case Verb::Auth: return "AUTH";
-    case Verb::Unimplemented: return "UNIMPLEMENTED";
+    case Verb::Unknown:
+      return "UNKNOWN";
+    case Verb::Helo:
+      return "HELO";
+    case Verb::Ehlo:
+      return "EHLO";
+    case Verb::Mail:
+      return "MAIL";
+    case Verb::Rcpt:
+      return "RCPT";
+    case Verb::Data:
+      return "DATA";
+    case Verb::Bdat:
+      return "BDAT";
+    case Verb::Rset:
+      return "RSET";
+    case Verb::Noop:
+      return "NOOP";
+    case Verb::Quit:
+      return "QUIT";
+    case Verb::Vrfy:
+      return "VRFY";
+    case Verb::Expn:
+      return "EXPN";
+    case Verb::Help:
+      return "HELP";
+    case Verb::StartTls:
+      return "STARTTLS";
+    case Verb::Auth:
+      return "AUTH";
+    case Verb::Unimplemented:
+      return "UNIMPLEMENTED";
   }
   return "UNKNOWN";
 }
 
 Verb parse_verb(std::string_view w) noexcept {
-  struct Entry { const char* name; Verb verb; };
+  struct Entry {
+    const char* name;
+    Verb verb;
+  };
   static constexpr Entry table[] = {
-      {"HELO", Verb::Helo}, {"EHLO", Verb::Ehlo}, {"MAIL", Verb::Mail}, {"RCPT", Verb::Rcpt},
-      {"DATA", Verb::Data}, {"BDAT", Verb::Bdat}, {"RSET", Verb::Rset}, {"NOOP", Verb::Noop},
-      {"QUIT", Verb::Quit}, {"VRFY", Verb::Vrfy}, {"EXPN", Verb::Expn}, {"HELP", Verb::Help},
-      {"STARTTLS", Verb::StartTls}, {"AUTH", Verb::Auth},
-      {"TURN", Verb::Unimplemented}, {"SEND", Verb::Unimplemented}, {"SOML", Verb::Unimplemented},
-      {"SAML", Verb::Unimplemented}, {"ETRN", Verb::Unimplemented},
+      {"HELO", Verb::Helo},          {"EHLO", Verb::Ehlo},          {"MAIL", Verb::Mail},
+      {"RCPT", Verb::Rcpt},          {"DATA", Verb::Data},          {"BDAT", Verb::Bdat},
+      {"RSET", Verb::Rset},          {"NOOP", Verb::Noop},          {"QUIT", Verb::Quit},
+      {"VRFY", Verb::Vrfy},          {"EXPN", Verb::Expn},          {"HELP", Verb::Help},
+      {"STARTTLS", Verb::StartTls},  {"AUTH", Verb::Auth},          {"TURN", Verb::Unimplemented},
+      {"SEND", Verb::Unimplemented}, {"SOML", Verb::Unimplemented}, {"SAML", Verb::Unimplemented},
+      {"ETRN", Verb::Unimplemented},
   };
   for (const auto& e : table)
     if (iequals(w, e.name)) return e.verb;
@@ -72,8 +92,12 @@ Reply address_error_reply(AddressError error, PathKind kind) {
 
 namespace {
 
-Reply syntax(std::string_view usage) { return make_reply(501, "5.5.4", std::string("Syntax: ") + std::string(usage)); }
-Reply bad_param(std::string_view what) { return make_reply(501, "5.5.4", std::string("Error: ") + std::string(what)); }
+Reply syntax(std::string_view usage) {
+  return make_reply(501, "5.5.4", std::string("Syntax: ") + std::string(usage));
+}
+Reply bad_param(std::string_view what) {
+  return make_reply(501, "5.5.4", std::string("Error: ") + std::string(what));
+}
 Reply unsupported(std::string_view key) {
   // RFC 5321 §4.1.1.11: 555 for an unrecognised MAIL/RCPT parameter.
   return make_reply(555, "5.5.4", "Error: unsupported parameter " + std::string(key));
@@ -128,7 +152,8 @@ std::optional<Reply> split_params(std::string_view rest, std::vector<Param>& out
       }
     }
     for (const auto& q : out)
-      if (iequals(q.key, p.key)) return bad_param("duplicate parameter " + std::string(p.key));  // RFC 3461 3461-10
+      if (iequals(q.key, p.key))
+        return bad_param("duplicate parameter " + std::string(p.key));  // RFC 3461 3461-10
     out.push_back(p);
   }
   return std::nullopt;
@@ -144,10 +169,14 @@ std::optional<Reply> parse_mail_params(const std::vector<Param>& params, MailPar
       m.size = *n;
     } else if (iequals(p.key, "BODY")) {
       if (!p.has_value) return bad_param("BODY requires a value");
-      if (iequals(p.value, "7BIT")) m.body = BodyType::SevenBit;
-      else if (iequals(p.value, "8BITMIME")) m.body = BodyType::EightBitMime;
-      else if (iequals(p.value, "BINARYMIME")) m.body = BodyType::BinaryMime;
-      else return bad_param("bad BODY value");
+      if (iequals(p.value, "7BIT"))
+        m.body = BodyType::SevenBit;
+      else if (iequals(p.value, "8BITMIME"))
+        m.body = BodyType::EightBitMime;
+      else if (iequals(p.value, "BINARYMIME"))
+        m.body = BodyType::BinaryMime;
+      else
+        return bad_param("bad BODY value");
     } else if (iequals(p.key, "SMTPUTF8")) {
       // RFC 6531 §3.4: SMTPUTF8 takes no value.
       if (p.has_value) return bad_param("SMTPUTF8 takes no value");
@@ -155,9 +184,12 @@ std::optional<Reply> parse_mail_params(const std::vector<Param>& params, MailPar
     } else if (iequals(p.key, "RET")) {
       // RFC 3461 §4.3.
       if (!p.has_value) return bad_param("RET requires a value");
-      if (iequals(p.value, "FULL")) m.ret = DsnRet::Full;
-      else if (iequals(p.value, "HDRS")) m.ret = DsnRet::Hdrs;
-      else return bad_param("bad RET value");
+      if (iequals(p.value, "FULL"))
+        m.ret = DsnRet::Full;
+      else if (iequals(p.value, "HDRS"))
+        m.ret = DsnRet::Hdrs;
+      else
+        return bad_param("bad RET value");
     } else if (iequals(p.key, "ENVID")) {
       // RFC 3461 §4.4: ENVID=xtext, at most 100 characters.
       if (!p.has_value || p.value.size() > 100) return bad_param("bad ENVID value");
@@ -187,11 +219,16 @@ std::optional<Reply> parse_rcpt_params(const std::vector<Param>& params, RcptPar
       while (true) {
         const std::size_t comma = v.find(',');
         std::string_view item = v.substr(0, comma);
-        if (iequals(item, "NEVER")) flags |= kNotifyNever;
-        else if (iequals(item, "SUCCESS")) flags |= kNotifySuccess;
-        else if (iequals(item, "FAILURE")) flags |= kNotifyFailure;
-        else if (iequals(item, "DELAY")) flags |= kNotifyDelay;
-        else return bad_param("bad NOTIFY value");
+        if (iequals(item, "NEVER"))
+          flags |= kNotifyNever;
+        else if (iequals(item, "SUCCESS"))
+          flags |= kNotifySuccess;
+        else if (iequals(item, "FAILURE"))
+          flags |= kNotifyFailure;
+        else if (iequals(item, "DELAY"))
+          flags |= kNotifyDelay;
+        else
+          return bad_param("bad NOTIFY value");
         if (comma == std::string_view::npos) break;
         v.remove_prefix(comma + 1);
       }
@@ -278,10 +315,18 @@ CommandParseResult parse_command(std::string_view line, const CommandParseOption
     case Verb::Rcpt:
       if (auto err = parse_path_command(arg, "TO:", PathKind::Forward, options, cmd)) r.error = err;
       break;
-    case Verb::Data: no_arg("DATA"); break;
-    case Verb::Rset: no_arg("RSET"); break;
-    case Verb::Quit: no_arg("QUIT"); break;
-    case Verb::StartTls: no_arg("STARTTLS"); break;
+    case Verb::Data:
+      no_arg("DATA");
+      break;
+    case Verb::Rset:
+      no_arg("RSET");
+      break;
+    case Verb::Quit:
+      no_arg("QUIT");
+      break;
+    case Verb::StartTls:
+      no_arg("STARTTLS");
+      break;
     case Verb::Vrfy:
       if (arg.empty()) r.error = syntax("VRFY address");
       break;
@@ -291,7 +336,8 @@ CommandParseResult parse_command(std::string_view line, const CommandParseOption
     case Verb::Bdat: {
       // RFC 3030 §2: bdat-cmd = "BDAT" SP chunk-size [SP end-marker]; end-marker = "LAST".
       std::string_view size_text = arg.substr(0, arg.find(' '));
-      std::string_view tail = size_text.size() < arg.size() ? arg.substr(size_text.size() + 1) : std::string_view{};
+      std::string_view tail =
+          size_text.size() < arg.size() ? arg.substr(size_text.size() + 1) : std::string_view{};
       while (!tail.empty() && tail.front() == ' ') tail.remove_prefix(1);
       auto n = parse_number(size_text, true);
       if (!n || (!tail.empty() && !iequals(tail, "LAST"))) {

@@ -15,7 +15,21 @@
 namespace ferry::smtp {
 
 enum class Verb : std::uint8_t {
-  Unknown, Helo, Ehlo, Mail, Rcpt, Data, Bdat, Rset, Noop, Quit, Vrfy, Expn, Help, StartTls, Auth,
+  Unknown,
+  Helo,
+  Ehlo,
+  Mail,
+  Rcpt,
+  Data,
+  Bdat,
+  Rset,
+  Noop,
+  Quit,
+  Vrfy,
+  Expn,
+  Help,
+  StartTls,
+  Auth,
   Unimplemented,  // known from RFC 821/5321 but not offered (TURN, SEND, SOML, SAML, ETRN): 502
 };
 
@@ -28,7 +42,7 @@ struct MailParameters {
   BodyType body = BodyType::Unspecified;
   bool smtputf8 = false;
   DsnRet ret = DsnRet::Unspecified;
-  std::string envid;                  // xtext-decoded
+  std::string envid;  // xtext-decoded
   bool has_envid = false;
   bool auth = false;
 };
@@ -41,9 +55,9 @@ struct RcptParameters {
 
 struct Command {
   Verb verb = Verb::Unknown;
-  std::string verb_text;   // as sent
-  std::string argument;    // the text after the verb and its single space (trailing spaces cut)
-  ParsedPath path;         // MAIL / RCPT
+  std::string verb_text;  // as sent
+  std::string argument;   // the text after the verb and its single space (trailing spaces cut)
+  ParsedPath path;        // MAIL / RCPT
   MailParameters mail;
   RcptParameters rcpt;
   std::uint64_t bdat_size = 0;  // BDAT
@@ -56,8 +70,8 @@ struct CommandParseOptions {
 };
 
 struct CommandParseResult {
-  Command command;              // verb is always filled in, even on error
-  std::optional<Reply> error;   // set when the command must be refused
+  Command command;             // verb is always filled in, even on error
+  std::optional<Reply> error;  // set when the command must be refused
   bool ok() const { return !error.has_value(); }
 };
 

@@ -8,12 +8,18 @@ using namespace ferry::text;  // the ASCII helpers
 
 const char* to_string(DataOutcome outcome) noexcept {
   switch (outcome) {
-    case DataOutcome::Ok: return "ok";
-    case DataOutcome::TooBig: return "too big";
-    case DataOutcome::BareLf: return "bare LF";
-    case DataOutcome::BareCr: return "bare CR";
-    case DataOutcome::TooManyHops: return "too many hops";
-    case DataOutcome::Dropped: return "dropped";
+    case DataOutcome::Ok:
+      return "ok";
+    case DataOutcome::TooBig:
+      return "too big";
+    case DataOutcome::BareLf:
+      return "bare LF";
+    case DataOutcome::BareCr:
+      return "bare CR";
+    case DataOutcome::TooManyHops:
+      return "too many hops";
+    case DataOutcome::Dropped:
+      return "dropped";
   }
   return "unknown";
 }
@@ -85,8 +91,10 @@ void DataReader::emit_text(std::string_view s) {
 void DataReader::segment_done() {
   if (!in_headers_ || !storing()) return;
   std::string_view seg(body_.data() + segment_start_, body_.size() - segment_start_);
-  if (seg.empty()) in_headers_ = false;
-  else if (istarts_with(seg, "Received:")) ++received_;
+  if (seg.empty())
+    in_headers_ = false;
+  else if (istarts_with(seg, "Received:"))
+    ++received_;
 }
 
 void DataReader::end_line(bool real_crlf) {

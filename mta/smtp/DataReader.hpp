@@ -53,7 +53,7 @@ class DataReader {
   bool done() const { return done_; }
   bool storing() const { return !too_big_ && !dropped_; }
   DataOutcome outcome() const;
-  std::uint64_t size() const { return stored_; }   // octets this reader appended
+  std::uint64_t size() const { return stored_; }  // octets this reader appended
   std::size_t received_headers() const { return received_; }
   std::size_t folded_lines() const { return folds_; }
 
@@ -67,17 +67,17 @@ class DataReader {
 
   std::string& body_;
   DataLimits limits_;
-  std::size_t start_;             // body_.size() when the reader began
+  std::size_t start_;  // body_.size() when the reader began
   State state_ = State::LineStart;
-  bool real_bol_ = true;          // the current line began after CRLF (or at the start)
+  bool real_bol_ = true;  // the current line began after CRLF (or at the start)
   bool done_ = false;
   bool too_big_ = false;
   bool dropped_ = false;
   bool bare_lf_ = false;
   bool bare_cr_ = false;
   bool in_headers_ = true;
-  std::size_t line_len_ = 0;      // octets stored on the current output line
-  std::size_t segment_start_ = 0; // index in body_ of the current output line
+  std::size_t line_len_ = 0;       // octets stored on the current output line
+  std::size_t segment_start_ = 0;  // index in body_ of the current output line
   std::uint64_t stored_ = 0;
   std::size_t received_ = 0;
   std::size_t folds_ = 0;

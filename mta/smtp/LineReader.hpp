@@ -20,11 +20,11 @@ class LineReader {
 
   bool has_line() const { return complete_; }
   std::string_view line() const { return line_; }  // without the CRLF
-  bool too_long() const { return too_long_; }       // more than max_octets before CRLF
-  bool bare_lf() const { return bare_lf_; }         // the line contained a LF not after CR
-  bool bare_cr() const { return bare_cr_; }         // the line contained a CR not before LF
-  void take_line();                                 // resets for the next line
-  void reset();                                     // drops any partial line too
+  bool too_long() const { return too_long_; }      // more than max_octets before CRLF
+  bool bare_lf() const { return bare_lf_; }        // the line contained a LF not after CR
+  bool bare_cr() const { return bare_cr_; }        // the line contained a CR not before LF
+  void take_line();                                // resets for the next line
+  void reset();                                    // drops any partial line too
   bool empty() const { return line_.empty() && !pending_cr_ && !complete_; }
 
  private:

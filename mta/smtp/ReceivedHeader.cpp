@@ -104,8 +104,10 @@ std::string build_received_header(const ReceivedInfo& info) {
   // Fold before the date when the line would pass 78 characters (RFC 5322 §2.1.1).
   const std::string date = format_rfc5322_date(info.time);
   const std::size_t line_start = h.rfind('\n') + 1;
-  if (h.size() - line_start + 1 + date.size() > 78) h += "\r\n\t";
-  else h += ' ';
+  if (h.size() - line_start + 1 + date.size() > 78)
+    h += "\r\n\t";
+  else
+    h += ' ';
   h += date;
   h += "\r\n";
   return h;

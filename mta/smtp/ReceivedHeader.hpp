@@ -19,15 +19,15 @@ struct WallTime {
 };
 
 struct ReceivedInfo {
-  std::string_view helo;           // EHLO/HELO argument
-  std::string_view client_name;    // reverse DNS name, empty when unknown (the IP is shown)
-  std::string_view client_ip;      // "192.0.2.1" / "2001:db8::1"
-  std::string_view hostname;       // our name
-  std::string_view protocol;       // RFC 3848 / RFC 6531 "with" value: ESMTPS, UTF8SMTPSA, ...
-  QueueId queue_id;                // printed as its 16 hex digits
-  std::string_view tls_version;    // empty when no TLS
+  std::string_view helo;         // EHLO/HELO argument
+  std::string_view client_name;  // reverse DNS name, empty when unknown (the IP is shown)
+  std::string_view client_ip;    // "192.0.2.1" / "2001:db8::1"
+  std::string_view hostname;     // our name
+  std::string_view protocol;     // RFC 3848 / RFC 6531 "with" value: ESMTPS, UTF8SMTPSA, ...
+  QueueId queue_id;              // printed as its 16 hex digits
+  std::string_view tls_version;  // empty when no TLS
   std::string_view tls_cipher;
-  std::string_view recipient;      // the "for" clause: only when exactly one recipient, else empty
+  std::string_view recipient;  // the "for" clause: only when exactly one recipient, else empty
   WallTime time;
 };
 

@@ -43,7 +43,8 @@ bool RelayPolicy::is_relay_domain(std::string_view domain) const {
 RecipientDecision RelayPolicy::local_recipient(std::string_view address, std::string_view local,
                                                std::string_view domain) const {
   const std::string full = to_lower(address);
-  if (auto it = rules_.aliases.find(full); it != rules_.aliases.end()) return RecipientDecision::rewrite(it->second);
+  if (auto it = rules_.aliases.find(full); it != rules_.aliases.end())
+    return RecipientDecision::rewrite(it->second);
   if (auto it = rules_.aliases.find(to_lower(local)); it != rules_.aliases.end())
     return RecipientDecision::rewrite(it->second);
   if (iequals(local, "postmaster")) {
@@ -77,8 +78,7 @@ RecipientDecision RelayPolicy::decide(std::string_view address, bool client_in_r
   }
   if (trusted) return RecipientDecision::accept();
   // RFC 5321 §7.9 / RFC 3463 X.7.1: delivery not authorised.
-  return RecipientDecision::reject(
-      make_reply(554, "5.7.1", bracketed(address, "Relay access denied")));
+  return RecipientDecision::reject(make_reply(554, "5.7.1", bracketed(address, "Relay access denied")));
 }
 
 }  // namespace ferry::smtp

@@ -34,7 +34,8 @@ class RelayPolicy {
   bool is_relay_domain(std::string_view domain) const;
 
  private:
-  RecipientDecision local_recipient(std::string_view address, std::string_view local, std::string_view domain) const;
+  RecipientDecision local_recipient(std::string_view address, std::string_view local,
+                                    std::string_view domain) const;
 
   RelayRules rules_;
 };

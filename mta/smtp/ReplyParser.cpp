@@ -79,7 +79,8 @@ Result<std::optional<Reply>> ReplyParser::next() {
     //                             Reply-code [ SP textstring ] CRLF
     if (line.size() < 3 || !is_digit(line[0]) || !is_digit(line[1]) || !is_digit(line[2]))
       return fail("malformed reply line: \"" + std::string(line.substr(0, 64)) + "\"");
-    if (line[0] < '2' || line[0] > '5') return fail("reply code out of range: " + std::string(line.substr(0, 3)));
+    if (line[0] < '2' || line[0] > '5')
+      return fail("reply code out of range: " + std::string(line.substr(0, 3)));
     const bool more = line.size() > 3 && line[3] == '-';
     if (line.size() > 3 && line[3] != ' ' && line[3] != '-')
       return fail("malformed reply line: \"" + std::string(line.substr(0, 64)) + "\"");

@@ -33,12 +33,18 @@ void auth_mechanisms(std::string_view params, ServerCapabilities& caps) {
 }
 
 void apply(std::string_view kw, std::string_view params, ServerCapabilities& caps) {
-  if (iequals(kw, "PIPELINING")) caps.pipelining = true;
-  else if (iequals(kw, "8BITMIME")) caps.eightbitmime = true;
-  else if (iequals(kw, "SMTPUTF8")) caps.smtputf8 = true;
-  else if (iequals(kw, "DSN")) caps.dsn = true;
-  else if (iequals(kw, "STARTTLS")) caps.starttls = true;
-  else if (iequals(kw, "ENHANCEDSTATUSCODES")) caps.enhanced_status_codes = true;
+  if (iequals(kw, "PIPELINING"))
+    caps.pipelining = true;
+  else if (iequals(kw, "8BITMIME"))
+    caps.eightbitmime = true;
+  else if (iequals(kw, "SMTPUTF8"))
+    caps.smtputf8 = true;
+  else if (iequals(kw, "DSN"))
+    caps.dsn = true;
+  else if (iequals(kw, "STARTTLS"))
+    caps.starttls = true;
+  else if (iequals(kw, "ENHANCEDSTATUSCODES"))
+    caps.enhanced_status_codes = true;
   else if (iequals(kw, "SIZE")) {
     caps.size = true;
     caps.size_limit = size_parameter(params);

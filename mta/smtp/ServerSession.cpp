@@ -5,10 +5,10 @@
 #include "ferry/text/SafeText.hpp"
 
 #include "ferry/text/Ascii.hpp"
+#include "ferry/text/Xtext.hpp"
 #include "mta/smtp/Base64.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
 #include "mta/smtp/ReplyText.hpp"
-#include "ferry/text/Xtext.hpp"
 
 namespace ferry::smtp {
 
@@ -16,7 +16,9 @@ using namespace ferry::text;  // the ASCII helpers
 
 namespace {
 // The answer to a message the daemon had no memory for (RFC 3463 X.3.1, "mail system full").
-Reply no_memory() { return make_reply(451, "4.3.1", "Error: insufficient system resources, try again later"); }
+Reply no_memory() {
+  return make_reply(451, "4.3.1", "Error: insufficient system resources, try again later");
+}
 }  // namespace
 
 ServerSession::ServerSession(SessionPolicy policy, SessionHooks hooks)
@@ -66,8 +68,10 @@ void ServerSession::feed(std::string_view bytes) {
 void ServerSession::resume() {
   if (mode_ == Mode::Idle || waiting() || mode_ == Mode::Closed || in_.empty()) return;
   const std::size_t used = run(in_);
-  if (mode_ == Mode::Closed || mode_ == Mode::WaitTls) in_.clear();
-  else in_.erase(0, used);
+  if (mode_ == Mode::Closed || mode_ == Mode::WaitTls)
+    in_.clear();
+  else
+    in_.erase(0, used);
 }
 
 std::size_t ServerSession::run(std::string_view in) {
@@ -85,7 +89,8 @@ std::size_t ServerSession::run(std::string_view in) {
         finish_chunk();
         break;
       case Mode::BdatDiscard: {
-        const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(discard_remaining_, in.size() - i));
+        const auto take =
+            static_cast<std::size_t>(std::min<std::uint64_t>(discard_remaining_, in.size() - i));
         i += take;
         discard_remaining_ -= take;
         if (discard_remaining_ != 0) return i;
@@ -180,8 +185,10 @@ void ServerSession::reserve_body(std::size_t capacity) {
 }
 
 void ServerSession::drop_message() {
-  if (mode_ == Mode::Data && data_) data_->drop();
-  else if (mode_ == Mode::Bdat && bdat_) bdat_->drop();
+  if (mode_ == Mode::Data && data_)
+    data_->drop();
+  else if (mode_ == Mode::Bdat && bdat_)
+    bdat_->drop();
 }
 
 bool ServerSession::auth_offered() const {
@@ -208,7 +215,7 @@ void ServerSession::handle_line(std::string_view line) {
   }
   if (lines_.too_long()) {
     if (mode_ != Mode::Command) mode_ = Mode::Command;  // an over-long SASL line aborts AUTH
-    error(500, "5.5.6", "Error: line too long");  // RFC 5321 §4.5.3.1.4, §4.2.2
+    error(500, "5.5.6", "Error: line too long");        // RFC 5321 §4.5.3.1.4, §4.2.2
     return;
   }
   if (lines_.bare_lf() || lines_.bare_cr()) {
@@ -217,8 +224,10 @@ void ServerSession::handle_line(std::string_view line) {
     error(500, "5.5.2", lines_.bare_lf() ? "Error: bare <LF> received" : "Error: bare <CR> received");
     return;
   }
-  if (mode_ == Mode::Command) handle_command(line);
-  else handle_auth_line(line);
+  if (mode_ == Mode::Command)
+    handle_command(line);
+  else
+    handle_auth_line(line);
 }
 
 void ServerSession::handle_command(std::string_view line) {
@@ -240,12 +249,18 @@ void ServerSession::handle_command(std::string_view line) {
       if (text::has_control_characters(c.argument))
         return error(501, "5.5.2", "Error: invalid characters in HELO/EHLO argument");
       return cmd_ehlo(c, c.verb == Verb::Ehlo);
-    case Verb::Mail: return cmd_mail(r);
-    case Verb::Rcpt: return cmd_rcpt(r);
-    case Verb::Data: return cmd_data(r);
-    case Verb::Bdat: return cmd_bdat(r);
-    case Verb::StartTls: return cmd_starttls(r);
-    case Verb::Auth: return cmd_auth(r);
+    case Verb::Mail:
+      return cmd_mail(r);
+    case Verb::Rcpt:
+      return cmd_rcpt(r);
+    case Verb::Data:
+      return cmd_data(r);
+    case Verb::Bdat:
+      return cmd_bdat(r);
+    case Verb::StartTls:
+      return cmd_starttls(r);
+    case Verb::Auth:
+      return cmd_auth(r);
     case Verb::Rset:
       if (!r.ok()) return error(*r.error);
       if (junk()) return;
@@ -287,7 +302,8 @@ void ServerSession::cmd_ehlo(const Command& c, bool esmtp) {
   if (!esmtp) return reply(250, "", policy_.hostname);  // §3.2: HELO gets a single line
   std::string text = policy_.hostname;
   text += "\nPIPELINING";
-  text += policy_.max_message_size ? "\nSIZE " + std::to_string(policy_.max_message_size) : std::string("\nSIZE");
+  text +=
+      policy_.max_message_size ? "\nSIZE " + std::to_string(policy_.max_message_size) : std::string("\nSIZE");
   text += "\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8";
   if (policy_.tls_available && !tls_active_) text += "\nSTARTTLS";  // RFC 3207 §4.2
   if (auth_offered()) text += "\nAUTH PLAIN LOGIN";
@@ -305,7 +321,8 @@ void ServerSession::cmd_mail(const CommandParseResult& r) {
   if (c.mail.size && policy_.max_message_size && *c.mail.size > policy_.max_message_size)
     return error(552, "5.3.4", "Error: message size exceeds fixed limit");  // RFC 1870 §6.2
   // Backpressure: a temporary refusal that is not the client's fault, so not counted as an error.
-  if (hooks_.queue_has_space && !hooks_.queue_has_space()) return reply(452, "4.3.1", "Insufficient system storage");
+  if (hooks_.queue_has_space && !hooks_.queue_has_space())
+    return reply(452, "4.3.1", "Insufficient system storage");
   txn_.mail = true;
   Envelope& env = txn_.envelope;
   env.reverse_path = c.path.null_path ? std::string() : c.path.address;
@@ -328,7 +345,8 @@ void ServerSession::cmd_rcpt(const CommandParseResult& r) {
   }
   RecipientDecision d = hooks_.decide_recipient
                             ? hooks_.decide_recipient(c.path.address, authenticated_)
-                            : RecipientDecision::reject(make_reply(554, "5.7.1", "<" + c.path.address + ">: Relay access denied"));
+                            : RecipientDecision::reject(
+                                  make_reply(554, "5.7.1", "<" + c.path.address + ">: Relay access denied"));
   EnvelopeRecipient rcpt;
   rcpt.notify = c.rcpt.notify;
   rcpt.orcpt = c.rcpt.orcpt;
@@ -341,7 +359,8 @@ void ServerSession::cmd_rcpt(const CommandParseResult& r) {
     case RecipientDecision::Kind::Rewrite:
       rcpt.address = d.address;
       // RFC 3461 §4.2: keep the address the client gave, for the DSN's Original-Recipient.
-      if (rcpt.orcpt.empty()) rcpt.orcpt = (c.path.utf8 ? "utf-8;" : "rfc822;") + xtext_encode(c.path.address);
+      if (rcpt.orcpt.empty())
+        rcpt.orcpt = (c.path.utf8 ? "utf-8;" : "rfc822;") + xtext_encode(c.path.address);
       break;
   }
   txn_.envelope.recipients.push_back(std::move(rcpt));
@@ -432,9 +451,12 @@ void ServerSession::cmd_bdat(const CommandParseResult& r) {
     return;
   }
   std::optional<Reply> refuse;
-  if (!txn_.mail) refuse = make_reply(503, "5.5.1", "Error: need MAIL command");
-  else if (txn_.envelope.recipients.empty()) refuse = make_reply(554, "5.5.1", "Error: no valid recipients");
-  else if (txn_.bdat_failure) refuse = *txn_.bdat_failure;
+  if (!txn_.mail)
+    refuse = make_reply(503, "5.5.1", "Error: need MAIL command");
+  else if (txn_.envelope.recipients.empty())
+    refuse = make_reply(554, "5.5.1", "Error: no valid recipients");
+  else if (txn_.bdat_failure)
+    refuse = *txn_.bdat_failure;
   if (refuse) {
     if (c.bdat_last && txn_.bdat_used) reset_transaction();  // LAST ends a failed chunk sequence
     discard_remaining_ = c.bdat_size;
@@ -457,14 +479,18 @@ void ServerSession::finish_chunk() {
   mode_ = Mode::Command;
   if (bdat_->dropped()) {
     // RFC 3030 §2: the later chunks of this message are refused the same way until LAST.
-    if (bdat_last_) reset_transaction();
-    else txn_.bdat_failure = no_memory();
+    if (bdat_last_)
+      reset_transaction();
+    else
+      txn_.bdat_failure = no_memory();
     return reply(no_memory());
   }
   if (bdat_->too_big()) {
     Reply failure = make_reply(552, "5.3.4", "Error: message size exceeds fixed limit");
-    if (bdat_last_) reset_transaction();
-    else txn_.bdat_failure = failure;
+    if (bdat_last_)
+      reset_transaction();
+    else
+      txn_.bdat_failure = failure;
     return error(failure);
   }
   if (!bdat_last_) return reply(250, "2.0.0", "Ok: " + std::to_string(bdat_chunk_) + " octets received");
@@ -686,8 +712,6 @@ void ServerSession::auth_result(AuthOutcome outcome) {
 
 // ---------------------------------------------------------------------------------------------
 
-void ServerSession::shutdown() {
-  shutting_down_ = true;
-}
+void ServerSession::shutdown() { shutting_down_ = true; }
 
 }  // namespace ferry::smtp

@@ -41,10 +41,10 @@ class ServerSession {
 
   // Results of the waiting actions. Each resumes processing of buffered input.
   void tls_started(std::string_view version, std::string_view cipher);  // after StartTls
-  void auth_result(AuthOutcome outcome);                                 // after VerifyAuth
+  void auth_result(AuthOutcome outcome);                                // after VerifyAuth
   void auth_result(bool ok) { auth_result(ok ? AuthOutcome::Ok : AuthOutcome::Invalid); }
-  void sign_result(Result<std::string> signed_body);                     // after SignMessage
-  void commit_result(const Result<void>& result);                        // after CommitMessage
+  void sign_result(Result<std::string> signed_body);  // after SignMessage
+  void commit_result(const Result<void>& result);     // after CommitMessage
 
   // Graceful shutdown: the next command line is answered 421 4.3.2 and the session closes. A
   // message being received or committed is finished first.
@@ -77,12 +77,12 @@ class ServerSession {
 
  private:
   enum class Mode {
-    Idle,          // before start()
+    Idle,  // before start()
     Command,
     Data,
     Bdat,
-    BdatDiscard,   // swallowing a refused BDAT chunk
-    AuthPlain,     // waiting for the PLAIN response line
+    BdatDiscard,  // swallowing a refused BDAT chunk
+    AuthPlain,    // waiting for the PLAIN response line
     AuthLoginUser,
     AuthLoginPass,
     WaitTls,
@@ -136,7 +136,7 @@ class ServerSession {
   std::deque<SessionAction> actions_;
   Mode mode_ = Mode::Idle;
 
-  std::string in_;      // input not yet processed (only when it could not be handled at once)
+  std::string in_;  // input not yet processed (only when it could not be handled at once)
   LineReader lines_{kMaxAuthLine};
 
   // Session state (reset by STARTTLS).

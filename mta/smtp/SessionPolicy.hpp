@@ -16,26 +16,26 @@
 namespace ferry::smtp {
 
 struct SessionPolicy {
-  std::string hostname = "localhost";           // greeting, EHLO and Received "by"
-  std::uint64_t max_message_size = 25ull << 20; // RFC 1870 SIZE; 0 = unlimited
-  std::size_t max_recipients = 1000;            // RFC 5321 §4.5.3.1.8: at least 100
-  std::size_t max_errors = 20;                  // then 421 4.7.0 and close; 0 = unlimited
+  std::string hostname = "localhost";            // greeting, EHLO and Received "by"
+  std::uint64_t max_message_size = 25ull << 20;  // RFC 1870 SIZE; 0 = unlimited
+  std::size_t max_recipients = 1000;             // RFC 5321 §4.5.3.1.8: at least 100
+  std::size_t max_errors = 20;                   // then 421 4.7.0 and close; 0 = unlimited
   // Postfix's smtpd_junk_command_limit: NOOP, RSET, VRFY, HELP and refused commands; one more
   // is answered 421 4.7.0 and the session closes. Reset by each accepted message. 0 = unlimited.
   std::size_t junk_command_limit = 100;
   BareNewlinePolicy bare_newline = BareNewlinePolicy::Normalize;
-  std::size_t max_received_headers = 50;        // more = mail loop, 554 5.4.6
-  bool tls_available = false;                   // STARTTLS may be offered (RFC 3207)
-  bool tls_active = false;                      // TLS is already on (implicit TLS, RFC 8314)
-  bool implicit_tls = false;                    // this is a submissions (465) listener
-  std::string tls_version;                      // with tls_active from the start: for Received
+  std::size_t max_received_headers = 50;  // more = mail loop, 554 5.4.6
+  bool tls_available = false;             // STARTTLS may be offered (RFC 3207)
+  bool tls_active = false;                // TLS is already on (implicit TLS, RFC 8314)
+  bool implicit_tls = false;              // this is a submissions (465) listener
+  std::string tls_version;                // with tls_active from the start: for Received
   std::string tls_cipher;
-  bool auth_available = false;                  // AUTH PLAIN LOGIN may be offered (RFC 4954)
-  bool allow_plaintext_auth = false;            // offer AUTH without TLS (e.g. on loopback)
-  bool auth_required = false;                   // submission: MAIL needs AUTH first (RFC 6409 §4.3)
-  std::string client_ip;                        // peer address as text
-  std::string client_hostname;                  // verified reverse DNS name, empty if none
-  bool client_may_relay = false;                // client IP is in the listener's relay networks
+  bool auth_available = false;        // AUTH PLAIN LOGIN may be offered (RFC 4954)
+  bool allow_plaintext_auth = false;  // offer AUTH without TLS (e.g. on loopback)
+  bool auth_required = false;         // submission: MAIL needs AUTH first (RFC 6409 §4.3)
+  std::string client_ip;              // peer address as text
+  std::string client_hostname;        // verified reverse DNS name, empty if none
+  bool client_may_relay = false;      // client IP is in the listener's relay networks
   // Mail from relay networks and authenticated clients is DKIM-signed: SignMessage before the
   // CommitMessage (the daemon decides per message whether a signer is configured).
   bool sign_messages = false;

@@ -31,7 +31,10 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 double raw_fsync_rate(const std::string& dir, double seconds) {
   std::string path = dir + "/fsync-probe";
   int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
-  if (fd < 0) { std::perror("open probe"); std::exit(1); }
+  if (fd < 0) {
+    std::perror("open probe");
+    std::exit(1);
+  }
   char buf[512];
   std::memset(buf, 'x', sizeof buf);
   long n = 0;
@@ -61,7 +64,10 @@ CaseResult run_case(const std::string& dir, std::size_t body_size, int producers
   o.path = dir;
   o.map_size = 32ull << 30;  // sparse: only what is written takes disk space
   auto store = QueueStore::open(o);
-  if (!store) { std::fprintf(stderr, "open: %s\n", store.error().message.c_str()); std::exit(1); }
+  if (!store) {
+    std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
+    std::exit(1);
+  }
   std::string body(body_size, 'b');
   for (std::size_t i = 78; i < body.size(); i += 80) body[i - 1] = '\r', body[i] = '\n';
   CaseResult result;
@@ -86,8 +92,10 @@ CaseResult run_case(const std::string& dir, std::size_t body_size, int producers
           std::promise<bool> promise;
           auto future = promise.get_future();
           batcher.submit_enqueue(std::move(m), [&promise](Result<void> r) { promise.set_value(r.ok()); });
-          if (future.get()) done.fetch_add(1, std::memory_order_relaxed);
-          else failed.fetch_add(1, std::memory_order_relaxed);
+          if (future.get())
+            done.fetch_add(1, std::memory_order_relaxed);
+          else
+            failed.fetch_add(1, std::memory_order_relaxed);
         }
       });
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
@@ -112,7 +120,10 @@ double due_scan_ms(const std::string& dir, std::size_t recipients) {
   o.path = dir;
   o.map_size = 32ull << 30;
   auto store = QueueStore::open(o);
-  if (!store) { std::fprintf(stderr, "open: %s\n", store.error().message.c_str()); std::exit(1); }
+  if (!store) {
+    std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
+    std::exit(1);
+  }
   const std::string body(1024, 'b');
   for (std::size_t done = 0; done < recipients;) {
     auto w = (*store)->write([&](WriteTxn& t) -> Result<void> {
@@ -129,14 +140,20 @@ double due_scan_ms(const std::string& dir, std::size_t recipients) {
       }
       return {};
     });
-    if (!w) { std::fprintf(stderr, "enqueue: %s\n", w.error().message.c_str()); std::exit(1); }
+    if (!w) {
+      std::fprintf(stderr, "enqueue: %s\n", w.error().message.c_str());
+      std::exit(1);
+    }
   }
   double best = 1e9;
   for (int i = 0; i < 5; ++i) {
     auto start = Clock::now();
     auto due = (*store)->due_index();
     const double ms = seconds_since(start) * 1000;
-    if (!due || due->size() != recipients) { std::fprintf(stderr, "due index: wrong size\n"); std::exit(1); }
+    if (!due || due->size() != recipients) {
+      std::fprintf(stderr, "due index: wrong size\n");
+      std::exit(1);
+    }
     best = std::min(best, ms);
   }
   store->reset();
@@ -152,9 +169,12 @@ int main(int argc, char** argv) {
   bool quick = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--dir" && i + 1 < argc) dir = argv[++i];
-    else if (a == "--seconds" && i + 1 < argc) seconds = std::atof(argv[++i]);
-    else if (a == "--quick") quick = true;
+    if (a == "--dir" && i + 1 < argc)
+      dir = argv[++i];
+    else if (a == "--seconds" && i + 1 < argc)
+      seconds = std::atof(argv[++i]);
+    else if (a == "--quick")
+      quick = true;
     else {
       std::fprintf(stderr, "usage: bench_queue_bench [--dir DIR] [--seconds S] [--quick]\n");
       return 2;
@@ -164,7 +184,10 @@ int main(int argc, char** argv) {
   bool own_dir = dir.empty();
   if (own_dir) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "ferry-bench-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) { std::perror("mkdtemp"); return 1; }
+    if (!::mkdtemp(tmpl.data())) {
+      std::perror("mkdtemp");
+      return 1;
+    }
     dir = tmpl;
   }
   std::filesystem::create_directories(dir);
@@ -172,13 +195,14 @@ int main(int argc, char** argv) {
   double fsync_rate = raw_fsync_rate(dir, seconds);
   std::printf("queue dir: %s\n", dir.c_str());
   std::printf("raw fsync rate (512 B pwrite + fdatasync): %.0f/s\n\n", fsync_rate);
-  std::printf("%-8s %10s %14s %12s %10s %9s\n", "body", "producers", "enqueues/s", "x fsync", "avg batch", "failures");
+  std::printf("%-8s %10s %14s %12s %10s %9s\n", "body", "producers", "enqueues/s", "x fsync", "avg batch",
+              "failures");
   const int producer_counts[] = {1, 8, 64, 256};
   for (std::size_t size : {std::size_t{1024}, std::size_t{100 * 1024}}) {
     for (int producers : producer_counts) {
       auto r = run_case(dir + "/queue", size, producers, seconds);
-      std::printf("%-8s %10d %14.0f %12.1f %10.1f %9llu\n", size == 1024 ? "1KiB" : "100KiB", producers, r.rate,
-                  r.rate / fsync_rate, r.avg_batch, static_cast<unsigned long long>(r.failures));
+      std::printf("%-8s %10d %14.0f %12.1f %10.1f %9llu\n", size == 1024 ? "1KiB" : "100KiB", producers,
+                  r.rate, r.rate / fsync_rate, r.avg_batch, static_cast<unsigned long long>(r.failures));
       std::fflush(stdout);
     }
   }

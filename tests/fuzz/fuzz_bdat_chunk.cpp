@@ -5,9 +5,9 @@
 // more than the limit plus one read (checked through the committed body and ASan's RSS limit);
 // replies are complete CRLF lines with a 2xx-5xx code; a chunk announced bigger than the limit
 // (when no earlier chunk is still being read) is answered 552 at once, before any of its octets.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -32,13 +32,17 @@ void check_reply(std::string_view text) {
 std::string size_field(std::uint8_t form, std::string_view& in) {
   auto take = [&](std::size_t n) {
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n && !in.empty(); ++i, in.remove_prefix(1)) v = v << 8 | static_cast<std::uint8_t>(in[0]);
+    for (std::size_t i = 0; i < n && !in.empty(); ++i, in.remove_prefix(1))
+      v = v << 8 | static_cast<std::uint8_t>(in[0]);
     return v;
   };
   switch (form & 3) {
-    case 0: return std::to_string(take(1));
-    case 1: return std::to_string(kMax - 8 + take(1) % 16);
-    case 2: return std::to_string(UINT64_MAX - take(1));
+    case 0:
+      return std::to_string(take(1));
+    case 1:
+      return std::to_string(kMax - 8 + take(1) % 16);
+    case 2:
+      return std::to_string(UINT64_MAX - take(1));
     default: {
       std::string digits = "1";
       for (std::size_t n = take(1) % 30; n > 0; --n) digits += static_cast<char>('0' + take(1) % 10);

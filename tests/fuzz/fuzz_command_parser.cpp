@@ -25,8 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (end == std::string::npos || end + 2 - start > 512) std::abort();
         start = end + 2;
       }
-    } else if ((r.command.verb == Verb::Mail || r.command.verb == Verb::Rcpt) &&
-               !r.command.path.null_path && r.command.path.address.empty()) {
+    } else if ((r.command.verb == Verb::Mail || r.command.verb == Verb::Rcpt) && !r.command.path.null_path &&
+               r.command.path.address.empty()) {
       std::abort();  // an accepted MAIL/RCPT always has an address or "<>"
     }
   }

@@ -71,7 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (closed) std::abort();  // nothing after Close
       if (auto* r = std::get_if<SendReply>(&a)) {
         check_reply(r->text);
-        for (std::size_t p = r->text.find("queued as"); p != std::string::npos; p = r->text.find("queued as", p + 1))
+        for (std::size_t p = r->text.find("queued as"); p != std::string::npos;
+             p = r->text.find("queued as", p + 1))
           ++queued_replies;
       } else if (std::holds_alternative<StartTls>(a)) {
         s.tls_started("TLSv1.3", "TLS_AES_128_GCM_SHA256");
@@ -80,8 +81,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         answers = static_cast<std::uint8_t>((answers >> 1) | (answers << 7));
       } else if (auto* g = std::get_if<SignMessage>(&a)) {
         if (g->queue_id.value == 0) std::abort();
-        if (answers & 1) s.sign_result(std::move(g->body));
-        else s.sign_result(make_error((answers & 2) ? ErrorKind::Busy : ErrorKind::Security, "x"));
+        if (answers & 1)
+          s.sign_result(std::move(g->body));
+        else
+          s.sign_result(make_error((answers & 2) ? ErrorKind::Busy : ErrorKind::Security, "x"));
         answers = static_cast<std::uint8_t>((answers >> 1) | (answers << 7));
       } else if (auto* c = std::get_if<CommitMessage>(&a)) {
         if (c->envelope.recipients.empty() || c->queue_id.value == 0) std::abort();
@@ -104,8 +107,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (flags & 128) {
       // The daemon's memory budget: the body grown before a read, or the message dropped.
       const std::size_t bound = s.body_growth_bound(piece.size());
-      if (bound != 0 && (answers & 4)) s.drop_message();
-      else if (bound != 0) s.reserve_body(s.body_size() + bound);
+      if (bound != 0 && (answers & 4))
+        s.drop_message();
+      else if (bound != 0)
+        s.reserve_body(s.body_size() + bound);
       s.feed(piece);
     } else {
       s.feed(piece);

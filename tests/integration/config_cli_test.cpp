@@ -34,8 +34,9 @@ TEST(configCli, GoodFileIsOverlaidOnTheDefault) {
             "[[listen]]\naddress = \"0.0.0.0\"\nport = 25\nmode = \"relay\"\n"
             "[[listen]]\naddress = \"0.0.0.0\"\nport = 587\nmode = \"submission\"\n"
             "[retry]\nfirst = \"10m\"\n");
-  for (const auto& argv : {std::vector<std::string>{FERRY_BINARY, "check-config", dir.file("ferry.toml")},
-                           std::vector<std::string>{FERRY_BINARY, "check-config", "--config", dir.file("ferry.toml")}}) {
+  for (const auto& argv :
+       {std::vector<std::string>{FERRY_BINARY, "check-config", dir.file("ferry.toml")},
+        std::vector<std::string>{FERRY_BINARY, "check-config", "--config", dir.file("ferry.toml")}}) {
     auto r = run(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(has(r.out, "hostname = \"mx.example.com\"\n")) << r.out;
@@ -63,10 +64,12 @@ struct BadCase {
 
 TEST(configCli, ErrorsExit78WithPosition) {
   const BadCase cases[] = {
-      {"unknown key", "[queue]\nmax_sise = \"2GiB\"\n", ":2:1: queue.max_sise: unknown key; did you mean \"max_size\"?\n"},
+      {"unknown key", "[queue]\nmax_sise = \"2GiB\"\n",
+       ":2:1: queue.max_sise: unknown key; did you mean \"max_size\"?\n"},
       {"wrong type", "[[listen]]\naddress = \"0.0.0.0\"\nport = \"x\"\nmode = \"relay\"\n",
        ":3:8: listen[0].port: expected integer, got string\n"},
-      {"invalid value", "[retry]\njitter = 2.0\n", ":2:10: retry.jitter: must be between 0.0 and 1.0, got 2.0\n"},
+      {"invalid value", "[retry]\njitter = 2.0\n",
+       ":2:10: retry.jitter: must be between 0.0 and 1.0, got 2.0\n"},
       {"syntax error", "[queue\n", ":1:7: Error while parsing table header: expected ']', saw '\\n'\n"},
   };
   TempDir dir;
@@ -91,8 +94,10 @@ TEST(configCli, MissingFileExit78) {
 // A route's password file is read as the daemon reads it: check-config and serve refuse alike.
 TEST(configCli, UnreadableRoutePasswordFileExit78LikeServe) {
   TempDir dir;
-  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\n[metrics]\nlisten = \"\"\n[[route]]\ndomain = \"*\"\n"
-                          "host = \"[127.0.0.1]\"\nauth_user = \"u\"\nauth_password_file = \"" + dir.file("absent") + "\"\n");
+  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") +
+                              "\"\n[metrics]\nlisten = \"\"\n[[route]]\ndomain = \"*\"\n"
+                              "host = \"[127.0.0.1]\"\nauth_user = \"u\"\nauth_password_file = \"" +
+                              dir.file("absent") + "\"\n");
   auto check = run({FERRY_BINARY, "check-config", dir.file("ferry.toml")});
   EXPECT_EQ(check.exit_code, kExitConfig);
   const std::string why = "[[route]] *: auth_password_file " + dir.file("absent") + " cannot be read";

@@ -76,12 +76,17 @@ class DeliveryRecovery : public ::testing::Test {
   // [retry] first stays at its default (5 min): anything that waits for it fails these tests.
   void configure(const std::string& extra = "") {
     if (!dns_) dns();
-    dir_.write("ferry.toml", "hostname = \"ferry.test\"\nuser = \"root\"\n"
-                             "[queue]\npath = \"" + dir_.file("q") + "\"\nmax_size = \"64MiB\"\n"
-                             "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                             "[dns]\nservers = [\"" + dns_->address() + "\"]\n"
-                             "[delivery]\nport = " + std::to_string(mx1_->port()) + "\nconnect_timeout = \"2s\"\n" +
-                             extra);
+    dir_.write("ferry.toml",
+               "hostname = \"ferry.test\"\nuser = \"root\"\n"
+               "[queue]\npath = \"" +
+                   dir_.file("q") +
+                   "\"\nmax_size = \"64MiB\"\n"
+                   "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                   "[dns]\nservers = [\"" +
+                   dns_->address() +
+                   "\"]\n"
+                   "[delivery]\nport = " +
+                   std::to_string(mx1_->port()) + "\nconnect_timeout = \"2s\"\n" + extra);
   }
   void start() {
     serve_.reset();
@@ -115,9 +120,11 @@ TEST_F(DeliveryRecovery, AttemptInterruptedByACrashIsRetriedSoonAfterTheRestart)
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"crash@example.test"}, "Subject: c\n\nx\n"), "ok");
   ASSERT_TRUE(gate_.wait_hung(1)) << serve_->output();
   kill_and_restart();
-  EXPECT_NE(serve_->output().find("1 attempts interrupted by the last stop"), std::string::npos) << serve_->output();
+  EXPECT_NE(serve_->output().find("1 attempts interrupted by the last stop"), std::string::npos)
+      << serve_->output();
   ASSERT_TRUE(mx1_->wait_messages(1, 15s)) << serve_->output();
-  EXPECT_TRUE(serve_->wait_for_output("to=<crash@example.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
+  EXPECT_TRUE(serve_->wait_for_output("to=<crash@example.test>, relay=mx1.example.test[127.0.0.2]"))
+      << serve_->output();
   EXPECT_EQ(serve_->output().find("suspect"), std::string::npos) << serve_->output();
 }
 
@@ -132,7 +139,8 @@ TEST_F(DeliveryRecovery, InterruptedTwiceInARowIsSuspectAndWaitsForTheBackoff) {
   kill_and_restart();
   ASSERT_TRUE(gate_.wait_hung(2)) << serve_->output();  // retried about a second later: hangs again
   kill_and_restart();
-  ASSERT_TRUE(serve_->wait_for_output("to=<poison@example.test>, status=suspect (2 attempts in a row")) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("to=<poison@example.test>, status=suspect (2 attempts in a row"))
+      << serve_->output();
   EXPECT_FALSE(mx1_->wait_messages(1, 3s)) << serve_->output();  // not after_crash (1 s) later
 }
 
@@ -144,8 +152,9 @@ TEST_F(DeliveryRecovery, DeadPooledConnectionIsRetriedOnANewOneWithoutDeferral) 
   configure();
   start();
   for (int i = 0; i < 4; ++i) {
-    ASSERT_EQ(send_mail(port_, "a@sender.test", {"p" + std::to_string(i) + "@example.test"}, "Subject: p\n\nx\n"),
-              "ok");
+    ASSERT_EQ(
+        send_mail(port_, "a@sender.test", {"p" + std::to_string(i) + "@example.test"}, "Subject: p\n\nx\n"),
+        "ok");
     // Delivered before the next one comes: that one then finds the idle (pooled) connection.
     ASSERT_TRUE(mx1_->wait_messages(static_cast<std::size_t>(i + 1), 15s)) << serve_->output();
   }
@@ -163,8 +172,9 @@ TEST_F(DeliveryRecovery, PooledConnectionClosedWith421IsRetriedOnANewOne) {
   configure();
   start();
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(send_mail(port_, "a@sender.test", {"q" + std::to_string(i) + "@example.test"}, "Subject: q\n\nx\n"),
-              "ok");
+    ASSERT_EQ(
+        send_mail(port_, "a@sender.test", {"q" + std::to_string(i) + "@example.test"}, "Subject: q\n\nx\n"),
+        "ok");
     ASSERT_TRUE(mx1_->wait_messages(static_cast<std::size_t>(i + 1), 15s)) << serve_->output();
   }
   EXPECT_NE(serve_->output().find("retrying on a new connection"), std::string::npos) << serve_->output();
@@ -179,8 +189,9 @@ TEST_F(DeliveryRecovery, NewDestinationStartsWithFiveConnections) {
   configure();
   start();
   for (int i = 0; i < 12; ++i)
-    ASSERT_EQ(send_mail(port_, "a@sender.test", {"s" + std::to_string(i) + "@example.test"}, "Subject: s\n\nx\n"),
-              "ok");
+    ASSERT_EQ(
+        send_mail(port_, "a@sender.test", {"s" + std::to_string(i) + "@example.test"}, "Subject: s\n\nx\n"),
+        "ok");
   ASSERT_TRUE(gate_.wait_hung(5)) << serve_->output();
   EXPECT_FALSE(gate_.wait_hung(6, 2s)) << serve_->output();
   EXPECT_EQ(mx1_->connections(), 5);
@@ -247,7 +258,8 @@ TEST_F(DeliveryRecovery, FiftySlowMxHostsDoNotHoldTheDelivery) {
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@hostile.test"}, "Subject: h\n\nx\n"), "ok");
   ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
-  EXPECT_TRUE(serve_->wait_for_output("to=<x@hostile.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
+  EXPECT_TRUE(serve_->wait_for_output("to=<x@hostile.test>, relay=mx1.example.test[127.0.0.2]"))
+      << serve_->output();
 }
 
 }  // namespace

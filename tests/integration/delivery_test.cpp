@@ -28,16 +28,26 @@ class Delivery : public ::testing::Test {
     dns_ = std::make_unique<test::DnsServer>(zone);
   }
 
-  void start(const std::string& extra = "", const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\n") {
-    std::string cfg = "hostname = \"ferry.test\"\nuser = \"root\"\n"
-                      "[queue]\npath = \"" + dir_.file("q") + "\"\nmax_size = \"64MiB\"\n"
-                      "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                      "[delivery]\nport = " + std::to_string(mx1_->port()) + "\nconnect_timeout = \"2s\"\n"
-                      "[dns]\nservers = [\"" + dns_->address() + "\"]\n"
-                      "[retry]\n" + retry + extra;
+  void start(const std::string& extra = "",
+             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\n") {
+    std::string cfg =
+        "hostname = \"ferry.test\"\nuser = \"root\"\n"
+        "[queue]\npath = \"" +
+        dir_.file("q") +
+        "\"\nmax_size = \"64MiB\"\n"
+        "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+        "[delivery]\nport = " +
+        std::to_string(mx1_->port()) +
+        "\nconnect_timeout = \"2s\"\n"
+        "[dns]\nservers = [\"" +
+        dns_->address() +
+        "\"]\n"
+        "[retry]\n" +
+        retry + extra;
     dir_.write("ferry.toml", cfg);
     serve_ = std::make_unique<test::Background>(
-        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log"));
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
+        dir_.file("log"));
     ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
     port_ = port_from_log(serve_->output());
     ASSERT_GT(port_, 0);
@@ -61,11 +71,13 @@ class Delivery : public ::testing::Test {
 TEST_F(Delivery, DeliversToTheMxFromDns) {
   start();
   ASSERT_EQ(send_mail(port_, "alice@sender.test", {"bob@example.test", "carol@example.test"},
-                      "Subject: hello\n\n.leading dot\nbody\n"), "ok");
+                      "Subject: hello\n\n.leading dot\nbody\n"),
+            "ok");
   ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
   auto m = mx1_->messages().at(0);
   EXPECT_EQ(m.mail_from, "alice@sender.test");
-  EXPECT_EQ(m.rcpt_to, (std::vector<std::string>{"bob@example.test", "carol@example.test"}));  // one transaction
+  EXPECT_EQ(m.rcpt_to,
+            (std::vector<std::string>{"bob@example.test", "carol@example.test"}));  // one transaction
   EXPECT_NE(m.data.find("Subject: hello\r\n\r\n.leading dot\r\nbody\r\n"), std::string::npos) << m.data;
   EXPECT_NE(m.data.find("Received: from "), std::string::npos);
   ASSERT_TRUE(serve_->wait_for_output("to=<carol@example.test>, relay=mx1.example.test[127.0.0.2]"));
@@ -99,14 +111,16 @@ TEST_F(Delivery, TransientThenSuccessOnRetry) {
   ASSERT_TRUE(serve_->wait_for_output("status=deferred (451 4.7.1 Greylisted")) << serve_->output();
   EXPECT_NE(serve_->output().find("category=greylisted"), std::string::npos) << serve_->output();
   ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
-  EXPECT_TRUE(serve_->wait_for_output("to=<grey@example.test>, relay=mx1.example.test[127.0.0.2]")) << serve_->output();
+  EXPECT_TRUE(serve_->wait_for_output("to=<grey@example.test>, relay=mx1.example.test[127.0.0.2]"))
+      << serve_->output();
 }
 
 // "Why is this stuck?": `ferry queue show` lists the attempt with its MX host, IP, TLS
 // result, the full reply, its category and advice, and the next retry.
 TEST_F(Delivery, QueueShowExplainsADeferral) {
   mx1_->on_rcpt = [](const std::string&, int) {
-    return std::string("451-4.7.1 Greylisted, please try again later\r\n451 4.7.1 see https://grey.example/why");
+    return std::string(
+        "451-4.7.1 Greylisted, please try again later\r\n451 4.7.1 see https://grey.example/why");
   };
   start("", "first = \"1h\"\n");
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"stuck@example.test"}, "Subject: s\n\nx\n"), "ok");
@@ -118,7 +132,8 @@ TEST_F(Delivery, QueueShowExplainsADeferral) {
   auto show = test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "show", id});
   ASSERT_EQ(show.exit_code, 0) << show.err;
   EXPECT_NE(show.out.find("deferred mx1.example.test[127.0.0.2]:" + std::to_string(mx1_->port()) + " tls="),
-            std::string::npos) << show.out;
+            std::string::npos)
+      << show.out;
   EXPECT_NE(show.out.find("451 4.7.1 Greylisted, please try again later"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("see https://grey.example/why"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("category: greylisted: "), std::string::npos) << show.out;
@@ -139,7 +154,9 @@ TEST_F(Delivery, PermanentFailureForOneRecipientOtherDelivered) {
     return rcpt.rfind("nobody", 0) == 0 ? std::string("550 5.1.1 No such user") : std::string("250 2.1.5 Ok");
   };
   start();
-  ASSERT_EQ(send_mail(port_, "a@sender.test", {"nobody@example.test", "bob@example.test"}, "Subject: p\n\nx\n"), "ok");
+  ASSERT_EQ(
+      send_mail(port_, "a@sender.test", {"nobody@example.test", "bob@example.test"}, "Subject: p\n\nx\n"),
+      "ok");
   ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
   EXPECT_EQ(mx1_->messages()[0].rcpt_to, std::vector<std::string>{"bob@example.test"});
   ASSERT_TRUE(serve_->wait_for_output("to=<nobody@example.test>")) << serve_->output();
@@ -150,7 +167,8 @@ TEST_F(Delivery, PermanentFailureForOneRecipientOtherDelivered) {
 
 TEST_F(Delivery, DnsFailuresAreClassified) {
   start();
-  ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@nowhere.test", "y@nullmx.test"}, "Subject: d\n\nx\n"), "ok");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"x@nowhere.test", "y@nullmx.test"}, "Subject: d\n\nx\n"),
+            "ok");
   ASSERT_TRUE(serve_->wait_for_output("to=<x@nowhere.test>")) << serve_->output();
   ASSERT_TRUE(serve_->wait_for_output("to=<y@nullmx.test>")) << serve_->output();
   EXPECT_NE(serve_->output().find("dsn=5.1.2, status=bounced"), std::string::npos) << serve_->output();
@@ -214,7 +232,8 @@ TEST_F(Delivery, RetryHappensAfterARestart) {
   ASSERT_TRUE(serve_->wait_for_output("status=deferred")) << serve_->output();
   EXPECT_EQ(serve_->stop(SIGKILL), 128 + SIGKILL);
   serve_ = std::make_unique<test::Background>(
-      std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log2"));
+      std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
+      dir_.file("log2"));
   ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
   EXPECT_NE(serve_->output().find("1 pending recipients"), std::string::npos) << serve_->output();
   ASSERT_TRUE(mx1_->wait_messages(1, 10s)) << serve_->output();
@@ -223,7 +242,9 @@ TEST_F(Delivery, RetryHappensAfterARestart) {
 TEST_F(Delivery, RoutesToALiteralHostAndReusesTheConnection) {
   start("[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.3]:" + std::to_string(mx2_->port()) + "\"\n");
   for (int i = 0; i < 3; ++i)
-    ASSERT_EQ(send_mail(port_, "a@sender.test", {"z" + std::to_string(i) + "@anything.test"}, "Subject: r\n\nx\n"), "ok");
+    ASSERT_EQ(
+        send_mail(port_, "a@sender.test", {"z" + std::to_string(i) + "@anything.test"}, "Subject: r\n\nx\n"),
+        "ok");
   ASSERT_TRUE(mx2_->wait_messages(3)) << serve_->output();
   EXPECT_EQ(mx1_->messages().size(), 0u);
 }
@@ -232,12 +253,17 @@ TEST_F(Delivery, RefusesToDeliverToItself) {
   // A route pointing at Ferry's own listener is a mail loop (5.4.6), not an endless relay.
   start();
   serve_->stop(SIGTERM);
-  std::string cfg = "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir_.file("q") + "\"\n"
-                    "[[listen]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(port_) + "\nmode = \"relay\"\n"
-                    "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(port_) + "\"\n";
+  std::string cfg = "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir_.file("q") +
+                    "\"\n"
+                    "[[listen]]\naddress = \"127.0.0.1\"\nport = " +
+                    std::to_string(port_) +
+                    "\nmode = \"relay\"\n"
+                    "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+                    std::to_string(port_) + "\"\n";
   dir_.write("ferry.toml", cfg);
   serve_ = std::make_unique<test::Background>(
-      std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")}, dir_.file("log3"));
+      std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
+      dir_.file("log3"));
   ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"loop@example.test"}, "Subject: l\n\nx\n"), "ok");
   ASSERT_TRUE(serve_->wait_for_output("to=<loop@example.test>")) << serve_->output();
@@ -248,7 +274,9 @@ TEST_F(Delivery, RefusesToDeliverToItself) {
 std::string send_raw(int port, const std::string& commands) {
   std::string script =
       "import socket,sys,time\n"
-      "s=socket.create_connection(('127.0.0.1'," + std::to_string(port) + "),timeout=20)\n"
+      "s=socket.create_connection(('127.0.0.1'," +
+      std::to_string(port) +
+      "),timeout=20)\n"
       "f=s.makefile('rb')\n"
       "def reply():\n"
       "  out=b''\n"
@@ -259,7 +287,8 @@ std::string send_raw(int port, const std::string& commands) {
       "for line in sys.stdin.read().split('\\n'):\n"
       "  if not line: continue\n"
       "  s.sendall(line.encode()+b'\\r\\n')\n"
-      "  if line in ('.',) or not line.startswith(('Subject','X-','hello')): print(reply().decode().strip())\n";
+      "  if line in ('.',) or not line.startswith(('Subject','X-','hello')): "
+      "print(reply().decode().strip())\n";
   return test::run({"/usr/bin/env", "python3", "-c", script}, commands, 30).out;
 }
 
@@ -270,14 +299,16 @@ TEST_F(Delivery, PermanentFailureBouncesToTheSendersMxOnce) {
   };
   start();
   ASSERT_EQ(send_mail(port_, "alice@sender.test", {"nobody@example.test", "bob@example.test"},
-                      "Subject: will bounce\nMessage-ID: <orig-1@sender.test>\n\nx\n"), "ok");
+                      "Subject: will bounce\nMessage-ID: <orig-1@sender.test>\n\nx\n"),
+            "ok");
   ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
   ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
   auto bounce = mx2_->messages().at(0);
   EXPECT_EQ(bounce.mail_from, "");
   EXPECT_EQ(bounce.rcpt_to, std::vector<std::string>{"alice@sender.test"});
   EXPECT_NE(bounce.data.find("multipart/report"), std::string::npos) << bounce.data;
-  EXPECT_NE(bounce.data.find("Final-Recipient: rfc822; nobody@example.test"), std::string::npos) << bounce.data;
+  EXPECT_NE(bounce.data.find("Final-Recipient: rfc822; nobody@example.test"), std::string::npos)
+      << bounce.data;
   EXPECT_NE(bounce.data.find("Diagnostic-Code: smtp; 550 5.1.1"), std::string::npos) << bounce.data;
   EXPECT_EQ(bounce.data.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos);
   EXPECT_NE(bounce.data.find("In-Reply-To: <orig-1@sender.test>"), std::string::npos);
@@ -300,7 +331,8 @@ TEST_F(Delivery, PermanentFailureBouncesToTheSendersMxOnce) {
   auto parsed = test::run({"/usr/bin/env", "python3", "-c", script}, bounce.data);
   EXPECT_EQ(parsed.out,
             "multipart/report delivery-status\ntext/plain\nmessage/delivery-status\ntext/rfc822-headers\n"
-            "dns; ferry.test\nfailed 5.1.1 rfc822; nobody@example.test\n") << parsed.err;
+            "dns; ferry.test\nfailed 5.1.1 rfc822; nobody@example.test\n")
+      << parsed.err;
 }
 
 TEST_F(Delivery, LocalAliasThatFailsBouncesLikeAnyOther) {
@@ -308,14 +340,16 @@ TEST_F(Delivery, LocalAliasThatFailsBouncesLikeAnyOther) {
   start("[aliases]\nroot = \"gone@example.test\"\n");
   ASSERT_EQ(send_mail(port_, "alice@sender.test", {"root@ferry.test"}, "Subject: alias\n\nx\n"), "ok");
   ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
-  EXPECT_NE(mx2_->messages()[0].data.find("gone@example.test"), std::string::npos) << mx2_->messages()[0].data;
+  EXPECT_NE(mx2_->messages()[0].data.find("gone@example.test"), std::string::npos)
+      << mx2_->messages()[0].data;
 }
 
 TEST_F(Delivery, FailedBounceGoesToPostmasterWhenConfigured) {
   mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.1.1 User unknown"); };
   start("[bounce]\npostmaster = \"pm@sender.test\"\n");
-  std::string out = send_raw(port_, "EHLO c.test\nMAIL FROM:<>\nRCPT TO:<x@example.test>\n"
-                                    "DATA\nSubject: a bounce that fails\n\nhello\n.\nQUIT\n");
+  std::string out = send_raw(port_,
+                             "EHLO c.test\nMAIL FROM:<>\nRCPT TO:<x@example.test>\n"
+                             "DATA\nSubject: a bounce that fails\n\nhello\n.\nQUIT\n");
   ASSERT_NE(out.find("queued as"), std::string::npos) << out;
   ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
   EXPECT_EQ(mx2_->messages()[0].rcpt_to, std::vector<std::string>{"pm@sender.test"});
@@ -340,8 +374,10 @@ TEST_F(Delivery, DelayWarningThenExpiryBounce) {
 TEST_F(Delivery, NotifyNeverMeansNoBounce) {
   mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.1.1 User unknown"); };
   start();
-  std::string out = send_raw(port_, "EHLO c.test\nMAIL FROM:<alice@sender.test>\nRCPT TO:<x@example.test> NOTIFY=NEVER\n"
-                                    "DATA\nSubject: n\n\nhello\n.\nQUIT\n");
+  std::string out =
+      send_raw(port_,
+               "EHLO c.test\nMAIL FROM:<alice@sender.test>\nRCPT TO:<x@example.test> NOTIFY=NEVER\n"
+               "DATA\nSubject: n\n\nhello\n.\nQUIT\n");
   ASSERT_NE(out.find("queued as"), std::string::npos) << out;
   ASSERT_TRUE(serve_->wait_for_output("status=bounced")) << serve_->output();
   usleep(800000);
@@ -350,9 +386,10 @@ TEST_F(Delivery, NotifyNeverMeansNoBounce) {
 
 TEST_F(Delivery, NotifySuccessGivesARelayedReport) {
   start();
-  std::string out = send_raw(port_, "EHLO c.test\nMAIL FROM:<alice@sender.test> ENVID=env42\n"
-                                    "RCPT TO:<ok@example.test> NOTIFY=SUCCESS ORCPT=rfc822;ok@example.test\n"
-                                    "DATA\nSubject: s\n\nhello\n.\nQUIT\n");
+  std::string out = send_raw(port_,
+                             "EHLO c.test\nMAIL FROM:<alice@sender.test> ENVID=env42\n"
+                             "RCPT TO:<ok@example.test> NOTIFY=SUCCESS ORCPT=rfc822;ok@example.test\n"
+                             "DATA\nSubject: s\n\nhello\n.\nQUIT\n");
   ASSERT_NE(out.find("queued as"), std::string::npos) << out;
   ASSERT_TRUE(mx1_->wait_messages(1)) << serve_->output();
   ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();

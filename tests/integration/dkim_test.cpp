@@ -13,8 +13,8 @@
 
 #include "integration/support/MailClient.hpp"
 #include "integration/support/Subprocess.hpp"
-#include "support/DnsServer.hpp"
 #include "queue/QueueStore.hpp"
+#include "support/DnsServer.hpp"
 
 #include <signal.h>
 #include <unistd.h>
@@ -22,9 +22,9 @@
 
 namespace {
 
+using ferry::test::run;
 using ferry::test::RunResult;
 using ferry::test::TempDir;
-using ferry::test::run;
 
 constexpr int kExitUsage = 64;
 constexpr int kExitCantCreate = 73;
@@ -33,10 +33,13 @@ const std::string kPython = "/usr/bin/python3";  // Debian's, with python3-dkim 
 const std::string kVerifyPy = std::string(FERRY_SOURCE_DIR) + "/tests/integration/dkim/verify.py";
 const std::string kOpendkim = std::string(FERRY_SOURCE_DIR) + "/tests/integration/dkim/opendkim_verify.sh";
 
-bool has(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+bool has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (std::size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
+  for (std::size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size())
+    s.replace(p, from.size(), to);
   return s;
 }
 
@@ -47,9 +50,10 @@ struct Published {
 };
 
 // Generates a key with `ferry dkim keygen` and reads the record it prints back.
-Published keygen(const TempDir& dir, const std::string& domain, const std::string& selector, const std::string& alg) {
-  auto r = run({FERRY_BINARY, "dkim", "keygen", "--domain", domain, "--selector", selector, "--algorithm", alg,
-                "--out", dir.file(selector + ".key")});
+Published keygen(const TempDir& dir, const std::string& domain, const std::string& selector,
+                 const std::string& alg) {
+  auto r = run({FERRY_BINARY, "dkim", "keygen", "--domain", domain, "--selector", selector, "--algorithm",
+                alg, "--out", dir.file(selector + ".key")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::smatch m;
   const std::regex line(R"re(^(\S+)\._domainkey\.(\S+)\. IN TXT ((?:"[^"]*" ?)+)\n$)re");
@@ -58,7 +62,8 @@ Published keygen(const TempDir& dir, const std::string& domain, const std::strin
   std::string text;
   const std::string strings = m[3];
   const std::regex quoted(R"re("([^"]*)")re");
-  for (auto it = std::sregex_iterator(strings.begin(), strings.end(), quoted); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(strings.begin(), strings.end(), quoted); it != std::sregex_iterator();
+       ++it) {
     EXPECT_LE((*it)[1].length(), 255) << r.out;
     text += (*it)[1];
   }
@@ -165,13 +170,15 @@ TEST(dkimKeygen, WritesKeyFileAndPrintsRecord) {
   ASSERT_EQ(::stat(k.ed_path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   EXPECT_EQ(k.rsa.name, "rsa1._domainkey.example.test");
-  EXPECT_TRUE(k.rsa.text.starts_with("v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA")) << k.rsa.text;
+  EXPECT_TRUE(k.rsa.text.starts_with("v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"))
+      << k.rsa.text;
   EXPECT_EQ(k.rsa.text.size(), 18u + 392u);  // split over two character-strings
   EXPECT_EQ(k.ed.name, "ed1._domainkey.example.test");
   EXPECT_TRUE(k.ed.text.starts_with("v=DKIM1; k=ed25519; p=")) << k.ed.text;
   EXPECT_EQ(k.ed.text.size(), 22u + 44u);
   // The key matches the record: openssl derives the same public key from the file.
-  auto pub = run({"/bin/sh", "-c", "openssl pkey -in '" + k.rsa_path + "' -pubout -outform DER | base64 -w0"});
+  auto pub =
+      run({"/bin/sh", "-c", "openssl pkey -in '" + k.rsa_path + "' -pubout -outform DER | base64 -w0"});
   EXPECT_EQ("v=DKIM1; k=rsa; p=" + pub.out, k.rsa.text);
 }
 
@@ -196,13 +203,16 @@ TEST(dkimKeygen, ExitCodes) {
     return r.exit_code;
   };
   dir.write("exists.key", "x");
-  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--out", dir.file("exists.key")}), kExitCantCreate);
-  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--out", dir.file("no/such/dir.key")}), kExitCantCreate);
+  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--out", dir.file("exists.key")}),
+            kExitCantCreate);
+  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--out", dir.file("no/such/dir.key")}),
+            kExitCantCreate);
   EXPECT_EQ(code({"--domain", "d.test", "--out", dir.file("a.key")}), kExitUsage);
   EXPECT_EQ(code({"--selector", "s", "--out", dir.file("a.key")}), kExitUsage);
-  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--bits", "1024", "--out", dir.file("a.key")}), kExitUsage);
-  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--algorithm", "ed25519", "--bits", "2048", "--out",
-                  dir.file("a.key")}),
+  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--bits", "1024", "--out", dir.file("a.key")}),
+            kExitUsage);
+  EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--algorithm", "ed25519", "--bits", "2048",
+                  "--out", dir.file("a.key")}),
             kExitUsage);
   EXPECT_EQ(code({"--domain", "d.test", "--selector", "s", "--algorithm", "dsa", "--out", dir.file("a.key")}),
             kExitUsage);
@@ -229,14 +239,15 @@ TEST(dkimVerify, PythonDkimAcceptsEveryCombination) {
         const std::string what = selector + " " + canon + (message == &kPlain ? " plain" : " 8-bit long");
         auto s = sign(entry(selector, key, canon), *message);
         ASSERT_EQ(s.exit_code, 0) << what << ": " << s.err;
-        ASSERT_TRUE(s.out.starts_with("DKIM-Signature: v=1; a=" +
-                                      std::string(selector == "rsa1" ? "rsa-sha256" : "ed25519-sha256") +
-                                      "; c=" + canon + ";"))
+        ASSERT_TRUE(s.out.starts_with(
+            "DKIM-Signature: v=1; a=" + std::string(selector == "rsa1" ? "rsa-sha256" : "ed25519-sha256") +
+            "; c=" + canon + ";"))
             << s.out.substr(0, 200);
         EXPECT_TRUE(s.out.ends_with(*message)) << what << ": the message itself is unchanged";
         auto v = python_verify(s.out, {published});
         EXPECT_EQ(v.exit_code, 0) << what << ": " << v.out << v.err;
-        const std::string tampered = replace_all(s.out, message == &kPlain ? "click" : "Zeile 2000:", "clack");
+        const std::string tampered =
+            replace_all(s.out, message == &kPlain ? "click" : "Zeile 2000:", "clack");
         auto t = python_verify(tampered, {published});
         EXPECT_EQ(t.exit_code, 1) << what << ": tampered body must fail: " << t.out << t.err;
         EXPECT_TRUE(t.out.starts_with("fail ")) << t.out;
@@ -251,17 +262,21 @@ TEST(dkimVerify, TamperedHeadersFailAndFromIsOversigned) {
     const std::string selector = published.name.substr(0, published.name.find('.'));
     auto s = sign(entry(selector, key, "relaxed/relaxed"), kPlain);
     ASSERT_EQ(s.exit_code, 0) << s.err;
-    EXPECT_TRUE(has(replace_all(s.out, "\r\n\t", ""), "h=from:from:to:subject:date:message-id:mime-version:content-type;"))
+    EXPECT_TRUE(has(replace_all(s.out, "\r\n\t", ""),
+                    "h=from:from:to:subject:date:message-id:mime-version:content-type;"))
         << s.out;
     EXPECT_EQ(python_verify(s.out, {published}).exit_code, 0);
     // A changed signed header fails.
-    EXPECT_EQ(python_verify(replace_all(s.out, "Your password reset", "Your passwort reset"), {published}).exit_code, 1);
+    EXPECT_EQ(python_verify(replace_all(s.out, "Your password reset", "Your passwort reset"), {published})
+                  .exit_code,
+              1);
     // A second From: added later fails: From is oversigned (listed once more than present).
     const std::string extra_from =
         replace_all(s.out, "From: Alice Example", "From: Mallory <m@evil.test>\r\nFrom: Alice Example");
     EXPECT_EQ(python_verify(extra_from, {published}).exit_code, 1);
     // An unsigned header field added in transit (e.g. another Received:) does not break it.
-    const std::string received = "Received: from relay.example.org by mx.example.org; Mon, 1 Jan 2024 00:00:01 +0000\r\n";
+    const std::string received =
+        "Received: from relay.example.org by mx.example.org; Mon, 1 Jan 2024 00:00:01 +0000\r\n";
     EXPECT_EQ(python_verify(received + s.out, {published}).exit_code, 0);
   }
 }
@@ -280,7 +295,8 @@ TEST(dkimVerify, RsaAndEd25519TogetherGiveTwoSignatures) {
 
 TEST(dkimVerify, SubdomainsAndExpiry) {
   const Keys& k = keys();
-  const std::string config = entry("ed1", k.ed_path, "relaxed/relaxed", "sign_subdomains = true\nexpire = \"7d\"\n");
+  const std::string config =
+      entry("ed1", k.ed_path, "relaxed/relaxed", "sign_subdomains = true\nexpire = \"7d\"\n");
   auto s = sign(config, replace_all(kPlain, "alice@example.test", "alice@mail.example.test"));
   ASSERT_EQ(s.exit_code, 0) << s.err;
   EXPECT_TRUE(has(s.out, "d=example.test;")) << s.out;
@@ -289,7 +305,8 @@ TEST(dkimVerify, SubdomainsAndExpiry) {
   auto v = python_verify(s.out, {k.ed});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   // Without sign_subdomains the subdomain is not signed.
-  auto n = sign(entry("ed1", k.ed_path, "relaxed/relaxed"), replace_all(kPlain, "alice@example.test", "a@mail.example.test"));
+  auto n = sign(entry("ed1", k.ed_path, "relaxed/relaxed"),
+                replace_all(kPlain, "alice@example.test", "a@mail.example.test"));
   EXPECT_EQ(n.exit_code, 1);
   EXPECT_TRUE(has(n.err, "not signed: no [[dkim]] entry for mail.example.test")) << n.err;
 }
@@ -321,7 +338,8 @@ TEST(dkimVerify, OpendkimWithKeysFromDnsmasq) {
         auto v = opendkim_verify(s.out, {published});
         if (v.exit_code == 77) GTEST_SKIP() << "opendkim_verify.sh: " << v.err;
         EXPECT_EQ(v.exit_code, 0) << what << ": " << v.out << v.err;
-        const std::string tampered = replace_all(s.out, message == &kPlain ? "click" : "Zeile 2000:", "clack");
+        const std::string tampered =
+            replace_all(s.out, message == &kPlain ? "click" : "Zeile 2000:", "clack");
         auto t = opendkim_verify(tampered, {published});
         EXPECT_EQ(t.exit_code, 1) << what << ": tampered body must fail: " << t.err;
         EXPECT_TRUE(has(t.err, "Bad signature") || has(t.err, "body hash")) << t.err;
@@ -335,8 +353,9 @@ TEST(dkimVerify, OpendkimWithKeysFromDnsmasq) {
 // (Keywords: may repeat in RFC 5322 §3.6; OpenDKIM refuses a message with two To: fields.)
 TEST(dkimVerify, CappedInstancesVerify) {
   const Keys& k = keys();
-  std::string message = "From: Alice <alice@example.test>\r\nTo: bob@example.org\r\nSubject: many\r\n"
-                        "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n";
+  std::string message =
+      "From: Alice <alice@example.test>\r\nTo: bob@example.org\r\nSubject: many\r\n"
+      "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n";
   for (int i = 0; i < 25; ++i) message += "Keywords: k" + std::to_string(i) + "\r\n";
   message += "\r\nhello\r\n";
   const std::string headers = "headers = [\"from\", \"to\", \"subject\", \"date\", \"keywords\"]\n";
@@ -346,8 +365,10 @@ TEST(dkimVerify, CappedInstancesVerify) {
     ASSERT_EQ(s.exit_code, 0) << s.err;
     std::string h = replace_all(s.out, "\r\n\t", "");
     h = h.substr(h.find("h=") + 2);
-    EXPECT_EQ(h.substr(0, h.find(';')), "from:from:to:subject:date:keywords:keywords:keywords:keywords:keywords:"
-                                        "keywords:keywords:keywords:keywords:keywords") << s.out;
+    EXPECT_EQ(h.substr(0, h.find(';')),
+              "from:from:to:subject:date:keywords:keywords:keywords:keywords:keywords:"
+              "keywords:keywords:keywords:keywords:keywords")
+        << s.out;
     auto v = python_verify(s.out, {published});
     EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
     EXPECT_EQ(python_verify(replace_all(s.out, "Keywords: k24", "Keywords: x24"), {published}).exit_code, 1);
@@ -363,12 +384,14 @@ TEST(dkimCli, SignRefusesUnusableKeys) {
   TempDir dir;
   auto missing = sign(entry("s", dir.file("missing.key"), "relaxed/relaxed"), kPlain);
   EXPECT_EQ(missing.exit_code, kExitConfig);
-  EXPECT_TRUE(has(missing.err, "DKIM key " + dir.file("missing.key") + ": cannot open: No such file or directory"))
+  EXPECT_TRUE(
+      has(missing.err, "DKIM key " + dir.file("missing.key") + ": cannot open: No such file or directory"))
       << missing.err;
   dir.write("garbage.key", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
   auto garbage = sign(entry("s", dir.file("garbage.key"), "relaxed/relaxed"), kPlain);
   EXPECT_EQ(garbage.exit_code, kExitConfig);
-  EXPECT_TRUE(has(garbage.err, "DKIM key " + dir.file("garbage.key") + ": not a PEM private key")) << garbage.err;
+  EXPECT_TRUE(has(garbage.err, "DKIM key " + dir.file("garbage.key") + ": not a PEM private key"))
+      << garbage.err;
   auto bad_config = sign("[[dkim]]\ndomain = \"example.test\"\n", kPlain);
   EXPECT_EQ(bad_config.exit_code, kExitConfig);
   EXPECT_TRUE(has(bad_config.err, ":1:1: dkim[0].selector: required key is missing")) << bad_config.err;
@@ -386,11 +409,15 @@ TEST(dkimServer, SignsAcceptedMailBeforeCommit) {
   TempDir dir;
   Published rsa = keygen(dir, "example.test", "srv1", "rsa");
   Published ed = keygen(dir, "example.test", "srv2", "ed25519");
-  dir.write("ferry.toml", "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
-                          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                          "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n"
-                          "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv1\"\nkey = \"" + dir.file("srv1.key") + "\"\n"
-                          "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv2\"\nkey = \"" + dir.file("srv2.key") + "\"\n");
+  dir.write("ferry.toml", "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
+                              "\"\nmax_size = \"16MiB\"\n"
+                              "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                              "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n"
+                              "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv1\"\nkey = \"" +
+                              dir.file("srv1.key") +
+                              "\"\n"
+                              "[[dkim]]\ndomain = \"example.test\"\nselector = \"srv2\"\nkey = \"" +
+                              dir.file("srv2.key") + "\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
   ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
   const int port = test::port_from_log(serve.output());
@@ -417,7 +444,8 @@ TEST(dkimServer, SignsAcceptedMailBeforeCommit) {
   }));
   ASSERT_EQ(bodies.size(), 2u);
   EXPECT_TRUE(bodies[0].starts_with("DKIM-Signature:")) << bodies[0];
-  auto v = run({kPython, kVerifyPy, "--txt", rsa.name + "=" + rsa.text, "--txt", ed.name + "=" + ed.text}, bodies[0]);
+  auto v = run({kPython, kVerifyPy, "--txt", rsa.name + "=" + rsa.text, "--txt", ed.name + "=" + ed.text},
+               bodies[0]);
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
   EXPECT_EQ(std::count(v.out.begin(), v.out.end(), '\n'), 2) << v.out;  // RSA and Ed25519
   EXPECT_FALSE(bodies[1].starts_with("DKIM-Signature:")) << "mail From: another domain is not signed";

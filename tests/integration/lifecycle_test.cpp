@@ -44,8 +44,9 @@ class Ops : public ::testing::Test {
   void write(const std::string& text) const { dir.write("ferry.toml", text); }
 
   void start() {
-    daemon = std::make_unique<test::Background>(std::vector<std::string>{FERRY_BINARY, "serve", "--config", config},
-                                                dir.file("serve" + std::to_string(++starts) + ".log"));
+    daemon = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", config},
+        dir.file("serve" + std::to_string(++starts) + ".log"));
     ASSERT_TRUE(daemon->wait_for_output("ready: ")) << daemon->output();  // not "already in use"
     smtp_port = test::port_after(daemon->output(), "listening on 127.0.0.1:");
     metrics_port = test::port_after(daemon->output(), "metrics on http://127.0.0.1:");
@@ -74,7 +75,9 @@ TEST_F(metrics_Endpoint, CountsMatchAfterTraffic) {
     c.reply();
     c.cmd("EHLO client.example");
     for (int i = 0; i < 3; ++i)
-      EXPECT_TRUE(c.message("a@example.org", "r" + std::to_string(i) + "@example.net", "Subject: m\r\n\r\nbody").starts_with("250"));
+      EXPECT_TRUE(
+          c.message("a@example.org", "r" + std::to_string(i) + "@example.net", "Subject: m\r\n\r\nbody")
+              .starts_with("250"));
     EXPECT_TRUE(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
     EXPECT_TRUE(c.cmd("RCPT TO:<nobody@localhost>").starts_with("550"));
     c.cmd("QUIT");
@@ -92,13 +95,17 @@ TEST_F(metrics_Endpoint, CountsMatchAfterTraffic) {
   EXPECT_NE(page.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
   EXPECT_EQ(test::sample(page, "ferry_smtp_messages_accepted_total"), 3.0) << page;
   EXPECT_EQ(test::sample(page, "ferry_smtp_connections_total"), 1.0);
-  EXPECT_EQ(test::sample(page, "ferry_smtp_rejected_total{reason=\"unknown_recipient\",code=\"550\"}"), 1.0) << page;
+  EXPECT_EQ(test::sample(page, "ferry_smtp_rejected_total{reason=\"unknown_recipient\",code=\"550\"}"), 1.0)
+      << page;
   EXPECT_EQ(test::sample(page, "ferry_delivery_recipients_total{result=\"deferred\"}"), 3.0);
   EXPECT_EQ(test::sample(page, "ferry_delivery_recipients_total{result=\"delivered\"}"), 0.0);
   // Connection refused is "service_unavailable" (deferrals are counted by reply category).
-  EXPECT_EQ(test::sample(page, "ferry_delivery_failures_total{result=\"deferred\",category=\"service_unavailable\"}"), 3.0)
+  EXPECT_EQ(test::sample(
+                page, "ferry_delivery_failures_total{result=\"deferred\",category=\"service_unavailable\"}"),
+            3.0)
       << page;
-  EXPECT_EQ(test::sample(page, "ferry_delivery_failures_total{result=\"bounced\",category=\"unknown_user\"}"), 0.0);
+  EXPECT_EQ(test::sample(page, "ferry_delivery_failures_total{result=\"bounced\",category=\"unknown_user\"}"),
+            0.0);
   EXPECT_EQ(test::sample(page, "ferry_queue_messages"), 3.0);
   EXPECT_EQ(test::sample(page, "ferry_queue_recipients"), 3.0);
   EXPECT_GE(*test::sample(page, "ferry_queue_oldest_message_age_seconds"), 0.0);
@@ -209,14 +216,16 @@ TEST_F(reload_Sighup, BadConfigIsRefusedAndTheOldOneStays) {
   ::kill(daemon->pid(), SIGHUP);
   ASSERT_TRUE(daemon->wait_for_output("reload refused: configuration error")) << daemon->output();
   // A TLS certificate that cannot be loaded is refused too.
-  write(base("") + "[tls]\ncertificate = \"" + dir.file("missing.pem") + "\"\nkey = \"" + dir.file("missing.key") + "\"\n");
+  write(base("") + "[tls]\ncertificate = \"" + dir.file("missing.pem") + "\"\nkey = \"" +
+        dir.file("missing.key") + "\"\n");
   ::kill(daemon->pid(), SIGHUP);
   ASSERT_TRUE(daemon->wait_for_output("reload refused: TLS")) << daemon->output();
   EXPECT_TRUE(daemon->running());
   Smtp c(smtp_port);
   EXPECT_TRUE(c.reply().starts_with("220"));
   c.cmd("EHLO c.example");
-  EXPECT_TRUE(c.message("a@example.org", "b@example.net", "Subject: s\r\n\r\nb").starts_with("250")) << "old policy";
+  EXPECT_TRUE(c.message("a@example.org", "b@example.net", "Subject: s\r\n\r\nb").starts_with("250"))
+      << "old policy";
   auto page = test::http_get(metrics_port, "/metrics").second;
   EXPECT_EQ(test::sample(page, "ferry_config_reloads_total{result=\"failed\"}"), 2.0) << page;
   EXPECT_EQ(daemon->stop(SIGTERM), 0);
@@ -233,15 +242,18 @@ TEST_F(reload_Sighup, NewRouteAppliesToQueuedMail) {
     Smtp c(smtp_port);
     c.reply();
     c.cmd("EHLO c.example");
-    ASSERT_TRUE(c.message("a@example.org", "b@example.net", "Subject: rerouted\r\n\r\nbody").starts_with("250"));
+    ASSERT_TRUE(
+        c.message("a@example.org", "b@example.net", "Subject: rerouted\r\n\r\nbody").starts_with("250"));
     c.cmd("QUIT");
   }
   ASSERT_TRUE(daemon->wait_for_output("status=deferred")) << daemon->output();  // nothing on port 1
 
-  const std::string route = "[[route]]\ndomain = \"example.net\"\nhost = \"[127.0.0.1]:" + std::to_string(mx.port()) + "\"\n";
+  const std::string route =
+      "[[route]]\ndomain = \"example.net\"\nhost = \"[127.0.0.1]:" + std::to_string(mx.port()) + "\"\n";
   write(base("") + route + "auth_user = \"u\"\nauth_password_file = \"" + dir.file("missing") + "\"\n");
   ::kill(daemon->pid(), SIGHUP);
-  ASSERT_TRUE(daemon->wait_for_output("reload refused: configuration error: [[route]] example.net: auth_password_file"))
+  ASSERT_TRUE(daemon->wait_for_output(
+      "reload refused: configuration error: [[route]] example.net: auth_password_file"))
       << daemon->output();
 
   write(base("") + route);
@@ -256,16 +268,17 @@ TEST_F(reload_Sighup, NewRouteAppliesToQueuedMail) {
 }
 
 std::string make_cert(const test::TempDir& dir, const std::string& name) {
-  auto r = test::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                      "-keyout", dir.file(name + ".key"), "-out", dir.file(name + ".pem"), "-days", "2", "-subj",
-                      "/CN=" + name});
+  auto r = test::run({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                      "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir.file(name + ".key"), "-out",
+                      dir.file(name + ".pem"), "-days", "2", "-subj", "/CN=" + name});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return name;
 }
 
 std::string served_subject(int port) {
-  auto r = test::run({"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + std::to_string(port)},
-                     "", 20);
+  auto r = test::run(
+      {"/usr/bin/openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:" + std::to_string(port)},
+      "", 20);
   auto at = r.out.find("subject=");
   return at == std::string::npos ? r.out + r.err : r.out.substr(at, r.out.find('\n', at) - at);
 }
@@ -283,7 +296,8 @@ TEST_F(reload_Sighup, TlsCertificateIsReloaded) {
     dir.write("cert.key", ks.str());
   };
   copy("one.ferry.test");
-  write(base("") + "[tls]\ncertificate = \"" + dir.file("cert.pem") + "\"\nkey = \"" + dir.file("cert.key") + "\"\n");
+  write(base("") + "[tls]\ncertificate = \"" + dir.file("cert.pem") + "\"\nkey = \"" + dir.file("cert.key") +
+        "\"\n");
   start();
   EXPECT_NE(served_subject(smtp_port).find("one.ferry.test"), std::string::npos);
   copy("two.ferry.test");
@@ -308,8 +322,10 @@ TEST_F(backpressure_TinyMap, MailGets452WhenShortOfSpaceAndRecovers) {
   c.cmd("EHLO filler.example");
   for (int i = 0; i < 60 && refusal.empty(); ++i) {
     std::string r = c.message("a@example.org", "b@example.net", body);
-    if (r.starts_with("250")) accepted.push_back(test::queued_id(r));
-    else refusal = r;
+    if (r.starts_with("250"))
+      accepted.push_back(test::queued_id(r));
+    else
+      refusal = r;
     usleep(250 * 1000);  // the daemon re-checks the free space at most every 200 ms
   }
   ASSERT_TRUE(refusal.starts_with("452 4.3.1")) << refusal << " after " << accepted.size() << " messages";
@@ -320,7 +336,8 @@ TEST_F(backpressure_TinyMap, MailGets452WhenShortOfSpaceAndRecovers) {
   for (const auto& id : accepted) EXPECT_NE(list.find(id), std::string::npos) << id;
   auto page = test::http_get(metrics_port, "/metrics").second;
   EXPECT_EQ(test::sample(page, "ferry_queue_accepting"), 0.0) << page;
-  EXPECT_GE(*test::sample(page, "ferry_smtp_rejected_total{reason=\"queue_full\",code=\"452\"}"), 1.0) << page;
+  EXPECT_GE(*test::sample(page, "ferry_smtp_rejected_total{reason=\"queue_full\",code=\"452\"}"), 1.0)
+      << page;
   auto [hs, health] = test::http_get(metrics_port, "/healthz");
   EXPECT_EQ(hs, 200);
   EXPECT_NE(health.find("refusing new mail"), std::string::npos) << health;
@@ -348,7 +365,8 @@ TEST_F(run_Lifecycle, SigtermDuringLoadLosesNothing) {
       c.cmd("EHLO load" + std::to_string(t) + ".example");
       for (int i = 0; i < 2000; ++i) {
         ++attempts;
-        std::string r = c.message("a@example.org", "b@example.net", "Subject: load\r\n\r\nmessage " + std::to_string(i));
+        std::string r =
+            c.message("a@example.org", "b@example.net", "Subject: load\r\n\r\nmessage " + std::to_string(i));
         if (!r.starts_with("250")) return;  // 421 shutting down, or closed
         std::lock_guard lock(mutex);
         acknowledged.insert(test::queued_id(r));
@@ -365,7 +383,8 @@ TEST_F(run_Lifecycle, SigtermDuringLoadLosesNothing) {
   std::size_t missing = 0;
   for (const auto& id : acknowledged) missing += list.out.find(id) == std::string::npos;
   EXPECT_EQ(missing, 0u) << "of " << acknowledged.size() << " acknowledged";
-  std::cerr << "[ run_Lifecycle ] " << acknowledged.size() << " messages acknowledged before SIGTERM, all queued\n";
+  std::cerr << "[ run_Lifecycle ] " << acknowledged.size()
+            << " messages acknowledged before SIGTERM, all queued\n";
 }
 
 TEST_F(run_Lifecycle, StartedAsRootDropsToTheConfiguredUser) {
@@ -388,7 +407,7 @@ TEST_F(run_Lifecycle, StartedAsRootDropsToTheConfiguredUser) {
   c.reply();
   c.cmd("EHLO c.example");
   EXPECT_TRUE(c.message("a@example.org", "b@example.net", "Subject: s\r\n\r\nb").starts_with("250"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.file("q").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 65534u);
   EXPECT_EQ(daemon->stop(SIGTERM), 0);
@@ -411,7 +430,8 @@ TEST_F(run_Lifecycle, JsonLogsAreOneObjectPerLine) {
   while (std::getline(lines, line)) {
     ++n;
     EXPECT_TRUE(line.starts_with("{\"time\":\"") && line.ends_with("\"}")) << line;
-    if (line.find("\"queue_id\":\"" + id + "\"") != std::string::npos && line.find("queued") != std::string::npos)
+    if (line.find("\"queue_id\":\"" + id + "\"") != std::string::npos &&
+        line.find("queued") != std::string::npos)
       queued_line = true;
   }
   EXPECT_GT(n, 5);
@@ -419,7 +439,8 @@ TEST_F(run_Lifecycle, JsonLogsAreOneObjectPerLine) {
   // Validate with a real JSON parser too.
   dir.write("log.json", daemon->output());
   auto py = test::run({"/usr/bin/python3", "-c",
-                       "import json,sys\nfor l in open(sys.argv[1]): json.loads(l)\nprint('ok')", dir.file("log.json")});
+                       "import json,sys\nfor l in open(sys.argv[1]): json.loads(l)\nprint('ok')",
+                       dir.file("log.json")});
   EXPECT_EQ(py.out, "ok\n") << py.err;
 }
 

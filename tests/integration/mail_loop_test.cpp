@@ -21,10 +21,12 @@ TEST(MailLoop, OwnAddressBehindAWildcardListenerIsALoopAtTheFirstHop) {
   const int port = test::free_port();
   dir.write("ferry.toml", "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
                               "\"\nmax_size = \"64MiB\"\n"
-                              "[[listen]]\naddress = \"0.0.0.0\"\nport = " + std::to_string(port) +
-                              "\nmode = \"relay\"\n[delivery]\nport = " + std::to_string(port) +
-                              "\n[dns]\nservers = [\"" + dns.address() + "\"]\n[retry]\nfirst = \"1h\"\n"
-                              "[[route]]\ndomain = \"routed.test\"\nhost = \"[127.0.0.9]:" + std::to_string(port) + "\"\n");
+                              "[[listen]]\naddress = \"0.0.0.0\"\nport = " +
+                              std::to_string(port) + "\nmode = \"relay\"\n[delivery]\nport = " +
+                              std::to_string(port) + "\n[dns]\nservers = [\"" + dns.address() +
+                              "\"]\n[retry]\nfirst = \"1h\"\n"
+                              "[[route]]\ndomain = \"routed.test\"\nhost = \"[127.0.0.9]:" +
+                              std::to_string(port) + "\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
   ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
 

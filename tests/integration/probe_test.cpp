@@ -20,7 +20,8 @@ bool has(const std::string& out, const std::string& needle) { return out.find(ne
 
 // Runs a Python expression over the JSON on stdin (bound to `j`); returns what it prints.
 std::string py_json(const std::string& json, const std::string& expr) {
-  auto r = test::run({"/usr/bin/env", "python3", "-c", "import json,sys\nj=json.loads(sys.stdin.read())\nprint(" + expr + ")"},
+  auto r = test::run({"/usr/bin/env", "python3", "-c",
+                      "import json,sys\nj=json.loads(sys.stdin.read())\nprint(" + expr + ")"},
                      json, 30);
   std::string out = r.exit_code == 0 ? r.out : "python error: " + r.err;
   while (!out.empty() && out.back() == '\n') out.pop_back();
@@ -32,9 +33,10 @@ class probeCli : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(test::open_mx_pair(mx1_, "127.0.0.2", mx2_, "127.0.0.3"));
     dns_ = std::make_unique<test::DnsServer>(test::loopback_mx_zone());
-    dir_.write("ferry.toml", "hostname = \"probe.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir_.file("q") +
-                                 "\"\n[delivery]\nport = " + std::to_string(mx1_->port()) +
-                                 "\nconnect_timeout = \"2s\"\n[dns]\nservers = [\"" + dns_->address() + "\"]\n");
+    dir_.write("ferry.toml", "hostname = \"probe.test\"\nuser = \"root\"\n[queue]\npath = \"" +
+                                 dir_.file("q") + "\"\n[delivery]\nport = " + std::to_string(mx1_->port()) +
+                                 "\nconnect_timeout = \"2s\"\n[dns]\nservers = [\"" + dns_->address() +
+                                 "\"]\n");
   }
 
   test::RunResult probe(std::vector<std::string> args) {
@@ -73,13 +75,16 @@ TEST_F(probeCli, AcceptedRecipientShowsDnsTranscriptAndCapabilitiesWithoutSendin
 }
 
 TEST_F(probeCli, RejectedAtRcptIsExplainedAndExitsOne) {
-  mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.1.1 <nobody@example.test>: User unknown"); };
+  mx1_->on_rcpt = [](const std::string&, int) {
+    return std::string("550 5.1.1 <nobody@example.test>: User unknown");
+  };
   auto r = probe({"nobody@example.test", "--from", "alice@sender.test"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "C: MAIL FROM:<alice@sender.test>")) << r.out;
   EXPECT_TRUE(has(r.out, "S: 550 5.1.1 <nobody@example.test>: User unknown")) << r.out;
   EXPECT_TRUE(has(r.out, "Permanent Negative Completion")) << r.out;
-  EXPECT_TRUE(has(r.out, "5.1.1 Permanent Failure, Addressing Status: Bad destination mailbox address")) << r.out;
+  EXPECT_TRUE(has(r.out, "5.1.1 Permanent Failure, Addressing Status: Bad destination mailbox address"))
+      << r.out;
   EXPECT_TRUE(has(r.out, "category unknown_user")) << r.out;
   EXPECT_TRUE(has(r.out, "Result: REJECTED (exit 1): RCPT TO refused")) << r.out;
 }
@@ -120,7 +125,8 @@ TEST_F(probeCli, ImplicitMxUsesTheDomainsAddress) {
 TEST_F(probeCli, RefusedFirstMxThenAcceptedBySecond) {
   auto r = probe({"x@failover.test"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  const auto order = r.out.find("Delivery order: dead.failover.test[127.0.0.9], mx2.failover.test[127.0.0.3]");
+  const auto order =
+      r.out.find("Delivery order: dead.failover.test[127.0.0.9], mx2.failover.test[127.0.0.3]");
   EXPECT_NE(order, std::string::npos) << r.out;
   const auto refused = r.out.find("connect failed: Connection refused");
   const auto second = r.out.find("Connecting to mx2.failover.test[127.0.0.3]");
@@ -159,7 +165,8 @@ TEST_F(probeCli, LostConnectionAndFailedStartTlsAreTemporaryFailures) {
   mx1_->close_on_connect = 1;
   auto lost = probe({"bob@example.test", "--host", "127.0.0.2", "--port", port});
   EXPECT_EQ(lost.exit_code, 2) << lost.out << lost.err;
-  EXPECT_TRUE(has(lost.out, "connection failed during the greeting: connection closed by the server")) << lost.out;
+  EXPECT_TRUE(has(lost.out, "connection failed during the greeting: connection closed by the server"))
+      << lost.out;
   EXPECT_TRUE(has(lost.out, "Result: TEMPORARY FAILURE (exit 2)")) << lost.out;
 
   mx1_->close_on_connect = 0;
@@ -178,18 +185,28 @@ TEST_F(probeCli, JsonOutputParses) {
   auto ok = probe({"bob@example.test", "--json"});
   EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   EXPECT_EQ(py_json(ok.out, "j['result'], j['exit_code'], j['mx_kind']"), "accepted 0 mx");
-  EXPECT_EQ(py_json(ok.out, "j['dns'][0]['type'], j['dns'][0]['records'][0]['value'], j['dns'][0]['records'][0]['ttl']"),
-            "MX 10 mx1.example.test 60");
+  EXPECT_EQ(
+      py_json(ok.out,
+              "j['dns'][0]['type'], j['dns'][0]['records'][0]['value'], j['dns'][0]['records'][0]['ttl']"),
+      "MX 10 mx1.example.test 60");
   EXPECT_EQ(py_json(ok.out, "[r['command'] for r in j['connections'][0]['replies']]"),
             "['greeting', 'EHLO', 'MAIL FROM', 'RCPT TO', 'QUIT']");
   EXPECT_EQ(py_json(ok.out, "all('category' in r for r in j['connections'][0]['replies'])"), "True");
-  EXPECT_EQ(py_json(ok.out, "j['connections'][0]['transcript'][0]['dir'], j['connections'][0]['capabilities'][0]['keyword']"),
-            "S PIPELINING");
+  EXPECT_EQ(
+      py_json(
+          ok.out,
+          "j['connections'][0]['transcript'][0]['dir'], j['connections'][0]['capabilities'][0]['keyword']"),
+      "S PIPELINING");
 
-  mx1_->on_rcpt = [](const std::string&, int) { return std::string("550 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org"); };
+  mx1_->on_rcpt = [](const std::string&, int) {
+    return std::string(
+        "550 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org");
+  };
   auto bad = probe({"bob@example.test", "--json"});
   EXPECT_EQ(bad.exit_code, 1) << bad.out;
-  EXPECT_EQ(py_json(bad.out, "j['result'], j['category'], j['detail'], j['final_reply']['category'], j['final_reply']['status']"),
+  EXPECT_EQ(py_json(bad.out,
+                    "j['result'], j['category'], j['detail'], j['final_reply']['category'], "
+                    "j['final_reply']['status']"),
             "rejected blocklisted_ip Spamhaus blocklisted_ip 5.7.1");
   EXPECT_EQ(py_json(bad.out, "j['connections'][0]['replies'][-2]['status_meaning']"),
             "5.7.1 Permanent Failure, Security or Policy Status: Delivery not authorized, message refused");
@@ -235,28 +252,31 @@ TEST_F(probeCli, UsageErrorsSayWhatIsWrong) {
 // --config routes exactly as the daemon: a route whose password file cannot be read is a
 // configuration error (78), as `ferry serve` refuses it, not a probe with an empty password.
 TEST_F(probeCli, RouteWithUnreadablePasswordFileIsAConfigError) {
-  dir_.write("route.toml", "[queue]\npath = \"" + dir_.file("q") + "\"\n[[route]]\ndomain = \"*\"\n"
-                           "host = \"[127.0.0.2]\"\nauth_user = \"u\"\nauth_password_file = \"" +
+  dir_.write("route.toml", "[queue]\npath = \"" + dir_.file("q") +
+                               "\"\n[[route]]\ndomain = \"*\"\n"
+                               "host = \"[127.0.0.2]\"\nauth_user = \"u\"\nauth_password_file = \"" +
                                dir_.file("missing") + "\"\n");
   auto r = test::run({FERRY_BINARY, "probe", "--config", dir_.file("route.toml"), "a@b.test"}, {}, 30);
   EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
-  EXPECT_NE(r.err.find("auth_password_file " + dir_.file("missing") + " cannot be read"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("auth_password_file " + dir_.file("missing") + " cannot be read"), std::string::npos)
+      << r.err;
 }
 
 // A real Ferry as the target: it offers STARTTLS with a self-signed certificate.
 TEST(probeTls, StartTlsWithSelfSignedCertificateIsShownAsNotVerified) {
   test::TempDir dir;
-  dir.write("ferry.toml", "hostname = \"tls.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
-                              "\"\nmax_size = \"64MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                              "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n");
+  dir.write("ferry.toml",
+            "hostname = \"tls.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
+                "\"\nmax_size = \"64MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
   ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
   const int port = port_from_log(serve.output());
   ASSERT_GT(port, 0);
   dir.write("probe.toml", "hostname = \"prober.test\"\n[queue]\npath = \"" + dir.file("pq") + "\"\n");
 
-  auto r = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1", "--port",
-                      std::to_string(port), "bob@far.test"});
+  auto r = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1",
+                      "--port", std::to_string(port), "bob@far.test"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(has(r.out, "C: STARTTLS")) << r.out;
   EXPECT_TRUE(has(r.out, "TLS: TLSv1.")) << r.out;
@@ -266,23 +286,24 @@ TEST(probeTls, StartTlsWithSelfSignedCertificateIsShownAsNotVerified) {
   // the EHLO after the handshake no longer offers STARTTLS and the dialogue goes on encrypted
   EXPECT_TRUE(has(r.out, "C: RCPT TO:<bob@far.test>")) << r.out;
 
-  auto j = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1", "--port",
-                      std::to_string(port), "--json", "bob@far.test"});
-  EXPECT_EQ(py_json(j.out, "j['connections'][0]['tls']['established'], j['connections'][0]['tls']['verified']"),
-            "True False");
+  auto j = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1",
+                      "--port", std::to_string(port), "--json", "bob@far.test"});
+  EXPECT_EQ(
+      py_json(j.out, "j['connections'][0]['tls']['established'], j['connections'][0]['tls']['verified']"),
+      "True False");
   EXPECT_EQ(py_json(j.out, "j['connections'][0]['tls']['subject_alt_names']"), "['DNS:tls.test']");
 
   // --tls=verify refuses to go on with a certificate that does not verify: temporary failure.
-  auto v = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1", "--port",
-                      std::to_string(port), "--tls=verify", "bob@far.test"});
+  auto v = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1",
+                      "--port", std::to_string(port), "--tls=verify", "bob@far.test"});
   EXPECT_EQ(v.exit_code, 2) << v.out << v.err;
   EXPECT_TRUE(has(v.out, "TLS verification failed")) << v.out;
   EXPECT_TRUE(has(v.out, "category: tls_required")) << v.out;
   EXPECT_FALSE(has(v.out, "C: MAIL FROM")) << v.out;
 
   // --tls=none never starts TLS
-  auto n = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1", "--port",
-                      std::to_string(port), "--tls=none", "bob@far.test"});
+  auto n = test::run({FERRY_BINARY, "probe", "--config", dir.file("probe.toml"), "--host", "127.0.0.1",
+                      "--port", std::to_string(port), "--tls=none", "bob@far.test"});
   EXPECT_EQ(n.exit_code, 0) << n.out;
   EXPECT_FALSE(has(n.out, "C: STARTTLS")) << n.out;
   serve.stop(SIGTERM);

@@ -17,7 +17,8 @@ class QueueCli : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = dir_.file("ferry.toml");
-    dir_.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir_.file("queue") + "\"\nmax_size = \"64MiB\"\n");
+    dir_.write("ferry.toml",
+               "user = \"root\"\n[queue]\npath = \"" + dir_.file("queue") + "\"\nmax_size = \"64MiB\"\n");
   }
 
   // Enqueues one message straight through QueueStore, as the SMTP server would.
@@ -53,7 +54,8 @@ class QueueCli : public ::testing::Test {
 
 TEST_F(QueueCli, ListShowsMessagesAndRecipients) {
   EXPECT_EQ(ferry({"list"}).out, "Mail queue is empty\n");
-  auto id = enqueue("alice@example.com", {"bob@example.org", "carol@example.net"}, "Subject: one\r\n\r\nbody\r\n");
+  auto id =
+      enqueue("alice@example.com", {"bob@example.org", "carol@example.net"}, "Subject: one\r\n\r\nbody\r\n");
   auto r = ferry({"list"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find(id.str()), std::string::npos);
@@ -67,7 +69,8 @@ TEST_F(QueueCli, ListShowsMessagesAndRecipients) {
 }
 
 TEST_F(QueueCli, ShowPrintsEnvelopeAndHeaders) {
-  auto id = enqueue("alice@example.com", {"bob@example.org"}, "Subject: hello there\r\nX-A: 1\r\n\r\nnot shown\r\n");
+  auto id = enqueue("alice@example.com", {"bob@example.org"},
+                    "Subject: hello there\r\nX-A: 1\r\n\r\nnot shown\r\n");
   auto r = ferry({"show", id.str()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("Sender:      <alice@example.com>"), std::string::npos);

@@ -30,32 +30,39 @@ struct Ferry {
   std::unique_ptr<test::Background> proc;
   int port = 0;
   void start(const std::string& name, const std::string& body) {
-    dir.write("ferry.toml", "hostname = \"" + name + "\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
-                                "\"\nmax_size = \"64MiB\"\n" + body);
+    dir.write("ferry.toml", "hostname = \"" + name + "\"\nuser = \"root\"\n[queue]\npath = \"" +
+                                dir.file("q") + "\"\nmax_size = \"64MiB\"\n" + body);
     proc = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
     ASSERT_TRUE(proc->wait_for_output("ready: ")) << proc->output();
     port = port_from_log(proc->output());
   }
-  std::string list_json() { return test::run({FERRY_BINARY, "queue", "--config", dir.file("ferry.toml"), "list", "--json"}).out; }
+  std::string list_json() {
+    return test::run({FERRY_BINARY, "queue", "--config", dir.file("ferry.toml"), "list", "--json"}).out;
+  }
   ~Ferry() {
     if (proc) proc->stop(SIGTERM);
   }
 };
 
 // Where nothing listens: a relay that holds its mail instead of sending it anywhere real.
-const std::string kHoldRoute = "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n";
+const std::string kHoldRoute =
+    "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n";
 
 TEST(Relay, FerryToFerryEndToEnd) {
   Ferry b, a;
   b.start("b.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n" + kHoldRoute);
-  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                        std::to_string(b.port) + "\"\n");
-  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test", "carol@far.test"}, "Subject: e2e\n\nhello\n"), "ok");
+  a.start("a.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost "
+          "= \"[127.0.0.1]:" +
+              std::to_string(b.port) + "\"\n");
+  ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test", "carol@far.test"}, "Subject: e2e\n\nhello\n"),
+            "ok");
   ASSERT_TRUE(b.proc->wait_for_output("nrcpt=2")) << a.proc->output() << b.proc->output();
   EXPECT_TRUE(b.proc->wait_for_output("proto=ESMTPS")) << "opportunistic STARTTLS between two Ferries";
   ASSERT_TRUE(a.proc->wait_for_output("to=<carol@far.test>"));
-  EXPECT_NE(a.proc->output().find("status=sent (250 2.0.0 Ok: queued as "), std::string::npos) << a.proc->output();
+  EXPECT_NE(a.proc->output().find("status=sent (250 2.0.0 Ok: queued as "), std::string::npos)
+      << a.proc->output();
   std::string json = b.list_json();
   EXPECT_NE(json.find("\"sender\":\"alice@a.test\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"address\":\"carol@far.test\""), std::string::npos) << json;
@@ -76,11 +83,15 @@ class Smarthost : public ::testing::Test {
 };
 
 TEST_F(Smarthost, AuthOverStartTls) {
-  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
-                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
-  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                        std::to_string(b.port) + "\"\ntls = \"required\"\nauth_user = \"relay\"\nauth_password_file = \"" +
-                        a_dir_pw + "\"\n");
+  b.start("smarthost.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+          "[auth]\npassword_file = \"" +
+              b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost "
+          "= \"[127.0.0.1]:" +
+              std::to_string(b.port) +
+              "\"\ntls = \"required\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw + "\"\n");
   ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: smarthost\n\nhi\n"), "ok");
   ASSERT_TRUE(b.proc->wait_for_output("authenticated relay")) << b.proc->output() << a.proc->output();
   ASSERT_TRUE(b.proc->wait_for_output("proto=ESMTPSA")) << b.proc->output();
@@ -89,11 +100,15 @@ TEST_F(Smarthost, AuthOverStartTls) {
 
 TEST_F(Smarthost, WrongPasswordIsDeferredNotBounced) {
   b.dir.write("client-password", "wrong\n");
-  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
-                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
-  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                        std::to_string(b.port) + "\"\ntls = \"required\"\nauth_user = \"relay\"\nauth_password_file = \"" +
-                        a_dir_pw + "\"\n");
+  b.start("smarthost.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+          "[auth]\npassword_file = \"" +
+              b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost "
+          "= \"[127.0.0.1]:" +
+              std::to_string(b.port) +
+              "\"\ntls = \"required\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw + "\"\n");
   ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: smarthost\n\nhi\n"), "ok");
   ASSERT_TRUE(a.proc->wait_for_output("to=<bob@far.test>", 15000)) << a.proc->output();
   EXPECT_NE(a.proc->output().find("status=deferred"), std::string::npos) << a.proc->output();
@@ -101,11 +116,17 @@ TEST_F(Smarthost, WrongPasswordIsDeferredNotBounced) {
 }
 
 TEST_F(Smarthost, AuthOverImplicitTls) {
-  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submissions\"\nrelay_networks = []\n"
-                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
-  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                        std::to_string(b.port) + "\"\ntls = \"required\"\nimplicit_tls = true\nauth_user = \"relay\"\n"
-                        "auth_password_file = \"" + a_dir_pw + "\"\n");
+  b.start("smarthost.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submissions\"\nrelay_networks = []\n"
+          "[auth]\npassword_file = \"" +
+              b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost "
+          "= \"[127.0.0.1]:" +
+              std::to_string(b.port) +
+              "\"\ntls = \"required\"\nimplicit_tls = true\nauth_user = \"relay\"\n"
+              "auth_password_file = \"" +
+              a_dir_pw + "\"\n");
   ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: smarthost\n\nhi\n"), "ok");
   ASSERT_TRUE(b.proc->wait_for_output("proto=ESMTPSA")) << b.proc->output() << a.proc->output();
   ASSERT_TRUE(a.proc->wait_for_output("status=sent")) << a.proc->output();
@@ -115,20 +136,32 @@ TEST_F(Smarthost, VerifiesTheCertificateAgainstATrustedCa) {
   // A test CA the client trusts (SSL_CERT_FILE), and a certificate for smarthost.test.
   const std::string d = b.dir.path();
   auto sh = [&](const std::string& cmd) { return test::run({"/bin/sh", "-c", cmd}).exit_code; };
-  ASSERT_EQ(sh("cd " + d + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-                           "-out ca.pem -days 2 -subj /CN=FerryTestCA 2>/dev/null"), 0);
-  ASSERT_EQ(sh("cd " + d + " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout host.key "
-                           "-out host.csr -subj /CN=smarthost.test 2>/dev/null && printf 'subjectAltName=DNS:smarthost.test\\n' > ext && "
-                           "openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out host.pem -days 2 "
-                           "-extfile ext 2>/dev/null"), 0);
+  ASSERT_EQ(sh("cd " + d +
+               " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+               "-out ca.pem -days 2 -subj /CN=FerryTestCA 2>/dev/null"),
+            0);
+  ASSERT_EQ(
+      sh("cd " + d +
+         " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout host.key "
+         "-out host.csr -subj /CN=smarthost.test 2>/dev/null && printf "
+         "'subjectAltName=DNS:smarthost.test\\n' > ext && "
+         "openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out host.pem -days 2 "
+         "-extfile ext 2>/dev/null"),
+      0);
   test::DnsServer dns({"--host-record=smarthost.test,127.0.0.1"});
-  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
-                            "[tls]\ncertificate = \"" + d + "/host.pem\"\nkey = \"" + d + "/host.key\"\n"
-                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  b.start("smarthost.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+          "[tls]\ncertificate = \"" +
+              d + "/host.pem\"\nkey = \"" + d +
+              "/host.key\"\n"
+              "[auth]\npassword_file = \"" +
+              b.dir.file("passwd") + "\"\n" + kHoldRoute);
   setenv("SSL_CERT_FILE", (d + "/ca.pem").c_str(), 1);
-  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[dns]\nservers = [\"" + dns.address() +
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[dns]\nservers = [\"" +
+                        dns.address() +
                         "\"]\n[[route]]\ndomain = \"*\"\nhost = \"smarthost.test:" + std::to_string(b.port) +
-                        "\"\ntls = \"verify\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw + "\"\n");
+                        "\"\ntls = \"verify\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw +
+                        "\"\n");
   unsetenv("SSL_CERT_FILE");
   ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: verified\n\nhi\n"), "ok");
   ASSERT_TRUE(b.proc->wait_for_output("proto=ESMTPSA")) << b.proc->output() << a.proc->output();
@@ -137,11 +170,15 @@ TEST_F(Smarthost, VerifiesTheCertificateAgainstATrustedCa) {
 
 TEST_F(Smarthost, UntrustedCertificateUnderVerifyIsTransient) {
   test::DnsServer dns({"--host-record=smarthost.test,127.0.0.1"});
-  b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
-                            "[auth]\npassword_file = \"" + b.dir.file("passwd") + "\"\n" + kHoldRoute);
-  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[dns]\nservers = [\"" + dns.address() +
+  b.start("smarthost.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+          "[auth]\npassword_file = \"" +
+              b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[dns]\nservers = [\"" +
+                        dns.address() +
                         "\"]\n[[route]]\ndomain = \"*\"\nhost = \"smarthost.test:" + std::to_string(b.port) +
-                        "\"\ntls = \"verify\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw + "\"\n");
+                        "\"\ntls = \"verify\"\nauth_user = \"relay\"\nauth_password_file = \"" + a_dir_pw +
+                        "\"\n");
   ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: unverified\n\nhi\n"), "ok");
   ASSERT_TRUE(a.proc->wait_for_output("to=<bob@far.test>", 15000)) << a.proc->output();
   EXPECT_NE(a.proc->output().find("status=deferred"), std::string::npos) << a.proc->output();
@@ -161,9 +198,13 @@ TEST(Relay, SmtpSinkAsAFastMx) {
   usleep(200000);  // smtp-sink prints nothing when ready; a failed start exits at once
   ASSERT_TRUE(sink_proc.running()) << sink_proc.output();
   Ferry a;
-  a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                        std::to_string(port) + "\"\n");
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(send_mail(a.port, "s@a.test", {"r" + std::to_string(i) + "@x.test"}, "Subject: s\n\nx\n"), "ok");
+  a.start("a.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[[route]]\ndomain = \"*\"\nhost "
+          "= \"[127.0.0.1]:" +
+              std::to_string(port) + "\"\n");
+  for (int i = 0; i < 20; ++i)
+    ASSERT_EQ(send_mail(a.port, "s@a.test", {"r" + std::to_string(i) + "@x.test"}, "Subject: s\n\nx\n"),
+              "ok");
   for (int i = 0; i < 300; ++i) {
     std::string out = a.proc->output();
     std::size_t n = 0;

@@ -34,12 +34,13 @@ class sendmail_Integration : public ::testing::Test {
   void SetUp() override { write_config(""); }
 
   void write_config(const std::string& extra) {
-    dir.write("ferry.toml", "hostname = \"mx.ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
-                                "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = " +
-                                std::to_string(port) + "\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n" +
-                                "[aliases]\nroot = \"admin@example.org\"\n" +
-                                // Deliveries fail temporarily (nothing listens on port 1): mail stays queued.
-                                "[retry]\nfirst = \"1h\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:1\"\n" + extra);
+    dir.write(
+        "ferry.toml",
+        "hostname = \"mx.ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
+            "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\nport = " + std::to_string(port) +
+            "\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n" + "[aliases]\nroot = \"admin@example.org\"\n" +
+            // Deliveries fail temporarily (nothing listens on port 1): mail stays queued.
+            "[retry]\nfirst = \"1h\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:1\"\n" + extra);
   }
 
   test::RunResult sendmail(std::vector<std::string> args, const std::string& input) {
@@ -53,8 +54,8 @@ class sendmail_Integration : public ::testing::Test {
     return test::run(argv);
   }
   std::unique_ptr<test::Background> start() {
-    auto d = std::make_unique<test::Background>(std::vector<std::string>{FERRY_BINARY, "serve", "--config", config},
-                                                dir.file("serve.log"));
+    auto d = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", config}, dir.file("serve.log"));
     EXPECT_TRUE(d->wait_for_output("ready: ")) << d->output();
     return d;
   }
@@ -72,7 +73,8 @@ class sendmail_Integration : public ::testing::Test {
 TEST_F(sendmail_Integration, DashTWithBccThroughTheRunningDaemon) {
   auto daemon = start();
   auto r = sendmail({"-t", "-i", "-F", "Cron Daemon"},
-                    "To: A <a@example.org>\nCc: c@example.net\nBcc: Hidden <h@example.com>\nSubject: report\n\nall fine\n.\nstill body\n");
+                    "To: A <a@example.org>\nCc: c@example.net\nBcc: Hidden <h@example.com>\nSubject: "
+                    "report\n\nall fine\n.\nstill body\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(daemon->wait_for_output("nrcpt=3")) << daemon->output();
   EXPECT_NE(daemon->output().find("proto=ESMTP"), std::string::npos) << "submitted over SMTP";
@@ -81,7 +83,8 @@ TEST_F(sendmail_Integration, DashTWithBccThroughTheRunningDaemon) {
   auto show = queue({"show", id});
   EXPECT_NE(show.out.find("a@example.org"), std::string::npos) << id << show.err << daemon->output();
   EXPECT_NE(show.out.find("c@example.net"), std::string::npos);
-  EXPECT_NE(show.out.find("h@example.com"), std::string::npos) << "the Bcc recipient is an envelope recipient";
+  EXPECT_NE(show.out.find("h@example.com"), std::string::npos)
+      << "the Bcc recipient is an envelope recipient";
   EXPECT_EQ(show.out.find("Bcc"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("From: Cron Daemon <root@mx.ferry.test>"), std::string::npos) << show.out;
   EXPECT_NE(show.out.find("Message-ID: <"), std::string::npos);
@@ -90,8 +93,9 @@ TEST_F(sendmail_Integration, DashTWithBccThroughTheRunningDaemon) {
 }
 
 TEST_F(sendmail_Integration, DaemonDownEnqueuesDirectlyAndTheDaemonDeliversLater) {
-  auto r = sendmail({"-f", "app@example.org", "-N", "failure,delay", "-R", "hdrs", "-V", "env42", "-v", "x@example.org"},
-                    "Subject: direct\n\nqueued while ferry is stopped\n");
+  auto r = sendmail(
+      {"-f", "app@example.org", "-N", "failure,delay", "-R", "hdrs", "-V", "env42", "-v", "x@example.org"},
+      "Subject: direct\n\nqueued while ferry is stopped\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("directly"), std::string::npos) << r.err;
   const std::string id = only_id();
@@ -115,8 +119,8 @@ TEST_F(sendmail_Integration, DaemonDownAndQueueNotWritableExits75) {
   ASSERT_EQ(queue({"list"}).exit_code, 0);
   ::chmod(dir.path().c_str(), 0755);
   ::chmod(dir.file("q").c_str(), 0755);
-  auto r = test::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", FERRY_BINARY, "sendmail",
-                      "-C", config, "x@example.org"},
+  auto r = test::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", FERRY_BINARY,
+                      "sendmail", "-C", config, "x@example.org"},
                      "Subject: s\n\nb\n");
   EXPECT_EQ(r.exit_code, 75) << r.err;
   EXPECT_NE(r.err.find("cannot write to the maildrop " + dir.file("maildrop")), std::string::npos) << r.err;
@@ -175,7 +179,8 @@ TEST_F(sendmail_Integration, DirectEnqueueRewritesAliases) {
 
 TEST_F(sendmail_Integration, BsSessionWithDaemonDownAndUp) {
   const std::string dialogue =
-      "EHLO app.example\r\nMAIL FROM:<app@example.org>\r\nRCPT TO:<x@example.org>\r\nDATA\r\nSubject: bs\r\n\r\nhi\r\n.\r\nQUIT\r\n";
+      "EHLO app.example\r\nMAIL FROM:<app@example.org>\r\nRCPT TO:<x@example.org>\r\nDATA\r\nSubject: "
+      "bs\r\n\r\nhi\r\n.\r\nQUIT\r\n";
   auto down = sendmail({"-bs"}, dialogue);
   EXPECT_EQ(down.exit_code, 0) << down.err;
   EXPECT_TRUE(down.out.starts_with("220 mx.ferry.test")) << down.out;
@@ -197,8 +202,9 @@ TEST_F(sendmail_Integration, InvokedAsSendmailAndMailq) {
   ::mkdir(link_dir.c_str(), 0755);
   ASSERT_EQ(::symlink(FERRY_BINARY, (link_dir + "/sendmail").c_str()), 0);
   ASSERT_EQ(::symlink(FERRY_BINARY, (link_dir + "/mailq").c_str()), 0);
-  auto sent = test::run({"/usr/bin/env", "FERRY_CONFIG=" + config, link_dir + "/sendmail", "-oi", "-oem", "y@example.org"},
-                        "Subject: link\n\nb\n");
+  auto sent = test::run(
+      {"/usr/bin/env", "FERRY_CONFIG=" + config, link_dir + "/sendmail", "-oi", "-oem", "y@example.org"},
+      "Subject: link\n\nb\n");
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   auto mailq = test::run({"/usr/bin/env", "FERRY_CONFIG=" + config, link_dir + "/mailq"});
   EXPECT_EQ(mailq.exit_code, 0) << mailq.err;
@@ -212,7 +218,9 @@ TEST_F(sendmail_Integration, UsageErrors) {
   EXPECT_EQ(sendmail({"-Z"}, "").exit_code, 64);
   EXPECT_EQ(sendmail({}, "Subject: s\n\nb\n").exit_code, 64) << "no recipients";
   EXPECT_EQ(sendmail({"-t"}, "Subject: s\n\nb\n").exit_code, 64) << "-t without To/Cc/Bcc";
-  EXPECT_EQ(test::run({FERRY_BINARY, "sendmail", "-C", dir.file("missing.toml"), "a@b.example"}, "x\n").exit_code, 78);
+  EXPECT_EQ(
+      test::run({FERRY_BINARY, "sendmail", "-C", dir.file("missing.toml"), "a@b.example"}, "x\n").exit_code,
+      78);
 }
 
 }  // namespace

@@ -21,8 +21,9 @@ TEST(Serve, RefusesBadConfigLikeCheckConfig) {
 
 TEST(Serve, StartsAndStopsOnSigterm) {
   test::TempDir dir;
-  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
-                          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
+  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") +
+                              "\"\nmax_size = \"16MiB\"\n"
+                              "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
   ASSERT_TRUE(serve.wait_for_output("ready: ")) << serve.output();
   EXPECT_NE(serve.output().find("0 messages"), std::string::npos) << serve.output();
@@ -34,9 +35,10 @@ TEST(Serve, StartsAndStopsOnSigterm) {
 // handlers instead of killing it with their default action (SIGHUP, SIGTERM: terminate).
 TEST(Serve, SignalsDuringStartUpWaitForTheirHandlers) {
   test::TempDir dir;
-  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") + "\"\nmax_size = \"16MiB\"\n"
-                          "[metrics]\nlisten = \"\"\n"
-                          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
+  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") +
+                              "\"\nmax_size = \"16MiB\"\n"
+                              "[metrics]\nlisten = \"\"\n"
+                              "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n");
   test::Background serve({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
   // The queue is open, the listeners and handlers are not there yet.
   ASSERT_TRUE(serve.wait_for_output("pending recipients")) << serve.output();
@@ -48,9 +50,7 @@ TEST(Serve, SignalsDuringStartUpWaitForTheirHandlers) {
   EXPECT_NE(serve.output().find("stopped"), std::string::npos) << serve.output();
 }
 
-TEST(Serve, RejectsStrayArguments) {
-  EXPECT_EQ(test::run({FERRY_BINARY, "serve", "extra"}).exit_code, 64);
-}
+TEST(Serve, RejectsStrayArguments) { EXPECT_EQ(test::run({FERRY_BINARY, "serve", "extra"}).exit_code, 64); }
 
 }  // namespace
 }  // namespace ferry

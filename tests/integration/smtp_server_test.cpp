@@ -40,10 +40,14 @@ using test::b64;
 std::string js(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (c == '\n') out += "\\n";
-    else if (c == '\r') out += "\\r";
-    else out += c;
+    if (c == '"' || c == '\\')
+      out += '\\', out += c;
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '\r')
+      out += "\\r";
+    else
+      out += c;
   }
   return out + "\"";
 }
@@ -64,17 +68,21 @@ std::string json_value(const std::string& json, const std::string& key) {
   for (; i < json.size(); ++i) {
     char c = json[i];
     if (in_str) {
-      if (c == '\\') ++i;
+      if (c == '\\')
+        ++i;
       else if (c == '"') {
         in_str = false;
         if (depth == 0) return json.substr(start, i + 1 - start);
       }
-    } else if (c == '"') in_str = true;
-    else if (c == '[' || c == '{') ++depth;
+    } else if (c == '"')
+      in_str = true;
+    else if (c == '[' || c == '{')
+      ++depth;
     else if (c == ']' || c == '}') {
       if (depth == 0) return json.substr(start, i - start);
       if (--depth == 0) return json.substr(start, i + 1 - start);
-    } else if (c == ',' && depth == 0) return json.substr(start, i - start);
+    } else if (c == ',' && depth == 0)
+      return json.substr(start, i - start);
   }
   return json.substr(start);
 }
@@ -200,7 +208,7 @@ struct Listen {
 
 struct FerryOptions {
   std::vector<Listen> listeners{Listen{}};
-  std::string extra;          // TOML sections appended ([smtp], [auth], [relay], [aliases] ...)
+  std::string extra;  // TOML sections appended ([smtp], [auth], [relay], [aliases] ...)
   std::string queue_size = "64MiB";
   std::string password_file;  // contents; written to a file and configured when not empty
   bool plaintext_auth = false;
@@ -290,8 +298,8 @@ class Ferry {
   std::string queue_size_;
 };
 
-#define START_FERRY(name, ...)            \
-  Ferry name{__VA_ARGS__};                \
+#define START_FERRY(name, ...) \
+  Ferry name{__VA_ARGS__};     \
   ASSERT_TRUE(name.ready) << name.log()
 
 std::vector<std::string> addresses(const queue::MessageRecord& m) {
@@ -368,7 +376,8 @@ TEST(smtpServerSmtplib, PlainSendTwoRecipientsStoredByteExact) {
   const std::string data =
       "From: a@client.test\r\nTo: b@example.com\r\nSubject: plain\r\n\r\nfirst line\r\n"
       ".leading dot\r\n.\r\n..two dots\r\nlast line\r\n";
-  auto out = run_client("send", send_spec(ferry.port(), "a@client.test", {"b@example.com", "C@Example.ORG"}, data));
+  auto out =
+      run_client("send", send_spec(ferry.port(), "a@client.test", {"b@example.com", "C@Example.ORG"}, data));
   ASSERT_EQ(code_of(json_value(out, "data")), 250) << out;
   const std::string id = queued_id(json_value(out, "data"));
   ASSERT_FALSE(id.empty()) << out;
@@ -389,7 +398,6 @@ TEST(smtpServerSmtplib, PlainSendTwoRecipientsStoredByteExact) {
   EXPECT_NE(ferry.log().find("nrcpt=2"), std::string::npos);
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // 2. TLS and AUTH.
 
@@ -403,10 +411,11 @@ FerryOptions auth_options(const std::string& passwd, std::vector<Listen> listene
 TEST(smtpServerTls, StartTlsSendIsEsmtps) {
   START_FERRY(ferry);
   const std::string data = "Subject: over tls\r\n\r\nsecret\r\n";
-  auto out = run_client("send", send_spec(ferry.port(), "a@client.test", {"b@example.com"}, data,
-                                          ", \"tls\": \"starttls\""));
+  auto out = run_client(
+      "send", send_spec(ferry.port(), "a@client.test", {"b@example.com"}, data, ", \"tls\": \"starttls\""));
   ASSERT_EQ(code_of(json_value(out, "starttls")), 220) << out;
-  EXPECT_EQ(json_value(out, "features").find("\"starttls\""), std::string::npos) << "re-offered after TLS: " << out;
+  EXPECT_EQ(json_value(out, "features").find("\"starttls\""), std::string::npos)
+      << "re-offered after TLS: " << out;
   const std::string id = queued_id(json_value(out, "data"));
   ASSERT_FALSE(id.empty()) << out;
   auto m = ferry.message(id);
@@ -426,7 +435,8 @@ TEST(smtpServerTls, ImplicitTlsSubmissionsWithAuthIsEsmtpsa) {
                                           ", \"tls\": \"implicit\", \"auth\": {\"user\": \"alice\", "
                                           "\"password\": \"s3cret\", \"mech\": \"PLAIN\"}"));
   ASSERT_EQ(code_of(json_value(out, "auth")), 235) << out;
-  EXPECT_EQ(json_value(out, "features").find("\"starttls\""), std::string::npos) << "RFC 8314: no STARTTLS: " << out;
+  EXPECT_EQ(json_value(out, "features").find("\"starttls\""), std::string::npos)
+      << "RFC 8314: no STARTTLS: " << out;
   const std::string id = queued_id(json_value(out, "data"));
   ASSERT_FALSE(id.empty()) << out;
   auto m = ferry.message(id);
@@ -459,8 +469,8 @@ TEST(smtpServerAuth, PlainAndLoginSucceedAndFail) {
   if (!yes.empty()) passwd += "yuri:" + yes + "\n";
   START_FERRY(ferry, auth_options(passwd, {Listen{"submission"}}));
   auto attempt = [&](const std::string& user, const std::string& pw, const std::string& mech, bool send) {
-    std::string auth = ", \"tls\": \"starttls\", \"auth\": {\"user\": " + js(user) + ", \"password\": " + js(pw) +
-                       ", \"mech\": " + js(mech) + "}";
+    std::string auth = ", \"tls\": \"starttls\", \"auth\": {\"user\": " + js(user) +
+                       ", \"password\": " + js(pw) + ", \"mech\": " + js(mech) + "}";
     if (!send) return run_client("send", "{\"port\": " + std::to_string(ferry.port()) + auth + "}");
     return run_client("send", send_spec(ferry.port(), user + "@client.test", {"b@example.com"},
                                         "Subject: " + mech + "\r\n\r\nbody\r\n", auth));
@@ -555,7 +565,8 @@ TEST(smtpServerPipelining, SeveralMessagesOnOneConnection) {
 // 5. swaks.
 
 TEST(smtpServerSwaks, PlainAndTlsAuthSends) {
-  START_FERRY(ferry, auth_options("alice:" + crypt_sha512("s3cret") + "\n", {Listen{}, Listen{"submission"}}));
+  START_FERRY(ferry,
+              auth_options("alice:" + crypt_sha512("s3cret") + "\n", {Listen{}, Listen{"submission"}}));
   auto plain = test::run({"/usr/bin/swaks", "--server", "127.0.0.1", "--port", std::to_string(ferry.port(0)),
                           "--from", "swaks@client.test", "--to", "one@example.com,two@example.net", "--ehlo",
                           "swaks.test", "--header", "Subject: swaks plain", "--body", "plain body"},
@@ -569,8 +580,8 @@ TEST(smtpServerSwaks, PlainAndTlsAuthSends) {
   EXPECT_NE(ferry.body(id1).find("plain body"), std::string::npos);
 
   auto tls = test::run({"/usr/bin/swaks", "--server", "127.0.0.1", "--port", std::to_string(ferry.port(1)),
-                        "--from", "alice@client.test", "--to", "three@example.com", "--tls", "--auth", "LOGIN",
-                        "--auth-user", "alice", "--auth-password", "s3cret", "--body", "tls body"},
+                        "--from", "alice@client.test", "--to", "three@example.com", "--tls", "--auth",
+                        "LOGIN", "--auth-user", "alice", "--auth-password", "s3cret", "--body", "tls body"},
                        "", 30);
   EXPECT_EQ(tls.exit_code, 0) << tls.out << tls.err;
   const std::string id2 = queued_id(tls.out);
@@ -615,7 +626,8 @@ TEST(smtpServerSmuggling, EachVariantStoresExactlyOneMessage) {
     ASSERT_EQ(stored.size(), expected);
     for (const auto& m : stored) EXPECT_EQ(m.envelope.reverse_path, "a@client.test");
     const std::string body = ferry.body(queued_id(done));
-    EXPECT_NE(body.find("MAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.com>"), std::string::npos) << body;
+    EXPECT_NE(body.find("MAIL FROM:<evil@attacker.test>\r\nRCPT TO:<victim@example.com>"), std::string::npos)
+        << body;
     EXPECT_NE(body.find("smuggled body"), std::string::npos);
   }
 }
@@ -646,7 +658,8 @@ TEST(smtpServerStartTls, InjectedPlaintextIsDiscarded) {
   auto out = run_client("inject", "{\"port\": " + std::to_string(ferry.port()) + "}");
   EXPECT_EQ(json_value(out, "error"), "") << out;
   EXPECT_TRUE(json_value(out, "starttls").starts_with("\"220 ")) << out;
-  EXPECT_EQ(json_value(out, "plaintext_leftover"), "\"\"") << "a plaintext reply to the injected RSET: " << out;
+  EXPECT_EQ(json_value(out, "plaintext_leftover"), "\"\"")
+      << "a plaintext reply to the injected RSET: " << out;
   EXPECT_TRUE(json_value(out, "first_after_tls").starts_with("\"250-mx.test")) << out;
   EXPECT_EQ(json_value(out, "second_after_tls"), "\"250 2.0.0 Ok\"") << out;
   EXPECT_TRUE(json_value(out, "quit").starts_with("\"221")) << out;
@@ -659,9 +672,10 @@ TEST(smtpServerDsn, ParametersStoredInEnvelope) {
   START_FERRY(ferry);
   RawClient c(ferry.port());
   greet(c);
-  c.send("MAIL FROM:<a@client.test> RET=HDRS ENVID=abc+2Bd\r\n"
-         "RCPT TO:<b@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.com\r\n"
-         "RCPT TO:<c@example.com> NOTIFY=NEVER\r\nDATA\r\n");
+  c.send(
+      "MAIL FROM:<a@client.test> RET=HDRS ENVID=abc+2Bd\r\n"
+      "RCPT TO:<b@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.com\r\n"
+      "RCPT TO:<c@example.com> NOTIFY=NEVER\r\nDATA\r\n");
   auto r = replies(c, 4);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(r[i].starts_with("250")) << r[i];
   ASSERT_TRUE(r[3].starts_with("354")) << r[3];
@@ -689,8 +703,9 @@ TEST(smtpServerRelay, DeniedWithoutRightsAcceptedAfterAuth) {
   START_FERRY(ferry, o);
   RawClient c(ferry.port());
   greet(c);
-  c.send("MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nRCPT TO:<nobody@mx.test>\r\n"
-         "RCPT TO:<root@mx.test>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n");
+  c.send(
+      "MAIL FROM:<a@client.test>\r\nRCPT TO:<b@example.com>\r\nRCPT TO:<nobody@mx.test>\r\n"
+      "RCPT TO:<root@mx.test>\r\nRCPT TO:<Postmaster>\r\nDATA\r\n");
   auto r = replies(c, 6);
   EXPECT_TRUE(r[1].starts_with("554 5.7.1")) << r[1];
   EXPECT_TRUE(r[2].starts_with("550 5.1.1")) << r[2];
@@ -727,7 +742,8 @@ TEST(smtpServerRelay, NeverAnOpenRelayWithoutRights) {
   ASSERT_TRUE(c.reply().starts_with("220"));
   c.send("EHLO open.test\r\n");
   EXPECT_EQ(c.reply().find("AUTH"), std::string::npos) << "AUTH without a password file";
-  const std::vector<std::string> foreign = {"b@example.com", "x@gmail.com", "u@[192.0.2.1]", "@mx.test:u@example.com",
+  const std::vector<std::string> foreign = {"b@example.com",         "x@gmail.com",
+                                            "u@[192.0.2.1]",         "@mx.test:u@example.com",
                                             "u@MX.TEST.example.com", "u@example.com."};
   c.send("MAIL FROM:<a@client.test>\r\n");
   EXPECT_TRUE(c.reply().starts_with("250"));
@@ -775,7 +791,7 @@ TEST(smtpServerLimits, ExtraRecipientsGet452AndTheFirstAreKept) {
   auto m = ferry.message(id);
   ASSERT_TRUE(m) << id;
   EXPECT_EQ(addresses(*m), (std::vector<std::string>{"r0@example.com", "r1@example.com", "r2@example.com",
-                                                      "r3@example.com", "r4@example.com"}));
+                                                     "r3@example.com", "r4@example.com"}));
 }
 
 TEST(smtpServerLimits, DefaultLimitKeepsAThousandRecipients) {
@@ -941,8 +957,8 @@ TEST(smtpServerConcurrency, ThousandConnectionsAreGreetedAndServed) {
   Ferry ferry(o);
   ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
   ASSERT_TRUE(ferry.ready) << ferry.log();
-  auto out = run_client("concurrent", "{\"port\": " + std::to_string(ferry.port()) + ", \"n\": 1000, \"timeout\": 30}",
-                        60);
+  auto out = run_client("concurrent",
+                        "{\"port\": " + std::to_string(ferry.port()) + ", \"n\": 1000, \"timeout\": 30}", 60);
   EXPECT_EQ(json_value(out, "ok"), "1000") << out;
   EXPECT_EQ(json_value(out, "all_open_at_once"), "true") << out;
   EXPECT_EQ(ferry.log().find("reject: connect"), std::string::npos) << "a connection limit was hit";
@@ -982,7 +998,8 @@ TEST(smtpServerShutdown, SigtermLetsDataFinishAndTellsIdleClients) {
   EXPECT_EQ(ferry.proc->stop(SIGTERM), 0) << ferry.log();
   auto m = ferry.message(queued_id(done));
   ASSERT_TRUE(m) << "a message that got 250 is in the queue after the stop";
-  EXPECT_EQ(split_received(ferry.body(queued_id(done))).second, "Subject: in flight\r\n\r\nfirst half\r\nsecond half\r\n");
+  EXPECT_EQ(split_received(ferry.body(queued_id(done))).second,
+            "Subject: in flight\r\n\r\nfirst half\r\nsecond half\r\n");
 }
 
 }  // namespace

@@ -64,7 +64,8 @@ TEST(systemd_Notify, ReadyReloadingWatchdogStopping) {
   ::unsetenv("NOTIFY_SOCKET");
   ::unsetenv("WATCHDOG_USEC");
   ASSERT_TRUE(notify.wait_for("READY=1")) << notify.seen << d.output();
-  EXPECT_TRUE(d.output().find("ready: ") != std::string::npos) << "READY=1 comes after the listeners are bound";
+  EXPECT_TRUE(d.output().find("ready: ") != std::string::npos)
+      << "READY=1 comes after the listeners are bound";
   EXPECT_NE(notify.seen.find("STATUS=accepting mail"), std::string::npos) << notify.seen;
   std::size_t mark = notify.seen.size();
   EXPECT_TRUE(notify.wait_for("WATCHDOG=1", mark)) << notify.seen;
@@ -85,14 +86,15 @@ TEST(systemd_SocketActivation, UsesThePassedListeningSocket) {
   dir.write("ferry.toml", config_text(dir, port));
   // systemd-socket-activate binds the port, waits for a connection, then runs ferry with
   // LISTEN_FDS=1 (fd 3), as ferry.socket + ferry.service do.
-  test::Background d({"/usr/bin/systemd-socket-activate", "-l", "127.0.0.1:" + std::to_string(port), FERRY_BINARY, "serve",
-                      "--config", dir.file("ferry.toml")},
+  test::Background d({"/usr/bin/systemd-socket-activate", "-l", "127.0.0.1:" + std::to_string(port),
+                      FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")},
                      dir.file("log"));
   ASSERT_TRUE(d.wait_for_output("Listening on")) << d.output();
   test::Smtp c(port);
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c.reply().starts_with("220 mx.ferry.test")) << d.output();
-  EXPECT_NE(d.output().find("socket activation: 1 sockets passed by systemd"), std::string::npos) << d.output();
+  EXPECT_NE(d.output().find("socket activation: 1 sockets passed by systemd"), std::string::npos)
+      << d.output();
   EXPECT_NE(d.output().find("listening on 127.0.0.1:" + std::to_string(port)), std::string::npos);
   c.cmd("EHLO c.example");
   EXPECT_TRUE(c.message("a@example.org", "b@example.net", "Subject: s\r\n\r\nb").starts_with("250"));
@@ -110,18 +112,20 @@ TEST(systemd_Units, SystemdAnalyzeVerifyPasses) {
   test::TempDir dir;
   // The unit names /usr/sbin/ferry; verify checks that the binary exists, so point it at ours.
   std::string service = read_file(std::string(FERRY_SOURCE_DIR) + "/systemd/ferry.service");
-  for (auto p = service.find("/usr/sbin/ferry"); p != std::string::npos; p = service.find("/usr/sbin/ferry", p + 1))
+  for (auto p = service.find("/usr/sbin/ferry"); p != std::string::npos;
+       p = service.find("/usr/sbin/ferry", p + 1))
     service.replace(p, 15, FERRY_BINARY);
   dir.write("ferry.service", service);
   dir.write("ferry.socket", read_file(std::string(FERRY_SOURCE_DIR) + "/systemd/ferry.socket"));
-  auto r = test::run({"/bin/sh", "-c", "cd " + dir.path() + " && systemd-analyze verify ./ferry.service ./ferry.socket 2>&1"});
+  auto r = test::run({"/bin/sh", "-c",
+                      "cd " + dir.path() + " && systemd-analyze verify ./ferry.service ./ferry.socket 2>&1"});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out, "") << "no warnings";
   for (const char* key : {"Type=notify", "User=ferry", "StateDirectory=ferry", "ConfigurationDirectory=ferry",
-                          "AmbientCapabilities=CAP_NET_BIND_SERVICE", "ProtectSystem=strict", "ProtectHome=yes",
-                          "PrivateTmp=yes", "PrivateDevices=yes", "NoNewPrivileges=yes", "RestrictAddressFamilies=",
-                          "SystemCallFilter=@system-service", "MemoryDenyWriteExecute=yes", "ExecReload=/bin/kill -HUP $MAINPID",
-                          "WatchdogSec="})
+                          "AmbientCapabilities=CAP_NET_BIND_SERVICE", "ProtectSystem=strict",
+                          "ProtectHome=yes", "PrivateTmp=yes", "PrivateDevices=yes", "NoNewPrivileges=yes",
+                          "RestrictAddressFamilies=", "SystemCallFilter=@system-service",
+                          "MemoryDenyWriteExecute=yes", "ExecReload=/bin/kill -HUP $MAINPID", "WatchdogSec="})
     EXPECT_NE(service.find(key), std::string::npos) << key;
 }
 
@@ -135,7 +139,7 @@ TEST(systemd_Units, SysusersAndTmpfilesApplyToAScratchRoot) {
   auto tmp = test::run({"/usr/bin/systemd-tmpfiles", "--create", "--root=" + root.path(),
                         std::string(FERRY_SOURCE_DIR) + "/systemd/ferry.tmpfiles"});
   ASSERT_EQ(tmp.exit_code, 0) << tmp.err;
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(root.file("var/lib/ferry/queue").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0700u) << "the queue is the service account's alone";
   EXPECT_NE(st.st_uid, 0u) << "owned by the ferry account";
@@ -156,10 +160,11 @@ std::string build_dir() {
 
 TEST(systemd_Install, LayoutWithAndWithoutTheSendmailComponent) {
   test::TempDir dest;
-  auto all = test::run({"/usr/bin/env", "DESTDIR=" + dest.file("all"), "cmake", "--install", build_dir(), "--prefix", "/usr"});
+  auto all = test::run(
+      {"/usr/bin/env", "DESTDIR=" + dest.file("all"), "cmake", "--install", build_dir(), "--prefix", "/usr"});
   ASSERT_EQ(all.exit_code, 0) << all.out << all.err;
   const std::string root = dest.file("all");
-  struct stat st{};
+  struct stat st {};
   EXPECT_EQ(::stat((root + "/usr/sbin/ferry").c_str(), &st), 0);
   EXPECT_TRUE(st.st_mode & S_IXUSR);
   EXPECT_EQ(::stat((root + "/usr/sbin/ferry-postdrop").c_str(), &st), 0) << "the maildrop helper";
@@ -172,7 +177,8 @@ TEST(systemd_Install, LayoutWithAndWithoutTheSendmailComponent) {
   EXPECT_EQ(::lstat((root + "/usr/bin/newaliases").c_str(), &st), 0);
   const std::string toml = read_file(root + "/etc/ferry/ferry.toml");
   EXPECT_NE(toml.find("path = \"/var/lib/ferry/queue\""), std::string::npos);
-  EXPECT_NE(read_file(root + "/usr/lib/systemd/system/ferry.service").find("ExecStart=/usr/sbin/ferry serve --config /etc/ferry/ferry.toml"),
+  EXPECT_NE(read_file(root + "/usr/lib/systemd/system/ferry.service")
+                .find("ExecStart=/usr/sbin/ferry serve --config /etc/ferry/ferry.toml"),
             std::string::npos);
   EXPECT_EQ(::stat((root + "/usr/lib/systemd/system/ferry.socket").c_str(), &st), 0);
   EXPECT_EQ(::stat((root + "/usr/lib/sysusers.d/ferry.conf").c_str(), &st), 0);
@@ -184,12 +190,13 @@ TEST(systemd_Install, LayoutWithAndWithoutTheSendmailComponent) {
   EXPECT_EQ(version.exit_code, 0) << version.err;
 
   // Without the sendmail component (another MTA owns those names), and to another prefix.
-  auto only = test::run({"/usr/bin/env", "DESTDIR=" + dest.file("only"), "cmake", "--install", build_dir(), "--prefix",
-                         "/opt/ferry", "--component", "ferry"});
+  auto only = test::run({"/usr/bin/env", "DESTDIR=" + dest.file("only"), "cmake", "--install", build_dir(),
+                         "--prefix", "/opt/ferry", "--component", "ferry"});
   ASSERT_EQ(only.exit_code, 0) << only.out << only.err;
   EXPECT_EQ(::stat(dest.file("only/opt/ferry/sbin/ferry").c_str(), &st), 0);
   EXPECT_NE(::lstat(dest.file("only/opt/ferry/sbin/sendmail").c_str(), &st), 0);
-  EXPECT_NE(read_file(dest.file("only/opt/ferry/lib/systemd/system/ferry.service")).find("ExecStart=/opt/ferry/sbin/ferry serve"),
+  EXPECT_NE(read_file(dest.file("only/opt/ferry/lib/systemd/system/ferry.service"))
+                .find("ExecStart=/opt/ferry/sbin/ferry serve"),
             std::string::npos);
 }
 

@@ -24,8 +24,8 @@ struct Ferry {
   std::unique_ptr<test::Background> proc;
   int port = 0;
   void write(const std::string& name, const std::string& body) {
-    dir.write("ferry.toml", "hostname = \"" + name + "\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
-                                "\"\nmax_size = \"64MiB\"\n" + body);
+    dir.write("ferry.toml", "hostname = \"" + name + "\"\nuser = \"root\"\n[queue]\npath = \"" +
+                                dir.file("q") + "\"\nmax_size = \"64MiB\"\n" + body);
   }
   void start(const std::string& name, const std::string& body) {
     write(name, body);
@@ -79,16 +79,19 @@ TEST(TlsFallback, FailedHandshakeIsRetriedInPlaintextAtOnceAndForgottenByAFlush)
   };
   test::DnsServer dns(test::loopback_mx_zone());
   Ferry f;
-  f.start("ferry.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[delivery]\nport = " +
-                            std::to_string(mx.port()) + "\nconnect_timeout = \"2s\"\nidle_timeout = \"100ms\"\n[dns]\nservers = [\"" +
-                            dns.address() + "\"]\n[retry]\nfirst = \"1h\"\n");
+  f.start("ferry.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[delivery]\nport = " +
+              std::to_string(mx.port()) +
+              "\nconnect_timeout = \"2s\"\nidle_timeout = \"100ms\"\n[dns]\nservers = [\"" + dns.address() +
+              "\"]\n[retry]\nfirst = \"1h\"\n");
 
   ASSERT_EQ(send_mail(f.port, "a@sender.test", {"later@example.test"}, "Subject: one\n\nx\n"), "ok");
   ASSERT_TRUE(f.proc->wait_for_output("to=<later@example.test>")) << f.proc->output();
   EXPECT_EQ(mx.starttls_count(), 1);
   EXPECT_NE(f.proc->output().find("tls=fallback-after-handshake-failure, category="), std::string::npos)
       << f.proc->output();
-  EXPECT_NE(f.proc->output().find("status=deferred (451 4.3.0 try later)"), std::string::npos) << f.proc->output();
+  EXPECT_NE(f.proc->output().find("status=deferred (451 4.3.0 try later)"), std::string::npos)
+      << f.proc->output();
   const std::string id = queue_id_of(f.proc->output(), "later@example.test");
   ASSERT_FALSE(id.empty()) << f.proc->output();
   auto show = f.queue({"show", id});
@@ -117,21 +120,32 @@ class VerifyTest : public ::testing::Test {
   void SetUp() override {
     const std::string d = b.dir.path();
     auto sh = [&](const std::string& cmd) { return test::run({"/bin/sh", "-c", cmd}).exit_code; };
-    ASSERT_EQ(sh("cd " + d + " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-                             "-out ca.pem -days 2 -subj /CN=FerryPrivateCA 2>/dev/null"), 0);
-    ASSERT_EQ(sh("cd " + d + " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout host.key "
-                             "-out host.csr -subj /CN=smarthost.test 2>/dev/null && printf 'subjectAltName=DNS:smarthost.test\\n' > ext && "
-                             "openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out host.pem -days 2 "
-                             "-extfile ext 2>/dev/null"), 0);
+    ASSERT_EQ(sh("cd " + d +
+                 " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
+                 "-out ca.pem -days 2 -subj /CN=FerryPrivateCA 2>/dev/null"),
+              0);
+    ASSERT_EQ(
+        sh("cd " + d +
+           " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout host.key "
+           "-out host.csr -subj /CN=smarthost.test 2>/dev/null && printf "
+           "'subjectAltName=DNS:smarthost.test\\n' > ext && "
+           "openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out host.pem -days 2 "
+           "-extfile ext 2>/dev/null"),
+        0);
     ca = d + "/ca.pem";
-    b.start("smarthost.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[tls]\ncertificate = \"" + d +
-                                  "/host.pem\"\nkey = \"" + d + "/host.key\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n"
-                                  "[retry]\nfirst = \"1h\"\n");
+    b.start("smarthost.test",
+            "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[tls]\ncertificate = \"" + d +
+                "/host.pem\"\nkey = \"" + d +
+                "/host.key\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n"
+                "[retry]\nfirst = \"1h\"\n");
   }
   std::string route(const std::string& tls_name) {
     return "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[retry]\nfirst = \"1h\"\n"
-           "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(b.port) + "\"\ntls = \"verify\"\n"
-           "tls_name = \"" + tls_name + "\"\ntls_ca_file = \"" + ca + "\"\n";
+           "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+           std::to_string(b.port) +
+           "\"\ntls = \"verify\"\n"
+           "tls_name = \"" +
+           tls_name + "\"\ntls_ca_file = \"" + ca + "\"\n";
   }
   Ferry b, a;
   std::string ca;
@@ -152,9 +166,11 @@ TEST_F(VerifyTest, ProbeVerifiesTheRoutesTlsNameWithItsCa) {
   a.write("a.test", route("smarthost.test"));
   auto r = test::run({FERRY_BINARY, "probe", "--config", a.dir.file("ferry.toml"), "bob@far.test"}, {}, 60);
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("verified for smarthost.test against tls_ca_file " + ca + ": yes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("verified for smarthost.test against tls_ca_file " + ca + ": yes"), std::string::npos)
+      << r.out;
   a.write("a.test", route("other.test"));
-  auto wrong = test::run({FERRY_BINARY, "probe", "--config", a.dir.file("ferry.toml"), "bob@far.test"}, {}, 60);
+  auto wrong =
+      test::run({FERRY_BINARY, "probe", "--config", a.dir.file("ferry.toml"), "bob@far.test"}, {}, 60);
   EXPECT_NE(wrong.exit_code, 0) << wrong.out;
   EXPECT_NE(wrong.out.find("verified for other.test against tls_ca_file " + ca + ": NO"), std::string::npos)
       << wrong.out;

@@ -25,8 +25,8 @@ namespace ferry::test {
 class SecurityDaemon {
  public:
   explicit SecurityDaemon(const std::string& config, const std::string& queue_size = "64MiB") {
-    dir.write("ferry.toml", "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("queue") + "\"\nmax_size = \"" +
-                                queue_size + "\"\n" + config);
+    dir.write("ferry.toml", "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = \"" +
+                                dir.file("queue") + "\"\nmax_size = \"" + queue_size + "\"\n" + config);
     proc = std::make_unique<Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
     ready = proc->wait_for_output("ready: ", 30000);
@@ -124,7 +124,8 @@ class RawSmtp {
           return r;
         }
       }
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       if (left.count() <= 0) return "";
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return "";

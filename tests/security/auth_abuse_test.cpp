@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "integration/support/Base64.hpp"
 #include "SecurityDaemon.hpp"
+#include "integration/support/Base64.hpp"
 
 namespace ferry {
 namespace {
@@ -21,19 +21,22 @@ std::string plain(const std::string& user, const std::string& password) {
 
 // A sha512-crypt hash with `rounds` rounds (libcrypt through Python), "" where unavailable.
 std::string sha512_hash(const std::string& password, int rounds) {
-  auto r = test::run({"/usr/bin/env", "python3", "-W", "ignore", "-c",
-                      "import crypt,sys; print(crypt.crypt(sys.argv[1], '$6$rounds=" + std::to_string(rounds) +
-                          "$ferrysalt'))",
-                      password});
+  auto r =
+      test::run({"/usr/bin/env", "python3", "-W", "ignore", "-c",
+                 "import crypt,sys; print(crypt.crypt(sys.argv[1], '$6$rounds=" + std::to_string(rounds) +
+                     "$ferrysalt'))",
+                 password});
   std::string h = r.out;
   while (!h.empty() && (h.back() == '\n' || h.back() == '\r')) h.pop_back();
   return h.starts_with("$6$") ? h : "";
 }
 
 std::string config(const test::TempDir& dir, const std::string& mode, const std::string& auth_extra = "") {
-  return "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"" + mode + "\"\nrelay_networks = []\n"
+  return "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"" + mode +
+         "\"\nrelay_networks = []\n"
          "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n"
-         "[auth]\npassword_file = \"" + dir.file("passwd") + "\"\nallow_plaintext_loopback = true\n" + auth_extra;
+         "[auth]\npassword_file = \"" +
+         dir.file("passwd") + "\"\nallow_plaintext_loopback = true\n" + auth_extra;
 }
 
 // A fresh session after EHLO; its EHLO reply in `ehlo`.
@@ -85,7 +88,8 @@ TEST(authAbuse, OneAddressHasAtMostTwoChecksOnTheCryptThread) {
   EXPECT_TRUE(r[refused].starts_with("454 4.7.0")) << r[1] << " / " << r[2];
   EXPECT_TRUE(r[3 - refused].starts_with("235")) << r[3 - refused];
   EXPECT_TRUE(ferry.wait_for_log("checks already running for 127.0.0.1")) << ferry.log();
-  EXPECT_TRUE(s[refused]->cmd(plain("alice", "s3cret"), 60000).starts_with("235")) << "once they are done, it may";
+  EXPECT_TRUE(s[refused]->cmd(plain("alice", "s3cret"), 60000).starts_with("235"))
+      << "once they are done, it may";
 }
 
 TEST(authAbuse, NoAuthOnRelayListenersUnlessAskedFor) {

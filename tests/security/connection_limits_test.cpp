@@ -29,8 +29,10 @@ int open_sessions(int port, std::vector<std::unique_ptr<test::RawSmtp>>& session
   for (auto& s : sessions) {
     if (!s->connected()) continue;
     const std::string r = s->reply(15000);
-    if (r.starts_with("220 ")) ++greeted;
-    else if (r.starts_with("421 4.7.0")) ++refused;
+    if (r.starts_with("220 "))
+      ++greeted;
+    else if (r.starts_with("421 4.7.0"))
+      ++refused;
   }
   return greeted;
 }
@@ -70,7 +72,8 @@ TEST(connectionLimits, LimitRelayNetworksAppliesTheLimitToThemToo) {
 }
 
 TEST(connectionLimits, MaxConnectionsStillAppliesToRelayNetworks) {
-  test::SecurityDaemon ferry(listener() + kRoute + "[smtp]\nmax_connections = 55\nmax_connections_per_ip = 10\n");
+  test::SecurityDaemon ferry(listener() + kRoute +
+                             "[smtp]\nmax_connections = 55\nmax_connections_per_ip = 10\n");
   ASSERT_TRUE(ferry.ready) << ferry.log();
   std::vector<std::unique_ptr<test::RawSmtp>> sessions;
   int refused = 0;

@@ -22,8 +22,8 @@ const std::string kVerifyPy = std::string(FERRY_SOURCE_DIR) + "/tests/integratio
 
 // `ferry dkim keygen` into `dir`; returns "NAME=TEXT" for verify.py's --txt.
 std::string keygen(const test::TempDir& dir) {
-  auto r = test::run({FERRY_BINARY, "dkim", "keygen", "--domain", "example.test", "--selector", "s1", "--algorithm",
-                      "ed25519", "--out", dir.file("s1.key")});
+  auto r = test::run({FERRY_BINARY, "dkim", "keygen", "--domain", "example.test", "--selector", "s1",
+                      "--algorithm", "ed25519", "--out", dir.file("s1.key")});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::smatch m;
   const std::regex line(R"re(^(\S+)\._domainkey\.(\S+)\. IN TXT ((?:"[^"]*" ?)+)\n$)re");
@@ -31,7 +31,8 @@ std::string keygen(const test::TempDir& dir) {
   std::string text;
   const std::string strings = m[3];
   const std::regex quoted(R"re("([^"]*)")re");
-  for (auto it = std::sregex_iterator(strings.begin(), strings.end(), quoted); it != std::sregex_iterator(); ++it)
+  for (auto it = std::sregex_iterator(strings.begin(), strings.end(), quoted); it != std::sregex_iterator();
+       ++it)
     text += (*it)[1];
   return std::string(m[1]) + "._domainkey." + std::string(m[2]) + "=" + text;
 }
@@ -57,12 +58,13 @@ TEST(dkimCost, SixtyThousandToFieldsDoNotStallOtherClients) {
   test::TempDir keys;
   const std::string published = keygen(keys);
   ASSERT_FALSE(published.empty());
-  test::SecurityDaemon ferry("[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                             "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n"
-                             // The NOOPs below measure the event loop, as fast as it answers: no junk limit.
-                             "[smtp]\nmax_message_size = \"25MiB\"\njunk_command_limit = 0\n"
-                             "[[dkim]]\ndomain = \"example.test\"\nselector = \"s1\"\nkey = \"" + keys.file("s1.key") +
-                             "\"\n");
+  test::SecurityDaemon ferry(
+      "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n"
+      // The NOOPs below measure the event loop, as fast as it answers: no junk limit.
+      "[smtp]\nmax_message_size = \"25MiB\"\njunk_command_limit = 0\n"
+      "[[dkim]]\ndomain = \"example.test\"\nselector = \"s1\"\nkey = \"" +
+      keys.file("s1.key") + "\"\n");
   ASSERT_TRUE(ferry.ready) << ferry.log();
 
   test::RawSmtp other(ferry.port());

@@ -30,7 +30,7 @@ std::string slurp(const std::string& path) {
 }
 
 uid_t owner_of(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::lstat(path.c_str(), &st) == 0 ? st.st_uid : static_cast<uid_t>(-1);
 }
 
@@ -67,8 +67,8 @@ class local_Root : public ::testing::Test {
     return test::run({FERRY_BINARY, "serve", "--config", config}, "", 30);
   }
   std::unique_ptr<test::Background> start(const std::string& log) {
-    auto d = std::make_unique<test::Background>(std::vector<std::string>{FERRY_BINARY, "serve", "--config", config},
-                                                dir.file(log));
+    auto d = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", config}, dir.file(log));
     EXPECT_TRUE(d->wait_for_output("ready: ", 20000)) << d->output();
     return d;
   }
@@ -90,7 +90,7 @@ TEST_F(local_Root, StartAsRootDoesNotChownThroughLinksInTheQueue) {
   auto d = start("serve.log");
   EXPECT_TRUE(d->wait_for_output("dropped privileges to user nobody")) << d->output();
   // The control socket is the run user's alone; root's `ferry queue flush` reaches it as that user.
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::lstat((q + "/control").c_str(), &st), 0);
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -114,7 +114,8 @@ TEST_F(local_Root, StartRefusesALinkedLockFile) {
   plant(victim, q + "/lock.mdb");
   auto r = serve_until_exit();
   EXPECT_EQ(r.exit_code, 78) << r.err;
-  EXPECT_NE(r.err.find(q + "/lock.mdb is not a regular file (it is a symbolic link)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(q + "/lock.mdb is not a regular file (it is a symbolic link)"), std::string::npos)
+      << r.err;
   EXPECT_EQ(slurp(victim), "root only\n");
   EXPECT_EQ(owner_of(victim), 0u);
 }
@@ -124,7 +125,9 @@ TEST_F(local_Root, StartRefusesAQueueDirectoryWithTheWrongOwnerOrMode) {
   ASSERT_EQ(::mkdir(q.c_str(), 0700), 0);  // root's, as `ferry serve` as root used to leave it
   auto r = serve_until_exit();
   EXPECT_EQ(r.exit_code, 78) << r.err;
-  EXPECT_NE(r.err.find("queue directory " + q + " is owned by root (uid 0), not by nobody"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("queue directory " + q + " is owned by root (uid 0), not by nobody"),
+            std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("fix with chown nobody: " + q), std::string::npos) << r.err;
   EXPECT_EQ(owner_of(q), 0u) << "the check changes nothing";
 
@@ -165,8 +168,8 @@ TEST_F(local_Root, RootCliCreatesQueueFilesOwnedByTheQueueOwner) {
   EXPECT_EQ(owner_of(q + "/data.mdb"), kNobody);
   EXPECT_EQ(owner_of(q + "/lock.mdb"), kNobody);
   // So the service account can still open its queue.
-  auto list = test::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", FERRY_BINARY, "queue",
-                         "--config", config, "list"});
+  auto list = test::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", FERRY_BINARY,
+                         "queue", "--config", config, "list"});
   EXPECT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("x@example.org"), std::string::npos) << list.out;
 }
@@ -175,8 +178,8 @@ TEST_F(local_Root, QueueCommandByAnotherUserIsRefused) {
   write_config("root");
   ASSERT_EQ(queue({"list"}).exit_code, 0);  // root's queue
   ::chmod(q.c_str(), 0755);
-  auto r = test::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", FERRY_BINARY, "queue",
-                      "--config", config, "list"});
+  auto r = test::run({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", FERRY_BINARY,
+                      "queue", "--config", config, "list"});
   EXPECT_EQ(r.exit_code, 77) << r.err;
   EXPECT_NE(r.err.find("belongs to root (uid 0): run this as root"), std::string::npos) << r.err;
 }
@@ -187,8 +190,10 @@ TEST_F(local_Root, FlushNeverSignalsTheProcessAStalePidFileNames) {
   test::Background bystander({"/bin/sleep", "60"}, dir.file("sleep.log"));
   dir.write("q/ferry.pid", std::to_string(bystander.pid()) + "\n");
   // A stale control socket (left by a crashed daemon) answers nobody.
-  ASSERT_EQ(test::run({"/usr/bin/python3", "-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
-                       q + "/control"}).exit_code, 0);
+  ASSERT_EQ(test::run({"/usr/bin/python3", "-c",
+                       "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", q + "/control"})
+                .exit_code,
+            0);
   auto r = queue({"flush"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // SIGUSR1 would have ended `sleep` (its default action): give a wrongly sent one time to land.
@@ -201,7 +206,8 @@ TEST_F(local_Root, SecondDaemonOnTheSameQueueRefusesToStart) {
   auto first = start("first.log");
   auto second = serve_until_exit();
   EXPECT_EQ(second.exit_code, 75) << second.err;
-  EXPECT_NE(second.err.find("another ferry daemon (pid " + std::to_string(first->pid()) + ") is running on the queue " + q),
+  EXPECT_NE(second.err.find("another ferry daemon (pid " + std::to_string(first->pid()) +
+                            ") is running on the queue " + q),
             std::string::npos)
       << second.err;
   EXPECT_TRUE(first->running());
@@ -218,7 +224,8 @@ TEST_F(local_Root, MissingRunUserIsFatal) {
   write_config("nosuchuser-ferry");
   auto r = serve_until_exit();
   EXPECT_EQ(r.exit_code, 78) << r.err;
-  EXPECT_NE(r.err.find("user 'nosuchuser-ferry' does not exist: refusing to run as root"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("user 'nosuchuser-ferry' does not exist: refusing to run as root"), std::string::npos)
+      << r.err;
 }
 
 }  // namespace

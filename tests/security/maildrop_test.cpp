@@ -3,8 +3,8 @@
 // it in the maildrop (1730, a throw-away group standing in for ferry-drop); the daemon imports it
 // at start and while running, with the file's owner as the sender. Files any local user could
 // plant there (links, hard links, garbage, oversized, unfinished) never crash or fool it.
-#include <gtest/gtest.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -75,10 +75,12 @@ class maildrop_Security : public ::testing::Test {
   }
   void write_config(const std::string& extra) const {
     // The listener's port is 0: sendmail finds no daemon to talk to, as when it is stopped.
-    dir.write("ferry.toml", "hostname = \"mx.ferry.test\"\nuser = \"root\"\n" + extra + "[queue]\npath = \"" +
-                                dir.file("q") + "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\n"
-                                "port = 0\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n[retry]\nfirst = \"1h\"\n"
-                                "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:1\"\n");
+    dir.write("ferry.toml",
+              "hostname = \"mx.ferry.test\"\nuser = \"root\"\n" + extra + "[queue]\npath = \"" +
+                  dir.file("q") +
+                  "\"\nmax_size = \"16MiB\"\n[[listen]]\naddress = \"127.0.0.1\"\n"
+                  "port = 0\nmode = \"relay\"\n[metrics]\nlisten = \"\"\n[retry]\nfirst = \"1h\"\n"
+                  "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:1\"\n");
   }
   test::RunResult as_nobody(std::vector<std::string> argv, const std::string& input = {}) {
     argv.insert(argv.begin(), {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"});
@@ -93,8 +95,8 @@ class maildrop_Security : public ::testing::Test {
     return test::run(argv);
   }
   std::unique_ptr<test::Background> start(const std::string& log) {
-    auto d = std::make_unique<test::Background>(std::vector<std::string>{FERRY_BINARY, "serve", "--config", config},
-                                                dir.file(log));
+    auto d = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", config}, dir.file(log));
     EXPECT_TRUE(d->wait_for_output("ready: ", 20000)) << d->output();
     return d;
   }
@@ -111,7 +113,7 @@ TEST_F(maildrop_Security, UnprivilegedUserWithTheDaemonStoppedThenStarted) {
   ASSERT_EQ(sent.exit_code, 0) << sent.err;
   auto files = names(maildrop, "m.");
   ASSERT_EQ(files.size(), 1u);
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat((maildrop + "/" + files[0]).c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, kNobody) << "written with the user's own uid";
   EXPECT_EQ(st.st_gid, gid) << "through the setgid helper";
@@ -145,7 +147,8 @@ TEST_F(maildrop_Security, HostileFilesAreSetAsideWithoutHarm) {
   ::chmod(dir.file("victim").c_str(), 0600);
   ASSERT_EQ(::symlink(dir.file("victim").c_str(), (maildrop + "/m.link").c_str()), 0);
   plant("m.garbage", std::string("\0\xff garbage\n\n", 12));
-  plant("m.claims", "ferry-maildrop 1\nsender ceo@bank.example\nrcpt x@example.org\n\nSubject: s\r\n\r\nb\r\n");
+  plant("m.claims",
+        "ferry-maildrop 1\nsender ceo@bank.example\nrcpt x@example.org\n\nSubject: s\r\n\r\nb\r\n");
   plant("m.norcpt", "ferry-maildrop 1\n\nSubject: s\r\n\r\nb\r\n");
   plant("m.big", "ferry-maildrop 1\nrcpt x@example.org\n\n" + std::string(200 * 1024, 'a'));
   plant("m.badrcpt", "ferry-maildrop 1\nrcpt x@example.org\r\nRCPT TO:<y@example.org>\n\nb\r\n");
@@ -157,13 +160,14 @@ TEST_F(maildrop_Security, HostileFilesAreSetAsideWithoutHarm) {
 
   auto d = start("serve.log");
   for (const char* name : {"m.link", "m.garbage", "m.claims", "m.norcpt", "m.big", "m.badrcpt", "m.hardlink"})
-    EXPECT_TRUE(d->wait_for_output(std::string("maildrop: ") + name + " refused", 20000)) << name << d->output();
+    EXPECT_TRUE(d->wait_for_output(std::string("maildrop: ") + name + " refused", 20000))
+        << name << d->output();
   EXPECT_TRUE(d->running()) << d->output();
   EXPECT_EQ(names(maildrop, "m."), std::vector<std::string>{"m.unfinished"});
   EXPECT_EQ(names(maildrop + "/corrupt", "m.").size(), 7u);
   EXPECT_EQ(queue({"list"}).out, "Mail queue is empty\n");
   EXPECT_EQ(slurp(dir.file("victim")), "root only\n");
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.file("victim").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u);
   EXPECT_EQ(d->stop(SIGTERM, 20000), 0) << d->output();
@@ -175,7 +179,8 @@ TEST_F(maildrop_Security, AMaildropOwnedByAnotherAccountIsNotRead) {
   ASSERT_EQ(::chmod(maildrop.c_str(), 01730), 0);
   plant("m.one", "ferry-maildrop 1\nrcpt x@example.org\n\nSubject: s\r\n\r\nb\r\n");
   auto d = start("serve.log");
-  EXPECT_TRUE(d->wait_for_output("maildrop " + maildrop + " cannot be used (owned by uid 65534")) << d->output();
+  EXPECT_TRUE(d->wait_for_output("maildrop " + maildrop + " cannot be used (owned by uid 65534"))
+      << d->output();
   EXPECT_EQ(names(maildrop, "m."), std::vector<std::string>{"m.one"});
   EXPECT_EQ(queue({"list"}).out, "Mail queue is empty\n");
   EXPECT_EQ(d->stop(SIGTERM, 20000), 0) << d->output();

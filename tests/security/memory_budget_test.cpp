@@ -9,12 +9,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
 #include <mutex>
 #include <thread>
-#include <algorithm>
 
 #include "SecurityDaemon.hpp"
 
@@ -84,9 +84,11 @@ void forty_clients_stay_within_the_budget(bool bdat) {
   BlackHole hole;
   test::SecurityDaemon ferry(
       "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(hole.port) + "\"\n"
-      "[delivery]\nmax_connections = 1\nmax_per_destination = 1\n"
-      "[smtp]\nmax_connections_per_ip = 100\ndata_timeout = \"20s\"\n",
+      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+          std::to_string(hole.port) +
+          "\"\n"
+          "[delivery]\nmax_connections = 1\nmax_per_destination = 1\n"
+          "[smtp]\nmax_connections_per_ip = 100\ndata_timeout = \"20s\"\n",
       "3GiB");
   ASSERT_TRUE(ferry.ready) << ferry.log();
   {
@@ -126,9 +128,9 @@ void forty_clients_stay_within_the_budget(bool bdat) {
   sampler.join();
   const auto took = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count();
 
-  std::cout << "[ memory   ] " << (bdat ? "BDAT" : "DATA") << ": baseline VmRSS " << baseline / kMiB << " MiB; peak VmRSS " << max_rss / kMiB
-            << " MiB, peak RssAnon " << max_anon / kMiB << " MiB; budget " << kBudget / kMiB << " MiB; " << took
-            << " s\n";
+  std::cout << "[ memory   ] " << (bdat ? "BDAT" : "DATA") << ": baseline VmRSS " << baseline / kMiB
+            << " MiB; peak VmRSS " << max_rss / kMiB << " MiB, peak RssAnon " << max_anon / kMiB
+            << " MiB; budget " << kBudget / kMiB << " MiB; " << took << " s\n";
   ::testing::Test::RecordProperty("peak_vmrss_mib", std::to_string(max_rss / kMiB));
   ::testing::Test::RecordProperty("peak_rssanon_mib", std::to_string(max_anon / kMiB));
   EXPECT_LT(max_rss, kBudget + 64 * kMiB);
@@ -153,7 +155,9 @@ void forty_clients_stay_within_the_budget(bool bdat) {
   }
 }
 
-TEST(memoryBudget, FortyClientsSendingTwentyFiveMiBStayWithinTheBudget) { forty_clients_stay_within_the_budget(false); }
+TEST(memoryBudget, FortyClientsSendingTwentyFiveMiBStayWithinTheBudget) {
+  forty_clients_stay_within_the_budget(false);
+}
 
 TEST(memoryBudget, FortyBdatClientsSendingTwentyFiveMiBStayWithinTheBudget) {
   forty_clients_stay_within_the_budget(true);

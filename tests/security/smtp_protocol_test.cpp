@@ -30,11 +30,13 @@ struct Daemon {
     std::string cfg = "hostname = \"mx.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("queue") +
                       "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
                       "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(mx_port) + "\"\n";
+                      "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+                      std::to_string(mx_port) + "\"\n";
     if (!passwd.empty()) {
       dir.write("passwd", passwd);
       // AUTH on this relay listener on purpose (it is off there by default).
-      cfg += "[auth]\npassword_file = \"" + dir.file("passwd") + "\"\nallow_plaintext_loopback = true\non_relay_listeners = true\n";
+      cfg += "[auth]\npassword_file = \"" + dir.file("passwd") +
+             "\"\nallow_plaintext_loopback = true\non_relay_listeners = true\n";
     }
     cfg += extra;
     dir.write("ferry.toml", cfg);
@@ -69,8 +71,8 @@ struct Daemon {
   bool ready = false;
 };
 
-#define START_DAEMON(name, ...)  \
-  Daemon name{__VA_ARGS__};      \
+#define START_DAEMON(name, ...) \
+  Daemon name{__VA_ARGS__};     \
   ASSERT_TRUE(name.ready) << name.log()
 
 // Greeting and EHLO on a fresh connection.
@@ -136,7 +138,8 @@ TEST(securitySmtpProtocol, UntrustedRoutingThroughRelayDomainIsRefused) {
   test::Smtp c(ferry.port);
   greet(c);
   ASSERT_TRUE(c.cmd("MAIL FROM:<a@client.test>").starts_with("250"));
-  for (const char* rcpt : {"u%evil.test@backup.test", "u!evil.test@backup.test", "\"u@evil.test\"@backup.test"}) {
+  for (const char* rcpt :
+       {"u%evil.test@backup.test", "u!evil.test@backup.test", "\"u@evil.test\"@backup.test"}) {
     const std::string r = c.cmd(std::string("RCPT TO:<") + rcpt + ">");
     EXPECT_TRUE(r.starts_with("550 5.7.1")) << rcpt << ": " << r;
   }
@@ -180,7 +183,11 @@ TEST(securitySmtpProtocol, HeloWithControlCharactersIsRefused) {
 
 TEST(securitySmtpProtocol, RemoteReplyIsEscapedInLogAndQueueShow) {
   test::FakeMx mx("127.0.0.1");
-  mx.on_rcpt = [](const std::string&, int) { return std::string("451 4.7.1 later\x1b[2J\x07 \xFF" "beep"); };
+  mx.on_rcpt = [](const std::string&, int) {
+    return std::string(
+        "451 4.7.1 later\x1b[2J\x07 \xFF"
+        "beep");
+  };
   START_DAEMON(ferry, "", "", mx.port());
   test::Smtp c(ferry.port);
   greet(c);
@@ -191,11 +198,18 @@ TEST(securitySmtpProtocol, RemoteReplyIsEscapedInLogAndQueueShow) {
   const std::string log = ferry.log();
   EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
   EXPECT_EQ(log.find('\x07'), std::string::npos) << log;
-  EXPECT_NE(log.find("later\\x1B[2J\\x07 \xEF\xBF\xBD" "beep"), std::string::npos) << log;
-  auto show = test::run({FERRY_BINARY, "queue", "--config", ferry.dir.file("ferry.toml"), "show", id}, "", 30);
+  EXPECT_NE(log.find("later\\x1B[2J\\x07 \xEF\xBF\xBD"
+                     "beep"),
+            std::string::npos)
+      << log;
+  auto show =
+      test::run({FERRY_BINARY, "queue", "--config", ferry.dir.file("ferry.toml"), "show", id}, "", 30);
   ASSERT_EQ(show.exit_code, 0) << show.err;
   EXPECT_EQ(show.out.find('\x1b'), std::string::npos) << show.out;
-  EXPECT_NE(show.out.find("later\\x1B[2J\\x07 \xEF\xBF\xBD" "beep"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("later\\x1B[2J\\x07 \xEF\xBF\xBD"
+                          "beep"),
+            std::string::npos)
+      << show.out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,11 +27,21 @@ class DnsServer {
     // a few times if dnsmasq loses the race for it.
     for (int tries = 0; tries < 10 && pid_ <= 0; ++tries) {
       port_ = free_udp_port();
-      std::vector<std::string> argv{find_dnsmasq(), "--keep-in-foreground", "--conf-file=/dev/null",
-                                    "--no-resolv", "--no-hosts", "--no-poll", "--bind-interfaces",
-                                    "--listen-address=127.0.0.1", "--port=" + std::to_string(port_),
-                                    "--local=/test/", "--user=root", "--pid-file=", "--log-facility=-",
-                                    "--cache-size=0", "--local-ttl=60"};
+      std::vector<std::string> argv{find_dnsmasq(),
+                                    "--keep-in-foreground",
+                                    "--conf-file=/dev/null",
+                                    "--no-resolv",
+                                    "--no-hosts",
+                                    "--no-poll",
+                                    "--bind-interfaces",
+                                    "--listen-address=127.0.0.1",
+                                    "--port=" + std::to_string(port_),
+                                    "--local=/test/",
+                                    "--user=root",
+                                    "--pid-file=",
+                                    "--log-facility=-",
+                                    "--cache-size=0",
+                                    "--local-ttl=60"};
       argv.insert(argv.end(), records.begin(), records.end());
       pid_t pid = fork();
       if (pid == 0) {
@@ -47,11 +57,20 @@ class DnsServer {
       // Wait until it answers on the port (its UDP socket is bound) or exits.
       for (int i = 0; i < 200; ++i) {
         int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) { pid = -1; break; }
-        if (udp_port_in_use(port_)) { pid_ = pid; break; }
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+          pid = -1;
+          break;
+        }
+        if (udp_port_in_use(port_)) {
+          pid_ = pid;
+          break;
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
-      if (pid_ <= 0 && pid > 0) { kill(pid, SIGKILL); waitpid(pid, nullptr, 0); }
+      if (pid_ <= 0 && pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
     }
     if (pid_ <= 0) throw std::runtime_error("dnsmasq did not start");
   }
@@ -108,14 +127,10 @@ class DnsServer {
 //   nullmx.test    MX 0 "."                       null MX (RFC 7505)
 inline std::vector<std::string> loopback_mx_zone() {
   return {
-      "--mx-host=example.test,mx1.example.test,10",
-      "--host-record=mx1.example.test,127.0.0.2",
-      "--mx-host=failover.test,dead.failover.test,10",
-      "--mx-host=failover.test,mx2.failover.test,20",
-      "--host-record=dead.failover.test,127.0.0.9",
-      "--host-record=mx2.failover.test,127.0.0.3",
-      "--host-record=implicit.test,127.0.0.2",
-      "--dns-rr=nullmx.test,15,000000",
+      "--mx-host=example.test,mx1.example.test,10",    "--host-record=mx1.example.test,127.0.0.2",
+      "--mx-host=failover.test,dead.failover.test,10", "--mx-host=failover.test,mx2.failover.test,20",
+      "--host-record=dead.failover.test,127.0.0.9",    "--host-record=mx2.failover.test,127.0.0.3",
+      "--host-record=implicit.test,127.0.0.2",         "--dns-rr=nullmx.test,15,000000",
   };
 }
 

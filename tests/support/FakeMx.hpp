@@ -230,8 +230,8 @@ class FakeMx {
 // Two fake MX servers on different loopback addresses and the same port: delivery connects to
 // every MX host on one port ([delivery] port), so a test with two MX hosts needs that. The first
 // port may be taken on the second address: a few tries with a new port.
-inline bool open_mx_pair(std::unique_ptr<FakeMx>& first, const std::string& first_ip, std::unique_ptr<FakeMx>& second,
-                         const std::string& second_ip) {
+inline bool open_mx_pair(std::unique_ptr<FakeMx>& first, const std::string& first_ip,
+                         std::unique_ptr<FakeMx>& second, const std::string& second_ip) {
   first = std::make_unique<FakeMx>(first_ip);
   for (int tries = 0; tries < 5; ++tries) {
     try {

@@ -28,8 +28,12 @@ inline std::string send_mail(int port, const std::string& from, const std::vecto
   for (const auto& r : rcpts) list += "'" + r + "',";
   const std::string script =
       "import smtplib,sys\n"
-      "s=smtplib.SMTP('127.0.0.1'," + std::to_string(port) + ",timeout=20)\n"
-      "r=s.sendmail('" + from + "',[" + list + "],sys.stdin.read().replace('\\n','\\r\\n'))\n"
+      "s=smtplib.SMTP('127.0.0.1'," +
+      std::to_string(port) +
+      ",timeout=20)\n"
+      "r=s.sendmail('" +
+      from + "',[" + list +
+      "],sys.stdin.read().replace('\\n','\\r\\n'))\n"
       "s.quit()\nprint('ok' if not r else r)\n";
   auto res = run({"/usr/bin/env", "python3", "-c", script}, body, 30);
   return res.exit_code == 0 ? res.out.substr(0, res.out.find('\n')) : res.err;

@@ -37,7 +37,10 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input, in
   close(err[1]);
   signal(SIGPIPE, SIG_IGN);
   std::size_t written = 0;
-  if (input.empty()) { close(in[1]); in[1] = -1; }
+  if (input.empty()) {
+    close(in[1]);
+    in[1] = -1;
+  }
   fcntl(out[0], F_SETFL, O_NONBLOCK);
   fcntl(err[0], F_SETFL, O_NONBLOCK);
   if (in[1] >= 0) fcntl(in[1], F_SETFL, O_NONBLOCK);
@@ -49,22 +52,32 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input, in
     if (out_open) fds.push_back({out[0], POLLIN, 0});
     if (err_open) fds.push_back({err[0], POLLIN, 0});
     if (in[1] >= 0) fds.push_back({in[1], POLLOUT, 0});
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) { kill(pid, SIGKILL); break; }
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
+    if (left <= 0) {
+      kill(pid, SIGKILL);
+      break;
+    }
     poll(fds.data(), fds.size(), static_cast<int>(left));
     for (auto& p : fds) {
       if (p.fd == in[1] && (p.revents & (POLLOUT | POLLERR | POLLHUP))) {
         ssize_t n = write(in[1], input.data() + written, input.size() - written);
         if (n > 0) written += static_cast<std::size_t>(n);
-        if (n < 0 || written == input.size()) { close(in[1]); in[1] = -1; }
+        if (n < 0 || written == input.size()) {
+          close(in[1]);
+          in[1] = -1;
+        }
         continue;
       }
       if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
       char buf[65536];
       ssize_t n = read(p.fd, buf, sizeof buf);
       std::string& sink = p.fd == out[0] ? result.out : result.err;
-      if (n > 0) sink.append(buf, static_cast<std::size_t>(n));
-      else if (n == 0) (p.fd == out[0] ? out_open : err_open) = false;
+      if (n > 0)
+        sink.append(buf, static_cast<std::size_t>(n));
+      else if (n == 0)
+        (p.fd == out[0] ? out_open : err_open) = false;
     }
   }
   if (in[1] >= 0) close(in[1]);
@@ -141,7 +154,8 @@ bool Background::wait_for_output(const std::string& needle, int timeout_ms) cons
     if (output().find(needle) != std::string::npos) return true;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      const_cast<Background*>(this)->exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      const_cast<Background*>(this)->exit_code_ =
+          WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       return output().find(needle) != std::string::npos;
     }
     usleep(10000);  // polling a log file: there is no event to await across processes

@@ -8,7 +8,7 @@
 namespace ferry::test {
 
 struct RunResult {
-  int exit_code = -1;   // exit status, or 128+signal
+  int exit_code = -1;  // exit status, or 128+signal
   std::string out;
   std::string err;
 };

@@ -20,9 +20,7 @@ TEST(JsonEscape, QuotesAndBackslash) {
   EXPECT_EQ(escaped("C:\\dir\\"), "C:\\\\dir\\\\");
 }
 
-TEST(JsonEscape, ShortFormsForNewlineTabReturn) {
-  EXPECT_EQ(escaped("a\nb\tc\rd"), "a\\nb\\tc\\rd");
-}
+TEST(JsonEscape, ShortFormsForNewlineTabReturn) { EXPECT_EQ(escaped("a\nb\tc\rd"), "a\\nb\\tc\\rd"); }
 
 TEST(JsonEscape, OtherControlCharactersAsLowerCaseUnicodeEscapes) {
   EXPECT_EQ(escaped("\x01"), "\\u0001");

@@ -95,8 +95,10 @@ TEST(QueueFormat, TextOutputEscapesClientAndRemoteText) {
     EXPECT_NE(text.find("Greylisted\\x1B[2J \xEF\xBF\xBD"), std::string::npos) << text;
   }
   const std::string show = format_show_text(m, body);
-  EXPECT_NE(show.find("(helo evil\\x1B]0;owned\\x07) auth=bob\\x0D\\x0AQueue ID:    FAKE"), std::string::npos) << show;
-  EXPECT_NE(show.find("\nSubject: \\x1B[31mred\nX-Bin: \xEF\xBF\xBDt\xEF\xBF\xBD\n"), std::string::npos) << show;
+  EXPECT_NE(show.find("(helo evil\\x1B]0;owned\\x07) auth=bob\\x0D\\x0AQueue ID:    FAKE"), std::string::npos)
+      << show;
+  EXPECT_NE(show.find("\nSubject: \\x1B[31mred\nX-Bin: \xEF\xBF\xBDt\xEF\xBF\xBD\n"), std::string::npos)
+      << show;
   // JSON output stays valid JSON: escapes and U+FFFD, no raw control or stray bytes.
   const std::string json = format_show_json(m, body);
   EXPECT_EQ(json.find('\x1b'), std::string::npos);
@@ -143,7 +145,8 @@ TEST(categoryQueueShow, EveryAttemptShowsItsTlsResult) {
   m.recipients[0].history.push_back(plain);
   m.recipients[0].history.push_back(dns);
   const std::string text = format_show_text(m, "");
-  EXPECT_NE(text.find("mx.example.org[127.0.0.2]:25 tls=TLSv1.3/TLS_AES_256_GCM_SHA384: 451 4.7.1"), std::string::npos)
+  EXPECT_NE(text.find("mx.example.org[127.0.0.2]:25 tls=TLSv1.3/TLS_AES_256_GCM_SHA384: 451 4.7.1"),
+            std::string::npos)
       << text;
   EXPECT_NE(text.find("mx.example.org[127.0.0.2]:25 tls=none: 451"), std::string::npos) << text;
   EXPECT_NE(text.find(" none: 451"), std::string::npos) << text;  // no connection: no tls= at all

@@ -21,22 +21,27 @@ TEST(SafeText, CrLfAndOtherControlsAreHexEscapes) {
 }
 
 TEST(SafeText, ValidMultiByteUtf8IsKept) {
-  EXPECT_EQ(safe_text("caf\xC3\xA9 \xE2\x9C\x89 \xF0\x9F\x93\xA7 \xC2\xA0"), "caf\xC3\xA9 \xE2\x9C\x89 \xF0\x9F\x93\xA7 \xC2\xA0");
+  EXPECT_EQ(safe_text("caf\xC3\xA9 \xE2\x9C\x89 \xF0\x9F\x93\xA7 \xC2\xA0"),
+            "caf\xC3\xA9 \xE2\x9C\x89 \xF0\x9F\x93\xA7 \xC2\xA0");
 }
 
 TEST(SafeText, InvalidUtf8IsReplaced) {
   const std::string r = "\xEF\xBF\xBD";
-  EXPECT_EQ(safe_text("a\xFF" "b"), "a" + r + "b");                 // never valid
-  EXPECT_EQ(safe_text("\xC3"), r);                                  // cut sequence
-  EXPECT_EQ(safe_text("\xC0\xAF"), r + r);                          // overlong '/'
-  EXPECT_EQ(safe_text("\xED\xA0\x80"), r + r + r);                  // surrogate U+D800
-  EXPECT_EQ(safe_text("\xF4\x90\x80\x80"), r + r + r + r);          // above U+10FFFF
-  EXPECT_EQ(safe_text("\x80x"), r + "x");                           // stray continuation
-  EXPECT_EQ(safe_text("caf\xE9"), "caf" + r);                       // Latin-1
+  EXPECT_EQ(safe_text("a\xFF"
+                      "b"),
+            "a" + r + "b");                                 // never valid
+  EXPECT_EQ(safe_text("\xC3"), r);                          // cut sequence
+  EXPECT_EQ(safe_text("\xC0\xAF"), r + r);                  // overlong '/'
+  EXPECT_EQ(safe_text("\xED\xA0\x80"), r + r + r);          // surrogate U+D800
+  EXPECT_EQ(safe_text("\xF4\x90\x80\x80"), r + r + r + r);  // above U+10FFFF
+  EXPECT_EQ(safe_text("\x80x"), r + "x");                   // stray continuation
+  EXPECT_EQ(safe_text("caf\xE9"), "caf" + r);               // Latin-1
 }
 
 TEST(SafeText, C1ControlsAreEscaped) {
-  EXPECT_EQ(safe_text("\xC2\x9B" "31m"), "\\xC2\\x9B31m");  // U+009B CSI
+  EXPECT_EQ(safe_text("\xC2\x9B"
+                      "31m"),
+            "\\xC2\\x9B31m");  // U+009B CSI
 }
 
 TEST(SafeText, IsIdempotent) {

@@ -130,7 +130,8 @@ TEST(sendmail_LocalMessage, RecipientsFromHeadersAndBccRemoved) {
       "To: A <a@x.example>,\n  b@x.example\nCc: c@x.example\nBcc: Secret <s@x.example>,\n t@x.example\n"
       "Subject: s\n\nbody\n",
       opts(true));
-  EXPECT_EQ(m.recipients, (std::vector<std::string>{"a@x.example", "b@x.example", "c@x.example", "s@x.example", "t@x.example"}));
+  EXPECT_EQ(m.recipients, (std::vector<std::string>{"a@x.example", "b@x.example", "c@x.example",
+                                                    "s@x.example", "t@x.example"}));
   EXPECT_EQ(m.message.find("Bcc"), std::string::npos) << m.message;
   EXPECT_EQ(m.message.find("t@x.example"), std::string::npos) << "folded Bcc line removed too";
   EXPECT_NE(m.message.find("To: A <a@x.example>,\r\n  b@x.example\r\n"), std::string::npos);
@@ -148,8 +149,10 @@ TEST(sendmail_LocalMessage, AddsMissingDateMessageIdFrom) {
 }
 
 TEST(sendmail_LocalMessage, LoneDotEndsInputUnlessDashI) {
-  EXPECT_EQ(prepare_local_message("Subject: s\n\nline\n.\nafter\n", opts()).message.find("after"), std::string::npos);
-  EXPECT_NE(prepare_local_message("Subject: s\n\nline\n.\nafter\n", opts(false, false)).message.find(".\r\nafter\r\n"),
+  EXPECT_EQ(prepare_local_message("Subject: s\n\nline\n.\nafter\n", opts()).message.find("after"),
+            std::string::npos);
+  EXPECT_NE(prepare_local_message("Subject: s\n\nline\n.\nafter\n", opts(false, false))
+                .message.find(".\r\nafter\r\n"),
             std::string::npos);
 }
 

@@ -141,7 +141,8 @@ TEST(configOverlay, ListenArrayReplacesTheDefault) {
   const Config c = load(
       "[[listen]]\naddress = \"0.0.0.0\"\nport = 25\nmode = \"relay\"\n"
       "[[listen]]\naddress = \"::\"\nport = 587\nmode = \"submission\"\nrelay_networks = []\n"
-      "[[listen]]\naddress = \"0.0.0.0\"\nport = 465\nmode = \"submissions\"\nrelay_networks = [\"10.0.0.0/8\"]\n");
+      "[[listen]]\naddress = \"0.0.0.0\"\nport = 465\nmode = \"submissions\"\nrelay_networks = "
+      "[\"10.0.0.0/8\"]\n");
   ASSERT_EQ(c.listen.size(), 3u);
   EXPECT_EQ(c.listen[0].port, 25);
   EXPECT_EQ(c.listen[1].address, "::");
@@ -155,7 +156,8 @@ TEST(configOverlay, ListenArrayReplacesTheDefault) {
 
 TEST(configOverlay, ArraysReplaceAndAliasesMerge) {
   const Config c = load(
-      "[relay]\nnetworks = [\"192.0.2.0/24\"]\ndomains = [\"Example.ORG\"]\nlocal_domains = [\"example.com\"]\n"
+      "[relay]\nnetworks = [\"192.0.2.0/24\"]\ndomains = [\"Example.ORG\"]\nlocal_domains = "
+      "[\"example.com\"]\n"
       "[aliases]\nroot = \"admin@example.com\"\nabuse = \"root\"\n"
       "[dns]\nservers = [\"192.0.2.53\", \"192.0.2.54:5353\", \"[2001:db8::53]:53\", \"2001:db8::54\"]\n");
   ASSERT_EQ(c.relay.networks.size(), 1u);
@@ -199,7 +201,8 @@ TEST(configOverlay, Routes) {
 TEST(configOverlay, RouteTlsNameAndCaFile) {
   const Config c = load(
       "[delivery]\ntls_fallback_memory = \"10m\"\n"
-      "[[route]]\ndomain = \"*\"\nhost = \"[192.0.2.10]:587\"\ntls = \"verify\"\ntls_name = \"Relay.Example.net\"\n"
+      "[[route]]\ndomain = \"*\"\nhost = \"[192.0.2.10]:587\"\ntls = \"verify\"\ntls_name = "
+      "\"Relay.Example.net\"\n"
       "tls_ca_file = \"/etc/ferry/ca.pem\"\n");
   EXPECT_EQ(c.delivery.tls_fallback_memory, 10min);
   ASSERT_EQ(c.routes.size(), 1u);

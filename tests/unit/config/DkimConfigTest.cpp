@@ -31,10 +31,10 @@ TEST(dkimConfig, EntryDefaults) {
   EXPECT_EQ(d.key, "/k.pem");
   EXPECT_EQ(d.header_canonicalization, DkimCanonicalization::Relaxed);
   EXPECT_EQ(d.body_canonicalization, DkimCanonicalization::Relaxed);
-  EXPECT_EQ(d.headers, (std::vector<std::string>{"from", "to", "cc", "subject", "date", "message-id", "reply-to",
-                                                 "in-reply-to", "references", "mime-version", "content-type",
-                                                 "content-transfer-encoding", "list-unsubscribe",
-                                                 "list-unsubscribe-post"}));
+  EXPECT_EQ(d.headers, (std::vector<std::string>{"from", "to", "cc", "subject", "date", "message-id",
+                                                 "reply-to", "in-reply-to", "references", "mime-version",
+                                                 "content-type", "content-transfer-encoding",
+                                                 "list-unsubscribe", "list-unsubscribe-post"}));
   EXPECT_FALSE(d.sign_subdomains);
   EXPECT_EQ(d.expire, 0ms);
 }
@@ -104,12 +104,15 @@ TEST(dkimConfig, Errors) {
       {"empty key", "[[dkim]]\ndomain = \"example.com\"\nselector = \"s\"\nkey = \"\"\n",
        "t.toml:4:7: dkim[0].key: must not be empty"},
       {"canonicalization", DKIM("canonicalization = \"relaxed\"\n"),
-       "t.toml:5:20: dkim[0].canonicalization: invalid value \"relaxed\" (expected \"header/body\", each simple "
+       "t.toml:5:20: dkim[0].canonicalization: invalid value \"relaxed\" (expected \"header/body\", each "
+       "simple "
        "or relaxed, e.g. \"relaxed/relaxed\")"},
       {"canonicalization word", DKIM("canonicalization = \"relaxed/nofws\"\n"),
-       "t.toml:5:20: dkim[0].canonicalization: invalid value \"relaxed/nofws\" (expected \"header/body\", each "
+       "t.toml:5:20: dkim[0].canonicalization: invalid value \"relaxed/nofws\" (expected \"header/body\", "
+       "each "
        "simple or relaxed, e.g. \"relaxed/relaxed\")"},
-      {"headers not array", DKIM("headers = \"from\"\n"), "t.toml:5:11: dkim[0].headers: expected array, got string"},
+      {"headers not array", DKIM("headers = \"from\"\n"),
+       "t.toml:5:11: dkim[0].headers: expected array, got string"},
       {"header name", DKIM("headers = [\"from\", \"Bad:Name\"]\n"),
        "t.toml:5:20: dkim[0].headers[1]: \"Bad:Name\" is not a header field name"},
       {"header empty", DKIM("headers = [\"from\", \"\"]\n"),
@@ -117,20 +120,24 @@ TEST(dkimConfig, Errors) {
       {"header duplicate", DKIM("headers = [\"from\", \"To\", \"to\"]\n"),
        "t.toml:5:26: dkim[0].headers[2]: duplicate header field \"to\""},
       {"no from", DKIM("headers = [\"to\", \"subject\"]\n"),
-       "t.toml:5:11: dkim[0].headers: must include \"From\" (RFC 6376 §5.4: the From: field is always signed)"},
+       "t.toml:5:11: dkim[0].headers: must include \"From\" (RFC 6376 §5.4: the From: field is always "
+       "signed)"},
       {"sign_subdomains type", DKIM("sign_subdomains = \"yes\"\n"),
        "t.toml:5:19: dkim[0].sign_subdomains: expected boolean, got string"},
       {"expire", DKIM("expire = \"soon\"\n"),
-       "t.toml:5:10: dkim[0].expire: invalid duration \"soon\" (expected a number with unit ms, s, m, h or d, "
+       "t.toml:5:10: dkim[0].expire: invalid duration \"soon\" (expected a number with unit ms, s, m, h or "
+       "d, "
        "e.g. \"30s\"; a bare number is seconds)"},
       {"expire below 1s", DKIM("expire = \"500ms\"\n"),
        "t.toml:5:10: dkim[0].expire: must be 0 (no x= tag) or at least 1s"},
-      {"duplicate selector", DKIM("") "[[dkim]]\ndomain = \"EXAMPLE.com\"\nselector = \"S1\"\nkey = \"/other.pem\"\n",
+      {"duplicate selector",
+       DKIM("") "[[dkim]]\ndomain = \"EXAMPLE.com\"\nselector = \"S1\"\nkey = \"/other.pem\"\n",
        "t.toml:7:12: dkim[1].selector: duplicate selector \"s1\" for \"example.com\" (see dkim[0])"},
   };
   for (const Case& c : cases) EXPECT_EQ(error_of(c.text), c.want) << c.name << ":\n" << c.text;
   // The same selector for another domain is fine.
-  EXPECT_EQ(error_of(DKIM("") "[[dkim]]\ndomain = \"example.org\"\nselector = \"s1\"\nkey = \"/k\"\n"), "(ok)");
+  EXPECT_EQ(error_of(DKIM("") "[[dkim]]\ndomain = \"example.org\"\nselector = \"s1\"\nkey = \"/k\"\n"),
+            "(ok)");
 }
 
 }  // namespace

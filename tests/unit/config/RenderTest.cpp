@@ -20,7 +20,8 @@ TEST(configRender, DefaultRoundTrips) {
   const Config c = load("");
   expect_round_trip(c);
   const std::string text = render(c);
-  EXPECT_NE(text.find("[[listen]]\naddress = \"127.0.0.1\"\nport = 2525\nmode = \"relay\"\n"), std::string::npos);
+  EXPECT_NE(text.find("[[listen]]\naddress = \"127.0.0.1\"\nport = 2525\nmode = \"relay\"\n"),
+            std::string::npos);
   EXPECT_NE(text.find("max_size = \"1GiB\"\n"), std::string::npos);
   EXPECT_NE(text.find("networks = [\"127.0.0.0/8\", \"::1/128\"]\n"), std::string::npos);
   EXPECT_NE(text.find("multiplier = 2.0\n"), std::string::npos);

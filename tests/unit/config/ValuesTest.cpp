@@ -16,10 +16,23 @@ TEST(configDuration, ParsesUnitsAndBareSeconds) {
     const char* text;
     std::optional<Duration> want;
   } cases[] = {
-      {"250ms", 250ms}, {"30s", 30s}, {"5m", 5min},       {"1h", 1h},          {"5d", 120h},
-      {"0", 0ms},       {"30", 30s},  {"0s", 0ms},        {"", std::nullopt},  {"s", std::nullopt},
-      {"5x", std::nullopt}, {"-5s", std::nullopt},        {"1.5h", std::nullopt}, {"5 m", std::nullopt},
-      {"5M", std::nullopt}, {"1h30m", std::nullopt},      {"99999999999999999999d", std::nullopt},
+      {"250ms", 250ms},
+      {"30s", 30s},
+      {"5m", 5min},
+      {"1h", 1h},
+      {"5d", 120h},
+      {"0", 0ms},
+      {"30", 30s},
+      {"0s", 0ms},
+      {"", std::nullopt},
+      {"s", std::nullopt},
+      {"5x", std::nullopt},
+      {"-5s", std::nullopt},
+      {"1.5h", std::nullopt},
+      {"5 m", std::nullopt},
+      {"5M", std::nullopt},
+      {"1h30m", std::nullopt},
+      {"99999999999999999999d", std::nullopt},
   };
   for (const auto& c : cases) EXPECT_EQ(parse_duration(c.text), c.want) << c.text;
 }
@@ -29,10 +42,22 @@ TEST(configSize, ParsesBinaryAndDecimalUnits) {
     const char* text;
     std::optional<std::uint64_t> want;
   } cases[] = {
-      {"1024", 1024},           {"0", 0},                    {"512KiB", 512ull << 10}, {"25MiB", 25ull << 20},
-      {"1GiB", 1ull << 30},     {"2TiB", 2ull << 40},        {"100MB", 100'000'000},   {"1KB", 1000},
-      {"3GB", 3'000'000'000},   {"10B", 10},                 {"25mib", 25ull << 20},   {"", std::nullopt},
-      {"MiB", std::nullopt},    {"1.5GiB", std::nullopt},    {"12QB", std::nullopt},   {"-1", std::nullopt},
+      {"1024", 1024},
+      {"0", 0},
+      {"512KiB", 512ull << 10},
+      {"25MiB", 25ull << 20},
+      {"1GiB", 1ull << 30},
+      {"2TiB", 2ull << 40},
+      {"100MB", 100'000'000},
+      {"1KB", 1000},
+      {"3GB", 3'000'000'000},
+      {"10B", 10},
+      {"25mib", 25ull << 20},
+      {"", std::nullopt},
+      {"MiB", std::nullopt},
+      {"1.5GiB", std::nullopt},
+      {"12QB", std::nullopt},
+      {"-1", std::nullopt},
       {"99999999999TiB", std::nullopt},
   };
   for (const auto& c : cases) EXPECT_EQ(parse_size(c.text), c.want) << c.text;
@@ -66,7 +91,7 @@ TEST(configCidr, ParsesAndContains) {
   EXPECT_EQ(parse_cidr("example.com/8"), std::nullopt);
   // The written family stays: an IPv6-written mapped network keeps its IPv6 text and range.
   EXPECT_EQ(parse_cidr("::ffff:10.0.0.0/104")->str(), "::ffff:10.0.0.0/104");
-  EXPECT_EQ(parse_cidr("010.0.0.0/8"), std::nullopt);  // a leading zero (octal to some stacks)
+  EXPECT_EQ(parse_cidr("010.0.0.0/8"), std::nullopt);       // a leading zero (octal to some stacks)
   EXPECT_FALSE(parse_cidr("::/0")->contains("192.0.2.1"));  // an IPv6 network holds no IPv4 client
 }
 

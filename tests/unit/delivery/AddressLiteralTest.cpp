@@ -22,12 +22,13 @@ TEST_P(Literal, Parses) {
 }
 INSTANTIATE_TEST_SUITE_P(
     deliveryTable, Literal,
-    ::testing::Values(LiteralCase{"[192.0.2.1]", "192.0.2.1"}, LiteralCase{"[IPv6:2001:db8::1]", "2001:db8::1"},
-                      LiteralCase{"[ipv6:::1]", "::1"}, LiteralCase{"[2001:db8::1]", nullptr},
-                      LiteralCase{"[IPv6:192.0.2.1]", nullptr}, LiteralCase{"[x-foo:bar]", nullptr},
-                      LiteralCase{"192.0.2.1", nullptr}, LiteralCase{"[192.0.2.1", nullptr},
-                      LiteralCase{"[]", nullptr}, LiteralCase{"[IPv6:fe80::1%eth0]", nullptr},
-                      LiteralCase{"example.org", nullptr}, LiteralCase{"[010.0.0.1]", nullptr},
+    ::testing::Values(LiteralCase{"[192.0.2.1]", "192.0.2.1"},
+                      LiteralCase{"[IPv6:2001:db8::1]", "2001:db8::1"}, LiteralCase{"[ipv6:::1]", "::1"},
+                      LiteralCase{"[2001:db8::1]", nullptr}, LiteralCase{"[IPv6:192.0.2.1]", nullptr},
+                      LiteralCase{"[x-foo:bar]", nullptr}, LiteralCase{"192.0.2.1", nullptr},
+                      LiteralCase{"[192.0.2.1", nullptr}, LiteralCase{"[]", nullptr},
+                      LiteralCase{"[IPv6:fe80::1%eth0]", nullptr}, LiteralCase{"example.org", nullptr},
+                      LiteralCase{"[010.0.0.1]", nullptr},
                       LiteralCase{"[IPv6:::ffff:192.0.2.1]", "192.0.2.1"}));
 
 TEST(deliveryIpAddr, LooksLikeLiteral) {

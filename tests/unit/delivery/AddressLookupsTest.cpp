@@ -13,7 +13,8 @@ namespace {
 
 std::vector<MxHost> hosts(std::size_t n) {
   std::vector<MxHost> out;
-  for (std::size_t i = 0; i < n; ++i) out.push_back({"h" + std::to_string(i) + ".test", static_cast<std::uint16_t>(10 * i)});
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back({"h" + std::to_string(i) + ".test", static_cast<std::uint16_t>(10 * i)});
   return out;
 }
 
@@ -48,13 +49,25 @@ TEST(deliveryAddressLookups, Table) {
       {"best host answers, max 1", 50, 1, {{0, {"192.0.2.1"}}}, true, {"192.0.2.1"}},
       {"a later host's answer does not fill a gap", 50, 1, {{1, {"192.0.2.2"}}}, false, {}},
       {"gap filled", 50, 1, {{1, {"192.0.2.2"}}, {0, {"192.0.2.1"}}}, true, {"192.0.2.1"}},
-      {"two hosts enough for max 2", 50, 2, {{0, {"192.0.2.1"}}, {1, {"192.0.2.2"}}}, true,
+      {"two hosts enough for max 2",
+       50,
+       2,
+       {{0, {"192.0.2.1"}}, {1, {"192.0.2.2"}}},
+       true,
        {"192.0.2.1", "192.0.2.2"}},
-      {"one host with many addresses", 50, 2, {{0, {"192.0.2.1", "192.0.2.9", "192.0.2.8"}}}, true,
+      {"one host with many addresses",
+       50,
+       2,
+       {{0, {"192.0.2.1", "192.0.2.9", "192.0.2.8"}}},
+       true,
        {"192.0.2.1", "192.0.2.9"}},
       {"no-data host counts nothing", 50, 1, {{0, {}}}, false, {}},
       {"no-data then a usable host", 50, 1, {{0, {}}, {1, {"192.0.2.2"}}}, true, {"192.0.2.2"}},
-      {"every host answered, fewer than max", 2, 5, {{1, {"192.0.2.2"}}, {0, {"192.0.2.1"}}}, true,
+      {"every host answered, fewer than max",
+       2,
+       5,
+       {{1, {"192.0.2.2"}}, {0, {"192.0.2.1"}}},
+       true,
        {"192.0.2.1", "192.0.2.2"}},
       {"duplicates count once", 50, 2, {{0, {"192.0.2.1"}}, {1, {"192.0.2.1"}}}, false, {"192.0.2.1"}},
   };

@@ -16,7 +16,7 @@ namespace {
 struct WindowCase {
   const char* name;
   std::size_t initial, max;
-  std::string events;  // 'd' delivered, 'f' failed
+  std::string events;              // 'd' delivered, 'f' failed
   std::vector<std::size_t> sizes;  // the size at the start and after each event
 };
 
@@ -37,8 +37,10 @@ TEST(deliveryDestinationWindow, Table) {
     DestinationWindow w(c.initial, c.max);
     std::vector<std::size_t> sizes{w.size()};
     for (char e : c.events) {
-      if (e == 'd') w.delivered();
-      else w.failed();
+      if (e == 'd')
+        w.delivered();
+      else
+        w.failed();
       sizes.push_back(w.size());
     }
     EXPECT_EQ(sizes, c.sizes) << c.name;

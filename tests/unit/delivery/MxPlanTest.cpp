@@ -30,15 +30,19 @@ HostAddresses host(std::string name, std::vector<std::string> v6, std::vector<st
 
 std::vector<std::string> hosts_of(const ferry::Result<std::vector<MxHost>, NetworkError>& r) {
   std::vector<std::string> out;
-  if (!r) ADD_FAILURE() << "unexpected error: " << to_string(r.error().kind);
-  else for (const auto& h : *r) out.push_back(h.host);
+  if (!r)
+    ADD_FAILURE() << "unexpected error: " << to_string(r.error().kind);
+  else
+    for (const auto& h : *r) out.push_back(h.host);
   return out;
 }
 
 std::vector<std::string> ips_of(const ferry::Result<std::vector<Target>, NetworkError>& r) {
   std::vector<std::string> out;
-  if (!r) ADD_FAILURE() << "unexpected error: " << to_string(r.error().kind);
-  else for (const auto& t : *r) out.push_back(t.ip);
+  if (!r)
+    ADD_FAILURE() << "unexpected error: " << to_string(r.error().kind);
+  else
+    for (const auto& t : *r) out.push_back(t.ip);
   return out;
 }
 
@@ -50,8 +54,9 @@ NetworkErrorKind error_of(const auto& r) {
 }  // namespace
 
 TEST(deliveryMxPlan, SortsByPreference) {
-  auto r = plan_mx_hosts("example.org", mx({{30, "c.example.org"}, {10, "A.Example.Org."}, {20, "b.example.org"}}), {},
-                         seeded(1));
+  auto r =
+      plan_mx_hosts("example.org", mx({{30, "c.example.org"}, {10, "A.Example.Org."}, {20, "b.example.org"}}),
+                    {}, seeded(1));
   EXPECT_EQ(hosts_of(r), (std::vector<std::string>{"a.example.org", "b.example.org", "c.example.org"}));
 }
 
@@ -151,8 +156,8 @@ TEST(deliveryMxPlan, AddressesKeepResolverOrderAndPreferV6ByDefault) {
   std::vector<HostAddresses> addrs{host("b", {}, {"192.0.2.20"}),
                                    host("a", {"2001:db8::2", "2001:DB8::1"}, {"192.0.2.2", "192.0.2.1"})};
   auto r = plan_targets(hosts, addrs, {});
-  EXPECT_EQ(ips_of(r), (std::vector<std::string>{"2001:db8::2", "2001:db8::1", "192.0.2.2", "192.0.2.1",
-                                                 "192.0.2.20"}));
+  EXPECT_EQ(ips_of(r),
+            (std::vector<std::string>{"2001:db8::2", "2001:db8::1", "192.0.2.2", "192.0.2.1", "192.0.2.20"}));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value()[4].host, "b");
   EXPECT_EQ(r.value()[4].preference, 20);
@@ -244,7 +249,8 @@ struct ListenerCase {
 };
 class OwnListener : public ::testing::TestWithParam<ListenerCase> {};
 TEST_P(OwnListener, Detects) {
-  const std::vector<Listener> listeners{{"192.0.2.10", 25}, {"0.0.0.0", 2525}, {"::", 587}, {"2001:db8::10", 25}};
+  const std::vector<Listener> listeners{
+      {"192.0.2.10", 25}, {"0.0.0.0", 2525}, {"::", 587}, {"2001:db8::10", 25}};
   const std::vector<std::string> local{"198.51.100.7", "2001:db8::7"};
   EXPECT_EQ(is_own_listener(GetParam().ip, GetParam().port, listeners, local), GetParam().own)
       << GetParam().ip << ":" << GetParam().port;

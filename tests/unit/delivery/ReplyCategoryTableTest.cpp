@@ -65,8 +65,9 @@ class RealReplies : public ::testing::TestWithParam<RealReply> {};
 TEST_P(RealReplies, HaveTheExpectedCategory) {
   const auto& r = GetParam();
   const auto got = classify_reply_category(r.reply);
-  EXPECT_EQ(got.category, r.category) << "replies.tsv:" << r.line << ": " << r.reply.code << " "
-                                      << r.reply.status.str() << " " << r.reply.text << "  [" << r.source << "]";
+  EXPECT_EQ(got.category, r.category)
+      << "replies.tsv:" << r.line << ": " << r.reply.code << " " << r.reply.status.str() << " "
+      << r.reply.text << "  [" << r.source << "]";
   EXPECT_FALSE(got.advice.empty());
 }
 

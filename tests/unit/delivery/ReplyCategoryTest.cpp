@@ -20,9 +20,11 @@ TEST(categoryRules, PositiveRepliesHaveNoCategory) {
 
 TEST(categoryRules, ClearTextBeatsTheCodes) {
   // 5xx rate limit, 4xx with a permanent-sounding user error, greylisting under 4.3.2 and 5.7.1
-  EXPECT_EQ(classify_reply_category(r(550, {5, 7, 1}, "Rate limit exceeded")).category, category::rate_limited);
+  EXPECT_EQ(classify_reply_category(r(550, {5, 7, 1}, "Rate limit exceeded")).category,
+            category::rate_limited);
   EXPECT_EQ(classify_reply_category(r(450, {4, 1, 1}, "User unknown")).category, category::unknown_user);
-  EXPECT_EQ(classify_reply_category(r(451, {4, 3, 2}, "greylisted, come back later")).category, category::greylisted);
+  EXPECT_EQ(classify_reply_category(r(451, {4, 3, 2}, "greylisted, come back later")).category,
+            category::greylisted);
   EXPECT_EQ(classify_reply_category(r(550, {5, 7, 1}, "You are GREYLISTED")).category, category::greylisted);
 }
 
@@ -53,7 +55,8 @@ TEST(categoryRules, UnknownFallsBackToOtherWithAdvice) {
 }
 
 TEST(categoryRules, BlocklistDetailNamesTheList) {
-  auto c = classify_reply_category(r(554, {5, 7, 1}, "Client host [192.0.2.1] blocked using zen.spamhaus.org"));
+  auto c =
+      classify_reply_category(r(554, {5, 7, 1}, "Client host [192.0.2.1] blocked using zen.spamhaus.org"));
   EXPECT_EQ(c.category, category::blocklisted_ip);
   EXPECT_EQ(c.detail, "Spamhaus");
   c = classify_reply_category(r(554, {5, 7, 1}, "blocked using bl.spamcop.net"));
@@ -65,7 +68,8 @@ TEST(categoryRules, BlocklistDetailNamesTheList) {
 }
 
 TEST(categoryRules, MultiLineTextIsSearchedWhole) {
-  EXPECT_EQ(classify_reply_category(r(550, {5, 7, 1}, "first line\nsecond line says: Relay access denied")).category,
+  EXPECT_EQ(classify_reply_category(r(550, {5, 7, 1}, "first line\nsecond line says: Relay access denied"))
+                .category,
             category::relay_denied);
 }
 
@@ -121,7 +125,8 @@ TEST(categoryAttempts, ExpiryIsClassifiedByItsLastError) {
 }
 
 TEST(categoryStatusText, RegistryMeanings) {
-  EXPECT_EQ(describe_status({5, 1, 1}), "5.1.1 Permanent Failure, Addressing Status: Bad destination mailbox address");
+  EXPECT_EQ(describe_status({5, 1, 1}),
+            "5.1.1 Permanent Failure, Addressing Status: Bad destination mailbox address");
   EXPECT_EQ(status_detail_meaning(7, 26), "Multiple authentication checks failed");
   EXPECT_EQ(status_detail_meaning(1, 10), "Recipient address has null MX");
   EXPECT_EQ(status_detail_meaning(7, 30), "REQUIRETLS support required");

@@ -11,7 +11,9 @@ constexpr auto D = AttemptOutcome::Delivered;
 constexpr auto T = AttemptOutcome::Transient;
 constexpr auto P = AttemptOutcome::Permanent;
 
-Reply reply(int code, EnhancedStatus s = {}, std::string text = "text") { return Reply{code, s, std::move(text)}; }
+Reply reply(int code, EnhancedStatus s = {}, std::string text = "text") {
+  return Reply{code, s, std::move(text)};
+}
 }  // namespace
 
 struct ReplyCase {
@@ -35,18 +37,19 @@ TEST_P(ReplyTable, Classifies) {
 
 INSTANTIATE_TEST_SUITE_P(
     deliveryReplies, ReplyTable,
-    ::testing::Values(ReplyCase{reply(250), D, "2.0.0"}, ReplyCase{reply(250, {2, 6, 0}), D, "2.6.0"},
-                      ReplyCase{reply(251), D, "2.0.0"}, ReplyCase{reply(421), T, "4.0.0"},
-                      ReplyCase{reply(450, {4, 2, 1}), T, "4.2.1"}, ReplyCase{reply(451), T, "4.0.0"},
-                      ReplyCase{reply(452, {4, 5, 3}), T, "4.5.3"}, ReplyCase{reply(550, {5, 1, 1}), P, "5.1.1"},
-                      ReplyCase{reply(552, {5, 2, 2}), P, "5.2.2"}, ReplyCase{reply(552, {5, 3, 4}), P, "5.3.4"},
-                      ReplyCase{reply(554), P, "5.0.0"}, ReplyCase{reply(556, {5, 1, 10}), P, "5.1.10"},
-                      // class disagreeing with the basic code is corrected (RFC 3463 §2)
-                      ReplyCase{reply(550, {4, 1, 1}), P, "5.1.1"}, ReplyCase{reply(451, {5, 7, 1}), T, "4.7.1"},
-                      // unknown / malformed: transient, never a bounce (RFC 5321 §4.3.2)
-                      ReplyCase{reply(354), T, "4.5.0"}, ReplyCase{reply(199), T, "4.5.0"},
-                      ReplyCase{reply(699), T, "4.5.0"}, ReplyCase{reply(0), T, "4.5.0"},
-                      ReplyCase{reply(42), T, "4.5.0"}));
+    ::testing::Values(
+        ReplyCase{reply(250), D, "2.0.0"}, ReplyCase{reply(250, {2, 6, 0}), D, "2.6.0"},
+        ReplyCase{reply(251), D, "2.0.0"}, ReplyCase{reply(421), T, "4.0.0"},
+        ReplyCase{reply(450, {4, 2, 1}), T, "4.2.1"}, ReplyCase{reply(451), T, "4.0.0"},
+        ReplyCase{reply(452, {4, 5, 3}), T, "4.5.3"}, ReplyCase{reply(550, {5, 1, 1}), P, "5.1.1"},
+        ReplyCase{reply(552, {5, 2, 2}), P, "5.2.2"}, ReplyCase{reply(552, {5, 3, 4}), P, "5.3.4"},
+        ReplyCase{reply(554), P, "5.0.0"}, ReplyCase{reply(556, {5, 1, 10}), P, "5.1.10"},
+        // class disagreeing with the basic code is corrected (RFC 3463 §2)
+        ReplyCase{reply(550, {4, 1, 1}), P, "5.1.1"}, ReplyCase{reply(451, {5, 7, 1}), T, "4.7.1"},
+        // unknown / malformed: transient, never a bounce (RFC 5321 §4.3.2)
+        ReplyCase{reply(354), T, "4.5.0"}, ReplyCase{reply(199), T, "4.5.0"},
+        ReplyCase{reply(699), T, "4.5.0"}, ReplyCase{reply(0), T, "4.5.0"},
+        ReplyCase{reply(42), T, "4.5.0"}));
 
 struct ErrorCase {
   NetworkErrorKind kind;
@@ -74,28 +77,27 @@ TEST_P(ErrorTable, Classifies) {
 using K = NetworkErrorKind;
 INSTANTIATE_TEST_SUITE_P(
     deliveryErrors, ErrorTable,
-    ::testing::Values(
-        ErrorCase{K::ConnectRefused, "", T, "4.4.1", "refused"},
-        ErrorCase{K::Timeout, "connect", T, "4.4.1", "timed out while waiting for connect"},
-        ErrorCase{K::Timeout, "greeting", T, "4.4.1", "timed out"},
-        ErrorCase{K::Timeout, "rcpt", T, "4.4.2", "timed out while waiting for rcpt"},
-        ErrorCase{K::Timeout, "data_done", T, "4.4.2", "timed out"},
-        ErrorCase{K::ConnectionDropped, "after DATA", T, "4.4.2", "connection lost"},
-        ErrorCase{K::TlsFailure, "certificate verify failed", T, "4.7.5", "TLS"},
-        ErrorCase{K::TlsNotOffered, "", T, "4.7.4", "TLS is required"},
-        ErrorCase{K::AuthFailure, "", T, "4.7.0", "authentication"},
-        ErrorCase{K::ProtocolError, "bad reply line", T, "4.5.0", "protocol"},
-        ErrorCase{K::DnsNxDomain, "nowhere.example", P, "5.1.2", "NXDOMAIN"},
-        ErrorCase{K::DnsNullMx, "example.com", P, "5.1.10", "null MX"},
-        ErrorCase{K::DnsTemporary, "SERVFAIL", T, "4.4.3", "DNS"},
-        ErrorCase{K::NoUsableMx, "", P, "5.4.4", "no MX host"},
-        ErrorCase{K::MailLoop, "", P, "5.4.6", "loops back"},
-        ErrorCase{K::EightBitUnsupported, "", P, "5.6.3", "8BITMIME"},
-        ErrorCase{K::Utf8Unsupported, "", P, "5.6.7", "SMTPUTF8"},
-        ErrorCase{K::MessageTooBig, "", P, "5.3.4", "size"},
-        ErrorCase{K::BadAddressLiteral, "[1.2.3]", P, "5.1.2", "literal"},
-        ErrorCase{K::ConfigError, "", T, "4.3.5", "configuration"},
-        ErrorCase{K::HostsUnreachable, "", T, "4.4.1", "unreachable"}));
+    ::testing::Values(ErrorCase{K::ConnectRefused, "", T, "4.4.1", "refused"},
+                      ErrorCase{K::Timeout, "connect", T, "4.4.1", "timed out while waiting for connect"},
+                      ErrorCase{K::Timeout, "greeting", T, "4.4.1", "timed out"},
+                      ErrorCase{K::Timeout, "rcpt", T, "4.4.2", "timed out while waiting for rcpt"},
+                      ErrorCase{K::Timeout, "data_done", T, "4.4.2", "timed out"},
+                      ErrorCase{K::ConnectionDropped, "after DATA", T, "4.4.2", "connection lost"},
+                      ErrorCase{K::TlsFailure, "certificate verify failed", T, "4.7.5", "TLS"},
+                      ErrorCase{K::TlsNotOffered, "", T, "4.7.4", "TLS is required"},
+                      ErrorCase{K::AuthFailure, "", T, "4.7.0", "authentication"},
+                      ErrorCase{K::ProtocolError, "bad reply line", T, "4.5.0", "protocol"},
+                      ErrorCase{K::DnsNxDomain, "nowhere.example", P, "5.1.2", "NXDOMAIN"},
+                      ErrorCase{K::DnsNullMx, "example.com", P, "5.1.10", "null MX"},
+                      ErrorCase{K::DnsTemporary, "SERVFAIL", T, "4.4.3", "DNS"},
+                      ErrorCase{K::NoUsableMx, "", P, "5.4.4", "no MX host"},
+                      ErrorCase{K::MailLoop, "", P, "5.4.6", "loops back"},
+                      ErrorCase{K::EightBitUnsupported, "", P, "5.6.3", "8BITMIME"},
+                      ErrorCase{K::Utf8Unsupported, "", P, "5.6.7", "SMTPUTF8"},
+                      ErrorCase{K::MessageTooBig, "", P, "5.3.4", "size"},
+                      ErrorCase{K::BadAddressLiteral, "[1.2.3]", P, "5.1.2", "literal"},
+                      ErrorCase{K::ConfigError, "", T, "4.3.5", "configuration"},
+                      ErrorCase{K::HostsUnreachable, "", T, "4.4.1", "unreachable"}));
 
 TEST(deliveryReplyClassifier, EveryKindHasAName) {
   for (int k = 0; k <= static_cast<int>(K::HostsUnreachable); ++k)

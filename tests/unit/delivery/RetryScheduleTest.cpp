@@ -15,7 +15,9 @@ constexpr TimeMs kDay = 24 * kHour;
 constexpr TimeMs kT0 = 1'700'000'000'000;
 
 // A "random" source returning a fixed value: 0 → lowest jitter, UINT64_MAX → highest, mid → none.
-RandomSource fixed(std::uint64_t v) { return [v] { return v; }; }
+RandomSource fixed(std::uint64_t v) {
+  return [v] { return v; };
+}
 const RandomSource kMid = fixed(std::uint64_t{1} << 63);
 
 RetryPolicy no_jitter() {

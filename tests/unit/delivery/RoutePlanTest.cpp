@@ -79,7 +79,8 @@ INSTANTIATE_TEST_SUITE_P(
                       HostCase{"relay.example.com:0", false, "", nullptr, 0},
                       HostCase{"relay.example.com:65536", false, "", nullptr, 0},
                       HostCase{"relay.example.com:x", false, "", nullptr, 0},
-                      HostCase{"[10.0.0.5", false, "", nullptr, 0}, HostCase{"[10.0.0]", false, "", nullptr, 0},
+                      HostCase{"[10.0.0.5", false, "", nullptr, 0},
+                      HostCase{"[10.0.0]", false, "", nullptr, 0},
                       HostCase{"[10.0.0.5]x", false, "", nullptr, 0}, HostCase{"", false, "", nullptr, 0}));
 
 TEST(deliveryRoute, DestinationKeys) {

@@ -72,7 +72,7 @@ TEST_P(Limits, Respected) {
   EXPECT_EQ(s.size(), c.dests * c.messages_per_dest - c.expected_batches);
 }
 INSTANTIATE_TEST_SUITE_P(deliveryTable, Limits,
-                         ::testing::Values(LimitCase{100, 20, 1, 50, 20, 20},   // per-destination cap
+                         ::testing::Values(LimitCase{100, 20, 1, 50, 20, 20},    // per-destination cap
                                            LimitCase{100, 20, 10, 50, 100, 10},  // global cap, fair split
                                            LimitCase{100, 20, 3, 5, 15, 5},      // everything fits
                                            LimitCase{7, 20, 3, 5, 7, 3},         // round-robin: 3,2,2
@@ -176,7 +176,8 @@ TEST(deliveryScheduler, OldestDestinationServedFirstWhenSlotsAreScarce) {
 
 TEST(deliveryScheduler, RebuildManyEntries) {
   Scheduler s;
-  for (std::uint64_t m = 0; m < 10000; ++m) s.add(QueueId{m}, 0, "d" + std::to_string(m % 10), kNow + static_cast<TimeMs>(m % 7));
+  for (std::uint64_t m = 0; m < 10000; ++m)
+    s.add(QueueId{m}, 0, "d" + std::to_string(m % 10), kNow + static_cast<TimeMs>(m % 7));
   EXPECT_EQ(s.size(), 10000u);
   EXPECT_EQ(s.earliest_due(), kNow);
   std::size_t delivered = 0;

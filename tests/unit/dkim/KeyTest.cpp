@@ -71,8 +71,10 @@ std::string load_error(std::string_view pem) {
 TEST(dkimKey, LoadErrorsNameTheFile) {
   auto missing = DkimKey::load("/nonexistent/dir/k.pem");
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message, "DKIM key /nonexistent/dir/k.pem: cannot open: No such file or directory");
-  const std::string not_pem = "not a PEM private key (expected an unencrypted \"PRIVATE KEY\" or \"RSA PRIVATE KEY\")";
+  EXPECT_EQ(missing.error().message,
+            "DKIM key /nonexistent/dir/k.pem: cannot open: No such file or directory");
+  const std::string not_pem =
+      "not a PEM private key (expected an unencrypted \"PRIVATE KEY\" or \"RSA PRIVATE KEY\")";
   EXPECT_EQ(load_error(""), not_pem);
   EXPECT_EQ(load_error("hello\n"), not_pem);
   EXPECT_EQ(load_error(kEncryptedEd25519), not_pem);
@@ -118,7 +120,8 @@ TEST(dkimKey, DnsRecordSplitsAt255Octets) {
             "s1._domainkey.example.com. IN TXT \"v=DKIM1; k=ed25519; p=abc\"");
   const std::string text = "v=DKIM1; k=rsa; p=" + std::string(400, 'A');
   const std::string rec = dns_txt_record("s", "d.example", text);
-  EXPECT_EQ(rec, "s._domainkey.d.example. IN TXT \"" + text.substr(0, 255) + "\" \"" + text.substr(255) + "\"");
+  EXPECT_EQ(rec,
+            "s._domainkey.d.example. IN TXT \"" + text.substr(0, 255) + "\" \"" + text.substr(255) + "\"");
 }
 
 TEST(dkimKey, Base64) {

@@ -76,7 +76,8 @@ TEST(dkimSigner, Rfc8463AppendixAKnownAnswer) {
   const std::vector<std::string> h{"from", "to", "subject", "date", "message-id", "from", "subject", "date"};
   auto sig = rfc_key().sign(header_hash_input(parts.headers, h, unsigned_field, Canon::Simple));
   ASSERT_TRUE(sig);
-  EXPECT_EQ(base64(*sig), "9/dsDChY0YMTtD5Eyw3wx7x22BlSJP7M5ECbJ7GWrR45nXlTCGb8l0YBo0wBLR++X5LqmsxXaOYLLJe46l10AQ==");
+  EXPECT_EQ(base64(*sig),
+            "9/dsDChY0YMTtD5Eyw3wx7x22BlSJP7M5ECbJ7GWrR45nXlTCGb8l0YBo0wBLR++X5LqmsxXaOYLLJe46l10AQ==");
 }
 
 TEST(dkimSigner, SelectHeadersOversignsFrom) {
@@ -84,7 +85,8 @@ TEST(dkimSigner, SelectHeadersOversignsFrom) {
       "Received: x\r\nFROM: a@example.com\r\nTo: b@example.org\r\nto: c@example.org\r\nSubject: s\r\n\r\n");
   EXPECT_EQ(select_headers(parts.headers, {"from", "to", "cc", "subject", "date"}),
             (std::vector<std::string>{"from", "from", "to", "to", "subject"}));
-  EXPECT_EQ(select_headers(parts.headers, {"Subject", "From"}), (std::vector<std::string>{"subject", "from", "from"}));
+  EXPECT_EQ(select_headers(parts.headers, {"Subject", "From"}),
+            (std::vector<std::string>{"subject", "from", "from"}));
   // No From at all still lists it once (nothing can be added).
   EXPECT_EQ(select_headers(split_message("Subject: s\r\n\r\n").headers, {"from", "subject"}),
             (std::vector<std::string>{"from", "subject"}));
@@ -92,7 +94,8 @@ TEST(dkimSigner, SelectHeadersOversignsFrom) {
 
 TEST(dkimSigner, HeaderHashInputTakesInstancesBottomUp) {
   const auto parts = split_message("To: first\r\nFrom: f\r\nTo: second\r\n\r\n");
-  const std::string data = header_hash_input(parts.headers, {"to", "to", "to", "from"}, "DKIM-Signature: b=", Canon::Relaxed);
+  const std::string data =
+      header_hash_input(parts.headers, {"to", "to", "to", "from"}, "DKIM-Signature: b=", Canon::Relaxed);
   // §5.4.2: the last instance first; the third "to" names no instance and adds nothing.
   EXPECT_EQ(data, "to:second\r\nto:first\r\nfrom:f\r\ndkim-signature:b=");
 }
@@ -104,14 +107,27 @@ TEST(dkimSigner, SignatureFieldFormat) {
   f.body_canon = Canon::Simple;
   f.domain = "example.com";
   f.selector = "sel2025";
-  f.signed_headers = {"from", "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to",
-                      "references", "mime-version", "content-type", "content-transfer-encoding",
-                      "list-unsubscribe", "list-unsubscribe-post"};
+  f.signed_headers = {"from",
+                      "from",
+                      "to",
+                      "cc",
+                      "subject",
+                      "date",
+                      "message-id",
+                      "reply-to",
+                      "in-reply-to",
+                      "references",
+                      "mime-version",
+                      "content-type",
+                      "content-transfer-encoding",
+                      "list-unsubscribe",
+                      "list-unsubscribe-post"};
   f.timestamp = 1700000000;
   f.expiration = 1700086400;
   f.body_hash = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
   const std::string u = unsigned_signature_field(f);
-  EXPECT_EQ(u.rfind("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=example.com; s=sel2025;", 0), 0u) << u;
+  EXPECT_EQ(u.rfind("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=example.com; s=sel2025;", 0), 0u)
+      << u;
   EXPECT_EQ(u.substr(u.size() - 3), " b=");
   const std::string full = complete_signature_field(u, std::string(344, 'Q'));
   ASSERT_EQ(full.substr(full.size() - 2), "\r\n");
@@ -129,10 +145,11 @@ TEST(dkimSigner, SignatureFieldFormat) {
   std::string flat;  // folds removed (FWS inside h= and b= is only CRLF TAB here)
   for (char c : unfolded)
     if (c != '\t') flat += c;
-  EXPECT_NE(flat.find("t=1700000000; x=1700086400; h=from:from:to:cc:subject:date:message-id:reply-to:in-reply-to:"
-                      "references:mime-version:content-type:content-transfer-encoding:list-unsubscribe:"
-                      "list-unsubscribe-post;"),
-            std::string::npos)
+  EXPECT_NE(
+      flat.find("t=1700000000; x=1700086400; h=from:from:to:cc:subject:date:message-id:reply-to:in-reply-to:"
+                "references:mime-version:content-type:content-transfer-encoding:list-unsubscribe:"
+                "list-unsubscribe-post;"),
+      std::string::npos)
       << unfolded;
   EXPECT_NE(unfolded.find("bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=;"), std::string::npos) << unfolded;
   // Removing the folds of b= gives the signature back.
@@ -150,11 +167,12 @@ TEST(dkimSigner, SignMessageWithFixedTime) {
   ASSERT_TRUE(field) << field.error().message;
   std::string one_line = *field;  // every fold here is between tags: CRLF TAB for a space
   for (std::size_t p; (p = one_line.find("\r\n\t")) != std::string::npos;) one_line.replace(p, 3, " ");
-  EXPECT_EQ(one_line.rfind("DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=football.example.com; "
-                           "s=brisbane; t=1528637909; x=1528641509; h=from:from:to:subject:date:message-id; "
-                           "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=",
-                           0),
-            0u)
+  EXPECT_EQ(
+      one_line.rfind("DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed; d=football.example.com; "
+                     "s=brisbane; t=1528637909; x=1528641509; h=from:from:to:subject:date:message-id; "
+                     "bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=; b=",
+                     0),
+      0u)
       << *field;
   // Deterministic (Ed25519): same input, same field. bh= is the relaxed body hash of the RFC
   // example (RFC 8463 Appendix A.3).
@@ -256,7 +274,8 @@ TEST(dkimSigner, ResignReplacesOnlyOurOwnSignature) {
   auto first = s.sign(original, 1000);
   ASSERT_TRUE(first);
   const std::string foreign = "DKIM-Signature: v=1; a=ed25519-sha256; d=other.example; s=sel;\r\n\tb=abc\r\n";
-  const std::string changed = first->headers + foreign + "From: joe@example.com\r\nSubject: x\r\n\r\nBODY\r\n";
+  const std::string changed =
+      first->headers + foreign + "From: joe@example.com\r\nSubject: x\r\n\r\nBODY\r\n";
   auto again = s.resign(changed, 2000);
   ASSERT_TRUE(again) << again.error().message;
   const std::string stripped = foreign + "From: joe@example.com\r\nSubject: x\r\n\r\nBODY\r\n";
@@ -277,7 +296,8 @@ TEST(dkimSigner, CreateLoadsAndChecksEveryKey) {
   bad.key_path = "/nonexistent/example.com.s.key";
   auto r = DkimSigner::create({bad});
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "DKIM key /nonexistent/example.com.s.key: cannot open: No such file or directory");
+  EXPECT_EQ(r.error().message,
+            "DKIM key /nonexistent/example.com.s.key: cannot open: No such file or directory");
 }
 
 TEST(dkimSigner, DefaultHeadersMatchTheConfigDefault) {

@@ -37,8 +37,9 @@ inline Case case_delayed() {
   DsnInput in = base_input(env, orig, ReportKind::Delay);
   in.utc_offset_minutes = 60;
   in.retry_until_ms = kRetryUntil;
-  in.recipients.push_back({0, remote(kNow - 60000, AttemptOutcome::Transient, 451, "4.7.1",
-                                     "Greylisted, please try again in 900 seconds"),
+  in.recipients.push_back({0,
+                           remote(kNow - 60000, AttemptOutcome::Transient, 451, "4.7.1",
+                                  "Greylisted, please try again in 900 seconds"),
                            std::nullopt, false});
   return {"delayed", compose(in)};
 }
@@ -50,8 +51,9 @@ inline Case case_delivered() {
   env.recipients[0].notify = kNotifySuccess | kNotifyFailure;
   const std::string orig = original_message();
   DsnInput in = base_input(env, orig, ReportKind::Success);
-  in.recipients.push_back(
-      {0, remote(kNow, AttemptOutcome::Delivered, 250, "2.0.0", "Ok: queued as 4TQ9xY0Bz3z"), std::nullopt, false});
+  in.recipients.push_back({0,
+                           remote(kNow, AttemptOutcome::Delivered, 250, "2.0.0", "Ok: queued as 4TQ9xY0Bz3z"),
+                           std::nullopt, false});
   return {"delivered", compose(in)};
 }
 
@@ -62,8 +64,9 @@ inline Case case_relayed() {
   env.recipients[0].notify = kNotifySuccess;
   const std::string orig = original_message();
   DsnInput in = base_input(env, orig, ReportKind::Success);
-  in.recipients.push_back({0, remote(kNow, AttemptOutcome::Delivered, 250, "", "OK id=1rVb9c-0004Xy-2A",
-                                     "mail.example.com", "2001:db8::25"),
+  in.recipients.push_back({0,
+                           remote(kNow, AttemptOutcome::Delivered, 250, "", "OK id=1rVb9c-0004Xy-2A",
+                                  "mail.example.com", "2001:db8::25"),
                            std::nullopt, true});
   return {"relayed", compose(in)};
 }
@@ -90,7 +93,8 @@ inline Case case_expired() {
 
 inline std::string long_original() {
   std::string m = original_message();
-  for (int i = 0; i < 40; ++i) m += "Line " + std::to_string(i) + " of a long body that will not all come back.\r\n";
+  for (int i = 0; i < 40; ++i)
+    m += "Line " + std::to_string(i) + " of a long body that will not all come back.\r\n";
   return m;
 }
 
@@ -127,10 +131,11 @@ inline Case case_envid_orcpt() {
   env.recipients[1].notify = kNotifyNever;  // not reported
   const std::string orig = original_message();
   DsnInput in = base_input(env, orig, ReportKind::Failure);
-  in.recipients.push_back({0, remote(kNow - 1000, AttemptOutcome::Permanent, 550, "5.7.1",
-                                     "Service unavailable, Client host [203.0.113.9] blocked using "
-                                     "zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.9 "
-                                     "(see the policy page of example.com for how to request delisting)"),
+  in.recipients.push_back({0,
+                           remote(kNow - 1000, AttemptOutcome::Permanent, 550, "5.7.1",
+                                  "Service unavailable, Client host [203.0.113.9] blocked using "
+                                  "zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.9 "
+                                  "(see the policy page of example.com for how to request delisting)"),
                            std::nullopt, false});
   in.recipients.push_back({1, carol_null_mx(), std::nullopt, false});
   return {"envid_orcpt", compose(in)};
@@ -161,8 +166,9 @@ inline Case case_smtputf8() {
   env.arrival_ms = kArrival;
   const std::string orig = utf8_original();
   DsnInput in = base_input(env, orig, ReportKind::Failure);
-  in.recipients.push_back({0, remote(kNow, AttemptOutcome::Permanent, 550, "5.1.1", "用户不存在 (no such user)",
-                                     "mx.example.net", "192.0.2.30"),
+  in.recipients.push_back({0,
+                           remote(kNow, AttemptOutcome::Permanent, 550, "5.1.1", "用户不存在 (no such user)",
+                                  "mx.example.net", "192.0.2.30"),
                            std::nullopt, false});
   return {"smtputf8", compose(in)};
 }
@@ -194,8 +200,8 @@ inline Case case_double_bounce() {
 }
 
 inline std::vector<Case> all_cases() {
-  return {case_failed(),  case_delayed(),           case_delivered(),   case_relayed(),
-          case_expired(), case_ret_full(),          case_ret_full_truncated(), case_envid_orcpt(),
+  return {case_failed(),   case_delayed(),      case_delivered(),          case_relayed(),
+          case_expired(),  case_ret_full(),     case_ret_full_truncated(), case_envid_orcpt(),
           case_smtputf8(), case_double_bounce()};
 }
 

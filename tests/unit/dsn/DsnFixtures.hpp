@@ -11,8 +11,8 @@
 
 namespace ferry::dsn::test {
 
-inline constexpr TimeMs kArrival = 1706781600000;            // Thu, 01 Feb 2024 10:00:00 +0000
-inline constexpr TimeMs kNow = kArrival + 3 * 3600 * 1000;    // three hours later
+inline constexpr TimeMs kArrival = 1706781600000;           // Thu, 01 Feb 2024 10:00:00 +0000
+inline constexpr TimeMs kNow = kArrival + 3 * 3600 * 1000;  // three hours later
 inline constexpr TimeMs kRetryUntil = kArrival + 5LL * 24 * 3600 * 1000;
 
 inline std::string original_message() {

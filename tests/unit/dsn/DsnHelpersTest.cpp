@@ -28,8 +28,10 @@ TEST(dsnDate, Rfc5322WithNumericZone) {
 
 TEST(dsnFold, FoldsBeforeWhiteSpaceOnly) {
   EXPECT_EQ(fold_field("Status: 5.1.1"), "Status: 5.1.1");
-  const std::string f = fold_field("Diagnostic-Code: smtp; 550 5.1.1 one two three four five six seven eight nine ten eleven");
-  EXPECT_EQ(f, "Diagnostic-Code: smtp; 550 5.1.1 one two three four five six seven eight nine\r\n ten eleven");
+  const std::string f =
+      fold_field("Diagnostic-Code: smtp; 550 5.1.1 one two three four five six seven eight nine ten eleven");
+  EXPECT_EQ(f,
+            "Diagnostic-Code: smtp; 550 5.1.1 one two three four five six seven eight nine\r\n ten eleven");
   // Never right after the name, even when the first word is long.
   const std::string w(90, 'a');
   EXPECT_EQ(fold_field("X: " + w), "X: " + w);
@@ -37,7 +39,8 @@ TEST(dsnFold, FoldsBeforeWhiteSpaceOnly) {
   // No white space for 2000 octets: broken at 998 with an inserted SP.
   const std::string huge = fold_field("X: " + std::string(2000, 'z'));
   EXPECT_EQ(huge.find("\r\n"), 998u);
-  for (std::size_t s = 0, e; (e = huge.find("\r\n", s)) != std::string::npos; s = e + 2) EXPECT_LE(e - s, 998u);
+  for (std::size_t s = 0, e; (e = huge.find("\r\n", s)) != std::string::npos; s = e + 2)
+    EXPECT_LE(e - s, 998u);
 }
 
 TEST(dsnOrcpt, DecodesXtextOrKeepsItVerbatim) {
@@ -55,7 +58,8 @@ TEST(dsnOrcpt, DecodesXtextOrKeepsItVerbatim) {
 }
 
 TEST(dsnStatus, Syntax) {
-  for (const char* ok : {"2.0.0", "4.4.7", "5.1.10", "5.999.999", "4.7.26"}) EXPECT_TRUE(valid_status(ok)) << ok;
+  for (const char* ok : {"2.0.0", "4.4.7", "5.1.10", "5.999.999", "4.7.26"})
+    EXPECT_TRUE(valid_status(ok)) << ok;
   for (const char* bad : {"", "5", "5.1", "3.0.0", "5.01.1", "5.1.01", "5.1000.1", "5.1.1 ", "x.1.1", "5..1"})
     EXPECT_FALSE(valid_status(bad)) << bad;
 }
@@ -129,7 +133,8 @@ TEST(dsnAdvice, MostSpecificRowWins) {
 }
 
 TEST(dsnOriginal, HeaderSectionAndFields) {
-  const std::string m = "Subject: a\r\n b\r\nMessage-Id:  <x@y> (comment)\r\nX: 1\r\n\r\nbody\r\n\r\nmore\r\n";
+  const std::string m =
+      "Subject: a\r\n b\r\nMessage-Id:  <x@y> (comment)\r\nX: 1\r\n\r\nbody\r\n\r\nmore\r\n";
   const OriginalMessage o = split_message(m);
   EXPECT_EQ(o.header_section, "Subject: a\r\n b\r\nMessage-Id:  <x@y> (comment)\r\nX: 1\r\n");
   EXPECT_EQ(o.body, "body\r\n\r\nmore\r\n");

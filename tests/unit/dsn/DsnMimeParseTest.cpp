@@ -43,10 +43,11 @@ std::string slurp(const std::string& path) {
 
 // The parser's JSON for `body`, written to a temp file first.
 std::string parse(const std::string& name, const std::string& body) {
-  const auto path = std::filesystem::temp_directory_path() / ("ferry-dsn-" + name + "-" + std::to_string(::getpid()) + ".eml");
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("ferry-dsn-" + name + "-" + std::to_string(::getpid()) + ".eml");
   std::ofstream(path, std::ios::binary) << body;
-  const std::string json = run("python3 '" + std::string(FERRY_SOURCE_DIR) + "/tests/unit/dsn/parse_dsn.py' '" +
-                               path.string() + "' 2>&1");
+  const std::string json = run("python3 '" + std::string(FERRY_SOURCE_DIR) +
+                               "/tests/unit/dsn/parse_dsn.py' '" + path.string() + "' 2>&1");
   std::filesystem::remove(path);
   return json;
 }
@@ -99,10 +100,11 @@ TEST(dsnMimeParseFields, FailedReportHasEveryField) {
   EXPECT_NE(j.find("\"Status\": \"5.1.1\""), std::string::npos);
   EXPECT_NE(j.find("\"Status\": \"5.1.10\""), std::string::npos);
   EXPECT_EQ(count(j, "\"Remote-MTA\""), 1u);  // Carol's null MX involved no remote MTA
-  EXPECT_NE(j.find("\"Diagnostic-Code\": \"smtp; 550 5.1.1 The email account that you tried to reach does not "
-                   "exist. Please try double-checking the recipient's email address for typos or unnecessary "
-                   "spaces.\""),
-            std::string::npos);
+  EXPECT_NE(
+      j.find("\"Diagnostic-Code\": \"smtp; 550 5.1.1 The email account that you tried to reach does not "
+             "exist. Please try double-checking the recipient's email address for typos or unnecessary "
+             "spaces.\""),
+      std::string::npos);
   EXPECT_EQ(j.find("Will-Retry-Until"), std::string::npos);
   EXPECT_NE(j.find("\"In-Reply-To\": \"<20240201095958.4711@client.example.org>\""), std::string::npos);
   EXPECT_NE(j.find("\"To\": \"alice@example.org\""), std::string::npos);

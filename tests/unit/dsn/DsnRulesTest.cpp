@@ -12,7 +12,9 @@ using namespace ferry::dsn::test;
 
 namespace {
 
-bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+bool contains(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
 
 std::optional<DsnMessage> one(Envelope env, std::uint8_t notify, ReportKind kind, Attempt a) {
   env.recipients.resize(1);
@@ -201,7 +203,8 @@ TEST(dsnRules, OriginalEnvelopeIdOnlyWithEnvid) {
   env.envid = "abc<def>";
   const auto with = one(env, kNotifyUnspecified, ReportKind::Failure, bob_unknown());
   ASSERT_TRUE(with);
-  EXPECT_TRUE(contains(with->body, "\r\nOriginal-Envelope-Id: abc<def>\r\nReporting-MTA: dns; mx.ferry.test\r\n"));
+  EXPECT_TRUE(
+      contains(with->body, "\r\nOriginal-Envelope-Id: abc<def>\r\nReporting-MTA: dns; mx.ferry.test\r\n"));
 }
 
 TEST(dsnRules, StatusClassAgreesWithAction) {
@@ -245,7 +248,8 @@ TEST(dsnRules, HeadersOfTheReport) {
   const Case c = case_failed();
   ASSERT_TRUE(c.dsn);
   const std::string& b = c.dsn->body;
-  EXPECT_TRUE(b.starts_with("From: Mail Delivery System <MAILER-DAEMON@mx.ferry.test>\r\nTo: <alice@example.org>\r\n"));
+  EXPECT_TRUE(b.starts_with(
+      "From: Mail Delivery System <MAILER-DAEMON@mx.ferry.test>\r\nTo: <alice@example.org>\r\n"));
   EXPECT_TRUE(contains(b, "\r\nAuto-Submitted: auto-replied\r\n"));
   EXPECT_TRUE(contains(b, "\r\nMessage-ID: <01HQ8BOUNCE42@mx.ferry.test>\r\n"));
   EXPECT_TRUE(contains(b, "\r\nDate: Thu, 01 Feb 2024 13:00:00 +0000\r\n"));
@@ -373,7 +377,8 @@ TEST(dsnRules, NonAsciiReplyIsKeptOutOfAPlainReport) {
 
 TEST(dsnRules, LongDiagnosticsAreFoldedNotCut) {
   const std::string word(1500, 'x');
-  Attempt a = remote(kNow, AttemptOutcome::Permanent, 550, "5.7.1", "blocked " + word + " see https://host.test");
+  Attempt a =
+      remote(kNow, AttemptOutcome::Permanent, 550, "5.7.1", "blocked " + word + " see https://host.test");
   const auto dsn = one(base_envelope(), kNotifyUnspecified, ReportKind::Failure, a);
   ASSERT_TRUE(dsn);
   std::size_t start = 0;
@@ -389,7 +394,10 @@ TEST(dsnRules, LongDiagnosticsAreFoldedNotCut) {
   std::string unfolded;
   for (std::size_t i = d; i < s.size(); ++i) {
     if (s.compare(i, 2, "\r\n") == 0) {
-      if (i + 2 < s.size() && (s[i + 2] == ' ' || s[i + 2] == '\t')) { i += 1; continue; }
+      if (i + 2 < s.size() && (s[i + 2] == ' ' || s[i + 2] == '\t')) {
+        i += 1;
+        continue;
+      }
       break;
     }
     unfolded += s[i];
@@ -444,9 +452,11 @@ TEST(dsnRules, CategoryAndAdviceAreShownForFailuresAndDelays) {
   auto failed = compose(in);
   ASSERT_TRUE(failed);
   EXPECT_TRUE(contains(failed->body, "\r\n  Category:      blocklisted_ip (Spamhaus)\r\n")) << failed->body;
-  EXPECT_TRUE(contains(failed->body, "\r\n  Advice:        The sending IP is on a blocklist: request delisting.\r\n"))
+  EXPECT_TRUE(
+      contains(failed->body, "\r\n  Advice:        The sending IP is on a blocklist: request delisting.\r\n"))
       << failed->body;
-  EXPECT_TRUE(contains(status_part(failed->body), "\r\nX-Ferry-Category: blocklisted_ip\r\n")) << failed->body;
+  EXPECT_TRUE(contains(status_part(failed->body), "\r\nX-Ferry-Category: blocklisted_ip\r\n"))
+      << failed->body;
 
   in.kind = ReportKind::Delay;
   in.recipients[0].attempt = transient();

@@ -15,7 +15,8 @@ TEST(MaildropFile, RoundTrip) {
   e.envid = "env42";
   e.message = "Subject: s\r\n\r\nbody\r\n";
   const std::string file = encode_maildrop(e);
-  EXPECT_TRUE(file.starts_with("ferry-maildrop 1\nrcpt a@example.org\nrcpt b@example.net\nnotify 12\nret hdrs\n"));
+  EXPECT_TRUE(
+      file.starts_with("ferry-maildrop 1\nrcpt a@example.org\nrcpt b@example.net\nnotify 12\nret hdrs\n"));
   auto back = decode_maildrop(file, 1000);
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->recipients, e.recipients);
@@ -56,7 +57,8 @@ TEST(MaildropFile, RefusesEveryMalformedShape) {
 
 TEST(MaildropFile, RecipientCountIsBounded) {
   std::string file = "ferry-maildrop 1\n";
-  for (std::size_t i = 0; i <= kMaildropMaxRecipients; ++i) file += "rcpt r" + std::to_string(i) + "@example.org\n";
+  for (std::size_t i = 0; i <= kMaildropMaxRecipients; ++i)
+    file += "rcpt r" + std::to_string(i) + "@example.org\n";
   EXPECT_FALSE(decode_maildrop(file + "\nb", 100).ok());
 }
 

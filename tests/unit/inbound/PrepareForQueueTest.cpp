@@ -5,9 +5,9 @@
 #include <string>
 
 #include "mta/config/Config.hpp"
+#include "mta/dkim/DkimKey.hpp"
 #include "mta/inbound/LocalSubmission.hpp"
 #include "mta/inbound/PrepareForQueue.hpp"
-#include "mta/dkim/DkimKey.hpp"
 
 namespace ferry::inbound {
 namespace {

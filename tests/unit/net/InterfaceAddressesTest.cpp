@@ -51,7 +51,7 @@ TEST(InterfaceAddresses, FakeListGivesEveryIpAddressOnce) {
   f.other.push_back(sockaddr{});
   f.other.back().sa_family = AF_PACKET;
   f.add("eth0", &f.other.back());  // link-layer entry: no IP
-  f.add("tun0", nullptr);           // no address at all
+  f.add("tun0", nullptr);          // no address at all
   f.add4("eth0", "192.0.2.10");
   f.add6("eth0", "2001:db8::5");
   f.add4("eth0:1", "192.0.2.10");  // the same address twice
@@ -68,7 +68,8 @@ TEST(InterfaceAddresses, OwnNonLoopbackAddressBehindAWildcardListenerIsALoop) {
   f.add4("eth0", "192.0.2.10");
   f.add6("eth0", "2001:db8::5");
   const std::vector<std::string> local = addresses_of(f.list());
-  const std::vector<delivery::Listener> wildcard{{"0.0.0.0", 25}}, wildcard6{{"::", 25}}, specific{{"192.0.2.99", 25}};
+  const std::vector<delivery::Listener> wildcard{{"0.0.0.0", 25}}, wildcard6{{"::", 25}},
+      specific{{"192.0.2.99", 25}};
   EXPECT_TRUE(delivery::is_own_listener("192.0.2.10", 25, wildcard, local));
   EXPECT_FALSE(delivery::is_own_listener("192.0.2.10", 25, wildcard));  // what the agent saw before
   EXPECT_TRUE(delivery::is_own_listener("2001:db8::5", 25, wildcard6, local));

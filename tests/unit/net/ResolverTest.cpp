@@ -37,7 +37,8 @@ class ResolverTest : public ::testing::Test {
     std::optional<MxAnswer> out;
     r.lookup_mx(domain, [&](MxAnswer a) { out = std::move(a); });
     io_.restart();
-    while (!out && io_.run_one_for(std::chrono::seconds(5))) {}
+    while (!out && io_.run_one_for(std::chrono::seconds(5))) {
+    }
     EXPECT_TRUE(out.has_value());
     return out.value_or(MxAnswer{});
   }
@@ -45,7 +46,8 @@ class ResolverTest : public ::testing::Test {
     std::optional<AddressAnswer> out;
     r.lookup_addresses(host, [&](AddressAnswer a) { out = std::move(a); });
     io_.restart();
-    while (!out && io_.run_one_for(std::chrono::seconds(5))) {}
+    while (!out && io_.run_one_for(std::chrono::seconds(5))) {
+    }
     EXPECT_TRUE(out.has_value());
     return out.value_or(AddressAnswer{});
   }

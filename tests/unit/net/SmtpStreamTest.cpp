@@ -37,7 +37,13 @@ struct Pair {
   template <typename Body>
   void run(Body body) {
     bool done = false;
-    asio::co_spawn(io, [&]() -> asio::awaitable<void> { co_await body(); done = true; }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          co_await body();
+          done = true;
+        },
+        asio::detached);
     io.run_for(10s);
     ASSERT_TRUE(done) << "the coroutine did not finish within 10 s";
   }

@@ -70,7 +70,8 @@ TEST(RouteRules, UnreadableOrEmptyPasswordFileIsAnError) {
   c.routes = {r};
   auto missing = route_rules(c, net::check_ca_file);
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().message, "[[route]] example.org: auth_password_file /nonexistent/ferry/secret cannot be read");
+  EXPECT_EQ(missing.error().message,
+            "[[route]] example.org: auth_password_file /nonexistent/ferry/secret cannot be read");
   const std::string empty = temp_file("");
   c.routes[0].auth_password_file = empty;
   auto blank = route_rules(c, net::check_ca_file);
@@ -94,8 +95,10 @@ TEST(RouteRules, TlsNameAndCaFileArePassedOnAndABadCaFileIsAnError) {
   c.routes[0].tls_ca_file = "/nonexistent/ferry/ca.pem";
   auto missing = route_rules(c, net::check_ca_file);
   ASSERT_FALSE(missing);
-  EXPECT_NE(missing.error().message.find("[[route]] *: tls_ca_file /nonexistent/ferry/ca.pem cannot be loaded"),
-            std::string::npos) << missing.error().message;
+  EXPECT_NE(
+      missing.error().message.find("[[route]] *: tls_ca_file /nonexistent/ferry/ca.pem cannot be loaded"),
+      std::string::npos)
+      << missing.error().message;
   const std::string junk = temp_file("not a certificate\n");
   c.routes[0].tls_ca_file = junk;
   EXPECT_FALSE(route_rules(c, net::check_ca_file));

@@ -34,7 +34,8 @@ RecipientRecord sample_recipient() {
   r.first_attempt_ms = 11111;
   r.last = test::sample_attempt(AttemptOutcome::Transient, 5);
   r.last->code = -1;
-  r.history = {test::sample_attempt(AttemptOutcome::Started, 1), test::sample_attempt(AttemptOutcome::Expired, 2)};
+  r.history = {test::sample_attempt(AttemptOutcome::Started, 1),
+               test::sample_attempt(AttemptOutcome::Expired, 2)};
   return r;
 }
 
@@ -202,7 +203,8 @@ TEST(queue_codec, EveryTruncationIsAnError) {
                                   encode_quarantine({1, "r", "raw"}), encode_schema(1)}) {
     for (std::size_t n = 0; n < full.size(); ++n) {
       std::string_view cut(full.data(), n);
-      EXPECT_FALSE(decode_message(cut) && decode_recipient(cut) && decode_quarantine(cut) && decode_schema(cut));
+      EXPECT_FALSE(decode_message(cut) && decode_recipient(cut) && decode_quarantine(cut) &&
+                   decode_schema(cut));
     }
   }
   for (std::size_t n = 0; n < encode_message(sample_stored()).size(); ++n) {
@@ -211,7 +213,8 @@ TEST(queue_codec, EveryTruncationIsAnError) {
     EXPECT_EQ(r.error().kind, ErrorKind::Corrupt);
   }
   auto rec = encode_recipient(sample_recipient());
-  for (std::size_t n = 0; n < rec.size(); ++n) EXPECT_FALSE(decode_recipient(std::string_view(rec).substr(0, n)));
+  for (std::size_t n = 0; n < rec.size(); ++n)
+    EXPECT_FALSE(decode_recipient(std::string_view(rec).substr(0, n)));
 }
 
 TEST(queue_codec, TrailingBytesAndWrongVersionAreErrors) {

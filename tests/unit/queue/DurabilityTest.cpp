@@ -204,7 +204,10 @@ TEST(queue_quarantine, GarbageRecordIsReportedQuarantinedAndListed) {
   ASSERT_FALSE(load);
   EXPECT_EQ(load.error().kind, ErrorKind::Corrupt);
   std::size_t visited = 0;
-  auto each = store->for_each([&](const MessageRecord&) { ++visited; return true; });
+  auto each = store->for_each([&](const MessageRecord&) {
+    ++visited;
+    return true;
+  });
   EXPECT_EQ(visited, 1u);  // the good one is still shown
   ASSERT_FALSE(each);
   EXPECT_EQ(each.error().kind, ErrorKind::Corrupt);
@@ -276,7 +279,10 @@ TEST(queue_map_full, LargeEnqueueFailsCleanlyAndSpaceComesBack) {
   for (;; ++added) {
     auto id = store->allocate_id();
     auto e = store->enqueue(sample_message(id, std::string(50'000, 'f'), 1));
-    if (!e) { EXPECT_EQ(e.error().kind, ErrorKind::MapFull); break; }
+    if (!e) {
+      EXPECT_EQ(e.error().kind, ErrorKind::MapFull);
+      break;
+    }
     small.push_back(id);
     ASSERT_LT(added, 100);
   }
@@ -314,7 +320,10 @@ struct FailNth {
   std::shared_ptr<std::atomic<bool>> hit = std::make_shared<std::atomic<bool>>(false);
   FaultHook hook() {
     return [n = n, count = count, hit = hit](std::string_view) {
-      if (++*count == n) { *hit = true; return EIO; }
+      if (++*count == n) {
+        *hit = true;
+        return EIO;
+      }
       return 0;
     };
   }
@@ -486,7 +495,8 @@ TEST(queue_crash, SigkillDuringEnqueueLosesNothingAcknowledged) {
       if (::write(fds[1], &ready, sizeof ready) != sizeof ready) ::_exit(4);
       for (std::uint64_t n = 0;; ++n) {
         auto id = (*s)->allocate_id();
-        auto m = sample_message(id, std::string(1000 + (n % 7) * 70'000, static_cast<char>('a' + n % 26)), 1 + n % 3);
+        auto m = sample_message(id, std::string(1000 + (n % 7) * 70'000, static_cast<char>('a' + n % 26)),
+                                1 + n % 3);
         if (!(*s)->enqueue(m)) ::_exit(3);
         if (::write(fds[1], &id.value, sizeof id.value) != sizeof id.value) ::_exit(4);
       }

@@ -18,7 +18,10 @@ using test::sample_message;
 
 class QueueStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { store = test::open_store(dir.queue()); ASSERT_TRUE(store); }
+  void SetUp() override {
+    store = test::open_store(dir.queue());
+    ASSERT_TRUE(store);
+  }
   QueueId enqueue(TimeMs due = 1000, std::size_t rcpts = 2, std::string body = "hello\r\n") {
     auto id = store->allocate_id();
     auto r = store->enqueue(sample_message(id, std::move(body), rcpts, due));
@@ -35,7 +38,7 @@ class QueueStoreTest : public ::testing::Test {
 using queue_store = QueueStoreTest;
 
 TEST_F(queue_store, DirectoryIsPrivate) {
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(dir.queue().c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 }
@@ -211,8 +214,9 @@ TEST_F(queue_store, SettleEachOutcome) {
   ASSERT_TRUE(store->lease({{id, 0, 0}, {id, 1, 0}, {id, 2, 0}, {id, 3, 0}}, 1000, 5000));
   SettleRequest req;
   req.now_ms = 2000;
-  req.results = {result(id, 0, AttemptOutcome::Delivered, 2000), result(id, 1, AttemptOutcome::Transient, 2000, 9000),
-                 result(id, 2, AttemptOutcome::Permanent, 2000), result(id, 3, AttemptOutcome::Expired, 2000)};
+  req.results = {
+      result(id, 0, AttemptOutcome::Delivered, 2000), result(id, 1, AttemptOutcome::Transient, 2000, 9000),
+      result(id, 2, AttemptOutcome::Permanent, 2000), result(id, 3, AttemptOutcome::Expired, 2000)};
   ASSERT_TRUE(store->settle(req));
   auto rec = store->load(id);
   ASSERT_TRUE(rec);
@@ -322,10 +326,16 @@ TEST_F(queue_store, ForEachInIdOrderAndStops) {
   std::vector<QueueId> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(enqueue());
   std::vector<QueueId> seen;
-  ASSERT_TRUE(store->for_each([&](const MessageRecord& m) { seen.push_back(m.id); return true; }));
+  ASSERT_TRUE(store->for_each([&](const MessageRecord& m) {
+    seen.push_back(m.id);
+    return true;
+  }));
   EXPECT_EQ(seen, ids);
   seen.clear();
-  ASSERT_TRUE(store->for_each([&](const MessageRecord& m) { seen.push_back(m.id); return seen.size() < 2; }));
+  ASSERT_TRUE(store->for_each([&](const MessageRecord& m) {
+    seen.push_back(m.id);
+    return seen.size() < 2;
+  }));
   EXPECT_EQ(seen.size(), 2u);
 }
 

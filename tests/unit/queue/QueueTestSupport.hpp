@@ -46,7 +46,8 @@ inline Envelope sample_envelope(std::size_t recipients = 2) {
   Envelope e;
   e.reverse_path = "sender@example.org";
   for (std::size_t i = 0; i < recipients; ++i)
-    e.recipients.push_back({"rcpt" + std::to_string(i) + "@example.net", "rfc822;orig" + std::to_string(i) + "@x",
+    e.recipients.push_back({"rcpt" + std::to_string(i) + "@example.net",
+                            "rfc822;orig" + std::to_string(i) + "@x",
                             static_cast<std::uint8_t>(kNotifyFailure | kNotifyDelay)});
   e.ret = DsnRet::Hdrs;
   e.envid = "env-123";
@@ -58,8 +59,8 @@ inline Envelope sample_envelope(std::size_t recipients = 2) {
   return e;
 }
 
-inline NewMessage sample_message(QueueId id, std::string body = "Subject: hi\r\n\r\nbody\r\n", std::size_t rcpts = 2,
-                                 TimeMs due = 1000) {
+inline NewMessage sample_message(QueueId id, std::string body = "Subject: hi\r\n\r\nbody\r\n",
+                                 std::size_t rcpts = 2, TimeMs due = 1000) {
   NewMessage m;
   m.id = id;
   m.envelope = sample_envelope(rcpts);
@@ -70,14 +71,21 @@ inline NewMessage sample_message(QueueId id, std::string body = "Subject: hi\r\n
 }
 
 inline Attempt sample_attempt(AttemptOutcome o, TimeMs t) {
-  return Attempt{t, o, "mx1.example.net", "198.51.100.1", 25, o == AttemptOutcome::Delivered ? 250 : 451, "4.7.1",
-                 "try again later", "TLSv1.3/TLS_AES_256_GCM_SHA384"};
+  return Attempt{t,
+                 o,
+                 "mx1.example.net",
+                 "198.51.100.1",
+                 25,
+                 o == AttemptOutcome::Delivered ? 250 : 451,
+                 "4.7.1",
+                 "try again later",
+                 "TLSv1.3/TLS_AES_256_GCM_SHA384"};
 }
 
 inline std::string describe(const Attempt& a) {
   std::ostringstream o;
-  o << a.time_ms << "/" << int(a.outcome) << "/" << a.host << "/" << a.ip << "/" << a.port << "/" << a.code << "/"
-    << a.status << "/" << a.reply << "/" << a.tls << "/" << a.status_derived;
+  o << a.time_ms << "/" << int(a.outcome) << "/" << a.host << "/" << a.ip << "/" << a.port << "/" << a.code
+    << "/" << a.status << "/" << a.reply << "/" << a.tls << "/" << a.status_derived;
   return o.str();
 }
 
@@ -88,8 +96,8 @@ inline std::string dump(const QueueStore& s) {
     o << "msg " << m.id.str() << " from=" << m.envelope.reverse_path << " n=" << m.envelope.recipients.size()
       << " warned=" << m.delay_warning_sent_ms << "\n";
     for (const auto& r : m.recipients) {
-      o << "  rcpt " << r.index << " " << to_string(r.state) << " leased=" << r.leased << " attempts=" << r.attempts
-        << " next=" << r.next_attempt_ms << " first=" << r.first_attempt_ms
+      o << "  rcpt " << r.index << " " << to_string(r.state) << " leased=" << r.leased
+        << " attempts=" << r.attempts << " next=" << r.next_attempt_ms << " first=" << r.first_attempt_ms
         << " last=" << (r.last ? describe(*r.last) : "-") << " hist=" << r.history.size() << "\n";
     }
     auto body = s.read_body(m.id);

@@ -76,7 +76,8 @@ TEST(bodyMemory_ServerSession, DroppedDataIsReadToItsEndAndAnswered451) {
   EXPECT_EQ(s.body_growth_bound(4096), 0u) << "nothing more is stored";
   EXPECT_LT(s.body_size(), 1024u);
   s.feed("more data that is read but not stored\r\n.\r\nNOOP\r\n");
-  EXPECT_EQ(replies(s), "451 4.3.1 Error: insufficient system resources, try again later\r\n250 2.0.0 Ok\r\n");
+  EXPECT_EQ(replies(s),
+            "451 4.3.1 Error: insufficient system resources, try again later\r\n250 2.0.0 Ok\r\n");
   EXPECT_EQ(s.error_count(), 0u) << "not the client's error";
   EXPECT_EQ(s.body_capacity(), std::string().capacity());
   // The session goes on: the next message is accepted.

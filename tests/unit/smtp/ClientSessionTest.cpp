@@ -70,14 +70,16 @@ struct Harness {
   std::map<std::uint32_t, Attempt> results() const {
     std::map<std::uint32_t, Attempt> out;
     for (const auto& d : dones)
-      for (const auto& r : d.results) EXPECT_TRUE(out.emplace(r.index, r.attempt).second) << "duplicate " << r.index;
+      for (const auto& r : d.results)
+        EXPECT_TRUE(out.emplace(r.index, r.attempt).second) << "duplicate " << r.index;
     return out;
   }
   std::string outcome(std::uint32_t i) const {
     auto r = results();
     auto it = r.find(i);
     if (it == r.end()) return "none";
-    return std::string(to_string(it->second.outcome)) + " " + std::to_string(it->second.code) + " " + it->second.status;
+    return std::string(to_string(it->second.outcome)) + " " + std::to_string(it->second.code) + " " +
+           it->second.status;
   }
 };
 
@@ -92,7 +94,8 @@ TEST(clientSession, PipelinedTransactionAndQuit) {
   EXPECT_EQ(h.s.current_phase(), ClientPhase::Command);
   // RFC 2920: MAIL, RCPTs and DATA in one write.
   EXPECT_EQ(h.server(kEhloFull),
-            "MAIL FROM:<sender@ferry.test> SIZE=22\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n");
+            "MAIL FROM:<sender@ferry.test> SIZE=22\r\nRCPT TO:<a@example.org>\r\nRCPT "
+            "TO:<b@example.org>\r\nDATA\r\n");
   EXPECT_EQ(h.data_writes.size(), 2u);  // EHLO, then the group
   EXPECT_TRUE(h.s.capabilities().pipelining);
   EXPECT_EQ(h.s.capabilities().size_limit, 10240000u);
@@ -226,19 +229,21 @@ TEST_P(clientSessionTlsPolicy, Decides) {
   o.tls_active = GetParam().tls_active;
   Harness h(envelope({"a@example.org"}), "x\r\n", o);
   h.server("220 hi\r\n");
-  EXPECT_EQ(h.server(GetParam().offered ? "250-mx\r\n250 STARTTLS\r\n" : "250 mx\r\n"), GetParam().after_ehlo);
+  EXPECT_EQ(h.server(GetParam().offered ? "250-mx\r\n250 STARTTLS\r\n" : "250 mx\r\n"),
+            GetParam().after_ehlo);
 }
 INSTANTIATE_TEST_SUITE_P(
     clientTable, clientSessionTlsPolicy,
-    ::testing::Values(TlsCase{ClientTlsPolicy::Opportunistic, false, true, "STARTTLS\r\n"},
-                      TlsCase{ClientTlsPolicy::Opportunistic, false, false, "MAIL FROM:<sender@ferry.test>\r\n"},
-                      TlsCase{ClientTlsPolicy::None, false, true, "MAIL FROM:<sender@ferry.test>\r\n"},
-                      TlsCase{ClientTlsPolicy::Required, false, true, "STARTTLS\r\n"},
-                      TlsCase{ClientTlsPolicy::Verify, false, true, "STARTTLS\r\n"},
-                      TlsCase{ClientTlsPolicy::Required, false, false, "QUIT\r\n"},
-                      TlsCase{ClientTlsPolicy::Verify, false, false, "QUIT\r\n"},
-                      TlsCase{ClientTlsPolicy::Verify, true, false, "MAIL FROM:<sender@ferry.test>\r\n"},
-                      TlsCase{ClientTlsPolicy::Opportunistic, true, true, "MAIL FROM:<sender@ferry.test>\r\n"}));
+    ::testing::Values(
+        TlsCase{ClientTlsPolicy::Opportunistic, false, true, "STARTTLS\r\n"},
+        TlsCase{ClientTlsPolicy::Opportunistic, false, false, "MAIL FROM:<sender@ferry.test>\r\n"},
+        TlsCase{ClientTlsPolicy::None, false, true, "MAIL FROM:<sender@ferry.test>\r\n"},
+        TlsCase{ClientTlsPolicy::Required, false, true, "STARTTLS\r\n"},
+        TlsCase{ClientTlsPolicy::Verify, false, true, "STARTTLS\r\n"},
+        TlsCase{ClientTlsPolicy::Required, false, false, "QUIT\r\n"},
+        TlsCase{ClientTlsPolicy::Verify, false, false, "QUIT\r\n"},
+        TlsCase{ClientTlsPolicy::Verify, true, false, "MAIL FROM:<sender@ferry.test>\r\n"},
+        TlsCase{ClientTlsPolicy::Opportunistic, true, true, "MAIL FROM:<sender@ferry.test>\r\n"}));
 
 TEST(clientSession, TlsRequiredButNotOfferedIsTransientWithClearReply) {
   ClientOptions o = options();
@@ -333,7 +338,8 @@ INSTANTIATE_TEST_SUITE_P(
     clientTable, clientSessionAuthFailure,
     ::testing::Values(AuthFailCase{"250-mx\r\n250 AUTH PLAIN\r\n", true, "535 5.7.8 bad credentials\r\n",
                                    "deferred 535 4.7.8"},
-                      AuthFailCase{"250-mx\r\n250 AUTH PLAIN\r\n", true, "454 4.7.0 try later\r\n", "deferred 454 4.7.0"},
+                      AuthFailCase{"250-mx\r\n250 AUTH PLAIN\r\n", true, "454 4.7.0 try later\r\n",
+                                   "deferred 454 4.7.0"},
                       AuthFailCase{"250-mx\r\n250 AUTH CRAM-MD5\r\n", true, "", "deferred 0 4.7.0"},
                       AuthFailCase{"250 mx\r\n", true, "", "deferred 0 4.7.0"},
                       AuthFailCase{"250-mx\r\n250 AUTH PLAIN\r\n", false, "", "deferred 0 4.7.0"}));
@@ -382,7 +388,7 @@ TEST(clientSession, TooManyWithoutPipeliningStopsSendingRcpts) {
   Harness h(envelope({"a@x", "b@x", "c@x", "d@x"}), "x\r\n");
   h.server("220 hi\r\n");
   h.server(kEhloPlain);
-  h.server("250 ok\r\n");                                     // MAIL → RCPT a
+  h.server("250 ok\r\n");  // MAIL → RCPT a
   EXPECT_EQ(h.server("250 ok\r\n"), "RCPT TO:<b@x>\r\n");
   EXPECT_EQ(h.server("452 4.5.3 too many\r\n"), "DATA\r\n");  // c, d never tried here
   h.server("354 go\r\n");
@@ -409,18 +415,18 @@ TEST_P(clientSessionSecondRcpt, Classifies) {
     EXPECT_EQ(h.outcome(1), GetParam().outcome);
   }
 }
-INSTANTIATE_TEST_SUITE_P(
-    clientTable, clientSessionSecondRcpt,
-    ::testing::Values(RcptCase{"250 2.1.5 ok\r\n", "delivered 250 2.0.0", false},
-                      RcptCase{"251 2.1.5 will forward\r\n", "delivered 250 2.0.0", false},
-                      RcptCase{"450 4.2.1 greylisted\r\n", "deferred 450 4.2.1", false},
-                      RcptCase{"451 local error\r\n", "deferred 451 4.0.0", false},
-                      RcptCase{"550 5.1.1 unknown\r\n", "bounced 550 5.1.1", false},
-                      RcptCase{"553 bad address\r\n", "bounced 553 5.0.0", false},
-                      RcptCase{"552 5.2.2 mailbox full\r\n", "bounced 552 5.2.2", false},
-                      RcptCase{"552 5.5.3 too many recipients\r\n", "", true},
-                      RcptCase{"552 Too many recipients\r\n", "", true},
-                      RcptCase{"452 4.5.3 too many\r\n", "", true}));
+INSTANTIATE_TEST_SUITE_P(clientTable, clientSessionSecondRcpt,
+                         ::testing::Values(RcptCase{"250 2.1.5 ok\r\n", "delivered 250 2.0.0", false},
+                                           RcptCase{"251 2.1.5 will forward\r\n", "delivered 250 2.0.0",
+                                                    false},
+                                           RcptCase{"450 4.2.1 greylisted\r\n", "deferred 450 4.2.1", false},
+                                           RcptCase{"451 local error\r\n", "deferred 451 4.0.0", false},
+                                           RcptCase{"550 5.1.1 unknown\r\n", "bounced 550 5.1.1", false},
+                                           RcptCase{"553 bad address\r\n", "bounced 553 5.0.0", false},
+                                           RcptCase{"552 5.2.2 mailbox full\r\n", "bounced 552 5.2.2", false},
+                                           RcptCase{"552 5.5.3 too many recipients\r\n", "", true},
+                                           RcptCase{"552 Too many recipients\r\n", "", true},
+                                           RcptCase{"452 4.5.3 too many\r\n", "", true}));
 
 TEST(clientSession, FirstRcpt452IsAnOrdinaryTransientFailure) {
   Harness h(envelope({"a@x", "b@x"}), "x\r\n");
@@ -500,7 +506,8 @@ TEST_P(clientSessionFinal, AppliesToEveryAcceptedRecipient) {
   Harness h(envelope({"a@x", "b@x", "c@x"}), "body\r\n");
   h.server("220 hi\r\n");
   h.server("250-mx\r\n250 PIPELINING\r\n");
-  const std::string out = h.server(std::string("250 ok\r\n250 ok\r\n550 5.1.1 no\r\n250 ok\r\n") + GetParam().data_reply);
+  const std::string out =
+      h.server(std::string("250 ok\r\n250 ok\r\n550 5.1.1 no\r\n250 ok\r\n") + GetParam().data_reply);
   EXPECT_EQ(out == "body\r\n.\r\n", GetParam().body_sent) << out;
   if (*GetParam().final_reply) h.server(GetParam().final_reply);
   EXPECT_EQ(h.outcome(0), GetParam().outcome);
@@ -586,11 +593,12 @@ TEST_P(clientSessionSize, Declares) {
 }
 INSTANTIATE_TEST_SUITE_P(
     clientTable, clientSessionSize,
-    ::testing::Values(SizeCase{"250-mx\r\n250 SIZE 100\r\n", 100, "MAIL FROM:<sender@ferry.test> SIZE=100\r\n"},
-                      SizeCase{"250-mx\r\n250 SIZE 100\r\n", 101, ""},
-                      SizeCase{"250-mx\r\n250 SIZE 0\r\n", 5000, "MAIL FROM:<sender@ferry.test> SIZE=5000\r\n"},
-                      SizeCase{"250-mx\r\n250 SIZE\r\n", 7, "MAIL FROM:<sender@ferry.test> SIZE=7\r\n"},
-                      SizeCase{"250 mx\r\n", 5000, "MAIL FROM:<sender@ferry.test>\r\n"}));
+    ::testing::Values(
+        SizeCase{"250-mx\r\n250 SIZE 100\r\n", 100, "MAIL FROM:<sender@ferry.test> SIZE=100\r\n"},
+        SizeCase{"250-mx\r\n250 SIZE 100\r\n", 101, ""},
+        SizeCase{"250-mx\r\n250 SIZE 0\r\n", 5000, "MAIL FROM:<sender@ferry.test> SIZE=5000\r\n"},
+        SizeCase{"250-mx\r\n250 SIZE\r\n", 7, "MAIL FROM:<sender@ferry.test> SIZE=7\r\n"},
+        SizeCase{"250 mx\r\n", 5000, "MAIL FROM:<sender@ferry.test>\r\n"}));
 
 TEST(clientSession, DsnParametersOnlyWhenAdvertised) {
   Envelope e = envelope({"a@x", "b@x", "c@x"});
@@ -602,7 +610,8 @@ TEST(clientSession, DsnParametersOnlyWhenAdvertised) {
   e.recipients[2].notify = kNotifyDelay;
   Harness with(e, "x");
   with.server("220 hi\r\n");
-  EXPECT_EQ(with.server("250-mx\r\n250 DSN\r\n"), "MAIL FROM:<sender@ferry.test> RET=HDRS ENVID=id+2B1+3Dx\r\n");
+  EXPECT_EQ(with.server("250-mx\r\n250 DSN\r\n"),
+            "MAIL FROM:<sender@ferry.test> RET=HDRS ENVID=id+2B1+3Dx\r\n");
   EXPECT_EQ(with.server("250 ok\r\n"), "RCPT TO:<a@x> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a+2Bx@orig\r\n");
   EXPECT_EQ(with.server("250 ok\r\n"), "RCPT TO:<b@x> NOTIFY=NEVER\r\n");
   EXPECT_EQ(with.server("250 ok\r\n"), "RCPT TO:<c@x> NOTIFY=DELAY\r\n");
@@ -793,10 +802,12 @@ TEST(clientSession, PhaseNames) {
 // Fault sweep: the connection drops after every possible number of server replies; every
 // recipient is still reported exactly once, and the session always ends closed.
 TEST(clientSession, EveryRecipientReportedOnceWhateverTheDropPoint) {
-  const std::vector<std::string> script = {"220 hi\r\n", "250-mx\r\n250 PIPELINING\r\n", "250 ok\r\n",
-                                           "250 ok\r\n", "550 5.1.1 no\r\n", "452 4.5.3 too many\r\n",
-                                           "354 go\r\n", "250 ok\r\n", "250 ok\r\n", "250 ok\r\n",
-                                           "354 go\r\n", "250 ok\r\n"};
+  const std::vector<std::string> script = {"220 hi\r\n",       "250-mx\r\n250 PIPELINING\r\n",
+                                           "250 ok\r\n",       "250 ok\r\n",
+                                           "550 5.1.1 no\r\n", "452 4.5.3 too many\r\n",
+                                           "354 go\r\n",       "250 ok\r\n",
+                                           "250 ok\r\n",       "250 ok\r\n",
+                                           "354 go\r\n",       "250 ok\r\n"};
   for (std::size_t cut = 0; cut <= script.size(); ++cut) {
     Harness h(envelope({"a@x", "b@x", "c@x"}), "x\r\n");
     for (std::size_t i = 0; i < cut; ++i) h.server(script[i]);
@@ -833,7 +844,8 @@ TEST(clientSession, EightBitBodyIsConvertedForASevenBitServer) {
   std::string seen;
   o.convert_8bit = [&](std::string_view b) {
     seen = std::string(b);
-    return EightBitConversion{true, "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n", "", ""};
+    return EightBitConversion{
+        true, "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\ncaf=C3=A9\r\n", "", ""};
   };
   Harness h(envelope({"a@x"}), body, o);
   h.server("220 hi\r\n");
@@ -846,7 +858,9 @@ TEST(clientSession, EightBitBodyIsConvertedForASevenBitServer) {
   EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
 
   ClientOptions refuse = options();
-  refuse.convert_8bit = [](std::string_view) { return EightBitConversion{false, "", "5.6.7", "8-bit header field"}; };
+  refuse.convert_8bit = [](std::string_view) {
+    return EightBitConversion{false, "", "5.6.7", "8-bit header field"};
+  };
   Harness no(envelope({"a@x"}), body, refuse);
   no.server("220 hi\r\n");
   EXPECT_EQ(no.server("250-mx\r\n250 PIPELINING\r\n"), "");
@@ -859,7 +873,8 @@ TEST(clientSession, SizeLimitAppliesToTheConvertedBody) {
   const std::string body = "Subject: x\r\n\r\n\xC3\xA9\r\n";  // 20 octets
   ClientOptions o = options();
   o.convert_8bit = [](std::string_view) {
-    return EightBitConversion{true, "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=C3=A9\r\n", "", ""};
+    return EightBitConversion{
+        true, "Subject: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n=C3=A9\r\n", "", ""};
   };
   Harness h(envelope({"a@x"}), body, o);
   h.server("220 hi\r\n");
@@ -877,12 +892,18 @@ struct Recorder {
   TranscriptObserver observer() {
     return [this](const TranscriptEvent& e) {
       switch (e.kind) {
-        case TranscriptKind::Sent: events.push_back("C: " + std::string(e.line)); break;
-        case TranscriptKind::Received: events.push_back("S: " + std::string(e.line)); break;
+        case TranscriptKind::Sent:
+          events.push_back("C: " + std::string(e.line));
+          break;
+        case TranscriptKind::Received:
+          events.push_back("S: " + std::string(e.line));
+          break;
         case TranscriptKind::Reply:
           events.push_back("= " + std::to_string(e.reply->code) + " " + std::string(e.command));
           break;
-        case TranscriptKind::MessageData: events.push_back("<data " + std::to_string(e.octets) + ">"); break;
+        case TranscriptKind::MessageData:
+          events.push_back("<data " + std::to_string(e.octets) + ">");
+          break;
       }
     };
   }
@@ -907,12 +928,28 @@ TEST(clientSessionTranscript, EveryLineSentAndReceivedInWireOrder) {
   h.s.finish();
   h.drain();
   h.server("221 bye\r\n");
-  const std::vector<std::string> want{
-      "S: 220 mx.example.org ESMTP", "= 220 greeting", "C: EHLO relay.ferry.test",
-      "S: 250-mx.example.org", "S: 250-PIPELINING", "S: 250 SIZE 100", "= 250 EHLO",
-      "C: MAIL FROM:<sender@ferry.test> SIZE=4", "S: 250 2.1.0 Ok", "= 250 MAIL FROM",
-      "C: RCPT TO:<a@example.org>", "S: 250 2.1.5 Ok", "= 250 RCPT TO", "C: DATA", "S: 354 go", "= 354 DATA",
-      "<data 4>", "S: 250 2.0.0 Ok: queued", "= 250 end of data", "C: QUIT", "S: 221 bye", "= 221 QUIT"};
+  const std::vector<std::string> want{"S: 220 mx.example.org ESMTP",
+                                      "= 220 greeting",
+                                      "C: EHLO relay.ferry.test",
+                                      "S: 250-mx.example.org",
+                                      "S: 250-PIPELINING",
+                                      "S: 250 SIZE 100",
+                                      "= 250 EHLO",
+                                      "C: MAIL FROM:<sender@ferry.test> SIZE=4",
+                                      "S: 250 2.1.0 Ok",
+                                      "= 250 MAIL FROM",
+                                      "C: RCPT TO:<a@example.org>",
+                                      "S: 250 2.1.5 Ok",
+                                      "= 250 RCPT TO",
+                                      "C: DATA",
+                                      "S: 354 go",
+                                      "= 354 DATA",
+                                      "<data 4>",
+                                      "S: 250 2.0.0 Ok: queued",
+                                      "= 250 end of data",
+                                      "C: QUIT",
+                                      "S: 221 bye",
+                                      "= 221 QUIT"};
   EXPECT_EQ(rec.events, want);
   EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
 }
@@ -927,13 +964,14 @@ TEST(clientSessionTranscript, PipelinedGroupIsReportedLineByLine) {
   h.server(kEhloFull);
   ASSERT_GE(rec.events.size(), 4u);
   const std::vector<std::string> tail(rec.events.end() - 4, rec.events.end());
-  EXPECT_EQ(tail, (std::vector<std::string>{"C: MAIL FROM:<sender@ferry.test> SIZE=3", "C: RCPT TO:<a@example.org>",
-                                            "C: RCPT TO:<b@example.org>", "C: DATA"}));
+  EXPECT_EQ(tail,
+            (std::vector<std::string>{"C: MAIL FROM:<sender@ferry.test> SIZE=3", "C: RCPT TO:<a@example.org>",
+                                      "C: RCPT TO:<b@example.org>", "C: DATA"}));
   rec.events.clear();
   h.server("250 ok\r\n250 ok\r\n550 no\r\n354 go\r\n");
-  EXPECT_EQ(rec.events, (std::vector<std::string>{"S: 250 ok", "= 250 MAIL FROM", "S: 250 ok", "= 250 RCPT TO",
-                                                  "S: 550 no", "= 550 RCPT TO", "S: 354 go", "= 354 DATA",
-                                                  "<data 3>"}));
+  EXPECT_EQ(rec.events,
+            (std::vector<std::string>{"S: 250 ok", "= 250 MAIL FROM", "S: 250 ok", "= 250 RCPT TO",
+                                      "S: 550 no", "= 550 RCPT TO", "S: 354 go", "= 354 DATA", "<data 3>"}));
 }
 
 TEST(clientSessionTranscript, CredentialsAreHidden) {
@@ -961,9 +999,9 @@ TEST(clientSessionTranscript, CredentialsAreHidden) {
     EXPECT_EQ(all.find("AHVzZXIAc2VjcmV0"), std::string::npos) << all;
     EXPECT_EQ(all.find("dXNlcg=="), std::string::npos) << all;
     EXPECT_EQ(all.find("c2VjcmV0"), std::string::npos) << all;
-    EXPECT_NE(all.find(std::string(mechs) == "PLAIN" ? "C: AUTH PLAIN <credentials hidden>\n"
-                                                     : "C: AUTH LOGIN\n"),
-              std::string::npos)
+    EXPECT_NE(
+        all.find(std::string(mechs) == "PLAIN" ? "C: AUTH PLAIN <credentials hidden>\n" : "C: AUTH LOGIN\n"),
+        std::string::npos)
         << all;
     EXPECT_NE(all.find("<credentials hidden>"), std::string::npos) << all;
     EXPECT_NE(all.find("= 235 AUTH"), std::string::npos) << all;
@@ -977,8 +1015,8 @@ TEST(clientSessionTranscript, WithoutObserverTheSameBytesGoOut) {
     ClientOptions o = options();
     if (observed) o.transcript = rec.observer();
     Harness h(envelope({"a@example.org", "b@example.org"}), "x\r\n", o);
-    std::string out = h.server("220 hi\r\n") + h.server(kEhloFull) + h.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n") +
-                      h.server("250 ok\r\n");
+    std::string out = h.server("220 hi\r\n") + h.server(kEhloFull) +
+                      h.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n") + h.server("250 ok\r\n");
     return out + h.outcome(0) + h.outcome(1);
   };
   EXPECT_EQ(run(true), run(false));
@@ -1020,7 +1058,8 @@ TEST(clientSessionStopAfterRcpt, PipelinedGroupHasNoData) {
   o.stop_after_rcpt = true;
   Harness h(envelope({"a@example.org", "b@example.org"}), "", o);
   h.server("220 hi\r\n");
-  EXPECT_EQ(h.server(kEhloFull), "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n");
+  EXPECT_EQ(h.server(kEhloFull),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n");
   EXPECT_EQ(h.server("250 ok\r\n250 2.1.5 ok\r\n"), "");
   EXPECT_TRUE(h.dones.empty());
   EXPECT_EQ(h.server("451 4.7.1 greylisted\r\n"), "");
@@ -1057,7 +1096,8 @@ TEST(clientSessionAllOrNone, ARefusedRecipientStopsTheTransactionBeforeData) {
   EXPECT_EQ(h.outcome(1), "bounced 554 5.7.1");
   EXPECT_EQ(h.outcome(0), "deferred 0 4.0.0");
   EXPECT_EQ(h.outcome(2), "deferred 0 4.0.0");
-  EXPECT_EQ(h.results()[0].reply, "not sent: <b@example.org> was refused, and this message goes to all its recipients or none");
+  EXPECT_EQ(h.results()[0].reply,
+            "not sent: <b@example.org> was refused, and this message goes to all its recipients or none");
   EXPECT_TRUE(h.s.idle());
   h.s.finish();
   EXPECT_EQ(h.drain(), "QUIT\r\n");

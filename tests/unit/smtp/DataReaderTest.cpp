@@ -36,8 +36,8 @@ struct Case {
   const char* name;
   std::string input;
   bool done;
-  std::string body;       // expected stored body (Normalize)
-  std::size_t consumed;   // expected octets consumed (npos = all)
+  std::string body;      // expected stored body (Normalize)
+  std::size_t consumed;  // expected octets consumed (npos = all)
 };
 
 class smtp_DataReaderTable : public ::testing::TestWithParam<Case> {};
@@ -76,7 +76,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"bare LF normalised", "a\nb\r\n.\r\n", true, "a\r\nb\r\n", ALL},
         Case{"bare CR normalised", "a\rb\r\n.\r\n", true, "a\r\nb\r\n", ALL},
         Case{"CRCRLF", "a\r\r\n.\r\n", true, "a\r\n\r\n", ALL},
-        Case{"binary octets", std::string("\x00\xff\x80z\r\n.\r\n", 9), true, std::string("\x00\xff\x80z\r\n", 6), ALL}));
+        Case{"binary octets", std::string("\x00\xff\x80z\r\n.\r\n", 9), true,
+             std::string("\x00\xff\x80z\r\n", 6), ALL}));
 
 TEST(smtp_DataReader, RejectPolicyReadsToTheRealEnd) {
   DataLimits limits;
@@ -97,7 +98,7 @@ TEST(smtp_DataReader, SizeLimitKeepsReadingThenFails) {  // RFC 1870 §6.3
   Read r = read("0123456789abcdef\r\nmore\r\n.\r\nQUIT\r\n", limits);
   EXPECT_TRUE(r.done);
   EXPECT_EQ(r.outcome, DataOutcome::TooBig);
-  EXPECT_TRUE(r.body.empty());  // memory released
+  EXPECT_TRUE(r.body.empty());                  // memory released
   Read ok = read("01234567\r\n.\r\n", limits);  // exactly 10 octets
   EXPECT_EQ(ok.outcome, DataOutcome::Ok);
 }
@@ -106,8 +107,8 @@ TEST(smtp_DataReader, LongLinesAreFoldedAt998) {  // §4.5.3.1.6
   std::string line(2500, 'x');
   Read r = read(line + "\r\n.\r\n");
   ASSERT_TRUE(r.done);
-  const std::string expected = std::string(998, 'x') + "\r\n " + std::string(997, 'x') + "\r\n " +
-                               std::string(505, 'x') + "\r\n";
+  const std::string expected =
+      std::string(998, 'x') + "\r\n " + std::string(997, 'x') + "\r\n " + std::string(505, 'x') + "\r\n";
   EXPECT_EQ(r.body, expected);
   Read exact = read(std::string(998, 'y') + "\r\n.\r\n");  // 1000 with CRLF: untouched
   EXPECT_EQ(exact.body, std::string(998, 'y') + "\r\n");

@@ -6,8 +6,9 @@
 using namespace ferry::smtp;
 
 TEST(parseEhlo, KeywordsParametersAndOrder) {
-  const auto caps = parse_ehlo("mx.example.org Hello\nPIPELINING\nSIZE 10240000\n8BITMIME\nsmtputf8\nDSN\n"
-                               "STARTTLS\nENHANCEDSTATUSCODES\nAUTH=LOGIN\nAUTH PLAIN CRAM-MD5\nX-CUSTOM a b");
+  const auto caps = parse_ehlo(
+      "mx.example.org Hello\nPIPELINING\nSIZE 10240000\n8BITMIME\nsmtputf8\nDSN\n"
+      "STARTTLS\nENHANCEDSTATUSCODES\nAUTH=LOGIN\nAUTH PLAIN CRAM-MD5\nX-CUSTOM a b");
   EXPECT_TRUE(caps.esmtp);
   EXPECT_TRUE(caps.pipelining);
   EXPECT_TRUE(caps.size);

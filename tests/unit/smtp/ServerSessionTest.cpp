@@ -16,8 +16,10 @@ std::string replies(ServerSession& s, std::vector<SessionAction>* others = nullp
   std::string out;
   while (s.has_action()) {
     SessionAction a = s.next_action();
-    if (auto* r = std::get_if<SendReply>(&a)) out += r->text;
-    else if (others) others->push_back(std::move(a));
+    if (auto* r = std::get_if<SendReply>(&a))
+      out += r->text;
+    else if (others)
+      others->push_back(std::move(a));
   }
   return out;
 }

@@ -22,7 +22,9 @@ using ferry::text::Cidr;
 
 namespace {
 
-std::filesystem::path transcript_dir() { return std::filesystem::path(FERRY_SOURCE_DIR) / "tests" / "transcripts"; }
+std::filesystem::path transcript_dir() {
+  return std::filesystem::path(FERRY_SOURCE_DIR) / "tests" / "transcripts";
+}
 
 std::vector<std::string> transcript_files() {
   std::vector<std::string> out;
@@ -42,17 +44,28 @@ std::string unescape(std::string_view s) {
     }
     const char n = s[++i];
     switch (n) {
-      case 'r': out += '\r'; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case '\\': out += '\\'; break;
+      case 'r':
+        out += '\r';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case 'x':
         if (i + 2 < s.size()) {
           out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
           i += 2;
         }
         break;
-      default: out += '\\'; out += n; break;
+      default:
+        out += '\\';
+        out += n;
+        break;
     }
   }
   return out;
@@ -94,10 +107,14 @@ std::string notify_text(std::uint8_t n) {
 const char* ret_text(DsnRet r) { return r == DsnRet::Full ? "FULL" : r == DsnRet::Hdrs ? "HDRS" : "-"; }
 const char* body_text(BodyType b) {
   switch (b) {
-    case BodyType::SevenBit: return "7BIT";
-    case BodyType::EightBitMime: return "8BITMIME";
-    case BodyType::BinaryMime: return "BINARYMIME";
-    default: return "-";
+    case BodyType::SevenBit:
+      return "7BIT";
+    case BodyType::EightBitMime:
+      return "8BITMIME";
+    case BodyType::BinaryMime:
+      return "BINARYMIME";
+    default:
+      return "-";
   }
 }
 
@@ -137,7 +154,8 @@ class Runner {
       if (::testing::Test::HasFatalFailure()) return;
     }
     ensure_session();
-    EXPECT_TRUE(replies_.empty()) << where() << "unexpected reply at end: " << (replies_.empty() ? "" : replies_.front());
+    EXPECT_TRUE(replies_.empty()) << where() << "unexpected reply at end: "
+                                  << (replies_.empty() ? "" : replies_.front());
   }
 
  private:
@@ -163,7 +181,8 @@ class Runner {
       if (auto* r = std::get_if<SendReply>(&a)) {
         EXPECT_FALSE(closed_) << where() << "reply after Close";
         std::string_view t = r->text;
-        ASSERT_TRUE(t.size() >= 2 && t.substr(t.size() - 2) == "\r\n") << where() << "reply not CRLF-terminated";
+        ASSERT_TRUE(t.size() >= 2 && t.substr(t.size() - 2) == "\r\n")
+            << where() << "reply not CRLF-terminated";
         while (!t.empty()) {
           const auto nl = t.find("\r\n");
           replies_.emplace_back(t.substr(0, nl));
@@ -186,39 +205,61 @@ class Runner {
   void set_policy(const std::string& key, const std::string& v) {
     ASSERT_FALSE(session_) << where() << "@policy after the session started";
     auto b = [&] { return v == "true" || v == "1" || v == "yes"; };
-    if (key == "hostname") policy_.hostname = v;
-    else if (key == "max_message_size") policy_.max_message_size = std::stoull(v);
-    else if (key == "max_recipients") policy_.max_recipients = std::stoull(v);
-    else if (key == "max_errors") policy_.max_errors = std::stoull(v);
-    else if (key == "junk_command_limit") policy_.junk_command_limit = std::stoull(v);
-    else if (key == "max_received_headers") policy_.max_received_headers = std::stoull(v);
-    else if (key == "bare_newline") policy_.bare_newline = v == "reject" ? BareNewlinePolicy::Reject : BareNewlinePolicy::Normalize;
-    else if (key == "tls_available") policy_.tls_available = b();
-    else if (key == "tls_active") policy_.tls_active = b();
-    else if (key == "implicit_tls") policy_.implicit_tls = b();
-    else if (key == "tls_version") policy_.tls_version = v;
-    else if (key == "tls_cipher") policy_.tls_cipher = v;
-    else if (key == "auth_available") policy_.auth_available = b();
-    else if (key == "allow_plaintext_auth") policy_.allow_plaintext_auth = b();
-    else if (key == "auth_required") policy_.auth_required = b();
-    else if (key == "client_ip") policy_.client_ip = v;
-    else if (key == "client_hostname") policy_.client_hostname = v;
-    else if (key == "relay_allowed" || key == "client_may_relay") policy_.client_may_relay = b();
-    else if (key == "sign_messages") policy_.sign_messages = b();
+    if (key == "hostname")
+      policy_.hostname = v;
+    else if (key == "max_message_size")
+      policy_.max_message_size = std::stoull(v);
+    else if (key == "max_recipients")
+      policy_.max_recipients = std::stoull(v);
+    else if (key == "max_errors")
+      policy_.max_errors = std::stoull(v);
+    else if (key == "junk_command_limit")
+      policy_.junk_command_limit = std::stoull(v);
+    else if (key == "max_received_headers")
+      policy_.max_received_headers = std::stoull(v);
+    else if (key == "bare_newline")
+      policy_.bare_newline = v == "reject" ? BareNewlinePolicy::Reject : BareNewlinePolicy::Normalize;
+    else if (key == "tls_available")
+      policy_.tls_available = b();
+    else if (key == "tls_active")
+      policy_.tls_active = b();
+    else if (key == "implicit_tls")
+      policy_.implicit_tls = b();
+    else if (key == "tls_version")
+      policy_.tls_version = v;
+    else if (key == "tls_cipher")
+      policy_.tls_cipher = v;
+    else if (key == "auth_available")
+      policy_.auth_available = b();
+    else if (key == "allow_plaintext_auth")
+      policy_.allow_plaintext_auth = b();
+    else if (key == "auth_required")
+      policy_.auth_required = b();
+    else if (key == "client_ip")
+      policy_.client_ip = v;
+    else if (key == "client_hostname")
+      policy_.client_hostname = v;
+    else if (key == "relay_allowed" || key == "client_may_relay")
+      policy_.client_may_relay = b();
+    else if (key == "sign_messages")
+      policy_.sign_messages = b();
     else if (key == "relay_networks") {
       // The daemon's computation: client_may_relay = client IP in these networks.
       std::vector<Cidr> nets;
       for (const auto& n : split(v, ','))
         if (!n.empty()) nets.push_back(*Cidr::parse(n));
       policy_.client_may_relay = any_contains(nets, policy_.client_ip);
-    }
-    else if (key == "local_domains") rules_.local_domains = v.empty() ? std::vector<std::string>{} : split(v, ',');
-    else if (key == "relay_domains") rules_.relay_domains = v.empty() ? std::vector<std::string>{} : split(v, ',');
+    } else if (key == "local_domains")
+      rules_.local_domains = v.empty() ? std::vector<std::string>{} : split(v, ',');
+    else if (key == "relay_domains")
+      rules_.relay_domains = v.empty() ? std::vector<std::string>{} : split(v, ',');
     else if (key == "alias") {
       const auto colon = v.find(':');
       rules_.aliases[v.substr(0, colon)] = v.substr(colon + 1);
-    } else if (key == "start") start_ = b();
-    else FAIL() << where() << "unknown policy key " << key;
+    } else if (key == "start")
+      start_ = b();
+    else
+      FAIL() << where() << "unknown policy key " << key;
   }
 
   void expect_reply(const std::string& want) {
@@ -242,24 +283,38 @@ class Runner {
     const CommitMessage& c = last_commit();
     const Envelope& e = c.envelope;
     for (const auto& [k, v] : kv) {
-      if (k == "from") EXPECT_EQ(e.reverse_path, v) << where();
+      if (k == "from")
+        EXPECT_EQ(e.reverse_path, v) << where();
       else if (k == "rcpts") {
         std::string got;
         for (const auto& r : e.recipients) got += (got.empty() ? "" : ",") + r.address;
         EXPECT_EQ(got, v) << where();
-      } else if (k == "rcpt_count") EXPECT_EQ(e.recipients.size(), std::stoull(v)) << where();
-      else if (k == "ret") EXPECT_EQ(ret_text(e.ret), v) << where();
-      else if (k == "envid") EXPECT_EQ(e.envid, v) << where();
-      else if (k == "body_type") EXPECT_EQ(body_text(e.body_type), v) << where();
-      else if (k == "smtputf8") EXPECT_EQ(e.smtputf8 ? "1" : "0", v) << where();
-      else if (k == "protocol") EXPECT_EQ(e.client.protocol, v) << where();
-      else if (k == "helo") EXPECT_EQ(e.client.helo, v) << where();
-      else if (k == "client") EXPECT_EQ(e.client.address, v) << where();
-      else if (k == "auth_user") EXPECT_EQ(e.client.auth_user, v) << where();
-      else if (k == "size") EXPECT_EQ(e.size, std::stoull(v)) << where();
-      else if (k == "queue_id") EXPECT_EQ(c.queue_id.str(), v) << where();
-      else if (k == "arrival") EXPECT_EQ(e.arrival_ms, std::stoll(v)) << where();
-      else ADD_FAILURE() << where() << "unknown envelope key " << k;
+      } else if (k == "rcpt_count")
+        EXPECT_EQ(e.recipients.size(), std::stoull(v)) << where();
+      else if (k == "ret")
+        EXPECT_EQ(ret_text(e.ret), v) << where();
+      else if (k == "envid")
+        EXPECT_EQ(e.envid, v) << where();
+      else if (k == "body_type")
+        EXPECT_EQ(body_text(e.body_type), v) << where();
+      else if (k == "smtputf8")
+        EXPECT_EQ(e.smtputf8 ? "1" : "0", v) << where();
+      else if (k == "protocol")
+        EXPECT_EQ(e.client.protocol, v) << where();
+      else if (k == "helo")
+        EXPECT_EQ(e.client.helo, v) << where();
+      else if (k == "client")
+        EXPECT_EQ(e.client.address, v) << where();
+      else if (k == "auth_user")
+        EXPECT_EQ(e.client.auth_user, v) << where();
+      else if (k == "size")
+        EXPECT_EQ(e.size, std::stoull(v)) << where();
+      else if (k == "queue_id")
+        EXPECT_EQ(c.queue_id.str(), v) << where();
+      else if (k == "arrival")
+        EXPECT_EQ(e.arrival_ms, std::stoll(v)) << where();
+      else
+        ADD_FAILURE() << where() << "unknown envelope key " << k;
     }
   }
 
@@ -272,10 +327,14 @@ class Runner {
     for (std::size_t k = 1; k < args.size(); ++k) {
       const auto eq = args[k].find('=');
       const std::string key = args[k].substr(0, eq), v = unescape(args[k].substr(eq + 1));
-      if (key == "address") EXPECT_EQ(r.address, v) << where();
-      else if (key == "notify") EXPECT_EQ(notify_text(r.notify), v) << where();
-      else if (key == "orcpt") EXPECT_EQ(r.orcpt.empty() ? "-" : r.orcpt, v) << where();
-      else ADD_FAILURE() << where() << "unknown rcpt key " << key;
+      if (key == "address")
+        EXPECT_EQ(r.address, v) << where();
+      else if (key == "notify")
+        EXPECT_EQ(notify_text(r.notify), v) << where();
+      else if (key == "orcpt")
+        EXPECT_EQ(r.orcpt.empty() ? "-" : r.orcpt, v) << where();
+      else
+        ADD_FAILURE() << where() << "unknown rcpt key " << key;
     }
   }
 
@@ -315,7 +374,8 @@ class Runner {
       const std::string tmpl = rest.substr(sp2 + 1);
       for (int i = 1; i <= n; ++i) {
         std::string one = tmpl;
-        for (auto p = one.find("{i}"); p != std::string::npos; p = one.find("{i}")) one.replace(p, 3, std::to_string(i));
+        for (auto p = one.find("{i}"); p != std::string::npos; p = one.find("{i}"))
+          one.replace(p, 3, std::to_string(i));
         step(one);
         if (::testing::Test::HasFatalFailure()) return;
       }
@@ -326,28 +386,40 @@ class Runner {
       ASSERT_GT(commits_.size(), commit_results_) << where() << "@commit without a pending CommitMessage";
       ++commit_results_;
       const std::string& what = args.at(0);
-      if (what == "ok") session_->commit_result(Result<void>());
-      else if (what == "map_full") session_->commit_result(make_error(ErrorKind::MapFull, "map full"));
-      else if (what == "disk_full") session_->commit_result(make_error(ErrorKind::DiskFull, "disk full"));
-      else if (what == "fail") session_->commit_result(make_error(ErrorKind::Io, "io error"));
-      else FAIL() << where() << "bad @commit " << what;
+      if (what == "ok")
+        session_->commit_result(Result<void>());
+      else if (what == "map_full")
+        session_->commit_result(make_error(ErrorKind::MapFull, "map full"));
+      else if (what == "disk_full")
+        session_->commit_result(make_error(ErrorKind::DiskFull, "disk full"));
+      else if (what == "fail")
+        session_->commit_result(make_error(ErrorKind::Io, "io error"));
+      else
+        FAIL() << where() << "bad @commit " << what;
     } else if (cmd == "@sign") {
       // Answers the pending SignMessage: "ok" prepends a DKIM-Signature field as the daemon would.
       ASSERT_GT(signs_.size(), sign_results_) << where() << "@sign without a pending SignMessage";
       SignMessage& sign = signs_[sign_results_++];
       const std::string& what = args.at(0);
-      if (what == "ok") session_->sign_result("DKIM-Signature: v=1; d=example.org\r\n" + sign.body);
-      else if (what == "unsigned") session_->sign_result(std::move(sign.body));
-      else if (what == "fail") session_->sign_result(make_error(ErrorKind::Security, "no key"));
-      else if (what == "busy") session_->sign_result(make_error(ErrorKind::Busy, "no memory"));
-      else FAIL() << where() << "bad @sign " << what;
+      if (what == "ok")
+        session_->sign_result("DKIM-Signature: v=1; d=example.org\r\n" + sign.body);
+      else if (what == "unsigned")
+        session_->sign_result(std::move(sign.body));
+      else if (what == "fail")
+        session_->sign_result(make_error(ErrorKind::Security, "no key"));
+      else if (what == "busy")
+        session_->sign_result(make_error(ErrorKind::Busy, "no memory"));
+      else
+        FAIL() << where() << "bad @sign " << what;
     } else if (cmd == "@expect-signs") {
       EXPECT_EQ(signs_.size(), std::stoul(args.at(0))) << where();
     } else if (cmd == "@commit-unsolicited") {
       session_->commit_result(Result<void>());  // must produce nothing
     } else if (cmd == "@auth") {
       const std::string& what = args.at(0);
-      session_->auth_result(what == "ok" ? AuthOutcome::Ok : what == "temp" ? AuthOutcome::TempFail : AuthOutcome::Invalid);
+      session_->auth_result(what == "ok"     ? AuthOutcome::Ok
+                            : what == "temp" ? AuthOutcome::TempFail
+                                             : AuthOutcome::Invalid);
     } else if (cmd == "@tls") {
       session_->tls_started(args.at(0), args.size() > 1 ? args[1] : "");
     } else if (cmd == "@ehlo") {
