@@ -54,4 +54,10 @@ inline auto resolve_addresses(Resolver& resolver, boost::asio::any_io_executor e
   });
 }
 
+inline auto resolve_txt(Resolver& resolver, boost::asio::any_io_executor executor, std::string name) {
+  return completion_on<TxtAnswer>(std::move(executor), [&resolver, name = std::move(name)](auto done) {
+    resolver.lookup_txt(name, std::move(done));
+  });
+}
+
 }  // namespace ferry::net

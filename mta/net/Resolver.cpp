@@ -381,4 +381,45 @@ void Resolver::lookup_addresses(const std::string& host_in, std::function<void(A
   impl_->reset_timer();
 }
 
+void Resolver::lookup_txt(const std::string& name_in, std::function<void(TxtAnswer)> done) {
+  struct Ctx {
+    Impl* impl = nullptr;
+    std::function<void(TxtAnswer)> done;
+  };
+  auto* ctx = new Ctx{impl_.get(), std::move(done)};
+  ares_query(
+      impl_->channel, lower(name_in).c_str(), ns_c_in, ns_t_txt,
+      [](void* arg, int status, int, unsigned char* abuf, int alen) {
+        std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
+        TxtAnswer answer;
+        answer.status = status_of(status);
+        if (status != ARES_SUCCESS) {
+          answer.error = ares_strerror(status);
+          c->done(std::move(answer));
+          return;
+        }
+        ares_txt_ext* txt = nullptr;
+        const int prc = ares_parse_txt_reply_ext(abuf, alen, &txt);
+        if (prc == ARES_SUCCESS) {
+          // record_start marks the first character-string of each record; the rest continue it.
+          for (auto* r = txt; r; r = r->next) {
+            std::string piece(reinterpret_cast<const char*>(r->txt), r->length);
+            if (r->record_start || answer.records.empty())
+              answer.records.push_back(std::move(piece));
+            else
+              answer.records.back() += piece;
+          }
+          ares_free_data(txt);
+        } else if (prc != ARES_ENODATA) {
+          answer.status = DnsStatus::TempFail;
+          answer.error = std::string("malformed TXT answer: ") + ares_strerror(prc);
+        }
+        if (answer.status == DnsStatus::Ok && answer.records.empty()) answer.status = DnsStatus::NoData;
+        if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
+        c->done(std::move(answer));
+      },
+      ctx);
+  impl_->reset_timer();
+}
+
 }  // namespace ferry::net

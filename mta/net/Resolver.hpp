@@ -45,6 +45,15 @@ struct AddressAnswer {
   std::optional<std::uint32_t> ttl;  // smallest A/AAAA TTL in seconds as received
 };
 
+// TXT records (RFC 1035 §3.3.14), each record's character-strings joined into one string, as
+// MTA-STS (RFC 8461 §3.1) and TLS-RPT (RFC 8460 §3) read them.
+struct TxtAnswer {
+  DnsStatus status = DnsStatus::TempFail;
+  std::vector<std::string> records;
+  std::string error;
+  std::optional<std::uint32_t> ttl;
+};
+
 struct ResolverOptions {
   std::vector<std::string> servers;  // "ip:port" / "[ipv6]:port" / "ip"; empty = /etc/resolv.conf
   std::chrono::milliseconds timeout{3000};
@@ -62,6 +71,8 @@ class Resolver {
   // Both must be called on the resolver's executor (the daemon has one I/O thread).
   void lookup_mx(const std::string& domain, std::function<void(MxAnswer)> done);
   void lookup_addresses(const std::string& host, std::function<void(AddressAnswer)> done);
+  // Not cached here: its callers keep what they derive from it (policies) for their own lifetimes.
+  void lookup_txt(const std::string& name, std::function<void(TxtAnswer)> done);
 
   void shutdown();  // cancels outstanding queries (their callbacks get TempFail)
 

@@ -20,6 +20,8 @@ class ResolverTest : public ::testing::Test {
         "--host-record=mx2.example.test,127.0.0.3,::1",
         "--host-record=nomx.test,127.0.0.4",
         "--dns-rr=nullmx.test,15,000000",
+        "--txt-record=_mta-sts.example.test,v=STSv1; id=20261207",
+        "--txt-record=_smtp._tls.example.test,v=TLSRPTv1;,rua=mailto:tlsrpt@example.test",
     });
   }
   static void TearDownTestSuite() { delete dns_; }
@@ -52,10 +54,34 @@ class ResolverTest : public ::testing::Test {
     return out.value_or(AddressAnswer{});
   }
 
+  TxtAnswer txt(Resolver& r, const std::string& name) {
+    std::optional<TxtAnswer> out;
+    r.lookup_txt(name, [&](TxtAnswer a) { out = std::move(a); });
+    io_.restart();
+    while (!out && io_.run_one_for(std::chrono::seconds(5))) {
+    }
+    EXPECT_TRUE(out.has_value());
+    return out.value_or(TxtAnswer{});
+  }
+
   static test::DnsServer* dns_;
   boost::asio::io_context io_;
 };
 test::DnsServer* ResolverTest::dns_ = nullptr;
+
+TEST_F(ResolverTest, TxtRecordJoinsItsStrings) {
+  auto r = make({dns_->address()});
+  TxtAnswer a = txt(*r, "_mta-sts.example.test");
+  ASSERT_EQ(a.status, DnsStatus::Ok) << a.error;
+  ASSERT_EQ(a.records.size(), 1u);
+  EXPECT_EQ(a.records[0], "v=STSv1; id=20261207");
+  // Two character-strings in one record (dnsmasq splits at the comma) come back as one string.
+  TxtAnswer rpt = txt(*r, "_smtp._tls.example.test");
+  ASSERT_EQ(rpt.status, DnsStatus::Ok) << rpt.error;
+  ASSERT_EQ(rpt.records.size(), 1u);
+  EXPECT_EQ(rpt.records[0], "v=TLSRPTv1;rua=mailto:tlsrpt@example.test");
+  EXPECT_EQ(txt(*r, "nothing.example.test").status, DnsStatus::NxDomain);
+}
 
 TEST_F(ResolverTest, MxRecordsWithPreferences) {
   auto r = make({dns_->address()});
