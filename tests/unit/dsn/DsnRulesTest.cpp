@@ -300,7 +300,7 @@ TEST(dsnRules, RequireTlsMessageComesBackAsHeadersOnly) {
   EXPECT_FALSE(contains(dsn->body, "Content-Type: message/rfc822\r\n"));
   EXPECT_FALSE(contains(dsn->body, "the figures are attached in spirit"));
   EXPECT_TRUE(contains(dsn->body, "Status: 5.7.30"));
-  EXPECT_TRUE(contains(dsn->body, "does not advertise REQUIRETLS"));
+  EXPECT_TRUE(contains(dsn->body, "REQUIRETLS support required: the next hop does not")) << dsn->body;
 }
 
 TEST(dsnRules, TruncationKeepsHeadersWholeAndCutsAtALine) {

@@ -1160,8 +1160,8 @@ TEST(clientSession, RequireTlsFailsWith5730NamingTheCondition) {
     o.tls_validated = true;
     Harness h(requiretls_envelope(), "x\r\n", o);
     EXPECT_EQ(through_tls(h, "250-mx\r\n250 PIPELINING\r\n"), "");
-    EXPECT_EQ(h.outcome(0), "permanent 0 5.7.30");
-    EXPECT_EQ(h.outcome(1), "permanent 0 5.7.30");
+    EXPECT_EQ(h.outcome(0), "bounced 0 5.7.30");
+    EXPECT_EQ(h.outcome(1), "bounced 0 5.7.30");
     EXPECT_NE(h.results()[0].reply.find("does not advertise REQUIRETLS"), std::string::npos);
     EXPECT_FALSE(h.dones.back().session_failure);
     EXPECT_TRUE(h.s.idle());  // the connection may still carry other mail
@@ -1169,7 +1169,7 @@ TEST(clientSession, RequireTlsFailsWith5730NamingTheCondition) {
   {  // TLS, but not validated (opportunistic)
     Harness h(requiretls_envelope(), "x\r\n");
     EXPECT_EQ(through_tls(h, "250-mx\r\n250 REQUIRETLS\r\n"), "");
-    EXPECT_EQ(h.outcome(0), "permanent 0 5.7.30");
+    EXPECT_EQ(h.outcome(0), "bounced 0 5.7.30");
     EXPECT_NE(h.results()[0].reply.find("not validated"), std::string::npos);
   }
   {  // no TLS at all: STARTTLS not offered
@@ -1178,7 +1178,7 @@ TEST(clientSession, RequireTlsFailsWith5730NamingTheCondition) {
     Harness h(requiretls_envelope(), "x\r\n", o);
     h.server("220 hi\r\n");
     EXPECT_EQ(h.server("250-mx\r\n250 REQUIRETLS\r\n"), "");
-    EXPECT_EQ(h.outcome(1), "permanent 0 5.7.30");
+    EXPECT_EQ(h.outcome(1), "bounced 0 5.7.30");
     EXPECT_NE(h.results()[1].reply.find("not encrypted"), std::string::npos);
   }
 }
@@ -1250,7 +1250,7 @@ TEST(clientSession, MailmaxHandsTheRestToANewConnection) {
   EXPECT_TRUE(h.dones[1].reconnect);
   EXPECT_TRUE(h.dones[1].session_failure);
   ASSERT_EQ(h.dones[1].results.size(), 2u);
-  EXPECT_EQ(h.outcome(1), "transient 0 4.5.3");
+  EXPECT_EQ(h.outcome(1), "deferred 0 4.5.3");
   EXPECT_TRUE(h.s.mail_limit_reached());
 }
 
