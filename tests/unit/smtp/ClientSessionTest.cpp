@@ -1163,6 +1163,7 @@ TEST(clientSession, RequireTlsFailsWith5730NamingTheCondition) {
     EXPECT_EQ(h.outcome(0), "bounced 0 5.7.30");
     EXPECT_EQ(h.outcome(1), "bounced 0 5.7.30");
     EXPECT_NE(h.results()[0].reply.find("does not advertise REQUIRETLS"), std::string::npos);
+    ASSERT_FALSE(h.dones.empty());
     EXPECT_FALSE(h.dones.back().session_failure);
     EXPECT_TRUE(h.s.idle());  // the connection may still carry other mail
   }
@@ -1243,7 +1244,7 @@ TEST(clientSession, MailmaxHandsTheRestToANewConnection) {
             "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@x>\r\nDATA\r\n");
   h.server("250 ok\r\n250 ok\r\n354 go\r\n");
   EXPECT_EQ(h.server("250 ok\r\n"), "QUIT\r\n");
-  ASSERT_EQ(h.dones.size(), 2u);
+  ASSERT_EQ(h.dones.size(), 2u);  // checked before any element is read
   EXPECT_FALSE(h.dones[0].reconnect);
   EXPECT_TRUE(h.dones[0].carried.empty());
   EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
