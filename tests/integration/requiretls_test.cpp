@@ -93,10 +93,10 @@ class RequireTlsTest : public ::testing::Test {
                 "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n");
   }
   // `a` relays everything to b under the given route TLS setting.
-  void start_a(const std::string& route_tls) {
+  void start_a(const std::string& route_tls, int port = 0) {
     a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n" + tls +
                           "[retry]\nfirst = \"1h\"\n[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                          std::to_string(b.port) + "\"\ntls = \"" + route_tls +
+                          std::to_string(port ? port : b.port) + "\"\ntls = \"" + route_tls +
                           "\"\ntls_name = \"smarthost.test\"\ntls_ca_file = \"" + ca + "\"\n");
   }
   Ferry b, a;
@@ -106,7 +106,7 @@ class RequireTlsTest : public ::testing::Test {
 // RFC 8689 §2: not offered and refused in plaintext; offered and accepted over STARTTLS. RFC 9422:
 // LIMITS RCPTMAX is the configured max_recipients, with or without TLS.
 TEST_F(RequireTlsTest, OfferedAndAcceptedOnlyOverTls) {
-  start_a("verify");
+  start_a("verify", 9);  // nothing answers there: the message stays queued to be looked at
   const std::string plain = client(a.port, false, "REQUIRETLS", "bob@far.test", "Subject: x\r\n\r\nx\r\n");
   EXPECT_EQ(plain.find("requiretls"), std::string::npos) << plain;
   EXPECT_NE(plain.find("LIMITS RCPTMAX=1000"), std::string::npos) << plain;
@@ -115,6 +115,13 @@ TEST_F(RequireTlsTest, OfferedAndAcceptedOnlyOverTls) {
   EXPECT_NE(secured.find(" requiretls"), std::string::npos) << secured;
   EXPECT_NE(secured.find("LIMITS RCPTMAX=1000"), std::string::npos) << secured;
   EXPECT_NE(secured.find("DATA 250 2.0.0 Ok: queued as"), std::string::npos) << secured;
+  // The flag is kept with the message and shown by `ferry queue show`.
+  const auto at = secured.find("queued as ");
+  ASSERT_NE(at, std::string::npos);
+  std::string id = secured.substr(at + 10);
+  id = id.substr(0, id.find_first_of("\r\n"));
+  auto show = test::run({FERRY_BINARY, "queue", "--config", a.dir.file("ferry.toml"), "show", id});
+  EXPECT_NE(show.out.find("REQUIRETLS:  yes"), std::string::npos) << show.out << show.err;
 }
 
 // Over a verified route to a server that offers REQUIRETLS, the message goes with REQUIRETLS on
