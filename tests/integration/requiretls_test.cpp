@@ -196,5 +196,26 @@ TEST(Limits, RcptmaxAndMailmaxSplitTransactionsAndConnections) {
   EXPECT_EQ(f.proc->output().find("status=deferred"), std::string::npos) << f.proc->output();
 }
 
+// RFC 9422 §5: MAILMAX=1 means a pooled connection is not reused for the next message: each
+// message gets its own connection, and nothing is deferred.
+TEST(Limits, MailmaxStopsConnectionReuse) {
+  test::FakeMx mx("127.0.0.1");
+  mx.ehlo_extensions = "PIPELINING\r\n250-8BITMIME\r\n250 LIMITS MAILMAX=1";
+  Ferry f;
+  f.start("ferry.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[delivery]\n"
+          "idle_timeout = \"30s\"\n[retry]\nfirst = \"1h\"\n[[route]]\ndomain = \"*\"\nhost = "
+          "\"[127.0.0.1]:" +
+              std::to_string(mx.port()) + "\"\n");
+  ASSERT_EQ(send_mail(f.port, "a@sender.test", {"one@far.test"}, "Subject: one\n\nx\n"), "ok");
+  ASSERT_TRUE(mx.wait_messages(1)) << f.proc->output();
+  ASSERT_TRUE(f.proc->wait_for_output("to=<one@far.test>", 20000)) << f.proc->output();
+  ASSERT_EQ(send_mail(f.port, "a@sender.test", {"two@far.test"}, "Subject: two\n\nx\n"), "ok");
+  ASSERT_TRUE(mx.wait_messages(2)) << f.proc->output();
+  ASSERT_TRUE(f.proc->wait_for_output("to=<two@far.test>", 20000)) << f.proc->output();
+  EXPECT_EQ(mx.connections(), 2);
+  EXPECT_EQ(f.proc->output().find("status=deferred"), std::string::npos) << f.proc->output();
+}
+
 }  // namespace
 }  // namespace ferry
