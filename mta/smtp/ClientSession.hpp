@@ -1,6 +1,6 @@
 // ClientSession: the outbound SMTP client state machine (RFC 5321 + PIPELINING, SIZE, 8BITMIME,
-// SMTPUTF8, DSN, STARTTLS, AUTH), sans-IO: server bytes in, actions out; one connection, one or
-// more envelopes. Contract: every recipient handed to the session comes back exactly once in a
+// SMTPUTF8, DSN, STARTTLS, AUTH, REQUIRETLS, LIMITS), sans-IO: server bytes in, actions out; one connection,
+// one or more envelopes. Contract: every recipient handed to the session comes back exactly once in a
 // ClientDone with a final Attempt; message data is sent only after a 354 (RFC 5321 §3.3).
 #pragma once
 
