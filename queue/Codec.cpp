@@ -141,12 +141,14 @@ std::string encode_message(const StoredMessage& m) {
   w.i64(m.delay_warning_sent_ms);
   w.u64(m.body_size);
   w.u32(m.chunks);
+  w.u8(e.require_tls ? 1 : 0);
   return w.take();
 }
 
 Result<StoredMessage> decode_message(std::string_view bytes) {
   Reader r(bytes);
-  if (r.u8() != kMessageVersion) {
+  const std::uint8_t version = r.u8();
+  if (version < 1 || version > kMessageVersion) {
     if (r.ok()) r.fail("unknown message version");
     return corrupt("message", r);
   }
@@ -182,6 +184,7 @@ Result<StoredMessage> decode_message(std::string_view bytes) {
   m.delay_warning_sent_ms = r.i64();
   m.body_size = r.u64();
   m.chunks = r.u32();
+  if (version >= 2) e.require_tls = r.boolean();
   if (!finish(r)) return corrupt("message", r);
   return m;
 }

@@ -46,6 +46,9 @@ struct Envelope {
   std::string envid;  // RFC 3461 §4.4 ENVID (xtext decoded), empty if absent
   BodyType body_type = BodyType::Unspecified;
   bool smtputf8 = false;  // RFC 6531 SMTPUTF8 was given on MAIL
+  // RFC 8689 §4.1: REQUIRETLS was given on MAIL: every onward hop must be validated TLS to a
+  // server that advertises REQUIRETLS, else the message fails with 5.7.30.
+  bool require_tls = false;
   ClientInfo client;
   TimeMs arrival_ms = 0;   // when the message was accepted
   std::uint64_t size = 0;  // body size in octets as stored

@@ -118,6 +118,7 @@ void message_json(JsonWriter& j, const queue::MessageRecord& m, bool with_histor
     j.key("envid").value(e.envid);
     j.key("body_type").value(body_name(e.body_type));
     j.key("smtputf8").value(e.smtputf8);
+    j.key("require_tls").value(e.require_tls);  // RFC 8689 REQUIRETLS
     j.key("client").begin_object();
     j.key("address").value(e.client.address);
     j.key("helo").value(e.client.helo);
@@ -229,6 +230,7 @@ std::string format_show_text(const queue::MessageRecord& m, std::string_view bod
       << (e.client.protocol.empty() ? "" : " with " + safe(e.client.protocol)) << "\n";
   if (e.body_type != BodyType::Unspecified) out << "Body:        " << body_name(e.body_type) << "\n";
   if (e.smtputf8) out << "SMTPUTF8:    yes\n";
+  if (e.require_tls) out << "REQUIRETLS:  yes (validated TLS to a REQUIRETLS server only)\n";
   if (e.ret != DsnRet::Unspecified) out << "DSN RET:     " << ret_name(e.ret) << "\n";
   if (!e.envid.empty()) out << "DSN ENVID:   " << safe(e.envid) << "\n";
   if (m.delay_warning_sent_ms) out << "Delay warning sent: " << format_time(m.delay_warning_sent_ms) << "\n";

@@ -611,7 +611,10 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
   // RFC 3461 §4.3 RET: headers unless FULL was asked for (the postmaster copy returns the failed
   // report whole). A BINARYMIME original (RFC 3030) cannot be carried in a text MIME part.
   const bool binary = env.body_type == BodyType::BinaryMime;
-  const bool asked_full = env.ret == DsnRet::Full || double_bounce;
+  // RFC 8689 §5: a REQUIRETLS message's content must not travel where TLS is not assured: its
+  // reports return the header section only, whatever RET asked (so the report itself can go
+  // without REQUIRETLS and reach the sender).
+  const bool asked_full = (env.ret == DsnRet::Full || double_bounce) && !env.require_tls;
   ReturnedPart ret =
       returned_part(in.original, original.header_section, asked_full && !binary, in.max_return_size);
 

@@ -29,6 +29,7 @@
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
+#include "mta/delivery/RequireTls.hpp"
 #include "mta/delivery/RetrySchedule.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/Scheduler.hpp"
@@ -127,6 +128,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     // The reused connection it was sent on had been closed by the remote before this message got
     // anywhere: not a delivery failure, so it goes again at once on a new connection.
     bool retry_fresh = false;
+    // The server's MAILMAX (RFC 9422) ended the connection before these recipients' turn.
+    bool limit_reached = false;
   };
   // A connection waiting (idle) for another message to the same destination.
   struct IdleConnection {
@@ -472,9 +475,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       auto domain =
           std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
       auto plan = delivery::plan_route(domain, routes, defaults);
+      // RFC 8689 §4.2.1: a REQUIRETLS message under a policy that validates nothing fails now.
+      const std::optional<Attempt> no_tls =
+          plan ? delivery::require_tls_failure(delivery::tls_demand(job->message.envelope, *job->body),
+                                               delivery::route_policy_kind(plan->tls), now_ms())
+               : std::nullopt;
       if (!plan) {
         const Attempt failure = delivery::classify_error(plan.error(), now_ms());
         co_await fail_all(*job, failure, dest);
+      } else if (no_tls) {
+        co_await fail_all(*job, *no_tls, dest);
       } else {
         co_await deliver_to_targets(std::move(*job), *plan, dest);
       }
@@ -566,9 +576,17 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
                               const delivery::Target& target, const std::string& dest) {
     job->retry_fresh = false;
     const Attempt lost = job->unresolved.begin()->second.value_or(Attempt{});
-    ops::log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
-                  " was closed by the remote (" + delivery::reply_text(lost) +
-                  "); retrying on a new connection");
+    if (std::exchange(job->limit_reached, false)) {
+      // Only the recipients not sent yet: the others were settled on the old connection.
+      job->recipients.clear();
+      for (const auto& [idx, a] : job->unresolved) job->recipients.push_back(idx);
+      ops::log_info(job->message.id.str() + ": " + delivery::relay_text(lost) + ": " + lost.reply +
+                    "; continuing on a new connection");
+    } else {
+      ops::log_info(job->message.id.str() + ": reused connection to " + delivery::relay_text(lost) +
+                    " was closed by the remote (" + delivery::reply_text(lost) +
+                    "); retrying on a new connection");
+    }
     for (auto& [idx, a] : job->unresolved) a = std::nullopt;
     job = co_await run_connection_with_fallback(std::move(*job), plan, target, dest);
   }
@@ -628,6 +646,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
     // message started: retried on a new connection, neither a deferral nor slow-start feedback.
     bool reused = false, pool_dead = false, reply_at_pool_start = false;
+    bool limit_reached = false;  // the server's MAILMAX (RFC 9422) ended the connection
     std::vector<std::shared_ptr<const std::string>> bodies;  // keep the session's views alive
 
     Connection(asio::io_context& io, Job j, const delivery::RoutePlan& p, const delivery::Target& t,
@@ -746,6 +765,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.helo_name = deps.hostname;
     options.tls = c.fallback ? smtp::ClientTlsPolicy::None : map_client_tls(c.plan.tls);
     options.tls_active = c.plan.implicit_tls;
+    // RFC 8689 §4.2.1: only a verified certificate carries a REQUIRETLS message.
+    options.tls_validated = !c.fallback && delivery::validates_tls(delivery::route_policy_kind(c.plan.tls));
     options.auth_user = c.plan.auth_user;
     options.auth_password = c.plan.auth_password;
     options.remote_host = c.target.host;
@@ -832,9 +853,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
     if (done.session_failure) {
       c.session_failed = true;
+      c.limit_reached = c.limit_reached || done.reconnect;
       if (c.reply_at_pool_start && !done.results.empty() && done.results.front().attempt.code == 421)
         c.pool_dead = true;
-      if (!c.pool_dead && is_connection_trouble(done.results)) scheduler.connection_failed(c.dest);
+      if (!c.pool_dead && !done.reconnect && is_connection_trouble(done.results))
+        scheduler.connection_failed(c.dest);
     }
     if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, c.tls_info, done.remote_dsn);
   }
@@ -842,6 +865,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // Reuses the connection for the next message to this destination (RSET between), waiting idle
   // for one until idle_timeout; with none, the session ends (QUIT).
   awaitable<void> next_message(Connection& c, smtp::ClientSession& session) {
+    if (session.mail_limit_reached()) {  // RFC 9422 §5: MAILMAX used up; the next one reconnects
+      session.finish();
+      co_return;
+    }
     std::optional<Job> next;
     while (!next && !stopping) {
       auto batch = scheduler.take_next_for(c.dest, now_ms());
@@ -886,7 +913,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<std::optional<Job>> finish_connection(Connection& c) {
     c.stream.close();
     if (c.session_failed && !c.job.unresolved.empty()) {
-      c.job.retry_fresh = c.pool_dead;
+      c.job.retry_fresh = c.pool_dead || c.limit_reached;
+      c.job.limit_reached = c.limit_reached;
       co_return std::move(c.job);
     }
     if (!c.job.unresolved.empty()) {

@@ -527,6 +527,7 @@ std::string ClientSession::mail_command() const {
       envelope_.body_type == BodyType::EightBitMime || envelope_.body_type == BodyType::BinaryMime;
   if (caps_.eightbitmime && (body_8bit_ || declared_8bit)) cmd += " BODY=8BITMIME";  // RFC 6152 §3
   if (caps_.smtputf8 && (envelope_.smtputf8 || has_non_ascii(envelope_.reverse_path))) cmd += " SMTPUTF8";
+  if (envelope_.require_tls && caps_.requiretls) cmd += " REQUIRETLS";  // RFC 8689 §4.2.1
   if (caps_.dsn) {  // RFC 3461 §4.3, §4.4: only to a DSN-capable server
     if (envelope_.ret == DsnRet::Full) cmd += " RET=FULL";
     if (envelope_.ret == DsnRet::Hdrs) cmd += " RET=HDRS";
@@ -583,6 +584,9 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
     // RFC 6531 §3.2: a UTF-8 envelope needs SMTPUTF8.
     fail_all(AttemptOutcome::Permanent, "5.6.7",
              "UTF-8 sender address, but the server does not support SMTPUTF8");
+  } else if (envelope_.require_tls && !require_tls_problem().empty()) {
+    // RFC 8689 §4.2.1: not this hop, and not later either; §5: 5.7.30 names the extension.
+    fail_all(AttemptOutcome::Permanent, "5.7.30", "REQUIRETLS support required: " + require_tls_problem());
   } else if (!caps_.smtputf8) {
     std::erase_if(rcpts, [&](std::uint32_t i) {
       if (!has_non_ascii(envelope_.recipients[i].address)) return false;
@@ -592,14 +596,12 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
       return true;
     });
   }
-  if (options_.max_recipients > 0 && rcpts.size() > options_.max_recipients) {
-    txn_.overflow.assign(rcpts.begin() + static_cast<std::ptrdiff_t>(options_.max_recipients), rcpts.end());
-    rcpts.resize(options_.max_recipients);
-  }
+  apply_limits(rcpts);
   if (rcpts.empty()) {
     end_transaction();
     return;
   }
+  ++transactions_;
   txn_.rcpts = std::move(rcpts);
   pipelining_ = caps_.pipelining && options_.use_pipelining && !options_.all_recipients_or_none;
   if (pipelining_) {
@@ -620,6 +622,63 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
     send(mail_command());
     expect_.push_back(Expect::Mail);
   }
+}
+
+std::string ClientSession::require_tls_problem() const {
+  if (!options_.tls_active) return "the connection to the next hop is not encrypted (TLS did not start)";
+  if (!options_.tls_validated)
+    return "the next hop's TLS is not validated (no MTA-STS enforce, DANE or verifying route)";
+  if (!caps_.requiretls) return "the next hop does not advertise REQUIRETLS";
+  return {};
+}
+
+// Our own recipient limit and the server's RFC 9422 limits: RCPTDOMAINMAX keeps the first
+// domains met, RCPTMAX (or our limit, the smaller) the first recipients; the rest wait for the
+// following transaction on this connection.
+void ClientSession::apply_limits(std::vector<std::uint32_t>& rcpts) {
+  if (caps_.rcptdomainmax > 0) {
+    std::vector<std::string_view> domains;
+    std::vector<std::uint32_t> kept;
+    for (std::uint32_t i : rcpts) {
+      const std::string_view address = envelope_.recipients[i].address;
+      const std::string_view domain = address.substr(address.rfind('@') + 1);
+      const bool known =
+          std::any_of(domains.begin(), domains.end(), [&](std::string_view d) { return iequals(d, domain); });
+      if (!known && domains.size() >= caps_.rcptdomainmax) {
+        txn_.overflow.push_back(i);
+        continue;
+      }
+      if (!known) domains.push_back(domain);
+      kept.push_back(i);
+    }
+    rcpts = std::move(kept);
+  }
+  std::size_t limit = options_.max_recipients;
+  if (caps_.rcptmax > 0 && (limit == 0 || caps_.rcptmax < limit)) limit = caps_.rcptmax;
+  if (limit > 0 && rcpts.size() > limit) {
+    txn_.overflow.insert(txn_.overflow.begin(), rcpts.begin() + static_cast<std::ptrdiff_t>(limit),
+                         rcpts.end());
+    rcpts.resize(limit);
+  }
+}
+
+// RFC 9422 §5: no more transactions than MAILMAX on one connection; the recipients still waiting
+// go to a new connection (QUIT this one).
+void ClientSession::reconnect_for(std::vector<std::uint32_t> carried) {
+  std::vector<RecipientResult> rest;
+  const Attempt a = attempt_local(
+      AttemptOutcome::Transient, "4.5.3",
+      "the server's MAILMAX of " + std::to_string(caps_.mailmax) + " transactions per connection is reached");
+  ClientDone done;
+  for (std::uint32_t i : carried) done.results.push_back(RecipientResult{i, a});
+  done.session_failure = true;
+  done.remote_dsn = caps_.dsn;
+  done.reconnect = true;
+  actions_.emplace_back(std::move(done));
+  batch_.clear();
+  txn_ = Txn{};
+  send("QUIT\r\n");
+  state_ = State::Quit;
 }
 
 void ClientSession::send_next_rcpt() {
@@ -811,8 +870,13 @@ void ClientSession::end_transaction() {
   txn_.carried.clear();
   txn_.overflow.clear();
   const bool need_rset = txn_.need_rset;
-  emit_done(std::exchange(txn_.results, {}), carried, false);
+  const bool reconnect = !carried.empty() && mail_limit_reached();
+  emit_done(std::exchange(txn_.results, {}), reconnect ? std::vector<std::uint32_t>{} : carried, false);
   expect_.clear();
+  if (reconnect) {
+    reconnect_for(std::move(carried));
+    return;
+  }
   if (!carried.empty()) {
     if (need_rset) {
       send("RSET\r\n");

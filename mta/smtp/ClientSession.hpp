@@ -1,6 +1,6 @@
 // ClientSession: the outbound SMTP client state machine (RFC 5321 + PIPELINING, SIZE, 8BITMIME,
-// SMTPUTF8, DSN, STARTTLS, AUTH), sans-IO: server bytes in, actions out; one connection, one or
-// more envelopes. Contract: every recipient handed to the session comes back exactly once in a
+// SMTPUTF8, DSN, STARTTLS, AUTH, REQUIRETLS, LIMITS), sans-IO: server bytes in, actions out; one connection,
+// one or more envelopes. Contract: every recipient handed to the session comes back exactly once in a
 // ClientDone with a final Attempt; message data is sent only after a 354 (RFC 5321 §3.3).
 #pragma once
 
@@ -55,6 +55,10 @@ struct ClientDone {
   // The server advertised DSN (RFC 3461): NOTIFY/ORCPT/RET/ENVID were passed on. When false and a
   // recipient asked NOTIFY=SUCCESS, the DSN composer owes a "relayed" notice (RFC 3461 §5.2.2).
   bool remote_dsn = false;
+  // The server's MAILMAX (RFC 9422 §4) ends this connection before these recipients' turn: the
+  // results are placeholders (transient, session_failure set); the daemon sends them at once on
+  // a new connection to the same host, neither a deferral nor a sign of trouble.
+  bool reconnect = false;
 };
 
 // Close the connection (after writing everything sent before).
@@ -108,7 +112,11 @@ struct ClientOptions {
   std::string auth_password;
   bool auth_over_plaintext = false;  // allow PLAIN/LOGIN without TLS (tests, loopback relays)
   std::size_t max_recipients = 0;    // RCPTs per transaction, 0 = no own limit (§4.5.4.1)
-  bool use_pipelining = true;        // pipeline when the server offers PIPELINING (RFC 2920)
+  // The connection's TLS is validated by the delivery's policy (a route with tls = "verify",
+  // MTA-STS enforce, DANE): with TLS active and REQUIRETLS advertised, a REQUIRETLS message may
+  // be sent (RFC 8689 §4.2.1); otherwise its recipients fail with 5.7.30.
+  bool tls_validated = false;
+  bool use_pipelining = true;  // pipeline when the server offers PIPELINING (RFC 2920)
   // Copied into every Attempt (the session knows no socket); the daemon sets them per target.
   std::string remote_host;
   std::string remote_ip;
@@ -195,6 +203,8 @@ class ClientSession {
   const ClientOptions& options() const { return options_; }
   // Transactions completed with a reply to the final dot on this connection.
   std::size_t messages_sent() const { return messages_sent_; }
+  // The server's MAILMAX (RFC 9422) is used up: no further transaction on this connection.
+  bool mail_limit_reached() const { return caps_.mailmax > 0 && transactions_ >= caps_.mailmax; }
 
  private:
   enum class State {
@@ -258,6 +268,9 @@ class ClientSession {
   Attempt attempt_local(AttemptOutcome outcome, std::string status, std::string text) const;
   Attempt transient_from(const Reply& reply) const;
   bool convert_body();  // for a server without 8BITMIME: false = cannot (downgrade_* say why)
+  std::string require_tls_problem() const;  // RFC 8689 §4.2.1: why this hop cannot take it
+  void apply_limits(std::vector<std::uint32_t>& rcpts);
+  void reconnect_for(std::vector<std::uint32_t> carried);
   std::string mail_command() const;
   std::string rcpt_command(std::uint32_t index) const;
   bool is_too_many(const Reply& reply) const;
@@ -289,6 +302,7 @@ class ClientSession {
   bool authenticated_ = false;
   std::vector<std::uint32_t> rset_then_;  // recipients to start with once RSET is answered
   std::size_t messages_sent_ = 0;
+  std::size_t transactions_ = 0;  // MAIL commands sent on this connection (RFC 9422 MAILMAX)
   std::deque<ClientAction> actions_;
   std::string observed_line_;  // a server line not complete yet (transcript only)
 };

@@ -202,6 +202,10 @@ std::optional<Reply> parse_mail_params(const std::vector<Param>& params, MailPar
       if (!p.has_value) return bad_param("AUTH requires a value");
       if (p.value != "<>" && !xtext_valid(p.value)) return bad_param("bad AUTH value");
       m.auth = true;
+    } else if (iequals(p.key, "REQUIRETLS")) {
+      // RFC 8689 §2: REQUIRETLS takes no value.
+      if (p.has_value) return bad_param("REQUIRETLS takes no value");
+      m.requiretls = true;
     } else {
       return unsupported(p.key);
     }

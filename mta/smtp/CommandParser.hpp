@@ -36,7 +36,7 @@ enum class Verb : std::uint8_t {
 const char* to_string(Verb verb) noexcept;
 
 // MAIL FROM parameters: RFC 1870 SIZE, RFC 6152/3030 BODY, RFC 6531 SMTPUTF8, RFC 3461 RET/ENVID,
-// RFC 4954 §5 AUTH (accepted and ignored).
+// RFC 4954 §5 AUTH (accepted and ignored), RFC 8689 §2 REQUIRETLS.
 struct MailParameters {
   std::optional<std::uint64_t> size;  // saturates at UINT64_MAX for absurd values
   BodyType body = BodyType::Unspecified;
@@ -45,6 +45,7 @@ struct MailParameters {
   std::string envid;  // xtext-decoded
   bool has_envid = false;
   bool auth = false;
+  bool requiretls = false;  // the session decides whether it may be used (only over TLS)
 };
 
 // RCPT TO parameters: RFC 3461 NOTIFY and ORCPT.

@@ -32,6 +32,41 @@ void auth_mechanisms(std::string_view params, ServerCapabilities& caps) {
   }
 }
 
+// RFC 9422 §4: a limit value is digits only; one we cannot read, zero, or one over a million (no
+// server means that; it would only make our arithmetic fragile) is ignored as if absent.
+std::uint32_t limit_value(std::string_view digits) {
+  constexpr std::uint32_t kMaxLimit = 1000000;
+  if (digits.empty() || digits.size() > 7) return 0;
+  std::uint32_t n = 0;
+  for (char c : digits) {
+    if (!is_digit(c)) return 0;
+    n = n * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return n <= kMaxLimit ? n : 0;
+}
+
+// RFC 9422 §4: "LIMITS name=value ..."; names are case-insensitive, unknown names are ignored
+// (§4: new limits may be defined), an invalid value leaves that limit unset.
+void limits(std::string_view params, ServerCapabilities& caps) {
+  std::size_t p = 0;
+  while (p < params.size()) {
+    std::size_t e = params.find(' ', p);
+    if (e == std::string_view::npos) e = params.size();
+    const std::string_view item = params.substr(p, e - p);
+    p = e + 1;
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string_view name = item.substr(0, eq);
+    const std::uint32_t value = limit_value(item.substr(eq + 1));
+    if (iequals(name, "RCPTMAX"))
+      caps.rcptmax = value;
+    else if (iequals(name, "MAILMAX"))
+      caps.mailmax = value;
+    else if (iequals(name, "RCPTDOMAINMAX"))
+      caps.rcptdomainmax = value;
+  }
+}
+
 void apply(std::string_view kw, std::string_view params, ServerCapabilities& caps) {
   if (iequals(kw, "PIPELINING"))
     caps.pipelining = true;
@@ -45,6 +80,10 @@ void apply(std::string_view kw, std::string_view params, ServerCapabilities& cap
     caps.starttls = true;
   else if (iequals(kw, "ENHANCEDSTATUSCODES"))
     caps.enhanced_status_codes = true;
+  else if (iequals(kw, "REQUIRETLS"))
+    caps.requiretls = true;
+  else if (iequals(kw, "LIMITS"))
+    limits(params, caps);
   else if (iequals(kw, "SIZE")) {
     caps.size = true;
     caps.size_limit = size_parameter(params);

@@ -1,6 +1,6 @@
 // ServerCapabilities: what a server's EHLO reply advertises (RFC 5321 §4.1.1.1), parsed once for
 // every client (delivery, probe, sendmail). Contract: pure; unknown keywords are kept in order and
-// ignored; a malformed SIZE parameter counts as "no fixed limit", never as an error.
+// ignored; a malformed SIZE or LIMITS parameter counts as "no fixed limit", never as an error.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +29,11 @@ struct ServerCapabilities {
   bool enhanced_status_codes = false;
   bool auth_plain = false;
   bool auth_login = false;
+  bool requiretls = false;  // RFC 8689 §2 (meaningful only when read over TLS)
+  // RFC 9422 LIMITS; 0 = not advertised (or not a valid value), so no limit of that kind.
+  std::uint32_t rcptmax = 0;          // recipients per transaction
+  std::uint32_t mailmax = 0;          // transactions per connection
+  std::uint32_t rcptdomainmax = 0;    // distinct recipient domains per transaction
   std::vector<EhloKeyword> keywords;  // every advertised line, in the server's order
 };
 

@@ -307,6 +307,10 @@ void ServerSession::cmd_ehlo(const Command& c, bool esmtp) {
   text += "\n8BITMIME\nENHANCEDSTATUSCODES\nSMTPUTF8";
   if (policy_.tls_available && !tls_active_) text += "\nSTARTTLS";  // RFC 3207 §4.2
   if (auth_offered()) text += "\nAUTH PLAIN LOGIN";
+  if (tls_active_) text += "\nREQUIRETLS";  // RFC 8689 §2: only on a TLS-protected session
+  // RFC 9422 §4: the limits we enforce; no MAILMAX, since a connection may carry any number of
+  // messages.
+  text += "\nLIMITS RCPTMAX=" + std::to_string(policy_.max_recipients);
   text += "\nDSN\nCHUNKING";
   reply(250, "", text);
 }
@@ -318,6 +322,10 @@ void ServerSession::cmd_mail(const CommandParseResult& r) {
     return error(530, "5.7.0", "Authentication required");  // RFC 6409 §4.3, RFC 4954 §6
   if (!r.ok()) return error(*r.error);
   const Command& c = r.command;
+  // RFC 8689 §2: REQUIRETLS is offered, and may be used, only once the session is protected by
+  // TLS; RFC 3207 §4's 530 tells the client what to do first.
+  if (c.mail.requiretls && !tls_active_)
+    return error(530, "5.7.10", "Error: REQUIRETLS needs TLS; issue STARTTLS first");
   if (c.mail.size && policy_.max_message_size && *c.mail.size > policy_.max_message_size)
     return error(552, "5.3.4", "Error: message size exceeds fixed limit");  // RFC 1870 §6.2
   // Backpressure: a temporary refusal that is not the client's fault, so not counted as an error.
@@ -328,6 +336,7 @@ void ServerSession::cmd_mail(const CommandParseResult& r) {
   env.reverse_path = c.path.null_path ? std::string() : c.path.address;
   env.body_type = c.mail.body;
   env.smtputf8 = c.mail.smtputf8;
+  env.require_tls = c.mail.requiretls;  // RFC 8689 §4.1: the message is tagged for onward relay
   env.ret = c.mail.ret;
   env.envid = c.mail.envid;
   reply(250, "2.1.0", "Ok");

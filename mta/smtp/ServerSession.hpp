@@ -1,5 +1,6 @@
 // ServerSession: the inbound SMTP state machine (RFC 5321 + PIPELINING, SIZE, 8BITMIME,
-// ENHANCEDSTATUSCODES, SMTPUTF8, STARTTLS, AUTH, DSN, CHUNKING), sans-IO: bytes in, actions out.
+// ENHANCEDSTATUSCODES, SMTPUTF8, STARTTLS, AUTH, DSN, CHUNKING, REQUIRETLS, LIMITS), sans-IO: bytes
+// in, actions out.
 // Contract: replies leave in command order (RFC 2920); while waiting for a TLS, auth, signing or
 // commit result no further input is processed (it is buffered); "250 2.0.0 Ok: queued as" is produced
 // only by commit_result() with a successful result.

@@ -286,6 +286,23 @@ TEST(dsnRules, RetHeadersByDefaultAndFullOnRequest) {
   EXPECT_TRUE(contains(dsn->body, "Content-Type: text/rfc822-headers\r\n"));
 }
 
+// RFC 8689 §5: the report of a REQUIRETLS message returns its header section only, even when
+// RET=FULL asked for the whole message, and the failed condition is in the diagnostic.
+TEST(dsnRules, RequireTlsMessageComesBackAsHeadersOnly) {
+  Envelope env = base_envelope();
+  env.ret = DsnRet::Full;
+  env.require_tls = true;
+  Attempt a = remote(kNow, AttemptOutcome::Permanent, 0, "5.7.30",
+                     "REQUIRETLS support required: the next hop does not advertise REQUIRETLS");
+  auto dsn = one(env, kNotifyUnspecified, ReportKind::Failure, a);
+  ASSERT_TRUE(dsn);
+  EXPECT_TRUE(contains(dsn->body, "Content-Type: text/rfc822-headers\r\n"));
+  EXPECT_FALSE(contains(dsn->body, "Content-Type: message/rfc822\r\n"));
+  EXPECT_FALSE(contains(dsn->body, "the figures are attached in spirit"));
+  EXPECT_TRUE(contains(dsn->body, "Status: 5.7.30"));
+  EXPECT_TRUE(contains(dsn->body, "REQUIRETLS support required: the next hop does not")) << dsn->body;
+}
+
 TEST(dsnRules, TruncationKeepsHeadersWholeAndCutsAtALine) {
   const Case c = case_ret_full_truncated();
   ASSERT_TRUE(c.dsn);

@@ -186,6 +186,35 @@ TEST(queue_codec, VersionTwoRecipientWithoutInterruptedCountIsRead) {
   EXPECT_FALSE(decode_recipient(v4));
 }
 
+// REQUIRETLS (RFC 8689) is kept from acceptance to delivery; a message written before the flag
+// existed (version 1: the same bytes without the last one) reads as a message without it.
+TEST(queue_codec, MessageRequireTlsRoundTripsAndVersionOneReadsWithout) {
+  StoredMessage m = sample_stored();
+  m.envelope.require_tls = true;
+  auto d = decode_message(encode_message(m));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_TRUE(d->envelope.require_tls);
+  m.envelope.require_tls = false;
+  EXPECT_FALSE(decode_message(encode_message(m))->envelope.require_tls);
+
+  m.envelope.require_tls = true;
+  std::string v1 = encode_message(m);
+  v1.pop_back();
+  v1[0] = 1;
+  auto old = decode_message(v1);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_FALSE(old->envelope.require_tls);
+  EXPECT_EQ(old->chunks, m.chunks);
+  EXPECT_EQ(old->envelope.reverse_path, m.envelope.reverse_path);
+  // Version 2 bytes under version 1 are one byte too long: an error, not a misread.
+  std::string wrong = encode_message(m);
+  wrong[0] = 1;
+  EXPECT_FALSE(decode_message(wrong));
+  std::string v3 = encode_message(m);
+  v3[0] = 3;
+  EXPECT_FALSE(decode_message(v3));
+}
+
 TEST(queue_codec, QuarantineAndSchemaRoundTrip) {
   QuarantineValue q{77, "bad version", std::string("\x00\xff garbage", 10)};
   auto d = decode_quarantine(encode_quarantine(q));
@@ -222,7 +251,7 @@ TEST(queue_codec, TrailingBytesAndWrongVersionAreErrors) {
   EXPECT_FALSE(decode_message(m + "x"));
   auto r = encode_recipient(sample_recipient());
   EXPECT_FALSE(decode_recipient(r + std::string(1, '\0')));
-  m[0] = 2;
+  m[0] = 3;  // a version this build does not know
   auto bad = decode_message(m);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind, ErrorKind::Corrupt);

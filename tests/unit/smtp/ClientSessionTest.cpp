@@ -1117,3 +1117,155 @@ TEST(clientSessionAllOrNone, AllAcceptedGoesThroughData) {
   EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
   EXPECT_EQ(h.outcome(1), "delivered 250 2.0.0");
 }
+
+// ---- REQUIRETLS (RFC 8689) -----------------------------------------------------------------
+
+namespace {
+
+Envelope requiretls_envelope() {
+  Envelope e = envelope({"a@example.org", "b@example.org"});
+  e.require_tls = true;
+  return e;
+}
+
+// Greeting, EHLO with STARTTLS, the handshake: returns what the client sent after the EHLO that
+// followed TLS.
+std::string through_tls(Harness& h, std::string_view ehlo_after_tls) {
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n"), "STARTTLS\r\n");
+  EXPECT_EQ(h.server("220 go\r\n"), "<STARTTLS>");
+  h.s.tls_started();
+  EXPECT_EQ(h.drain(), ehlo());
+  return h.server(ehlo_after_tls);
+}
+
+}  // namespace
+
+TEST(clientSession, RequireTlsOverValidatedTlsPassesTheParameter) {
+  ClientOptions o = options();
+  o.tls = ClientTlsPolicy::Verify;
+  o.tls_validated = true;
+  Harness h(requiretls_envelope(), "x\r\n", o);
+  EXPECT_EQ(through_tls(h, "250-mx\r\n250-PIPELINING\r\n250 REQUIRETLS\r\n"),
+            "MAIL FROM:<sender@ferry.test> REQUIRETLS\r\nRCPT TO:<a@example.org>\r\nRCPT "
+            "TO:<b@example.org>\r\nDATA\r\n");
+}
+
+// Each condition of RFC 8689 §4.2.1 that fails: the recipients fail for good with 5.7.30 and a
+// text naming it; nothing is sent for the message.
+TEST(clientSession, RequireTlsFailsWith5730NamingTheCondition) {
+  {  // the server does not advertise REQUIRETLS
+    ClientOptions o = options();
+    o.tls = ClientTlsPolicy::Verify;
+    o.tls_validated = true;
+    Harness h(requiretls_envelope(), "x\r\n", o);
+    EXPECT_EQ(through_tls(h, "250-mx\r\n250 PIPELINING\r\n"), "");
+    EXPECT_EQ(h.outcome(0), "bounced 0 5.7.30");
+    EXPECT_EQ(h.outcome(1), "bounced 0 5.7.30");
+    EXPECT_NE(h.results()[0].reply.find("does not advertise REQUIRETLS"), std::string::npos);
+    ASSERT_FALSE(h.dones.empty());
+    EXPECT_FALSE(h.dones.back().session_failure);
+    EXPECT_TRUE(h.s.idle());  // the connection may still carry other mail
+  }
+  {  // TLS, but not validated (opportunistic)
+    Harness h(requiretls_envelope(), "x\r\n");
+    EXPECT_EQ(through_tls(h, "250-mx\r\n250 REQUIRETLS\r\n"), "");
+    EXPECT_EQ(h.outcome(0), "bounced 0 5.7.30");
+    EXPECT_NE(h.results()[0].reply.find("not validated"), std::string::npos);
+  }
+  {  // no TLS at all: STARTTLS not offered
+    ClientOptions o = options();
+    o.tls_validated = true;
+    Harness h(requiretls_envelope(), "x\r\n", o);
+    h.server("220 hi\r\n");
+    EXPECT_EQ(h.server("250-mx\r\n250 REQUIRETLS\r\n"), "");
+    EXPECT_EQ(h.outcome(1), "bounced 0 5.7.30");
+    EXPECT_NE(h.results()[1].reply.find("not encrypted"), std::string::npos);
+  }
+}
+
+TEST(clientSession, WithoutRequireTlsTheParameterIsNeverSent) {
+  ClientOptions o = options();
+  o.tls_validated = true;
+  Harness h(envelope({"a@example.org"}), "x\r\n", o);
+  EXPECT_EQ(through_tls(h, "250-mx\r\n250-PIPELINING\r\n250 REQUIRETLS\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@example.org>\r\nDATA\r\n");
+}
+
+// ---- LIMITS (RFC 9422) ---------------------------------------------------------------------
+
+TEST(clientSession, RcptmaxSplitsRecipientsOverTransactions) {
+  Harness h(envelope({"a@x", "b@x", "c@x", "d@x", "e@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 LIMITS RCPTMAX=2 MAILMAX=10\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\n");
+  h.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  EXPECT_EQ(h.server("250 ok 1\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<c@x>\r\nRCPT TO:<d@x>\r\nDATA\r\n");
+  ASSERT_EQ(h.dones.size(), 1u);
+  EXPECT_EQ(h.dones[0].carried, (std::vector<std::uint32_t>{2, 3, 4}));
+  h.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  EXPECT_EQ(h.server("250 ok 2\r\n"), "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<e@x>\r\nDATA\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok 3\r\n");
+  auto all = h.results();
+  ASSERT_EQ(all.size(), 5u);
+  for (const auto& [i, a] : all) EXPECT_EQ(a.outcome, AttemptOutcome::Delivered) << i;
+  EXPECT_EQ(h.s.messages_sent(), 3u);
+  EXPECT_FALSE(h.s.mail_limit_reached());
+}
+
+TEST(clientSession, OurOwnLimitAndRcptmaxTheSmallerWins) {
+  ClientOptions o = options();
+  o.max_recipients = 1;
+  Harness h(envelope({"a@x", "b@x"}), "x\r\n", o);
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 LIMITS RCPTMAX=5\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@x>\r\nDATA\r\n");
+}
+
+TEST(clientSession, RcptdomainmaxLimitsDistinctDomainsPerTransaction) {
+  Harness h(envelope({"a@one", "b@two", "c@ONE", "d@three"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 LIMITS RCPTDOMAINMAX=1\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@one>\r\nRCPT TO:<c@ONE>\r\nDATA\r\n");
+  h.server("250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<b@two>\r\nDATA\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<d@three>\r\nDATA\r\n");
+}
+
+// MAILMAX reached with recipients still waiting: they are handed back for a new connection
+// (transient placeholders marked `reconnect`) and this connection ends with QUIT.
+TEST(clientSession, MailmaxHandsTheRestToANewConnection) {
+  Harness h(envelope({"a@x", "b@x", "c@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  EXPECT_EQ(h.server("250-mx\r\n250-PIPELINING\r\n250 LIMITS MAILMAX=1 RCPTMAX=1\r\n"),
+            "MAIL FROM:<sender@ferry.test>\r\nRCPT TO:<a@x>\r\nDATA\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  EXPECT_EQ(h.server("250 ok\r\n"), "QUIT\r\n");
+  ASSERT_EQ(h.dones.size(), 2u);  // checked before any element is read
+  EXPECT_FALSE(h.dones[0].reconnect);
+  EXPECT_TRUE(h.dones[0].carried.empty());
+  EXPECT_EQ(h.outcome(0), "delivered 250 2.0.0");
+  EXPECT_TRUE(h.dones[1].reconnect);
+  EXPECT_TRUE(h.dones[1].session_failure);
+  ASSERT_EQ(h.dones[1].results.size(), 2u);
+  EXPECT_EQ(h.outcome(1), "deferred 0 4.5.3");
+  EXPECT_TRUE(h.s.mail_limit_reached());
+}
+
+TEST(clientSession, MailmaxIsReachedAfterThatManyTransactions) {
+  Harness h(envelope({"a@x"}), "x\r\n");
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250-PIPELINING\r\n250 LIMITS MAILMAX=2\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok\r\n");
+  EXPECT_FALSE(h.s.mail_limit_reached());
+  const std::string body2 = "y\r\n";
+  ASSERT_TRUE(h.s.start_next(envelope({"b@x"}), body2));
+  h.server("250 ok\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok\r\n");
+  EXPECT_TRUE(h.s.mail_limit_reached());
+}

@@ -41,3 +41,30 @@ TEST(parseEhlo, GreetingLineOnlyAndOddSizes) {
   EXPECT_EQ(parse_ehlo("mx\nSIZE 99999999999999999999999").size_limit, UINT64_MAX);  // saturates
   EXPECT_EQ(parse_ehlo("mx\nSIZE 12abc").size_limit, 12u);
 }
+
+TEST(parseEhlo, RequireTls) {
+  EXPECT_TRUE(parse_ehlo("mx\nrequiretls").requiretls);
+  EXPECT_FALSE(parse_ehlo("mx\nREQUIRETLSX").requiretls);
+  EXPECT_FALSE(parse_ehlo("mx\nSTARTTLS").requiretls);
+}
+
+// RFC 9422 §4: names case-insensitive, unknown names ignored, invalid values as if absent,
+// values bounded.
+TEST(parseEhlo, LimitsAreParsedAndBounded) {
+  auto caps = parse_ehlo("mx\nLIMITS RCPTMAX=20 mailmax=5 RCPTDOMAINMAX=3 FUTURELIMIT=9");
+  EXPECT_EQ(caps.rcptmax, 20u);
+  EXPECT_EQ(caps.mailmax, 5u);
+  EXPECT_EQ(caps.rcptdomainmax, 3u);
+  caps = parse_ehlo("mx\nLIMITS RCPTMAX=0 MAILMAX=-1 RCPTDOMAINMAX=1x");
+  EXPECT_EQ(caps.rcptmax, 0u);
+  EXPECT_EQ(caps.mailmax, 0u);
+  EXPECT_EQ(caps.rcptdomainmax, 0u);
+  caps = parse_ehlo("mx\nLIMITS RCPTMAX=99999999999999999999 MAILMAX= RCPTDOMAINMAX");
+  EXPECT_EQ(caps.rcptmax, 0u);
+  EXPECT_EQ(caps.mailmax, 0u);
+  EXPECT_EQ(caps.rcptdomainmax, 0u);
+  EXPECT_EQ(parse_ehlo("mx\nLIMITS RCPTMAX=1000000").rcptmax, 1000000u);
+  EXPECT_EQ(parse_ehlo("mx\nLIMITS RCPTMAX=1000001").rcptmax, 0u);
+  EXPECT_EQ(parse_ehlo("mx\nLIMITS").rcptmax, 0u);
+  EXPECT_EQ(parse_ehlo("mx\nLIMITS  RCPTMAX=7").rcptmax, 7u);
+}

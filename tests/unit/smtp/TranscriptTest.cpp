@@ -299,6 +299,8 @@ class Runner {
         EXPECT_EQ(body_text(e.body_type), v) << where();
       else if (k == "smtputf8")
         EXPECT_EQ(e.smtputf8 ? "1" : "0", v) << where();
+      else if (k == "require_tls")
+        EXPECT_EQ(e.require_tls ? "1" : "0", v) << where();
       else if (k == "protocol")
         EXPECT_EQ(e.client.protocol, v) << where();
       else if (k == "helo")
