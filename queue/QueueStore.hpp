@@ -112,6 +112,7 @@ class WriteTxn {
   Result<void> enqueue(const NewMessage& message);
   Result<void> settle(const SettleRequest& request);
   Result<void> add_tls_reports(const std::vector<TlsReportRecord>& records);
+  Result<void> delete_tls_reports(std::uint32_t day, TimeMs now_ms);
   Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
   Result<std::vector<DueRecipient>> try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
                                               TimeMs retry_at_ms);

@@ -33,6 +33,11 @@ Result<void> WriteTxn::add_tls_reports(const std::vector<TlsReportRecord>& recor
   return nested<void>(state_, [&](lmdb::Txn&, ops::Ctx& c) { return ops::add_tls_reports(c, records); });
 }
 
+Result<void> WriteTxn::delete_tls_reports(std::uint32_t day, TimeMs now_ms) {
+  return nested<void>(state_,
+                      [&](lmdb::Txn&, ops::Ctx& c) { return ops::delete_tls_reports(c, day, now_ms); });
+}
+
 Result<void> WriteTxn::lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms) {
   return nested<void>(state_, [&](lmdb::Txn&, ops::Ctx& c) -> Result<void> {
     auto r = ops::lease(c, recipients, now_ms, retry_at_ms, /*strict=*/true);
