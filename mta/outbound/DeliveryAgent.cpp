@@ -677,10 +677,6 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     smtp::ClientSession session(client_options(c), c.job.message.envelope, *c.job.body, c.job.recipients);
     c.bodies = {c.job.body};
     co_await converse(c, session);
-    // RFC 8460 §4.3.1: the MX answered EHLO without offering STARTTLS.
-    const auto& caps = session.capabilities();
-    if (caps.esmtp && !caps.starttls && !c.fallback && !plan.implicit_tls)
-      report_tls(c, delivery::TlsResultType::StarttlsNotSupported);
     handshake_failed = c.handshake_failed;
     std::optional<Job> rest = co_await finish_connection(c);
     co_return rest;
@@ -903,6 +899,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
     c.reply_at_pool_start = at_pool_start(c, session);
     session.feed(std::string_view(inbuf.data(), n));
+    // RFC 8460 §4.3.1: the MX answered EHLO without offering STARTTLS.
+    const auto& caps = session.capabilities();
+    if (caps.esmtp && !caps.starttls && !c.fallback && !c.plan.implicit_tls)
+      report_tls(c, delivery::TlsResultType::StarttlsNotSupported);
   }
 
   // The connection is closed. After a failure at session level the unresolved recipients go back

@@ -1,0 +1,201 @@
+// Integration: SMTP TLS Reporting (RFC 8460) end to end. Real deliveries by `ferry serve` to a
+// fake MX without STARTTLS and to one whose STARTTLS is broken record their outcomes; dnsmasq
+// publishes `_smtp._tls` records whose mailto: domain has a fake MX as its sink; `ferry tlsrpt
+// send` triggers the day's reports, and the sink's messages are checked: headers, the <> sender,
+// and the attachment through the real gzip and python3's JSON parser.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "integration/support/MailClient.hpp"
+#include "integration/support/Subprocess.hpp"
+#include "support/DnsServer.hpp"
+#include "support/FakeMx.hpp"
+
+namespace ferry {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string today_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+// A TXT record of one character-string as raw RDATA (dnsmasq's --txt-record splits on commas).
+std::string txt(const std::string& name, const std::string& text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string rdata;
+  for (unsigned char c : static_cast<char>(text.size()) + text) rdata += {hex[c >> 4], hex[c & 15]};
+  return "--dns-rr=" + name + ",16," + rdata;
+}
+
+class TlsReport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Three fake MX servers on one port (MX delivery uses one port): plain, broken TLS, the sink.
+    for (int tries = 0; tries < 5 && !sink_; ++tries) {
+      if (!test::open_mx_pair(plain_, "127.0.0.2", broken_, "127.0.0.3")) continue;
+      try {
+        sink_ = std::make_unique<test::FakeMx>("127.0.0.4", plain_->port());
+      } catch (...) {
+      }
+    }
+    ASSERT_TRUE(sink_);
+    broken_->ehlo_extensions = "STARTTLS\r\n250 8BITMIME";
+    broken_->broken_starttls = true;
+    dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
+        "--mx-host=plain.test,mx.plain.test,10",
+        "--host-record=mx.plain.test,127.0.0.2",
+        "--mx-host=broken.test,mx.broken.test,10",
+        "--host-record=mx.broken.test,127.0.0.3",
+        "--mx-host=reports.test,mx.reports.test,10",
+        "--host-record=mx.reports.test,127.0.0.4",
+        txt("_smtp._tls.plain.test", "v=TLSRPTv1; rua=mailto:tlsrpt@reports.test"),
+        txt("_smtp._tls.broken.test", "v=TLSRPTv1;rua=https://reports.test/x,mailto:tls@reports.test"),
+    });
+    const std::string cfg = "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" +
+                            dir_.file("q") +
+                            "\"\nmax_size = \"64MiB\"\n"
+                            "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                            "[delivery]\nport = " +
+                            std::to_string(plain_->port()) +
+                            "\nconnect_timeout = \"2s\"\n"
+                            "[dns]\nservers = [\"" +
+                            dns_->address() +
+                            "\"]\n"
+                            "[retry]\nfirst = \"1s\"\nmax_interval = \"1s\"\n"
+                            "[tls_report]\nenabled = true\norganization = \"Ferry Test\"\n"
+                            "contact = \"mailto:postmaster@ferry.test\"\n";
+    dir_.write("ferry.toml", cfg);
+    serve_ = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
+        dir_.file("log"));
+    ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
+    port_ = test::port_from_log(serve_->output());
+    ASSERT_GT(port_, 0);
+  }
+
+  void TearDown() override {
+    if (serve_) serve_->stop(SIGTERM);
+  }
+
+  // The report mail's attachment decoded (python3 base64), decompressed by the real gzip, and
+  // its fields printed by python3 after json.tool accepted it.
+  std::string report_fields(const std::string& mail) {
+    dir_.write("mail.eml", mail);
+    const auto decode =
+        test::run({"/usr/bin/python3", "-c",
+                   "import email,sys\n"
+                   "m=email.message_from_binary_file(open(sys.argv[1],'rb'))\n"
+                   "p=[x for x in m.walk() if x.get_content_type()=='application/tlsrpt+gzip'][0]\n"
+                   "open(sys.argv[2],'wb').write(p.get_payload(decode=True))\n"
+                   "print(p.get_filename())\n",
+                   dir_.file("mail.eml"), dir_.file("r.json.gz")});
+    EXPECT_EQ(decode.exit_code, 0) << decode.err;
+    const auto json = test::run({"/bin/sh", "-c", "gzip -dc \"$1\" | python3 -m json.tool > \"$2\"", "sh",
+                                 dir_.file("r.json.gz"), dir_.file("r.json")});
+    EXPECT_EQ(json.exit_code, 0) << json.err;
+    const auto fields = test::run(
+        {"/usr/bin/python3", "-c",
+         "import json,sys\n"
+         "r=json.load(open(sys.argv[1]))\n"
+         "print(r['organization-name'], r['contact-info'], r['report-id'])\n"
+         "print(r['date-range']['start-datetime'], r['date-range']['end-datetime'])\n"
+         "for p in r['policies']:\n"
+         "  q=p['policy']; s=p['summary']\n"
+         "  print(q['policy-type'], q['policy-string'], q['policy-domain'],\n"
+         "        s['total-successful-session-count'], s['total-failure-session-count'])\n"
+         "  for d in p.get('failure-details', []):\n"
+         "    print(d['result-type'], d['sending-mta-ip'], d['receiving-mx-hostname'], d['receiving-ip'],\n"
+         "          d['failed-session-count'])\n",
+         dir_.file("r.json")});
+    EXPECT_EQ(fields.exit_code, 0) << fields.err;
+    return decode.out + fields.out;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::FakeMx> plain_, broken_, sink_;
+  std::unique_ptr<test::DnsServer> dns_;
+  std::unique_ptr<test::Background> serve_;
+  int port_ = 0;
+};
+
+TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
+  ASSERT_EQ(test::send_mail(port_, "a@sender.test", {"x@plain.test"}, "Subject: p\n\nx\n"), "ok");
+  ASSERT_TRUE(plain_->wait_messages(1)) << serve_->output();
+  ASSERT_EQ(test::send_mail(port_, "a@sender.test", {"y@broken.test"}, "Subject: b\n\nx\n"), "ok");
+  ASSERT_TRUE(broken_->wait_messages(1)) << serve_->output();  // in plaintext after the failed handshake
+
+  const std::string day = today_utc();
+  const auto sent =
+      test::run({FERRY_BINARY, "tlsrpt", "--config", dir_.file("ferry.toml"), "send", "--day", day});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err << serve_->output();
+  ASSERT_TRUE(sink_->wait_messages(2, 20s)) << serve_->output();
+  EXPECT_TRUE(serve_->wait_for_output("https reporting is not supported, skipped https://reports.test/x"));
+
+  auto messages = sink_->messages();
+  std::sort(messages.begin(), messages.end(),
+            [](const auto& a, const auto& b) { return a.rcpt_to < b.rcpt_to; });
+  // broken.test's report (tls@) sorts before plain.test's (tlsrpt@).
+  const auto& broken = messages[0];
+  const auto& plain = messages[1];
+  EXPECT_EQ(plain.mail_from, "");  // <>: nothing can bounce a report
+  EXPECT_EQ(plain.rcpt_to, std::vector<std::string>{"tlsrpt@reports.test"});
+  EXPECT_EQ(broken.rcpt_to, std::vector<std::string>{"tls@reports.test"});
+  const std::string& d = plain.data;
+  const std::string id = day + ".plain.test@ferry.test";
+  EXPECT_NE(d.find("Subject: Report Domain: plain.test Submitter: ferry.test Report-ID: <" + id + ">\r\n"),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("TLS-Report-Domain: plain.test\r\n"), std::string::npos);
+  EXPECT_NE(d.find("TLS-Report-Submitter: ferry.test\r\n"), std::string::npos);
+  EXPECT_NE(d.find("TLS-Required: No\r\n"), std::string::npos);
+  EXPECT_NE(d.find("From: <noreply-smtp-tls-reporting@ferry.test>\r\n"), std::string::npos);
+  EXPECT_NE(d.find("Content-Type: multipart/report; report-type=\"tlsrpt\";"), std::string::npos);
+
+  const std::string start = day + "T00:00:00Z " + day + "T23:59:59Z\n";
+  EXPECT_EQ(
+      report_fields(plain.data), "ferry.test!plain.test!" + std::string() +
+                                     [&] {
+                                       // the file name's times: the day's first and last second since the
+                                       // epoch
+                                       std::tm tm{};
+                                       strptime(day.c_str(), "%Y-%m-%d", &tm);
+                                       const long long s = static_cast<long long>(timegm(&tm));
+                                       return std::to_string(s) + "!" + std::to_string(s + 86399);
+                                     }() +
+                                     "!" + id + ".json.gz\n" + "Ferry Test mailto:postmaster@ferry.test " +
+                                     id + "\n" + start +
+                                     "no-policy-found [] plain.test 0 1\n"
+                                     "starttls-not-supported 127.0.0.1 mx.plain.test 127.0.0.2 1\n");
+  const std::string broken_fields = report_fields(broken.data);
+  EXPECT_NE(broken_fields.find("no-policy-found [] broken.test 0 1\n"
+                               "validation-failure 127.0.0.1 mx.broken.test 127.0.0.3 1\n"),
+            std::string::npos)
+      << broken_fields;
+
+  // The day's counters went with the reports: asking again sends nothing new.
+  ASSERT_EQ(test::run({FERRY_BINARY, "tlsrpt", "--config", dir_.file("ferry.toml"), "send", "--day", day})
+                .exit_code,
+            0);
+  EXPECT_TRUE(serve_->wait_for_output("report(s) queued for 1 domain(s)")) << serve_->output();
+  EXPECT_EQ(sink_->messages().size(), 2u);
+}
+
+TEST_F(TlsReport, TheCliRefusesWhileDisabled) {
+  dir_.write("off.toml",
+             "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir_.file("q") + "\"\n");
+  const auto r = test::run({FERRY_BINARY, "tlsrpt", "--config", dir_.file("off.toml"), "send"});
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_NE(r.err.find("[tls_report] enabled is false"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ferry
