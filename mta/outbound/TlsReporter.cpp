@@ -7,7 +7,9 @@
 #include <random>
 
 #include "mta/delivery/TlsReportMail.hpp"
+#include "mta/net/ClientTls.hpp"
 #include "mta/net/Completion.hpp"
+#include "mta/net/HttpsPost.hpp"
 #include "mta/ops/Log.hpp"
 
 namespace ferry::outbound {
@@ -120,8 +122,8 @@ awaitable<void> TlsReporter::send_domain(std::int64_t day, const std::string& do
   const std::string from =
       cfg.tls_report.from.empty() ? "noreply-smtp-tls-reporting@" + deps_.hostname : cfg.tls_report.from;
   for (const auto& uri : *uris) {
-    if (uri.kind != delivery::TlsReportUri::Kind::Mailto) {
-      ops::log_info("tlsrpt: " + domain + ": https reporting is not supported, skipped " + uri.target);
+    if (uri.kind == delivery::TlsReportUri::Kind::Https) {
+      co_await post_report(domain, uri.target, json);
       continue;
     }
     delivery::TlsReportMail mail{
@@ -130,6 +132,35 @@ awaitable<void> TlsReporter::send_domain(std::int64_t day, const std::string& do
     ops::log_info(out.back().id.str() + ": TLS report for " + domain + " (" + delivery::day_text(day) +
                   ") to <" + uri.target + ">");
   }
+}
+
+// RFC 8460 §5.2: the gzip report POSTed as application/tlsrpt+gzip; any 2xx is a success. The
+// server's certificate must verify for the URL's host: the report says how our TLS fares, and
+// may not go to whoever answers instead.
+awaitable<void> TlsReporter::post_report(const std::string& domain, const std::string& target,
+                                         const std::string& json) {
+  const auto url = net::parse_https_url(target);
+  if (!url) {
+    ops::log_info("tlsrpt: " + domain + ": skipped the unusable URI " + target);
+    co_return;
+  }
+  if (!https_context_) {
+    auto ctx = net::make_client_tls_context(true);
+    if (!ctx) {
+      ops::log_warning("tlsrpt: no TLS context for https reports: " + ctx.error().message);
+      co_return;
+    }
+    https_context_ = *ctx;
+  }
+  const std::string content_type = "application/tlsrpt+gzip";
+  const std::string gz = delivery::gzip_stored(json);
+  const Result<int> posted = co_await net::https_post(*deps_.resolver, io_.get_executor(), *https_context_,
+                                                      *url, content_type, gz, std::chrono::seconds(30));
+  if (!posted)
+    ops::log_warning("tlsrpt: " + domain + ": POST to " + target + " failed: " + posted.error().message);
+  else
+    ops::log_info("tlsrpt: " + domain + ": POST to " + target + ": HTTP " + std::to_string(*posted) +
+                  (*posted / 100 == 2 ? "" : " (not accepted)"));
 }
 
 awaitable<void> TlsReporter::send_day(std::int64_t day) {

@@ -1,6 +1,6 @@
 // TlsReporter: SMTP TLS Reporting (RFC 8460) for the daemon: gathers the delivery agent's TLS
 // outcomes, writes them to the queue's tlsrpt table, and once a day sends each policy domain its
-// aggregate report to the mailto: addresses of its `_smtp._tls` TXT record.
+// aggregate report to the addresses of its `_smtp._tls` TXT record (mailto: and https:).
 // Contract: runs on the I/O thread; outcomes are kept in memory and written once a minute in one
 // batched request (no fsync per delivery: an unclean stop loses at most that minute's counts);
 // a day's reports are enqueued in the same transaction that deletes its counters, so a crash
@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
@@ -56,12 +57,15 @@ class TlsReporter {
       std::int64_t day, const std::string& domain,
       const std::vector<std::pair<delivery::TlsPolicyRef, delivery::TlsCounts>>& policies,
       std::vector<queue::NewMessage>& out);
+  boost::asio::awaitable<void> post_report(const std::string& domain, const std::string& target,
+                                           const std::string& json);
   queue::NewMessage report_message(const std::string& to, const std::string& body, TimeMs now);
 
   boost::asio::io_context& io_;
   TlsReporterDeps deps_;
   delivery::TlsReportBook book_;
   boost::asio::steady_timer timer_;
+  std::shared_ptr<boost::asio::ssl::context> https_context_;  // verifying, the system's CAs
   bool stopping_ = false;
   std::int64_t sent_through_ = -1;  // the last day whose reports the loop sent
 };

@@ -50,7 +50,10 @@ class TlsReport : public ::testing::Test {
     ASSERT_TRUE(sink_);
     broken_->ehlo_extensions = "STARTTLS\r\n250 8BITMIME";
     broken_->broken_starttls = true;
+    start_https_sink();
+    const std::string https = "https://reports-web.test:" + std::to_string(https_port_) + "/tlsrpt";
     dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
+        "--host-record=reports-web.test,127.0.0.5",
         "--mx-host=plain.test,mx.plain.test,10",
         "--host-record=mx.plain.test,127.0.0.2",
         "--mx-host=broken.test,mx.broken.test,10",
@@ -58,7 +61,7 @@ class TlsReport : public ::testing::Test {
         "--mx-host=reports.test,mx.reports.test,10",
         "--host-record=mx.reports.test,127.0.0.4",
         txt("_smtp._tls.plain.test", "v=TLSRPTv1; rua=mailto:tlsrpt@reports.test"),
-        txt("_smtp._tls.broken.test", "v=TLSRPTv1;rua=https://reports.test/x,mailto:tls@reports.test"),
+        txt("_smtp._tls.broken.test", "v=TLSRPTv1;rua=" + https + ",mailto:tls@reports.test"),
     });
     const std::string cfg = "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" +
                             dir_.file("q") +
@@ -75,7 +78,10 @@ class TlsReport : public ::testing::Test {
                             "contact = \"mailto:postmaster@ferry.test\"\n";
     dir_.write("ferry.toml", cfg);
     serve_ = std::make_unique<test::Background>(
-        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
+        // The https sink's certificate is from a private CA: OpenSSL's default store is pointed at it.
+        std::vector<std::string>{"/usr/bin/env",
+                                 "SSL_CERT_FILE=" + dir_.file(trust_sink_ ? "ca.pem" : "none.pem"),
+                                 FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
         dir_.file("log"));
     ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
     port_ = test::port_from_log(serve_->output());
@@ -84,6 +90,48 @@ class TlsReport : public ::testing::Test {
 
   void TearDown() override {
     if (serve_) serve_->stop(SIGTERM);
+    if (https_) https_->stop(SIGTERM);
+  }
+
+  // An HTTPS server on 127.0.0.5 (python3, a certificate for reports-web.test from a private CA
+  // made now) that stores each POSTed body in post.bin and prints "POST <path> <type> <size>".
+  void start_https_sink() {
+    const std::string d = dir_.file("");
+    ASSERT_EQ(
+        test::run({"/bin/sh", "-c",
+                   "cd \"$1\" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                   "-keyout ca.key -out ca.pem -days 2 -subj /CN=TlsReportTestCA 2>/dev/null && "
+                   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout web.key "
+                   "-out web.csr -subj /CN=reports-web.test 2>/dev/null && "
+                   "printf 'subjectAltName=DNS:reports-web.test\\n' > ext && openssl x509 -req -in web.csr "
+                   "-CA ca.pem -CAkey ca.key -CAcreateserial -out web.pem -days 2 -extfile ext 2>/dev/null",
+                   "sh", d})
+            .exit_code,
+        0);
+    dir_.write("sink.py",
+               "import http.server, os, ssl, sys\n"
+               "class H(http.server.BaseHTTPRequestHandler):\n"
+               "  def do_POST(self):\n"
+               "    data = self.rfile.read(min(int(self.headers['Content-Length']), 1 << 20))\n"
+               "    open(sys.argv[3] + '.tmp', 'wb').write(data)\n"
+               "    os.rename(sys.argv[3] + '.tmp', sys.argv[3])\n"
+               "    self.send_response(200)\n"
+               "    self.end_headers()\n"
+               "    print('POST', self.path, self.headers['Content-Type'], len(data), flush=True)\n"
+               "  def log_message(self, *a): pass\n"
+               "s = http.server.HTTPServer(('127.0.0.5', 0), H)\n"
+               "c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+               "c.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+               "s.socket = c.wrap_socket(s.socket, server_side=True)\n"
+               "print('port', s.server_address[1], flush=True)\n"
+               "s.serve_forever()\n");
+    https_ = std::make_unique<test::Background>(
+        std::vector<std::string>{"/usr/bin/python3", dir_.file("sink.py"), dir_.file("web.pem"),
+                                 dir_.file("web.key"), dir_.file("post.bin")},
+        dir_.file("https.log"));
+    ASSERT_TRUE(https_->wait_for_output("port ")) << https_->output();
+    const std::string out = https_->output();
+    https_port_ = std::stoi(out.substr(out.find("port ") + 5));
   }
 
   // The report mail's attachment decoded (python3 base64), decompressed by the real gzip, and
@@ -123,8 +171,10 @@ class TlsReport : public ::testing::Test {
   test::TempDir dir_;
   std::unique_ptr<test::FakeMx> plain_, broken_, sink_;
   std::unique_ptr<test::DnsServer> dns_;
-  std::unique_ptr<test::Background> serve_;
+  std::unique_ptr<test::Background> serve_, https_;
   int port_ = 0;
+  int https_port_ = 0;
+  bool trust_sink_ = true;  // whether the daemon trusts the https sink's private CA
 };
 
 TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
@@ -138,7 +188,15 @@ TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
       test::run({FERRY_BINARY, "tlsrpt", "--config", dir_.file("ferry.toml"), "send", "--day", day});
   ASSERT_EQ(sent.exit_code, 0) << sent.err << serve_->output();
   ASSERT_TRUE(sink_->wait_messages(2, 20s)) << serve_->output();
-  EXPECT_TRUE(serve_->wait_for_output("https reporting is not supported, skipped https://reports.test/x"));
+  ASSERT_TRUE(https_->wait_for_output("POST /tlsrpt application/tlsrpt+gzip ", 20000)) << serve_->output();
+  EXPECT_TRUE(serve_->wait_for_output("POST to https://reports-web.test:" + std::to_string(https_port_) +
+                                      "/tlsrpt: HTTP 200"))
+      << serve_->output();
+  const auto posted =
+      test::run({"/bin/sh", "-c", "gzip -dc \"$1\" | python3 -m json.tool", "sh", dir_.file("post.bin")});
+  ASSERT_EQ(posted.exit_code, 0) << posted.err;
+  EXPECT_NE(posted.out.find("\"policy-domain\": \"broken.test\""), std::string::npos) << posted.out;
+  EXPECT_NE(posted.out.find("\"result-type\": \"validation-failure\""), std::string::npos) << posted.out;
 
   auto messages = sink_->messages();
   std::sort(messages.begin(), messages.end(),
@@ -187,6 +245,25 @@ TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
             0);
   EXPECT_TRUE(serve_->wait_for_output("report(s) queued for 1 domain(s)")) << serve_->output();
   EXPECT_EQ(sink_->messages().size(), 2u);
+}
+
+// A report goes by https only to a server whose certificate verifies: untrusted, nothing is sent
+// (the mailto: copy still goes).
+class TlsReportUntrusted : public TlsReport {
+ protected:
+  TlsReportUntrusted() { trust_sink_ = false; }
+};
+
+TEST_F(TlsReportUntrusted, HttpsReportNeedsAVerifiedServer) {
+  ASSERT_EQ(test::send_mail(port_, "a@sender.test", {"y@broken.test"}, "Subject: b\n\nx\n"), "ok");
+  ASSERT_TRUE(broken_->wait_messages(1)) << serve_->output();
+  const auto sent =
+      test::run({FERRY_BINARY, "tlsrpt", "--config", dir_.file("ferry.toml"), "send", "--day", today_utc()});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  ASSERT_TRUE(serve_->wait_for_output("failed: TLS handshake with reports-web.test[127.0.0.5]", 20000))
+      << serve_->output();
+  ASSERT_TRUE(sink_->wait_messages(1, 20s)) << serve_->output();
+  EXPECT_EQ(https_->output().find("POST"), std::string::npos) << https_->output();
 }
 
 TEST_F(TlsReport, TheCliRefusesWhileDisabled) {
