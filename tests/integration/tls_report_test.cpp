@@ -147,8 +147,9 @@ class TlsReport : public ::testing::Test {
                    "print(p.get_filename())\n",
                    dir_.file("mail.eml"), dir_.file("r.json.gz")});
     EXPECT_EQ(decode.exit_code, 0) << decode.err;
-    const auto json = test::run({"/bin/sh", "-c", "gzip -dc \"$1\" | python3 -m json.tool > \"$2\"", "sh",
-                                 dir_.file("r.json.gz"), dir_.file("r.json")});
+    const auto json =
+        test::run({"/bin/sh", "-c", "gzip -t \"$1\" && gzip -dc \"$1\" | python3 -m json.tool > \"$2\"", "sh",
+                   dir_.file("r.json.gz"), dir_.file("r.json")});
     EXPECT_EQ(json.exit_code, 0) << json.err;
     const auto fields = test::run(
         {"/usr/bin/python3", "-c",
@@ -192,8 +193,8 @@ TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
   EXPECT_TRUE(serve_->wait_for_output("POST to https://reports-web.test:" + std::to_string(https_port_) +
                                       "/tlsrpt: HTTP 200"))
       << serve_->output();
-  const auto posted =
-      test::run({"/bin/sh", "-c", "gzip -dc \"$1\" | python3 -m json.tool", "sh", dir_.file("post.bin")});
+  const auto posted = test::run({"/bin/sh", "-c", "gzip -t \"$1\" && gzip -dc \"$1\" | python3 -m json.tool",
+                                 "sh", dir_.file("post.bin")});
   ASSERT_EQ(posted.exit_code, 0) << posted.err;
   EXPECT_NE(posted.out.find("\"policy-domain\": \"broken.test\""), std::string::npos) << posted.out;
   EXPECT_NE(posted.out.find("\"result-type\": \"validation-failure\""), std::string::npos) << posted.out;

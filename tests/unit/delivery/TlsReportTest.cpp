@@ -170,6 +170,7 @@ TEST(TlsReport, RealGzipAndJsonToolReadTheAttachment) {
   std::string big(200000, 'x');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
   std::ofstream(dir / "big.gz", std::ios::binary) << gzip_stored(big);
+  EXPECT_EQ(run("gzip -t " + (dir / "big.gz").string() + " && echo ok"), "ok\n");  // CRC and size
   EXPECT_EQ(run("gzip -dc " + (dir / "big.gz").string()), big);
 
   TlsCounts c;
