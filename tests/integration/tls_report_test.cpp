@@ -52,8 +52,12 @@ class TlsReport : public ::testing::Test {
     broken_->broken_starttls = true;
     start_https_sink();
     const std::string https = "https://reports-web.test:" + std::to_string(https_port_) + "/tlsrpt";
+    start_tls_mx();
     dns_ = std::make_unique<test::DnsServer>(std::vector<std::string>{
         "--host-record=reports-web.test,127.0.0.5",
+        "--mx-host=tls.test,mx.tls.test,10",
+        "--host-record=mx.tls.test,127.0.0.6",
+        txt("_smtp._tls.tls.test", "v=TLSRPTv1; rua=mailto:tlsrpt@reports.test"),
         "--mx-host=plain.test,mx.plain.test,10",
         "--host-record=mx.plain.test,127.0.0.2",
         "--mx-host=broken.test,mx.broken.test,10",
@@ -88,7 +92,27 @@ class TlsReport : public ::testing::Test {
     ASSERT_GT(port_, 0);
   }
 
+  // A TLS-capable MX for tls.test: a second `ferry serve` on 127.0.0.6 at the delivery port,
+  // presenting the https sink's certificate (opportunistic TLS does not check the name).
+  void start_tls_mx() {
+    tls_dir_.write("ferry.toml", "hostname = \"mx.tls.test\"\nuser = \"root\"\n[queue]\npath = \"" +
+                                     tls_dir_.file("q") +
+                                     "\"\nmax_size = \"64MiB\"\n"
+                                     "[[listen]]\naddress = \"127.0.0.6\"\nport = " +
+                                     std::to_string(plain_->port()) +
+                                     "\nmode = \"relay\"\n"
+                                     "[tls]\ncertificate = \"" +
+                                     dir_.file("web.pem") + "\"\nkey = \"" + dir_.file("web.key") +
+                                     "\"\n[metrics]\nlisten = \"\"\n[retry]\nfirst = \"1h\"\n"
+                                     "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n");
+    tls_mx_ = std::make_unique<test::Background>(
+        std::vector<std::string>{FERRY_BINARY, "serve", "--config", tls_dir_.file("ferry.toml")},
+        tls_dir_.file("log"));
+    ASSERT_TRUE(tls_mx_->wait_for_output("ready: ")) << tls_mx_->output();
+  }
+
   void TearDown() override {
+    if (tls_mx_) tls_mx_->stop(SIGTERM);
     if (serve_) serve_->stop(SIGTERM);
     if (https_) https_->stop(SIGTERM);
   }
@@ -172,7 +196,8 @@ class TlsReport : public ::testing::Test {
   test::TempDir dir_;
   std::unique_ptr<test::FakeMx> plain_, broken_, sink_;
   std::unique_ptr<test::DnsServer> dns_;
-  std::unique_ptr<test::Background> serve_, https_;
+  test::TempDir tls_dir_;
+  std::unique_ptr<test::Background> serve_, https_, tls_mx_;
   int port_ = 0;
   int https_port_ = 0;
   bool trust_sink_ = true;  // whether the daemon trusts the https sink's private CA
@@ -183,12 +208,15 @@ TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
   ASSERT_TRUE(plain_->wait_messages(1)) << serve_->output();
   ASSERT_EQ(test::send_mail(port_, "a@sender.test", {"y@broken.test"}, "Subject: b\n\nx\n"), "ok");
   ASSERT_TRUE(broken_->wait_messages(1)) << serve_->output();  // in plaintext after the failed handshake
+  ASSERT_EQ(test::send_mail(port_, "a@sender.test", {"z@tls.test"}, "Subject: t\n\nx\n"), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("to=<z@tls.test>, relay=mx.tls.test[127.0.0.6]")) << serve_->output();
+  EXPECT_NE(serve_->output().find("tls=TLSv1.3"), std::string::npos) << serve_->output();
 
   const std::string day = today_utc();
   const auto sent =
       test::run({FERRY_BINARY, "tlsrpt", "--config", dir_.file("ferry.toml"), "send", "--day", day});
   ASSERT_EQ(sent.exit_code, 0) << sent.err << serve_->output();
-  ASSERT_TRUE(sink_->wait_messages(2, 20s)) << serve_->output();
+  ASSERT_TRUE(sink_->wait_messages(3, 20s)) << serve_->output();
   ASSERT_TRUE(https_->wait_for_output("POST /tlsrpt application/tlsrpt+gzip ", 20000)) << serve_->output();
   EXPECT_TRUE(serve_->wait_for_output("POST to https://reports-web.test:" + std::to_string(https_port_) +
                                       "/tlsrpt: HTTP 200"))
@@ -199,12 +227,20 @@ TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
   EXPECT_NE(posted.out.find("\"policy-domain\": \"broken.test\""), std::string::npos) << posted.out;
   EXPECT_NE(posted.out.find("\"result-type\": \"validation-failure\""), std::string::npos) << posted.out;
 
-  auto messages = sink_->messages();
-  std::sort(messages.begin(), messages.end(),
-            [](const auto& a, const auto& b) { return a.rcpt_to < b.rcpt_to; });
-  // broken.test's report (tls@) sorts before plain.test's (tlsrpt@).
-  const auto& broken = messages[0];
-  const auto& plain = messages[1];
+  const auto messages = sink_->messages();
+  auto report_for = [&](const std::string& domain) {
+    for (const auto& m : messages)
+      if (m.data.find("TLS-Report-Domain: " + domain + "\r\n") != std::string::npos) return m;
+    ADD_FAILURE() << "no report for " << domain;
+    return test::ReceivedMessage{};
+  };
+  const auto broken = report_for("broken.test");
+  const auto plain = report_for("plain.test");
+  const auto secured = report_for("tls.test");
+  EXPECT_EQ(secured.rcpt_to, std::vector<std::string>{"tlsrpt@reports.test"});
+  const std::string secured_fields = report_fields(secured.data);
+  EXPECT_NE(secured_fields.find("no-policy-found [] tls.test 1 0\n"), std::string::npos) << secured_fields;
+  EXPECT_EQ(secured_fields.find("result-type"), std::string::npos) << secured_fields;
   EXPECT_EQ(plain.mail_from, "");  // <>: nothing can bounce a report
   EXPECT_EQ(plain.rcpt_to, std::vector<std::string>{"tlsrpt@reports.test"});
   EXPECT_EQ(broken.rcpt_to, std::vector<std::string>{"tls@reports.test"});
@@ -245,7 +281,7 @@ TEST_F(TlsReport, ADaysOutcomesArriveAtTheRuaAsGzipJsonReports) {
                 .exit_code,
             0);
   EXPECT_TRUE(serve_->wait_for_output("report(s) queued for 1 domain(s)")) << serve_->output();
-  EXPECT_EQ(sink_->messages().size(), 2u);
+  EXPECT_EQ(sink_->messages().size(), 3u);
 }
 
 // A report goes by https only to a server whose certificate verifies: untrusted, nothing is sent
