@@ -164,6 +164,16 @@ awaitable<void> TlsReporter::post_report(const std::string& domain, const std::s
 }
 
 awaitable<void> TlsReporter::send_day(std::int64_t day) {
+  // One send at a time: two would read the same counters before either deleted them.
+  if (sending_) {
+    ops::log_info("tlsrpt: reports are being sent already; " + delivery::day_text(day) + " not sent now");
+    co_return;
+  }
+  sending_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done_sending{sending_};
   co_await flush();
   const auto stored = deps_.store->tls_reports(static_cast<std::uint32_t>(day));
   if (!stored) {

@@ -67,6 +67,7 @@ class TlsReporter {
   boost::asio::steady_timer timer_;
   std::shared_ptr<boost::asio::ssl::context> https_context_;  // verifying, the system's CAs
   bool stopping_ = false;
+  bool sending_ = false;            // a send_day() is running
   std::int64_t sent_through_ = -1;  // the last day whose reports the loop sent
 };
 
