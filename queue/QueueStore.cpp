@@ -14,6 +14,7 @@
 
 #include "queue/Codec.hpp"
 #include "queue/Schema.hpp"
+#include "queue/TlsReportOps.hpp"
 #include "queue/TxnOps.hpp"
 
 namespace ferry::queue {
@@ -89,6 +90,12 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
     auto h = txn->open_dbi(name, !read_only);
     if (!h) return h.error();
     *dbi = *h;
+  }
+  if (auto h = txn->open_dbi(schema::kTlsReport, !read_only); h) {
+    impl.db.tlsrpt = *h;
+    impl.db.has_tlsrpt = true;
+  } else if (!read_only || h.error().kind != ErrorKind::NotFound) {
+    return h.error();
   }
   auto stored = txn->get(impl.db.meta, schema::kSchemaKey);
   if (!stored) return stored.error();
@@ -296,6 +303,23 @@ Result<void> QueueStore::write(const std::function<Result<void>(WriteTxn&)>& bod
     WriteTxn txn(state);
     return body(txn);
   });
+}
+
+Result<void> QueueStore::add_tls_reports(const std::vector<TlsReportRecord>& records) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::add_tls_reports(c, records); });
+}
+
+Result<std::vector<TlsReportRecord>> QueueStore::tls_reports(std::uint32_t day) const {
+  return read_txn<std::vector<TlsReportRecord>>(*impl_,
+                                                [&](ops::Ctx& c) { return ops::tls_reports(c, day); });
+}
+
+Result<std::vector<std::uint32_t>> QueueStore::tls_report_days() const {
+  return read_txn<std::vector<std::uint32_t>>(*impl_, [&](ops::Ctx& c) { return ops::tls_report_days(c); });
+}
+
+Result<void> QueueStore::delete_tls_reports(std::uint32_t day, TimeMs now_ms) {
+  return write_txn<void>(*impl_, [&](ops::Ctx& c) { return ops::delete_tls_reports(c, day, now_ms); });
 }
 
 void QueueStore::set_fault_hook(FaultHook hook) { impl_->env.set_fault_hook(std::move(hook)); }

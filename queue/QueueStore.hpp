@@ -12,6 +12,7 @@
 
 #include "ferry/Result.hpp"
 #include "queue/QueueTypes.hpp"
+#include "queue/TlsReportTypes.hpp"
 
 namespace ferry::queue {
 
@@ -81,6 +82,14 @@ class QueueStore {
   };
   Result<Stats> stats() const;
 
+  // --- TLS Reporting counters (RFC 8460): the `tlsrpt` table ---
+  // Adds the records' counters to the stored ones of the same day, domain and policy.
+  Result<void> add_tls_reports(const std::vector<TlsReportRecord>& records);
+  Result<std::vector<TlsReportRecord>> tls_reports(std::uint32_t day) const;
+  Result<std::vector<std::uint32_t>> tls_report_days() const;  // days with records, ascending
+  // Deletes a day's records once its reports are sent (undecodable ones go to quarantine).
+  Result<void> delete_tls_reports(std::uint32_t day, TimeMs now_ms);
+
   // --- batching: CommitBatcher runs several requests in one transaction ---
   // Runs `body` in one write transaction; commits (synced) iff body returned ok.
   Result<void> write(const std::function<Result<void>(WriteTxn&)>& body);
@@ -102,6 +111,8 @@ class WriteTxn {
  public:
   Result<void> enqueue(const NewMessage& message);
   Result<void> settle(const SettleRequest& request);
+  Result<void> add_tls_reports(const std::vector<TlsReportRecord>& records);
+  Result<void> delete_tls_reports(std::uint32_t day, TimeMs now_ms);
   Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
   Result<std::vector<DueRecipient>> try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
                                               TimeMs retry_at_ms);

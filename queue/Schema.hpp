@@ -27,6 +27,9 @@ inline constexpr const char* kBodies = "bodies";
 inline constexpr const char* kRecipients = "recipients";
 inline constexpr const char* kDue = "due";
 inline constexpr const char* kQuarantine = "quarantine";
+// TLS Reporting counters (RFC 8460), added without a schema bump: a queue without it gets it
+// at the next read-write open, and readers treat it as empty until then.
+inline constexpr const char* kTlsReport = "tlsrpt";
 inline constexpr unsigned kMaxDbs = 8;
 
 inline constexpr std::string_view kSchemaKey = "schema";

@@ -15,6 +15,8 @@ struct Dbis {
   MDB_dbi recipients = 0;
   MDB_dbi due = 0;
   MDB_dbi quarantine = 0;
+  MDB_dbi tlsrpt = 0;
+  bool has_tlsrpt = false;  // false: a read-only queue that an older ferry created
 };
 
 struct QueueStore::Impl {

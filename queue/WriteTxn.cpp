@@ -1,6 +1,7 @@
 // WriteTxn: the operations of a batched write transaction, each in its own nested LMDB
 // transaction so a failing request (say MapFull for one huge message) undoes only itself.
 #include "queue/QueueStore.hpp"
+#include "queue/TlsReportOps.hpp"
 #include "queue/TxnOps.hpp"
 
 namespace ferry::queue {
@@ -26,6 +27,15 @@ Result<void> WriteTxn::enqueue(const NewMessage& message) {
 
 Result<void> WriteTxn::settle(const SettleRequest& request) {
   return nested<void>(state_, [&](lmdb::Txn&, ops::Ctx& c) { return ops::settle(c, request); });
+}
+
+Result<void> WriteTxn::add_tls_reports(const std::vector<TlsReportRecord>& records) {
+  return nested<void>(state_, [&](lmdb::Txn&, ops::Ctx& c) { return ops::add_tls_reports(c, records); });
+}
+
+Result<void> WriteTxn::delete_tls_reports(std::uint32_t day, TimeMs now_ms) {
+  return nested<void>(state_,
+                      [&](lmdb::Txn&, ops::Ctx& c) { return ops::delete_tls_reports(c, day, now_ms); });
 }
 
 Result<void> WriteTxn::lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms) {

@@ -178,6 +178,15 @@ struct BounceSection {
   bool operator==(const BounceSection&) const = default;
 };
 
+// [tls_report]: daily aggregate TLS reports (RFC 8460) to the domains Ferry delivered to.
+struct TlsReportSection {
+  bool enabled = false;
+  std::string organization;  // "organization-name" of the reports; required when enabled
+  std::string contact;       // "contact-info" (an address or URL); required when enabled
+  std::string from;          // the reports' From: address; empty = noreply-smtp-tls-reporting@<hostname>
+  bool operator==(const TlsReportSection&) const = default;
+};
+
 struct LogSection {
   LogFormat format = LogFormat::Text;
   bool operator==(const LogSection&) const = default;
@@ -237,6 +246,7 @@ struct Config {
   RetrySection retry;
   std::vector<Route> routes;  // [[route]]
   BounceSection bounce;
+  TlsReportSection tls_report;
   LogSection log;
   MetricsSection metrics;
   std::vector<DkimEntry> dkim;  // [[dkim]]

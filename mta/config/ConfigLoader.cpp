@@ -126,6 +126,14 @@ class Loader {
                  "smtp.max_connections",
                  "must not be less than smtp.max_connections_per_ip (" +
                      std::to_string(s.max_connections_per_ip) + ")");
+    // RFC 8460 §4.4: organization-name and contact-info are required fields of every report.
+    const auto& tr = cfg_.tls_report;
+    if (tr.enabled && tr.organization.empty())
+      fail_later("tls_report.enabled", "needs tls_report.organization (the reports' organization-name)",
+                 "tls_report.organization", "must not be empty while tls_report.enabled is true");
+    if (tr.enabled && tr.contact.empty())
+      fail_later("tls_report.enabled", "needs tls_report.contact (the reports' contact-info)",
+                 "tls_report.contact", "must not be empty while tls_report.enabled is true");
   }
 
  private:
@@ -354,6 +362,7 @@ class Loader {
                {"retry", [&](auto& n, auto& p) { retry(table(n, p), p); }},
                {"route", [&](auto& n, auto& p) { routes(n, p); }},
                {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
+               {"tls_report", [&](auto& n, auto& p) { tls_report(table(n, p), p); }},
                {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
                {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
                {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
@@ -691,6 +700,27 @@ class Loader {
                 }},
                {"max_return_size", [&](auto& n, auto& p) { b.max_return_size = size(n, p); }},
            });
+  }
+
+  void tls_report(const toml::table& t, const std::string& path) {
+    auto& r = cfg_.tls_report;
+    fields(t, path,
+           {
+               {"enabled", [&](auto& n, auto& p) { r.enabled = boolean(n, p); }},
+               {"organization", [&](auto& n, auto& p) { r.organization = one_line(n, p); }},
+               {"contact", [&](auto& n, auto& p) { r.contact = one_line(n, p); }},
+               {"from",
+                [&](auto& n, auto& p) { r.from = str(n, p).empty() ? std::string() : mail_address(n, p); }},
+           });
+  }
+
+  // Text that goes into a report header or JSON field: printable, one line.
+  std::string one_line(const toml::node& n, const std::string& p) const {
+    std::string s = str(n, p);
+    for (unsigned char ch : s)
+      if (ch < 0x20 || ch == 0x7f) fail(n, p, "must be one line of printable text");
+    if (s.size() > 200) fail(n, p, "must be at most 200 characters");
+    return s;
   }
 
   void log(const toml::table& t, const std::string& path) {

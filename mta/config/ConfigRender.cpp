@@ -228,6 +228,14 @@ void render_bounce(Out& out, const Config& c) {
   out.kv("max_return_size", size(c.bounce.max_return_size));
 }
 
+void render_tls_report(Out& out, const Config& c) {
+  out.table("[tls_report]");
+  out.kv("enabled", b(c.tls_report.enabled));
+  out.kv("organization", q(c.tls_report.organization));
+  out.kv("contact", q(c.tls_report.contact));
+  out.kv("from", q(c.tls_report.from));
+}
+
 void render_log(Out& out, const Config& c) {
   out.table("[log]");
   out.kv("format", q(to_string(c.log.format)));
@@ -270,6 +278,7 @@ std::string render(const Config& c) {
   render_retry(out, c);
   render_routes(out, c);
   render_bounce(out, c);
+  render_tls_report(out, c);
   render_log(out, c);
   render_metrics(out, c);
   render_dkim(out, c);

@@ -44,6 +44,7 @@
 #include "mta/ops/SystemClock.hpp"
 #include "mta/ops/Systemd.hpp"
 #include "mta/outbound/DeliveryAgent.hpp"
+#include "mta/outbound/TlsReporter.hpp"
 #include "mta/policy/RouteRules.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
@@ -416,12 +417,36 @@ class Daemon {
     const auto ports = server_->ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
       delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});
+    start_tls_reports(delivery);
     agent_ = std::make_unique<outbound::DeliveryAgent>(io_, delivery);
     if (auto started = agent_->start(); !started) {
       ops::log_error(started.error().message);
       return kExitTempFail;
     }
     return std::nullopt;
+  }
+
+  // SMTP TLS Reporting (RFC 8460): the agent's TLS outcomes are counted (while [tls_report] is
+  // enabled) and reported once a day; `ferry tlsrpt send` asks for a day's reports at once.
+  void start_tls_reports(outbound::DeliveryDeps& delivery) {
+    tlsrpt_ = std::make_unique<outbound::TlsReporter>(
+        io_,
+        outbound::TlsReporterDeps{[this] { return current_; }, hostname_, store_, batcher_.get(), resolver_,
+                                  [this](QueueId id) { message_queued(id); }, [] { return now_ms(); }});
+    delivery.on_tls_outcome = [this](const delivery::TlsOutcome& outcome) { tlsrpt_->record(outcome); };
+  }
+
+  // A control-socket command other than "wake": "tlsrpt-send YYYY-MM-DD".
+  bool control_command(std::string_view command) {
+    constexpr std::string_view kSend = "tlsrpt-send ";
+    if (!command.starts_with(kSend) || !tlsrpt_) return false;
+    const auto day = delivery::parse_day(command.substr(kSend.size()));
+    if (!day) return false;
+    ops::log_info("tlsrpt: sending the reports of " + delivery::day_text(*day) + " (control socket)");
+    asio::co_spawn(io_, tlsrpt_->send_day(*day), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+    return true;
   }
 
   // Local users' mail left in the maildrop by `ferry postdrop` while the daemon was down, and
@@ -433,6 +458,7 @@ class Daemon {
         [this]() -> const config::Config& { return *current_; }, [this] { return dkim_now_; }, store_,
         batcher_.get(), io_.get_executor(), [this](QueueId id) { message_queued(id); }});
     control_ = std::make_unique<ops::ControlSocket>(io_, [this] { queue_changed("control socket"); });
+    control_->set_command_handler([this](std::string_view command) { return control_command(command); });
     if (auto c = control_->start(current_->queue.path); !c)
       ops::log_warning("control socket: " + c.error().message +
                        "; ferry queue wakes the daemon with SIGUSR1 instead");
@@ -449,6 +475,7 @@ class Daemon {
     spawn(signal_loop(stop_signals_, [this](int signo) { on_stop_signal(signo); }));
     spawn(signal_loop(hangups_, [this](int) { reload(); }));
     spawn(signal_loop(wakeups_, [this](int) { queue_changed("SIGUSR1"); }));
+    spawn(tlsrpt_->run());  // ends at the first stop signal, after a last flush
     // Free space is re-checked every 2 s so the log and the metric follow it without traffic;
     // the maildrop is scanned at start and every 5 s (postdrop cannot signal another user's
     // daemon). Both end at the first stop signal.
@@ -498,6 +525,7 @@ class Daemon {
     ops::log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
     metrics_server_->stop();
     control_->stop();
+    tlsrpt_->stop();
     server_->stop(std::chrono::seconds(10), [this] {
       agent_->stop(std::chrono::seconds(10), [this] {
         resolver_->shutdown();
@@ -617,6 +645,7 @@ class Daemon {
   std::shared_ptr<net::Resolver> resolver_;
   std::unique_ptr<inbound::SmtpServer> server_;
   std::unique_ptr<ops::MetricsServer> metrics_server_;
+  std::unique_ptr<outbound::TlsReporter> tlsrpt_;
   std::unique_ptr<outbound::DeliveryAgent> agent_;
   std::unique_ptr<inbound::MaildropImport> maildrop_;
   std::unique_ptr<ops::ControlSocket> control_;

@@ -55,6 +55,7 @@ bool send_control_command(const std::string& queue_path, const std::string& comm
 struct ControlSocket::Impl : std::enable_shared_from_this<ControlSocket::Impl> {
   asio::io_context& io;
   Handler on_wake;
+  CommandHandler on_command;
   Local::acceptor acceptor;
   std::string path;
   Impl(asio::io_context& i, Handler h) : io(i), on_wake(std::move(h)), acceptor(i) {}
@@ -82,7 +83,7 @@ struct ControlSocket::Impl : std::enable_shared_from_this<ControlSocket::Impl> {
           auto reply = std::make_shared<std::string>("ok\n");
           if (command == "wake")
             self->on_wake();
-          else
+          else if (!self->on_command || !self->on_command(command))
             *reply = "error unknown command\n";
           asio::async_write(*socket, asio::buffer(*reply),
                             [socket, reply](boost::system::error_code, std::size_t) {});
@@ -94,6 +95,8 @@ ControlSocket::ControlSocket(asio::io_context& io, Handler on_wake)
     : impl_(std::make_shared<Impl>(io, std::move(on_wake))) {}
 
 ControlSocket::~ControlSocket() { stop(); }
+
+void ControlSocket::set_command_handler(CommandHandler handler) { impl_->on_command = std::move(handler); }
 
 Result<void> ControlSocket::start(const std::string& queue_path) {
   impl_->path = control_socket_path(queue_path);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 
@@ -29,6 +30,10 @@ class ControlSocket {
   ~ControlSocket();
   ControlSocket(const ControlSocket&) = delete;
   ControlSocket& operator=(const ControlSocket&) = delete;
+
+  // Any other command line: true when it was understood (answered "ok"), false for "error".
+  using CommandHandler = std::function<bool(std::string_view command)>;
+  void set_command_handler(CommandHandler handler);
 
   // Binds `<queue>/control` (a stale socket from a crashed daemon is replaced: the pid-file lock
   // says no other daemon owns this queue) and starts accepting.

@@ -44,6 +44,7 @@
 #include "mta/ops/SystemClock.hpp"
 #include "mta/outbound/DnsPlan.hpp"
 #include "mta/outbound/SevenBitConversion.hpp"
+#include "mta/outbound/TlsOutcomes.hpp"
 #include "mta/smtp/ClientSession.hpp"
 
 namespace ferry::outbound {
@@ -648,6 +649,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     bool reused = false, pool_dead = false, reply_at_pool_start = false;
     bool limit_reached = false;  // the server's MAILMAX (RFC 9422) ended the connection
     std::vector<std::shared_ptr<const std::string>> bodies;  // keep the session's views alive
+    // TLS Reporting (RFC 8460): the policy this session is reported under (nullopt: not an MX
+    // delivery, nothing to report), and whether its one outcome was reported.
+    std::optional<delivery::TlsPolicyRef> tls_policy;
+    bool tls_reported = false;
 
     Connection(asio::io_context& io, Job j, const delivery::RoutePlan& p, const delivery::Target& t,
                const std::string& d)
@@ -656,7 +661,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           target(t),
           dest(d),
           key(t.ip + ":" + std::to_string(p.port)),
-          stream(io.get_executor()) {}
+          stream(io.get_executor()),
+          tls_policy(session_tls_policy(p)) {}
 
     bool timed_out() const { return stream.timed_out(); }
   };
@@ -755,9 +761,24 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return false;
     }
     c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
-    if (c.ec) co_return false;
+    if (c.ec) {
+      report_tls(c, handshake_failure_type(c.stream.tls()));
+      co_return false;
+    }
     c.tls_info = c.stream.tls_summary();
+    report_tls(c, std::nullopt);
     co_return true;
+  }
+
+  // The one place a session's TLS outcome goes to TLS Reporting, once per connection, under the
+  // policy that applied (`c.tls_policy`: where MTA-STS or DANE apply they set it).
+  void report_tls(Connection& c, std::optional<delivery::TlsResultType> failure) {
+    if (c.tls_reported || !c.tls_policy || !deps.on_tls_outcome) return;
+    c.tls_reported = true;
+    boost::system::error_code ec;
+    const auto local = c.stream.socket().local_endpoint(ec);
+    deps.on_tls_outcome(tls_outcome(*c.tls_policy, c.target, ec ? std::string() : local.address().to_string(),
+                                    failure, now_ms()));
   }
 
   smtp::ClientOptions client_options(Connection& c) {
@@ -905,6 +926,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
     c.reply_at_pool_start = at_pool_start(c, session);
     session.feed(std::string_view(inbuf.data(), n));
+    // RFC 8460 §4.3.1: the MX answered EHLO without offering STARTTLS.
+    const auto& caps = session.capabilities();
+    if (caps.esmtp && !caps.starttls && !c.fallback && !c.plan.implicit_tls)
+      report_tls(c, delivery::TlsResultType::StarttlsNotSupported);
   }
 
   // The connection is closed. After a failure at session level the unresolved recipients go back

@@ -17,6 +17,7 @@
 #include "ferry/Result.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/delivery/RoutePlan.hpp"
+#include "mta/delivery/TlsReport.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "mta/net/Resolver.hpp"
 #include "queue/CommitBatcher.hpp"
@@ -38,6 +39,9 @@ struct DeliveryDeps {
   std::function<void(double delay_seconds)> on_delivered;  // per delivered recipient (metrics)
   // Per deferred or bounced (incl. expired) recipient, with the reply's category (metrics).
   std::function<void(bool bounced, std::string_view category)> on_failed;
+  // Per TLS session attempt to a recipient domain's MX (RFC 8460 TLS Reporting): success, or the
+  // failure's result type, under the policy that applied. Empty = not reported.
+  std::function<void(const delivery::TlsOutcome&)> on_tls_outcome;
 };
 
 struct DeliveryStats {

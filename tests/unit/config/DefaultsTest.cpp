@@ -107,6 +107,10 @@ TEST(configDefaults, BounceLogMetrics) {
   EXPECT_EQ(c.bounce.delay_warning, 4h);
   EXPECT_EQ(c.bounce.postmaster, "");
   EXPECT_EQ(c.bounce.max_return_size, 256ull << 10);
+  EXPECT_FALSE(c.tls_report.enabled);
+  EXPECT_EQ(c.tls_report.organization, "");
+  EXPECT_EQ(c.tls_report.contact, "");
+  EXPECT_EQ(c.tls_report.from, "");
   EXPECT_EQ(c.log.format, LogFormat::Text);
   ASSERT_TRUE(c.metrics.listen.has_value());
   EXPECT_EQ(c.metrics.listen->ip, "127.0.0.1");

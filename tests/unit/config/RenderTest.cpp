@@ -144,7 +144,7 @@ TEST(configRender, TablesInTheOrderOfTheDefaultFile) {
   }
   EXPECT_EQ(headers,
             "[queue] [[listen]] [relay] [aliases] [smtp] [tls] [auth] [delivery] [dns] [retry] [[route]] "
-            "[bounce] [log] [metrics] [[dkim]] ");
+            "[bounce] [tls_report] [log] [metrics] [[dkim]] ");
   EXPECT_EQ(text.substr(0, text.find('\n', text.find('\n') + 1) + 1),
             "hostname = \"" + c.hostname + "\"\nuser = \"" + c.user + "\"\n");
 }

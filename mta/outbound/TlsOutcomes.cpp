@@ -1,0 +1,47 @@
+// TlsOutcomes: see TlsOutcomes.hpp.
+#include "mta/outbound/TlsOutcomes.hpp"
+
+#include <openssl/x509_vfy.h>
+
+#include "ferry/text/Ascii.hpp"
+
+namespace ferry::outbound {
+
+std::optional<delivery::TlsPolicyRef> session_tls_policy(const delivery::RoutePlan& plan) {
+  if (plan.routed || plan.lookup != delivery::RoutePlan::Lookup::Mx || plan.name.empty()) return std::nullopt;
+  std::string domain = text::to_lower(plan.name);
+  if (domain.back() == '.') domain.pop_back();
+  return delivery::TlsPolicyRef{delivery::TlsPolicyType::NoPolicyFound, {}, std::move(domain), {}};
+}
+
+delivery::TlsOutcome tls_outcome(const delivery::TlsPolicyRef& policy, const delivery::Target& target,
+                                 std::string sending_ip, std::optional<delivery::TlsResultType> failure,
+                                 TimeMs now) {
+  delivery::TlsOutcome o{policy, std::nullopt, now};
+  if (failure)
+    o.failure = delivery::TlsFailureDetail{*failure, std::move(sending_ip), target.host, target.ip};
+  return o;
+}
+
+delivery::TlsResultType handshake_failure_type(const SSL* tls) {
+  using R = delivery::TlsResultType;
+  if (!tls) return R::ValidationFailure;
+  switch (SSL_get_verify_result(tls)) {
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+      return R::CertificateExpired;
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+      return R::CertificateHostMismatch;
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_CERT_UNTRUSTED:
+      return R::CertificateNotTrusted;
+    default:
+      return R::ValidationFailure;
+  }
+}
+
+}  // namespace ferry::outbound
