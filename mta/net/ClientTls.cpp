@@ -47,4 +47,45 @@ bool set_client_identity(SSL* ssl, const std::string& name, bool verify) {
   return true;
 }
 
+Result<std::shared_ptr<asio::ssl::context>> make_client_dane_context() {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  if (SSL_CTX_dane_enable(ctx->native_handle()) <= 0)
+    return make_error(ErrorKind::Invalid, "OpenSSL cannot enable DANE on a TLS context");
+  ctx->set_verify_mode(asio::ssl::verify_peer);
+  return ctx;
+}
+
+bool set_dane(SSL* ssl, const std::string& host, const std::string& base_domain,
+              const std::vector<dns::Tlsa>& records) {
+  SSL_set_tlsext_host_name(ssl, host.c_str());
+  if (SSL_dane_enable(ssl, host.c_str()) <= 0) return false;
+  if (!base_domain.empty() && base_domain != host && SSL_add1_host(ssl, base_domain.c_str()) != 1)
+    return false;
+  SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  int added = 0;
+  for (const auto& r : records) {
+    const auto* data = reinterpret_cast<const unsigned char*>(r.data.data());
+    // > 0 added, 0 an unusable record (ignored), < 0 an error.
+    if (SSL_dane_tlsa_add(ssl, r.usage, r.selector, r.mtype, data, r.data.size()) > 0) ++added;
+  }
+  return added > 0;
+}
+
+std::string dane_match(SSL* ssl) {
+  uint8_t usage = 0, selector = 0, mtype = 0;
+  const unsigned char* data = nullptr;
+  size_t len = 0;
+  if (SSL_get0_dane_tlsa(ssl, &usage, &selector, &mtype, &data, &len) < 0) return {};
+  switch (usage) {
+    case 2:
+      return "dane-ta";
+    case 3:
+      return "dane-ee";
+    default:
+      return {};
+  }
+}
+
 }  // namespace ferry::net
