@@ -1,6 +1,7 @@
 // ClientTls: see ClientTls.hpp.
 #include "mta/net/ClientTls.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
 namespace ferry::net {
@@ -71,6 +72,38 @@ bool set_dane(SSL* ssl, const std::string& host, const std::string& base_domain,
     if (SSL_dane_tlsa_add(ssl, r.usage, r.selector, r.mtype, data, r.data.size()) > 0) ++added;
   }
   return added > 0;
+}
+
+namespace {
+
+// The bytes a TLSA record's selector and matching type name (RFC 6698 §2.1.2, §2.1.3).
+std::string tlsa_digest(X509* cert, std::uint8_t selector, std::uint8_t mtype) {
+  unsigned char* der = nullptr;
+  const int len = selector == 0 ? i2d_X509(cert, &der) : i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+  if (len <= 0) return {};
+  std::string bytes(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  if (mtype == 0) return bytes;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  const EVP_MD* type = mtype == 1 ? EVP_sha256() : mtype == 2 ? EVP_sha512() : nullptr;
+  if (!type || EVP_Digest(bytes.data(), bytes.size(), md, &md_len, type, nullptr) != 1) return {};
+  return std::string(reinterpret_cast<char*>(md), md_len);
+}
+
+}  // namespace
+
+std::string tlsa_match(SSL* ssl, const std::vector<dns::Tlsa>& records) {
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);  // on a client: the leaf first
+  if (!leaf) return {};
+  for (const auto& r : records) {
+    if (r.usage == 3 && tlsa_digest(leaf, r.selector, r.mtype) == r.data) return "dane-ee";
+    if (r.usage != 2 || !chain) continue;
+    for (int i = 1; i < sk_X509_num(chain); ++i)
+      if (tlsa_digest(sk_X509_value(chain, i), r.selector, r.mtype) == r.data) return "dane-ta";
+  }
+  return {};
 }
 
 std::string dane_match(SSL* ssl) {

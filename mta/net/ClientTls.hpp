@@ -40,6 +40,12 @@ Result<std::shared_ptr<boost::asio::ssl::context>> make_client_dane_context();
 bool set_dane(SSL* ssl, const std::string& host, const std::string& base_domain,
               const std::vector<dns::Tlsa>& records);
 
+// Which TLSA record the peer's chain matches, computed from the certificates themselves (for
+// `ferry probe`, which shows a match without enforcing it): "dane-ee" when a DANE-EE(3) record
+// matches the server's certificate, "dane-ta" when a DANE-TA(2) record matches a certificate the
+// server sent above it, "" when none does. The chain's signatures are not checked here.
+std::string tlsa_match(SSL* ssl, const std::vector<dns::Tlsa>& records);
+
 // After a DANE handshake: the usage of the record that matched, "dane-ee" / "dane-ta", or ""
 // when none did (not a DANE connection).
 std::string dane_match(SSL* ssl);
