@@ -50,6 +50,15 @@ std::string line_of(const std::string& log, const std::string& rcpt) {
   return log.substr(start == std::string::npos ? 0 : start + 1, log.find('\n', at) - (start + 1));
 }
 
+// The queue id at the start of a log line ("<id>: to=<...>").
+std::string queue_id_of(const std::string& line) {
+  const auto at = line.find(": to=<");
+  if (at == std::string::npos) return {};
+  const auto start = line.rfind(' ', at);
+  return line.substr(start == std::string::npos ? 0 : start + 1,
+                     at - (start == std::string::npos ? 0 : start + 1));
+}
+
 class DaneTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -136,6 +145,11 @@ TEST_F(DaneTest, TlsaMismatchIsDeferredNeverPlaintext) {
   EXPECT_NE(line.find("status=deferred"), std::string::npos) << line;
   EXPECT_NE(line.find("tls_policy=dane"), std::string::npos) << line;
   EXPECT_EQ(mx_->proc->output().find("bob@mismatch.dane.test"), std::string::npos) << mx_->proc->output();
+  const std::string id = queue_id_of(line);
+  ASSERT_FALSE(id.empty()) << line;
+  auto show = test::run({FERRY_BINARY, "queue", "--config", sender_->dir.file("ferry.toml"), "show", id});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("tls_policy=dane"), std::string::npos) << show.out;
 }
 
 TEST_F(DaneTest, BogusTlsaSignatureIsDeferred) {
@@ -160,6 +174,23 @@ TEST_F(DaneTest, SignedHostWithoutTlsaFallsToTheOrdinaryPolicy) {
   const std::string line = deliver("bob@none.dane.test");
   EXPECT_NE(line.find("status=sent"), std::string::npos) << line;
   EXPECT_EQ(line.find("tls_policy=dane"), std::string::npos) << line;
+}
+
+// `ferry probe` shows the TLSA records, that the address answer validated, and the match.
+TEST_F(DaneTest, ProbeShowsTlsaRecordsAndTheCertificateMatch) {
+  auto ok = test::run(
+      {FERRY_BINARY, "probe", "--config", sender_->dir.file("ferry.toml"), "bob@ee.dane.test"}, {}, 60);
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("DNS A/AAAA ee.dane.test: ok, DNSSEC validated"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("(dane-ee)"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("the certificate matches a dane-ee TLSA record"), std::string::npos) << ok.out;
+  auto bad = test::run(
+      {FERRY_BINARY, "probe", "--config", sender_->dir.file("ferry.toml"), "bob@mismatch.dane.test"}, {}, 60);
+  EXPECT_NE(bad.out.find("NO TLSA record matches"), std::string::npos) << bad.out;
+  auto plain = test::run(
+      {FERRY_BINARY, "probe", "--config", sender_->dir.file("ferry.toml"), "bob@flaky.plain.test"}, {}, 60);
+  EXPECT_NE(plain.out.find("not DNSSEC validated"), std::string::npos) << plain.out;
+  EXPECT_EQ(plain.out.find("TLSA"), std::string::npos) << plain.out;
 }
 
 }  // namespace
