@@ -45,10 +45,13 @@ struct DaneDecision {
 // 0/1 and matching type 0/1/2, with data of the length the matching type implies.
 bool usable_for_smtp(const TlsaRecord& record);
 
-// Whether a TLSA lookup is made at all: only when the MX host's address answer was itself
-// validated (RFC 7672 §2.2.1: an insecure address means no DANE, and an unsigned zone whose
-// servers fail TLSA queries is never mistaken for a signed one).
-inline bool tlsa_lookup_needed(bool address_authenticated) { return address_authenticated; }
+// Whether a TLSA lookup is made at all: only when the MX RRset (or its secure denial, for the
+// implicit MX) and the MX host's address answer were both validated (RFC 7672 §2.2.1: an
+// insecure MX or address means no DANE, and an unsigned zone whose servers fail TLSA queries is
+// never mistaken for a signed one).
+inline bool tlsa_lookup_needed(bool mx_authenticated, bool address_authenticated) {
+  return mx_authenticated && address_authenticated;
+}
 
 // The decision for one MX host whose address answer was authenticated, from its TLSA lookup at
 // `_25._tcp.<host>`:

@@ -81,9 +81,12 @@ bool read_record(Reader& r, ResourceRecord& rr) {
   if (r.pos + rdlen > r.p.size()) return false;
   rr.type = static_cast<std::uint16_t>(type);
   rr.rdata = std::string(r.p.substr(r.pos, rdlen));
-  if (rr.type == kTypeCname) {
+  if (rr.type == kTypeCname || rr.type == kTypeMx) {
     Reader target{r.p, r.pos};
+    unsigned preference = 0;
+    if (rr.type == kTypeMx && !target.u16(preference)) return false;
     if (!target.name(rr.target) || target.pos > r.pos + rdlen) return false;
+    rr.preference = static_cast<std::uint16_t>(preference);
   }
   r.pos += rdlen;
   return true;

@@ -14,6 +14,7 @@ namespace ferry::net::dns {
 
 inline constexpr std::uint16_t kTypeA = 1;
 inline constexpr std::uint16_t kTypeCname = 5;
+inline constexpr std::uint16_t kTypeMx = 15;
 inline constexpr std::uint16_t kTypeAaaa = 28;
 inline constexpr std::uint16_t kTypeOpt = 41;
 inline constexpr std::uint16_t kTypeTlsa = 52;
@@ -32,8 +33,11 @@ struct ResourceRecord {
   std::string name;  // lower-case, without the final dot
   std::uint16_t type = 0;
   std::uint32_t ttl = 0;
-  std::string rdata;   // raw RDATA bytes
-  std::string target;  // CNAME only: the target name, decompressed against the packet
+  std::string rdata;  // raw RDATA bytes
+  // CNAME and MX: the target name (the exchange, "" for the root of a null MX, RFC 7505),
+  // decompressed against the packet; MX: its preference.
+  std::string target;
+  std::uint16_t preference = 0;
 };
 
 struct Response {

@@ -226,6 +226,7 @@ RawAnswer read_raw(int ares_status, const unsigned char* abuf, int alen) {
     out.error = "malformed DNS answer";
   } else if (out.response->rcode == dns::kRcodeNxDomain) {
     out.status = DnsStatus::NxDomain;
+    out.error = ares_strerror(ARES_ENOTFOUND);  // the words ares_query used to give
   } else if (out.response->rcode != dns::kRcodeNoError) {
     out.error = "DNS error code " + std::to_string(out.response->rcode);
   } else {
@@ -277,7 +278,7 @@ struct AddressQuery {
       }
       if (list.empty()) raw.status = DnsStatus::NoData;
     }
-    if (raw.status == DnsStatus::TempFail) q->error = raw.error;
+    if (raw.status == DnsStatus::TempFail || raw.status == DnsStatus::NxDomain) q->error = raw.error;
     q->authenticated = q->authenticated && raw.response && raw.response->authenticated;
     (is_v6 ? q->status6 : q->status4) = raw.status;
     if (--q->outstanding == 0) {
@@ -362,6 +363,29 @@ void Resolver::shutdown() {
   impl_->timer.cancel();
 }
 
+namespace {
+
+// The MX RRset (RFC 1035 §3.3.9) of a raw answer, following CNAMEs; "" for a null MX (RFC 7505).
+MxAnswer mx_answer(const std::string& domain, int status, const unsigned char* abuf, int alen, bool trusted) {
+  RawAnswer raw = read_raw(status, abuf, alen);
+  MxAnswer answer;
+  answer.status = raw.status;
+  answer.error = raw.error;
+  if (raw.status != DnsStatus::Ok) return answer;
+  for (const auto* rr : dns::answers_of(*raw.response, domain, dns::kTypeMx)) {
+    answer.records.push_back({rr->preference, lower(rr->target)});
+    answer.ttl = answer.ttl ? std::min(*answer.ttl, rr->ttl) : rr->ttl;
+  }
+  answer.authenticated = trusted && raw.response->authenticated;
+  if (answer.records.empty()) {
+    answer.status = DnsStatus::NoData;
+    answer.error = ares_strerror(ARES_ENODATA);
+  }
+  return answer;
+}
+
+}  // namespace
+
 void Resolver::lookup_mx(const std::string& domain_in, std::function<void(MxAnswer)> done) {
   const std::string domain = lower(domain_in);
   auto it = impl_->mx_cache.find(domain);
@@ -381,36 +405,26 @@ void Resolver::lookup_mx(const std::string& domain_in, std::function<void(MxAnsw
   ctx->impl = impl_.get();
   ctx->domain = domain;
   ctx->done = std::move(done);
-  ares_query(
-      impl_->channel, domain.c_str(), ns_c_in, ns_t_mx,
+  const bool sent = send_query(
+      impl_->channel, domain, dns::kTypeMx,
       [](void* arg, int status, int, unsigned char* abuf, int alen) {
         std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
-        MxAnswer answer;
-        answer.status = status_of(status);
-        if (status == ARES_SUCCESS) {
-          ares_mx_reply* mx = nullptr;
-          int prc = ares_parse_mx_reply(abuf, alen, &mx);
-          if (prc == ARES_SUCCESS) {
-            for (auto* r = mx; r; r = r->next) answer.records.push_back({r->priority, lower(r->host)});
-            ares_free_data(mx);
-          } else if (prc == ARES_ENODATA) {
-            answer.status = DnsStatus::NoData;
-          } else {
-            answer.status = DnsStatus::TempFail;
-            answer.error = std::string("malformed MX answer: ") + ares_strerror(prc);
-          }
-          if (answer.status == DnsStatus::Ok && answer.records.empty()) answer.status = DnsStatus::NoData;
-        } else {
-          answer.error = ares_strerror(status);
-        }
-        if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
+        MxAnswer answer = mx_answer(c->domain, status, abuf, alen, c->impl->ad_trusted);
         if (!c->impl->stopped && status != ARES_EDESTRUCTION) {
-          auto ttl = c->impl->ttl_for(answer.status, min_answer_ttl(abuf, alen));
+          auto ttl = c->impl->ttl_for(answer.status, answer.ttl);
           if (ttl.count() > 0) c->impl->mx_cache[c->domain] = {Clock::now() + ttl, answer};
         }
         c->done(std::move(answer));
       },
       ctx);
+  if (!sent) {
+    std::unique_ptr<Ctx> c(ctx);
+    MxAnswer bad;
+    bad.status = DnsStatus::NxDomain;
+    bad.error = "not a valid DNS name";
+    c->done(std::move(bad));
+    return;
+  }
   impl_->reset_timer();
 }
 

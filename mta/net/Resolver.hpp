@@ -37,6 +37,9 @@ struct MxAnswer {
   std::vector<MxRecord> records;
   std::string error;                 // c-ares' description when not Ok
   std::optional<std::uint32_t> ttl;  // smallest answer TTL in seconds as received (not aged by the cache)
+  // DNSSEC: the MX RRset (or its denial: implicit MX) carried a trusted resolver's AD bit; DANE
+  // applies to an MX host only when this is so (RFC 7672 §2.2.1).
+  bool authenticated = false;
 };
 
 struct AddressAnswer {

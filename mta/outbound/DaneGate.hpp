@@ -14,10 +14,12 @@
 
 namespace ferry::outbound {
 
-// The decision for `host` reached on `port`. An insecure address answer means NoDane without a
-// TLSA query (an unsigned zone whose servers fail TLSA queries is therefore never deferred).
+// The decision for MX host `host` of `domain`, reached on `port`. An insecure MX or address
+// answer means NoDane without a TLSA query (an unsigned zone whose servers fail TLSA queries is
+// therefore never deferred). Both answers usually come from the resolver's cache.
 boost::asio::awaitable<delivery::DaneDecision> dane_for_host(net::Resolver& resolver,
                                                              boost::asio::any_io_executor executor,
-                                                             std::string host, std::uint16_t port);
+                                                             std::string domain, std::string host,
+                                                             std::uint16_t port);
 
 }  // namespace ferry::outbound

@@ -581,7 +581,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (plan.lookup != delivery::RoutePlan::Lookup::Mx || plan.routed ||
         plan.tls != delivery::TlsPolicy::Opportunistic || !tls_dane)
       co_return out;
-    auto gate = dane_for_host(*deps.resolver, io.get_executor(), target.host, plan.port);
+    auto gate = dane_for_host(*deps.resolver, io.get_executor(), plan.name, target.host, plan.port);
     const delivery::DaneDecision decision = co_await std::move(gate);
     if (decision.kind == delivery::DaneDecision::Kind::NoDane) co_return out;
     if (decision.kind == delivery::DaneDecision::Kind::Dane) {

@@ -237,6 +237,7 @@ struct Engine {
   std::string route_tls_name;                  // a [[route]]'s tls_name: the name to verify
   std::string trust_label = "the system CAs";  // what verification trusted, for the report
   std::map<std::string, std::vector<delivery::TlsaRecord>> dane_records;  // by MX host (RFC 7672)
+  bool mx_authenticated = false;  // the MX RRset (or its denial) validated
 
   Engine(const ProbeOptions& o, std::function<void(const std::string&)> p) : opt(o), progress(std::move(p)) {
     tls_ctx.set_default_verify_paths();
@@ -281,7 +282,7 @@ struct Engine {
   void record_dns(ProbeDnsStep step) {
     std::string line = "DNS " + step.type + " " + step.name + ": " + step.status;
     if (!step.error.empty() && step.status != "ok") line += " (" + step.error + ")";
-    if (step.type != "MX") line += step.authenticated ? ", DNSSEC validated" : ", not DNSSEC validated";
+    line += step.authenticated ? ", DNSSEC validated" : ", not DNSSEC validated";
     line += " in " + fmt_ms(step.elapsed_ms);
     say(line);
     for (const auto& r : step.records)
@@ -735,7 +736,8 @@ struct Engine {
     if (!hop.by_mx) co_return std::vector<delivery::MxHost>{{delivery::normalize_host(name), 0}};
     const auto t = Clock::now();
     net::MxAnswer mx = co_await net::resolve_mx(*resolver, io.get_executor(), name);
-    ProbeDnsStep step{name, "MX", to_string(mx.status), mx.error, {}, ms_since(t)};
+    ProbeDnsStep step{name, "MX", to_string(mx.status), mx.error, {}, ms_since(t), mx.authenticated};
+    mx_authenticated = mx.authenticated;
     for (const auto& rec : mx.records)
       step.records.push_back(
           {std::to_string(rec.preference) + " " + (rec.host.empty() ? "." : rec.host), mx.ttl});
@@ -816,7 +818,8 @@ struct Engine {
       for (const auto& ip : a.addresses) step.records.push_back({ip, a.ttl});
       record_dns(std::move(step));
       addresses.push_back(outbound::plan_host_addresses(h.host, a));
-      if (hop.by_mx && hop.tls == ProbeTls::Opportunistic && !hop.require_tls && a.authenticated)
+      if (hop.by_mx && hop.tls == ProbeTls::Opportunistic && !hop.require_tls &&
+          delivery::tlsa_lookup_needed(mx_authenticated, a.authenticated))
         co_await look_up_tlsa(h.host, hop.port);
     }
     auto planned = delivery::plan_targets(*hosts, addresses, mopts);

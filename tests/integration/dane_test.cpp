@@ -91,8 +91,11 @@ class DaneTest : public ::testing::Test {
                        "ta IN A 127.0.0.1\n" + tcp + "ta IN TLSA 2 0 1 " + ca + "\n" +    // DANE-TA
                        "mismatch IN A 127.0.0.1\n" + tcp + "mismatch IN TLSA 3 1 1 " + std::string(64, 'e') +
                        "\n" + "bogus IN A 127.0.0.1\n" + tcp + "bogus IN TLSA 3 1 1 " + spki + "\n" +
-                       "none IN A 127.0.0.1\n" + "down IN A 127.0.0.1\n_tcp.down IN NS ns.dane.test.\n";
-    z.plain_records = "flaky IN A 127.0.0.1\n_tcp.flaky IN NS ns.plain.test.\n";
+                       "none IN A 127.0.0.1\n" + "down IN A 127.0.0.1\n_tcp.down IN NS ns.dane.test.\n" +
+                       "viamx IN MX 10 ee.dane.test.\n";
+    z.plain_records =
+        "flaky IN A 127.0.0.1\n_tcp.flaky IN NS ns.plain.test.\n"
+        "insecure IN MX 10 ee.dane.test.\n";
     // The bogus host's TLSA data changed after signing: its RRSIG no longer verifies.
     z.corrupt = {
         {"bogus.dane.test.\\(.*\\)TLSA\\(.*\\)" + spki.substr(0, 8), "bogus.dane.test.\\1TLSA\\2ffffffff"}};
@@ -131,6 +134,21 @@ TEST_F(DaneTest, DaneEeMatchIsDelivered) {
   const std::string line = deliver("bob@ee.dane.test");
   EXPECT_NE(line.find("status=sent"), std::string::npos) << line;
   EXPECT_NE(line.find("tls_policy=dane, dane=dane-ee"), std::string::npos) << line;
+}
+
+// A validated MX RRset naming a host with TLSA records: DANE applies to that MX host.
+TEST_F(DaneTest, SecureMxLeadsToDane) {
+  const std::string line = deliver("bob@viamx.dane.test");
+  EXPECT_NE(line.find("status=sent"), std::string::npos) << line;
+  EXPECT_NE(line.find("tls_policy=dane, dane=dane-ee"), std::string::npos) << line;
+}
+
+// RFC 7672 §2.2.1: an MX RRset from an unsigned zone cannot vouch for its host, even when that
+// host's own zone is signed and publishes TLSA: no DANE, the ordinary policy.
+TEST_F(DaneTest, InsecureMxIgnoresTheHostsTlsa) {
+  const std::string line = deliver("bob@insecure.plain.test");
+  EXPECT_NE(line.find("status=sent"), std::string::npos) << line;
+  EXPECT_EQ(line.find("tls_policy=dane"), std::string::npos) << line;
 }
 
 TEST_F(DaneTest, DaneTaMatchWithTheHostNameIsDelivered) {

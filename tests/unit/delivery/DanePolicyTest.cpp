@@ -56,9 +56,10 @@ TEST(DanePolicy, DeferSaysWhy) {
   EXPECT_EQ(d.reason, "TLSA lookup failed in a signed zone (timeout)");
 }
 
-TEST(DanePolicy, OnlyValidatedAddressesAskForTlsa) {
-  EXPECT_TRUE(tlsa_lookup_needed(true));
-  EXPECT_FALSE(tlsa_lookup_needed(false));  // unsigned zone: its TLSA SERVFAIL never defers
+TEST(DanePolicy, OnlyValidatedMxAndAddressesAskForTlsa) {
+  EXPECT_TRUE(tlsa_lookup_needed(true, true));
+  EXPECT_FALSE(tlsa_lookup_needed(true, false));  // unsigned zone: its TLSA SERVFAIL never defers
+  EXPECT_FALSE(tlsa_lookup_needed(false, true));  // an insecure MX RRset chose the host
 }
 
 TEST(DanePolicy, NamesAndText) {
