@@ -781,10 +781,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
     if (c.ec) co_return false;
     c.tls_info = c.stream.tls_summary();
+    // DANE with no usable record: TLS was mandatory, without authentication (RFC 7672 §2.2).
     if (c.plan.dane)
-      c.tls_info +=
-          std::string(", tls_policy=") +
-          delivery::to_string(delivery::TlsPolicyKind::Dane);  // no usable record: unauthenticated TLS
+      c.tls_info += std::string(", tls_policy=") + delivery::to_string(delivery::TlsPolicyKind::Dane);
     co_return true;
   }
 

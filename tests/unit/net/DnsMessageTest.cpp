@@ -91,6 +91,24 @@ TEST(DnsMessage, FollowsCnameToTlsa) {
   EXPECT_EQ(hex(t->data), expected);
 }
 
+// MX RDATA: the preference and an exchange compressed against the question; "." (null MX).
+TEST(DnsMessage, MxTargetsAreDecompressed) {
+  std::string p = header(0x81A0, 1, 2) + wire("example.org") + u16(kTypeMx) + u16(1);
+  p += rr(u16(0xC00C), kTypeMx, 300, u16(10) + std::string("\x03mx1", 4) + u16(0xC00C));
+  p += rr(u16(0xC00C), kTypeMx, 300, u16(0) + std::string(1, '\0'));
+  auto r = parse_response(p);
+  ASSERT_TRUE(r);
+  auto found = answers_of(*r, "example.org", kTypeMx);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0]->preference, 10);
+  EXPECT_EQ(found[0]->target, "mx1.example.org");
+  EXPECT_EQ(found[1]->target, "");
+  // An exchange whose name runs past its RDATA is refused.
+  std::string bad = header(0x8180, 1, 1) + wire("example.org") + u16(kTypeMx) + u16(1);
+  bad += rr(u16(0xC00C), kTypeMx, 300, u16(10) + std::string("\x03mx1", 4)) + u16(0xC00C);
+  EXPECT_FALSE(parse_response(bad));
+}
+
 TEST(DnsMessage, TlsaNeedsData) {
   EXPECT_FALSE(parse_tlsa(std::string("\x03\x01\x01", 3)));
   EXPECT_TRUE(parse_tlsa(std::string("\x03\x01\x01\x00", 4)));
