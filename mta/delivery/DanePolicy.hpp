@@ -41,6 +41,10 @@ struct DaneDecision {
   std::string reason;               // why Defer, or why records were dropped
 };
 
+// "DANE applies to this MX host": a validated TLSA RRset exists, so DANE alone decides its TLS
+// and no other policy (MTA-STS, RFC 8461 §2) is consulted for it.
+inline bool dane_applies(const DaneDecision& d) { return d.kind == DaneDecision::Kind::Dane; }
+
 // RFC 7672 §3.1.3 / RFC 6698 §2.1: usable for SMTP are DANE-TA(2) and DANE-EE(3) with selector
 // 0/1 and matching type 0/1/2, with data of the length the matching type implies.
 bool usable_for_smtp(const TlsaRecord& record);

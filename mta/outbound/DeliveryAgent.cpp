@@ -584,7 +584,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     auto gate = dane_for_host(*deps.resolver, io.get_executor(), plan.name, target.host, plan.port);
     const delivery::DaneDecision decision = co_await std::move(gate);
     if (decision.kind == delivery::DaneDecision::Kind::NoDane) co_return out;
-    if (decision.kind == delivery::DaneDecision::Kind::Dane) {
+    if (delivery::dane_applies(decision)) {  // MTA-STS is not consulted for this host
       out.tls = delivery::TlsPolicy::Required;
       out.dane = decision.records;
       co_return out;

@@ -92,7 +92,11 @@ class DaneTest : public ::testing::Test {
                        "mismatch IN A 127.0.0.1\n" + tcp + "mismatch IN TLSA 3 1 1 " + std::string(64, 'e') +
                        "\n" + "bogus IN A 127.0.0.1\n" + tcp + "bogus IN TLSA 3 1 1 " + spki + "\n" +
                        "none IN A 127.0.0.1\n" + "down IN A 127.0.0.1\n_tcp.down IN NS ns.dane.test.\n" +
-                       "viamx IN MX 10 ee.dane.test.\n";
+                       "viamx IN MX 10 ee.dane.test.\n" +
+                       // DANE-TA for a host the certificate does not name (RFC 7672 §3.2.2).
+                       "othername IN A 127.0.0.1\n" + tcp + "othername IN TLSA 2 0 1 " + ca + "\n" +
+                       // Only a PKIX-EE record: validated but unusable, so TLS without authentication.
+                       "pkix IN A 127.0.0.1\n" + tcp + "pkix IN TLSA 1 1 1 " + spki + "\n";
     z.plain_records =
         "flaky IN A 127.0.0.1\n_tcp.flaky IN NS ns.plain.test.\n"
         "insecure IN MX 10 ee.dane.test.\n";
@@ -155,6 +159,23 @@ TEST_F(DaneTest, DaneTaMatchWithTheHostNameIsDelivered) {
   const std::string line = deliver("bob@ta.dane.test");
   EXPECT_NE(line.find("status=sent"), std::string::npos) << line;
   EXPECT_NE(line.find("tls_policy=dane, dane=dane-ta"), std::string::npos) << line;
+}
+
+// DANE-TA checks the name: a chain to the TLSA's CA but for another host name is refused.
+TEST_F(DaneTest, DaneTaWithoutTheHostNameIsDeferred) {
+  const std::string line = deliver("bob@othername.dane.test");
+  EXPECT_NE(line.find("dsn=4.7.5"), std::string::npos) << line;
+  EXPECT_NE(line.find("status=deferred"), std::string::npos) << line;
+}
+
+// RFC 7672 §2.2: validated TLSA records none of which is usable (PKIX-EE, §3.1.3): STARTTLS is
+// still mandatory, the certificate is not authenticated.
+TEST_F(DaneTest, OnlyUnusableRecordsMeanUnauthenticatedTls) {
+  const std::string line = deliver("bob@pkix.dane.test");
+  EXPECT_NE(line.find("status=sent"), std::string::npos) << line;
+  EXPECT_NE(line.find("tls=TLSv"), std::string::npos) << line;
+  EXPECT_NE(line.find("tls_policy=dane"), std::string::npos) << line;
+  EXPECT_EQ(line.find("dane=dane-"), std::string::npos) << line;
 }
 
 TEST_F(DaneTest, TlsaMismatchIsDeferredNeverPlaintext) {

@@ -48,6 +48,7 @@ TEST(DanePolicy, Decisions) {
     const DaneDecision d = decide_dane(row.lookup);
     EXPECT_EQ(d.kind, row.kind) << row.name;
     EXPECT_EQ(d.records.size(), row.records) << row.name;
+    EXPECT_EQ(dane_applies(d), row.kind == Kind::Dane) << row.name;
   }
 }
 

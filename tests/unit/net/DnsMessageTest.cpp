@@ -154,6 +154,24 @@ TEST(DnsMessage, EveryTruncationIsRefusedOrParsed) {
   EXPECT_TRUE(parse_response(p));
 }
 
+// Every single-byte change of a valid answer parses or is refused, never reads past the packet
+// (bounded: each position takes a few values).
+TEST(DnsMessage, MutatedPacketsNeverOverread) {
+  std::string p = header(0x81A0, 1, 2) + wire("_25._tcp.mx.example.org") + u16(kTypeTlsa) + u16(1);
+  p += rr(u16(0xC00C), kTypeCname, 300, u16(0xC015));
+  p += rr(u16(0xC00C), kTypeTlsa, 300, std::string("\x03\x01\x01", 3) + std::string(32, '\xab'));
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    for (unsigned v : {0x00u, 0x01u, 0x3Fu, 0x40u, 0xC0u, 0xFFu}) {
+      std::string m = p;
+      m[i] = static_cast<char>(v);
+      auto r = parse_response(m);
+      if (!r) continue;
+      for (const auto& rr : r->answers) EXPECT_LE(rr.rdata.size(), m.size());
+      (void)answers_of(*r, "_25._tcp.mx.example.org", kTypeTlsa);
+    }
+  }
+}
+
 TEST(DnsMessage, AddressText) {
   EXPECT_EQ(address_text(kTypeAaaa, std::string("\x20\x01\x0d\xb8", 4) + std::string(11, '\0') + "\x01"),
             "2001:db8::1");
