@@ -18,7 +18,18 @@ bool usable_for_smtp(const TlsaRecord& r) {
   }
 }
 
-DaneDecision decide_dane(const TlsaLookup& tlsa) {
+namespace {
+
+// "_25._tcp.tlsa.example.net" → "tlsa.example.net" (RFC 7672 §3.2.2's TLSA base domain).
+std::string base_of(std::string_view owner) {
+  if (owner.empty() || owner.front() != '_') return std::string(owner);
+  const auto tcp = owner.find("._tcp.");
+  return tcp == std::string_view::npos ? std::string(owner) : std::string(owner.substr(tcp + 6));
+}
+
+}  // namespace
+
+DaneDecision decide_dane(const TlsaLookup& tlsa, std::string_view tlsa_name) {
   DaneDecision d;
   switch (tlsa.status) {
     case DaneLookupStatus::TempFail:
@@ -33,6 +44,8 @@ DaneDecision decide_dane(const TlsaLookup& tlsa) {
   }
   if (!tlsa.authenticated || tlsa.records.empty()) return d;
   d.kind = DaneDecision::Kind::Dane;
+  if (!tlsa.owner.empty() && !tlsa_name.empty() && tlsa.owner != tlsa_name)
+    d.base_domain = base_of(tlsa.owner);
   for (const auto& r : tlsa.records)
     if (usable_for_smtp(r)) d.records.push_back(r);
   if (d.records.empty()) d.reason = "no usable TLSA record: TLS without authentication";

@@ -28,6 +28,7 @@ struct TlsaLookup {
   bool authenticated = false;
   std::vector<TlsaRecord> records;
   std::string error;  // the resolver's words when it failed
+  std::string owner;  // the name the records were found at, after any CNAME ("" = the name asked)
 };
 
 struct DaneDecision {
@@ -39,6 +40,9 @@ struct DaneDecision {
   Kind kind = Kind::NoDane;
   std::vector<TlsaRecord> records;  // the usable records (Dane); empty = TLS without authentication
   std::string reason;               // why Defer, or why records were dropped
+  // RFC 7672 §3.2.2: when the TLSA name was reached through a CNAME, the target's base domain
+  // ("_25._tcp." removed) is a reference name besides the MX host; "" otherwise.
+  std::string base_domain;
 };
 
 // "DANE applies to this MX host": a validated TLSA RRset exists, so DANE alone decides its TLS
@@ -64,7 +68,8 @@ inline bool tlsa_lookup_needed(bool mx_authenticated, bool address_authenticated
 //  - NoData / NxDomain, or records that are not authenticated → NoDane.
 //  - authenticated records → Dane with the usable ones; none usable → Dane with no records:
 //    TLS is still mandatory, unauthenticated (RFC 7672 §2.2 last paragraph).
-DaneDecision decide_dane(const TlsaLookup& tlsa);
+// `tlsa_name` is the name asked (for the CNAME's base domain).
+DaneDecision decide_dane(const TlsaLookup& tlsa, std::string_view tlsa_name = {});
 
 // "_25._tcp.mx.example.org" (RFC 7672 §2.2.1: the port actually connected to).
 std::string tlsa_name(std::string_view host, std::uint16_t port);

@@ -79,6 +79,7 @@ struct RoutePlan {
   // Required) and the certificate must match one of these records; empty: TLS without
   // authentication (a validated TLSA RRset with no usable record, §2.2).
   std::optional<std::vector<TlsaRecord>> dane;
+  std::string dane_base_domain;  // a second reference name after a TLSA CNAME (RFC 7672 §3.2.2)
 };
 
 // The name a TLS connection to `target_host` announces (SNI) and, under Verify, requires in the

@@ -514,7 +514,7 @@ TlsaAnswer tlsa_answer(const std::string& name, int status, const unsigned char*
   answer.status = raw.status;
   answer.error = raw.error;
   if (raw.status != DnsStatus::Ok) return answer;
-  for (const auto* rr : dns::answers_of(*raw.response, name, dns::kTypeTlsa)) {
+  for (const auto* rr : dns::answers_of(*raw.response, name, dns::kTypeTlsa, &answer.owner)) {
     auto t = dns::parse_tlsa(rr->rdata);
     if (!t) continue;
     answer.records.push_back(std::move(*t));

@@ -58,6 +58,7 @@ struct TlsaAnswer {
   DnsStatus status = DnsStatus::TempFail;
   std::vector<dns::Tlsa> records;  // every record, usable or not, malformed ones dropped
   bool authenticated = false;      // as AddressAnswer::authenticated
+  std::string owner;               // where the records were found, after any CNAME (RFC 7672 §2.2.3)
   std::string error;
   std::optional<std::uint32_t> ttl;
 };

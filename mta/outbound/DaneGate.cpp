@@ -17,9 +17,10 @@ boost::asio::awaitable<delivery::DaneDecision> dane_for_host(net::Resolver& reso
   const net::AddressAnswer address = co_await std::move(address_lookup);
   if (!delivery::tlsa_lookup_needed(mx.authenticated, address.authenticated))
     co_return delivery::DaneDecision{};
-  auto tlsa_lookup = net::resolve_tlsa(resolver, executor, delivery::tlsa_name(host, port));
+  const std::string name = delivery::tlsa_name(host, port);
+  auto tlsa_lookup = net::resolve_tlsa(resolver, executor, name);
   const net::TlsaAnswer tlsa = co_await std::move(tlsa_lookup);
-  co_return delivery::decide_dane(plan_tlsa_lookup(tlsa));
+  co_return delivery::decide_dane(plan_tlsa_lookup(tlsa), name);
 }
 
 }  // namespace ferry::outbound

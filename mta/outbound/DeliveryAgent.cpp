@@ -587,6 +587,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (delivery::dane_applies(decision)) {  // MTA-STS is not consulted for this host
       out.tls = delivery::TlsPolicy::Required;
       out.dane = decision.records;
+      out.dane_base_domain = decision.base_domain;
       co_return out;
     }
     Attempt a = delivery::classify_error(
@@ -791,7 +792,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // host's TLSA records (OpenSSL's DANE verification); the match is logged with the TLS.
   awaitable<bool> dane_handshake(Connection& c) {
     c.stream.begin_tls(*tls_dane);
-    if (!net::set_dane(c.stream.tls(), c.target.host, c.target.host, net_tlsa(*c.plan.dane))) {
+    if (!net::set_dane(c.stream.tls(), c.target.host, c.plan.dane_base_domain, net_tlsa(*c.plan.dane))) {
       c.tls_problem = "DANE: no TLSA record could be used";
       co_return false;
     }

@@ -53,6 +53,7 @@ delivery::TlsaLookup plan_tlsa_lookup(const net::TlsaAnswer& answer) {
   }
   out.authenticated = answer.authenticated;
   out.error = answer.error;
+  out.owner = answer.owner;
   for (const auto& r : answer.records) out.records.push_back({r.usage, r.selector, r.mtype, r.data});
   return out;
 }

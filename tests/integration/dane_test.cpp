@@ -96,7 +96,9 @@ class DaneTest : public ::testing::Test {
                        // DANE-TA for a host the certificate does not name (RFC 7672 §3.2.2).
                        "othername IN A 127.0.0.1\n" + tcp + "othername IN TLSA 2 0 1 " + ca + "\n" +
                        // Only a PKIX-EE record: validated but unusable, so TLS without authentication.
-                       "pkix IN A 127.0.0.1\n" + tcp + "pkix IN TLSA 1 1 1 " + spki + "\n";
+                       "pkix IN A 127.0.0.1\n" + tcp + "pkix IN TLSA 1 1 1 " + spki + "\n" +
+                       // The TLSA name is a CNAME to ta's: "ta.dane.test" becomes a reference name.
+                       "alias IN A 127.0.0.1\n" + tcp + "alias IN CNAME " + tcp + "ta\n";
     z.plain_records =
         "flaky IN A 127.0.0.1\n_tcp.flaky IN NS ns.plain.test.\n"
         "insecure IN MX 10 ee.dane.test.\n";
@@ -176,6 +178,14 @@ TEST_F(DaneTest, OnlyUnusableRecordsMeanUnauthenticatedTls) {
   EXPECT_NE(line.find("tls=TLSv"), std::string::npos) << line;
   EXPECT_NE(line.find("tls_policy=dane"), std::string::npos) << line;
   EXPECT_EQ(line.find("dane=dane-"), std::string::npos) << line;
+}
+
+// RFC 7672 §3.2.2: the TLSA RRset reached through a CNAME; the certificate names the CNAME's
+// target (ta.dane.test), not the MX host (alias.dane.test), and is accepted for it.
+TEST_F(DaneTest, TlsaThroughCnameAcceptsTheBaseDomainsName) {
+  const std::string line = deliver("bob@alias.dane.test");
+  EXPECT_NE(line.find("status=sent"), std::string::npos) << line;
+  EXPECT_NE(line.find("dane=dane-ta"), std::string::npos) << line;
 }
 
 TEST_F(DaneTest, TlsaMismatchIsDeferredNeverPlaintext) {

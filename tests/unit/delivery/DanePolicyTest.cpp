@@ -52,6 +52,14 @@ TEST(DanePolicy, Decisions) {
   }
 }
 
+// RFC 7672 §3.2.2: a TLSA RRset found through a CNAME adds the target's base domain as a name.
+TEST(DanePolicy, CnameAddsTheTlsaBaseDomain) {
+  const TlsaLookup viacname{S::Ok, true, {rec(2, 0, 1, 32)}, "", "_25._tcp.tlsa.example.net"};
+  EXPECT_EQ(decide_dane(viacname, "_25._tcp.mx.example.org").base_domain, "tlsa.example.net");
+  const TlsaLookup direct{S::Ok, true, {rec(2, 0, 1, 32)}, "", "_25._tcp.mx.example.org"};
+  EXPECT_EQ(decide_dane(direct, "_25._tcp.mx.example.org").base_domain, "");
+}
+
 TEST(DanePolicy, DeferSaysWhy) {
   const DaneDecision d = decide_dane({S::TempFail, false, {}, "timeout"});
   EXPECT_EQ(d.reason, "TLSA lookup failed in a signed zone (timeout)");
