@@ -102,6 +102,7 @@ void dns_json(JsonWriter& j, const probe::ProbeDnsStep& d) {
   j.key("status").value(d.status);
   opt_string(j, "error", d.error);
   j.key("elapsed_ms").value(ms(d.elapsed_ms));
+  j.key("dnssec").value(d.authenticated);
   j.key("records").begin_array();
   for (const auto& rec : d.records) {
     j.begin_object();
@@ -133,6 +134,7 @@ void tls_json(JsonWriter& j, const probe::ProbeTlsInfo& t) {
   j.key("verify_name").value(t.verify_name);
   j.key("verified").value(t.verified);
   opt_string(j, "verify_error", t.verify_error);
+  if (t.dane) j.key("dane").value(t.dane_match.empty() ? std::string("no match") : t.dane_match);
   j.key("elapsed_ms").value(ms(t.elapsed_ms));
   j.end_object();
 }

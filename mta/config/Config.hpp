@@ -138,6 +138,9 @@ struct DeliverySection {
 
 struct DnsSection {
   std::vector<SocketAddress> servers;  // empty = system resolver; port defaults to 53
+  // Believe the DNSSEC AD bit of servers that are not on loopback (DANE, RFC 7672 §2.1: only a
+  // trusted path to a validating resolver may vouch for "secure"). Loopback is always believed.
+  bool trust_ad = false;
   bool operator==(const DnsSection&) const = default;
 };
 

@@ -554,6 +554,7 @@ class Loader {
                         return socket_address(e, ep, std::uint16_t{53});
                       });
                 }},
+               {"trust_ad", [&](auto& n, auto& p) { cfg_.dns.trust_ad = boolean(n, p); }},
            });
   }
 

@@ -193,6 +193,7 @@ void render_delivery(Out& out, const Config& c) {
 void render_dns(Out& out, const Config& c) {
   out.table("[dns]");
   out.kv("servers", arr(c.dns.servers, [](const SocketAddress& s) { return q(s.str()); }));
+  out.kv("trust_ad", b(c.dns.trust_ad));
 }
 
 void render_retry(Out& out, const Config& c) {

@@ -353,6 +353,7 @@ class Daemon {
     dkim_now_ = runtime_->dkim;
     net::ResolverOptions options;
     for (const auto& server : current_->dns.servers) options.servers.push_back(server.str());
+    options.trust_ad = current_->dns.trust_ad;
     auto resolver = net::Resolver::create(io_.get_executor(), options);
     if (!resolver) {
       ops::log_error("DNS: " + resolver.error().message);

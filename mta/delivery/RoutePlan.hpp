@@ -8,9 +8,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ferry/Result.hpp"
 #include "mta/delivery/AddressLiteral.hpp"
+#include "mta/delivery/DanePolicy.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
 
 namespace ferry::delivery {
@@ -73,6 +75,11 @@ struct RoutePlan {
   std::string source_address;
   std::string tls_name;
   std::string tls_ca_file;
+  // Set by the agent for one MX host that DANE governs (RFC 7672): TLS is mandatory (`tls` is
+  // Required) and the certificate must match one of these records; empty: TLS without
+  // authentication (a validated TLSA RRset with no usable record, §2.2).
+  std::optional<std::vector<TlsaRecord>> dane;
+  std::string dane_base_domain;  // a second reference name after a TLSA CNAME (RFC 7672 §3.2.2)
 };
 
 // The name a TLS connection to `target_host` announces (SNI) and, under Verify, requires in the

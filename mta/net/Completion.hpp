@@ -60,4 +60,10 @@ inline auto resolve_txt(Resolver& resolver, boost::asio::any_io_executor executo
   });
 }
 
+inline auto resolve_tlsa(Resolver& resolver, boost::asio::any_io_executor executor, std::string name) {
+  return completion_on<TlsaAnswer>(std::move(executor), [&resolver, name = std::move(name)](auto done) {
+    resolver.lookup_tlsa(name, std::move(done));
+  });
+}
+
 }  // namespace ferry::net

@@ -3,6 +3,7 @@
 // when it is ready, and run one timer for c-ares' retransmission timeouts.
 #include "mta/net/Resolver.hpp"
 #include "ferry/text/Ascii.hpp"
+#include "mta/net/DnsMessage.hpp"
 
 #include <ares.h>
 #include <arpa/inet.h>
@@ -109,6 +110,7 @@ struct Resolver::Impl {
   std::map<std::string, CacheEntry<MxAnswer>> mx_cache;
   std::map<std::string, CacheEntry<AddressAnswer>> addr_cache;
   bool stopped = false;
+  bool ad_trusted = false;  // AD bits are believed (see ResolverOptions::trust_ad)
 
   explicit Impl(boost::asio::any_io_executor ex) : executor(ex), timer(ex) {}
 
@@ -201,13 +203,60 @@ std::string lower(std::string s) {
 
 }  // namespace
 
+namespace {
+
+// A response as ares_send leaves it: c-ares itself turns SERVFAIL, REFUSED and timeouts into
+// error statuses (after trying every server); NOERROR and NXDOMAIN arrive as packets.
+struct RawAnswer {
+  DnsStatus status = DnsStatus::TempFail;
+  std::optional<dns::Response> response;
+  std::string error;
+};
+
+RawAnswer read_raw(int ares_status, const unsigned char* abuf, int alen) {
+  RawAnswer out;
+  if (ares_status != ARES_SUCCESS) {
+    out.status = status_of(ares_status) == DnsStatus::Ok ? DnsStatus::TempFail : status_of(ares_status);
+    out.error = ares_strerror(ares_status);
+    return out;
+  }
+  out.response = dns::parse_response(
+      std::string_view(reinterpret_cast<const char*>(abuf), static_cast<std::size_t>(std::max(alen, 0))));
+  if (!out.response) {
+    out.error = "malformed DNS answer";
+  } else if (out.response->rcode == dns::kRcodeNxDomain) {
+    out.status = DnsStatus::NxDomain;
+    out.error = ares_strerror(ARES_ENOTFOUND);  // the words ares_query used to give
+  } else if (out.response->rcode != dns::kRcodeNoError) {
+    out.error = "DNS error code " + std::to_string(out.response->rcode);
+  } else {
+    out.status = DnsStatus::Ok;  // the caller finds NoData when no record of its type is there
+  }
+  return out;
+}
+
+// Sends a query built here (with the AD bit, RFC 6840 §5.7) through c-ares; c-ares replaces
+// the id with a random one of its own and retries over TCP when the answer is truncated.
+bool send_query(ares_channel channel, const std::string& name, std::uint16_t type, ares_callback cb,
+                void* arg) {
+  auto query = dns::build_query(0, name, type, true);
+  if (!query) return false;
+  ares_send(channel, reinterpret_cast<const unsigned char*>(query->data()), static_cast<int>(query->size()),
+            cb, arg);
+  return true;
+}
+
+}  // namespace
+
 // One A + AAAA lookup in flight; deletes itself when both answers are in.
 struct AddressQuery {
   Resolver::Impl* impl = nullptr;
   std::string host;
   std::function<void(AddressAnswer)> done;
   int outstanding = 2;
-  int status6 = ARES_ENODATA, status4 = ARES_ENODATA;
+  DnsStatus status6 = DnsStatus::NoData, status4 = DnsStatus::NoData;
+  bool destroyed = false;
+  bool authenticated = true;  // until an answer without AD arrives
   std::vector<std::string> v6, v4;
   std::optional<std::uint32_t> ttl;
   std::string error;
@@ -216,32 +265,22 @@ struct AddressQuery {
 
   static void on_answer(void* arg, int status, unsigned char* abuf, int alen, bool is_v6) {
     auto* q = static_cast<AddressQuery*>(arg);
-    (is_v6 ? q->status6 : q->status4) = status;
-    if (status == ARES_SUCCESS && is_v6) {
-      ares_addr6ttl ttls[32];
-      int n = 32;
-      if (ares_parse_aaaa_reply(abuf, alen, nullptr, ttls, &n) == ARES_SUCCESS) {
-        for (int i = 0; i < n; ++i) {
-          char buf[INET6_ADDRSTRLEN];
-          inet_ntop(AF_INET6, &ttls[i].ip6addr, buf, sizeof buf);
-          q->v6.push_back(buf);
-          q->add_ttl(static_cast<std::uint32_t>(ttls[i].ttl));
-        }
+    if (status == ARES_EDESTRUCTION) q->destroyed = true;
+    RawAnswer raw = read_raw(status, abuf, alen);
+    const std::uint16_t type = is_v6 ? dns::kTypeAaaa : dns::kTypeA;
+    auto& list = is_v6 ? q->v6 : q->v4;
+    if (raw.status == DnsStatus::Ok) {
+      for (const auto* rr : dns::answers_of(*raw.response, q->host, type)) {
+        std::string text = dns::address_text(type, rr->rdata);
+        if (text.empty()) continue;
+        list.push_back(std::move(text));
+        q->add_ttl(rr->ttl);
       }
-    } else if (status == ARES_SUCCESS) {
-      ares_addrttl ttls[32];
-      int n = 32;
-      if (ares_parse_a_reply(abuf, alen, nullptr, ttls, &n) == ARES_SUCCESS) {
-        for (int i = 0; i < n; ++i) {
-          char buf[INET_ADDRSTRLEN];
-          inet_ntop(AF_INET, &ttls[i].ipaddr, buf, sizeof buf);
-          q->v4.push_back(buf);
-          q->add_ttl(static_cast<std::uint32_t>(ttls[i].ttl));
-        }
-      }
-    } else if (status != ARES_ENODATA) {
-      q->error = ares_strerror(status);
+      if (list.empty()) raw.status = DnsStatus::NoData;
     }
+    if (raw.status == DnsStatus::TempFail || raw.status == DnsStatus::NxDomain) q->error = raw.error;
+    q->authenticated = q->authenticated && raw.response && raw.response->authenticated;
+    (is_v6 ? q->status6 : q->status4) = raw.status;
     if (--q->outstanding == 0) {
       std::unique_ptr<AddressQuery> owner(q);
       q->finish();
@@ -254,21 +293,41 @@ struct AddressQuery {
     a.addresses.insert(a.addresses.end(), v4.begin(), v4.end());
     if (!a.addresses.empty())
       a.status = DnsStatus::Ok;
-    else if (status6 == ARES_ENOTFOUND || status4 == ARES_ENOTFOUND)
+    else if (status6 == DnsStatus::NxDomain || status4 == DnsStatus::NxDomain)
       a.status = DnsStatus::NxDomain;
-    else if (status_of(status6) == DnsStatus::TempFail || status_of(status4) == DnsStatus::TempFail)
+    else if (status6 == DnsStatus::TempFail || status4 == DnsStatus::TempFail)
       a.status = DnsStatus::TempFail;
     else
       a.status = DnsStatus::NoData;
     a.error = error;
     a.ttl = ttl;
-    if (!impl->stopped && status6 != ARES_EDESTRUCTION && status4 != ARES_EDESTRUCTION) {
+    a.authenticated = authenticated && impl->ad_trusted && a.status != DnsStatus::TempFail;
+    if (!impl->stopped && !destroyed) {
       auto t = impl->ttl_for(a.status, ttl);
       if (t.count() > 0) impl->addr_cache[host] = {Clock::now() + t, a};
     }
     done(std::move(a));
   }
 };
+
+// Every configured server (from [dns] servers or /etc/resolv.conf, as c-ares read them) is on
+// loopback: the AD bit then comes from a validator on this host, over a path nobody can forge.
+static bool all_servers_loopback(ares_channel channel) {
+  ares_addr_port_node* servers = nullptr;
+  if (ares_get_servers_ports(channel, &servers) != ARES_SUCCESS) return false;
+  bool any = false, all = true;
+  for (auto* s = servers; s; s = s->next) {
+    any = true;
+    if (s->family == AF_INET)
+      all = all && (ntohl(s->addr.addr4.s_addr) >> 24) == 127;
+    else if (s->family == AF_INET6)
+      all = all && IN6_IS_ADDR_LOOPBACK(reinterpret_cast<const in6_addr*>(&s->addr.addr6));
+    else
+      all = false;
+  }
+  ares_free_data(servers);
+  return any && all;
+}
 
 Result<std::shared_ptr<Resolver>> Resolver::create(boost::asio::any_io_executor executor,
                                                    const ResolverOptions& options) {
@@ -291,6 +350,7 @@ Result<std::shared_ptr<Resolver>> Resolver::create(boost::asio::any_io_executor 
     if (rc != ARES_SUCCESS)
       return make_error(ErrorKind::Invalid, "[dns] servers '" + csv + "': " + ares_strerror(rc));
   }
+  impl->ad_trusted = options.trust_ad || all_servers_loopback(impl->channel);
   return std::shared_ptr<Resolver>(new Resolver(std::move(impl)));
 }
 
@@ -302,6 +362,29 @@ void Resolver::shutdown() {
   ares_cancel(impl_->channel);
   impl_->timer.cancel();
 }
+
+namespace {
+
+// The MX RRset (RFC 1035 §3.3.9) of a raw answer, following CNAMEs; "" for a null MX (RFC 7505).
+MxAnswer mx_answer(const std::string& domain, int status, const unsigned char* abuf, int alen, bool trusted) {
+  RawAnswer raw = read_raw(status, abuf, alen);
+  MxAnswer answer;
+  answer.status = raw.status;
+  answer.error = raw.error;
+  if (raw.status != DnsStatus::Ok) return answer;
+  for (const auto* rr : dns::answers_of(*raw.response, domain, dns::kTypeMx)) {
+    answer.records.push_back({rr->preference, lower(rr->target)});
+    answer.ttl = answer.ttl ? std::min(*answer.ttl, rr->ttl) : rr->ttl;
+  }
+  answer.authenticated = trusted && raw.response->authenticated;
+  if (answer.records.empty()) {
+    answer.status = DnsStatus::NoData;
+    answer.error = ares_strerror(ARES_ENODATA);
+  }
+  return answer;
+}
+
+}  // namespace
 
 void Resolver::lookup_mx(const std::string& domain_in, std::function<void(MxAnswer)> done) {
   const std::string domain = lower(domain_in);
@@ -322,36 +405,26 @@ void Resolver::lookup_mx(const std::string& domain_in, std::function<void(MxAnsw
   ctx->impl = impl_.get();
   ctx->domain = domain;
   ctx->done = std::move(done);
-  ares_query(
-      impl_->channel, domain.c_str(), ns_c_in, ns_t_mx,
+  const bool sent = send_query(
+      impl_->channel, domain, dns::kTypeMx,
       [](void* arg, int status, int, unsigned char* abuf, int alen) {
         std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
-        MxAnswer answer;
-        answer.status = status_of(status);
-        if (status == ARES_SUCCESS) {
-          ares_mx_reply* mx = nullptr;
-          int prc = ares_parse_mx_reply(abuf, alen, &mx);
-          if (prc == ARES_SUCCESS) {
-            for (auto* r = mx; r; r = r->next) answer.records.push_back({r->priority, lower(r->host)});
-            ares_free_data(mx);
-          } else if (prc == ARES_ENODATA) {
-            answer.status = DnsStatus::NoData;
-          } else {
-            answer.status = DnsStatus::TempFail;
-            answer.error = std::string("malformed MX answer: ") + ares_strerror(prc);
-          }
-          if (answer.status == DnsStatus::Ok && answer.records.empty()) answer.status = DnsStatus::NoData;
-        } else {
-          answer.error = ares_strerror(status);
-        }
-        if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
+        MxAnswer answer = mx_answer(c->domain, status, abuf, alen, c->impl->ad_trusted);
         if (!c->impl->stopped && status != ARES_EDESTRUCTION) {
-          auto ttl = c->impl->ttl_for(answer.status, min_answer_ttl(abuf, alen));
+          auto ttl = c->impl->ttl_for(answer.status, answer.ttl);
           if (ttl.count() > 0) c->impl->mx_cache[c->domain] = {Clock::now() + ttl, answer};
         }
         c->done(std::move(answer));
       },
       ctx);
+  if (!sent) {
+    std::unique_ptr<Ctx> c(ctx);
+    MxAnswer bad;
+    bad.status = DnsStatus::NxDomain;
+    bad.error = "not a valid DNS name";
+    c->done(std::move(bad));
+    return;
+  }
   impl_->reset_timer();
 }
 
@@ -365,17 +438,25 @@ void Resolver::lookup_addresses(const std::string& host_in, std::function<void(A
     }
     impl_->addr_cache.erase(it);
   }
-  // Two queries (AAAA and A); the answer is assembled when both are back.
+  if (!dns::build_query(0, host, dns::kTypeA, true)) {  // not a DNS name: no query can ask for it
+    AddressAnswer bad;
+    bad.status = DnsStatus::NxDomain;
+    bad.error = "not a valid DNS name";
+    done(std::move(bad));
+    return;
+  }
+  // Two queries (AAAA and A); the answer is assembled when both are back. Sent raw (not
+  // ares_query) so the AD bit goes out and comes back readable (DNSSEC, for DANE).
   auto* ctx = new AddressQuery;
   ctx->impl = impl_.get();
   ctx->host = host;
   ctx->done = std::move(done);
-  ares_query(
-      impl_->channel, host.c_str(), ns_c_in, ns_t_aaaa,
+  send_query(
+      impl_->channel, host, dns::kTypeAaaa,
       [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, true); },
       ctx);
-  ares_query(
-      impl_->channel, host.c_str(), ns_c_in, ns_t_a,
+  send_query(
+      impl_->channel, host, dns::kTypeA,
       [](void* arg, int s, int, unsigned char* b, int l) { AddressQuery::on_answer(arg, s, b, l, false); },
       ctx);
   impl_->reset_timer();
@@ -419,6 +500,55 @@ void Resolver::lookup_txt(const std::string& name_in, std::function<void(TxtAnsw
         c->done(std::move(answer));
       },
       ctx);
+  impl_->reset_timer();
+}
+
+bool Resolver::ad_trusted() const { return impl_->ad_trusted; }
+
+namespace {
+
+TlsaAnswer tlsa_answer(const std::string& name, int status, const unsigned char* abuf, int alen,
+                       bool trusted) {
+  RawAnswer raw = read_raw(status, abuf, alen);
+  TlsaAnswer answer;
+  answer.status = raw.status;
+  answer.error = raw.error;
+  if (raw.status != DnsStatus::Ok) return answer;
+  for (const auto* rr : dns::answers_of(*raw.response, name, dns::kTypeTlsa, &answer.owner)) {
+    auto t = dns::parse_tlsa(rr->rdata);
+    if (!t) continue;
+    answer.records.push_back(std::move(*t));
+    answer.ttl = answer.ttl ? std::min(*answer.ttl, rr->ttl) : rr->ttl;
+  }
+  if (answer.records.empty()) answer.status = DnsStatus::NoData;
+  answer.authenticated = trusted && raw.response->authenticated;
+  return answer;
+}
+
+}  // namespace
+
+void Resolver::lookup_tlsa(const std::string& name_in, std::function<void(TlsaAnswer)> done) {
+  struct Ctx {
+    std::string name;
+    bool trusted = false;
+    std::function<void(TlsaAnswer)> done;
+  };
+  auto* ctx = new Ctx{lower(name_in), impl_->ad_trusted, std::move(done)};
+  const bool sent = send_query(
+      impl_->channel, ctx->name, dns::kTypeTlsa,
+      [](void* arg, int status, int, unsigned char* abuf, int alen) {
+        std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
+        c->done(tlsa_answer(c->name, status, abuf, alen, c->trusted));
+      },
+      ctx);
+  if (!sent) {
+    std::unique_ptr<Ctx> c(ctx);
+    TlsaAnswer bad;
+    bad.status = DnsStatus::NxDomain;
+    bad.error = "not a valid DNS name";
+    c->done(std::move(bad));
+    return;
+  }
   impl_->reset_timer();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ferry/Result.hpp"
+#include "mta/net/DnsMessage.hpp"
 
 namespace ferry::net {
 
@@ -36,6 +37,9 @@ struct MxAnswer {
   std::vector<MxRecord> records;
   std::string error;                 // c-ares' description when not Ok
   std::optional<std::uint32_t> ttl;  // smallest answer TTL in seconds as received (not aged by the cache)
+  // DNSSEC: the MX RRset (or its denial: implicit MX) carried a trusted resolver's AD bit; DANE
+  // applies to an MX host only when this is so (RFC 7672 §2.2.1).
+  bool authenticated = false;
 };
 
 struct AddressAnswer {
@@ -43,6 +47,20 @@ struct AddressAnswer {
   std::vector<std::string> addresses;      // IPv6 first, then IPv4, each in resolver order
   std::string error;
   std::optional<std::uint32_t> ttl;  // smallest A/AAAA TTL in seconds as received
+  // DNSSEC: both answers (A and AAAA, records or denial) carried the AD bit of a trusted
+  // validating resolver (RFC 6840 §5.7); false whenever the resolver is not trusted.
+  bool authenticated = false;
+};
+
+// The TLSA RRset at a name such as `_25._tcp.mx.example.org` (RFC 7672 §2.2.1). A validating
+// resolver answers SERVFAIL for a bogus RRset, so a bogus answer is TempFail here.
+struct TlsaAnswer {
+  DnsStatus status = DnsStatus::TempFail;
+  std::vector<dns::Tlsa> records;  // every record, usable or not, malformed ones dropped
+  bool authenticated = false;      // as AddressAnswer::authenticated
+  std::string owner;               // where the records were found, after any CNAME (RFC 7672 §2.2.3)
+  std::string error;
+  std::optional<std::uint32_t> ttl;
 };
 
 // TXT records (RFC 1035 §3.3.14), each record's character-strings joined into one string, as
@@ -60,6 +78,10 @@ struct ResolverOptions {
   int tries = 2;
   std::chrono::seconds negative_ttl{60};  // how long NXDOMAIN/NODATA answers are cached
   std::chrono::seconds max_ttl{3600};
+  // Believe the AD bit of a resolver that is not on loopback (`[dns] trust_ad`): only over a
+  // path the operator trusts. Resolvers on loopback are always believed (RFC 6698 §4.1's
+  // local-validator setup; Postfix and mox decide the same way).
+  bool trust_ad = false;
 };
 
 class Resolver {
@@ -73,6 +95,10 @@ class Resolver {
   void lookup_addresses(const std::string& host, std::function<void(AddressAnswer)> done);
   // Not cached here: its callers keep what they derive from it (policies) for their own lifetimes.
   void lookup_txt(const std::string& name, std::function<void(TxtAnswer)> done);
+  // Not cached: asked once per connection to a host whose address answer was authenticated.
+  void lookup_tlsa(const std::string& name, std::function<void(TlsaAnswer)> done);
+  // Whether AD bits are believed at all: every server is on loopback, or trust_ad.
+  bool ad_trusted() const;
 
   void shutdown();  // cancels outstanding queries (their callbacks get TempFail)
 

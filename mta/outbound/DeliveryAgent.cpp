@@ -34,6 +34,7 @@
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/Scheduler.hpp"
 #include "mta/delivery/SettlePlan.hpp"
+#include "mta/delivery/TlsPolicyKind.hpp"
 #include "mta/delivery/UnreachableHosts.hpp"
 #include "mta/dsn/DsnComposer.hpp"
 #include "mta/net/ClientTls.hpp"
@@ -42,6 +43,7 @@
 #include "mta/net/SmtpStream.hpp"
 #include "mta/ops/Log.hpp"
 #include "mta/ops/SystemClock.hpp"
+#include "mta/outbound/DaneGate.hpp"
 #include "mta/outbound/DnsPlan.hpp"
 #include "mta/outbound/SevenBitConversion.hpp"
 #include "mta/outbound/TlsOutcomes.hpp"
@@ -57,6 +59,8 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
+// The TLS text of an attempt that DANE stopped before any TLS was up.
+constexpr const char* kDaneNoTls = "none, tls_policy=dane";
 using Key = std::pair<QueueId, std::uint32_t>;
 
 smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
@@ -164,6 +168,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   delivery::UnreachableHosts unreachable;
   std::map<std::string, std::deque<IdleConnection*>> idle;
   std::shared_ptr<asio::ssl::context> tls_plain;
+  std::shared_ptr<asio::ssl::context> tls_dane;  // DANE-enabled, for MX hosts with TLSA records
   std::map<std::string, std::shared_ptr<asio::ssl::context>> tls_verify;  // by [[route]] tls_ca_file
   asio::steady_timer wake;
   asio::steady_timer sweep_timer;
@@ -179,6 +184,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     apply(deps.config, std::move(deps.routes));
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
     tls_plain = *net::make_client_tls_context(false);
+    if (auto dane = net::make_client_dane_context(); dane) tls_dane = *dane;
   }
 
   // The verifying context for a route's CA file ("" = the system store), made on first use.
@@ -554,10 +560,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
         break;
       }
-      current = co_await run_connection_with_fallback(std::move(*current), plan, target, dest);
+      std::optional<delivery::RoutePlan> target_plan = co_await plan_for_target(plan, target, *current);
+      if (!target_plan) continue;  // DANE: this MX host cannot be used now; the next one may
+      current = co_await run_connection_with_fallback(std::move(*current), *target_plan, target, dest);
       // A pooled connection the remote had closed (idle timeout, a limit of messages per
       // connection, a restart) costs a reconnect, never a deferral: the same target again.
-      while (current && current->retry_fresh) co_await retry_fresh(current, plan, target, dest);
+      while (current && current->retry_fresh) co_await retry_fresh(current, *target_plan, target, dest);
     }
     if (current && !current->unresolved.empty()) {
       delivery::RecipientAttempts rest(current->unresolved.begin(), current->unresolved.end());
@@ -571,6 +579,38 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         if (!a) a = delivery::classify_error(none_tried, now_ms());
       co_await settle(*current, rest, dest);
     }
+  }
+
+  // The plan for one target. An MX delivery under the default (opportunistic) policy asks DANE
+  // first (RFC 7672): with a validated TLSA RRset, TLS is mandatory and must match it, and no
+  // other policy (MTA-STS, RFC 8461 §2) is consulted; a failed TLSA lookup in a signed zone
+  // makes the host unusable for now (nullopt, the unresolved recipients deferred 4.7.5).
+  // Routes and address literals keep their own policy.
+  awaitable<std::optional<delivery::RoutePlan>> plan_for_target(const delivery::RoutePlan& plan,
+                                                                const delivery::Target& target, Job& job) {
+    delivery::RoutePlan out = plan;
+    if (plan.lookup != delivery::RoutePlan::Lookup::Mx || plan.routed ||
+        plan.tls != delivery::TlsPolicy::Opportunistic || !tls_dane)
+      co_return out;
+    auto gate = dane_for_host(*deps.resolver, io.get_executor(), plan.name, target.host, plan.port);
+    const delivery::DaneDecision decision = co_await std::move(gate);
+    if (decision.kind == delivery::DaneDecision::Kind::NoDane) co_return out;
+    if (delivery::dane_applies(decision)) {  // MTA-STS is not consulted for this host
+      out.tls = delivery::TlsPolicy::Required;
+      out.dane = decision.records;
+      out.dane_base_domain = decision.base_domain;
+      co_return out;
+    }
+    Attempt a = delivery::classify_error(
+        {delivery::NetworkErrorKind::TlsFailure, "DANE: " + target.host + ": " + decision.reason}, now_ms());
+    a.host = target.host;
+    a.ip = target.ip;
+    a.port = plan.port;
+    a.tls = kDaneNoTls;
+    for (auto& [idx, at] : job.unresolved) at = a;
+    ops::log_info(job.message.id.str() + ": " + target.host + "[" + target.ip + "]:" +
+                  std::to_string(plan.port) + " skipped: " + decision.reason + " (DANE, RFC 7672 §2.2)");
+    co_return std::nullopt;
   }
 
   awaitable<void> retry_fresh(std::optional<Job>& job, const delivery::RoutePlan& plan,
@@ -747,6 +787,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // The TLS handshake (implicit TLS or after STARTTLS); false with `tls_problem`, `ec` or
   // `timed_out` saying why when it did not complete.
   awaitable<bool> handshake(Connection& c) {
+    if (c.plan.dane && !c.plan.dane->empty()) {
+      const bool matched = co_await dane_handshake(c);
+      co_return matched;
+    }
     const bool verify = c.plan.tls == delivery::TlsPolicy::Verify;
     auto ctx = verify ? verify_context(c.plan.tls_ca_file) : tls_plain;
     if (!ctx) {
@@ -767,6 +811,33 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
     c.tls_info = c.stream.tls_summary();
     report_tls(c, std::nullopt);
+    // DANE with no usable record: TLS was mandatory, without authentication (RFC 7672 §2.2).
+    if (c.plan.dane)
+      c.tls_info += std::string(", tls_policy=") + delivery::to_string(delivery::TlsPolicyKind::Dane);
+    co_return true;
+  }
+
+  // RFC 7672 §3: the handshake succeeds only when the server's certificate matches one of the
+  // host's TLSA records (OpenSSL's DANE verification); the match is logged with the TLS.
+  awaitable<bool> dane_handshake(Connection& c) {
+    c.stream.begin_tls(*tls_dane);
+    if (!net::set_dane(c.stream.tls(), c.target.host, c.plan.dane_base_domain, net_tlsa(*c.plan.dane))) {
+      c.tls_problem = "DANE: no TLSA record could be used";
+      co_return false;
+    }
+    c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
+    if (c.ec) {
+      const long verdict = SSL_get_verify_result(c.stream.tls());
+      if (verdict != X509_V_OK)
+        c.tls_problem = std::string("DANE: the certificate matches no TLSA record (") +
+                        X509_verify_cert_error_string(verdict) + ")";
+      report_tls(c, delivery::TlsResultType::ValidationFailure);
+      co_return false;
+    }
+    report_tls(c, std::nullopt);
+    c.tls_info = c.stream.tls_summary() + std::string(", tls_policy=") +
+                 delivery::to_string(delivery::TlsPolicyKind::Dane) +
+                 ", dane=" + net::dane_match(c.stream.tls());
     co_return true;
   }
 
@@ -848,6 +919,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       session.tls_started();
       co_return;
     }
+    if (c.plan.dane) {
+      dane_failed(c);
+      co_return;
+    }
     if (c.plan.tls == delivery::TlsPolicy::Opportunistic) {
       c.handshake_failed = true;
       if (cfg->delivery.tls_fallback_memory.count() > 0)
@@ -856,6 +931,18 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     session.connection_lost("TLS handshake failed: " + (c.timed_out()            ? std::string("timeout")
                                                         : !c.tls_problem.empty() ? c.tls_problem
                                                                                  : c.ec.message()));
+  }
+
+  // A DANE handshake that failed (RFC 7672 §2.2): never plaintext, never the fallback memory;
+  // the recipients are deferred 4.7.5 unless a later MX host of the destination takes them.
+  void dane_failed(Connection& c) {
+    conn_error(c, delivery::NetworkErrorKind::TlsFailure,
+               c.timed_out()            ? std::string("DANE: handshake timeout")
+               : !c.tls_problem.empty() ? c.tls_problem
+                                        : "DANE: " + c.ec.message());
+    for (auto& [idx, at] : c.job.unresolved) at->tls = kDaneNoTls;
+    c.session_failed = true;
+    c.stream.close();
   }
 
   // The session's results for the current message: final ones are settled now; after a failure

@@ -35,4 +35,33 @@ delivery::HostAddresses plan_host_addresses(const std::string& host, const net::
   return out;
 }
 
+delivery::TlsaLookup plan_tlsa_lookup(const net::TlsaAnswer& answer) {
+  delivery::TlsaLookup out;
+  switch (answer.status) {
+    case net::DnsStatus::Ok:
+      out.status = delivery::DaneLookupStatus::Ok;
+      break;
+    case net::DnsStatus::NoData:
+      out.status = delivery::DaneLookupStatus::NoData;
+      break;
+    case net::DnsStatus::NxDomain:
+      out.status = delivery::DaneLookupStatus::NxDomain;
+      break;
+    case net::DnsStatus::TempFail:
+      out.status = delivery::DaneLookupStatus::TempFail;
+      break;
+  }
+  out.authenticated = answer.authenticated;
+  out.error = answer.error;
+  out.owner = answer.owner;
+  for (const auto& r : answer.records) out.records.push_back({r.usage, r.selector, r.mtype, r.data});
+  return out;
+}
+
+std::vector<net::dns::Tlsa> net_tlsa(const std::vector<delivery::TlsaRecord>& records) {
+  std::vector<net::dns::Tlsa> out;
+  for (const auto& r : records) out.push_back({r.usage, r.selector, r.mtype, r.data});
+  return out;
+}
+
 }  // namespace ferry::outbound

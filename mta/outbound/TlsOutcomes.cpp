@@ -11,7 +11,21 @@ std::optional<delivery::TlsPolicyRef> session_tls_policy(const delivery::RoutePl
   if (plan.routed || plan.lookup != delivery::RoutePlan::Lookup::Mx || plan.name.empty()) return std::nullopt;
   std::string domain = text::to_lower(plan.name);
   if (domain.back() == '.') domain.pop_back();
-  return delivery::TlsPolicyRef{delivery::TlsPolicyType::NoPolicyFound, {}, std::move(domain), {}};
+  if (!plan.dane)
+    return delivery::TlsPolicyRef{delivery::TlsPolicyType::NoPolicyFound, {}, std::move(domain), {}};
+  // RFC 8460 §4.4: for "tlsa" the policy-string is the TLSA records in presentation form.
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::vector<std::string> records;
+  for (const auto& r : *plan.dane) {
+    std::string line =
+        std::to_string(r.usage) + " " + std::to_string(r.selector) + " " + std::to_string(r.mtype) + " ";
+    for (unsigned char b : r.data) {
+      line += hex[b >> 4];
+      line += hex[b & 0xF];
+    }
+    records.push_back(std::move(line));
+  }
+  return delivery::TlsPolicyRef{delivery::TlsPolicyType::Tlsa, std::move(records), std::move(domain), {}};
 }
 
 delivery::TlsOutcome tls_outcome(const delivery::TlsPolicyRef& policy, const delivery::Target& target,

@@ -20,10 +20,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <random>
 
 #include "mta/config/Config.hpp"
+#include "mta/delivery/DanePolicy.hpp"
 #include "mta/delivery/EnhancedStatusText.hpp"
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -234,6 +236,8 @@ struct Engine {
   asio::ssl::context tls_ctx{asio::ssl::context::tls_client};
   std::string route_tls_name;                  // a [[route]]'s tls_name: the name to verify
   std::string trust_label = "the system CAs";  // what verification trusted, for the report
+  std::map<std::string, std::vector<delivery::TlsaRecord>> dane_records;  // by MX host (RFC 7672)
+  bool mx_authenticated = false;  // the MX RRset (or its denial) validated
 
   Engine(const ProbeOptions& o, std::function<void(const std::string&)> p) : opt(o), progress(std::move(p)) {
     tls_ctx.set_default_verify_paths();
@@ -278,6 +282,7 @@ struct Engine {
   void record_dns(ProbeDnsStep step) {
     std::string line = "DNS " + step.type + " " + step.name + ": " + step.status;
     if (!step.error.empty() && step.status != "ok") line += " (" + step.error + ")";
+    line += step.authenticated ? ", DNSSEC validated" : ", not DNSSEC validated";
     line += " in " + fmt_ms(step.elapsed_ms);
     say(line);
     for (const auto& r : step.records)
@@ -352,8 +357,21 @@ struct Engine {
     info.established = true;
     certificate_info(ssl, info);
     show_certificate(info);
+    show_dane(c, ssl, info);
     c.rec.tls = std::move(info);
     co_return true;
+  }
+
+  // RFC 7672: the host's usable TLSA records (found by resolve_targets), matched against the
+  // certificates the server sent; shown, not enforced (the probe reports, delivery decides).
+  void show_dane(Conn& c, SSL* ssl, ProbeTlsInfo& info) {
+    auto it = dane_records.find(c.rec.host);
+    if (it == dane_records.end()) return;
+    info.dane = true;
+    info.dane_match = net::tlsa_match(ssl, outbound::net_tlsa(it->second));
+    say("    DANE:     " + (info.dane_match.empty()
+                                ? std::string("NO TLSA record matches (delivery would defer 4.7.5)")
+                                : "the certificate matches a " + info.dane_match + " TLSA record"));
   }
 
   void show_certificate(const ProbeTlsInfo& info) {
@@ -718,7 +736,8 @@ struct Engine {
     if (!hop.by_mx) co_return std::vector<delivery::MxHost>{{delivery::normalize_host(name), 0}};
     const auto t = Clock::now();
     net::MxAnswer mx = co_await net::resolve_mx(*resolver, io.get_executor(), name);
-    ProbeDnsStep step{name, "MX", to_string(mx.status), mx.error, {}, ms_since(t)};
+    ProbeDnsStep step{name, "MX", to_string(mx.status), mx.error, {}, ms_since(t), mx.authenticated};
+    mx_authenticated = mx.authenticated;
     for (const auto& rec : mx.records)
       step.records.push_back(
           {std::to_string(rec.preference) + " " + (rec.host.empty() ? "." : rec.host), mx.ttl});
@@ -751,10 +770,35 @@ struct Engine {
     co_return std::move(planned).value();
   }
 
+  // The TLSA records of an MX host whose address answer validated (RFC 7672 §2.2), shown with
+  // the delivery agent's decision; usable records are kept for the certificate match.
+  awaitable<void> look_up_tlsa(const std::string& host, std::uint16_t port) {
+    const auto t = Clock::now();
+    const std::string name = delivery::tlsa_name(host, port);
+    net::TlsaAnswer answer = co_await net::resolve_tlsa(*resolver, io.get_executor(), name);
+    ProbeDnsStep step{name, "TLSA",      to_string(answer.status), answer.error,
+                      {},   ms_since(t), answer.authenticated};
+    const delivery::TlsaLookup lookup = outbound::plan_tlsa_lookup(answer);
+    for (const auto& r : lookup.records)
+      step.records.push_back({delivery::to_text(r) + " (" + delivery::usage_name(r.usage) +
+                                  (delivery::usable_for_smtp(r) ? "" : ", unusable") + ")",
+                              answer.ttl});
+    record_dns(std::move(step));
+    const delivery::DaneDecision d = delivery::decide_dane(lookup);
+    if (d.kind == delivery::DaneDecision::Kind::Dane) {
+      dane_records[host] = d.records;
+      say("    DANE applies to " + host + ": STARTTLS is mandatory" +
+          (d.records.empty() ? " (no usable record: unauthenticated)" : " and the certificate must match"));
+    } else if (d.kind == delivery::DaneDecision::Kind::Defer) {
+      say("    DANE: " + d.reason + ": delivery would defer this host (4.7.5)");
+    }
+  }
+
   // Resolves hop.lookup_name into hop.targets; false when the probe has its answer.
   awaitable<bool> resolve_targets(Hop& hop) {
     net::ResolverOptions ropts;
     ropts.servers = opt.dns_servers;
+    ropts.trust_ad = opt.trust_ad;
     auto r = net::Resolver::create(io.get_executor(), ropts);
     if (!r) {
       res.summary = "resolver: " + r.error().message;
@@ -770,10 +814,13 @@ struct Engine {
     for (const auto& h : *hosts) {
       const auto t = Clock::now();
       net::AddressAnswer a = co_await net::resolve_addresses(*resolver, io.get_executor(), h.host);
-      ProbeDnsStep step{h.host, "A/AAAA", to_string(a.status), a.error, {}, ms_since(t)};
+      ProbeDnsStep step{h.host, "A/AAAA", to_string(a.status), a.error, {}, ms_since(t), a.authenticated};
       for (const auto& ip : a.addresses) step.records.push_back({ip, a.ttl});
       record_dns(std::move(step));
       addresses.push_back(outbound::plan_host_addresses(h.host, a));
+      if (hop.by_mx && hop.tls == ProbeTls::Opportunistic && !hop.require_tls &&
+          delivery::tlsa_lookup_needed(mx_authenticated, a.authenticated))
+        co_await look_up_tlsa(h.host, hop.port);
     }
     auto planned = delivery::plan_targets(*hosts, addresses, mopts);
     if (!planned) {
@@ -852,6 +899,7 @@ Result<ProbeOptions> probe_options_from_config(const config::Config& cfg,
   o.max_addresses = cfg.delivery.max_addresses;
   o.connect_timeout = cfg.delivery.connect_timeout;
   for (const auto& s : cfg.dns.servers) o.dns_servers.push_back(s.str());
+  o.trust_ad = cfg.dns.trust_ad;
   auto routes = policy::route_rules(cfg, net::check_ca_file);  // exactly as the delivery agent routes
   if (!routes) return routes.error();
   o.routes = std::move(*routes);

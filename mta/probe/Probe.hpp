@@ -34,6 +34,7 @@ struct ProbeOptions {
   std::string auth_user;  // empty = no AUTH
   std::string auth_password;
   std::vector<std::string> dns_servers;     // empty = /etc/resolv.conf
+  bool trust_ad = false;                    // [dns] trust_ad
   std::vector<delivery::RouteRule> routes;  // [[route]]
   std::size_t max_addresses = 5;            // [delivery] max_addresses
   std::optional<std::string> message;       // DATA content (CRLF lines, not dot-stuffed)
@@ -73,6 +74,8 @@ struct ProbeDnsStep {
   std::string error;
   std::vector<ProbeDnsRecord> records;
   double elapsed_ms = 0;
+  // DNSSEC: the answer carried the AD bit of a trusted validating resolver (RFC 6840 §5.7).
+  bool authenticated = false;
 };
 
 struct ProbeCapability {
@@ -91,6 +94,10 @@ struct ProbeTlsInfo {
   std::string verify_error;  // OpenSSL's reason when not verified
   std::string error;         // handshake failure
   double elapsed_ms = 0;
+  // DANE (RFC 7672): the host had usable, validated TLSA records; `dane_match` is the usage of the
+  // record the certificate matched ("dane-ee", "dane-ta"), "" when none did.
+  bool dane = false;
+  std::string dane_match;
 };
 
 struct ProbeTranscriptLine {

@@ -93,6 +93,7 @@ TEST(configDefaults, DeliveryDnsRetry) {
   EXPECT_EQ(c.delivery.idle_timeout, 5s);
   EXPECT_EQ(c.delivery.tls_fallback_memory, 1h);
   EXPECT_TRUE(c.dns.servers.empty());
+  EXPECT_FALSE(c.dns.trust_ad);
   EXPECT_EQ(c.retry.first, 5min);
   EXPECT_EQ(c.retry.max_interval, 1h);
   EXPECT_EQ(c.retry.multiplier, 2.0);

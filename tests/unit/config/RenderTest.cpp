@@ -94,6 +94,7 @@ idle_timeout = "1500ms"
 tls_fallback_memory = "10m"
 [dns]
 servers = ["192.0.2.53", "[2001:db8::53]:5353"]
+trust_ad = true
 [retry]
 first = "1m"
 max_interval = "2h"

@@ -21,6 +21,7 @@ class ResolverTest : public ::testing::Test {
         "--host-record=nomx.test,127.0.0.4",
         "--dns-rr=nullmx.test,15,000000",
         "--txt-record=_mta-sts.example.test,v=STSv1; id=20261207",
+        "--dns-rr=_25._tcp.mx1.example.test,52,030101" + std::string(64, 'a'),
         "--txt-record=_smtp._tls.example.test,v=TLSRPTv1;,rua=mailto:tlsrpt@example.test",
     });
   }
@@ -81,6 +82,38 @@ TEST_F(ResolverTest, TxtRecordJoinsItsStrings) {
   ASSERT_EQ(rpt.records.size(), 1u);
   EXPECT_EQ(rpt.records[0], "v=TLSRPTv1;rua=mailto:tlsrpt@example.test");
   EXPECT_EQ(txt(*r, "nothing.example.test").status, DnsStatus::NxDomain);
+}
+
+// TLSA (RFC 6698 §2.1) through the resolver's own query and parser; dnsmasq does not validate,
+// so nothing is authenticated although it is on loopback (whose AD bits would be believed).
+TEST_F(ResolverTest, TlsaRecordsAndTheirDnssecStatus) {
+  auto r = make({dns_->address()});
+  EXPECT_TRUE(r->ad_trusted());
+  std::optional<TlsaAnswer> out;
+  r->lookup_tlsa("_25._tcp.MX1.example.test.", [&](TlsaAnswer a) { out = std::move(a); });
+  io_.restart();
+  while (!out && io_.run_one_for(std::chrono::seconds(5))) {
+  }
+  ASSERT_TRUE(out);
+  ASSERT_EQ(out->status, DnsStatus::Ok) << out->error;
+  ASSERT_EQ(out->records.size(), 1u);
+  EXPECT_EQ(out->records[0], (dns::Tlsa{3, 1, 1, std::string(32, '\xaa')}));
+  EXPECT_FALSE(out->authenticated);
+  EXPECT_FALSE(addr(*r, "mx1.example.test").authenticated);
+}
+
+// The AD bit is believed from loopback servers, or from others only under [dns] trust_ad.
+TEST_F(ResolverTest, AdBitTrustedOnLoopbackOrByConfiguration) {
+  EXPECT_TRUE(make({"127.0.0.1:53"})->ad_trusted());
+  EXPECT_TRUE(make({"[::1]:53"})->ad_trusted());
+  EXPECT_FALSE(make({"192.0.2.53"})->ad_trusted());
+  EXPECT_FALSE(make({"127.0.0.1", "192.0.2.53"})->ad_trusted());
+  ResolverOptions o;
+  o.servers = {"192.0.2.53"};
+  o.trust_ad = true;
+  auto trusted = Resolver::create(io_.get_executor(), o);
+  ASSERT_TRUE(trusted.ok());
+  EXPECT_TRUE((*trusted)->ad_trusted());
 }
 
 TEST_F(ResolverTest, MxRecordsWithPreferences) {

@@ -43,5 +43,24 @@ TEST(DnsPlan, AddressesSplitByFamily) {
   EXPECT_EQ(h.aaaa_status, delivery::DnsStatus::TempFail);
 }
 
+// The TLSA answer keeps its records, its status and the AD bit as the resolver judged it.
+TEST(DnsPlan, TlsaAnswerForDanePolicy) {
+  net::TlsaAnswer a;
+  a.status = net::DnsStatus::Ok;
+  a.authenticated = true;
+  a.records = {{3, 1, 1, std::string(32, 'x')}, {0, 0, 1, std::string(32, 'y')}};
+  const delivery::TlsaLookup lookup = plan_tlsa_lookup(a);
+  EXPECT_EQ(lookup.status, delivery::DaneLookupStatus::Ok);
+  EXPECT_TRUE(lookup.authenticated);
+  ASSERT_EQ(lookup.records.size(), 2u);
+  EXPECT_EQ(lookup.records[0], (delivery::TlsaRecord{3, 1, 1, std::string(32, 'x')}));
+  EXPECT_EQ(net_tlsa(lookup.records)[1], (net::dns::Tlsa{0, 0, 1, std::string(32, 'y')}));
+  net::TlsaAnswer failed;
+  failed.status = net::DnsStatus::TempFail;
+  failed.error = "timeout";
+  EXPECT_EQ(plan_tlsa_lookup(failed).status, delivery::DaneLookupStatus::TempFail);
+  EXPECT_EQ(plan_tlsa_lookup(failed).error, "timeout");
+}
+
 }  // namespace
 }  // namespace ferry::outbound
