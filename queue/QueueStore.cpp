@@ -90,6 +90,12 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
     if (!h) return h.error();
     *dbi = *h;
   }
+  if (auto sts = txn->open_dbi(schema::kSts, !read_only); sts) {
+    impl.db.sts = *sts;
+    impl.has_policy_cache = true;
+  } else if (!read_only) {
+    return sts.error();
+  }
   auto stored = txn->get(impl.db.meta, schema::kSchemaKey);
   if (!stored) return stored.error();
   if (!*stored) {

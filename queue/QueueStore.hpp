@@ -6,11 +6,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ferry/Result.hpp"
+#include "queue/PolicyCache.hpp"
 #include "queue/QueueTypes.hpp"
 
 namespace ferry::queue {
@@ -72,6 +74,12 @@ class QueueStore {
   // Every pending, unheld recipient with its due time (to rebuild the in-memory scheduler).
   Result<std::vector<DueRecipient>> due_index() const;
   Result<std::vector<QuarantinedRecord>> quarantined() const;
+
+  // --- the policy cache (`sts` table, queue/PolicyCache.hpp): one synced transaction each ---
+  Result<std::optional<PolicyCacheRecord>> policy_get(std::string_view domain) const;
+  Result<void> policy_put(const PolicyCacheRecord& record);
+  Result<bool> policy_erase(std::string_view domain);  // false when nothing was cached
+  Result<std::vector<PolicyCacheRecord>> policy_list() const;
 
   struct Stats {
     std::size_t messages = 0;

@@ -27,7 +27,10 @@ inline constexpr const char* kBodies = "bodies";
 inline constexpr const char* kRecipients = "recipients";
 inline constexpr const char* kDue = "due";
 inline constexpr const char* kQuarantine = "quarantine";
-inline constexpr unsigned kMaxDbs = 8;
+// A domain's cached MTA-STS policy (RFC 8461 §5.1 asks senders to cache it); added without a
+// schema bump: an older queue simply has no such table until it is opened for writing.
+inline constexpr const char* kSts = "sts";
+inline constexpr unsigned kMaxDbs = 16;
 
 inline constexpr std::string_view kSchemaKey = "schema";
 

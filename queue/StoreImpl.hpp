@@ -15,6 +15,7 @@ struct Dbis {
   MDB_dbi recipients = 0;
   MDB_dbi due = 0;
   MDB_dbi quarantine = 0;
+  MDB_dbi sts = 0;  // the policy cache (PolicyCache.hpp)
 };
 
 struct QueueStore::Impl {
@@ -22,6 +23,7 @@ struct QueueStore::Impl {
   QueueOptions options;
   lmdb::Env env;
   Dbis db;
+  bool has_policy_cache = false;  // false only for a read-only open of a queue made before it
   IdAllocator ids;
 };
 
