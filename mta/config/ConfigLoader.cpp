@@ -354,6 +354,7 @@ class Loader {
                {"retry", [&](auto& n, auto& p) { retry(table(n, p), p); }},
                {"route", [&](auto& n, auto& p) { routes(n, p); }},
                {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
+               {"mta_sts", [&](auto& n, auto& p) { mta_sts(table(n, p), p); }},
                {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
                {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
                {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
@@ -690,6 +691,16 @@ class Loader {
                   b.postmaster = str(n, p).empty() ? std::string() : mail_address(n, p);
                 }},
                {"max_return_size", [&](auto& n, auto& p) { b.max_return_size = size(n, p); }},
+           });
+  }
+
+  void mta_sts(const toml::table& t, const std::string& path) {
+    auto& s = cfg_.mta_sts;
+    fields(t, path,
+           {
+               {"enabled", [&](auto& n, auto& p) { s.enabled = boolean(n, p); }},
+               {"ca_file", [&](auto& n, auto& p) { s.ca_file = str(n, p); }},
+               {"https_port", [&](auto& n, auto& p) { s.https_port = port(n, p); }},
            });
   }
 

@@ -228,6 +228,13 @@ void render_bounce(Out& out, const Config& c) {
   out.kv("max_return_size", size(c.bounce.max_return_size));
 }
 
+void render_mta_sts(Out& out, const Config& c) {
+  out.table("[mta_sts]");
+  out.kv("enabled", b(c.mta_sts.enabled));
+  out.kv("ca_file", q(c.mta_sts.ca_file));
+  out.kv("https_port", std::to_string(c.mta_sts.https_port));
+}
+
 void render_log(Out& out, const Config& c) {
   out.table("[log]");
   out.kv("format", q(to_string(c.log.format)));
@@ -270,6 +277,7 @@ std::string render(const Config& c) {
   render_retry(out, c);
   render_routes(out, c);
   render_bounce(out, c);
+  render_mta_sts(out, c);
   render_log(out, c);
   render_metrics(out, c);
   render_dkim(out, c);

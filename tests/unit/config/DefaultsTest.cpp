@@ -107,6 +107,9 @@ TEST(configDefaults, BounceLogMetrics) {
   EXPECT_EQ(c.bounce.delay_warning, 4h);
   EXPECT_EQ(c.bounce.postmaster, "");
   EXPECT_EQ(c.bounce.max_return_size, 256ull << 10);
+  EXPECT_TRUE(c.mta_sts.enabled);
+  EXPECT_EQ(c.mta_sts.ca_file, "");
+  EXPECT_EQ(c.mta_sts.https_port, 443);
   EXPECT_EQ(c.log.format, LogFormat::Text);
   ASSERT_TRUE(c.metrics.listen.has_value());
   EXPECT_EQ(c.metrics.listen->ip, "127.0.0.1");
