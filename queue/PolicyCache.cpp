@@ -74,6 +74,12 @@ Result<void> QueueStore::policy_put(const PolicyCacheRecord& record) {
   return txn->commit();
 }
 
+Result<void> WriteTxn::policy_put(const PolicyCacheRecord& record) {
+  if (!state_.impl.has_policy_cache) return make_error(ErrorKind::NotFound, "the queue has no policy cache");
+  return state_.txn.put(state_.impl.db.sts, text::to_lower(record.domain),
+                        codec::encode_policy_cache(record));
+}
+
 Result<bool> QueueStore::policy_erase(std::string_view domain) {
   auto txn = begin(*impl_, false);
   if (!txn) return txn.error();

@@ -113,6 +113,8 @@ class WriteTxn {
   Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
   Result<std::vector<DueRecipient>> try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
                                               TimeMs retry_at_ms);
+  // The policy cache's write (QueueStore::policy_put), batched with others by the CommitBatcher.
+  Result<void> policy_put(const PolicyCacheRecord& record);
   // Runs `body` in one nested transaction: if it fails, everything it did is undone (the
   // CommitBatcher runs each request this way).
   Result<void> run(const std::function<Result<void>(WriteTxn&)>& body);

@@ -28,6 +28,8 @@ int cmd_queue(const Args& args);
 int cmd_dkim(const Args& args);
 // `ferry probe ADDRESS`: resolve, connect and speak SMTP by hand, explained (exit 0/1/2/3).
 int cmd_probe(const Args& args);
+// `ferry sts show|refresh|forget DOMAIN`: the MTA-STS policy cache (RFC 8461) in the queue.
+int cmd_sts(const Args& args);
 // sendmail(8) compatibility: `ferry sendmail ...`, or run as sendmail / mailq / newaliases.
 int cmd_sendmail(const Args& args, bool as_mailq = false);
 // `ferry postdrop [-C FILE]` (installed setgid ferry-drop as ferry-postdrop): a maildrop file

@@ -16,6 +16,7 @@ void usage(std::FILE* out) {
       "  queue list|show|flush|hold|release|delete ...   administer the queue\n"
       "  dkim keygen|sign ...             make DKIM keys and DNS records; sign a message\n"
       "  probe [options] ADDRESS         test delivery to ADDRESS step by step, explained\n"
+      "  sts show|refresh|forget DOMAIN   the cached MTA-STS policy of DOMAIN\n"
       "  version                          print the version\n",
       out);
 }
@@ -41,6 +42,7 @@ int run_main(int argc, char** argv) {
   if (cmd == "queue") return cmd_queue(rest);
   if (cmd == "dkim") return cmd_dkim(rest);
   if (cmd == "probe") return cmd_probe(rest);
+  if (cmd == "sts") return cmd_sts(rest);
   if (cmd == "sendmail") return cmd_sendmail(rest);
   if (cmd == "postdrop") return cmd_postdrop(rest);
   if (cmd == "mailq") return cmd_sendmail(rest, true);

@@ -12,6 +12,7 @@
 #include "ferry/Result.hpp"
 #include "mta/delivery/AddressLiteral.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
+#include "mta/delivery/TlsPolicyKind.hpp"
 
 namespace ferry::delivery {
 
@@ -73,6 +74,9 @@ struct RoutePlan {
   std::string source_address;
   std::string tls_name;
   std::string tls_ca_file;
+  // Set when a domain's published policy (MTA-STS, DANE) decided the TLS above: the delivery log
+  // line and `ferry queue show` name it as tls_policy=...
+  std::optional<TlsPolicyKind> tls_policy_kind;
 };
 
 // The name a TLS connection to `target_host` announces (SNI) and, under Verify, requires in the

@@ -24,6 +24,7 @@
 #include <random>
 #include <set>
 
+#include "ferry/text/Ascii.hpp"
 #include "mta/delivery/AddressLookups.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
@@ -43,6 +44,8 @@
 #include "mta/ops/SystemClock.hpp"
 #include "mta/outbound/DnsPlan.hpp"
 #include "mta/outbound/SevenBitConversion.hpp"
+#include "mta/outbound/StsCache.hpp"
+#include "mta/outbound/StsGate.hpp"
 #include "mta/smtp/ClientSession.hpp"
 
 namespace ferry::outbound {
@@ -169,12 +172,31 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::function<void()> on_stopped;
   TimeMs last_resync = 0;
   DeliveryStats stats;
+  std::unique_ptr<StsCache> sts;  // MTA-STS policies (RFC 8461), cached in the queue's sts table
 
   Impl(asio::io_context& io_, DeliveryDeps d)
       : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
     apply(deps.config, std::move(deps.routes));
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
     tls_plain = *net::make_client_tls_context(false);
+    if (deps.resolver && deps.store) sts = make_sts_cache();
+  }
+
+  // The policy cache writes through the CommitBatcher (the queue writer thread), like every
+  // other write of the daemon; a failed write costs a fetch later, and is logged.
+  std::unique_ptr<StsCache> make_sts_cache() {
+    queue::CommitBatcher* batcher = deps.batcher;
+    StsCache::Persist persist = [batcher](const queue::PolicyCacheRecord& r) {
+      if (!batcher) return;
+      batcher->submit(
+          [r](queue::WriteTxn& t) { return t.policy_put(r); },
+          [domain = r.domain](Result<void> done) {
+            if (!done)
+              ops::log_error("mta-sts: " + domain + ": cannot cache the policy: " + done.error().message);
+          });
+    };
+    return std::make_unique<StsCache>(io.get_executor(), deps.resolver, deps.store, std::move(persist),
+                                      deps.config->mta_sts);
   }
 
   // The verifying context for a route's CA file ("" = the system store), made on first use.
@@ -207,6 +229,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     defaults.port = cfg->delivery.port;
     routes = std::move(new_routes);
     tls_verify.clear();  // CA files are read again (a SIGHUP after renewing a private CA)
+    if (sts) sts->reconfigure(cfg->mta_sts);
   }
 
   // ---- queue writes through the group-commit thread, awaited on the I/O thread ----
@@ -476,13 +499,58 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         const Attempt failure = delivery::classify_error(plan.error(), now_ms());
         co_await fail_all(*job, failure, dest);
       } else {
-        co_await deliver_to_targets(std::move(*job), *plan, dest);
+        const StsGate gate = co_await sts_gate(*plan, domain, job->message.id);
+        co_await deliver_to_targets(std::move(*job), *plan, dest, gate);
       }
     }
     scheduler.release(dest);
     --active;
     poke();
     maybe_stopped();
+  }
+
+  // DANE (RFC 7672) and MTA-STS (RFC 8461 §2): where the MX hosts publish a usable TLSA RRset,
+  // DANE decides the TLS and MTA-STS is not consulted. The DANE check answers here; until it
+  // does, no delivery is under DANE.
+  bool dane_decides(const delivery::RoutePlan& plan) const {
+    (void)plan;
+    return false;
+  }
+
+  // The recipient domain's MTA-STS policy, for a delivery to its own MX hosts only: a route with
+  // a host of its own (a smarthost, a literal) is not the domain's MX and keeps its own TLS.
+  // Looked up per recipient domain (the scheduler's destination), so a broken policy of one
+  // domain never holds back another domain that shares its MX hosts.
+  awaitable<StsGate> sts_gate(const delivery::RoutePlan& plan, const std::string& domain, QueueId id) {
+    StsGate gate;
+    gate.domain = text::to_lower(domain);
+    if (!sts || !cfg->mta_sts.enabled || plan.routed || plan.lookup != delivery::RoutePlan::Lookup::Mx ||
+        dane_decides(plan))
+      co_return gate;
+    const StsOutcome outcome = co_await sts->policy_for(gate.domain);
+    if (!outcome.problem.empty() && outcome.policy)
+      ops::log_info(id.str() + ": mta-sts: " + gate.domain + ": " + outcome.problem +
+                    "; applying the cached policy");
+    gate.policy = outcome.policy;
+    co_return gate;
+  }
+
+  // The targets MTA-STS leaves (RFC 8461 §5.1); testing mode logs what enforce would refuse.
+  // A refusal under enforce is returned as the failure every recipient gets.
+  std::optional<Attempt> sts_targets(const StsGate& gate, std::vector<delivery::Target>& list,
+                                     delivery::RoutePlan& plan, const Job& job) {
+    StsVerdict verdict = sts_apply(gate, list, plan, cfg->mta_sts.ca_file);
+    if (!verdict.refused.empty() && gate.policy->mode == delivery::StsMode::Testing) {
+      std::string names;
+      for (const auto& r : verdict.refused) names += (names.empty() ? "" : ", ") + r;
+      ops::log_info(job.message.id.str() + ": mta-sts testing: " + names + " not in the policy of " +
+                    gate.domain + " (delivered anyway; enforce would refuse)");
+    }
+    list = std::move(verdict.targets);
+    if (!verdict.failure) return std::nullopt;
+    Attempt failure = delivery::classify_error(*verdict.failure, now_ms());
+    failure.tls = "none, tls_policy=sts-enforce";
+    return failure;
   }
 
   awaitable<void> fail_all(Job& job, const Attempt& attempt, const std::string& dest) {
@@ -513,14 +581,23 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     co_return lookups.targets();
   }
 
-  awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& plan, const std::string& dest) {
-    auto targets = co_await targets_for(plan);
+  awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& route_plan, const std::string& dest,
+                                     const StsGate& gate) {
+    auto targets = co_await targets_for(route_plan);
     if (!targets) {
       const Attempt failure = delivery::classify_error(targets.error(), now_ms());
       co_await fail_all(job, failure, dest);
       co_return;
     }
     auto& list = *targets;
+    delivery::RoutePlan plan = route_plan;  // MTA-STS may require verified TLS to fewer targets
+    if (gate.policy) {
+      const std::optional<Attempt> refused = sts_targets(gate, list, plan, job);
+      if (refused) {
+        co_await fail_all(job, *refused, dest);
+        co_return;
+      }
+    }
     for (auto idx : job.recipients) job.unresolved[idx] = std::nullopt;
     std::optional<Job> current = std::move(job);
     std::size_t tried = 0;
@@ -640,6 +717,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           stream(io.get_executor()) {}
 
     bool timed_out() const { return stream.timed_out(); }
+    // The TLS as recorded with the results: what was negotiated, and which published policy
+    // (MTA-STS, DANE) decided it, when one did.
+    std::string tls_report() const {
+      if (!plan.tls_policy_kind) return tls_info;
+      return tls_info + ", tls_policy=" + delivery::to_string(*plan.tls_policy_kind);
+    }
   };
 
   // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
@@ -825,7 +908,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       c.job.unresolved.erase(r.index);
       if (done.session_failure) {
         c.job.unresolved[r.index] = r.attempt;
-        c.job.unresolved[r.index]->tls = c.tls_info;
+        c.job.unresolved[r.index]->tls = c.tls_report();
       } else {
         final_results.push_back({r.index, r.attempt});
       }
@@ -836,7 +919,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         c.pool_dead = true;
       if (!c.pool_dead && is_connection_trouble(done.results)) scheduler.connection_failed(c.dest);
     }
-    if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, c.tls_info, done.remote_dsn);
+    const std::string tls = c.tls_report();
+    if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, tls, done.remote_dsn);
   }
 
   // Reuses the connection for the next message to this destination (RSET between), waiting idle
@@ -892,7 +976,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (!c.job.unresolved.empty()) {
       delivery::RecipientAttempts rest(c.job.unresolved.begin(), c.job.unresolved.end());
       c.job.unresolved.clear();
-      co_await settle(c.job, rest, c.dest, c.tls_info);
+      const std::string tls = c.tls_report();
+      co_await settle(c.job, rest, c.dest, tls);
     }
     co_return std::nullopt;
   }
@@ -1110,15 +1195,21 @@ Result<void> DeliveryAgent::start() {
   ops::log_info("delivery: " + std::to_string(impl_->known.size()) + " recipients scheduled");
   asio::co_spawn(impl_->io, impl_->dispatch_loop(), asio::detached);
   asio::co_spawn(impl_->io, impl_->sweep_loop(), asio::detached);
+  if (impl_->sts) {
+    auto impl = impl_;  // the loop keeps the agent's state alive until it ends at stop()
+    asio::co_spawn(
+        impl_->io, [impl]() -> awaitable<void> { co_await impl->sts->refresh_loop(); }, asio::detached);
+  }
   return {};
 }
 
 void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 
 void DeliveryAgent::queue_changed() {
-  impl_->last_resync = 0;           // the dispatcher re-syncs on its next turn
-  impl_->unreachable.clear_all();   // the operator asks for attempts now, dead hosts included
-  impl_->tls_fallback.clear_all();  // and with TLS again where a handshake once failed
+  impl_->last_resync = 0;                    // the dispatcher re-syncs on its next turn
+  impl_->unreachable.clear_all();            // the operator asks for attempts now, dead hosts included
+  impl_->tls_fallback.clear_all();           // and with TLS again where a handshake once failed
+  if (impl_->sts) impl_->sts->forget_all();  // `ferry sts refresh|forget` changed the policy cache
   impl_->poke();
 }
 
@@ -1127,6 +1218,7 @@ void DeliveryAgent::stop(std::chrono::milliseconds grace, std::function<void()> 
   impl->stopping = true;
   impl->wake.cancel();
   impl->sweep_timer.cancel();
+  if (impl->sts) impl->sts->stop();
   for (auto& [dest, q] : impl->idle)
     for (auto* c : q) c->timer.cancel();
   impl->on_stopped = std::move(done);
