@@ -103,7 +103,7 @@ asio::awaitable<HttpsResponse> exchange(Stream& stream, const HttpsRequest& req)
 
 }  // namespace
 
-asio::awaitable<HttpsResponse> https_request(asio::any_io_executor executor, asio::ssl::context& tls,
+asio::awaitable<HttpsResponse> https_request(const asio::any_io_executor& executor, asio::ssl::context& tls,
                                              const HttpsRequest& req) {
   Stream stream(executor, tls);
   beast::get_lowest_layer(stream).expires_after(req.timeout);

@@ -35,8 +35,10 @@ struct HttpsResponse {
   std::string body;
 };
 
-// `tls` must be a verifying client context (make_client_tls_context(true, ...)).
-boost::asio::awaitable<HttpsResponse> https_request(boost::asio::any_io_executor executor,
+// Arguments are references the caller keeps alive until the await ends (no temporaries in
+// co_await expressions: GCC 12). `tls` must be a verifying client context (make_client_tls_context(true,
+// ...)).
+boost::asio::awaitable<HttpsResponse> https_request(const boost::asio::any_io_executor& executor,
                                                     boost::asio::ssl::context& tls,
                                                     const HttpsRequest& request);
 

@@ -549,6 +549,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     list = std::move(verdict.targets);
     if (!verdict.failure) return std::nullopt;
     Attempt failure = delivery::classify_error(*verdict.failure, now_ms());
+    failure.reply = verdict.failure->detail;  // not a handshake that failed: no MX was allowed
     failure.tls = "none, tls_policy=sts-enforce";
     return failure;
   }

@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 namespace {
 
 asio::awaitable<void> run_refresh(StsCache& cache, std::string domain, StsRefreshReport& out) {
-  const StsOutcome o = co_await cache.refresh(std::move(domain));
+  const StsOutcome o = co_await cache.refresh(domain);
   out.txt_note = o.txt_note;
   out.source = o.source;
   out.problem = o.problem;

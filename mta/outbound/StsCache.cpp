@@ -35,7 +35,7 @@ std::string txt_note(const net::TxtAnswer& txt, const std::optional<std::string>
 
 }  // namespace
 
-awaitable<StsFetch> fetch_sts_policy(asio::any_io_executor executor, net::Resolver& resolver,
+awaitable<StsFetch> fetch_sts_policy(const asio::any_io_executor& executor, net::Resolver& resolver,
                                      asio::ssl::context& tls, const std::string& domain, std::uint16_t port) {
   StsFetch out;
   net::HttpsRequest req;
@@ -129,18 +129,20 @@ void StsCache::store(const std::string& domain, const delivery::StsCached& entry
   if (persist_) persist_(to_record(domain, entry));
 }
 
-awaitable<StsOutcome> StsCache::policy_for(std::string domain) {
-  co_return co_await lookup(std::move(domain), false);
+awaitable<StsOutcome> StsCache::policy_for(const std::string& domain) {
+  StsOutcome out = co_await lookup(domain, false);
+  co_return out;
 }
 
-awaitable<StsOutcome> StsCache::refresh(std::string domain) {
+awaitable<StsOutcome> StsCache::refresh(const std::string& domain) {
   memory_.erase(domain);  // read the table again: another process may have changed it
-  co_return co_await lookup(std::move(domain), true);
+  StsOutcome out = co_await lookup(domain, true);
+  co_return out;
 }
 
 // RFC 8461 §3.3 and §5.1: the TXT record's id says whether the cached policy is current; a new
 // id (or nothing cached) means a fetch; a failed fetch leaves the cached policy in force.
-awaitable<StsOutcome> StsCache::lookup(std::string domain, bool force) {
+awaitable<StsOutcome> StsCache::lookup(const std::string& domain, bool force) {
   StsOutcome out;
   const std::string name = "_mta-sts." + domain;
   const net::TxtAnswer txt = co_await net::resolve_txt(*resolver_, executor_, name);

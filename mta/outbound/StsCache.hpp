@@ -33,7 +33,7 @@ struct StsFetch {
   delivery::StsPolicy policy;  // parsed, when ok
   std::string error;           // why not, when !ok
 };
-boost::asio::awaitable<StsFetch> fetch_sts_policy(boost::asio::any_io_executor executor,
+boost::asio::awaitable<StsFetch> fetch_sts_policy(const boost::asio::any_io_executor& executor,
                                                   net::Resolver& resolver, boost::asio::ssl::context& tls,
                                                   const std::string& domain, std::uint16_t port);
 
@@ -54,10 +54,12 @@ class StsCache {
   StsCache(boost::asio::any_io_executor executor, std::shared_ptr<net::Resolver> resolver,
            queue::QueueStore* store, Persist persist, config::MtaStsSection config);
 
+  // Arguments are references the caller keeps alive until the await ends: no temporaries in
+  // co_await expressions (GCC 12 destroys some twice).
   // The policy for `domain` (lower case) as a delivery applies it: TXT, then the cache or a fetch.
-  boost::asio::awaitable<StsOutcome> policy_for(std::string domain);
+  boost::asio::awaitable<StsOutcome> policy_for(const std::string& domain);
   // Fetches anew whatever the TXT id says (`ferry sts refresh`, the proactive refresh).
-  boost::asio::awaitable<StsOutcome> refresh(std::string domain);
+  boost::asio::awaitable<StsOutcome> refresh(const std::string& domain);
   // Forever (until stop): every minute, refreshes the cached policies whose refresh time came.
   boost::asio::awaitable<void> refresh_loop();
   void stop();
@@ -68,7 +70,7 @@ class StsCache {
  private:
   std::optional<delivery::StsCached> cached(const std::string& domain);
   void store(const std::string& domain, const delivery::StsCached& entry);
-  boost::asio::awaitable<StsOutcome> lookup(std::string domain, bool force);
+  boost::asio::awaitable<StsOutcome> lookup(const std::string& domain, bool force);
   boost::asio::awaitable<void> fetch_into(const std::string& domain, StsOutcome& out,
                                           std::optional<delivery::StsCached>& entry);
   boost::asio::ssl::context* tls();
