@@ -499,8 +499,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         const Attempt failure = delivery::classify_error(plan.error(), now_ms());
         co_await fail_all(*job, failure, dest);
       } else {
-        const StsGate gate = co_await sts_gate(*plan, domain, job->message.id);
-        co_await deliver_to_targets(std::move(*job), *plan, dest, gate);
+        co_await deliver_to_targets(std::move(*job), *plan, dest, domain);
       }
     }
     scheduler.release(dest);
@@ -583,13 +582,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& route_plan, const std::string& dest,
-                                     const StsGate& gate) {
+                                     const std::string& domain) {
     auto targets = co_await targets_for(route_plan);
     if (!targets) {
       const Attempt failure = delivery::classify_error(targets.error(), now_ms());
       co_await fail_all(job, failure, dest);
       co_return;
     }
+    // After the MX plan: a domain whose MX lookup fails is not held up by its policy lookup.
+    const StsGate gate = co_await sts_gate(route_plan, domain, job.message.id);
     auto& list = *targets;
     delivery::RoutePlan plan = route_plan;  // MTA-STS may require verified TLS to fewer targets
     if (gate.policy) {

@@ -205,5 +205,19 @@ TEST_F(MtaSts, ForgetRemovesTheCachedPolicy) {
   EXPECT_NE(refresh.out.find("mode: enforce"), std::string::npos) << refresh.out;
 }
 
+// `ferry probe` explains the TXT record, the policy and why each MX host is accepted or refused.
+TEST_F(MtaSts, ProbeExplainsThePolicyAndEachMx) {
+  auto dns = dns_with_id("7");
+  start_sender(*dns);
+  auto ok = a.cli({"probe", "bob@example.test"});
+  EXPECT_NE(ok.out.find("MTA-STS: _mta-sts.example.test: TXT id=7"), std::string::npos) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("policy (fetched): mode enforce"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("mx.example.test: accepted"), std::string::npos) << ok.out;
+  set_policy(policy("enforce", "mail.elsewhere.test"));
+  auto refused = a.cli({"probe", "bob@example.test"});
+  EXPECT_NE(refused.out.find("mx.example.test: refused (not in the policy)"), std::string::npos)
+      << refused.out;
+}
+
 }  // namespace
 }  // namespace ferry
