@@ -531,7 +531,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       ops::log_info(id.str() + ": mta-sts: " + gate.domain + ": " + outcome.problem +
                     "; applying the cached policy");
     gate.policy = outcome.policy;
+    if (!outcome.problem.empty() && !outcome.txt_id.empty())
+      report_tls(
+          {gate.domain, delivery::TlsPolicyKind::StsEnforce, false,
+           outcome.problem.rfind("invalid policy", 0) == 0 ? "sts-policy-invalid" : "sts-policy-fetch-error",
+           "", "", outcome.problem});
     co_return gate;
+  }
+
+  void report_tls(const TlsOutcome& outcome) {
+    if (deps.on_tls_outcome) deps.on_tls_outcome(outcome);
   }
 
   // The targets MTA-STS leaves (RFC 8461 §5.1); testing mode logs what enforce would refuse.
@@ -547,6 +556,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
     list = std::move(verdict.targets);
     if (!verdict.failure) return std::nullopt;
+    report_tls({gate.domain, delivery::TlsPolicyKind::StsEnforce, false, "validation-failure", "", "",
+                verdict.failure->detail});
     Attempt failure = delivery::classify_error(*verdict.failure, now_ms());
     failure.reply = verdict.failure->detail;  // not a handshake that failed: no MX was allowed
     failure.tls = "none, tls_policy=sts-enforce";
@@ -821,6 +832,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return false;
     }
     c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
+    if (c.plan.tls_policy_kind)
+      report_tls({c.dest, *c.plan.tls_policy_kind, !c.ec, c.ec ? "validation-failure" : "", c.target.host,
+                  c.target.ip, c.ec ? c.ec.message() : ""});
     if (c.ec) co_return false;
     c.tls_info = c.stream.tls_summary();
     co_return true;

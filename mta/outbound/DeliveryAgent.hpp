@@ -19,6 +19,7 @@
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "mta/net/Resolver.hpp"
+#include "mta/outbound/TlsOutcome.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
 
@@ -38,6 +39,9 @@ struct DeliveryDeps {
   std::function<void(double delay_seconds)> on_delivered;  // per delivered recipient (metrics)
   // Per deferred or bounced (incl. expired) recipient, with the reply's category (metrics).
   std::function<void(bool bounced, std::string_view category)> on_failed;
+  // Per connection (and per refusal before one) under a domain's published TLS policy (MTA-STS):
+  // what a TLS report (RFC 8460) counts. Null = not reported.
+  std::function<void(const TlsOutcome&)> on_tls_outcome;
 };
 
 struct DeliveryStats {
