@@ -205,6 +205,26 @@ TEST_F(MtaSts, ForgetRemovesTheCachedPolicy) {
   EXPECT_NE(refresh.out.find("mode: enforce"), std::string::npos) << refresh.out;
 }
 
+// RFC 8461 §3.3: a failed fetch keeps the cached policy (it still applies); with nothing cached,
+// the domain is treated as having no policy and mail goes out as before.
+TEST_F(MtaSts, FailedFetchKeepsTheCacheAndWithoutOneMailFlows) {
+  auto dns = dns_with_id("1");
+  start_sender(*dns);
+  EXPECT_NE(deliver("one@example.test").find("tls_policy=sts-enforce"), std::string::npos)
+      << a.proc->output();
+  ASSERT_EQ(sh("rm www/.well-known/mta-sts.txt"), 0);
+  auto refresh = a.cli({"sts", "refresh", "example.test", "--json"});
+  EXPECT_EQ(refresh.exit_code, 75) << refresh.out << refresh.err;
+  EXPECT_NE(refresh.err.find("HTTP status 404"), std::string::npos) << refresh.err;
+  EXPECT_NE(refresh.out.find("\"failures\":1"), std::string::npos) << refresh.out;
+  EXPECT_NE(deliver("two@example.test").find("tls_policy=sts-enforce"), std::string::npos)
+      << a.proc->output();
+  ASSERT_EQ(a.cli({"sts", "forget", "example.test"}).exit_code, 0);
+  const std::string line = deliver("three@example.test");
+  EXPECT_NE(line.find("status=sent"), std::string::npos) << a.proc->output();
+  EXPECT_EQ(line.find("tls_policy="), std::string::npos) << line;
+}
+
 // `ferry probe` explains the TXT record, the policy and why each MX host is accepted or refused.
 TEST_F(MtaSts, ProbeExplainsThePolicyAndEachMx) {
   auto dns = dns_with_id("7");
