@@ -730,11 +730,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           stream(io.get_executor()) {}
 
     bool timed_out() const { return stream.timed_out(); }
-    // The TLS as recorded with the results: what was negotiated, and which published policy
-    // (MTA-STS, DANE) decided it, when one did.
+    // The TLS as recorded with the results: what was negotiated, and which rule decided it — a
+    // domain's published policy (MTA-STS, DANE) or else the route's tls setting. Appended as its
+    // own ", tls_policy=" field so readers of "tls=..." up to the comma see what they saw before.
     std::string tls_report() const {
-      if (!plan.tls_policy_kind) return tls_info;
-      return tls_info + ", tls_policy=" + delivery::to_string(*plan.tls_policy_kind);
+      const delivery::TlsPolicyKind kind = plan.tls_policy_kind.value_or(
+          plan.tls == delivery::TlsPolicy::Verify     ? delivery::TlsPolicyKind::Verify
+          : plan.tls == delivery::TlsPolicy::Required ? delivery::TlsPolicyKind::Required
+                                                      : delivery::TlsPolicyKind::Opportunistic);
+      return tls_info + ", tls_policy=" + delivery::to_string(kind);
     }
   };
 
