@@ -154,7 +154,14 @@ awaitable<StsOutcome> StsCache::lookup(const std::string& domain, bool force) {
   const bool absent = txt.status != net::DnsStatus::TempFail && !id;
   delivery::StsAction action = delivery::sts_decide(entry, id, absent, now_ms());
   if (force && id) action = delivery::StsAction::Fetch;
-  if (action == delivery::StsAction::Fetch) co_await fetch_into(domain, out, entry);
+  if (action == delivery::StsAction::Fetch) {
+    co_await fetch_into(domain, out, entry);
+  } else if (force && entry) {
+    // A refresh without a record to go by (removed, or the lookup failed): the cached policy
+    // stays until it expires (RFC 8461 §5.1) and the next refresh backs off like a failed fetch.
+    entry = delivery::sts_after_failure(std::move(*entry), now_ms(), rand_);
+    store(domain, *entry);
+  }
   out.source = out.source.empty() && entry ? "cached" : out.source;
   if (entry && delivery::sts_valid(*entry, now_ms())) {
     auto parsed = delivery::parse_sts_policy(entry->policy_text);
