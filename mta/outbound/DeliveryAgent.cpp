@@ -164,6 +164,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::map<std::string, std::deque<IdleConnection*>> idle;
   std::shared_ptr<asio::ssl::context> tls_plain;
   std::map<std::string, std::shared_ptr<asio::ssl::context>> tls_verify;  // by [[route]] tls_ca_file
+  std::shared_ptr<asio::ssl::context> tls_sts_testing;  // sts_testing_context(), made on first use
   asio::steady_timer wake;
   asio::steady_timer sweep_timer;
   bool poked = false;
@@ -229,6 +230,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     defaults.port = cfg->delivery.port;
     routes = std::move(new_routes);
     tls_verify.clear();  // CA files are read again (a SIGHUP after renewing a private CA)
+    tls_sts_testing.reset();
     if (sts) sts->reconfigure(cfg->mta_sts);
   }
 
@@ -713,6 +715,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::string tls_info = "none";
     std::string tls_problem;  // why the handshake did not start, when it is not a socket error
     bool handshake_failed = false;
+    bool sts_tls_failed = false;  // an MTA-STS enforce policy's TLS failed here (4.7.5)
     bool session_failed = false;
     // Connection reuse: the remote may have closed a pooled connection while it sat idle. EOF or
     // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
@@ -823,7 +826,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // `timed_out` saying why when it did not complete.
   awaitable<bool> handshake(Connection& c) {
     const bool verify = c.plan.tls == delivery::TlsPolicy::Verify;
-    auto ctx = verify ? verify_context(c.plan.tls_ca_file) : tls_plain;
+    const bool sts_testing = c.plan.tls_policy_kind == delivery::TlsPolicyKind::StsTesting;
+    auto ctx = verify ? verify_context(c.plan.tls_ca_file) : sts_testing ? sts_testing_context() : tls_plain;
     if (!ctx) {
       c.tls_problem = "the route's tls_ca_file cannot be loaded";
       co_return false;
@@ -835,13 +839,41 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       c.tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
       co_return false;
     }
+    // RFC 8461 §5 testing: the certificate is checked for the report, not enforced.
+    if (sts_testing) SSL_set1_host(c.stream.tls(), c.target.host.c_str());
     c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
-    if (c.plan.tls_policy_kind)
-      report_tls({c.dest, *c.plan.tls_policy_kind, !c.ec, c.ec ? "validation-failure" : "", c.target.host,
-                  c.target.ip, c.ec ? c.ec.message() : ""});
+    if (c.plan.tls_policy_kind) report_handshake(c, sts_testing);
     if (c.ec) co_return false;
     c.tls_info = c.stream.tls_summary();
     co_return true;
+  }
+
+  // Under MTA-STS testing: the system's (or [mta_sts] ca_file's) CAs are loaded so the chain and
+  // the MX name are checked and the verdict recorded, but a failure does not stop the handshake.
+  std::shared_ptr<asio::ssl::context> sts_testing_context() {
+    if (tls_sts_testing) return tls_sts_testing;
+    auto lenient = net::make_client_tls_context(true, cfg->mta_sts.ca_file);
+    if (!lenient) {
+      ops::log_error("mta-sts: " + lenient.error().message);
+      return tls_plain;  // testing never stops a delivery
+    }
+    (*lenient)->set_verify_mode(asio::ssl::verify_none);  // OpenSSL still records the verdict
+    return tls_sts_testing = *lenient;
+  }
+
+  // A TLS outcome for the report; under testing a certificate that would fail enforce is logged.
+  void report_handshake(const Connection& c, bool sts_testing) {
+    std::string problem = c.ec ? c.ec.message() : "";
+    if (!c.ec && sts_testing) {
+      const long verdict = SSL_get_verify_result(c.stream.tls());
+      if (verdict != X509_V_OK) problem = X509_verify_cert_error_string(verdict);
+      if (verdict != X509_V_OK)
+        ops::log_info("mta-sts testing: " + c.dest + ": the certificate of " + c.target.host + "[" +
+                      c.target.ip + "] is not valid for it (" + problem +
+                      "); delivered anyway, enforce would refuse");
+    }
+    report_tls({c.dest, *c.plan.tls_policy_kind, problem.empty(), problem.empty() ? "" : "validation-failure",
+                c.target.host, c.target.ip, problem});
   }
 
   smtp::ClientOptions client_options(Connection& c) {
@@ -914,6 +946,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (cfg->delivery.tls_fallback_memory.count() > 0)
         tls_fallback.mark(c.key, now_ms() + cfg->delivery.tls_fallback_memory.count());
     }
+    c.sts_tls_failed = c.plan.tls_policy_kind == delivery::TlsPolicyKind::StsEnforce;
     session.connection_lost("TLS handshake failed: " + (c.timed_out()            ? std::string("timeout")
                                                         : !c.tls_problem.empty() ? c.tls_problem
                                                                                  : c.ec.message()));
@@ -923,6 +956,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // at session level they stay unresolved for the next target, with this connection's TLS (kept
   // if no later host does better).
   awaitable<void> session_done(Connection& c, smtp::ClientDone& done) {
+    // RFC 8461 §5.1: a host that fails the policy's TLS requirement is a 4.7.5 deferral, not a
+    // lost connection.
+    if (c.sts_tls_failed)
+      for (auto& r : done.results) {
+        r.attempt.status = "4.7.5";
+        r.attempt.status_derived = false;
+        r.attempt.reply = "MTA-STS policy of " + c.dest + " not met: " + r.attempt.reply;
+      }
     delivery::RecipientAttempts final_results;
     for (auto& r : done.results) {
       c.job.unresolved.erase(r.index);

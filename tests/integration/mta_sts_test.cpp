@@ -169,6 +169,37 @@ TEST_F(MtaSts, TestingModeDeliversAndReportsTheMismatch) {
       << a.proc->output();
 }
 
+// Under testing, an MX certificate for another name is delivered to and logged (what enforce would
+// refuse); under enforce the same MX gets nothing.
+TEST_F(MtaSts, CertificateForAnotherNameTestingLogsEnforceDefers) {
+  const std::string d = pki.path();
+  mx.stop();
+  mx.start("mx.example.test",
+           "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[tls]\n"
+           "certificate = \"" +
+               d + "/web.pem\"\nkey = \"" + d +
+               "/web.key\"\n"
+               "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n");
+  set_policy(policy("testing", "mx.example.test"));
+  {
+    auto dns = dns_with_id("1");
+    start_sender(*dns);
+    EXPECT_NE(deliver("one@example.test").find("status=sent"), std::string::npos) << a.proc->output();
+    EXPECT_NE(
+        a.proc->output().find("mta-sts testing: example.test: the certificate of mx.example.test[127.0.0.1] "
+                              "is not valid for it"),
+        std::string::npos)
+        << a.proc->output();
+    a.stop();
+  }
+  set_policy(policy("enforce", "mx.example.test"));
+  auto dns = dns_with_id("2");
+  start_sender(*dns);
+  const std::string line = deliver("two@example.test");
+  EXPECT_NE(line.find("status=deferred"), std::string::npos) << a.proc->output();
+  EXPECT_NE(line.find("dsn=4.7.5"), std::string::npos) << line;
+}
+
 // The cached policy holds while the id stays (a changed file is not fetched), survives a
 // restart of the daemon, and is replaced when the TXT id changes.
 TEST_F(MtaSts, IdDecidesRefetchAndTheCacheSurvivesRestart) {
