@@ -168,7 +168,7 @@ awaitable<StsOutcome> StsCache::lookup(const std::string& domain, bool force) {
     if (parsed && parsed->mode != delivery::StsMode::None) out.policy = std::move(*parsed);
     if (!parsed) out.problem = "cached policy unreadable: " + parsed.error();
   }
-  if (!out.policy && out.source.empty()) out.source = "none";
+  if (!out.policy && out.source != "fetched") out.source = "none";  // nothing valid applies
   if (entry) out.cached = to_record(domain, *entry);
   co_return out;
 }
