@@ -46,10 +46,31 @@ struct Ferry {
   int starts = 0;
 };
 
+// Serves the directory; a file "misbehave" in it makes every answer a redirect, a policy sent as
+// text/html, or a body over 64 KiB.
 constexpr const char* kHttpsServer = R"(
 import http.server, ssl, sys, os
 os.chdir(sys.argv[1])
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_GET(self):
+        how = open("misbehave").read().strip() if os.path.exists("misbehave") else ""
+        if not how:
+            return super().do_GET()
+        if how == "redirect":
+            self.send_response(301)
+            self.send_header("Location", "https://mta-sts.example.test/.well-known/other.txt")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b"version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmax_age: 86400\r\n"
+        if how == "big":
+            body += b"#" * (70 * 1024)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if how == "html" else "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(sys.argv[2], sys.argv[3])
 srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
@@ -254,6 +275,22 @@ TEST_F(MtaSts, FailedFetchKeepsTheCacheAndWithoutOneMailFlows) {
   const std::string line = deliver("three@example.test");
   EXPECT_NE(line.find("status=sent"), std::string::npos) << a.proc->output();
   EXPECT_NE(line.find("tls_policy=opportunistic"), std::string::npos) << line;
+}
+
+// RFC 8461 §3.3: no redirect is followed, the media type must be text/plain, and the body is
+// bounded (64 KiB): each is a failed fetch, and with nothing cached there is no policy.
+TEST_F(MtaSts, RedirectsWrongTypeAndOversizedPoliciesAreRefused) {
+  auto dns = dns_with_id("1");
+  start_sender(*dns);
+  const std::pair<const char*, const char*> cases[] = {
+      {"redirect", "HTTP status 301"}, {"html", "not text/plain"}, {"big", "larger than 65536 bytes"}};
+  for (const auto& [how, why] : cases) {
+    pki.write("www/misbehave", how);
+    auto r = a.cli({"sts", "refresh", "example.test"});
+    EXPECT_EQ(r.exit_code, 75) << how << ": " << r.out << r.err;
+    EXPECT_NE(r.out.find(why), std::string::npos) << how << ": " << r.out;
+    EXPECT_EQ(a.cli({"sts", "show", "example.test"}).exit_code, 1) << how;
+  }
 }
 
 // `ferry probe` explains the TXT record, the policy and why each MX host is accepted or refused.
