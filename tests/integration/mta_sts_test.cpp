@@ -26,7 +26,8 @@ struct Ferry {
   int port = 0;
   void start(const std::string& name, const std::string& body) {
     dir.write("ferry.toml", "hostname = \"" + name + "\"\nuser = \"root\"\n[queue]\npath = \"" +
-                                dir.file("q") + "\"\nmax_size = \"64MiB\"\n" + body);
+                                dir.file("q") + "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n" +
+                                body);
     proc = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")},
         dir.file("log" + std::to_string(++starts)));
