@@ -97,6 +97,12 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
   } else if (!read_only || h.error().kind != ErrorKind::NotFound) {
     return h.error();
   }
+  if (auto sts = txn->open_dbi(schema::kSts, !read_only); sts) {
+    impl.db.sts = *sts;
+    impl.has_policy_cache = true;
+  } else if (!read_only) {
+    return sts.error();
+  }
   auto stored = txn->get(impl.db.meta, schema::kSchemaKey);
   if (!stored) return stored.error();
   if (!*stored) {

@@ -6,11 +6,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ferry/Result.hpp"
+#include "queue/PolicyCache.hpp"
 #include "queue/QueueTypes.hpp"
 #include "queue/TlsReportTypes.hpp"
 
@@ -74,6 +76,12 @@ class QueueStore {
   Result<std::vector<DueRecipient>> due_index() const;
   Result<std::vector<QuarantinedRecord>> quarantined() const;
 
+  // --- the policy cache (`sts` table, queue/PolicyCache.hpp): one synced transaction each ---
+  Result<std::optional<PolicyCacheRecord>> policy_get(std::string_view domain) const;
+  Result<void> policy_put(const PolicyCacheRecord& record);
+  Result<bool> policy_erase(std::string_view domain);  // false when nothing was cached
+  Result<std::vector<PolicyCacheRecord>> policy_list() const;
+
   struct Stats {
     std::size_t messages = 0;
     std::size_t map_size = 0;
@@ -116,6 +124,8 @@ class WriteTxn {
   Result<void> lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms, TimeMs retry_at_ms);
   Result<std::vector<DueRecipient>> try_lease(const std::vector<DueRecipient>& recipients, TimeMs now_ms,
                                               TimeMs retry_at_ms);
+  // The policy cache's write (QueueStore::policy_put), batched with others by the CommitBatcher.
+  Result<void> policy_put(const PolicyCacheRecord& record);
   // Runs `body` in one nested transaction: if it fails, everything it did is undone (the
   // CommitBatcher runs each request this way).
   Result<void> run(const std::function<Result<void>(WriteTxn&)>& body);

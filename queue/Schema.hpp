@@ -30,7 +30,10 @@ inline constexpr const char* kQuarantine = "quarantine";
 // TLS Reporting counters (RFC 8460), added without a schema bump: a queue without it gets it
 // at the next read-write open, and readers treat it as empty until then.
 inline constexpr const char* kTlsReport = "tlsrpt";
-inline constexpr unsigned kMaxDbs = 8;
+// A domain's cached MTA-STS policy (RFC 8461 §5.1 asks senders to cache it); added without a
+// schema bump: an older queue simply has no such table until it is opened for writing.
+inline constexpr const char* kSts = "sts";
+inline constexpr unsigned kMaxDbs = 16;
 
 inline constexpr std::string_view kSchemaKey = "schema";
 

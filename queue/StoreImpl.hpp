@@ -17,6 +17,7 @@ struct Dbis {
   MDB_dbi quarantine = 0;
   MDB_dbi tlsrpt = 0;
   bool has_tlsrpt = false;  // false: a read-only queue that an older ferry created
+  MDB_dbi sts = 0;  // the policy cache (PolicyCache.hpp)
 };
 
 struct QueueStore::Impl {
@@ -24,6 +25,7 @@ struct QueueStore::Impl {
   QueueOptions options;
   lmdb::Env env;
   Dbis db;
+  bool has_policy_cache = false;  // false only for a read-only open of a queue made before it
   IdAllocator ids;
 };
 

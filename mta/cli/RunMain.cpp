@@ -17,6 +17,7 @@ void usage(std::FILE* out) {
       "  dkim keygen|sign ...             make DKIM keys and DNS records; sign a message\n"
       "  probe [options] ADDRESS         test delivery to ADDRESS step by step, explained\n"
       "  tlsrpt send [--day YYYY-MM-DD]   send a day's TLS reports (RFC 8460) now\n"
+      "  sts show|refresh|forget DOMAIN   the cached MTA-STS policy of DOMAIN\n"
       "  version                          print the version\n",
       out);
 }
@@ -43,6 +44,7 @@ int run_main(int argc, char** argv) {
   if (cmd == "dkim") return cmd_dkim(rest);
   if (cmd == "probe") return cmd_probe(rest);
   if (cmd == "tlsrpt") return cmd_tlsrpt(rest);
+  if (cmd == "sts") return cmd_sts(rest);
   if (cmd == "sendmail") return cmd_sendmail(rest);
   if (cmd == "postdrop") return cmd_postdrop(rest);
   if (cmd == "mailq") return cmd_sendmail(rest, true);

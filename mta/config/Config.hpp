@@ -190,6 +190,17 @@ struct TlsReportSection {
   bool operator==(const TlsReportSection&) const = default;
 };
 
+// [mta_sts]: MTA-STS (RFC 8461) for deliveries to a recipient domain's MX hosts.
+struct MtaStsSection {
+  bool enabled = true;
+  // PEM CA certificates trusted for the policy's HTTPS fetch and for the MX certificates an
+  // enforce policy requires; empty = the system's CAs (the WebPKI, as RFC 8461 §4.2 asks).
+  std::string ca_file;
+  // The policy host's HTTPS port. RFC 8461 §3.3 fixes 443; another value is for tests.
+  std::uint16_t https_port = 443;
+  bool operator==(const MtaStsSection&) const = default;
+};
+
 struct LogSection {
   LogFormat format = LogFormat::Text;
   bool operator==(const LogSection&) const = default;
@@ -250,6 +261,7 @@ struct Config {
   std::vector<Route> routes;  // [[route]]
   BounceSection bounce;
   TlsReportSection tls_report;
+  MtaStsSection mta_sts;
   LogSection log;
   MetricsSection metrics;
   std::vector<DkimEntry> dkim;  // [[dkim]]

@@ -363,6 +363,7 @@ class Loader {
                {"route", [&](auto& n, auto& p) { routes(n, p); }},
                {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
                {"tls_report", [&](auto& n, auto& p) { tls_report(table(n, p), p); }},
+               {"mta_sts", [&](auto& n, auto& p) { mta_sts(table(n, p), p); }},
                {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
                {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
                {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
@@ -722,6 +723,16 @@ class Loader {
       if (ch < 0x20 || ch == 0x7f) fail(n, p, "must be one line of printable text");
     if (s.size() > 200) fail(n, p, "must be at most 200 characters");
     return s;
+  }
+
+  void mta_sts(const toml::table& t, const std::string& path) {
+    auto& s = cfg_.mta_sts;
+    fields(t, path,
+           {
+               {"enabled", [&](auto& n, auto& p) { s.enabled = boolean(n, p); }},
+               {"ca_file", [&](auto& n, auto& p) { s.ca_file = str(n, p); }},
+               {"https_port", [&](auto& n, auto& p) { s.https_port = port(n, p); }},
+           });
   }
 
   void log(const toml::table& t, const std::string& path) {

@@ -237,6 +237,13 @@ void render_tls_report(Out& out, const Config& c) {
   out.kv("from", q(c.tls_report.from));
 }
 
+void render_mta_sts(Out& out, const Config& c) {
+  out.table("[mta_sts]");
+  out.kv("enabled", b(c.mta_sts.enabled));
+  out.kv("ca_file", q(c.mta_sts.ca_file));
+  out.kv("https_port", std::to_string(c.mta_sts.https_port));
+}
+
 void render_log(Out& out, const Config& c) {
   out.table("[log]");
   out.kv("format", q(to_string(c.log.format)));
@@ -280,6 +287,7 @@ std::string render(const Config& c) {
   render_routes(out, c);
   render_bounce(out, c);
   render_tls_report(out, c);
+  render_mta_sts(out, c);
   render_log(out, c);
   render_metrics(out, c);
   render_dkim(out, c);

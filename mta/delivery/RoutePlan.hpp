@@ -14,6 +14,7 @@
 #include "mta/delivery/AddressLiteral.hpp"
 #include "mta/delivery/DanePolicy.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
+#include "mta/delivery/TlsPolicyKind.hpp"
 
 namespace ferry::delivery {
 
@@ -80,6 +81,9 @@ struct RoutePlan {
   // authentication (a validated TLSA RRset with no usable record, §2.2).
   std::optional<std::vector<TlsaRecord>> dane;
   std::string dane_base_domain;  // a second reference name after a TLSA CNAME (RFC 7672 §3.2.2)
+  // Set when a domain's published policy (MTA-STS, DANE) decided the TLS above: the delivery log
+  // line and `ferry queue show` name it as tls_policy=...
+  std::optional<TlsPolicyKind> tls_policy_kind;
 };
 
 // The name a TLS connection to `target_host` announces (SNI) and, under Verify, requires in the

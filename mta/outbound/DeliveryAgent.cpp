@@ -24,6 +24,7 @@
 #include <random>
 #include <set>
 
+#include "ferry/text/Ascii.hpp"
 #include "mta/delivery/AddressLookups.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/MxPlan.hpp"
@@ -46,6 +47,8 @@
 #include "mta/outbound/DaneGate.hpp"
 #include "mta/outbound/DnsPlan.hpp"
 #include "mta/outbound/SevenBitConversion.hpp"
+#include "mta/outbound/StsCache.hpp"
+#include "mta/outbound/StsGate.hpp"
 #include "mta/outbound/TlsOutcomes.hpp"
 #include "mta/smtp/ClientSession.hpp"
 
@@ -170,6 +173,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::shared_ptr<asio::ssl::context> tls_plain;
   std::shared_ptr<asio::ssl::context> tls_dane;  // DANE-enabled, for MX hosts with TLSA records
   std::map<std::string, std::shared_ptr<asio::ssl::context>> tls_verify;  // by [[route]] tls_ca_file
+  std::shared_ptr<asio::ssl::context> tls_sts_testing;  // sts_testing_context(), made on first use
   asio::steady_timer wake;
   asio::steady_timer sweep_timer;
   bool poked = false;
@@ -178,6 +182,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::function<void()> on_stopped;
   TimeMs last_resync = 0;
   DeliveryStats stats;
+  std::unique_ptr<StsCache> sts;  // MTA-STS policies (RFC 8461), cached in the queue's sts table
 
   Impl(asio::io_context& io_, DeliveryDeps d)
       : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
@@ -185,6 +190,24 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
     tls_plain = *net::make_client_tls_context(false);
     if (auto dane = net::make_client_dane_context(); dane) tls_dane = *dane;
+    if (deps.resolver && deps.store) sts = make_sts_cache();
+  }
+
+  // The policy cache writes through the CommitBatcher (the queue writer thread), like every
+  // other write of the daemon; a failed write costs a fetch later, and is logged.
+  std::unique_ptr<StsCache> make_sts_cache() {
+    queue::CommitBatcher* batcher = deps.batcher;
+    StsCache::Persist persist = [batcher](const queue::PolicyCacheRecord& r) {
+      if (!batcher) return;
+      batcher->submit(
+          [r](queue::WriteTxn& t) { return t.policy_put(r); },
+          [domain = r.domain](Result<void> done) {
+            if (!done)
+              ops::log_error("mta-sts: " + domain + ": cannot cache the policy: " + done.error().message);
+          });
+    };
+    return std::make_unique<StsCache>(io.get_executor(), deps.resolver, deps.store, std::move(persist),
+                                      deps.config->mta_sts);
   }
 
   // The verifying context for a route's CA file ("" = the system store), made on first use.
@@ -217,6 +240,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     defaults.port = cfg->delivery.port;
     routes = std::move(new_routes);
     tls_verify.clear();  // CA files are read again (a SIGHUP after renewing a private CA)
+    tls_sts_testing.reset();
+    if (sts) sts->reconfigure(cfg->mta_sts);
   }
 
   // ---- queue writes through the group-commit thread, awaited on the I/O thread ----
@@ -493,13 +518,72 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       } else if (no_tls) {
         co_await fail_all(*job, *no_tls, dest);
       } else {
-        co_await deliver_to_targets(std::move(*job), *plan, dest);
+        co_await deliver_to_targets(std::move(*job), *plan, dest, domain);
       }
     }
     scheduler.release(dest);
     --active;
     poke();
     maybe_stopped();
+  }
+
+  // DANE (RFC 7672) and MTA-STS (RFC 8461 §2): where the MX hosts publish a usable TLSA RRset,
+  // DANE decides the TLS and MTA-STS is not consulted. The DANE check answers here; until it
+  // does, no delivery is under DANE.
+  bool dane_decides(const delivery::RoutePlan& plan) const {
+    (void)plan;
+    return false;
+  }
+
+  // The recipient domain's MTA-STS policy, for a delivery to its own MX hosts only: a route with
+  // a host of its own (a smarthost, a literal) is not the domain's MX and keeps its own TLS.
+  // Looked up per recipient domain (the scheduler's destination), so a broken policy of one
+  // domain never holds back another domain that shares its MX hosts.
+  awaitable<StsGate> sts_gate(const delivery::RoutePlan& plan, const std::string& domain, QueueId id) {
+    StsGate gate;
+    gate.domain = text::to_lower(domain);
+    if (!sts || !cfg->mta_sts.enabled || plan.routed || plan.lookup != delivery::RoutePlan::Lookup::Mx ||
+        dane_decides(plan))
+      co_return gate;
+    const StsOutcome outcome = co_await sts->policy_for(gate.domain);
+    if (!outcome.problem.empty() && outcome.policy)
+      ops::log_info(id.str() + ": mta-sts: " + gate.domain + ": " + outcome.problem +
+                    "; applying the cached policy");
+    gate.policy = outcome.policy;
+    if (!outcome.problem.empty() && !outcome.txt_id.empty())
+      report_tls(
+          {gate.domain, delivery::TlsPolicyKind::StsEnforce, false,
+           outcome.problem.rfind("invalid policy", 0) == 0 ? "sts-policy-invalid" : "sts-policy-fetch-error",
+           "", "", outcome.problem});
+    co_return gate;
+  }
+
+  // An MTA-STS event without a TLS session of its own (a failed policy fetch, no MX matching):
+  // counted for TLS Reporting under the domain's "sts" policy; sessions are reported per
+  // connection by report_tls(Connection&, ...).
+  void report_tls(const TlsOutcome& outcome) {
+    if (deps.on_tls_outcome) deps.on_tls_outcome(sts_report_outcome(outcome, now_ms()));
+  }
+
+  // The targets MTA-STS leaves (RFC 8461 §5.1); testing mode logs what enforce would refuse.
+  // A refusal under enforce is returned as the failure every recipient gets.
+  std::optional<Attempt> sts_targets(const StsGate& gate, std::vector<delivery::Target>& list,
+                                     delivery::RoutePlan& plan, const Job& job) {
+    StsVerdict verdict = sts_apply(gate, list, plan, cfg->mta_sts.ca_file);
+    if (!verdict.refused.empty() && gate.policy->mode == delivery::StsMode::Testing) {
+      std::string names;
+      for (const auto& r : verdict.refused) names += (names.empty() ? "" : ", ") + r;
+      ops::log_info(job.message.id.str() + ": mta-sts testing: " + names + " not in the policy of " +
+                    gate.domain + " (delivered anyway; enforce would refuse)");
+    }
+    list = std::move(verdict.targets);
+    if (!verdict.failure) return std::nullopt;
+    report_tls({gate.domain, delivery::TlsPolicyKind::StsEnforce, false, "validation-failure", "", "",
+                verdict.failure->detail});
+    Attempt failure = delivery::classify_error(*verdict.failure, now_ms());
+    failure.reply = verdict.failure->detail;  // not a handshake that failed: no MX was allowed
+    failure.tls = "none, tls_policy=sts-enforce";
+    return failure;
   }
 
   awaitable<void> fail_all(Job& job, const Attempt& attempt, const std::string& dest) {
@@ -530,14 +614,25 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     co_return lookups.targets();
   }
 
-  awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& plan, const std::string& dest) {
-    auto targets = co_await targets_for(plan);
+  awaitable<void> deliver_to_targets(Job job, const delivery::RoutePlan& route_plan, const std::string& dest,
+                                     const std::string& domain) {
+    auto targets = co_await targets_for(route_plan);
     if (!targets) {
       const Attempt failure = delivery::classify_error(targets.error(), now_ms());
       co_await fail_all(job, failure, dest);
       co_return;
     }
+    // After the MX plan: a domain whose MX lookup fails is not held up by its policy lookup.
+    const StsGate gate = co_await sts_gate(route_plan, domain, job.message.id);
     auto& list = *targets;
+    delivery::RoutePlan plan = route_plan;  // MTA-STS may require verified TLS to fewer targets
+    if (gate.policy) {
+      const std::optional<Attempt> refused = sts_targets(gate, list, plan, job);
+      if (refused) {
+        co_await fail_all(job, *refused, dest);
+        co_return;
+      }
+    }
     for (auto idx : job.recipients) job.unresolved[idx] = std::nullopt;
     std::optional<Job> current = std::move(job);
     std::size_t tried = 0;
@@ -589,14 +684,19 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<std::optional<delivery::RoutePlan>> plan_for_target(const delivery::RoutePlan& plan,
                                                                 const delivery::Target& target, Job& job) {
     delivery::RoutePlan out = plan;
+    // MTA-STS may have made the TLS "verify" for this domain: DANE still wins for a host with
+    // usable TLSA records (RFC 8461 §2); a route's own tls setting is never overridden.
+    const bool sts_governed = plan.tls_policy_kind == delivery::TlsPolicyKind::StsEnforce ||
+                              plan.tls_policy_kind == delivery::TlsPolicyKind::StsTesting;
     if (plan.lookup != delivery::RoutePlan::Lookup::Mx || plan.routed ||
-        plan.tls != delivery::TlsPolicy::Opportunistic || !tls_dane)
+        (plan.tls != delivery::TlsPolicy::Opportunistic && !sts_governed) || !tls_dane)
       co_return out;
     auto gate = dane_for_host(*deps.resolver, io.get_executor(), plan.name, target.host, plan.port);
     const delivery::DaneDecision decision = co_await std::move(gate);
     if (decision.kind == delivery::DaneDecision::Kind::NoDane) co_return out;
     if (delivery::dane_applies(decision)) {  // MTA-STS is not consulted for this host
       out.tls = delivery::TlsPolicy::Required;
+      out.tls_policy_kind = delivery::TlsPolicyKind::Dane;
       out.dane = decision.records;
       out.dane_base_domain = decision.base_domain;
       co_return out;
@@ -682,6 +782,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     std::string tls_info = "none";
     std::string tls_problem;  // why the handshake did not start, when it is not a socket error
     bool handshake_failed = false;
+    bool sts_tls_failed = false;  // an MTA-STS enforce policy's TLS failed here (4.7.5)
     bool session_failed = false;
     // Connection reuse: the remote may have closed a pooled connection while it sat idle. EOF or
     // a reset (or a 421, RFC 5321 §3.8) before the reply to MAIL means it was gone before this
@@ -705,6 +806,20 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           tls_policy(session_tls_policy(p)) {}
 
     bool timed_out() const { return stream.timed_out(); }
+    // The TLS as recorded with the results: what was negotiated, and which rule decided it — a
+    // domain's published policy (MTA-STS, DANE) or else the route's tls setting. Appended as its
+    // own ", tls_policy=" field so readers of "tls=..." up to the comma see what they saw before.
+    std::string tls_report() const {
+      const delivery::TlsPolicyKind kind = plan.tls_policy_kind.value_or(
+          plan.tls == delivery::TlsPolicy::Verify     ? delivery::TlsPolicyKind::Verify
+          : plan.tls == delivery::TlsPolicy::Required ? delivery::TlsPolicyKind::Required
+                                                      : delivery::TlsPolicyKind::Opportunistic);
+      // After the first field (the TLS version and cipher), before details such as "dane=...".
+      const std::string policy = ", tls_policy=" + std::string(delivery::to_string(kind));
+      const auto comma = tls_info.find(", ");
+      if (comma == std::string::npos) return tls_info + policy;
+      return tls_info.substr(0, comma) + policy + tls_info.substr(comma);
+    }
   };
 
   // Runs one SMTP connection to `target`. Returns the job whose recipients are still unresolved
@@ -792,7 +907,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return matched;
     }
     const bool verify = c.plan.tls == delivery::TlsPolicy::Verify;
-    auto ctx = verify ? verify_context(c.plan.tls_ca_file) : tls_plain;
+    const bool sts_testing = c.plan.tls_policy_kind == delivery::TlsPolicyKind::StsTesting;
+    auto ctx = verify ? verify_context(c.plan.tls_ca_file) : sts_testing ? sts_testing_context() : tls_plain;
     if (!ctx) {
       c.tls_problem = "the route's tls_ca_file cannot be loaded";
       co_return false;
@@ -804,7 +920,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       c.tls_problem = "no host name to verify the certificate against (set the route's tls_name)";
       co_return false;
     }
+    // RFC 8461 §5 testing: the certificate is checked for the report, not enforced.
+    if (sts_testing) SSL_set1_host(c.stream.tls(), c.target.host.c_str());
     c.ec = co_await c.stream.handshake(asio::ssl::stream_base::client, cfg->delivery.greeting_timeout);
+    if (c.plan.tls_policy_kind) report_handshake(c, sts_testing);
     if (c.ec) {
       report_tls(c, handshake_failure_type(c.stream.tls()));
       co_return false;
@@ -812,8 +931,6 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     c.tls_info = c.stream.tls_summary();
     report_tls(c, std::nullopt);
     // DANE with no usable record: TLS was mandatory, without authentication (RFC 7672 §2.2).
-    if (c.plan.dane)
-      c.tls_info += std::string(", tls_policy=") + delivery::to_string(delivery::TlsPolicyKind::Dane);
     co_return true;
   }
 
@@ -835,9 +952,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return false;
     }
     report_tls(c, std::nullopt);
-    c.tls_info = c.stream.tls_summary() + std::string(", tls_policy=") +
-                 delivery::to_string(delivery::TlsPolicyKind::Dane) +
-                 ", dane=" + net::dane_match(c.stream.tls());
+    c.tls_info = c.stream.tls_summary() + ", dane=" + net::dane_match(c.stream.tls());
     co_return true;
   }
 
@@ -850,6 +965,32 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     const auto local = c.stream.socket().local_endpoint(ec);
     deps.on_tls_outcome(tls_outcome(*c.tls_policy, c.target, ec ? std::string() : local.address().to_string(),
                                     failure, now_ms()));
+  }
+
+  // Under MTA-STS testing: the system's (or [mta_sts] ca_file's) CAs are loaded so the chain and
+  // the MX name are checked and the verdict recorded, but a failure does not stop the handshake.
+  std::shared_ptr<asio::ssl::context> sts_testing_context() {
+    if (tls_sts_testing) return tls_sts_testing;
+    auto lenient = net::make_client_tls_context(true, cfg->mta_sts.ca_file);
+    if (!lenient) {
+      ops::log_error("mta-sts: " + lenient.error().message);
+      return tls_plain;  // testing never stops a delivery
+    }
+    (*lenient)->set_verify_mode(asio::ssl::verify_none);  // OpenSSL still records the verdict
+    return tls_sts_testing = *lenient;
+  }
+
+  // A TLS outcome for the report; under testing a certificate that would fail enforce is logged.
+  void report_handshake(const Connection& c, bool sts_testing) {
+    std::string problem = c.ec ? c.ec.message() : "";
+    if (!c.ec && sts_testing) {
+      const long verdict = SSL_get_verify_result(c.stream.tls());
+      if (verdict != X509_V_OK) problem = X509_verify_cert_error_string(verdict);
+      if (verdict != X509_V_OK)
+        ops::log_info("mta-sts testing: " + c.dest + ": the certificate of " + c.target.host + "[" +
+                      c.target.ip + "] is not valid for it (" + problem +
+                      "); delivered anyway, enforce would refuse");
+    }
   }
 
   smtp::ClientOptions client_options(Connection& c) {
@@ -928,6 +1069,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (cfg->delivery.tls_fallback_memory.count() > 0)
         tls_fallback.mark(c.key, now_ms() + cfg->delivery.tls_fallback_memory.count());
     }
+    c.sts_tls_failed = c.plan.tls_policy_kind == delivery::TlsPolicyKind::StsEnforce;
     session.connection_lost("TLS handshake failed: " + (c.timed_out()            ? std::string("timeout")
                                                         : !c.tls_problem.empty() ? c.tls_problem
                                                                                  : c.ec.message()));
@@ -949,12 +1091,20 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // at session level they stay unresolved for the next target, with this connection's TLS (kept
   // if no later host does better).
   awaitable<void> session_done(Connection& c, smtp::ClientDone& done) {
+    // RFC 8461 §5.1: a host that fails the policy's TLS requirement is a 4.7.5 deferral, not a
+    // lost connection.
+    if (c.sts_tls_failed)
+      for (auto& r : done.results) {
+        r.attempt.status = "4.7.5";
+        r.attempt.status_derived = false;
+        r.attempt.reply = "MTA-STS policy of " + c.dest + " not met: " + r.attempt.reply;
+      }
     delivery::RecipientAttempts final_results;
     for (auto& r : done.results) {
       c.job.unresolved.erase(r.index);
       if (done.session_failure) {
         c.job.unresolved[r.index] = r.attempt;
-        c.job.unresolved[r.index]->tls = c.tls_info;
+        c.job.unresolved[r.index]->tls = c.tls_report();
       } else {
         final_results.push_back({r.index, r.attempt});
       }
@@ -967,7 +1117,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (!c.pool_dead && !done.reconnect && is_connection_trouble(done.results))
         scheduler.connection_failed(c.dest);
     }
-    if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, c.tls_info, done.remote_dsn);
+    const std::string tls = c.tls_report();
+    if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, tls, done.remote_dsn);
   }
 
   // Reuses the connection for the next message to this destination (RSET between), waiting idle
@@ -1032,7 +1183,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (!c.job.unresolved.empty()) {
       delivery::RecipientAttempts rest(c.job.unresolved.begin(), c.job.unresolved.end());
       c.job.unresolved.clear();
-      co_await settle(c.job, rest, c.dest, c.tls_info);
+      const std::string tls = c.tls_report();
+      co_await settle(c.job, rest, c.dest, tls);
     }
     co_return std::nullopt;
   }
@@ -1250,15 +1402,21 @@ Result<void> DeliveryAgent::start() {
   ops::log_info("delivery: " + std::to_string(impl_->known.size()) + " recipients scheduled");
   asio::co_spawn(impl_->io, impl_->dispatch_loop(), asio::detached);
   asio::co_spawn(impl_->io, impl_->sweep_loop(), asio::detached);
+  if (impl_->sts) {
+    auto impl = impl_;  // the loop keeps the agent's state alive until it ends at stop()
+    asio::co_spawn(
+        impl_->io, [impl]() -> awaitable<void> { co_await impl->sts->refresh_loop(); }, asio::detached);
+  }
   return {};
 }
 
 void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 
 void DeliveryAgent::queue_changed() {
-  impl_->last_resync = 0;           // the dispatcher re-syncs on its next turn
-  impl_->unreachable.clear_all();   // the operator asks for attempts now, dead hosts included
-  impl_->tls_fallback.clear_all();  // and with TLS again where a handshake once failed
+  impl_->last_resync = 0;                    // the dispatcher re-syncs on its next turn
+  impl_->unreachable.clear_all();            // the operator asks for attempts now, dead hosts included
+  impl_->tls_fallback.clear_all();           // and with TLS again where a handshake once failed
+  if (impl_->sts) impl_->sts->forget_all();  // `ferry sts refresh|forget` changed the policy cache
   impl_->poke();
 }
 
@@ -1267,6 +1425,7 @@ void DeliveryAgent::stop(std::chrono::milliseconds grace, std::function<void()> 
   impl->stopping = true;
   impl->wake.cancel();
   impl->sweep_timer.cancel();
+  if (impl->sts) impl->sts->stop();
   for (auto& [dest, q] : impl->idle)
     for (auto* c : q) c->timer.cancel();
   impl->on_stopped = std::move(done);

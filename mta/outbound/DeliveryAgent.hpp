@@ -20,6 +20,7 @@
 #include "mta/delivery/TlsReport.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "mta/net/Resolver.hpp"
+#include "mta/outbound/TlsOutcome.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
 

@@ -11,6 +11,9 @@ std::optional<delivery::TlsPolicyRef> session_tls_policy(const delivery::RoutePl
   if (plan.routed || plan.lookup != delivery::RoutePlan::Lookup::Mx || plan.name.empty()) return std::nullopt;
   std::string domain = text::to_lower(plan.name);
   if (domain.back() == '.') domain.pop_back();
+  using Kind = delivery::TlsPolicyKind;
+  if (plan.tls_policy_kind == Kind::StsEnforce || plan.tls_policy_kind == Kind::StsTesting)
+    return delivery::TlsPolicyRef{delivery::TlsPolicyType::Sts, {}, std::move(domain), {}};
   if (!plan.dane)
     return delivery::TlsPolicyRef{delivery::TlsPolicyType::NoPolicyFound, {}, std::move(domain), {}};
   // RFC 8460 §4.4: for "tlsa" the policy-string is the TLSA records in presentation form.
@@ -56,6 +59,18 @@ delivery::TlsResultType handshake_failure_type(const SSL* tls) {
     default:
       return R::ValidationFailure;
   }
+}
+
+delivery::TlsOutcome sts_report_outcome(const TlsOutcome& outcome, TimeMs now) {
+  std::string domain = text::to_lower(outcome.domain);
+  delivery::TlsOutcome o{delivery::TlsPolicyRef{delivery::TlsPolicyType::Sts, {}, std::move(domain), {}},
+                         std::nullopt, now};
+  if (!outcome.success) {
+    const auto type = delivery::parse_tls_result_type(outcome.result_type);
+    o.failure = delivery::TlsFailureDetail{type.value_or(delivery::TlsResultType::ValidationFailure), "",
+                                           outcome.mx_host, outcome.ip};
+  }
+  return o;
 }
 
 }  // namespace ferry::outbound

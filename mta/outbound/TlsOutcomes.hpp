@@ -13,12 +13,17 @@
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/TlsReport.hpp"
+#include "mta/outbound/TlsOutcome.hpp"
 
 namespace ferry::outbound {
 
 // The policy of a session before MTA-STS or DANE say more: `no-policy-found` for the recipient
 // domain; nullopt when the plan is not an MX delivery (nothing to report).
 std::optional<delivery::TlsPolicyRef> session_tls_policy(const delivery::RoutePlan& plan);
+
+// An MTA-STS event without a session (policy fetch failed or invalid, no MX matched) as a TLS
+// report outcome under the domain's "sts" policy (RFC 8460 §4.3 result types).
+delivery::TlsOutcome sts_report_outcome(const TlsOutcome& outcome, TimeMs now);
 
 // The outcome of one session under `policy`: a success when `failure` is empty.
 delivery::TlsOutcome tls_outcome(const delivery::TlsPolicyRef& policy, const delivery::Target& target,

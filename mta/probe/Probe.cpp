@@ -24,6 +24,7 @@
 #include <memory>
 #include <random>
 
+#include "ferry/text/Ascii.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/delivery/DanePolicy.hpp"
 #include "mta/delivery/EnhancedStatusText.hpp"
@@ -35,6 +36,7 @@
 #include "mta/net/Resolver.hpp"
 #include "mta/net/SmtpStream.hpp"
 #include "mta/outbound/DnsPlan.hpp"
+#include "mta/outbound/StsCache.hpp"
 #include "mta/policy/RouteRules.hpp"
 #include "mta/smtp/ClientSession.hpp"
 #include "mta/smtp/ReplyParser.hpp"
@@ -862,6 +864,35 @@ struct Engine {
     res.detail = std::string(last.category.detail);
   }
 
+  // RFC 8461: the domain's TXT record and policy as a delivery would find them, and which MX
+  // host the policy accepts; under enforce the refused hosts are left out, as delivery does.
+  awaitable<void> explain_sts(Hop& hop) {
+    outbound::StsCache cache(io.get_executor(), resolver, nullptr, nullptr, *opt.mta_sts);
+    const std::string domain = text::to_lower(res.domain);
+    const outbound::StsOutcome o = co_await cache.policy_for(domain);
+    say("MTA-STS: _mta-sts." + res.domain + ": " + o.txt_note);
+    if (!o.problem.empty()) say("  policy fetch: " + o.problem);
+    if (!o.policy) {
+      say("  no MTA-STS policy applies: TLS as without it");
+      co_return;
+    }
+    const bool enforce = o.policy->mode == delivery::StsMode::Enforce;
+    std::string patterns;
+    for (const auto& p : o.policy->mx) patterns += (patterns.empty() ? "" : ", ") + p;
+    say("  policy (" + o.source + "): mode " + delivery::to_string(o.policy->mode) + ", max_age " +
+        std::to_string(o.policy->max_age) + ", mx " + patterns);
+    std::vector<delivery::Target> kept;
+    for (const auto& t : hop.targets) {
+      const bool ok = delivery::sts_policy_allows(*o.policy, t.host);
+      say("  " + t.host + ": " +
+          (ok        ? "accepted (matches the policy; its certificate must be valid for it)"
+           : enforce ? "refused (not in the policy)"
+                     : "not in the policy (testing: delivery would go on)"));
+      if (ok || !enforce) kept.push_back(t);
+    }
+    hop.targets = std::move(kept);
+  }
+
   awaitable<void> run() {
     res.recipient = opt.recipient;
     res.sender = opt.sender;
@@ -882,6 +913,8 @@ struct Engine {
          : hop.tls == ProbeTls::Verify        ? "verify"
                                               : "implicit"));
     if (!hop.lookup_name.empty() && !co_await resolve_targets(hop)) co_return;
+    if (hop.by_mx && res.mx_kind != "route" && opt.mta_sts && opt.mta_sts->enabled && !opt.host)
+      co_await explain_sts(hop);
     std::string order;
     for (const auto& t : hop.targets) order += (order.empty() ? "" : ", ") + relay_name(t);
     say("Delivery order: " + order);
@@ -898,6 +931,7 @@ Result<ProbeOptions> probe_options_from_config(const config::Config& cfg,
   o.default_port = cfg.delivery.port;
   o.max_addresses = cfg.delivery.max_addresses;
   o.connect_timeout = cfg.delivery.connect_timeout;
+  o.mta_sts = cfg.mta_sts;
   for (const auto& s : cfg.dns.servers) o.dns_servers.push_back(s.str());
   o.trust_ad = cfg.dns.trust_ad;
   auto routes = policy::route_rules(cfg, net::check_ca_file);  // exactly as the delivery agent routes

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ferry/Result.hpp"
+#include "mta/config/Config.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 
 namespace ferry::config {
@@ -40,6 +41,9 @@ struct ProbeOptions {
   std::optional<std::string> message;       // DATA content (CRLF lines, not dot-stuffed)
   std::chrono::milliseconds connect_timeout{std::chrono::seconds(15)};
   std::chrono::milliseconds command_timeout{std::chrono::seconds(60)};
+  // [mta_sts]: the recipient domain's MTA-STS policy is fetched and explained (never cached:
+  // the probe does not touch the queue). nullopt = not consulted.
+  std::optional<config::MtaStsSection> mta_sts;
 };
 
 // The daemon's view of a configuration: DNS servers, port, routes (passwords read), EHLO name.

@@ -88,7 +88,9 @@ TEST(TlsFallback, FailedHandshakeIsRetriedInPlaintextAtOnceAndForgottenByAFlush)
   ASSERT_EQ(send_mail(f.port, "a@sender.test", {"later@example.test"}, "Subject: one\n\nx\n"), "ok");
   ASSERT_TRUE(f.proc->wait_for_output("to=<later@example.test>")) << f.proc->output();
   EXPECT_EQ(mx.starttls_count(), 1);
-  EXPECT_NE(f.proc->output().find("tls=fallback-after-handshake-failure, category="), std::string::npos)
+  EXPECT_NE(
+      f.proc->output().find("tls=fallback-after-handshake-failure, tls_policy=opportunistic, category="),
+      std::string::npos)
       << f.proc->output();
   EXPECT_NE(f.proc->output().find("status=deferred (451 4.3.0 try later)"), std::string::npos)
       << f.proc->output();
@@ -158,6 +160,7 @@ TEST_F(VerifyTest, LiteralHostIsVerifiedAgainstTlsNameAndThePrivateCa) {
   ASSERT_EQ(send_mail(a.port, "alice@a.test", {"bob@far.test"}, "Subject: verified\n\nhi\n"), "ok");
   ASSERT_TRUE(a.proc->wait_for_output("to=<bob@far.test>", 15000)) << a.proc->output();
   EXPECT_NE(a.proc->output().find("status=sent"), std::string::npos) << a.proc->output();
+  EXPECT_NE(a.proc->output().find(", tls_policy=verify, "), std::string::npos) << a.proc->output();
   EXPECT_TRUE(b.proc->wait_for_output("proto=ESMTPS")) << b.proc->output();
 }
 

@@ -112,6 +112,9 @@ TEST(configDefaults, BounceLogMetrics) {
   EXPECT_EQ(c.tls_report.organization, "");
   EXPECT_EQ(c.tls_report.contact, "");
   EXPECT_EQ(c.tls_report.from, "");
+  EXPECT_TRUE(c.mta_sts.enabled);
+  EXPECT_EQ(c.mta_sts.ca_file, "");
+  EXPECT_EQ(c.mta_sts.https_port, 443);
   EXPECT_EQ(c.log.format, LogFormat::Text);
   ASSERT_TRUE(c.metrics.listen.has_value());
   EXPECT_EQ(c.metrics.listen->ip, "127.0.0.1");

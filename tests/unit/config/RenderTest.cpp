@@ -120,6 +120,10 @@ tls_ca_file = "/etc/ferry/ca.pem"
 delay_warning = 0
 postmaster = "pm@example.com"
 max_return_size = 1000
+[mta_sts]
+enabled = false
+ca_file = "/etc/ferry/sts-ca.pem"
+https_port = 8443
 [log]
 format = "json"
 [metrics]
@@ -145,7 +149,7 @@ TEST(configRender, TablesInTheOrderOfTheDefaultFile) {
   }
   EXPECT_EQ(headers,
             "[queue] [[listen]] [relay] [aliases] [smtp] [tls] [auth] [delivery] [dns] [retry] [[route]] "
-            "[bounce] [tls_report] [log] [metrics] [[dkim]] ");
+            "[bounce] [tls_report] [mta_sts] [log] [metrics] [[dkim]] ");
   EXPECT_EQ(text.substr(0, text.find('\n', text.find('\n') + 1) + 1),
             "hostname = \"" + c.hostname + "\"\nuser = \"" + c.user + "\"\n");
 }
