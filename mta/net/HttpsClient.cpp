@@ -87,7 +87,11 @@ asio::awaitable<HttpsResponse> exchange(Stream& stream, const HttpsRequest& req)
   parser.header_limit(16 * 1024);
   parser.body_limit(req.body_limit);
   auto [rec, read] = co_await http::async_read(stream, buffer, parser, kNoThrow);
-  if (rec) {
+  // A POST needs only the status: a server that closes without TLS close_notify after its header
+  // (many do) has still answered. A GET's body is the policy itself and must arrive whole.
+  const bool status_enough =
+      req.method == "POST" && rec == asio::ssl::error::stream_truncated && parser.is_header_done();
+  if (rec && !status_enough) {
     out.error = rec == http::error::body_limit
                     ? "the body is larger than " + std::to_string(req.body_limit) + " bytes"
                     : describe(rec, "read");

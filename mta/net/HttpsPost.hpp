@@ -1,7 +1,7 @@
-// HttpsPost: one HTTP/1.1 POST over verified TLS, for reports delivered by HTTPS (RFC 8460 §5.2).
+// HttpsPost: an https: URL and one POST to it (through HttpsClient), for TLS reports (RFC 8460 §5.2).
 // Contract: the certificate must verify against the context's CAs for the URL's host name
-// (RFC 6125), else nothing is sent; every step is bounded by the timeout; of the answer only the
-// status line is read (at most 8 KiB are taken), so a server cannot make the client hold more.
+// (RFC 6125), else nothing is sent; the whole exchange is bounded by the timeout; an answer body
+// over 8 KiB is an error, so a server cannot make the client hold more.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
