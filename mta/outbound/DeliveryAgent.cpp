@@ -507,11 +507,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       auto domain =
           std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
       auto plan = delivery::plan_route(domain, routes, defaults);
-      // RFC 8689 §4.2.1: a REQUIRETLS message under a policy that validates nothing fails now.
+      // RFC 8689 §4.2.1: a REQUIRETLS message under a route whose TLS validates nothing fails now;
+      // to a domain's own MX hosts, MTA-STS or DANE may still validate, decided per target.
+      const bool route_decides = plan && (plan->routed || plan->lookup != delivery::RoutePlan::Lookup::Mx);
       const std::optional<Attempt> no_tls =
-          plan ? delivery::require_tls_failure(delivery::tls_demand(job->message.envelope, *job->body),
-                                               delivery::route_policy_kind(plan->tls), now_ms())
-               : std::nullopt;
+          route_decides
+              ? delivery::require_tls_failure(delivery::tls_demand(job->message.envelope, *job->body),
+                                              delivery::route_policy_kind(plan->tls), now_ms())
+              : std::nullopt;
       if (!plan) {
         const Attempt failure = delivery::classify_error(plan.error(), now_ms());
         co_await fail_all(*job, failure, dest);
@@ -623,7 +626,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return;
     }
     // After the MX plan: a domain whose MX lookup fails is not held up by its policy lookup.
-    const StsGate gate = co_await sts_gate(route_plan, domain, job.message.id);
+    const delivery::TlsDemand demand = delivery::tls_demand(job.message.envelope, *job.body);
+    // `TLS-Required: No` (RFC 8689 §4.2.2): the domain's MTA-STS and DANE policies do not apply.
+    // (Awaited as a statement of its own: GCC 12 mishandles co_await inside a conditional.)
+    StsGate gate;
+    if (!demand.policy_waived) gate = co_await sts_gate(route_plan, domain, job.message.id);
     auto& list = *targets;
     delivery::RoutePlan plan = route_plan;  // MTA-STS may require verified TLS to fewer targets
     if (gate.policy) {
@@ -655,8 +662,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         for (auto& [idx, a] : current->unresolved) a = delivery::classify_error(loop, now_ms());
         break;
       }
-      std::optional<delivery::RoutePlan> target_plan = co_await plan_for_target(plan, target, *current);
+      std::optional<delivery::RoutePlan> target_plan = plan;
+      if (!demand.policy_waived) target_plan = co_await plan_for_target(plan, target, *current);
       if (!target_plan) continue;  // DANE: this MX host cannot be used now; the next one may
+      if (refuse_unvalidated(demand, *target_plan, *current)) continue;  // REQUIRETLS: another MX may
       current = co_await run_connection_with_fallback(std::move(*current), *target_plan, target, dest);
       // A pooled connection the remote had closed (idle timeout, a limit of messages per
       // connection, a restart) costs a reconnect, never a deferral: the same target again.
@@ -674,6 +683,17 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         if (!a) a = delivery::classify_error(none_tried, now_ms());
       co_await settle(*current, rest, dest);
     }
+  }
+
+  // RFC 8689 §4.2.1: a REQUIRETLS message goes only to a target whose TLS its policy validates
+  // (DANE, MTA-STS enforce, a verifying route); this one gets the 5.7.30 failure unless a later
+  // target qualifies.
+  bool refuse_unvalidated(const delivery::TlsDemand& demand, const delivery::RoutePlan& plan, Job& job) {
+    const delivery::TlsPolicyKind kind = plan.tls_policy_kind.value_or(delivery::route_policy_kind(plan.tls));
+    const std::optional<Attempt> refused = delivery::require_tls_failure(demand, kind, now_ms());
+    if (!refused) return false;
+    for (auto& [idx, a] : job.unresolved) a = *refused;
+    return true;
   }
 
   // The plan for one target. An MX delivery under the default (opportunistic) policy asks DANE
@@ -999,7 +1019,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.tls = c.fallback ? smtp::ClientTlsPolicy::None : map_client_tls(c.plan.tls);
     options.tls_active = c.plan.implicit_tls;
     // RFC 8689 §4.2.1: only a verified certificate carries a REQUIRETLS message.
-    options.tls_validated = !c.fallback && delivery::validates_tls(delivery::route_policy_kind(c.plan.tls));
+    options.tls_validated =
+        !c.fallback &&
+        delivery::validates_tls(c.plan.tls_policy_kind.value_or(delivery::route_policy_kind(c.plan.tls)));
     options.auth_user = c.plan.auth_user;
     options.auth_password = c.plan.auth_password;
     options.remote_host = c.target.host;

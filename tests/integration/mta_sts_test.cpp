@@ -126,12 +126,13 @@ class MtaSts : public ::testing::Test {
         "--host-record=mta-sts.example.test,127.0.0.1",
         "--txt-record=_mta-sts.example.test,v=STSv1; id=" + id});
   }
-  void start_sender(const test::DnsServer& dns) {
-    a.start("a.test", "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[delivery]\nport = " +
-                          std::to_string(mx.port) +
-                          "\nconnect_timeout = \"2s\"\nidle_timeout = \"100ms\"\n[dns]\nservers = [\"" +
-                          dns.address() + "\"]\n[retry]\nfirst = \"1h\"\n[mta_sts]\nca_file = \"" +
-                          pki.path() + "/ca.pem\"\nhttps_port = " + std::to_string(https_port) + "\n");
+  void start_sender(const test::DnsServer& dns, const std::string& extra = "") {
+    a.start("a.test",
+            extra + "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[delivery]\nport = " +
+                std::to_string(mx.port) +
+                "\nconnect_timeout = \"2s\"\nidle_timeout = \"100ms\"\n[dns]\nservers = [\"" + dns.address() +
+                "\"]\n[retry]\nfirst = \"1h\"\n[mta_sts]\nca_file = \"" + pki.path() +
+                "/ca.pem\"\nhttps_port = " + std::to_string(https_port) + "\n");
   }
   // Sends one message to `rcpt` and returns the sender's log line for it.
   std::string deliver(const std::string& rcpt) {
@@ -177,6 +178,51 @@ TEST_F(MtaSts, EnforceDefersWhenNoMxMatches) {
   const std::string id = list.out.substr(line_start, list.out.find(' ', line_start) - line_start);
   auto show = a.cli({"queue", "show", id});
   EXPECT_NE(show.out.find("tls_policy=sts-enforce"), std::string::npos) << list.out << show.out;
+}
+
+// Python's smtplib over STARTTLS to `port`: MAIL with `params`, one RCPT, DATA from stdin.
+constexpr const char* kTlsClient = R"(
+import smtplib, ssl, sys
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30)
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s.starttls(context=ctx)
+s.ehlo('client.test')
+s.sendmail('alice@a.test', [sys.argv[3]], sys.stdin.read().encode(), mail_options=sys.argv[2].split(',') if sys.argv[2] else [])
+print('sent')
+)";
+
+// RFC 8689 §4.2.1: an MTA-STS enforce policy validates the next hop, so a REQUIRETLS message goes
+// there (with REQUIRETLS on MAIL, as the MX offers it over TLS).
+TEST_F(MtaSts, RequireTlsGoesOverAnEnforcedPolicy) {
+  auto dns = dns_with_id("1");
+  start_sender(*dns,
+               "[tls]\ncertificate = \"" + pki.path() + "/mx.pem\"\nkey = \"" + pki.path() + "/mx.key\"\n");
+  auto r = test::run({"/usr/bin/env", "python3", "-W", "ignore", "-c", kTlsClient, std::to_string(a.port),
+                      "REQUIRETLS", "bob@example.test"},
+                     "Subject: secret\r\n\r\nx\r\n", 60);
+  ASSERT_NE(r.out.find("sent"), std::string::npos) << r.out << r.err;
+  ASSERT_TRUE(a.proc->wait_for_output("to=<bob@example.test>", 20000)) << a.proc->output();
+  const std::string log = a.proc->output();
+  const std::string line = log.substr(log.find("to=<bob@example.test>"));
+  EXPECT_NE(line.substr(0, line.find('\n')).find("status=sent"), std::string::npos) << log;
+  EXPECT_NE(line.substr(0, line.find('\n')).find("tls_policy=sts-enforce"), std::string::npos) << log;
+}
+
+// `TLS-Required: No` (RFC 8689 §4.2.2): the domain's enforce policy that no MX matches does not
+// hold the message back; it goes as without a policy.
+TEST_F(MtaSts, TlsRequiredNoWaivesAnEnforcedPolicy) {
+  set_policy(policy("enforce", "*.elsewhere.test"));
+  auto dns = dns_with_id("1");
+  start_sender(*dns);
+  EXPECT_EQ(send_mail(a.port, "alice@a.test", {"bob@example.test"}, "Subject: r\nTLS-Required: No\n\nhi\n"),
+            "ok");
+  ASSERT_TRUE(a.proc->wait_for_output("to=<bob@example.test>", 20000)) << a.proc->output();
+  const std::string log = a.proc->output();
+  const std::string line = log.substr(log.find("to=<bob@example.test>"));
+  EXPECT_NE(line.substr(0, line.find('\n')).find("status=sent"), std::string::npos) << log;
+  EXPECT_NE(line.substr(0, line.find('\n')).find("tls_policy=opportunistic"), std::string::npos) << log;
 }
 
 TEST_F(MtaSts, TestingModeDeliversAndReportsTheMismatch) {
