@@ -1019,6 +1019,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     options.tls = c.fallback ? smtp::ClientTlsPolicy::None : map_client_tls(c.plan.tls);
     options.tls_active = c.plan.implicit_tls;
     // RFC 8689 §4.2.1: only a verified certificate carries a REQUIRETLS message.
+    options.policy_requires_tls = c.plan.tls_policy_kind == delivery::TlsPolicyKind::Dane ||
+                                  c.plan.tls_policy_kind == delivery::TlsPolicyKind::StsEnforce;
     options.tls_validated =
         !c.fallback &&
         delivery::validates_tls(c.plan.tls_policy_kind.value_or(delivery::route_policy_kind(c.plan.tls)));

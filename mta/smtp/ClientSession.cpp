@@ -461,6 +461,11 @@ void ClientSession::after_ehlo() {
     state_ = State::StartTls;
     return;
   }
+  if (!options_.tls_active && tls_required && options_.policy_requires_tls) {
+    fail_session_local(
+        7, 5, "TLS is required by the destination's published policy, but was not offered by host", true);
+    return;
+  }
   if (!options_.tls_active && tls_required) {
     fail_session_local(7, 4, "TLS is required, but was not offered by host", true);
     return;

@@ -116,6 +116,10 @@ struct ClientOptions {
   // MTA-STS enforce, DANE): with TLS active and REQUIRETLS advertised, a REQUIRETLS message may
   // be sent (RFC 8689 §4.2.1); otherwise its recipients fail with 5.7.30.
   bool tls_validated = false;
+  // TLS is demanded by the destination's published policy (DANE, RFC 7672 §2.2; MTA-STS
+  // enforce, RFC 8461 §4.2), not only by our route: a server without STARTTLS is then deferred
+  // with 4.7.5 (the policy's failure), not 4.7.4.
+  bool policy_requires_tls = false;
   bool use_pipelining = true;  // pipeline when the server offers PIPELINING (RFC 2920)
   // Copied into every Attempt (the session knows no socket); the daemon sets them per target.
   std::string remote_host;

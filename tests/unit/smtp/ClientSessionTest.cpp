@@ -1184,6 +1184,20 @@ TEST(clientSession, RequireTlsFailsWith5730NamingTheCondition) {
   }
 }
 
+// A destination whose published policy (DANE, MTA-STS enforce) demands TLS and whose server does
+// not offer STARTTLS: deferred 4.7.5 (RFC 7672 §2.2), where a route's own requirement says 4.7.4.
+TEST(clientSession, StartTlsMissingUnderAPublishedPolicyIs475) {
+  for (const bool published : {false, true}) {
+    ClientOptions o = options();
+    o.tls = ClientTlsPolicy::Required;
+    o.policy_requires_tls = published;
+    Harness h(envelope({"a@example.org"}), "x\r\n", o);
+    h.server("220 hi\r\n");
+    h.server("250-mx\r\n250 PIPELINING\r\n");
+    EXPECT_EQ(h.outcome(0), published ? "deferred 0 4.7.5" : "deferred 0 4.7.4");
+  }
+}
+
 TEST(clientSession, WithoutRequireTlsTheParameterIsNeverSent) {
   ClientOptions o = options();
   o.tls_validated = true;
