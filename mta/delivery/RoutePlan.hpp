@@ -14,6 +14,7 @@
 #include "mta/delivery/AddressLiteral.hpp"
 #include "mta/delivery/DanePolicy.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
+#include "mta/delivery/StsPolicy.hpp"
 #include "mta/delivery/TlsPolicyKind.hpp"
 
 namespace ferry::delivery {
@@ -84,6 +85,8 @@ struct RoutePlan {
   // Set when a domain's published policy (MTA-STS, DANE) decided the TLS above: the delivery log
   // line and `ferry queue show` name it as tls_policy=...
   std::optional<TlsPolicyKind> tls_policy_kind;
+  // The MTA-STS policy that applied (for the TLS report's policy-string and mx-host, RFC 8460 §4.4).
+  std::optional<StsPolicy> sts_policy;
 };
 
 // The name a TLS connection to `target_host` announces (SNI) and, under Verify, requires in the

@@ -557,15 +557,17 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       report_tls(
           {gate.domain, delivery::TlsPolicyKind::StsEnforce, false,
            outcome.problem.rfind("invalid policy", 0) == 0 ? "sts-policy-invalid" : "sts-policy-fetch-error",
-           "", "", outcome.problem});
+           "", "", outcome.problem},
+          gate.policy);
     co_return gate;
   }
 
   // An MTA-STS event without a TLS session of its own (a failed policy fetch, no MX matching):
   // counted for TLS Reporting under the domain's "sts" policy; sessions are reported per
   // connection by report_tls(Connection&, ...).
-  void report_tls(const TlsOutcome& outcome) {
-    if (deps.on_tls_outcome) deps.on_tls_outcome(sts_report_outcome(outcome, now_ms()));
+  void report_tls(const TlsOutcome& outcome, const std::optional<delivery::StsPolicy>& policy) {
+    if (deps.on_tls_outcome)
+      deps.on_tls_outcome(sts_report_outcome(outcome, policy ? &*policy : nullptr, now_ms()));
   }
 
   // The targets MTA-STS leaves (RFC 8461 §5.1); testing mode logs what enforce would refuse.
@@ -573,6 +575,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::optional<Attempt> sts_targets(const StsGate& gate, std::vector<delivery::Target>& list,
                                      delivery::RoutePlan& plan, const Job& job) {
     StsVerdict verdict = sts_apply(gate, list, plan, cfg->mta_sts.ca_file);
+    plan.sts_policy = gate.policy;
     if (!verdict.refused.empty() && gate.policy->mode == delivery::StsMode::Testing) {
       std::string names;
       for (const auto& r : verdict.refused) names += (names.empty() ? "" : ", ") + r;
@@ -582,7 +585,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     list = std::move(verdict.targets);
     if (!verdict.failure) return std::nullopt;
     report_tls({gate.domain, delivery::TlsPolicyKind::StsEnforce, false, "validation-failure", "", "",
-                verdict.failure->detail});
+                verdict.failure->detail},
+               gate.policy);
     Attempt failure = delivery::classify_error(*verdict.failure, now_ms());
     failure.reply = verdict.failure->detail;  // not a handshake that failed: no MX was allowed
     failure.tls = "none, tls_policy=sts-enforce";

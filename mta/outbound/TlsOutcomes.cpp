@@ -13,7 +13,7 @@ std::optional<delivery::TlsPolicyRef> session_tls_policy(const delivery::RoutePl
   if (domain.back() == '.') domain.pop_back();
   using Kind = delivery::TlsPolicyKind;
   if (plan.tls_policy_kind == Kind::StsEnforce || plan.tls_policy_kind == Kind::StsTesting)
-    return delivery::TlsPolicyRef{delivery::TlsPolicyType::Sts, {}, std::move(domain), {}};
+    return sts_policy_ref(std::move(domain), plan.sts_policy ? &*plan.sts_policy : nullptr);
   if (!plan.dane)
     return delivery::TlsPolicyRef{delivery::TlsPolicyType::NoPolicyFound, {}, std::move(domain), {}};
   // RFC 8460 §4.4: for "tlsa" the policy-string is the TLSA records in presentation form.
@@ -61,10 +61,20 @@ delivery::TlsResultType handshake_failure_type(const SSL* tls) {
   }
 }
 
-delivery::TlsOutcome sts_report_outcome(const TlsOutcome& outcome, TimeMs now) {
-  std::string domain = text::to_lower(outcome.domain);
-  delivery::TlsOutcome o{delivery::TlsPolicyRef{delivery::TlsPolicyType::Sts, {}, std::move(domain), {}},
-                         std::nullopt, now};
+delivery::TlsPolicyRef sts_policy_ref(std::string domain, const delivery::StsPolicy* policy) {
+  delivery::TlsPolicyRef ref{delivery::TlsPolicyType::Sts, {}, text::to_lower(domain), {}};
+  if (!policy) return ref;
+
+  ref.strings = {"version: STSv1", std::string("mode: ") + delivery::to_string(policy->mode)};
+  for (const auto& mx : policy->mx) ref.strings.push_back("mx: " + mx);
+  ref.strings.push_back("max_age: " + std::to_string(policy->max_age));
+  ref.mx_hosts = policy->mx;
+  return ref;
+}
+
+delivery::TlsOutcome sts_report_outcome(const TlsOutcome& outcome, const delivery::StsPolicy* policy,
+                                        TimeMs now) {
+  delivery::TlsOutcome o{sts_policy_ref(outcome.domain, policy), std::nullopt, now};
   if (!outcome.success) {
     const auto type = delivery::parse_tls_result_type(outcome.result_type);
     o.failure = delivery::TlsFailureDetail{type.value_or(delivery::TlsResultType::ValidationFailure), "",

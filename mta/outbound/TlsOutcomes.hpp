@@ -23,7 +23,12 @@ std::optional<delivery::TlsPolicyRef> session_tls_policy(const delivery::RoutePl
 
 // An MTA-STS event without a session (policy fetch failed or invalid, no MX matched) as a TLS
 // report outcome under the domain's "sts" policy (RFC 8460 §4.3 result types).
-delivery::TlsOutcome sts_report_outcome(const TlsOutcome& outcome, TimeMs now);
+delivery::TlsOutcome sts_report_outcome(const TlsOutcome& outcome, const delivery::StsPolicy* policy,
+                                        TimeMs now);
+
+// The "sts" policy of a TLS report: the policy's lines as policy-string and its mx patterns as
+// mx-host (RFC 8460 §4.4).
+delivery::TlsPolicyRef sts_policy_ref(std::string domain, const delivery::StsPolicy* policy);
 
 // The outcome of one session under `policy`: a success when `failure` is empty.
 delivery::TlsOutcome tls_outcome(const delivery::TlsPolicyRef& policy, const delivery::Target& target,
