@@ -71,6 +71,11 @@ int cmd_check_config(const Args& args) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", routes.error().message.c_str());
     return kExitConfig;
   }
+  if (!loaded->mta_sts.ca_file.empty())
+    if (auto ca = net::check_ca_file(loaded->mta_sts.ca_file); !ca) {
+      std::fprintf(stderr, "ferry: configuration error: [mta_sts] %s\n", ca.error().message.c_str());
+      return kExitConfig;
+    }
   const std::string text = config::render(*loaded);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;

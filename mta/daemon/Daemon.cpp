@@ -77,6 +77,10 @@ Result<Runtime> load_runtime(const config::Config& config, const std::string& ho
   auto routes = policy::route_rules(config, net::check_ca_file);
   if (!routes) return make_error(routes.error().kind, "configuration error: " + routes.error().message);
   rt.routes = std::move(*routes);
+  // [mta_sts] ca_file: a file that cannot be loaded would defer every enforced domain later.
+  if (!config.mta_sts.ca_file.empty())
+    if (auto ca = net::check_ca_file(config.mta_sts.ca_file); !ca)
+      return make_error(ErrorKind::Invalid, "configuration error: [mta_sts] " + ca.error().message);
   if (!config.auth.password_file.empty()) {
     auto loaded = inbound::PasswordFile::load(config.auth.password_file);
     if (!loaded) return make_error(loaded.error().kind, "[auth] password_file: " + loaded.error().message);

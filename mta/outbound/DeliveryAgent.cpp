@@ -934,7 +934,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     const bool sts_testing = c.plan.tls_policy_kind == delivery::TlsPolicyKind::StsTesting;
     auto ctx = verify ? verify_context(c.plan.tls_ca_file) : sts_testing ? sts_testing_context() : tls_plain;
     if (!ctx) {
-      c.tls_problem = "the route's tls_ca_file cannot be loaded";
+      c.tls_problem = c.plan.sts_policy ? "[mta_sts] ca_file cannot be loaded"
+                                        : "the route's tls_ca_file cannot be loaded";
       co_return false;
     }
     c.stream.begin_tls(*ctx);

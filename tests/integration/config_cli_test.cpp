@@ -109,6 +109,22 @@ TEST(configCli, UnreadableRoutePasswordFileExit78LikeServe) {
   EXPECT_EQ(run({FERRY_BINARY, "check-config", dir.file("ferry.toml")}).exit_code, 0);
 }
 
+// [mta_sts] ca_file is loaded at start, as a route's tls_ca_file is: a bad one refuses the
+// configuration instead of deferring every enforced domain later.
+TEST(configCli, UnloadableMtaStsCaFileExit78LikeServe) {
+  TempDir dir;
+  dir.write("ferry.toml", "user = \"root\"\n[queue]\npath = \"" + dir.file("q") +
+                              "\"\n[metrics]\nlisten = \"\"\n[mta_sts]\nca_file = \"" + dir.file("ca.pem") +
+                              "\"\n");
+  dir.write("ca.pem", "not a certificate\n");
+  auto check = run({FERRY_BINARY, "check-config", dir.file("ferry.toml")});
+  EXPECT_EQ(check.exit_code, kExitConfig);
+  EXPECT_NE(check.err.find("[mta_sts] tls_ca_file " + dir.file("ca.pem")), std::string::npos) << check.err;
+  auto serve = run({FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, "", 30);
+  EXPECT_EQ(serve.exit_code, kExitConfig);
+  EXPECT_NE(serve.err.find("[mta_sts]"), std::string::npos) << serve.err;
+}
+
 TEST(configCli, UsageErrors) {
   EXPECT_EQ(run({FERRY_BINARY, "check-config", "--config"}).exit_code, 64);
   EXPECT_EQ(run({FERRY_BINARY, "check-config", "a.toml", "b.toml"}).exit_code, 64);
