@@ -689,6 +689,20 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
   }
 
+  // A TLSA lookup that failed in a signed zone, for TLS Reporting: the domain's "tlsa" policy
+  // with "dnssec-invalid" (RFC 8460 §4.3.3: no valid records came back from the resolver).
+  void report_dane_lookup_failure(const delivery::RoutePlan& plan, const delivery::Target& target) {
+    if (!deps.on_tls_outcome) return;
+    delivery::RoutePlan dane_plan = plan;
+    dane_plan.dane = std::vector<delivery::TlsaRecord>{};
+    const auto policy = session_tls_policy(dane_plan);
+    if (!policy) return;
+    deps.on_tls_outcome(
+        {*policy,
+         delivery::TlsFailureDetail{delivery::TlsResultType::DnssecInvalid, "", target.host, target.ip},
+         now_ms()});
+  }
+
   // RFC 8689 §4.2.1: a REQUIRETLS message goes only to a target whose TLS its policy validates
   // (DANE, MTA-STS enforce, a verifying route); this one gets the 5.7.30 failure unless a later
   // target qualifies.
@@ -734,6 +748,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     for (auto& [idx, at] : job.unresolved) at = a;
     ops::log_info(job.message.id.str() + ": " + target.host + "[" + target.ip + "]:" +
                   std::to_string(plan.port) + " skipped: " + decision.reason + " (DANE, RFC 7672 §2.2)");
+    report_dane_lookup_failure(plan, target);
     co_return std::nullopt;
   }
 
