@@ -14,6 +14,7 @@
 
 #include "ferry/Result.hpp"
 #include "ferry/text/Cidr.hpp"
+#include "mta/dkim/DefaultHeaders.hpp"
 
 namespace ferry::config {
 
@@ -226,20 +227,7 @@ struct DkimEntry {
   DkimCanonicalization header_canonicalization = DkimCanonicalization::Relaxed;
   DkimCanonicalization body_canonicalization = DkimCanonicalization::Relaxed;
   // Lower-case header field names to sign; From is always among them (and oversigned).
-  std::vector<std::string> headers{"from",
-                                   "to",
-                                   "cc",
-                                   "subject",
-                                   "date",
-                                   "message-id",
-                                   "reply-to",
-                                   "in-reply-to",
-                                   "references",
-                                   "mime-version",
-                                   "content-type",
-                                   "content-transfer-encoding",
-                                   "list-unsubscribe",
-                                   "list-unsubscribe-post"};
+  std::vector<std::string> headers = dkim::default_signed_headers();
   bool sign_subdomains = false;  // also sign mail From: any subdomain of `domain`
   Duration expire{0};            // x= is t= plus this; 0 = no x=
   bool operator==(const DkimEntry&) const = default;

@@ -41,24 +41,6 @@ std::string tag_value(std::string_view field, std::string_view name) {
 
 }  // namespace
 
-const std::vector<std::string>& default_signed_headers() {
-  static const std::vector<std::string> kHeaders{"from",
-                                                 "to",
-                                                 "cc",
-                                                 "subject",
-                                                 "date",
-                                                 "message-id",
-                                                 "reply-to",
-                                                 "in-reply-to",
-                                                 "references",
-                                                 "mime-version",
-                                                 "content-type",
-                                                 "content-transfer-encoding",
-                                                 "list-unsubscribe",
-                                                 "list-unsubscribe-post"};
-  return kHeaders;
-}
-
 std::vector<std::string> select_headers(const std::vector<HeaderField>& present,
                                         const std::vector<std::string>& names) {
   // One pass over the fields, however many there are (a message with 60,000 To: fields must not

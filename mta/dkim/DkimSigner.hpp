@@ -12,13 +12,10 @@
 #include "ferry/Clock.hpp"
 #include "ferry/Result.hpp"
 #include "mta/dkim/Canonicalization.hpp"
+#include "mta/dkim/DefaultHeaders.hpp"
 #include "mta/dkim/DkimKey.hpp"
 
 namespace ferry::dkim {
-
-// The header fields signed by default: lower-case names (RFC 6376 §5.4.1 recommendations plus
-// the one-click unsubscribe fields of RFC 8058 §3.3, which the large mailbox providers require).
-const std::vector<std::string>& default_signed_headers();
 
 // One [[dkim]] entry (mta/dkim/FromConfig.hpp converts config::DkimEntry).
 struct SigningEntry {
