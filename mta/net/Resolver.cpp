@@ -109,6 +109,9 @@ struct Resolver::Impl {
   };
   std::map<std::string, CacheEntry<MxAnswer>> mx_cache;
   std::map<std::string, CacheEntry<AddressAnswer>> addr_cache;
+  // Only records found, for their TTL: MTA-STS asks for `_mta-sts.<domain>` before every delivery
+  // to the domain (RFC 8461 §5.1), and a record that appears must be seen at once.
+  std::map<std::string, CacheEntry<TxtAnswer>> txt_cache;
   bool stopped = false;
   bool ad_trusted = false;  // AD bits are believed (see ResolverOptions::trust_ad)
 
@@ -463,13 +466,22 @@ void Resolver::lookup_addresses(const std::string& host_in, std::function<void(A
 }
 
 void Resolver::lookup_txt(const std::string& name_in, std::function<void(TxtAnswer)> done) {
+  const std::string name = lower(name_in);
+  if (auto it = impl_->txt_cache.find(name); it != impl_->txt_cache.end()) {
+    if (it->second.expires > Clock::now()) {
+      done(it->second.answer);
+      return;
+    }
+    impl_->txt_cache.erase(it);
+  }
   struct Ctx {
     Impl* impl = nullptr;
+    std::string name;
     std::function<void(TxtAnswer)> done;
   };
-  auto* ctx = new Ctx{impl_.get(), std::move(done)};
+  auto* ctx = new Ctx{impl_.get(), name, std::move(done)};
   ares_query(
-      impl_->channel, lower(name_in).c_str(), ns_c_in, ns_t_txt,
+      impl_->channel, name.c_str(), ns_c_in, ns_t_txt,
       [](void* arg, int status, int, unsigned char* abuf, int alen) {
         std::unique_ptr<Ctx> c(static_cast<Ctx*>(arg));
         TxtAnswer answer;
@@ -496,7 +508,12 @@ void Resolver::lookup_txt(const std::string& name_in, std::function<void(TxtAnsw
           answer.error = std::string("malformed TXT answer: ") + ares_strerror(prc);
         }
         if (answer.status == DnsStatus::Ok && answer.records.empty()) answer.status = DnsStatus::NoData;
-        if (answer.status == DnsStatus::Ok) answer.ttl = min_answer_ttl(abuf, alen);
+        if (answer.status == DnsStatus::Ok) {
+          answer.ttl = min_answer_ttl(abuf, alen);
+          const auto ttl = c->impl->ttl_for(answer.status, answer.ttl);
+          if (!c->impl->stopped && ttl.count() > 0)
+            c->impl->txt_cache[c->name] = {Clock::now() + ttl, answer};
+        }
         c->done(std::move(answer));
       },
       ctx);

@@ -93,7 +93,7 @@ class Resolver {
   // Both must be called on the resolver's executor (the daemon has one I/O thread).
   void lookup_mx(const std::string& domain, std::function<void(MxAnswer)> done);
   void lookup_addresses(const std::string& host, std::function<void(AddressAnswer)> done);
-  // Not cached here: its callers keep what they derive from it (policies) for their own lifetimes.
+  // Records found are cached for their TTL; "none" is not cached, so a record just published counts.
   void lookup_txt(const std::string& name, std::function<void(TxtAnswer)> done);
   // Not cached: asked once per connection to a host whose address answer was authenticated.
   void lookup_tlsa(const std::string& name, std::function<void(TlsaAnswer)> done);

@@ -174,5 +174,23 @@ TEST_F(ResolverTest, AnswersAreCached) {
   EXPECT_TRUE(called);
 }
 
+// A TXT record found is kept for its TTL (a cached answer completes at once, without the event
+// loop); a name without one is asked again each time, so a record just published is seen.
+TEST_F(ResolverTest, TxtRecordsFoundAreCachedForTheirTtlNoneIsNot) {
+  test::DnsServer ttl_dns({"--txt-record=_mta-sts.ttl.test,v=STSv1; id=1"});  // TTL 60 s
+  auto r = make({ttl_dns.address()});
+  ASSERT_EQ(txt(*r, "_mta-sts.ttl.test").status, DnsStatus::Ok);
+  bool cached = false;
+  r->lookup_txt("_MTA-STS.ttl.test.", [&](TxtAnswer a) { cached = a.status == DnsStatus::Ok; });
+  EXPECT_TRUE(cached);
+  bool at_once = false;
+  r->lookup_txt("_mta-sts.none.ttl.test", [&](TxtAnswer) { at_once = true; });
+  EXPECT_FALSE(at_once);  // not found before: asked again, answered through the event loop
+  io_.restart();
+  for (int i = 0; i < 100 && !at_once && io_.run_one_for(std::chrono::seconds(5)); ++i) {
+  }
+  EXPECT_TRUE(at_once);
+}
+
 }  // namespace
 }  // namespace ferry::net
