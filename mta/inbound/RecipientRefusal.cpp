@@ -9,10 +9,16 @@
 
 namespace ferry::inbound {
 
-smtp::RecipientDecision recipient_refused(std::string_view reply_line) {
-  const std::string_view line = reply_line.substr(0, reply_line.find_first_of("\r\n"));
+smtp::RecipientDecision recipient_refused(std::string_view reply_line, std::string_view looked_up,
+                                          std::string_view given) {
+  std::string line(reply_line.substr(0, reply_line.find_first_of("\r\n")));
+  if (!looked_up.empty() && looked_up != given) {
+    const std::string target = "<" + std::string(looked_up) + ">";
+    if (auto at = line.find(target); at != std::string::npos)
+      line.replace(at, target.size(), "<" + std::string(given) + ">");
+  }
   smtp::ReplyParser parser;
-  parser.feed(std::string(line) + "\r\n");
+  parser.feed(line + "\r\n");
   auto reply = parser.next();
   if (!reply || !*reply || (*reply)->code < 400)
     return smtp::RecipientDecision::reject(smtp::make_reply(451, "4.3.0", "Recipient check failed"));

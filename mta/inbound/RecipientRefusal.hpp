@@ -10,6 +10,9 @@
 
 namespace ferry::inbound {
 
-smtp::RecipientDecision recipient_refused(std::string_view reply_line);
+// When the address looked up was an alias target rewritten from the one the client gave, the
+// reply names `given` instead of `<looked_up>`: an alias's target is not the client's business.
+smtp::RecipientDecision recipient_refused(std::string_view reply_line, std::string_view looked_up = {},
+                                          std::string_view given = {});
 
 }  // namespace ferry::inbound

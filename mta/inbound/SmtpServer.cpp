@@ -429,7 +429,7 @@ smtp::SessionHooks SmtpServer::Impl::connection_hooks(bool may_relay, bool check
     // Only a recipient the relay rules accept is looked up: a stranger learns nothing of the list.
     if (!refusal || d.kind == smtp::RecipientDecision::Kind::Reject) return d;
     const std::string_view target = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : address;
-    if (auto line = refusal(target)) return recipient_refused(*line);
+    if (auto line = refusal(target)) return recipient_refused(*line, target, address);
     return d;
   };
   hooks.queue_has_space = deps.queue_has_space;

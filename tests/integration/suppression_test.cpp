@@ -92,7 +92,7 @@ class Suppression : public ::testing::Test {
 std::string today_pattern() { return "20[0-9][0-9]-[01][0-9]-[0-3][0-9]"; }
 
 TEST_F(Suppression, HardBounceIsListedAndRefusedAtRcptUntilRemoved) {
-  start();
+  start("[relay]\nlocal_domains = [\"local.test\"]\n[aliases]\nfriend = \"gone@example.test\"\n");
   ASSERT_EQ(send_mail(port_, "a@sender.test", {"gone@example.test", "bob@example.test"}, "Subject: 1\n\nx\n"),
             "ok");
   ASSERT_TRUE(logged("to=<gone@example.test>, suppressed (unknown_user, dsn=5.1.1)")) << serve_->output();
@@ -115,6 +115,10 @@ TEST_F(Suppression, HardBounceIsListedAndRefusedAtRcptUntilRemoved) {
   EXPECT_NE(rcpt_reply(port_, "Gone@Example.TEST").find("550 5.1.1 <Gone@Example.TEST>: suppressed"),
             std::string::npos);
   EXPECT_EQ(rcpt_reply(port_, "bob@example.test"), "250 2.1.5 Ok");
+  // An alias whose target is suppressed is refused under the name the client gave.
+  EXPECT_EQ(
+      rcpt_reply(port_, "friend@local.test").rfind("550 5.1.1 <friend@local.test>: suppressed after", 0), 0u)
+      << rcpt_reply(port_, "friend@local.test");
   // A listener with suppression = false accepts it.
   EXPECT_EQ(rcpt_reply(open_port_, "gone@example.test"), "250 2.1.5 Ok");
   EXPECT_TRUE(logged("suppressed: RCPT <gone@example.test> refused (unknown_user on ")) << serve_->output();

@@ -35,5 +35,15 @@ TEST(RecipientRefusal, LinesBecomeOneReply) {
   }
 }
 
+TEST(RecipientRefusal, AnAliasTargetIsNotShown) {
+  const auto d =
+      recipient_refused("550 5.1.1 <admin@corp.example>: suppressed after a hard bounce on 2026-12-08 (x)",
+                        "admin@corp.example", "root@local.example");
+  EXPECT_EQ(smtp::format_reply(d.reply),
+            "550 5.1.1 <root@local.example>: suppressed after a hard bounce on 2026-12-08 (x)\r\n");
+  const auto same = recipient_refused("550 5.1.1 <a@b>: suppressed", "a@b", "a@b");
+  EXPECT_EQ(smtp::format_reply(same.reply), "550 5.1.1 <a@b>: suppressed\r\n");
+}
+
 }  // namespace
 }  // namespace ferry::inbound
