@@ -103,6 +103,12 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
   } else if (!read_only) {
     return sts.error();
   }
+  if (auto h = txn->open_dbi(schema::kSuppression, !read_only); h) {
+    impl.db.suppression = *h;
+    impl.db.has_suppression = true;
+  } else if (!read_only || h.error().kind != ErrorKind::NotFound) {
+    return h.error();
+  }
   auto stored = txn->get(impl.db.meta, schema::kSchemaKey);
   if (!stored) return stored.error();
   if (!*stored) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "ferry/Result.hpp"
+#include "ferry/Suppression.hpp"
 #include "queue/PolicyCache.hpp"
 #include "queue/QueueTypes.hpp"
 #include "queue/TlsReportTypes.hpp"
@@ -82,6 +83,16 @@ class QueueStore {
   Result<bool> policy_erase(std::string_view domain);  // false when nothing was cached
   Result<std::vector<PolicyCacheRecord>> policy_list() const;
 
+  // --- the suppression list (`suppression` table, queue/SuppressionOps.hpp) ---
+  // Reads return the stored entry whatever its age (the ttl is the caller's); writes are one
+  // synced transaction each. Addresses are keyed by suppression_key().
+  Result<std::optional<SuppressionEntry>> suppression_get(std::string_view address) const;
+  Result<void> suppression_put(const SuppressionEntry& entry);
+  Result<bool> suppression_erase(std::string_view address);  // false when it was not listed
+  Result<std::vector<SuppressionEntry>> suppression_list() const;
+  // Deletes up to `limit` entries older than ttl_ms at now; returns how many.
+  Result<std::size_t> suppression_purge(TimeMs now, TimeMs ttl_ms, std::size_t limit);
+
   struct Stats {
     std::size_t messages = 0;
     std::size_t map_size = 0;
@@ -126,6 +137,8 @@ class WriteTxn {
                                               TimeMs retry_at_ms);
   // The policy cache's write (QueueStore::policy_put), batched with others by the CommitBatcher.
   Result<void> policy_put(const PolicyCacheRecord& record);
+  // The suppression purge (QueueStore::suppression_purge), batched by the CommitBatcher.
+  Result<std::size_t> suppression_purge(TimeMs now, TimeMs ttl_ms, std::size_t limit);
   // Runs `body` in one nested transaction: if it fails, everything it did is undone (the
   // CommitBatcher runs each request this way).
   Result<void> run(const std::function<Result<void>(WriteTxn&)>& body);

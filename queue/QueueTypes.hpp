@@ -11,6 +11,7 @@
 #include "ferry/Envelope.hpp"
 #include "ferry/QueueId.hpp"
 #include "ferry/RecipientState.hpp"
+#include "ferry/Suppression.hpp"
 
 namespace ferry::queue {
 
@@ -57,6 +58,7 @@ struct RecipientResult {
   std::uint32_t index = 0;
   Attempt attempt;             // outcome Delivered / Transient / Permanent / Expired
   TimeMs next_attempt_ms = 0;  // for Transient: when to retry
+  bool suppressed = false;     // failed without an attempt: the address is on the suppression list
 };
 
 // One settle transaction: results, plus messages (bounces) enqueued atomically with them.
@@ -64,6 +66,9 @@ struct SettleRequest {
   std::vector<RecipientResult> results;
   std::vector<NewMessage> enqueue;
   std::vector<QueueId> mark_delay_warned;  // messages whose delay warning is in `enqueue`
+  // Addresses whose hard failure is among `results`: written to the suppression table in the
+  // same transaction, so a crash never leaves the failure without its entry or the reverse.
+  std::vector<SuppressionEntry> suppress;
   TimeMs now_ms = 0;
 };
 

@@ -33,6 +33,8 @@ inline constexpr const char* kTlsReport = "tlsrpt";
 // A domain's cached MTA-STS policy (RFC 8461 §5.1 asks senders to cache it); added without a
 // schema bump: an older queue simply has no such table until it is opened for writing.
 inline constexpr const char* kSts = "sts";
+// Suppressed addresses (SuppressionOps.hpp), added without a schema bump like the two above.
+inline constexpr const char* kSuppression = "suppression";
 inline constexpr unsigned kMaxDbs = 16;
 
 inline constexpr std::string_view kSchemaKey = "schema";

@@ -16,8 +16,10 @@ struct Dbis {
   MDB_dbi due = 0;
   MDB_dbi quarantine = 0;
   MDB_dbi tlsrpt = 0;
-  bool has_tlsrpt = false;  // false: a read-only queue that an older ferry created
-  MDB_dbi sts = 0;  // the policy cache (PolicyCache.hpp)
+  bool has_tlsrpt = false;       // false: a read-only queue that an older ferry created
+  MDB_dbi sts = 0;               // the policy cache (PolicyCache.hpp)
+  MDB_dbi suppression = 0;       // suppressed addresses (SuppressionOps.hpp)
+  bool has_suppression = false;  // false: a read-only queue that an older ferry created
 };
 
 struct QueueStore::Impl {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "queue/Schema.hpp"
+#include "queue/SuppressionOps.hpp"
 
 namespace ferry::queue::ops {
 
@@ -380,6 +381,7 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
   }
   // The bounces are written in this same transaction as the failures: both or neither.
   for (const auto& m : request.enqueue) FERRY_TRY(enqueue(c, m));
+  FERRY_TRY(settle_suppressions(c, request.suppress));
   for (std::uint64_t v : touched) {
     auto rcpts = get_recipients(c, QueueId{v});
     if (!rcpts) return rcpts.error();

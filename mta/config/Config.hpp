@@ -68,6 +68,8 @@ struct Listener {
   std::uint16_t port = 0;
   ListenMode mode = ListenMode::Relay;
   std::optional<std::vector<Cidr>> relay_networks;  // nullopt = inherit [relay] networks
+  // RCPT TO consults the suppression list ([suppression]) on this listener.
+  bool suppression = true;
   bool operator==(const Listener&) const = default;
 };
 
@@ -202,6 +204,14 @@ struct MtaStsSection {
   bool operator==(const MtaStsSection&) const = default;
 };
 
+// [suppression]: addresses that failed hard (unknown user, disabled mailbox, bad domain) are
+// refused at RCPT and failed at once in the queue until the entry is ttl old.
+struct SuppressionSection {
+  bool enabled = true;  // false: nothing is recorded, refused or failed for suppression
+  Duration ttl = std::chrono::hours(24 * 30);
+  bool operator==(const SuppressionSection&) const = default;
+};
+
 struct LogSection {
   LogFormat format = LogFormat::Text;
   bool operator==(const LogSection&) const = default;
@@ -250,6 +260,7 @@ struct Config {
   BounceSection bounce;
   TlsReportSection tls_report;
   MtaStsSection mta_sts;
+  SuppressionSection suppression;
   LogSection log;
   MetricsSection metrics;
   std::vector<DkimEntry> dkim;  // [[dkim]]

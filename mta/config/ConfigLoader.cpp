@@ -364,6 +364,7 @@ class Loader {
                {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
                {"tls_report", [&](auto& n, auto& p) { tls_report(table(n, p), p); }},
                {"mta_sts", [&](auto& n, auto& p) { mta_sts(table(n, p), p); }},
+               {"suppression", [&](auto& n, auto& p) { suppression(table(n, p), p); }},
                {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
                {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
                {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
@@ -430,6 +431,7 @@ class Loader {
                     has_mode = true;
                   }},
                  {"relay_networks", [&](auto& n2, auto& p2) { l.relay_networks = cidrs(n2, p2); }},
+                 {"suppression", [&](auto& n2, auto& p2) { l.suppression = boolean(n2, p2); }},
              });
       if (!has_address) fail(t, ep + ".address", "required key is missing");
       if (!has_port) fail(t, ep + ".port", "required key is missing");
@@ -732,6 +734,15 @@ class Loader {
                {"enabled", [&](auto& n, auto& p) { s.enabled = boolean(n, p); }},
                {"ca_file", [&](auto& n, auto& p) { s.ca_file = str(n, p); }},
                {"https_port", [&](auto& n, auto& p) { s.https_port = port(n, p); }},
+           });
+  }
+
+  void suppression(const toml::table& t, const std::string& path) {
+    auto& s = cfg_.suppression;
+    fields(t, path,
+           {
+               {"enabled", [&](auto& n, auto& p) { s.enabled = boolean(n, p); }},
+               {"ttl", [&](auto& n, auto& p) { s.ttl = positive_duration(n, p); }},
            });
   }
 

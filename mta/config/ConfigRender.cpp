@@ -125,6 +125,7 @@ void render_listeners(Out& out, const Config& c) {
     out.kv("port", std::to_string(l.port));
     out.kv("mode", q(to_string(l.mode)));
     if (l.relay_networks) out.kv("relay_networks", cidrs(*l.relay_networks));
+    out.kv("suppression", b(l.suppression));
   }
 }
 
@@ -244,6 +245,12 @@ void render_mta_sts(Out& out, const Config& c) {
   out.kv("https_port", std::to_string(c.mta_sts.https_port));
 }
 
+void render_suppression(Out& out, const Config& c) {
+  out.table("[suppression]");
+  out.kv("enabled", b(c.suppression.enabled));
+  out.kv("ttl", dur(c.suppression.ttl));
+}
+
 void render_log(Out& out, const Config& c) {
   out.table("[log]");
   out.kv("format", q(to_string(c.log.format)));
@@ -288,6 +295,7 @@ std::string render(const Config& c) {
   render_bounce(out, c);
   render_tls_report(out, c);
   render_mta_sts(out, c);
+  render_suppression(out, c);
   render_log(out, c);
   render_metrics(out, c);
   render_dkim(out, c);

@@ -29,6 +29,7 @@
 #include <variant>
 
 #include "mta/daemon/DaemonQueue.hpp"
+#include "mta/daemon/SuppressionService.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/inbound/MaildropImport.hpp"
 #include "mta/inbound/PasswordFile.hpp"
@@ -383,6 +384,8 @@ class Daemon {
     deps.on_refused = [this](std::string_view line) { metrics_.count_rejection(line); };
     deps.on_queued = [this](QueueId id) { message_queued(id); };
     deps.inherited_sockets = adopted_.listeners;
+    suppression_ = std::make_unique<SuppressionService>(*store_, *batcher_, metrics_, *current_);
+    deps.recipient_refusal = suppression_->recipient_refusal();
     server_ = std::make_unique<inbound::SmtpServer>(io_, deps);
     if (auto started = server_->start(); !started) {
       ops::log_error(started.error().message);
@@ -419,6 +422,8 @@ class Daemon {
     delivery.on_failed = [this](bool bounced, std::string_view category) {
       metrics_.count_delivery_failure(bounced, category);
     };
+    delivery.suppression = suppression_->lookup();
+    delivery.on_suppressed = [this] { metrics_.count_suppressed(false); };
     const auto ports = server_->ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
       delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});
@@ -489,6 +494,14 @@ class Daemon {
       space_.refresh(SteadyClock::now());
       return true;
     }));
+    // Expired suppression entries are deleted at start and every 10 minutes (they already
+    // refuse nothing; this keeps the table from growing without bound).
+    suppression_->purge();
+    spawn(timer_loop(suppression_timer_, std::chrono::minutes(10), [this] {
+      if (signals_seen_) return false;
+      suppression_->purge();
+      return true;
+    }));
     maildrop_->scan();
     spawn(timer_loop(maildrop_timer_, std::chrono::seconds(5), [this] {
       if (signals_seen_) return false;
@@ -557,6 +570,7 @@ class Daemon {
     dkim_now_ = rt->dkim;
     agent_->reconfigure(current_, std::move(rt->routes));
     agent_->set_dkim(rt->dkim);
+    suppression_->reconfigure(*current_);
     ops::set_log_style(current_->log.format == config::LogFormat::Json ? ops::LogStyle::Json
                                                                        : ops::LogStyle::Text);
     space_.refresh(SteadyClock::now());
@@ -648,6 +662,7 @@ class Daemon {
   queue::QueueStore::Stats last_stats_;
   inbound::SpaceGate space_;
   std::shared_ptr<net::Resolver> resolver_;
+  std::unique_ptr<SuppressionService> suppression_;
   std::unique_ptr<inbound::SmtpServer> server_;
   std::unique_ptr<ops::MetricsServer> metrics_server_;
   std::unique_ptr<outbound::TlsReporter> tlsrpt_;
@@ -660,6 +675,7 @@ class Daemon {
   asio::steady_timer space_timer_{io_};
   asio::steady_timer maildrop_timer_{io_};
   asio::steady_timer watchdog_timer_{io_};
+  asio::steady_timer suppression_timer_{io_};
   int signals_seen_ = 0;
 };
 

@@ -87,6 +87,25 @@ MetricEvent metric_for(const SettledRecipient& r, double delay_seconds) {
   }
 }
 
+// The suppression entries of the hard failures (see suppresses()), with a log note each.
+void plan_suppressions(const SettleMessage& message, TimeMs now, SettlePlan& plan) {
+  const Envelope& env = *message.envelope;
+  for (const auto& r : plan.results) {
+    if (!suppresses(r) || r.index >= env.recipients.size()) continue;
+    SuppressionEntry e;
+    e.address = suppression_key(env.recipients[r.index].address);
+    e.category = std::string(r.category.category);
+    e.status = r.attempt.status;
+    e.reply = suppression_reply_text(reply_text(r.attempt));
+    e.time_ms = now;
+    e.queue_id = message.queue_id;
+    e.source = SuppressionSource::Bounce;
+    plan.notes.push_back(message.queue_id.str() + ": to=<" + e.address + ">, suppressed (" + e.category +
+                         ", dsn=" + (e.status.empty() ? std::string("-") : e.status) + ")");
+    plan.suppressions.push_back(std::move(e));
+  }
+}
+
 void plan_effects(const SettleMessage& message, TimeMs now, SettlePlan& plan) {
   const Envelope& env = *message.envelope;
   const double delay_seconds = static_cast<double>(now - env.arrival_ms) / 1000.0;
@@ -123,6 +142,7 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
     // Kept per attempt for `ferry queue show`: only when a connection was made.
     if (!r.attempt.ip.empty() && r.attempt.tls.empty()) r.attempt.tls = std::string(results.tls_info);
     settle_one(message, r, now, retry, rand, draw, rows, results.remote_dsn);
+    r.suppressed = results.suppressed && r.attempt.outcome == AttemptOutcome::Permanent;
     plan.results.push_back(std::move(r));
   }
   // Recipients failing (or delivered, or delayed) together share one report.
@@ -136,8 +156,15 @@ SettlePlan plan_settle(const SettleMessage& message, SettleResults results, Time
     plan.notes.push_back(message.queue_id.str() +
                          ": undeliverable report (from <>) dropped: no report about a report "
                          "(RFC 5321 §4.5.5); set [bounce] postmaster to receive these");
+  if (bounce.record_suppressions) plan_suppressions(message, now, plan);
   plan_effects(message, now, plan);
   return plan;
+}
+
+bool suppresses(const SettledRecipient& r) {
+  if (r.suppressed || r.attempt.outcome != AttemptOutcome::Permanent) return false;
+  const std::string_view c = r.category.category;
+  return c == category::unknown_user || c == category::mailbox_disabled || c == category::bad_domain;
 }
 
 std::string settle_log_line(QueueId queue_id, std::string_view rcpt, const SettledRecipient& r,

@@ -20,6 +20,7 @@
 #include "ferry/Envelope.hpp"
 #include "ferry/QueueId.hpp"
 #include "ferry/RecipientState.hpp"
+#include "ferry/Suppression.hpp"
 #include "mta/delivery/Random.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
 #include "mta/delivery/RetrySchedule.hpp"
@@ -49,12 +50,16 @@ struct SettleResults {
   RecipientAttempts results;
   std::string_view tls_info;  // the connection's TLS, kept on attempts that reached a host
   bool remote_dsn = false;    // the next hop offered DSN (it reports NOTIFY=SUCCESS itself)
+  // The results are failures made without an attempt because the address is suppressed: they
+  // are marked so and never record (or refresh) a suppression themselves.
+  bool suppressed = false;
 };
 
 // The [bounce] settings the policy needs.
 struct BounceRules {
-  TimeMs delay_warning_ms = 0;  // a delay warning once a message waited this long; 0 = never
-  bool postmaster_set = false;  // a failed "<>" message is reported to a postmaster address
+  TimeMs delay_warning_ms = 0;       // a delay warning once a message waited this long; 0 = never
+  bool postmaster_set = false;       // a failed "<>" message is reported to a postmaster address
+  bool record_suppressions = false;  // hard failures go on the suppression list ([suppression])
 };
 
 // One recipient's settled result: the queue's recipient result, and its reply's category
@@ -64,6 +69,7 @@ struct SettledRecipient {
   Attempt attempt;             // Delivered / Transient / Permanent / Expired
   TimeMs next_attempt_ms = 0;  // Transient: when it is due again
   ReplyCategory category;
+  bool suppressed = false;  // failed without an attempt: the address is suppressed
 };
 
 enum class ReportKind : std::uint8_t { Failure, Delay, Success };
@@ -110,7 +116,15 @@ struct SettlePlan {
   std::vector<MetricEvent> metrics;     // applied once committed
   std::vector<Reschedule> reschedules;  // applied once committed
   bool delivered_any = false;           // slow start: the destination copes with one more
+  // Addresses to suppress, committed with the results (see suppresses()).
+  std::vector<SuppressionEntry> suppressions;
 };
+
+// Whether a settled result puts its address on the suppression list: a Permanent failure (not
+// an expiry, which says nothing about the mailbox) of a category that means the address itself
+// is dead — unknown_user, mailbox_disabled or bad_domain — and not one that was itself a
+// suppression.
+bool suppresses(const SettledRecipient& r);
 
 // Plans the settle of `results` for `message` at `now`:
 // - a recipient without an attempt is settled as one made at `now`; every attempt keeps its own
@@ -120,6 +134,8 @@ struct SettlePlan {
 // - Permanent and Expired results go into one Failure report, deliveries into a Success report
 //   unless the next hop speaks DSN (RFC 3461 §5.2.2), deferrals into a Delay report when the
 //   message has waited delay_warning and was not warned before;
+// - with bounce.record_suppressions, each result that suppresses() gives an entry (source
+//   bounce, the reply kept short) and a note for the log;
 // - a failure of a "<>" message with no postmaster set is only noted (RFC 5321 §4.5.5).
 SettlePlan plan_settle(const SettleMessage& message, SettleResults results, TimeMs now,
                        const RetrySchedule& retry, const BounceRules& bounce, const RandomSource& rand);

@@ -30,6 +30,7 @@
 #include "mta/inbound/AuthFailureTracker.hpp"
 #include "mta/inbound/PendingBytesBudget.hpp"
 #include "mta/inbound/PrepareForQueue.hpp"
+#include "mta/inbound/RecipientRefusal.hpp"
 #include "mta/inbound/SessionTimers.hpp"
 #include "mta/net/Completion.hpp"
 #include "mta/net/SmtpStream.hpp"
@@ -157,7 +158,7 @@ struct SmtpServer::Impl : std::enable_shared_from_this<SmtpServer::Impl> {
   awaitable<bool> admit(Connection& conn, bool in_relay_networks);
   smtp::SessionPolicy connection_policy(const Connection& conn, const config::Listener& listener,
                                         bool in_relay_networks) const;
-  smtp::SessionHooks connection_hooks(bool may_relay);
+  smtp::SessionHooks connection_hooks(bool may_relay, bool check_suppression);
   awaitable<void> converse(SessionRun& run);
   awaitable<bool> read_once(SessionRun& run, SessionTimers& timers, std::string& inbuf);
   awaitable<bool> flush(SessionRun& run);
@@ -418,12 +419,18 @@ smtp::SessionPolicy SmtpServer::Impl::connection_policy(const Connection& conn,
   return policy;
 }
 
-smtp::SessionHooks SmtpServer::Impl::connection_hooks(bool may_relay) {
+smtp::SessionHooks SmtpServer::Impl::connection_hooks(bool may_relay, bool check_suppression) {
   smtp::SessionHooks hooks;
   hooks.next_queue_id = [this] { return deps.store->allocate_id(); };
   hooks.now = [] { return smtp::WallTime{now_ms(), 0}; };
-  hooks.decide_recipient = [this, may_relay](std::string_view address, bool authenticated) {
-    return relay->decide(address, may_relay, authenticated);
+  auto refusal = check_suppression ? deps.recipient_refusal : nullptr;
+  hooks.decide_recipient = [this, may_relay, refusal](std::string_view address, bool authenticated) {
+    smtp::RecipientDecision d = relay->decide(address, may_relay, authenticated);
+    // Only a recipient the relay rules accept is looked up: a stranger learns nothing of the list.
+    if (!refusal || d.kind == smtp::RecipientDecision::Kind::Reject) return d;
+    const std::string_view target = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : address;
+    if (auto line = refusal(target)) return recipient_refused(*line, target, address);
+    return d;
   };
   hooks.queue_has_space = deps.queue_has_space;
   return hooks;
@@ -481,7 +488,8 @@ awaitable<void> SmtpServer::Impl::serve(tcp::socket socket, std::size_t index) {
     policy.tls_version = SSL_get_version(conn.stream.tls());
     policy.tls_cipher = SSL_get_cipher_name(conn.stream.tls());
   }
-  smtp::ServerSession session(policy, connection_hooks(policy.client_may_relay));
+  const bool check_suppression = cfg.suppression.enabled && listener.suppression;
+  smtp::ServerSession session(policy, connection_hooks(policy.client_may_relay, check_suppression));
   conn.session = &session;
   session.start();
   SessionRun run(conn, session, cfg);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,10 @@ struct SmtpServerDeps {
   std::function<bool()> queue_has_space;                        // false: MAIL gets 452 4.3.1
   std::function<void(std::string_view reply_line)> on_refused;  // every 4xx/5xx reply sent
   std::map<std::size_t, int> inherited_sockets;                 // [[listen]] index -> passed fd
+  // Asked for each recipient the relay policy accepted, on listeners with `suppression = true`
+  // while [suppression] enabled: a full reply line ("550 5.1.1 <a@b>: suppressed ...") refuses
+  // it, nullopt accepts. Unset = no such check.
+  std::function<std::optional<std::string>(std::string_view address)> recipient_refusal;
 };
 
 struct SmtpServerStats {

@@ -184,6 +184,10 @@ std::string Metrics::render(const MetricsGauges& g) const {
   family(out, "ferry_config_reloads_total", "counter", "SIGHUP reloads by result.");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_ok_.load()), "result=\"ok\"");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_failed_.load()), "result=\"failed\"");
+  family(out, "ferry_suppressed_total", "counter",
+         "Recipients kept from the suppression list: refused at RCPT, or failed in the queue.");
+  sample(out, "ferry_suppressed_total", static_cast<double>(suppressed_rcpt_.load()), "where=\"rcpt\"");
+  sample(out, "ferry_suppressed_total", static_cast<double>(suppressed_queue_.load()), "where=\"queue\"");
   delivery_delay_.render(out, "ferry_delivery_delay_seconds",
                          "Time from arrival to successful delivery, per recipient.");
   commit_batch_.render(out, "ferry_queue_commit_batch_size", "Requests per LMDB group commit.");

@@ -54,6 +54,8 @@ class Metrics {
   // A deferred or bounced recipient, by the reply's category (mta/delivery/ReplyCategory).
   void count_delivery_failure(bool bounced, std::string_view category);
   void observe_commit(std::size_t batch_size, double seconds);
+  // A recipient kept from the suppression list: refused at RCPT, or failed in the queue.
+  void count_suppressed(bool at_rcpt) { ++(at_rcpt ? suppressed_rcpt_ : suppressed_queue_); }
 
   std::string render(const MetricsGauges& g) const;
 
@@ -66,6 +68,7 @@ class Metrics {
   // (result, category) -> n; every category is pre-registered at 0 so dashboards see the series.
   std::map<std::pair<std::string, std::string>, std::uint64_t> failures_;
   std::atomic<std::uint64_t> reloads_ok_{0}, reloads_failed_{0};
+  std::atomic<std::uint64_t> suppressed_rcpt_{0}, suppressed_queue_{0};
   Histogram delivery_delay_;
   Histogram commit_batch_;
   Histogram commit_latency_;

@@ -35,6 +35,7 @@
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/Scheduler.hpp"
 #include "mta/delivery/SettlePlan.hpp"
+#include "mta/delivery/SuppressedAttempt.hpp"
 #include "mta/delivery/TlsPolicyKind.hpp"
 #include "mta/delivery/UnreachableHosts.hpp"
 #include "mta/dsn/DsnComposer.hpp"
@@ -451,8 +452,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     job.message = std::move(*rec);
     job.body = std::make_shared<const std::string>(std::move(*body));
     const TimeMs now = now_ms();
-    // Expired recipients are failed, not attempted.
+    // Expired recipients are failed, not attempted; so are suppressed ones.
     delivery::RecipientAttempts expired;
+    delivery::RecipientAttempts suppressed;
     std::vector<queue::DueRecipient> want;
     std::uint32_t max_attempts = 0;
     for (auto idx : batch.recipients) {
@@ -462,10 +464,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         expired.push_back({idx, delivery::expired_attempt(r.last ? &*r.last : nullptr, now)});
         continue;
       }
+      if (auto refused = suppressed_now(job.message.envelope.recipients[idx].address, now)) {
+        suppressed.push_back({idx, std::move(*refused)});
+        continue;
+      }
       want.push_back({id, idx, now});
       max_attempts = std::max(max_attempts, r.attempts);
     }
     if (!expired.empty()) co_await settle(job, expired, batch.destination);
+    if (!suppressed.empty()) co_await settle_suppressed(job, suppressed, batch.destination);
     if (want.empty()) {
       release_all();
       co_return std::nullopt;
@@ -1262,16 +1269,32 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     co_return co_await prepare(*c.handoff);
   }
 
+  // The failure for a recipient on the suppression list, or nullopt to attempt it. A lookup
+  // that fails is no refusal (the implementation says nothing then): mail is never lost to it.
+  std::optional<Attempt> suppressed_now(std::string_view address, TimeMs now) const {
+    if (!deps.suppression || !cfg->suppression.enabled) return std::nullopt;
+    auto entry = deps.suppression->find(address, now);
+    if (!entry) return std::nullopt;
+    return delivery::suppressed_attempt(address, *entry, now);
+  }
+
+  // The settle of suppressed recipients: marked, and never a new suppression of their own.
+  awaitable<void> settle_suppressed(Job& job, delivery::RecipientAttempts& results, std::string_view dest) {
+    const std::string_view no_tls;
+    co_await settle(job, results, dest, no_tls, false, true);
+  }
+
   // One settle transaction for these results and the reports they owe: the policy plans it,
   // the reports are composed, the transaction is committed (retried while the queue cannot be
   // written), then the plan's effects apply.
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
   awaitable<void> settle(Job& job, delivery::RecipientAttempts& results, std::string_view dest,
-                         std::string_view tls_info = {}, bool remote_dsn = false) {
-    const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty()};
-    const delivery::SettlePlan plan =
-        delivery::plan_settle(settle_message(job.message), {std::move(results), tls_info, remote_dsn},
-                              now_ms(), retry, bounce, rand);
+                         std::string_view tls_info = {}, bool remote_dsn = false, bool suppressed = false) {
+    const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty(),
+                                       cfg->suppression.enabled};
+    const delivery::SettlePlan plan = delivery::plan_settle(
+        settle_message(job.message), {std::move(results), tls_info, remote_dsn, suppressed}, now_ms(), retry,
+        bounce, rand);
     std::vector<std::string> report_log;
     const queue::SettleRequest req = compose_settle(job, plan, report_log);
     const Result<void> recorded = co_await commit_settle(job.message.id, req);
@@ -1285,7 +1308,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     queue::SettleRequest req;
     req.now_ms = plan.now_ms;
     for (const auto& r : plan.results)
-      req.results.push_back({job.message.id, r.index, r.attempt, r.next_attempt_ms});
+      req.results.push_back({job.message.id, r.index, r.attempt, r.next_attempt_ms, r.suppressed});
+    req.suppress = plan.suppressions;
     for (const auto& report : plan.reports) {
       std::optional<queue::NewMessage> m = compose_report(job, report, plan.now_ms, report_log);
       if (!m) continue;  // nothing owed after all (NOTIFY, a "<>" sender)
@@ -1374,6 +1398,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     for (const auto& line : plan.log_lines) ops::log_info(line);
     if (!recorded) return;
     for (const auto& event : plan.metrics) count(event);
+    for (const auto& r : plan.results)
+      if (r.suppressed && deps.on_suppressed) deps.on_suppressed();
     if (!stopping)
       for (const auto& s : plan.reschedules)
         add(id, s.index, job.message.envelope.recipients[s.index].address, s.due_ms);

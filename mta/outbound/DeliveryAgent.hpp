@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ferry/Result.hpp"
+#include "ferry/Suppression.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/TlsReport.hpp"
@@ -43,6 +44,10 @@ struct DeliveryDeps {
   // Per TLS session attempt to a recipient domain's MX (RFC 8460 TLS Reporting): success, or the
   // failure's result type, under the policy that applied. Empty = not reported.
   std::function<void(const delivery::TlsOutcome&)> on_tls_outcome;
+  // The suppression list, asked before each recipient is attempted (when [suppression] enabled):
+  // a listed address fails at once (5.1.1) with a bounce naming the suppression. Null = none.
+  std::shared_ptr<const SuppressionLookup> suppression;
+  std::function<void()> on_suppressed;  // per recipient failed so (metrics)
 };
 
 struct DeliveryStats {

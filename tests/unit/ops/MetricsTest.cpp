@@ -112,3 +112,18 @@ TEST(run_TextLog, ClientTextCannotInjectALine) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(metrics_Render, SuppressedByWhere) {
+  Metrics m;
+  m.count_suppressed(true);
+  m.count_suppressed(true);
+  m.count_suppressed(false);
+  const std::string page = m.render(MetricsGauges{});
+  EXPECT_NE(page.find("# TYPE ferry_suppressed_total counter\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("ferry_suppressed_total{where=\"rcpt\"} 2\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("ferry_suppressed_total{where=\"queue\"} 1\n"), std::string::npos) << page;
+}
+
+}  // namespace
