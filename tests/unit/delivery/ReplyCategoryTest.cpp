@@ -162,7 +162,7 @@ TEST(categoryGeneralises, RateLimitsWithoutRateOrLimit) {
 
 TEST(categoryGeneralises, BlocklistsNamingAnIpOrAListWithoutBlock) {
   EXPECT_EQ(
-      classify_reply_category(r(550, {5, 7, 1}, "Access denied, banned sending IP [192.0.2.1]")).category,
+      classify_reply_category(r(550, {5, 7, 1}, "Mail from your IP address 192.0.2.1 is refused")).category,
       category::blocklisted_ip);
   EXPECT_EQ(
       classify_reply_category(r(550, {}, "rejected because 192.0.2.1 is in a black list at rbl.example"))
