@@ -211,7 +211,8 @@ constexpr TextRule kText[] = {
      "user unknown|unknown user|no such user|no such recipient|no such mailbox|does not exist|"
      "doesn't exist|does not exists|not exist|unknown recipient|recipient unknown|recipient not found|"
      "recipientnotfound|invalid recipient|invalid mailbox|mailbox not found|user not found|"
-     "undeliverable address|unrouteable address|no mailbox|no mail box|addressee unknown|unknown address|"
+     "undeliverable address|unrouteable address|no mailbox|no mail box|mail-box not found|mailbox "
+     "name|addressee unknown|unknown address|"
      "address unknown|bad destination mailbox|not a valid mailbox|no such person|account not found|"
      "address rejected: user|bad address syntax|unknown or illegal alias|is not a valid|invalid address|"
      "address not found|recipient rejected|bad recipient|not listed in|must contain a domain|address syntax|"
@@ -407,6 +408,8 @@ constexpr StatusRule kStatus[] = {
 
 // `decisive` codes beat the enhanced status: RFC 4954 §6 gives 534, 535 and 538 one meaning each,
 // whatever x.7.y providers pair them with (Gmail: 535 5.7.1 for bad credentials).
+// 553 is "mailbox name not allowed" (RFC 5321 §4.2.2) but is sent as often for relaying and
+// senders refused: without words saying so it is no evidence that the recipient does not exist.
 constexpr CodeRule kCode[] = {
     {534, c::auth_required, true}, {535, c::auth_required, true}, {538, c::tls_required, true},
     {421, c::service_unavailable}, {450, c::service_unavailable}, {451, c::service_unavailable},
@@ -414,7 +417,7 @@ constexpr CodeRule kCode[] = {
     {500, c::protocol_error},      {501, c::protocol_error},      {502, c::protocol_error},
     {503, c::protocol_error},      {504, c::protocol_error},      {521, c::bad_domain},
     {523, c::tls_required},        {530, c::auth_required},       {551, c::relay_denied},
-    {552, c::mailbox_full},        {553, c::unknown_user},        {554, c::policy_rejected},
+    {552, c::mailbox_full},        {553, c::policy_rejected},     {554, c::policy_rejected},
     {555, c::protocol_error},      {556, c::bad_domain},
 };
 

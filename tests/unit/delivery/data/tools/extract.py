@@ -142,7 +142,8 @@ def main():
         if key in seen:
             continue
         seen.add(key)
-        src = "%s %s (sisimai reason: %s)" % (label, row["file"].split("/", 1)[-1], row["reason"])
+        path = re.sub(r"^.*?(maildir/|t/corpus/)", r"\1", row["file"])
+        src = "%s %s (sisimai reason: %s)" % (label, path, row["reason"])
         print("\t".join([cat, code, status, text, src, provider(row, text)]))
 
 
