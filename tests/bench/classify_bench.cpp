@@ -87,6 +87,22 @@ void print_confusion(const std::map<std::pair<std::string, std::string>, int>& m
   }
 }
 
+// Precision (of the replies given this category, how many have it) and recall, held-out.
+void print_precision(const std::map<std::pair<std::string, std::string>, int>& m) {
+  std::printf("\nheld-out precision / recall per category\n");
+  for (auto cat : reply_categories()) {
+    const std::string c(cat);
+    int got = 0, want = 0, both = 0;
+    for (const auto& [key, n] : m) {
+      if (key.second == c) got += n;
+      if (key.first == c) want += n;
+      if (key.first == c && key.second == c) both += n;
+    }
+    std::printf("  %-20s precision %5.1f%% (%d/%d)  recall %5.1f%% (%d/%d)\n", c.c_str(),
+                got ? 100.0 * both / got : 100.0, both, got, want ? 100.0 * both / want : 100.0, both, want);
+  }
+}
+
 double time_per_reply(const std::vector<test::CorpusRow>& rows, int rounds) {
   std::size_t sink = 0;
   const auto t0 = std::chrono::steady_clock::now();
@@ -165,6 +181,7 @@ int main(int argc, char** argv) {
   std::set<std::string> unk(unknown.begin(), unknown.end());
   for (const auto& u : unk) std::printf("note: rule origin '%s' has no reply in the corpus\n", u.c_str());
   print_confusion(confusion);
+  print_precision(confusion);
   std::printf("\ntime: %.3f us per reply (%zu replies x %d rounds)\n", time_per_reply(rows, rounds),
               rows.size(), rounds);
   return 0;
