@@ -89,6 +89,9 @@ def split_reply(diag):
     text = re.sub(r"\s*\b%s[ -](?:%s\s)?" % (code, re.escape(status) if status != "-" else "x^"), " ", text)
     text = re.sub(r"\s*\(in reply to [^)]*\)\)?", "", text)
     text = re.sub(r"\s*I'm not going to try again; this message has been in the queue too long\.?", "", text)
+    # left-overs of the bounce around the reply: an HTML bounce's closing tag, header lines
+    text = re.sub(r"\s*</html>\s*$", "", text)
+    text = re.sub(r"\s+(Return-Path|Message-ID|Received):.*$", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     return code, status, text
 

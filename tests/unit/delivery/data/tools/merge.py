@@ -42,7 +42,7 @@ OVERRIDES = [
     ("550", r"breaches local URIBL policy", "blocklisted_domain", "URIBL is a domain list"),
     ("550", r"Your server requires confirmation", "policy_rejected", "an allow-list process, not a blocklist"),
     (None, r"Access denied \(state 13\)", "policy_rejected", "access denied, no authentication asked for"),
-    ("550", r"^Address rejected\. </html>", "policy_rejected", "5.1.0, no reason: not evidence of an unknown user"),
+    ("550", r"^Address rejected\.( </html>)?$", "policy_rejected", "5.1.0, no reason: not evidence of an unknown user"),
     (None, r"does not have authentication information or fails to pass authentication checks", "dmarc_fail",
      "neither SPF nor DKIM: the hand-collected Gmail row is dmarc_fail"),
     (None, r"isn't aligned with either the authenticated SPF or DKIM", "dmarc_fail", "alignment is DMARC"),
