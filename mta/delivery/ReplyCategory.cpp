@@ -1,9 +1,10 @@
 // ReplyCategory: the matching engine over ReplyCategoryTable.cpp's rules (see the header).
 #include "mta/delivery/ReplyCategory.hpp"
-#include "ferry/text/Ascii.hpp"
 
 #include <array>
 #include <string>
+
+#include "mta/delivery/NeedleMatcher.hpp"
 
 namespace ferry::delivery {
 namespace {
@@ -19,20 +20,6 @@ constexpr std::array<std::string_view, 21> kAll = {
     c::relay_denied,        c::bad_domain,     c::dns_failure,
     c::service_unavailable, c::protocol_error, c::other,
 };
-
-std::string lower(std::string_view text) { return text::to_lower(text); }
-
-// True when `haystack` contains one of the '|'-separated needles.
-bool contains_any(std::string_view haystack, std::string_view needles) {
-  while (!needles.empty()) {
-    const auto bar = needles.find('|');
-    const std::string_view needle = needles.substr(0, bar);
-    if (!needle.empty() && haystack.find(needle) != std::string_view::npos) return true;
-    if (bar == std::string_view::npos) break;
-    needles.remove_prefix(bar + 1);
-  }
-  return false;
-}
 
 ReplyCategory make(std::string_view cat, std::string_view detail = {}) {
   return {cat, category_advice(cat), detail};
@@ -57,16 +44,24 @@ std::size_t parse_status(std::string_view text, EnhancedStatus& out) {
   return i < text.size() ? i + 1 : i;
 }
 
-ReplyCategory classify_text_status(int code, const EnhancedStatus& status, std::string_view text) {
-  const std::string low = lower(text);
+// Text rules first (strong ones in table order), then the enhanced status, then the first weak
+// text rule, then the basic code. `enabled` switches text rules off (see the header).
+ReplyCategory classify_text_status(int code, const EnhancedStatus& status, std::string_view text,
+                                   std::span<const bool> enabled = {}) {
+  const RuleSet matched = match_text_rules(text);
   const std::uint8_t klass = static_cast<std::uint8_t>(code >= 400 && code < 600 ? code / 100 : status.klass);
   const table::TextRule* weak = nullptr;
-  for (const auto& rule : table::text_rules) {
+  const auto& rules = table::text_rules;
+  for (std::size_t i = 0; i < rules.size() && i < kMaxTextRules; ++i) {
+    if (!matched.test(i) || (i < enabled.size() && !enabled[i])) continue;
+    const auto& rule = rules[i];
+    if (!rule.also.empty() && !matched.test(kMaxTextRules + i)) continue;
     if (rule.klass && rule.klass != klass) continue;
-    if (!contains_any(low, rule.needles)) continue;
     if (rule.strong) return make(rule.category, rule.detail);
     if (!weak) weak = &rule;
   }
+  for (const auto& rule : table::code_rules)
+    if (rule.decisive && rule.code == code) return make(rule.category);
   if (status.present()) {
     for (const auto& rule : table::status_rules)
       if (rule.subject == status.subject && rule.detail == status.detail &&
@@ -140,6 +135,11 @@ std::string_view category_advice(std::string_view cat) {
 ReplyCategory classify_reply_category(const Reply& reply) {
   if (reply.code >= 200 && reply.code < 400) return {};
   return classify_text_status(reply.code, reply.status, reply.text);
+}
+
+ReplyCategory classify_reply_category(const Reply& reply, std::span<const bool> text_rule_enabled) {
+  if (reply.code >= 200 && reply.code < 400) return {};
+  return classify_text_status(reply.code, reply.status, reply.text, text_rule_enabled);
 }
 
 ReplyCategory classify_reply_category(const Attempt& attempt) {

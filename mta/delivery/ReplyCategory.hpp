@@ -51,6 +51,11 @@ std::span<const std::string_view> reply_categories();
 // status; then vaguer text; then the basic code. Unknown failures → `other`. 2xx/3xx → empty.
 ReplyCategory classify_reply_category(const Reply& reply);
 
+// The same with some text rules switched off: `text_rule_enabled[i]` says whether
+// table::text_rules[i] may match (rules past the end of the span stay on). For measuring how the
+// table does on replies its rules were not written from (tests/bench/classify_bench.cpp).
+ReplyCategory classify_reply_category(const Reply& reply, std::span<const bool> text_rule_enabled);
+
 // The category of a stored attempt: a remote reply (code != 0) is classified as above; a local or
 // network failure (code 0, ReplyClassifier::classify_error) maps to dns_failure, bad_domain,
 // service_unavailable, tls_required...; an expiry (4.4.7) is classified by its "last error".
@@ -63,15 +68,20 @@ std::string_view category_advice(std::string_view category);
 // ---- The data table (ReplyCategoryTable.cpp) ---------------------------------------------------
 namespace table {
 
-// A text rule: matches when the lower-cased reply text contains any of the '|'-separated needles
-// (written in lower case). `strong` rules decide before the enhanced status; weak ones only when
-// the enhanced status says nothing specific.
+// A text rule: matches when the reply text contains any of the '|'-separated needles (written in
+// lower case; matching ignores ASCII case and reads '_' as a space, as in "BAD_RECIPIENT"). `strong` rules
+// decide before the enhanced status; weak ones only when the enhanced status says nothing specific. `origin`
+// names the providers whose replies the needles were written from ('|'-separated, e.g. "yahoo|aol"), or
+// "generic" for wording from the RFCs and the MTAs' default texts: the generalisation figure switches a rule
+// off when measuring it on the replies of its own providers.
 struct TextRule {
   std::string_view category;
   std::string_view needles;
   std::string_view detail = {};
   std::uint8_t klass = 0;  // 0: any reply class; 4 or 5: only replies of that class
   bool strong = true;
+  std::string_view origin = "generic";
+  std::string_view also = {};  // when set, the text must contain one of these needles as well
 };
 
 // An enhanced status rule, class-independent (x.subject.detail), RFC 3463 and its updates.
@@ -82,10 +92,13 @@ struct StatusRule {
   std::uint8_t klass = 0;  // 0: either class; 4 or 5: only that one
 };
 
-// A basic reply code rule (RFC 5321 §4.2.3, RFC 7504), the last resort before `other`.
+// A basic reply code rule (RFC 5321 §4.2.3, RFC 7504), the last resort before `other`; a
+// `decisive` one is tried right after the strong text rules, before the enhanced status (codes
+// with a single meaning, such as RFC 4954's 535).
 struct CodeRule {
   int code;
   std::string_view category;
+  bool decisive = false;
 };
 
 struct Advice {

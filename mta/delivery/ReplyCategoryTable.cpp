@@ -9,15 +9,24 @@ namespace {
 namespace c = ferry::delivery::category;
 
 // Order matters: first match wins. Needles are lower-case substrings, '|' separates alternatives.
+// `origin` (last field) names the providers whose replies a rule was written from; rules without
+// one use wording from the RFCs, the MTAs' default texts (Postfix, Exim, Sendmail, qmail,
+// OpenSMTPD, Haraka, greylisters) or the public blocklists' own names ("generic").
 constexpr TextRule kText[] = {
     // Greylisting (postgrey, milter-greylist, sqlgrey, Exim/Rspamd ACLs) says so, under any code.
     {c::greylisted, "greylist|graylist|grey-list|gray-list|grey list|gray list|greylisting|postgrey"},
+    // Loops say so before any "too many" (RFC 5321 §6.3: hop counts).
+    {c::other, "too many hops|loop detected|routing loop", "mail loop"},
+    {c::other, "hop count|mail loop", "mail loop", 0, true, "outlook|x6|gmail"},
+    {c::other, "looping message", "mail loop", 0, true, "coremail"},
 
     // Named domain blocklists, then named IP blocklists (the detail names the list).
-    {c::blocklisted_domain, "dbl.spamhaus|spamhaus dbl|spamhaus domain block", "Spamhaus DBL"},
+    {c::blocklisted_domain, "dbl.spamhaus|spamhaus dbl|spamhaus domain block|spamhaus dbl", "Spamhaus DBL"},
     {c::blocklisted_domain, "uribl", "URIBL"},
     {c::blocklisted_domain, "surbl", "SURBL"},
-    {c::blocklisted_domain, "helo domain is listed", "HELO domain blocklist"},
+    {c::blocklisted_domain, "helo domain is listed", "domain blocklist"},
+    {c::blocklisted_domain, "domain is listed", "domain blocklist", 0, true, "postfix"},
+    {c::blocklisted_domain, "domain present in", "domain blocklist", 0, true, "apple"},
     {c::blocklisted_ip, "sbl.spamhaus|spamhaus sbl|sbl-xbl", "Spamhaus SBL"},
     {c::blocklisted_ip, "xbl.spamhaus|spamhaus xbl|cbl.abuseat|abuseat.org", "Spamhaus XBL/CBL"},
     {c::blocklisted_ip, "pbl.spamhaus|spamhaus pbl", "Spamhaus PBL"},
@@ -30,126 +39,272 @@ constexpr TextRule kText[] = {
     {c::blocklisted_ip, "psbl.surriel|psbl", "PSBL"},
     {c::blocklisted_ip, "mailspike", "Mailspike"},
     {c::blocklisted_ip, "invaluement", "Invaluement"},
+    {c::blocklisted_ip, "backscatterer", "Backscatterer"},
     {c::blocklisted_ip, "senderscore|return path reputation", "Validity SenderScore"},
     {c::blocklisted_ip, "mail-abuse.com|trend micro email reputation|ers.trendmicro", "Trend Micro ERS"},
-    {c::blocklisted_ip, "proofpoint.com/dnsbl|proofpoint dynamic reputation|ipcheck.proofpoint",
+    {c::blocklisted_ip, "zombie matches|rbl+ matches", "Trend Micro ERS", 0, true, "trendmicro"},
+    {c::blocklisted_ip, "proofpoint.com/dnsbl|proofpoint dynamic reputation|ipcheck.proofpoint|dnsbl-lookup",
      "Proofpoint"},
     {c::blocklisted_ip, "cloudmark|csi.cloudmark", "Cloudmark CSI"},
-    {c::blocklisted_ip, "(s3150)|(s3140)|part of their network is on our block list", "Microsoft"},
-    {c::blocklisted_ip, "banned sending ip|traffic not accepted from this ip|5.7.606|5.7.511", "Microsoft"},
-    {c::blocklisted_ip, "sc-001|sc-004|dy-001|dy-002", "Outlook.com"},
-    {c::blocklisted_ip, "[tss09]|[tsm09]|permanently deferred", "Yahoo"},
-    {c::blocklisted_ip, "rtr:bl|rtr:gy", "AOL"},
+    // Providers' own block codes.
+    {c::blocklisted_ip, "(s3150)|(s3140)|part of their network is on our block list", "Microsoft", 0, true,
+     "outlook"},
+    {c::blocklisted_ip, "banned sending ip|traffic not accepted from this ip|5.7.606|5.7.511", "Microsoft", 0,
+     true, "outlook"},
+    {c::blocklisted_ip, "sc-001|sc-004|dy-001|dy-002", "Outlook.com", 0, true, "outlook"},
+    {c::blocklisted_ip, "[tss09]|[tsm09]|[tss11]|permanently deferred", "Yahoo", 0, true, "yahoo"},
+    {c::blocklisted_ip, "rtr:bl|rtr:gy", "AOL", 0, true, "yahoo"},
+    {c::blocklisted_ip, "(bl)|(nowl)", "T-Online", 0, true, "t-online|sendmail"},
+    {c::blocklisted_ip, "spam statistics", "Yandex", 0, true, "yandex"},
+    {c::blocklisted_ip, "blocked for abuse|dnsbl:attrbl", "AT&T", 0, true, "att"},
+    {c::blocklisted_ip, "ont ete bloques|adresse ip source bloquee", "Orange", 0, true, "orange"},
 
-    {c::spam_content, "ou-001|ou-002|spam-like"},
+    {c::spam_content, "ou-001|ou-002|spam-like", {}, 0, true, "outlook"},
+    {c::spam_content, "antispam check|anti-spam check|spam pattern|spam contents", {}, 0, true, "postfix"},
     // An allow/block list of the receiving organisation itself is policy, not a public blocklist.
-    {c::policy_rejected, "allow block list|allow/block list", "organisation block list"},
+    {c::policy_rejected, "allow block list|allow/block list", "organisation block list", 0, true, "outlook"},
+
+    // The receiver's own trouble, even when it names the sender or a callout.
+    {c::service_unavailable,
+     "server configuration error|server configuration problem|configuration error|"
+     "could not complete|temporary local problem|unable to queue"},
+
+    // The receivers' own DNS trouble named with the DMARC or PTR check it broke.
+    {c::dns_failure, "failure in dns look-up", {}, 0, true, "att"},
+    {c::dns_failure, "dns lookup failure", {}, 0, true, "rackspace"},
+    // Sender authentication. DMARC texts mention SPF and DKIM too, so DMARC goes first.
+    {c::dmarc_fail, "dmarc|authentication checks|aligned|alignment"},
+    {c::dmarc_fail,
+     "sender is unauthenticated|unauthenticated email|isn't aligned|fails to pass authentication",
+     {},
+     0,
+     true,
+     "gmail"},
+    {c::dmarc_fail, "required authentication level", {}, 0, true, "outlook"},
+    {c::spf_fail, "spf|sender policy framework|not designated|not permitted sender"},
+    {c::spf_fail, "invalid ip for sending mail of domain", {}, 0, true, "yahoo"},
+    {c::spf_fail, "remote ip check", {}, 0, true, "coremail"},
+    {c::dkim_fail, "dkim|domainkeys"},
+    // DNS trouble on the receiver's side (its lookups of us or of the sender's domain).
+    {c::dns_failure,
+     "host not found, try again|temporary failure in name resolution|dns query failed|servfail|"
+     "dns lookup failed|dns timeout|dns temporary|name server timeout|dns error|temporary dns|cannot "
+     "resolve"},
 
     // Our sender, HELO or PTR was refused: local policy about us, not the recipient.
     {c::policy_rejected,
-     "sender address rejected|sender domain|sender rejected|bad sender|sender address has|"
-     "domain of sender address",
+     "sender address|sender domain|sender rejected|bad sender|domain of sender|sender verify|"
+     "unroutable sender|postmaster verification|callback setup failed|invalid sender|sender account",
      "sender"},
+    {c::policy_rejected, "emetteur invalide", "sender", 0, true, "orange"},
+    {c::policy_rejected, "denies the sender|mail from invalid|sender is unvalidated", "sender", 0, true,
+     "coremail"},
+    {c::policy_rejected, "unresolvable rfc", "sender", 0, true, "yahoo"},
+    {c::policy_rejected, "from domain must match|must match authenticated", "sender", 0, true,
+     "aspnethosting"},
+    {c::policy_rejected, "domain is invalid. provide a valid from|from: domain is invalid", "sender", 0, true,
+     "godaddy"},
+    {c::policy_rejected, "sending for this account is disabled", "sender", 0, true, "mail.ru"},
     {c::policy_rejected, "helo command rejected|invalid helo|helo name|bad helo|ehlo/helo", "HELO"},
+    {c::policy_rejected, "helohost", "HELO", 0, true, "coremail"},
     {c::policy_rejected,
      "reverse dns|reverse lookup|ptr record|rdns|reverse hostname|cannot find your hostname|"
      "cannot find your reverse|no ptr|client host rejected: cannot find|bad reverse",
      "reverse DNS"},
     {c::policy_rejected, "anti-spoofing", "anti-spoofing"},
+    {c::policy_rejected, "sender filtering", {}, 0, true, "trendmicro"},
+    {c::policy_rejected, "unverifyable sending ip|csa status is fail", {}, 0, true, "exim"},
+    {c::policy_rejected, "mismatches client ip", {}, 0, true, "outlook"},
+    {c::policy_rejected, "recipient preferences", {}, 0, true, "facebook"},
 
-    // Protocol trouble that mentions other keywords (STARTTLS, HELO, transaction).
-    {c::protocol_error, "protocol violation|is unsupported|malformed|too many errors|bad sequence"},
+    {c::protocol_error, "line limit", {}, 0, true, "exim"},
+    {c::protocol_error, "header error", {}, 0, true, "sendmail"},
+    {c::protocol_error,
+     "missing a valid|from: header|message-id: header|disallowed header",
+     {},
+     0,
+     true,
+     "gmail"},
+    {c::protocol_error, "blank from|as a from", {}, 0, true, "godaddy"},
+    // Protocol trouble that mentions other keywords (STARTTLS, HELO, transaction, commands).
+    {c::protocol_error,
+     "protocol violation|is unsupported|malformed|too many errors|bad sequence|synchronization|"
+     "nonmail commands|unrecognized commands|when not advertised|internationalised|internationalized|"
+     "parameter syntax|size syntax|no valid recipients"},
+    {c::protocol_error, "stray newline|parse error", {}, 0, true, "coremail"},
 
-    // Sender authentication. DMARC texts mention SPF and DKIM too, so DMARC goes first.
-    {c::dmarc_fail,
-     "dmarc|sender is unauthenticated|unauthenticated email|authentication checks|isn't aligned|"
-     "not aligned|alignment|required authentication level|fails to pass authentication"},
-    {c::spf_fail, "spf|sender policy framework|not designated|not permitted sender"},
-    {c::dkim_fail, "dkim|domainkeys"},
+    // A message that breaks RFC 5322 (headers) or the line limits of RFC 5321 §4.5.3.1.6.
+    {c::protocol_error,
+     "rfc 2822|rfc2822|rfc 5322|rfc5322|not crlf terminated|header line is too long|line too long"},
 
     // Transport security, then SMTP AUTH (a 530 "Must issue a STARTTLS" is about TLS).
     {c::tls_required,
      "starttls|tls required|requires tls|tls is required|tls not available|encryption required|"
      "encryption is required|requiretls|secure connection|must use tls|tls encryption|"
-     "tls connection required|must be encrypted|tls handshake|tls negotiation"},
+     "must be encrypted|tls handshake|tls negotiation|tls currently unavailable|security failure| tls"},
     {c::auth_required,
      "authentication required|authentication is required|auth required|authrequired|"
      "not authenticated|must authenticate|authentication failed|authentication unsuccessful|"
-     "username and password not accepted|invalid credentials|smtp auth|please authenticate|"
-     "authentication credentials invalid|auth first|cannot authenticate"},
+     "invalid credentials|smtp auth|please authenticate|"
+     "authentication credentials invalid|auth first|cannot authenticate|authentication aborted|"
+     "authentication cancelled|authentication not enabled|insufficient authorization|"
+     "authentication mechanism|unable to authenticate|auth command|incorrect authentication|login"},
+    {c::auth_required, "unauthenticated senders", {}, 0, true, "sendmail|postfix"},
+    {c::auth_required, "authentication failure", {}, 0, true, "ionos"},
+    {c::auth_required, "authentication not allowed", {}, 0, true, "godaddy"},
+    {c::auth_required,
+     "password required|log in with your web browser|username and password not accepted",
+     {},
+     0,
+     true,
+     "gmail"},
+    {c::auth_required, "authentification", {}, 0, true, "orange"},
+    {c::auth_required, "auth error|auth mode|relay check local", {}, 0, true, "coremail"},
 
-    // Sending quotas before mailbox quotas ("Daily user sending quota exceeded").
+    // Sending quotas and per-connection limits before mailbox quotas ("Daily user sending quota").
     {c::rate_limited,
-     "sending quota|sending limit|daily user sending|quota for sending|outgoing quota|per transaction "
+     "sending quota|sending limit|quota for sending|outgoing quota|daily message quota|message quota "
      "exceeded|"
-     "exceeded threshold|daily message quota|message quota exceeded"},
+     "per connection|per session|per transaction|messages in this connection|too much mail|too many "
+     "concurrent|"
+     "too many connections"},
+    {c::rate_limited, "daily user sending", {}, 0, true, "gmail"},
+    {c::rate_limited, "relay quota", {}, 0, true, "exim"},
+    {c::rate_limited, "max number of messages|too many sessions", {}, 0, true, "godaddy"},
+    {c::rate_limited, "too much email|short period of time", {}, 0, true, "rackspace"},
+    {c::rate_limited, "exceeded threshold", {}, 0, true, "outlook"},
+    {c::rate_limited, "rcpt numbers", {}, 0, true, "coremail"},
+    {c::rate_limited, "trop de connexions", {}, 0, true, "orange"},
+    {c::rate_limited, "unusual sending activity", {}, 0, true, "zoho"},
 
     {c::mailbox_full,
      "over quota|overquota|quota exceeded|quotaexceeded|exceeded storage|storage allocation|"
      "mailbox full|mailbox is full|mailbox size limit|out of storage|inbox is full|mailfolder is full|"
      "exceeds quota|exceeded quota|disk quota|full mailbox|account is full|mailbox has exceeded|"
      "insufficient mailbox space|quota full|over its quota|over their quota|mail quota"},
+    {c::mailbox_full, "quota limit", {}, 0, true, "bytecamp"},
+    {c::mailbox_full, "messages on the server", {}, 0, true, "gmx"},
+    {c::mailbox_full, "destinataire pleine", {}, 0, true, "orange"},
 
-    // Domain facts before "does not exist" (the user rule).
-    {c::dns_failure,
-     "host not found, try again|temporary failure in name resolution|dns query failed|servfail|"
-     "dns lookup failed|dns timeout|dns temporary|name server timeout|dns error|temporary dns"},
+    {c::dns_failure, "dns query failed|servfail"},
     {c::bad_domain,
      "domain does not exist|domain not found|no such domain|host or domain name not found|"
      "domain does not accept mail|does not accept mail|null mx|domain name not found|"
-     "unrouteable mail domain|no mx record|nxdomain|domain is not valid|invalid domain"},
+     "unrouteable mail domain|no mx record|nxdomain|domain is not valid|invalid domain|host unknown"},
+    {c::bad_domain, "domain is not reachable", {}, 0, true, "outlook"},
 
     {c::mailbox_disabled,
      "mailbox is disabled|mailbox disabled|account is disabled|account has been disabled|account disabled|"
      "is disabled|been disabled|inactive|suspended|deactivated|no longer active|no longer in use|"
      "mailbox is frozen|account is locked|account expired|has been terminated|not accepting messages|"
      "mailbox has moved|no forwarding address|user account disabled"},
+    {c::mailbox_disabled, "user is locked", {}, 0, true, "coremail"},
+    {c::mailbox_disabled, "temporary locked|temporarily locked", {}, 0, true, "amazonses"},
+    {c::mailbox_disabled,
+     "account is blocked|account isblocked|destinataire archivee",
+     {},
+     0,
+     true,
+     "orange|laposte"},
+    {c::mailbox_disabled, "no longer valid", {}, 0, true, "yahoo"},
     {c::unknown_user,
      "user unknown|unknown user|no such user|no such recipient|no such mailbox|does not exist|"
      "doesn't exist|does not exists|not exist|unknown recipient|recipient unknown|recipient not found|"
      "recipientnotfound|invalid recipient|invalid mailbox|mailbox not found|user not found|"
-     "undeliverable address|unrouteable address|no mailbox|addressee unknown|unknown address|"
-     "address unknown|user doesn't have|bad destination mailbox|recipient address rejected: access denied|"
-     "not a valid mailbox|no such person|account not found|address rejected: user|bad address syntax|"
-     "unknown or illegal alias|is not a valid|invalid address|"
-     "address not found|recipient rejected|bad recipient|not our customer|not listed in"},
+     "undeliverable address|unrouteable address|no mailbox|no mail box|mail-box not found|mailbox "
+     "name|addressee unknown|unknown address|"
+     "address unknown|bad destination mailbox|not a valid mailbox|no such person|account not found|"
+     "address rejected: user|bad address syntax|unknown or illegal alias|is not a valid|invalid address|"
+     "address not found|recipient rejected|bad recipient|not listed in|must contain a domain|address syntax|"
+     "recipient address rejected: need fully-qualified"},
+    {c::unknown_user, "not a known user", {}, 0, true, "postfix"},
+    {c::unknown_user,
+     "user doesn't have|recipient address rejected: access denied|not our customer",
+     {},
+     0,
+     true,
+     "yahoo|outlook|sendmail"},
+    {c::unknown_user, "is not a registered", {}, 0, true, "rfc3464"},
 
-    // RFC 5321 §4.2.3: a 450 "mailbox unavailable" is busy, a 550 one means no such mailbox.
-    {c::unknown_user, "mailbox unavailable|mailbox not available", {}, 5},
+    // RFC 5321 §4.2.3: a 450 "mailbox unavailable" is busy, a 550 one means no such mailbox, unless
+    // the enhanced status says more (5.2.1: disabled).
+    {c::unknown_user, "mailbox unavailable|mailbox not available", {}, 5, false},
+
+    {c::protocol_error,
+     "syntax error|command unrecognized|unrecognized command|command not recognized|unknown command|"
+     "invalid command"},
 
     {c::message_too_large,
      "too large|too big|size limit|exceeds size|message size|size exceeds|maximum size|"
      "message length exceeds|exceeds the maximum|exceeded the maximum|message exceeds|size of|"
-     "larger than|message too long"},
+     "larger than|message too long|ridiculously long"},
+    {c::message_too_large, "message is too long|attachment is too long", {}, 0, true, "coremail"},
+    {c::message_too_large, "number of attachments", {}, 0, true, "gmail"},
 
     {c::rate_limited,
-     "rate limit|ratelimit|rate-limit|rate limited|too many|throttl|unusual rate|receiving mail at a rate|"
-     "too quickly|too fast|unexpected volume|user complaints|temporarily deferred|[ts01]|[ts02]|[ts03]|"
-     "[tss04]|[tss05]|limit exceeded|we have limits|concurrent connections|connection limit|slow down|"
-     "excessive|exceeded the rate|per hour|per day|mail flood|rp-001|rp-002|rp-003|volume|frequency"},
+     "rate limit|ratelimit|rate-limit|rate limited|too many|throttl|too fast|"
+     "limit exceeded|concurrent connections|connection limit|slow down|excessive|exceeded the rate|"
+     "per hour|per day|mail flood|volume|frequency"},
+    {c::rate_limited,
+     "unusual rate|receiving mail at a rate|we have limits|too quickly",
+     {},
+     0,
+     true,
+     "gmail|yahoo"},
+    {c::rate_limited,
+     "unexpected volume|user complaints|temporarily deferred|[ts01]|[ts02]|[ts03]|[tss04]|"
+     "[tss05]",
+     {},
+     0,
+     true,
+     "yahoo"},
+    {c::rate_limited, "rp-001|rp-002|rp-003", {}, 0, true, "outlook"},
 
     {c::relay_denied,
      "relay access denied|relaying denied|relay not permitted|relaying not allowed|not permitted to relay|"
      "relay denied|we do not relay|unable to relay|relay not allowed|cannot relay|relaying is prohibited|"
      "relay prohibited|not relay|relaying to|relay is not|relay access|not a gateway|relaying disallowed|"
-     "no relaying|relay rejected|relaying not permitted|user not local"},
+     "no relaying|relay rejected|relaying not permitted|user not local|allowed rcpthosts"},
+    {c::relay_denied, "configured to relay", {}, 0, true, "postfix"},
+    {c::relay_denied, "list of allowed hosts", {}, 0, true, "collections"},
+    {c::relay_denied, "denies relay|relay check domain", {}, 0, true, "coremail"},
+    {c::relay_denied, "insecure mail relay", {}, 0, true, "sendmail"},
 
+    // A refusal that names the sending IP is a block of that IP, even without the word "block".
+    {c::blocklisted_ip, "access denied|banned|not accepted|denied|refused|rejected", "IP block", 0, true,
+     "generic", "sending ip|this ip|your ip|from ip|ip address|client ip|source ip|black ip"},
     // Unnamed blocklists.
     {c::blocklisted_ip,
-     "blacklist|blocklist|block list|blocked using|dnsbl|rbl|listed in|listed on|listed at|"
-     "ip is in|is on our|bad neighborhood|dynamic ip|dynamically-assigned|dyn:t1|"
+     "blacklist|blocklist|block list|black list|blocked using|dnsbl|rbl|listed in|listed on|"
+     "listed at|is listed by|ip is in|is on our|bad neighborhood|dynamic ip|dynamically-assigned|dyn:t1|"
      "residential|dialup|dial-up"},
+    {c::blocklisted_ip, "block listed", {}, 0, true, "gmx"},
+    {c::blocklisted_ip, "open relay", {}, 0, true, "sendmail"},
+    {c::blocklisted_ip, "openrelay|black ip", {}, 0, true, "coremail"},
+    {c::blocklisted_ip, "is blocked", {}, 0, true, "att"},
+    {c::blocklisted_ip, "smtp server of your isp", {}, 0, true, "exim"},
 
     {c::spam_content,
      "spam|unsolicited|junk|virus|malware|phish|suspicious|content rejected|message content|"
-     "security issue|bulk mail|objectionable|malicious|infected|content filter|content policy|"
+     "bulk mail|bulk email|bulk e-mail|objectionable|malicious|infected|content filter|content policy|"
      "score|banned attachment|attachment|fraud"},
+    {c::spam_content, "security issue", {}, 0, true, "gmail"},
+    {c::spam_content, "message filtered", {}, 0, true, "amazonses"},
     // Reputation without a named list or a content verdict: the sending IP's standing.
     {c::blocklisted_ip, "reputation", "reputation"},
 
+    {c::other, "mailer error", "local mailer"},
     {c::policy_rejected,
      "policy|not authorized|not allowed|prohibited|access denied|administrative|"
      "not permitted|restricted|forbidden|whitelist|allowlist|unauthorized|will not accept"},
+    {c::policy_rejected, "rejected by destination|mail rejected by", {}, 0, true, "zoho"},
+    {c::policy_rejected, "cannot send e-mail to yourself", {}, 0, true, "sendmail"},
+    {c::policy_rejected, "naruszenie zasad", {}, 0, true, "forpsi"},
+    // "Service refused, try later": a 4xx defers, a 5xx refuses.
+    {c::service_unavailable, "service refuse", {}, 4, true, "orange|laposte"},
+    {c::policy_rejected, "service refuse", {}, 5, true, "orange|laposte"},
+    {c::service_unavailable, "connection refused|connection timed out"},
+    {c::service_unavailable, "message expired", {}, 0, true, "outlook"},
     {c::policy_rejected, "rejected|blocked|refused|denied|not accepted|not been accepted", {}, 5, false},
 
     // Weak text: decides only when the enhanced status is unspecific.
@@ -157,15 +312,15 @@ constexpr TextRule kText[] = {
      "service unavailable|service not available|temporarily unavailable|try again later|try later|"
      "server busy|too busy|busy|temporary|temporarily|timeout|timed out|closing connection|"
      "closing transmission channel|system problem|local error|resources|insufficient system storage|"
-     "shutting down|maintenance|connection refused|not available|please try again|server error|"
+     "shutting down|maintenance|not available|please try again|server error|"
      "internal error|unavailable|congestion|overloaded",
      {},
      0,
      false},
     {c::protocol_error,
-     "syntax|command unrecognized|unrecognized command|bad sequence|out of sequence|not implemented|"
+     "syntax|bad sequence|out of sequence|not implemented|"
      "protocol violation|pipelining|line too long|bare lf|bare linefeed|bare <lf>|bare newline|"
-     "malformed|invalid command|command not recognized|unknown command|need mail|need rcpt|rcpt first|"
+     "malformed|need mail|need rcpt|rcpt first|"
      "mail first|helo first|ehlo first|smtp protocol|improper|8bitmime|smtputf8|not supported",
      {},
      0,
@@ -184,7 +339,10 @@ constexpr StatusRule kStatus[] = {
     {1, 7, c::policy_rejected},
     {1, 8, c::policy_rejected},
     {1, 10, c::bad_domain},
-    {2, 1, c::mailbox_disabled},
+    // X.2.1 is "mailbox disabled" (RFC 3463), but providers send 4.2.1 for a mailbox that receives
+    // too fast (Gmail, Rackspace): a transient one is a rate limit.
+    {2, 1, c::mailbox_disabled, 5},
+    {2, 1, c::rate_limited, 4},
     {2, 2, c::mailbox_full},
     {2, 3, c::message_too_large},
     {2, 4, c::other},
@@ -248,14 +406,18 @@ constexpr StatusRule kStatus[] = {
     {7, 30, c::tls_required},
 };
 
+// `decisive` codes beat the enhanced status: RFC 4954 §6 gives 534, 535 and 538 one meaning each,
+// whatever x.7.y providers pair them with (Gmail: 535 5.7.1 for bad credentials).
+// 553 is "mailbox name not allowed" (RFC 5321 §4.2.2) but is sent as often for relaying and
+// senders refused: without words saying so it is no evidence that the recipient does not exist.
 constexpr CodeRule kCode[] = {
+    {534, c::auth_required, true}, {535, c::auth_required, true}, {538, c::tls_required, true},
     {421, c::service_unavailable}, {450, c::service_unavailable}, {451, c::service_unavailable},
     {452, c::service_unavailable}, {454, c::tls_required},        {455, c::protocol_error},
     {500, c::protocol_error},      {501, c::protocol_error},      {502, c::protocol_error},
     {503, c::protocol_error},      {504, c::protocol_error},      {521, c::bad_domain},
-    {523, c::tls_required},        {530, c::auth_required},       {534, c::auth_required},
-    {535, c::auth_required},       {538, c::tls_required},        {551, c::relay_denied},
-    {552, c::mailbox_full},        {553, c::unknown_user},        {554, c::policy_rejected},
+    {523, c::tls_required},        {530, c::auth_required},       {551, c::relay_denied},
+    {552, c::mailbox_full},        {553, c::policy_rejected},     {554, c::policy_rejected},
     {555, c::protocol_error},      {556, c::bad_domain},
 };
 
