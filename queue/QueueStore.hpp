@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ferry/DeliveryEvent.hpp"
 #include "ferry/Result.hpp"
 #include "queue/PolicyCache.hpp"
 #include "queue/QueueTypes.hpp"
@@ -82,6 +83,13 @@ class QueueStore {
   Result<bool> policy_erase(std::string_view domain);  // false when nothing was cached
   Result<std::vector<PolicyCacheRecord>> policy_list() const;
 
+  // --- the delivery events outbox (`events`, queue/EventOps.hpp; queue/EventStore.cpp) ---
+  // Events are appended by the mutations above, in their own transactions.
+  Result<std::vector<DeliveryEvent>> events_after(std::uint64_t after_seq, std::size_t limit) const;
+  Result<std::uint64_t> last_event_seq() const;                       // 0 when none was ever written
+  Result<std::uint64_t> event_cursor(std::string_view sink) const;    // 0 = nothing acknowledged
+  Result<void> ack_events(std::string_view sink, std::uint64_t seq);  // one synced transaction
+
   struct Stats {
     std::size_t messages = 0;
     std::size_t map_size = 0;
@@ -126,6 +134,11 @@ class WriteTxn {
                                               TimeMs retry_at_ms);
   // The policy cache's write (QueueStore::policy_put), batched with others by the CommitBatcher.
   Result<void> policy_put(const PolicyCacheRecord& record);
+  // The events sinks' writes (queue/EventOps.hpp): a sink's cursor, and the outbox trim, which
+  // returns how many events it deleted.
+  Result<void> ack_events(std::string_view sink, std::uint64_t seq);
+  Result<std::size_t> trim_events(const std::vector<std::string>& sinks, std::uint64_t retain,
+                                  std::size_t max_delete);
   // Runs `body` in one nested transaction: if it fails, everything it did is undone (the
   // CommitBatcher runs each request this way).
   Result<void> run(const std::function<Result<void>(WriteTxn&)>& body);

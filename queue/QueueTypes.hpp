@@ -57,6 +57,7 @@ struct RecipientResult {
   std::uint32_t index = 0;
   Attempt attempt;             // outcome Delivered / Transient / Permanent / Expired
   TimeMs next_attempt_ms = 0;  // for Transient: when to retry
+  bool suppressed = false;     // failed without an attempt: the address is on the suppression list
 };
 
 // One settle transaction: results, plus messages (bounces) enqueued atomically with them.

@@ -33,6 +33,10 @@ inline constexpr const char* kTlsReport = "tlsrpt";
 // A domain's cached MTA-STS policy (RFC 8461 §5.1 asks senders to cache it); added without a
 // schema bump: an older queue simply has no such table until it is opened for writing.
 inline constexpr const char* kSts = "sts";
+// The delivery events outbox (be64 seq -> event) and each sink's last acknowledged seq; added
+// without a schema bump: an older queue gets them at its next read-write open.
+inline constexpr const char* kEvents = "events";
+inline constexpr const char* kEventCursors = "event_cursors";
 inline constexpr unsigned kMaxDbs = 16;
 
 inline constexpr std::string_view kSchemaKey = "schema";

@@ -16,8 +16,11 @@ struct Dbis {
   MDB_dbi due = 0;
   MDB_dbi quarantine = 0;
   MDB_dbi tlsrpt = 0;
-  bool has_tlsrpt = false;  // false: a read-only queue that an older ferry created
-  MDB_dbi sts = 0;  // the policy cache (PolicyCache.hpp)
+  bool has_tlsrpt = false;    // false: a read-only queue that an older ferry created
+  MDB_dbi sts = 0;            // the policy cache (PolicyCache.hpp)
+  MDB_dbi events = 0;         // the delivery events outbox (EventOps.hpp)
+  MDB_dbi event_cursors = 0;  // each sink's last acknowledged event
+  bool has_events = false;    // false: a read-only queue that an older ferry created
 };
 
 struct QueueStore::Impl {
