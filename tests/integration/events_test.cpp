@@ -140,9 +140,17 @@ class Events : public ::testing::Test {
                                  dir.file("hook.pem"), dir.file("hook.key"), dir.file("secret"),
                                  std::to_string(port)},
         dir.file("receiver" + std::to_string(++receivers) + ".log"));
-    ASSERT_TRUE(receiver->wait_for_output("listening on port")) << receiver->output();
-    const std::string out = receiver->output();
-    hook_port = std::stoi(out.substr(out.find("listening on port ") + 18));
+    // The whole line, number and newline included, before it is parsed.
+    static const std::regex re("listening on port ([0-9]+)\n");
+    std::smatch m;
+    std::string out;
+    for (int i = 0; i < 200 && !std::regex_search(out, m, re); ++i) {
+      ASSERT_TRUE(receiver->wait_for_output("listening on port", 10000)) << receiver->output();
+      out = receiver->output();
+      if (!std::regex_search(out, m, re)) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(std::regex_search(out, m, re)) << out;
+    hook_port = std::stoi(m[1].str());
   }
   void write_config(const std::string& sinks) {
     dir.write("ferry.toml", "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
