@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "integration/support/MailClient.hpp"
+#include "integration/support/OpsSupport.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "support/FakeMx.hpp"
@@ -152,9 +153,12 @@ class Events : public ::testing::Test {
     ASSERT_TRUE(std::regex_search(out, m, re)) << out;
     hook_port = std::stoi(m[1].str());
   }
-  void write_config(const std::string& sinks) {
+  // `metrics`: the endpoint on a free loopback port (read back from the log) instead of none.
+  void write_config(const std::string& sinks, bool metrics = false) {
     dir.write("ferry.toml", "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
-                                "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
+                                "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"" +
+                                (metrics ? "127.0.0.1:0" : "") +
+                                "\"\n"
                                 "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
                                 "[delivery]\nconnect_timeout = \"2s\"\nidle_timeout = \"100ms\"\n"
                                 "[dns]\nservers = [\"" +
@@ -208,10 +212,10 @@ class Events : public ::testing::Test {
     }
     return false;
   }
-  std::string log_all() {
-    std::string all;
-    for (int i = 1; i <= starts; ++i) all += slurp(dir.file("log" + std::to_string(i)));
-    return all;
+  std::optional<double> events_pending() {
+    const int metrics_port = test::port_after(ferry->output(), "metrics on http://127.0.0.1:");
+    if (metrics_port <= 0) return std::nullopt;
+    return test::sample(test::http_get(metrics_port, "/metrics").second, "ferry_events_pending");
   }
 
   test::TempDir dir;
@@ -293,7 +297,7 @@ TEST_F(Events, MixedRunMatchesTheLog) {
 // after dedupe by id, and each message's events in their order.
 TEST_F(Events, ReceiverDownAndSigkillLoseNothing) {
   start_receiver();
-  write_config(webhook_sink());
+  write_config(webhook_sink(), true);
   start_ferry();
   int sent = 0;
   for (; sent < 8; ++sent)
@@ -312,6 +316,7 @@ TEST_F(Events, ReceiverDownAndSigkillLoseNothing) {
   // Killed once the 16th delivery is settled (so its events exist) and the sink has failed.
   ASSERT_TRUE(wait_count("status=sent", 16, 20000)) << ferry->output();
   ASSERT_TRUE(ferry->wait_for_output(": failing: ", 20000)) << ferry->output();
+  EXPECT_GE(events_pending().value_or(-1), 16.0);  // at least the 8 messages' 16 events since
   EXPECT_EQ(ferry->stop(SIGKILL), 128 + SIGKILL);
   start_ferry();
   for (; sent < 20; ++sent)
@@ -326,6 +331,10 @@ TEST_F(Events, ReceiverDownAndSigkillLoseNothing) {
   ASSERT_EQ(hook_port, was);
   ASSERT_TRUE(wait_caught_up(30000)) << ferry->output();
   const auto caught_up = Clock::now();
+  // The gauge follows the cursor, committed just after the receiver's answer.
+  for (int i = 0; i < 200 && events_pending().value_or(-1) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(events_pending().value_or(-1), 0.0);
 
   const auto want = outbox();
   const auto got = parse_events(slurp(dir.file("received.jsonl")));
