@@ -32,9 +32,10 @@ using Clock = std::chrono::steady_clock;
 
 // Accepts POST {"events":[...]} when X-Ferry-Signature verifies (HMAC-SHA256 of "<t>.<body>"
 // under the secret, t within 5 minutes) and appends each event to argv[1] as one line; anything
-// else is refused with 401 and noted in argv[1].bad.
+// else is refused with 401 and noted in argv[1].bad. While a file argv[1].slow exists, the next
+// accepted batch is answered 4 s late (after the sender's timeout), and the file is removed.
 constexpr const char* kReceiver = R"(
-import http.server, ssl, sys, hmac, hashlib, time, json, threading
+import http.server, ssl, sys, hmac, hashlib, time, json, threading, os
 out, cert, key, secret_file, port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 secret = open(secret_file, 'rb').read().split(b'\n')[0]
 lock = threading.Lock()
@@ -58,6 +59,9 @@ class H(http.server.BaseHTTPRequestHandler):
                 with open(out, 'a') as f:
                     for e in json.loads(body)['events']:
                         f.write(json.dumps(e, separators=(',', ':')) + '\n')
+                if os.path.exists(out + '.slow'):
+                    os.remove(out + '.slow')
+                    time.sleep(4)
                 self.send_response(200)
         self.send_header('Content-Length', '0')
         self.end_headers()
@@ -359,6 +363,28 @@ TEST_F(Events, ReceiverDownAndSigkillLoseNothing) {
   std::cout << "webhook figures: events=" << want.size() << " posted_lines=" << got.size()
             << " duplicates=" << duplicates << " receiver_down_ms=" << ms(up_at - down_at)
             << " catch_up_ms=" << ms(caught_up - up_at) << "\n";
+}
+
+// A batch the receiver stored but answered after the sender's timeout is sent again: at least
+// once, and the receiver's dedupe by id leaves every event exactly once.
+TEST_F(Events, LateAnswerIsResentAndDedupedById) {
+  start_receiver();
+  write_config(webhook_sink());
+  start_ferry();
+  dir.write("received.jsonl.slow", "");
+  ASSERT_EQ(send_mail(port, "app@sender.test", {"slow@example.test"}, "Subject: s\n\nx\n"), "ok");
+  ASSERT_TRUE(mx->wait_messages(1)) << ferry->output();
+  ASSERT_TRUE(wait_count("status=sent", 1, 20000)) << ferry->output();
+  ASSERT_TRUE(ferry->wait_for_output(": failing: ", 20000)) << ferry->output();
+  ASSERT_TRUE(ferry->wait_for_output(": working again after ", 20000)) << ferry->output();  // the resend
+  ASSERT_TRUE(wait_caught_up(20000)) << ferry->output();
+  const auto got = parse_events(slurp(dir.file("received.jsonl")));
+  std::set<std::string> ids;
+  for (const auto& e : got) ids.insert(e.id);
+  EXPECT_EQ(ids.size(), outbox().size());
+  EXPECT_GT(got.size(), ids.size());  // the late batch arrived twice
+  std::cout << "late-answer figures: events=" << ids.size() << " posted_lines=" << got.size()
+            << " duplicates=" << got.size() - ids.size() << "\n";
 }
 
 // A file sink gets JSON lines, and `ferry events tail --follow` prints new events until SIGTERM.
