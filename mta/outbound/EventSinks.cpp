@@ -14,6 +14,7 @@
 #include "mta/net/ClientTls.hpp"
 #include "mta/net/Completion.hpp"
 #include "mta/ops/Log.hpp"
+#include "mta/outbound/EventSecret.hpp"
 
 namespace ferry::outbound {
 
@@ -25,31 +26,11 @@ namespace {
 constexpr auto kPoll = std::chrono::milliseconds(200);  // how soon a new event is picked up
 constexpr auto kTrimEvery = std::chrono::seconds(5);
 constexpr std::size_t kTrimBatch = 10000;  // deletions per trim transaction
-constexpr std::size_t kMaxSecret = 4096;
 
 auto commit(queue::CommitBatcher& batcher, asio::any_io_executor ex, queue::CommitBatcher::Operation op) {
   return net::completion_on<Result<void>>(std::move(ex), [&batcher, op = std::move(op)](auto done) mutable {
     batcher.submit(std::move(op), std::move(done));
   });
-}
-
-// The HMAC key: the file's first line. Opened without following a symbolic link (the file is
-// read as root, before privileges are dropped) and bounded.
-Result<std::string> read_secret(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return make_error(ErrorKind::Io, "cannot open secret_file " + path + ": " + std::strerror(errno));
-  std::string data(kMaxSecret + 1, '\0');
-  const ssize_t n = ::read(fd, data.data(), data.size());
-  ::close(fd);
-  if (n < 0) return make_error(ErrorKind::Io, "cannot read secret_file " + path);
-  data.resize(static_cast<std::size_t>(n));
-  if (data.size() > kMaxSecret)
-    return make_error(ErrorKind::Invalid, "secret_file " + path + " is over 4 KiB");
-  data = data.substr(0, data.find_first_of("\r\n"));
-  if (data.size() < 16)
-    return make_error(ErrorKind::Invalid, "secret_file " + path + ": the key needs 16 bytes at least");
-  return data;
 }
 
 // Appends and syncs. O_NOFOLLOW: a link planted where the log file should be is refused.
@@ -94,7 +75,7 @@ Result<void> EventSinks::load() {
       if (!url)
         return make_error(ErrorKind::Invalid, "[[events]] " + cfg.webhook + ": not a usable https URL");
       s->url = *url;
-      auto secret = read_secret(cfg.secret_file);
+      auto secret = read_event_secret(cfg.secret_file);
       if (!secret)
         return make_error(secret.error().kind, "[[events]] " + cfg.webhook + ": " + secret.error().message);
       s->secret = std::move(*secret);
