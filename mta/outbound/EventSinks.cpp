@@ -62,7 +62,9 @@ Result<void> append_sync(const std::string& path, const std::string& lines) {
 EventSinks::EventSinks(asio::io_context& io, EventSinksDeps deps)
     : io_(io), deps_(std::move(deps)), trim_timer_(io) {}
 
-EventSinks::~EventSinks() { files_.join(); }
+EventSinks::~EventSinks() {
+  if (files_) files_->join();
+}
 
 Result<void> EventSinks::load() {
   for (const auto& cfg : deps_.config->events) {
@@ -83,6 +85,7 @@ Result<void> EventSinks::load() {
       if (!tls) return make_error(tls.error().kind, "[[events]] " + cfg.webhook + ": " + tls.error().message);
       s->tls = *tls;
     }
+    if (!cfg.file.empty() && !files_) files_ = std::make_unique<asio::thread_pool>(1);
     auto acked = deps_.store->event_cursor(s->name);
     if (!acked) return acked.error();
     s->acked = *acked;
@@ -173,7 +176,7 @@ awaitable<Result<void>> EventSinks::post(Sink& s, const std::string& body) {
 
 awaitable<Result<void>> EventSinks::write_file(Sink& s, const std::string& lines) {
   auto work = [path = s.config.file, lines]() { return append_sync(path, lines); };
-  auto wait = net::run_on<Result<void>>(files_.get_executor(), io_.get_executor(), std::move(work));
+  auto wait = net::run_on<Result<void>>(files_->get_executor(), io_.get_executor(), std::move(work));
   Result<void> r = co_await std::move(wait);
   co_return r;
 }

@@ -73,7 +73,7 @@ class EventSinks {
   boost::asio::io_context& io_;
   EventSinksDeps deps_;
   std::vector<std::unique_ptr<Sink>> sinks_;
-  boost::asio::thread_pool files_{1};
+  std::unique_ptr<boost::asio::thread_pool> files_;  // one thread, only with a file sink
   boost::asio::steady_timer trim_timer_;
   bool stopping_ = false;
 };
