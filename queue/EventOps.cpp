@@ -151,16 +151,9 @@ Result<std::vector<DeliveryEvent>> events_after(Ctx& c, std::uint64_t after, std
     if ((*e)->key.size() != 8) return make_error(ErrorKind::Corrupt, "events: bad key");
     const std::uint64_t seq = schema::read_be64((*e)->key, 0);
     auto ev = codec::decode_event(seq, (*e)->value);
-    // An undecodable event is reported as a bare record rather than stopping the sinks forever.
-    if (!ev) {
-      DeliveryEvent bad;
-      bad.seq = seq;
-      bad.kind = EventKind::Received;
-      bad.recipient = "";
-      bad.message_id = "undecodable event: " + ev.error().message;
-      out.push_back(std::move(bad));
-      continue;
-    }
+    // An undecodable event (a damaged page) cannot be rendered: it is skipped so the sinks go on
+    // rather than retry it forever; receivers see the gap in `seq`.
+    if (!ev) continue;
     out.push_back(std::move(*ev));
   }
   return out;
