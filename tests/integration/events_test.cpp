@@ -33,7 +33,7 @@ using Clock = std::chrono::steady_clock;
 // Accepts POST {"events":[...]} when X-Ferry-Signature verifies (HMAC-SHA256 of "<t>.<body>"
 // under the secret, t within 5 minutes) and appends each event to argv[1] as one line; anything
 // else is refused with 401 and noted in argv[1].bad. While a file argv[1].slow exists, the next
-// accepted batch is answered 4 s late (after the sender's timeout), and the file is removed.
+// accepted batch is answered 2 s late (after the sender's timeout), and the file is removed.
 constexpr const char* kReceiver = R"(
 import http.server, ssl, sys, hmac, hashlib, time, json, threading, os
 out, cert, key, secret_file, port = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
@@ -61,7 +61,7 @@ class H(http.server.BaseHTTPRequestHandler):
                         f.write(json.dumps(e, separators=(',', ':')) + '\n')
                 if os.path.exists(out + '.slow'):
                     os.remove(out + '.slow')
-                    time.sleep(4)
+                    time.sleep(2)
                 self.send_response(200)
         self.send_header('Content-Length', '0')
         self.end_headers()
@@ -171,10 +171,10 @@ class Events : public ::testing::Test {
                                 "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
                                 std::to_string(mx->port()) + "\"\n" + sinks);
   }
-  std::string webhook_sink() const {
+  std::string webhook_sink(const std::string& timeout = "3s") const {
     return "[[events]]\nwebhook = \"https://hooks.events.test:" + std::to_string(hook_port) +
            "/ingest\"\nsecret_file = \"" + dir.file("secret") + "\"\nca_file = \"" + dir.file("ca.pem") +
-           "\"\nbatch = 7\ntimeout = \"3s\"\nretry_first = \"100ms\"\nretry_max = \"1s\"\n";
+           "\"\nbatch = 7\ntimeout = \"" + timeout + "\"\nretry_first = \"100ms\"\nretry_max = \"1s\"\n";
   }
   void start_ferry() {
     ferry = std::make_unique<test::Background>(
@@ -369,7 +369,7 @@ TEST_F(Events, ReceiverDownAndSigkillLoseNothing) {
 // once, and the receiver's dedupe by id leaves every event exactly once.
 TEST_F(Events, LateAnswerIsResentAndDedupedById) {
   start_receiver();
-  write_config(webhook_sink());
+  write_config(webhook_sink("1s"));
   start_ferry();
   dir.write("received.jsonl.slow", "");
   ASSERT_EQ(send_mail(port, "app@sender.test", {"slow@example.test"}, "Subject: s\n\nx\n"), "ok");
