@@ -142,6 +142,7 @@ std::string encode_message(const StoredMessage& m) {
   w.u64(m.body_size);
   w.u32(m.chunks);
   w.u8(e.require_tls ? 1 : 0);
+  w.str(e.message_id);
   return w.take();
 }
 
@@ -185,6 +186,7 @@ Result<StoredMessage> decode_message(std::string_view bytes) {
   m.body_size = r.u64();
   m.chunks = r.u32();
   if (version >= 2) e.require_tls = r.boolean();
+  if (version >= 3) e.message_id = r.str();
   if (!finish(r)) return corrupt("message", r);
   return m;
 }

@@ -12,9 +12,9 @@
 
 namespace ferry::queue::codec {
 
-// Version 2 added Envelope::require_tls (RFC 8689); version 1 records are still read, as
-// messages without REQUIRETLS.
-inline constexpr std::uint8_t kMessageVersion = 2;
+// Version 2 added Envelope::require_tls (RFC 8689), version 3 Envelope::message_id; older
+// records are still read, as messages without REQUIRETLS and without a Message-ID.
+inline constexpr std::uint8_t kMessageVersion = 3;
 // Version 2 added Attempt::tls, version 3 Attempt::status_derived and
 // RecipientRecord::interrupted; records of versions 1 and 2 are still read (without the fields
 // they lack: no TLS result, the status taken as the remote's, never interrupted).

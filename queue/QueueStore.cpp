@@ -78,6 +78,22 @@ Result<T> write_txn(QueueStore::Impl& impl, F&& f) {
   return r;
 }
 
+// The events tables, added without a schema bump: a read-only open of an older queue finds
+// none and reads the outbox as empty.
+Result<void> open_events(lmdb::Txn& txn, QueueStore::Impl& impl, bool read_only) {
+  auto events = txn.open_dbi(schema::kEvents, !read_only);
+  auto cursors = events ? txn.open_dbi(schema::kEventCursors, !read_only) : events;
+  if (events && cursors) {
+    impl.db.events = *events;
+    impl.db.event_cursors = *cursors;
+    impl.db.has_events = true;
+    return {};
+  }
+  const Error& e = events ? cursors.error() : events.error();
+  if (read_only && e.kind == ErrorKind::NotFound) return {};
+  return e;
+}
+
 Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
   auto txn = lmdb::Txn::begin(impl.env, nullptr, read_only);
   if (!txn) return txn.error();
@@ -109,6 +125,7 @@ Result<void> open_schema(QueueStore::Impl& impl, bool read_only) {
   } else if (!read_only || h.error().kind != ErrorKind::NotFound) {
     return h.error();
   }
+  if (auto ev = open_events(*txn, impl, read_only); !ev) return ev;
   auto stored = txn->get(impl.db.meta, schema::kSchemaKey);
   if (!stored) return stored.error();
   if (!*stored) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ferry/DeliveryEvent.hpp"
 #include "ferry/Result.hpp"
 #include "ferry/Suppression.hpp"
 #include "queue/PolicyCache.hpp"
@@ -92,6 +93,12 @@ class QueueStore {
   Result<std::vector<SuppressionEntry>> suppression_list() const;
   // Deletes up to `limit` entries older than ttl_ms at now; returns how many.
   Result<std::size_t> suppression_purge(TimeMs now, TimeMs ttl_ms, std::size_t limit);
+  // --- the delivery events outbox (`events`, queue/EventOps.hpp; queue/EventStore.cpp) ---
+  // Events are appended by the mutations above, in their own transactions.
+  Result<std::vector<DeliveryEvent>> events_after(std::uint64_t after_seq, std::size_t limit) const;
+  Result<std::uint64_t> last_event_seq() const;                       // 0 when none was ever written
+  Result<std::uint64_t> event_cursor(std::string_view sink) const;    // 0 = nothing acknowledged
+  Result<void> ack_events(std::string_view sink, std::uint64_t seq);  // one synced transaction
 
   struct Stats {
     std::size_t messages = 0;
@@ -139,6 +146,11 @@ class WriteTxn {
   Result<void> policy_put(const PolicyCacheRecord& record);
   // The suppression purge (QueueStore::suppression_purge), batched by the CommitBatcher.
   Result<std::size_t> suppression_purge(TimeMs now, TimeMs ttl_ms, std::size_t limit);
+  // The events sinks' writes (queue/EventOps.hpp): a sink's cursor, and the outbox trim, which
+  // returns how many events it deleted.
+  Result<void> ack_events(std::string_view sink, std::uint64_t seq);
+  Result<std::size_t> trim_events(const std::vector<std::string>& sinks, std::uint64_t retain,
+                                  std::size_t max_delete);
   // Runs `body` in one nested transaction: if it fails, everything it did is undone (the
   // CommitBatcher runs each request this way).
   Result<void> run(const std::function<Result<void>(WriteTxn&)>& body);

@@ -35,6 +35,10 @@ inline constexpr const char* kTlsReport = "tlsrpt";
 inline constexpr const char* kSts = "sts";
 // Suppressed addresses (SuppressionOps.hpp), added without a schema bump like the two above.
 inline constexpr const char* kSuppression = "suppression";
+// The delivery events outbox (be64 seq -> event) and each sink's last acknowledged seq; added
+// without a schema bump: an older queue gets them at its next read-write open.
+inline constexpr const char* kEvents = "events";
+inline constexpr const char* kEventCursors = "event_cursors";
 inline constexpr unsigned kMaxDbs = 16;
 
 inline constexpr std::string_view kSchemaKey = "schema";

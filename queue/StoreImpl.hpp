@@ -20,6 +20,9 @@ struct Dbis {
   MDB_dbi sts = 0;               // the policy cache (PolicyCache.hpp)
   MDB_dbi suppression = 0;       // suppressed addresses (SuppressionOps.hpp)
   bool has_suppression = false;  // false: a read-only queue that an older ferry created
+  MDB_dbi events = 0;            // the delivery events outbox (EventOps.hpp)
+  MDB_dbi event_cursors = 0;     // each sink's last acknowledged event
+  bool has_events = false;       // false: a read-only queue that an older ferry created
 };
 
 struct QueueStore::Impl {

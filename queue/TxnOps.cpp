@@ -2,8 +2,10 @@
 #include "queue/TxnOps.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
+#include "queue/EventOps.hpp"
 #include "queue/Schema.hpp"
 #include "queue/SuppressionOps.hpp"
 
@@ -93,6 +95,46 @@ Result<void> quarantine(Ctx& c, const char* table, MDB_dbi dbi, const std::strin
   }
   FERRY_TRY(c.txn.del(dbi, key));
   return {};
+}
+
+// The queue is an I/O room: an operator's hold or delete is stamped with the wall clock here.
+TimeMs wall_now_ms() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(now).count();
+}
+
+// Every state change appends its event in the change's own transaction (EventOps.hpp): a change
+// that commits has its event, an event never outlives a change that was rolled back.
+Result<void> record_event(Ctx& c, EventKind kind, QueueId id, const Envelope& env, const RecipientRecord* r,
+                          TimeMs when, const Attempt* attempt = nullptr) {
+  DeliveryEvent e;
+  e.time_ms = when;
+  e.kind = kind;
+  e.id = id;
+  e.message_id = env.message_id;
+  e.sender = env.reverse_path;
+  if (r) {
+    e.rcpt_index = r->index;
+    e.attempts = r->attempts;
+    if (r->index < env.recipients.size()) e.recipient = env.recipients[r->index].address;
+  }
+  if (attempt) e.attempt = *attempt;
+  auto a = append_event(c, std::move(e));
+  if (!a) return a.error();
+  return {};
+}
+
+EventKind result_event(const RecipientResult& r) {
+  switch (r.attempt.outcome) {
+    case AttemptOutcome::Delivered:
+      return EventKind::Delivered;
+    case AttemptOutcome::Transient:
+      return EventKind::Deferred;
+    case AttemptOutcome::Expired:
+      return EventKind::Expired;
+    default:
+      return r.suppressed ? EventKind::Suppressed : EventKind::Bounced;
+  }
 }
 
 Error with_context(Error e, const std::string& what) {
@@ -253,6 +295,8 @@ Result<void> enqueue(Ctx& c, const NewMessage& m) {
     r.state = RecipientState::Pending;
     r.next_attempt_ms = m.first_due_ms;
     FERRY_TRY(update_recipient(c, m.id, std::nullopt, r));
+    const TimeMs when = m.envelope.arrival_ms ? m.envelope.arrival_ms : wall_now_ms();
+    FERRY_TRY(record_event(c, EventKind::Received, m.id, m.envelope, &r, when));
   }
   return {};
 }
@@ -353,7 +397,8 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
     while (after.history.size() > kMaxHistory) after.history.erase(after.history.begin());
     // A final state is never reopened (a duplicate settle cannot un-deliver); a Held recipient
     // stays held on a transient result, but a delivery or a failure is a fact and is recorded.
-    if (is_live(after.state)) {
+    const bool changes = is_live(after.state);
+    if (changes) {
       switch (r.attempt.outcome) {
         case AttemptOutcome::Delivered:
           after.state = RecipientState::Delivered;
@@ -371,6 +416,9 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
     }
     FERRY_TRY(update_recipient(c, r.id, *rec, after));
     touched.insert(r.id.value);
+    const TimeMs when = request.now_ms ? request.now_ms : r.attempt.time_ms;
+    if (changes)
+      FERRY_TRY(record_event(c, result_event(r), r.id, (*msg)->envelope, &after, when, &r.attempt));
   }
   for (QueueId id : request.mark_delay_warned) {
     auto msg = get_message(c, id);
@@ -378,6 +426,7 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
     if (!*msg) continue;
     (*msg)->delay_warning_sent_ms = request.now_ms;
     FERRY_TRY(c.txn.put(c.db.messages, message_key(id), codec::encode_message(**msg)));
+    FERRY_TRY(record_event(c, EventKind::DelayWarning, id, (*msg)->envelope, nullptr, request.now_ms));
   }
   // The bounces are written in this same transaction as the failures: both or neither.
   for (const auto& m : request.enqueue) FERRY_TRY(enqueue(c, m));
@@ -393,8 +442,10 @@ Result<void> settle(Ctx& c, const SettleRequest& request) {
 }
 
 namespace {
-// Applies `change` to every recipient of `id`; NotFound if the message does not exist.
-Result<void> change_all(Ctx& c, QueueId id, const std::function<bool(RecipientRecord&)>& change) {
+// Applies `change` to every recipient of `id`; NotFound if the message does not exist. Each
+// recipient it changes gets `event` (none for a flush, which changes no state).
+Result<void> change_all(Ctx& c, QueueId id, const std::function<bool(RecipientRecord&)>& change,
+                        std::optional<EventKind> event = std::nullopt, TimeMs when = 0) {
   auto msg = get_message(c, id);
   if (!msg) return msg.error();
   if (!*msg) return not_found(id);
@@ -402,33 +453,51 @@ Result<void> change_all(Ctx& c, QueueId id, const std::function<bool(RecipientRe
   if (!rcpts) return rcpts.error();
   for (const auto& r : *rcpts) {
     RecipientRecord after = r;
-    if (change(after)) FERRY_TRY(update_recipient(c, id, r, after));
+    if (!change(after)) continue;
+    FERRY_TRY(update_recipient(c, id, r, after));
+    if (event) FERRY_TRY(record_event(c, *event, id, (*msg)->envelope, &after, when));
   }
   return {};
 }
 }  // namespace
 
 Result<void> hold(Ctx& c, QueueId id) {
-  return change_all(c, id, [](RecipientRecord& r) {
-    if (r.state != RecipientState::Pending) return false;
-    r.state = RecipientState::Held;
-    return true;
-  });
+  return change_all(
+      c, id,
+      [](RecipientRecord& r) {
+        if (r.state != RecipientState::Pending) return false;
+        r.state = RecipientState::Held;
+        return true;
+      },
+      EventKind::Held, wall_now_ms());
 }
 
 Result<void> release(Ctx& c, QueueId id, TimeMs now) {
-  return change_all(c, id, [now](RecipientRecord& r) {
-    if (r.state != RecipientState::Held) return false;
-    r.state = RecipientState::Pending;
-    r.next_attempt_ms = now;
-    return true;
-  });
+  return change_all(
+      c, id,
+      [now](RecipientRecord& r) {
+        if (r.state != RecipientState::Held) return false;
+        r.state = RecipientState::Pending;
+        r.next_attempt_ms = now;
+        return true;
+      },
+      EventKind::Released, now);
 }
 
+// Each recipient still live gets its `deleted` event; an undecodable message record is deleted
+// without events (there is no envelope to name them by).
 Result<void> remove(Ctx& c, QueueId id) {
-  auto msg = c.txn.get(c.db.messages, message_key(id));
-  if (!msg) return msg.error();
-  if (!*msg) return not_found(id);
+  auto raw = c.txn.get(c.db.messages, message_key(id));
+  if (!raw) return raw.error();
+  if (!*raw) return not_found(id);
+  auto msg = codec::decode_message(**raw);
+  if (msg) {
+    auto rcpts = get_recipients(c, id);
+    const TimeMs now = wall_now_ms();
+    if (rcpts)
+      for (const auto& r : *rcpts)
+        if (is_live(r.state)) FERRY_TRY(record_event(c, EventKind::Deleted, id, msg->envelope, &r, now));
+  }
   return delete_message(c, id);
 }
 

@@ -22,6 +22,8 @@ check_folder(mta/smtp "${io}|[<\"]queue/" "mta/smtp is sans-IO")
 check_folder(mta/delivery "${io}|[<\"]queue/" "mta/delivery is pure policy")
 check_folder(mta/dsn "${io}|[<\"]queue/" "mta/dsn is sans-IO")
 check_folder(mta/dkim "[<\"](boost/|ares|lmdb|toml|thread>|mutex>|sys/socket|netinet|queue/)" "mta/dkim is crypto-only")
+check_folder(mta/events "[<\"](boost/|ares|lmdb|toml|thread>|mutex>|sys/socket|netinet|queue/|mta/(smtp|dsn|dkim|config|net|ops|policy|inbound|outbound|probe|daemon|cli)/)"
+             "mta/events renders and signs events: pure, libcrypto and delivery's categories only")
 check_folder(mta/config "[<\"](boost/|openssl/|ares|lmdb|queue/)" "mta/config only parses configuration")
 
 # The rooms of the running MTA. Only the drivers that talk to peers (net, inbound, outbound, probe)

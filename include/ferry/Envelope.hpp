@@ -50,6 +50,9 @@ struct Envelope {
   // server that advertises REQUIRETLS, else the message fails with 5.7.30.
   bool require_tls = false;
   ClientInfo client;
+  // The Message-ID field of the body as accepted (RFC 5322 §3.6.4, angle brackets removed),
+  // empty if it had none: delivery events name the message by it.
+  std::string message_id;
   TimeMs arrival_ms = 0;   // when the message was accepted
   std::uint64_t size = 0;  // body size in octets as stored
 

@@ -8,6 +8,7 @@
 #include "mta/cli/Commands.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/net/ClientTls.hpp"
+#include "mta/outbound/EventSecret.hpp"
 #include "mta/policy/RouteRules.hpp"
 
 namespace ferry::cli {
@@ -76,6 +77,18 @@ int cmd_check_config(const Args& args) {
       std::fprintf(stderr, "ferry: configuration error: [mta_sts] %s\n", ca.error().message.c_str());
       return kExitConfig;
     }
+  // [[events]]: each webhook's secret and CA file, as `ferry serve` loads them at start.
+  for (const auto& sink : loaded->events) {
+    Result<void> ok;
+    if (!sink.secret_file.empty())
+      if (auto secret = outbound::read_event_secret(sink.secret_file); !secret) ok = secret.error();
+    if (ok && !sink.ca_file.empty()) ok = net::check_ca_file(sink.ca_file);
+    if (!ok) {
+      std::fprintf(stderr, "ferry: configuration error: [[events]] %s: %s\n", sink.webhook.c_str(),
+                   ok.error().message.c_str());
+      return kExitConfig;
+    }
+  }
   const std::string text = config::render(*loaded);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;

@@ -59,6 +59,9 @@ struct QueueSection {
   bool sync = true;                     // false = no fsync (UNSAFE)
   MinFree min_free;
   std::string maildrop;  // "" = "maildrop" next to the queue directory (see effective_maildrop)
+  // Delivery events kept in the outbox after every [[events]] sink acknowledged them (or with
+  // no sink at all), for `ferry events tail`.
+  std::uint64_t events_retain = 10000;
   bool operator==(const QueueSection&) const = default;
 };
 
@@ -243,6 +246,21 @@ struct DkimEntry {
   bool operator==(const DkimEntry&) const = default;
 };
 
+// One [[events]] sink: delivery events POSTed to a webhook or appended to a JSON-lines file.
+struct EventSink {
+  std::string webhook;        // "https://host[:port]/path"; empty for a file sink
+  std::string file;           // a path, or "-" = standard output; empty for a webhook
+  std::string secret_file;    // webhook: the HMAC-SHA256 key (X-Ferry-Signature); required
+  std::string ca_file;        // webhook: PEM CAs for the receiver's certificate; "" = the system's
+  std::uint32_t batch = 100;  // events per POST or write, 1..1000
+  Duration timeout = std::chrono::seconds(30);     // one POST
+  Duration retry_first = std::chrono::seconds(1);  // first retry delay, doubling ...
+  Duration retry_max = std::chrono::minutes(5);    // ... up to this
+  bool operator==(const EventSink&) const = default;
+  // The sink's durable cursor is kept under this name: a changed target is a new sink.
+  std::string name() const { return webhook.empty() ? "file " + file : "webhook " + webhook; }
+};
+
 struct Config {
   std::string hostname;        // empty = the system host name (see effective_hostname)
   std::string user = "ferry";  // the account to drop privileges to
@@ -263,7 +281,8 @@ struct Config {
   SuppressionSection suppression;
   LogSection log;
   MetricsSection metrics;
-  std::vector<DkimEntry> dkim;  // [[dkim]]
+  std::vector<DkimEntry> dkim;    // [[dkim]]
+  std::vector<EventSink> events;  // [[events]]
   bool operator==(const Config&) const = default;
 };
 

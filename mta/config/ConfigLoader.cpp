@@ -368,6 +368,7 @@ class Loader {
                {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
                {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
                {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
+               {"events", [&](auto& n, auto& p) { event_sinks(n, p); }},
            });
   }
 
@@ -380,6 +381,10 @@ class Loader {
                {"sync", [&](auto& n, auto& p) { q.sync = boolean(n, p); }},
                {"min_free", [&](auto& n, auto& p) { q.min_free = min_free(n, p); }},
                {"maildrop", [&](auto& n, auto& p) { q.maildrop = str(n, p); }},
+               {"events_retain",
+                [&](auto& n, auto& p) {
+                  q.events_retain = static_cast<std::uint64_t>(integer(n, p, 0, 10'000'000));
+                }},
            });
   }
 
@@ -821,6 +826,53 @@ class Loader {
       out.push_back(std::move(d));
     }
     cfg_.dkim = std::move(out);  // arrays replace the default (never merge)
+  }
+
+  void event_sinks(const toml::node& n, const std::string& p) {
+    std::vector<EventSink> out;
+    const toml::array& a = tables(n, p);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ep = p + "[" + std::to_string(i) + "]";
+      const toml::table& t = table(*a.get(i), ep);
+      EventSink s;
+      fields(t, ep,
+             {
+                 {"webhook", [&](auto& n2, auto& p2) { s.webhook = webhook_url(n2, p2); }},
+                 {"file", [&](auto& n2, auto& p2) { s.file = nonempty(n2, p2); }},
+                 {"secret_file", [&](auto& n2, auto& p2) { s.secret_file = nonempty(n2, p2); }},
+                 {"ca_file", [&](auto& n2, auto& p2) { s.ca_file = str(n2, p2); }},
+                 {"batch", [&](auto& n2,
+                               auto& p2) { s.batch = static_cast<std::uint32_t>(integer(n2, p2, 1, 1000)); }},
+                 {"timeout", [&](auto& n2, auto& p2) { s.timeout = positive_duration(n2, p2); }},
+                 {"retry_first", [&](auto& n2, auto& p2) { s.retry_first = positive_duration(n2, p2); }},
+                 {"retry_max", [&](auto& n2, auto& p2) { s.retry_max = positive_duration(n2, p2); }},
+             });
+      if (s.webhook.empty() == s.file.empty())
+        fail(t, ep + ".webhook", "exactly one of webhook and file is required");
+      if (!s.webhook.empty() && s.secret_file.empty())
+        fail(t, ep + ".secret_file", "required with webhook (the HMAC key signing each POST)");
+      if (!s.file.empty() && (!s.secret_file.empty() || !s.ca_file.empty()))
+        fail(t, ep + (s.secret_file.empty() ? ".ca_file" : ".secret_file"), "only for a webhook");
+      if (s.retry_max < s.retry_first) fail(t, ep + ".retry_max", "must not be less than retry_first");
+      for (std::size_t j = 0; j < out.size(); ++j)
+        if (out[j].name() == s.name())
+          fail(t, ep, "the same sink twice (see " + p + "[" + std::to_string(j) + "])");
+      out.push_back(std::move(s));
+    }
+    cfg_.events = std::move(out);  // arrays replace the default (never merge)
+  }
+
+  // "https://host[:port][/path]": events carry addresses and replies, never sent in the clear.
+  std::string webhook_url(const toml::node& n, const std::string& p) const {
+    const std::string s = nonempty(n, p);
+    const std::string_view rest = std::string_view(s).substr(s.starts_with("https://") ? 8 : 0);
+    const std::string_view host = rest.substr(0, rest.find_first_of(":/"));
+    if (!s.starts_with("https://") || host.empty() || !detail::is_domain(std::string(host)))
+      fail(n, p, quoted(s) + " is not an https:// URL with a host name");
+    for (char c : s)
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+        fail(n, p, "a URL has no spaces or control characters");
+    return s;
   }
 
   // "header/body" (RFC 6376 §3.5 c= tag), each "simple" or "relaxed".

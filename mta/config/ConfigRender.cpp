@@ -116,6 +116,7 @@ void render_queue(Out& out, const Config& c) {
   const auto& min_free = c.queue.min_free;
   out.kv("min_free", min_free.is_percent ? q(percent(min_free.percent)) : size(min_free.bytes));
   out.kv("maildrop", q(c.queue.maildrop));
+  out.kv("events_retain", std::to_string(c.queue.events_retain));
 }
 
 void render_listeners(Out& out, const Config& c) {
@@ -275,6 +276,20 @@ void render_dkim(Out& out, const Config& c) {
   }
 }
 
+void render_events(Out& out, const Config& c) {
+  for (const EventSink& s : c.events) {
+    out.table("[[events]]");
+    if (!s.webhook.empty()) out.kv("webhook", q(s.webhook));
+    if (!s.file.empty()) out.kv("file", q(s.file));
+    if (!s.secret_file.empty()) out.kv("secret_file", q(s.secret_file));
+    if (!s.ca_file.empty()) out.kv("ca_file", q(s.ca_file));
+    out.kv("batch", std::to_string(s.batch));
+    out.kv("timeout", dur(s.timeout));
+    out.kv("retry_first", dur(s.retry_first));
+    out.kv("retry_max", dur(s.retry_max));
+  }
+}
+
 }  // namespace
 
 // One function per table, in the order of the embedded default file.
@@ -299,6 +314,7 @@ std::string render(const Config& c) {
   render_log(out, c);
   render_metrics(out, c);
   render_dkim(out, c);
+  render_events(out, c);
   return out.o;
 }
 

@@ -45,6 +45,7 @@
 #include "mta/ops/SystemClock.hpp"
 #include "mta/ops/Systemd.hpp"
 #include "mta/outbound/DeliveryAgent.hpp"
+#include "mta/outbound/EventSinks.hpp"
 #include "mta/outbound/TlsReporter.hpp"
 #include "mta/policy/RouteRules.hpp"
 #include "queue/CommitBatcher.hpp"
@@ -244,6 +245,11 @@ void keep_restart_only_keys(config::Config& next, const config::Config& running)
          next.queue.maildrop = running.queue.maildrop;
        });
   keep(next.metrics != running.metrics, "[metrics] listen", [&] { next.metrics = running.metrics; });
+  keep(next.events != running.events || next.queue.events_retain != running.queue.events_retain,
+       "[[events]] / [queue] events_retain", [&] {
+         next.events = running.events;
+         next.queue.events_retain = running.queue.events_retain;
+       });
   keep(next.hostname != running.hostname, "hostname", [&] { next.hostname = running.hostname; });
   keep(next.user != running.user, "user", [&] { next.user = running.user; });
   keep(next.dns != running.dns, "[dns]", [&] { next.dns = running.dns; });
@@ -292,6 +298,7 @@ class Daemon {
   int run() {
     if (auto failed = open_queue()) return *failed;
     if (auto failed = load_files()) return *failed;
+    if (auto failed = load_event_sinks()) return *failed;
     if (auto failed = start_server()) return *failed;
     start_metrics_server();
     if (auto dropped = drop_privileges(queue_->user); !dropped) {
@@ -365,6 +372,17 @@ class Daemon {
       return kExitConfig;
     }
     resolver_ = *resolver;
+    return std::nullopt;
+  }
+
+  // [[events]]: the webhooks' secrets and CA files are read now, before privileges are dropped.
+  std::optional<int> load_event_sinks() {
+    events_ = std::make_unique<outbound::EventSinks>(
+        io_, outbound::EventSinksDeps{current_, store_, batcher_.get(), resolver_, [] { return now_ms(); }});
+    if (auto loaded = events_->load(); !loaded) {
+      ops::log_error(loaded.error().message);
+      return kExitConfig;
+    }
     return std::nullopt;
   }
 
@@ -486,6 +504,7 @@ class Daemon {
     spawn(signal_loop(hangups_, [this](int) { reload(); }));
     spawn(signal_loop(wakeups_, [this](int) { queue_changed("SIGUSR1"); }));
     spawn(tlsrpt_->run());  // ends at the first stop signal, after a last flush
+    for (auto& loop : events_->loops()) spawn(std::move(loop));  // end at the first stop signal
     // Free space is re-checked every 2 s so the log and the metric follow it without traffic;
     // the maildrop is scanned at start and every 5 s (postdrop cannot signal another user's
     // daemon). Both end at the first stop signal.
@@ -544,6 +563,7 @@ class Daemon {
     metrics_server_->stop();
     control_->stop();
     tlsrpt_->stop();
+    events_->stop();
     server_->stop(std::chrono::seconds(10), [this] {
       agent_->stop(std::chrono::seconds(10), [this] {
         resolver_->shutdown();
@@ -629,6 +649,7 @@ class Daemon {
     });
     g.queue_ok = static_cast<bool>(scanned);
     g.oldest_message_age_seconds = g.queue_messages ? static_cast<double>(now - oldest) / 1000.0 : 0.0;
+    g.events_pending = events_ ? events_->pending() : 0;
     return metrics_.render(g);
   }
 
@@ -666,6 +687,7 @@ class Daemon {
   std::unique_ptr<inbound::SmtpServer> server_;
   std::unique_ptr<ops::MetricsServer> metrics_server_;
   std::unique_ptr<outbound::TlsReporter> tlsrpt_;
+  std::unique_ptr<outbound::EventSinks> events_;
   std::unique_ptr<outbound::DeliveryAgent> agent_;
   std::unique_ptr<inbound::MaildropImport> maildrop_;
   std::unique_ptr<ops::ControlSocket> control_;

@@ -2,6 +2,8 @@
 // only, so mail accepted over SMTP and mail from local users leave in the same shape.
 #include "mta/inbound/PrepareForQueue.hpp"
 
+#include "mta/inbound/MessageIdField.hpp"
+
 namespace ferry::inbound {
 
 // Each hop prepends its trace field (RFC 5321 §4.4; RFC 5322 §3.6.7 keeps trace blocks at the
@@ -23,6 +25,8 @@ queue::NewMessage to_queue_record(QueueId id, Envelope envelope, std::string bod
   message.envelope = std::move(envelope);
   message.envelope.size = body.size();
   if (message.envelope.arrival_ms == 0) message.envelope.arrival_ms = now;
+  // The delivery events name the message by its Message-ID; the queue never parses headers.
+  if (message.envelope.message_id.empty()) message.envelope.message_id = message_id_field(body);
   message.first_due_ms = message.envelope.arrival_ms;
   message.body = std::move(body);
   return message;

@@ -61,7 +61,17 @@ http::request<http::string_body> make_request(const HttpsRequest& req) {
     r.body() = req.body;
     r.prepare_payload();
   }
+  for (const auto& [name, value] : req.headers) r.set(name, value);
   return r;
+}
+
+// A header field's name or value with a control character could split the request.
+bool headers_are_clean(const HttpsRequest& req) {
+  for (const auto& [name, value] : req.headers)
+    for (const std::string* s : {&name, &value})
+      for (char c : *s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  return true;
 }
 
 // The exchange after the TCP connection: TLS with the name checked, the request, the response.
@@ -109,9 +119,13 @@ asio::awaitable<HttpsResponse> exchange(Stream& stream, const HttpsRequest& req)
 
 asio::awaitable<HttpsResponse> https_request(const asio::any_io_executor& executor, asio::ssl::context& tls,
                                              const HttpsRequest& req) {
+  HttpsResponse out;
+  if (!headers_are_clean(req)) {
+    out.error = "a header field holds a control character";
+    co_return out;
+  }
   Stream stream(executor, tls);
   beast::get_lowest_layer(stream).expires_after(req.timeout);
-  HttpsResponse out;
   out.error = co_await connect_any(stream, req);
   if (!out.error.empty()) co_return out;
   out = co_await exchange(stream, req);

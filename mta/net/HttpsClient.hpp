@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ferry::net {
@@ -23,6 +24,9 @@ struct HttpsRequest {
   std::string target = "/";
   std::string content_type;  // of `body`, when there is one (a POST)
   std::string body;
+  // Extra header fields (a webhook's signature). Names and values must be free of CR, LF and
+  // other control characters: a request carrying one is refused, never sent.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{10000};  // the whole exchange, all addresses together
   std::size_t body_limit = 64 * 1024;
 };

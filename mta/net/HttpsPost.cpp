@@ -64,6 +64,17 @@ asio::awaitable<Result<int>> https_post(Resolver& resolver, asio::any_io_executo
                                         asio::ssl::context& context, const HttpsUrl& url,
                                         const std::string& content_type, const std::string& body,
                                         std::chrono::milliseconds timeout) {
+  const std::vector<std::pair<std::string, std::string>> none;
+  Result<int> r =
+      co_await https_post_with(resolver, executor, context, url, content_type, body, none, timeout);
+  co_return r;
+}
+
+asio::awaitable<Result<int>> https_post_with(Resolver& resolver, asio::any_io_executor executor,
+                                             asio::ssl::context& context, const HttpsUrl& url,
+                                             const std::string& content_type, const std::string& body,
+                                             const std::vector<std::pair<std::string, std::string>>& headers,
+                                             std::chrono::milliseconds timeout) {
   Result<std::vector<std::string>> addresses = co_await addresses_of(resolver, executor, url.host);
   if (!addresses) co_return addresses.error();
   HttpsRequest request;
@@ -74,6 +85,7 @@ asio::awaitable<Result<int>> https_post(Resolver& resolver, asio::any_io_executo
   request.target = url.target;
   request.content_type = content_type;
   request.body = body;
+  request.headers = headers;
   request.timeout = timeout;
   request.body_limit = 8 * 1024;  // the answer is not needed beyond its status
   const HttpsResponse response = co_await https_request(executor, context, request);

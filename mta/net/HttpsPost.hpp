@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "ferry/Result.hpp"
 #include "mta/net/Resolver.hpp"
@@ -31,5 +33,11 @@ boost::asio::awaitable<Result<int>> https_post(Resolver& resolver, boost::asio::
                                                boost::asio::ssl::context& context, const HttpsUrl& url,
                                                const std::string& content_type, const std::string& body,
                                                std::chrono::milliseconds timeout);
+
+// The same POST with extra header fields (HttpsRequest::headers: no control characters).
+boost::asio::awaitable<Result<int>> https_post_with(
+    Resolver& resolver, boost::asio::any_io_executor executor, boost::asio::ssl::context& context,
+    const HttpsUrl& url, const std::string& content_type, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers, std::chrono::milliseconds timeout);
 
 }  // namespace ferry::net

@@ -171,6 +171,8 @@ std::string Metrics::render(const MetricsGauges& g) const {
       static_cast<double>(g.queue_recipients));
   one(out, "ferry_queue_oldest_message_age_seconds", "gauge", "Age of the oldest queued message.",
       g.oldest_message_age_seconds);
+  one(out, "ferry_events_pending", "gauge", "Delivery events not yet acknowledged by every [[events]] sink.",
+      static_cast<double>(g.events_pending));
   one(out, "ferry_queue_map_size_bytes", "gauge", "LMDB map size ([queue] max_size).",
       static_cast<double>(g.map_size));
   one(out, "ferry_queue_map_used_bytes", "gauge", "LMDB map pages in use (high-water mark minus free pages).",

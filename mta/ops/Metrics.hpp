@@ -38,6 +38,7 @@ struct MetricsGauges {
   std::uint64_t inbound_active = 0, outbound_active = 0;
   std::uint64_t queue_messages = 0, queue_recipients = 0;
   double oldest_message_age_seconds = 0;
+  std::uint64_t events_pending = 0;  // delivery events not yet acknowledged by the slowest sink
   std::uint64_t map_size = 0, map_used = 0, map_free = 0;
   std::uint64_t fs_free = 0, fs_size = 0;
   bool accepting = true;  // false while backpressure refuses MAIL

@@ -199,20 +199,38 @@ TEST(queue_codec, MessageRequireTlsRoundTripsAndVersionOneReadsWithout) {
 
   m.envelope.require_tls = true;
   std::string v1 = encode_message(m);
-  v1.pop_back();
+  v1.pop_back();  // the empty Message-ID (version 3)
+  v1.pop_back();  // REQUIRETLS (version 2)
   v1[0] = 1;
   auto old = decode_message(v1);
   ASSERT_TRUE(old) << old.error().message;
   EXPECT_FALSE(old->envelope.require_tls);
   EXPECT_EQ(old->chunks, m.chunks);
   EXPECT_EQ(old->envelope.reverse_path, m.envelope.reverse_path);
-  // Version 2 bytes under version 1 are one byte too long: an error, not a misread.
+  // Version 3 bytes under version 1 are too long: an error, not a misread.
   std::string wrong = encode_message(m);
   wrong[0] = 1;
   EXPECT_FALSE(decode_message(wrong));
-  std::string v3 = encode_message(m);
-  v3[0] = 3;
-  EXPECT_FALSE(decode_message(v3));
+  std::string v4 = encode_message(m);
+  v4[0] = 4;
+  EXPECT_FALSE(decode_message(v4));
+}
+
+// The Message-ID (for delivery events) is kept; a version 2 record (without it) reads as none.
+TEST(queue_codec, MessageIdRoundTripsAndVersionTwoReadsWithout) {
+  StoredMessage m = sample_stored();
+  m.envelope.message_id = "20261208.abc@example.org";
+  auto d = decode_message(encode_message(m));
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->envelope.message_id, m.envelope.message_id);
+  m.envelope.message_id.clear();
+  std::string v2 = encode_message(m);
+  v2.pop_back();
+  v2[0] = 2;
+  auto old = decode_message(v2);
+  ASSERT_TRUE(old) << old.error().message;
+  EXPECT_EQ(old->envelope.message_id, "");
+  EXPECT_EQ(old->envelope.require_tls, m.envelope.require_tls);
 }
 
 TEST(queue_codec, QuarantineAndSchemaRoundTrip) {
@@ -251,7 +269,7 @@ TEST(queue_codec, TrailingBytesAndWrongVersionAreErrors) {
   EXPECT_FALSE(decode_message(m + "x"));
   auto r = encode_recipient(sample_recipient());
   EXPECT_FALSE(decode_recipient(r + std::string(1, '\0')));
-  m[0] = 3;  // a version this build does not know
+  m[0] = 4;  // a version this build does not know
   auto bad = decode_message(m);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().kind, ErrorKind::Corrupt);
