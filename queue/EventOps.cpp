@@ -177,6 +177,31 @@ Result<void> ack_events(Ctx& c, std::string_view sink, std::uint64_t seq) {
   return c.txn.put(c.db.event_cursors, sink, seq_key(seq));
 }
 
+// Deletes at most `max_delete` of the oldest events with a sequence number up to `through`,
+// and remembers the highest deleted one (so numbers are never reused).
+Result<std::size_t> delete_events_through(Ctx& c, std::uint64_t through, std::size_t max_delete) {
+  std::vector<std::string> doomed;
+  {
+    auto cur = lmdb::Cursor::open(c.txn, c.db.events);
+    if (!cur) return cur.error();
+    for (auto e = cur->first(); doomed.size() < max_delete; e = cur->next()) {
+      if (!e) return e.error();
+      if (!*e || (*e)->key.size() != 8 || schema::read_be64((*e)->key, 0) > through) break;
+      doomed.emplace_back((*e)->key);
+    }
+  }
+  for (const auto& k : doomed)
+    if (auto d = c.txn.del(c.db.events, k); !d) return d.error();
+  if (!doomed.empty()) {
+    auto floor = trimmed_through(c);
+    if (!floor) return floor.error();
+    const std::uint64_t top = schema::read_be64(doomed.back(), 0);
+    if (top > *floor)
+      if (auto p = c.txn.put(c.db.meta, kTrimmedKey, seq_key(top)); !p) return p.error();
+  }
+  return doomed.size();
+}
+
 Result<std::size_t> trim_events(Ctx& c, const std::vector<std::string>& sinks, std::uint64_t retain,
                                 std::size_t max_delete) {
   if (!c.db.has_events) return no_outbox();
@@ -200,27 +225,14 @@ Result<std::size_t> trim_events(Ctx& c, const std::vector<std::string>& sinks, s
   }
   auto last = last_event_seq(c);
   if (!last) return last.error();
-  const std::uint64_t through = trim_through(acked, *last, retain);
-  std::vector<std::string> doomed;
-  {
-    auto cur = lmdb::Cursor::open(c.txn, c.db.events);
-    if (!cur) return cur.error();
-    for (auto e = cur->first(); doomed.size() < max_delete; e = cur->next()) {
-      if (!e) return e.error();
-      if (!*e || (*e)->key.size() != 8 || schema::read_be64((*e)->key, 0) > through) break;
-      doomed.emplace_back((*e)->key);
-    }
-  }
-  for (const auto& k : doomed)
-    if (auto d = c.txn.del(c.db.events, k); !d) return d.error();
-  if (!doomed.empty()) {
-    auto floor = trimmed_through(c);
-    if (!floor) return floor.error();
-    const std::uint64_t top = schema::read_be64(doomed.back(), 0);
-    if (top > *floor)
-      if (auto p = c.txn.put(c.db.meta, kTrimmedKey, seq_key(top)); !p) return p.error();
-  }
-  return doomed.size();
+  return delete_events_through(c, trim_through(acked, *last, retain), max_delete);
+}
+
+Result<std::size_t> shed_events(Ctx& c, std::uint64_t keep, std::size_t max_delete) {
+  if (!c.db.has_events) return no_outbox();
+  auto last = last_event_seq(c);
+  if (!last) return last.error();
+  return delete_events_through(c, trim_through({}, *last, keep), max_delete);
 }
 
 }  // namespace ops

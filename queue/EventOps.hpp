@@ -39,6 +39,10 @@ Result<void> ack_events(Ctx& c, std::string_view sink, std::uint64_t seq);
 // then at most `max_delete` events through trim_through(). Returns how many were deleted.
 Result<std::size_t> trim_events(Ctx& c, const std::vector<std::string>& sinks, std::uint64_t retain,
                                 std::size_t max_delete);
+// Deletes at most `max_delete` of the oldest events, keeping the newest `keep`, whether or not
+// the sinks acknowledged them (their cursors stay: they see a gap). For a queue short of space
+// only: recording what happened to mail comes before telling a webhook about it.
+Result<std::size_t> shed_events(Ctx& c, std::uint64_t keep, std::size_t max_delete);
 
 }  // namespace ops
 }  // namespace ferry::queue

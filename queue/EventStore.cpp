@@ -54,4 +54,12 @@ Result<std::size_t> WriteTxn::trim_events(const std::vector<std::string>& sinks,
                              [&](ops::Ctx& c) { return ops::trim_events(c, sinks, retain, max_delete); });
 }
 
+void QueueStore::set_event_shedding(bool on) { impl_->db.shed_events.store(on); }
+bool QueueStore::event_shedding() const { return impl_->db.shed_events.load(); }
+
+Result<std::size_t> WriteTxn::shed_events(std::uint64_t keep, std::size_t max_delete) {
+  return in_txn<std::size_t>(state_.impl.env, &state_.txn, state_.impl.db, false,
+                             [&](ops::Ctx& c) { return ops::shed_events(c, keep, max_delete); });
+}
+
 }  // namespace ferry::queue

@@ -73,8 +73,9 @@ Result<T> write_txn(QueueStore::Impl& impl, F&& f) {
   if (!txn) return txn.error();
   ops::Ctx c{*txn, impl.db};
   Result<T> r = f(c);
-  if (!r) return r;
-  if (auto done = txn->commit(); !done) return done.error();
+  if (r)
+    if (auto done = txn->commit(); !done) r = done.error();
+  if (!r && r.error().is_space()) impl.db.shed_events.store(true);
   return r;
 }
 

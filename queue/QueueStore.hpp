@@ -120,6 +120,12 @@ class QueueStore {
   // Runs `body` in one write transaction; commits (synced) iff body returned ok.
   Result<void> write(const std::function<Result<void>(WriteTxn&)>& body);
 
+  // Space emergency for the events outbox: while on, appending an event deletes the oldest ones,
+  // acknowledged or not, so the outbox cannot take the pages delivery results need. A commit
+  // that fails for lack of space turns it on; the daemon turns it off when space is back.
+  void set_event_shedding(bool on);
+  bool event_shedding() const;
+
   void set_fault_hook(FaultHook hook);
 
   struct Impl;
@@ -151,6 +157,8 @@ class WriteTxn {
   Result<void> ack_events(std::string_view sink, std::uint64_t seq);
   Result<std::size_t> trim_events(const std::vector<std::string>& sinks, std::uint64_t retain,
                                   std::size_t max_delete);
+  // The outbox trim of a queue short of space, sinks' cursors ignored (EventOps.hpp shed_events).
+  Result<std::size_t> shed_events(std::uint64_t keep, std::size_t max_delete);
   // Runs `body` in one nested transaction: if it fails, everything it did is undone (the
   // CommitBatcher runs each request this way).
   Result<void> run(const std::function<Result<void>(WriteTxn&)>& body);

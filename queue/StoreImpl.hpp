@@ -2,6 +2,8 @@
 // Contract: internal to queue/; the database handles are opened once at open() and stay valid.
 #pragma once
 
+#include <atomic>
+
 #include "queue/IdAllocator.hpp"
 #include "queue/Lmdb.hpp"
 #include "queue/QueueStore.hpp"
@@ -22,7 +24,11 @@ struct Dbis {
   bool has_suppression = false;  // false: a read-only queue that an older ferry created
   MDB_dbi events = 0;            // the delivery events outbox (EventOps.hpp)
   MDB_dbi event_cursors = 0;     // each sink's last acknowledged event
-  bool has_events = false;       // false: a read-only queue that an older ferry created
+  bool has_events = false;
+  // While set, each appended event first deletes the oldest ones (EventOps.hpp shed_events): a
+  // queue out of space must still record delivery results, and a growing outbox would take the
+  // last free pages they need. Set by a failed commit for lack of space and by the daemon.
+  mutable std::atomic<bool> shed_events{false};  // false: a read-only queue that an older ferry created
 };
 
 struct QueueStore::Impl {

@@ -119,6 +119,9 @@ Result<void> record_event(Ctx& c, EventKind kind, QueueId id, const Envelope& en
     if (r->index < env.recipients.size()) e.recipient = env.recipients[r->index].address;
   }
   if (attempt) e.attempt = *attempt;
+  // Two out for one in: the outbox shrinks while the queue is out of space.
+  if (c.db.shed_events.load(std::memory_order_relaxed))
+    if (auto shed = shed_events(c, 0, 2); !shed) return shed.error();
   auto a = append_event(c, std::move(e));
   if (!a) return a.error();
   return {};

@@ -378,7 +378,8 @@ class Daemon {
   // [[events]]: the webhooks' secrets and CA files are read now, before privileges are dropped.
   std::optional<int> load_event_sinks() {
     events_ = std::make_unique<outbound::EventSinks>(
-        io_, outbound::EventSinksDeps{current_, store_, batcher_.get(), resolver_, [] { return now_ms(); }});
+        io_, outbound::EventSinksDeps{current_, store_, batcher_.get(), resolver_, [] { return now_ms(); },
+                                      [this] { return !space_.last().ok; }});
     if (auto loaded = events_->load(); !loaded) {
       ops::log_error(loaded.error().message);
       return kExitConfig;

@@ -26,6 +26,7 @@ namespace {
 constexpr auto kPoll = std::chrono::milliseconds(200);  // how soon a new event is picked up
 constexpr auto kTrimEvery = std::chrono::seconds(5);
 constexpr std::size_t kTrimBatch = 10000;  // deletions per trim transaction
+constexpr auto kShedEvery = std::chrono::seconds(1);
 
 auto commit(queue::CommitBatcher& batcher, asio::any_io_executor ex, queue::CommitBatcher::Operation op) {
   return net::completion_on<Result<void>>(std::move(ex), [&batcher, op = std::move(op)](auto done) mutable {
@@ -198,22 +199,41 @@ awaitable<bool> EventSinks::acknowledge(Sink& s, std::uint64_t seq) {
 }
 
 // Every few seconds: drop what every sink acknowledged, keeping the newest events_retain.
+// While the queue is short of space, every second, and whatever the sinks acknowledged: each
+// settle appends events, so an outbox waiting for a dead webhook would otherwise take the last
+// pages a delivery result needs, and the results that free space could no longer be recorded.
 awaitable<void> EventSinks::trim_loop() {
   std::vector<std::string> names;
   for (const auto& s : sinks_) names.push_back(s->name);
-  const std::uint64_t retain = deps_.config->queue.events_retain;
   while (!stopping_) {
-    co_await pause(trim_timer_, kTrimEvery);
+    const bool short_now = deps_.short_of_space && deps_.short_of_space();
+    co_await pause(trim_timer_, short_now ? kShedEvery : kTrimEvery);
     if (stopping_) break;
-    queue::CommitBatcher::Operation op = [names, retain](queue::WriteTxn& t) -> Result<void> {
-      auto n = t.trim_events(names, retain, kTrimBatch);
-      if (!n) return n.error();
-      return {};
-    };
-    auto wait = commit(*deps_.batcher, io_.get_executor(), std::move(op));
-    const Result<void> done = co_await std::move(wait);
-    if (!done) ops::log_warning("events: cannot trim the outbox: " + done.error().message);
+    co_await trim_once(names);
   }
+}
+
+awaitable<void> EventSinks::trim_once(const std::vector<std::string>& names) {
+  const bool shed = deps_.short_of_space && deps_.short_of_space();
+  deps_.store->set_event_shedding(shed);  // also turned on by a commit that failed for space
+  if (shed != shedding_) {
+    shedding_ = shed;
+    if (shed)
+      ops::log_warning(
+          "events: queue short of space: the oldest events are dropped, acknowledged or not, "
+          "so delivery results can still be recorded");
+    else
+      ops::log_info("events: queue has space again: events are kept until every sink has them");
+  }
+  const std::uint64_t retain = deps_.config->queue.events_retain;
+  queue::CommitBatcher::Operation op = [names, retain, shed](queue::WriteTxn& t) -> Result<void> {
+    auto n = shed ? t.shed_events(0, kTrimBatch) : t.trim_events(names, retain, kTrimBatch);
+    if (!n) return n.error();
+    return {};
+  };
+  auto wait = commit(*deps_.batcher, io_.get_executor(), std::move(op));
+  const Result<void> done = co_await std::move(wait);
+  if (!done && !shed) ops::log_warning("events: cannot trim the outbox: " + done.error().message);
 }
 
 }  // namespace ferry::outbound

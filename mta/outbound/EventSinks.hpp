@@ -36,6 +36,9 @@ struct EventSinksDeps {
   queue::CommitBatcher* batcher = nullptr;
   std::shared_ptr<net::Resolver> resolver;
   std::function<TimeMs()> clock;  // wall clock (the signature's timestamp)
+  // True while the queue refuses new mail for lack of space: the outbox then sheds its oldest
+  // events, acknowledged or not, so delivery results can still be committed.
+  std::function<bool()> short_of_space;
 };
 
 class EventSinks {
@@ -68,6 +71,7 @@ class EventSinks {
   boost::asio::awaitable<Result<void>> write_file(Sink& sink, const std::string& lines);
   boost::asio::awaitable<bool> acknowledge(Sink& sink, std::uint64_t seq);
   boost::asio::awaitable<void> trim_loop();
+  boost::asio::awaitable<void> trim_once(const std::vector<std::string>& names);
   boost::asio::awaitable<void> pause(boost::asio::steady_timer& timer, std::chrono::milliseconds d);
 
   boost::asio::io_context& io_;
@@ -76,6 +80,7 @@ class EventSinks {
   std::unique_ptr<boost::asio::thread_pool> files_;  // one thread, only with a file sink
   boost::asio::steady_timer trim_timer_;
   bool stopping_ = false;
+  bool shedding_ = false;  // the outbox is being shed for space (logged when it changes)
 };
 
 }  // namespace ferry::outbound

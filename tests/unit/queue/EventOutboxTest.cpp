@@ -260,5 +260,31 @@ TEST(queue_events, EventFailureInABatchUndoesOnlyItsRequest) {
   EXPECT_EQ(ev.back().kind, EventKind::Delivered);
 }
 
+// A queue out of space must still record delivery results: a commit that fails for lack of
+// space turns shedding on, and then every append removes two older events, so the outbox
+// shrinks instead of taking the pages a settle needs. Numbers keep growing.
+TEST(queue_events, OutOfSpaceTheOutboxShrinksInsteadOfGrowing) {
+  test::TempDir dir;
+  auto s = test::open_store(dir.queue());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(s->enqueue(sample_message(s->allocate_id(), "m", 1, 1000)));
+  ASSERT_EQ(all_events(*s).size(), 6u);
+  EXPECT_FALSE(s->event_shedding());
+  s->set_fault_hook([](std::string_view op) { return op == "txn_commit" ? ENOSPC : 0; });
+  EXPECT_FALSE(s->enqueue(sample_message(s->allocate_id(), "m", 1, 1000)));
+  s->set_fault_hook(nullptr);
+  EXPECT_TRUE(s->event_shedding()) << "a commit refused for space turns shedding on";
+  ASSERT_TRUE(s->enqueue(sample_message(s->allocate_id(), "m", 1, 1000)));
+  ASSERT_TRUE(s->enqueue(sample_message(s->allocate_id(), "m", 1, 1000)));
+  auto ev = all_events(*s);
+  ASSERT_EQ(ev.size(), 4u) << kinds(ev);  // 6 - 2 + 1 - 2 + 1
+  EXPECT_EQ(ev.front().seq, 5u);
+  EXPECT_EQ(ev.back().seq, 8u);
+  s->set_event_shedding(false);
+  ASSERT_TRUE(s->enqueue(sample_message(s->allocate_id(), "m", 1, 1000)));
+  ev = all_events(*s);
+  ASSERT_EQ(ev.size(), 5u);
+  EXPECT_EQ(ev.back().seq, 9u);
+}
+
 }  // namespace
 }  // namespace ferry::queue
