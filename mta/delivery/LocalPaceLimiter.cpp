@@ -77,6 +77,7 @@ std::optional<PaceChange> LocalPaceLimiter::rate_limited(const PaceKey& key, Tim
   s.last_used = now;
   if (!s.backoff.rate_limited(now, started_ms, observed_rate(s, now))) return std::nullopt;
   apply_rate(s, now);
+  if (s.bucket) s.bucket->drain(now);  // the remote said "slow down": the next message waits its turn
   return PaceChange{key.name, s.backoff.rate(), "rate_limited"};
 }
 
@@ -112,16 +113,10 @@ std::vector<PaceStatus> LocalPaceLimiter::status() const {
 void LocalPaceLimiter::restore(const PaceKey& key, double rate, TimeMs next_step_at, TimeMs now) {
   State& s = state_for(key, now);
   if (rate <= 0 || s.backoff.backed_off()) return;
-  // Replay a halving from the remembered base down to the remembered rate, then place the next
-  // step where it was: the back-off survives a restart instead of starting at full speed.
+  // The next step comes where it was due: the back-off survives a restart instead of starting
+  // at full speed. Without a configured rate the base is taken as twice the remembered rate.
   const TimeMs period = std::max<TimeMs>(1, key.rule.backoff_period_ms);
-  const TimeMs changed = std::min(now, next_step_at - period);
-  PaceBackoff b(key.rule.rate, period);
-  double base_guess = key.rule.rate > 0 ? key.rule.rate : rate * 2;
-  b.rate_limited(changed, changed, base_guess);
-  for (int i = 0; i < 64 && b.rate() > rate * 1.0001 && b.backed_off(); ++i)
-    b.rate_limited(changed, changed, base_guess);
-  s.backoff = b;
+  s.backoff.restore(rate, rate * 2, std::min(now, next_step_at - period));
   apply_rate(s, now);
 }
 

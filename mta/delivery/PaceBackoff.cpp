@@ -16,7 +16,8 @@ std::optional<TimeMs> PaceBackoff::next_step_at() const {
 }
 
 bool PaceBackoff::rate_limited(TimeMs now, TimeMs started_ms, double observed) {
-  if (backed_off_ && started_ms < last_halving_) return false;
+  if (backed_off_ && (started_ms < last_halving_ || now < last_halving_ + std::min(kMinGapMs, period_)))
+    return false;
   if (!backed_off_) {
     // Without a configured rate, what was sent lately is what the remote refused.
     effective_base_ = base_ > 0 ? base_ : std::max(observed, 1.0 / 60.0);
@@ -29,6 +30,16 @@ bool PaceBackoff::rate_limited(TimeMs now, TimeMs started_ms, double observed) {
   last_change_ = now;
   last_halving_ = now;
   return changed;
+}
+
+void PaceBackoff::restore(double rate, double base_guess, TimeMs last_change) {
+  const double base = base_ > 0 ? base_ : base_guess;
+  if (!(rate > 0) || !(base > 0) || rate >= base) return;
+  effective_base_ = base;
+  backed_off_ = true;
+  current_ = std::max(rate, floor_for(base));
+  last_change_ = last_change;
+  last_halving_ = last_change;
 }
 
 bool PaceBackoff::recover(TimeMs now) {

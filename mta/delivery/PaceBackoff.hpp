@@ -26,6 +26,9 @@ class PaceBackoff {
   // A rate-limit reply (or a 421 at the greeting) to a delivery that started at `started_ms`.
   // A delivery started before the last halving was sent at the old rate: its reply says nothing
   // about the new one and is ignored (one halving per round, as TCP halves once per window).
+  // Nor does one within kMinGapMs of the last halving (at most the period): providers count in
+  // windows of a second or more, so the messages accepted just before the halving still fill
+  // the remote's window for a moment and its refusals then are the echo of the old rate.
   // `observed`: the rate actually sent lately (messages per second), the base when none is
   // configured. Returns true when the rate changed.
   bool rate_limited(TimeMs now, TimeMs started_ms, double observed);
@@ -33,10 +36,15 @@ class PaceBackoff {
   // at most one per period).
   bool recover(TimeMs now);
 
+  // A back-off remembered across a restart: `rate` in force since `last_change`; `base_guess`
+  // stands for the observed base when no rate is configured. Ignored unless under the base.
+  void restore(double rate, double base_guess, TimeMs last_change);
+
   // The lowest rate a back-off reaches: 1/64 of the base, never under one message a minute
   // (never above the base itself).
   static double floor_for(double base);
   static constexpr double kRecoveryFactor = 1.5;
+  static constexpr TimeMs kMinGapMs = 1000;
 
  private:
   double base_;

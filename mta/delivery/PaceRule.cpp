@@ -99,6 +99,20 @@ PaceKey pace_key_for(std::span<const PaceRule> rules, std::string_view domain,
   return {std::string(fallback), PaceRule{}};
 }
 
+std::optional<PaceKey> pace_key_by_name(std::span<const PaceRule> rules, std::string_view name) {
+  const bool mx = name.substr(0, 3) == "mx:";
+  const std::string_view pattern = mx ? name.substr(3) : name;
+  if (mx || pattern.substr(0, 2) == "*.") {
+    for (const auto& r : rules)
+      if ((r.match == PaceRule::Match::Mx) == mx && r.pattern == pattern)
+        return PaceKey{std::string(name), r};
+    return std::nullopt;
+  }
+  PaceKey k = pace_key_for(rules, name, {}, name);
+  if (k.name != name) return std::nullopt;
+  return k;
+}
+
 bool pace_needs_mx(std::span<const PaceRule> rules) {
   return std::any_of(rules.begin(), rules.end(),
                      [](const PaceRule& r) { return r.match == PaceRule::Match::Mx; });

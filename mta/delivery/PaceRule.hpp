@@ -68,6 +68,11 @@ std::span<const PaceRule> builtin_pace_rules();
 PaceKey pace_key_for(std::span<const PaceRule> rules, std::string_view domain,
                      std::span<const std::string> mx_hosts, std::string_view fallback);
 
+// The key a name from a saved pacing state stands for under `rules` (after a restart): "mx:<p>"
+// is the MX rule with pattern p, "*.x" the domain rule with that pattern, any other name a
+// destination of its own. nullopt when the rules no longer give that name that key.
+std::optional<PaceKey> pace_key_by_name(std::span<const PaceRule> rules, std::string_view name);
+
 // true when some rule matches by MX (the daemon must know a domain's MX hosts to pace it).
 bool pace_needs_mx(std::span<const PaceRule> rules);
 

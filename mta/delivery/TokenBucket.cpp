@@ -29,6 +29,11 @@ TimeMs TokenBucket::next_token_at(TimeMs now) {
   return last_ + static_cast<TimeMs>(std::min(wait_ms, 86400.0 * 1000));
 }
 
+void TokenBucket::drain(TimeMs now) {
+  refill(now);
+  tokens_ = 0;
+}
+
 void TokenBucket::set_rate(double rate_per_second, double burst, TimeMs now) {
   refill(now);
   rate_ = std::max(rate_per_second, 1e-9);

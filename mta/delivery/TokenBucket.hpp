@@ -19,6 +19,9 @@ class TokenBucket {
   // (at most the new burst).
   void set_rate(double rate_per_second, double burst, TimeMs now);
 
+  // No token left from `now` (after "slow down" nothing goes out in a burst).
+  void drain(TimeMs now);
+
   double rate() const noexcept { return rate_; }
   double burst() const noexcept { return burst_; }
 
