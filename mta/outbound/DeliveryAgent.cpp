@@ -230,21 +230,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   // ---- pacing ([[pace]]): the pure decisions live in mta/delivery, the glue in Pacer ----
-  // The MX lookup for pacing goes through the resolver (and its cache); the answer is posted so
-  // the Pacer never sees it inside its own call.
+  // The one place the limiter is chosen: one shared by several nodes can replace the local one.
   std::unique_ptr<Pacer> make_pacer() {
-    Pacer::MxLookup lookup = [this](const std::string& domain,
-                                    std::function<void(std::vector<std::string>)> done) {
-      if (!deps.resolver) return asio::post(io, [done] { done({}); });
-      asio::io_context& ioc = io;
-      deps.resolver->lookup_mx(domain, [&ioc, done](net::MxAnswer a) {
-        asio::post(ioc, [done, hosts = pace_mx_hosts(a)]() mutable { done(std::move(hosts)); });
-      });
-    };
-    return std::make_unique<Pacer>(std::make_unique<delivery::LocalPaceLimiter>(), std::move(lookup), [this] {
-      scheduler.clear_holds();
-      poke();
-    });
+    return std::make_unique<Pacer>(std::make_unique<delivery::LocalPaceLimiter>());
   }
 
   // Reply feedback: a rate_limited reply slows the destination down (once per settle: one

@@ -12,7 +12,6 @@
 #include "ferry/text/Rate.hpp"
 #include "mta/delivery/PaceState.hpp"
 #include "mta/ops/Log.hpp"
-#include "mta/ops/SystemClock.hpp"
 
 namespace ferry::outbound {
 
@@ -22,8 +21,6 @@ namespace {
 // only bounds how long a domain stays under an MX rule after its MX moved), failures shortly.
 constexpr TimeMs kMxKeepMs = 60 * 60 * 1000;
 constexpr TimeMs kMxFailedKeepMs = 60 * 1000;
-// A destination waiting for its MX lookup asks again after this at the latest.
-constexpr TimeMs kLookupWaitMs = 5000;
 // Without a token or slot time: a destination at its connection limit asks again after this at
 // the latest (a closing connection wakes it sooner).
 constexpr TimeMs kSlotWaitMs = 1000;
@@ -50,9 +47,7 @@ std::vector<delivery::PaceRule> pace_rules(const config::Config& cfg) {
   return delivery::effective_pace_rules(user);
 }
 
-Pacer::Pacer(std::unique_ptr<delivery::PaceLimiter> limiter, MxLookup lookup,
-             std::function<void()> on_learned)
-    : limiter_(std::move(limiter)), lookup_(std::move(lookup)), on_learned_(std::move(on_learned)) {}
+Pacer::Pacer(std::unique_ptr<delivery::PaceLimiter> limiter) : limiter_(std::move(limiter)) {}
 
 void Pacer::configure(const config::Config& cfg) {
   rules_ = pace_rules(cfg);
@@ -61,38 +56,30 @@ void Pacer::configure(const config::Config& cfg) {
   keys_.clear();  // every destination is matched again under the new rules
 }
 
-std::optional<delivery::PaceKey> Pacer::key_for(const std::string& dest, TimeMs now) {
+// A domain whose MX hosts are not known yet (its first delivery resolves them) is paced under
+// its own key meanwhile: pacing never waits for DNS, so a DNS outage costs no extra delay; at
+// most the first connections to a newly seen domain (slow start keeps them few) miss its MX rule.
+delivery::PaceKey Pacer::key_for(const std::string& dest, TimeMs now) {
   if (auto it = keys_.find(dest); it != keys_.end()) return it->second;
   std::vector<std::string> hosts;
+  bool known = true;
   if (needs_mx_ && is_domain_destination(dest)) {
     auto mx = mx_.find(dest);
-    if (mx == mx_.end() || mx->second.expires <= now) {
-      // An MX rule may apply and the domain's MX hosts are not known: look them up first (the
-      // answer comes back posted), so the first message to a Google-hosted domain is paced
-      // like the rest.
-      if (looking_up_.insert(dest).second && lookup_)
-        lookup_(dest, [this, alive = std::weak_ptr<int>(alive_), dest](std::vector<std::string> found) {
-          if (alive.expired()) return;  // the agent stopped meanwhile
-          looking_up_.erase(dest);
-          learn_mx(dest, std::move(found), now_ms());
-          if (on_learned_) on_learned_();
-        });
-      return std::nullopt;
-    }
-    hosts = mx->second.hosts;
+    known = mx != mx_.end() && mx->second.expires > now;
+    if (known) hosts = mx->second.hosts;
   }
   delivery::PaceKey key = delivery::pace_key_for(rules_, dest, hosts, dest);
-  if (keys_.size() >= kMaxMxEntries) keys_.clear();  // bounded; refilled as destinations come back
+  if (!known) return key;                            // not kept: asked again once the MX hosts are learned
   if (key.name != dest) dirty_ = true;               // queue show maps the domain to its key
+  if (keys_.size() >= kMaxMxEntries) keys_.clear();  // bounded; refilled as destinations come back
   return keys_[dest] = std::move(key);
 }
 
 std::optional<TimeMs> Pacer::admit(const std::string& dest, TimeMs now, bool reuse) {
-  const auto key = key_for(dest, now);
-  if (!key) return now + kLookupWaitMs;
-  const delivery::PaceDecision d = limiter_->acquire(*key, now, !reuse);
+  const delivery::PaceKey key = key_for(dest, now);
+  const delivery::PaceDecision d = limiter_->acquire(key, now, !reuse);
   if (!d.go) return d.retry_at.value_or(now + kSlotWaitMs);
-  if (!reuse) open_[dest].push_back(key->name);
+  if (!reuse) open_[dest].push_back(key.name);
   return std::nullopt;
 }
 
@@ -116,17 +103,14 @@ void Pacer::learn_mx(const std::string& domain, std::vector<std::string> hosts, 
 }
 
 void Pacer::rate_limited(const std::string& dest, TimeMs started_ms, TimeMs now) {
-  const auto key = key_for(dest, now);
-  if (!key) return;
-  if (auto change = limiter_->rate_limited(*key, now, started_ms)) {
+  if (auto change = limiter_->rate_limited(key_for(dest, now), now, started_ms)) {
     log_change(*change);
     dirty_ = true;
   }
 }
 
 std::uint32_t Pacer::messages_per_connection(const std::string& dest, TimeMs now) {
-  const auto key = key_for(dest, now);
-  return key ? key->rule.messages_per_connection : 0;
+  return key_for(dest, now).rule.messages_per_connection;
 }
 
 std::optional<TimeMs> Pacer::tick(TimeMs now) {

@@ -1,9 +1,9 @@
 // Pacer: the delivery agent's pacing of destinations — which [[pace]] rule a scheduler
-// destination falls under (looking up its MX hosts when an MX rule may apply), the PaceLimiter's
-// tokens, connection slots and back-off, the "pace:" log lines and `<queue>/pace-state`.
-// Contract: runs on the I/O thread only; never blocks (MX lookups are asynchronous, the state
-// file is small and written at most once a second); a destination it holds back waits without
-// an attempt being made or counted.
+// destination falls under (by the MX hosts its deliveries resolved, when an MX rule may apply),
+// the PaceLimiter's tokens, connection slots and back-off, the "pace:" log lines and
+// `<queue>/pace-state`. Contract: runs on the I/O thread only; never waits (no DNS of its own;
+// the state file is small and written at most once a second); a destination it holds back
+// waits without an attempt being made or counted.
 #pragma once
 
 #include <functional>
@@ -23,12 +23,7 @@ namespace ferry::outbound {
 
 class Pacer {
  public:
-  // Looks up a domain's MX host names (preference order; empty when there are none or the
-  // lookup failed) and calls `done` on the I/O thread.
-  using MxLookup =
-      std::function<void(const std::string& domain, std::function<void(std::vector<std::string>)> done)>;
-  // `on_learned`: an MX lookup finished, held destinations may be asked again.
-  Pacer(std::unique_ptr<delivery::PaceLimiter> limiter, MxLookup lookup, std::function<void()> on_learned);
+  explicit Pacer(std::unique_ptr<delivery::PaceLimiter> limiter);
 
   // The rules in force (the configuration's and the built-in ones) and where the state goes.
   void configure(const config::Config& cfg);
@@ -55,24 +50,19 @@ class Pacer {
     std::vector<std::string> hosts;
     TimeMs expires = 0;
   };
-  // The key for `dest`; nullopt while its MX hosts are being looked up.
-  std::optional<delivery::PaceKey> key_for(const std::string& dest, TimeMs now);  // bounded cache
+  delivery::PaceKey key_for(const std::string& dest, TimeMs now);  // cached (bounded) once MX is known
   void log_change(const delivery::PaceChange& change);
   void write_state(TimeMs now);
 
   std::unique_ptr<delivery::PaceLimiter> limiter_;
-  MxLookup lookup_;
-  std::function<void()> on_learned_;
   std::vector<delivery::PaceRule> rules_;
   bool needs_mx_ = false;
   std::string state_path_;
   std::map<std::string, MxHosts> mx_;                     // recipient domain -> its MX hosts
-  std::set<std::string> looking_up_;                      // MX lookups in flight
   std::map<std::string, delivery::PaceKey> keys_;         // scheduler destination -> its key
   std::map<std::string, std::vector<std::string>> open_;  // destination -> key names of its connections
   bool dirty_ = false;
   TimeMs last_write_ = 0;
-  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // lookups answered after us see it expired
 };
 
 // Rules in the configuration's terms, as the pure core takes them.
