@@ -144,9 +144,6 @@ TEST_F(Pacing, BacksOffUnderTheLimitWithoutLosingMailAndRecovers) {
   // Phase 1: the limit holds. Every message gets through in the end.
   ASSERT_TRUE(wait_until([&] { return delivered() == kFirstBatch; }, 40s)) << serve_->output();
   const double phase1_end = limited_->now_s();
-  ASSERT_FALSE(pace_.empty()) << "no pace line logged\n" << serve_->output();
-  EXPECT_EQ(pace_.front().rate, "10/s") << "the first rate limit halves 20/s";
-  EXPECT_EQ(pace_.front().reason, "rate_limited");
   // Converged: in the second half of phase 1 the MX refused few of what it was offered, far
   // fewer than in the first half, when Ferry sent at 20/s.
   int refused_first = 0, refused_second = 0, accepted_second = 0;
@@ -155,16 +152,16 @@ TEST_F(Pacing, BacksOffUnderTheLimitWithoutLosingMailAndRecovers) {
     if (!e.accepted) (second ? refused_second : refused_first)++;
     if (e.accepted && second) ++accepted_second;
   }
+  const std::size_t phase1_pace_lines = pace_.size();
   // Phase 2: the limit is lifted; Ferry steps back up to its configured 20/s (x1.5 a period).
   limited_->set_limit(0);
   lifted_at_ = limited_->now_s();
-  ASSERT_TRUE(wait_until(
+  const bool recovered = wait_until(
       [&] {
         return serve_->output().find("pace: destination=mx:*.example.test rate=20/s reason=recovered") !=
                std::string::npos;
       },
-      20s))
-      << serve_->output();
+      phase1_pace_lines ? 20s : 0s);
   const double resent_at = limited_->now_s();
   ASSERT_EQ(send_many(port_, kFirstBatch, kSecondBatch), "ok");
   ASSERT_TRUE(wait_until([&] { return delivered() == kFirstBatch + kSecondBatch; }, 20s)) << serve_->output();
@@ -181,9 +178,17 @@ TEST_F(Pacing, BacksOffUnderTheLimitWithoutLosingMailAndRecovers) {
   EXPECT_EQ(serve_->output().find("status=bounced"), std::string::npos) << serve_->output();
   EXPECT_EQ(serve_->output().find("status=expired"), std::string::npos);
   EXPECT_TRUE(bounces_->messages().empty()) << "a report was sent";
-  const std::string list =
-      test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "list"}).out;
-  for (int i = 0; i < 100 && list != "Mail queue is empty\n"; ++i) usleep(20000);
+  std::string list;
+  for (int i = 0; i < 100; ++i, usleep(50000))
+    if ((list = test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "list"}).out) ==
+        "Mail queue is empty\n")
+      break;
+  EXPECT_EQ(list, "Mail queue is empty\n");
+  // The log tells the operator: halved at the first refusal, back at 20/s after the lift.
+  ASSERT_GT(phase1_pace_lines, 0u) << "no pace line logged\n" << serve_->output();
+  EXPECT_EQ(pace_.front().rate, "10/s") << "the first rate limit halves 20/s";
+  EXPECT_EQ(pace_.front().reason, "rate_limited");
+  EXPECT_TRUE(recovered) << serve_->output();
 }
 
 // `ferry queue show` of a message waiting for its pace shows the destination's rate in force,
