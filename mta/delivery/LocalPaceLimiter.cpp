@@ -67,6 +67,10 @@ PaceDecision LocalPaceLimiter::acquire(const PaceKey& key, TimeMs now, bool new_
   return {true, std::nullopt};
 }
 
+void LocalPaceLimiter::connection_opened(const PaceKey& key, TimeMs now) {
+  ++state_for(key, now).connections;
+}
+
 void LocalPaceLimiter::connection_closed(std::string_view destination) {
   auto it = states_.find(destination);
   if (it != states_.end() && it->second.connections > 0) --it->second.connections;

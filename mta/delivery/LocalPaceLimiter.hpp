@@ -17,6 +17,7 @@ class LocalPaceLimiter final : public PaceLimiter {
  public:
   PaceDecision acquire(const PaceKey& key, TimeMs now, bool new_connection) override;
   void connection_closed(std::string_view destination) override;
+  void connection_opened(const PaceKey& key, TimeMs now) override;
   std::optional<PaceChange> rate_limited(const PaceKey& key, TimeMs now, TimeMs started_ms) override;
   std::vector<PaceChange> recover(TimeMs now) override;
   std::optional<TimeMs> next_recovery_at() const override;

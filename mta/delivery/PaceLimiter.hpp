@@ -46,6 +46,9 @@ class PaceLimiter {
   // `connections`. On go, both are taken (the slot until connection_closed).
   virtual PaceDecision acquire(const PaceKey& key, TimeMs now, bool new_connection) = 0;
   virtual void connection_closed(std::string_view destination) = 0;
+  // A connection opened without asking (a batch let go to reuse an idle connection that was
+  // gone by then): counted, even above the limit, so its close balances.
+  virtual void connection_opened(const PaceKey& key, TimeMs now) = 0;
   // A reply classified rate_limited (or a 421 at the greeting) to a delivery started at
   // `started_ms`; the change when the rate was cut.
   virtual std::optional<PaceChange> rate_limited(const PaceKey& key, TimeMs now, TimeMs started_ms) = 0;

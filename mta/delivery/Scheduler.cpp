@@ -122,12 +122,14 @@ void Scheduler::clear_holds() {
   for (auto& [name, dest] : destinations_) dest.held_until = 0;
 }
 
+// A connection held for reuse is asked for even while the destination is held: the hold may be
+// for a new connection's slot, which reuse does not need.
 bool Scheduler::gate_allows(const std::string& name, Destination& dest, TimeMs now, bool reuse) {
-  if (dest.held_until > now) return false;
+  if (!reuse && dest.held_until > now) return false;
   if (!gate_) return true;
   const std::optional<TimeMs> again = gate_(name, now, reuse);
   if (!again) return true;
-  dest.held_until = std::max(*again, now + 1);
+  dest.held_until = std::max({dest.held_until, *again, now + 1});
   return false;
 }
 

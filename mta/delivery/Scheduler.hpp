@@ -56,7 +56,8 @@ class Scheduler {
  public:
   // Asked before a batch of `destination` is taken (a new connection, or `reuse` of one held):
   // nullopt = go (the gate has taken its token); else the time to ask again. A destination held
-  // back is skipped by take_ready, take_next_for and next_wakeup until then.
+  // back is skipped by take_ready and next_wakeup until then (take_next_for asks again: a hold
+  // for a connection slot does not concern a connection already held).
   using StartGate =
       std::function<std::optional<TimeMs>(const std::string& destination, TimeMs now, bool reuse)>;
   void set_start_gate(StartGate gate) { gate_ = std::move(gate); }

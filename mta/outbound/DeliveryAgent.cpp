@@ -200,11 +200,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::unique_ptr<StsCache> sts;  // MTA-STS policies (RFC 8461), cached in the queue's sts table
   // [[pace]]: tokens, connection slots and back-off per destination; the scheduler's start gate.
   std::unique_ptr<Pacer> pacer = make_pacer();
+  std::map<std::string, std::size_t> pace_idle_grants;  // see pace_gate()
 
   Impl(asio::io_context& io_, DeliveryDeps d)
       : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
     scheduler.set_start_gate(
-        [this](const std::string& dest, TimeMs now, bool reuse) { return pacer->admit(dest, now, reuse); });
+        [this](const std::string& dest, TimeMs now, bool reuse) { return pace_gate(dest, now, reuse); });
     apply(deps.config, std::move(deps.routes));
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
     tls_plain = *net::make_client_tls_context(false);
@@ -233,6 +234,27 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // The one place the limiter is chosen: one shared by several nodes can replace the local one.
   std::unique_ptr<Pacer> make_pacer() {
     return std::make_unique<Pacer>(std::make_unique<delivery::LocalPaceLimiter>());
+  }
+
+  // The scheduler's start gate. A batch an idle connection to the destination will take needs a
+  // token but no connection slot: a destination at its [[pace]] connections limit keeps its
+  // connections busy instead of waiting for one of them to time out idle.
+  std::optional<TimeMs> pace_gate(const std::string& dest, TimeMs now, bool reuse) {
+    auto it = idle.find(dest);
+    const auto granted = pace_idle_grants.find(dest);
+    const std::size_t taken = granted == pace_idle_grants.end() ? 0 : granted->second;
+    const bool idle_waiting = !reuse && it != idle.end() && it->second.size() > taken;
+    auto verdict = pacer->admit(dest, now, reuse || idle_waiting);
+    if (!verdict && idle_waiting) ++pace_idle_grants[dest];
+    return verdict;
+  }
+
+  // A batch from take_ready: was it admitted as the reuse of an idle connection (no slot)?
+  bool take_idle_grant(const std::string& dest) {
+    auto it = pace_idle_grants.find(dest);
+    if (it == pace_idle_grants.end()) return false;
+    if (--it->second == 0) pace_idle_grants.erase(it);
+    return true;
   }
 
   // Reply feedback: a rate_limited reply slows the destination down (once per settle: one
@@ -409,6 +431,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           known.erase({batch.queue_id, idx});
           in_flight.insert({batch.queue_id, idx});
         }
+        const bool idle_grant = take_idle_grant(batch.destination);
         auto& waiting = idle[batch.destination];
         if (!waiting.empty()) {
           // An idle connection to this destination takes it; it already holds a slot.
@@ -417,9 +440,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           c->handoff = std::move(batch);
           c->timer.cancel();
           scheduler.release(c->handoff->destination);
-          pacer->closed(c->handoff->destination);  // admitted as a new connection, reuses one
+          if (!idle_grant) pacer->closed(c->handoff->destination);  // admitted as new, reuses one
           continue;
         }
+        if (idle_grant) pacer->opened(batch.destination, now);  // its idle connection went to another
         asio::co_spawn(io, deliver(std::move(batch)), asio::detached);
       }
       TimeMs next = now + 1000;
@@ -1314,6 +1338,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<std::optional<Job>> wait_idle(const std::string& dest) {
     IdleConnection c(io);
     idle[dest].push_back(&c);
+    // A batch held back by its [[pace]] connections limit can have this connection now.
+    scheduler.clear_holds();
+    poke();
     c.timer.expires_after(cfg->delivery.idle_timeout);
     co_await c.timer.async_wait(kNoThrow);
     auto& q = idle[dest];

@@ -83,6 +83,12 @@ std::optional<TimeMs> Pacer::admit(const std::string& dest, TimeMs now, bool reu
   return std::nullopt;
 }
 
+void Pacer::opened(const std::string& dest, TimeMs now) {
+  const delivery::PaceKey key = key_for(dest, now);
+  limiter_->connection_opened(key, now);
+  open_[dest].push_back(key.name);
+}
+
 void Pacer::closed(const std::string& dest) {
   auto it = open_.find(dest);
   if (it == open_.end() || it->second.empty()) return;

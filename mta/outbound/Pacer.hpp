@@ -34,6 +34,8 @@ class Pacer {
   std::optional<TimeMs> admit(const std::string& dest, TimeMs now, bool reuse);
   // A connection admitted with reuse == false is done (or was never opened).
   void closed(const std::string& dest);
+  // A connection opened for a batch admitted as reuse (its idle connection was taken by another).
+  void opened(const std::string& dest, TimeMs now);
   // The MX hosts a delivery to `domain` resolved (kept for pacing by MX rules).
   void learn_mx(const std::string& domain, std::vector<std::string> hosts, TimeMs now);
   // A reply classified rate_limited, or a 421 to the connection, to a delivery started then.

@@ -49,20 +49,22 @@ class Pacing : public ::testing::Test {
     auto zone = test::loopback_mx_zone();
     zone.push_back("--mx-host=sender.test,mx2.failover.test,10");  // where a bounce would go
     dns_ = std::make_unique<test::DnsServer>(zone);
-    // Ferry may send 20/s (4 times the limit); the MX rule paces every domain whose MX hosts
-    // are under example.test. Short periods keep the test to a few seconds.
-    dir_.write("ferry.toml",
-               "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" + dir_.file("q") +
-                   "\"\nmax_size = \"64MiB\"\n"
-                   "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                   "[delivery]\nport = " +
-                   std::to_string(mx_->port()) +
-                   "\nconnect_timeout = \"2s\"\n"
-                   "[dns]\nservers = [\"" +
-                   dns_->address() +
-                   "\"]\n"
-                   "[retry]\nfirst = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n"
-                   "[[pace]]\nmx = \"*.example.test\"\nrate = \"20/s\"\nbackoff_period = \"1s\"\n");
+  }
+
+  // Ferry with these [[pace]] rules. Short periods keep the tests to a few seconds.
+  void start(const std::string& pace) {
+    dir_.write("ferry.toml", "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" +
+                                 dir_.file("q") +
+                                 "\"\nmax_size = \"64MiB\"\n"
+                                 "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
+                                 "[delivery]\nport = " +
+                                 std::to_string(mx_->port()) +
+                                 "\nconnect_timeout = \"2s\"\n"
+                                 "[dns]\nservers = [\"" +
+                                 dns_->address() +
+                                 "\"]\n"
+                                 "[retry]\nfirst = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n" +
+                                 pace);
     serve_ = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
         dir_.file("log"));
@@ -139,7 +141,13 @@ class Pacing : public ::testing::Test {
   int port_ = 0;
 };
 
+// Ferry may send 20/s (4 times the limit); the MX rule paces every domain whose MX hosts are
+// under example.test.
+constexpr const char* kMxRule =
+    "[[pace]]\nmx = \"*.example.test\"\nrate = \"20/s\"\nbackoff_period = \"1s\"\n";
+
 TEST_F(Pacing, BacksOffUnderTheLimitWithoutLosingMailAndRecovers) {
+  start(kMxRule);
   ASSERT_EQ(send_many(port_, 0, kFirstBatch), "ok");
   // Phase 1: the limit holds. Every message gets through in the end.
   ASSERT_TRUE(wait_until([&] { return delivered() == kFirstBatch; }, 40s)) << serve_->output();
@@ -194,6 +202,7 @@ TEST_F(Pacing, BacksOffUnderTheLimitWithoutLosingMailAndRecovers) {
 // `ferry queue show` of a message waiting for its pace shows the destination's rate in force,
 // from the state the daemon writes beside the queue.
 TEST_F(Pacing, QueueShowShowsThePace) {
+  start(kMxRule);
   limited_->set_limit(1);
   ASSERT_EQ(send_many(port_, 0, 12), "ok");
   ASSERT_TRUE(wait_until([&] { return !pace_.empty(); }, 20s)) << serve_->output();
@@ -217,6 +226,20 @@ TEST_F(Pacing, QueueShowShowsThePace) {
   EXPECT_NE(shown.find("Pacing (as of "), std::string::npos) << shown;
   limited_->set_limit(0);
   ASSERT_TRUE(wait_until([&] { return delivered() == 12; }, 30s)) << serve_->output();
+}
+
+// connections = 1 and messages_per_connection = 3: nine messages go over three connections one
+// after the other, each reused (not left to time out idle) until its third message.
+TEST_F(Pacing, ConnectionsAndMessagesPerConnection) {
+  limited_->set_limit(0);
+  start("[[pace]]\ndomain = \"example.test\"\nconnections = 1\nmessages_per_connection = 3\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(send_many(port_, 0, 9), "ok");
+  ASSERT_TRUE(wait_until([&] { return delivered() == 9; }, 20s)) << serve_->output();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(mx_->connections(), 3) << serve_->output();
+  EXPECT_LT(took, 4s) << "a batch waited for an idle connection to time out";
+  for (const auto& [rcpt, n] : limited_->accepted_by_rcpt()) EXPECT_EQ(n, 1) << rcpt;
 }
 
 }  // namespace
