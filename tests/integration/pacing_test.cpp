@@ -52,7 +52,8 @@ class Pacing : public ::testing::Test {
   }
 
   // Ferry with these [[pace]] rules. Short periods keep the tests to a few seconds.
-  void start(const std::string& pace) {
+  void start(const std::string& pace,
+             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n") {
     dir_.write("ferry.toml", "hostname = \"ferry.test\"\nuser = \"root\"\n[queue]\npath = \"" +
                                  dir_.file("q") +
                                  "\"\nmax_size = \"64MiB\"\n"
@@ -63,8 +64,8 @@ class Pacing : public ::testing::Test {
                                  "[dns]\nservers = [\"" +
                                  dns_->address() +
                                  "\"]\n"
-                                 "[retry]\nfirst = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n" +
-                                 pace);
+                                 "[retry]\n" +
+                                 retry + pace);
     serve_ = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
         dir_.file("log"));
@@ -240,6 +241,35 @@ TEST_F(Pacing, ConnectionsAndMessagesPerConnection) {
   EXPECT_EQ(mx_->connections(), 3) << serve_->output();
   EXPECT_LT(took, 4s) << "a batch waited for an idle connection to time out";
   for (const auto& [rcpt, n] : limited_->accepted_by_rcpt()) EXPECT_EQ(n, 1) << rcpt;
+}
+
+// Greylisting is not throttling: the recipient is retried after [retry] after_greylist (1 s
+// here, while the doubling schedule would wait an hour), and the destination is not slowed.
+TEST_F(Pacing, GreylistedRetriesAfterTheGreylistDelayWithoutBackOff) {
+  limited_->set_limit(0);
+  mx_->on_rcpt = [](const std::string&, int attempt) {
+    return attempt == 1 ? std::string("451 4.7.1 Greylisted, please try again later")
+                        : std::string("250 2.1.5 Ok");
+  };
+  start("", "first = \"1h\"\nmax_interval = \"1h\"\nafter_greylist = \"1s\"\n");
+  ASSERT_EQ(send_many(port_, 0, 1), "ok");
+  ASSERT_TRUE(serve_->wait_for_output("category=greylisted")) << serve_->output();
+  ASSERT_TRUE(wait_until([&] { return delivered() == 1; }, 10s)) << serve_->output();
+  EXPECT_EQ(serve_->output().find("pace: "), std::string::npos) << serve_->output();
+}
+
+// A 421 greeting ("too many connections") slows a destination without any rule down too: from
+// the rate it was sent at, halved; the message is deferred, not bounced.
+TEST_F(Pacing, A421GreetingBacksOffADestinationWithoutRule) {
+  mx_->greeting = "421 4.7.0 mx1.example.test Too many connections, slow down";
+  start("");
+  ASSERT_EQ(send_many(port_, 0, 1), "ok");
+  ASSERT_TRUE(wait_until([&] { return !pace_.empty(); }, 10s)) << serve_->output();
+  EXPECT_NE(serve_->output().find("pace: destination=example.test rate="), std::string::npos)
+      << serve_->output();
+  EXPECT_EQ(pace_.front().reason, "rate_limited");
+  ASSERT_TRUE(serve_->wait_for_output("status=deferred")) << serve_->output();
+  EXPECT_EQ(serve_->output().find("status=bounced"), std::string::npos) << serve_->output();
 }
 
 }  // namespace

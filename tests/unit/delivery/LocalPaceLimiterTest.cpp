@@ -168,4 +168,19 @@ TEST(deliverySchedulerGate, ReuseAsksWithReuseAndClearHolds) {
   EXPECT_EQ(s.take_ready(1).size(), 1u);
 }
 
+// A hold set for a new connection (its slot) does not stop a connection already held from
+// taking the next batch: take_next_for asks the gate again.
+TEST(deliverySchedulerGate, ReuseIsAskedDespiteAHold) {
+  Scheduler s;
+  for (std::uint64_t q = 1; q <= 3; ++q) s.add(QueueId{q}, 0, "d.example", 0);
+  s.set_start_gate([&](const std::string&, TimeMs, bool reuse) -> std::optional<TimeMs> {
+    if (reuse) return std::nullopt;
+    return TimeMs{100'000};  // no slot for a new connection
+  });
+  EXPECT_TRUE(s.take_ready(0).empty());
+  EXPECT_EQ(s.next_wakeup(), 100'000);
+  EXPECT_TRUE(s.take_next_for("d.example", 1));
+  EXPECT_TRUE(s.take_next_for("d.example", 2));
+}
+
 }  // namespace
