@@ -64,6 +64,7 @@ class Pacing : public ::testing::Test {
                                  "[dns]\nservers = [\"" +
                                  dns_->address() +
                                  "\"]\n"
+                                 "[metrics]\nlisten = \"127.0.0.1:0\"\n"
                                  "[retry]\n" +
                                  retry + pace);
     serve_ = std::make_unique<test::Background>(
@@ -220,6 +221,21 @@ TEST_F(Pacing, QueueShowShowsThePace) {
       shown = show.out;
   }
   ASSERT_FALSE(shown.empty()) << serve_->output();
+  // The same rate as a gauge on /metrics (its port chosen by the kernel, read from the log).
+  std::smatch port;
+  const std::string log = serve_->output();
+  ASSERT_TRUE(std::regex_search(log, port, std::regex(R"(metrics on http://127\.0\.0\.1:([0-9]+)/metrics)")))
+      << log;
+  const auto page =
+      test::run({"/usr/bin/env", "python3", "-c",
+                 "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:" + port[1].str() +
+                     "/metrics',timeout=10).read().decode())"});
+  std::smatch gauge;
+  ASSERT_TRUE(std::regex_search(
+      page.out, gauge,
+      std::regex(R"re(ferry_pace_rate\{destination="mx:\*\.example\.test"\} ([0-9.e+-]+)\n)re")))
+      << page.out << page.err;
+  EXPECT_LT(std::stod(gauge[1].str()), 20.0) << "backed off under the configured 20/s";
   EXPECT_TRUE(
       std::regex_search(shown, std::regex("rate=[0-9.]+/s configured=20/s, backed off \\(rate_limited\\), "
                                           "next step up in [0-9]+s\n")))
