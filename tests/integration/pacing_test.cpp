@@ -69,7 +69,7 @@ class Pacing : public ::testing::Test {
                                  retry + pace);
     serve_ = std::make_unique<test::Background>(
         std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir_.file("ferry.toml")},
-        dir_.file("log"));
+        dir_.file("log" + std::to_string(starts_++)));  // a log of its own per start
     ASSERT_TRUE(serve_->wait_for_output("ready: ")) << serve_->output();
     port_ = test::port_from_log(serve_->output());
     ASSERT_GT(port_, 0);
@@ -141,6 +141,7 @@ class Pacing : public ::testing::Test {
   std::vector<PaceLine> pace_;
   double lifted_at_ = 0;
   int port_ = 0;
+  int starts_ = 0;
 };
 
 // Ferry may send 20/s (4 times the limit); the MX rule paces every domain whose MX hosts are
@@ -243,6 +244,50 @@ TEST_F(Pacing, QueueShowShowsThePace) {
   EXPECT_NE(shown.find("Pacing (as of "), std::string::npos) << shown;
   limited_->set_limit(0);
   ASSERT_TRUE(wait_until([&] { return delivered() == 12; }, 30s)) << serve_->output();
+}
+
+// The back-off is written beside the queue: a restarted daemon takes it up (logged "restored")
+// instead of starting at full speed again; `queue show --json` carries it too.
+TEST_F(Pacing, ABackOffSurvivesARestart) {
+  const std::string rule = "[[pace]]\nmx = \"*.example.test\"\nrate = \"20/s\"\nbackoff_period = \"1m\"\n";
+  start(rule);
+  limited_->set_limit(1);
+  ASSERT_EQ(send_many(port_, 0, 6), "ok");
+  ASSERT_TRUE(wait_until([&] { return !pace_.empty(); }, 20s)) << serve_->output();
+  const std::string halved = pace_.back().rate;
+  std::string state;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        state = test::run({"/bin/cat", dir_.file("q") + "/pace-state"}).out;
+        return state.find("d\tmx:*.example.test\t") != std::string::npos &&
+               state.find("\t20\t1\t") != std::string::npos;  // configured 20, backed off
+      },
+      5s))
+      << state;
+  std::string json;
+  for (int tries = 0; tries < 50 && json.empty(); ++tries, usleep(100000)) {
+    const auto list = test::run({FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "list"});
+    std::smatch id;
+    if (!std::regex_search(list.out, id, std::regex("^([0-9A-F]{16})", std::regex::multiline))) continue;
+    const auto show = test::run(
+        {FERRY_BINARY, "queue", "--config", dir_.file("ferry.toml"), "show", "--json", id[1].str()});
+    if (show.exit_code == 0) json = show.out;
+  }
+  EXPECT_NE(
+      json.find("\"pace\":[{\"destination\":\"example.test\",\"key\":\"mx:*.example.test\",\"rate\":\""),
+      std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"configured\":\"20/s\",\"backed_off\":true"), std::string::npos) << json;
+  ASSERT_EQ(serve_->stop(SIGTERM, 20000), 0) << serve_->output();
+  serve_.reset();
+  pace_.clear();
+  start(rule);
+  ASSERT_TRUE(wait_until([&] { return !pace_.empty(); }, 10s)) << serve_->output();
+  EXPECT_EQ(pace_.front().reason, "restored") << serve_->output();
+  EXPECT_EQ(pace_.front().rate, halved) << serve_->output();
+  limited_->set_limit(0);
+  ASSERT_TRUE(wait_until([&] { return delivered() == 6; }, 20s)) << serve_->output();
+  for (const auto& [rcpt, n] : limited_->accepted_by_rcpt()) EXPECT_EQ(n, 1) << rcpt;
 }
 
 // connections = 1 and messages_per_connection = 3: nine messages go over three connections one
