@@ -118,8 +118,13 @@ std::optional<Batch> Scheduler::take_batch(const std::string& name, Destination&
   return batch;
 }
 
-void Scheduler::clear_holds() {
-  for (auto& [name, dest] : destinations_) dest.held_until = 0;
+bool Scheduler::clear_holds() {
+  bool any = false;
+  for (auto& [name, dest] : destinations_) {
+    any = any || dest.held_until != 0;
+    dest.held_until = 0;
+  }
+  return any;
 }
 
 // A connection held for reuse is asked for even while the destination is held: the hold may be

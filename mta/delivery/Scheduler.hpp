@@ -62,7 +62,8 @@ class Scheduler {
       std::function<std::optional<TimeMs>(const std::string& destination, TimeMs now, bool reuse)>;
   void set_start_gate(StartGate gate) { gate_ = std::move(gate); }
   // Every destination held back by the gate may be asked again now (a paced connection closed).
-  void clear_holds();
+  // True when one was held.
+  bool clear_holds();
 
   explicit Scheduler(SchedulerLimits limits = {});
 

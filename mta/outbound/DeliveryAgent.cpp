@@ -262,7 +262,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   void pace_feedback(const Job& job, const delivery::RecipientAttempts& results, std::string_view dest) {
     if (dest.empty()) return;
     for (const auto& [idx, a] : results) {
-      if (!a || a->code == 0) continue;
+      // Only a refusal can say "slow down" (the classifier is not run on every 250).
+      if (!a || a->code == 0 || a->outcome == AttemptOutcome::Delivered) continue;
       if (delivery::classify_reply_category(*a).category != delivery::category::rate_limited) continue;
       pacer->rate_limited(std::string(dest), job.started_ms, now_ms());
       return;
@@ -1339,8 +1340,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     IdleConnection c(io);
     idle[dest].push_back(&c);
     // A batch held back by its [[pace]] connections limit can have this connection now.
-    scheduler.clear_holds();
-    poke();
+    if (scheduler.clear_holds()) poke();
     c.timer.expires_after(cfg->delivery.idle_timeout);
     co_await c.timer.async_wait(kNoThrow);
     auto& q = idle[dest];
