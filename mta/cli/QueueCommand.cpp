@@ -9,6 +9,7 @@
 
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
+#include "mta/cli/PaceShow.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/ops/PidFile.hpp"
@@ -112,12 +113,19 @@ int run_list(queue::QueueStore& q, bool json) {
   return kExitOk;
 }
 
-int run_show(queue::QueueStore& q, QueueId id, const std::string& id_text, bool json) {
+int run_show(queue::QueueStore& q, QueueId id, const std::string& id_text, bool json,
+             const std::string& queue_path) {
   auto m = q.load(id);
   if (!m) return m.error().kind == ErrorKind::NotFound ? not_found(id_text) : report(m.error(), "show");
   auto body = q.read_body(id);
   if (!body) return report(body.error(), "show");
-  std::fputs((json ? format_show_json(*m, *body) : format_show_text(*m, *body)).c_str(), stdout);
+  std::string out = json ? format_show_json(*m, *body) : format_show_text(*m, *body);
+  // The daemon's pace of the destinations still to deliver to (its state file, not LMDB).
+  if (json && out.size() >= 2 && out.compare(out.size() - 2, 2, "}\n") == 0)
+    out = out.substr(0, out.size() - 2) + ",\"pace\":" + format_pace_json(queue_path, *m) + "}\n";
+  else if (!json)
+    out += format_pace_text(queue_path, *m, now_ms());
+  std::fputs(out.c_str(), stdout);
   return kExitOk;
 }
 
@@ -168,7 +176,7 @@ int cmd_queue(const Args& raw) {
     id = parse_id(req.positional[1]);
     if (!id) return kExitFailure;
   }
-  if (req.sub == "show") return run_show(q, *id, req.positional[1], req.json);
+  if (req.sub == "show") return run_show(q, *id, req.positional[1], req.json, config->queue.path);
   return run_change(q, *config, req, id);
 }
 

@@ -159,6 +159,9 @@ struct RetrySection {
   // An attempt interrupted by a crash is due again this long after the restart (0 = at once);
   // a recipient interrupted twice in a row waits for the normal backoff instead.
   Duration after_crash = std::chrono::seconds(10);
+  // A greylisted recipient (RFC 6647 §2.1: "try again later" to an unknown triplet) is retried
+  // after this fixed delay, not on the doubling schedule: greylisting passes the retry.
+  Duration after_greylist = std::chrono::minutes(5);
   bool operator==(const RetrySection&) const = default;
 };
 
@@ -178,6 +181,20 @@ struct Route {
   std::string tls_name;
   std::string tls_ca_file;  // PEM CA certificates for "verify"; empty = the system's CAs
   bool operator==(const Route&) const = default;
+};
+
+// One [[pace]] rule: how fast to send to the recipient domains it matches, by `domain` pattern
+// or by the pattern of their MX hosts (`mx`); exactly one of the two is set.
+struct PaceRule {
+  std::string domain;          // lower-case "example.com", "*.example.com" or "*"
+  std::string mx;              // lower-case "mx.example.net" or "*.example.net"
+  std::string rate;            // "10/s", "600/min", "20000/h", "1000/d"; "" = no fixed rate (back-off only)
+  double rate_per_second = 0;  // rate, parsed; 0 = none
+  std::uint32_t burst = 0;     // 0 = one second's worth of rate, at least 1
+  std::uint32_t connections = 0;              // 0 = [delivery] max_per_destination applies alone
+  std::uint32_t messages_per_connection = 0;  // 0 = no limit
+  Duration backoff_period = std::chrono::minutes(10);
+  bool operator==(const PaceRule&) const = default;
 };
 
 struct BounceSection {
@@ -274,7 +291,8 @@ struct Config {
   DeliverySection delivery;
   DnsSection dns;
   RetrySection retry;
-  std::vector<Route> routes;  // [[route]]
+  std::vector<Route> routes;   // [[route]]
+  std::vector<PaceRule> pace;  // [[pace]]; built-in provider rules are added by the daemon
   BounceSection bounce;
   TlsReportSection tls_report;
   MtaStsSection mta_sts;

@@ -15,6 +15,7 @@
 #include <map>
 #include <set>
 
+#include "ferry/text/Rate.hpp"
 #include "mta/config/Config.hpp"
 #include "mta/config/ConfigValues.hpp"
 
@@ -361,6 +362,7 @@ class Loader {
                {"dns", [&](auto& n, auto& p) { dns(table(n, p), p); }},
                {"retry", [&](auto& n, auto& p) { retry(table(n, p), p); }},
                {"route", [&](auto& n, auto& p) { routes(n, p); }},
+               {"pace", [&](auto& n, auto& p) { pace_rules(n, p); }},
                {"bounce", [&](auto& n, auto& p) { bounce(table(n, p), p); }},
                {"tls_report", [&](auto& n, auto& p) { tls_report(table(n, p), p); }},
                {"mta_sts", [&](auto& n, auto& p) { mta_sts(table(n, p), p); }},
@@ -586,6 +588,7 @@ class Loader {
                 }},
                {"max_age", [&](auto& n, auto& p) { r.max_age = positive_duration(n, p); }},
                {"after_crash", [&](auto& n, auto& p) { r.after_crash = duration(n, p); }},
+               {"after_greylist", [&](auto& n, auto& p) { r.after_greylist = positive_duration(n, p); }},
            });
   }
 
@@ -660,6 +663,69 @@ class Loader {
       out.push_back(std::move(r));
     }
     cfg_.routes = std::move(out);  // arrays replace the default (never merge)
+  }
+
+  // [[pace]]: one rule per entry, by domain or by MX host pattern (exactly one of them).
+  void pace_rules(const toml::node& n, const std::string& p) {
+    std::vector<PaceRule> out;
+    const toml::array& a = tables(n, p);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ep = p + "[" + std::to_string(i) + "]";
+      const toml::table& t = table(*a.get(i), ep);
+      PaceRule r;
+      const toml::node* key_node = nullptr;
+      fields(
+          t, ep,
+          {
+              {"domain",
+               [&](auto& n2, auto& p2) {
+                 r.domain = pace_pattern(n2, p2, true);
+                 key_node = &n2;
+               }},
+              {"mx",
+               [&](auto& n2, auto& p2) {
+                 r.mx = pace_pattern(n2, p2, false);
+                 key_node = &n2;
+               }},
+              {"rate",
+               [&](auto& n2, auto& p2) {
+                 r.rate = str(n2, p2);
+                 const auto v = text::parse_rate(r.rate);
+                 if (!v)
+                   fail(n2, p2,
+                        "invalid rate " + quoted(r.rate) +
+                            " (expected count/unit with unit s, min, h or d, e.g. \"600/min\")");
+                 r.rate_per_second = *v;
+               }},
+              {"burst", [&](auto& n2, auto& p2) { r.burst = count(n2, p2); }},
+              {"connections", [&](auto& n2, auto& p2) { r.connections = count(n2, p2); }},
+              {"messages_per_connection",
+               [&](auto& n2, auto& p2) { r.messages_per_connection = count(n2, p2); }},
+              {"backoff_period", [&](auto& n2, auto& p2) { r.backoff_period = positive_duration(n2, p2); }},
+          });
+      if (r.domain.empty() == r.mx.empty())
+        fail(key_node ? *key_node : static_cast<const toml::node&>(t), ep + (key_node ? ".mx" : ".domain"),
+             "set exactly one of domain and mx");
+      for (std::size_t j = 0; j < out.size(); ++j)
+        if (out[j].domain == r.domain && out[j].mx == r.mx)
+          fail(*key_node, ep + (r.mx.empty() ? ".domain" : ".mx"),
+               "duplicate pace rule for " + quoted(r.mx.empty() ? r.domain : r.mx) + " (see " + p + "[" +
+                   std::to_string(j) + "])");
+      out.push_back(std::move(r));
+    }
+    cfg_.pace = std::move(out);  // arrays replace the default (never merge)
+  }
+
+  // "example.com", "*.example.com", or (domain only) "*"; lower-cased.
+  std::string pace_pattern(const toml::node& n, const std::string& p, bool allow_star) const {
+    const std::string s = str(n, p);
+    if (s == "*" && allow_star) return s;
+    const std::string name = s.size() > 2 && s.compare(0, 2, "*.") == 0 ? s.substr(2) : s;
+    if (!detail::is_domain(name))
+      fail(n, p,
+           quoted(s) + " is not a host name or pattern (\"example.com\", \"*.example.com\"" +
+               (allow_star ? ", or \"*\")" : ")"));
+    return to_lower(s);
   }
 
   // "[10.0.0.5]:2525" / "[2001:db8::1]" (literal) or "relay.example.com[:port]" (MX lookup).

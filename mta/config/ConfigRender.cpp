@@ -206,6 +206,22 @@ void render_retry(Out& out, const Config& c) {
   out.kv("jitter", detail::format_double(c.retry.jitter));
   out.kv("max_age", dur(c.retry.max_age));
   out.kv("after_crash", dur(c.retry.after_crash));
+  out.kv("after_greylist", dur(c.retry.after_greylist));
+}
+
+// Zero counts and an empty rate are the defaults and have no TOML spelling (counts are >= 1).
+void render_pace(Out& out, const Config& c) {
+  for (const PaceRule& r : c.pace) {
+    out.table("[[pace]]");
+    if (!r.domain.empty()) out.kv("domain", q(r.domain));
+    if (!r.mx.empty()) out.kv("mx", q(r.mx));
+    if (!r.rate.empty()) out.kv("rate", q(r.rate));
+    if (r.burst) out.kv("burst", std::to_string(r.burst));
+    if (r.connections) out.kv("connections", std::to_string(r.connections));
+    if (r.messages_per_connection)
+      out.kv("messages_per_connection", std::to_string(r.messages_per_connection));
+    out.kv("backoff_period", dur(r.backoff_period));
+  }
 }
 
 void render_routes(Out& out, const Config& c) {
@@ -307,6 +323,7 @@ std::string render(const Config& c) {
   render_dns(out, c);
   render_retry(out, c);
   render_routes(out, c);
+  render_pace(out, c);
   render_bounce(out, c);
   render_tls_report(out, c);
   render_mta_sts(out, c);

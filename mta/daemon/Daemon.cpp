@@ -630,6 +630,8 @@ class Daemon {
       g.reports = d.reports;
       g.outbound_connections_total = d.connections;
       g.outbound_active = d.active_connections;
+      for (const auto& p : agent_->pace_status())
+        if (p.rate > 0) g.pace_rates.emplace_back(p.destination, p.rate);
     }
     space_.accepting(SteadyClock::now());
     g.map_size = last_stats_.map_size;

@@ -19,6 +19,9 @@ struct RetryPolicy {
   double jitter = 0.1;                            // interval × (1 ± jitter), drawn from the RNG
   TimeMs max_age_ms = 5LL * 24 * 60 * 60 * 1000;  // give up after 5 days (§4.5.4.1: "4-5 days")
   TimeMs min_interval_ms = 1000;                  // floor: a zero/negative config never hot-loops
+  // A greylisted recipient's fixed retry delay: greylisting (RFC 6647 §2.1) lets the retry
+  // through after a few minutes, so a growing interval would only add delay.
+  TimeMs greylist_ms = 5 * 60 * 1000;
 };
 
 class RetrySchedule {

@@ -22,6 +22,7 @@ Scheduler::Destination& Scheduler::entry_for(const std::string& name) {
              .emplace(name, Destination{{},
                                         {},
                                         0,
+                                        0,
                                         DestinationWindow(limits_.initial_per_destination,
                                                           limits_.max_per_destination)})
              .first;
@@ -117,6 +118,26 @@ std::optional<Batch> Scheduler::take_batch(const std::string& name, Destination&
   return batch;
 }
 
+bool Scheduler::clear_holds() {
+  bool any = false;
+  for (auto& [name, dest] : destinations_) {
+    any = any || dest.held_until != 0;
+    dest.held_until = 0;
+  }
+  return any;
+}
+
+// A connection held for reuse is asked for even while the destination is held: the hold may be
+// for a new connection's slot, which reuse does not need.
+bool Scheduler::gate_allows(const std::string& name, Destination& dest, TimeMs now, bool reuse) {
+  if (!reuse && dest.held_until > now) return false;
+  if (!gate_) return true;
+  const std::optional<TimeMs> again = gate_(name, now, reuse);
+  if (!again) return true;
+  dest.held_until = std::max({dest.held_until, *again, now + 1});
+  return false;
+}
+
 std::vector<Batch> Scheduler::take_ready(TimeMs now, std::size_t max_batches) {
   std::vector<Batch> out;
   // Candidates: destinations with a due entry and a free slot, oldest due first.
@@ -124,7 +145,7 @@ std::vector<Batch> Scheduler::take_ready(TimeMs now, std::size_t max_batches) {
   for (const auto& [name, dest] : destinations_) {
     if (dest.by_due.empty()) continue;
     const TimeMs first = std::get<0>(*dest.by_due.begin());
-    if (first <= now && dest.open()) order.emplace_back(first, name);
+    if (first <= now && dest.open() && dest.held_until <= now) order.emplace_back(first, name);
   }
   std::sort(order.begin(), order.end());
   bool progress = true;
@@ -134,6 +155,8 @@ std::vector<Batch> Scheduler::take_ready(TimeMs now, std::size_t max_batches) {
       if (in_flight_ >= limits_.max_connections || out.size() >= max_batches) break;
       auto it = destinations_.find(name);
       if (it == destinations_.end() || !it->second.open()) continue;
+      if (it->second.by_due.empty() || std::get<0>(*it->second.by_due.begin()) > now) continue;
+      if (!gate_allows(name, it->second, now, false)) continue;
       auto batch = take_batch(name, it->second, now);
       if (!batch) continue;
       ++it->second.in_flight;
@@ -149,7 +172,10 @@ std::optional<Batch> Scheduler::take_next_for(std::string_view destination, Time
   const std::string name(destination);
   auto it = destinations_.find(name);
   if (it == destinations_.end()) return std::nullopt;
-  auto batch = take_batch(name, it->second, now);
+  auto& dest = it->second;
+  if (dest.by_due.empty() || std::get<0>(*dest.by_due.begin()) > now) return std::nullopt;
+  if (!gate_allows(name, dest, now, true)) return std::nullopt;
+  auto batch = take_batch(name, dest, now);
   drop_if_idle(name);
   return batch;
 }
@@ -187,7 +213,7 @@ std::optional<TimeMs> Scheduler::next_wakeup() const {
   std::optional<TimeMs> best;
   for (const auto& [name, dest] : destinations_) {
     if (dest.by_due.empty() || !dest.open()) continue;
-    const TimeMs first = std::get<0>(*dest.by_due.begin());
+    const TimeMs first = std::max(std::get<0>(*dest.by_due.begin()), dest.held_until);
     if (!best || first < *best) best = first;
   }
   return best;

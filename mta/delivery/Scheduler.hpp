@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -49,8 +50,21 @@ struct Batch {
 //  feedback  delivered(destination) after a delivery, connection_failed(destination) after a
 //             refused / lost connection or a 421: the destination's window grows or shrinks;
 //  `ferry queue flush`  flush_all(now).
+//  pacing    set_start_gate(): asked before every batch; a destination it holds back waits,
+//            its entries staying due, until the time it names (other destinations go on).
 class Scheduler {
  public:
+  // Asked before a batch of `destination` is taken (a new connection, or `reuse` of one held):
+  // nullopt = go (the gate has taken its token); else the time to ask again. A destination held
+  // back is skipped by take_ready and next_wakeup until then (take_next_for asks again: a hold
+  // for a connection slot does not concern a connection already held).
+  using StartGate =
+      std::function<std::optional<TimeMs>(const std::string& destination, TimeMs now, bool reuse)>;
+  void set_start_gate(StartGate gate) { gate_ = std::move(gate); }
+  // Every destination held back by the gate may be asked again now (a paced connection closed).
+  // True when one was held.
+  bool clear_holds();
+
   explicit Scheduler(SchedulerLimits limits = {});
 
   const SchedulerLimits& limits() const noexcept { return limits_; }
@@ -112,10 +126,13 @@ class Scheduler {
     std::set<DueKey> by_due;
     std::map<QueueId, std::set<std::uint32_t>> by_message;
     std::size_t in_flight = 0;
+    TimeMs held_until = 0;  // the start gate held it back until then
     // Kept while the destination has work or connections; a destination seen anew starts slow.
     DestinationWindow window;
     bool open() const { return in_flight < window.size(); }
   };
+  // The start gate lets a batch of `name` go now (true), or holds the destination back.
+  bool gate_allows(const std::string& name, Destination& dest, TimeMs now, bool reuse);
 
   void erase_entry(std::map<Key, Entry>::iterator it);
   std::optional<Batch> take_batch(const std::string& name, Destination& dest, TimeMs now);
@@ -127,6 +144,7 @@ class Scheduler {
   std::set<DueKey> by_due_;
   std::unordered_map<std::string, Destination> destinations_;
   std::size_t in_flight_ = 0;
+  StartGate gate_;
 };
 
 }  // namespace ferry::delivery

@@ -2,6 +2,7 @@
 // category serves its report row, its log line and its metric event alike.
 #include "mta/delivery/SettlePlan.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "mta/delivery/AttemptText.hpp"
@@ -31,6 +32,13 @@ struct Rows {
   std::vector<ReportRow> failed, delayed, succeeded;
 };
 
+// A greylisted recipient is retried after the fixed greylist delay instead of the doubling
+// schedule (never after its expiry); its destination is not slowed down for it.
+TimeMs greylist_retry(const SettleMessage& message, TimeMs now, const RetrySchedule& retry) {
+  const TimeMs delay = std::max<TimeMs>(retry.policy().greylist_ms, retry.policy().min_interval_ms);
+  return std::min(now + delay, retry.expires_at(message.envelope->arrival_ms));
+}
+
 // Settles one result: fills `r` (outcome, retry time, category) and adds its report row.
 void settle_one(const SettleMessage& message, SettledRecipient& r, TimeMs now, const RetrySchedule& retry,
                 const RandomSource& rand, RetryDraw& draw, Rows& rows, bool remote_dsn) {
@@ -47,6 +55,8 @@ void settle_one(const SettleMessage& message, SettledRecipient& r, TimeMs now, c
     if (draw.next) {
       r.next_attempt_ms = *draw.next;
       r.category = classify_reply_category(attempt);
+      if (r.category.category == category::greylisted)
+        r.next_attempt_ms = greylist_retry(message, now, retry);
       rows.delayed.push_back(row_for(r, std::nullopt));
     } else {
       last_transient = attempt;

@@ -39,6 +39,21 @@ void sample(std::string& out, std::string_view name, double value, std::string_v
   out += '\n';
 }
 
+// A label value in the text format: backslash, double quote and line feed are escaped; other
+// control characters cannot come from a destination name, but are dropped all the same.
+std::string label_value(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"')
+      out += '\\', out += c;
+    else if (c == '\n')
+      out += "\\n";
+    else if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)
+      out += c;
+  }
+  return out;
+}
+
 void one(std::string& out, std::string_view name, std::string_view type, std::string_view help,
          double value) {
   family(out, name, type, help);
@@ -183,6 +198,10 @@ std::string Metrics::render(const MetricsGauges& g) const {
       "1 when MAIL is accepted, 0 while the queue is short of space ([queue] min_free).",
       g.accepting ? 1 : 0);
   one(out, "ferry_queue_readable", "gauge", "1 when the queue statistics could be read.", g.queue_ok ? 1 : 0);
+  family(out, "ferry_pace_rate", "gauge",
+         "Messages per second allowed now per paced destination ([[pace]], halved by rate-limit replies).");
+  for (const auto& [destination, rate] : g.pace_rates)
+    sample(out, "ferry_pace_rate", rate, "destination=\"" + label_value(destination) + "\"");
   family(out, "ferry_config_reloads_total", "counter", "SIGHUP reloads by result.");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_ok_.load()), "result=\"ok\"");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_failed_.load()), "result=\"failed\"");

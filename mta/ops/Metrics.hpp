@@ -43,6 +43,9 @@ struct MetricsGauges {
   std::uint64_t fs_free = 0, fs_size = 0;
   bool accepting = true;  // false while backpressure refuses MAIL
   bool queue_ok = true;   // the queue stats could be read
+  // [[pace]]: messages per second in force per paced destination (those without a rate are
+  // unlimited and not listed).
+  std::vector<std::pair<std::string, double>> pace_rates;
 };
 
 class Metrics {

@@ -27,6 +27,7 @@
 #include "ferry/text/Ascii.hpp"
 #include "mta/delivery/AddressLookups.hpp"
 #include "mta/delivery/AttemptText.hpp"
+#include "mta/delivery/LocalPaceLimiter.hpp"
 #include "mta/delivery/MxPlan.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
 #include "mta/delivery/ReplyClassifier.hpp"
@@ -47,6 +48,7 @@
 #include "mta/ops/SystemClock.hpp"
 #include "mta/outbound/DaneGate.hpp"
 #include "mta/outbound/DnsPlan.hpp"
+#include "mta/outbound/Pacer.hpp"
 #include "mta/outbound/SevenBitConversion.hpp"
 #include "mta/outbound/StsCache.hpp"
 #include "mta/outbound/StsGate.hpp"
@@ -124,6 +126,17 @@ std::vector<dsn::RecipientReport> report_rows(const delivery::ReportPlan& report
   return rows;
 }
 
+// The MX host names of an answer in preference order, lower-cased, for [[pace]] mx rules.
+std::vector<std::string> pace_mx_hosts(const net::MxAnswer& mx) {
+  std::vector<std::pair<std::uint16_t, std::string>> records;
+  for (const auto& r : mx.records)
+    if (!r.host.empty()) records.emplace_back(r.preference, ferry::text::to_lower(r.host));
+  std::stable_sort(records.begin(), records.end());
+  std::vector<std::string> hosts;
+  for (auto& [pref, host] : records) hosts.push_back(std::move(host));
+  return hosts;
+}
+
 }  // namespace
 
 struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
@@ -139,6 +152,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     bool retry_fresh = false;
     // The server's MAILMAX (RFC 9422) ended the connection before these recipients' turn.
     bool limit_reached = false;
+    // Pacing: when this delivery was let go (a rate-limit reply to it speaks of the rate then).
+    TimeMs started_ms = 0;
   };
   // A connection waiting (idle) for another message to the same destination.
   struct IdleConnection {
@@ -184,9 +199,14 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   TimeMs last_resync = 0;
   DeliveryStats stats;
   std::unique_ptr<StsCache> sts;  // MTA-STS policies (RFC 8461), cached in the queue's sts table
+  // [[pace]]: tokens, connection slots and back-off per destination; the scheduler's start gate.
+  std::unique_ptr<Pacer> pacer = make_pacer();
+  std::map<std::string, std::size_t> pace_idle_grants;  // see pace_gate()
 
   Impl(asio::io_context& io_, DeliveryDeps d)
       : io(io_), deps(std::move(d)), cfg(deps.config), wake(io_), sweep_timer(io_) {
+    scheduler.set_start_gate(
+        [this](const std::string& dest, TimeMs now, bool reuse) { return pace_gate(dest, now, reuse); });
     apply(deps.config, std::move(deps.routes));
     for (const auto& [ip, port] : deps.own_listeners) own_listeners.push_back({ip, port});
     tls_plain = *net::make_client_tls_context(false);
@@ -209,6 +229,46 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     };
     return std::make_unique<StsCache>(io.get_executor(), deps.resolver, deps.store, std::move(persist),
                                       deps.config->mta_sts);
+  }
+
+  // ---- pacing ([[pace]]): the pure decisions live in mta/delivery, the glue in Pacer ----
+  // The one place the limiter is chosen: one shared by several nodes can replace the local one.
+  std::unique_ptr<Pacer> make_pacer() {
+    return std::make_unique<Pacer>(std::make_unique<delivery::LocalPaceLimiter>());
+  }
+
+  // The scheduler's start gate. A batch an idle connection to the destination will take needs a
+  // token but no connection slot: a destination at its [[pace]] connections limit keeps its
+  // connections busy instead of waiting for one of them to time out idle.
+  std::optional<TimeMs> pace_gate(const std::string& dest, TimeMs now, bool reuse) {
+    auto it = idle.find(dest);
+    const auto granted = pace_idle_grants.find(dest);
+    const std::size_t taken = granted == pace_idle_grants.end() ? 0 : granted->second;
+    const bool idle_waiting = !reuse && it != idle.end() && it->second.size() > taken;
+    auto verdict = pacer->admit(dest, now, reuse || idle_waiting);
+    if (!verdict && idle_waiting) ++pace_idle_grants[dest];
+    return verdict;
+  }
+
+  // A batch from take_ready: was it admitted as the reuse of an idle connection (no slot)?
+  bool take_idle_grant(const std::string& dest) {
+    auto it = pace_idle_grants.find(dest);
+    if (it == pace_idle_grants.end()) return false;
+    if (--it->second == 0) pace_idle_grants.erase(it);
+    return true;
+  }
+
+  // Reply feedback: a rate_limited reply slows the destination down (once per settle: one
+  // connection's transaction is one signal). Greylisting is not a reason to slow down.
+  void pace_feedback(const Job& job, const delivery::RecipientAttempts& results, std::string_view dest) {
+    if (dest.empty()) return;
+    for (const auto& [idx, a] : results) {
+      // Only a refusal can say "slow down" (the classifier is not run on every 250).
+      if (!a || a->code == 0 || a->outcome == AttemptOutcome::Delivered) continue;
+      if (delivery::classify_reply_category(*a).category != delivery::category::rate_limited) continue;
+      pacer->rate_limited(std::string(dest), job.started_ms, now_ms());
+      return;
+    }
   }
 
   // The verifying context for a route's CA file ("" = the system store), made on first use.
@@ -237,7 +297,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     policy.max_interval_ms = cfg->retry.max_interval.count();
     policy.jitter = cfg->retry.jitter;
     policy.max_age_ms = cfg->retry.max_age.count();
+    policy.greylist_ms = cfg->retry.after_greylist.count();
     retry = delivery::RetrySchedule(policy);
+    pacer->configure(*cfg);
     defaults.port = cfg->delivery.port;
     routes = std::move(new_routes);
     tls_verify.clear();  // CA files are read again (a SIGHUP after renewing a private CA)
@@ -365,11 +427,13 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         tls_fallback.purge(now);
         last_resync = now;
       }
+      const std::optional<TimeMs> pace_next = pacer->tick(now);
       for (auto& batch : scheduler.take_ready(now)) {
         for (auto idx : batch.recipients) {
           known.erase({batch.queue_id, idx});
           in_flight.insert({batch.queue_id, idx});
         }
+        const bool idle_grant = take_idle_grant(batch.destination);
         auto& waiting = idle[batch.destination];
         if (!waiting.empty()) {
           // An idle connection to this destination takes it; it already holds a slot.
@@ -378,12 +442,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           c->handoff = std::move(batch);
           c->timer.cancel();
           scheduler.release(c->handoff->destination);
+          if (!idle_grant) pacer->closed(c->handoff->destination);  // admitted as new, reuses one
           continue;
         }
+        if (idle_grant) pacer->opened(batch.destination, now);  // its idle connection went to another
         asio::co_spawn(io, deliver(std::move(batch)), asio::detached);
       }
       TimeMs next = now + 1000;
       if (auto w = scheduler.next_wakeup()) next = std::min(next, std::max(*w, now));
+      if (pace_next) next = std::min(next, std::max(*pace_next, now + 1));
       if (poked) {
         poked = false;
         continue;
@@ -502,6 +569,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       if (!got.count(idx)) in_flight.erase({batch.queue_id, idx});
     if (got.empty()) co_return std::nullopt;
     job.recipients.assign(got.begin(), got.end());
+    job.started_ms = now;
     co_return job;
   }
 
@@ -532,6 +600,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       }
     }
     scheduler.release(dest);
+    pacer->closed(dest);
+    scheduler.clear_holds();  // a destination at its [[pace]] connections limit may start again
     --active;
     poke();
     maybe_stopped();
@@ -606,6 +676,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     co_await settle(job, results, dest);
   }
 
+  void learn_pace_mx(const std::string& domain, const net::MxAnswer& mx) {
+    pacer->learn_mx(ferry::text::to_lower(domain), pace_mx_hosts(mx), now_ms());
+  }
+
   // Resolves the route/MX plan into connection targets.
   awaitable<Result<std::vector<delivery::Target>, delivery::NetworkError>> targets_for(
       const delivery::RoutePlan& plan) {
@@ -615,6 +689,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
     net::MxAnswer mx = co_await net::resolve_mx(*deps.resolver, io.get_executor(), plan.name);
     const delivery::MxAnswer answer = plan_mx_answer(mx);
+    if (!plan.routed) learn_pace_mx(plan.name, mx);
     delivery::MxPlanOptions options;
     options.max_addresses = cfg->delivery.max_addresses;
     options.own_hostnames = {deps.hostname};
@@ -835,6 +910,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     // message started: retried on a new connection, neither a deferral nor slow-start feedback.
     bool reused = false, pool_dead = false, reply_at_pool_start = false;
     bool limit_reached = false;  // the server's MAILMAX (RFC 9422) ended the connection
+    std::uint32_t messages = 1;  // transactions begun on it ([[pace]] messages_per_connection)
     std::vector<std::shared_ptr<const std::string>> bodies;  // keep the session's views alive
     // TLS Reporting (RFC 8460): the policy this session is reported under (nullopt: not an MX
     // delivery, nothing to report), and whether its one outcome was reported.
@@ -1167,6 +1243,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         c.pool_dead = true;
       if (!c.pool_dead && !done.reconnect && is_connection_trouble(done.results))
         scheduler.connection_failed(c.dest);
+      // A 421 to the connection (RFC 5321 §3.8) from a server that was not just closing an idle
+      // pooled connection: as good as "slow down" for pacing.
+      if (!c.pool_dead && !done.results.empty() && done.results.front().attempt.code == 421)
+        pacer->rate_limited(c.dest, c.job.started_ms, now_ms());
     }
     const std::string tls = c.tls_report();
     if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, tls, done.remote_dsn);
@@ -1176,6 +1256,11 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // for one until idle_timeout; with none, the session ends (QUIT).
   awaitable<void> next_message(Connection& c, smtp::ClientSession& session) {
     if (session.mail_limit_reached()) {  // RFC 9422 §5: MAILMAX used up; the next one reconnects
+      session.finish();
+      co_return;
+    }
+    const std::uint32_t pace_limit = pacer->messages_per_connection(c.dest, now_ms());
+    if (pace_limit > 0 && c.messages >= pace_limit) {  // [[pace]] messages_per_connection
       session.finish();
       co_return;
     }
@@ -1195,6 +1280,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       co_return;
     }
     c.job = std::move(*next);
+    ++c.messages;
     for (auto idx : c.job.recipients) c.job.unresolved[idx] = std::nullopt;
     c.bodies = {c.job.body};
     session.start_next(c.job.message.envelope, *c.job.body, c.job.recipients);
@@ -1260,6 +1346,8 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<std::optional<Job>> wait_idle(const std::string& dest) {
     IdleConnection c(io);
     idle[dest].push_back(&c);
+    // A batch held back by its [[pace]] connections limit can have this connection now.
+    if (scheduler.clear_holds()) poke();
     c.timer.expires_after(cfg->delivery.idle_timeout);
     co_await c.timer.async_wait(kNoThrow);
     auto& q = idle[dest];
@@ -1290,6 +1378,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // Parameters are references / views: no temporaries in co_await expressions (GCC 12 bug).
   awaitable<void> settle(Job& job, delivery::RecipientAttempts& results, std::string_view dest,
                          std::string_view tls_info = {}, bool remote_dsn = false, bool suppressed = false) {
+    pace_feedback(job, results, dest);
     const delivery::BounceRules bounce{cfg->bounce.delay_warning.count(), !cfg->bounce.postmaster.empty(),
                                        cfg->suppression.enabled};
     const delivery::SettlePlan plan = delivery::plan_settle(
@@ -1467,6 +1556,7 @@ void DeliveryAgent::set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim) {
 }
 
 Result<void> DeliveryAgent::start() {
+  impl_->pacer->restore(now_ms());
   impl_->resync();
   impl_->last_resync = now_ms();
   ops::log_info("delivery: " + std::to_string(impl_->known.size()) + " recipients scheduled");
@@ -1514,5 +1604,7 @@ void DeliveryAgent::stop(std::chrono::milliseconds grace, std::function<void()> 
 }
 
 DeliveryStats DeliveryAgent::stats() const { return impl_->stats; }
+
+std::vector<delivery::PaceStatus> DeliveryAgent::pace_status() const { return impl_->pacer->status(); }
 
 }  // namespace ferry::outbound

@@ -17,6 +17,7 @@
 #include "ferry/Result.hpp"
 #include "ferry/Suppression.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/delivery/PaceLimiter.hpp"
 #include "mta/delivery/RoutePlan.hpp"
 #include "mta/delivery/TlsReport.hpp"
 #include "mta/dkim/DkimSigner.hpp"
@@ -81,6 +82,8 @@ class DeliveryAgent {
   // Stops taking new work; in-flight deliveries finish (bounded by `grace`), then `done` runs.
   void stop(std::chrono::milliseconds grace, std::function<void()> done);
   DeliveryStats stats() const;
+  // [[pace]]: every paced destination's rate in force, back-off and open connections.
+  std::vector<delivery::PaceStatus> pace_status() const;
 
   struct Impl;
 

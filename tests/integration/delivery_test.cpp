@@ -29,7 +29,7 @@ class Delivery : public ::testing::Test {
   }
 
   void start(const std::string& extra = "",
-             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\n") {
+             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n") {
     std::string cfg =
         "hostname = \"ferry.test\"\nuser = \"root\"\n"
         "[queue]\npath = \"" +
@@ -358,7 +358,8 @@ TEST_F(Delivery, FailedBounceGoesToPostmasterWhenConfigured) {
 
 TEST_F(Delivery, DelayWarningThenExpiryBounce) {
   mx1_->on_rcpt = [](const std::string&, int) { return std::string("451 4.7.1 Greylisted"); };
-  start("[bounce]\ndelay_warning = \"1s\"\n", "first = \"1s\"\nmax_interval = \"1s\"\nmax_age = \"4s\"\n");
+  start("[bounce]\ndelay_warning = \"1s\"\n",
+        "first = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\nmax_age = \"4s\"\n");
   ASSERT_EQ(send_mail(port_, "alice@sender.test", {"slow@example.test"}, "Subject: slow\n\nx\n"), "ok");
   ASSERT_TRUE(mx2_->wait_messages(2, 20s)) << serve_->output();
   auto msgs = mx2_->messages();

@@ -102,6 +102,16 @@ multiplier = 1.5
 jitter = 0.0
 max_age = "3d"
 after_crash = 0
+after_greylist = "90s"
+[[pace]]
+mx = "*.google.com"
+rate = "600/min"
+burst = 5
+connections = 3
+messages_per_connection = 50
+backoff_period = "2m"
+[[pace]]
+domain = "*"
 [[route]]
 domain = "example.org"
 host = "[10.0.0.5]:2525"

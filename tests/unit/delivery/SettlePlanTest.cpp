@@ -54,6 +54,8 @@ Attempt remote(AttemptOutcome outcome, int code, std::string status, std::string
 
 Attempt sent() { return remote(D, 250, "2.0.0", "Ok"); }
 Attempt greylisted() { return remote(T, 450, "4.2.0", "Greylisted, try again later"); }
+// A transient failure that is not greylisting: retried on the doubling schedule.
+Attempt busy() { return remote(T, 451, "4.3.2", "System not accepting network messages"); }
 Attempt unknown_user() { return remote(P, 550, "5.1.1", "User unknown"); }
 
 struct Fixture {
@@ -156,7 +158,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(SettlePlan, RecipientWithoutAttemptIsDeferredAsAnAttemptMadeNow) {
   Fixture f(2);
   const TimeMs now = kArrival + kMin;
-  const SettlePlan p = plan(f, {{0, greylisted()}, {1, std::nullopt}}, now);
+  const SettlePlan p = plan(f, {{0, busy()}, {1, std::nullopt}}, now);
   ASSERT_EQ(p.results.size(), 2u);
   const SettledRecipient& r = p.results[1];
   EXPECT_EQ(r.index, 1u);
@@ -222,7 +224,7 @@ TEST_P(SettleRetryDrawTable, DrawsOncePerAttemptCount) {
   RecipientAttempts results;
   for (std::uint32_t i = 0; i < c.attempts_so_far.size(); ++i) {
     f.message.recipients[i].attempts = c.attempts_so_far[i];
-    results.push_back({i, greylisted()});
+    results.push_back({i, busy()});
   }
   const TimeMs now = kArrival + kMin;
   CountingRandom rng;
@@ -246,6 +248,40 @@ INSTANTIATE_TEST_SUITE_P(settle, SettleRetryDrawTable,
                                            DrawCase{"different_counts", {0, 1}, 2, {270 * kSec, 540 * kSec}},
                                            DrawCase{"capped_at_an_hour", {9}, 1, {54 * kMin}}),
                          [](const auto& info) { return std::string(info.param.name); });
+
+// ---- greylisting: a fixed retry delay, whatever the attempt count, never past the expiry ----
+
+TEST(SettlePlan, GreylistedRetriesAfterTheFixedDelay) {
+  struct Case {
+    const char* name;
+    std::uint32_t attempts_so_far;
+    TimeMs age;          // now - arrival
+    TimeMs greylist_ms;  // the policy's fixed delay
+    TimeMs want_after;   // next attempt - now
+  };
+  const Case cases[] = {
+      {"first attempt", 0, kMin, 5 * kMin, 5 * kMin},
+      {"tenth attempt: no doubling", 9, 10 * kHour, 5 * kMin, 5 * kMin},
+      {"shorter delay configured", 3, kHour, 30 * kSec, 30 * kSec},
+      {"never past the expiry", 2, 5 * 24 * kHour - kMin, 5 * kMin, kMin},
+  };
+  for (const auto& c : cases) {
+    Fixture f(2);
+    f.message.recipients[0].attempts = c.attempts_so_far;
+    f.message.recipients[1].attempts = c.attempts_so_far;
+    RetryPolicy rp = policy();
+    rp.greylist_ms = c.greylist_ms;
+    const TimeMs now = kArrival + c.age;
+    CountingRandom rng;
+    const SettlePlan p = plan_settle(f.message, {{{0, greylisted()}, {1, busy()}}, "none", false}, now,
+                                     RetrySchedule(rp), {0, false}, rng.source());
+    ASSERT_EQ(p.results.size(), 2u) << c.name;
+    EXPECT_EQ(p.results[0].category.category, "greylisted") << c.name;
+    EXPECT_EQ(p.results[0].next_attempt_ms, now + c.want_after) << c.name;
+    if (c.age < 24 * kHour)
+      EXPECT_NE(p.results[1].next_attempt_ms, p.results[0].next_attempt_ms) << c.name << ": busy doubles";
+  }
+}
 
 // ---- expiry keeps the last remote reply for the report ----
 
@@ -362,7 +398,7 @@ TEST(SettlePlan, MixOfRecipients) {
   const SettlePlan p = plan(f, {{0, sent()}, {1, greylisted()}, {2, unknown_user()}, {3, swept}}, now);
   ASSERT_EQ(p.results.size(), 4u);
   for (std::uint32_t i = 0; i < 4; ++i) EXPECT_EQ(p.results[i].index, i) << "results keep their order";
-  EXPECT_EQ(p.results[1].next_attempt_ms, now + 270 * kSec);
+  EXPECT_EQ(p.results[1].next_attempt_ms, now + 5 * kMin) << "greylisted: the fixed greylist delay";
   ASSERT_EQ(p.reports.size(), 3u);
   EXPECT_EQ(p.reports[0].kind, ReportKind::Failure);
   ASSERT_EQ(p.reports[0].rows.size(), 2u);

@@ -126,4 +126,16 @@ TEST(metrics_Render, SuppressedByWhere) {
   EXPECT_NE(page.find("ferry_suppressed_total{where=\"queue\"} 1\n"), std::string::npos) << page;
 }
 
+// [[pace]]: one gauge sample per paced destination, its name escaped as a label value.
+TEST(metrics_Render, PaceRatePerDestination) {
+  Metrics m;
+  MetricsGauges g;
+  g.pace_rates = {{"mx:*.google.com", 2.5}, {"yahoo.com", 10}, {"odd\"name\\\n", 1}};
+  const std::string page = m.render(g);
+  EXPECT_NE(page.find("# TYPE ferry_pace_rate gauge\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("ferry_pace_rate{destination=\"mx:*.google.com\"} 2.5\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("ferry_pace_rate{destination=\"yahoo.com\"} 10\n"), std::string::npos) << page;
+  EXPECT_NE(page.find("ferry_pace_rate{destination=\"odd\\\"name\\\\\\n\"} 1\n"), std::string::npos) << page;
+}
+
 }  // namespace
