@@ -22,6 +22,9 @@ check_folder(mta/smtp "${io}|[<\"]queue/" "mta/smtp is sans-IO")
 check_folder(mta/delivery "${io}|[<\"]queue/" "mta/delivery is pure policy")
 check_folder(mta/dsn "${io}|[<\"]queue/" "mta/dsn is sans-IO")
 check_folder(mta/dkim "[<\"](boost/|ares|lmdb|toml|thread>|mutex>|sys/socket|netinet|queue/)" "mta/dkim is crypto-only")
+# mta/submit is sans-IO too; of the queue it sees only the plain record types (QueueTypes.hpp).
+check_folder(mta/submit "${io}|[<\"]queue/([^Q]|Q[^u]|Queue[^T])|[<\"]mta/(net|inbound|outbound|ops|probe|daemon|cli|policy|config|dkim)/"
+             "mta/submit is sans-IO: JSON, the request and its MIME rendering")
 check_folder(mta/config "[<\"](boost/|openssl/|ares|lmdb|queue/)" "mta/config only parses configuration")
 
 # The rooms of the running MTA. Only the drivers that talk to peers (net, inbound, outbound, probe)
