@@ -14,7 +14,7 @@
 #include "ferry/text/SafeText.hpp"
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
-#include "mta/cli/Json.hpp"
+#include "ferry/JsonWriter.hpp"
 #include "mta/probe/Probe.hpp"
 
 namespace ferry::cli {

@@ -9,7 +9,7 @@
 #include "ferry/text/SafeText.hpp"
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
-#include "mta/cli/Json.hpp"
+#include "ferry/JsonWriter.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/delivery/StsPolicy.hpp"
