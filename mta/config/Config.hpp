@@ -233,6 +233,13 @@ struct DkimEntry {
   bool operator==(const DkimEntry&) const = default;
 };
 
+// One [[http]] entry: the HTTP submission API for applications (POST /v1/messages).
+struct HttpListener {
+  SocketAddress listen;    // "127.0.0.1:8025"; port 0 = any free port (logged at start-up)
+  std::string token_file;  // bearer tokens, one per line; loaded at start-up and on reload
+  bool operator==(const HttpListener&) const = default;
+};
+
 struct Config {
   std::string hostname;        // empty = the system host name (see effective_hostname)
   std::string user = "ferry";  // the account to drop privileges to
@@ -252,7 +259,8 @@ struct Config {
   MtaStsSection mta_sts;
   LogSection log;
   MetricsSection metrics;
-  std::vector<DkimEntry> dkim;  // [[dkim]]
+  std::vector<DkimEntry> dkim;     // [[dkim]]
+  std::vector<HttpListener> http;  // [[http]]; none by default
   bool operator==(const Config&) const = default;
 };
 
