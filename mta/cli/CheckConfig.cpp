@@ -7,6 +7,7 @@
 
 #include "mta/cli/Commands.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/inbound/TokenFile.hpp"
 #include "mta/net/ClientTls.hpp"
 #include "mta/policy/RouteRules.hpp"
 
@@ -74,6 +75,13 @@ int cmd_check_config(const Args& args) {
   if (!loaded->mta_sts.ca_file.empty())
     if (auto ca = net::check_ca_file(loaded->mta_sts.ca_file); !ca) {
       std::fprintf(stderr, "ferry: configuration error: [mta_sts] %s\n", ca.error().message.c_str());
+      return kExitConfig;
+    }
+  // [[http]] token_file: read as the daemon reads it (private, well-formed, no symlink).
+  for (const auto& h : loaded->http)
+    if (auto tokens = inbound::TokenFile::load(h.token_file); !tokens) {
+      std::fprintf(stderr, "ferry: configuration error: [[http]] token_file: %s\n",
+                   tokens.error().message.c_str());
       return kExitConfig;
     }
   const std::string text = config::render(*loaded);
