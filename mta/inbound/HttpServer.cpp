@@ -237,8 +237,11 @@ awaitable<HttpReply> HttpServer::Impl::post_message(HttpConnection& conn, Parser
     co_return reply_error(503, "the queue is short of space, try again later", "", true);
   if (!is_json_type(parser.get())) co_return reply_error(415, "the body must be application/json");
   // Memory held for bodies is bounded over all connections ([smtp] max_pending_bytes, counted
-  // apart from SMTP's): the announced length is reserved before a byte of the body is read.
-  const std::uint64_t want = parser.content_length() ? *parser.content_length() : body_limit(*deps.config);
+  // apart from SMTP's): before a byte of the body is read, room is reserved for the body and the
+  // two copies made of it until the commit (the parsed request, the rendered message).
+  const std::uint64_t announced =
+      parser.content_length() ? *parser.content_length() : body_limit(*deps.config);
+  const std::uint64_t want = 3 * announced;
   const std::uint64_t budget = deps.config->smtp.max_pending_bytes;
   if (want > budget || pending_bytes > budget - want)
     co_return reply_error(503, "too many messages in flight, try again later", "", true);
@@ -248,6 +251,15 @@ awaitable<HttpReply> HttpServer::Impl::post_message(HttpConnection& conn, Parser
     std::uint64_t n;
     ~Release() { s.pending_bytes -= n; }
   } release{*this, want};
+  // RFC 9110 §10.1.1: a client that waits for 100 (curl does above 1 MiB) is told to go on only
+  // now that the token, the length and the budget are known to be fine.
+  if (text::iequals(std::string_view(parser.get()[http::field::expect]), "100-continue")) {
+    http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+    conn.stream.expires_after(kWriteTimeout);
+    auto [wec, wn] = co_await http::async_write(conn.stream, go_on, kNoThrow);
+    (void)wn;
+    if (wec) co_return HttpReply{};
+  }
   conn.stream.expires_after(deps.config->smtp.data_timeout);
   auto [ec, n] = co_await http::async_read(conn.stream, conn.buffer, parser, kNoThrow);
   (void)n;
