@@ -292,5 +292,51 @@ TEST_F(HttpSubmission, TokenFileOthersMayReadIsRefused) {
   EXPECT_FALSE(has(serve.err, kToken));
 }
 
+TEST_F(HttpSubmission, ReloadReadsTheTokenFileAgain) {
+  start();
+  const std::string path = "/v1/messages/0123456789ABCDEF";
+  EXPECT_EQ(request("GET", path).status, 404);
+  const std::string next = "next-token-0123456789abcdef";
+  dir_.write("tokens", next + "\n");
+  ::kill(serve_->pid(), SIGHUP);
+  ASSERT_TRUE(serve_->wait_for_output("reloaded configuration")) << serve_->output();
+  EXPECT_EQ(request("GET", path).status, 401);
+  EXPECT_EQ(request("GET", path, "", next).status, 404);
+}
+
+// Python's http.client on raw connections: the number of connections and of requests on one
+// connection are bounded.
+TEST_F(HttpSubmission, ConnectionsAndKeepAliveAreBounded) {
+  start();
+  const std::string script =
+      "import http.client,socket,sys\n"
+      "port=int(sys.argv[1]); auth={'Authorization':'Bearer " +
+      kToken +
+      "'}\n"
+      "c=http.client.HTTPConnection('127.0.0.1',port,timeout=20)\n"
+      "closes=[]\n"
+      "for i in range(100):\n"
+      "  c.request('GET','/v1/messages/0123456789ABCDEF',headers=auth); r=c.getresponse(); r.read()\n"
+      "  closes.append(r.status==404 and (r.getheader('Connection') or '').lower()=='close')\n"
+      "print('keepalive', closes.index(True) if True in closes else -1, closes.count(True))\n"
+      "idle=[socket.create_connection(('127.0.0.1',port)) for i in range(64)]\n"
+      "c=http.client.HTTPConnection('127.0.0.1',port,timeout=20)\n"
+      "c.request('GET','/v1/messages/0123456789ABCDEF',headers=auth); r=c.getresponse()\n"
+      "print('over', r.status)\n"
+      "for s in idle: s.close()\n";
+  auto r = test::run({kPython, "-c", script, std::to_string(http_port_)}, "", 60);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(has(r.out, "keepalive 99 1\n")) << r.out;  // the 100th answer closes the connection
+  EXPECT_TRUE(has(r.out, "over 503\n")) << r.out;        // the 65th connection is turned away
+  EXPECT_TRUE(serve_->wait_for_output("too many connections")) << serve_->output();
+  // Once they are gone, requests are served again.
+  int again = 0;
+  for (int i = 0; i < 100 && again != 404; ++i) {
+    again = request("GET", "/v1/messages/0123456789ABCDEF").status;
+    if (again != 404) usleep(50 * 1000);
+  }
+  EXPECT_EQ(again, 404);
+}
+
 }  // namespace
 }  // namespace ferry
