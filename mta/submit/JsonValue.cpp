@@ -108,7 +108,7 @@ class Parser {
       skip_ws();
       JsonValue member;
       if (!value(member, depth)) return false;
-      v.members.emplace_back(std::move(key), std::move(member));
+      v.members.push_back(JsonMember{std::move(key), std::move(member)});
       skip_ws();
       if (peek() == ',') {
         ++pos_;

@@ -6,12 +6,13 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "ferry/Result.hpp"
 
 namespace ferry::submit {
+
+struct JsonMember;
 
 struct JsonValue {
   enum class Kind { Null, Bool, Number, String, Array, Object };
@@ -19,10 +20,15 @@ struct JsonValue {
   bool boolean = false;
   std::string text;  // a String's decoded UTF-8, or a Number's literal as written
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;  // in document order, keys unique
+  std::vector<JsonMember> members;  // in document order, names unique
 
   bool is(Kind k) const { return kind == k; }
   const JsonValue* find(std::string_view key) const;  // an Object's member, or null
+};
+
+struct JsonMember {
+  std::string name;
+  JsonValue value;
 };
 
 struct JsonLimits {
