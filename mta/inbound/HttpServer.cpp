@@ -152,6 +152,8 @@ awaitable<void> HttpServer::Impl::write(HttpConnection& conn, const HttpReply& r
 
 awaitable<void> HttpServer::Impl::serve(tcp::socket socket, std::size_t index) {
   auto self = shared_from_this();
+  boost::system::error_code nodelay_ec;
+  socket.set_option(tcp::no_delay(true), nodelay_ec);  // each reply is one write: send it at once
   HttpConnection conn(std::move(socket));
   conn.ip = peer_ip(conn.stream.socket());
   conn.listener = index;
