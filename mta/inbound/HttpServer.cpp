@@ -206,7 +206,7 @@ awaitable<HttpReply> HttpServer::Impl::handle(HttpConnection& conn, Parser& pars
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
   // Authentication first: without a valid token nothing tells whether a queue id exists.
-  const auto& tokens = deps.tokens.at(conn.listener);
+  const TokenFile* tokens = conn.listener < deps.tokens.size() ? deps.tokens[conn.listener].get() : nullptr;
   const std::string_view presented = bearer_token(req);
   std::optional<std::string> label;
   if (!presented.empty() && tokens) label = tokens->match(presented);
