@@ -50,10 +50,14 @@ void add_recipients(const HttpSubmissionInputs& in, const submit::SubmitRequest&
   }
 }
 
-// RFC 5321 §4.4: this hop's trace field; the client is the peer's address and the token's label.
+// RFC 5321 §4.4: this hop's trace field. "from" names the peer by its address literal
+// (§4.1.3, "IPv6:" for IPv6) as TCP-info; "with HTTP" says how it came; the comment says which
+// token, by its label.
 std::string received_field(const HttpSubmissionInputs& in) {
-  return "Received: from [" + in.client.ip + "] (HTTP submission, token " + in.client.token_label +
-         ")\r\n\tby " + in.hostname + " (Ferry) id " + in.id.str() + "; " +
+  const std::string literal =
+      "[" + std::string(in.client.ip.find(':') != std::string::npos ? "IPv6:" : "") + in.client.ip + "]";
+  return "Received: from " + literal + " (" + literal + ")\r\n\tby " + in.hostname +
+         " (Ferry) with HTTP (token " + in.client.token_label + ")\r\n\tid " + in.id.str() + "; " +
          smtp::format_rfc5322_date(in.now) + "\r\n";
 }
 

@@ -141,9 +141,10 @@ TEST_F(HttpSubmission, RendersQueuesSignsAndDelivers) {
   EXPECT_EQ(m.rcpt_to, (std::vector<std::string>{"bob@remote.test", "carol@remote.test"}));
   for (const char* field :
        {"DKIM-Signature: v=1; a=ed25519-sha256;",
-        "Received: from [127.0.0.1] (HTTP submission, token line 4)", "From: app@example.test\r\n",
-        "To: bob@remote.test,\r\n carol@remote.test\r\n", "Subject: =?UTF-8?B?Q2Fmw6kgcmVhZHk=?=\r\n",
-        "X-Tag: welcome\r\n", "Reply-To: help@example.test\r\n", "MIME-Version: 1.0\r\n",
+        "Received: from [127.0.0.1] ([127.0.0.1])\r\n\tby ferry.test (Ferry) with HTTP (token line 4)\r\n",
+        "From: app@example.test\r\n", "To: bob@remote.test,\r\n carol@remote.test\r\n",
+        "Subject: =?UTF-8?B?Q2Fmw6kgcmVhZHk=?=\r\n", "X-Tag: welcome\r\n", "Reply-To: help@example.test\r\n",
+        "MIME-Version: 1.0\r\n",
         "Content-Type: multipart/alternative; boundary=", "\r\n\r\nHello Bob,\r\nyour order shipped.\r\n"})
     EXPECT_TRUE(has(m.data, field)) << field << "\n" << m.data;
   EXPECT_TRUE(has(m.data, "Message-ID: <" + id + "@ferry.test>\r\n")) << m.data;
@@ -164,7 +165,7 @@ TEST_F(HttpSubmission, RawMessageIsQueuedAsGiven) {
   EXPECT_TRUE(has(r.body, "\"message_id\":null")) << r.body;
   ASSERT_TRUE(mx_->wait_messages(1)) << serve_->output();
   const auto m = mx_->messages().at(0);
-  EXPECT_TRUE(has(m.data, "\r\n\tby ferry.test (Ferry) id " + id_of(r) + "; ")) << m.data;
+  EXPECT_TRUE(has(m.data, "(Ferry) with HTTP (token line 4)\r\n\tid " + id_of(r) + "; ")) << m.data;
   EXPECT_TRUE(
       has(m.data,
           "From: app@example.test\r\nTo: bob@remote.test\r\nSubject: raw one\r\n\r\n.dot line\r\nbody\r\n"))

@@ -48,12 +48,27 @@ TEST(HttpSubmission, EnvelopeTraceAndRenderedMessage) {
   EXPECT_EQ(s->envelope.client.protocol, "HTTP");
   EXPECT_EQ(s->envelope.client.auth_user, "token line 2");
   EXPECT_EQ(s->message_id, "<00000000000000AB@mx.example.com>");
-  EXPECT_TRUE(s->body.starts_with(
-      "Received: from [192.0.2.7] (HTTP submission, token line 2)\r\n"
-      "\tby mx.example.com (Ferry) id 00000000000000AB; Thu, 1 Jan 2026 00:00:00 +0000\r\n"
-      "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"))
+  EXPECT_TRUE(
+      s->body.starts_with("Received: from [192.0.2.7] ([192.0.2.7])\r\n"
+                          "\tby mx.example.com (Ferry) with HTTP (token line 2)\r\n"
+                          "\tid 00000000000000AB; Thu, 1 Jan 2026 00:00:00 +0000\r\n"
+                          "Date: Thu, 1 Jan 2026 00:00:00 +0000\r\n"))
       << s->body;
   EXPECT_TRUE(s->refused.empty());
+}
+
+TEST(HttpSubmission, Ipv6ClientIsAnAddressLiteral) {
+  Fixture f;
+  HttpSubmissionInputs in{f.cfg,
+                          f.hostname,
+                          f.relay,
+                          f.refusal,
+                          QueueId{1},
+                          HttpClient{"2001:db8::7", "line 1"},
+                          smtp::WallTime{1767225600000, 0}};
+  auto s = make_http_submission(in, request({"bob@example.net"}));
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->body.starts_with("Received: from [IPv6:2001:db8::7] ([IPv6:2001:db8::7])\r\n")) << s->body;
 }
 
 TEST(HttpSubmission, RefusalHookRefusesSomeRecipients) {
