@@ -49,7 +49,7 @@ class HttpSubmission : public ::testing::Test {
   std::string config(const std::string& extra) {
     return "hostname = \"ferry.test\"\nuser = \"root\"\n"
            "[queue]\npath = \"" +
-           dir_.file("q") + "\"\nmax_size = \"64MiB\"\n" + queue_extra_ +
+           dir_.file("q") + "\"\nmax_size = \"" + max_size_ + "\"\n" + queue_extra_ +
            "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
            "[metrics]\nlisten = \"\"\n"
            "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
@@ -105,7 +105,8 @@ class HttpSubmission : public ::testing::Test {
   std::unique_ptr<test::FakeMx> mx_;
   std::unique_ptr<test::Background> serve_;
   int http_port_ = 0;
-  std::string queue_extra_;  // more [queue] keys
+  std::string queue_extra_;         // more [queue] keys
+  std::string max_size_ = "64MiB";  // [queue] max_size
 };
 
 // The key `ferry dkim keygen` made and the TXT record it printed, for verify.py.
@@ -303,6 +304,37 @@ TEST_F(HttpSubmission, ReloadReadsTheTokenFileAgain) {
   ASSERT_TRUE(serve_->wait_for_output("reloaded configuration")) << serve_->output();
   EXPECT_EQ(request("GET", path).status, 401);
   EXPECT_EQ(request("GET", path, "", next).status, 404);
+}
+
+// A commit that fails (the LMDB map is full; the free-space gate is off with min_free 0%) is
+// answered 503 and leaves nothing queued; every 202 before it names a queued message.
+TEST_F(HttpSubmission, FailedCommitGets503AndEvery202IsQueued) {
+  mx_->on_rcpt = [](const std::string&, int) { return std::string("451 4.3.0 not now"); };
+  queue_extra_ = "min_free = \"0%\"\n";
+  max_size_ = "1MiB";
+  start("[retry]\nfirst = \"1h\"\n");
+  std::string text;
+  for (int i = 0; i < 4000; ++i) text += std::string(70, 'a') + "\\n";  // ~280 KiB
+  std::vector<std::string> accepted;
+  HttpResult refused;
+  for (int i = 0; i < 20 && refused.status == 0; ++i) {
+    auto r = request("POST", "/v1/messages",
+                     R"({"from":"app@example.test","to":["bob@remote.test"],"text":")" + text + "\"}");
+    if (r.status == 202)
+      accepted.push_back(id_of(r));
+    else
+      refused = r;
+  }
+  ASSERT_EQ(refused.status, 503) << refused.body << " after " << accepted.size() << "\n" << serve_->output();
+  EXPECT_TRUE(has(refused.body, "the queue is full; the message was not queued")) << refused.body;
+  EXPECT_TRUE(has(refused.headers, "Retry-After: ")) << refused.headers;
+  EXPECT_TRUE(has(serve_->output(), "commit failed (map-full)")) << serve_->output();
+  EXPECT_GE(accepted.size(), 1u);
+  const std::string list = queue_list();
+  for (const auto& id : accepted) EXPECT_TRUE(has(list, "\"id\":\"" + id + "\"")) << id << list;
+  std::size_t queued = 0;
+  for (std::size_t at = 0; (at = list.find("\"id\":", at)) != std::string::npos; ++at) ++queued;
+  EXPECT_EQ(queued, accepted.size()) << list;
 }
 
 // Python's http.client on raw connections: the number of connections and of requests on one
