@@ -193,7 +193,8 @@ awaitable<void> HttpServer::Impl::serve(tcp::socket socket, std::size_t index) {
     // A body not read would be taken for the next request: such a connection ends here.
     const bool keep = !ec && parser.is_done() && parser.get().keep_alive() && !stopping &&
                       served + 1 < kMaxRequestsPerConnection;
-    co_await write(conn, reply, ec ? 11 : parser.get().version(), keep);
+    const unsigned version = ec ? 11 : parser.get().version();
+    co_await write(conn, reply, version, keep);
     if (!keep) break;
   }
   boost::system::error_code ignored;
