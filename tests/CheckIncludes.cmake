@@ -24,6 +24,9 @@ check_folder(mta/dsn "${io}|[<\"]queue/" "mta/dsn is sans-IO")
 check_folder(mta/dkim "[<\"](boost/|ares|lmdb|toml|thread>|mutex>|sys/socket|netinet|queue/)" "mta/dkim is crypto-only")
 check_folder(mta/events "[<\"](boost/|ares|lmdb|toml|thread>|mutex>|sys/socket|netinet|queue/|mta/(smtp|dsn|dkim|config|net|ops|policy|inbound|outbound|probe|daemon|cli)/)"
              "mta/events renders and signs events: pure, libcrypto and delivery's categories only")
+# mta/submit is sans-IO too; of the queue it sees only the plain record types (QueueTypes.hpp).
+check_folder(mta/submit "${io}|[<\"]queue/([^Q]|Q[^u]|Queue[^T])|[<\"]mta/(net|inbound|outbound|ops|probe|daemon|cli|policy|config|dkim)/"
+             "mta/submit is sans-IO: JSON, the request and its MIME rendering")
 check_folder(mta/config "[<\"](boost/|openssl/|ares|lmdb|queue/)" "mta/config only parses configuration")
 
 # The rooms of the running MTA. Only the drivers that talk to peers (net, inbound, outbound, probe)

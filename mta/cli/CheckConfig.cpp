@@ -7,6 +7,7 @@
 
 #include "mta/cli/Commands.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/inbound/TokenFile.hpp"
 #include "mta/net/ClientTls.hpp"
 #include "mta/outbound/EventSecret.hpp"
 #include "mta/policy/RouteRules.hpp"
@@ -89,6 +90,13 @@ int cmd_check_config(const Args& args) {
       return kExitConfig;
     }
   }
+  // [[http]] token_file: read as the daemon reads it (private, well-formed, no symlink).
+  for (const auto& h : loaded->http)
+    if (auto tokens = inbound::TokenFile::load(h.token_file); !tokens) {
+      std::fprintf(stderr, "ferry: configuration error: [[http]] token_file: %s\n",
+                   tokens.error().message.c_str());
+      return kExitConfig;
+    }
   const std::string text = config::render(*loaded);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;

@@ -7,9 +7,9 @@
 #include <optional>
 #include <set>
 
+#include "ferry/JsonWriter.hpp"
 #include "ferry/text/Ascii.hpp"
 #include "ferry/text/Rate.hpp"
-#include "mta/cli/Json.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/delivery/PaceState.hpp"
 #include "mta/delivery/RoutePlan.hpp"

@@ -11,10 +11,10 @@
 #include <iterator>
 #include <sstream>
 
+#include "ferry/JsonWriter.hpp"
 #include "ferry/text/SafeText.hpp"
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
-#include "mta/cli/Json.hpp"
 #include "mta/probe/Probe.hpp"
 
 namespace ferry::cli {

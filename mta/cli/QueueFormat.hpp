@@ -18,11 +18,9 @@ std::string format_time(TimeMs ms);  // "2026-11-28T22:41:52Z"; "-" for 0
 std::string format_list_text(const std::vector<queue::MessageRecord>& messages);
 std::string format_list_json(const std::vector<queue::MessageRecord>& messages);
 
-// Everything about one message: envelope, every recipient's attempt history, the headers.
+// Everything about one message: envelope, every recipient's attempt history, the headers. The
+// JSON is mta/submit/MessageJson's, which the HTTP API's status reply shares.
 std::string format_show_text(const queue::MessageRecord& message, std::string_view body);
 std::string format_show_json(const queue::MessageRecord& message, std::string_view body);
-
-// The header section of a message (up to, not including, the first empty line).
-std::string_view header_section(std::string_view body);
 
 }  // namespace ferry::cli

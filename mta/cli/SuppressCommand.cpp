@@ -5,11 +5,11 @@
 #include <cstdio>
 #include <string>
 
+#include "ferry/JsonWriter.hpp"
 #include "ferry/Suppression.hpp"
 #include "ferry/text/SafeText.hpp"
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
-#include "mta/cli/Json.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/ops/SystemClock.hpp"

@@ -278,6 +278,13 @@ struct EventSink {
   std::string name() const { return webhook.empty() ? "file " + file : "webhook " + webhook; }
 };
 
+// One [[http]] entry: the HTTP submission API for applications (POST /v1/messages).
+struct HttpListener {
+  SocketAddress listen;    // "127.0.0.1:8025"; port 0 = any free port (logged at start-up)
+  std::string token_file;  // bearer tokens, one per line; loaded at start-up and on reload
+  bool operator==(const HttpListener&) const = default;
+};
+
 struct Config {
   std::string hostname;        // empty = the system host name (see effective_hostname)
   std::string user = "ferry";  // the account to drop privileges to
@@ -299,8 +306,9 @@ struct Config {
   SuppressionSection suppression;
   LogSection log;
   MetricsSection metrics;
-  std::vector<DkimEntry> dkim;    // [[dkim]]
-  std::vector<EventSink> events;  // [[events]]
+  std::vector<DkimEntry> dkim;     // [[dkim]]
+  std::vector<EventSink> events;   // [[events]]
+  std::vector<HttpListener> http;  // [[http]]; none by default
   bool operator==(const Config&) const = default;
 };
 

@@ -371,6 +371,7 @@ class Loader {
                {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
                {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
                {"events", [&](auto& n, auto& p) { event_sinks(n, p); }},
+               {"http", [&](auto& n, auto& p) { http(n, p); }},
            });
   }
 
@@ -939,6 +940,36 @@ class Loader {
       if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
         fail(n, p, "a URL has no spaces or control characters");
     return s;
+  }
+
+  void http(const toml::node& n, const std::string& p) {
+    std::vector<HttpListener> out;
+    const toml::array& a = tables(n, p);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const std::string ep = p + "[" + std::to_string(i) + "]";
+      const toml::table& t = table(*a.get(i), ep);
+      HttpListener h;
+      const toml::node* listen_node = nullptr;
+      fields(t, ep,
+             {
+                 {"listen",
+                  [&](auto& n2, auto& p2) {
+                    h.listen = socket_address(n2, p2, std::nullopt, true);  // :0 = any free port
+                    listen_node = &n2;
+                  }},
+                 {"token_file", [&](auto& n2, auto& p2) { h.token_file = nonempty(n2, p2); }},
+             });
+      if (!listen_node) fail(t, ep + ".listen", "required key is missing (e.g. \"127.0.0.1:8025\")");
+      // Without tokens anyone who reaches the port could send mail as any sender.
+      if (h.token_file.empty())
+        fail(t, ep + ".token_file", "required key is missing (a file of bearer tokens)");
+      for (std::size_t j = 0; j < out.size(); ++j)
+        if (h.listen.port != 0 && out[j].listen == h.listen)
+          fail(*listen_node, ep + ".listen",
+               "duplicate address " + quoted(h.listen.str()) + " (see " + p + "[" + std::to_string(j) + "])");
+      out.push_back(std::move(h));
+    }
+    cfg_.http = std::move(out);  // arrays replace the default (never merge)
   }
 
   // "header/body" (RFC 6376 §3.5 c= tag), each "simple" or "relaxed".

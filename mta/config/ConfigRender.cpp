@@ -306,6 +306,14 @@ void render_events(Out& out, const Config& c) {
   }
 }
 
+void render_http(Out& out, const Config& c) {
+  for (const HttpListener& h : c.http) {
+    out.table("[[http]]");
+    out.kv("listen", q(h.listen.str()));
+    out.kv("token_file", q(h.token_file));
+  }
+}
+
 }  // namespace
 
 // One function per table, in the order of the embedded default file.
@@ -332,6 +340,7 @@ std::string render(const Config& c) {
   render_metrics(out, c);
   render_dkim(out, c);
   render_events(out, c);
+  render_http(out, c);
   return out.o;
 }
 

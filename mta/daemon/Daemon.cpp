@@ -31,6 +31,7 @@
 #include "mta/daemon/DaemonQueue.hpp"
 #include "mta/daemon/SuppressionService.hpp"
 #include "mta/dkim/FromConfig.hpp"
+#include "mta/inbound/HttpServer.hpp"
 #include "mta/inbound/MaildropImport.hpp"
 #include "mta/inbound/PasswordFile.hpp"
 #include "mta/inbound/SmtpServer.hpp"
@@ -69,6 +70,7 @@ struct Runtime {
   std::vector<delivery::RouteRule> routes;  // [[route]] with each AUTH password read
   std::shared_ptr<const inbound::PasswordFile> passwords;
   std::shared_ptr<const dkim::DkimSigner> dkim;
+  std::vector<std::shared_ptr<const inbound::TokenFile>> http_tokens;  // one per [[http]]
 };
 
 Result<Runtime> load_runtime(const config::Config& config, const std::string& hostname) {
@@ -92,6 +94,9 @@ Result<Runtime> load_runtime(const config::Config& config, const std::string& ho
   auto signer = dkim::DkimSigner::create(dkim::signing_entries(config));
   if (!signer) return make_error(signer.error().kind, "configuration error: " + signer.error().message);
   rt.dkim = std::make_shared<const dkim::DkimSigner>(std::move(*signer));
+  auto tokens = inbound::load_http_tokens(config);
+  if (!tokens) return make_error(tokens.error().kind, "[[http]] token_file: " + tokens.error().message);
+  rt.http_tokens = std::move(*tokens);
   return rt;
 }
 
@@ -253,6 +258,12 @@ void keep_restart_only_keys(config::Config& next, const config::Config& running)
   keep(next.hostname != running.hostname, "hostname", [&] { next.hostname = running.hostname; });
   keep(next.user != running.user, "user", [&] { next.user = running.user; });
   keep(next.dns != running.dns, "[dns]", [&] { next.dns = running.dns; });
+  auto http_addresses = [](const config::Config& c) {
+    std::vector<config::SocketAddress> out;
+    for (const auto& h : c.http) out.push_back(h.listen);
+    return out;
+  };
+  keep(http_addresses(next) != http_addresses(running), "[[http]] listen", [&] { next.http = running.http; });
 }
 
 // Waits for `signals` for ever, calling `on` for each (one I/O-thread coroutine per signal set).
@@ -300,6 +311,7 @@ class Daemon {
     if (auto failed = load_files()) return *failed;
     if (auto failed = load_event_sinks()) return *failed;
     if (auto failed = start_server()) return *failed;
+    if (auto failed = start_http_server()) return *failed;
     start_metrics_server();
     if (auto dropped = drop_privileges(queue_->user); !dropped) {
       ops::log_error("cannot drop privileges to user " + queue_->user.name + ": " + dropped.error().message);
@@ -407,6 +419,33 @@ class Daemon {
     deps.recipient_refusal = suppression_->recipient_refusal();
     server_ = std::make_unique<inbound::SmtpServer>(io_, deps);
     if (auto started = server_->start(); !started) {
+      ops::log_error(started.error().message);
+      return kExitOsErr;
+    }
+    return std::nullopt;
+  }
+
+  // [[http]]: submission for applications, through the same queue writer and free-space gate.
+  std::optional<int> start_http_server() {
+    if (current_->http.empty()) return std::nullopt;
+    inbound::HttpServerDeps deps;
+    deps.config = current_;
+    deps.hostname = hostname_;
+    deps.store = store_;
+    deps.batcher = batcher_.get();
+    deps.dkim = runtime_->dkim;
+    deps.tokens = runtime_->http_tokens;
+    deps.queue_has_space = [this] { return space_.accepting(SteadyClock::now()); };
+    deps.on_queued = [this](QueueId id) { message_queued(id); };
+    // The suppression list protects HTTP submissions as it does SMTP ones ([suppression]
+    // enabled, read at each request so a reload applies).
+    deps.recipient_refusal = [this, refusal = suppression_->recipient_refusal()](
+                                 std::string_view address) -> std::optional<std::string> {
+      if (!current_->suppression.enabled) return std::nullopt;
+      return refusal(address);
+    };
+    http_server_ = std::make_unique<inbound::HttpServer>(io_, deps);
+    if (auto started = http_server_->start(); !started) {
       ops::log_error(started.error().message);
       return kExitOsErr;
     }
@@ -562,6 +601,7 @@ class Daemon {
     ops::systemd::notify_stopping();
     ops::log_info(std::string("received ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
     metrics_server_->stop();
+    if (http_server_) http_server_->stop();
     control_->stop();
     tlsrpt_->stop();
     events_->stop();
@@ -588,6 +628,7 @@ class Daemon {
     current_ = configs_.back().get();
     tls_contexts_.push_back(rt->tls);
     server_->reconfigure(current_, rt->tls, rt->passwords, rt->dkim);
+    if (http_server_) http_server_->reconfigure(current_, rt->dkim, rt->http_tokens);
     dkim_now_ = rt->dkim;
     agent_->reconfigure(current_, std::move(rt->routes));
     agent_->set_dkim(rt->dkim);
@@ -689,6 +730,7 @@ class Daemon {
   std::unique_ptr<SuppressionService> suppression_;
   std::unique_ptr<inbound::SmtpServer> server_;
   std::unique_ptr<ops::MetricsServer> metrics_server_;
+  std::unique_ptr<inbound::HttpServer> http_server_;
   std::unique_ptr<outbound::TlsReporter> tlsrpt_;
   std::unique_ptr<outbound::EventSinks> events_;
   std::unique_ptr<outbound::DeliveryAgent> agent_;

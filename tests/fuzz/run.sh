@@ -15,7 +15,8 @@ cmake -S "$root/tests/fuzz" -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="
 cmake --build "$build" -j"$(nproc)"
 
 status=0
-for target in fuzz_command_parser fuzz_data_reader fuzz_server_session fuzz_bdat_chunk fuzz_dkim_signer; do
+for target in fuzz_command_parser fuzz_data_reader fuzz_server_session fuzz_bdat_chunk fuzz_dkim_signer \
+              fuzz_submit_request; do
   corpus="$build/corpus/$target"
   mkdir -p "$corpus" "$build/artifacts/$target"
   echo "== $target (${seconds}s)"

@@ -1,8 +1,9 @@
 // Tests for QueueFormat and JsonWriter: the `ferry queue list/show` renderings.
 #include <gtest/gtest.h>
 
-#include "mta/cli/Json.hpp"
+#include "ferry/JsonWriter.hpp"
 #include "mta/cli/QueueFormat.hpp"
+#include "mta/submit/MessageJson.hpp"
 
 namespace ferry::cli {
 namespace {
@@ -157,10 +158,10 @@ TEST(categoryQueueShow, EveryAttemptShowsItsTlsResult) {
 }
 
 TEST(QueueFormat, HeaderSectionStopsAtFirstEmptyLine) {
-  EXPECT_EQ(header_section("A: 1\r\nB: 2\r\n\r\nbody"), "A: 1\r\nB: 2\r\n");
-  EXPECT_EQ(header_section("A: 1\n\nbody"), "A: 1\n");
-  EXPECT_EQ(header_section("\r\nbody"), "");
-  EXPECT_EQ(header_section("A: 1\r\n"), "A: 1\r\n");
+  EXPECT_EQ(ferry::submit::header_section("A: 1\r\nB: 2\r\n\r\nbody"), "A: 1\r\nB: 2\r\n");
+  EXPECT_EQ(ferry::submit::header_section("A: 1\n\nbody"), "A: 1\n");
+  EXPECT_EQ(ferry::submit::header_section("\r\nbody"), "");
+  EXPECT_EQ(ferry::submit::header_section("A: 1\r\n"), "A: 1\r\n");
 }
 
 TEST(JsonWriter, EscapesControlCharacters) {
