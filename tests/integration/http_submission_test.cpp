@@ -242,7 +242,7 @@ TEST_F(HttpSubmission, StatusShowsAttemptsThenTheMessageIsGone) {
   mx_->on_rcpt = [](const std::string&, int attempt) {
     return attempt == 1 ? std::string("451 4.7.1 Greylisted, try again") : std::string("250 2.1.5 Ok");
   };
-  start("[retry]\nfirst = \"2s\"\nmax_interval = \"2s\"\n");
+  start("[retry]\nfirst = \"2s\"\nmax_interval = \"2s\"\nafter_greylist = \"2s\"\n");
   auto r =
       request("POST", "/v1/messages", R"({"from":"app@example.test","to":["grey@remote.test"],"text":"x"})");
   ASSERT_EQ(r.status, 202) << r.body;
