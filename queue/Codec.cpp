@@ -84,6 +84,8 @@ bool finish(Reader& r) {
   return r.ok();
 }
 
+}  // namespace
+
 void put_attempt(Writer& w, const Attempt& a) {
   w.i64(a.time_ms);
   w.u8(static_cast<std::uint8_t>(a.outcome));
@@ -113,8 +115,6 @@ Attempt get_attempt(Reader& r, std::uint8_t version) {
   if (version >= 3) a.status_derived = r.boolean();
   return a;
 }
-
-}  // namespace
 
 std::string encode_message(const StoredMessage& m) {
   Writer w;

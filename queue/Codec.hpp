@@ -99,4 +99,9 @@ Result<QuarantineValue> decode_quarantine(std::string_view bytes);
 std::string encode_schema(std::uint32_t schema_version);
 Result<std::uint32_t> decode_schema(std::string_view bytes);
 
+// One attempt, as recipient records and delivery events store it. `version` is the recipient
+// layout the bytes were written with (kRecipientVersion for everything written now).
+void put_attempt(Writer& w, const Attempt& a);
+Attempt get_attempt(Reader& r, std::uint8_t version = kRecipientVersion);
+
 }  // namespace ferry::queue::codec

@@ -11,38 +11,6 @@ namespace ferry::queue {
 
 namespace codec {
 
-namespace {
-void put_attempt(Writer& w, const Attempt& a) {
-  w.i64(a.time_ms);
-  w.u8(static_cast<std::uint8_t>(a.outcome));
-  w.str(a.host);
-  w.str(a.ip);
-  w.u16(a.port);
-  w.u32(static_cast<std::uint32_t>(a.code));
-  w.str(a.status);
-  w.str(a.reply);
-  w.str(a.tls);
-  w.u8(a.status_derived ? 1 : 0);
-}
-
-Attempt get_attempt(Reader& r) {
-  Attempt a;
-  a.time_ms = r.i64();
-  const auto outcome = r.u8();
-  if (outcome > static_cast<std::uint8_t>(AttemptOutcome::Expired)) r.fail("bad attempt outcome");
-  a.outcome = static_cast<AttemptOutcome>(outcome);
-  a.host = r.str();
-  a.ip = r.str();
-  a.port = r.u16();
-  a.code = static_cast<int>(static_cast<std::int32_t>(r.u32()));
-  a.status = r.str();
-  a.reply = r.str();
-  a.tls = r.str();
-  a.status_derived = r.boolean();
-  return a;
-}
-}  // namespace
-
 std::string encode_event(const DeliveryEvent& e) {
   Writer w;
   w.u8(kEventVersion);
