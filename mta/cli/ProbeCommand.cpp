@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "ferry/JsonWriter.hpp"
+#include "ferry/text/LineEnds.hpp"
 #include "ferry/text/SafeText.hpp"
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
@@ -46,16 +47,6 @@ std::string system_host_name() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
   return buf;
-}
-
-std::string to_crlf(const std::string& in) {
-  std::string out;
-  out.reserve(in.size() + in.size() / 40);
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '\n' && (i == 0 || in[i - 1] != '\r')) out.push_back('\r');
-    out.push_back(in[i]);
-  }
-  return out;
 }
 
 std::string test_message(const std::string& from, const std::string& to, const std::string& ehlo) {
@@ -314,7 +305,7 @@ std::optional<std::string> message_to_send(const std::string& source) {
     }
     content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  return to_crlf(content);
+  return text::to_crlf(content);
 }
 
 // The command line over the configuration's defaults; an exit code on a usage error.

@@ -1,6 +1,8 @@
 // Text: octet-level hygiene for DSN content (see Text.hpp).
 #include "mta/dsn/Text.hpp"
+
 #include "ferry/text/Ascii.hpp"
+#include "ferry/text/LineEnds.hpp"
 
 namespace ferry::dsn {
 namespace {
@@ -70,19 +72,7 @@ std::string one_line(std::string_view text, bool utf8) {
 }
 
 std::string normalize_crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 32 + 2);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
+  std::string out = text::to_crlf(text);
   if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
   return out;
 }

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "ferry/text/Ascii.hpp"
+#include "ferry/text/LineEnds.hpp"
 #include "ferry/text/SafeText.hpp"
 #include "mta/smtp/AddressParser.hpp"
 
@@ -117,11 +118,11 @@ std::optional<RequestError> parse_member(const std::string& name, const JsonValu
     if (s->size() > 900) return problem("subject", "longer than 900 octets");
     out.subject = std::move(*s);
   } else if (name == "text") {
-    out.text = to_crlf(*s);
+    out.text = text::to_crlf(*s);
   } else if (name == "html") {
-    out.html = to_crlf(*s);
+    out.html = text::to_crlf(*s);
   } else {
-    std::string raw = to_crlf(*s);
+    std::string raw = text::to_crlf(*s);
     if (auto why = raw_message_problem(raw)) return problem("raw", *why);
     out.raw = std::move(raw);
   }
@@ -135,23 +136,6 @@ bool is_field_name(std::string_view name) {
   for (unsigned char c : name)
     if (c < 33 || c > 126 || c == ':') return false;
   return true;
-}
-
-std::string to_crlf(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 32);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\r') {
-      out += "\r\n";
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else if (c == '\n') {
-      out += "\r\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 std::optional<std::string> raw_message_problem(std::string_view m) {

@@ -40,9 +40,6 @@ struct RequestError {
 Result<SubmitRequest, RequestError> parse_submit_request(const JsonValue& body,
                                                          const RequestLimits& limits = {});
 
-// "\n" and lone "\r" become "\r\n" (RFC 5322 §2.3: CR and LF only together).
-std::string to_crlf(std::string_view text);
-
 // RFC 5322 §3.6.8 field-name: 1*ftext, ftext = %d33-57 / %d59-126.
 bool is_field_name(std::string_view name);
 
