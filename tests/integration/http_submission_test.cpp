@@ -174,6 +174,29 @@ TEST_F(HttpSubmission, RawMessageIsQueuedAsGiven) {
   EXPECT_FALSE(has(m.data, "MIME-Version")) << "a raw message is not rewritten";
 }
 
+// The daemon wires HTTP submissions to the suppression list as it does RCPT: a listed recipient
+// is refused with the list's reply, the others are queued; all refused is 422, nothing queued.
+TEST_F(HttpSubmission, SuppressedRecipientsAreRefused) {
+  start();
+  auto added = test::run({FERRY_BINARY, "suppress", "--config", dir_.file("ferry.toml"), "add",
+                          "gone@remote.test", "--reason", "test"});
+  ASSERT_EQ(added.exit_code, 0) << added.out << added.err;
+  auto all =
+      request("POST", "/v1/messages", R"({"from":"app@example.test","to":["Gone@remote.test"],"text":"x"})");
+  EXPECT_EQ(all.status, 422) << all.body;
+  EXPECT_TRUE(has(all.body, "550 5.1.1 <Gone@remote.test>: suppressed by the postmaster on")) << all.body;
+  EXPECT_EQ(queue_list(), "[]\n");
+  auto some =
+      request("POST", "/v1/messages",
+              R"({"from":"app@example.test","to":["gone@remote.test","bob@remote.test"],"text":"x"})");
+  ASSERT_EQ(some.status, 202) << some.body;
+  EXPECT_TRUE(has(some.body, R"("refused":[{"address":"gone@remote.test")")) << some.body;
+  ASSERT_TRUE(mx_->wait_messages(1)) << serve_->output();
+  const auto m = mx_->messages().at(0);
+  ASSERT_EQ(m.rcpt_to.size(), 1u);
+  EXPECT_EQ(m.rcpt_to[0], "bob@remote.test");
+}
+
 TEST_F(HttpSubmission, TokensAreCheckedFirst) {
   start();
   const std::string msg = R"({"from":"app@example.test","to":["bob@remote.test"],"text":"x"})";
