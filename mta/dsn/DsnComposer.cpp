@@ -637,6 +637,7 @@ std::optional<DsnMessage> compose(const DsnInput& in) {
   out.recipient = to;
   out.double_bounce = double_bounce;
   out.reported = seen;
+  out.message_id = token + "@" + host;  // the report's own Message-ID, without angle brackets
   // SMTPUTF8 only when our own envelope or header section needs it; UTF-8 inside the MIME parts
   // travels with 8BITMIME (RFC 6533 §6: global parts are 8bit content).
   out.smtputf8 = has_non_ascii(to) || has_non_ascii(h);
@@ -657,6 +658,7 @@ Envelope bounce_envelope(const DsnMessage& dsn, TimeMs now_ms) {
   e.client.protocol = "local";
   e.arrival_ms = now_ms;
   e.size = dsn.body.size();
+  e.message_id = dsn.message_id;
   return e;
 }
 

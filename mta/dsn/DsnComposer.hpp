@@ -95,6 +95,7 @@ struct DsnMessage {
   BodyType body_type = BodyType::SevenBit;  // EightBitMime when any part is 8bit (RFC 6152)
   bool double_bounce = false;               // addressed to postmaster about a failed "<>" message
   std::vector<std::uint32_t> reported;      // recipient indexes actually in the report, in order
+  std::string message_id;                   // its Message-ID without brackets (the delivery events name it)
 };
 
 // Composes the report, or nullopt when none is owed: the envelope is missing; the sender is "<>"

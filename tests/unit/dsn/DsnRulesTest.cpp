@@ -452,6 +452,10 @@ TEST(dsnRules, BounceEnvelopeIsNullSenderNotifyNever) {
   EXPECT_EQ(e.body_type, BodyType::EightBitMime);
   EXPECT_EQ(e.arrival_ms, kNow);
   EXPECT_EQ(e.size, c.dsn->body.size());
+  // The report's own Message-ID travels in the envelope, so its delivery events can name it.
+  ASSERT_FALSE(e.message_id.empty());
+  EXPECT_EQ(e.message_id, c.dsn->message_id);
+  EXPECT_TRUE(contains(c.dsn->body, "Message-ID: <" + e.message_id + ">\r\n")) << c.dsn->body.substr(0, 600);
 }
 
 // The reply's classification is shown in the human-readable part and as the
