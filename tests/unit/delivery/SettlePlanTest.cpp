@@ -2,6 +2,8 @@
 // delay warning rule, "<>" and NOTIFY=NEVER, and a mix of all in one settle.
 #include <gtest/gtest.h>
 
+#include <ostream>
+
 #include "mta/delivery/SettlePlan.hpp"
 
 using namespace ferry;
@@ -102,6 +104,8 @@ struct OutcomeCase {
   bool success_report;
   bool rescheduled;
 };
+// Rows print as their name (not as raw bytes) in test names and failures.
+inline void PrintTo(const OutcomeCase& c, std::ostream* os) { *os << c.name; }
 
 class SettleOutcomeTable : public ::testing::TestWithParam<OutcomeCase> {};
 
@@ -215,6 +219,8 @@ struct DrawCase {
   int draws;
   std::vector<TimeMs> due_after;  // now + this, per recipient
 };
+// Rows print as their name (not as raw bytes) in test names and failures.
+inline void PrintTo(const DrawCase& c, std::ostream* os) { *os << c.name; }
 
 class SettleRetryDrawTable : public ::testing::TestWithParam<DrawCase> {};
 
@@ -316,6 +322,8 @@ struct DelayCase {
   TimeMs warned_at;  // delay_warning_sent_ms
   bool planned;
 };
+// Rows print as their name (not as raw bytes) in test names and failures.
+inline void PrintTo(const DelayCase& c, std::ostream* os) { *os << c.name; }
 
 class SettleDelayWarningTable : public ::testing::TestWithParam<DelayCase> {};
 
