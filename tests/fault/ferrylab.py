@@ -102,23 +102,30 @@ class Dnsmasq:
                 "--local-ttl=1"] + self.records
         for _ in range(50):
             self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(200):
+            for _ in range(100):
                 if self.proc.poll() is not None:
                     break
-                if self._bound():
+                if self._answers():
                     return True
                 time.sleep(0.01)
             self.stop()
             time.sleep(0.05)
         return False
 
-    def _bound(self):
+    def _answers(self):
+        """One query for probe.test A: any reply with our id (NXDOMAIN is one) means it serves.
+        A bound port alone proves nothing: another test's socket may hold it, and then this
+        dnsmasq exits while the port looks taken."""
+        query = b"\x4e\x21\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05probe\x04test\x00\x00\x01\x00\x01"
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.1)
         try:
-            s.bind(("127.0.0.1", self.port))
-            return False
+            s.connect(("127.0.0.1", self.port))
+            s.send(query)
+            reply = s.recv(512)
+            return len(reply) >= 12 and reply[:2] == query[:2] and reply[2] & 0x80 != 0
         except OSError:
-            return True
+            return False
         finally:
             s.close()
 

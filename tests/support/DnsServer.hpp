@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -54,14 +55,15 @@ class DnsServer {
         execv(c[0], c.data());
         _exit(127);
       }
-      // Wait until it answers on the port (its UDP socket is bound) or exits.
-      for (int i = 0; i < 200; ++i) {
+      // Wait until it answers a query on the port, or exits. A bound port alone proves nothing:
+      // another test's socket may hold it, and then this dnsmasq exits while the port looks taken.
+      for (int i = 0; i < 100; ++i) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
           pid = -1;
           break;
         }
-        if (udp_port_in_use(port_)) {
+        if (answers(port_)) {
           pid_ = pid;
           break;
         }
@@ -104,15 +106,27 @@ class DnsServer {
     close(fd);
     return ntohs(a.sin_port);
   }
-  static bool udp_port_in_use(int port) {
+  // One query for probe.test A: any answer with our id (NXDOMAIN is one) means it serves.
+  static bool answers(int port) {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) return false;
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<uint16_t>(port));
-    bool in_use = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0;
+    static const unsigned char query[] = {
+        0x4e, 0x21, 0x01, 0x00, 0,   1,   0, 0,   0,   0,   0,   0,               // id, RD, 1 question
+        5,    'p',  'r',  'o',  'b', 'e', 4, 't', 'e', 's', 't', 0, 0, 1, 0, 1};  // A, IN
+    timeval wait{0, 100 * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    bool ok = false;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && send(fd, query, sizeof query, 0) > 0) {
+      unsigned char reply[512];
+      const ssize_t n = recv(fd, reply, sizeof reply, 0);
+      ok = n >= 12 && reply[0] == query[0] && reply[1] == query[1] && (reply[2] & 0x80);
+    }
     close(fd);
-    return in_use;
+    return ok;
   }
 
   int port_ = 0;
