@@ -28,6 +28,8 @@
 #include <string>
 #include <variant>
 
+#include "mta/cluster/ClusterStatus.hpp"
+#include "mta/daemon/ClusterNode.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
 #include "mta/daemon/SuppressionService.hpp"
 #include "mta/dkim/FromConfig.hpp"
@@ -310,6 +312,7 @@ class Daemon {
     if (auto failed = open_queue()) return *failed;
     if (auto failed = load_files()) return *failed;
     if (auto failed = load_event_sinks()) return *failed;
+    if (auto failed = start_cluster()) return *failed;
     if (auto failed = start_server()) return *failed;
     if (auto failed = start_http_server()) return *failed;
     start_metrics_server();
@@ -326,6 +329,7 @@ class Daemon {
     ops::log_info("ready: hostname " + hostname_ + ", queue " + current_->queue.path);
     ops::systemd::notify_ready("accepting mail on " + std::to_string(server_->ports().size()) + " listeners");
     io_.run();
+    if (cluster_) cluster_->stop();
     batcher_->stop();  // every commit already handed to the writer completes
     ops::log_info("stopped");
     return kExitOk;
@@ -397,6 +401,39 @@ class Daemon {
       return kExitConfig;
     }
     return std::nullopt;
+  }
+
+  // [cluster]: the password is read now, before privileges drop; the link connects on its own
+  // thread and mail never waits for it.
+  std::optional<int> start_cluster() {
+    if (!current_->cluster) return std::nullopt;
+    const auto& c = *current_->cluster;
+    std::string password;
+    if (!c.password_file.empty()) {
+      auto read = cluster::read_redis_password(c.password_file);
+      if (!read) {
+        ops::log_error("[cluster] " + read.error().message);
+        return kExitConfig;
+      }
+      password = std::move(*read);
+    }
+    cluster_ = std::make_unique<ClusterNode>(io_, c, config::effective_node_name(c, system_host_name()),
+                                             std::move(password), [this] { return node_figures(); });
+    cluster_->start();
+    return std::nullopt;
+  }
+
+  // The heartbeat's figures: the queue's messages and recipients to deliver, deliveries so far.
+  NodeFigures node_figures() {
+    NodeFigures f;
+    (void)store_->for_each([&](const queue::MessageRecord& m) {
+      ++f.queue_messages;
+      for (const auto& r : m.recipients)
+        if (r.state == RecipientState::Pending || r.state == RecipientState::Held) ++f.queue_recipients;
+      return true;
+    });
+    if (agent_) f.delivered_total = agent_->stats().delivered;
+    return f;
   }
 
   // The SMTP listeners (bound now, as root when started so), with the free-space gate.
@@ -694,6 +731,11 @@ class Daemon {
     g.queue_ok = static_cast<bool>(scanned);
     g.oldest_message_age_seconds = g.queue_messages ? static_cast<double>(now - oldest) / 1000.0 : 0.0;
     g.events_pending = events_ ? events_->pending() : 0;
+    if (cluster_) {
+      g.cluster_enabled = true;
+      g.cluster_up = cluster_->link().up();
+      g.cluster_latency_seconds = cluster_->link().latency_seconds();
+    }
     return metrics_.render(g);
   }
 
@@ -736,6 +778,7 @@ class Daemon {
   std::unique_ptr<outbound::DeliveryAgent> agent_;
   std::unique_ptr<inbound::MaildropImport> maildrop_;
   std::unique_ptr<ops::ControlSocket> control_;
+  std::unique_ptr<ClusterNode> cluster_;  // [cluster] only
   asio::signal_set stop_signals_{io_, SIGTERM, SIGINT};
   asio::signal_set hangups_{io_, SIGHUP};
   asio::signal_set wakeups_{io_, SIGUSR1};
