@@ -18,10 +18,12 @@
 namespace ferry::cluster {
 
 // A plain function returning the awaitable (GCC 12: no lambdas with init-captures inside
-// co_await expressions).
-inline auto redis_call(RedisLink& link, boost::asio::any_io_executor executor, std::vector<Argv> commands) {
+// co_await expressions). `timeout` defaults to the link's ([cluster] timeout).
+inline auto redis_call(RedisLink& link, boost::asio::any_io_executor executor, std::vector<Argv> commands,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+  if (timeout.count() <= 0) timeout = link.timeout();
   return net::completion_on<Replies>(
-      executor, [&link, executor, commands = std::move(commands)](auto done) mutable {
+      executor, [&link, executor, timeout, commands = std::move(commands)](auto done) mutable {
         struct Race {
           std::atomic<bool> fired{false};
           decltype(done) finish;
@@ -32,12 +34,12 @@ inline auto redis_call(RedisLink& link, boost::asio::any_io_executor executor, s
           }
         };
         auto race = std::make_shared<Race>(std::move(done), executor);
-        race->timer.expires_after(link.timeout());
+        race->timer.expires_after(timeout);
         race->timer.async_wait([race](const boost::system::error_code& ec) {
           if (!ec)
             race->settle(make_error(ErrorKind::Unavailable, "no answer from Redis within the timeout"));
         });
-        link.submit(std::move(commands), LinkClock::now() + link.timeout(), [race, executor](Replies r) {
+        link.submit(std::move(commands), LinkClock::now() + timeout, [race, executor](Replies r) {
           race->settle(std::move(r));
           // The timer belongs to the caller's executor: cancelled there, never from the link thread.
           boost::asio::post(executor, [race] { race->timer.cancel(); });

@@ -173,6 +173,37 @@ TEST(clusterLink, AwaitableGivesUpAtTheTimeout) {
   EXPECT_EQ((*pong)->front().text, "PONG");
 }
 
+// Stuck behind a slow request on the link's thread, a call still gives up at its own timeout:
+// the timer on the caller's executor wins the race, the link's thread is not waited for.
+TEST(clusterLink, AwaitableDoesNotWaitForABusyLink) {
+  test::RedisServer redis;
+  RedisLink link(options(redis, 3000ms));
+  link.start();
+  ASSERT_TRUE(wait_state(link, true));
+  std::promise<Replies> slow;
+  link.submit({{"BLPOP", "nothing", "1"}}, LinkClock::now() + 3000ms,
+              [&](Replies r) { slow.set_value(std::move(r)); });
+  boost::asio::io_context io;
+  std::optional<Replies> got;
+  std::chrono::steady_clock::duration took{};
+  boost::asio::co_spawn(
+      io,
+      [&]() -> boost::asio::awaitable<void> {
+        const auto t0 = std::chrono::steady_clock::now();
+        std::vector<Argv> cmds{{"PING"}};
+        auto call = redis_call(link, io.get_executor(), std::move(cmds), 50ms);
+        got = co_await std::move(call);
+        took = std::chrono::steady_clock::now() - t0;
+      },
+      boost::asio::detached);
+  io.run_for(5s);
+  ASSERT_TRUE(got.has_value());
+  ASSERT_FALSE(*got);
+  EXPECT_EQ(got->error().kind, ErrorKind::Unavailable);
+  EXPECT_LT(took, 500ms) << std::chrono::duration<double>(took).count();
+  EXPECT_TRUE(slow.get_future().get());  // the slow one still completes, on its own
+}
+
 TEST(clusterLink, OutageFailsFastThenReconnects) {
   test::RedisServer redis;
   RedisLink link(options(redis, 50ms));
