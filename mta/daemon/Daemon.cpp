@@ -260,6 +260,8 @@ void keep_restart_only_keys(config::Config& next, const config::Config& running)
   keep(next.hostname != running.hostname, "hostname", [&] { next.hostname = running.hostname; });
   keep(next.user != running.user, "user", [&] { next.user = running.user; });
   keep(next.dns != running.dns, "[dns]", [&] { next.dns = running.dns; });
+  // The Redis link and its heartbeat were built from the running [cluster] (password included).
+  keep(next.cluster != running.cluster, "[cluster]", [&] { next.cluster = running.cluster; });
   auto http_addresses = [](const config::Config& c) {
     std::vector<config::SocketAddress> out;
     for (const auto& h : c.http) out.push_back(h.listen);

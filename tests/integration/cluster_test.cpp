@@ -2,6 +2,7 @@
 // the live nodes in `ferry cluster status`, a stopped node drops out after its TTL, and Redis
 // going away is logged and measured but never stops mail.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -101,11 +102,17 @@ TEST(cluster, TwoNodesListedAndAStoppedOneExpires) {
             std::string::npos)
       << counted.out << a.ferry->output();
 
+  // A reload keeps the running [cluster]: the link and the name it writes under need a restart.
+  a.configure(redis.url(), "node-z");
+  ::kill(a.ferry->pid(), SIGHUP);
+  ASSERT_TRUE(a.ferry->wait_for_output("reload: [cluster] changed: applied at the next restart", 10000))
+      << a.ferry->output();
+
   EXPECT_EQ(b.ferry->stop(SIGTERM, 20000), 0);
   // Its key lives three heartbeats (900 ms) after the last one, then only A is listed.
   auto gone = status_until(a, [](const std::string& o) { return has(o, "node-a") && !has(o, "node-b"); });
   ASSERT_EQ(gone.exit_code, 0) << gone.err;
-  EXPECT_TRUE(has(gone.out, "node-a") && !has(gone.out, "node-b")) << gone.out;
+  EXPECT_TRUE(has(gone.out, "node-a") && !has(gone.out, "node-b") && !has(gone.out, "node-z")) << gone.out;
   EXPECT_EQ(a.ferry->stop(SIGTERM, 20000), 0);
 }
 
