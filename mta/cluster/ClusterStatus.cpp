@@ -56,6 +56,16 @@ Result<ClusterView> read_cluster(const config::ClusterSection& cluster, const st
   return view;
 }
 
+Result<void> publish_suppression(const config::ClusterSection& cluster, const std::string& password,
+                                 const SuppressionEvent& event, std::chrono::milliseconds timeout) {
+  auto conn = RedisConnection::connect(cluster.endpoint, password, timeout);
+  if (!conn) return conn.error();
+  auto r = (*conn)->command(encode_suppression_event(event));
+  if (!r) return r.error();
+  if (r->is_error()) return make_error(ErrorKind::Invalid, "XADD refused: " + r->text.substr(0, 200));
+  return {};
+}
+
 Result<std::string> read_redis_password(const std::string& path) {
   // O_NONBLOCK: a FIFO put there must not hang the start; only a regular file is read.
   const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);

@@ -1,7 +1,7 @@
 // ClusterStatus: what `ferry cluster status` shows — the live nodes (heartbeat keys) and the
 // Redis round-trip — read over its own short-lived connection.
-// Contract: synchronous, bounded (at most kMaxNodes nodes, kMaxScans SCAN calls); an error of
-// kind Unavailable when Redis cannot be reached.
+// Contract: synchronous, each over its own short-lived connection; bounded (at most kMaxNodes nodes,
+// kMaxScans SCAN calls); an error of kind Unavailable when Redis cannot be reached.
 #pragma once
 
 #include <chrono>
@@ -10,6 +10,7 @@
 
 #include "ferry/Result.hpp"
 #include "mta/cluster/NodeRecord.hpp"
+#include "mta/cluster/SuppressionStream.hpp"
 #include "mta/config/Config.hpp"
 
 namespace ferry::cluster {
@@ -25,6 +26,10 @@ struct ClusterView {
 // `password` already read from password_file (empty = none); `timeout` per command.
 Result<ClusterView> read_cluster(const config::ClusterSection& cluster, const std::string& password,
                                  std::chrono::milliseconds timeout);
+
+// One suppression entry or removal sent to the shared stream (`ferry suppress add/remove`).
+Result<void> publish_suppression(const config::ClusterSection& cluster, const std::string& password,
+                                 const SuppressionEvent& event, std::chrono::milliseconds timeout);
 
 // [cluster] password_file: its first line. A regular file, not a symbolic link, not readable by
 // others, at most 4 KiB; read before privileges drop. The password is never in an error.

@@ -25,7 +25,7 @@ struct Reply {
   bool is_error() const { return type == ReplyType::Error; }
 };
 
-inline constexpr int kMaxDepth = 4;
+inline constexpr int kMaxDepth = 8;  // XREAD nests five deep
 inline constexpr std::size_t kMaxElements = 100'000;
 inline constexpr std::size_t kMaxBytes = 8u << 20;
 

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 #include <memory>
+#include <utility>
 
 #include "mta/cluster/NodeRecord.hpp"
 
@@ -76,9 +77,24 @@ void ClusterNode::beat() {
                  const bool ok = r && !r->empty() && !r->back().is_error();
                  boost::asio::post(io_, [this, ok, delivered_total, now] {
                    if (ok) last_delivered_ = delivered_total, last_beat_ = now;
+                   if (ok && !unpublished_.empty()) publish(std::exchange(unpublished_, {}));
                    arm(ok ? cluster_.heartbeat : retry_after(cluster_.heartbeat));
                  });
                });
+}
+
+void ClusterNode::publish(std::vector<cluster::SuppressionEvent> events) {
+  for (auto& ev : events) {
+    ev.node = node_name_;
+    auto cmd = cluster::encode_suppression_event(ev);
+    link_.submit({std::move(cmd)}, cluster::LinkClock::now() + cluster_.timeout,
+                 [this, ev](cluster::Replies r) mutable {
+                   if (r && !r->empty() && !r->front().is_error()) return;
+                   boost::asio::post(io_, [this, ev = std::move(ev)]() mutable {
+                     if (unpublished_.size() < kMaxUnpublished) unpublished_.push_back(std::move(ev));
+                   });
+                 });
+  }
 }
 
 }  // namespace ferry::daemon

@@ -12,8 +12,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mta/cluster/RedisLink.hpp"
+#include "mta/cluster/SuppressionStream.hpp"
 #include "mta/config/Config.hpp"
 
 namespace ferry::daemon {
@@ -33,6 +35,11 @@ class ClusterNode {
   void start();
   void stop();
   cluster::RedisLink& link() { return link_; }
+  // Publishes suppression entries (or removals) to the shared stream. Those Redis could not
+  // take are kept (at most kMaxUnpublished) and sent again after the next good heartbeat.
+  void publish(std::vector<cluster::SuppressionEvent> events);
+  const std::string& node_name() const { return node_name_; }
+  static constexpr std::size_t kMaxUnpublished = 10'000;
 
  private:
   void beat();
@@ -48,6 +55,7 @@ class ClusterNode {
   std::uint64_t last_delivered_ = 0;
   std::chrono::steady_clock::time_point last_beat_{};
   bool stopped_ = false;
+  std::vector<cluster::SuppressionEvent> unpublished_;  // I/O thread only
 };
 
 }  // namespace ferry::daemon

@@ -31,6 +31,7 @@
 #include "mta/cluster/ClusterStatus.hpp"
 #include "mta/daemon/ClusterNode.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
+#include "mta/daemon/SuppressionFeed.hpp"
 #include "mta/daemon/SuppressionService.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/inbound/HttpServer.hpp"
@@ -323,6 +324,7 @@ class Daemon {
       return kExitOsErr;
     }
     if (auto failed = start_delivery()) return *failed;
+    start_suppression_feed();
     start_local_wakeups();
     start_loops();
     // Every handler exists now: let the held signals in (one sent while starting runs now).
@@ -332,7 +334,8 @@ class Daemon {
     ops::systemd::notify_ready("accepting mail on " + std::to_string(server_->ports().size()) + " listeners");
     io_.run();
     if (cluster_) cluster_->stop();
-    batcher_->stop();  // every commit already handed to the writer completes
+    if (feed_) feed_->stop();  // before the writer stops: its last batch commits
+    batcher_->stop();          // every commit already handed to the writer completes
     ops::log_info("stopped");
     return kExitOk;
   }
@@ -419,10 +422,22 @@ class Daemon {
       }
       password = std::move(*read);
     }
+    const std::string password_copy = password;
     cluster_ = std::make_unique<ClusterNode>(io_, c, config::effective_node_name(c, system_host_name()),
                                              std::move(password), [this] { return node_figures(); });
     cluster_->start();
+    cluster_password_ = password_copy;
     return std::nullopt;
+  }
+
+  // With [cluster]: other nodes' suppression entries come in (as the run user: the cursor file
+  // in the queue directory belongs to it).
+  void start_suppression_feed() {
+    if (!cluster_) return;
+    feed_ = std::make_unique<SuppressionFeed>(*batcher_, *current_->cluster, cluster_password_,
+                                              cluster_->node_name(),
+                                              current_->queue.path + "/cluster-suppression");
+    feed_->start();
   }
 
   // The heartbeat's figures: the queue's messages and recipients to deliver, deliveries so far.
@@ -521,6 +536,12 @@ class Daemon {
     };
     delivery.suppression = suppression_->lookup();
     delivery.on_suppressed = [this] { metrics_.count_suppressed(false); };
+    if (cluster_)
+      delivery.on_suppressions_recorded = [this](const std::vector<SuppressionEntry>& entries) {
+        std::vector<cluster::SuppressionEvent> events;
+        for (const auto& e : entries) events.push_back({{}, false, e});
+        cluster_->publish(std::move(events));
+      };
     const auto ports = server_->ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
       delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});
@@ -780,7 +801,9 @@ class Daemon {
   std::unique_ptr<outbound::DeliveryAgent> agent_;
   std::unique_ptr<inbound::MaildropImport> maildrop_;
   std::unique_ptr<ops::ControlSocket> control_;
-  std::unique_ptr<ClusterNode> cluster_;  // [cluster] only
+  std::unique_ptr<ClusterNode> cluster_;   // [cluster] only
+  std::unique_ptr<SuppressionFeed> feed_;  // [cluster] only
+  std::string cluster_password_;
   asio::signal_set stop_signals_{io_, SIGTERM, SIGINT};
   asio::signal_set hangups_{io_, SIGHUP};
   asio::signal_set wakeups_{io_, SIGUSR1};

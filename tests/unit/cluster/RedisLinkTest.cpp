@@ -10,6 +10,7 @@
 #include <future>
 
 #include "mta/cluster/LinkAwait.hpp"
+#include "mta/cluster/SuppressionStream.hpp"
 #include "support/RedisServer.hpp"
 
 namespace ferry::cluster {
@@ -67,6 +68,27 @@ TEST(clusterLink, CommandsAreBinarySafe) {
   ASSERT_TRUE(e);
   EXPECT_TRUE(e->front().is_error());  // a Redis error is a reply, and the link stays up
   EXPECT_TRUE(link.up());
+}
+
+// XREAD's reply nests five deep: it must convert and decode through the real link.
+TEST(clusterLink, StreamReadThroughTheLink) {
+  test::RedisServer redis;
+  RedisLink link(options(redis));
+  link.start();
+  ASSERT_TRUE(wait_state(link, true));
+  SuppressionEvent ev;
+  ev.node = "n1";
+  ev.entry.address = "gone@example.test";
+  ev.entry.category = "unknown_user";
+  ev.entry.time_ms = 5;
+  auto r = call(link, {encode_suppression_event(ev), read_suppression_events("0", 100)});
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  auto batch = decode_suppression_events((*r)[1]);
+  ASSERT_TRUE(batch) << batch.error().message;
+  ASSERT_EQ(batch->events.size(), 1u);
+  EXPECT_EQ(batch->events[0].entry.address, "gone@example.test");
+  EXPECT_EQ(batch->last_id, (*r)[0].text);
 }
 
 TEST(clusterLink, AuthAndSelectOnConnect) {
