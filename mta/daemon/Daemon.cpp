@@ -422,11 +422,10 @@ class Daemon {
       }
       password = std::move(*read);
     }
-    const std::string password_copy = password;
+    cluster_password_ = password;  // the suppression feed's connection, started later
     cluster_ = std::make_unique<ClusterNode>(io_, c, config::effective_node_name(c, system_host_name()),
                                              std::move(password), [this] { return node_figures(); });
     cluster_->start();
-    cluster_password_ = password_copy;
     return std::nullopt;
   }
 
