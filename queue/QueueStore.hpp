@@ -152,6 +152,9 @@ class WriteTxn {
   Result<void> policy_put(const PolicyCacheRecord& record);
   // The suppression purge (QueueStore::suppression_purge), batched by the CommitBatcher.
   Result<std::size_t> suppression_purge(TimeMs now, TimeMs ttl_ms, std::size_t limit);
+  // Entries learnt from other nodes (QueueStore::suppression_put / suppression_erase), batched.
+  Result<void> suppression_put(const SuppressionEntry& entry);
+  Result<bool> suppression_erase(std::string_view address);
   // The events sinks' writes (queue/EventOps.hpp): a sink's cursor, and the outbox trim, which
   // returns how many events it deleted.
   Result<void> ack_events(std::string_view sink, std::uint64_t seq);

@@ -172,4 +172,14 @@ Result<std::size_t> WriteTxn::suppression_purge(TimeMs now, TimeMs ttl_ms, std::
   return ops::suppression_purge(c, now, ttl_ms, limit);
 }
 
+Result<void> WriteTxn::suppression_put(const SuppressionEntry& entry) {
+  ops::Ctx c{state_.txn, state_.impl.db};
+  return ops::suppression_put(c, entry);
+}
+
+Result<bool> WriteTxn::suppression_erase(std::string_view address) {
+  ops::Ctx c{state_.txn, state_.impl.db};
+  return ops::suppression_erase(c, address);
+}
+
 }  // namespace ferry::queue

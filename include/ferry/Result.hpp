@@ -11,16 +11,17 @@ namespace ferry {
 
 // Error kinds shared across modules. Callers branch on the kind; the message is for humans.
 enum class ErrorKind {
-  Io,        // an operation failed for a reason we did not classify (transient)
-  MapFull,   // the LMDB map is full (server answers 452 4.3.1)
-  DiskFull,  // the filesystem is full (server answers 452 4.3.1)
-  NotFound,  // no such queue id / key
-  Corrupt,   // a stored record failed to decode (it is quarantined, never deleted)
-  Invalid,   // the caller passed something impossible
-  Exists,    // the key already exists
-  Busy,      // another holder has it (e.g. a lock)
-  Closed,    // the component is shutting down
-  Security,  // a required security step failed (e.g. DKIM signing): 451 4.7.0, never sent unsigned
+  Io,           // an operation failed for a reason we did not classify (transient)
+  MapFull,      // the LMDB map is full (server answers 452 4.3.1)
+  DiskFull,     // the filesystem is full (server answers 452 4.3.1)
+  NotFound,     // no such queue id / key
+  Corrupt,      // a stored record failed to decode (it is quarantined, never deleted)
+  Invalid,      // the caller passed something impossible
+  Exists,       // the key already exists
+  Busy,         // another holder has it (e.g. a lock)
+  Closed,       // the component is shutting down
+  Security,     // a required security step failed (e.g. DKIM signing): 451 4.7.0, never sent unsigned
+  Unavailable,  // a shared service (Redis) is down, full or too slow: the caller uses local state
 };
 
 const char* to_string(ErrorKind kind) noexcept;
@@ -55,6 +56,8 @@ inline const char* to_string(ErrorKind kind) noexcept {
       return "closed";
     case ErrorKind::Security:
       return "security";
+    case ErrorKind::Unavailable:
+      return "unavailable";
   }
   return "unknown";
 }

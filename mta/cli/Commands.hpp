@@ -34,6 +34,8 @@ int cmd_tlsrpt(const Args& args);
 int cmd_sts(const Args& args);
 // `ferry suppress list|show|add|remove`: the suppression list in the queue (--json too).
 int cmd_suppress(const Args& args);
+// `ferry cluster status`: the fleet's nodes seen in Redis ([cluster]).
+int cmd_cluster(const Args& args);
 // `ferry events tail [-n N] [--follow] [--json]`: the delivery events outbox in the queue.
 int cmd_events(const Args& args);
 // sendmail(8) compatibility: `ferry sendmail ...`, or run as sendmail / mailq / newaliases.

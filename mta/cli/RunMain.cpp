@@ -19,6 +19,7 @@ void usage(std::FILE* out) {
       "  tlsrpt send [--day YYYY-MM-DD]   send a day's TLS reports (RFC 8460) now\n"
       "  sts show|refresh|forget DOMAIN   the cached MTA-STS policy of DOMAIN\n"
       "  suppress list|show|add|remove    the suppression list (hard-bounced addresses)\n"
+      "  cluster status                   the nodes sharing Redis ([cluster]) and its latency\n"
       "  events tail [--follow] [--json]  the delivery events (received, delivered, bounced...)\n"
       "  version                          print the version\n",
       out);
@@ -48,6 +49,7 @@ int run_main(int argc, char** argv) {
   if (cmd == "tlsrpt") return cmd_tlsrpt(rest);
   if (cmd == "sts") return cmd_sts(rest);
   if (cmd == "suppress") return cmd_suppress(rest);
+  if (cmd == "cluster") return cmd_cluster(rest);
   if (cmd == "events") return cmd_events(rest);
   if (cmd == "sendmail") return cmd_sendmail(rest);
   if (cmd == "postdrop") return cmd_postdrop(rest);

@@ -2,7 +2,11 @@
 // suppression table, read and changed with the queue owner's rights whether or not the daemon
 // runs (the daemon reads the table at each lookup, so a change applies to the next RCPT or
 // attempt without waking it).
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "ferry/JsonWriter.hpp"
@@ -12,6 +16,7 @@
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/cli/QueueOwner.hpp"
+#include "mta/cluster/ClusterStatus.hpp"
 #include "mta/ops/SystemClock.hpp"
 
 namespace ferry::cli {
@@ -29,6 +34,12 @@ void suppress_usage(std::FILE* out) {
 }
 
 std::string safe(const std::string& s) { return text::safe_text(s); }
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
 
 struct View {
   TimeMs ttl = 0;
@@ -134,6 +145,24 @@ bool valid_address(const std::string& a) {
   return true;
 }
 
+// The local change is made; the other nodes hear of it through the shared stream. Redis being
+// unreachable is a warning: the local list is the one RCPT reads.
+void publish(const config::Config& config, const std::string& password, bool adding,
+             const std::string& address, const std::string& reason, const View& v) {
+  cluster::SuppressionEvent ev;
+  ev.node = config::effective_node_name(*config.cluster, host_name());
+  ev.removed = !adding;
+  ev.entry.address = suppression_key(address);
+  ev.entry.category = "manual";
+  ev.entry.reply = suppression_reply_text(reason);
+  ev.entry.time_ms = v.now;
+  ev.entry.source = SuppressionSource::Manual;
+  if (auto r = cluster::publish_suppression(*config.cluster, password, ev, std::chrono::milliseconds(2000));
+      !r)
+    std::fprintf(stderr, "ferry: suppress: warning: not shared with the other nodes (redis %s: %s)\n",
+                 config.cluster->endpoint.where().c_str(), r.error().message.c_str());
+}
+
 }  // namespace
 
 int cmd_suppress(const Args& raw) {
@@ -172,6 +201,20 @@ int cmd_suppress(const Args& raw) {
   }
   auto config = load_cli_config(common);
   if (!config) return kExitConfig;
+  // With [cluster], add and remove are published to the other nodes too: the password is read
+  // with the rights the command was started with, before switching to the queue's owner.
+  std::optional<std::string> redis_password;
+  if (config->cluster && one && positional[0] != "show") {
+    redis_password.emplace();
+    if (!config->cluster->password_file.empty()) {
+      auto read = cluster::read_redis_password(config->cluster->password_file);
+      if (!read) {
+        std::fprintf(stderr, "ferry: suppress: [cluster] %s\n", read.error().message.c_str());
+        return kExitConfig;
+      }
+      *redis_password = std::move(*read);
+    }
+  }
   if (auto access = become_queue_owner(*config); access.kind != QueueAccess::Kind::Owner) {
     std::fprintf(stderr, "ferry: suppress: %s\n", access.message.c_str());
     return access.kind == QueueAccess::Kind::NotOwner ? kExitNoPerm : kExitTempFail;
@@ -184,8 +227,10 @@ int cmd_suppress(const Args& raw) {
   const View view{config->suppression.ttl.count(), now_ms()};
   if (is_list) return list(**store, view, json);
   if (positional[0] == "show") return show(**store, positional[1], view, json);
-  if (positional[0] == "add") return add(**store, positional[1], reason, view);
-  return remove(**store, positional[1]);
+  const bool adding = positional[0] == "add";
+  const int rc = adding ? add(**store, positional[1], reason, view) : remove(**store, positional[1]);
+  if (rc == kExitOk && redis_password) publish(*config, *redis_password, adding, positional[1], reason, view);
+  return rc;
 }
 
 }  // namespace ferry::cli

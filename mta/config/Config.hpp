@@ -14,6 +14,7 @@
 
 #include "ferry/Result.hpp"
 #include "ferry/text/Cidr.hpp"
+#include "mta/config/RedisUrl.hpp"
 #include "mta/dkim/DefaultHeaders.hpp"
 
 namespace ferry::config {
@@ -232,6 +233,19 @@ struct SuppressionSection {
   bool operator==(const SuppressionSection&) const = default;
 };
 
+// [cluster]: several nodes sharing state through Redis. Absent = no Redis at all; each node's
+// LMDB queue stays the only durable record of a message either way.
+struct ClusterSection {
+  std::string redis = "redis://127.0.0.1:6379/0";
+  RedisEndpoint endpoint;     // `redis`, parsed
+  std::string password_file;  // empty = no AUTH; read before privileges drop, never logged
+  std::string node_name;      // empty = the system host name (see effective_node_name)
+  Duration timeout = std::chrono::milliseconds(50);  // the most a mail path waits for Redis
+  std::uint32_t expected_nodes = 1;                  // local fallback pacing divides rates by it
+  Duration heartbeat = std::chrono::seconds(5);      // ferry:node:<name> is written this often
+  bool operator==(const ClusterSection&) const = default;
+};
+
 struct LogSection {
   LogFormat format = LogFormat::Text;
   bool operator==(const LogSection&) const = default;
@@ -304,6 +318,7 @@ struct Config {
   TlsReportSection tls_report;
   MtaStsSection mta_sts;
   SuppressionSection suppression;
+  std::optional<ClusterSection> cluster;  // [cluster]; none by default
   LogSection log;
   MetricsSection metrics;
   std::vector<DkimEntry> dkim;     // [[dkim]]
@@ -333,6 +348,8 @@ std::string render(const Config& cfg);
 
 // Pure helpers taking the system's host name as an argument.
 std::string effective_hostname(const Config& cfg, std::string_view system_host_name);
+// [cluster] node_name, or the system host name when it is empty.
+std::string effective_node_name(const ClusterSection& cluster, std::string_view system_host_name);
 // [queue] maildrop, or the directory "maildrop" beside [queue] path when it is empty.
 std::string effective_maildrop(const Config& cfg);
 // [relay] local_domains, or {hostname, "localhost"} when empty (lower-case).

@@ -367,6 +367,7 @@ class Loader {
                {"tls_report", [&](auto& n, auto& p) { tls_report(table(n, p), p); }},
                {"mta_sts", [&](auto& n, auto& p) { mta_sts(table(n, p), p); }},
                {"suppression", [&](auto& n, auto& p) { suppression(table(n, p), p); }},
+               {"cluster", [&](auto& n, auto& p) { cluster(table(n, p), p); }},
                {"log", [&](auto& n, auto& p) { log(table(n, p), p); }},
                {"metrics", [&](auto& n, auto& p) { metrics(table(n, p), p); }},
                {"dkim", [&](auto& n, auto& p) { dkim(n, p); }},
@@ -816,6 +817,51 @@ class Loader {
                {"enabled", [&](auto& n, auto& p) { s.enabled = boolean(n, p); }},
                {"ttl", [&](auto& n, auto& p) { s.ttl = positive_duration(n, p); }},
            });
+  }
+
+  // [cluster]: its presence turns the Redis link on; each key has the default of ClusterSection.
+  void cluster(const toml::table& t, const std::string& path) {
+    if (!cfg_.cluster) cfg_.cluster.emplace();
+    auto& c = *cfg_.cluster;
+    fields(
+        t, path,
+        {
+            {"redis",
+             [&](auto& n, auto& p) {
+               c.redis = nonempty(n, p);
+               auto parsed = parse_redis_url(c.redis);
+               if (!parsed) fail(n, p, parsed.error());
+               c.endpoint = *parsed;
+             }},
+            {"password_file", [&](auto& n, auto& p) { c.password_file = str(n, p); }},
+            {"node_name", [&](auto& n, auto& p) { c.node_name = node_name(n, p); }},
+            {"timeout", [&](auto& n, auto& p) { c.timeout = bounded_duration(n, p, 10'000, "10s"); }},
+            {"expected_nodes",
+             [&](auto& n, auto& p) {
+               c.expected_nodes = static_cast<std::uint32_t>(integer(n, p, 1, 1000));
+             }},
+            {"heartbeat", [&](auto& n, auto& p) { c.heartbeat = bounded_duration(n, p, 3'600'000, "1h"); }},
+        });
+  }
+
+  // A positive duration of at most `max_ms`.
+  Duration bounded_duration(const toml::node& n, const std::string& p, std::int64_t max_ms,
+                            const char* max_text) const {
+    const Duration d = positive_duration(n, p);
+    if (std::chrono::duration_cast<std::chrono::milliseconds>(d).count() > max_ms)
+      fail(n, p, std::string("must be at most ") + max_text);
+    return d;
+  }
+
+  // The node's name in Redis keys (ferry:node:<name>): short, and no byte that could confuse a
+  // key pattern or a log line.
+  std::string node_name(const toml::node& n, const std::string& p) const {
+    std::string s = str(n, p);
+    if (s.size() > 64) fail(n, p, "must be at most 64 characters");
+    for (unsigned char ch : s)
+      if (!std::isalnum(ch) && ch != '.' && ch != '-' && ch != '_')
+        fail(n, p, "may hold only letters, digits, '.', '-' and '_'");
+    return s;
   }
 
   void log(const toml::table& t, const std::string& path) {

@@ -268,6 +268,19 @@ void render_suppression(Out& out, const Config& c) {
   out.kv("ttl", dur(c.suppression.ttl));
 }
 
+// Only when [cluster] is present: its absence means no Redis, and must stay absent.
+void render_cluster(Out& out, const Config& c) {
+  if (!c.cluster) return;
+  const auto& k = *c.cluster;
+  out.table("[cluster]");
+  out.kv("redis", q(k.redis));
+  out.kv("password_file", q(k.password_file));
+  out.kv("node_name", q(k.node_name));
+  out.kv("timeout", dur(k.timeout));
+  out.kv("expected_nodes", std::to_string(k.expected_nodes));
+  out.kv("heartbeat", dur(k.heartbeat));
+}
+
 void render_log(Out& out, const Config& c) {
   out.table("[log]");
   out.kv("format", q(to_string(c.log.format)));
@@ -336,6 +349,7 @@ std::string render(const Config& c) {
   render_tls_report(out, c);
   render_mta_sts(out, c);
   render_suppression(out, c);
+  render_cluster(out, c);
   render_log(out, c);
   render_metrics(out, c);
   render_dkim(out, c);

@@ -72,6 +72,15 @@ std::string effective_hostname(const Config& cfg, std::string_view system_host_n
   return cfg.hostname.empty() ? std::string(system_host_name) : cfg.hostname;
 }
 
+std::string effective_node_name(const ClusterSection& cluster, std::string_view system_host_name) {
+  if (!cluster.node_name.empty()) return cluster.node_name;
+  // The host name names the node's Redis key: kept to the characters node_name allows.
+  std::string name;
+  for (char ch : system_host_name.substr(0, 64))
+    if (std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_') name += ch;
+  return name.empty() ? "localhost" : name;
+}
+
 std::string effective_maildrop(const Config& cfg) {
   if (!cfg.queue.maildrop.empty()) return cfg.queue.maildrop;
   std::string path = cfg.queue.path;

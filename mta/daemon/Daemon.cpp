@@ -28,7 +28,10 @@
 #include <string>
 #include <variant>
 
+#include "mta/cluster/ClusterStatus.hpp"
+#include "mta/daemon/ClusterNode.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
+#include "mta/daemon/SuppressionFeed.hpp"
 #include "mta/daemon/SuppressionService.hpp"
 #include "mta/dkim/FromConfig.hpp"
 #include "mta/inbound/HttpServer.hpp"
@@ -258,6 +261,8 @@ void keep_restart_only_keys(config::Config& next, const config::Config& running)
   keep(next.hostname != running.hostname, "hostname", [&] { next.hostname = running.hostname; });
   keep(next.user != running.user, "user", [&] { next.user = running.user; });
   keep(next.dns != running.dns, "[dns]", [&] { next.dns = running.dns; });
+  // The Redis link and its heartbeat were built from the running [cluster] (password included).
+  keep(next.cluster != running.cluster, "[cluster]", [&] { next.cluster = running.cluster; });
   auto http_addresses = [](const config::Config& c) {
     std::vector<config::SocketAddress> out;
     for (const auto& h : c.http) out.push_back(h.listen);
@@ -310,6 +315,7 @@ class Daemon {
     if (auto failed = open_queue()) return *failed;
     if (auto failed = load_files()) return *failed;
     if (auto failed = load_event_sinks()) return *failed;
+    if (auto failed = start_cluster()) return *failed;
     if (auto failed = start_server()) return *failed;
     if (auto failed = start_http_server()) return *failed;
     start_metrics_server();
@@ -318,6 +324,7 @@ class Daemon {
       return kExitOsErr;
     }
     if (auto failed = start_delivery()) return *failed;
+    start_suppression_feed();
     start_local_wakeups();
     start_loops();
     // Every handler exists now: let the held signals in (one sent while starting runs now).
@@ -326,7 +333,9 @@ class Daemon {
     ops::log_info("ready: hostname " + hostname_ + ", queue " + current_->queue.path);
     ops::systemd::notify_ready("accepting mail on " + std::to_string(server_->ports().size()) + " listeners");
     io_.run();
-    batcher_->stop();  // every commit already handed to the writer completes
+    if (cluster_) cluster_->stop();
+    if (feed_) feed_->stop();  // before the writer stops: its last batch commits
+    batcher_->stop();          // every commit already handed to the writer completes
     ops::log_info("stopped");
     return kExitOk;
   }
@@ -397,6 +406,50 @@ class Daemon {
       return kExitConfig;
     }
     return std::nullopt;
+  }
+
+  // [cluster]: the password is read now, before privileges drop; the link connects on its own
+  // thread and mail never waits for it.
+  std::optional<int> start_cluster() {
+    if (!current_->cluster) return std::nullopt;
+    const auto& c = *current_->cluster;
+    std::string password;
+    if (!c.password_file.empty()) {
+      auto read = cluster::read_redis_password(c.password_file);
+      if (!read) {
+        ops::log_error("[cluster] " + read.error().message);
+        return kExitConfig;
+      }
+      password = std::move(*read);
+    }
+    cluster_password_ = password;  // the suppression feed's connection, started later
+    cluster_ = std::make_unique<ClusterNode>(io_, c, config::effective_node_name(c, system_host_name()),
+                                             std::move(password), [this] { return node_figures(); });
+    cluster_->start();
+    return std::nullopt;
+  }
+
+  // With [cluster]: other nodes' suppression entries come in (as the run user: the cursor file
+  // in the queue directory belongs to it).
+  void start_suppression_feed() {
+    if (!cluster_) return;
+    feed_ = std::make_unique<SuppressionFeed>(*batcher_, *current_->cluster, cluster_password_,
+                                              cluster_->node_name(),
+                                              current_->queue.path + "/cluster-suppression");
+    feed_->start();
+  }
+
+  // The heartbeat's figures: the queue's messages and recipients to deliver, deliveries so far.
+  NodeFigures node_figures() {
+    NodeFigures f;
+    (void)store_->for_each([&](const queue::MessageRecord& m) {
+      ++f.queue_messages;
+      for (const auto& r : m.recipients)
+        if (r.state == RecipientState::Pending || r.state == RecipientState::Held) ++f.queue_recipients;
+      return true;
+    });
+    if (agent_) f.delivered_total = agent_->stats().delivered;
+    return f;
   }
 
   // The SMTP listeners (bound now, as root when started so), with the free-space gate.
@@ -482,6 +535,12 @@ class Daemon {
     };
     delivery.suppression = suppression_->lookup();
     delivery.on_suppressed = [this] { metrics_.count_suppressed(false); };
+    if (cluster_)
+      delivery.on_suppressions_recorded = [this](const std::vector<SuppressionEntry>& entries) {
+        std::vector<cluster::SuppressionEvent> events;
+        for (const auto& e : entries) events.push_back({{}, false, e});
+        cluster_->publish(std::move(events));
+      };
     const auto ports = server_->ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
       delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});
@@ -694,6 +753,11 @@ class Daemon {
     g.queue_ok = static_cast<bool>(scanned);
     g.oldest_message_age_seconds = g.queue_messages ? static_cast<double>(now - oldest) / 1000.0 : 0.0;
     g.events_pending = events_ ? events_->pending() : 0;
+    if (cluster_) {
+      g.cluster_enabled = true;
+      g.cluster_up = cluster_->link().up();
+      g.cluster_latency_seconds = cluster_->link().latency_seconds();
+    }
     return metrics_.render(g);
   }
 
@@ -736,6 +800,9 @@ class Daemon {
   std::unique_ptr<outbound::DeliveryAgent> agent_;
   std::unique_ptr<inbound::MaildropImport> maildrop_;
   std::unique_ptr<ops::ControlSocket> control_;
+  std::unique_ptr<ClusterNode> cluster_;   // [cluster] only
+  std::unique_ptr<SuppressionFeed> feed_;  // [cluster] only
+  std::string cluster_password_;
   asio::signal_set stop_signals_{io_, SIGTERM, SIGINT};
   asio::signal_set hangups_{io_, SIGHUP};
   asio::signal_set wakeups_{io_, SIGUSR1};

@@ -202,6 +202,12 @@ std::string Metrics::render(const MetricsGauges& g) const {
          "Messages per second allowed now per paced destination ([[pace]], halved by rate-limit replies).");
   for (const auto& [destination, rate] : g.pace_rates)
     sample(out, "ferry_pace_rate", rate, "destination=\"" + label_value(destination) + "\"");
+  if (g.cluster_enabled) {
+    one(out, "ferry_cluster_up", "gauge", "1 while the Redis link of [cluster] answers, 0 on local fallback.",
+        g.cluster_up ? 1 : 0);
+    one(out, "ferry_cluster_latency_seconds", "gauge", "Round trip of the Redis link's last PING.",
+        g.cluster_latency_seconds);
+  }
   family(out, "ferry_config_reloads_total", "counter", "SIGHUP reloads by result.");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_ok_.load()), "result=\"ok\"");
   sample(out, "ferry_config_reloads_total", static_cast<double>(reloads_failed_.load()), "result=\"failed\"");

@@ -46,6 +46,10 @@ struct MetricsGauges {
   // [[pace]]: messages per second in force per paced destination (those without a rate are
   // unlimited and not listed).
   std::vector<std::pair<std::string, double>> pace_rates;
+  // [cluster]: listed only when configured. 1 while the Redis link answers; last PING's time.
+  bool cluster_enabled = false;
+  bool cluster_up = false;
+  double cluster_latency_seconds = 0;
 };
 
 class Metrics {

@@ -1489,6 +1489,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     for (const auto& event : plan.metrics) count(event);
     for (const auto& r : plan.results)
       if (r.suppressed && deps.on_suppressed) deps.on_suppressed();
+    if (!req.suppress.empty() && deps.on_suppressions_recorded) deps.on_suppressions_recorded(req.suppress);
     if (!stopping)
       for (const auto& s : plan.reschedules)
         add(id, s.index, job.message.envelope.recipients[s.index].address, s.due_ms);

@@ -49,6 +49,8 @@ struct DeliveryDeps {
   // a listed address fails at once (5.1.1) with a bounce naming the suppression. Null = none.
   std::shared_ptr<const SuppressionLookup> suppression;
   std::function<void()> on_suppressed;  // per recipient failed so (metrics)
+  // The entries a settle put on the suppression list, once committed (shared with other nodes).
+  std::function<void(const std::vector<SuppressionEntry>&)> on_suppressions_recorded;
 };
 
 struct DeliveryStats {
