@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "FreePort.hpp"
+
 namespace ferry::test {
 
 class DnsServer {
@@ -95,17 +97,8 @@ class DnsServer {
   }
 
  private:
-  static int free_udp_port() {
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-  }
+  static int free_udp_port() { return free_loopback_port(SOCK_DGRAM); }
+
   // One query for probe.test A: any answer with our id (NXDOMAIN is one) means it serves.
   static bool answers(int port) {
     int fd = socket(AF_INET, SOCK_DGRAM, 0);

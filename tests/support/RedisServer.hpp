@@ -19,6 +19,8 @@
 #include <thread>
 #include <vector>
 
+#include "FreePort.hpp"
+
 namespace ferry::test {
 
 class RedisServer {
@@ -94,17 +96,8 @@ class RedisServer {
   }
 
  private:
-  static int free_tcp_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-  }
+  static int free_tcp_port() { return free_loopback_port(SOCK_STREAM); }
+
   // Any reply to PING (+PONG, or -NOAUTH with a password) means this redis serves the port.
   bool answers() const {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -19,6 +19,8 @@
 
 #include "integration/support/Subprocess.hpp"
 
+#include "FreePort.hpp"
+
 namespace ferry::test {
 
 struct SignedDnsZones {
@@ -51,17 +53,7 @@ class SignedDns {
   std::string address() const { return "127.0.0.1:" + std::to_string(unbound_port_); }
   const TempDir& dir() const { return dir_; }
 
-  static int free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    close(fd);
-    return ntohs(a.sin_port);
-  }
+  static int free_port() { return free_loopback_port(SOCK_STREAM); }
 
  private:
   static std::string sh(const std::string& cmd) {

@@ -13,19 +13,11 @@
 #include <optional>
 #include <string>
 
+#include "support/FreePort.hpp"
+
 namespace ferry::test {
 
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+inline int free_port() { return free_loopback_port(SOCK_STREAM); }
 
 inline int connect_local(int port, int timeout_s = 10) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
