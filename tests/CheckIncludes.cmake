@@ -39,8 +39,8 @@ check_folder(mta/ops "${tls_dns}|${store}|[<\"]mta/(net|inbound|outbound|probe|d
              "mta/ops is logs, metrics and process control: no TLS, DNS or drivers")
 check_folder(mta/net "${store}|[<\"](queue/|mta/(inbound|outbound|ops|probe|daemon|cli|policy|smtp)/)"
              "mta/net is transport only: no SMTP rules, no queue, no drivers")
-check_folder(mta/cluster "${tls_dns}|${store}|[<\"](queue/|mta/(smtp|dsn|delivery|inbound|outbound|probe|daemon|cli|policy)/)"
-             "mta/cluster is the Redis link: hiredis on its own thread, no SMTP, queue or drivers")
+check_folder(mta/cluster "${tls_dns}|${store}|[<\"](boost/|queue/|mta/(smtp|dsn|delivery|inbound|outbound|probe|daemon|cli|policy)/)"
+             "mta/cluster is the Redis link: hiredis on its own thread, no Asio, SMTP, queue or drivers")
 check_folder(mta/inbound "${store}|[<\"]mta/(outbound|probe|daemon|cli)/"
              "mta/inbound does not reach into delivery, probe or the wiring")
 check_folder(mta/outbound "${store}|[<\"]mta/(inbound|probe|daemon|cli)/"

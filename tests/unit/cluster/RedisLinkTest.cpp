@@ -9,8 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <future>
 
-#include "mta/cluster/LinkAwait.hpp"
 #include "mta/cluster/SuppressionStream.hpp"
+#include "mta/daemon/RedisCall.hpp"
 #include "support/RedisServer.hpp"
 
 namespace ferry::cluster {
@@ -163,7 +163,7 @@ TEST(clusterLink, AwaitableGivesUpAtTheTimeout) {
       [&]() -> boost::asio::awaitable<void> {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<Argv> cmds{{"BLPOP", "nothing", "2"}};
-        auto call = redis_call(link, io.get_executor(), std::move(cmds));
+        auto call = daemon::redis_call(link, io.get_executor(), std::move(cmds));
         got = co_await std::move(call);
         took = std::chrono::steady_clock::now() - t0;
       },
@@ -183,7 +183,7 @@ TEST(clusterLink, AwaitableGivesUpAtTheTimeout) {
         io,
         [&]() -> boost::asio::awaitable<void> {
           std::vector<Argv> cmds{{"PING"}};
-          auto call = redis_call(link, io.get_executor(), std::move(cmds));
+          auto call = daemon::redis_call(link, io.get_executor(), std::move(cmds));
           pong = co_await std::move(call);
         },
         boost::asio::detached);
@@ -213,7 +213,7 @@ TEST(clusterLink, AwaitableDoesNotWaitForABusyLink) {
       [&]() -> boost::asio::awaitable<void> {
         const auto t0 = std::chrono::steady_clock::now();
         std::vector<Argv> cmds{{"PING"}};
-        auto call = redis_call(link, io.get_executor(), std::move(cmds), 50ms);
+        auto call = daemon::redis_call(link, io.get_executor(), std::move(cmds), 50ms);
         got = co_await std::move(call);
         took = std::chrono::steady_clock::now() - t0;
       },

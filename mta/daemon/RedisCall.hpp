@@ -1,7 +1,8 @@
-// LinkAwait: a coroutine's way to send commands over the RedisLink and await the replies.
+// RedisCall: a coroutine's way to send commands over the RedisLink and await the replies.
 // Contract: the awaiting coroutine resumes on its own executor with the replies, or with
 // ErrorKind::Unavailable no later than the link's timeout (a timer on the caller's executor
 // races the link; the first to finish wins), so a mail path never waits on Redis for longer.
+// It lives with the wiring because it needs Asio; mta/cluster itself is a thread and a queue.
 #pragma once
 
 #include <atomic>
@@ -15,7 +16,12 @@
 #include "mta/cluster/RedisLink.hpp"
 #include "mta/net/Completion.hpp"
 
-namespace ferry::cluster {
+namespace ferry::daemon {
+
+using cluster::Argv;
+using cluster::LinkClock;
+using cluster::RedisLink;
+using cluster::Replies;
 
 // A plain function returning the awaitable (GCC 12: no lambdas with init-captures inside
 // co_await expressions). `timeout` defaults to the link's ([cluster] timeout).
@@ -47,4 +53,4 @@ inline auto redis_call(RedisLink& link, boost::asio::any_io_executor executor, s
       });
 }
 
-}  // namespace ferry::cluster
+}  // namespace ferry::daemon
