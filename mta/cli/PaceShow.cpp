@@ -10,6 +10,7 @@
 #include "ferry/JsonWriter.hpp"
 #include "ferry/text/Ascii.hpp"
 #include "ferry/text/Rate.hpp"
+#include "ferry/text/SafeText.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/delivery/PaceState.hpp"
 #include "mta/delivery/RoutePlan.hpp"
@@ -61,7 +62,9 @@ std::string format_pace_text(const std::string& queue_path, const queue::Message
   std::string out;
   for (const auto& row : rows_for(*state, m)) {
     const auto& s = *row.status;
-    out += "pace: " + row.destination + (row.key != row.destination ? " (" + row.key + ")" : "") +
+    // Names come from recipient addresses and the daemon's state file: escaped for the terminal.
+    out += "pace: " + text::safe_text(row.destination) +
+           (row.key != row.destination ? " (" + text::safe_text(row.key) + ")" : "") +
            ": rate=" + text::format_rate(s.rate) + " configured=" + text::format_rate(s.configured);
     if (s.backed_off && s.next_step_at)
       out += ", backed off (rate_limited), next step up in " +
