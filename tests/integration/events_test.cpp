@@ -23,6 +23,7 @@
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "support/FakeMx.hpp"
+#include "support/TestCa.hpp"
 
 namespace ferry {
 namespace {
@@ -112,14 +113,8 @@ std::string slurp(const std::string& path) {
 class Events : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(
-        sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-           "-out ca.pem -days 2 -subj /CN=FerryEventsTestCA && "
-           "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout hook.key -out hook.csr "
-           "-subj /CN=hooks.events.test && printf 'subjectAltName=DNS:hooks.events.test\\n' > hook.ext && "
-           "openssl x509 -req -in hook.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out hook.pem -days 2 "
-           "-extfile hook.ext"),
-        0);
+    ASSERT_TRUE(test::make_test_ca(dir.path(), "FerryEventsTestCA"));
+    ASSERT_TRUE(test::make_host_certificate(dir.path(), "hooks.events.test", "hook"));
     dir.write("secret", "0123456789abcdef-test-secret\n");
     dir.write("receiver.py", kReceiver);
     dns = std::make_unique<test::DnsServer>(

@@ -15,6 +15,7 @@
 #include "integration/support/OpsSupport.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
+#include "support/TestCa.hpp"
 
 namespace ferry {
 namespace {
@@ -135,19 +136,8 @@ TEST_F(Smarthost, AuthOverImplicitTls) {
 TEST_F(Smarthost, VerifiesTheCertificateAgainstATrustedCa) {
   // A test CA the client trusts (SSL_CERT_FILE), and a certificate for smarthost.test.
   const std::string d = b.dir.path();
-  auto sh = [&](const std::string& cmd) { return test::run({"/bin/sh", "-c", cmd}).exit_code; };
-  ASSERT_EQ(sh("cd " + d +
-               " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-               "-out ca.pem -days 2 -subj /CN=FerryTestCA 2>/dev/null"),
-            0);
-  ASSERT_EQ(
-      sh("cd " + d +
-         " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout host.key "
-         "-out host.csr -subj /CN=smarthost.test 2>/dev/null && printf "
-         "'subjectAltName=DNS:smarthost.test\\n' > ext && "
-         "openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out host.pem -days 2 "
-         "-extfile ext 2>/dev/null"),
-      0);
+  ASSERT_TRUE(test::make_test_ca(d, "FerryTestCA"));
+  ASSERT_TRUE(test::make_host_certificate(d, "smarthost.test", "host"));
   test::DnsServer dns({"--host-record=smarthost.test,127.0.0.1"});
   b.start("smarthost.test",
           "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"

@@ -10,6 +10,7 @@
 #include "integration/support/MailClient.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/FakeMx.hpp"
+#include "support/TestCa.hpp"
 
 namespace ferry {
 namespace {
@@ -73,19 +74,8 @@ class RequireTlsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string d = b.dir.path();
-    auto sh = [&](const std::string& cmd) { return test::run({"/bin/sh", "-c", cmd}).exit_code; };
-    ASSERT_EQ(sh("cd " + d +
-                 " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-                 "-out ca.pem -days 2 -subj /CN=FerryPrivateCA 2>/dev/null"),
-              0);
-    ASSERT_EQ(
-        sh("cd " + d +
-           " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout host.key "
-           "-out host.csr -subj /CN=smarthost.test 2>/dev/null && printf "
-           "'subjectAltName=DNS:smarthost.test\\n' > ext && "
-           "openssl x509 -req -in host.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out host.pem -days 2 "
-           "-extfile ext 2>/dev/null"),
-        0);
+    ASSERT_TRUE(test::make_test_ca(d, "FerryPrivateCA"));
+    ASSERT_TRUE(test::make_host_certificate(d, "smarthost.test", "host"));
     ca = d + "/ca.pem";
     tls = "[tls]\ncertificate = \"" + d + "/host.pem\"\nkey = \"" + d + "/host.key\"\n";
     b.start("smarthost.test",
