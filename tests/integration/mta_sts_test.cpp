@@ -12,6 +12,7 @@
 #include "integration/support/MailClient.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
+#include "support/TestCa.hpp"
 
 namespace ferry {
 namespace {
@@ -87,11 +88,9 @@ class MtaSts : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string d = pki.path();
-    ASSERT_EQ(sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key "
-                 "-out ca.pem -days 2 -subj /CN=FerryStsTestCA"),
-              0);
-    ASSERT_EQ(issue("mx", "mx.example.test"), 0);
-    ASSERT_EQ(issue("web", "mta-sts.example.test"), 0);
+    ASSERT_TRUE(test::make_test_ca(d, "FerryStsTestCA"));
+    ASSERT_TRUE(test::make_host_certificate(d, "mx.example.test", "mx"));
+    ASSERT_TRUE(test::make_host_certificate(d, "mta-sts.example.test", "web"));
     ASSERT_EQ(sh("mkdir -p www/.well-known"), 0);
     set_policy(policy("enforce", "mx.example.test"));
     pki.write("server.py", kHttpsServer);
@@ -112,13 +111,7 @@ class MtaSts : public ::testing::Test {
   int sh(const std::string& cmd) {
     return test::run({"/bin/sh", "-c", "cd " + pki.path() + " && (" + cmd + ") 2>/dev/null"}).exit_code;
   }
-  int issue(const std::string& name, const std::string& host) {
-    return sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + name +
-              ".key -out " + name + ".csr -subj /CN=" + host + " && printf 'subjectAltName=DNS:" + host +
-              "\\n' > " + name + ".ext && openssl x509 -req -in " + name +
-              ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out " + name + ".pem -days 2 -extfile " + name +
-              ".ext");
-  }
+
   void set_policy(const std::string& text) { pki.write("www/.well-known/mta-sts.txt", text); }
   std::unique_ptr<test::DnsServer> dns_with_id(const std::string& id) {
     return std::make_unique<test::DnsServer>(std::vector<std::string>{

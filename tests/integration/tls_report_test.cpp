@@ -13,6 +13,7 @@
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "support/FakeMx.hpp"
+#include "support/TestCa.hpp"
 
 namespace ferry {
 namespace {
@@ -121,17 +122,8 @@ class TlsReport : public ::testing::Test {
   // made now) that stores each POSTed body in post.bin and prints "POST <path> <type> <size>".
   void start_https_sink() {
     const std::string d = dir_.file("");
-    ASSERT_EQ(
-        test::run({"/bin/sh", "-c",
-                   "cd \"$1\" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
-                   "-keyout ca.key -out ca.pem -days 2 -subj /CN=TlsReportTestCA 2>/dev/null && "
-                   "openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout web.key "
-                   "-out web.csr -subj /CN=reports-web.test 2>/dev/null && "
-                   "printf 'subjectAltName=DNS:reports-web.test\\n' > ext && openssl x509 -req -in web.csr "
-                   "-CA ca.pem -CAkey ca.key -CAcreateserial -out web.pem -days 2 -extfile ext 2>/dev/null",
-                   "sh", d})
-            .exit_code,
-        0);
+    ASSERT_TRUE(test::make_test_ca(d, "TlsReportTestCA"));
+    ASSERT_TRUE(test::make_host_certificate(d, "reports-web.test", "web"));
     dir_.write("sink.py",
                "import http.server, os, ssl, sys\n"
                "class H(http.server.BaseHTTPRequestHandler):\n"
