@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "FreePort.hpp"
+#include "QuietSpawn.hpp"
 
 namespace ferry::test {
 
@@ -46,17 +47,7 @@ class DnsServer {
                                     "--cache-size=0",
                                     "--local-ttl=60"};
       argv.insert(argv.end(), records.begin(), records.end());
-      pid_t pid = fork();
-      if (pid == 0) {
-        std::vector<char*> c;
-        for (auto& a : argv) c.push_back(a.data());
-        c.push_back(nullptr);
-        int devnull = ::open("/dev/null", 1);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-        execv(c[0], c.data());
-        _exit(127);
-      }
+      pid_t pid = spawn_quiet(argv);
       // Wait until it answers a query on the port, or exits. A bound port alone proves nothing:
       // another test's socket may hold it, and then this dnsmasq exits while the port looks taken.
       for (int i = 0; i < 100; ++i) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "FreePort.hpp"
+#include "QuietSpawn.hpp"
 
 namespace ferry::test {
 
@@ -57,17 +58,7 @@ class RedisServer {
                                   "--save", "",       "--appendonly", "no",     "--dir",
                                   dir_};
     if (!password_.empty()) argv.insert(argv.end(), {"--requirepass", password_});
-    pid_t pid = fork();
-    if (pid == 0) {
-      std::vector<char*> c;
-      for (auto& a : argv) c.push_back(a.data());
-      c.push_back(nullptr);
-      int devnull = ::open("/dev/null", 1);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      execv(c[0], c.data());
-      _exit(127);
-    }
+    pid_t pid = spawn_quiet(argv);
     for (int i = 0; i < 500; ++i) {
       int status;
       if (waitpid(pid, &status, WNOHANG) == pid) return false;
