@@ -243,6 +243,9 @@ struct ClusterSection {
   Duration timeout = std::chrono::milliseconds(50);  // the most a mail path waits for Redis
   std::uint32_t expected_nodes = 1;                  // local fallback pacing divides rates by it
   Duration heartbeat = std::chrono::seconds(5);      // ferry:node:<name> is written this often
+  // A shared connection slot ([[pace]] connections) is held this long unless renewed, so a node
+  // that dies frees its slots on its own after at most this.
+  Duration lease = std::chrono::seconds(30);
   bool operator==(const ClusterSection&) const = default;
 };
 

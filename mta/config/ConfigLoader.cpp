@@ -841,7 +841,15 @@ class Loader {
                c.expected_nodes = static_cast<std::uint32_t>(integer(n, p, 1, 1000));
              }},
             {"heartbeat", [&](auto& n, auto& p) { c.heartbeat = bounded_duration(n, p, 3'600'000, "1h"); }},
+            {"lease", [&](auto& n, auto& p) { c.lease = lease(n, p); }},
         });
+  }
+
+  // [cluster] lease: renewed every third of it, so it must outlast a busy second or two.
+  Duration lease(const toml::node& n, const std::string& p) const {
+    const Duration d = bounded_duration(n, p, 3'600'000, "1h");
+    if (d < std::chrono::seconds(1)) fail(n, p, "must be at least 1s");
+    return d;
   }
 
   // A positive duration of at most `max_ms`.

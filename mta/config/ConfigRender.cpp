@@ -279,6 +279,7 @@ void render_cluster(Out& out, const Config& c) {
   out.kv("timeout", dur(k.timeout));
   out.kv("expected_nodes", std::to_string(k.expected_nodes));
   out.kv("heartbeat", dur(k.heartbeat));
+  out.kv("lease", dur(k.lease));
 }
 
 void render_log(Out& out, const Config& c) {

@@ -24,6 +24,7 @@ TEST(configCluster, DefaultsWhenPresent) {
   EXPECT_EQ(c.cluster->timeout, std::chrono::milliseconds(50));
   EXPECT_EQ(c.cluster->heartbeat, std::chrono::seconds(5));
   EXPECT_EQ(c.cluster->expected_nodes, 1u);
+  EXPECT_EQ(c.cluster->lease, std::chrono::seconds(30));
   EXPECT_EQ(effective_node_name(*c.cluster, "mx1.example.com"), "mx1.example.com");
   EXPECT_EQ(effective_node_name(*c.cluster, "bad host\n"), "badhost");
 }
@@ -31,7 +32,7 @@ TEST(configCluster, DefaultsWhenPresent) {
 TEST(configCluster, Overlay) {
   const Config c = load(
       "[cluster]\nredis = \"unix:/run/redis.sock?db=3\"\npassword_file = \"/etc/ferry/redis.pw\"\n"
-      "node_name = \"node-a\"\ntimeout = \"20ms\"\nexpected_nodes = 3\nheartbeat = \"1s\"\n");
+      "node_name = \"node-a\"\ntimeout = \"20ms\"\nexpected_nodes = 3\nheartbeat = \"1s\"\nlease = \"2s\"\n");
   ASSERT_TRUE(c.cluster);
   EXPECT_TRUE(c.cluster->endpoint.is_unix);
   EXPECT_EQ(c.cluster->endpoint.path, "/run/redis.sock");
@@ -41,6 +42,7 @@ TEST(configCluster, Overlay) {
   EXPECT_EQ(c.cluster->timeout, std::chrono::milliseconds(20));
   EXPECT_EQ(c.cluster->expected_nodes, 3u);
   EXPECT_EQ(c.cluster->heartbeat, std::chrono::seconds(1));
+  EXPECT_EQ(c.cluster->lease, std::chrono::seconds(2));
 }
 
 TEST(configCluster, Errors) {
@@ -57,6 +59,7 @@ TEST(configCluster, Errors) {
   EXPECT_EQ(error_of("[cluster]\ntimeout = \"11s\"\n"), "t.toml:2:11: cluster.timeout: must be at most 10s");
   EXPECT_EQ(error_of("[cluster]\nexpected_nodes = 0\n").rfind("t.toml:2:18: cluster.expected_nodes: ", 0),
             0u);
+  EXPECT_EQ(error_of("[cluster]\nlease = \"500ms\"\n"), "t.toml:2:9: cluster.lease: must be at least 1s");
   EXPECT_EQ(error_of("[cluster]\nheartbeet = \"1s\"\n"),
             "t.toml:2:1: cluster.heartbeet: unknown key; did you mean \"heartbeat\"?");
 }
