@@ -31,6 +31,7 @@
 #include "mta/cluster/ClusterStatus.hpp"
 #include "mta/daemon/ClusterNode.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
+#include "mta/daemon/SharedPaceLimiter.hpp"
 #include "mta/daemon/SuppressionFeed.hpp"
 #include "mta/daemon/SuppressionService.hpp"
 #include "mta/dkim/FromConfig.hpp"
@@ -541,6 +542,7 @@ class Daemon {
         for (const auto& e : entries) events.push_back({{}, false, e});
         cluster_->publish(std::move(events));
       };
+    if (cluster_) delivery.pace_limiter = shared_pacing();
     const auto ports = server_->ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
       delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});
@@ -551,6 +553,18 @@ class Daemon {
       return kExitTempFail;
     }
     return std::nullopt;
+  }
+
+  // With [cluster], [[pace]] tokens, connection slots and back-offs are the fleet's, in Redis.
+  std::function<std::unique_ptr<delivery::PaceLimiter>(std::function<void()>)> shared_pacing() {
+    const config::ClusterSection& c = *current_->cluster;
+    SharedPaceOptions options{cluster_->node_name(), c.expected_nodes,
+                              std::chrono::duration_cast<std::chrono::milliseconds>(c.lease).count(),
+                              std::chrono::duration_cast<std::chrono::milliseconds>(c.timeout).count()};
+    return [this, options](std::function<void()> wake) -> std::unique_ptr<delivery::PaceLimiter> {
+      return std::make_unique<SharedPaceLimiter>(cluster_->link(), io_.get_executor(), options,
+                                                 std::move(wake));
+    };
   }
 
   // SMTP TLS Reporting (RFC 8460): the agent's TLS outcomes are counted (while [tls_report] is

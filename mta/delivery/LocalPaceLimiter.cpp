@@ -44,16 +44,6 @@ void LocalPaceLimiter::apply_rate(State& s, TimeMs now) {
     s.bucket.emplace(rate, burst, now);
 }
 
-double LocalPaceLimiter::observed_rate(const State& s, TimeMs now) const {
-  std::size_t n = 0;
-  TimeMs oldest = now;
-  for (TimeMs t : s.grants)
-    if (t > now - kObserveWindowMs) ++n, oldest = std::min(oldest, t);
-  if (n == 0) return 1.0;
-  const double span_s = std::max<double>(1.0, static_cast<double>(now - oldest) / 1000.0);
-  return static_cast<double>(n) / span_s;
-}
-
 PaceDecision LocalPaceLimiter::acquire(const PaceKey& key, TimeMs now, bool new_connection) {
   State& s = state_for(key, now);
   s.last_used = now;
@@ -61,9 +51,7 @@ PaceDecision LocalPaceLimiter::acquire(const PaceKey& key, TimeMs now, bool new_
     return {false, std::nullopt};
   if (s.bucket && !s.bucket->try_take(now)) return {false, s.bucket->next_token_at(now)};
   if (new_connection) ++s.connections;
-  s.grants.push_back(now);
-  while (s.grants.size() > kObserveMax || (!s.grants.empty() && s.grants.front() <= now - kObserveWindowMs))
-    s.grants.pop_front();
+  s.grants.record(now);
   return {true, std::nullopt};
 }
 
@@ -79,7 +67,7 @@ void LocalPaceLimiter::connection_closed(std::string_view destination) {
 std::optional<PaceChange> LocalPaceLimiter::rate_limited(const PaceKey& key, TimeMs now, TimeMs started_ms) {
   State& s = state_for(key, now);
   s.last_used = now;
-  if (!s.backoff.rate_limited(now, started_ms, observed_rate(s, now))) return std::nullopt;
+  if (!s.backoff.rate_limited(now, started_ms, s.grants.rate(now))) return std::nullopt;
   apply_rate(s, now);
   if (s.bucket) s.bucket->drain(now);  // the remote said "slow down": the next message waits its turn
   return PaceChange{key.name, s.backoff.rate(), "rate_limited"};

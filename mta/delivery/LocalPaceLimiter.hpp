@@ -3,10 +3,10 @@
 // when it changes (configuration reload); idle destinations without a back-off are forgotten.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <string>
 
+#include "mta/delivery/GrantWindow.hpp"
 #include "mta/delivery/PaceBackoff.hpp"
 #include "mta/delivery/PaceLimiter.hpp"
 #include "mta/delivery/TokenBucket.hpp"
@@ -24,11 +24,6 @@ class LocalPaceLimiter final : public PaceLimiter {
   std::vector<PaceStatus> status() const override;
   void restore(const PaceKey& key, double rate, TimeMs next_step_at, TimeMs now) override;
 
-  // How long grants are remembered to measure the rate sent (the base of a back-off without a
-  // configured rate), and how many at most.
-  static constexpr TimeMs kObserveWindowMs = 10'000;
-  static constexpr std::size_t kObserveMax = 4096;
-
  private:
   struct State {
     explicit State(const PaceRule& r) : rule(r), backoff(r.rate, r.backoff_period_ms) {}
@@ -36,13 +31,12 @@ class LocalPaceLimiter final : public PaceLimiter {
     PaceBackoff backoff;
     std::optional<TokenBucket> bucket;  // none while the rate is unlimited
     std::size_t connections = 0;
-    std::deque<TimeMs> grants;  // recent grant times, bounded by window and count
+    GrantWindow grants;  // the rate sent lately
     TimeMs last_used = 0;
   };
 
   State& state_for(const PaceKey& key, TimeMs now);
   void apply_rate(State& s, TimeMs now);
-  double observed_rate(const State& s, TimeMs now) const;
 
   std::map<std::string, State, std::less<>> states_;
 };

@@ -232,8 +232,13 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   // ---- pacing ([[pace]]): the pure decisions live in mta/delivery, the glue in Pacer ----
-  // The one place the limiter is chosen: one shared by several nodes can replace the local one.
+  // The one place the limiter is chosen: the fleet's (through Redis) when the daemon gives one.
   std::unique_ptr<Pacer> make_pacer() {
+    if (deps.pace_limiter)
+      return std::make_unique<Pacer>(deps.pace_limiter([this] {
+        scheduler.clear_holds();
+        poke();
+      }));
     return std::make_unique<Pacer>(std::make_unique<delivery::LocalPaceLimiter>());
   }
 

@@ -51,6 +51,9 @@ struct DeliveryDeps {
   std::function<void()> on_suppressed;  // per recipient failed so (metrics)
   // The entries a settle put on the suppression list, once committed (shared with other nodes).
   std::function<void(const std::vector<SuppressionEntry>&)> on_suppressions_recorded;
+  // [[pace]] shared by a fleet: makes the limiter, given the agent's wake-up (on the I/O thread:
+  // a destination held back may be asked again). Empty = each node paces alone, in memory.
+  std::function<std::unique_ptr<delivery::PaceLimiter>(std::function<void()> wake)> pace_limiter;
 };
 
 struct DeliveryStats {
