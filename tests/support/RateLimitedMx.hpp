@@ -1,4 +1,5 @@
-// RateLimitedMx: a FakeMx that refuses messages above N per second the way a big provider does
+// RateLimitedMx: a FakeMx that refuses messages above N per window (a second unless told) the way a big
+// provider does
 // ("421 4.7.0 [TSS04] ... temporarily deferred due to unexpected volume", Yahoo's deferral), and
 // keeps the times of what it accepted and refused, for the pacing tests.
 // Contract: header-only; installs FakeMx::on_data (called on the fake's session threads, so
@@ -29,7 +30,8 @@ class RateLimitedMx {
     std::string rcpt;
   };
 
-  RateLimitedMx(FakeMx& mx, int per_second) : start_(Clock::now()), limit_(per_second) {
+  RateLimitedMx(FakeMx& mx, int per_window, std::chrono::milliseconds window = std::chrono::seconds(1))
+      : start_(Clock::now()), limit_(per_window), window_length_(window) {
     mx.on_data = [this](const ReceivedMessage& m) { return on_data(m); };
   }
 
@@ -52,11 +54,11 @@ class RateLimitedMx {
   }
 
  private:
-  // A sliding window of one second: at most `limit_` messages accepted in any second.
+  // A sliding window: at most `limit_` messages accepted in any `window_length_`.
   std::string on_data(const ReceivedMessage& m) {
     std::lock_guard lock(mutex_);
     const auto now = Clock::now();
-    while (!window_.empty() && now - window_.front() >= std::chrono::seconds(1)) window_.pop_front();
+    while (!window_.empty() && now - window_.front() >= window_length_) window_.pop_front();
     const double at = std::chrono::duration<double>(now - start_).count();
     const std::string rcpt = m.rcpt_to.empty() ? std::string() : m.rcpt_to.front();
     if (limit_ > 0 && static_cast<int>(window_.size()) >= limit_) {
@@ -71,6 +73,7 @@ class RateLimitedMx {
   const Clock::time_point start_;
   std::mutex mutex_;
   int limit_;
+  const std::chrono::milliseconds window_length_;
   std::deque<Clock::time_point> window_;
   std::vector<Event> events_;
 };
