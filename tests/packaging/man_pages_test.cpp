@@ -1,8 +1,10 @@
 // Man pages: ferry(8) and ferry.toml(5) are lint-clean for mandoc and man-db, ferry.toml(5)
-// lists exactly the keys of the commented conf/ferry.toml, and ferry(8) every subcommand.
+// lists exactly the keys of the commented conf/ferry.toml, ferry(8) every subcommand and exit code.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "integration/support/Subprocess.hpp"
@@ -102,6 +104,27 @@ TEST(ManPages, FerryPageDescribesEverySubcommand) {
         << "ferry(8) has no SYNOPSIS line for " << name;
   }
   EXPECT_GE(commands, 10) << help.out;
+}
+
+// Every exit code the CLI names (sysexits(3) constants in mta/cli) has its entry in EXIT STATUS.
+TEST(ManPages, FerryPageDescribesEveryExitCode) {
+  const std::string page = slurp(kFerryPage);
+  const auto section = page.find(".SH EXIT STATUS");
+  ASSERT_NE(section, std::string::npos);
+  const std::string exit_status = page.substr(section, page.find(".SH ", section + 1) - section);
+  static const std::regex constant(R"(constexpr int (kExit\w+) = ([0-9]+);)");
+  int found = 0;
+  for (const auto& file : std::filesystem::directory_iterator(std::string(FERRY_SOURCE_DIR) + "/mta/cli")) {
+    const std::string text = slurp(file.path().string());
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), constant); it != std::sregex_iterator();
+         ++it) {
+      ++found;
+      EXPECT_NE(exit_status.find(".TP\n.B " + (*it)[2].str() + "\n"), std::string::npos)
+          << "ferry(8) EXIT STATUS has no entry for " << (*it)[1] << " = " << (*it)[2] << " ("
+          << file.path().filename().string() << ")";
+    }
+  }
+  EXPECT_GE(found, 8);
 }
 
 TEST(ManPages, MandocLintFindsNoWarning) {
