@@ -177,10 +177,11 @@ TEST(systemd_Install, LayoutWithAndWithoutTheSendmailComponent) {
   EXPECT_EQ(::lstat((root + "/usr/bin/newaliases").c_str(), &st), 0);
   const std::string toml = read_file(root + "/etc/ferry/ferry.toml");
   EXPECT_NE(toml.find("path = \"/var/lib/ferry/queue\""), std::string::npos);
-  EXPECT_NE(read_file(root + "/usr/lib/systemd/system/ferry.service")
+  // For the prefix /usr the units go where Debian 12 keeps them (its systemdsystemunitdir).
+  EXPECT_NE(read_file(root + "/lib/systemd/system/ferry.service")
                 .find("ExecStart=/usr/sbin/ferry serve --config /etc/ferry/ferry.toml"),
             std::string::npos);
-  EXPECT_EQ(::stat((root + "/usr/lib/systemd/system/ferry.socket").c_str(), &st), 0);
+  EXPECT_EQ(::stat((root + "/lib/systemd/system/ferry.socket").c_str(), &st), 0);
   EXPECT_EQ(::stat((root + "/usr/lib/sysusers.d/ferry.conf").c_str(), &st), 0);
   EXPECT_EQ(::stat((root + "/usr/lib/tmpfiles.d/ferry.conf").c_str(), &st), 0);
   // The installed configuration is valid, and the installed sendmail link works.
