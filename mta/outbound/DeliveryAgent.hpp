@@ -22,6 +22,7 @@
 #include "mta/delivery/TlsReport.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "mta/net/Resolver.hpp"
+#include "mta/outbound/SharedStsStore.hpp"
 #include "mta/outbound/TlsOutcome.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
@@ -51,6 +52,9 @@ struct DeliveryDeps {
   std::function<void()> on_suppressed;  // per recipient failed so (metrics)
   // The entries a settle put on the suppression list, once committed (shared with other nodes).
   std::function<void(const std::vector<SuppressionEntry>&)> on_suppressions_recorded;
+  // The MTA-STS policies other nodes fetched, asked before a fetch of our own (the daemon with
+  // [cluster]: Redis). Null = this node alone.
+  std::shared_ptr<SharedStsStore> shared_sts;
 };
 
 struct DeliveryStats {
