@@ -210,5 +210,32 @@ TEST_F(ClusterSts, AValueInRedisThatIsNotAPolicyIsRefused) {
   EXPECT_EQ(web_.requests(), 1) << web_.output();
 }
 
+// `ferry sts forget` purges the shared copy too (a policy changed without a new id must not come
+// back from Redis), and `ferry sts refresh` shares what it fetched.
+TEST_F(ClusterSts, StsForgetAndRefreshReachTheSharedCache) {
+  auto dns = dns_with_id("1");
+  start_node(a_, "node-a", *dns);
+  EXPECT_NE(a_.deliver("one@example.test").find("status=sent"), std::string::npos) << a_.proc->output();
+  ASSERT_TRUE(shared_policy_published()) << a_.proc->output();
+  const auto sts = [&](const std::string& verb) {
+    return test::run({FERRY_BINARY, "sts", "--config", a_.dir.file("ferry.toml"), verb, "example.test"});
+  };
+  const auto forget = sts("forget");
+  EXPECT_EQ(forget.exit_code, 0) << forget.err;
+  EXPECT_NE(forget.out.find("example.test: shared policy forgotten"), std::string::npos) << forget.out;
+  EXPECT_TRUE(redis_cli({"EXISTS", "ferry:sts:example.test"}).starts_with("0"));
+  const auto refresh = sts("refresh");
+  EXPECT_EQ(refresh.exit_code, 0) << refresh.out << refresh.err;
+  EXPECT_EQ(web_.requests(), 2) << web_.output();
+  const std::string value = redis_cli({"GET", "ferry:sts:example.test"});
+  EXPECT_NE(value.find("id=1\n"), std::string::npos) << value;
+  EXPECT_NE(value.find("node=node-a\n"), std::string::npos) << value;
+  // Redis down: the local change is made, the command warns it was not shared.
+  redis_.kill();
+  const auto alone = sts("forget");
+  EXPECT_EQ(alone.exit_code, 0) << alone.err;
+  EXPECT_NE(alone.err.find("not shared with the other nodes"), std::string::npos) << alone.err;
+}
+
 }  // namespace
 }  // namespace ferry
