@@ -29,7 +29,8 @@ void sts_usage(std::FILE* out) {
       "usage: ferry sts [--config FILE] [--json] show|refresh|forget DOMAIN\n"
       "  show DOMAIN     the cached MTA-STS policy (RFC 8461) of DOMAIN\n"
       "  refresh DOMAIN  look up _mta-sts.DOMAIN and fetch the policy now, then show it\n"
-      "  forget DOMAIN   remove the cached policy (the next delivery looks it up again)\n",
+      "  forget DOMAIN   remove the cached policy (the next delivery looks it up again);\n"
+      "                  with [cluster], the policy shared with the other nodes too\n",
       out);
 }
 
