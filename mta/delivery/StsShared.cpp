@@ -95,4 +95,10 @@ std::optional<StsCached> sts_adopt_shared(const StsSharedPolicy& s, const std::s
   return entry;
 }
 
+bool sts_shared_replaces(const std::optional<StsCached>& local, const StsCached& adopted, bool refreshing,
+                         TimeMs now) {
+  if (local && local->id == adopted.id && local->fetched_ms >= adopted.fetched_ms) return false;
+  return !refreshing || adopted.next_refresh_ms > now;
+}
+
 }  // namespace ferry::delivery

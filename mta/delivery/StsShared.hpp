@@ -55,4 +55,10 @@ std::chrono::milliseconds sts_shared_ttl(const StsCached& entry, TimeMs now);
 std::optional<StsCached> sts_adopt_shared(const StsSharedPolicy& shared, const std::string& txt_id,
                                           TimeMs now, const RandomSource& rand);
 
+// Whether an adopted policy (sts_adopt_shared) replaces the local entry: only one fetched after
+// ours under the same id, or under another id (a copy of our own fetch gives nothing). At a
+// proactive refresh, only one not itself due for a refresh (else this node fetches anew).
+bool sts_shared_replaces(const std::optional<StsCached>& local, const StsCached& adopted, bool refreshing,
+                         TimeMs now);
+
 }  // namespace ferry::delivery

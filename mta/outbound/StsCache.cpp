@@ -250,9 +250,8 @@ awaitable<bool> StsCache::adopt_shared(const std::string& domain, bool refreshin
   }
   const TimeMs now = now_ms();
   std::optional<delivery::StsCached> adopted = delivery::sts_adopt_shared(*decoded, out.txt_id, now, rand_);
-  if (!adopted) co_return false;  // published under an older id, or expired
-  if (entry && entry->id == adopted->id && entry->fetched_ms >= adopted->fetched_ms) co_return false;
-  if (refreshing && adopted->next_refresh_ms <= now) co_return false;
+  // Published under an older id, expired, or nothing newer than ours.
+  if (!adopted || !delivery::sts_shared_replaces(entry, *adopted, refreshing, now)) co_return false;
   entry = std::move(adopted);
   store(domain, *entry);
   out.source = "shared";

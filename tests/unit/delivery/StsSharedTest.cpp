@@ -130,4 +130,36 @@ TEST(StsShared, AdoptedOnlyForTheCurrentIdWhileValid) {
   }
 }
 
+TEST(StsShared, ReplacesTheLocalEntryOnlyWhenNewer) {
+  StsCached adopted;
+  adopted.id = "2";
+  adopted.fetched_ms = 10'000;
+  adopted.next_refresh_ms = 50'000;
+  const auto local = [](std::string id, ferry::TimeMs fetched) {
+    StsCached c;
+    c.id = std::move(id);
+    c.fetched_ms = fetched;
+    return std::optional<StsCached>(c);
+  };
+  struct Case {
+    const char* name;
+    std::optional<StsCached> local;
+    bool refreshing;
+    ferry::TimeMs now;
+    bool replaces;
+  };
+  const Case cases[] = {
+      {"nothing here", std::nullopt, false, 20'000, true},
+      {"another id here", local("1", 15'000), false, 20'000, true},
+      {"ours is older", local("2", 5'000), false, 20'000, true},
+      {"ours is the same fetch", local("2", 10'000), false, 20'000, false},
+      {"ours is newer", local("2", 12'000), false, 20'000, false},
+      {"refresh: another node refreshed since", local("2", 5'000), true, 20'000, true},
+      {"refresh: the shared one is due too", local("2", 5'000), true, 50'000, false},
+      {"refresh: our own fetch came back", local("2", 10'000), true, 20'000, false},
+  };
+  for (const auto& c : cases)
+    EXPECT_EQ(sts_shared_replaces(c.local, adopted, c.refreshing, c.now), c.replaces) << c.name;
+}
+
 }  // namespace
