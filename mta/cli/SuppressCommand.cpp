@@ -14,9 +14,10 @@
 #include "ferry/text/SafeText.hpp"
 #include "mta/cli/CliConfig.hpp"
 #include "mta/cli/Commands.hpp"
+#include "mta/cli/FleetShare.hpp"
 #include "mta/cli/QueueFormat.hpp"
 #include "mta/cli/QueueOwner.hpp"
-#include "mta/cluster/ClusterStatus.hpp"
+#include "mta/cluster/SuppressionStream.hpp"
 #include "mta/ops/SystemClock.hpp"
 
 namespace ferry::cli {
@@ -34,12 +35,6 @@ void suppress_usage(std::FILE* out) {
 }
 
 std::string safe(const std::string& s) { return text::safe_text(s); }
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 struct View {
   TimeMs ttl = 0;
@@ -147,20 +142,17 @@ bool valid_address(const std::string& a) {
 
 // The local change is made; the other nodes hear of it through the shared stream. Redis being
 // unreachable is a warning: the local list is the one RCPT reads.
-void publish(const config::Config& config, const std::string& password, bool adding,
-             const std::string& address, const std::string& reason, const View& v) {
+void publish(const FleetShare& fleet, bool adding, const std::string& address, const std::string& reason,
+             const View& v) {
   cluster::SuppressionEvent ev;
-  ev.node = config::effective_node_name(*config.cluster, host_name());
+  ev.node = fleet.node_name;
   ev.removed = !adding;
   ev.entry.address = suppression_key(address);
   ev.entry.category = "manual";
   ev.entry.reply = suppression_reply_text(reason);
   ev.entry.time_ms = v.now;
   ev.entry.source = SuppressionSource::Manual;
-  if (auto r = cluster::publish_suppression(*config.cluster, password, ev, std::chrono::milliseconds(2000));
-      !r)
-    std::fprintf(stderr, "ferry: suppress: warning: not shared with the other nodes (redis %s: %s)\n",
-                 config.cluster->endpoint.where().c_str(), r.error().message.c_str());
+  (void)share_with_fleet(fleet, cluster::encode_suppression_event(ev), "suppress");
 }
 
 }  // namespace
@@ -203,17 +195,14 @@ int cmd_suppress(const Args& raw) {
   if (!config) return kExitConfig;
   // With [cluster], add and remove are published to the other nodes too: the password is read
   // with the rights the command was started with, before switching to the queue's owner.
-  std::optional<std::string> redis_password;
-  if (config->cluster && one && positional[0] != "show") {
-    redis_password.emplace();
-    if (!config->cluster->password_file.empty()) {
-      auto read = cluster::read_redis_password(config->cluster->password_file);
-      if (!read) {
-        std::fprintf(stderr, "ferry: suppress: [cluster] %s\n", read.error().message.c_str());
-        return kExitConfig;
-      }
-      *redis_password = std::move(*read);
+  std::optional<FleetShare> fleet;
+  if (one && positional[0] != "show") {
+    auto f = fleet_share(*config);
+    if (!f) {
+      std::fprintf(stderr, "ferry: suppress: [cluster] %s\n", f.error().message.c_str());
+      return kExitConfig;
     }
+    fleet = std::move(*f);
   }
   if (auto access = become_queue_owner(*config); access.kind != QueueAccess::Kind::Owner) {
     std::fprintf(stderr, "ferry: suppress: %s\n", access.message.c_str());
@@ -229,7 +218,7 @@ int cmd_suppress(const Args& raw) {
   if (positional[0] == "show") return show(**store, positional[1], view, json);
   const bool adding = positional[0] == "add";
   const int rc = adding ? add(**store, positional[1], reason, view) : remove(**store, positional[1]);
-  if (rc == kExitOk && redis_password) publish(*config, *redis_password, adding, positional[1], reason, view);
+  if (rc == kExitOk && fleet) publish(*fleet, adding, positional[1], reason, view);
   return rc;
 }
 

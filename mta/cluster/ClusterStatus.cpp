@@ -56,14 +56,16 @@ Result<ClusterView> read_cluster(const config::ClusterSection& cluster, const st
   return view;
 }
 
-Result<void> publish_suppression(const config::ClusterSection& cluster, const std::string& password,
-                                 const SuppressionEvent& event, std::chrono::milliseconds timeout) {
+Result<Reply> run_command(const config::ClusterSection& cluster, const std::string& password,
+                          const Argv& argv, std::chrono::milliseconds timeout) {
   auto conn = RedisConnection::connect(cluster.endpoint, password, timeout);
   if (!conn) return conn.error();
-  auto r = (*conn)->command(encode_suppression_event(event));
+  auto r = (*conn)->command(argv);
   if (!r) return r.error();
-  if (r->is_error()) return make_error(ErrorKind::Invalid, "XADD refused: " + r->text.substr(0, 200));
-  return {};
+  if (r->is_error())
+    return make_error(ErrorKind::Invalid,
+                      (argv.empty() ? std::string() : argv[0]) + " refused: " + r->text.substr(0, 200));
+  return std::move(*r);
 }
 
 Result<std::string> read_redis_password(const std::string& path) {

@@ -27,9 +27,10 @@ struct ClusterView {
 Result<ClusterView> read_cluster(const config::ClusterSection& cluster, const std::string& password,
                                  std::chrono::milliseconds timeout);
 
-// One suppression entry or removal sent to the shared stream (`ferry suppress add/remove`).
-Result<void> publish_suppression(const config::ClusterSection& cluster, const std::string& password,
-                                 const SuppressionEvent& event, std::chrono::milliseconds timeout);
+// One command over its own short-lived connection (what `ferry suppress` and `ferry sts` share
+// with the fleet); a Redis error reply is an error of kind Invalid.
+Result<Reply> run_command(const config::ClusterSection& cluster, const std::string& password,
+                          const Argv& argv, std::chrono::milliseconds timeout);
 
 // [cluster] password_file: its first line. A regular file, not a symbolic link, not readable by
 // others, at most 4 KiB; read before privileges drop. The password is never in an error.

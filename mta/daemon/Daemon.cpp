@@ -31,6 +31,7 @@
 #include "mta/cluster/ClusterStatus.hpp"
 #include "mta/daemon/ClusterNode.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
+#include "mta/daemon/RedisStsStore.hpp"
 #include "mta/daemon/SharedPaceLimiter.hpp"
 #include "mta/daemon/SuppressionFeed.hpp"
 #include "mta/daemon/SuppressionService.hpp"
@@ -543,6 +544,9 @@ class Daemon {
         cluster_->publish(std::move(events));
       };
     if (cluster_) delivery.pace_limiter = shared_pacing();
+    if (cluster_)  // MTA-STS policies fetched by one node serve all
+      delivery.shared_sts =
+          std::make_shared<RedisStsStore>(cluster_->link(), io_.get_executor(), cluster_->node_name());
     const auto ports = server_->ports();
     for (std::size_t i = 0; i < ports.size(); ++i)
       delivery.own_listeners.push_back({current_->listen[i].address, ports[i]});

@@ -228,7 +228,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
           });
     };
     return std::make_unique<StsCache>(io.get_executor(), deps.resolver, deps.store, std::move(persist),
-                                      deps.config->mta_sts);
+                                      deps.config->mta_sts, deps.shared_sts);
   }
 
   // ---- pacing ([[pace]]): the pure decisions live in mta/delivery, the glue in Pacer ----

@@ -22,6 +22,7 @@
 #include "mta/delivery/TlsReport.hpp"
 #include "mta/dkim/DkimSigner.hpp"
 #include "mta/net/Resolver.hpp"
+#include "mta/outbound/SharedStsStore.hpp"
 #include "mta/outbound/TlsOutcome.hpp"
 #include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
@@ -54,6 +55,9 @@ struct DeliveryDeps {
   // [[pace]] shared by a fleet: makes the limiter, given the agent's wake-up (on the I/O thread:
   // a destination held back may be asked again). Empty = each node paces alone, in memory.
   std::function<std::unique_ptr<delivery::PaceLimiter>(std::function<void()> wake)> pace_limiter;
+  // The MTA-STS policies other nodes fetched, asked before a fetch of our own (the daemon with
+  // [cluster]: Redis). Null = this node alone.
+  std::shared_ptr<SharedStsStore> shared_sts;
 };
 
 struct DeliveryStats {

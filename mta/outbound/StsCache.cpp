@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "ferry/text/Ascii.hpp"
+#include "mta/delivery/StsShared.hpp"
 #include "mta/net/ClientTls.hpp"
 #include "mta/net/Completion.hpp"
 #include "mta/net/HttpsClient.hpp"
@@ -83,12 +84,14 @@ delivery::StsCached from_record(const queue::PolicyCacheRecord& r) {
 }
 
 StsCache::StsCache(asio::any_io_executor executor, std::shared_ptr<net::Resolver> resolver,
-                   queue::QueueStore* store, Persist persist, config::MtaStsSection config)
+                   queue::QueueStore* store, Persist persist, config::MtaStsSection config,
+                   std::shared_ptr<SharedStsStore> shared)
     : executor_(executor),
       resolver_(std::move(resolver)),
       store_(store),
       persist_(std::move(persist)),
       config_(std::move(config)),
+      shared_(std::move(shared)),
       engine_(std::make_shared<std::mt19937_64>(std::random_device{}())),
       rand_([e = engine_] { return (*e)(); }),
       timer_(executor) {}
@@ -130,19 +133,21 @@ void StsCache::store(const std::string& domain, const delivery::StsCached& entry
 }
 
 awaitable<StsOutcome> StsCache::policy_for(const std::string& domain) {
-  StsOutcome out = co_await lookup(domain, false);
+  StsOutcome out = co_await lookup(domain, Lookup::Delivery);
   co_return out;
 }
 
 awaitable<StsOutcome> StsCache::refresh(const std::string& domain) {
   memory_.erase(domain);  // read the table again: another process may have changed it
-  StsOutcome out = co_await lookup(domain, true);
+  StsOutcome out = co_await lookup(domain, Lookup::Force);
   co_return out;
 }
 
 // RFC 8461 §3.3 and §5.1: the TXT record's id says whether the cached policy is current; a new
-// id (or nothing cached) means a fetch; a failed fetch leaves the cached policy in force.
-awaitable<StsOutcome> StsCache::lookup(const std::string& domain, bool force) {
+// id (or nothing cached) means a fetch — unless another node fetched that policy already; a
+// failed fetch leaves the cached policy in force.
+awaitable<StsOutcome> StsCache::lookup(const std::string& domain, Lookup why) {
+  const bool force = why != Lookup::Delivery;
   StsOutcome out;
   const std::string name = "_mta-sts." + domain;
   const net::TxtAnswer txt = co_await net::resolve_txt(*resolver_, executor_, name);
@@ -154,8 +159,11 @@ awaitable<StsOutcome> StsCache::lookup(const std::string& domain, bool force) {
   const bool absent = txt.status != net::DnsStatus::TempFail && !id;
   delivery::StsAction action = delivery::sts_decide(entry, id, absent, now_ms());
   if (force && id) action = delivery::StsAction::Fetch;
+  bool adopted = false;
+  if (action == delivery::StsAction::Fetch && id && shared_ && why != Lookup::Force)
+    adopted = co_await adopt_shared(domain, why == Lookup::Refresh, out, entry);
   if (action == delivery::StsAction::Fetch) {
-    co_await fetch_into(domain, out, entry);
+    if (!adopted) co_await fetch_into(domain, out, entry);
   } else if (force && entry) {
     // A refresh without a record to go by (removed, or the lookup failed): the cached policy
     // stays until it expires (RFC 8461 §5.1) and the next refresh backs off like a failed fetch.
@@ -168,7 +176,8 @@ awaitable<StsOutcome> StsCache::lookup(const std::string& domain, bool force) {
     if (parsed && parsed->mode != delivery::StsMode::None) out.policy = std::move(*parsed);
     if (!parsed) out.problem = "cached policy unreadable: " + parsed.error();
   }
-  if (!out.policy && out.source != "fetched") out.source = "none";  // nothing valid applies
+  if (!out.policy && out.source != "fetched" && out.source != "shared")
+    out.source = "none";  // nothing valid applies
   if (entry) out.cached = to_record(domain, *entry);
   co_return out;
 }
@@ -186,6 +195,7 @@ awaitable<void> StsCache::fetch_into(const std::string& domain, StsOutcome& out,
   if (fetched.ok) {
     entry = delivery::sts_after_fetch(out.txt_id, fetched.text, fetched.policy, now, rand_);
     store(domain, *entry);
+    publish(domain, *entry);
     out.source = "fetched";
     ops::log_info("mta-sts: " + domain + ": policy id " + out.txt_id + " fetched, mode " +
                   delivery::to_string(fetched.policy.mode) + ", max_age " +
@@ -213,10 +223,53 @@ awaitable<void> StsCache::refresh_loop() {
       if (stopping_) break;
       memory_[r.domain] = from_record(r);
       if (r.next_refresh_ms > now) continue;
-      StsOutcome ignored = co_await refresh(r.domain);
+      memory_.erase(r.domain);  // read the table again: `ferry sts` may have changed it
+      StsOutcome ignored = co_await lookup(r.domain, Lookup::Refresh);
       (void)ignored;
     }
   }
+}
+
+}  // namespace ferry::outbound
+
+namespace ferry::outbound {
+
+// The policy another node published for the TXT id published now, used as if fetched here (and
+// kept in the local table). A value that is not one is another node's word gone wrong: refused,
+// logged, and the policy fetched as usual. While refreshing, only a policy refreshed since ours
+// and not itself due for a refresh is taken; otherwise this node fetches (and publishes).
+awaitable<bool> StsCache::adopt_shared(const std::string& domain, bool refreshing, StsOutcome& out,
+                                       std::optional<delivery::StsCached>& entry) {
+  const std::optional<std::string> value = co_await shared_->get(domain);
+  if (!value) co_return false;
+  auto decoded = delivery::decode_sts_shared(*value);
+  if (!decoded) {
+    ops::log_warning("mta-sts: " + domain + ": the shared cache's policy is refused (" + decoded.error() +
+                     "); fetching it");
+    co_return false;
+  }
+  const TimeMs now = now_ms();
+  std::optional<delivery::StsCached> adopted = delivery::sts_adopt_shared(*decoded, out.txt_id, now, rand_);
+  // Published under an older id, expired, or nothing newer than ours.
+  if (!adopted || !delivery::sts_shared_replaces(entry, *adopted, refreshing, now)) co_return false;
+  entry = std::move(adopted);
+  store(domain, *entry);
+  out.source = "shared";
+  ops::log_info("mta-sts: " + domain + ": policy id " + out.txt_id + " from the shared cache (fetched by " +
+                decoded->shared.node + "), mode " + delivery::to_string(decoded->policy.mode) + ", max_age " +
+                std::to_string(decoded->policy.max_age));
+  co_return true;
+}
+
+// After a fetch of our own: the other nodes may use it for what is left of its max_age.
+void StsCache::publish(const std::string& domain, const delivery::StsCached& entry) {
+  if (!shared_) return;
+  const auto ttl = delivery::sts_shared_ttl(entry, now_ms());
+  if (ttl.count() <= 0) return;
+  shared_->put(
+      domain,
+      delivery::encode_sts_shared({entry.id, entry.fetched_ms, shared_->node_name(), entry.policy_text}),
+      ttl);
 }
 
 }  // namespace ferry::outbound

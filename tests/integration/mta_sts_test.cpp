@@ -10,9 +10,9 @@
 #include <fstream>
 
 #include "integration/support/MailClient.hpp"
+#include "integration/support/StsPolicyServer.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
-#include "support/TestCa.hpp"
 
 namespace ferry {
 namespace {
@@ -48,59 +48,14 @@ struct Ferry {
   int starts = 0;
 };
 
-// Serves the directory; a file "misbehave" in it makes every answer a redirect, a policy sent as
-// text/html, or a body over 64 KiB.
-constexpr const char* kHttpsServer = R"(
-import http.server, ssl, sys, os
-os.chdir(sys.argv[1])
-class Handler(http.server.SimpleHTTPRequestHandler):
-    def do_GET(self):
-        how = open("misbehave").read().strip() if os.path.exists("misbehave") else ""
-        if not how:
-            return super().do_GET()
-        if how == "redirect":
-            self.send_response(301)
-            self.send_header("Location", "https://mta-sts.example.test/.well-known/other.txt")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            return
-        body = b"version: STSv1\r\nmode: enforce\r\nmx: mx.example.test\r\nmax_age: 86400\r\n"
-        if how == "big":
-            body += b"#" * (70 * 1024)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html" if how == "html" else "text/plain")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-ctx.load_cert_chain(sys.argv[2], sys.argv[3])
-srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-print("listening on port", srv.server_address[1], file=sys.stderr, flush=True)
-srv.serve_forever()
-)";
-
-std::string policy(const std::string& mode, const std::string& mx) {
-  return "version: STSv1\r\nmode: " + mode + "\r\nmx: " + mx + "\r\nmax_age: 86400\r\n";
-}
+using test::sts_policy;
 
 class MtaSts : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string d = pki.path();
-    ASSERT_TRUE(test::make_test_ca(d, "FerryStsTestCA"));
-    ASSERT_TRUE(test::make_host_certificate(d, "mx.example.test", "mx"));
-    ASSERT_TRUE(test::make_host_certificate(d, "mta-sts.example.test", "web"));
-    ASSERT_EQ(sh("mkdir -p www/.well-known"), 0);
-    set_policy(policy("enforce", "mx.example.test"));
-    pki.write("server.py", kHttpsServer);
-    web = std::make_unique<test::Background>(
-        std::vector<std::string>{"/usr/bin/python3", d + "/server.py", d + "/www", d + "/web.pem",
-                                 d + "/web.key"},
-        d + "/web.log");
-    ASSERT_TRUE(web->wait_for_output("listening on port")) << web->output();
-    const std::string out = web->output();
-    https_port = std::stoi(out.substr(out.find("listening on port ") + 18));
+    ASSERT_TRUE(web.start()) << web.output();
+    https_port = web.port();
     mx.start("mx.example.test",
              "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n[tls]\n"
              "certificate = \"" +
@@ -112,7 +67,7 @@ class MtaSts : public ::testing::Test {
     return test::run({"/bin/sh", "-c", "cd " + pki.path() + " && (" + cmd + ") 2>/dev/null"}).exit_code;
   }
 
-  void set_policy(const std::string& text) { pki.write("www/.well-known/mta-sts.txt", text); }
+  void set_policy(const std::string& text) { web.set_policy(text); }
   std::unique_ptr<test::DnsServer> dns_with_id(const std::string& id) {
     return std::make_unique<test::DnsServer>(std::vector<std::string>{
         "--mx-host=example.test,mx.example.test,10", "--host-record=mx.example.test,127.0.0.1",
@@ -136,7 +91,7 @@ class MtaSts : public ::testing::Test {
     return at == std::string::npos ? std::string() : log.substr(at, log.find('\n', at) - at);
   }
   test::TempDir pki;
-  std::unique_ptr<test::Background> web;
+  test::StsPolicyServer web{pki};
   int https_port = 0;
   Ferry mx, a;
 };
@@ -157,7 +112,7 @@ TEST_F(MtaSts, EnforceDeliversToAMatchingMxOverVerifiedTls) {
 }
 
 TEST_F(MtaSts, EnforceDefersWhenNoMxMatches) {
-  set_policy(policy("enforce", "*.elsewhere.test"));
+  set_policy(sts_policy("enforce", "*.elsewhere.test"));
   auto dns = dns_with_id("1");
   start_sender(*dns);
   const std::string line = deliver("bob@example.test");
@@ -206,7 +161,7 @@ TEST_F(MtaSts, RequireTlsGoesOverAnEnforcedPolicy) {
 // `TLS-Required: No` (RFC 8689 §4.2.2): the domain's enforce policy that no MX matches does not
 // hold the message back; it goes as without a policy.
 TEST_F(MtaSts, TlsRequiredNoWaivesAnEnforcedPolicy) {
-  set_policy(policy("enforce", "*.elsewhere.test"));
+  set_policy(sts_policy("enforce", "*.elsewhere.test"));
   auto dns = dns_with_id("1");
   start_sender(*dns);
   EXPECT_EQ(send_mail(a.port, "alice@a.test", {"bob@example.test"}, "Subject: r\nTLS-Required: No\n\nhi\n"),
@@ -219,7 +174,7 @@ TEST_F(MtaSts, TlsRequiredNoWaivesAnEnforcedPolicy) {
 }
 
 TEST_F(MtaSts, TestingModeDeliversAndReportsTheMismatch) {
-  set_policy(policy("testing", "*.elsewhere.test"));
+  set_policy(sts_policy("testing", "*.elsewhere.test"));
   auto dns = dns_with_id("1");
   start_sender(*dns);
   const std::string line = deliver("bob@example.test");
@@ -241,7 +196,7 @@ TEST_F(MtaSts, CertificateForAnotherNameTestingLogsEnforceDefers) {
                d + "/web.pem\"\nkey = \"" + d +
                "/web.key\"\n"
                "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:9\"\n[retry]\nfirst = \"1h\"\n");
-  set_policy(policy("testing", "mx.example.test"));
+  set_policy(sts_policy("testing", "mx.example.test"));
   {
     auto dns = dns_with_id("1");
     start_sender(*dns);
@@ -253,7 +208,7 @@ TEST_F(MtaSts, CertificateForAnotherNameTestingLogsEnforceDefers) {
         << a.proc->output();
     a.stop();
   }
-  set_policy(policy("enforce", "mx.example.test"));
+  set_policy(sts_policy("enforce", "mx.example.test"));
   auto dns = dns_with_id("2");
   start_sender(*dns);
   const std::string line = deliver("two@example.test");
@@ -268,7 +223,7 @@ TEST_F(MtaSts, IdDecidesRefetchAndTheCacheSurvivesRestart) {
     auto dns = dns_with_id("1");
     start_sender(*dns);
     EXPECT_NE(deliver("one@example.test").find("status=sent"), std::string::npos) << a.proc->output();
-    set_policy(policy("enforce", "*.elsewhere.test"));  // changed, same id: not fetched
+    set_policy(sts_policy("enforce", "*.elsewhere.test"));  // changed, same id: not fetched
     EXPECT_NE(deliver("two@example.test").find("status=sent"), std::string::npos) << a.proc->output();
     a.stop();
     start_sender(*dns);  // restart: the policy comes from the queue's table
@@ -341,7 +296,7 @@ TEST_F(MtaSts, ProbeExplainsThePolicyAndEachMx) {
   EXPECT_NE(ok.out.find("MTA-STS: _mta-sts.example.test: TXT id=7"), std::string::npos) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("policy (fetched): mode enforce"), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find("mx.example.test: accepted"), std::string::npos) << ok.out;
-  set_policy(policy("enforce", "mail.elsewhere.test"));
+  set_policy(sts_policy("enforce", "mail.elsewhere.test"));
   auto refused = a.cli({"probe", "bob@example.test"});
   EXPECT_NE(refused.out.find("mx.example.test: refused (not in the policy)"), std::string::npos)
       << refused.out;
