@@ -68,10 +68,20 @@ PaceKey SharedPaceLimiter::alone_key(const PaceKey& key) const {
 
 bool SharedPaceLimiter::shared(TimeMs now) const { return link_.up() && now >= degraded_until_; }
 
+// Every decision starts here, so a change of mode is seen by the first call after it, however
+// short the outage: going alone is logged once, coming back reconciles.
+bool SharedPaceLimiter::sharing(TimeMs now) {
+  const bool now_shared = shared(now);
+  if (now_shared && !was_shared_) reconcile(now);
+  if (!now_shared && was_shared_)
+    ops::log_warning("pace: Redis unreachable: each node paces alone at 1/" +
+                     std::to_string(options_.expected_nodes) + " of each [[pace]] rate until it is back");
+  was_shared_ = now_shared;
+  return now_shared;
+}
+
 SharedPaceLimiter::Dest& SharedPaceLimiter::dest(const PaceKey& key, TimeMs now) {
-  auto it = dests_.find(key.name);
-  if (it == dests_.end()) it = dests_.emplace(key.name, Dest{}).first;
-  Dest& d = it->second;
+  Dest& d = dests_.try_emplace(key.name).first->second;
   if (d.rule != key.rule) {  // new, or a reload changed the rule: what was granted under the old one goes
     d.rule = key.rule;
     d.tokens = 0;
@@ -83,7 +93,7 @@ SharedPaceLimiter::Dest& SharedPaceLimiter::dest(const PaceKey& key, TimeMs now)
 
 PaceDecision SharedPaceLimiter::acquire(const PaceKey& key, TimeMs now, bool new_connection) {
   Dest& d = dest(key, now);
-  if (!shared(now)) return acquire_alone(key, d, now, new_connection);
+  if (!sharing(now)) return acquire_alone(key, d, now, new_connection);
   const bool need_slot = new_connection && key.rule.connections > 0;
   const bool free_rate = now < d.unlimited_until;
   const bool have_token = free_rate || (d.tokens > 0 && now < d.tokens_until);
@@ -189,7 +199,7 @@ void SharedPaceLimiter::see_backoff(const std::string& name, Dest& d, double rat
 
 std::optional<PaceChange> SharedPaceLimiter::rate_limited(const PaceKey& key, TimeMs now, TimeMs started_ms) {
   Dest& d = dest(key, now);
-  if (!shared(now)) return alone_.rate_limited(alone_key(key), now, started_ms);
+  if (!sharing(now)) return alone_.rate_limited(alone_key(key), now, started_ms);
   cluster::PaceHalve halve;
   halve.name = key.name;
   halve.started_ms = started_ms;
@@ -226,7 +236,7 @@ void SharedPaceLimiter::connection_closed(std::string_view destination) {
 
 void SharedPaceLimiter::connection_opened(const PaceKey& key, TimeMs now) {
   Dest& d = dest(key, now);
-  if (!shared(now)) {
+  if (!sharing(now)) {
     alone_.connection_opened(alone_key(key), now);
     d.open.push_back({Held::Local, {}});
   } else if (key.rule.connections > 0) {
@@ -241,15 +251,10 @@ void SharedPaceLimiter::connection_opened(const PaceKey& key, TimeMs now) {
 std::vector<PaceChange> SharedPaceLimiter::recover(TimeMs now) {
   std::vector<PaceChange> out = std::move(changes_);
   changes_.clear();
-  const bool sharing = shared(now);
-  if (sharing && !was_shared_) reconcile(now);
-  if (!sharing && was_shared_)
-    ops::log_warning("pace: Redis unreachable: each node paces alone at 1/" +
-                     std::to_string(options_.expected_nodes) + " of each [[pace]] rate until it is back");
-  was_shared_ = sharing;
+  const bool together = sharing(now);
   for (auto& change : alone_.recover(now))
-    if (!sharing) out.push_back(std::move(change));
-  if (sharing && now >= next_renew_) renew(now);
+    if (!together) out.push_back(std::move(change));
+  if (together && now >= next_renew_) renew(now);
   if (now >= next_housekeeping_) housekeeping(now);
   return out;
 }

@@ -80,6 +80,7 @@ class SharedPaceLimiter final : public delivery::PaceLimiter {
   };
 
   bool shared(TimeMs now) const;
+  bool sharing(TimeMs now);  // shared(), noticing a change of mode
   Dest& dest(const delivery::PaceKey& key, TimeMs now);
   delivery::PaceKey alone_key(const delivery::PaceKey& key) const;
   delivery::PaceDecision acquire_alone(const delivery::PaceKey& key, Dest& d, TimeMs now,
