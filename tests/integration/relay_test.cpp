@@ -194,6 +194,7 @@ TEST_F(Smarthost, ProbeConfigChecksTheAdminRouteAndSendTestDelivers) {
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
   EXPECT_NE(check.out.find("ops@example.com"), std::string::npos) << check.out;
   EXPECT_NE(check.out.find("235"), std::string::npos) << "authenticated\n" << check.out;
+  EXPECT_NE(check.out.find(", TLS required\n"), std::string::npos) << "the route's TLS policy\n" << check.out;
   EXPECT_EQ(b.proc->output().find("queued"), std::string::npos) << "nothing sent without --send-test";
 
   auto sent = test::run({FERRY_BINARY, "probe", "--config", config, "--send-test"}, {}, 60);
