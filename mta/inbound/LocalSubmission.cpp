@@ -66,8 +66,8 @@ Result<queue::NewMessage> make_local_message(const config::Config& cfg, const st
   // Postfix writes "(Postfix, from userid N)": the trace says which local user sent it.
   std::string body = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(s.uid) +
                      ")\r\n\tid " + id.str() + "; " + smtp::format_rfc5322_date(now) + "\r\n" +
-                     smtp::original_to_fields(original_to) +
-                     smtp::masquerade_from_field(s.message, masquerade);
+                     smtp::original_to_fields(original_to) + s.message;
+  smtp::masquerade_from_field(body, masquerade);
   // Signed and shaped as the SMTP server does it: one acceptance path for both.
   auto msg = prepare_for_queue(id, std::move(env), std::move(body), signer, now.unix_ms);
   if (!msg) return make_error(ErrorKind::Security, "DKIM signing failed: " + msg.error().message);

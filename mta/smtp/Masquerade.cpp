@@ -78,14 +78,12 @@ std::string masquerade_address(std::string_view address, const MasqueradeRule& r
   return out;
 }
 
-std::string masquerade_from_field(std::string_view message, const MasqueradeRule& rule) {
+void masquerade_from_field(std::string& message, const MasqueradeRule& rule) {
   const std::size_t start = rule.active() ? find_from(message) : std::string_view::npos;
-  if (start == std::string_view::npos) return std::string(message);
+  if (start == std::string_view::npos) return;
   const std::size_t end = field_end(message, start);
-  std::string out(message.substr(0, start));
-  out += rewrite_field(message.substr(start, end - start), rule);
-  out.append(message.substr(end));
-  return out;
+  const std::string field = rewrite_field(std::string_view(message).substr(start, end - start), rule);
+  message.replace(start, end - start, field);
 }
 
 }  // namespace ferry::smtp

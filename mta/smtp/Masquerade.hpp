@@ -2,7 +2,7 @@
 // configured domain (root@example.com) in its envelope sender and From: field (dma's MASQUERADE,
 // Postfix's masquerade_domains). Contract: pure; only addresses whose domain is one of
 // `local_domains` (case-insensitive) change, the local part never does; an inactive rule (empty
-// domain) changes nothing; the message outside the From: field is returned byte for byte.
+// domain) changes nothing; the message outside the From: field stays byte for byte.
 #pragma once
 
 #include <string>
@@ -20,8 +20,9 @@ struct MasqueradeRule {
 // "root@vm" -> "root@example.com"; anything else (other domains, "<>", no '@') unchanged.
 std::string masquerade_address(std::string_view address, const MasqueradeRule& rule);
 
-// The message (header, blank line, body; CRLF or LF line ends) with every address in its first
-// From: field masqueraded, including the field's folded continuation lines.
-std::string masquerade_from_field(std::string_view message, const MasqueradeRule& rule);
+// Masquerades every address in the first From: field of `message` (header, blank line, body; CRLF
+// or LF line ends), folded continuation lines included. In place: only the field is rebuilt, so
+// a large body is moved, never copied.
+void masquerade_from_field(std::string& message, const MasqueradeRule& rule);
 
 }  // namespace ferry::smtp

@@ -530,7 +530,7 @@ void ServerSession::finish_chunk() {
 // commit_result() only ever reports the commit.
 void ServerSession::accept_message() {
   // Before signing: the signature must cover the From: that leaves.
-  if (policy_.masquerade.active()) body_ = masquerade_from_field(body_, policy_.masquerade);
+  masquerade_from_field(body_, policy_.masquerade);
   if (!policy_.sign_messages || !(policy_.client_may_relay || authenticated_)) return commit();
   actions_.emplace_back(SignMessage{queue_id_, std::move(body_)});
   body_.clear();

@@ -39,8 +39,11 @@ TEST(smtp_Masquerade, FromField) {
            Row{"To: a@vm\r\n\r\nFrom: root@vm\r\n", "To: a@vm\r\n\r\nFrom: root@vm\r\n"},  // body only
            Row{"From: root@vm", "From: root@example.com"},                                 // no line end
            Row{"X-From: root@vm\r\n\r\n", "X-From: root@vm\r\n\r\n"},
-       })
-    EXPECT_EQ(masquerade_from_field(r.in, rule()), r.out) << r.in;
+       }) {
+    std::string message = r.in;
+    masquerade_from_field(message, rule());
+    EXPECT_EQ(message, r.out) << r.in;
+  }
 }
 
 TEST(smtp_OriginalTo, OneFieldPerDistinctAddressAndNoInjection) {
