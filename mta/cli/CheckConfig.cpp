@@ -1,5 +1,7 @@
 // CheckConfig: `ferry check-config [FILE | --config FILE]`: validate and print the effective config.
 // Contract: exit 0 and the rendered TOML on stdout; on error one line on stderr and exit 78.
+#include <unistd.h>
+
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -7,6 +9,7 @@
 
 #include "mta/cli/Commands.hpp"
 #include "mta/config/Config.hpp"
+#include "mta/config/ConfigWarnings.hpp"
 #include "mta/inbound/TokenFile.hpp"
 #include "mta/net/ClientTls.hpp"
 #include "mta/outbound/EventSecret.hpp"
@@ -97,6 +100,11 @@ int cmd_check_config(const Args& args) {
                    tokens.error().message.c_str());
       return kExitConfig;
     }
+  // Valid but surprising on a small host: said on stderr, the exit status stays 0.
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  for (const auto& w : config::config_warnings(*loaded, host))
+    std::fprintf(stderr, "ferry check-config: warning: %s\n", w.c_str());
   const std::string text = config::render(*loaded);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return std::fflush(stdout) == 0 ? kExitOk : kExitFailure;

@@ -24,10 +24,12 @@ namespace {
 void probe_usage(std::FILE* out) {
   std::fputs(
       "usage: ferry probe [options] ADDRESS\n"
+      "       ferry probe --config FILE [--send-test]\n"
       "  Resolves ADDRESS's domain, connects to its MX hosts in delivery order and speaks SMTP up\n"
       "  to RCPT TO (then QUIT), explaining every step and reply. Nothing is sent unless --send.\n"
       "  --config FILE        resolve and connect as the daemon would (DNS servers, delivery port,\n"
-      "                       routes, TLS policy, EHLO name)\n"
+      "                       routes, TLS policy, EHLO name); without ADDRESS, probe [local] admin\n"
+      "                       through its route (the smarthost check)\n"
       "  --host HOST          connect to HOST (name or IP) instead of the MX\n"
       "  --port N             connect to port N\n"
       "  --tls=MODE           none | opportunistic | verify | implicit\n"
@@ -35,7 +37,8 @@ void probe_usage(std::FILE* out) {
       "  --ehlo NAME          EHLO name (default: the configured host name)\n"
       "  --from ADDR          MAIL FROM address (default: the null sender <>)\n"
       "  --send FILE          send FILE (\"-\": standard input) as the message through DATA\n"
-      "  --send-test          send a generated test message through DATA\n"
+      "  --send-test          send a generated test message through DATA (from postmaster@ the\n"
+      "                       [local] masquerade domain with --config, unless --from)\n"
       "  --timeout SECONDS    per-command timeout (default 60)\n"
       "  --json               print the result as JSON\n"
       "exit status: 0 accepted, 1 rejected permanently, 2 temporary failure, 3 could not resolve or "
@@ -276,6 +279,8 @@ std::optional<int> parse_probe_args(const Args& raw, ProbeArgs& p) {
       p.positional.push_back(a);
     }
   }
+  // With a configuration the address may be left out: [local] admin is probed.
+  if (p.positional.empty() && p.common.config_path) return std::nullopt;
   if (p.positional.size() != 1 || p.positional[0].find('@') == std::string::npos) {
     std::fprintf(stderr, "ferry: probe: exactly one recipient address is needed\n");
     probe_usage(stderr);
@@ -309,8 +314,18 @@ std::optional<std::string> message_to_send(const std::string& source) {
 }
 
 // The command line over the configuration's defaults; an exit code on a usage error.
-std::optional<int> apply_probe_args(const ProbeArgs& p, probe::ProbeOptions& options) {
-  options.recipient = p.positional[0];
+std::optional<int> apply_probe_args(const ProbeArgs& p, const config::Config& cfg,
+                                    probe::ProbeOptions& options) {
+  options.recipient = p.positional.empty() ? cfg.local.admin : p.positional[0];
+  if (options.recipient.empty()) {
+    std::fprintf(stderr,
+                 "ferry: probe: no ADDRESS given and [local] admin is not set in the configuration\n");
+    return kExitUsage;
+  }
+  // A test message leaves as the host's own mail does: a smarthost may refuse the null sender
+  // or a sender outside the domain its account is for.
+  if (p.send_test && !p.from && !cfg.local.masquerade.empty())
+    options.sender = "postmaster@" + cfg.local.masquerade;
   if (p.host) options.host = *p.host;
   if (p.port) options.port = *p.port;
   if (p.ehlo) options.ehlo_name = *p.ehlo;
@@ -368,7 +383,7 @@ int cmd_probe(const Args& raw) {
     return kExitConfig;
   }
   probe::ProbeOptions options = std::move(*from_config);
-  if (auto rc = apply_probe_args(p, options)) return *rc;
+  if (auto rc = apply_probe_args(p, *cfg, options)) return *rc;
 
   std::function<void(const std::string&)> progress;
   // The transcript shows what the remote server wrote: escaped, so its bytes cannot drive the

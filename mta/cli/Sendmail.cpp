@@ -555,6 +555,7 @@ int local_smtp(const config::Config& cfg, queue::QueueStore& store) {
   policy.client_ip = "127.0.0.1";
   policy.client_hostname = "localhost";
   policy.client_may_relay = true;
+  policy.masquerade = policy::masquerade_rule(cfg, hostname);  // a local user submits
   smtp::SessionHooks hooks;
   hooks.next_queue_id = [&] { return store.allocate_id(); };
   hooks.now = [] { return wall_now(); };

@@ -84,6 +84,17 @@ struct RelaySection {
   bool operator==(const RelaySection&) const = default;
 };
 
+// [local]: what happens to mail for local users on a host that relays only (no mailboxes).
+struct LocalSection {
+  // Every local-domain recipient without an alias (root, cron users, postmaster) is rewritten to
+  // this address; empty = such recipients are refused with 550 5.1.1.
+  std::string admin;
+  // Locally submitted mail from a local domain gets this domain in its envelope sender and
+  // From: (sendmail, postdrop, relay listeners on loopback); empty = unchanged.
+  std::string masquerade;
+  bool operator==(const LocalSection&) const = default;
+};
+
 struct SmtpSection {
   BareNewline bare_newline = BareNewline::Normalize;
   std::uint64_t max_message_size = 25ull << 20;
@@ -309,6 +320,7 @@ struct Config {
   std::vector<Listener> listen;
   RelaySection relay;
   std::map<std::string, std::string> aliases;  // local part -> address
+  LocalSection local;                          // [local]
   SmtpSection smtp;
   TlsSection tls;
   AuthSection auth;

@@ -355,6 +355,7 @@ class Loader {
                {"listen", [&](auto& n, auto& p) { listeners(n, p); }},
                {"relay", [&](auto& n, auto& p) { relay(table(n, p), p); }},
                {"aliases", [&](auto& n, auto& p) { aliases(table(n, p), p); }},
+               {"local", [&](auto& n, auto& p) { local(table(n, p), p); }},
                {"smtp", [&](auto& n, auto& p) { smtp(table(n, p), p); }},
                {"tls", [&](auto& n, auto& p) { tls(table(n, p), p); }},
                {"auth", [&](auto& n, auto& p) { auth(table(n, p), p); }},
@@ -482,6 +483,20 @@ class Loader {
         fail(v, p, quoted(target) + " is not a mail address (local@domain) or local name");
       cfg_.aliases[name] = target;
     }
+  }
+
+  void local(const toml::table& t, const std::string& path) {
+    auto& l = cfg_.local;
+    fields(t, path,
+           {
+               {"admin",
+                [&](auto& n, auto& p) {
+                  // Empty turns the rewrite off (refuse instead), as in the default.
+                  l.admin = str(n, p).empty() ? std::string() : mail_address(n, p);
+                }},
+               {"masquerade",
+                [&](auto& n, auto& p) { l.masquerade = str(n, p).empty() ? std::string() : domain(n, p); }},
+           });
   }
 
   void smtp(const toml::table& t, const std::string& path) {

@@ -142,6 +142,12 @@ void render_aliases(Out& out, const Config& c) {
   for (const auto& [name, target] : c.aliases) out.kv(key(name), q(target));
 }
 
+void render_local(Out& out, const Config& c) {
+  out.table("[local]");
+  out.kv("admin", q(c.local.admin));
+  out.kv("masquerade", q(c.local.masquerade));
+}
+
 void render_smtp(Out& out, const Config& c) {
   out.table("[smtp]");
   out.kv("bare_newline", q(to_string(c.smtp.bare_newline)));
@@ -338,6 +344,7 @@ std::string render(const Config& c) {
   render_listeners(out, c);
   render_relay(out, c);
   render_aliases(out, c);
+  render_local(out, c);
   render_smtp(out, c);
   render_tls(out, c);
   render_auth(out, c);

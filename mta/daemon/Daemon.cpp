@@ -29,6 +29,7 @@
 #include <variant>
 
 #include "mta/cluster/ClusterStatus.hpp"
+#include "mta/config/ConfigWarnings.hpp"
 #include "mta/daemon/ClusterNode.hpp"
 #include "mta/daemon/DaemonQueue.hpp"
 #include "mta/daemon/RedisStsStore.hpp"
@@ -314,6 +315,8 @@ class Daemon {
   }
 
   int run() {
+    // Once, at start: a configuration that runs but refuses root's mail should say so.
+    for (const auto& w : config::config_warnings(*current_, system_host_name())) ops::log_warning(w);
     if (auto failed = open_queue()) return *failed;
     if (auto failed = load_files()) return *failed;
     if (auto failed = load_event_sinks()) return *failed;

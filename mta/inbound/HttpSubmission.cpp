@@ -8,6 +8,7 @@
 #include "ferry/text/Xtext.hpp"
 #include "mta/smtp/AddressParser.hpp"
 #include "mta/smtp/DataReader.hpp"
+#include "mta/smtp/OriginalTo.hpp"
 #include "mta/smtp/ReplyText.hpp"
 #include "mta/submit/MimeRender.hpp"
 
@@ -22,8 +23,9 @@ HttpProblem problem(int status, std::string message, std::string field = {}) {
 
 // Each recipient through the relay rules (aliases, unknown local users) and then the refusal
 // hook (the suppression list); refused ones are listed with their reply, the others accepted.
-void add_recipients(const HttpSubmissionInputs& in, const submit::SubmitRequest& request,
-                    HttpSubmission& out) {
+// `original_to` gets the addresses rewritten to the admin, for their X-Original-To: fields.
+void add_recipients(const HttpSubmissionInputs& in, const submit::SubmitRequest& request, HttpSubmission& out,
+                    std::vector<std::string>& original_to) {
   for (const auto& to : request.to) {
     const auto parsed = smtp::parse_path("<" + to + ">", smtp::PathKind::Forward, true);
     const auto d = in.relay.decide(parsed.path.address, true, true);
@@ -45,6 +47,7 @@ void add_recipients(const HttpSubmissionInputs& in, const submit::SubmitRequest&
     rcpt.address = address;
     if (d.kind == smtp::RecipientDecision::Kind::Rewrite)
       rcpt.orcpt = "rfc822;" + text::xtext_encode(parsed.path.address);
+    if (d.original_to) original_to.push_back(parsed.path.address);
     out.envelope.smtputf8 = out.envelope.smtputf8 || parsed.path.utf8;
     out.envelope.recipients.push_back(std::move(rcpt));
   }
@@ -66,7 +69,8 @@ std::string received_field(const HttpSubmissionInputs& in) {
 Result<HttpSubmission, HttpProblem> make_http_submission(const HttpSubmissionInputs& in,
                                                          const submit::SubmitRequest& request) {
   HttpSubmission out;
-  add_recipients(in, request, out);
+  std::vector<std::string> original_to;
+  add_recipients(in, request, out, original_to);
   if (out.envelope.recipients.empty()) {
     HttpProblem p = problem(422, "every recipient was refused", "to");
     p.refused = std::move(out.refused);
@@ -97,7 +101,7 @@ Result<HttpSubmission, HttpProblem> make_http_submission(const HttpSubmissionInp
     return problem(413, "the message is " + std::to_string(message.size()) + " octets; the limit is " +
                             std::to_string(max) + " ([smtp] max_message_size)");
   env.body_type = has_8bit(message) ? BodyType::EightBitMime : BodyType::Unspecified;
-  out.body = received_field(in) + message;
+  out.body = received_field(in) + smtp::original_to_fields(original_to) + message;
   return out;
 }
 

@@ -6,6 +6,8 @@
 #include "mta/inbound/PrepareForQueue.hpp"
 #include "mta/policy/SmtpPolicy.hpp"
 #include "mta/smtp/AddressParser.hpp"
+#include "mta/smtp/Masquerade.hpp"
+#include "mta/smtp/OriginalTo.hpp"
 #include "mta/smtp/RelayPolicy.hpp"
 
 namespace ferry::inbound {
@@ -17,8 +19,9 @@ bool is_8bit(std::string_view s) {
   return false;
 }
 
+// Adds the recipients as the SMTP server would; `original_to` gets those rewritten to the admin.
 Result<void> add_recipients(const config::Config& cfg, const std::string& hostname, const LocalSubmission& s,
-                            Envelope& env) {
+                            Envelope& env, std::vector<std::string>& original_to) {
   smtp::RelayPolicy policy(policy::relay_rules(cfg, hostname));
   for (const auto& r : s.recipients) {
     auto parsed = smtp::parse_path("<" + r + ">", smtp::PathKind::Forward, true);
@@ -32,6 +35,7 @@ Result<void> add_recipients(const config::Config& cfg, const std::string& hostna
     rcpt.address = d.kind == smtp::RecipientDecision::Kind::Rewrite ? d.address : parsed.path.address;
     if (d.kind == smtp::RecipientDecision::Kind::Rewrite)
       rcpt.orcpt = "rfc822;" + text::xtext_encode(parsed.path.address);
+    if (d.original_to) original_to.push_back(parsed.path.address);
     env.smtputf8 = env.smtputf8 || parsed.path.utf8;
     env.recipients.push_back(std::move(rcpt));
   }
@@ -44,7 +48,8 @@ Result<queue::NewMessage> make_local_message(const config::Config& cfg, const st
                                              const dkim::DkimSigner* signer, const LocalSubmission& s,
                                              QueueId id, smtp::WallTime now) {
   Envelope env;
-  env.reverse_path = s.sender;
+  const smtp::MasqueradeRule masquerade = policy::masquerade_rule(cfg, hostname);
+  env.reverse_path = smtp::masquerade_address(s.sender, masquerade);
   if (!s.sender.empty()) {
     auto parsed = smtp::parse_path("<" + s.sender + ">", smtp::PathKind::Reverse, true);
     if (!parsed.ok())
@@ -56,10 +61,13 @@ Result<queue::NewMessage> make_local_message(const config::Config& cfg, const st
   env.smtputf8 = is_8bit(s.sender);
   env.client.protocol = "local";
   env.client.helo = s.login;
-  if (auto added = add_recipients(cfg, hostname, s, env); !added) return added.error();
+  std::vector<std::string> original_to;
+  if (auto added = add_recipients(cfg, hostname, s, env, original_to); !added) return added.error();
   // Postfix writes "(Postfix, from userid N)": the trace says which local user sent it.
   std::string body = "Received: by " + hostname + " (Ferry, from userid " + std::to_string(s.uid) +
-                     ")\r\n\tid " + id.str() + "; " + smtp::format_rfc5322_date(now) + "\r\n" + s.message;
+                     ")\r\n\tid " + id.str() + "; " + smtp::format_rfc5322_date(now) + "\r\n" +
+                     smtp::original_to_fields(original_to) + s.message;
+  smtp::masquerade_from_field(body, masquerade);
   // Signed and shaped as the SMTP server does it: one acceptance path for both.
   auto msg = prepare_for_queue(id, std::move(env), std::move(body), signer, now.unix_ms);
   if (!msg) return make_error(ErrorKind::Security, "DKIM signing failed: " + msg.error().message);

@@ -414,6 +414,10 @@ smtp::SessionPolicy SmtpServer::Impl::connection_policy(const Connection& conn,
   // Submission ports (RFC 6409 §4.3): AUTH before MAIL whatever the client address, so an
   // address never stands in for a login there; the relay-network exemption is for relay listeners.
   policy.client_may_relay = in_relay_networks && listener.mode == config::ListenMode::Relay;
+  // Mail from this host's own programs (cron through sendmail, apps on localhost) is local
+  // submission: its sender leaves with the masquerade domain.
+  if (listener.mode == config::ListenMode::Relay && is_loopback(conn.ip))
+    policy.masquerade = policy::masquerade_rule(cfg, deps.hostname);
   // Whether a signer is configured is decided per message (a reload may add or remove one).
   policy.sign_messages = true;
   return policy;

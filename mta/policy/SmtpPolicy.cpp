@@ -7,8 +7,16 @@ smtp::RelayRules relay_rules(const config::Config& config, const std::string& ho
   smtp::RelayRules rules;
   rules.local_domains = config::effective_local_domains(config, hostname);
   rules.aliases = config.aliases;
+  rules.admin = config.local.admin;
   rules.relay_domains = config.relay.domains;
   return rules;
+}
+
+smtp::MasqueradeRule masquerade_rule(const config::Config& config, const std::string& hostname) {
+  smtp::MasqueradeRule rule;
+  rule.domain = config.local.masquerade;
+  if (rule.active()) rule.local_domains = config::effective_local_domains(config, hostname);
+  return rule;
 }
 
 smtp::SessionPolicy session_policy(const config::Config& config, const std::string& hostname) {

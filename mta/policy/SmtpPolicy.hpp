@@ -12,10 +12,13 @@
 
 namespace ferry::policy {
 
-// Local domains (the host name first), aliases and relay domains.
+// Local domains (the host name first), aliases, the admin address and relay domains.
 smtp::RelayRules relay_rules(const config::Config& config, const std::string& hostname);
 
 // Host name, size, recipient and error limits, bare-newline handling, Received: loop limit.
 smtp::SessionPolicy session_policy(const config::Config& config, const std::string& hostname);
+
+// [local] masquerade over the local domains; the caller applies it to local submissions only.
+smtp::MasqueradeRule masquerade_rule(const config::Config& config, const std::string& hostname);
 
 }  // namespace ferry::policy

@@ -909,6 +909,7 @@ struct Engine {
     if (hop.tls == ProbeTls::FromConfig) hop.tls = ProbeTls::Opportunistic;
     say("Next hop: " + res.route + ", port " + std::to_string(hop.port) + ", TLS " +
         (hop.tls == ProbeTls::None            ? "none"
+         : hop.require_tls                    ? "required"  // a smarthost route's tls = "required"
          : hop.tls == ProbeTls::Opportunistic ? "opportunistic"
          : hop.tls == ProbeTls::Verify        ? "verify"
                                               : "implicit"));

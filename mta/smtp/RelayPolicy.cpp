@@ -41,18 +41,27 @@ bool RelayPolicy::is_relay_domain(std::string_view domain) const {
 }
 
 RecipientDecision RelayPolicy::local_recipient(std::string_view address, std::string_view local,
-                                               std::string_view domain) const {
+                                               std::string_view domain, bool trusted) const {
   const std::string full = to_lower(address);
   if (auto it = rules_.aliases.find(full); it != rules_.aliases.end())
     return RecipientDecision::rewrite(it->second);
   if (auto it = rules_.aliases.find(to_lower(local)); it != rules_.aliases.end())
     return RecipientDecision::rewrite(it->second);
+  // A relay-only host has no mailboxes: root, cron's users, postmaster and abuse reach the admin
+  // (dma's and nullmailer's answer); the ORCPT and X-Original-To keep who it was for.
+  if (!rules_.admin.empty()) return RecipientDecision::rewrite_to_admin(rules_.admin);
   if (iequals(local, "postmaster")) {
     // RFC 5321 §4.5.1: postmaster is always accepted. Without an alias, a bare "postmaster" is
     // qualified with our first local domain so it stays routable (RFC 6409 §4.2 spirit).
     if (domain.empty() && !rules_.local_domains.empty())
       return RecipientDecision::rewrite(std::string(local) + "@" + rules_.local_domains.front());
     return RecipientDecision::accept();
+  }
+  // Our own users (cron, a local app) are told the fix; a stranger only learns the user is unknown.
+  if (trusted) {
+    std::string fix = "no alias; set [local] admin or [aliases] ";
+    fix.append(local);
+    return RecipientDecision::reject(make_reply(550, "5.1.1", bracketed(address, fix)));
   }
   return RecipientDecision::reject(make_reply(
       550, "5.1.1", bracketed(address, "Recipient address rejected: User unknown in local recipient table")));
@@ -65,8 +74,8 @@ RecipientDecision RelayPolicy::decide(std::string_view address, bool client_in_r
   std::string_view local = at == std::string_view::npos ? address : address.substr(0, at);
   std::string_view domain = at == std::string_view::npos ? std::string_view{} : address.substr(at + 1);
 
-  if (domain.empty() || is_local_domain(domain)) return local_recipient(address, local, domain);
   const bool trusted = client_in_relay_networks || authenticated;
+  if (domain.empty() || is_local_domain(domain)) return local_recipient(address, local, domain, trusted);
   if (is_relay_domain(domain)) {
     // Sender-specified routing (RFC 5321 §3.6.1, §7.9): the next hop could read "u%evil",
     // "u!evil" or "u@evil" in the local part as a further destination and relay there for an

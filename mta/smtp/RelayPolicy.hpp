@@ -1,7 +1,8 @@
 // RelayPolicy: pure relay control for RCPT TO (RFC 5321 §7.9, §4.5.1; Postfix's
 // smtpd_relay_restrictions). Contract: never an open relay: a domain that is neither local nor
 // a relay domain is accepted only from relay networks or authenticated clients; local domains
-// accept only aliases and postmaster; matching is case-insensitive for domains and local parts;
+// accept only aliases, postmaster and, when an admin address is set, every other local part
+// (rewritten to it); matching is case-insensitive for domains and local parts;
 // an untrusted client may not route through a relay domain with '%', '!' or a quoted '@'.
 #pragma once
 
@@ -19,6 +20,8 @@ struct RelayRules {
   // Alias map: key "local" (applies in every local domain) or "local@domain"; value: target
   // address. E.g. {"root", "admin@example.com"}.
   std::map<std::string, std::string> aliases;
+  // Where local recipients without an alias go ([local] admin); empty = they are refused.
+  std::string admin;
   std::vector<std::string> relay_domains;  // anyone may send to these (backup MX / gateway)
 };
 
@@ -34,8 +37,8 @@ class RelayPolicy {
   bool is_relay_domain(std::string_view domain) const;
 
  private:
-  RecipientDecision local_recipient(std::string_view address, std::string_view local,
-                                    std::string_view domain) const;
+  RecipientDecision local_recipient(std::string_view address, std::string_view local, std::string_view domain,
+                                    bool trusted) const;
 
   RelayRules rules_;
 };

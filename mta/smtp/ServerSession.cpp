@@ -7,6 +7,7 @@
 #include "ferry/text/Ascii.hpp"
 #include "ferry/text/Xtext.hpp"
 #include "mta/smtp/Base64.hpp"
+#include "mta/smtp/OriginalTo.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
 #include "mta/smtp/ReplyText.hpp"
 
@@ -333,7 +334,8 @@ void ServerSession::cmd_mail(const CommandParseResult& r) {
     return reply(452, "4.3.1", "Insufficient system storage");
   txn_.mail = true;
   Envelope& env = txn_.envelope;
-  env.reverse_path = c.path.null_path ? std::string() : c.path.address;
+  env.reverse_path =
+      c.path.null_path ? std::string() : masquerade_address(c.path.address, policy_.masquerade);
   env.body_type = c.mail.body;
   env.smtputf8 = c.mail.smtputf8;
   env.require_tls = c.mail.requiretls;  // RFC 8689 §4.1: the message is tagged for onward relay
@@ -370,6 +372,7 @@ void ServerSession::cmd_rcpt(const CommandParseResult& r) {
       // RFC 3461 §4.2: keep the address the client gave, for the DSN's Original-Recipient.
       if (rcpt.orcpt.empty())
         rcpt.orcpt = (c.path.utf8 ? "utf-8;" : "rfc822;") + xtext_encode(c.path.address);
+      if (d.original_to) txn_.original_to.push_back(c.path.address);
       break;
   }
   txn_.envelope.recipients.push_back(std::move(rcpt));
@@ -410,6 +413,7 @@ void ServerSession::begin_body() {
   if (txn_.original_recipients.size() == 1) info.recipient = txn_.original_recipients.front();
   info.time = now;
   body_ = build_received_header(info);
+  body_ += original_to_fields(txn_.original_to);
 }
 
 void ServerSession::finish_data() {
@@ -525,6 +529,8 @@ void ServerSession::finish_chunk() {
 // relay networks and authenticated clients), then committed. Signing is its own step so that
 // commit_result() only ever reports the commit.
 void ServerSession::accept_message() {
+  // Before signing: the signature must cover the From: that leaves.
+  masquerade_from_field(body_, policy_.masquerade);
   if (!policy_.sign_messages || !(policy_.client_may_relay || authenticated_)) return commit();
   actions_.emplace_back(SignMessage{queue_id_, std::move(body_)});
   body_.clear();

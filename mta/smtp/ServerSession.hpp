@@ -97,6 +97,7 @@ class ServerSession {
     bool mail = false;
     Envelope envelope;
     std::vector<std::string> original_recipients;  // as the client wrote them (Received "for")
+    std::vector<std::string> original_to;          // recipients rewritten to the admin address
     bool bdat_used = false;
     std::optional<Reply> bdat_failure;  // once a chunk failed, later chunks fail the same way
   };

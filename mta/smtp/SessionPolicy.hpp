@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "mta/smtp/DataReader.hpp"
+#include "mta/smtp/Masquerade.hpp"
 #include "mta/smtp/ReceivedHeader.hpp"
 #include "mta/smtp/RecipientDecision.hpp"
 
@@ -39,6 +40,9 @@ struct SessionPolicy {
   // Mail from relay networks and authenticated clients is DKIM-signed: SignMessage before the
   // CommitMessage (the daemon decides per message whether a signer is configured).
   bool sign_messages = false;
+  // Local submission (a relay listener's loopback client, sendmail -bs): the envelope sender and
+  // the From: field leave with the masquerade domain. Inactive for everyone else.
+  MasqueradeRule masquerade;
 };
 
 struct SessionHooks {

@@ -20,11 +20,29 @@ bool has(const std::string& haystack, const std::string& needle) {
 TEST(configCli, DefaultPrintsEffectiveConfiguration) {
   auto r = run({FERRY_BINARY, "check-config"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.err, "");
+  // The default relays only and has no admin: it says what a small host must still set.
+  EXPECT_EQ(
+      r.err,
+      "ferry check-config: warning: [local] admin is not set: mail to root and other local users "
+      "without an alias is refused (550 5.1.1); set [local] admin = \"you@example.com\" or an [aliases] "
+      "entry\n"
+      "ferry check-config: warning: no [[route]] and [delivery] port = 25: outbound port 25 is often "
+      "blocked; see README Smarthost\n");
   EXPECT_TRUE(has(r.out, "[[listen]]\naddress = \"127.0.0.1\"\nport = 2525\nmode = \"relay\"\n")) << r.out;
   EXPECT_TRUE(has(r.out, "[queue]\npath = \"./var/queue\"\nmax_size = \"1GiB\"\nsync = true\n")) << r.out;
   EXPECT_TRUE(has(r.out, "max_message_size = \"25MiB\"\n")) << r.out;
   EXPECT_TRUE(has(r.out, "[metrics]\nlisten = \"127.0.0.1:9925\"\n")) << r.out;
+}
+
+TEST(configCli, AdminAndASmarthostSilenceTheWarnings) {
+  TempDir dir;
+  dir.write("ferry.toml",
+            "[local]\nadmin = \"ops@example.com\"\nmasquerade = \"example.com\"\n"
+            "[[route]]\ndomain = \"*\"\nhost = \"smtp.example.net:587\"\n");
+  auto r = run({FERRY_BINARY, "check-config", dir.file("ferry.toml")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_TRUE(has(r.out, "[local]\nadmin = \"ops@example.com\"\nmasquerade = \"example.com\"\n")) << r.out;
 }
 
 TEST(configCli, GoodFileIsOverlaidOnTheDefault) {

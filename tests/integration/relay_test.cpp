@@ -175,6 +175,47 @@ TEST_F(Smarthost, UntrustedCertificateUnderVerifyIsTransient) {
   EXPECT_EQ(b.proc->output().find("queued"), std::string::npos);
 }
 
+// The README's smarthost check: `ferry probe --config` without an address probes [local] admin
+// through the configured route (STARTTLS, AUTH with the password file, RCPT), and --send-test
+// delivers a test message there from the masquerade domain. A wrong password fails the check.
+TEST_F(Smarthost, ProbeConfigChecksTheAdminRouteAndSendTestDelivers) {
+  b.start("smarthost.test",
+          "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"submission\"\nrelay_networks = []\n"
+          "[auth]\npassword_file = \"" +
+              b.dir.file("passwd") + "\"\n" + kHoldRoute);
+  const std::string route = "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" + std::to_string(b.port) +
+                            "\"\ntls = \"required\"\nauth_user = \"relay\"\nauth_password_file = \"";
+  a.dir.write("ferry.toml",
+              "hostname = \"vm.test\"\n[local]\nadmin = \"ops@example.com\"\n"
+              "masquerade = \"example.com\"\n" +
+                  route + a_dir_pw + "\"\n");
+  const std::string config = a.dir.file("ferry.toml");
+  auto check = test::run({FERRY_BINARY, "probe", "--config", config}, {}, 60);
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  EXPECT_NE(check.out.find("ops@example.com"), std::string::npos) << check.out;
+  EXPECT_NE(check.out.find("235"), std::string::npos) << "authenticated\n" << check.out;
+  EXPECT_NE(check.out.find(", TLS required\n"), std::string::npos) << "the route's TLS policy\n" << check.out;
+  EXPECT_EQ(b.proc->output().find("queued"), std::string::npos) << "nothing sent without --send-test";
+
+  auto sent = test::run({FERRY_BINARY, "probe", "--config", config, "--send-test"}, {}, 60);
+  EXPECT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+  ASSERT_TRUE(b.proc->wait_for_output("nrcpt=1")) << b.proc->output();
+  const std::string json = b.list_json();
+  EXPECT_NE(json.find("\"sender\":\"postmaster@example.com\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"address\":\"ops@example.com\""), std::string::npos) << json;
+
+  b.dir.write("client-password", "wrong\n");
+  auto refused = test::run({FERRY_BINARY, "probe", "--config", config}, {}, 60);
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE(refused.out.find("535"), std::string::npos) << refused.out;
+  // Without an admin there is nothing to probe: a usage error that says what to give.
+  a.dir.write("ferry.toml", route + a_dir_pw + "\"\n");
+  auto nothing = test::run({FERRY_BINARY, "probe", "--config", config}, {}, 60);
+  EXPECT_EQ(nothing.exit_code, 64);
+  EXPECT_NE(nothing.err.find("no ADDRESS given and [local] admin is not set"), std::string::npos)
+      << nothing.err;
+}
+
 TEST(Relay, SmtpSinkAsAFastMx) {
   const char* sink = access("/usr/sbin/smtp-sink", X_OK) == 0 ? "/usr/sbin/smtp-sink" : nullptr;
   if (!sink) GTEST_SKIP() << "smtp-sink (Debian package postfix) is not installed";

@@ -51,6 +51,14 @@ TEST(configDefaults, ListenRelayAliases) {
   EXPECT_TRUE(c.relay.domains.empty());
   EXPECT_TRUE(c.relay.local_domains.empty());
   EXPECT_TRUE(c.aliases.empty());
+  EXPECT_EQ(c.local.admin, "");
+  EXPECT_EQ(c.local.masquerade, "");
+}
+
+TEST(configOverlay, LocalAdminAndMasquerade) {
+  const Config c = load("[local]\nadmin = \"ops@example.com\"\nmasquerade = \"Example.COM\"\n");
+  EXPECT_EQ(c.local.admin, "ops@example.com");
+  EXPECT_EQ(c.local.masquerade, "example.com") << "domains are kept in lower case";
 }
 
 TEST(configDefaults, SmtpTlsAuth) {

@@ -55,6 +55,9 @@ local_domains = ["example.com", "localhost"]
 [aliases]
 root = "admin@example.com"
 "info.team" = "root"
+[local]
+admin = "ops@example.com"
+masquerade = "example.com"
 [smtp]
 bare_newline = "reject"
 max_message_size = "100MB"
@@ -157,9 +160,10 @@ TEST(configRender, TablesInTheOrderOfTheDefaultFile) {
     EXPECT_EQ(text[at - 1], '\n') << "no blank line before the header at " << at;
     headers += text.substr(at + 1, text.find('\n', at + 1) - at - 1) + " ";
   }
-  EXPECT_EQ(headers,
-            "[queue] [[listen]] [relay] [aliases] [smtp] [tls] [auth] [delivery] [dns] [retry] [[route]] "
-            "[bounce] [tls_report] [mta_sts] [suppression] [log] [metrics] [[dkim]] ");
+  EXPECT_EQ(
+      headers,
+      "[queue] [[listen]] [relay] [aliases] [local] [smtp] [tls] [auth] [delivery] [dns] [retry] [[route]] "
+      "[bounce] [tls_report] [mta_sts] [suppression] [log] [metrics] [[dkim]] ");
   EXPECT_EQ(text.substr(0, text.find('\n', text.find('\n') + 1) + 1),
             "hostname = \"" + c.hostname + "\"\nuser = \"" + c.user + "\"\n");
 }

@@ -122,6 +122,21 @@ TEST(HttpSubmission, LocalRecipientsGoThroughTheRelayRules) {
   EXPECT_EQ(s->envelope.recipients[0].orcpt, "rfc822;postmaster@mx.example.com");
 }
 
+TEST(HttpSubmission, LocalRecipientsWithoutAnAliasReachTheAdminWithXOriginalTo) {
+  Fixture f;
+  f.cfg.local.admin = "ops@example.org";
+  f.relay = smtp::RelayPolicy(policy::relay_rules(f.cfg, f.hostname));
+  auto s = f.make(request({"root@mx.example.com", "bob@example.net"}));
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->refused.empty());
+  ASSERT_EQ(s->envelope.recipients.size(), 2u);
+  EXPECT_EQ(s->envelope.recipients[0].address, "ops@example.org");
+  EXPECT_EQ(s->envelope.recipients[0].orcpt, "rfc822;root@mx.example.com");
+  const auto field = s->body.find("\r\nX-Original-To: root@mx.example.com\r\n");
+  EXPECT_NE(field, std::string::npos) << s->body;
+  EXPECT_LT(field, s->body.find("\r\nSubject: ")) << "in the header, after this hop's Received";
+}
+
 TEST(HttpSubmission, RawMessagesCountHopsAndSize) {
   Fixture f;
   f.cfg.smtp.max_received_headers = 2;

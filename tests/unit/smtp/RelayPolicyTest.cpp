@@ -95,6 +95,55 @@ TEST(smtp_RelayPolicy, PostmasterAliasWins) {
   EXPECT_EQ(d.address, "ops@example.net");
 }
 
+// [local] admin: every local recipient without an alias reaches the admin, marked for its
+// X-Original-To: field; aliases still win; other domains are untouched.
+TEST(smtp_RelayPolicy, AdminTakesLocalRecipientsWithoutAnAlias) {
+  RelayRules rules;
+  rules.local_domains = {"vm", "localhost"};
+  rules.aliases = {{"abuse", "abuse-desk@example.net"}};
+  rules.admin = "ops@example.com";
+  RelayPolicy p(rules);
+  struct Row {
+    const char* address;
+    bool trusted;
+    Kind kind;
+    const char* to;
+    bool original_to;
+  };
+  for (const Row& r : {Row{"root@vm", true, Kind::Rewrite, "ops@example.com", true},
+                       Row{"ROOT@LOCALHOST", false, Kind::Rewrite, "ops@example.com", true},
+                       Row{"www-data@vm", true, Kind::Rewrite, "ops@example.com", true},
+                       Row{"postmaster@vm", false, Kind::Rewrite, "ops@example.com", true},
+                       Row{"postmaster", false, Kind::Rewrite, "ops@example.com", true},
+                       Row{"abuse@vm", false, Kind::Rewrite, "abuse-desk@example.net", false},
+                       Row{"user@remote.example", true, Kind::Accept, "", false},
+                       Row{"user@remote.example", false, Kind::Reject, "", false}}) {
+    const auto d = p.decide(r.address, r.trusted, false);
+    EXPECT_EQ(d.kind, r.kind) << r.address;
+    EXPECT_EQ(d.address, r.to) << r.address;
+    EXPECT_EQ(d.original_to, r.original_to) << r.address;
+  }
+}
+
+// Without an admin our own clients learn the fix from the reply; strangers only that the user is
+// unknown (the configuration is nobody else's business).
+TEST(smtp_RelayPolicy, WithoutAdminTheReplyNamesTheFixForTrustedClients) {
+  RelayRules rules;
+  rules.local_domains = {"vm", "localhost"};
+  RelayPolicy p(rules);
+  for (const auto& [networks, auth] : {std::pair{true, false}, std::pair{false, true}}) {
+    const auto d = p.decide("root@vm", networks, auth);
+    EXPECT_EQ(d.kind, Kind::Reject);
+    EXPECT_EQ(d.reply.code, 550);
+    EXPECT_EQ(d.reply.status.str(), "5.1.1");
+    EXPECT_EQ(d.reply.text, "<root@vm>: no alias; set [local] admin or [aliases] root");
+  }
+  const auto outside = p.decide("root@vm", false, false);
+  EXPECT_EQ(outside.reply.text,
+            "<root@vm>: Recipient address rejected: User unknown in local recipient table");
+  EXPECT_EQ(p.decide("postmaster@vm", true, false).kind, Kind::Accept) << "RFC 5321 §4.5.1";
+}
+
 TEST(smtp_RelayPolicy, EmptyRulesAreClosed) {
   RelayPolicy p(RelayRules{});
   EXPECT_EQ(p.decide("a@b.example", false, false).kind, Kind::Reject);

@@ -236,3 +236,65 @@ TEST(smtp_ServerSession, LargeBodyInManySmallFeeds) {
 }
 
 }  // namespace
+
+namespace {
+
+// The commit of one message from `from` to `rcpts`, with `hooks` deciding the recipients.
+CommitMessage commit_of(const SessionPolicy& policy, SessionHooks hooks, const std::string& from,
+                        const std::vector<std::string>& rcpts, const std::string& message) {
+  ServerSession s(policy, std::move(hooks));
+  s.start();
+  std::string cmds = "EHLO c\r\nMAIL FROM:<" + from + ">\r\n";
+  for (const auto& r : rcpts) cmds += "RCPT TO:<" + r + ">\r\n";
+  s.feed(cmds + "DATA\r\n");
+  replies(s);
+  s.feed(message + ".\r\n");
+  std::vector<SessionAction> others;
+  replies(s, &others);
+  EXPECT_EQ(others.size(), 1u);
+  if (others.empty() || !std::holds_alternative<CommitMessage>(others[0])) return {};
+  return std::get<CommitMessage>(std::move(others[0]));
+}
+
+}  // namespace
+
+// Recipients rewritten to the admin: the ORCPT keeps each one (RFC 3461 §4.2) and the message
+// gets one X-Original-To: per address, after this hop's Received and before the client's header.
+TEST(smtp_ServerSession, AdminRewriteWritesXOriginalToAndOrcpt) {
+  SessionHooks h = accept_all();
+  h.decide_recipient = [](std::string_view address, bool) {
+    if (address == "elsewhere@example.org") return RecipientDecision::accept();
+    return RecipientDecision::rewrite_to_admin("ops@example.com");
+  };
+  const CommitMessage c = commit_of({}, h, "a@b.example", {"root@vm", "cron@vm", "elsewhere@example.org"},
+                                    "Subject: s\r\n\r\nb\r\n");
+  ASSERT_EQ(c.envelope.recipients.size(), 3u);
+  EXPECT_EQ(c.envelope.recipients[0].address, "ops@example.com");
+  EXPECT_EQ(c.envelope.recipients[0].orcpt, "rfc822;root@vm");
+  EXPECT_EQ(c.envelope.recipients[1].orcpt, "rfc822;cron@vm");
+  EXPECT_EQ(c.envelope.recipients[2].orcpt, "");
+  const auto x = c.body.find("X-Original-To: root@vm\r\nX-Original-To: cron@vm\r\nSubject: s\r\n");
+  EXPECT_NE(x, std::string::npos) << c.body;
+  EXPECT_EQ(c.body.rfind("Received: ", 0), 0u) << "the trace field stays first (RFC 5321 §4.4)";
+  EXPECT_EQ(c.envelope.size, c.body.size());
+  // A plain alias is not marked.
+  h.decide_recipient = [](std::string_view, bool) { return RecipientDecision::rewrite("team@example.net"); };
+  EXPECT_EQ(commit_of({}, h, "a@b.example", {"sales@vm"}, "S: s\r\n\r\nb\r\n").body.find("X-Original-To"),
+            std::string::npos);
+}
+
+// Local submission masquerades the envelope sender and the From: field; other sessions do not.
+TEST(smtp_ServerSession, MasqueradeRewritesSenderAndFromOnlyWhenActive) {
+  SessionPolicy local;
+  local.masquerade = MasqueradeRule{"example.com", {"vm", "localhost"}};
+  const std::string msg = "From: Cron <root@vm>\r\nTo: x@example.org\r\n\r\nroot@vm\r\n";
+  const CommitMessage c = commit_of(local, accept_all(), "root@vm", {"x@example.org"}, msg);
+  EXPECT_EQ(c.envelope.reverse_path, "root@example.com");
+  EXPECT_NE(c.body.find("From: Cron <root@example.com>\r\nTo: x@example.org\r\n\r\nroot@vm\r\n"),
+            std::string::npos)
+      << c.body;
+  EXPECT_EQ(c.envelope.size, c.body.size());
+  const CommitMessage other = commit_of({}, accept_all(), "root@vm", {"x@example.org"}, msg);
+  EXPECT_EQ(other.envelope.reverse_path, "root@vm");
+  EXPECT_NE(other.body.find("From: Cron <root@vm>"), std::string::npos);
+}
