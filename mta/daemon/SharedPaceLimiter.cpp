@@ -161,11 +161,14 @@ void SharedPaceLimiter::granted(const std::string& name, const std::string& memb
   Dest& d = it->second;
   d.asking = false;
   if (!grant) {
-    if (replies) ops::log_warning("pace: " + grant.error().message);
+    // An answer that is not one (a Redis without Lua, a proxy's error): said once, not per ask.
+    if (replies && !warned_) ops::log_warning("pace: " + grant.error().message + "; pacing alone meanwhile");
+    warned_ = warned_ || replies.ok();
     failed(now);
     wake_();  // what waits on this answer goes alone now
     return;
   }
+  warned_ = false;
   see_backoff(name, d, grant->backoff_rate, grant->next_step_at);
   if (grant->tokens < 0) {
     d.unlimited_until = now + kGrantLifeMs;

@@ -110,6 +110,7 @@ class SharedPaceLimiter final : public delivery::PaceLimiter {
   TimeMs degraded_until_ = 0;                  // a call failed: alone until then at least
   bool was_shared_ = false;
   bool ever_shared_ = false;
+  bool warned_ = false;  // a bad answer was logged; again only after a good one
   TimeMs next_renew_ = 0;
   TimeMs next_housekeeping_ = 0;
   std::uint64_t sequence_ = 0;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "integration/support/MailClient.hpp"
+#include "integration/support/ServeNode.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "support/FakeMx.hpp"
@@ -45,34 +46,16 @@ std::string send_many(int port, const std::string& prefix, int count) {
   return res.exit_code == 0 ? res.out.substr(0, res.out.find('\n')) : res.err;
 }
 
-struct Node {
-  std::string name;
-  test::TempDir dir;
-  std::unique_ptr<test::Background> ferry;
-  int port = 0;
-  int starts = 0;
-
+struct Node : test::ServeNode {
   void configure(const std::string& cluster, int mx_port, const std::string& dns, const std::string& pace) {
-    dir.write("ferry.toml", "hostname = \"" + name + ".test\"\nuser = \"root\"\n[queue]\npath = \"" +
-                                dir.file("q") +
-                                "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
-                                "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                                "[retry]\nfirst = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n"
-                                "[delivery]\nport = " +
-                                std::to_string(mx_port) + "\nconnect_timeout = \"2s\"\n[dns]\nservers = [\"" +
-                                dns + "\"]\n" + pace + cluster);
+    write_config(
+        "[retry]\nfirst = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n"
+        "[delivery]\nport = " +
+        std::to_string(mx_port) + "\nconnect_timeout = \"2s\"\n[dns]\nservers = [\"" + dns + "\"]\n" + pace +
+        cluster);
   }
   // Started; with [cluster], once its pacing is shared (so no node starts alone).
-  void start(bool shared) {
-    ferry = std::make_unique<test::Background>(
-        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")},
-        dir.file("log" + std::to_string(++starts)));
-    ASSERT_TRUE(ferry->wait_for_output("ready: ", 20000)) << ferry->output();
-    if (shared)
-      ASSERT_TRUE(ferry->wait_for_output("pace: pacing is shared through Redis", 10000)) << ferry->output();
-    port = test::port_from_log(ferry->output());
-    ASSERT_GT(port, 0);
-  }
+  void start(bool shared) { test::ServeNode::start(shared ? "pace: pacing is shared through Redis" : ""); }
 };
 
 std::string cluster_table(const test::RedisServer& redis, const std::string& name, int nodes,
@@ -87,10 +70,13 @@ class ClusterPacing : public ::testing::Test {
   void SetUp() override {
     mx_ = std::make_unique<test::FakeMx>("127.0.0.2");
     dns_ = std::make_unique<test::DnsServer>(test::loopback_mx_zone());
+    redis_ = std::make_unique<test::RedisServer>();
   }
+  // A session still held in DATA (a test that failed early) lets go before anything goes.
   void TearDown() override {
-    for (auto& n : nodes_)
-      if (n->ferry && n->ferry->running()) EXPECT_EQ(n->ferry->stop(SIGTERM, 20000), 0) << n->ferry->output();
+    std::lock_guard lock(held_.m);
+    held_.release = true;
+    held_.cv.notify_all();
   }
   Node& add(const std::string& name, const std::string& pace, const std::string& cluster) {
     nodes_.push_back(std::make_unique<Node>());
@@ -140,8 +126,19 @@ class ClusterPacing : public ::testing::Test {
     std::fflush(stdout);
   }
 
+  // What the fake MX's sessions call into is declared before the nodes, so the nodes stop
+  // first however a test ends.
   std::unique_ptr<test::FakeMx> mx_;
   std::unique_ptr<test::DnsServer> dns_;
+  std::unique_ptr<test::RedisServer> redis_;
+  std::unique_ptr<test::RateLimitedMx> limited_;
+  struct Held {
+    std::mutex m;
+    std::condition_variable cv;
+    bool holding = false, release = false;
+    int attempts = 0;
+    Clock::time_point other_at{};
+  } held_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };
 
@@ -153,9 +150,10 @@ TEST_F(ClusterPacing, ThreeNodesSendOneDestinationItsRateTogether) {
   constexpr int kRule = 19;     // per second, each node's [[pace]] rule
   constexpr int kPerNode = 70;  // messages through each node
   constexpr int kWindowS = 3;   // the provider counts in windows of 3 s: 60 per window
-  test::RateLimitedMx limited(*mx_, kLimit * kWindowS, std::chrono::seconds(kWindowS));
+  limited_ = std::make_unique<test::RateLimitedMx>(*mx_, kLimit * kWindowS, std::chrono::seconds(kWindowS));
+  test::RateLimitedMx& limited = *limited_;
   const bool alone = std::getenv("FERRY_TEST_NO_CLUSTER") != nullptr;
-  test::RedisServer redis;
+  test::RedisServer& redis = *redis_;
   // A domain rule: an MX rule applies once a node has resolved the domain's MX, so a node's
   // first messages would go under the domain's own (unlimited) key.
   const std::string pace = "[[pace]]\ndomain = \"example.test\"\nrate = \"" + std::to_string(kRule) +
@@ -200,7 +198,7 @@ TEST_F(ClusterPacing, RedisKilledMidRunNodesPaceAloneThenShareAgain) {
   constexpr int kRate = 20;
   constexpr int kPerNode = 60;
   test::RateLimitedMx limited(*mx_, 0);  // no limit: the test watches the pace
-  test::RedisServer redis;
+  test::RedisServer& redis = *redis_;
   const std::string pace = "[[pace]]\ndomain = \"example.test\"\nrate = \"20/s\"\nburst = 1\n";
   for (const char* name : {"node-a", "node-b"}) add(name, pace, cluster_table(redis, name, 2));
   for (auto& n : nodes_) ASSERT_NO_FATAL_FAILURE(n->start(true));
@@ -242,13 +240,12 @@ TEST_F(ClusterPacing, RedisKilledMidRunNodesPaceAloneThenShareAgain) {
 // for that slot until the dead node's lease runs out (never longer), and the dead node's own
 // message is delivered after its restart.
 TEST_F(ClusterPacing, ANodeKilledFreesItsSlotWithinTheLease) {
-  std::mutex m;
-  std::condition_variable cv;
-  bool holding = false, release = false;
-  int held_attempts = 0;
-  Clock::time_point other_at{};
-  // held0@ (node A's) is held in DATA the first time, keeping A's connection (the only slot)
-  // busy; other0@ (node B's) is accepted at once.
+  auto& m = held_.m;
+  auto& cv = held_.cv;
+  auto& holding = held_.holding;
+  auto& release = held_.release;
+  auto& held_attempts = held_.attempts;
+  auto& other_at = held_.other_at;
   mx_->on_data = [&](const test::ReceivedMessage& msg) {
     std::unique_lock lock(m);
     const std::string rcpt = msg.rcpt_to.empty() ? "" : msg.rcpt_to.front();
@@ -259,7 +256,7 @@ TEST_F(ClusterPacing, ANodeKilledFreesItsSlotWithinTheLease) {
     cv.wait_for(lock, 30s, [&] { return release; });
     return std::string("451 4.3.0 try again later");
   };
-  test::RedisServer redis;
+  test::RedisServer& redis = *redis_;
   const std::string pace = "[[pace]]\ndomain = \"example.test\"\nconnections = 1\n";
   constexpr auto kLease = 2000ms;
   Node& a = add("node-a", pace, cluster_table(redis, "node-a", 2, "2s"));

@@ -14,6 +14,7 @@
 
 #include "integration/support/MailClient.hpp"
 #include "integration/support/StsPolicyServer.hpp"
+#include "integration/support/ServeNode.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/DnsServer.hpp"
 #include "support/RedisServer.hpp"
@@ -25,38 +26,20 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 // One ferry daemon in its own directory.
-struct Node {
-  test::TempDir dir;
-  std::unique_ptr<test::Background> proc;
-  int port = 0;
-  int starts = 0;
-
-  void start(const std::string& name, const std::string& body, const std::string& wait_for = "") {
-    dir.write("ferry.toml", "hostname = \"" + name + "\"\nuser = \"root\"\n[queue]\npath = \"" +
-                                dir.file("q") +
-                                "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
-                                "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n" +
-                                body);
-    proc = std::make_unique<test::Background>(
-        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")},
-        dir.file("log" + std::to_string(++starts)));
-    ASSERT_TRUE(proc->wait_for_output("ready: ", 20000)) << proc->output();
-    if (!wait_for.empty()) ASSERT_TRUE(proc->wait_for_output(wait_for, 10000)) << proc->output();
-    port = test::port_from_log(proc->output());
-    ASSERT_GT(port, 0);
-  }
-  ~Node() {
-    if (proc && proc->running()) EXPECT_EQ(proc->stop(SIGTERM, 20000), 0) << proc->output();
+struct Node : test::ServeNode {
+  void start(const std::string& host, const std::string& body, const std::string& wait_for = "") {
+    name = hostname = host;
+    write_config(body);
+    test::ServeNode::start(wait_for);
   }
   // Sends one message to `rcpt` and returns this node's delivery log line for it.
   std::string deliver(const std::string& rcpt) {
     EXPECT_EQ(test::send_mail(port, "alice@a.test", {rcpt}, "Subject: sts\n\nhi\n"), "ok");
-    EXPECT_TRUE(proc->wait_for_output("to=<" + rcpt + ">", 20000)) << proc->output();
-    const std::string log = proc->output();
+    EXPECT_TRUE(ferry->wait_for_output("to=<" + rcpt + ">", 20000)) << ferry->output();
+    const std::string log = ferry->output();
     const auto at = log.find("to=<" + rcpt + ">");
     return at == std::string::npos ? std::string() : log.substr(at, log.find('\n', at) - at);
   }
-  bool logged(const std::string& needle) const { return proc->output().find(needle) != std::string::npos; }
 };
 
 std::unique_ptr<test::DnsServer> dns_with_id(const std::string& id) {
@@ -113,11 +96,11 @@ TEST_F(ClusterSts, APolicyFetchedByOneNodeIsUsedByTheOther) {
   start_node(a_, "node-a", *dns);
   start_node(b_, "node-b", *dns);
   const std::string first = a_.deliver("one@example.test");
-  EXPECT_NE(first.find("status=sent"), std::string::npos) << a_.proc->output();
+  EXPECT_NE(first.find("status=sent"), std::string::npos) << a_.ferry->output();
   EXPECT_NE(first.find("tls_policy=sts-enforce"), std::string::npos) << first;
-  EXPECT_TRUE(a_.logged("mta-sts: example.test: policy id 1 fetched, mode enforce")) << a_.proc->output();
+  EXPECT_TRUE(a_.logged("mta-sts: example.test: policy id 1 fetched, mode enforce")) << a_.ferry->output();
   ASSERT_EQ(web_.requests(), 1) << web_.output();
-  ASSERT_TRUE(shared_policy_published()) << a_.proc->output();
+  ASSERT_TRUE(shared_policy_published()) << a_.ferry->output();
   const std::string ttl = redis_cli({"PTTL", "ferry:sts:example.test"});
   EXPECT_GT(std::stoll(ttl), 86'000'000) << ttl;  // what is left of max_age 86400 s
   EXPECT_LE(std::stoll(ttl), 86'400'000) << ttl;
@@ -126,12 +109,12 @@ TEST_F(ClusterSts, APolicyFetchedByOneNodeIsUsedByTheOther) {
   const std::string second = b_.deliver("two@example.test");
   std::printf("node B delivered under the shared policy in %.0f ms\n",
               std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-  EXPECT_NE(second.find("status=sent"), std::string::npos) << b_.proc->output();
+  EXPECT_NE(second.find("status=sent"), std::string::npos) << b_.ferry->output();
   EXPECT_NE(second.find("tls_policy=sts-enforce"), std::string::npos) << second;
   EXPECT_TRUE(
       b_.logged("mta-sts: example.test: policy id 1 from the shared cache (fetched by node-a), mode enforce"))
-      << b_.proc->output();
-  EXPECT_FALSE(b_.logged("fetched, mode")) << b_.proc->output();
+      << b_.ferry->output();
+  EXPECT_FALSE(b_.logged("fetched, mode")) << b_.ferry->output();
   EXPECT_EQ(web_.requests(), 1) << web_.output();
   // B keeps it in its own table like a fetched policy: `ferry sts show` on B has it.
   auto show = test::run({FERRY_BINARY, "sts", "--config", b_.dir.file("ferry.toml"), "show", "example.test"});
@@ -146,16 +129,16 @@ TEST_F(ClusterSts, ASharedEnforcePolicyRefusesANonMatchingMxOnTheOtherNode) {
   auto dns = dns_with_id("1");
   start_node(a_, "node-a", *dns);
   start_node(b_, "node-b", *dns);
-  EXPECT_NE(a_.deliver("one@example.test").find("dsn=4.7.5"), std::string::npos) << a_.proc->output();
-  ASSERT_TRUE(shared_policy_published()) << a_.proc->output();
+  EXPECT_NE(a_.deliver("one@example.test").find("dsn=4.7.5"), std::string::npos) << a_.ferry->output();
+  ASSERT_TRUE(shared_policy_published()) << a_.ferry->output();
   web_.set_policy(test::sts_policy("enforce", "mx.example.test"));
   const std::string line = b_.deliver("two@example.test");
-  EXPECT_NE(line.find("status=deferred"), std::string::npos) << b_.proc->output();
+  EXPECT_NE(line.find("status=deferred"), std::string::npos) << b_.ferry->output();
   EXPECT_NE(line.find("dsn=4.7.5"), std::string::npos) << line;
   EXPECT_NE(line.find("no MX host matches the MTA-STS policy of example.test"), std::string::npos) << line;
-  EXPECT_TRUE(b_.logged("from the shared cache (fetched by node-a)")) << b_.proc->output();
+  EXPECT_TRUE(b_.logged("from the shared cache (fetched by node-a)")) << b_.ferry->output();
   EXPECT_EQ(web_.requests(), 1) << web_.output();
-  EXPECT_EQ(mx_.proc->output().find("nrcpt="), std::string::npos) << mx_.proc->output();
+  EXPECT_EQ(mx_.ferry->output().find("nrcpt="), std::string::npos) << mx_.ferry->output();
 }
 
 // Redis down: B fetches over HTTPS as a node alone does, without waiting on Redis.
@@ -163,17 +146,17 @@ TEST_F(ClusterSts, RedisDownTheOtherNodeFetchesItself) {
   auto dns = dns_with_id("1");
   start_node(a_, "node-a", *dns);
   start_node(b_, "node-b", *dns);
-  EXPECT_NE(a_.deliver("one@example.test").find("status=sent"), std::string::npos) << a_.proc->output();
-  ASSERT_TRUE(shared_policy_published()) << a_.proc->output();
+  EXPECT_NE(a_.deliver("one@example.test").find("status=sent"), std::string::npos) << a_.ferry->output();
+  ASSERT_TRUE(shared_policy_published()) << a_.ferry->output();
   redis_.kill();
-  ASSERT_TRUE(b_.proc->wait_for_output("cluster: redis unreachable", 10000)) << b_.proc->output();
+  ASSERT_TRUE(b_.ferry->wait_for_output("cluster: redis unreachable", 10000)) << b_.ferry->output();
   const auto t0 = Clock::now();
   const std::string line = b_.deliver("two@example.test");
   const auto took = Clock::now() - t0;
-  EXPECT_NE(line.find("status=sent"), std::string::npos) << b_.proc->output();
+  EXPECT_NE(line.find("status=sent"), std::string::npos) << b_.ferry->output();
   EXPECT_NE(line.find("tls_policy=sts-enforce"), std::string::npos) << line;
-  EXPECT_TRUE(b_.logged("mta-sts: example.test: policy id 1 fetched, mode enforce")) << b_.proc->output();
-  EXPECT_FALSE(b_.logged("from the shared cache")) << b_.proc->output();
+  EXPECT_TRUE(b_.logged("mta-sts: example.test: policy id 1 fetched, mode enforce")) << b_.ferry->output();
+  EXPECT_FALSE(b_.logged("from the shared cache")) << b_.ferry->output();
   EXPECT_EQ(web_.requests(), 2) << web_.output();
   EXPECT_LT(took, 10s);
   std::printf("node B delivered with Redis down in %.0f ms (its own HTTPS fetch included)\n",
@@ -187,10 +170,10 @@ TEST_F(ClusterSts, ANewTxtIdIsFetchedNotTakenFromTheSharedCache) {
   auto new_dns = dns_with_id("2");
   start_node(a_, "node-a", *old_dns);
   start_node(b_, "node-b", *new_dns);
-  EXPECT_NE(a_.deliver("one@example.test").find("status=sent"), std::string::npos) << a_.proc->output();
-  ASSERT_TRUE(shared_policy_published()) << a_.proc->output();
-  EXPECT_NE(b_.deliver("two@example.test").find("status=sent"), std::string::npos) << b_.proc->output();
-  EXPECT_TRUE(b_.logged("mta-sts: example.test: policy id 2 fetched")) << b_.proc->output();
+  EXPECT_NE(a_.deliver("one@example.test").find("status=sent"), std::string::npos) << a_.ferry->output();
+  ASSERT_TRUE(shared_policy_published()) << a_.ferry->output();
+  EXPECT_NE(b_.deliver("two@example.test").find("status=sent"), std::string::npos) << b_.ferry->output();
+  EXPECT_TRUE(b_.logged("mta-sts: example.test: policy id 2 fetched")) << b_.ferry->output();
   EXPECT_EQ(web_.requests(), 2) << web_.output();
   const auto end = Clock::now() + 5s;
   while (Clock::now() < end &&
@@ -206,10 +189,10 @@ TEST_F(ClusterSts, AValueInRedisThatIsNotAPolicyIsRefused) {
   redis_cli({"SET", "ferry:sts:example.test",
              "v=ferry-sts1\nid=1\nfetched=1\nnode=evil\n\nversion: STSv1\nmode: enforce\nmax_age: 86400\n"});
   const std::string line = b_.deliver("one@example.test");
-  EXPECT_NE(line.find("status=sent"), std::string::npos) << b_.proc->output();
+  EXPECT_NE(line.find("status=sent"), std::string::npos) << b_.ferry->output();
   EXPECT_TRUE(b_.logged("mta-sts: example.test: the shared cache's policy is refused (invalid policy"))
-      << b_.proc->output();
-  EXPECT_TRUE(b_.logged("policy id 1 fetched")) << b_.proc->output();
+      << b_.ferry->output();
+  EXPECT_TRUE(b_.logged("policy id 1 fetched")) << b_.ferry->output();
   EXPECT_EQ(web_.requests(), 1) << web_.output();
 }
 
@@ -218,8 +201,8 @@ TEST_F(ClusterSts, AValueInRedisThatIsNotAPolicyIsRefused) {
 TEST_F(ClusterSts, StsForgetAndRefreshReachTheSharedCache) {
   auto dns = dns_with_id("1");
   start_node(a_, "node-a", *dns);
-  EXPECT_NE(a_.deliver("one@example.test").find("status=sent"), std::string::npos) << a_.proc->output();
-  ASSERT_TRUE(shared_policy_published()) << a_.proc->output();
+  EXPECT_NE(a_.deliver("one@example.test").find("status=sent"), std::string::npos) << a_.ferry->output();
+  ASSERT_TRUE(shared_policy_published()) << a_.ferry->output();
   const auto sts = [&](const std::string& verb) {
     return test::run({FERRY_BINARY, "sts", "--config", a_.dir.file("ferry.toml"), verb, "example.test"});
   };

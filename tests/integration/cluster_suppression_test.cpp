@@ -12,6 +12,7 @@
 
 #include "integration/support/MailClient.hpp"
 #include "integration/support/OpsSupport.hpp"
+#include "integration/support/ServeNode.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/FakeMx.hpp"
 #include "support/RedisServer.hpp"
@@ -22,32 +23,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-struct Node {
-  std::string name;
-  test::TempDir dir;
-  std::unique_ptr<test::Background> ferry;
-  int port = 0;
-  int starts = 0;
-
+struct Node : test::ServeNode {
   void configure(const std::string& redis_url, int mx_port) {
-    dir.write("ferry.toml", "hostname = \"" + name + ".test\"\nuser = \"root\"\n[queue]\npath = \"" +
-                                dir.file("q") +
-                                "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"\"\n"
-                                "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                                "[retry]\nfirst = \"1h\"\n[delivery]\nconnect_timeout = \"2s\"\n"
-                                "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                                std::to_string(mx_port) + "\"\n[cluster]\nredis = \"" + redis_url +
-                                "\"\nnode_name = \"" + name + "\"\nheartbeat = \"300ms\"\n");
+    write_config(
+        "[retry]\nfirst = \"1h\"\n[delivery]\nconnect_timeout = \"2s\"\n"
+        "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+        std::to_string(mx_port) + "\"\n[cluster]\nredis = \"" + redis_url + "\"\nnode_name = \"" + name +
+        "\"\nheartbeat = \"300ms\"\n");
   }
-  void start() {
-    ferry = std::make_unique<test::Background>(
-        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")},
-        dir.file("log" + std::to_string(++starts)));
-    ASSERT_TRUE(ferry->wait_for_output("ready: ", 20000)) << ferry->output();
-    ASSERT_TRUE(ferry->wait_for_output("cluster: redis up", 10000)) << ferry->output();
-    port = test::port_from_log(ferry->output());
-    ASSERT_GT(port, 0);
-  }
+  void start() { test::ServeNode::start("cluster: redis up"); }
   // The reply to RCPT TO:<rcpt> in a fresh session ("" when the session failed earlier).
   std::string rcpt(const std::string& address) const {
     test::Smtp s(port);
@@ -91,10 +75,6 @@ class ClusterSuppression : public ::testing::Test {
     b_.name = "node-b";
     a_.configure(redis_.url(), mx_->port());
     b_.configure(redis_.url(), mx_->port());
-  }
-  void TearDown() override {
-    for (Node* n : {&a_, &b_})
-      if (n->ferry && n->ferry->running()) EXPECT_EQ(n->ferry->stop(SIGTERM, 20000), 0) << n->ferry->output();
   }
   test::RedisServer redis_;
   std::unique_ptr<test::FakeMx> mx_;

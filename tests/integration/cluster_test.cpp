@@ -12,6 +12,7 @@
 
 #include "integration/support/MailClient.hpp"
 #include "integration/support/OpsSupport.hpp"
+#include "integration/support/ServeNode.hpp"
 #include "integration/support/Subprocess.hpp"
 #include "support/RedisServer.hpp"
 
@@ -21,39 +22,25 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-struct Node {
-  test::TempDir dir;
-  std::unique_ptr<test::Background> ferry;
-  int smtp_port = 0;
-
-  void configure(const std::string& redis_url, const std::string& name, const std::string& extra = "") {
-    dir.write("ferry.toml",
-              "hostname = \"" + name + ".test\"\nuser = \"root\"\n[queue]\npath = \"" + dir.file("q") +
-                  "\"\nmax_size = \"64MiB\"\n[metrics]\nlisten = \"127.0.0.1:0\"\n"
-                  "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
-                  "[retry]\nfirst = \"1h\"\n"
-                  // Every delivery goes to a closed loopback port: deferred, kept queued, and
-                  // never a packet beyond this host.
-                  "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
-                  std::to_string(test::free_port()) +
-                  "\"\n"
-                  "[cluster]\nredis = \"" +
-                  redis_url + "\"\nnode_name = \"" + name + "\"\nheartbeat = \"300ms\"\n" + extra);
-  }
-  void start() {
-    ferry = std::make_unique<test::Background>(
-        std::vector<std::string>{FERRY_BINARY, "serve", "--config", dir.file("ferry.toml")}, dir.file("log"));
-    ASSERT_TRUE(ferry->wait_for_output("ready: ", 20000)) << ferry->output();
-    smtp_port = test::port_from_log(ferry->output());
-    ASSERT_GT(smtp_port, 0);
+struct Node : test::ServeNode {
+  void configure(const std::string& redis_url, const std::string& node, const std::string& extra = "") {
+    name = node;
+    write_config(
+        "[retry]\nfirst = \"1h\"\n"
+        // Every delivery goes to a closed loopback port: deferred, kept queued, and
+        // never a packet beyond this host.
+        "[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.1]:" +
+            std::to_string(test::free_port()) + "\"\n[cluster]\nredis = \"" + redis_url +
+            "\"\nnode_name = \"" + node + "\"\nheartbeat = \"300ms\"\n" + extra,
+        "127.0.0.1:0");
   }
   test::RunResult status() const {
     return test::run({FERRY_BINARY, "cluster", "--config", dir.file("ferry.toml"), "status", "--json"});
   }
-  std::optional<double> metric(const std::string& name) const {
-    const int port = test::port_after(ferry->output(), "metrics on http://127.0.0.1:");
-    if (port <= 0) return std::nullopt;
-    return test::sample(test::http_get(port, "/metrics").second, name);
+  std::optional<double> metric(const std::string& metric_name) const {
+    const int metrics_port = test::port_after(ferry->output(), "metrics on http://127.0.0.1:");
+    if (metrics_port <= 0) return std::nullopt;
+    return test::sample(test::http_get(metrics_port, "/metrics").second, metric_name);
   }
 };
 
@@ -91,7 +78,7 @@ TEST(cluster, TwoNodesListedAndAStoppedOneExpires) {
   EXPECT_EQ(a.metric("ferry_cluster_up"), 1.0);
 
   // A message queued on A shows in A's figures at its next heartbeat.
-  test::Smtp s(a.smtp_port);
+  test::Smtp s(a.port);
   ASSERT_TRUE(s.reply().starts_with("220"));
   ASSERT_TRUE(s.cmd("EHLO client.test").starts_with("250"));
   ASSERT_TRUE(s.message("a@client.test", "x@example.test", "Subject: t\r\n\r\nhi").starts_with("250"));
@@ -130,7 +117,7 @@ TEST(cluster, RedisDownIsNotAFailureOfMail) {
   EXPECT_EQ(down.exit_code, 69) << down.out << down.err;
   EXPECT_EQ(a.metric("ferry_cluster_up"), 0.0);
   // Mail is accepted as ever, and quickly.
-  test::Smtp s(a.smtp_port);
+  test::Smtp s(a.port);
   ASSERT_TRUE(s.reply().starts_with("220"));
   ASSERT_TRUE(s.cmd("EHLO client.test").starts_with("250"));
   const auto t0 = Clock::now();

@@ -66,8 +66,13 @@ class local_Mail : public ::testing::Test {
     installed = test::run({"/usr/bin/env", "DESTDIR=" + root, "cmake", "--install", build_dir(), "--prefix",
                            "/usr", "--component", "sendmail"});
     ASSERT_EQ(installed.exit_code, 0) << installed.out << installed.err;
+    // A staging install (DESTDIR) leaves the helper's group and mode to the package's postinst
+    // (dpkg-statoverride): set them as it does.
+    const std::string helper = root + "/usr/sbin/ferry-postdrop";
+    ASSERT_EQ(::chown(helper.c_str(), 0, drop_gid), 0);
+    ASSERT_EQ(::chmod(helper.c_str(), 02755), 0);
     struct stat st {};
-    ASSERT_EQ(::stat((root + "/usr/sbin/ferry-postdrop").c_str(), &st), 0);
+    ASSERT_EQ(::stat(helper.c_str(), &st), 0);
     ASSERT_TRUE(st.st_mode & S_ISGID) << "installed setgid ferry-drop";
     write_config("[local]\nadmin = \"ops@example.com\"\nmasquerade = \"example.com\"\n");
     // The maildrop as tmpfiles.d makes it: the run user's (root here), group ferry-drop, 1730.
