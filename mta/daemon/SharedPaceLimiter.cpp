@@ -20,8 +20,9 @@ using delivery::PaceStatus;
 namespace {
 
 // Tokens Redis granted are used within this, or forgotten: a node must not sit on a share of
-// the fleet's rate it is not using (the bucket would count them as sent either way).
-constexpr TimeMs kGrantLifeMs = 1000;
+// the fleet's rate it is not using (the bucket counted them as sent either way), nor send late
+// ones in a bunch with fresh ones, which a provider counting in windows sees as a burst.
+constexpr TimeMs kGrantLifeMs = 250;
 // A leased slot not taken by a connection within this is given back.
 constexpr TimeMs kSlotLifeMs = 2000;
 // Every slot is leased by some node: ask again after this (another node's close wakes no one here).
