@@ -30,6 +30,8 @@ constexpr TimeMs kSlotPollMs = 200;
 // After a call failed or timed out, pace alone at least this long before trying Redis again.
 constexpr TimeMs kDegradedMs = 1000;
 constexpr TimeMs kHousekeepingMs = 250;
+// An answer late beyond the timeout: ask the gate again this often until it is overdue by far.
+constexpr TimeMs kOverduePollMs = 10;
 constexpr TimeMs kIdleForgetMs = 60'000;
 // Work nothing waits on (releases, renewals, merges) may sit in the link's queue this long.
 constexpr TimeMs kBackgroundDeadlineMs = 2000;
@@ -96,6 +98,7 @@ PaceDecision SharedPaceLimiter::acquire(const PaceKey& key, TimeMs now, bool new
   Dest& d = dest(key, now);
   if (!sharing(now)) return acquire_alone(key, d, now, new_connection);
   const bool need_slot = new_connection && key.rule.connections > 0;
+  if (now >= d.slots_until) release_slots(key.name, d);  // stale leases would hold the fleet's slots
   const bool free_rate = now < d.unlimited_until;
   const bool have_token = free_rate || (d.tokens > 0 && now < d.tokens_until);
   const bool have_slot = !need_slot || (!d.slots.empty() && now < d.slots_until);
@@ -113,7 +116,7 @@ PaceDecision SharedPaceLimiter::acquire(const PaceKey& key, TimeMs now, bool new
   if (d.asking) {
     // An answer overdue by far (the link is stuck behind something): pace alone meanwhile.
     if (now - d.asked_at > 4 * options_.timeout_ms) return acquire_alone(key, d, now, new_connection);
-    return {false, d.asked_at + options_.timeout_ms};
+    return {false, std::max(d.asked_at + options_.timeout_ms, now + kOverduePollMs)};
   }
   if (now < d.retry_at) return {false, d.retry_at};
   ask(key, d, now, !have_token, need_slot && !have_slot);
@@ -311,11 +314,7 @@ void SharedPaceLimiter::housekeeping(TimeMs now) {
   next_housekeeping_ = now + kHousekeepingMs;
   for (auto it = dests_.begin(); it != dests_.end();) {
     Dest& d = it->second;
-    if (!d.slots.empty() && now >= d.slots_until) {
-      for (const std::string& m : d.slots)
-        send(cluster::encode_release(it->first, m), nullptr, kBackgroundDeadlineMs);
-      d.slots.clear();
-    }
+    if (now >= d.slots_until) release_slots(it->first, d);
     const bool idle = d.open.empty() && d.slots.empty() && !d.asking && d.backoff_rate <= 0 &&
                       now - d.last_used > kIdleForgetMs;
     it = idle ? dests_.erase(it) : std::next(it);
@@ -346,6 +345,11 @@ std::vector<PaceStatus> SharedPaceLimiter::status() const {
 // alone, at this node's share.
 void SharedPaceLimiter::restore(const PaceKey& key, double rate, TimeMs next_step_at, TimeMs now) {
   alone_.restore(alone_key(key), rate / options_.expected_nodes, next_step_at, now);
+}
+
+void SharedPaceLimiter::release_slots(const std::string& name, Dest& d) {
+  for (const std::string& m : d.slots) send(cluster::encode_release(name, m), nullptr, kBackgroundDeadlineMs);
+  d.slots.clear();
 }
 
 void SharedPaceLimiter::failed(TimeMs now) { degraded_until_ = now + kDegradedMs; }

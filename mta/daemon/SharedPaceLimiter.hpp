@@ -89,6 +89,7 @@ class SharedPaceLimiter final : public delivery::PaceLimiter {
   void granted(const std::string& name, const std::string& member, cluster::Replies replies);
   void halved(const std::string& name, cluster::Replies replies);
   void see_backoff(const std::string& name, Dest& d, double rate, TimeMs next_step_at);
+  void release_slots(const std::string& name, Dest& d);  // leases granted but not taken
   void failed(TimeMs now);
   void reconcile(TimeMs now);
   void renew(TimeMs now);
