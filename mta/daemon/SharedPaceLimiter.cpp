@@ -179,6 +179,7 @@ void SharedPaceLimiter::granted(const std::string& name, const std::string& memb
   } else {
     d.unlimited_until = 0;
     if (grant->tokens > 0) {
+      if (now >= d.tokens_until) d.tokens = 0;  // expired ones must not come back with the new
       d.tokens += grant->tokens;
       d.tokens_until = now + kGrantLifeMs;
     }
