@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <set>
 
 #include "queue/EventOps.hpp"
@@ -245,18 +246,25 @@ Result<void> for_each(Ctx& c, const std::function<bool(const MessageRecord&)>& v
   return {};
 }
 
-Result<std::vector<DueRecipient>> due_index(Ctx& c) {
+Result<std::vector<DueRecipient>> due_range(Ctx& c, const std::optional<DueRecipient>& after,
+                                            std::size_t limit) {
   std::vector<DueRecipient> out;
   auto cur = lmdb::Cursor::open(c.txn, c.db.due);
   if (!cur) return cur.error();
-  for (auto e = cur->first();; e = cur->next()) {
+  const std::string from = after ? due_key(after->due_ms, after->id, after->index) : std::string();
+  for (auto e = after ? cur->seek(from) : cur->first(); out.size() < limit; e = cur->next()) {
     if (!e) return e.error();
     if (!*e) break;
+    if (after && (*e)->key == from) continue;  // strictly after
     auto k = schema::parse_due_key((*e)->key);
     if (!k) return make_error(ErrorKind::Corrupt, "due index: bad key " + schema::to_hex((*e)->key));
     out.push_back(DueRecipient{k->id, k->index, static_cast<TimeMs>(k->due)});
   }
   return out;
+}
+
+Result<std::vector<DueRecipient>> due_index(Ctx& c) {
+  return due_range(c, std::nullopt, std::numeric_limits<std::size_t>::max());
 }
 
 Result<std::vector<QuarantinedRecord>> quarantined(Ctx& c) {
@@ -550,8 +558,11 @@ RecipientRecord unleased(const RecipientRecord& r, TimeMs now, const RecoveryOpt
     after.next_attempt_ms = std::min(r.next_attempt_ms, now + options.after_crash_ms);
   return after;
 }
-// What one pass over the tables found: the records to quarantine, the live messages, the
-// leases to end and the due entries the Pending recipients call for.
+// What one pass over the tables found. Memory stays bounded with a big queue: the live message
+// ids are 8 bytes each (sorted, as the walk visits them in key order), and the due index is
+// checked against the recipients by point lookups in both directions instead of being held as a
+// set; only what must change (records to quarantine, leases to end, due entries to add or drop)
+// is collected, which a healthy queue keeps small.
 struct RecoveryScan {
   struct Bad {
     const char* table;
@@ -559,12 +570,13 @@ struct RecoveryScan {
     std::string key, raw, reason;
   };
   std::vector<Bad> bad;
-  std::set<std::uint64_t> live;
+  std::vector<std::uint64_t> live;  // ascending
   std::vector<std::pair<QueueId, RecipientRecord>> unlease;
-  std::set<std::string> expected_due;
+  std::vector<std::string> missing_due;  // due keys a Pending recipient calls for, not indexed
+  bool is_live(QueueId id) const { return std::binary_search(live.begin(), live.end(), id.value); }
 };
 
-using RowFn = std::function<void(std::string_view, std::string_view)>;
+using RowFn = std::function<Result<void>(std::string_view, std::string_view)>;
 
 Result<void> walk(Ctx& c, MDB_dbi dbi, const RowFn& f) {
   auto cur = lmdb::Cursor::open(c.txn, dbi);
@@ -572,25 +584,26 @@ Result<void> walk(Ctx& c, MDB_dbi dbi, const RowFn& f) {
   for (auto e = cur->first();; e = cur->next()) {
     if (!e) return e.error();
     if (!*e) return {};
-    f((*e)->key, (*e)->value);
+    FERRY_TRY(f((*e)->key, (*e)->value));
   }
 }
 
 Result<void> scan_messages(Ctx& c, RecoveryScan& s) {
-  return walk(c, c.db.messages, [&](std::string_view k, std::string_view v) {
+  return walk(c, c.db.messages, [&](std::string_view k, std::string_view v) -> Result<void> {
     auto id = schema::parse_message_key(k);
     auto m = codec::decode_message(v);
     if (!id || !m) {
       s.bad.push_back({schema::kMessages, c.db.messages, std::string(k), std::string(v),
                        !id ? "bad message key" : m.error().message});
-      return;
+      return {};
     }
-    s.live.insert(id->value);
+    s.live.push_back(id->value);
+    return {};
   });
 }
 
 Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
-  return walk(c, c.db.recipients, [&](std::string_view k, std::string_view v) {
+  return walk(c, c.db.recipients, [&](std::string_view k, std::string_view v) -> Result<void> {
     auto sub = schema::parse_sub_key(k);
     auto r = codec::decode_recipient(v);
     std::string reason;
@@ -598,42 +611,58 @@ Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
       reason = "bad recipient key";
     else if (!r)
       reason = r.error().message;
-    else if (!s.live.count(sub->id.value))
+    else if (!s.is_live(sub->id))
       reason = "orphan recipient: message record missing";
     if (!reason.empty()) {
       s.bad.push_back({schema::kRecipients, c.db.recipients, std::string(k), std::string(v), reason});
-      return;
+      return {};
     }
     r->index = sub->n;
     if (r->state == RecipientState::Pending) {
       ++report.pending_recipients;
-      s.expected_due.insert(due_key(r->next_attempt_ms, sub->id, sub->n));
+      std::string key = due_key(r->next_attempt_ms, sub->id, sub->n);
+      auto indexed = c.txn.get(c.db.due, key);
+      if (!indexed) return indexed.error();
+      if (!*indexed) s.missing_due.push_back(std::move(key));
     }
     if (r->leased) s.unlease.emplace_back(sub->id, std::move(*r));
+    return {};
   });
 }
 
 Result<void> scan_bodies(Ctx& c, RecoveryScan& s) {
-  return walk(c, c.db.bodies, [&](std::string_view k, std::string_view v) {
+  return walk(c, c.db.bodies, [&](std::string_view k, std::string_view v) -> Result<void> {
     auto sub = schema::parse_sub_key(k);
-    if (!sub || !s.live.count(sub->id.value))
+    if (!sub || !s.is_live(sub->id))
       s.bad.push_back({schema::kBodies, c.db.bodies, std::string(k), std::string(v),
                        !sub ? "bad body key" : "orphan body chunk: message record missing"});
+    return {};
   });
+}
+
+// A due entry is backed when its message is live and its recipient decodes as Pending at
+// exactly that due time.
+Result<bool> due_entry_backed(Ctx& c, const RecoveryScan& s, std::string_view k) {
+  auto key = schema::parse_due_key(k);
+  if (!key || !s.is_live(key->id)) return false;
+  auto raw = c.txn.get(c.db.recipients, recipient_key(key->id, key->index));
+  if (!raw) return raw.error();
+  if (!*raw) return false;
+  auto r = codec::decode_recipient(**raw);
+  return r && r->state == RecipientState::Pending && schema::due_ordinal(r->next_attempt_ms) == key->due;
 }
 
 // The due index is derived data: drop what no Pending recipient backs, add what is missing.
 Result<void> rebuild_due(Ctx& c, RecoveryScan& s) {
   std::vector<std::string> drop;
-  FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) {
-    auto it = s.expected_due.find(std::string(k));
-    if (it == s.expected_due.end())
-      drop.emplace_back(k);
-    else
-      s.expected_due.erase(it);
+  FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) -> Result<void> {
+    auto backed = due_entry_backed(c, s, k);
+    if (!backed) return backed.error();
+    if (!*backed) drop.emplace_back(k);
+    return {};
   }));
   for (const auto& k : drop) FERRY_TRY(c.txn.del(c.db.due, k));
-  for (const auto& k : s.expected_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
+  for (const auto& k : s.missing_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
   return {};
 }
 
