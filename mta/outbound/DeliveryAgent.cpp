@@ -74,7 +74,7 @@ using Key = std::pair<QueueId, std::uint32_t>;
 // four times this): a million queued recipients cost neither start-up time nor memory.
 constexpr std::size_t kDueWindow = 20000;
 // A change by another process arrives as SIGUSR1; this bounded re-read catches a lost signal.
-constexpr std::chrono::seconds kSafetyReload{30};
+constexpr std::chrono::milliseconds kSafetyReload{30'000};
 // Messages the expiry sweep settles at most per turn (the next turn takes the rest).
 constexpr std::size_t kSweepBatch = 1000;
 
