@@ -6,6 +6,7 @@
 #include <limits>
 #include <set>
 
+#include "queue/DueIndexCheck.hpp"
 #include "queue/EventOps.hpp"
 #include "queue/Schema.hpp"
 #include "queue/SuppressionOps.hpp"
@@ -558,11 +559,11 @@ RecipientRecord unleased(const RecipientRecord& r, TimeMs now, const RecoveryOpt
     after.next_attempt_ms = std::min(r.next_attempt_ms, now + options.after_crash_ms);
   return after;
 }
-// What one pass over the tables found. Memory stays bounded with a big queue: the live message
-// ids are 8 bytes each (sorted, as the walk visits them in key order), and the due index is
-// checked against the recipients by point lookups in both directions instead of being held as a
-// set; only what must change (records to quarantine, leases to end, due entries to add or drop)
-// is collected, which a healthy queue keeps small.
+// What one pass over the tables found. Memory stays small with a big queue: the live message
+// ids (8 bytes each, sorted, as the walk visits them in key order) and the due index's entries
+// (24 bytes each, DueIndexCheck, matched against the recipients in one merge); beyond that only
+// what must change (records to quarantine, leases to end, due entries to add or drop), which a
+// healthy queue keeps small.
 struct RecoveryScan {
   struct Bad {
     const char* table;
@@ -572,11 +573,13 @@ struct RecoveryScan {
   std::vector<Bad> bad;
   std::vector<std::uint64_t> live;  // ascending
   std::vector<std::pair<QueueId, RecipientRecord>> unlease;
+  DueIndexCheck due;
+  std::vector<std::string> drop_due;     // due keys no Pending recipient backs
   std::vector<std::string> missing_due;  // due keys a Pending recipient calls for, not indexed
   bool is_live(QueueId id) const { return std::binary_search(live.begin(), live.end(), id.value); }
 };
 
-using RowFn = std::function<Result<void>(std::string_view, std::string_view)>;
+using RowFn = std::function<void(std::string_view, std::string_view)>;
 
 Result<void> walk(Ctx& c, MDB_dbi dbi, const RowFn& f) {
   auto cur = lmdb::Cursor::open(c.txn, dbi);
@@ -584,26 +587,44 @@ Result<void> walk(Ctx& c, MDB_dbi dbi, const RowFn& f) {
   for (auto e = cur->first();; e = cur->next()) {
     if (!e) return e.error();
     if (!*e) return {};
-    FERRY_TRY(f((*e)->key, (*e)->value));
+    f((*e)->key, (*e)->value);
   }
 }
 
 Result<void> scan_messages(Ctx& c, RecoveryScan& s) {
-  return walk(c, c.db.messages, [&](std::string_view k, std::string_view v) -> Result<void> {
+  auto st = c.txn.stat(c.db.messages);
+  if (!st) return st.error();
+  s.live.reserve(st->ms_entries);
+  return walk(c, c.db.messages, [&](std::string_view k, std::string_view v) {
     auto id = schema::parse_message_key(k);
     auto m = codec::decode_message(v);
     if (!id || !m) {
       s.bad.push_back({schema::kMessages, c.db.messages, std::string(k), std::string(v),
                        !id ? "bad message key" : m.error().message});
-      return {};
+      return;
     }
     s.live.push_back(id->value);
-    return {};
   });
 }
 
+// The due index is derived data: every entry is read (unparseable keys are dropped at once) and
+// matched against the recipients in scan_recipients().
+Result<void> scan_due(Ctx& c, RecoveryScan& s) {
+  auto st = c.txn.stat(c.db.due);
+  if (!st) return st.error();
+  s.due.reserve(st->ms_entries);
+  FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) {
+    if (auto key = schema::parse_due_key(k))
+      s.due.add_indexed({key->due, key->id, key->index});
+    else
+      s.drop_due.emplace_back(k);
+  }));
+  s.due.sort();
+  return {};
+}
+
 Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
-  return walk(c, c.db.recipients, [&](std::string_view k, std::string_view v) -> Result<void> {
+  return walk(c, c.db.recipients, [&](std::string_view k, std::string_view v) {
     auto sub = schema::parse_sub_key(k);
     auto r = codec::decode_recipient(v);
     std::string reason;
@@ -615,53 +636,35 @@ Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
       reason = "orphan recipient: message record missing";
     if (!reason.empty()) {
       s.bad.push_back({schema::kRecipients, c.db.recipients, std::string(k), std::string(v), reason});
-      return {};
+      if (sub) s.due.visit(sub->id, sub->n, std::nullopt);  // its due entries go
+      return;
     }
     r->index = sub->n;
+    std::optional<std::uint64_t> pending_due;
     if (r->state == RecipientState::Pending) {
       ++report.pending_recipients;
-      std::string key = due_key(r->next_attempt_ms, sub->id, sub->n);
-      auto indexed = c.txn.get(c.db.due, key);
-      if (!indexed) return indexed.error();
-      if (!*indexed) s.missing_due.push_back(std::move(key));
+      pending_due = schema::due_ordinal(r->next_attempt_ms);
     }
+    if (s.due.visit(sub->id, sub->n, pending_due))
+      s.missing_due.push_back(due_key(r->next_attempt_ms, sub->id, sub->n));
     if (r->leased) s.unlease.emplace_back(sub->id, std::move(*r));
-    return {};
   });
 }
 
 Result<void> scan_bodies(Ctx& c, RecoveryScan& s) {
-  return walk(c, c.db.bodies, [&](std::string_view k, std::string_view v) -> Result<void> {
+  return walk(c, c.db.bodies, [&](std::string_view k, std::string_view v) {
     auto sub = schema::parse_sub_key(k);
     if (!sub || !s.is_live(sub->id))
       s.bad.push_back({schema::kBodies, c.db.bodies, std::string(k), std::string(v),
                        !sub ? "bad body key" : "orphan body chunk: message record missing"});
-    return {};
   });
 }
 
-// A due entry is backed when its message is live and its recipient decodes as Pending at
-// exactly that due time.
-Result<bool> due_entry_backed(Ctx& c, const RecoveryScan& s, std::string_view k) {
-  auto key = schema::parse_due_key(k);
-  if (!key || !s.is_live(key->id)) return false;
-  auto raw = c.txn.get(c.db.recipients, recipient_key(key->id, key->index));
-  if (!raw) return raw.error();
-  if (!*raw) return false;
-  auto r = codec::decode_recipient(**raw);
-  return r && r->state == RecipientState::Pending && schema::due_ordinal(r->next_attempt_ms) == key->due;
-}
-
-// The due index is derived data: drop what no Pending recipient backs, add what is missing.
+// Drops what no Pending recipient backs, adds what is missing.
 Result<void> rebuild_due(Ctx& c, RecoveryScan& s) {
-  std::vector<std::string> drop;
-  FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) -> Result<void> {
-    auto backed = due_entry_backed(c, s, k);
-    if (!backed) return backed.error();
-    if (!*backed) drop.emplace_back(k);
-    return {};
-  }));
-  for (const auto& k : drop) FERRY_TRY(c.txn.del(c.db.due, k));
+  for (const auto& e : s.due.finish())
+    s.drop_due.push_back(due_key(static_cast<TimeMs>(e.due), e.id, e.index));
+  for (const auto& k : s.drop_due) FERRY_TRY(c.txn.del(c.db.due, k));
   for (const auto& k : s.missing_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
   return {};
 }
@@ -683,6 +686,7 @@ Result<RecoveryReport> recover(Ctx& c, TimeMs now, const RecoveryOptions& option
   RecoveryScan s;
   FERRY_TRY(scan_messages(c, s));
   report.messages = s.live.size();
+  FERRY_TRY(scan_due(c, s));
   FERRY_TRY(scan_recipients(c, s, report));
   FERRY_TRY(scan_bodies(c, s));
   FERRY_TRY(rebuild_due(c, s));
