@@ -12,14 +12,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "mta/ops/SystemClock.hpp"
-#include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
+#include "tests/bench/EnqueueLoad.hpp"
 
 using namespace ferry;
 using namespace ferry::queue;
@@ -78,16 +77,10 @@ std::unique_ptr<QueueStore> open_store(const std::string& dir) {
   return std::move(*store);
 }
 
-std::string make_body(std::size_t size) {
-  std::string body(size, 'b');
-  for (std::size_t i = 78; i < body.size(); i += 80) body[i - 1] = '\r', body[i] = '\n';
-  return body;
-}
-
 // `count` messages of ~1 KiB, one recipient each at dead.example, from several senders, due
 // spread over the next day (the destination has been down and is retried), 5,000 per commit.
 void generate(QueueStore& store, std::size_t count) {
-  const std::string body = make_body(1024);
+  const std::string body = bench::crlf_body(1024);
   const TimeMs now = now_ms();
   const TimeMs day = 24 * 3600 * 1000;
   auto start = Clock::now();
@@ -109,40 +102,6 @@ void generate(QueueStore& store, std::size_t count) {
     if (!w) die("enqueue: " + w.error().message);
   }
   std::printf("generated %zu messages in %.1f s\n", count, seconds_since(start));
-}
-
-// Durable enqueues per second through the CommitBatcher, `producers` waiting for each commit.
-double accept_rate(QueueStore& store, int producers, double seconds) {
-  const std::string body = make_body(1024);
-  std::atomic<std::uint64_t> done{0};
-  std::atomic<bool> stop{false};
-  double elapsed = 0;
-  {
-    CommitBatcher batcher(store);
-    std::vector<std::thread> threads;
-    auto start = Clock::now();
-    for (int p = 0; p < producers; ++p)
-      threads.emplace_back([&] {
-        while (!stop.load(std::memory_order_relaxed)) {
-          NewMessage m;
-          m.id = store.allocate_id();
-          m.envelope.reverse_path = "sender@example.org";
-          m.envelope.recipients.push_back({"rcpt@dead.example", "", 0});
-          m.envelope.size = body.size();
-          m.body = body;
-          m.first_due_ms = now_ms();
-          std::promise<bool> promise;
-          auto future = promise.get_future();
-          batcher.submit_enqueue(std::move(m), [&promise](Result<void> r) { promise.set_value(r.ok()); });
-          if (future.get()) done.fetch_add(1, std::memory_order_relaxed);
-        }
-      });
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
-    elapsed = seconds_since(start);
-  }
-  return done.load() / elapsed;
 }
 
 void usage() {
@@ -204,9 +163,13 @@ int main(int argc, char** argv) {
   }
   const std::string empty_dir = dir + "-empty";
   std::filesystem::remove_all(empty_dir);
-  double empty_rate = accept_rate(*open_store(empty_dir), 50, accept_seconds);
+  double empty_rate = bench::run_enqueue_load(*open_store(empty_dir), bench::crlf_body(1024),
+                                              "rcpt@dead.example", 50, accept_seconds)
+                          .rate();
   std::filesystem::remove_all(empty_dir);
-  double big_rate = accept_rate(*open_store(dir), 50, accept_seconds);
+  double big_rate = bench::run_enqueue_load(*open_store(dir), bench::crlf_body(1024), "rcpt@dead.example", 50,
+                                            accept_seconds)
+                        .rate();
   std::printf("durable enqueue, 50 producers, 1 KiB: empty queue %.0f/s, big queue %.0f/s (%.1f%%)\n",
               empty_rate, big_rate, 100.0 * big_rate / empty_rate);
   return 0;
