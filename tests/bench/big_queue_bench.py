@@ -185,7 +185,9 @@ def main():
                 shutil.rmtree(empty, ignore_errors=True)  # empty again for every run
             d = Serve(args.ferry, cfg, os.path.join(args.dir, "serve-%s-%d.log" % (kind, i)))
             accept_rate(source, d.port, 50, 2000)
-            best[kind] = max(best[kind], accept_rate(source, d.port, 50, args.accept_count))
+            rate = accept_rate(source, d.port, 50, args.accept_count)
+            print("  run %d, %s queue: %.0f msg/s" % (i + 1, kind, rate), flush=True)
+            best[kind] = max(best[kind], rate)
             d.stop()
     print("accept 1 KiB, 50 sessions (best of %d): empty queue %.0f msg/s, big queue %.0f msg/s (%.1f%%)" %
           (args.repeat, best["empty"], best["big"], 100 * best["big"] / best["empty"]))
