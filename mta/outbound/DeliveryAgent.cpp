@@ -448,32 +448,36 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     auto self = shared_from_this();
     const auto interval = std::clamp<std::chrono::milliseconds>(
         cfg->retry.max_age / 20, std::chrono::seconds(1), std::chrono::seconds(60));
+    bool more = false;  // the last turn took a full batch: the next one follows at once
     while (!stopping) {
-      sweep_timer.expires_after(interval);
-      co_await sweep_timer.async_wait(kNoThrow);
-      if (stopping) break;
-      co_await sweep_once();
+      if (!more) {
+        sweep_timer.expires_after(interval);
+        co_await sweep_timer.async_wait(kNoThrow);
+        if (stopping) break;
+      }
+      more = co_await sweep_once();
     }
   }
 
-  awaitable<void> sweep_once() {
+  // One sweep turn; true when it took a full batch (more may be waiting).
+  awaitable<bool> sweep_once() {
     const TimeMs now = now_ms();
     std::vector<queue::MessageRecord> expired;
     // Queue ids begin with their allocation time, so the messages old enough to expire are the
     // first ones in id order: the walk stops at the first id younger than max_age (however big
-    // the queue), and takes a bounded number per sweep.
+    // the queue), and takes a bounded number per turn. Only messages with a recipient to expire
+    // count, so held ones at the front cannot fill every batch.
     const TimeMs cutoff = now - cfg->retry.max_age.count();
     auto r = deps.store->for_each([&](const queue::MessageRecord& m) {
       if (static_cast<TimeMs>(m.id.value >> queue::IdAllocator::kSequenceBits) > cutoff) return false;
-      if (m.envelope.arrival_ms <= cutoff) expired.push_back(m);
+      if (m.envelope.arrival_ms <= cutoff && has_sweepable(m)) expired.push_back(m);
       return expired.size() < kSweepBatch;
     });
     if (!r && r.error().kind != ErrorKind::Corrupt) ops::log_error("expiry sweep: " + r.error().message);
     for (auto& m : expired) {
       delivery::RecipientAttempts results;
       for (const auto& rec : m.recipients) {
-        Key k{m.id, rec.index};
-        if (rec.state != RecipientState::Pending || rec.leased || in_flight.count(k)) continue;
+        if (!sweepable(m.id, rec)) continue;
         results.push_back({rec.index, delivery::expired_attempt(rec.last ? &*rec.last : nullptr, now)});
       }
       if (results.empty()) continue;
@@ -484,6 +488,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       job.body = std::make_shared<const std::string>(body ? std::move(*body) : std::string());
       co_await settle(job, results, "");
     }
+    co_return expired.size() == kSweepBatch;
+  }
+
+  // A recipient the expiry sweep may settle: pending, and no attempt of it in flight.
+  bool sweepable(QueueId id, const queue::RecipientRecord& r) const {
+    return r.state == RecipientState::Pending && !r.leased && !in_flight.count({id, r.index});
+  }
+  bool has_sweepable(const queue::MessageRecord& m) const {
+    return std::any_of(m.recipients.begin(), m.recipients.end(),
+                       [&](const queue::RecipientRecord& r) { return sweepable(m.id, r); });
   }
 
   // ---- one delivery: a batch, then more batches for the same destination on the connection ----
