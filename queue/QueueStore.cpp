@@ -293,6 +293,12 @@ Result<std::vector<DueRecipient>> QueueStore::due_index() const {
   return read_txn<std::vector<DueRecipient>>(*impl_, [&](ops::Ctx& c) { return ops::due_index(c); });
 }
 
+Result<std::vector<DueRecipient>> QueueStore::due_range(const std::optional<DueRecipient>& after,
+                                                        std::size_t limit) const {
+  return read_txn<std::vector<DueRecipient>>(*impl_,
+                                             [&](ops::Ctx& c) { return ops::due_range(c, after, limit); });
+}
+
 Result<std::vector<QuarantinedRecord>> QueueStore::quarantined() const {
   return read_txn<std::vector<QuarantinedRecord>>(*impl_, [&](ops::Ctx& c) { return ops::quarantined(c); });
 }

@@ -76,6 +76,10 @@ class QueueStore {
   Result<void> for_each(const std::function<bool(const MessageRecord&)>& visit) const;
   // Every pending, unheld recipient with its due time (to rebuild the in-memory scheduler).
   Result<std::vector<DueRecipient>> due_index() const;
+  // Up to `limit` entries of the due index in due order (due time, then id and recipient),
+  // strictly after `after`, or from the soonest without it: the scheduler reads a bounded window.
+  Result<std::vector<DueRecipient>> due_range(const std::optional<DueRecipient>& after,
+                                              std::size_t limit) const;
   Result<std::vector<QuarantinedRecord>> quarantined() const;
 
   // --- the policy cache (`sts` table, queue/PolicyCache.hpp): one synced transaction each ---

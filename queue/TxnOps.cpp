@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <set>
 
+#include "queue/DueIndexCheck.hpp"
 #include "queue/EventOps.hpp"
 #include "queue/Schema.hpp"
 #include "queue/SuppressionOps.hpp"
@@ -245,18 +247,25 @@ Result<void> for_each(Ctx& c, const std::function<bool(const MessageRecord&)>& v
   return {};
 }
 
-Result<std::vector<DueRecipient>> due_index(Ctx& c) {
+Result<std::vector<DueRecipient>> due_range(Ctx& c, const std::optional<DueRecipient>& after,
+                                            std::size_t limit) {
   std::vector<DueRecipient> out;
   auto cur = lmdb::Cursor::open(c.txn, c.db.due);
   if (!cur) return cur.error();
-  for (auto e = cur->first();; e = cur->next()) {
+  const std::string from = after ? due_key(after->due_ms, after->id, after->index) : std::string();
+  for (auto e = after ? cur->seek(from) : cur->first(); out.size() < limit; e = cur->next()) {
     if (!e) return e.error();
     if (!*e) break;
+    if (after && (*e)->key == from) continue;  // strictly after
     auto k = schema::parse_due_key((*e)->key);
     if (!k) return make_error(ErrorKind::Corrupt, "due index: bad key " + schema::to_hex((*e)->key));
     out.push_back(DueRecipient{k->id, k->index, static_cast<TimeMs>(k->due)});
   }
   return out;
+}
+
+Result<std::vector<DueRecipient>> due_index(Ctx& c) {
+  return due_range(c, std::nullopt, std::numeric_limits<std::size_t>::max());
 }
 
 Result<std::vector<QuarantinedRecord>> quarantined(Ctx& c) {
@@ -550,8 +559,11 @@ RecipientRecord unleased(const RecipientRecord& r, TimeMs now, const RecoveryOpt
     after.next_attempt_ms = std::min(r.next_attempt_ms, now + options.after_crash_ms);
   return after;
 }
-// What one pass over the tables found: the records to quarantine, the live messages, the
-// leases to end and the due entries the Pending recipients call for.
+// What one pass over the tables found. Memory stays small with a big queue: the live message
+// ids (8 bytes each, sorted, as the walk visits them in key order) and the due index's entries
+// (24 bytes each, DueIndexCheck, matched against the recipients in one merge); beyond that only
+// what must change (records to quarantine, leases to end, due entries to add or drop), which a
+// healthy queue keeps small.
 struct RecoveryScan {
   struct Bad {
     const char* table;
@@ -559,9 +571,12 @@ struct RecoveryScan {
     std::string key, raw, reason;
   };
   std::vector<Bad> bad;
-  std::set<std::uint64_t> live;
+  std::vector<std::uint64_t> live;  // ascending
   std::vector<std::pair<QueueId, RecipientRecord>> unlease;
-  std::set<std::string> expected_due;
+  DueIndexCheck due;
+  std::vector<std::string> drop_due;     // due keys no Pending recipient backs
+  std::vector<std::string> missing_due;  // due keys a Pending recipient calls for, not indexed
+  bool is_live(QueueId id) const { return std::binary_search(live.begin(), live.end(), id.value); }
 };
 
 using RowFn = std::function<void(std::string_view, std::string_view)>;
@@ -577,6 +592,9 @@ Result<void> walk(Ctx& c, MDB_dbi dbi, const RowFn& f) {
 }
 
 Result<void> scan_messages(Ctx& c, RecoveryScan& s) {
+  auto st = c.txn.stat(c.db.messages);
+  if (!st) return st.error();
+  s.live.reserve(st->ms_entries);
   return walk(c, c.db.messages, [&](std::string_view k, std::string_view v) {
     auto id = schema::parse_message_key(k);
     auto m = codec::decode_message(v);
@@ -585,8 +603,24 @@ Result<void> scan_messages(Ctx& c, RecoveryScan& s) {
                        !id ? "bad message key" : m.error().message});
       return;
     }
-    s.live.insert(id->value);
+    s.live.push_back(id->value);
   });
+}
+
+// The due index is derived data: every entry is read (unparseable keys are dropped at once) and
+// matched against the recipients in scan_recipients().
+Result<void> scan_due(Ctx& c, RecoveryScan& s) {
+  auto st = c.txn.stat(c.db.due);
+  if (!st) return st.error();
+  s.due.reserve(st->ms_entries);
+  FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) {
+    if (auto key = schema::parse_due_key(k))
+      s.due.add_indexed({key->due, key->id, key->index});
+    else
+      s.drop_due.emplace_back(k);
+  }));
+  s.due.sort();
+  return {};
 }
 
 Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
@@ -598,17 +632,21 @@ Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
       reason = "bad recipient key";
     else if (!r)
       reason = r.error().message;
-    else if (!s.live.count(sub->id.value))
+    else if (!s.is_live(sub->id))
       reason = "orphan recipient: message record missing";
     if (!reason.empty()) {
       s.bad.push_back({schema::kRecipients, c.db.recipients, std::string(k), std::string(v), reason});
+      if (sub) s.due.visit(sub->id, sub->n, std::nullopt);  // its due entries go
       return;
     }
     r->index = sub->n;
+    std::optional<std::uint64_t> pending_due;
     if (r->state == RecipientState::Pending) {
       ++report.pending_recipients;
-      s.expected_due.insert(due_key(r->next_attempt_ms, sub->id, sub->n));
+      pending_due = schema::due_ordinal(r->next_attempt_ms);
     }
+    if (s.due.visit(sub->id, sub->n, pending_due))
+      s.missing_due.push_back(due_key(r->next_attempt_ms, sub->id, sub->n));
     if (r->leased) s.unlease.emplace_back(sub->id, std::move(*r));
   });
 }
@@ -616,24 +654,18 @@ Result<void> scan_recipients(Ctx& c, RecoveryScan& s, RecoveryReport& report) {
 Result<void> scan_bodies(Ctx& c, RecoveryScan& s) {
   return walk(c, c.db.bodies, [&](std::string_view k, std::string_view v) {
     auto sub = schema::parse_sub_key(k);
-    if (!sub || !s.live.count(sub->id.value))
+    if (!sub || !s.is_live(sub->id))
       s.bad.push_back({schema::kBodies, c.db.bodies, std::string(k), std::string(v),
                        !sub ? "bad body key" : "orphan body chunk: message record missing"});
   });
 }
 
-// The due index is derived data: drop what no Pending recipient backs, add what is missing.
+// Drops what no Pending recipient backs, adds what is missing.
 Result<void> rebuild_due(Ctx& c, RecoveryScan& s) {
-  std::vector<std::string> drop;
-  FERRY_TRY(walk(c, c.db.due, [&](std::string_view k, std::string_view) {
-    auto it = s.expected_due.find(std::string(k));
-    if (it == s.expected_due.end())
-      drop.emplace_back(k);
-    else
-      s.expected_due.erase(it);
-  }));
-  for (const auto& k : drop) FERRY_TRY(c.txn.del(c.db.due, k));
-  for (const auto& k : s.expected_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
+  for (const auto& e : s.due.finish())
+    s.drop_due.push_back(due_key(static_cast<TimeMs>(e.due), e.id, e.index));
+  for (const auto& k : s.drop_due) FERRY_TRY(c.txn.del(c.db.due, k));
+  for (const auto& k : s.missing_due) FERRY_TRY(c.txn.put(c.db.due, k, ""));
   return {};
 }
 
@@ -654,6 +686,7 @@ Result<RecoveryReport> recover(Ctx& c, TimeMs now, const RecoveryOptions& option
   RecoveryScan s;
   FERRY_TRY(scan_messages(c, s));
   report.messages = s.live.size();
+  FERRY_TRY(scan_due(c, s));
   FERRY_TRY(scan_recipients(c, s, report));
   FERRY_TRY(scan_bodies(c, s));
   FERRY_TRY(rebuild_due(c, s));

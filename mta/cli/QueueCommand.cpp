@@ -11,6 +11,7 @@
 #include "mta/cli/Commands.hpp"
 #include "mta/cli/PaceShow.hpp"
 #include "mta/cli/QueueFormat.hpp"
+#include "mta/cli/QueueListFilter.hpp"
 #include "mta/cli/QueueOwner.hpp"
 #include "mta/ops/PidFile.hpp"
 #include "mta/ops/SystemClock.hpp"
@@ -22,7 +23,9 @@ namespace {
 void queue_usage(std::FILE* out) {
   std::fputs(
       "usage: ferry queue [--config FILE] <command>\n"
-      "  list [--json]        every queued message and recipient (mailq)\n"
+      "  list [--json]        every queued message and recipient (mailq), streamed; with\n"
+      "       [--limit N] [--domain D] [--sender S|@D|<>] [--state pending|deferred|active|held]\n"
+      "                       only the first N messages that match every filter given\n"
       "  show ID [--json]     envelope, attempt history and headers of one message\n"
       "  flush [ID]           make every pending recipient (of ID) due now\n"
       "  hold ID              stop delivery attempts for ID\n"
@@ -53,6 +56,8 @@ struct QueueRequest {
   std::string sub;
   Args positional;  // sub-command first
   bool json = false;
+  QueueListFilter filter;
+  bool filtered = false;  // a list option was given
 };
 
 // The sub-command, its operand count and --json checked; an exit code when they do not fit.
@@ -70,6 +75,10 @@ std::optional<int> check_queue_command(const QueueRequest& req) {
     queue_usage(stderr);
     return kExitUsage;
   }
+  if (req.filtered && sub != "list") {
+    std::fprintf(stderr, "ferry: queue: --limit, --domain, --sender and --state apply to list only\n");
+    return kExitUsage;
+  }
   if (req.json && sub != "list" && sub != "show") {
     std::fprintf(stderr, "ferry: queue: --json applies to list and show only\n");
     return kExitUsage;
@@ -77,11 +86,47 @@ std::optional<int> check_queue_command(const QueueRequest& req) {
   return std::nullopt;
 }
 
+// A `list` option at args[i] (its value is consumed): kExitOk when it was one, kExitUsage when
+// it was one with a bad value, nullopt when args[i] is something else.
+std::optional<int> parse_list_option(const Args& args, std::size_t& i, QueueRequest& req) {
+  const std::string& a = args[i];
+  if (a != "--limit" && a != "--domain" && a != "--sender" && a != "--state") return std::nullopt;
+  if (i + 1 >= args.size()) {
+    std::fprintf(stderr, "ferry: queue: %s needs a value\n", a.c_str());
+    return kExitUsage;
+  }
+  const std::string& v = args[++i];
+  req.filtered = true;
+  if (a == "--limit") {
+    // Digits only, bounded: a count the operator typed, never more than the queue can hold.
+    if (v.empty() || v.size() > 9 || v.find_first_not_of("0123456789") != std::string::npos || v == "0") {
+      std::fprintf(stderr, "ferry: queue: --limit takes a count from 1 to 999999999\n");
+      return kExitUsage;
+    }
+    req.filter.limit = std::stoul(v);
+  } else if (a == "--state") {
+    req.filter.state = parse_list_state(v);
+    if (!req.filter.state) {
+      std::fprintf(stderr,
+                   "ferry: queue: --state is one of pending, deferred, active, held, delivered, failed\n");
+      return kExitUsage;
+    }
+  } else {
+    (a == "--domain" ? req.filter.domain : req.filter.sender) = v;
+  }
+  return kExitOk;
+}
+
 // Fills `req`; an exit code when the command ends here (help, a usage error).
 std::optional<int> parse_queue_args(const Args& raw, QueueRequest& req) {
   Args args;
   if (int rc = parse_common_options(raw, req.common, args); rc != kExitOk) return rc;
-  for (const auto& a : args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (auto rc = parse_list_option(args, i, req)) {
+      if (*rc != kExitOk) return rc;
+      continue;
+    }
     if (a == "--json")
       req.json = true;
     else if (a == "-h" || a == "--help") {
@@ -102,14 +147,29 @@ std::optional<int> parse_queue_args(const Args& raw, QueueRequest& req) {
   return check_queue_command(req);
 }
 
-int run_list(queue::QueueStore& q, bool json) {
-  std::vector<queue::MessageRecord> messages;
+// Streams: each matching message is printed as it is read, so the first lines of a queue of a
+// million messages come at once and memory does not grow with the queue.
+int run_list(queue::QueueStore& q, bool json, const QueueListFilter& filter, bool filtered) {
+  std::size_t shown = 0;
+  std::uint64_t bytes = 0;
+  if (json) std::fputs("[", stdout);
   auto r = q.for_each([&](const queue::MessageRecord& m) {
-    messages.push_back(m);
-    return true;
+    if (!filter.matches(m)) return true;
+    if (json)
+      std::fputs(((shown ? "," : "") + format_list_entry_json(m)).c_str(), stdout);
+    else
+      std::fputs(((shown ? "" : format_list_header()) + format_list_entry_text(m)).c_str(), stdout);
+    bytes += m.envelope.size;
+    ++shown;
+    return filter.limit == 0 || shown < filter.limit;
   });
+  if (json)
+    std::fputs("]\n", stdout);
+  else if (shown)
+    std::fputs(format_list_footer(bytes, shown).c_str(), stdout);
+  else
+    std::fputs(filtered ? "No queued message matches\n" : "Mail queue is empty\n", stdout);
   if (!r) return report(r.error(), "list");
-  std::fputs((json ? format_list_json(messages) : format_list_text(messages)).c_str(), stdout);
   return kExitOk;
 }
 
@@ -169,7 +229,7 @@ int cmd_queue(const Args& raw) {
     return kExitTempFail;
   }
   queue::QueueStore& q = **store;
-  if (req.sub == "list") return run_list(q, req.json);
+  if (req.sub == "list") return run_list(q, req.json, req.filter, req.filtered);
 
   std::optional<QueueId> id;
   if (req.positional.size() == 2) {

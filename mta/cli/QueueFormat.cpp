@@ -5,6 +5,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "ferry/JsonWriter.hpp"
 #include "ferry/text/SafeText.hpp"
 #include "mta/delivery/AttemptText.hpp"
 #include "mta/delivery/ReplyCategory.hpp"
@@ -39,42 +40,59 @@ std::string sender_text(const Envelope& e) { return "<" + safe(e.reverse_path) +
 
 std::string format_time(TimeMs ms) { return submit::iso_time(ms); }
 
-std::string format_list_text(const std::vector<queue::MessageRecord>& messages) {
-  if (messages.empty()) return "Mail queue is empty\n";
+std::string format_list_header() {
+  return "-Queue ID-------- ---Size-- ----Arrival Time---- -Sender/Recipient-------\n";
+}
+
+std::string format_list_entry_text(const queue::MessageRecord& m) {
+  const Envelope& e = m.envelope;
   std::ostringstream out;
-  out << "-Queue ID-------- ---Size-- ----Arrival Time---- -Sender/Recipient-------\n";
-  std::uint64_t total = 0;
-  for (const auto& m : messages) {
-    const Envelope& e = m.envelope;
-    total += e.size;
-    char line[160];
-    std::snprintf(line, sizeof line, "%-17s %9llu %-20s ", m.id.str().c_str(),
-                  static_cast<unsigned long long>(e.size), format_time(e.arrival_ms).c_str());
-    out << line << sender_text(e) << "\n";
-    for (const auto& r : m.recipients) {
-      const std::string addr = r.index < e.recipients.size() ? safe(e.recipients[r.index].address) : "?";
-      out << "    " << addr << "  " << (r.leased ? "active" : to_string(r.state))
-          << "  attempts=" << r.attempts;
-      if (r.state == RecipientState::Pending) out << "  next=" << format_time(r.next_attempt_ms);
-      out << "\n";
-      if (r.last) {
-        out << "        (" << format_time(r.last->time_ms) << " " << safe(delivery::relay_text(*r.last))
-            << ": " << safe(delivery::reply_text(*r.last)) << ")\n";
-      }
-    }
+  char line[160];
+  std::snprintf(line, sizeof line, "%-17s %9llu %-20s ", m.id.str().c_str(),
+                static_cast<unsigned long long>(e.size), format_time(e.arrival_ms).c_str());
+  out << line << sender_text(e) << "\n";
+  for (const auto& r : m.recipients) {
+    const std::string addr = r.index < e.recipients.size() ? safe(e.recipients[r.index].address) : "?";
+    out << "    " << addr << "  " << (r.leased ? "active" : to_string(r.state))
+        << "  attempts=" << r.attempts;
+    if (r.state == RecipientState::Pending) out << "  next=" << format_time(r.next_attempt_ms);
     out << "\n";
+    if (r.last) {
+      out << "        (" << format_time(r.last->time_ms) << " " << safe(delivery::relay_text(*r.last)) << ": "
+          << safe(delivery::reply_text(*r.last)) << ")\n";
+    }
   }
-  out << "-- " << (total + 1023) / 1024 << " Kbytes in " << messages.size()
-      << (messages.size() == 1 ? " Request.\n" : " Requests.\n");
+  out << "\n";
   return out.str();
 }
 
-std::string format_list_json(const std::vector<queue::MessageRecord>& messages) {
+std::string format_list_footer(std::uint64_t total_bytes, std::size_t count) {
+  return "-- " + std::to_string((total_bytes + 1023) / 1024) + " Kbytes in " + std::to_string(count) +
+         (count == 1 ? " Request.\n" : " Requests.\n");
+}
+
+std::string format_list_text(const std::vector<queue::MessageRecord>& messages) {
+  if (messages.empty()) return "Mail queue is empty\n";
+  std::string out = format_list_header();
+  std::uint64_t total = 0;
+  for (const auto& m : messages) {
+    total += m.envelope.size;
+    out += format_list_entry_text(m);
+  }
+  return out + format_list_footer(total, messages.size());
+}
+
+std::string format_list_entry_json(const queue::MessageRecord& m) {
   JsonWriter j;
-  j.begin_array();
-  for (const auto& m : messages) submit::write_message_json(j, m, false);
-  j.end_array();
-  return j.str() + "\n";
+  submit::write_message_json(j, m, false);
+  return j.str();
+}
+
+std::string format_list_json(const std::vector<queue::MessageRecord>& messages) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < messages.size(); ++i)
+    out += (i ? "," : "") + format_list_entry_json(messages[i]);
+  return out + "]\n";
 }
 
 std::string format_show_text(const queue::MessageRecord& m, std::string_view body) {

@@ -48,12 +48,14 @@
 #include "mta/ops/SystemClock.hpp"
 #include "mta/outbound/DaneGate.hpp"
 #include "mta/outbound/DnsPlan.hpp"
+#include "mta/outbound/DueWindowSync.hpp"
 #include "mta/outbound/Pacer.hpp"
 #include "mta/outbound/SevenBitConversion.hpp"
 #include "mta/outbound/StsCache.hpp"
 #include "mta/outbound/StsGate.hpp"
 #include "mta/outbound/TlsOutcomes.hpp"
 #include "mta/smtp/ClientSession.hpp"
+#include "queue/IdAllocator.hpp"
 
 namespace ferry::outbound {
 
@@ -68,6 +70,13 @@ constexpr auto kNoThrow = asio::as_tuple(use_awaitable);
 // The TLS text of an attempt that DANE stopped before any TLS was up.
 constexpr const char* kDaneNoTls = "none, tls_policy=dane";
 using Key = std::pair<QueueId, std::uint32_t>;
+// How many due entries the scheduler reads from the queue at a time (its memory holds at most
+// four times this): a million queued recipients cost neither start-up time nor memory.
+constexpr std::size_t kDueWindow = 20000;
+// A change by another process arrives as SIGUSR1; this bounded re-read catches a lost signal.
+constexpr std::chrono::milliseconds kSafetyReload{30'000};
+// Messages the expiry sweep settles at most per turn (the next turn takes the rest).
+constexpr std::size_t kSweepBatch = 1000;
 
 smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   switch (t) {
@@ -175,8 +184,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   std::vector<std::string> local_addresses = net::interface_addresses();
   std::mt19937_64 rng{std::random_device{}()};
   delivery::RandomSource rand{[this] { return rng(); }};
-  std::map<Key, TimeMs> known;  // mirror of the scheduler's entries (for re-sync)
   std::set<Key> in_flight;
+  // The scheduler's entries: a bounded window of the queue's due index (kDueWindow entries read
+  // at a time) plus what this process queues and reschedules itself.
+  std::unique_ptr<DueWindowSync> due_window;
   // "ip:port" whose STARTTLS handshake failed under opportunistic TLS: sent plaintext without
   // trying TLS until [delivery] tls_fallback_memory has passed (at most), so a broken server does
   // not cost every message a failed handshake, yet a repaired one gets TLS again. A flush forgets.
@@ -196,7 +207,9 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   bool stopping = false;
   std::size_t active = 0;
   std::function<void()> on_stopped;
-  TimeMs last_resync = 0;
+  bool reload_wanted = false;  // another process changed the queue (SIGUSR1)
+  TimeMs last_reload = 0;
+  TimeMs last_purge = 0;
   DeliveryStats stats;
   std::unique_ptr<StsCache> sts;  // MTA-STS policies (RFC 8461), cached in the queue's sts table
   // [[pace]]: tokens, connection slots and back-off per destination; the scheduler's start gate.
@@ -212,6 +225,10 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     tls_plain = *net::make_client_tls_context(false);
     if (auto dane = net::make_client_dane_context(); dane) tls_dane = *dane;
     if (deps.resolver && deps.store) sts = make_sts_cache();
+    if (deps.store)
+      due_window = std::make_unique<DueWindowSync>(
+          *deps.store, scheduler, in_flight, [this](std::string_view a) { return destination_for(a); },
+          kDueWindow);
   }
 
   // The policy cache writes through the CommitBatcher (the queue writer thread), like every
@@ -356,68 +373,29 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     return std::string(domain);
   }
 
+  // A recipient this process queued or rescheduled (its record is committed).
   void add(QueueId id, std::uint32_t index, std::string_view address, TimeMs due) {
-    Key k{id, index};
-    if (in_flight.count(k)) return;
-    auto it = known.find(k);
-    if (it != known.end()) {
-      if (it->second != due) {
-        scheduler.reschedule(id, index, due);
-        it->second = due;
-      }
-      return;
-    }
-    scheduler.add(id, index, destination_for(address), due);
-    known[k] = due;
+    due_window->add_direct(id, index, address, due);
   }
 
-  void forget(Key k) {
-    if (known.erase(k)) scheduler.remove(k.first, k.second);
-  }
+  void forget(Key k) { due_window->forget(k); }
 
   void poke() {
     poked = true;
     wake.cancel();
   }
 
-  // Brings the scheduler in line with the queue's due index (flush, hold, delete by the CLI,
-  // messages enqueued by another process).
-  void resync() {
-    auto due = deps.store->due_index();
-    if (!due) {
-      ops::log_error("delivery: reading the due index: " + due.error().message);
-      return;
-    }
-    std::set<Key> seen;
-    std::map<QueueId, std::optional<queue::MessageRecord>> loaded;
-    for (const auto& d : *due) {
-      Key k{d.id, d.index};
-      seen.insert(k);
-      if (in_flight.count(k)) continue;
-      auto it = known.find(k);
-      if (it != known.end()) {
-        if (it->second != d.due_ms) {
-          scheduler.reschedule(k.first, k.second, d.due_ms);
-          it->second = d.due_ms;
-        }
-        continue;
-      }
-      auto& rec = loaded[d.id];
-      if (!rec) {
-        auto r = deps.store->load(d.id);
-        if (!r) continue;
-        rec = std::move(*r);
-      }
-      if (d.index < rec->envelope.recipients.size())
-        add(d.id, d.index, rec->envelope.recipients[d.index].address, d.due_ms);
-    }
-    for (auto it = known.begin(); it != known.end();) {
-      if (!seen.count(it->first)) {
-        scheduler.remove(it->first.first, it->first.second);
-        it = known.erase(it);
-      } else {
-        ++it;
-      }
+  // Keeps the scheduler in line with the queue's due index without reading all of it: a change by
+  // another process (`ferry queue flush/hold/release/delete`, sendmail's direct enqueue) signals
+  // a reload of the soonest-due window; a slow safety reload catches a signal that was lost;
+  // otherwise the window is refilled as it drains. Each read is bounded by the window size.
+  void sync_due_window(TimeMs now) {
+    if (reload_wanted || now - last_reload >= kSafetyReload.count()) {
+      reload_wanted = false;
+      last_reload = now;
+      due_window->reload();
+    } else {
+      due_window->refill(now);
     }
   }
 
@@ -426,16 +404,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     auto self = shared_from_this();
     while (!stopping) {
       const TimeMs now = now_ms();
-      if (now - last_resync >= 1000) {
-        resync();
+      sync_due_window(now);
+      if (now - last_purge >= 1000) {
         unreachable.purge(now);
         tls_fallback.purge(now);
-        last_resync = now;
+        last_purge = now;
       }
       const std::optional<TimeMs> pace_next = pacer->tick(now);
       for (auto& batch : scheduler.take_ready(now)) {
         for (auto idx : batch.recipients) {
-          known.erase({batch.queue_id, idx});
+          due_window->taken({batch.queue_id, idx});
           in_flight.insert({batch.queue_id, idx});
         }
         const bool idle_grant = take_idle_grant(batch.destination);
@@ -470,27 +448,36 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     auto self = shared_from_this();
     const auto interval = std::clamp<std::chrono::milliseconds>(
         cfg->retry.max_age / 20, std::chrono::seconds(1), std::chrono::seconds(60));
+    bool more = false;  // the last turn took a full batch: the next one follows at once
     while (!stopping) {
-      sweep_timer.expires_after(interval);
-      co_await sweep_timer.async_wait(kNoThrow);
-      if (stopping) break;
-      co_await sweep_once();
+      if (!more) {
+        sweep_timer.expires_after(interval);
+        co_await sweep_timer.async_wait(kNoThrow);
+        if (stopping) break;
+      }
+      more = co_await sweep_once();
     }
   }
 
-  awaitable<void> sweep_once() {
+  // One sweep turn; true when it took a full batch (more may be waiting).
+  awaitable<bool> sweep_once() {
     const TimeMs now = now_ms();
     std::vector<queue::MessageRecord> expired;
+    // Queue ids begin with their allocation time, so the messages old enough to expire are the
+    // first ones in id order: the walk stops at the first id younger than max_age (however big
+    // the queue), and takes a bounded number per turn. Only messages with a recipient to expire
+    // count, so held ones at the front cannot fill every batch.
+    const TimeMs cutoff = now - cfg->retry.max_age.count();
     auto r = deps.store->for_each([&](const queue::MessageRecord& m) {
-      if (m.envelope.arrival_ms + cfg->retry.max_age.count() <= now) expired.push_back(m);
-      return true;
+      if (static_cast<TimeMs>(m.id.value >> queue::IdAllocator::kSequenceBits) > cutoff) return false;
+      if (m.envelope.arrival_ms <= cutoff && has_sweepable(m)) expired.push_back(m);
+      return expired.size() < kSweepBatch;
     });
     if (!r && r.error().kind != ErrorKind::Corrupt) ops::log_error("expiry sweep: " + r.error().message);
     for (auto& m : expired) {
       delivery::RecipientAttempts results;
       for (const auto& rec : m.recipients) {
-        Key k{m.id, rec.index};
-        if (rec.state != RecipientState::Pending || rec.leased || in_flight.count(k)) continue;
+        if (!sweepable(m.id, rec)) continue;
         results.push_back({rec.index, delivery::expired_attempt(rec.last ? &*rec.last : nullptr, now)});
       }
       if (results.empty()) continue;
@@ -501,6 +488,16 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       job.body = std::make_shared<const std::string>(body ? std::move(*body) : std::string());
       co_await settle(job, results, "");
     }
+    co_return expired.size() == kSweepBatch;
+  }
+
+  // A recipient the expiry sweep may settle: pending, and no attempt of it in flight.
+  bool sweepable(QueueId id, const queue::RecipientRecord& r) const {
+    return r.state == RecipientState::Pending && !r.leased && !in_flight.count({id, r.index});
+  }
+  bool has_sweepable(const queue::MessageRecord& m) const {
+    return std::any_of(m.recipients.begin(), m.recipients.end(),
+                       [&](const queue::RecipientRecord& r) { return sweepable(m.id, r); });
   }
 
   // ---- one delivery: a batch, then more batches for the same destination on the connection ----
@@ -1274,7 +1271,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       auto batch = scheduler.take_next_for(c.dest, now_ms());
       if (!batch) break;
       for (auto idx : batch->recipients) {
-        known.erase({batch->queue_id, idx});
+        due_window->taken({batch->queue_id, idx});
         in_flight.insert({batch->queue_id, idx});
       }
       next = co_await prepare(*batch);
@@ -1563,9 +1560,13 @@ void DeliveryAgent::set_dkim(std::shared_ptr<const dkim::DkimSigner> dkim) {
 
 Result<void> DeliveryAgent::start() {
   impl_->pacer->restore(now_ms());
-  impl_->resync();
-  impl_->last_resync = now_ms();
-  ops::log_info("delivery: " + std::to_string(impl_->known.size()) + " recipients scheduled");
+  impl_->last_reload = now_ms();
+  impl_->due_window->reload();
+  const auto& window = impl_->due_window->window();
+  ops::log_info("delivery: " + std::to_string(impl_->due_window->size()) + " recipients scheduled" +
+                (window.complete()
+                     ? std::string()
+                     : " (the soonest due of a bigger queue; the rest is read as they come due)"));
   asio::co_spawn(impl_->io, impl_->dispatch_loop(), asio::detached);
   asio::co_spawn(impl_->io, impl_->sweep_loop(), asio::detached);
   if (impl_->sts) {
@@ -1579,7 +1580,7 @@ Result<void> DeliveryAgent::start() {
 void DeliveryAgent::message_queued(QueueId id) { impl_->message_queued(id); }
 
 void DeliveryAgent::queue_changed() {
-  impl_->last_resync = 0;                    // the dispatcher re-syncs on its next turn
+  impl_->reload_wanted = true;               // the dispatcher re-reads the due window on its next turn
   impl_->unreachable.clear_all();            // the operator asks for attempts now, dead hosts included
   impl_->tls_fallback.clear_all();           // and with TLS again where a handshake once failed
   if (impl_->sts) impl_->sts->forget_all();  // `ferry sts refresh|forget` changed the policy cache

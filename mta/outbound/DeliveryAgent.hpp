@@ -75,12 +75,13 @@ class DeliveryAgent {
   DeliveryAgent(boost::asio::io_context& io, DeliveryDeps deps);
   ~DeliveryAgent();
 
-  // Loads every due recipient from the queue into the scheduler and starts dispatching.
+  // Loads the soonest-due window of the queue's due index into the scheduler and starts
+  // dispatching (the rest of a big queue is read as the window drains).
   Result<void> start();
   // A message was just committed: its recipients are due now.
   void message_queued(QueueId id);
-  // The queue was changed by another process (`ferry queue flush/hold/release/delete`): re-read
-  // the due index now instead of at the next periodic re-sync.
+  // The queue was changed by another process (`ferry queue flush/hold/release/delete`, a direct
+  // enqueue by sendmail): re-read the soonest-due window now (there is only a slow safety re-read).
   void queue_changed();
   // SIGHUP: from now on use this configuration (it must outlive the agent) and these routes:
   // retry schedule, routes, delivery port, timeouts, connection limits and [bounce] settings;

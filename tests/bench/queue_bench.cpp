@@ -10,14 +10,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "mta/ops/SystemClock.hpp"
-#include "queue/CommitBatcher.hpp"
 #include "queue/QueueStore.hpp"
+#include "tests/bench/EnqueueLoad.hpp"
 
 using namespace ferry;
 using namespace ferry::queue;
@@ -68,45 +67,13 @@ CaseResult run_case(const std::string& dir, std::size_t body_size, int producers
     std::fprintf(stderr, "open: %s\n", store.error().message.c_str());
     std::exit(1);
   }
-  std::string body(body_size, 'b');
-  for (std::size_t i = 78; i < body.size(); i += 80) body[i - 1] = '\r', body[i] = '\n';
+  const std::string body = bench::crlf_body(body_size);
   CaseResult result;
-  std::atomic<std::uint64_t> done{0}, failed{0};
-  std::atomic<bool> stop{false};
-  CommitBatcher::Stats stats;
-  double elapsed = 0;
-  {
-    CommitBatcher batcher(**store);
-    std::vector<std::thread> threads;
-    auto start = Clock::now();
-    for (int p = 0; p < producers; ++p)
-      threads.emplace_back([&] {
-        while (!stop.load(std::memory_order_relaxed)) {
-          NewMessage m;
-          m.id = (*store)->allocate_id();
-          m.envelope.reverse_path = "sender@example.org";
-          m.envelope.recipients.push_back({"rcpt@example.net", "", 0});
-          m.envelope.size = body.size();
-          m.body = body;
-          m.first_due_ms = now_ms();
-          std::promise<bool> promise;
-          auto future = promise.get_future();
-          batcher.submit_enqueue(std::move(m), [&promise](Result<void> r) { promise.set_value(r.ok()); });
-          if (future.get())
-            done.fetch_add(1, std::memory_order_relaxed);
-          else
-            failed.fetch_add(1, std::memory_order_relaxed);
-        }
-      });
-    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-    stop = true;
-    for (auto& t : threads) t.join();
-    elapsed = seconds_since(start);
-    stats = batcher.stats();
-  }
-  result.rate = done.load() / elapsed;
-  result.avg_batch = stats.commits ? static_cast<double>(stats.requests) / stats.commits : 0;
-  result.failures = failed.load();
+  const bench::EnqueueLoad load =
+      bench::run_enqueue_load(**store, body, "rcpt@example.net", producers, seconds);
+  result.rate = load.rate();
+  result.avg_batch = load.stats.commits ? static_cast<double>(load.stats.requests) / load.stats.commits : 0;
+  result.failures = load.failed;
   store->reset();
   std::filesystem::remove_all(dir);
   return result;

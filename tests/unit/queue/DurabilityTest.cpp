@@ -188,6 +188,27 @@ TEST(queue_recovery, RepairsTheDueIndex) {
   EXPECT_EQ(due->at(0).id, id);
 }
 
+// A second entry for a live recipient, at a time its record does not say, is stale: dropped,
+// while the one its record names stays (recovery matches entries to recipients exactly).
+TEST(queue_recovery, DropsAStaleSecondDueEntryOfALiveRecipient) {
+  test::TempDir dir;
+  QueueId id;
+  {
+    auto store = test::open_store(dir.queue());
+    id = store->allocate_id();
+    ASSERT_TRUE(store->enqueue(sample_message(id, "x", 1, 1000)));
+  }
+  write_raw(dir.queue(), schema::kDue, schema::due_key(5, id, 0), "");
+  auto store = test::open_store(dir.queue());
+  ASSERT_EQ(store->due_index()->size(), 2u);
+  auto report = store->recover(2000);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->pending_recipients, 1u);
+  auto due = store->due_index();
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ(due->at(0).due_ms, 1000);
+}
+
 TEST(queue_quarantine, GarbageRecordIsReportedQuarantinedAndListed) {
   test::TempDir dir;
   QueueId good, bad;
