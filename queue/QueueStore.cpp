@@ -303,6 +303,10 @@ Result<std::vector<QuarantinedRecord>> QueueStore::quarantined() const {
   return read_txn<std::vector<QuarantinedRecord>>(*impl_, [&](ops::Ctx& c) { return ops::quarantined(c); });
 }
 
+Result<QueueCounts> QueueStore::counts() const {
+  return read_txn<QueueCounts>(*impl_, [&](ops::Ctx& c) { return ops::counts(c); });
+}
+
 Result<QueueStore::Stats> QueueStore::stats() const {
   return read_txn<Stats>(*impl_, [&](ops::Ctx& c) -> Result<Stats> {
     auto st = c.txn.stat(impl_->db.messages);

@@ -111,6 +111,8 @@ class QueueStore {
     std::size_t map_free = 0;  // bytes of pages below map_used that are free for reuse (freelist)
   };
   Result<Stats> stats() const;
+  // Messages, pending recipients and the oldest arrival, without reading every message.
+  Result<QueueCounts> counts() const;
 
   // --- TLS Reporting counters (RFC 8460): the `tlsrpt` table ---
   // Adds the records' counters to the stored ones of the same day, domain and policy.

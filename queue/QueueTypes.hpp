@@ -52,6 +52,14 @@ struct DueRecipient {
   TimeMs due_ms = 0;
 };
 
+// The queue's size as the metrics and the fleet's heartbeat show it, read without a scan (a
+// million queued messages must not stall a scrape): table entry counts and one record.
+struct QueueCounts {
+  std::size_t messages = 0;
+  std::size_t pending_recipients = 0;       // the due index: every Pending recipient, exactly once
+  std::optional<TimeMs> oldest_arrival_ms;  // of the oldest message (ids sort by allocation time)
+};
+
 // What happened to one recipient's attempt, for settle.
 struct RecipientResult {
   QueueId id;

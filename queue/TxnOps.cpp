@@ -247,6 +247,30 @@ Result<void> for_each(Ctx& c, const std::function<bool(const MessageRecord&)>& v
   return {};
 }
 
+Result<QueueCounts> counts(Ctx& c) {
+  QueueCounts out;
+  auto messages = c.txn.stat(c.db.messages);
+  if (!messages) return messages.error();
+  auto due = c.txn.stat(c.db.due);
+  if (!due) return due.error();
+  out.messages = messages->ms_entries;
+  out.pending_recipients = due->ms_entries;
+  // The first message that decodes is the oldest: a few corrupt ones (quarantined at the next
+  // start) are stepped over, never the whole table.
+  auto cur = lmdb::Cursor::open(c.txn, c.db.messages);
+  if (!cur) return cur.error();
+  int tries = 0;
+  for (auto e = cur->first(); e && *e && tries < 16; e = cur->next(), ++tries) {
+    auto id = schema::parse_message_key((*e)->key);
+    if (!id) continue;
+    if (auto rec = load(c, *id)) {
+      out.oldest_arrival_ms = rec->envelope.arrival_ms;
+      break;
+    }
+  }
+  return out;
+}
+
 Result<std::vector<DueRecipient>> due_range(Ctx& c, const std::optional<DueRecipient>& after,
                                             std::size_t limit) {
   std::vector<DueRecipient> out;

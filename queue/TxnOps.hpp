@@ -28,6 +28,7 @@ Result<std::string> read_body(Ctx& c, QueueId id);
 Result<void> for_each(Ctx& c, const std::function<bool(const MessageRecord&)>& visit);
 Result<std::vector<DueRecipient>> due_index(Ctx& c);
 // Up to `limit` due entries in due order, strictly after `after` (from the start without it).
+Result<QueueCounts> counts(Ctx& c);
 Result<std::vector<DueRecipient>> due_range(Ctx& c, const std::optional<DueRecipient>& after,
                                             std::size_t limit);
 Result<std::vector<QuarantinedRecord>> quarantined(Ctx& c);

@@ -444,15 +444,13 @@ class Daemon {
     feed_->start();
   }
 
-  // The heartbeat's figures: the queue's messages and recipients to deliver, deliveries so far.
+  // The heartbeat's figures: the queue's messages and pending recipients, deliveries so far.
   NodeFigures node_figures() {
     NodeFigures f;
-    (void)store_->for_each([&](const queue::MessageRecord& m) {
-      ++f.queue_messages;
-      for (const auto& r : m.recipients)
-        if (r.state == RecipientState::Pending || r.state == RecipientState::Held) ++f.queue_recipients;
-      return true;
-    });
+    if (auto counts = store_->counts()) {
+      f.queue_messages = counts->messages;
+      f.queue_recipients = counts->pending_recipients;
+    }
     if (agent_) f.delivered_total = agent_->stats().delivered;
     return f;
   }
@@ -761,18 +759,18 @@ class Daemon {
     g.fs_free = space_.last().fs_free;
     g.fs_size = space_.last().fs_size;
     g.accepting = space_.last().ok;
-    // Messages, recipients still to deliver and the oldest arrival: one read txn.
+    // Messages, recipients still to deliver and the oldest arrival: counted, not scanned (a
+    // scrape must not hold the I/O thread for a second when a million messages wait).
     const TimeMs now = now_ms();
-    TimeMs oldest = now;
-    auto scanned = store_->for_each([&](const queue::MessageRecord& m) {
-      ++g.queue_messages;
-      oldest = std::min(oldest, m.envelope.arrival_ms);
-      for (const auto& r : m.recipients)
-        if (r.state == RecipientState::Pending || r.state == RecipientState::Held) ++g.queue_recipients;
-      return true;
-    });
-    g.queue_ok = static_cast<bool>(scanned);
-    g.oldest_message_age_seconds = g.queue_messages ? static_cast<double>(now - oldest) / 1000.0 : 0.0;
+    auto counts = store_->counts();
+    g.queue_ok = static_cast<bool>(counts);
+    if (counts) {
+      g.queue_messages = counts->messages;
+      g.queue_recipients = counts->pending_recipients;
+      if (counts->oldest_arrival_ms)
+        g.oldest_message_age_seconds =
+            static_cast<double>(std::max<TimeMs>(0, now - *counts->oldest_arrival_ms)) / 1000.0;
+    }
     g.events_pending = events_ ? events_->pending() : 0;
     if (cluster_) {
       g.cluster_enabled = true;

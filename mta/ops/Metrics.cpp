@@ -182,7 +182,7 @@ std::string Metrics::render(const MetricsGauges& g) const {
   one(out, "ferry_delivery_connections_active", "gauge", "Outbound SMTP connections open now.",
       static_cast<double>(g.outbound_active));
   one(out, "ferry_queue_messages", "gauge", "Messages in the queue.", static_cast<double>(g.queue_messages));
-  one(out, "ferry_queue_recipients", "gauge", "Recipients still to deliver (pending or held).",
+  one(out, "ferry_queue_recipients", "gauge", "Recipients waiting for delivery (pending; held ones are not counted).",
       static_cast<double>(g.queue_recipients));
   one(out, "ferry_queue_oldest_message_age_seconds", "gauge", "Age of the oldest queued message.",
       g.oldest_message_age_seconds);
