@@ -422,6 +422,28 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   // ---- the dispatcher ----
+  // Idle connections hold their slots, so take_ready, which needs a free slot, cannot reach them
+  // when they fill the destination's window: they take its due work first (as a connection going
+  // on does, take_next_for), or due mail would wait for one of them to time out idle.
+  void feed_idle(TimeMs now) {
+    for (auto it = idle.begin(); it != idle.end();) {
+      auto& waiting = it->second;
+      while (!waiting.empty()) {
+        auto batch = scheduler.take_next_for(it->first, now);
+        if (!batch) break;
+        for (auto idx : batch->recipients) {
+          known.erase({batch->queue_id, idx});
+          in_flight.insert({batch->queue_id, idx});
+        }
+        IdleConnection* c = waiting.front();
+        waiting.pop_front();
+        c->handoff = std::move(*batch);
+        c->timer.cancel();
+      }
+      it = waiting.empty() ? idle.erase(it) : std::next(it);
+    }
+  }
+
   awaitable<void> dispatch_loop() {
     auto self = shared_from_this();
     while (!stopping) {
@@ -433,6 +455,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         last_resync = now;
       }
       const std::optional<TimeMs> pace_next = pacer->tick(now);
+      feed_idle(now);
       for (auto& batch : scheduler.take_ready(now)) {
         for (auto idx : batch.recipients) {
           known.erase({batch.queue_id, idx});

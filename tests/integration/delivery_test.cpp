@@ -29,7 +29,8 @@ class Delivery : public ::testing::Test {
   }
 
   void start(const std::string& extra = "",
-             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n") {
+             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n",
+             const std::string& delivery = "") {
     std::string cfg =
         "hostname = \"ferry.test\"\nuser = \"root\"\n"
         "[queue]\npath = \"" +
@@ -37,9 +38,7 @@ class Delivery : public ::testing::Test {
         "\"\nmax_size = \"64MiB\"\n"
         "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
         "[delivery]\nport = " +
-        std::to_string(mx1_->port()) +
-        "\nconnect_timeout = \"2s\"\n"
-        "[dns]\nservers = [\"" +
+        std::to_string(mx1_->port()) + "\nconnect_timeout = \"2s\"\n" + delivery + "[dns]\nservers = [\"" +
         dns_->address() +
         "\"]\n"
         "[retry]\n" +
@@ -247,6 +246,23 @@ TEST_F(Delivery, RoutesToALiteralHostAndReusesTheConnection) {
         "ok");
   ASSERT_TRUE(mx2_->wait_messages(3)) << serve_->output();
   EXPECT_EQ(mx1_->messages().size(), 0u);
+}
+
+// The destination's only slot is held by a connection waiting idle for more mail: a new message
+// goes on it at once, not after it has timed out idle (60 s here) and given its slot back.
+TEST_F(Delivery, AnIdleConnectionHoldingTheLastSlotTakesNewMail) {
+  start("[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.3]:" + std::to_string(mx2_->port()) + "\"\n",
+        "first = \"1s\"\n", "max_per_destination = 1\ninitial_per_destination = 1\nidle_timeout = \"60s\"\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"one@anything.test"}, "Subject: 1\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("status=sent")) << serve_->output();
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"two@anything.test"}, "Subject: 2\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(2, 20s)) << serve_->output();
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, 20s);
+  EXPECT_EQ(mx2_->connections(), 1);
+  ASSERT_EQ(mx2_->messages().size(), 2u);
+  EXPECT_EQ(mx2_->messages()[1].rcpt_to, std::vector<std::string>{"two@anything.test"});
 }
 
 TEST_F(Delivery, RefusesToDeliverToItself) {
