@@ -678,6 +678,17 @@ TEST(clientSession, RsetRefusedFailsTheNextEnvelope) {
   EXPECT_TRUE(h.dones[1].session_failure);
 }
 
+// One message delivered on a PIPELINING server, then the next one started on the connection:
+// what the session wrote for it ("" when start_next refused).
+std::string second_message_pipelined(Harness& h) {
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok\r\n");
+  if (!h.s.start_next(envelope({"b@x"}), "two\r\n")) return "";
+  return h.drain();
+}
+
 // A table of what the pipelined group of a reused connection gets back for its leading RSET:
 // only a 2xx lets the transaction go on; anything else fails the envelope without data, as a
 // lone RSET's refusal does.
@@ -692,12 +703,8 @@ TEST(clientSession, PipelinedRsetRefusedFailsTheNextEnvelope) {
                         Case{"500 5.5.1 what\r\n250 ok\r\n250 ok\r\n354 go\r\n", false, 500}}) {
     SCOPED_TRACE(c.replies);
     Harness h(envelope({"a@x"}), "one\r\n");
-    h.server("220 hi\r\n");
-    h.server("250-mx\r\n250 PIPELINING\r\n");
-    h.server("250 ok\r\n250 ok\r\n354 go\r\n");
-    h.server("250 ok\r\n");
-    ASSERT_TRUE(h.s.start_next(envelope({"b@x"}), "two\r\n"));
-    EXPECT_EQ(h.drain(), "RSET\r\nMAIL FROM:<sender@ferry.test>\r\nRCPT TO:<b@x>\r\nDATA\r\n");
+    EXPECT_EQ(second_message_pipelined(h),
+              "RSET\r\nMAIL FROM:<sender@ferry.test>\r\nRCPT TO:<b@x>\r\nDATA\r\n");
     const std::string sent = h.server(c.replies);
     EXPECT_EQ(sent.find("two\r\n.\r\n") != std::string::npos, c.delivered) << sent;
     if (c.delivered) h.server("250 ok 2\r\n");
@@ -713,12 +720,7 @@ TEST(clientSession, PipelinedRsetRefusedFailsTheNextEnvelope) {
 // phase as a pooled connection the remote had closed (a fresh connection, not a failed attempt).
 TEST(clientSession, PipelinedRsetConnectionLostIsBeforeMail) {
   Harness h(envelope({"a@x"}), "one\r\n");
-  h.server("220 hi\r\n");
-  h.server("250-mx\r\n250 PIPELINING\r\n");
-  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
-  h.server("250 ok\r\n");
-  ASSERT_TRUE(h.s.start_next(envelope({"b@x"}), "two\r\n"));
-  h.drain();
+  second_message_pipelined(h);
   EXPECT_EQ(h.s.current_phase(), ClientPhase::Command);
   h.s.connection_lost("connection reset by peer");
   EXPECT_EQ(h.drain(), "<CLOSE>");
