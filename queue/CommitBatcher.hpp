@@ -11,6 +11,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "ferry/Result.hpp"
 #include "queue/QueueStore.hpp"
@@ -32,6 +33,8 @@ class CommitBatcher {
   using Observer = std::function<void(std::size_t batch, std::chrono::nanoseconds took)>;
   void set_observer(Observer observer) { observer_ = std::move(observer); }
 
+  // An operation may run twice (a batch is retried request by request when one fails): it
+  // changes nothing outside the transaction but what it overwrites on its next run.
   void submit(Operation op, Completion done);
   void submit_enqueue(NewMessage message, Completion done);
   void submit_settle(SettleRequest request, Completion done);
@@ -51,6 +54,7 @@ class CommitBatcher {
     Operation op;
     Completion done;
   };
+  Result<void> commit_batch(std::vector<Request>& batch, std::vector<Result<void>>& results);
   QueueStore& store_;
   std::size_t max_batch_;
   mutable std::mutex mutex_;

@@ -337,9 +337,9 @@ Result<QueueStore::Stats> QueueStore::stats() const {
   });
 }
 
-Result<void> QueueStore::write(const std::function<Result<void>(WriteTxn&)>& body) {
+Result<void> QueueStore::write(const std::function<Result<void>(WriteTxn&)>& body, bool per_operation) {
   return write_txn<void>(*impl_, [&](ops::Ctx& c) {
-    WriteTxn::State state{*impl_, c.txn};
+    WriteTxn::State state{*impl_, c.txn, !per_operation};
     WriteTxn txn(state);
     return body(txn);
   });

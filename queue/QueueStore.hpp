@@ -124,7 +124,10 @@ class QueueStore {
 
   // --- batching: CommitBatcher runs several requests in one transaction ---
   // Runs `body` in one write transaction; commits (synced) iff body returned ok.
-  Result<void> write(const std::function<Result<void>(WriteTxn&)>& body);
+  // per_operation = false: the WriteTxn's operations run directly in the transaction instead of
+  // a nested one each (LMDB allocates megabytes for every nested transaction); a failed
+  // operation then leaves the transaction to be aborted, so body must return an error.
+  Result<void> write(const std::function<Result<void>(WriteTxn&)>& body, bool per_operation = true);
 
   // Space emergency for the events outbox: while on, appending an event deletes the oldest ones,
   // acknowledged or not, so the outbox cannot take the pages delivery results need. A commit

@@ -43,6 +43,9 @@ struct QueueStore::Impl {
 struct WriteTxn::State {
   QueueStore::Impl& impl;
   lmdb::Txn& txn;
+  // Operations run in txn itself, not in a nested transaction each (QueueStore::write's
+  // per_operation = false): a failed one leaves txn to be aborted whole.
+  bool flat = false;
 };
 
 }  // namespace ferry::queue

@@ -10,6 +10,10 @@ namespace {
 
 template <typename T, typename F>
 Result<T> nested(WriteTxn::State& s, F&& f) {
+  if (s.flat) {
+    ops::Ctx c{s.txn, s.impl.db};
+    return f(s.txn, c);
+  }
   auto child = lmdb::Txn::begin(s.impl.env, &s.txn, /*read_only=*/false);
   if (!child) return child.error();
   ops::Ctx c{*child, s.impl.db};
@@ -55,7 +59,7 @@ Result<std::vector<DueRecipient>> WriteTxn::try_lease(const std::vector<DueRecip
 
 Result<void> WriteTxn::run(const std::function<Result<void>(WriteTxn&)>& body) {
   return nested<void>(state_, [&](lmdb::Txn& child, ops::Ctx&) {
-    State inner{state_.impl, child};
+    State inner{state_.impl, child, state_.flat};
     WriteTxn txn(inner);
     return body(txn);
   });

@@ -400,6 +400,28 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   }
 
   // ---- the dispatcher ----
+  // Idle connections hold their slots, so take_ready, which needs a free slot, cannot reach them
+  // when they fill the destination's window: they take its due work first (as a connection going
+  // on does, take_next_for), or due mail would wait for one of them to time out idle.
+  void feed_idle(TimeMs now) {
+    for (auto it = idle.begin(); it != idle.end();) {
+      auto& waiting = it->second;
+      while (!waiting.empty()) {
+        auto batch = scheduler.take_next_for(it->first, now);
+        if (!batch) break;
+        for (auto idx : batch->recipients) {
+          known.erase({batch->queue_id, idx});
+          in_flight.insert({batch->queue_id, idx});
+        }
+        IdleConnection* c = waiting.front();
+        waiting.pop_front();
+        c->handoff = std::move(*batch);
+        c->timer.cancel();
+      }
+      it = waiting.empty() ? idle.erase(it) : std::next(it);
+    }
+  }
+
   awaitable<void> dispatch_loop() {
     auto self = shared_from_this();
     while (!stopping) {
@@ -411,6 +433,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         last_purge = now;
       }
       const std::optional<TimeMs> pace_next = pacer->tick(now);
+      feed_idle(now);
       for (auto& batch : scheduler.take_ready(now)) {
         for (auto idx : batch.recipients) {
           due_window->taken({batch.queue_id, idx});
@@ -580,30 +603,123 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     ++active;
     const std::string dest = batch.destination;
     std::optional<Job> job = co_await prepare(batch);
-    if (job) {
-      auto domain =
-          std::string(delivery::domain_of(job->message.envelope.recipients[job->recipients.front()].address));
-      auto plan = delivery::plan_route(domain, routes, defaults);
-      // RFC 8689 §4.2.1: a REQUIRETLS message under a route whose TLS validates nothing fails now;
-      // to a domain's own MX hosts, MTA-STS or DANE may still validate, decided per target.
-      const bool route_decides = plan && (plan->routed || plan->lookup != delivery::RoutePlan::Lookup::Mx);
-      const std::optional<Attempt> no_tls =
-          route_decides
-              ? delivery::require_tls_failure(delivery::tls_demand(job->message.envelope, *job->body),
-                                              delivery::route_policy_kind(plan->tls), now_ms())
-              : std::nullopt;
-      if (!plan) {
-        const Attempt failure = delivery::classify_error(plan.error(), now_ms());
-        co_await fail_all(*job, failure, dest);
-      } else if (no_tls) {
-        co_await fail_all(*job, *no_tls, dest);
-      } else {
-        co_await deliver_to_targets(std::move(*job), *plan, dest, domain);
-      }
-    }
+    if (job) co_await deliver_job(std::move(*job), dest);
     scheduler.release(dest);
     pacer->closed(dest);
     scheduler.clear_holds();  // a destination at its [[pace]] connections limit may start again
+    --active;
+    poke();
+    maybe_stopped();
+  }
+
+  // A leased job: route, REQUIRETLS check, then the targets.
+  awaitable<void> deliver_job(Job job, const std::string& dest) {
+    auto domain =
+        std::string(delivery::domain_of(job.message.envelope.recipients[job.recipients.front()].address));
+    auto plan = delivery::plan_route(domain, routes, defaults);
+    // RFC 8689 §4.2.1: a REQUIRETLS message under a route whose TLS validates nothing fails now;
+    // to a domain's own MX hosts, MTA-STS or DANE may still validate, decided per target.
+    const bool route_decides = plan && (plan->routed || plan->lookup != delivery::RoutePlan::Lookup::Mx);
+    const std::optional<Attempt> no_tls =
+        route_decides ? delivery::require_tls_failure(delivery::tls_demand(job.message.envelope, *job.body),
+                                                      delivery::route_policy_kind(plan->tls), now_ms())
+                      : std::nullopt;
+    if (!plan) {
+      const Attempt failure = delivery::classify_error(plan.error(), now_ms());
+      co_await fail_all(job, failure, dest);
+    } else if (no_tls) {
+      co_await fail_all(job, *no_tls, dest);
+    } else {
+      co_await deliver_to_targets(std::move(job), *plan, dest, domain);
+    }
+  }
+
+  // ---- the next message of a reused connection, leased while the current one is answered ----
+  // A connection that has sent its data waits a round trip for the reply; the lease of its next
+  // message (a synced commit) runs meanwhile, so after the reply it can go on at once. The lease
+  // is made before that attempt as always; a prefetched job whose connection ended first is
+  // delivered on a connection of its own (it holds no slot: take_next_for takes none).
+  struct Connection;
+  struct Prefetch {
+    std::optional<Job> job;
+    std::string dest;
+    bool done = false;
+    bool abandoned = false;
+    asio::steady_timer ready;
+    Prefetch(asio::io_context& io, std::string d) : dest(std::move(d)), ready(io) {
+      ready.expires_at(asio::steady_timer::time_point::max());
+    }
+  };
+
+  void start_prefetch(Connection& c, const smtp::ClientSession& session) {
+    if (c.prefetch || stopping || session.mail_limit_reached()) return;
+    const std::uint32_t pace_limit = pacer->messages_per_connection(c.dest, now_ms());
+    if (pace_limit > 0 && c.messages + 1 > pace_limit) return;
+    auto batch = scheduler.take_next_for(c.dest, now_ms());
+    if (!batch) return;
+    for (auto idx : batch->recipients) {
+      known.erase({batch->queue_id, idx});
+      in_flight.insert({batch->queue_id, idx});
+    }
+    c.prefetch = std::make_shared<Prefetch>(io, c.dest);
+    ++active;
+    asio::co_spawn(io, prefetch(c.prefetch, std::move(*batch)), asio::detached);
+  }
+
+  awaitable<void> prefetch(std::shared_ptr<Prefetch> p, delivery::Batch batch) {
+    auto self = shared_from_this();
+    p->job = co_await prepare(batch);
+    p->done = true;
+    if (!p->abandoned) {
+      p->ready.cancel();
+    } else if (p->job && !stopping) {
+      co_await deliver_job(std::move(*p->job), p->dest);
+    } else if (p->job) {
+      drop_job(*p->job);
+    }
+    --active;
+    poke();
+    maybe_stopped();
+  }
+
+  // The prefetched job, once leased (nullopt when none was started or its lease failed).
+  awaitable<std::optional<Job>> take_prefetch(Connection& c) {
+    if (!c.prefetch) co_return std::nullopt;
+    auto p = std::move(c.prefetch);
+    if (!p->done) co_await p->ready.async_wait(kNoThrow);
+    if (p->job && stopping) {
+      drop_job(*p->job);
+      p->job.reset();
+    }
+    co_return std::move(p->job);
+  }
+
+  // A leased job not attempted because the daemon stops: its lease in the queue makes it due
+  // again after the next start (as for a delivery cut short by the stop).
+  void drop_job(const Job& job) {
+    for (auto idx : job.recipients) in_flight.erase({job.message.id, idx});
+  }
+
+  // The connection ends with a prefetched job it did not start: another connection delivers it.
+  void abandon_prefetch(Connection& c) {
+    if (!c.prefetch) return;
+    auto p = std::move(c.prefetch);
+    if (!p->done) {
+      p->abandoned = true;
+      return;
+    }
+    if (!p->job) return;
+    if (stopping) {
+      drop_job(*p->job);
+      return;
+    }
+    ++active;
+    asio::co_spawn(io, deliver_orphan(std::move(p)), asio::detached);
+  }
+
+  awaitable<void> deliver_orphan(std::shared_ptr<Prefetch> p) {
+    auto self = shared_from_this();
+    co_await deliver_job(std::move(*p->job), p->dest);
     --active;
     poke();
     maybe_stopped();
@@ -914,6 +1030,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     bool limit_reached = false;  // the server's MAILMAX (RFC 9422) ended the connection
     std::uint32_t messages = 1;  // transactions begun on it ([[pace]] messages_per_connection)
     std::vector<std::shared_ptr<const std::string>> bodies;  // keep the session's views alive
+    std::shared_ptr<Prefetch> prefetch;                      // the next message, being leased
     // TLS Reporting (RFC 8460): the policy this session is reported under (nullopt: not an MX
     // delivery, nothing to report), and whether its one outcome was reported.
     std::optional<delivery::TlsPolicyRef> tls_policy;
@@ -1178,6 +1295,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   awaitable<void> send_bytes(Connection& c, smtp::ClientSession& session, const smtp::ClientSend& send) {
     const auto deadline = send.message_data ? cfg->delivery.data_block_timeout : cfg->delivery.mail_timeout;
     c.ec = co_await c.stream.write(send.bytes, deadline);
+    if (!c.ec && send.message_data) start_prefetch(c, session);
     if (c.ec && !c.timed_out() && at_pool_start(c, session)) c.pool_dead = true;
     if (c.ec) session.connection_lost(c.timed_out() ? "timeout writing" : c.ec.message());
   }
@@ -1251,7 +1369,37 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
         pacer->rate_limited(c.dest, c.job.started_ms, now_ms());
     }
     const std::string tls = c.tls_report();
-    if (!final_results.empty()) co_await settle(c.job, final_results, c.dest, tls, done.remote_dsn);
+    if (final_results.empty()) co_return;
+    // The usual case, every recipient of the message answered and the session goes on: the
+    // settle commits behind while the connection leases its next message, so both share one group
+    // commit and the connection waits for one synced commit per message instead of two.
+    if (!done.session_failure && c.job.unresolved.empty()) {
+      settle_behind(c.job, std::move(final_results), c.dest, tls, done.remote_dsn);
+      co_return;
+    }
+    co_await settle(c.job, final_results, c.dest, tls, done.remote_dsn);
+  }
+
+  // A settle that owns copies of what it records. The recipients stay in flight until it is
+  // applied, and it counts as an active delivery, so stop() waits for it as for a connection.
+  struct BehindSettle {
+    Job job;
+    delivery::RecipientAttempts results;
+    std::string dest;
+    std::string tls;
+    bool remote_dsn = false;
+  };
+  void settle_behind(const Job& job, delivery::RecipientAttempts results, const std::string& dest,
+                     const std::string& tls, bool remote_dsn) {
+    auto s = std::make_shared<BehindSettle>(BehindSettle{job, std::move(results), dest, tls, remote_dsn});
+    ++active;
+    asio::co_spawn(io, settle_owned(std::move(s)), asio::detached);
+  }
+  awaitable<void> settle_owned(std::shared_ptr<BehindSettle> s) {
+    auto self = shared_from_this();
+    co_await settle(s->job, s->results, s->dest, s->tls, s->remote_dsn);
+    --active;
+    maybe_stopped();
   }
 
   // Reuses the connection for the next message to this destination (RSET between), waiting idle
@@ -1266,7 +1414,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       session.finish();
       co_return;
     }
-    std::optional<Job> next;
+    std::optional<Job> next = co_await take_prefetch(c);
     while (!next && !stopping) {
       auto batch = scheduler.take_next_for(c.dest, now_ms());
       if (!batch) break;
@@ -1314,6 +1462,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
   // otherwise what is left unresolved is settled with the last attempt made.
   awaitable<std::optional<Job>> finish_connection(Connection& c) {
     c.stream.close();
+    abandon_prefetch(c);
     if (c.session_failed && !c.job.unresolved.empty()) {
       c.job.retry_fresh = c.pool_dead || c.limit_reached;
       c.job.limit_reached = c.limit_reached;

@@ -140,6 +140,7 @@ ClientPhase ClientSession::current_phase() const {
         case Expect::Dot:
           return ClientPhase::DataDone;
         case Expect::Rset:
+        case Expect::LeadRset:
           return ClientPhase::Command;
       }
       return ClientPhase::Command;
@@ -281,7 +282,14 @@ bool ClientSession::start_next(Envelope envelope, std::string_view body,
   reset_envelope(std::move(envelope), body, std::move(recipients));
   if (batch_.empty()) return true;  // nothing to do: stay idle
   // RSET before reusing the connection: clears any half-open transaction and proves the
-  // connection is still alive before the next MAIL (RFC 5321 §4.1.1.5).
+  // connection is still alive before the next MAIL (RFC 5321 §4.1.1.5). With PIPELINING it opens
+  // the next command group (RFC 2920 §3.1: RSET may stand anywhere in a group), which saves the
+  // reused connection a round trip per message.
+  if (caps_.pipelining && options_.use_pipelining && !options_.all_recipients_or_none) {
+    lead_rset_ = true;
+    start_transaction(batch_);
+    return true;
+  }
   send("RSET\r\n");
   rset_then_ = batch_;
   state_ = State::Rset;
@@ -611,7 +619,12 @@ void ClientSession::start_transaction(std::vector<std::uint32_t> rcpts) {
   pipelining_ = caps_.pipelining && options_.use_pipelining && !options_.all_recipients_or_none;
   if (pipelining_) {
     // RFC 2920 §3.1: MAIL, every RCPT and DATA in one write; DATA ends the group.
-    std::string group = mail_command();
+    std::string group;
+    if (std::exchange(lead_rset_, false)) {
+      group = "RSET\r\n";
+      expect_.push_back(Expect::LeadRset);
+    }
+    group += mail_command();
     expect_.push_back(Expect::Mail);
     for (std::uint32_t i : txn_.rcpts) {
       group += rcpt_command(i);
@@ -736,6 +749,11 @@ void ClientSession::on_txn_reply(const Reply& reply) {
     case Expect::Rset:
       txn_.need_rset = false;
       end_transaction();
+      return;
+    case Expect::LeadRset:
+      // Refused as a lone RSET would be (State::Rset): the connection is no good for this
+      // envelope, whatever the server makes of the commands behind it; no data is sent.
+      if (reply.code / 100 != 2) fail_session(reply, true);
       return;
   }
 }
@@ -929,6 +947,7 @@ std::string_view ClientSession::answering() const {
         case Expect::Dot:
           return "end of data";
         case Expect::Rset:
+        case Expect::LeadRset:
           return "RSET";
       }
       return "unexpected";

@@ -228,7 +228,8 @@ class ClientSession {
     Closed,
   };
   // One expected reply of the transaction, in command order (RFC 2920 §3.1).
-  enum class Expect { Mail, Rcpt, Data, Dot, Rset };
+  // LeadRset: the RSET that opens a pipelined group on a reused connection.
+  enum class Expect { Mail, Rcpt, Data, Dot, Rset, LeadRset };
 
   struct Txn {
     std::vector<std::uint32_t> rcpts;  // sent in this transaction, in order
@@ -305,6 +306,7 @@ class ClientSession {
   bool pipelining_ = false;
   bool authenticated_ = false;
   std::vector<std::uint32_t> rset_then_;  // recipients to start with once RSET is answered
+  bool lead_rset_ = false;                // the next pipelined group opens with RSET
   std::size_t messages_sent_ = 0;
   std::size_t transactions_ = 0;  // MAIL commands sent on this connection (RFC 9422 MAILMAX)
   std::deque<ClientAction> actions_;

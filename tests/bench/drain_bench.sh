@@ -60,6 +60,8 @@ note() { echo "$*" >&2; }
 . "$SCRIPT_DIR/lib/postfix.sh"
 # shellcheck source=lib/ferry.sh
 . "$SCRIPT_DIR/lib/ferry.sh"
+# shellcheck source=lib/measure.sh
+. "$SCRIPT_DIR/lib/measure.sh"
 postfix_require_tools
 command -v python3 >/dev/null || die "python3 not found"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
@@ -80,14 +82,6 @@ chmod 755 "$WORK"   # the postfix user must reach its queue and data directories
 SINK_PIDS=(); FERRY_PID=""; PERF_PID=""; FILL_PIDS=()
 postfix_instance_dirs
 
-stop_pid() {  # pid seconds: SIGTERM, wait, then SIGKILL
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < $2 * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
 cleanup() {
   set +e
   local p
@@ -126,9 +120,6 @@ for _ in range(50):
 sys.exit(1)
 EOF
 }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_port() {  # address port seconds [pid]: true once something accepts on address:port
   local i
   for ((i = 0; i < $3 * 10; i++)); do
@@ -138,28 +129,10 @@ wait_port() {  # address port seconds [pid]: true once something accepts on addr
   done
   return 1
 }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-rate() { awk -v n="$1" -v e="$2" 'BEGIN { if (e > 0) printf "%.0f", n / e; else print "-" }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 kib_of() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$1/status" 2>/dev/null; }
-kv() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }  # key line
 
-CLK_TCK=$(getconf CLK_TCK)
-stat_ticks() {  # pid [with-children]: user + system ticks (plus reaped children's)
-  local f
-  f=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  if [ -n "${2:-}" ]; then echo "$f" | awk '{ print $12 + $13 + $14 + $15 }'
-  else echo "$f" | awk '{ print $12 + $13 }'; fi
-}
-postfix_ticks() {  # the master, its live children and the children it has reaped
-  local master sum=0 pid
-  master=$(tr -dc 0-9 < "$PFQ/pid/master.pid" 2>/dev/null)
-  [ -n "$master" ] || { echo 0; return; }
-  for pid in $(ps -o pid= --ppid "$master" 2>/dev/null); do sum=$((sum + $(stat_ticks "$pid" x))); done
-  echo $((sum + $(stat_ticks "$master" x)))
-}
 sink_ticks() { local p sum=0; for p in "${SINK_PIDS[@]}"; do sum=$((sum + $(stat_ticks "$p"))); done; echo "$sum"; }
-us_per_msg() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }'; }
 
 # fill PORT LABEL: N messages, one recipient each, round-robin over the domains: one
 # smtp-source job per domain (smtp-source takes one -t), FILL_SESSIONS sessions each, reusing

@@ -70,6 +70,10 @@ note() { echo "$*" >&2; }
 . "$SCRIPT_DIR/lib/postfix.sh"
 # shellcheck source=lib/ferry.sh
 . "$SCRIPT_DIR/lib/ferry.sh"
+# shellcheck source=lib/disk.sh
+. "$SCRIPT_DIR/lib/disk.sh"
+# shellcheck source=lib/measure.sh
+. "$SCRIPT_DIR/lib/measure.sh"
 postfix_require_tools
 command -v python3 >/dev/null || die "python3 not found"
 command -v timeout >/dev/null || die "timeout (coreutils) not found"
@@ -89,14 +93,6 @@ chmod 755 "$WORK"   # the postfix user must reach its queue and data directories
 SINK_PID=""; FERRY_PID=""; IDLE_PID=""
 postfix_instance_dirs
 
-stop_pid() {  # pid seconds: SIGTERM, wait, then SIGKILL
-  local pid=$1 i
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for ((i = 0; i < $2 * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-  return 0
-}
 cleanup() {
   set +e
   exec 7>&- 2>/dev/null
@@ -109,9 +105,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_port() {  # port seconds pid: true once something accepts on 127.0.0.1:port
   local i
   for ((i = 0; i < $2 * 10; i++)); do
@@ -237,24 +230,11 @@ settled_count() {  # target expected
 # CPU time (clock ticks, user + system, all threads) a target's server processes have used:
 # ferry and smtp-sink are one process each; for Postfix, the master, its live children and the
 # children it has reaped (cutime + cstime).
-CLK_TCK=$(getconf CLK_TCK)
-stat_ticks() {  # pid [with-children]
-  local f
-  f=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
-  # Fields after "pid (comm) ": state=1 ... utime=12 stime=13 cutime=14 cstime=15.
-  if [ -n "${2:-}" ]; then echo "$f" | awk '{ print $12 + $13 + $14 + $15 }'
-  else echo "$f" | awk '{ print $12 + $13 }'; fi
-}
-target_cpu() {
-  local sum pid master
+target_cpu() {  # stat_ticks, postfix_ticks: lib/measure.sh
   case $1 in
     sink) stat_ticks "$SINK_PID" ;;
     ferry) stat_ticks "$FERRY_PID" ;;
-    postfix)
-      master=$(tr -dc 0-9 < "$PFQ/pid/master.pid" 2>/dev/null)
-      sum=0
-      for pid in $(ps -o pid= --ppid "$master" 2>/dev/null); do sum=$((sum + $(stat_ticks "$pid" x))); done
-      echo $((sum + $(stat_ticks "$master" x))) ;;
+    postfix) postfix_ticks ;;
   esac
 }
 
@@ -340,6 +320,7 @@ idle_report() {  # label description
 
 declare -A RATE COUNT CPU
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+CEIL_BEFORE=$(disk_synced_mbps "$WORK")
 T_START=$EPOCHREALTIME
 note "smtp_accept_bench: targets: ${TARGETS[*]}; sessions: $SESSIONS; sizes: $SIZES; ~${SECONDS_PER_CASE}s per case; work dir $WORK"
 for size in $SIZES; do
@@ -378,6 +359,7 @@ for size in $SIZES; do
   done
 done
 T_END=$EPOCHREALTIME
+CEIL_AFTER=$(disk_synced_mbps "$WORK")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- Ferry memory
@@ -429,6 +411,20 @@ for size in $SIZES; do
   for s in $SESSIONS; do
     sk=${CPU[sink/$s/$size]:-}; fe=${CPU[ferry/$s/$size]:-}; pf=${CPU[postfix/$s/$size]:-}
     printf '%-7s %5s %10s %10s %10s %14s\n' "$(fmt_size "$size")" "$s" "${sk:--}" "${fe:--}" "${pf:--}" "$(ratio "$fe" "$pf")"
+  done
+done
+echo
+# Bytes: the payload accepted per second against the disk's synced-write bandwidth, measured on
+# the queues' filesystem before and after the runs (their mean is the ceiling).
+CEIL=$(awk -v a="$CEIL_BEFORE" -v b="$CEIL_AFTER" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.1f", (a + b) / 2; else print "-" }')
+echo "bytes accepted, MB/s (msg/s x size); disk synced-write ceiling (dd bs=1M oflag=dsync):"
+echo "$CEIL_BEFORE before, $CEIL_AFTER after the runs, mean $CEIL MB/s"
+printf '%-7s %5s %10s %10s %10s %14s\n' size sess sink ferry postfix ferry/ceiling
+for size in $SIZES; do
+  for s in $SESSIONS; do
+    mb() { [ -n "$1" ] && [ "$1" != ERR ] && awk -v r="$1" -v z="$size" 'BEGIN { printf "%.1f", r * z / 1e6 }' || echo -; }
+    sk=$(mb "${RATE[sink/$s/$size]:-}"); fe=$(mb "${RATE[ferry/$s/$size]:-}"); pf=$(mb "${RATE[postfix/$s/$size]:-}")
+    printf '%-7s %5s %10s %10s %10s %14s\n' "$(fmt_size "$size")" "$s" "$sk" "$fe" "$pf" "$(ratio "$fe" "$CEIL")"
   done
 done
 echo "messages per case (sink/ferry/postfix):" $(for size in $SIZES; do for s in $SESSIONS; do

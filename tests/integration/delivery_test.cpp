@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <regex>
 
 #include "integration/support/MailClient.hpp"
@@ -29,7 +33,8 @@ class Delivery : public ::testing::Test {
   }
 
   void start(const std::string& extra = "",
-             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n") {
+             const std::string& retry = "first = \"1s\"\nmax_interval = \"1s\"\nafter_greylist = \"1s\"\n",
+             const std::string& delivery = "") {
     std::string cfg =
         "hostname = \"ferry.test\"\nuser = \"root\"\n"
         "[queue]\npath = \"" +
@@ -37,9 +42,7 @@ class Delivery : public ::testing::Test {
         "\"\nmax_size = \"64MiB\"\n"
         "[[listen]]\naddress = \"127.0.0.1\"\nport = 0\nmode = \"relay\"\n"
         "[delivery]\nport = " +
-        std::to_string(mx1_->port()) +
-        "\nconnect_timeout = \"2s\"\n"
-        "[dns]\nservers = [\"" +
+        std::to_string(mx1_->port()) + "\nconnect_timeout = \"2s\"\n" + delivery + "[dns]\nservers = [\"" +
         dns_->address() +
         "\"]\n"
         "[retry]\n" +
@@ -247,6 +250,61 @@ TEST_F(Delivery, RoutesToALiteralHostAndReusesTheConnection) {
         "ok");
   ASSERT_TRUE(mx2_->wait_messages(3)) << serve_->output();
   EXPECT_EQ(mx1_->messages().size(), 0u);
+}
+
+// The destination's only slot is held by a connection waiting idle for more mail: a new message
+// goes on it at once, not after it has timed out idle (60 s here) and given its slot back.
+TEST_F(Delivery, AnIdleConnectionHoldingTheLastSlotTakesNewMail) {
+  start("[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.3]:" + std::to_string(mx2_->port()) + "\"\n",
+        "first = \"1s\"\n", "max_per_destination = 1\ninitial_per_destination = 1\nidle_timeout = \"60s\"\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"one@anything.test"}, "Subject: 1\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(1)) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("status=sent")) << serve_->output();
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"two@anything.test"}, "Subject: 2\n\nx\n"), "ok");
+  ASSERT_TRUE(mx2_->wait_messages(2, 20s)) << serve_->output();
+  EXPECT_LT(std::chrono::steady_clock::now() - sent, 20s);
+  EXPECT_EQ(mx2_->connections(), 1);
+  ASSERT_EQ(mx2_->messages().size(), 2u);
+  EXPECT_EQ(mx2_->messages()[1].rcpt_to, std::vector<std::string>{"two@anything.test"});
+}
+
+// The next message of a connection is leased while the data of the current one is answered; when
+// that answer ends the session (421), the leased message goes on a connection of its own at once
+// instead of waiting in flight until a restart, and the refused one is retried.
+TEST_F(Delivery, AMessageLeasedForAConnectionThatFailsGoesOnAnother) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool second_queued = false;
+  // RCPT of the first message waits until the second is queued: it is due when the data goes out.
+  mx2_->on_rcpt = [&](const std::string& rcpt, int) {
+    std::unique_lock lock(m);
+    if (rcpt == "one@anything.test") cv.wait_for(lock, 10s, [&] { return second_queued; });
+    return std::string("250 2.1.5 Ok");
+  };
+  std::atomic<int> first_data{0};
+  mx2_->on_data = [&](const test::ReceivedMessage& msg) {
+    if (msg.rcpt_to == std::vector<std::string>{"one@anything.test"} && first_data++ == 0)
+      return std::string("421 4.3.0 closing");
+    return std::string("250 2.0.0 Ok: queued");
+  };
+  start("[[route]]\ndomain = \"*\"\nhost = \"[127.0.0.3]:" + std::to_string(mx2_->port()) + "\"\n",
+        "first = \"1s\"\n", "max_per_destination = 1\ninitial_per_destination = 1\n");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"one@anything.test"}, "Subject: 1\n\nx\n"), "ok");
+  ASSERT_EQ(send_mail(port_, "a@sender.test", {"two@anything.test"}, "Subject: 2\n\nx\n"), "ok");
+  {
+    std::lock_guard lock(m);
+    second_queued = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(mx2_->wait_messages(2, 20s)) << serve_->output();
+  ASSERT_TRUE(serve_->wait_for_output("to=<one@anything.test>", 10000)) << serve_->output();
+  EXPECT_NE(serve_->output().find("status=deferred (421 4.3.0 closing)"), std::string::npos)
+      << serve_->output();
+  std::map<std::string, int> got;
+  for (const auto& msg : mx2_->messages()) ++got[msg.rcpt_to.at(0)];
+  EXPECT_EQ(got, (std::map<std::string, int>{{"one@anything.test", 1}, {"two@anything.test", 1}}));
+  EXPECT_GE(mx2_->connections(), 2);
 }
 
 TEST_F(Delivery, RefusesToDeliverToItself) {

@@ -496,6 +496,59 @@ TEST(queue_commit_batcher, FailingRequestFailsAloneAndStopDrains) {
   EXPECT_EQ(store->stats()->messages, 20u);
 }
 
+// A batch runs its requests directly in one transaction; when one fails (here after a write of
+// its own), the batch runs again with each request nested: what the failing one wrote is gone,
+// the others commit, and the requests before the failing one ran twice (those after it are not
+// run in the abandoned attempt). Without a failure, each ran once.
+TEST(queue_commit_batcher, ARequestFailingAfterItsWritesIsUndoneAndTheOthersCommit) {
+  struct Case {
+    bool fail;
+    int runs_before;
+  };
+  for (const Case& c : {Case{false, 1}, Case{true, 2}}) {
+    SCOPED_TRACE(c.fail);
+    test::TempDir dir;
+    auto store = test::open_store(dir.queue());
+    const QueueId a = store->allocate_id(), b = store->allocate_id(), d = store->allocate_id();
+    std::atomic<int> runs_a{0}, runs_d{0};
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::vector<int> outcome(4, -1);
+    {
+      CommitBatcher batcher(*store, 8);
+      // The first batch holds the writer until the three others are queued: they form one batch.
+      batcher.submit(
+          [released](WriteTxn&) {
+            released.wait();
+            return Result<void>();
+          },
+          [&outcome](Result<void> r) { outcome[0] = r ? 1 : 0; });
+      auto counted = [](QueueId id, std::atomic<int>& runs) {
+        return [id, &runs](WriteTxn& t) {
+          ++runs;
+          return t.enqueue(sample_message(id, "x", 1));
+        };
+      };
+      batcher.submit(counted(a, runs_a), [&outcome](Result<void> r) { outcome[1] = r ? 1 : 0; });
+      batcher.submit(
+          [b, fail = c.fail](WriteTxn& t) -> Result<void> {
+            if (auto r = t.enqueue(sample_message(b, "y", 1)); !r) return r;
+            if (fail) return make_error(ErrorKind::Corrupt, "fails after writing");
+            return {};
+          },
+          [&outcome](Result<void> r) { outcome[2] = r ? 1 : 0; });
+      batcher.submit(counted(d, runs_d), [&outcome](Result<void> r) { outcome[3] = r ? 1 : 0; });
+      release.set_value();
+    }  // destructor drains
+    EXPECT_EQ(outcome, (std::vector<int>{1, 1, c.fail ? 0 : 1, 1}));
+    EXPECT_TRUE(store->load(a));
+    EXPECT_TRUE(store->load(d));
+    EXPECT_EQ(static_cast<bool>(store->load(b)), !c.fail);
+    EXPECT_EQ(runs_a.load(), c.runs_before);
+    EXPECT_EQ(runs_d.load(), 1);
+  }
+}
+
 TEST(queue_crash, SigkillDuringEnqueueLosesNothingAcknowledged) {
   std::mt19937 rng(20240601);
   std::size_t total_acked = 0;

@@ -643,9 +643,11 @@ TEST(clientSession, ConnectionReuseWithRset) {
   EXPECT_EQ(h.s.current_phase(), ClientPhase::Idle);
   const std::string body2 = "two\r\n";
   ASSERT_TRUE(h.s.start_next(envelope({"b@y", "c@y"}, "other@ferry.test"), body2, {1}));
-  EXPECT_EQ(h.drain(), "RSET\r\n");
+  // RFC 2920 §3.1: with PIPELINING the RSET opens the next group, one round trip for all four.
+  EXPECT_EQ(h.drain(), "RSET\r\nMAIL FROM:<other@ferry.test>\r\nRCPT TO:<c@y>\r\nDATA\r\n");
   EXPECT_EQ(h.s.current_phase(), ClientPhase::Command);
-  EXPECT_EQ(h.server("250 2.0.0 ok\r\n"), "MAIL FROM:<other@ferry.test>\r\nRCPT TO:<c@y>\r\nDATA\r\n");
+  EXPECT_EQ(h.server("250 2.0.0 ok\r\n"), "");
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Mail);
   EXPECT_EQ(h.server("250 ok\r\n250 ok\r\n354 go\r\n"), "two\r\n.\r\n");
   h.server("250 ok 2\r\n");
   ASSERT_EQ(h.dones.size(), 2u);
@@ -673,6 +675,60 @@ TEST(clientSession, RsetRefusedFailsTheNextEnvelope) {
   ASSERT_EQ(h.dones[1].results.size(), 1u);
   EXPECT_EQ(h.dones[1].results[0].attempt.outcome, AttemptOutcome::Transient);
   EXPECT_EQ(h.dones[1].results[0].attempt.code, 421);
+  EXPECT_TRUE(h.dones[1].session_failure);
+}
+
+// One message delivered on a PIPELINING server, then the next one started on the connection:
+// what the session wrote for it ("" when start_next refused).
+std::string second_message_pipelined(Harness& h) {
+  h.server("220 hi\r\n");
+  h.server("250-mx\r\n250 PIPELINING\r\n");
+  h.server("250 ok\r\n250 ok\r\n354 go\r\n");
+  h.server("250 ok\r\n");
+  if (!h.s.start_next(envelope({"b@x"}), "two\r\n")) return "";
+  return h.drain();
+}
+
+// A table of what the pipelined group of a reused connection gets back for its leading RSET:
+// only a 2xx lets the transaction go on; anything else fails the envelope without data, as a
+// lone RSET's refusal does.
+TEST(clientSession, PipelinedRsetRefusedFailsTheNextEnvelope) {
+  struct Case {
+    const char* replies;
+    bool delivered;
+    int code;
+  };
+  for (const Case& c : {Case{"250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", true, 250},
+                        Case{"421 4.4.2 timeout\r\n", false, 421},
+                        Case{"500 5.5.1 what\r\n250 ok\r\n250 ok\r\n354 go\r\n", false, 500}}) {
+    SCOPED_TRACE(c.replies);
+    Harness h(envelope({"a@x"}), "one\r\n");
+    EXPECT_EQ(second_message_pipelined(h),
+              "RSET\r\nMAIL FROM:<sender@ferry.test>\r\nRCPT TO:<b@x>\r\nDATA\r\n");
+    const std::string sent = h.server(c.replies);
+    EXPECT_EQ(sent.find("two\r\n.\r\n") != std::string::npos, c.delivered) << sent;
+    if (c.delivered) h.server("250 ok 2\r\n");
+    ASSERT_EQ(h.dones.size(), 2u);
+    ASSERT_EQ(h.dones[1].results.size(), 1u);
+    EXPECT_EQ(h.dones[1].results[0].attempt.code, c.code);
+    EXPECT_EQ(h.dones[1].session_failure, !c.delivered);
+    if (!c.delivered) EXPECT_EQ(h.dones[1].results[0].attempt.outcome, AttemptOutcome::Transient);
+  }
+}
+
+// A reused connection found dead at its pipelined RSET is lost before MAIL: the driver takes that
+// phase as a pooled connection the remote had closed (a fresh connection, not a failed attempt).
+TEST(clientSession, PipelinedRsetConnectionLostIsBeforeMail) {
+  Harness h(envelope({"a@x"}), "one\r\n");
+  second_message_pipelined(h);
+  EXPECT_EQ(h.s.current_phase(), ClientPhase::Command);
+  h.s.connection_lost("connection reset by peer");
+  EXPECT_EQ(h.drain(), "<CLOSE>");
+  ASSERT_EQ(h.dones.size(), 2u);
+  ASSERT_EQ(h.dones[1].results.size(), 1u);
+  EXPECT_EQ(h.dones[1].results[0].attempt.outcome, AttemptOutcome::Transient);
+  EXPECT_NE(h.dones[1].results[0].attempt.reply.find("waiting for command"), std::string::npos)
+      << h.dones[1].results[0].attempt.reply;
   EXPECT_TRUE(h.dones[1].session_failure);
 }
 
@@ -1066,9 +1122,9 @@ TEST(clientSessionStopAfterRcpt, PipelinedGroupHasNoData) {
   EXPECT_EQ(h.outcome(0), "delivered 250 2.1.5");
   EXPECT_EQ(h.outcome(1), "deferred 451 4.7.1");
   EXPECT_TRUE(h.s.idle());
-  // Reusing the connection discards the open transaction first.
+  // Reusing the connection discards the open transaction first (pipelined: RSET opens the group).
   EXPECT_TRUE(h.s.start_next(envelope({"c@example.org"}), ""));
-  EXPECT_EQ(h.drain(), "RSET\r\n");
+  EXPECT_EQ(h.drain().rfind("RSET\r\nMAIL FROM:", 0), 0u);
 }
 
 TEST(clientSessionStopAfterRcpt, RefusedMailDecidesForEveryone) {
