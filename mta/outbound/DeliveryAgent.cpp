@@ -77,6 +77,8 @@ constexpr std::size_t kDueWindow = 20000;
 constexpr std::chrono::milliseconds kSafetyReload{30'000};
 // Messages the expiry sweep settles at most per turn (the next turn takes the rest).
 constexpr std::size_t kSweepBatch = 1000;
+// A lease that could not be committed (a full disk or map) is tried again after this.
+constexpr TimeMs kLeaseRetryMs = 1000;
 
 smtp::ClientTlsPolicy map_client_tls(delivery::TlsPolicy t) {
   switch (t) {
@@ -399,6 +401,15 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     }
   }
 
+  // A batch handed out by the scheduler: no longer in the due window's mirror, in flight until
+  // its settle.
+  void mark_in_flight(const delivery::Batch& batch) {
+    for (auto idx : batch.recipients) {
+      due_window->taken({batch.queue_id, idx});
+      in_flight.insert({batch.queue_id, idx});
+    }
+  }
+
   // ---- the dispatcher ----
   // Idle connections hold their slots, so take_ready, which needs a free slot, cannot reach them
   // when they fill the destination's window: they take its due work first (as a connection going
@@ -409,10 +420,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       while (!waiting.empty()) {
         auto batch = scheduler.take_next_for(it->first, now);
         if (!batch) break;
-        for (auto idx : batch->recipients) {
-          known.erase({batch->queue_id, idx});
-          in_flight.insert({batch->queue_id, idx});
-        }
+        mark_in_flight(*batch);
         IdleConnection* c = waiting.front();
         waiting.pop_front();
         c->handoff = std::move(*batch);
@@ -435,10 +443,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
       const std::optional<TimeMs> pace_next = pacer->tick(now);
       feed_idle(now);
       for (auto& batch : scheduler.take_ready(now)) {
-        for (auto idx : batch.recipients) {
-          due_window->taken({batch.queue_id, idx});
-          in_flight.insert({batch.queue_id, idx});
-        }
+        mark_in_flight(batch);
         const bool idle_grant = take_idle_grant(batch.destination);
         auto& waiting = idle[batch.destination];
         if (!waiting.empty()) {
@@ -586,6 +591,12 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (!lr) {
       ops::log_error(id.str() + ": cannot record the attempt: " + lr.error().message);
       release_all();
+      // Nothing was recorded: they are still pending in the queue, but out of the scheduler's
+      // window since they were taken. Back in a second (a full disk may have room by then),
+      // not at the window's next re-read.
+      if (!stopping)
+        for (const auto& w : want)
+          add(id, w.index, job.message.envelope.recipients[w.index].address, now + kLeaseRetryMs);
       co_return std::nullopt;
     }
     std::set<std::uint32_t> got;
@@ -657,10 +668,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     if (pace_limit > 0 && c.messages + 1 > pace_limit) return;
     auto batch = scheduler.take_next_for(c.dest, now_ms());
     if (!batch) return;
-    for (auto idx : batch->recipients) {
-      known.erase({batch->queue_id, idx});
-      in_flight.insert({batch->queue_id, idx});
-    }
+    mark_in_flight(*batch);
     c.prefetch = std::make_shared<Prefetch>(io, c.dest);
     ++active;
     asio::co_spawn(io, prefetch(c.prefetch, std::move(*batch)), asio::detached);
@@ -1418,10 +1426,7 @@ struct DeliveryAgent::Impl : std::enable_shared_from_this<DeliveryAgent::Impl> {
     while (!next && !stopping) {
       auto batch = scheduler.take_next_for(c.dest, now_ms());
       if (!batch) break;
-      for (auto idx : batch->recipients) {
-        due_window->taken({batch->queue_id, idx});
-        in_flight.insert({batch->queue_id, idx});
-      }
+      mark_in_flight(*batch);
       next = co_await prepare(*batch);
     }
     if (!next && !stopping) next = co_await wait_idle(c.dest);
