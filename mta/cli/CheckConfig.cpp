@@ -26,10 +26,8 @@ void check_config_usage(std::FILE* out) {
       out);
 }
 
-}  // namespace
-
-int cmd_check_config(const Args& args) {
-  std::optional<std::string> file;
+// The command line: the one FILE (or none). An exit code when the command ends here.
+std::optional<int> parse_check_config_args(const Args& args, std::optional<std::string>& file) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::optional<std::string> value;
@@ -60,46 +58,47 @@ int cmd_check_config(const Args& args) {
     }
     file = std::move(value);
   }
+  return std::nullopt;
+}
 
+// The files the configuration names, read as `ferry serve` reads them at start: the first
+// problem as the line to print ("" when none).
+std::string check_named_files(const config::Config& cfg) {
+  // [[dkim]] keys are files: load and test-sign them as `ferry serve` will.
+  if (auto e = check_dkim_keys(cfg); !e.empty()) return e;
+  // [[route]] auth_password_file: read as the daemon reads it (an unreadable one refuses start-up).
+  if (auto routes = policy::route_rules(cfg, net::check_ca_file); !routes) return routes.error().message;
+  if (!cfg.mta_sts.ca_file.empty())
+    if (auto ca = net::check_ca_file(cfg.mta_sts.ca_file); !ca) return "[mta_sts] " + ca.error().message;
+  // [[events]]: each webhook's secret and CA file, as `ferry serve` loads them at start.
+  for (const auto& sink : cfg.events) {
+    Result<void> ok;
+    if (!sink.secret_file.empty())
+      if (auto secret = outbound::read_event_secret(sink.secret_file); !secret) ok = secret.error();
+    if (ok && !sink.ca_file.empty()) ok = net::check_ca_file(sink.ca_file);
+    if (!ok) return "[[events]] " + sink.webhook + ": " + ok.error().message;
+  }
+  // [[http]] token_file: read as the daemon reads it (private, well-formed, no symlink).
+  for (const auto& h : cfg.http)
+    if (auto tokens = inbound::TokenFile::load(h.token_file); !tokens)
+      return "[[http]] token_file: " + tokens.error().message;
+  return "";
+}
+
+}  // namespace
+
+int cmd_check_config(const Args& args) {
+  std::optional<std::string> file;
+  if (auto done = parse_check_config_args(args, file)) return *done;
   auto loaded = config::load_config(file);
   if (!loaded) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", loaded.error().str().c_str());
     return kExitConfig;
   }
-  // [[dkim]] keys are files: load and test-sign them as `ferry serve` will.
-  if (auto e = check_dkim_keys(*loaded); !e.empty()) {
+  if (auto e = check_named_files(*loaded); !e.empty()) {
     std::fprintf(stderr, "ferry: configuration error: %s\n", e.c_str());
     return kExitConfig;
   }
-  // [[route]] auth_password_file: read as the daemon reads it (an unreadable one refuses start-up).
-  if (auto routes = policy::route_rules(*loaded, net::check_ca_file); !routes) {
-    std::fprintf(stderr, "ferry: configuration error: %s\n", routes.error().message.c_str());
-    return kExitConfig;
-  }
-  if (!loaded->mta_sts.ca_file.empty())
-    if (auto ca = net::check_ca_file(loaded->mta_sts.ca_file); !ca) {
-      std::fprintf(stderr, "ferry: configuration error: [mta_sts] %s\n", ca.error().message.c_str());
-      return kExitConfig;
-    }
-  // [[events]]: each webhook's secret and CA file, as `ferry serve` loads them at start.
-  for (const auto& sink : loaded->events) {
-    Result<void> ok;
-    if (!sink.secret_file.empty())
-      if (auto secret = outbound::read_event_secret(sink.secret_file); !secret) ok = secret.error();
-    if (ok && !sink.ca_file.empty()) ok = net::check_ca_file(sink.ca_file);
-    if (!ok) {
-      std::fprintf(stderr, "ferry: configuration error: [[events]] %s: %s\n", sink.webhook.c_str(),
-                   ok.error().message.c_str());
-      return kExitConfig;
-    }
-  }
-  // [[http]] token_file: read as the daemon reads it (private, well-formed, no symlink).
-  for (const auto& h : loaded->http)
-    if (auto tokens = inbound::TokenFile::load(h.token_file); !tokens) {
-      std::fprintf(stderr, "ferry: configuration error: [[http]] token_file: %s\n",
-                   tokens.error().message.c_str());
-      return kExitConfig;
-    }
   // Valid but surprising on a small host: said on stderr, the exit status stays 0.
   char host[256] = {};
   if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
